@@ -1,0 +1,24 @@
+// Package lock provides owned, expiring locks with fencing tokens: the fix
+// for Huey's lock_task, whose locks have no TTL and no owner.
+//
+// A [Locker] hands out a [Lease] on a named key. Every lease has a random
+// owner token, so only its owner can release or refresh it; a TTL, so a
+// holder that crashes frees the lock when the TTL runs out; and a fencing
+// token that grows with every lease on the same key, so a resource can turn
+// away a holder whose lease was lost. Each lock also records who holds it
+// (host and pid) and since when, and [Locker.Held] lists them.
+//
+// [NewRedis] is the Redis implementation: one round trip to acquire and one
+// to release, each a cached script, with keys hash-tagged for Redis Cluster.
+// [NewMemory] behaves the same in one process, for tests.
+//
+// A [Guard] adds policy to a Locker: how long to wait for a held lock (with
+// backoff and jitter), and renewal. [Guard.Hold] takes a lease and renews it
+// at a third of its TTL while the caller works; if the lease is lost, the
+// hold's context is cancelled with cause [ErrLeaseLost]. [Do] is the
+// one-call form, the analogue of Huey's `with lock_task(...)`, and [Fence]
+// reads the fencing token from inside it.
+//
+// Lockers and Guards are safe for concurrent use; a Hold belongs to the
+// goroutine that took it.
+package lock

@@ -1,0 +1,67 @@
+package lock
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/taskware/taskware/task"
+)
+
+var (
+	// ErrLocked means the lock is held by another owner. The error returned
+	// is a *LockedError that says who holds it.
+	ErrLocked = task.NewError("locked", "lock: held by another owner")
+	// ErrNotHeld means a release or refresh was refused because the caller's
+	// lease is not the current one: it expired, or someone else owns the key.
+	ErrNotHeld = task.NewError("not_held", "lock: lease not held")
+	// ErrLeaseLost is the cause with which a Hold's context is cancelled when
+	// its lease can no longer be renewed.
+	ErrLeaseLost = task.NewError("lease_lost", "lock: lease lost")
+)
+
+// LockedError reports a lock held by another owner. It matches ErrLocked.
+type LockedError struct {
+	Key string
+	// Holder and Since describe the current holder, when the backend knows.
+	Holder string
+	Since  time.Time
+	// Remaining is the holder's remaining TTL, when the backend knows.
+	Remaining time.Duration
+}
+
+func (e *LockedError) Error() string {
+	if e.Holder == "" {
+		return fmt.Sprintf("lock %q: held by another owner", e.Key)
+	}
+	return fmt.Sprintf("lock %q: held by %s (expires in %v)", e.Key, e.Holder, e.Remaining.Round(time.Millisecond))
+}
+
+// ErrorKind reports "locked".
+func (e *LockedError) ErrorKind() string { return ErrLocked.ErrorKind() }
+
+// Is matches ErrLocked.
+func (e *LockedError) Is(target error) bool { return target == ErrLocked }
+
+// LeaseLostError is the cause of a Hold's cancellation. It matches
+// ErrLeaseLost and wraps what made the renewal fail.
+type LeaseLostError struct {
+	Key string
+	Err error
+}
+
+func (e *LeaseLostError) Error() string {
+	return fmt.Sprintf("lock %q: lease lost: %v", e.Key, e.Err)
+}
+
+// ErrorKind reports "lease_lost".
+func (e *LeaseLostError) ErrorKind() string { return ErrLeaseLost.ErrorKind() }
+
+// Is matches ErrLeaseLost.
+func (e *LeaseLostError) Is(target error) bool { return target == ErrLeaseLost }
+
+// Unwrap returns the renewal's error.
+func (e *LeaseLostError) Unwrap() error { return e.Err }
+
+func configError(format string, args ...any) error {
+	return fmt.Errorf("%w: lock: %s", task.ErrInvalidConfig, fmt.Sprintf(format, args...))
+}

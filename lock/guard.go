@@ -1,0 +1,261 @@
+package lock
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// Defaults of a Guard.
+const (
+	DefaultTTL        = 30 * time.Second
+	DefaultBackoffMin = 5 * time.Millisecond
+	DefaultBackoffMax = 250 * time.Millisecond
+)
+
+// Option configures a Guard.
+type Option interface{ apply(*Guard) }
+
+type optionFunc func(*Guard)
+
+func (f optionFunc) apply(g *Guard) { f(g) }
+
+// TTL sets how long a lease lives unless renewed. The default is DefaultTTL.
+func TTL(d time.Duration) Option { return optionFunc(func(g *Guard) { g.ttl = d }) }
+
+// Wait sets how long to wait for a held lock before giving up with
+// ErrLocked. The default, 0, makes one attempt.
+func Wait(d time.Duration) Option { return optionFunc(func(g *Guard) { g.wait = d }) }
+
+// Backoff sets the bounds of the pause between attempts while waiting. Each
+// pause doubles, up to max, and is jittered down by up to half so that
+// waiters spread out.
+func Backoff(min, max time.Duration) Option {
+	return optionFunc(func(g *Guard) { g.backoffMin, g.backoffMax = min, max })
+}
+
+// RenewEvery sets how often a Hold renews its lease. The default is a third
+// of the TTL; it must be shorter than the TTL.
+func RenewEvery(d time.Duration) Option { return optionFunc(func(g *Guard) { g.renew = d }) }
+
+// NoRenewal turns renewal off: a Hold's context is then cancelled with
+// ErrLeaseLost when the TTL runs out, since the lock is no longer owned.
+func NoRenewal() Option { return optionFunc(func(g *Guard) { g.renew = -1 }) }
+
+// Guard is a Locker with a policy: TTL, waiting and renewal. Build it once
+// with NewGuard; it is safe for concurrent use.
+type Guard struct {
+	locker                 Locker
+	ttl, wait, renew       time.Duration
+	backoffMin, backoffMax time.Duration
+}
+
+// NewGuard returns a Guard over l. It returns an error matching
+// task.ErrInvalidConfig if l is nil or an option is out of range.
+func NewGuard(l Locker, opts ...Option) (*Guard, error) {
+	g := &Guard{locker: l, ttl: DefaultTTL, backoffMin: DefaultBackoffMin, backoffMax: DefaultBackoffMax}
+	for _, o := range opts {
+		o.apply(g)
+	}
+	switch {
+	case l == nil:
+		return nil, configError("nil Locker")
+	case g.ttl <= 0:
+		return nil, configError("TTL must be positive, got %v", g.ttl)
+	case g.wait < 0:
+		return nil, configError("Wait must not be negative, got %v", g.wait)
+	case g.backoffMin <= 0 || g.backoffMax < g.backoffMin:
+		return nil, configError("Backoff needs 0 < min <= max, got %v, %v", g.backoffMin, g.backoffMax)
+	case g.renew == 0:
+		g.renew = g.ttl / 3
+	case g.renew > 0 && g.renew >= g.ttl:
+		return nil, configError("RenewEvery (%v) must be shorter than the TTL (%v)", g.renew, g.ttl)
+	}
+	return g, nil
+}
+
+// TTL returns the guard's lease TTL.
+func (g *Guard) TTL() time.Duration { return g.ttl }
+
+// Acquire takes key, waiting for it as the guard's Wait option allows.
+// Once the wait runs out, it returns the last *LockedError.
+func (g *Guard) Acquire(ctx context.Context, key string) (*Lease, error) {
+	lease, err := g.locker.TryAcquire(ctx, key, g.ttl)
+	if err == nil || g.wait == 0 || !errors.Is(err, ErrLocked) {
+		return lease, err
+	}
+	deadline := time.Now().Add(g.wait)
+	pause := g.backoffMin
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return nil, err
+		}
+		d := pause/2 + rand.N(pause/2+1)
+		if d > left {
+			d = left
+		}
+		if timer == nil {
+			timer = time.NewTimer(d)
+		} else {
+			timer.Reset(d)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		case <-timer.C:
+		}
+		lease, err = g.locker.TryAcquire(ctx, key, g.ttl)
+		if err == nil || !errors.Is(err, ErrLocked) {
+			return lease, err
+		}
+		pause = min(2*pause, g.backoffMax)
+	}
+}
+
+// Hold takes key as Acquire does and keeps the lease renewed until Release.
+// The Hold is itself the context to work under: it carries the lease (see
+// LeaseFrom and Fence) and is cancelled with a cause matching ErrLeaseLost
+// if the lease is lost.
+func (g *Guard) Hold(ctx context.Context, key string) (*Hold, error) {
+	lease, err := g.Acquire(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	h := &Hold{guard: g, lease: lease, renewed: time.Now()}
+	h.Context, h.cancel = context.WithCancelCause(ctx)
+	if g.renew > 0 {
+		h.timer = time.AfterFunc(g.renew, h.renewOnce)
+	} else {
+		h.timer = time.AfterFunc(g.ttl, func() { h.lose(errors.New("TTL ran out without renewal")) })
+	}
+	return h, nil
+}
+
+// Do runs fn while holding key, as Guard.Do does, with a Guard built from
+// opts. It is the analogue of Huey's `with lock_task(key):` for guarding
+// part of a function.
+func Do(ctx context.Context, l Locker, key string, fn func(ctx context.Context) error, opts ...Option) error {
+	g, err := NewGuard(l, opts...)
+	if err != nil {
+		return err
+	}
+	return g.Do(ctx, key, fn)
+}
+
+// Do takes key, runs fn under the Hold and releases the lease on every
+// outcome. It returns fn's error; if the lease was lost meanwhile, the error
+// also matches ErrLeaseLost, even when fn itself returned nil, because the
+// work was not protected throughout. A failed release does not change the
+// outcome: the work is done, and the lock expires within its TTL.
+func (g *Guard) Do(ctx context.Context, key string, fn func(ctx context.Context) error) error {
+	h, err := g.Hold(ctx, key)
+	if err != nil {
+		return err
+	}
+	err = fn(h)
+	_ = h.Release(context.WithoutCancel(ctx))
+	return h.Outcome(err)
+}
+
+// Hold is a lease being renewed, and the context to work under while it is
+// held. Release it when the work is done.
+type Hold struct {
+	context.Context
+	guard  *Guard
+	lease  *Lease
+	cancel context.CancelCauseFunc
+
+	mu       sync.Mutex // serialises renewal with Release
+	timer    *time.Timer
+	released bool
+	renewed  time.Time // start of the last successful renewal
+	lost     error
+}
+
+// Value serves the lease to LeaseFrom and Fence.
+func (h *Hold) Value(key any) any {
+	if key == (leaseKey{}) {
+		return h.lease
+	}
+	return h.Context.Value(key)
+}
+
+// Lease returns the lease held.
+func (h *Hold) Lease() *Lease { return h.lease }
+
+// Release stops renewal, cancels the Hold's context and releases the lease.
+// It waits for a renewal in flight, so no goroutine of the Hold outlives it.
+// It returns an error matching ErrNotHeld if the lease was already lost.
+func (h *Hold) Release(ctx context.Context) error {
+	h.mu.Lock()
+	if h.released {
+		h.mu.Unlock()
+		return nil
+	}
+	h.released = true
+	h.timer.Stop()
+	h.mu.Unlock()
+	h.cancel(context.Canceled)
+	return h.guard.locker.Release(ctx, h.lease)
+}
+
+// Outcome returns err as the outcome of work done under the Hold: unchanged
+// if the lease was kept, and joined with the lease-lost cause if not.
+func (h *Hold) Outcome(err error) error {
+	h.mu.Lock()
+	lost := h.lost
+	h.mu.Unlock()
+	if lost == nil {
+		return err
+	}
+	if err == nil || errors.Is(err, ErrLeaseLost) {
+		return lost
+	}
+	return errors.Join(lost, err)
+}
+
+func (h *Hold) renewOnce() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.released || h.lost != nil {
+		return
+	}
+	g := h.guard
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), g.renew)
+	err := g.locker.Refresh(ctx, h.lease, g.ttl)
+	cancel()
+	switch {
+	case err == nil:
+		h.renewed = start
+		h.timer.Reset(g.renew)
+	case errors.Is(err, ErrNotHeld) || time.Since(h.renewed) >= g.ttl:
+		h.loseLocked(err)
+	default:
+		// A transient failure: the lease may still be ours until its TTL
+		// runs out, so try again soon.
+		h.timer.Reset(max(g.renew/4, time.Millisecond))
+	}
+}
+
+func (h *Hold) lose(err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.released && h.lost == nil {
+		h.loseLocked(err)
+	}
+}
+
+func (h *Hold) loseLocked(err error) {
+	h.lost = &LeaseLostError{Key: h.lease.Key, Err: err}
+	h.cancel(h.lost)
+}

@@ -1,0 +1,82 @@
+package lock
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"time"
+)
+
+// Locker takes and gives back leases on named locks. Implementations must be
+// safe for concurrent use, and only the owner of a lease (the holder of its
+// Token) may release or refresh it.
+type Locker interface {
+	// TryAcquire makes one attempt to take key for ttl. If another owner
+	// holds it, the error is a *LockedError, which matches ErrLocked.
+	TryAcquire(ctx context.Context, key string, ttl time.Duration) (*Lease, error)
+	// Release frees the lease's key if the lease still owns it, and returns
+	// an error matching ErrNotHeld if it does not.
+	Release(ctx context.Context, lease *Lease) error
+	// Refresh sets the lease's remaining TTL to ttl if the lease still owns
+	// its key, and returns an error matching ErrNotHeld if it does not.
+	Refresh(ctx context.Context, lease *Lease, ttl time.Duration) error
+	// Held lists the locks held now.
+	Held(ctx context.Context) ([]Info, error)
+}
+
+// Lease is one ownership of a lock, as TryAcquire returns it.
+type Lease struct {
+	Key string
+	// Token is the owner's random token, the proof of ownership.
+	Token string
+	// Fence is the fencing token: it grows with every lease on Key, so a
+	// resource that remembers the largest fence it has seen can refuse
+	// writes from a holder whose lease was lost.
+	Fence int64
+	// TTL is the time to live the lease was taken or last refreshed with.
+	TTL time.Duration
+	// AcquiredAt is when the lease was taken, by the caller's clock.
+	AcquiredAt time.Time
+}
+
+// Info describes a held lock, for inspection.
+type Info struct {
+	Key string
+	// Holder names the holder, "host:pid" unless the locker was told
+	// otherwise.
+	Holder string
+	Fence  int64
+	// Since is when the lock was taken.
+	Since time.Time
+	// Remaining is the time left before the lock expires unless renewed.
+	Remaining time.Duration
+}
+
+// DefaultHolder is "host:pid" of this process, the holder recorded by
+// lockers that are not given another.
+func DefaultHolder() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "unknown"
+	}
+	return host + ":" + strconv.Itoa(os.Getpid())
+}
+
+type leaseKey struct{}
+
+// LeaseFrom returns the lease held for ctx by a Hold (and so by Do and
+// middleware.WithLock), if any.
+func LeaseFrom(ctx context.Context) (*Lease, bool) {
+	l, ok := ctx.Value(leaseKey{}).(*Lease)
+	return l, ok
+}
+
+// Fence returns the fencing token of the lease held for ctx, if any. Pass it
+// to the resource the lock protects, so that it can refuse a stale holder.
+func Fence(ctx context.Context) (int64, bool) {
+	l, ok := LeaseFrom(ctx)
+	if !ok {
+		return 0, false
+	}
+	return l.Fence, true
+}

@@ -1,0 +1,142 @@
+package task
+
+import (
+	"context"
+	"errors"
+)
+
+// Kinds of error that this package names. Other packages add their own
+// ("locked", "lease_lost", "expired", ...) with NewError.
+const (
+	// KindError is the kind of an error that names no kind of its own.
+	KindError = "error"
+	// KindTimeout is the kind of context.DeadlineExceeded.
+	KindTimeout = "timeout"
+	// KindCanceled is the kind of context.Canceled.
+	KindCanceled = "canceled"
+)
+
+var (
+	// ErrSkipped matches every outcome made by Skip: the run was deliberately
+	// not done. A skip is neither a failure nor retried.
+	ErrSkipped = NewError("skipped", "task: skipped")
+	// ErrInvalidConfig matches every misconfiguration that taskware reports
+	// when a chain, locker or store is built: an empty key, a TTL <= 0, a nil
+	// store. Constructors panic with it, so it surfaces at start-up.
+	ErrInvalidConfig = NewError("invalid_config", "taskware: invalid configuration")
+	// ErrBadPayload matches a payload that the task's codec cannot decode
+	// into the task's argument type. Retrying cannot help.
+	ErrBadPayload = NewError("bad_payload", "task: payload does not decode")
+)
+
+// Error is a sentinel error with a kind: a short, stable name stored with a
+// failure, so that a failure read back from a store still matches the
+// sentinel under errors.Is (see Failure).
+type Error struct {
+	kind, msg string
+}
+
+// NewError returns a sentinel error with the given kind and message.
+func NewError(kind, msg string) *Error { return &Error{kind: kind, msg: msg} }
+
+// Error returns the message.
+func (e *Error) Error() string { return e.msg }
+
+// ErrorKind returns the kind.
+func (e *Error) ErrorKind() string { return e.kind }
+
+// kinder is implemented by errors that name their kind.
+type kinder interface {
+	error
+	ErrorKind() string
+}
+
+// KindOf returns the kind of err: that of the first error in its chain that
+// names one, "timeout" or "canceled" for context errors, "" for nil, and
+// KindError otherwise.
+func KindOf(err error) string {
+	if err == nil {
+		return ""
+	}
+	if k, ok := errors.AsType[kinder](err); ok {
+		return k.ErrorKind()
+	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return KindTimeout
+	case errors.Is(err, context.Canceled):
+		return KindCanceled
+	}
+	return KindError
+}
+
+// Skip returns an outcome that marks the run as deliberately not done,
+// because of reason. It matches both ErrSkipped and reason under errors.Is.
+func Skip(reason error) error { return &SkipError{Reason: reason} }
+
+// SkipError is the outcome made by Skip.
+type SkipError struct {
+	// Reason says why the run was skipped, for example lock.ErrLocked.
+	Reason error
+}
+
+func (e *SkipError) Error() string {
+	if e.Reason == nil {
+		return "task: skipped"
+	}
+	return "task: skipped: " + e.Reason.Error()
+}
+
+// ErrorKind reports "skipped".
+func (e *SkipError) ErrorKind() string { return ErrSkipped.kind }
+
+// Is matches ErrSkipped.
+func (e *SkipError) Is(target error) bool { return target == ErrSkipped }
+
+// Unwrap returns the reason.
+func (e *SkipError) Unwrap() error { return e.Reason }
+
+// IsSkipped reports whether err is, or wraps, a skip.
+func IsSkipped(err error) bool { return errors.Is(err, ErrSkipped) }
+
+// Failure is an error rebuilt from a stored kind and message, as a result
+// store returns it. It matches under errors.Is every error of the same
+// kind, so a stored "locked" failure matches lock.ErrLocked. Failures of
+// KindError match nothing but themselves.
+type Failure struct {
+	Kind    string
+	Message string
+}
+
+func (f *Failure) Error() string { return f.Message }
+
+// ErrorKind returns the stored kind.
+func (f *Failure) ErrorKind() string { return f.Kind }
+
+// Is reports whether target has the same, named kind.
+func (f *Failure) Is(target error) bool {
+	if f.Kind == "" || f.Kind == KindError {
+		return false
+	}
+	return KindOf(target) == f.Kind
+}
+
+// PayloadError reports a payload that does not decode. It matches
+// ErrBadPayload.
+type PayloadError struct {
+	Task string
+	Err  error
+}
+
+func (e *PayloadError) Error() string {
+	return "task " + e.Task + ": payload does not decode: " + e.Err.Error()
+}
+
+// ErrorKind reports "bad_payload".
+func (e *PayloadError) ErrorKind() string { return ErrBadPayload.kind }
+
+// Is matches ErrBadPayload.
+func (e *PayloadError) Is(target error) bool { return target == ErrBadPayload }
+
+// Unwrap returns the codec's error.
+func (e *PayloadError) Unwrap() error { return e.Err }

@@ -1,0 +1,112 @@
+package task
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/taskware/taskware/internal/randid"
+)
+
+// Task is a typed function with its middleware chain, built once by New.
+// A Task is safe for concurrent use.
+type Task[A, R any] struct {
+	name  string
+	codec Codec
+	run   Func
+}
+
+// Options configure a task beyond its name, function and middlewares.
+type Options struct {
+	// Codec encodes the arguments and results; nil means JSON.
+	Codec Codec
+	// Middleware is the task's chain, first outermost.
+	Middleware []Middleware
+}
+
+// New defines a task named name that runs fn through the chain mws, the first
+// middleware outermost. The chain is built here, once. New panics with an
+// error matching ErrInvalidConfig if name is empty or fn is nil: that is a
+// wiring mistake, caught at start-up.
+func New[A, R any](name string, fn func(context.Context, A) (R, error), mws ...Middleware) *Task[A, R] {
+	return NewWithOptions(name, fn, Options{Middleware: mws})
+}
+
+// NewWithOptions is New with a codec other than JSON.
+func NewWithOptions[A, R any](name string, fn func(context.Context, A) (R, error), opts Options) *Task[A, R] {
+	if name == "" {
+		panic(fmt.Errorf("%w: task.New: empty name", ErrInvalidConfig))
+	}
+	if fn == nil {
+		panic(fmt.Errorf("%w: task.New(%q): nil function", ErrInvalidConfig, name))
+	}
+	t := &Task[A, R]{name: name, codec: opts.Codec}
+	if t.codec == nil {
+		t.codec = JSON
+	}
+	inner := func(ctx context.Context, inv *Invocation) (any, error) {
+		a, ok := inv.Args.(A)
+		if !ok {
+			// Args was set by someone other than bind, to the wrong type.
+			return nil, &PayloadError{Task: name, Err: fmt.Errorf("arguments are %T, want %T", inv.Args, a)}
+		}
+		return fn(ctx, a)
+	}
+	t.run = t.bind(Chain(opts.Middleware...)(inner))
+	return t
+}
+
+// bind is outermost: it decodes the payload and sets the codec before any
+// middleware runs, so that middlewares can see the arguments.
+func (t *Task[A, R]) bind(next Func) Func {
+	return func(ctx context.Context, inv *Invocation) (any, error) {
+		if inv.Codec == nil {
+			inv.Codec = t.codec
+		}
+		if inv.Args == nil {
+			var a A
+			if len(inv.Payload) > 0 {
+				if err := inv.Codec.Unmarshal(inv.Payload, &a); err != nil {
+					return nil, &PayloadError{Task: t.name, Err: err}
+				}
+			}
+			inv.Args = a
+		}
+		return next(ctx, inv)
+	}
+}
+
+// Name returns the task's name.
+func (t *Task[A, R]) Name() string { return t.name }
+
+// Codec returns the codec of the task's arguments and results.
+func (t *Task[A, R]) Codec() Codec { return t.codec }
+
+// Func returns the composed, untyped chain. It decodes inv.Payload into an A
+// unless inv.Args is already set. Workers run tasks through it.
+func (t *Task[A, R]) Func() Func { return t.run }
+
+// Call runs the task in-process through its chain, as a new invocation with a
+// fresh ID, enqueued now, attempt 1.
+func (t *Task[A, R]) Call(ctx context.Context, args A) (R, error) {
+	return t.Invoke(ctx, &Invocation{
+		ID:         randid.New(),
+		Name:       t.name,
+		EnqueuedAt: time.Now(),
+		Attempt:    1,
+		Args:       args,
+	})
+}
+
+// Invoke runs inv through the task's chain and returns the typed result. It
+// sets inv.Name to the task's name. Use it when the caller chooses the ID or
+// the enqueue time; Call fills them in.
+func (t *Task[A, R]) Invoke(ctx context.Context, inv *Invocation) (R, error) {
+	inv.Name = t.name
+	v, err := t.run(ctx, inv)
+	r, _ := v.(R)
+	return r, err
+}
+
+// Encode encodes args with the task's codec, for a payload.
+func (t *Task[A, R]) Encode(args A) ([]byte, error) { return t.codec.Marshal(args) }
