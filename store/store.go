@@ -50,9 +50,14 @@ type Record struct {
 
 // Err returns nil for a success, and otherwise the stored error as a
 // *task.Failure, which matches the original error's kind under errors.Is.
+// A stored skip comes back as task.Skip of its reason, so it matches
+// task.ErrSkipped as well as the reason's kind (lock.ErrLocked, say).
 func (r *Record) Err() error {
-	if r.Status == Succeeded {
+	switch r.Status {
+	case Succeeded:
 		return nil
+	case Skipped:
+		return task.Skip(&task.Failure{Kind: r.Kind, Message: r.Error})
 	}
 	return &task.Failure{Kind: r.Kind, Message: r.Error}
 }

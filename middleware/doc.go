@@ -1,0 +1,25 @@
+// Package middleware holds taskware's policies. Each is a task.Middleware
+// that a task opts into, so lock handling and error persistence are chosen
+// per task instead of for the whole application:
+//
+//   - [WithLock] runs the task under an owned, expiring, renewed lock.
+//   - [SkipLocked] turns "the lock is held" into a clean skip.
+//   - [Expires] skips a run that waited too long, before any lock is taken.
+//   - [StoreResult] stores successes and failures, each with a TTL, and can
+//     leave chosen errors out.
+//
+// A typical chain puts StoreResult outermost, then Expires, then SkipLocked,
+// then WithLock:
+//
+//	task.New("report", build,
+//		middleware.StoreResult(results, middleware.IgnoreErrors(lock.ErrLocked)),
+//		middleware.Expires(10*time.Minute),
+//		middleware.SkipLocked(),
+//		middleware.WithLock(locker, "report"),
+//	)
+//
+// Constructors check their configuration and panic with an error matching
+// task.ErrInvalidConfig when it is wrong, so a mistake surfaces when the
+// chain is built, at start-up, and never on the hot path. The middlewares
+// they return are safe for concurrent use.
+package middleware

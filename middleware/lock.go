@@ -1,0 +1,112 @@
+package middleware
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/taskware/taskware/lock"
+	"github.com/taskware/taskware/task"
+)
+
+// KeyFunc derives a lock key from an invocation, for example from its
+// arguments (see KeyFromArgs).
+type KeyFunc func(inv *task.Invocation) (string, error)
+
+// KeyFromArgs returns a KeyFunc that calls fn with the invocation's typed
+// arguments: one lock per user, say. It fails the run if the arguments are
+// not an A.
+func KeyFromArgs[A any](fn func(args A) string) KeyFunc {
+	return func(inv *task.Invocation) (string, error) {
+		a, ok := task.ArgsOf[A](inv)
+		if !ok {
+			var want A
+			return "", fmt.Errorf("middleware: lock key: arguments are %T, want %T", inv.Args, want)
+		}
+		return fn(a), nil
+	}
+}
+
+// WithLock runs the task while holding the lock key on l. The options set
+// the lease TTL (lock.TTL, 30s by default), how long to wait for a held lock
+// (lock.Wait, not at all by default) and renewal (lock.RenewEvery, TTL/3 by
+// default, or lock.NoRenewal).
+//
+// If the lock is held elsewhere, the run fails with a *lock.LockedError,
+// which matches lock.ErrLocked; wrap WithLock in SkipLocked to make that a
+// skip. The task's context carries the lease's fencing token (lock.Fence),
+// and is cancelled with cause lock.ErrLeaseLost if the lease is lost; the
+// outcome then matches lock.ErrLeaseLost too. The lease is released on
+// every outcome.
+func WithLock(l lock.Locker, key string, opts ...lock.Option) task.Middleware {
+	if key == "" {
+		configPanic("WithLock: empty key")
+	}
+	return withLock("WithLock", l, func(*task.Invocation) (string, error) { return key, nil }, opts)
+}
+
+// WithLockFunc is WithLock with a key derived from each invocation.
+func WithLockFunc(l lock.Locker, key KeyFunc, opts ...lock.Option) task.Middleware {
+	if key == nil {
+		configPanic("WithLockFunc: nil KeyFunc")
+	}
+	return withLock("WithLockFunc", l, key, opts)
+}
+
+func withLock(name string, l lock.Locker, key KeyFunc, opts []lock.Option) task.Middleware {
+	g, err := lock.NewGuard(l, opts...)
+	if err != nil {
+		configPanic("%s: %v", name, err)
+	}
+	return func(next task.Func) task.Func {
+		return func(ctx context.Context, inv *task.Invocation) (any, error) {
+			k, err := key(inv)
+			if err == nil && k == "" {
+				err = errors.New("middleware: empty lock key")
+			}
+			if err != nil {
+				return nil, err
+			}
+			h, err := g.Hold(ctx, k)
+			if err != nil {
+				return nil, err
+			}
+			res, err := next(h, inv)
+			rctx := ctx
+			if ctx.Err() != nil {
+				rctx = context.WithoutCancel(ctx)
+			}
+			_ = h.Release(rctx) // a failed release expires within the TTL
+			return res, h.Outcome(err)
+		}
+	}
+}
+
+// SkipHook sees every run that SkipLocked turns into a skip, with the
+// original error (a *lock.LockedError, usually). Count it in a metric rather
+// than in the result store.
+type SkipHook func(ctx context.Context, inv *task.Invocation, err error)
+
+// SkipLocked turns an error matching lock.ErrLocked, from anywhere inside
+// it, into task.Skip(err), which matches task.ErrSkipped and still
+// lock.ErrLocked. Skips are neither failures nor retried, and StoreResult
+// does not store them. Each hook sees every skip.
+func SkipLocked(hooks ...SkipHook) task.Middleware {
+	for _, h := range hooks {
+		if h == nil {
+			configPanic("SkipLocked: nil hook")
+		}
+	}
+	return func(next task.Func) task.Func {
+		return func(ctx context.Context, inv *task.Invocation) (any, error) {
+			res, err := next(ctx, inv)
+			if err == nil || !errors.Is(err, lock.ErrLocked) || task.IsSkipped(err) {
+				return res, err
+			}
+			for _, h := range hooks {
+				h(ctx, inv, err)
+			}
+			return nil, task.Skip(err)
+		}
+	}
+}

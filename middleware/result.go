@@ -1,0 +1,163 @@
+package middleware
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/taskware/taskware/store"
+	"github.com/taskware/taskware/task"
+)
+
+// DefaultResultTTL is how long StoreResult keeps a record unless told.
+const DefaultResultTTL = 24 * time.Hour
+
+// StoreOption configures StoreResult.
+type StoreOption interface{ apply(*storeConfig) }
+
+type storeConfig struct {
+	resultTTL, errorTTL, skipTTL time.Duration
+	ignore                       []func(error) bool
+	skipNil                      bool
+}
+
+type storeOptionFunc func(*storeConfig)
+
+func (f storeOptionFunc) apply(c *storeConfig) { f(c) }
+
+// ResultTTL sets how long successes are kept, DefaultResultTTL by default.
+// It is also the TTL of failures unless ErrorTTL says otherwise.
+func ResultTTL(d time.Duration) StoreOption {
+	return storeOptionFunc(func(c *storeConfig) { c.resultTTL = d })
+}
+
+// ErrorTTL sets how long failures are kept.
+func ErrorTTL(d time.Duration) StoreOption {
+	return storeOptionFunc(func(c *storeConfig) { c.errorTTL = d })
+}
+
+// IgnoreErrors leaves out failures that match any of errs under errors.Is:
+// the analogue of overriding Huey's put_result to drop TaskLockedException.
+func IgnoreErrors(errs ...error) StoreOption {
+	return storeOptionFunc(func(c *storeConfig) {
+		for _, target := range errs {
+			if target == nil {
+				configPanic("StoreResult: IgnoreErrors(nil)")
+			}
+			c.ignore = append(c.ignore, func(err error) bool { return errors.Is(err, target) })
+		}
+	})
+}
+
+// IgnoreErrorsFunc leaves out failures for which ignore returns true.
+func IgnoreErrorsFunc(ignore func(err error) bool) StoreOption {
+	return storeOptionFunc(func(c *storeConfig) {
+		if ignore == nil {
+			configPanic("StoreResult: IgnoreErrorsFunc(nil)")
+		}
+		c.ignore = append(c.ignore, ignore)
+	})
+}
+
+// SkipNilResults leaves out successes whose result is nil, for tasks run for
+// their effect. By default they are stored, with no value, so that a caller
+// waiting for the outcome learns that the run succeeded.
+func SkipNilResults() StoreOption {
+	return storeOptionFunc(func(c *storeConfig) { c.skipNil = true })
+}
+
+// StoreSkips keeps skips too, for ttl, with status store.Skipped and the
+// skip's reason, so that a caller waiting on the run learns it was skipped.
+// By default skips are not stored.
+func StoreSkips(ttl time.Duration) StoreOption {
+	return storeOptionFunc(func(c *storeConfig) {
+		if ttl <= 0 {
+			configPanic("StoreResult: StoreSkips TTL must be positive, got %v", ttl)
+		}
+		c.skipTTL = ttl
+	})
+}
+
+// StoreResult writes each run's final outcome to s, under the invocation's
+// ID, with a TTL: successes for ResultTTL, failures for ErrorTTL, so the
+// store cannot grow without bound. Skips are not stored unless StoreSkips
+// asks. Results are encoded with the invocation's codec.
+//
+// The task's outcome is returned unchanged. If the write itself fails, the
+// outcome also matches ErrNotStored, so that the caller can tell an outcome
+// nobody will find.
+func StoreResult(s store.Store, opts ...StoreOption) task.Middleware {
+	if s == nil {
+		configPanic("StoreResult: nil store")
+	}
+	c := storeConfig{resultTTL: DefaultResultTTL}
+	for _, o := range opts {
+		o.apply(&c)
+	}
+	if c.errorTTL == 0 {
+		c.errorTTL = c.resultTTL
+	}
+	if c.resultTTL <= 0 || c.errorTTL <= 0 {
+		configPanic("StoreResult: TTLs must be positive, got ResultTTL %v, ErrorTTL %v", c.resultTTL, c.errorTTL)
+	}
+	return func(next task.Func) task.Func {
+		return func(ctx context.Context, inv *task.Invocation) (any, error) {
+			res, err := next(ctx, inv)
+			rec, ttl, err := c.record(inv, res, err)
+			if rec == nil {
+				return res, err
+			}
+			if ctx.Err() != nil {
+				ctx = context.WithoutCancel(ctx)
+			}
+			if perr := s.Put(ctx, rec, ttl); perr != nil {
+				perr = fmt.Errorf("%w: %w", ErrNotStored, perr)
+				if err == nil {
+					return res, perr
+				}
+				return res, errors.Join(err, perr)
+			}
+			return res, err
+		}
+	}
+}
+
+// record returns what to store for an outcome, and for how long (nil if
+// nothing), and the outcome to return, which differs from err only when a
+// result does not encode.
+func (c *storeConfig) record(inv *task.Invocation, res any, err error) (*store.Record, time.Duration, error) {
+	rec := &store.Record{ID: inv.ID, Task: inv.Name, Attempt: inv.Attempt, At: time.Now()}
+	if err == nil && res != nil {
+		rec.Value, err = inv.CodecOrJSON().Marshal(res)
+		if err != nil {
+			err = fmt.Errorf("middleware: result of %s does not encode: %w", inv.Name, err)
+		}
+	}
+	switch {
+	case err == nil:
+		if res == nil && c.skipNil {
+			return nil, 0, nil
+		}
+		rec.Status = store.Succeeded
+		return rec, c.resultTTL, nil
+	case task.IsSkipped(err):
+		if c.skipTTL == 0 {
+			return nil, 0, err
+		}
+		// Keep the reason, so that the stored skip still matches its kind.
+		reason := err
+		if se, ok := errors.AsType[*task.SkipError](err); ok && se.Reason != nil {
+			reason = se.Reason
+		}
+		rec.Status, rec.Error, rec.Kind = store.Skipped, reason.Error(), task.KindOf(reason)
+		return rec, c.skipTTL, err
+	}
+	for _, ignore := range c.ignore {
+		if ignore(err) {
+			return nil, 0, err
+		}
+	}
+	rec.Status, rec.Error, rec.Kind = store.Failed, err.Error(), task.KindOf(err)
+	return rec, c.errorTTL, err
+}
