@@ -128,3 +128,12 @@ func notHeld(lease *Lease) error {
 func sortInfos(infos []Info) {
 	sort.Slice(infos, func(i, j int) bool { return infos[i].Key < infos[j].Key })
 }
+
+// Break removes key's lock whoever holds it, for operators and tests. The
+// holder learns of it at its next renewal, as ErrLeaseLost.
+func (m *Memory) Break(ctx context.Context, key string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.locks, key)
+	return nil
+}
