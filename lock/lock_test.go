@@ -1,0 +1,440 @@
+package lock_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/taskware/taskware/internal/testkit"
+	"github.com/taskware/taskware/lock"
+	"github.com/taskware/taskware/task"
+)
+
+type breaker interface {
+	Break(ctx context.Context, key string) error
+}
+
+func TestAcquireRelease(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		ctx := context.Background()
+		l := b.Locker
+		a, err := l.TryAcquire(ctx, "k", time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Key != "k" || len(a.Token) != 32 || a.Fence <= 0 || a.TTL != time.Minute {
+			t.Fatalf("lease %+v", a)
+		}
+		_, err = l.TryAcquire(ctx, "k", time.Minute)
+		var le *lock.LockedError
+		if !errors.As(err, &le) || !errors.Is(err, lock.ErrLocked) {
+			t.Fatalf("second acquire: %v, want a *LockedError", err)
+		}
+		if le.Key != "k" || le.Holder != lock.DefaultHolder() || le.Remaining <= 0 || le.Remaining > time.Minute ||
+			time.Since(le.Since) > time.Minute || time.Since(le.Since) < -time.Second {
+			t.Fatalf("LockedError %+v does not describe the holder", le)
+		}
+		if task.KindOf(err) != "locked" {
+			t.Fatalf("kind %q", task.KindOf(err))
+		}
+		if _, err := l.TryAcquire(ctx, "other", time.Minute); err != nil {
+			t.Fatalf("another key is free: %v", err)
+		}
+		if err := l.Release(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Release(ctx, a); !errors.Is(err, lock.ErrNotHeld) {
+			t.Fatalf("second release: %v, want ErrNotHeld", err)
+		}
+		a2, err := l.TryAcquire(ctx, "k", time.Minute)
+		if err != nil {
+			t.Fatalf("acquire after release: %v", err)
+		}
+		if a2.Fence <= a.Fence || a2.Token == a.Token {
+			t.Fatalf("fence %d after %d, tokens %s %s", a2.Fence, a.Fence, a2.Token, a.Token)
+		}
+	})
+}
+
+func TestOnlyOwnerReleasesOrRefreshes(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		ctx := context.Background()
+		l := b.Locker
+		mine, err := l.TryAcquire(ctx, "k", time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		thief := *mine
+		thief.Token = "00000000000000000000000000000000"
+		if err := l.Release(ctx, &thief); !errors.Is(err, lock.ErrNotHeld) {
+			t.Fatalf("non-owner release: %v, want ErrNotHeld", err)
+		}
+		if err := l.Refresh(ctx, &thief, time.Hour); !errors.Is(err, lock.ErrNotHeld) {
+			t.Fatalf("non-owner refresh: %v, want ErrNotHeld", err)
+		}
+		// A token that is a prefix of the owner's proves nothing either.
+		thief.Token = mine.Token[:16]
+		if err := l.Release(ctx, &thief); !errors.Is(err, lock.ErrNotHeld) {
+			t.Fatalf("prefix-token release: %v, want ErrNotHeld", err)
+		}
+		if _, err := l.TryAcquire(ctx, "k", time.Minute); !errors.Is(err, lock.ErrLocked) {
+			t.Fatalf("lock freed by a non-owner: %v", err)
+		}
+		held, err := l.Held(ctx)
+		if err != nil || len(held) != 1 || held[0].Remaining > time.Minute {
+			t.Fatalf("non-owner refresh extended the lock: %+v, %v", held, err)
+		}
+		if err := l.Refresh(ctx, mine, 2*time.Minute); err != nil {
+			t.Fatalf("owner refresh: %v", err)
+		}
+		if err := l.Release(ctx, mine); err != nil {
+			t.Fatalf("owner release: %v", err)
+		}
+	})
+}
+
+// A holder that crashes never releases; its lock frees itself after the TTL.
+func TestCrashedHolderFreesAfterTTL(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		ctx := context.Background()
+		ttl := time.Hour
+		if b.Real {
+			ttl = 200 * time.Millisecond
+		}
+		crashed, err := b.Locker.TryAcquire(ctx, "k", ttl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Advance(ttl / 2)
+		if _, err := b.Locker.TryAcquire(ctx, "k", ttl); !errors.Is(err, lock.ErrLocked) {
+			t.Fatalf("free before its TTL: %v", err)
+		}
+		b.Advance(ttl/2 + 50*time.Millisecond)
+		next, err := b.Locker.TryAcquire(ctx, "k", ttl)
+		if err != nil {
+			t.Fatalf("still locked after the TTL: %v", err)
+		}
+		if next.Fence <= crashed.Fence {
+			t.Fatalf("fence went from %d to %d", crashed.Fence, next.Fence)
+		}
+		if err := b.Locker.Refresh(ctx, crashed, ttl); !errors.Is(err, lock.ErrNotHeld) {
+			t.Fatalf("the crashed holder refreshed a lock it lost: %v", err)
+		}
+	})
+}
+
+func TestHeld(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		ctx := context.Background()
+		if held, err := b.Locker.Held(ctx); err != nil || len(held) != 0 {
+			t.Fatalf("Held on empty = %v, %v", held, err)
+		}
+		var leases []*lock.Lease
+		for _, k := range []string{"b", "a|x", "c{1}"} {
+			l, err := b.Locker.TryAcquire(ctx, k, time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			leases = append(leases, l)
+		}
+		if err := b.Locker.Release(ctx, leases[2]); err != nil {
+			t.Fatal(err)
+		}
+		held, err := b.Locker.Held(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(held) != 2 || held[0].Key != "a|x" || held[1].Key != "b" {
+			t.Fatalf("Held = %+v, want a|x and b", held)
+		}
+		for i, h := range held {
+			want := leases[1-i]
+			if h.Fence != want.Fence || h.Holder != lock.DefaultHolder() || h.Remaining <= 0 || h.Remaining > time.Minute ||
+				time.Since(h.Since) > time.Minute {
+				t.Fatalf("Held[%d] = %+v, lease %+v", i, h, want)
+			}
+		}
+	})
+}
+
+func TestFencesGrowAcrossBreaks(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		ctx := context.Background()
+		var last int64
+		for range 5 {
+			l, err := b.Locker.TryAcquire(ctx, "k", time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l.Fence <= last {
+				t.Fatalf("fence %d after %d", l.Fence, last)
+			}
+			last = l.Fence
+			if err := b.Locker.(breaker).Break(ctx, "k"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
+
+func TestBadArguments(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		ctx := context.Background()
+		if _, err := b.Locker.TryAcquire(ctx, "", time.Second); !errors.Is(err, task.ErrInvalidConfig) {
+			t.Fatalf("empty key: %v", err)
+		}
+		if _, err := b.Locker.TryAcquire(ctx, "k", 0); !errors.Is(err, task.ErrInvalidConfig) {
+			t.Fatalf("zero TTL: %v", err)
+		}
+	})
+	mem := lock.NewMemory()
+	for name, opts := range map[string][]lock.Option{
+		"zero TTL":              {lock.TTL(0)},
+		"negative wait":         {lock.Wait(-time.Second)},
+		"renew not below TTL":   {lock.TTL(time.Second), lock.RenewEvery(time.Second)},
+		"backoff min above max": {lock.Backoff(time.Second, time.Millisecond)},
+		"zero backoff":          {lock.Backoff(0, time.Second)},
+	} {
+		if _, err := lock.NewGuard(mem, opts...); !errors.Is(err, task.ErrInvalidConfig) {
+			t.Errorf("%s: NewGuard error %v, want ErrInvalidConfig", name, err)
+		}
+	}
+	if _, err := lock.NewGuard(nil); !errors.Is(err, task.ErrInvalidConfig) {
+		t.Errorf("nil locker: %v", err)
+	}
+	if err := lock.Do(context.Background(), mem, "k", func(context.Context) error { return nil }, lock.TTL(-1)); !errors.Is(err, task.ErrInvalidConfig) {
+		t.Errorf("Do with a bad option: %v", err)
+	}
+}
+
+// N goroutines contend for one key with waiting: each gets it in turn,
+// never two at once.
+func TestContentionOneAtATime(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		const n = 12
+		var inside, maxInside, done atomic.Int32
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() {
+				err := lock.Do(context.Background(), b.Locker, "k", func(ctx context.Context) error {
+					now := inside.Add(1)
+					for {
+						m := maxInside.Load()
+						if now <= m || maxInside.CompareAndSwap(m, now) {
+							break
+						}
+					}
+					time.Sleep(5 * time.Millisecond)
+					inside.Add(-1)
+					done.Add(1)
+					return nil
+				}, lock.TTL(5*time.Second), lock.Wait(10*time.Second), lock.Backoff(time.Millisecond, 10*time.Millisecond))
+				if err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if maxInside.Load() != 1 || done.Load() != n {
+			t.Fatalf("max %d inside at once, %d of %d done", maxInside.Load(), done.Load(), n)
+		}
+	})
+}
+
+func TestWaitGivesUp(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		ctx := context.Background()
+		if _, err := b.Locker.TryAcquire(ctx, "k", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		g, err := lock.NewGuard(b.Locker, lock.Wait(100*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		if _, err := g.Acquire(ctx, "k"); !errors.Is(err, lock.ErrLocked) {
+			t.Fatalf("Acquire: %v, want ErrLocked", err)
+		}
+		if waited := time.Since(start); waited < 100*time.Millisecond || waited > 2*time.Second {
+			t.Fatalf("waited %v for a 100ms wait", waited)
+		}
+		cause := errors.New("shutting down")
+		cctx, cancel := context.WithCancelCause(ctx)
+		time.AfterFunc(20*time.Millisecond, func() { cancel(cause) })
+		g, _ = lock.NewGuard(b.Locker, lock.Wait(time.Minute))
+		if _, err := g.Acquire(cctx, "k"); !errors.Is(err, cause) {
+			t.Fatalf("Acquire on a cancelled ctx: %v, want its cause", err)
+		}
+	})
+}
+
+// A lock freed while a waiter waits is taken by the waiter.
+func TestWaitTakesFreedLock(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		ctx := context.Background()
+		first, err := b.Locker.TryAcquire(ctx, "k", time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.AfterFunc(50*time.Millisecond, func() { _ = b.Locker.Release(ctx, first) })
+		g, _ := lock.NewGuard(b.Locker, lock.Wait(5*time.Second))
+		l, err := g.Acquire(ctx, "k")
+		if err != nil {
+			t.Fatalf("waiter did not get the freed lock: %v", err)
+		}
+		if l.Fence <= first.Fence {
+			t.Fatal("fence did not grow")
+		}
+	})
+}
+
+// A task that runs for 3x its TTL keeps the lease through renewal, and no
+// second holder gets in meanwhile.
+func TestRenewalKeepsLease(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		const ttl = 150 * time.Millisecond
+		var intruders atomic.Int32
+		err := lock.Do(context.Background(), b.Locker, "k", func(ctx context.Context) error {
+			deadline := time.Now().Add(3 * ttl)
+			for time.Now().Before(deadline) {
+				if l, err := b.Locker.TryAcquire(context.Background(), "k", ttl); err == nil {
+					intruders.Add(1)
+					_ = b.Locker.Release(context.Background(), l)
+				}
+				if ctx.Err() != nil {
+					return context.Cause(ctx)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			return nil
+		}, lock.TTL(ttl))
+		if err != nil || intruders.Load() != 0 {
+			t.Fatalf("err %v, %d intruders", err, intruders.Load())
+		}
+	})
+}
+
+// Without renewal, the hold's ctx ends with ErrLeaseLost when the TTL runs
+// out, since the lock is no longer owned.
+func TestNoRenewalLosesAtTTL(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		err := lock.Do(context.Background(), b.Locker, "k", func(ctx context.Context) error {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(5 * time.Second):
+				return errors.New("not cancelled")
+			}
+		}, lock.TTL(100*time.Millisecond), lock.NoRenewal())
+		if !errors.Is(err, lock.ErrLeaseLost) {
+			t.Fatalf("err %v, want ErrLeaseLost", err)
+		}
+	})
+}
+
+// A lease broken from outside mid-run cancels the work's ctx with cause
+// ErrLeaseLost, and the outcome says so even if the work ignored it.
+func TestLeaseLostMidRun(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		for _, ignoreCtx := range []bool{false, true} {
+			var cause error
+			err := lock.Do(context.Background(), b.Locker, "k", func(ctx context.Context) error {
+				if err := b.Locker.(breaker).Break(context.Background(), "k"); err != nil {
+					return err
+				}
+				select {
+				case <-ctx.Done():
+					cause = context.Cause(ctx)
+				case <-time.After(5 * time.Second):
+					return errors.New("ctx not cancelled after the lease was lost")
+				}
+				if ignoreCtx {
+					return nil
+				}
+				return ctx.Err()
+			}, lock.TTL(150*time.Millisecond))
+			var lost *lock.LeaseLostError
+			if !errors.Is(cause, lock.ErrLeaseLost) || !errors.As(err, &lost) || lost.Key != "k" {
+				t.Fatalf("ignoreCtx=%v: cause %v, outcome %v", ignoreCtx, cause, err)
+			}
+			if !ignoreCtx && !errors.Is(err, context.Canceled) {
+				t.Fatalf("the work's own error is lost from %v", err)
+			}
+			if task.KindOf(err) != "lease_lost" {
+				t.Fatalf("kind %q", task.KindOf(err))
+			}
+		}
+	})
+}
+
+// A lease whose key expires behind the holder's back (here: fast-forwarded
+// past its TTL between renewals) is lost too.
+func TestLeaseLostToExpiry(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		if b.Real {
+			t.Skip("a real Redis cannot be fast-forwarded; TestLeaseLostMidRun covers the key vanishing")
+		}
+		err := lock.Do(context.Background(), b.Locker, "k", func(ctx context.Context) error {
+			b.Advance(time.Hour)
+			<-ctx.Done()
+			return ctx.Err()
+		}, lock.TTL(300*time.Millisecond))
+		if !errors.Is(err, lock.ErrLeaseLost) {
+			t.Fatalf("err %v, want ErrLeaseLost", err)
+		}
+	})
+}
+
+func TestFenceInContext(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		if _, ok := lock.Fence(context.Background()); ok {
+			t.Fatal("fence outside a hold")
+		}
+		var fences []int64
+		for range 3 {
+			err := lock.Do(context.Background(), b.Locker, "k", func(ctx context.Context) error {
+				f, ok := lock.Fence(ctx)
+				l, _ := lock.LeaseFrom(ctx)
+				if !ok || l == nil || l.Fence != f || l.Key != "k" {
+					t.Fatalf("fence %d %v, lease %+v", f, ok, l)
+				}
+				fences = append(fences, f)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !(fences[0] < fences[1] && fences[1] < fences[2]) {
+			t.Fatalf("fences %v do not grow", fences)
+		}
+	})
+}
+
+func TestDoReleasesOnEveryOutcome(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		boom := errors.New("boom")
+		for _, fn := range []func(context.Context) error{
+			func(context.Context) error { return nil },
+			func(context.Context) error { return boom },
+		} {
+			err := lock.Do(context.Background(), b.Locker, "k", fn)
+			if err != nil && !errors.Is(err, boom) {
+				t.Fatal(err)
+			}
+			held, err := b.Locker.Held(context.Background())
+			if err != nil || len(held) != 0 {
+				t.Fatalf("held after Do: %+v, %v", held, err)
+			}
+		}
+		// A cancelled parent still gets its lock released.
+		ctx, cancel := context.WithCancel(context.Background())
+		_ = lock.Do(ctx, b.Locker, "k", func(context.Context) error { cancel(); return nil })
+		if held, _ := b.Locker.Held(context.Background()); len(held) != 0 {
+			t.Fatalf("held after a cancelled Do: %+v", held)
+		}
+	})
+}
