@@ -54,7 +54,7 @@ func (m *Memory) Put(ctx context.Context, rec *Record, ttl time.Duration) error 
 	r.ExpiresAt = now.Add(ttl)
 	m.records[r.ID] = r
 	if w, ok := m.waiters[r.ID]; ok {
-		_ = w
+		close(w.ch)
 		delete(m.waiters, r.ID)
 	}
 	if len(m.records)%1024 == 0 {
