@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	err := run(ctx, os.Args[1:], os.Stdout)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// usageError is a mistake on the command line: an unknown command or a bad
+// flag. The command then prints its usage and exits with status 2.
+type usageError struct{ error }
+
+// run runs the command named by args[0] with the rest of args as its flags,
+// writing what it shows to out.
+func run(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		return usageError{errors.New("no command given")}
+	}
+	switch args[0] {
+	case "demo":
+		var opts demoOptions
+		if err := parse(demoFlags(&opts), args[1:]); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				printUsage(out)
+				return nil
+			}
+			return err
+		}
+		if opts.Runs < 1 {
+			return usageError{fmt.Errorf("demo: --runs must be at least 1, got %d", opts.Runs)}
+		}
+		_, err := demo(ctx, opts, out)
+		return err
+	case "help", "-h", "-help", "--help":
+		printUsage(out)
+		return nil
+	}
+	return usageError{fmt.Errorf("unknown command %q", args[0])}
+}
+
+// demoFlags returns the flags of the demo command, bound to opts.
+func demoFlags(opts *demoOptions) *flag.FlagSet {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.StringVar(&opts.RedisURL, "redis", "", "run on the Redis at this `URL` (redis://host:port/db) instead of an embedded miniredis")
+	fs.IntVar(&opts.Runs, "runs", defaultRuns, "how many runs per policy contend for the lock")
+	return fs
+}
+
+// parse parses a command's flags. It returns flag.ErrHelp for -h, and a
+// usageError for a bad flag or a stray argument.
+func parse(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(io.Discard) // exitCode prints the usage, once
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return err
+	case err != nil:
+		return usageError{fmt.Errorf("%s: %w", fs.Name(), err)}
+	case fs.NArg() > 0:
+		return usageError{fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))}
+	}
+	return nil
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, `usage: taskware <command> [flags]
+
+commands:
+  demo   run one task many times at once under three lock policies, and
+         compare what callers see and what the result store keeps
+
+flags of demo:
+`)
+	fs := demoFlags(&demoOptions{})
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+}
+
+// exitCode reports err on stderr, with the usage for a usageError, and
+// returns the process's exit status: 0, 1 for a failure, 2 for a usage error.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(stderr, "taskware:", err)
+	if _, ok := errors.AsType[usageError](err); ok {
+		printUsage(stderr)
+		return 2
+	}
+	return 1
+}
