@@ -60,7 +60,9 @@ type nopCloser struct{}
 
 func (nopCloser) Close() error { return nil }
 
-// taskware: lock.Redis over a plain client, or over an AutoPipeliner.
+// taskware: lock.Redis over a plain client, or over go-redis's
+// AutoPipeliner in full-duplex mode, which batches the commands of
+// concurrent callers; of its modes, it was the fastest on loopback here.
 
 type taskware struct {
 	locker *lock.Redis
@@ -73,7 +75,7 @@ func openTaskware(client *redis.Client, prefix string, ttl time.Duration) (Conte
 }
 
 func openTaskwareAuto(client *redis.Client, prefix string, ttl time.Duration) (Contender, error) {
-	ap, err := client.AutoPipeline()
+	ap, err := client.AutoPipelineWithOptions(&redis.AutoPipelineOptions{FullDuplex: true})
 	if err != nil {
 		return nil, err
 	}

@@ -38,6 +38,8 @@ type Lease struct {
 	// AcquiredAt is when the lease was taken, by the caller's clock: no
 	// later than the lock's TTL started running, so renewal can count on it.
 	AcquiredAt time.Time
+
+	impl any // the Locker's own state for this lease, if it keeps any
 }
 
 // Info describes a held lock, for inspection.

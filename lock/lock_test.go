@@ -172,6 +172,9 @@ func TestFencesGrowAcrossBreaks(t *testing.T) {
 			if l.Fence <= last {
 				t.Fatalf("fence %d after %d", l.Fence, last)
 			}
+			if held, err := b.Locker.Held(ctx); err != nil || len(held) != 1 || held[0].Fence != l.Fence {
+				t.Fatalf("Held = %+v, %v; lease fence %d", held, err, l.Fence)
+			}
 			last = l.Fence
 			if err := b.Locker.(breaker).Break(ctx, "k"); err != nil {
 				t.Fatal(err)

@@ -16,43 +16,67 @@ import (
 // DefaultPrefix starts every key taskware writes, unless told otherwise.
 const DefaultPrefix = "taskware:"
 
-// fenceRetention is how long a key's fence counter outlives its last lease.
-// Fences also never fall below the Redis server's clock in microseconds, so
-// they keep growing after the counter expires; the counter only has to cover
-// leases taken within the same microsecond or across a small clock step back.
+// fenceRetention is how long a key's fence counter lives after it starts
+// from the server's clock. Since a counter grows by one per acquire, far
+// slower than a clock in microseconds, the next counter starts above it.
 const fenceRetention = 24 * time.Hour
 
 // The value of a lock key is "token|fence|sinceµs|holder".
+//
+// Fences are kept as strings in Lua: its numbers would print as 1.7e+15.
+// acquireScript draws the fence before it tries the lock, so that the common
+// path is two calls, INCR and SET NX; a refused attempt wastes a fence
+// number, which is harmless. A counter that is new (or expired) starts from
+// the server's clock in microseconds, so fences keep growing across its
+// expiry without the counter having to live forever.
 var (
-	acquireScript = redis.NewScript(`
-local v = redis.call('GET', KEYS[1])
-if v then return {v, redis.call('PTTL', KEYS[1])} end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local f = tonumber(redis.call('GET', KEYS[2]) or '0') + 1
-if f < now then f = now end
-local fs = string.format('%d', f)
-redis.call('SET', KEYS[2], fs, 'PX', ARGV[4])
-redis.call('SET', KEYS[1], ARGV[1] .. '|' .. fs .. '|' .. string.format('%d', now) .. '|' .. ARGV[3], 'PX', ARGV[2])
-return f`)
-	releaseScript = redis.NewScript(`
+	acquireScript = newScript(`
+local f = string.format('%d', redis.call('INCR', KEYS[2]))
+if f == '1' then
+  local t = redis.call('TIME')
+  f = t[1] .. string.format('%06d', tonumber(t[2]))
+  redis.call('SET', KEYS[2], f, 'PX', ARGV[4])
+end
+if redis.call('SET', KEYS[1], ARGV[1] .. '|' .. f .. '|' .. ARGV[5] .. '|' .. ARGV[3], 'NX', 'PX', ARGV[2]) then
+  return tonumber(f)
+end
+return {redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1])}`)
+	releaseScript = newScript(`
 local v = redis.call('GET', KEYS[1])
 if v and string.sub(v, 1, #ARGV[1] + 1) == ARGV[1] .. '|' then return redis.call('DEL', KEYS[1]) end
 return 0`)
-	refreshScript = redis.NewScript(`
+	refreshScript = newScript(`
 local v = redis.call('GET', KEYS[1])
 if v and string.sub(v, 1, #ARGV[1] + 1) == ARGV[1] .. '|' then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0`)
 )
 
-var fenceRetentionArg any = fenceRetention.Milliseconds()
+// Command arguments that never change, boxed once so that no call pays for
+// them.
+var (
+	argEvalSHA        any = "evalsha"
+	argEval           any = "eval"
+	argOneKey         any = "1"
+	argTwoKeys        any = "2"
+	fenceRetentionArg any = fenceRetention.Milliseconds()
+)
+
+// script is a Lua script, sent by its SHA1 and by its body only when the
+// server does not have it cached.
+type script struct {
+	src, sha any
+}
+
+func newScript(src string) script { return script{src: src, sha: redis.NewScript(src).Hash()} }
 
 // Redis is a Locker on Redis. Create it with NewRedis.
 //
 // Each lock is one key, "<prefix>lock:{<key>}", next to its fence counter
 // "<prefix>lock:{<key>}:fence"; the hash tag puts both in one Cluster slot.
 // TryAcquire, Release and Refresh are one round trip each: a script, sent
-// by its SHA once Redis has it cached.
+// by its SHA once Redis has it cached. A lease taken by TryAcquire carries
+// its keys and command arguments, so that its release and refreshes do not
+// allocate them again.
 type Redis struct {
 	client redis.UniversalClient
 	prefix string
@@ -95,10 +119,16 @@ func NewRedis(client redis.UniversalClient, opts ...RedisOption) *Redis {
 	return r
 }
 
-// keys returns the lock key and its fence key, from one allocation.
-func (r *Redis) keys(key string) []string {
-	fk := r.prefix + "lock:{" + key + "}:fence"
-	return []string{fk[:len(fk)-len(":fence")], fk}
+// redisLease is a Lease together with what Redis needs to release and
+// refresh it: the keys and the token share one string, and args, the
+// command's arguments, point into the lease. Operations on one lease are
+// not concurrent (a Hold serialises renewal and release), so they reuse args.
+type redisLease struct {
+	Lease
+	locker            *Redis
+	lockKey, fenceKey string
+	ttlMs, sinceUs    int64
+	args              [10]any
 }
 
 func (r *Redis) lockKey(key string) string { return r.prefix + "lock:{" + key + "}" }
@@ -110,15 +140,22 @@ func (r *Redis) TryAcquire(ctx context.Context, key string, ttl time.Duration) (
 	if err := checkArgs(key, ttl); err != nil {
 		return nil, err
 	}
-	token := randid.New()
-	start := time.Now() // the lease runs from before the request, to be safe
-	res, err := acquireScript.Run(ctx, r.client, r.keys(key), token, ttlArg(ttl), r.holder, fenceRetentionArg).Result()
+	var token [randid.Len]byte
+	randid.Fill(&token)
+	s := r.prefix + "lock:{" + key + "}:fence" + string(token[:])
+	fenceEnd := len(s) - randid.Len
+	now := time.Now() // the lease runs from before the request, to be safe
+	rl := &redisLease{locker: r, lockKey: s[:fenceEnd-len(":fence")], fenceKey: s[:fenceEnd], ttlMs: ttlArg(ttl), sinceUs: now.UnixMicro()}
+	rl.Lease = Lease{Key: key, Token: s[fenceEnd:], TTL: ttl, AcquiredAt: now, impl: rl}
+	rl.args = [10]any{argEvalSHA, acquireScript.sha, argTwoKeys, &rl.lockKey, &rl.fenceKey, &rl.Token, &rl.ttlMs, r.holder, fenceRetentionArg, &rl.sinceUs}
+	res, err := r.run(ctx, acquireScript, rl.args[:])
 	if err != nil {
 		return nil, fmt.Errorf("lock %q: acquire: %w", key, err)
 	}
 	switch v := res.(type) {
 	case int64:
-		return &Lease{Key: key, Token: token, Fence: v, TTL: ttl, AcquiredAt: start}, nil
+		rl.Fence = v
+		return &rl.Lease, nil
 	case []any:
 		if len(v) == 2 {
 			val, _ := v[0].(string)
@@ -130,16 +167,24 @@ func (r *Redis) TryAcquire(ctx context.Context, key string, ttl time.Duration) (
 	return nil, fmt.Errorf("lock %q: acquire: unexpected reply %v", key, res)
 }
 
+// own returns lease's Redis state: the one TryAcquire made, if lease is
+// that very lease, unchanged, or else state rebuilt from its fields (a
+// lease copied or built by hand).
+func (r *Redis) own(lease *Lease) *redisLease {
+	if rl, ok := lease.impl.(*redisLease); ok && &rl.Lease == lease && rl.locker == r &&
+		rl.lockKey[len(r.prefix)+len("lock:{"):len(rl.lockKey)-1] == lease.Key {
+		return rl
+	}
+	rl := &redisLease{locker: r, lockKey: r.lockKey(lease.Key)}
+	rl.Token = lease.Token
+	return rl
+}
+
 // Release implements Locker.
 func (r *Redis) Release(ctx context.Context, lease *Lease) error {
-	n, err := releaseScript.Run(ctx, r.client, []string{r.lockKey(lease.Key)}, lease.Token).Int64()
-	if err != nil {
-		return fmt.Errorf("lock %q: release: %w", lease.Key, err)
-	}
-	if n == 0 {
-		return notHeld(lease)
-	}
-	return nil
+	rl := r.own(lease)
+	rl.args = [10]any{argEvalSHA, releaseScript.sha, argOneKey, &rl.lockKey, &rl.Token}
+	return r.compareAnd(ctx, "release", lease, releaseScript, rl.args[:5])
 }
 
 // Refresh implements Locker.
@@ -147,15 +192,43 @@ func (r *Redis) Refresh(ctx context.Context, lease *Lease, ttl time.Duration) er
 	if err := checkArgs(lease.Key, ttl); err != nil {
 		return err
 	}
-	n, err := refreshScript.Run(ctx, r.client, []string{r.lockKey(lease.Key)}, lease.Token, ttlArg(ttl)).Int64()
-	if err != nil {
-		return fmt.Errorf("lock %q: refresh: %w", lease.Key, err)
-	}
-	if n == 0 {
-		return notHeld(lease)
+	rl := r.own(lease)
+	rl.ttlMs = ttlArg(ttl)
+	rl.args = [10]any{argEvalSHA, refreshScript.sha, argOneKey, &rl.lockKey, &rl.Token, &rl.ttlMs}
+	if err := r.compareAnd(ctx, "refresh", lease, refreshScript, rl.args[:6]); err != nil {
+		return err
 	}
 	lease.TTL = ttl
 	return nil
+}
+
+// compareAnd runs a script that acts on the lock only if lease owns it, and
+// returns 0 if it does not.
+func (r *Redis) compareAnd(ctx context.Context, op string, lease *Lease, s script, args []any) error {
+	res, err := r.run(ctx, s, args)
+	if err != nil {
+		return fmt.Errorf("lock %q: %s: %w", lease.Key, op, err)
+	}
+	if n, _ := res.(int64); n == 0 {
+		return notHeld(lease)
+	}
+	return nil
+}
+
+// run sends args, an EVALSHA of s, in one round trip. If the server has lost
+// its script cache (a restart, SCRIPT FLUSH), it sends the body instead,
+// which caches it again.
+func (r *Redis) run(ctx context.Context, s script, args []any) (any, error) {
+	cmd := redis.NewCmd(ctx, args...)
+	cmd.SetFirstKeyPos(3)
+	_ = r.client.Process(ctx, cmd)
+	if err := cmd.Err(); err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+		evalArgs := append([]any{argEval, s.src}, args[2:]...)
+		cmd = redis.NewCmd(ctx, evalArgs...)
+		cmd.SetFirstKeyPos(3)
+		_ = r.client.Process(ctx, cmd)
+	}
+	return cmd.Result()
 }
 
 // Held implements Locker. It scans the lock keyspace, on every master of a
