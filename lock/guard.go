@@ -50,6 +50,7 @@ type Guard struct {
 	locker                 Locker
 	ttl, wait, renew       time.Duration
 	backoffMin, backoffMax time.Duration
+	renewer                renewer
 }
 
 // NewGuard returns a Guard over l. It returns an error matching
@@ -73,6 +74,9 @@ func NewGuard(l Locker, opts ...Option) (*Guard, error) {
 	case g.renew > 0 && g.renew >= g.ttl:
 		return nil, configError("RenewEvery (%v) must be shorter than the TTL (%v)", g.renew, g.ttl)
 	}
+	g.renewer.guard = g
+	g.renewer.holds = make(map[*Hold]struct{})
+	g.renewer.kick = make(chan struct{}, 1)
 	return g, nil
 }
 
@@ -132,11 +136,7 @@ func (g *Guard) Hold(ctx context.Context, key string) (*Hold, error) {
 	}
 	h := &Hold{guard: g, lease: lease, renewed: lease.AcquiredAt}
 	h.Context, h.cancel = context.WithCancelCause(ctx)
-	if g.renew > 0 {
-		h.timer = time.AfterFunc(g.renew, h.renewOnce)
-	} else {
-		h.timer = time.AfterFunc(g.ttl, func() { h.lose(errors.New("TTL ran out without renewal")) })
-	}
+	g.renewer.add(h)
 	return h, nil
 }
 
@@ -175,7 +175,6 @@ type Hold struct {
 	cancel context.CancelCauseFunc
 
 	mu       sync.Mutex // serialises renewal with Release
-	timer    *time.Timer
 	released bool
 	renewed  time.Time // start of the last successful renewal
 	lost     error
@@ -193,8 +192,8 @@ func (h *Hold) Value(key any) any {
 func (h *Hold) Lease() *Lease { return h.lease }
 
 // Release stops renewal, cancels the Hold's context and releases the lease.
-// It waits for a renewal in flight, so no goroutine of the Hold outlives it.
-// It returns an error matching ErrNotHeld if the lease was already lost.
+// It waits for a renewal in flight. It returns an error matching ErrNotHeld
+// if the lease was already lost.
 func (h *Hold) Release(ctx context.Context) error {
 	h.mu.Lock()
 	if h.released {
@@ -202,8 +201,8 @@ func (h *Hold) Release(ctx context.Context) error {
 		return nil
 	}
 	h.released = true
-	h.timer.Stop()
 	h.mu.Unlock()
+	h.guard.renewer.remove(h)
 	h.cancel(context.Canceled)
 	return h.guard.locker.Release(ctx, h.lease)
 }
@@ -223,36 +222,48 @@ func (h *Hold) Outcome(err error) error {
 	return errors.Join(lost, err)
 }
 
-func (h *Hold) renewOnce() {
+// due reports whether the hold needs the renewer at now.
+func (h *Hold) due(now time.Time) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	g := h.guard
 	if h.released || h.lost != nil {
+		return false
+	}
+	if g.renew < 0 {
+		return now.Sub(h.renewed) >= g.ttl
+	}
+	return now.Sub(h.renewed) >= g.renew
+}
+
+// renew refreshes the lease if it is due at now; without renewal, it gives
+// the lease up once its TTL has run out.
+func (h *Hold) renew(now time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	g := h.guard
+	switch {
+	case h.released || h.lost != nil:
+		return
+	case g.renew < 0:
+		if now.Sub(h.renewed) >= g.ttl {
+			h.loseLocked(errors.New("TTL ran out without renewal"))
+		}
+		return
+	case now.Sub(h.renewed) < g.renew:
 		return
 	}
-	g := h.guard
-	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), g.renew)
 	err := g.locker.Refresh(ctx, h.lease, g.ttl)
 	cancel()
 	switch {
 	case err == nil:
-		h.renewed = start
-		h.timer.Reset(g.renew)
+		h.renewed = now
 	case errors.Is(err, ErrNotHeld) || time.Since(h.renewed) >= g.ttl:
 		h.loseLocked(err)
-	default:
-		// A transient failure: the lease may still be ours until its TTL
-		// runs out, so try again soon.
-		h.timer.Reset(max(g.renew/4, time.Millisecond))
 	}
-}
-
-func (h *Hold) lose(err error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if !h.released && h.lost == nil {
-		h.loseLocked(err)
-	}
+	// Otherwise a transient failure: the lease may still be ours until its
+	// TTL runs out, and the next tick tries again.
 }
 
 func (h *Hold) loseLocked(err error) {

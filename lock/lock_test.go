@@ -3,6 +3,7 @@ package lock_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -439,5 +440,34 @@ func TestDoReleasesOnEveryOutcome(t *testing.T) {
 		if held, _ := b.Locker.Held(context.Background()); len(held) != 0 {
 			t.Fatalf("held after a cancelled Do: %+v", held)
 		}
+	})
+}
+
+// One Guard renews many holds at once: none is lost while they all run for
+// 3x the TTL, and the renewer's goroutine ends after them (goleak checks).
+func TestManyHoldsShareRenewal(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		const n, ttl = 40, 150 * time.Millisecond
+		g, err := lock.NewGuard(b.Locker, lock.TTL(ttl))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				err := g.Do(context.Background(), fmt.Sprint("key-", i), func(ctx context.Context) error {
+					select {
+					case <-ctx.Done():
+						return context.Cause(ctx)
+					case <-time.After(3 * ttl):
+						return nil
+					}
+				})
+				if err != nil {
+					t.Errorf("hold %d: %v", i, err)
+				}
+			})
+		}
+		wg.Wait()
 	})
 }
