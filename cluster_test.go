@@ -20,7 +20,7 @@ func TestRedisCluster(t *testing.T) {
 	c := testkit.Cluster(t)
 	ctx := context.Background()
 	locker := lock.NewRedis(c)
-	results := store.NewRedis(c, "")
+	results := store.NewRedis(c)
 
 	// Keys spread over all three masters.
 	const n = 30

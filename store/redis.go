@@ -35,21 +35,31 @@ type Redis struct {
 	hub     hub
 }
 
-// NewRedis returns a Store on client whose keys start with prefix ("" means
-// DefaultPrefix). It panics with an error matching task.ErrInvalidConfig if
-// client is nil or prefix contains a brace, which would break the keys'
-// Cluster hash tags.
-func NewRedis(client redis.UniversalClient, prefix string) *Redis {
+// RedisOption configures a Redis store.
+type RedisOption interface{ applyRedis(*Redis) }
+
+type redisOptionFunc func(*Redis)
+
+func (f redisOptionFunc) applyRedis(r *Redis) { f(r) }
+
+// WithPrefix sets the key prefix, DefaultPrefix by default. It must not
+// contain '{' or '}', which would break the keys' Cluster hash tags.
+func WithPrefix(p string) RedisOption { return redisOptionFunc(func(r *Redis) { r.prefix = p }) }
+
+// NewRedis returns a Store on client. It panics with an error matching
+// task.ErrInvalidConfig if client is nil or the prefix contains a brace.
+func NewRedis(client redis.UniversalClient, opts ...RedisOption) *Redis {
+	r := &Redis{client: client, prefix: DefaultPrefix}
+	for _, o := range opts {
+		o.applyRedis(r)
+	}
 	if client == nil {
 		panic(fmt.Errorf("%w: store.NewRedis: nil client", task.ErrInvalidConfig))
 	}
-	if prefix == "" {
-		prefix = DefaultPrefix
+	if strings.ContainsAny(r.prefix, "{}") {
+		panic(fmt.Errorf("%w: store.NewRedis: prefix %q contains a brace", task.ErrInvalidConfig, r.prefix))
 	}
-	if strings.ContainsAny(prefix, "{}") {
-		panic(fmt.Errorf("%w: store.NewRedis: prefix %q contains a brace", task.ErrInvalidConfig, prefix))
-	}
-	r := &Redis{client: client, prefix: prefix, channel: prefix + "result:done"}
+	r.channel = r.prefix + "result:done"
 	r.hub = hub{client: client, channel: r.channel, waiters: make(map[string][]chan struct{})}
 	return r
 }

@@ -607,7 +607,7 @@ func TestList(t *testing.T) {
 		var other store.Store
 		if b.Client != nil {
 			// A store under another prefix whose keys start with this one's.
-			other = store.NewRedis(b.Client, b.Prefix+"other:")
+			other = store.NewRedis(b.Client, store.WithPrefix(b.Prefix+"other:"))
 			mustPut(t, other, &store.Record{ID: "0-other", Status: store.Succeeded, Value: []byte("o"), At: at}, time.Hour)
 		}
 
@@ -690,7 +690,7 @@ func TestNewRedisRefusesBadConfig(t *testing.T) {
 					t.Errorf("NewRedis panicked with %v, want an error matching task.ErrInvalidConfig", err)
 				}
 			}()
-			store.NewRedis(tc.client, tc.prefix)
+			store.NewRedis(tc.client, store.WithPrefix(tc.prefix))
 		})
 	}
 }

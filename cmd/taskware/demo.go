@@ -157,7 +157,7 @@ func demo(ctx context.Context, opts demoOptions, out io.Writer) (sum summary, er
 
 	for _, p := range policies {
 		prefix := opts.Prefix + strings.ReplaceAll(p.name, " ", "-") + ":"
-		st, err := runPolicy(ctx, p, lock.NewRedis(client, lock.WithPrefix(prefix)), store.NewRedis(client, prefix), opts.Runs)
+		st, err := runPolicy(ctx, p, lock.NewRedis(client, lock.WithPrefix(prefix)), store.NewRedis(client, store.WithPrefix(prefix)), opts.Runs)
 		if err != nil {
 			return sum, fmt.Errorf("%s: %w", p.name, err)
 		}

@@ -79,7 +79,7 @@ func redisBackend(name string, c redis.UniversalClient, prefix string, advance f
 	return &Backend{
 		Name:    name,
 		Locker:  lock.NewRedis(c, lock.WithPrefix(prefix)),
-		Store:   store.NewRedis(c, prefix),
+		Store:   store.NewRedis(c, store.WithPrefix(prefix)),
 		Client:  c,
 		Prefix:  prefix,
 		Advance: advance,
