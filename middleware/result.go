@@ -127,7 +127,7 @@ func StoreResult(s store.Store, opts ...StoreOption) task.Middleware {
 // nothing), and the outcome to return, which differs from err only when a
 // result does not encode.
 func (c *storeConfig) record(inv *task.Invocation, res any, err error) (*store.Record, time.Duration, error) {
-	rec := &store.Record{ID: inv.ID, Task: inv.Name, Attempt: inv.Attempt, At: time.Now()}
+	rec := &store.Record{ID: inv.ID, Task: inv.Name, Attempt: inv.Attempt} // the store stamps At
 	if err == nil && res != nil {
 		rec.Value, err = inv.CodecOrJSON().Marshal(res)
 		if err != nil {

@@ -51,6 +51,9 @@ func (m *Memory) Put(ctx context.Context, rec *Record, ttl time.Duration) error 
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
+	if r.At.IsZero() {
+		r.At = now
+	}
 	r.ExpiresAt = now.Add(ttl)
 	m.records[r.ID] = r
 	if w, ok := m.waiters[r.ID]; ok {

@@ -71,9 +71,13 @@ func (r *Redis) Put(ctx context.Context, rec *Record, ttl time.Duration) error {
 	if err := checkPut(rec, ttl); err != nil {
 		return err
 	}
+	at := rec.At
+	if at.IsZero() {
+		at = time.Now()
+	}
 	args := make([]any, 0, 3+2*7)
 	args = append(args, max(ttl.Milliseconds(), 1), r.channel, rec.ID,
-		"task", rec.Task, "status", string(rec.Status), "attempt", rec.Attempt, "at", rec.At.UnixMicro())
+		"task", rec.Task, "status", string(rec.Status), "attempt", rec.Attempt, "at", at.UnixMicro())
 	if len(rec.Value) > 0 {
 		args = append(args, "value", rec.Value)
 	}

@@ -41,7 +41,7 @@ type Record struct {
 	Kind  string
 	// Attempt is the attempt that produced the outcome.
 	Attempt int
-	// At is when the outcome was recorded.
+	// At is when the outcome was recorded; Put fills it in if it is zero.
 	At time.Time
 	// ExpiresAt is when the record expires. Get and List fill it in; Put
 	// ignores it and takes a TTL.
