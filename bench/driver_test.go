@@ -61,12 +61,16 @@ func TestDriveBudgetAndDistinctKeys(t *testing.T) {
 	if err != nil || n != 1000 {
 		t.Fatalf("Drive = %d, %v; want 1000, nil", n, err)
 	}
+	// Every acquire is on one of the run's keys. That no two goroutines
+	// share a key, memContender checks: a shared key would fail Drive with
+	// ErrHeld. (How many of the 32 goroutines get a turn within the budget
+	// is up to the scheduler.)
 	total := 0
 	for _, k := range keys {
 		total += m.calls[k]
 	}
-	if total != 1000 || len(m.calls) != 32 {
-		t.Errorf("acquires = %d on %d keys; want 1000 on 32", total, len(m.calls))
+	if total != 1000 || len(m.calls) > 32 {
+		t.Errorf("acquires = %d on %d keys; want 1000 on at most 32", total, len(m.calls))
 	}
 }
 

@@ -63,7 +63,6 @@ func ExampleSkipLocked() {
 	// true true
 }
 
-
 // Expires skips a run that waited too long, before the rest of the chain.
 func ExampleExpires() {
 	t := task.New("notify", func(context.Context, string) (string, error) { return "sent", nil },
