@@ -7,9 +7,12 @@
 //   - [Expires] skips a run that waited too long, before any lock is taken.
 //   - [StoreResult] stores successes and failures, each with a TTL, and can
 //     leave chosen errors out.
+//   - [Retry] runs a failed invocation again with backoff; [Timeout] bounds
+//     a run; [Recover] turns a panic into a failure; [RescheduleLocked] runs
+//     a locked-out run again later.
 //
-// A typical chain puts StoreResult outermost, then Expires, then SkipLocked,
-// then WithLock:
+// A typical chain puts StoreResult outermost, then Expires, then Retry and
+// Timeout, then SkipLocked, then WithLock:
 //
 //	task.New("report", build,
 //		middleware.StoreResult(results, middleware.IgnoreErrors(lock.ErrLocked)),

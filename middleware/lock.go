@@ -100,7 +100,7 @@ func SkipLocked(hooks ...SkipHook) task.Middleware {
 	return func(next task.Func) task.Func {
 		return func(ctx context.Context, inv *task.Invocation) (any, error) {
 			res, err := next(ctx, inv)
-			if err == nil || !errors.Is(err, lock.ErrLocked) || task.IsSkipped(err) {
+			if err == nil || !errors.Is(err, lock.ErrLocked) || task.IsSkipped(err) || errors.Is(err, task.ErrRequeued) {
 				return res, err
 			}
 			for _, h := range hooks {

@@ -79,6 +79,7 @@ func TestStoreResult(t *testing.T) {
 		{"not ignored", []middleware.StoreOption{middleware.IgnoreErrors(lock.ErrLocked)}, returns(nil, boom), boom, store.Failed, "", "error", middleware.DefaultResultTTL},
 		{"nil result stored", nil, returns(nil, nil), nil, store.Succeeded, "", "", middleware.DefaultResultTTL},
 		{"nil result skipped", []middleware.StoreOption{middleware.SkipNilResults()}, returns(nil, nil), nil, "", "", "", 0},
+		{"requeue not stored", nil, returns(nil, task.Requeue(time.Second, true, boom)), task.ErrRequeued, "", "", "", 0},
 		{"skip not stored", nil, returns(nil, task.Skip(lock.ErrLocked)), task.ErrSkipped, "", "", "", 0},
 		{"skip stored when asked", []middleware.StoreOption{middleware.StoreSkips(time.Minute)}, returns(nil, task.Skip(&lock.LockedError{Key: "k"})), task.ErrSkipped, store.Skipped, "", "locked", time.Minute},
 		{"result that does not encode", nil, returns(func() {}, nil), nil, store.Failed, "", "error", middleware.DefaultResultTTL},

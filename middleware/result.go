@@ -82,7 +82,7 @@ func StoreSkips(ttl time.Duration) StoreOption {
 // StoreResult writes each run's final outcome to s, under the invocation's
 // ID, with a TTL: successes for ResultTTL, failures for ErrorTTL, so the
 // store cannot grow without bound. Skips are not stored unless StoreSkips
-// asks. Results are encoded with the invocation's codec.
+// asks, and requeues (retries, reschedules) are not final, so not stored. Results are encoded with the invocation's codec.
 //
 // The task's outcome is returned unchanged. If the write itself fails, the
 // outcome also matches ErrNotStored, so that the caller can tell an outcome
@@ -141,6 +141,8 @@ func (c *storeConfig) record(inv *task.Invocation, res any, err error) (*store.R
 		}
 		rec.Status = store.Succeeded
 		return rec, c.resultTTL, nil
+	case errors.Is(err, task.ErrRequeued):
+		return nil, 0, err // not final: the next run's outcome will be
 	case task.IsSkipped(err):
 		if c.skipTTL == 0 {
 			return nil, 0, err

@@ -13,6 +13,8 @@ import (
 type Task[A, R any] struct {
 	name  string
 	codec Codec
+	mws   []Middleware
+	inner Func // fn, untyped, without the chain
 	run   Func
 }
 
@@ -40,11 +42,11 @@ func NewWithOptions[A, R any](name string, fn func(context.Context, A) (R, error
 	if fn == nil {
 		panic(fmt.Errorf("%w: task.New(%q): nil function", ErrInvalidConfig, name))
 	}
-	t := &Task[A, R]{name: name, codec: opts.Codec}
+	t := &Task[A, R]{name: name, codec: opts.Codec, mws: opts.Middleware}
 	if t.codec == nil {
 		t.codec = JSON
 	}
-	inner := func(ctx context.Context, inv *Invocation) (any, error) {
+	t.inner = func(ctx context.Context, inv *Invocation) (any, error) {
 		a, ok := inv.Args.(A)
 		if !ok {
 			// Args was set by someone other than bind, to the wrong type.
@@ -52,8 +54,18 @@ func NewWithOptions[A, R any](name string, fn func(context.Context, A) (R, error
 		}
 		return fn(ctx, a)
 	}
-	t.run = t.bind(Chain(opts.Middleware...)(inner))
+	t.run = t.FuncWith(opts.Middleware...)
 	return t
+}
+
+// Middleware returns the task's own chain, as given to New.
+func (t *Task[A, R]) Middleware() []Middleware { return t.mws }
+
+// FuncWith builds the task's function with mws instead of its own chain:
+// how a worker applies its default chain to a task that has none. Call it
+// once, when registering, not per run.
+func (t *Task[A, R]) FuncWith(mws ...Middleware) Func {
+	return t.bind(Chain(mws...)(t.inner))
 }
 
 // bind is outermost: it decodes the payload and sets the codec before any

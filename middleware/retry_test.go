@@ -1,0 +1,177 @@
+package middleware_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/taskware/taskware/lock"
+	"github.com/taskware/taskware/middleware"
+	"github.com/taskware/taskware/task"
+)
+
+// flaky fails its first n runs with err, and records the attempts it saw.
+type flaky struct {
+	n        int
+	err      error
+	attempts []int
+}
+
+func (f *flaky) run(ctx context.Context, inv *task.Invocation) (any, error) {
+	f.attempts = append(f.attempts, inv.Attempt)
+	if len(f.attempts) <= f.n {
+		return nil, f.err
+	}
+	return "ok", nil
+}
+
+func TestRetryInProcess(t *testing.T) {
+	boom := errors.New("boom")
+	fast := middleware.RetryBackoff(time.Millisecond, 4*time.Millisecond)
+	tests := []struct {
+		name         string
+		fails        int
+		err          error
+		opts         []middleware.RetryOption
+		wantAttempts []int
+		wantErr      error
+	}{
+		{"succeeds at once", 0, boom, nil, []int{1}, nil},
+		{"succeeds on the third", 2, boom, nil, []int{1, 2, 3}, nil},
+		{"exhausted", 5, boom, nil, []int{1, 2, 3}, middleware.ErrRetriesExhausted},
+		{"bad payload not retried", 5, &task.PayloadError{Task: "t", Err: boom}, nil, []int{1}, task.ErrBadPayload},
+		{"skips not retried", 5, task.Skip(lock.ErrLocked), nil, []int{1}, task.ErrSkipped},
+		{"lease lost retried", 1, lock.ErrLeaseLost, nil, []int{1, 2}, nil},
+		{"RetryIf refuses", 5, boom, []middleware.RetryOption{middleware.RetryIf(func(error) bool { return false })}, []int{1}, boom},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &flaky{n: tt.fails, err: tt.err}
+			opts := append([]middleware.RetryOption{fast}, tt.opts...)
+			res, err := middleware.Retry(3, opts...)(f.run)(context.Background(), &task.Invocation{ID: "r", Attempt: 1})
+			if tt.wantErr == nil && (err != nil || res != "ok") {
+				t.Fatalf("outcome %v, %v", res, err)
+			}
+			if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
+				t.Fatalf("outcome %v, want %v", err, tt.wantErr)
+			}
+			if len(f.attempts) != len(tt.wantAttempts) {
+				t.Fatalf("attempts %v, want %v", f.attempts, tt.wantAttempts)
+			}
+			for i := range f.attempts {
+				if f.attempts[i] != tt.wantAttempts[i] {
+					t.Fatalf("attempts %v, want %v", f.attempts, tt.wantAttempts)
+				}
+			}
+		})
+	}
+}
+
+func TestRetryExhaustedKeepsKind(t *testing.T) {
+	f := &flaky{n: 9, err: context.DeadlineExceeded}
+	_, err := middleware.Retry(2, middleware.RetryBackoff(time.Millisecond, time.Millisecond))(f.run)(
+		context.Background(), &task.Invocation{Attempt: 1})
+	var ex *middleware.RetriesExhaustedError
+	if !errors.As(err, &ex) || ex.Attempts != 2 || task.KindOf(err) != task.KindTimeout {
+		t.Fatalf("outcome %v (kind %q)", err, task.KindOf(err))
+	}
+}
+
+// Under a worker, Retry asks for a requeue, with a backoff that grows, and
+// never sleeps.
+func TestRetryRequeuesUnderWorker(t *testing.T) {
+	boom := errors.New("boom")
+	mw := middleware.Retry(4, middleware.RetryBackoff(100*time.Millisecond, 250*time.Millisecond))
+	ctx := task.WithRequeue(context.Background())
+	for attempt, want := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 3: 250 * time.Millisecond} {
+		f := &flaky{n: 9, err: boom}
+		start := time.Now()
+		_, err := mw(f.run)(ctx, &task.Invocation{Attempt: attempt})
+		var rq *task.RequeueError
+		if !errors.As(err, &rq) || !rq.Retry || !errors.Is(err, boom) || len(f.attempts) != 1 {
+			t.Fatalf("attempt %d: %v after %d runs", attempt, err, len(f.attempts))
+		}
+		if rq.After < want/2 || rq.After > want {
+			t.Fatalf("attempt %d: backoff %v, want within [%v, %v]", attempt, rq.After, want/2, want)
+		}
+		if time.Since(start) > 50*time.Millisecond {
+			t.Fatal("Retry slept under a worker")
+		}
+	}
+	f := &flaky{n: 9, err: boom}
+	if _, err := mw(f.run)(ctx, &task.Invocation{Attempt: 4}); !errors.Is(err, middleware.ErrRetriesExhausted) || errors.Is(err, task.ErrRequeued) {
+		t.Fatalf("last attempt: %v", err)
+	}
+}
+
+func TestRescheduleLocked(t *testing.T) {
+	locked := &lock.LockedError{Key: "k"}
+	mw := middleware.RescheduleLocked(time.Second)
+	fn := returns(nil, locked)
+	_, err := mw(fn)(task.WithRequeue(context.Background()), &task.Invocation{})
+	var rq *task.RequeueError
+	if !errors.As(err, &rq) || rq.Retry || rq.After > time.Second || rq.After < time.Second/2 || !errors.Is(err, lock.ErrLocked) {
+		t.Fatalf("under a worker: %v", err)
+	}
+	// A requeue is not a skip, and SkipLocked outside leaves it alone.
+	_, err = middleware.SkipLocked()(mw(fn))(task.WithRequeue(context.Background()), &task.Invocation{})
+	if task.IsSkipped(err) || !errors.Is(err, task.ErrRequeued) {
+		t.Fatalf("SkipLocked turned a reschedule into %v", err)
+	}
+	if _, err := mw(fn)(context.Background(), &task.Invocation{}); err != locked {
+		t.Fatalf("in-process: %v, want the locked error as it is", err)
+	}
+	boom := errors.New("boom")
+	if _, err := mw(returns(nil, boom))(task.WithRequeue(context.Background()), &task.Invocation{}); err != boom {
+		t.Fatalf("other failures pass: %v", err)
+	}
+}
+
+func TestTimeout(t *testing.T) {
+	slow := func(ctx context.Context, inv *task.Invocation) (any, error) {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(5 * time.Second):
+			return "late", nil
+		}
+	}
+	start := time.Now()
+	_, err := middleware.Timeout(20*time.Millisecond)(slow)(context.Background(), &task.Invocation{})
+	if !errors.Is(err, context.DeadlineExceeded) || task.KindOf(err) != task.KindTimeout || time.Since(start) > time.Second {
+		t.Fatalf("%v after %v", err, time.Since(start))
+	}
+	if res, err := middleware.Timeout(time.Second)(returns("quick", nil))(context.Background(), &task.Invocation{}); res != "quick" || err != nil {
+		t.Fatalf("%v, %v", res, err)
+	}
+}
+
+func TestRecover(t *testing.T) {
+	boom := func(ctx context.Context, inv *task.Invocation) (any, error) { panic("boom") }
+	_, err := middleware.Recover()(boom)(context.Background(), &task.Invocation{})
+	var pe *middleware.PanicError
+	if !errors.As(err, &pe) || pe.Value != "boom" || !strings.Contains(string(pe.Stack), "retry_test.go") || task.KindOf(err) != "panic" {
+		t.Fatalf("%v", err)
+	}
+}
+
+func TestNewPoliciesRejectBadConfig(t *testing.T) {
+	for name, build := range map[string]func(){
+		"Retry 0":               func() { middleware.Retry(0) },
+		"Retry bad backoff":     func() { middleware.Retry(3, middleware.RetryBackoff(time.Second, time.Millisecond)) },
+		"Retry nil RetryIf":     func() { middleware.Retry(3, middleware.RetryIf(nil)) },
+		"Timeout 0":             func() { middleware.Timeout(0) },
+		"RescheduleLocked zero": func() { middleware.RescheduleLocked(0) },
+	} {
+		func() {
+			defer func() {
+				if err, _ := recover().(error); !errors.Is(err, task.ErrInvalidConfig) {
+					t.Errorf("%s: panic %v", name, err)
+				}
+			}()
+			build()
+		}()
+	}
+}
