@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/taskware/taskware/internal/randid"
+	"github.com/taskware/taskware/internal/rbatch"
 	"github.com/taskware/taskware/internal/rkeys"
 )
 
@@ -180,9 +181,18 @@ func (r *Redis) own(lease *Lease) *redisLease {
 	return rl
 }
 
-// Release implements Locker.
+// Release implements Locker. Run by a worker that batches (see package
+// internal/rbatch), the release joins the worker's final round trip, and
+// its outcome is not reported.
 func (r *Redis) Release(ctx context.Context, lease *Lease) error {
 	rl := r.own(lease)
+	if rbatch.Wants(ctx, r.client) {
+		rl.args = [10]any{argEval, releaseScript.src, argOneKey, &rl.lockKey, &rl.Token}
+		cmd := redis.NewCmd(ctx, rl.args[:5]...)
+		cmd.SetFirstKeyPos(3)
+		rbatch.Defer(ctx, r.client, rbatch.Release, cmd)
+		return nil
+	}
 	rl.args = [10]any{argEvalSHA, releaseScript.sha, argOneKey, &rl.lockKey, &rl.Token}
 	return r.compareAnd(ctx, "release", lease, releaseScript, rl.args[:5])
 }

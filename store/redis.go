@@ -7,10 +7,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/taskware/taskware/internal/notify"
+	"github.com/taskware/taskware/internal/rbatch"
 	"github.com/taskware/taskware/internal/rkeys"
 	"github.com/taskware/taskware/task"
 )
@@ -20,19 +21,20 @@ const DefaultPrefix = "taskware:"
 
 // putScript replaces the record's hash, sets its TTL and announces its ID,
 // in one round trip. ARGV: ttl ms, channel, id, then field/value pairs.
-var putScript = redis.NewScript(`
+const putScriptSrc = `
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], unpack(ARGV, 4))
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 redis.call('PUBLISH', ARGV[2], ARGV[3])
-return 1`)
+return 1`
+
+var putSHA = redis.NewScript(putScriptSrc).Hash()
 
 // Redis is a Store on Redis. Create it with NewRedis.
 type Redis struct {
-	client  redis.UniversalClient
-	prefix  string
-	channel string
-	hub     hub
+	client redis.UniversalClient
+	prefix string
+	hub    *notify.Hub
 }
 
 // RedisOption configures a Redis store.
@@ -59,14 +61,14 @@ func NewRedis(client redis.UniversalClient, opts ...RedisOption) *Redis {
 	if strings.ContainsAny(r.prefix, "{}") {
 		panic(fmt.Errorf("%w: store.NewRedis: prefix %q contains a brace", task.ErrInvalidConfig, r.prefix))
 	}
-	r.channel = r.prefix + "result:done"
-	r.hub = hub{client: client, channel: r.channel, waiters: make(map[string][]chan struct{})}
+	r.hub = notify.New(client, r.prefix+"result:done")
 	return r
 }
 
 func (r *Redis) key(id string) string { return r.prefix + "result:{" + id + "}" }
 
-// Put implements Store.
+// Put implements Store. Run by a worker that batches (see package
+// internal/rbatch), the write joins the worker's final round trip.
 func (r *Redis) Put(ctx context.Context, rec *Record, ttl time.Duration) error {
 	if err := checkPut(rec, ttl); err != nil {
 		return err
@@ -75,8 +77,9 @@ func (r *Redis) Put(ctx context.Context, rec *Record, ttl time.Duration) error {
 	if at.IsZero() {
 		at = time.Now()
 	}
-	args := make([]any, 0, 3+2*7)
-	args = append(args, max(ttl.Milliseconds(), 1), r.channel, rec.ID,
+	args := make([]any, 0, 4+3+2*7)
+	args = append(args, "evalsha", putSHA, 1, r.key(rec.ID),
+		max(ttl.Milliseconds(), 1), r.hub.Channel(), rec.ID,
 		"task", rec.Task, "status", string(rec.Status), "attempt", rec.Attempt, "at", at.UnixMicro())
 	if len(rec.Value) > 0 {
 		args = append(args, "value", rec.Value)
@@ -87,10 +90,29 @@ func (r *Redis) Put(ctx context.Context, rec *Record, ttl time.Duration) error {
 	if rec.Kind != "" {
 		args = append(args, "kind", rec.Kind)
 	}
-	if err := putScript.Run(ctx, r.client, []string{r.key(rec.ID)}, args...).Err(); err != nil {
+	if rbatch.Wants(ctx, r.client) {
+		args[0], args[1] = "eval", putScriptSrc
+		rbatch.Defer(ctx, r.client, rbatch.Result, evalCmd(ctx, args))
+		return nil
+	}
+	cmd := evalCmd(ctx, args)
+	_ = r.client.Process(ctx, cmd)
+	if err := cmd.Err(); err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+		args[0], args[1] = "eval", putScriptSrc
+		cmd = evalCmd(ctx, args)
+		_ = r.client.Process(ctx, cmd)
+	}
+	if err := cmd.Err(); err != nil {
 		return fmt.Errorf("store: put %q: %w", rec.ID, err)
 	}
 	return nil
+}
+
+// evalCmd makes an EVAL or EVALSHA of args, routed by its first key.
+func evalCmd(ctx context.Context, args []any) *redis.Cmd {
+	cmd := redis.NewCmd(ctx, args...)
+	cmd.SetFirstKeyPos(3)
+	return cmd
 }
 
 // Get implements Store. It reads the record and its TTL in one round trip.
@@ -181,139 +203,17 @@ func (r *Redis) List(ctx context.Context) ([]*Record, error) {
 // while anyone waits. A notice lost to a reconnect is covered by re-reading
 // the record now and then, backing off to once every few seconds.
 func (r *Redis) Wait(ctx context.Context, id string) (*Record, error) {
-	w, err := r.hub.join(ctx, id)
+	var rec *Record
+	err := r.hub.Wait(ctx, id, func(ctx context.Context) (bool, error) {
+		var err error
+		rec, err = r.Get(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			return false, nil
+		}
+		return err == nil, err
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer r.hub.leave(id, w)
-	recheck := 250 * time.Millisecond
-	timer := time.NewTimer(0) // read once the subscription is live
-	defer timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil, context.Cause(ctx)
-		case <-w:
-		case <-timer.C:
-			timer.Reset(recheck)
-			recheck = min(2*recheck, 5*time.Second)
-		}
-		rec, err := r.Get(ctx, id)
-		switch {
-		case err == nil:
-			return rec, nil
-		case ctx.Err() != nil:
-			// ctx ended during the read, which failed for it.
-			return nil, context.Cause(ctx)
-		case !errors.Is(err, ErrNotFound):
-			return nil, err
-		}
-	}
-}
-
-// hub fans one Pub/Sub subscription out to the waiters of many IDs.
-type hub struct {
-	client  redis.UniversalClient
-	channel string
-
-	mu      sync.Mutex
-	waiters map[string][]chan struct{}
-	n       int
-	sub     *subscription
-}
-
-type subscription struct {
-	ready  chan struct{} // closed once subscribed, or failed (err)
-	err    error
-	cancel context.CancelFunc
-	done   chan struct{}
-}
-
-func (h *hub) join(ctx context.Context, id string) (chan struct{}, error) {
-	w := make(chan struct{}, 1)
-	h.mu.Lock()
-	h.waiters[id] = append(h.waiters[id], w)
-	h.n++
-	if h.sub == nil {
-		h.sub = h.subscribe()
-	}
-	s := h.sub
-	h.mu.Unlock()
-	select {
-	case <-s.ready:
-		if s.err == nil {
-			return w, nil
-		}
-		h.leave(id, w)
-		return nil, fmt.Errorf("store: wait: subscribe: %w", s.err)
-	case <-ctx.Done():
-		h.leave(id, w)
-		return nil, context.Cause(ctx)
-	}
-}
-
-func (h *hub) leave(id string, w chan struct{}) {
-	h.mu.Lock()
-	ws := h.waiters[id]
-	for i := range ws {
-		if ws[i] == w {
-			ws = append(ws[:i], ws[i+1:]...)
-			break
-		}
-	}
-	if len(ws) == 0 {
-		delete(h.waiters, id)
-	} else {
-		h.waiters[id] = ws
-	}
-	h.n--
-	var stop *subscription
-	if h.n == 0 {
-		stop, h.sub = h.sub, nil
-	}
-	h.mu.Unlock()
-	if stop != nil {
-		stop.cancel()
-		<-stop.done
-	}
-}
-
-// subscribe starts the goroutine that holds the subscription until cancel.
-func (h *hub) subscribe() *subscription {
-	ctx, cancel := context.WithCancel(context.Background())
-	s := &subscription{ready: make(chan struct{}), cancel: cancel, done: make(chan struct{})}
-	go func() {
-		defer close(s.done)
-		ps := h.client.Subscribe(ctx, h.channel)
-		defer ps.Close()
-		_, s.err = ps.Receive(ctx)
-		close(s.ready)
-		if s.err != nil {
-			return
-		}
-		ch := ps.Channel()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case msg, ok := <-ch:
-				if !ok {
-					return
-				}
-				h.notify(msg.Payload)
-			}
-		}
-	}()
-	return s
-}
-
-func (h *hub) notify(id string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, w := range h.waiters[id] {
-		select {
-		case w <- struct{}{}:
-		default:
-		}
-	}
+	return rec, nil
 }
