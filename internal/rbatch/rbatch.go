@@ -74,3 +74,9 @@ func Defer(ctx context.Context, client redis.UniversalClient, k Kind, cmd redis.
 	b.Ops = append(b.Ops, Op{Kind: k, Cmd: cmd})
 	return true
 }
+
+// From returns ctx's batch, or nil.
+func From(ctx context.Context) *Batch {
+	b, _ := ctx.Value(ctxKey{}).(*Batch)
+	return b
+}

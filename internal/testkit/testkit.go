@@ -23,6 +23,7 @@ import (
 	"github.com/taskware/taskware/internal/randid"
 	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/store"
+	"github.com/taskware/taskware/worker"
 )
 
 // Backend is one place to keep locks and results, made fresh for one test.
@@ -30,6 +31,7 @@ type Backend struct {
 	Name   string
 	Locker lock.Locker
 	Store  store.Store
+	Queue  worker.Queue
 	// Client and Prefix are set for the Redis backends.
 	Client redis.UniversalClient
 	Prefix string
@@ -60,6 +62,7 @@ func New(t testing.TB, name string) *Backend {
 			Name:    name,
 			Locker:  lock.NewMemoryWithClock(now),
 			Store:   store.NewMemoryWithClock(now),
+			Queue:   worker.NewMemoryQueueWithClock(now),
 			Advance: func(d time.Duration) { offset.Add(int64(d)) },
 		}
 	case "miniredis":
@@ -80,6 +83,7 @@ func redisBackend(name string, c redis.UniversalClient, prefix string, advance f
 		Name:    name,
 		Locker:  lock.NewRedis(c, lock.WithPrefix(prefix)),
 		Store:   store.NewRedis(c, store.WithPrefix(prefix)),
+		Queue:   worker.NewRedisQueue(c, worker.WithPrefix(prefix)),
 		Client:  c,
 		Prefix:  prefix,
 		Advance: advance,
