@@ -113,7 +113,9 @@ func (f redisQueueOption) applyRedis(q *RedisQueue) { f(q) }
 
 // WithPrefix sets the key prefix, "taskware:" by default; it must not
 // contain braces.
-func WithPrefix(p string) RedisQueueOption { return redisQueueOption(func(q *RedisQueue) { q.prefix = p }) }
+func WithPrefix(p string) RedisQueueOption {
+	return redisQueueOption(func(q *RedisQueue) { q.prefix = p })
+}
 
 // WithStateTTL sets how long a finished task's state is kept (DefaultStateTTL):
 // its outcome for handles, and the window in which its ID counts as a
@@ -434,3 +436,6 @@ func (q *RedisQueue) DeadLetters(ctx context.Context, queue string, n int) ([]De
 	}
 	return out, nil
 }
+
+// batchClient lets a worker batch a run's final writes with its Finish.
+func (q *RedisQueue) batchClient() redis.UniversalClient { return q.client }

@@ -1,0 +1,215 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/taskware/taskware/internal/randid"
+	"github.com/taskware/taskware/store"
+	"github.com/taskware/taskware/task"
+)
+
+// Client enqueues tasks and reads their outcomes. It is safe for concurrent
+// use.
+type Client struct {
+	queue Queue
+	store store.Store
+}
+
+// NewClient returns a Client that enqueues on q and reads results from s,
+// the store the tasks' StoreResult writes to. s may be nil: handles then
+// learn only how a task ended, not its result.
+func NewClient(q Queue, s store.Store) *Client {
+	if q == nil {
+		panic(configError("NewClient: nil Queue"))
+	}
+	return &Client{queue: q, store: s}
+}
+
+// EnqueueOption configures one Enqueue.
+type EnqueueOption interface{ apply(*enqueueConfig) }
+
+type enqueueConfig struct {
+	queue, id      string
+	runAt, expires time.Time
+	delay, ttl     time.Duration
+}
+
+type enqueueOptionFunc func(*enqueueConfig)
+
+func (f enqueueOptionFunc) apply(c *enqueueConfig) { f(c) }
+
+// OnQueue puts the task on the named queue (DefaultQueue).
+func OnQueue(name string) EnqueueOption {
+	return enqueueOptionFunc(func(c *enqueueConfig) { c.queue = name })
+}
+
+// WithID gives the task the caller's ID instead of a random one. An ID the
+// queue already knows is refused with ErrDuplicate: enqueueing is then
+// idempotent.
+func WithID(id string) EnqueueOption { return enqueueOptionFunc(func(c *enqueueConfig) { c.id = id }) }
+
+// Delay runs the task no sooner than d from now.
+func Delay(d time.Duration) EnqueueOption {
+	return enqueueOptionFunc(func(c *enqueueConfig) { c.delay = d })
+}
+
+// RunAt runs the task no sooner than t.
+func RunAt(t time.Time) EnqueueOption {
+	return enqueueOptionFunc(func(c *enqueueConfig) { c.runAt = t })
+}
+
+// ExpiresIn makes the task expire if it has not started within d of being
+// enqueued (Huey's expires=): middleware.Expires then skips it.
+func ExpiresIn(d time.Duration) EnqueueOption {
+	return enqueueOptionFunc(func(c *enqueueConfig) { c.ttl = d })
+}
+
+// ExpiresAt makes the task expire if it has not started by t.
+func ExpiresAt(t time.Time) EnqueueOption {
+	return enqueueOptionFunc(func(c *enqueueConfig) { c.expires = t })
+}
+
+// Enqueue puts a run of t with args on c's queue and returns a handle on its
+// outcome. The arguments are encoded with t's codec.
+func Enqueue[A, R any](ctx context.Context, c *Client, t *task.Task[A, R], args A, opts ...EnqueueOption) (*Handle[R], error) {
+	cfg := enqueueConfig{queue: DefaultQueue}
+	for _, o := range opts {
+		o.apply(&cfg)
+	}
+	payload, err := t.Encode(args)
+	if err != nil {
+		return nil, fmt.Errorf("worker: enqueue %s: arguments do not encode: %w", t.Name(), err)
+	}
+	now := time.Now()
+	m := &Message{ID: cfg.id, Task: t.Name(), Queue: cfg.queue, Payload: payload, EnqueuedAt: now, ExpiresAt: cfg.expires, Attempt: 1}
+	if m.ID == "" {
+		m.ID = randid.New()
+	}
+	if cfg.ttl > 0 && (m.ExpiresAt.IsZero() || now.Add(cfg.ttl).Before(m.ExpiresAt)) {
+		m.ExpiresAt = now.Add(cfg.ttl)
+	}
+	runAt := cfg.runAt
+	if cfg.delay > 0 && now.Add(cfg.delay).After(runAt) {
+		runAt = now.Add(cfg.delay)
+	}
+	if err := c.queue.Enqueue(ctx, m, runAt); err != nil {
+		return nil, err
+	}
+	return &Handle[R]{ID: m.ID, Queue: m.Queue, client: c, codec: t.Codec()}, nil
+}
+
+// HandleOf returns a handle on the task of t with the given ID on queue:
+// to read an outcome from another process than the one that enqueued it.
+func HandleOf[A, R any](c *Client, t *task.Task[A, R], queue, id string) *Handle[R] {
+	return &Handle[R]{ID: id, Queue: queue, client: c, codec: t.Codec()}
+}
+
+// Handle is a task's outcome, to come. It is safe for concurrent use.
+type Handle[R any] struct {
+	ID, Queue string
+	client    *Client
+	codec     task.Codec
+}
+
+// terminal cancels a result wait: the task ended.
+type terminal struct{ st *State }
+
+func (terminal) Error() string { return "worker: task ended" }
+
+// Get waits for the task's outcome and returns its result, or its error: a
+// stored failure matches its kind (lock.ErrLocked, middleware.ErrExpired,
+// ...), a skip matches task.ErrSkipped, a dead letter ErrDeadLettered.
+//
+// It waits for the result with store.Wait, and at the same time for the
+// task's state in the queue. Every run the worker ends sets that state,
+// stored or not; so a task that stores nothing (a skip, a filtered error, a
+// chain without StoreResult) ends Get too, with the outcome the state
+// records and a zero result. Get never waits for a task that has ended; it
+// waits, while ctx lets it, for one that has not.
+func (h *Handle[R]) Get(ctx context.Context) (R, error) {
+	var zero R
+	if h.client.store == nil {
+		st, err := h.client.queue.Wait(ctx, h.Queue, h.ID)
+		if err != nil {
+			return zero, err
+		}
+		return zero, st.Err()
+	}
+	wctx, cancel := context.WithCancelCause(ctx)
+	stateDone := make(chan struct{})
+	go func() {
+		defer close(stateDone)
+		st, err := h.client.queue.Wait(wctx, h.Queue, h.ID)
+		switch {
+		case err == nil && !st.Result:
+			cancel(terminal{st})
+		case err != nil && wctx.Err() == nil:
+			cancel(err) // an unknown ID, say: nothing will come
+		}
+	}()
+	rec, err := h.client.store.Wait(wctx, h.ID)
+	cause := context.Cause(wctx)
+	cancel(nil)
+	<-stateDone
+	if err == nil {
+		return h.decode(rec)
+	}
+	var t terminal
+	switch {
+	case ctx.Err() != nil:
+		return zero, context.Cause(ctx)
+	case !errors.As(cause, &t):
+		return zero, cause
+	}
+	// Ended without a record to wait for; one may have been written just
+	// before the state, by a store that does not batch.
+	if rec, err := h.client.store.Get(ctx, h.ID); err == nil {
+		return h.decode(rec)
+	}
+	return zero, t.st.Err()
+}
+
+// TryGet returns the outcome if the task has one, and an error matching
+// ErrNotReady if not, without waiting.
+func (h *Handle[R]) TryGet(ctx context.Context) (R, error) {
+	var zero R
+	if h.client.store != nil {
+		rec, err := h.client.store.Get(ctx, h.ID)
+		if err == nil {
+			return h.decode(rec)
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return zero, err
+		}
+	}
+	st, err := h.client.queue.State(ctx, h.Queue, h.ID)
+	if err != nil {
+		return zero, err
+	}
+	if !st.Status.Terminal() || (st.Result && h.client.store != nil) {
+		return zero, fmt.Errorf("worker: task %s is %s: %w", h.ID, st.Status, ErrNotReady)
+	}
+	return zero, st.Err()
+}
+
+// State returns what the queue knows of the task now.
+func (h *Handle[R]) State(ctx context.Context) (*State, error) {
+	return h.client.queue.State(ctx, h.Queue, h.ID)
+}
+
+func (h *Handle[R]) decode(rec *store.Record) (R, error) {
+	var r R
+	if err := rec.Err(); err != nil {
+		return r, err
+	}
+	if len(rec.Value) == 0 {
+		return r, nil
+	}
+	if err := h.codec.Unmarshal(rec.Value, &r); err != nil {
+		return r, fmt.Errorf("worker: result of %s does not decode: %w", h.ID, err)
+	}
+	return r, nil
+}

@@ -1,0 +1,431 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
+
+	"github.com/taskware/taskware/internal/randid"
+	"github.com/taskware/taskware/internal/rbatch"
+	"github.com/taskware/taskware/middleware"
+	"github.com/taskware/taskware/task"
+)
+
+// Defaults of a Worker.
+const (
+	DefaultConcurrency   = 10
+	DefaultVisibility    = 30 * time.Second
+	DefaultGrace         = 10 * time.Second
+	DefaultPollWait      = time.Second
+	DefaultPromoteEvery  = 100 * time.Millisecond
+	DefaultMaxDeliveries = 10
+)
+
+// errShutdown cancels the runs still going when the grace period ends.
+var errShutdown = errors.New("worker: shut down before the run finished")
+
+// Option configures a Worker.
+type Option interface{ apply(*Worker) }
+
+type optionFunc func(*Worker)
+
+func (f optionFunc) apply(w *Worker) { f(w) }
+
+// Concurrency sets how many tasks run at once (DefaultConcurrency).
+func Concurrency(n int) Option { return optionFunc(func(w *Worker) { w.concurrency = n }) }
+
+// Queues sets the queues to take tasks from (DefaultQueue).
+func Queues(names ...string) Option { return optionFunc(func(w *Worker) { w.queues = names }) }
+
+// Grace sets how long Run lets running tasks finish after its ctx ends
+// (DefaultGrace). Tasks still running then are cancelled and not
+// acknowledged: another worker takes them over.
+func Grace(d time.Duration) Option { return optionFunc(func(w *Worker) { w.grace = d }) }
+
+// Visibility sets how long a taken task stays claimed without a sign of
+// life from its worker (DefaultVisibility). A live worker renews its claims
+// every third of it, so only a dead worker's tasks are taken over.
+func Visibility(d time.Duration) Option { return optionFunc(func(w *Worker) { w.visibility = d }) }
+
+// PollWait sets how long one Take waits for work (DefaultPollWait); it
+// bounds how long Run takes to notice its ctx ended while idle.
+func PollWait(d time.Duration) Option { return optionFunc(func(w *Worker) { w.pollWait = d }) }
+
+// PromoteEvery sets how often delayed tasks that are due move to their
+// queue (DefaultPromoteEvery): the precision of delays and retries.
+func PromoteEvery(d time.Duration) Option { return optionFunc(func(w *Worker) { w.promoteEvery = d }) }
+
+// MaxDeliveries dead-letters a task handed out more often than n without
+// finishing (DefaultMaxDeliveries): one that kills its worker every time.
+func MaxDeliveries(n int) Option { return optionFunc(func(w *Worker) { w.maxDeliveries = n }) }
+
+// DefaultChain sets the chain of tasks registered without one of their own:
+// the worker-wide default, as with Huey's overridden put_result. A task
+// defined with middlewares runs with its own chain instead; to extend the
+// default, include it: task.New(name, fn, task.Chain(defaults...), extra).
+func DefaultChain(mws ...task.Middleware) Option {
+	return optionFunc(func(w *Worker) { w.defaults = mws })
+}
+
+// Consumer names the worker in its queues' consumer group (host:pid:random
+// by default). Names must differ between live workers.
+func Consumer(name string) Option { return optionFunc(func(w *Worker) { w.consumer = name }) }
+
+// OnError sets where the worker reports errors it cannot return: a queue it
+// cannot reach, a finish that failed. By default they go to slog.Default.
+func OnError(fn func(error)) Option { return optionFunc(func(w *Worker) { w.onError = fn }) }
+
+// Worker takes tasks from a Queue and runs them through their chains, at
+// most Concurrency at once. Create it with New, register tasks with
+// Register, then call Run.
+type Worker struct {
+	queue                       Queue
+	concurrency, maxDeliveries  int
+	queues                      []string
+	grace, visibility, pollWait time.Duration
+	promoteEvery                time.Duration
+	defaults                    []task.Middleware
+	consumer                    string
+	onError                     func(error)
+	batchClient                 redis.UniversalClient
+
+	mu       sync.Mutex
+	tasks    map[string]task.Func
+	running  bool
+	inflight map[*Delivery]struct{}
+}
+
+// New returns a Worker on q. It panics with an error matching
+// task.ErrInvalidConfig on a nil queue or an option out of range.
+func New(q Queue, opts ...Option) *Worker {
+	w := &Worker{
+		queue: q, concurrency: DefaultConcurrency, maxDeliveries: DefaultMaxDeliveries,
+		queues: []string{DefaultQueue}, grace: DefaultGrace, visibility: DefaultVisibility,
+		pollWait: DefaultPollWait, promoteEvery: DefaultPromoteEvery,
+		tasks: make(map[string]task.Func), inflight: make(map[*Delivery]struct{}),
+	}
+	host, _ := os.Hostname()
+	w.consumer = host + ":" + strconv.Itoa(os.Getpid()) + ":" + randid.New()[:6]
+	w.onError = func(err error) { slog.Default().Error("taskware worker", "err", err) }
+	for _, o := range opts {
+		o.apply(w)
+	}
+	switch {
+	case q == nil:
+		panic(configError("New: nil Queue"))
+	case w.concurrency < 1 || w.maxDeliveries < 1:
+		panic(configError("New: Concurrency and MaxDeliveries must be at least 1"))
+	case w.grace < 0 || w.visibility <= 0 || w.pollWait <= 0 || w.promoteEvery <= 0:
+		panic(configError("New: Visibility, PollWait and PromoteEvery must be positive, Grace not negative"))
+	case len(w.queues) == 0 || w.consumer == "" || w.onError == nil:
+		panic(configError("New: no queues, no consumer name, or a nil OnError"))
+	}
+	for _, name := range w.queues {
+		if err := checkName(name); err != nil {
+			panic(err)
+		}
+	}
+	if bq, ok := q.(interface{ batchClient() redis.UniversalClient }); ok {
+		w.batchClient = bq.batchClient()
+	}
+	return w
+}
+
+// Register adds t to w's tasks, under t's name: with t's own chain if it
+// has one, else with w's default chain. The chain is built here, once. It
+// panics with an error matching task.ErrInvalidConfig if the name is taken
+// or w is running.
+func Register[A, R any](w *Worker, t *task.Task[A, R]) {
+	fn := t.Func()
+	if len(t.Middleware()) == 0 && len(w.defaults) > 0 {
+		fn = t.FuncWith(w.defaults...)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.running {
+		panic(configError("Register(%q): the worker is running", t.Name()))
+	}
+	if _, ok := w.tasks[t.Name()]; ok {
+		panic(configError("Register(%q): a task of that name is registered", t.Name()))
+	}
+	w.tasks[t.Name()] = fn
+}
+
+// Run takes and runs tasks until ctx ends. It then stops taking tasks, lets
+// running ones finish within the grace period, and cancels the rest, which
+// stay unacknowledged so another worker takes them over after the
+// visibility timeout. It returns nil after a clean stop, or an error if Run
+// was called twice.
+func (w *Worker) Run(ctx context.Context) error {
+	w.mu.Lock()
+	if w.running {
+		w.mu.Unlock()
+		return errors.New("worker: Run called twice")
+	}
+	w.running = true
+	w.mu.Unlock()
+
+	// Tasks run under runCtx, which outlives ctx by the grace period.
+	runCtx, hardStop := context.WithCancelCause(task.WithRequeue(context.WithoutCancel(ctx)))
+	defer hardStop(nil)
+	// Claims are kept alive, and due tasks promoted, until the last task ends.
+	bgCtx, stopBg := context.WithCancel(context.WithoutCancel(ctx))
+	var bg errgroup.Group
+	bg.Go(func() error { w.every(bgCtx, w.visibility/3, w.extendAll); return nil })
+	bg.Go(func() error { w.every(bgCtx, w.promoteEvery, w.promoteAll); return nil })
+
+	sem := semaphore.NewWeighted(int64(w.concurrency))
+	var tasks sync.WaitGroup
+	dispatch := func(ds []*Delivery) {
+		for _, d := range ds {
+			w.track(d, true)
+			tasks.Go(func() {
+				defer sem.Release(1)
+				defer w.track(d, false)
+				w.execute(runCtx, d)
+			})
+		}
+	}
+	// Taking stops when ctx ends: new tasks, and those of dead workers.
+	var takers errgroup.Group
+	takers.Go(func() error {
+		w.every(ctx, w.visibility/2, func(c context.Context) { w.reclaim(c, sem, dispatch) })
+		return nil
+	})
+	takers.Go(func() error { w.takeLoop(ctx, sem, dispatch); return nil })
+	_ = takers.Wait()
+
+	done := make(chan struct{})
+	go func() { tasks.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(w.grace):
+		hardStop(errShutdown)
+		<-done
+	}
+	stopBg()
+	_ = bg.Wait()
+	return nil
+}
+
+// takeLoop takes as many tasks as there are free slots, round robin over
+// the queues, until ctx ends.
+func (w *Worker) takeLoop(ctx context.Context, sem *semaphore.Weighted, dispatch func([]*Delivery)) {
+	pause := newBackoff()
+	for i := 0; ctx.Err() == nil; i++ {
+		if sem.Acquire(ctx, 1) != nil {
+			return
+		}
+		n := 1
+		for n < w.concurrency && sem.TryAcquire(1) {
+			n++
+		}
+		q := w.queues[i%len(w.queues)]
+		wait := w.pollWait
+		if len(w.queues) > 1 {
+			wait = w.pollWait / time.Duration(len(w.queues))
+		}
+		ds, err := w.queue.Take(ctx, q, w.consumer, n, wait)
+		sem.Release(int64(n - len(ds)))
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			w.onError(err)
+			pause.wait(ctx)
+			continue
+		}
+		pause.reset()
+		dispatch(ds)
+	}
+}
+
+// reclaim takes over, into free slots, tasks whose worker died.
+func (w *Worker) reclaim(ctx context.Context, sem *semaphore.Weighted, dispatch func([]*Delivery)) {
+	for _, q := range w.queues {
+		if !sem.TryAcquire(1) {
+			return
+		}
+		ds, err := w.queue.Reclaim(ctx, q, w.consumer, w.visibility, 1)
+		if err != nil && ctx.Err() == nil {
+			w.onError(err)
+		}
+		if len(ds) == 0 {
+			sem.Release(1)
+			continue
+		}
+		dispatch(ds)
+	}
+}
+
+func (w *Worker) track(d *Delivery, add bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if add {
+		w.inflight[d] = struct{}{}
+	} else {
+		delete(w.inflight, d)
+	}
+}
+
+// extendAll renews the claims of the running tasks, one call per queue.
+func (w *Worker) extendAll(ctx context.Context) {
+	byQueue := make(map[string][]*Delivery)
+	w.mu.Lock()
+	for d := range w.inflight {
+		byQueue[d.Queue] = append(byQueue[d.Queue], d)
+	}
+	w.mu.Unlock()
+	for q, ds := range byQueue {
+		if err := w.queue.Extend(ctx, q, w.consumer, ds); err != nil && ctx.Err() == nil {
+			w.onError(err)
+		}
+	}
+}
+
+func (w *Worker) promoteAll(ctx context.Context) {
+	for _, q := range w.queues {
+		if _, err := w.queue.Promote(ctx, q, time.Now(), 100); err != nil && ctx.Err() == nil {
+			w.onError(err)
+		}
+	}
+}
+
+// every calls fn every d until ctx ends.
+func (w *Worker) every(ctx context.Context, d time.Duration, fn func(context.Context)) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			fn(ctx)
+		}
+	}
+}
+
+// execute runs one delivery and ends it in its queue.
+func (w *Worker) execute(runCtx context.Context, d *Delivery) {
+	fn, ok := w.tasks[d.Task]
+	var o Outcome
+	var b *rbatch.Batch
+	switch {
+	case !ok:
+		o = Outcome{Status: Dead, Attempt: d.Attempt, Kind: "unknown_task", Error: fmt.Sprintf("no task %q is registered", d.Task)}
+	case d.Deliveries > w.maxDeliveries:
+		o = Outcome{Status: Dead, Attempt: d.Attempt, Kind: "too_many_deliveries",
+			Error: fmt.Sprintf("handed out %d times without finishing", d.Deliveries)}
+	default:
+		ctx := runCtx
+		if w.batchClient != nil {
+			b = rbatch.New(w.batchClient)
+			ctx = rbatch.With(ctx, b)
+		}
+		inv := &task.Invocation{ID: d.ID, Name: d.Task, Payload: d.Payload, EnqueuedAt: d.EnqueuedAt,
+			ExpiresAt: d.ExpiresAt, Attempt: max(d.Attempt, 1)}
+		_, err := call(fn, ctx, inv)
+		if err != nil && errors.Is(context.Cause(runCtx), errShutdown) {
+			w.abandon(b)
+			return
+		}
+		o = outcome(inv, err)
+		o.Result = b != nil && b.Has(rbatch.Result)
+	}
+	ctx := context.WithoutCancel(runCtx)
+	if b != nil {
+		ctx = rbatch.With(ctx, b)
+	}
+	if err := w.queue.Finish(ctx, d, o); err != nil {
+		// The delivery stays claimed, and is run again once reclaimed.
+		w.onError(err)
+	}
+}
+
+// abandon leaves a run cut short by shutdown to another worker: its result
+// is not written, but its locks are released, so that the next run is not
+// locked out by this one.
+func (w *Worker) abandon(b *rbatch.Batch) {
+	if b == nil {
+		return
+	}
+	pipe := b.Client().Pipeline()
+	for _, op := range b.Ops {
+		if op.Kind == rbatch.Release {
+			_ = pipe.Process(context.Background(), op.Cmd)
+		}
+	}
+	if pipe.Len() > 0 {
+		_, _ = pipe.Exec(context.Background())
+	}
+}
+
+// call runs fn, turning a panic into a failure even without
+// middleware.Recover, so that no task can take the worker down.
+func call(fn task.Func, ctx context.Context, inv *task.Invocation) (res any, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			res, err = nil, &middleware.PanicError{Value: v, Stack: debug.Stack()}
+		}
+	}()
+	return fn(ctx, inv)
+}
+
+// outcome maps a run's error to how its delivery ends.
+func outcome(inv *task.Invocation, err error) Outcome {
+	o := Outcome{Attempt: inv.Attempt}
+	if err != nil {
+		o.Kind, o.Error = task.KindOf(err), err.Error()
+	}
+	var rq *task.RequeueError
+	var skip *task.SkipError
+	switch {
+	case err == nil:
+		o.Status = Succeeded
+	case errors.As(err, &rq):
+		o.Status, o.RunAt = Scheduled, time.Now().Add(rq.After)
+		if rq.Retry {
+			o.Attempt++
+		}
+		if rq.Err != nil {
+			o.Kind, o.Error = task.KindOf(rq.Err), rq.Err.Error()
+		}
+	case errors.As(err, &skip):
+		o.Status = Skipped
+		if skip.Reason != nil {
+			o.Kind, o.Error = task.KindOf(skip.Reason), skip.Reason.Error()
+		}
+	case errors.Is(err, task.ErrBadPayload), errors.Is(err, middleware.ErrRetriesExhausted):
+		o.Status = Dead
+	default:
+		o.Status = Failed
+	}
+	return o
+}
+
+// backoff paces retries of a failing queue: 100ms, doubling to 5s.
+type backoff struct{ d time.Duration }
+
+func newBackoff() *backoff { return &backoff{d: 100 * time.Millisecond} }
+
+func (b *backoff) reset() { b.d = 100 * time.Millisecond }
+
+func (b *backoff) wait(ctx context.Context) {
+	t := time.NewTimer(b.d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+	b.d = min(2*b.d, 5*time.Second)
+}
