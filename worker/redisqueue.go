@@ -278,8 +278,10 @@ func parseEntry(queue string, m redis.XMessage) *Delivery {
 	return d
 }
 
-// Reclaim implements Queue with XAUTOCLAIM, then reads how often each
-// reclaimed message was delivered.
+// Reclaim implements Queue with XAUTOCLAIM, then counts the takeover in
+// each task's state, in one pipeline: Deliveries is one more than the
+// takeovers so far. (The stream's own delivery counter also counts the
+// claims by which live workers extend their claims, on some servers.)
 func (q *RedisQueue) Reclaim(ctx context.Context, queue, consumer string, minIdle time.Duration, n int) ([]*Delivery, error) {
 	if err := q.ensureGroup(ctx, queue, false); err != nil {
 		return nil, fmt.Errorf("worker: reclaim on %s: %w", queue, err)
@@ -294,22 +296,18 @@ func (q *RedisQueue) Reclaim(ctx context.Context, queue, consumer string, minIdl
 		return nil, nil
 	}
 	out := make([]*Delivery, 0, len(msgs))
-	for _, m := range msgs {
-		out = append(out, parseEntry(queue, m))
+	counts := make([]*redis.IntCmd, len(msgs))
+	pipe := q.client.Pipeline()
+	for i, m := range msgs {
+		d := parseEntry(queue, m)
+		out = append(out, d)
+		counts[i] = pipe.HIncrBy(ctx, q.statePrefix(queue)+d.ID, "reclaims", 1)
 	}
-	pending, err := q.client.XPendingExt(ctx, &redis.XPendingExtArgs{
-		Stream: q.stream(queue), Group: group, Start: msgs[0].ID, End: msgs[len(msgs)-1].ID, Count: int64(len(msgs)), Consumer: consumer,
-	}).Result()
-	if err == nil {
-		counts := make(map[string]int, len(pending))
-		for _, p := range pending {
-			counts[p.ID] = int(p.RetryCount)
-		}
-		for _, d := range out {
-			if c := counts[d.Receipt]; c > 0 {
-				d.Deliveries = c
-			}
-		}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("worker: reclaim on %s: %w", queue, err)
+	}
+	for i, d := range out {
+		d.Deliveries = 1 + int(counts[i].Val())
 	}
 	return out, nil
 }

@@ -196,14 +196,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			})
 		}
 	}
-	// Taking stops when ctx ends: new tasks, and those of dead workers.
-	var takers errgroup.Group
-	takers.Go(func() error {
-		w.every(ctx, w.visibility/2, func(c context.Context) { w.reclaim(c, sem, dispatch) })
-		return nil
-	})
-	takers.Go(func() error { w.takeLoop(ctx, sem, dispatch); return nil })
-	_ = takers.Wait()
+	w.takeLoop(ctx, sem, dispatch)
 
 	done := make(chan struct{})
 	go func() { tasks.Wait(); close(done) }()
@@ -218,10 +211,12 @@ func (w *Worker) Run(ctx context.Context) error {
 	return nil
 }
 
-// takeLoop takes as many tasks as there are free slots, round robin over
-// the queues, until ctx ends.
+// takeLoop fills free slots until ctx ends, round robin over the queues:
+// first with tasks of dead workers, when a queue is due for a look at those
+// (every half visibility timeout), then with new ones.
 func (w *Worker) takeLoop(ctx context.Context, sem *semaphore.Weighted, dispatch func([]*Delivery)) {
 	pause := newBackoff()
+	reclaimAt := make(map[string]time.Time, len(w.queues))
 	for i := 0; ctx.Err() == nil; i++ {
 		if sem.Acquire(ctx, 1) != nil {
 			return
@@ -231,11 +226,19 @@ func (w *Worker) takeLoop(ctx context.Context, sem *semaphore.Weighted, dispatch
 			n++
 		}
 		q := w.queues[i%len(w.queues)]
-		wait := w.pollWait
-		if len(w.queues) > 1 {
-			wait = w.pollWait / time.Duration(len(w.queues))
+		var ds []*Delivery
+		var err error
+		if now := time.Now(); now.After(reclaimAt[q]) {
+			reclaimAt[q] = now.Add(w.visibility / 2)
+			ds, err = w.queue.Reclaim(ctx, q, w.consumer, w.visibility, n)
 		}
-		ds, err := w.queue.Take(ctx, q, w.consumer, n, wait)
+		if err == nil && len(ds) == 0 {
+			wait := w.pollWait
+			if len(w.queues) > 1 {
+				wait /= time.Duration(len(w.queues))
+			}
+			ds, err = w.queue.Take(ctx, q, w.consumer, n, wait)
+		}
 		sem.Release(int64(n - len(ds)))
 		if err != nil {
 			if ctx.Err() != nil {
@@ -246,24 +249,6 @@ func (w *Worker) takeLoop(ctx context.Context, sem *semaphore.Weighted, dispatch
 			continue
 		}
 		pause.reset()
-		dispatch(ds)
-	}
-}
-
-// reclaim takes over, into free slots, tasks whose worker died.
-func (w *Worker) reclaim(ctx context.Context, sem *semaphore.Weighted, dispatch func([]*Delivery)) {
-	for _, q := range w.queues {
-		if !sem.TryAcquire(1) {
-			return
-		}
-		ds, err := w.queue.Reclaim(ctx, q, w.consumer, w.visibility, 1)
-		if err != nil && ctx.Err() == nil {
-			w.onError(err)
-		}
-		if len(ds) == 0 {
-			sem.Release(1)
-			continue
-		}
 		dispatch(ds)
 	}
 }

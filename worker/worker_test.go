@@ -1,0 +1,522 @@
+package worker_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/taskware/taskware/internal/testkit"
+	"github.com/taskware/taskware/lock"
+	"github.com/taskware/taskware/middleware"
+	"github.com/taskware/taskware/store"
+	"github.com/taskware/taskware/task"
+	"github.com/taskware/taskware/worker"
+)
+
+// fast are the worker options of the tests: short waits, so that they run
+// in seconds.
+func fast(opts ...worker.Option) []worker.Option {
+	return append([]worker.Option{
+		worker.Concurrency(4), worker.PollWait(50 * time.Millisecond), worker.PromoteEvery(10 * time.Millisecond),
+		worker.Grace(2 * time.Second), worker.Visibility(2 * time.Second),
+	}, opts...)
+}
+
+// start runs w until the test ends, and fails the test if Run fails.
+func start(t *testing.T, w *worker.Worker) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("Run: %v", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Error("Run did not return")
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+func getWithin[R any](t *testing.T, h *worker.Handle[R], d time.Duration) (R, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	return h.Get(ctx)
+}
+
+type sumArgs struct{ A, B int }
+
+func TestEndToEnd(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		add := task.New("add", func(ctx context.Context, a sumArgs) (int, error) { return a.A + a.B, nil },
+			middleware.StoreResult(b.Store))
+		w := worker.New(b.Queue, fast()...)
+		worker.Register(w, add)
+		c := worker.NewClient(b.Queue, b.Store)
+		ctx := context.Background()
+
+		h, err := worker.Enqueue(ctx, c, add, sumArgs{2, 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.TryGet(ctx); !errors.Is(err, worker.ErrNotReady) {
+			t.Fatalf("TryGet before any worker: %v, want ErrNotReady", err)
+		}
+		start(t, w)
+		if sum, err := getWithin(t, h, 5*time.Second); err != nil || sum != 5 {
+			t.Fatalf("Get = %d, %v", sum, err)
+		}
+		if sum, err := h.TryGet(ctx); err != nil || sum != 5 {
+			t.Fatalf("TryGet after = %d, %v", sum, err)
+		}
+		st, err := h.State(ctx)
+		if err != nil || st.Status != worker.Succeeded || st.Attempt != 1 || st.Task != "add" {
+			t.Fatalf("state %+v, %v", st, err)
+		}
+		// Many at once, each with its own result.
+		var hs []*worker.Handle[int]
+		for i := range 20 {
+			h, err := worker.Enqueue(ctx, c, add, sumArgs{i, 100})
+			if err != nil {
+				t.Fatal(err)
+			}
+			hs = append(hs, h)
+		}
+		for i, h := range hs {
+			if sum, err := getWithin(t, h, 5*time.Second); err != nil || sum != i+100 {
+				t.Fatalf("task %d: %d, %v", i, sum, err)
+			}
+		}
+	})
+}
+
+func TestEnqueueOptions(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		ran := make(chan *task.Invocation, 10)
+		echo := task.New("echo", func(ctx context.Context, s string) (string, error) { return s, nil },
+			func(next task.Func) task.Func {
+				return func(ctx context.Context, inv *task.Invocation) (any, error) {
+					ran <- inv
+					return next(ctx, inv)
+				}
+			}, middleware.StoreResult(b.Store))
+		w := worker.New(b.Queue, fast(worker.Queues("default", "mail"))...)
+		worker.Register(w, echo)
+		start(t, w)
+		c := worker.NewClient(b.Queue, b.Store)
+		ctx := context.Background()
+
+		// A caller-chosen ID, on another queue; a second time is refused.
+		h, err := worker.Enqueue(ctx, c, echo, "hi", worker.WithID("greeting-1"), worker.OnQueue("mail"))
+		if err != nil || h.ID != "greeting-1" || h.Queue != "mail" {
+			t.Fatalf("%+v, %v", h, err)
+		}
+		if _, err := worker.Enqueue(ctx, c, echo, "again", worker.WithID("greeting-1"), worker.OnQueue("mail")); !errors.Is(err, worker.ErrDuplicate) {
+			t.Fatalf("duplicate ID: %v, want ErrDuplicate", err)
+		}
+		if s, err := getWithin(t, h, 5*time.Second); err != nil || s != "hi" {
+			t.Fatalf("%q, %v", s, err)
+		}
+		if inv := <-ran; inv.ID != "greeting-1" || inv.EnqueuedAt.IsZero() || inv.Attempt != 1 {
+			t.Fatalf("ran %+v", inv)
+		}
+		if _, err := worker.Enqueue(ctx, c, echo, "later", worker.WithID("greeting-1"), worker.OnQueue("mail")); !errors.Is(err, worker.ErrDuplicate) {
+			t.Fatalf("duplicate of a finished ID: %v, want ErrDuplicate", err)
+		}
+
+		// A delay is honoured.
+		enq := time.Now()
+		h, err = worker.Enqueue(ctx, c, echo, "delayed", worker.Delay(300*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st, _ := h.State(ctx); st.Status != worker.Scheduled {
+			t.Fatalf("a delayed task is %s", st.Status)
+		}
+		if _, err := getWithin(t, h, 5*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		inv := <-ran
+		if waited := time.Since(enq); waited < 300*time.Millisecond {
+			t.Fatalf("a 300ms delay ran after %v", waited)
+		}
+		if inv.ID != h.ID {
+			t.Fatalf("ran %s", inv.ID)
+		}
+		// RunAt too.
+		h, _ = worker.Enqueue(ctx, c, echo, "at", worker.RunAt(time.Now().Add(200*time.Millisecond)))
+		if _, err := h.TryGet(ctx); !errors.Is(err, worker.ErrNotReady) {
+			t.Fatalf("TryGet of a scheduled task: %v", err)
+		}
+		if s, err := getWithin(t, h, 5*time.Second); err != nil || s != "at" {
+			t.Fatalf("%q, %v", s, err)
+		}
+		<-ran
+	})
+}
+
+// Retries keep the ID, go through the delayed set with backoff, and the
+// handle sees the final outcome only.
+func TestRetries(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		type run struct {
+			id      string
+			attempt int
+			at      time.Time
+		}
+		var mu sync.Mutex
+		runs := map[string][]run{}
+		boom := errors.New("boom")
+		flaky := task.New("flaky", func(ctx context.Context, failures int) (string, error) {
+			return "", nil
+		})
+		_ = flaky
+		tk := task.New("flaky", func(ctx context.Context, failures int) (string, error) { return "ok", nil },
+			middleware.StoreResult(b.Store),
+			middleware.Retry(3, middleware.RetryBackoff(100*time.Millisecond, 200*time.Millisecond)),
+			func(next task.Func) task.Func {
+				return func(ctx context.Context, inv *task.Invocation) (any, error) {
+					mu.Lock()
+					runs[inv.ID] = append(runs[inv.ID], run{inv.ID, inv.Attempt, time.Now()})
+					n := len(runs[inv.ID])
+					mu.Unlock()
+					if failures, _ := task.ArgsOf[int](inv); n <= failures {
+						return nil, boom
+					}
+					return next(ctx, inv)
+				}
+			})
+		w := worker.New(b.Queue, fast()...)
+		worker.Register(w, tk)
+		start(t, w)
+		c := worker.NewClient(b.Queue, b.Store)
+		ctx := context.Background()
+
+		ok, _ := worker.Enqueue(ctx, c, tk, 2)
+		dead, _ := worker.Enqueue(ctx, c, tk, 5)
+		if s, err := getWithin(t, ok, 5*time.Second); err != nil || s != "ok" {
+			t.Fatalf("after two failures: %q, %v", s, err)
+		}
+		_, err := getWithin(t, dead, 5*time.Second)
+		if !errors.Is(err, boom) && !strings.Contains(fmt.Sprint(err), "boom") {
+			t.Fatalf("out of retries: %v", err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, h := range []*worker.Handle[string]{ok, dead} {
+			rs := runs[h.ID]
+			if len(rs) != 3 {
+				t.Fatalf("%s ran %d times, want 3", h.ID, len(rs))
+			}
+			for i, r := range rs {
+				if r.attempt != i+1 {
+					t.Fatalf("run %d was attempt %d", i, r.attempt)
+				}
+				if i > 0 && r.at.Sub(rs[i-1].at) < 50*time.Millisecond {
+					t.Fatalf("retry %d came %v after the failure: no backoff", i, r.at.Sub(rs[i-1].at))
+				}
+			}
+		}
+		st, _ := dead.State(ctx)
+		if st.Status != worker.Dead || st.Attempt != 3 {
+			t.Fatalf("out of retries: state %+v", st)
+		}
+		dls, err := b.Queue.DeadLetters(ctx, worker.DefaultQueue, 10)
+		if err != nil || len(dls) != 1 || dls[0].ID != dead.ID || !strings.Contains(dls[0].Reason, "boom") {
+			t.Fatalf("dead letters %+v, %v", dls, err)
+		}
+		rec, err := b.Store.Get(ctx, dead.ID)
+		if err != nil || rec.Status != store.Failed || rec.Attempt != 3 {
+			t.Fatalf("stored %+v, %v: the final failure, once", rec, err)
+		}
+	})
+}
+
+func TestTimeoutAndPanic(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		slow := task.New("slow", func(ctx context.Context, _ struct{}) (int, error) {
+			<-ctx.Done()
+			return 0, ctx.Err()
+		}, middleware.StoreResult(b.Store), middleware.Timeout(50*time.Millisecond))
+		recovered := task.New("recovered", func(ctx context.Context, _ struct{}) (int, error) { panic("boom") },
+			middleware.StoreResult(b.Store), middleware.Recover())
+		bare := task.New("bare", func(ctx context.Context, _ struct{}) (int, error) { panic("no Recover") })
+		fine := task.New("fine", func(ctx context.Context, _ struct{}) (int, error) { return 1, nil }, middleware.StoreResult(b.Store))
+		w := worker.New(b.Queue, fast()...)
+		worker.Register(w, slow)
+		worker.Register(w, recovered)
+		worker.Register(w, bare)
+		worker.Register(w, fine)
+		start(t, w)
+		c := worker.NewClient(b.Queue, b.Store)
+		ctx := context.Background()
+
+		h1, _ := worker.Enqueue(ctx, c, slow, struct{}{})
+		if _, err := getWithin(t, h1, 5*time.Second); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("timeout: %v", err)
+		}
+		h2, _ := worker.Enqueue(ctx, c, recovered, struct{}{})
+		if _, err := getWithin(t, h2, 5*time.Second); !errors.Is(err, middleware.ErrPanic) || !strings.Contains(err.Error(), "boom") {
+			t.Fatalf("panic: %v", err)
+		}
+		// Without Recover the worker still survives; the failure is in the
+		// task's state, since nothing stores it.
+		h3, _ := worker.Enqueue(ctx, c, bare, struct{}{})
+		if _, err := getWithin(t, h3, 5*time.Second); !errors.Is(err, middleware.ErrPanic) {
+			t.Fatalf("bare panic: %v", err)
+		}
+		h4, _ := worker.Enqueue(ctx, c, fine, struct{}{})
+		if n, err := getWithin(t, h4, 5*time.Second); err != nil || n != 1 {
+			t.Fatalf("after the panics: %d, %v", n, err)
+		}
+	})
+}
+
+// Bad input goes to the dead-letter stream with its reason, and the worker
+// keeps running.
+func TestDeadLetters(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		add := task.New("add", func(ctx context.Context, a sumArgs) (int, error) { return a.A + a.B, nil }, middleware.StoreResult(b.Store))
+		w := worker.New(b.Queue, fast()...)
+		worker.Register(w, add)
+		start(t, w)
+		ctx := context.Background()
+		c := worker.NewClient(b.Queue, b.Store)
+		now := time.Now()
+		for _, m := range []*worker.Message{
+			{ID: "bad-payload", Task: "add", Queue: worker.DefaultQueue, Payload: []byte(`{"A":`), EnqueuedAt: now, Attempt: 1},
+			{ID: "unknown", Task: "no-such-task", Queue: worker.DefaultQueue, Payload: []byte(`{}`), EnqueuedAt: now, Attempt: 1},
+		} {
+			if err := b.Queue.Enqueue(ctx, m, time.Time{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for id, kind := range map[string]string{"bad-payload": "bad_payload", "unknown": "unknown_task"} {
+			_, err := getWithin(t, worker.HandleOf(c, add, worker.DefaultQueue, id), 5*time.Second)
+			var dl *worker.DeadLetterError
+			if !errors.Is(err, worker.ErrDeadLettered) || !errors.As(err, &dl) || task.KindOf(dl.Reason) != kind {
+				t.Fatalf("%s: %v", id, err)
+			}
+		}
+		dls, err := b.Queue.DeadLetters(ctx, worker.DefaultQueue, 10)
+		if err != nil || len(dls) != 2 {
+			t.Fatalf("dead letters %+v, %v", dls, err)
+		}
+		for _, d := range dls {
+			if d.Reason == "" || d.Kind == "" || d.Task == "" {
+				t.Fatalf("dead letter without its reason: %+v", d)
+			}
+		}
+		h, _ := worker.Enqueue(ctx, c, add, sumArgs{1, 1})
+		if n, err := getWithin(t, h, 5*time.Second); err != nil || n != 2 {
+			t.Fatalf("the worker stopped after bad input: %d, %v", n, err)
+		}
+	})
+}
+
+// A handle never waits for a task that has ended: skipped, expired or
+// filtered outcomes, which store nothing, end Get with their outcome.
+func TestHandleNeverHangs(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		ctx := context.Background()
+		held, err := b.Locker.TryAcquire(ctx, "busy", time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Locker.Release(ctx, held)
+		fn := func(ctx context.Context, _ struct{}) (int, error) { return 1, nil }
+		skipper := task.New("skipper", fn, middleware.StoreResult(b.Store), middleware.SkipLocked(), middleware.WithLock(b.Locker, "busy"))
+		filtered := task.New("filtered", fn, middleware.StoreResult(b.Store, middleware.IgnoreErrors(lock.ErrLocked)), middleware.WithLock(b.Locker, "busy"))
+		expiring := task.New("expiring", fn, middleware.StoreResult(b.Store), middleware.Expires(0))
+		quiet := task.New("quiet", fn) // no StoreResult at all
+		w := worker.New(b.Queue, fast()...)
+		worker.Register(w, skipper)
+		worker.Register(w, filtered)
+		worker.Register(w, expiring)
+		worker.Register(w, quiet)
+		start(t, w)
+		c := worker.NewClient(b.Queue, b.Store)
+
+		h1, _ := worker.Enqueue(ctx, c, skipper, struct{}{})
+		if _, err := getWithin(t, h1, 5*time.Second); !task.IsSkipped(err) || !errors.Is(err, lock.ErrLocked) {
+			t.Fatalf("skipped: %v", err)
+		}
+		h2, _ := worker.Enqueue(ctx, c, filtered, struct{}{})
+		if _, err := getWithin(t, h2, 5*time.Second); !errors.Is(err, lock.ErrLocked) || task.IsSkipped(err) {
+			t.Fatalf("filtered failure: %v", err)
+		}
+		h3, _ := worker.Enqueue(ctx, c, expiring, struct{}{}, worker.ExpiresIn(50*time.Millisecond), worker.Delay(150*time.Millisecond))
+		if _, err := getWithin(t, h3, 5*time.Second); !task.IsSkipped(err) || !errors.Is(err, middleware.ErrExpired) {
+			t.Fatalf("expired: %v", err)
+		}
+		h4, _ := worker.Enqueue(ctx, c, quiet, struct{}{})
+		if n, err := getWithin(t, h4, 5*time.Second); err != nil || n != 0 {
+			t.Fatalf("nothing stored: %d, %v (a zero result, no error)", n, err)
+		}
+		for _, h := range []*worker.Handle[int]{h1, h2, h3} {
+			if _, err := b.Store.Get(ctx, h.ID); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("%s left a record: %v", h.ID, err)
+			}
+		}
+		// An ID nobody enqueued ends Get at once.
+		if _, err := getWithin(t, worker.HandleOf(c, quiet, worker.DefaultQueue, "nobody"), 5*time.Second); !errors.Is(err, worker.ErrNotFound) {
+			t.Fatalf("unknown ID: %v", err)
+		}
+		// And a handle whose ctx ends returns its cause.
+		h5, _ := worker.Enqueue(ctx, c, quiet, struct{}{}, worker.Delay(time.Hour))
+		cause := errors.New("gave up")
+		cctx, cancel := context.WithCancelCause(ctx)
+		time.AfterFunc(50*time.Millisecond, func() { cancel(cause) })
+		if _, err := h5.Get(cctx); !errors.Is(err, cause) {
+			t.Fatalf("Get on an ended ctx: %v", err)
+		}
+	})
+}
+
+// The worker's default chain serves tasks without their own; a task with
+// its own chain overrides it.
+func TestDefaultChain(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		boom := errors.New("boom")
+		fail := func(ctx context.Context, _ struct{}) (int, error) { return 0, boom }
+		plain := task.New("plain", fail)
+		own := task.New("own", fail, middleware.StoreResult(b.Store, middleware.ErrorTTL(time.Hour)))
+		w := worker.New(b.Queue, fast(worker.DefaultChain(middleware.StoreResult(b.Store, middleware.IgnoreErrors(boom))))...)
+		worker.Register(w, plain)
+		worker.Register(w, own)
+		start(t, w)
+		c := worker.NewClient(b.Queue, b.Store)
+		ctx := context.Background()
+		h1, _ := worker.Enqueue(ctx, c, plain, struct{}{})
+		h2, _ := worker.Enqueue(ctx, c, own, struct{}{})
+		for _, h := range []*worker.Handle[int]{h1, h2} {
+			if _, err := getWithin(t, h, 5*time.Second); err == nil || !strings.Contains(err.Error(), "boom") {
+				t.Fatalf("%s: %v", h.ID, err)
+			}
+		}
+		if _, err := b.Store.Get(ctx, h1.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("the default chain's filter did not apply: %v", err)
+		}
+		if rec, err := b.Store.Get(ctx, h2.ID); err != nil || rec.Status != store.Failed {
+			t.Fatalf("the task's own chain did not apply: %+v, %v", rec, err)
+		}
+	})
+}
+
+// RescheduleLocked runs a locked-out task again later without spending an
+// attempt, until the lock frees.
+func TestRescheduleLocked(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		ctx := context.Background()
+		held, err := b.Locker.TryAcquire(ctx, "report", time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var runs atomic.Int32
+		tk := task.New("report", func(ctx context.Context, _ struct{}) (int, error) { return 7, nil },
+			middleware.StoreResult(b.Store),
+			func(next task.Func) task.Func {
+				return func(ctx context.Context, inv *task.Invocation) (any, error) { runs.Add(1); return next(ctx, inv) }
+			},
+			middleware.RescheduleLocked(50*time.Millisecond), middleware.WithLock(b.Locker, "report"))
+		w := worker.New(b.Queue, fast()...)
+		worker.Register(w, tk)
+		start(t, w)
+		c := worker.NewClient(b.Queue, b.Store)
+		h, _ := worker.Enqueue(ctx, c, tk, struct{}{})
+		time.Sleep(300 * time.Millisecond)
+		if st, _ := h.State(ctx); st.Status.Terminal() || runs.Load() < 2 {
+			t.Fatalf("while locked: state %+v after %d runs", st, runs.Load())
+		}
+		if err := b.Locker.Release(ctx, held); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := getWithin(t, h, 5*time.Second); err != nil || n != 7 {
+			t.Fatalf("after the lock freed: %d, %v", n, err)
+		}
+		if st, _ := h.State(ctx); st.Attempt != 1 {
+			t.Fatalf("reschedules spent attempts: %+v", st)
+		}
+	})
+}
+
+// On shutdown, running tasks finish within the grace period; a task that
+// outlives it is cancelled, left unacknowledged, and another worker takes
+// it over after the visibility timeout.
+func TestGracefulShutdown(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		ctx := context.Background()
+		var runs sync.Map
+		tk := task.New("work", func(ctx context.Context, d time.Duration) (string, error) {
+			select {
+			case <-time.After(d):
+				return "done", nil
+			case <-ctx.Done():
+				return "", ctx.Err()
+			}
+		}, middleware.StoreResult(b.Store), func(next task.Func) task.Func {
+			return func(ctx context.Context, inv *task.Invocation) (any, error) {
+				n, _ := runs.LoadOrStore(inv.ID, new(atomic.Int32))
+				n.(*atomic.Int32).Add(1)
+				return next(ctx, inv)
+			}
+		})
+		opts := fast(worker.Grace(300*time.Millisecond), worker.Visibility(500*time.Millisecond), worker.OnError(func(err error) { t.Log(err) }))
+		w1 := worker.New(b.Queue, opts...)
+		worker.Register(w1, tk)
+		stop1 := start(t, w1)
+		c := worker.NewClient(b.Queue, b.Store)
+		short, _ := worker.Enqueue(ctx, c, tk, 100*time.Millisecond)
+		long, _ := worker.Enqueue(ctx, c, tk, 3*time.Second)
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			_, a := runs.Load(short.ID)
+			_, b := runs.Load(long.ID)
+			if a && b {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("tasks did not start")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		began := time.Now()
+		stop1()
+		if took := time.Since(began); took > 2*time.Second {
+			t.Fatalf("Run took %v to stop with a 300ms grace", took)
+		}
+		if s, err := short.TryGet(ctx); err != nil || s != "done" {
+			t.Fatalf("the short task did not finish in the grace period: %q, %v", s, err)
+		}
+		if _, err := long.TryGet(ctx); !errors.Is(err, worker.ErrNotReady) {
+			t.Fatalf("the cut-short task was ended: %v", err)
+		}
+		if _, err := b.Store.Get(ctx, long.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("the cut-short run stored an outcome: %v", err)
+		}
+		// Another worker takes it over once the claim lapses.
+		w2 := worker.New(b.Queue, opts...)
+		worker.Register(w2, tk)
+		start(t, w2)
+		if s, err := getWithin(t, long, 10*time.Second); err != nil || s != "done" {
+			t.Fatalf("taken over: %q, %v", s, err)
+		}
+		if n, _ := runs.Load(long.ID); n.(*atomic.Int32).Load() != 2 {
+			t.Fatalf("the long task ran %d times, want 2", n.(*atomic.Int32).Load())
+		}
+	})
+}
