@@ -1,10 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,14 +21,23 @@ import (
 	"github.com/taskware/taskware/middleware"
 	"github.com/taskware/taskware/store"
 	"github.com/taskware/taskware/task"
+	"github.com/taskware/taskware/worker"
 )
 
 const (
-	defaultRuns = 50
-	// work is how long one run holds the lock.
-	work = 30 * time.Millisecond
-	// lockKey is the one lock every run contends for.
-	lockKey = "report:daily"
+	defaultTasks = 300
+	// accounts is how many accounts the reports are for. A report holds its
+	// account's lock, so the tasks of one account contend for it.
+	accounts = 4
+	// work is how long a report holds its account's lock.
+	work = 5 * time.Millisecond
+	// concurrency is how many tasks the worker runs at once.
+	concurrency = 8
+	// maxAttempts is how often a failing task runs before it is
+	// dead-lettered.
+	maxAttempts = 3
+	// waitLimit bounds how long the demo waits for the outcomes.
+	waitLimit = time.Minute
 )
 
 // demoOptions configure the demo.
@@ -36,114 +47,162 @@ type demoOptions struct {
 	// Prefix starts every key the demo writes; "" means
 	// "taskware-demo:<random>:". The demo deletes its keys when it ends.
 	Prefix string
-	// Runs is how many runs per policy contend for the lock (defaultRuns if
-	// not positive).
-	Runs int
+	// Tasks is how many tasks each policy runs (defaultTasks if not
+	// positive).
+	Tasks int
 }
 
-// summary is what the demo observed, policy by policy.
+// summary is what the demo saw.
 type summary struct {
-	Policies []policyStats
+	// Tasks is the size of the workload; Expiring and Closed count its
+	// tasks that are bound to expire and to fail every attempt.
+	Tasks, Expiring, Closed int
+	Policies                []policyStats
 }
 
-// policyStats is what one policy's callers saw, and what it left behind.
+// policyStats is what one policy made of the workload.
 type policyStats struct {
 	Name string
-	// What the callers saw: Ran succeeded, Skipped got task.ErrSkipped,
-	// Failed got lock.ErrLocked as a failure.
-	Runs, Ran, Skipped, Failed int
-	// SkipHook counts the skips that SkipLocked's hook saw.
-	SkipHook int
-	// What the store holds after the runs: successes and failures, and of
-	// those failures the ones of kind "locked".
+	// The outcomes, one per task, as the tasks' handles report them.
+	Ran           int // succeeded
+	SkippedLocked int // skipped: another run held the account's lock
+	Expired       int // skipped: started after its deadline
+	FailedLocked  int // failed: another run held the account's lock
+	Dead          int // failed every attempt, and was dead-lettered
+	Failed        int // failed otherwise
+	// Retries counts the runs after a task's first.
+	Retries int
+	// What the store holds afterwards: successes and failures, and among the
+	// failures those of kind "locked".
 	StoredOK, StoredFailed, StoredLocked int
-	// The longest remaining TTL of the stored successes and failures, read
-	// back from the store; 0 if none is stored.
-	OKTTL, FailedTTL time.Duration
-	// Held lists the locks still held after the runs.
+	// Held lists the locks still held afterwards.
 	Held []lock.Info
 }
 
-// reportArgs and report are the demo task's argument and result.
-type (
-	reportArgs struct{ Day string }
-	report     struct {
-		Day   string
-		Rows  int
-		Fence int64 // the fencing token of the lease the report was built under
-	}
-)
+func (st *policyStats) skipped() int { return st.SkippedLocked + st.Expired }
+func (st *policyStats) failed() int  { return st.FailedLocked + st.Dead + st.Failed }
+func (st *policyStats) done() int    { return st.Ran + st.skipped() + st.failed() }
 
-// buildReport is the task: it holds the lock for a while and returns a report.
-func buildReport(ctx context.Context, args reportArgs) (report, error) {
-	select {
-	case <-time.After(work):
-	case <-ctx.Done():
-		return report{}, context.Cause(ctx)
-	}
-	fence, _ := lock.Fence(ctx)
-	return report{Day: args.Day, Rows: 42, Fence: fence}, nil
+// reportArgs are the arguments of a report task: the account, and the
+// task's number in the workload, from which its fate follows.
+type reportArgs struct {
+	Account string
+	N       int
 }
 
-// policy is one way to wrap the same task and the same lock.
+// report is a report task's result.
+type report struct {
+	Account string
+	Rows    int
+	Fence   int64 // the fencing token of the lock it was built under
+}
+
+var (
+	errAccountClosed = errors.New("account closed")
+	errUpstream      = errors.New("upstream timed out")
+)
+
+// The workload is the same under both policies. Task n builds the report of
+// account n%accounts, except that some tasks are special.
+func expiring(n int) bool      { return n%20 == 5 }  // due in 100ms, but expires in 50ms
+func closedAccount(n int) bool { return n%50 == 49 } // fails every attempt: dead-lettered
+func flaky(n int) bool         { return n%10 == 0 }  // fails its first run, succeeds when retried
+
+// plan returns task n's arguments and enqueue options.
+func plan(n int) (reportArgs, []worker.EnqueueOption) {
+	args := reportArgs{Account: fmt.Sprintf("acct-%d", n%accounts), N: n}
+	switch {
+	case closedAccount(n):
+		args.Account = fmt.Sprintf("closed-%d", n) // its own lock: only its own failures
+	case expiring(n):
+		return args, []worker.EnqueueOption{worker.Delay(100 * time.Millisecond), worker.ExpiresIn(50 * time.Millisecond)}
+	}
+	return args, nil
+}
+
+// newReportTask defines the report task with the chain mws. It holds the
+// account's lock for a while and returns a report stamped with the lock's
+// fencing token. It fails for a closed account, and on a flaky task's first
+// run.
+func newReportTask(mws ...task.Middleware) *task.Task[reportArgs, report] {
+	var failedOnce sync.Map // the flaky tasks whose first run failed
+	return task.New("report", func(ctx context.Context, a reportArgs) (report, error) {
+		if strings.HasPrefix(a.Account, "closed-") {
+			return report{}, errAccountClosed
+		}
+		if flaky(a.N) {
+			if _, again := failedOnce.LoadOrStore(a.N, true); !again {
+				return report{}, errUpstream
+			}
+		}
+		select {
+		case <-time.After(work):
+		case <-ctx.Done():
+			return report{}, context.Cause(ctx)
+		}
+		fence, _ := lock.Fence(ctx)
+		return report{Account: a.Account, Rows: 42, Fence: fence}, nil
+	}, mws...)
+}
+
+// perAccount locks one report per account at a time.
+var perAccount = middleware.KeyFromArgs(func(a reportArgs) string { return "report:" + a.Account })
+
+// Both policies expire and retry alike, so that only their handling of the
+// lock and the store differs. Retry leaves "locked" alone: the account's
+// report is being built by another run, there is nothing to retry.
+var (
+	expire = middleware.Expires(time.Minute) // and each task's own deadline
+	retry  = middleware.Retry(maxAttempts, middleware.RetryBackoff(5*time.Millisecond, 20*time.Millisecond),
+		middleware.RetryIf(func(err error) bool {
+			return !errors.Is(err, lock.ErrLocked) && !errors.Is(err, task.ErrBadPayload)
+		}))
+)
+
+// policy is one way to run the report task: its chain, first outermost.
 type policy struct {
 	name  string
-	chain func(l lock.Locker, s store.Store, onSkip middleware.SkipHook) []task.Middleware
-	// explain says, in plain words, what the policy did to the runs that
-	// found the lock taken.
-	explain func(st policyStats) string
+	chain func(l lock.Locker, s store.Store) []task.Middleware
 }
 
 var policies = []policy{
-	{
-		name: "huey default",
-		chain: func(l lock.Locker, s store.Store, _ middleware.SkipHook) []task.Middleware {
-			return []task.Middleware{
-				middleware.StoreResult(s), // successes and failures alike, 24h
-				middleware.WithLock(l, lockKey),
-			}
-		},
-		explain: func(st policyStats) string {
-			return fmt.Sprintf("%d of %d stored records are \"locked\" failures: normal contention fills the store and looks like an outage (Huey keeps them forever; here they expire).",
-				st.StoredLocked, st.StoredOK+st.StoredFailed)
-		},
-	},
-	{
-		name: "skip locked",
-		chain: func(l lock.Locker, s store.Store, onSkip middleware.SkipHook) []task.Middleware {
-			return []task.Middleware{
-				middleware.StoreResult(s, middleware.ResultTTL(24*time.Hour), middleware.ErrorTTL(time.Hour)),
-				middleware.SkipLocked(onSkip),
-				middleware.WithLock(l, lockKey),
-			}
-		},
-		explain: func(st policyStats) string {
-			return fmt.Sprintf("contention is a skip, not a failure: nothing is stored for it, and the hook counted %d skips for a metric.",
-				st.SkipHook)
-		},
-	},
-	{
-		name: "filtered store",
-		chain: func(l lock.Locker, s store.Store, _ middleware.SkipHook) []task.Middleware {
-			return []task.Middleware{
-				middleware.StoreResult(s, middleware.ResultTTL(24*time.Hour), middleware.ErrorTTL(time.Hour),
-					middleware.IgnoreErrors(lock.ErrLocked)),
-				middleware.WithLock(l, lockKey),
-			}
-		},
-		explain: func(st policyStats) string {
-			return fmt.Sprintf("callers still get lock.ErrLocked (%d of them, to retry or alert on), but only successes are stored.",
-				st.Failed)
-		},
-	},
+	{"taskware", func(l lock.Locker, s store.Store) []task.Middleware {
+		return []task.Middleware{
+			middleware.StoreResult(s, middleware.IgnoreErrors(lock.ErrLocked)), // never store contention
+			expire,
+			retry,
+			middleware.SkipLocked(), // contention is a skip: no failure, no retry, nothing stored
+			middleware.WithLockFunc(l, perAccount),
+		}
+	}},
+	{"huey-like", func(l lock.Locker, s store.Store) []task.Middleware {
+		return []task.Middleware{
+			middleware.StoreResult(s), // every outcome, "locked" failures included
+			expire,
+			retry,
+			middleware.WithLockFunc(l, perAccount),
+		}
+	}},
 }
 
-// demo runs opts.Runs concurrent runs of one task under each policy, each
-// policy with its own locker and store, prints a table of what happened to
-// out, and returns it.
+// countRetries counts the runs after a task's first. Put outermost, it sees
+// every run the worker starts.
+func countRetries(n *atomic.Int64) task.Middleware {
+	return func(next task.Func) task.Func {
+		return func(ctx context.Context, inv *task.Invocation) (any, error) {
+			if inv.Attempt > 1 {
+				n.Add(1)
+			}
+			return next(ctx, inv)
+		}
+	}
+}
+
+// demo runs the workload under each policy in turn, each on its own key
+// prefix, prints what happened to out, and returns it.
 func demo(ctx context.Context, opts demoOptions, out io.Writer) (sum summary, err error) {
-	if opts.Runs <= 0 {
-		opts.Runs = defaultRuns
+	if opts.Tasks <= 0 {
+		opts.Tasks = defaultTasks
 	}
 	if opts.Prefix == "" {
 		opts.Prefix = "taskware-demo:" + randid.New()[:8] + ":"
@@ -155,67 +214,116 @@ func demo(ctx context.Context, opts demoOptions, out io.Writer) (sum summary, er
 	defer closeAll()
 	defer func() { err = errors.Join(err, deletePrefix(context.WithoutCancel(ctx), client, opts.Prefix)) }()
 
+	sum.Tasks = opts.Tasks
+	for n := range opts.Tasks {
+		if expiring(n) {
+			sum.Expiring++
+		}
+		if closedAccount(n) {
+			sum.Closed++
+		}
+	}
+	fmt.Fprintf(out, "%d report tasks for %d accounts per policy, run by a worker (%d at once) on %s.\n",
+		opts.Tasks, accounts, concurrency, where)
 	for _, p := range policies {
-		prefix := opts.Prefix + strings.ReplaceAll(p.name, " ", "-") + ":"
-		st, err := runPolicy(ctx, p, lock.NewRedis(client, lock.WithPrefix(prefix)), store.NewRedis(client, store.WithPrefix(prefix)), opts.Runs)
+		st, err := runPolicy(ctx, p, client, opts.Prefix+p.name+":", opts.Tasks, out)
 		if err != nil {
 			return sum, fmt.Errorf("%s: %w", p.name, err)
 		}
 		sum.Policies = append(sum.Policies, st)
 	}
-	printSummary(out, sum, opts.Runs, where)
+	printSummary(out, sum)
 	return sum, nil
 }
 
-// runPolicy starts runs runs of the task under p at once, and counts what
-// their callers saw and what the store and the locker hold afterwards.
-func runPolicy(ctx context.Context, p policy, locker lock.Locker, results store.Store, runs int) (policyStats, error) {
-	st := policyStats{Name: p.name, Runs: runs}
-	var hooked atomic.Int64
-	onSkip := func(context.Context, *task.Invocation, error) { hooked.Add(1) }
-	t := task.New("build-report", buildReport, p.chain(locker, results, onSkip)...)
+// runPolicy runs the workload under p through a worker, counts the outcomes
+// through the tasks' handles, and reads back what the store and the locker
+// hold.
+func runPolicy(ctx context.Context, p policy, rdb redis.UniversalClient, prefix string, tasks int, out io.Writer) (policyStats, error) {
+	// The queue, the locker and the store share one client, so that a run's
+	// lock release, result write and acknowledgement go in one round trip.
+	queue := worker.NewRedisQueue(rdb, worker.WithPrefix(prefix))
+	locker := lock.NewRedis(rdb, lock.WithPrefix(prefix))
+	results := store.NewRedis(rdb, store.WithPrefix(prefix))
 
-	errs := make([]error, runs)
-	start := make(chan struct{})
+	var (
+		mu        sync.Mutex // guards st and workerErr
+		st        = policyStats{Name: p.name}
+		workerErr error
+		retries   atomic.Int64
+	)
+	reportTask := newReportTask(append([]task.Middleware{countRetries(&retries)}, p.chain(locker, results)...)...)
+
+	w := worker.New(queue, worker.Concurrency(concurrency),
+		worker.PollWait(50*time.Millisecond), worker.PromoteEvery(5*time.Millisecond),
+		worker.OnError(func(err error) {
+			mu.Lock()
+			workerErr = cmp.Or(workerErr, err) // the first
+			mu.Unlock()
+		}))
+	worker.Register(w, reportTask)
+	wctx, cancel := context.WithCancel(ctx)
+	stopped := make(chan error, 1)
+	go func() { stopped <- w.Run(wctx) }()
+	stopWorker := sync.OnceValue(func() error { cancel(); return <-stopped })
+	defer stopWorker()
+
+	stopProgress := sync.OnceFunc(showProgress(out, tasks, func() policyStats {
+		mu.Lock()
+		defer mu.Unlock()
+		s := st
+		s.Retries = int(retries.Load())
+		return s
+	}))
+	defer stopProgress()
+
+	client := worker.NewClient(queue, results)
+	gctx, gcancel := context.WithTimeout(ctx, waitLimit)
+	defer gcancel()
 	var wg sync.WaitGroup
-	for i := range runs {
+	var getErr error
+	for n := range tasks {
+		args, opts := plan(n)
+		h, err := worker.Enqueue(ctx, client, reportTask, args, opts...)
+		if err != nil {
+			gcancel() // and stop waiting for the others
+			mu.Lock()
+			getErr = err
+			mu.Unlock()
+			break
+		}
 		wg.Go(func() {
-			inv := &task.Invocation{ID: fmt.Sprintf("run-%03d", i), EnqueuedAt: time.Now(), Attempt: 1,
-				Args: reportArgs{Day: "2025-06-01"}}
-			<-start // all at once, so that they contend
-			_, errs[i] = t.Invoke(ctx, inv)
+			counter, err := outcome(gctx, queue, h, &st)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				getErr = cmp.Or(getErr, fmt.Errorf("task %d: %w", n, err))
+				return
+			}
+			*counter++
 		})
 	}
-	close(start)
 	wg.Wait()
-
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			st.Ran++
-		case task.IsSkipped(err):
-			st.Skipped++
-		case errors.Is(err, lock.ErrLocked) && !errors.Is(err, middleware.ErrNotStored):
-			st.Failed++
-		default:
-			return st, fmt.Errorf("run-%03d: %w", i, err)
-		}
+	stopProgress()
+	err := errors.Join(getErr, stopWorker())
+	if workerErr != nil {
+		err = errors.Join(err, fmt.Errorf("worker: %w", workerErr))
 	}
-	st.SkipHook = int(hooked.Load())
+	if err != nil {
+		return st, err
+	}
+	st.Retries = int(retries.Load())
 
 	recs, err := results.List(ctx)
 	if err != nil {
 		return st, err
 	}
 	for _, r := range recs {
-		ttl := time.Until(r.ExpiresAt)
 		switch r.Status {
 		case store.Succeeded:
 			st.StoredOK++
-			st.OKTTL = max(st.OKTTL, ttl)
 		case store.Failed:
 			st.StoredFailed++
-			st.FailedTTL = max(st.FailedTTL, ttl)
 			if errors.Is(r.Err(), lock.ErrLocked) { // the stored kind is "locked"
 				st.StoredLocked++
 			}
@@ -225,47 +333,132 @@ func runPolicy(ctx context.Context, p policy, locker lock.Locker, results store.
 	return st, err
 }
 
-// printSummary prints the table, what it means, and the locks left held.
-func printSummary(out io.Writer, sum summary, runs int, where string) {
-	fmt.Fprintf(out, "%d concurrent runs of one task per policy, all contending for the lock %q, on %s.\n\n", runs, lockKey, where)
+// outcome waits for the outcome of the task of h, and returns the counter of
+// st it belongs in.
+func outcome(ctx context.Context, queue worker.Queue, h *worker.Handle[report], st *policyStats) (*int, error) {
+	_, err := h.Get(ctx)
+	switch {
+	case err == nil:
+		return &st.Ran, nil
+	case task.IsSkipped(err) && errors.Is(err, lock.ErrLocked):
+		return &st.SkippedLocked, nil
+	case task.IsSkipped(err) && errors.Is(err, middleware.ErrExpired):
+		return &st.Expired, nil
+	case errors.Is(err, lock.ErrLocked):
+		return &st.FailedLocked, nil
+	case errors.Is(err, worker.ErrDeadLettered):
+		return &st.Dead, nil
+	case ctx.Err() != nil:
+		return nil, err
+	}
+	// A failure that StoreResult stored comes back as stored, without saying
+	// whether the task was dead-lettered. The queue knows, once the task has
+	// ended there too, which may be a moment after its result was stored.
+	state, serr := queue.Wait(ctx, h.Queue, h.ID)
+	if serr != nil {
+		return nil, serr
+	}
+	if state.Status == worker.Dead {
+		return &st.Dead, nil
+	}
+	return &st.Failed, nil
+}
+
+// showProgress shows the progress of a policy on out until the function it
+// returns is called, which shows it a last time: on a terminal, a line
+// redrawn in place; otherwise a line a second.
+func showProgress(out io.Writer, tasks int, snapshot func() policyStats) (stop func()) {
+	term := isTerminal(out)
+	every, format := time.Second, "%s\n"
+	if term {
+		every, format = 100*time.Millisecond, "\r%s\033[K"
+	}
+	start := time.Now()
+	show := func() {
+		st := snapshot()
+		fmt.Fprintf(out, format, fmt.Sprintf("%-9s %d/%d done in %v: %d ran, %d locked, %d expired, %d failed; %d retries",
+			st.Name, st.done(), tasks, time.Since(start).Round(10*time.Millisecond),
+			st.Ran, st.SkippedLocked+st.FailedLocked, st.Expired, st.Dead+st.Failed, st.Retries))
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				show()
+			}
+		}
+	})
+	return func() {
+		close(done)
+		wg.Wait()
+		show()
+		if term {
+			fmt.Fprintln(out)
+		}
+	}
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// printSummary prints the table of outcomes and what it means.
+func printSummary(out io.Writer, sum summary) {
+	fmt.Fprintln(out)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "policy\truns\tran\tskipped\tfailed (locked)\tstored ok / failed\tTTL ok / failed")
+	fmt.Fprintln(tw, "policy\ttasks\tran\tskipped (locked+expired)\tfailed (locked+dead)\tretries\tstored ok / failed (locked)")
 	for _, st := range sum.Policies {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d / %d\t%s / %s\n", st.Name, st.Runs, st.Ran, st.Skipped, st.Failed,
-			st.StoredOK, st.StoredFailed, fmtTTL(st.OKTTL), fmtTTL(st.FailedTTL))
+		failed := fmt.Sprintf("%d (%d+%d)", st.failed(), st.FailedLocked, st.Dead)
+		if st.Failed > 0 {
+			failed = fmt.Sprintf("%d (%d+%d+%d other)", st.failed(), st.FailedLocked, st.Dead, st.Failed)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d (%d+%d)\t%s\t%d\t%d / %d (%d)\n", st.Name, sum.Tasks, st.Ran,
+			st.skipped(), st.SkippedLocked, st.Expired, failed, st.Retries, st.StoredOK, st.StoredFailed, st.StoredLocked)
 	}
 	tw.Flush()
 
 	fmt.Fprintln(out)
-	for i, st := range sum.Policies {
-		fmt.Fprintf(out, "%-15s %s\n", st.Name+":", policies[i].explain(st))
-	}
-
-	var held []lock.Info
 	for _, st := range sum.Policies {
-		held = append(held, st.Held...)
+		if st.StoredLocked == 0 {
+			fmt.Fprintf(out, "%-10s %d runs found their account's report already running and were skipped: no failure,\n"+
+				"           no retry, nothing stored. Its store keeps %s and %s.\n",
+				st.Name+":", st.SkippedLocked, count(st.StoredOK, "report"), count(st.StoredFailed, "real failure"))
+		} else {
+			fmt.Fprintf(out, "%-10s the same contention is stored: %d of its %d stored failures are \"locked\", normal\n"+
+				"           operation that grows the store with the load and looks like an outage to its monitoring.\n",
+				st.Name+":", st.StoredLocked, st.StoredFailed)
+		}
 	}
-	if len(held) == 0 {
-		fmt.Fprintln(out, "\nlocks held after the runs: none (every lease was released, whatever the outcome)")
-		return
+	held := 0
+	for _, st := range sum.Policies {
+		held += len(st.Held)
 	}
-	fmt.Fprintln(out, "\nlocks held after the runs:")
-	for _, h := range held {
-		fmt.Fprintf(out, "  %s by %s, fence %d, expires in %v\n", h.Key, h.Holder, h.Fence, h.Remaining.Round(time.Millisecond))
+	locks := "no lock is held afterwards"
+	if held > 0 {
+		locks = fmt.Sprintf("%d locks are still held", held)
 	}
+	fmt.Fprintf(out, "Both:      %s expired unrun; dead letters: the %s for closed accounts, after %d attempts\n"+
+		"           each; %s.\n", count(sum.Expiring, "task"), count(sum.Closed, "task"), maxAttempts, locks)
 }
 
-// fmtTTL prints a remaining TTL to the minute, "-" if nothing is stored.
-func fmtTTL(d time.Duration) string {
-	if d <= 0 {
-		return "-"
+// count returns "1 noun" or "n nouns".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
 	}
-	s := d.Round(time.Minute).String() // "24h0m0s"
-	s = strings.TrimSuffix(s, "0s")
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // connect returns a client of the Redis at url, or of a new embedded
@@ -292,19 +485,23 @@ func connect(ctx context.Context, url string) (*redis.Client, string, func(), er
 	return c, "the Redis at " + opt.Addr, func() { c.Close() }, nil
 }
 
-// deletePrefix deletes every key under prefix: the demo's locks, fence
-// counters and records.
+// deletePrefix deletes every key under prefix: the demo's queues, task
+// states, dead letters, locks, fence counters and results.
 func deletePrefix(ctx context.Context, c *redis.Client, prefix string) error {
-	var keys []string
 	iter := c.Scan(ctx, 0, rkeys.EscapeGlob(prefix)+"*", 500).Iterator()
+	var keys []string
 	for iter.Next(ctx) {
 		keys = append(keys, iter.Val())
 	}
-	if err := iter.Err(); err != nil || len(keys) == 0 {
-		return err
+	if err := iter.Err(); err != nil {
+		return fmt.Errorf("list the demo's keys: %w", err)
 	}
-	if err := c.Del(ctx, keys...).Err(); err != nil {
-		return fmt.Errorf("delete the demo's keys: %w", err)
+	for len(keys) > 0 {
+		n := min(len(keys), 500)
+		if err := c.Del(ctx, keys[:n]...).Err(); err != nil {
+			return fmt.Errorf("delete the demo's keys: %w", err)
+		}
+		keys = keys[n:]
 	}
 	return nil
 }

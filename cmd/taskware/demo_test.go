@@ -5,15 +5,18 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/taskware/taskware/internal/testkit"
 )
 
+// testTasks is the workload of the tests: small, for speed, but with
+// expiring, flaky and closed-account tasks.
+const testTasks = 60
+
 func TestDemo(t *testing.T) {
 	t.Run("miniredis", func(t *testing.T) {
 		var out bytes.Buffer
-		sum, err := demo(t.Context(), demoOptions{}, &out)
+		sum, err := demo(t.Context(), demoOptions{Tasks: testTasks}, &out)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -22,7 +25,7 @@ func TestDemo(t *testing.T) {
 	t.Run("redis", func(t *testing.T) {
 		client, prefix := testkit.Redis(t)
 		var out bytes.Buffer
-		sum, err := demo(t.Context(), demoOptions{RedisURL: testkit.RedisURL(), Prefix: prefix}, &out)
+		sum, err := demo(t.Context(), demoOptions{RedisURL: testkit.RedisURL(), Prefix: prefix, Tasks: testTasks}, &out)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -36,62 +39,63 @@ func TestDemo(t *testing.T) {
 // TestRunDemo runs the demo through the command line.
 func TestRunDemo(t *testing.T) {
 	var out bytes.Buffer
-	if err := run(t.Context(), []string{"demo", "--runs", "5"}, &out); err != nil {
+	if err := run(t.Context(), []string{"demo", "--tasks", "20"}, &out); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "5 concurrent runs") {
-		t.Errorf("output does not reflect --runs 5:\n%s", out.String())
+	if !strings.HasPrefix(out.String(), "20 report tasks") || strings.Count(out.String(), "20/20 done") != 2 {
+		t.Errorf("output does not reflect --tasks 20:\n%s", out.String())
 	}
 }
 
 func checkSummary(t *testing.T, sum summary, out string) {
 	t.Helper()
-	if len(sum.Policies) != 3 {
-		t.Fatalf("got %d policies, want 3", len(sum.Policies))
+	t.Logf("output:\n%s", out)
+	if len(sum.Policies) != 2 {
+		t.Fatalf("got %d policies, want 2", len(sum.Policies))
 	}
-	const runs = defaultRuns
+	if sum.Tasks != testTasks || sum.Expiring < 1 || sum.Closed < 1 {
+		t.Fatalf("workload of %d tasks, %d expiring, %d closed; want %d, and some of each", sum.Tasks, sum.Expiring, sum.Closed, testTasks)
+	}
 	for _, st := range sum.Policies {
-		if st.Runs != runs || st.Ran+st.Skipped+st.Failed != runs || st.Ran < 1 {
-			t.Errorf("%s: runs %d, ran %d + skipped %d + failed %d; want %d runs, all accounted for, at least one ran",
-				st.Name, st.Runs, st.Ran, st.Skipped, st.Failed, runs)
+		if got := st.Ran + st.skipped() + st.failed(); got != sum.Tasks || st.done() != sum.Tasks {
+			t.Errorf("%s: ran %d + skipped %d + failed %d = %d, want every one of the %d tasks counted once",
+				st.Name, st.Ran, st.skipped(), st.failed(), got, sum.Tasks)
+		}
+		if st.Ran < 1 || st.Retries < 1 {
+			t.Errorf("%s: ran %d, %d retries; want some of each", st.Name, st.Ran, st.Retries)
+		}
+		if st.Expired != sum.Expiring {
+			t.Errorf("%s: %d expired, want the %d tasks due after their deadline", st.Name, st.Expired, sum.Expiring)
+		}
+		if st.Dead != sum.Closed || st.Failed != 0 {
+			t.Errorf("%s: %d dead-lettered and %d other failures, want the %d closed-account tasks and none",
+				st.Name, st.Dead, st.Failed, sum.Closed)
 		}
 		if st.StoredOK != st.Ran {
-			t.Errorf("%s: %d successes stored, want one per run that ran (%d)", st.Name, st.StoredOK, st.Ran)
-		}
-		if st.OKTTL <= 23*time.Hour || st.OKTTL > 24*time.Hour {
-			t.Errorf("%s: stored successes expire in %v, want 24h", st.Name, st.OKTTL)
+			t.Errorf("%s: %d successes stored, want one per task that ran (%d)", st.Name, st.StoredOK, st.Ran)
 		}
 		if len(st.Held) > 0 {
-			t.Errorf("%s: locks still held after the runs: %+v", st.Name, st.Held)
+			t.Errorf("%s: locks still held afterwards: %+v", st.Name, st.Held)
 		}
 		if !strings.Contains(out, st.Name) {
-			t.Errorf("output does not name %q:\n%s", st.Name, out)
+			t.Errorf("output does not name %q", st.Name)
 		}
 	}
-	huey, skip, filtered := sum.Policies[0], sum.Policies[1], sum.Policies[2]
+	tw, huey := sum.Policies[0], sum.Policies[1]
 
-	// Huey's default: every locked run fails, and each failure is stored.
-	if huey.Skipped != 0 || huey.StoredFailed != runs-huey.Ran || huey.StoredLocked != huey.StoredFailed {
-		t.Errorf("huey default: skipped %d, stored %d failures (%d locked); want 0 skips and %d locked failures",
-			huey.Skipped, huey.StoredFailed, huey.StoredLocked, runs-huey.Ran)
+	// taskware: contention is a skip, and never stored.
+	if tw.SkippedLocked < 1 || tw.FailedLocked != 0 || tw.StoredLocked != 0 || tw.StoredFailed != tw.Dead {
+		t.Errorf("taskware: %d skipped and %d failed as locked, stored %d failures (%d locked); want some skips, "+
+			"no locked failure, and only the %d dead letters stored",
+			tw.SkippedLocked, tw.FailedLocked, tw.StoredFailed, tw.StoredLocked, tw.Dead)
 	}
-	if huey.FailedTTL <= 23*time.Hour || huey.FailedTTL > 24*time.Hour {
-		t.Errorf("huey default: stored failures expire in %v, want 24h", huey.FailedTTL)
+	// huey-like: contention is a failure, and each one is stored.
+	if huey.FailedLocked < 1 || huey.SkippedLocked != 0 || huey.StoredLocked != huey.FailedLocked || huey.StoredFailed != huey.failed() {
+		t.Errorf("huey-like: %d failed and %d skipped as locked, stored %d failures (%d locked); want some locked "+
+			"failures, no skip, and every failure stored, one per locked outcome", huey.FailedLocked, huey.SkippedLocked,
+			huey.StoredFailed, huey.StoredLocked)
 	}
-	// SkipLocked: every locked run is a skip, seen by the hook, never stored.
-	if skip.Failed != 0 || skip.StoredFailed != 0 || skip.SkipHook != skip.Skipped {
-		t.Errorf("skip locked: failed %d, stored %d failures, hook saw %d of %d skips; want 0, 0 and all",
-			skip.Failed, skip.StoredFailed, skip.SkipHook, skip.Skipped)
-	}
-	// A filtered store: callers still see the locked failures; the store does not.
-	if filtered.Skipped != 0 || filtered.Failed != runs-filtered.Ran || filtered.StoredFailed != 0 {
-		t.Errorf("filtered store: skipped %d, failed %d, stored %d failures; want 0, %d, 0",
-			filtered.Skipped, filtered.Failed, filtered.StoredFailed, runs-filtered.Ran)
-	}
-	if huey.SkipHook != 0 || filtered.SkipHook != 0 {
-		t.Errorf("skip hook ran outside the skip locked policy: %d, %d", huey.SkipHook, filtered.SkipHook)
-	}
-	if !strings.Contains(out, "locks held after the runs: none") {
-		t.Errorf("output does not report the held locks:\n%s", out)
+	if !strings.Contains(out, "no lock is held afterwards") {
+		t.Errorf("output does not report the held locks")
 	}
 }

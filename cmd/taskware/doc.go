@@ -1,13 +1,27 @@
 // Command taskware is taskware's command line.
 //
-// Its first command, demo, shows the problem taskware exists to solve: one
-// task, run 50 times at once, contends for one lock under three policies,
-// and the demo prints what each policy tells its callers and what it leaves
-// in the result store:
+// Its first command, demo, shows the problem taskware exists to solve,
+// through a real worker. It enqueues a few hundred "report" tasks, one
+// report per account at a time, for four accounts, so that many find their
+// account's lock held; a few expire before they start, some fail once and
+// are retried, and a few always fail and end dead-lettered. It runs this
+// workload under two policies that differ only in how they handle the lock
+// and the result store:
+//
+//   - taskware: StoreResult(IgnoreErrors(lock.ErrLocked)), Expires, Retry,
+//     SkipLocked, WithLockFunc: contention is a skip, and is never stored;
+//   - huey-like: StoreResult of every outcome, Expires, Retry,
+//     WithLockFunc: contention is a "locked" failure, stored like any other,
+//     as Huey's lock_task and result store do.
+//
+// It shows its progress, then a table of the outcomes its handles report
+// (ran, skipped as locked or expired, failed as locked or dead-lettered),
+// the retries, and what each store holds:
 //
 //	go run ./cmd/taskware demo                      # on an embedded miniredis
-//	go run ./cmd/taskware demo --redis redis://127.0.0.1:6379/0
+//	go run ./cmd/taskware demo --tasks 1000 --redis redis://127.0.0.1:6379/0
 //
-// With --redis, every key the demo writes starts with a random prefix
-// ("taskware-demo:<random>:"), and the demo deletes them when it ends.
+// Every key the demo writes starts with a random prefix
+// ("taskware-demo:<random>:"), and the demo deletes them when it ends, the
+// locks' fence counters included.
 package main

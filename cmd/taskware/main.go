@@ -37,8 +37,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			}
 			return err
 		}
-		if opts.Runs < 1 {
-			return usageError{fmt.Errorf("demo: --runs must be at least 1, got %d", opts.Runs)}
+		if opts.Tasks < 1 {
+			return usageError{fmt.Errorf("demo: --tasks must be at least 1, got %d", opts.Tasks)}
 		}
 		_, err := demo(ctx, opts, out)
 		return err
@@ -53,7 +53,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 func demoFlags(opts *demoOptions) *flag.FlagSet {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.StringVar(&opts.RedisURL, "redis", "", "run on the Redis at this `URL` (redis://host:port/db) instead of an embedded miniredis")
-	fs.IntVar(&opts.Runs, "runs", defaultRuns, "how many runs per policy contend for the lock")
+	fs.IntVar(&opts.Tasks, "tasks", defaultTasks, "how many tasks to enqueue per policy")
 	return fs
 }
 
@@ -77,8 +77,9 @@ func printUsage(w io.Writer) {
 	fmt.Fprint(w, `usage: taskware <command> [flags]
 
 commands:
-  demo   run one task many times at once under three lock policies, and
-         compare what callers see and what the result store keeps
+  demo   enqueue the same few hundred report tasks under two policies, run
+         them through a worker, and compare their outcomes and what the
+         result store keeps
 
 flags of demo:
 `)
