@@ -53,17 +53,39 @@ func RetryBackoff(base, max time.Duration) RetryOption {
 	return retryOptionFunc(func(c *retryConfig) { c.base, c.max = base, max })
 }
 
-// RetryIf sets which failures are retried, in place of the default: every
-// failure but a bad payload, which no retry can mend.
+// RetryIf narrows which failures are retried to those for which retryable
+// returns true. A bad payload, which no retry can mend, is never retried
+// either way.
 func RetryIf(retryable func(err error) bool) RetryOption {
 	return retryOptionFunc(func(c *retryConfig) { c.retryIf = retryable })
+}
+
+// RetryUnless leaves failures matching any of errs unretried, under
+// errors.Is: RetryUnless(lock.ErrLocked), say.
+func RetryUnless(errs ...error) RetryOption {
+	return retryOptionFunc(func(c *retryConfig) {
+		for _, target := range errs {
+			if target == nil {
+				configPanic("Retry: RetryUnless(nil)")
+			}
+		}
+		c.retryIf = func(err error) bool {
+			for _, target := range errs {
+				if errors.Is(err, target) {
+					return false
+				}
+			}
+			return true
+		}
+	})
 }
 
 // Retry runs a failed invocation again, up to maxAttempts runs in all, with
 // exponential backoff and jitter. The rules:
 //
 //   - Skips and requeues are outcomes, not failures: never retried.
-//   - A bad payload is not retried, nor is anything RetryIf refuses.
+//   - A bad payload is not retried, nor is anything RetryIf or RetryUnless
+//     refuses.
 //   - lock.ErrLeaseLost is retried: the run may not have finished its work
 //     under the lock, and its writes may have been fenced off.
 //   - lock.ErrLocked is retried, as a failure. Put SkipLocked or
@@ -81,9 +103,7 @@ func Retry(maxAttempts int, opts ...RetryOption) task.Middleware {
 	if maxAttempts < 1 {
 		configPanic("Retry: maxAttempts must be at least 1, got %d", maxAttempts)
 	}
-	c := retryConfig{base: time.Second, max: time.Minute, retryIf: func(err error) bool {
-		return !errors.Is(err, task.ErrBadPayload)
-	}}
+	c := retryConfig{base: time.Second, max: time.Minute, retryIf: func(error) bool { return true }}
 	for _, o := range opts {
 		o.apply(&c)
 	}
@@ -97,7 +117,8 @@ func Retry(maxAttempts int, opts ...RetryOption) task.Middleware {
 		return func(ctx context.Context, inv *task.Invocation) (any, error) {
 			for {
 				res, err := next(ctx, inv)
-				if err == nil || task.IsSkipped(err) || errors.Is(err, task.ErrRequeued) || !c.retryIf(err) {
+				if err == nil || task.IsSkipped(err) || errors.Is(err, task.ErrRequeued) ||
+					errors.Is(err, task.ErrBadPayload) || !c.retryIf(err) {
 					return res, err
 				}
 				if inv.Attempt >= maxAttempts {

@@ -45,6 +45,9 @@ func TestRetryInProcess(t *testing.T) {
 		{"skips not retried", 5, task.Skip(lock.ErrLocked), nil, []int{1}, task.ErrSkipped},
 		{"lease lost retried", 1, lock.ErrLeaseLost, nil, []int{1, 2}, nil},
 		{"RetryIf refuses", 5, boom, []middleware.RetryOption{middleware.RetryIf(func(error) bool { return false })}, []int{1}, boom},
+		{"RetryIf cannot retry a bad payload", 5, &task.PayloadError{Task: "t", Err: boom}, []middleware.RetryOption{middleware.RetryIf(func(error) bool { return true })}, []int{1}, task.ErrBadPayload},
+		{"RetryUnless refuses", 5, &lock.LockedError{Key: "k"}, []middleware.RetryOption{middleware.RetryUnless(lock.ErrLocked)}, []int{1}, lock.ErrLocked},
+		{"RetryUnless passes others", 1, boom, []middleware.RetryOption{middleware.RetryUnless(lock.ErrLocked)}, []int{1, 2}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -162,6 +165,7 @@ func TestNewPoliciesRejectBadConfig(t *testing.T) {
 		"Retry 0":               func() { middleware.Retry(0) },
 		"Retry bad backoff":     func() { middleware.Retry(3, middleware.RetryBackoff(time.Second, time.Millisecond)) },
 		"Retry nil RetryIf":     func() { middleware.Retry(3, middleware.RetryIf(nil)) },
+		"RetryUnless nil":       func() { middleware.Retry(3, middleware.RetryUnless(nil)) },
 		"Timeout 0":             func() { middleware.Timeout(0) },
 		"RescheduleLocked zero": func() { middleware.RescheduleLocked(0) },
 	} {

@@ -114,97 +114,77 @@ type Handle[R any] struct {
 	codec     task.Codec
 }
 
-// terminal cancels a result wait: the task ended.
-type terminal struct{ st *State }
-
-func (terminal) Error() string { return "worker: task ended" }
-
 // Get waits for the task's outcome and returns its result, or its error: a
-// stored failure matches its kind (lock.ErrLocked, middleware.ErrExpired,
-// ...), a skip matches task.ErrSkipped, a dead letter ErrDeadLettered.
+// failure matches its kind (lock.ErrLocked, context.DeadlineExceeded, ...),
+// a skip matches task.ErrSkipped and its reason's kind
+// (middleware.ErrExpired, say), and a dead letter matches ErrDeadLettered
+// and the kind of the failure that ended it.
 //
-// It waits for the result with store.Wait, and at the same time for the
-// task's state in the queue. Every run the worker ends sets that state,
-// stored or not; so a task that stores nothing (a skip, a filtered error, a
-// chain without StoreResult) ends Get too, with the outcome the state
-// records and a zero result. Get never waits for a task that has ended; it
-// waits, while ctx lets it, for one that has not.
+// Get first waits for the task to end in its queue: every run a worker ends
+// leaves the task's state there, stored result or not, so a task that stores
+// nothing (a skip, a filtered error, a chain without StoreResult) ends Get
+// too, with a zero result. Then it reads the result with store.Wait, which
+// returns at once unless the worker said a record is on its way. Get never
+// waits for a task that has ended, nor for an ID the queue does not know;
+// it waits, while ctx lets it, for one that has not ended.
 func (h *Handle[R]) Get(ctx context.Context) (R, error) {
 	var zero R
+	st, err := h.client.queue.Wait(ctx, h.Queue, h.ID)
+	if err != nil {
+		return zero, err
+	}
 	if h.client.store == nil {
-		st, err := h.client.queue.Wait(ctx, h.Queue, h.ID)
-		if err != nil {
-			return zero, err
-		}
 		return zero, st.Err()
 	}
-	wctx, cancel := context.WithCancelCause(ctx)
-	stateDone := make(chan struct{})
-	go func() {
-		defer close(stateDone)
-		st, err := h.client.queue.Wait(wctx, h.Queue, h.ID)
-		switch {
-		case err == nil && !st.Result:
-			cancel(terminal{st})
-		case err != nil && wctx.Err() == nil:
-			cancel(err) // an unknown ID, say: nothing will come
-		}
-	}()
-	rec, err := h.client.store.Wait(wctx, h.ID)
-	cause := context.Cause(wctx)
-	cancel(nil)
-	<-stateDone
-	if err == nil {
-		return h.decode(rec)
+	var rec *store.Record
+	if st.Result {
+		// Written in the same round trip as the state, but perhaps on
+		// another Cluster node: wait for it.
+		rec, err = h.client.store.Wait(ctx, h.ID)
+	} else {
+		rec, err = h.client.store.Get(ctx, h.ID)
 	}
-	var t terminal
-	switch {
-	case ctx.Err() != nil:
-		return zero, context.Cause(ctx)
-	case !errors.As(cause, &t):
-		return zero, cause
-	}
-	// Ended without a record to wait for; one may have been written just
-	// before the state, by a store that does not batch.
-	if rec, err := h.client.store.Get(ctx, h.ID); err == nil {
-		return h.decode(rec)
-	}
-	return zero, t.st.Err()
+	return h.outcome(st, rec, err)
 }
 
 // TryGet returns the outcome if the task has one, and an error matching
 // ErrNotReady if not, without waiting.
 func (h *Handle[R]) TryGet(ctx context.Context) (R, error) {
 	var zero R
-	if h.client.store != nil {
-		rec, err := h.client.store.Get(ctx, h.ID)
-		if err == nil {
-			return h.decode(rec)
-		}
-		if !errors.Is(err, store.ErrNotFound) {
-			return zero, err
-		}
-	}
 	st, err := h.client.queue.State(ctx, h.Queue, h.ID)
 	if err != nil {
 		return zero, err
 	}
-	if !st.Status.Terminal() || (st.Result && h.client.store != nil) {
+	if !st.Status.Terminal() {
 		return zero, fmt.Errorf("worker: task %s is %s: %w", h.ID, st.Status, ErrNotReady)
 	}
-	return zero, st.Err()
-}
-
-// State returns what the queue knows of the task now.
-func (h *Handle[R]) State(ctx context.Context) (*State, error) {
-	return h.client.queue.State(ctx, h.Queue, h.ID)
-}
-
-func (h *Handle[R]) decode(rec *store.Record) (R, error) {
-	var r R
-	if err := rec.Err(); err != nil {
-		return r, err
+	if h.client.store == nil {
+		return zero, st.Err()
 	}
+	rec, err := h.client.store.Get(ctx, h.ID)
+	if st.Result && errors.Is(err, store.ErrNotFound) {
+		return zero, fmt.Errorf("worker: the result of %s is on its way: %w", h.ID, ErrNotReady)
+	}
+	return h.outcome(st, rec, err)
+}
+
+// outcome is the result of an ended task: its record if it has one (err
+// from reading it matches store.ErrNotFound if not), or its state.
+func (h *Handle[R]) outcome(st *State, rec *store.Record, err error) (R, error) {
+	var zero R
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return zero, st.Err()
+	case err != nil:
+		return zero, err
+	}
+	if err := rec.Err(); err != nil {
+		if st.Status == Dead {
+			return zero, &DeadLetterError{ID: h.ID, Reason: err}
+		}
+		return zero, err
+	}
+	var r R
 	if len(rec.Value) == 0 {
 		return r, nil
 	}
@@ -212,4 +192,9 @@ func (h *Handle[R]) decode(rec *store.Record) (R, error) {
 		return r, fmt.Errorf("worker: result of %s does not decode: %w", h.ID, err)
 	}
 	return r, nil
+}
+
+// State returns what the queue knows of the task now.
+func (h *Handle[R]) State(ctx context.Context) (*State, error) {
+	return h.client.queue.State(ctx, h.Queue, h.ID)
 }

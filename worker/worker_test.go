@@ -181,10 +181,6 @@ func TestRetries(t *testing.T) {
 		var mu sync.Mutex
 		runs := map[string][]run{}
 		boom := errors.New("boom")
-		flaky := task.New("flaky", func(ctx context.Context, failures int) (string, error) {
-			return "", nil
-		})
-		_ = flaky
 		tk := task.New("flaky", func(ctx context.Context, failures int) (string, error) { return "ok", nil },
 			middleware.StoreResult(b.Store),
 			middleware.Retry(3, middleware.RetryBackoff(100*time.Millisecond, 200*time.Millisecond)),
@@ -212,8 +208,8 @@ func TestRetries(t *testing.T) {
 			t.Fatalf("after two failures: %q, %v", s, err)
 		}
 		_, err := getWithin(t, dead, 5*time.Second)
-		if !errors.Is(err, boom) && !strings.Contains(fmt.Sprint(err), "boom") {
-			t.Fatalf("out of retries: %v", err)
+		if !errors.Is(err, worker.ErrDeadLettered) || !strings.Contains(fmt.Sprint(err), "boom") {
+			t.Fatalf("out of retries: %v, want a dead letter of the boom", err)
 		}
 		mu.Lock()
 		defer mu.Unlock()
