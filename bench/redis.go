@@ -3,16 +3,24 @@ package bench
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
+	"net"
 	"strings"
+	"sync/atomic"
+	"syscall"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// Connect opens a client on the Redis at url and checks that it answers.
-func Connect(ctx context.Context, url string) (*redis.Client, error) {
+// Connect opens a client on the Redis at url, with the options that url
+// gives changed by each of adjust, and checks that it answers.
+func Connect(ctx context.Context, url string, adjust ...func(*redis.Options)) (*redis.Client, error) {
 	opt, err := redis.ParseURL(url)
 	if err != nil {
 		return nil, err
+	}
+	for _, a := range adjust {
+		a(opt)
 	}
 	c := redis.NewClient(opt)
 	if err := c.Ping(ctx).Err(); err != nil {
@@ -54,4 +62,57 @@ func DeletePrefix(ctx context.Context, c *redis.Client, prefix string) (int64, e
 		return deleted, err
 	}
 	return deleted, flush()
+}
+
+// Trips counts the round trips of the clients it is set on (see Count), as
+// the writes to their connections: a command is one write, a pipeline is
+// one, and go-redis's AutoPipeliner in full-duplex mode writes the commands
+// of concurrent callers in one. (Redis may read several writes at once: its
+// own count, INFO's total_reads_processed, can be lower.)
+//
+// Go-redis's hooks cannot count those batches: on a full-duplex
+// AutoPipeliner each command runs the client's ProcessHook on its own (on a
+// goroutine started for it), and a pipeline runs ProcessPipelineHook once,
+// however the writer then merges them.
+type Trips struct{ n atomic.Int64 }
+
+// Load returns the round trips since the last Reset.
+func (t *Trips) Load() int64 { return t.n.Load() }
+
+// Reset starts the count again from 0.
+func (t *Trips) Reset() { t.n.Store(0) }
+
+// Count makes the client of opt count its round trips in t: pass it to
+// Connect. Health checks still see the TCP connection.
+func (t *Trips) Count(opt *redis.Options) {
+	dial := redis.NewDialer(opt)
+	opt.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		sc, ok := c.(syscallConn)
+		if !ok { // TLS, say
+			c.Close()
+			return nil, fmt.Errorf("bench: cannot count the round trips of a %T", c)
+		}
+		return &countedConn{sc, &t.n}, nil
+	}
+}
+
+type syscallConn interface {
+	net.Conn
+	syscall.Conn
+}
+
+// countedConn counts its writes. It is a syscall.Conn, as go-redis wants for
+// its health checks.
+type countedConn struct {
+	syscallConn
+	n *atomic.Int64
+}
+
+func (c *countedConn) Write(p []byte) (int, error) {
+	c.n.Add(1)
+	return c.syscallConn.Write(p)
 }

@@ -3,16 +3,32 @@ package bench
 import (
 	"context"
 	"os"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// testRedis returns a client of the real Redis and a key prefix of tb's own,
-// whose keys are deleted when tb ends. Without Redis it skips tb, or fails it
-// under TASKWARE_REQUIRE_REDIS=1.
-func testRedis(tb testing.TB) (*redis.Client, string) {
+// testRedis returns a client of the real Redis, set up by adjust, and a key
+// prefix of tb's own, whose keys are deleted when tb ends. Without Redis it
+// skips tb, or fails it under TASKWARE_REQUIRE_REDIS=1.
+func testRedis(tb testing.TB, adjust ...func(*redis.Options)) (*redis.Client, string) {
+	tb.Helper()
+	c := testConnect(tb, adjust...)
+	prefix := NewPrefix("lockbench-test")
+	tb.Cleanup(func() {
+		if _, err := DeletePrefix(context.Background(), c, prefix); err != nil {
+			tb.Errorf("delete %s*: %v", prefix, err)
+		}
+	})
+	return c, prefix
+}
+
+// testConnect returns a client of the real Redis, set up by adjust, closed
+// when tb ends, or skips or fails tb as testRedis does.
+func testConnect(tb testing.TB, adjust ...func(*redis.Options)) *redis.Client {
 	tb.Helper()
 	url := os.Getenv("TASKWARE_REDIS_URL")
 	if url == "" {
@@ -20,21 +36,29 @@ func testRedis(tb testing.TB) (*redis.Client, string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	c, err := Connect(ctx, url)
+	c, err := Connect(ctx, url, adjust...)
 	if err != nil {
 		if os.Getenv("TASKWARE_REQUIRE_REDIS") == "1" {
 			tb.Fatalf("Redis at %s: %v (TASKWARE_REQUIRE_REDIS=1)", url, err)
 		}
 		tb.Skipf("no Redis at %s: %v; set TASKWARE_REQUIRE_REDIS=1 to fail instead", url, err)
 	}
-	prefix := NewPrefix("lockbench-test")
-	tb.Cleanup(func() {
-		defer c.Close()
-		if _, err := DeletePrefix(context.Background(), c, prefix); err != nil {
-			tb.Errorf("delete %s*: %v", prefix, err)
+	tb.Cleanup(func() { c.Close() })
+	return c
+}
+
+// testAsynqDB returns the logical DB that asynq, which takes no key
+// prefix, may use: $TASKWARE_ASYNQ_DB, 10 by default (e2ebench's is 9).
+// It must be empty; asynq's test deletes its keys, asynq:*, when done.
+func testAsynqDB(tb testing.TB) func(*redis.Options) {
+	db := 10
+	if s := os.Getenv("TASKWARE_ASYNQ_DB"); s != "" {
+		var err error
+		if db, err = strconv.Atoi(s); err != nil {
+			tb.Fatalf("TASKWARE_ASYNQ_DB=%q: %v", s, err)
 		}
-	})
-	return c, prefix
+	}
+	return func(o *redis.Options) { o.DB = db }
 }
 
 func TestDeletePrefixDeletesOnlyItsOwn(t *testing.T) {
@@ -52,5 +76,55 @@ func TestDeletePrefixDeletesOnlyItsOwn(t *testing.T) {
 	}
 	if got := c.Exists(ctx, sibling).Val(); got != 1 {
 		t.Errorf("sibling key %q deleted", sibling)
+	}
+}
+
+// TestTripsCountsWrites checks what a round trip is: a command, or a
+// pipeline, or on the full-duplex AutoPipeliner, a batch of many callers'
+// commands.
+func TestTripsCountsWrites(t *testing.T) {
+	trips := new(Trips)
+	c, prefix := testRedis(t, trips.Count)
+	ctx := context.Background()
+	set3 := func(p redis.Pipeliner) error {
+		for i := range 3 {
+			p.Set(ctx, prefix+strconv.Itoa(i), "v", time.Minute)
+		}
+		return nil
+	}
+	// Dial a connection, and one of the pipeline pool: setting one up
+	// takes round trips of its own (HELLO, CLIENT SETINFO).
+	c.Ping(ctx)
+	c.Pipelined(ctx, set3)
+
+	trips.Reset()
+	if err := c.Ping(ctx).Err(); err != nil || trips.Load() != 1 {
+		t.Fatalf("a command: %d round trips, err %v; want 1", trips.Load(), err)
+	}
+	trips.Reset()
+	if _, err := c.Pipelined(ctx, set3); err != nil || trips.Load() != 1 {
+		t.Fatalf("a pipeline of 3: %d round trips, err %v; want 1", trips.Load(), err)
+	}
+
+	ap, err := c.AutoPipelineWithOptions(&redis.AutoPipelineOptions{FullDuplex: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ap.Close()
+	trips.Reset()
+	const rounds, callers = 20, 64
+	for range rounds {
+		var wg sync.WaitGroup
+		for i := range callers {
+			wg.Go(func() {
+				if err := ap.Set(ctx, prefix+"ap"+strconv.Itoa(i), "v", time.Minute).Err(); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	if n := trips.Load(); n < 1 || n >= rounds*callers {
+		t.Errorf("%d concurrent commands auto-pipelined: %d round trips; want fewer", rounds*callers, n)
 	}
 }

@@ -64,3 +64,32 @@ func ratioText(x float64) string {
 	}
 	return fmt.Sprintf("%.2f", x)
 }
+
+// DrainRow is one task queue's line in the end-to-end table.
+type DrainRow struct {
+	Name string
+	Peer bool
+	DrainResult
+}
+
+// DrainTable prints rows as a markdown table, with each row's tasks per
+// second over the fastest peer's: asynq's.
+func DrainTable(rows []DrainRow) string {
+	var best float64
+	for _, r := range rows {
+		if r.Peer {
+			best = max(best, r.PerSec())
+		}
+	}
+	var b strings.Builder
+	b.WriteString("| contender | tasks/s | round trips/task | ratio to asynq |\n")
+	b.WriteString("|---|---:|---:|---:|\n")
+	for _, r := range rows {
+		ratio := 0.0
+		if best > 0 {
+			ratio = r.PerSec() / best
+		}
+		fmt.Fprintf(&b, "| %s | %.0f | %.2f | %s |\n", r.Name, r.PerSec(), r.TripsPerTask(), ratioText(ratio))
+	}
+	return b.String()
+}

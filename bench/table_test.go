@@ -67,3 +67,21 @@ func TestNewRow(t *testing.T) {
 		t.Errorf("NewRow = %+v, want %+v", got, want)
 	}
 }
+
+func TestDrainTable(t *testing.T) {
+	rows := []DrainRow{
+		{Name: "taskware", DrainResult: DrainResult{Tasks: 30000, Elapsed: time.Second, Trips: 45000}},
+		{Name: "asynq", Peer: true, DrainResult: DrainResult{Tasks: 20000, Elapsed: 2 * time.Second, Trips: 60000}},
+	}
+	want := `| contender | tasks/s | round trips/task | ratio to asynq |
+|---|---:|---:|---:|
+| taskware | 30000 | 1.50 | 3.00 |
+| asynq | 10000 | 3.00 | 1.00 |
+`
+	if got := DrainTable(rows); got != want {
+		t.Errorf("DrainTable =\n%s\nwant\n%s", got, want)
+	}
+	if got := DrainTable(rows[:1]); !strings.Contains(got, "| 1.50 | n/a |") {
+		t.Errorf("DrainTable without asynq =\n%s\nwant n/a", got)
+	}
+}

@@ -1,0 +1,153 @@
+// Command e2ebench compares taskware's worker with asynq end to end, on one
+// Redis, in one run: each contender has -n no-op tasks enqueued (not
+// timed), then its worker starts, with -concurrency tasks at once, and the
+// time until every task ran gives tasks per second. A markdown table shows
+// them, with the round trips to Redis per task while the tasks ran (writes
+// to the connections: a pipeline, or an auto-pipelined batch, counts once)
+// and the ratio to asynq. The contenders take turns in -rounds rounds, so
+// that a burst of load from elsewhere on the machine is shared out.
+//
+// The contenders: taskware with a chain that stores the result, then holds
+// a lock keyed by the task's ID ("lock+store"), and taskware with no
+// middleware ("bare"), each on a plain go-redis client and on go-redis's
+// AutoPipeliner in full-duplex mode; and asynq, whose handler writes its
+// result with the task's ResultWriter, the tasks enqueued with a retention
+// so that the result is kept.
+//
+// Taskware writes only keys under "e2ebench:<random>:"; asynq, which takes
+// no key prefix, writes in the logical DB -asynq-db, which must be empty.
+// Both are deleted at the end (for asynq, its keys "asynq:*", by SCAN and
+// DEL): the Redis server may be shared, so nothing is flushed.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"regexp"
+	"runtime/pprof"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/taskware/taskware/bench"
+)
+
+func main() {
+	url := os.Getenv("TASKWARE_REDIS_URL")
+	if url == "" {
+		url = "redis://127.0.0.1:6379/0"
+	}
+	redisURL := flag.String("redis", url, "Redis URL; $TASKWARE_REDIS_URL if set")
+	n := flag.Int("n", 20000, "tasks per contender")
+	conc := flag.Int("concurrency", 32, "tasks a worker runs at once")
+	asynqDB := flag.Int("asynq-db", 9, "logical Redis DB for asynq, which must be empty")
+	rounds := flag.Int("rounds", 3, "rounds, in which the contenders take turns")
+	only := flag.String("run", "", "run only the contenders whose name matches this regexp")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of the first round's drains (not of the enqueues) to this file")
+	timeout := flag.Duration("timeout", 5*time.Minute, "give up on a contender after this long")
+	flag.Parse()
+	if *n < 1 || *conc < 1 || *rounds < 1 {
+		log.Fatal("e2ebench: -n, -concurrency and -rounds must be positive")
+	}
+	filter, err := regexp.Compile(*only)
+	if err != nil {
+		log.Fatal("e2ebench: -run: ", err)
+	}
+	if err := run(*redisURL, *asynqDB, *n, *conc, *rounds, filter, *profile, *timeout); err != nil {
+		log.Fatal("e2ebench: ", err)
+	}
+}
+
+func run(url string, asynqDB, n, conc, rounds int, filter *regexp.Regexp, profile string, timeout time.Duration) (err error) {
+	ctx := context.Background()
+	trips := new(bench.Trips)
+	client, err := bench.Connect(ctx, url, trips.Count)
+	if err != nil {
+		return fmt.Errorf("redis %s: %w", url, err)
+	}
+	defer client.Close()
+	asynqClient, err := bench.Connect(ctx, url, trips.Count, func(o *redis.Options) { o.DB = asynqDB })
+	if err != nil {
+		return fmt.Errorf("redis %s, DB %d: %w", url, asynqDB, err)
+	}
+	defer asynqClient.Close()
+	base := bench.NewPrefix("e2ebench")
+	defer func() {
+		if _, derr := bench.DeletePrefix(ctx, client, base); err == nil {
+			err = derr
+		}
+	}()
+
+	var libs []bench.QueueLib
+	var queues []bench.TaskQueue
+	defer func() {
+		for i, q := range queues {
+			if cerr := q.Close(); err == nil && cerr != nil {
+				err = fmt.Errorf("%s: close: %w", libs[i].Name, cerr)
+			}
+		}
+	}()
+	for i, lib := range bench.QueueLibs {
+		if !filter.MatchString(lib.Name) {
+			continue
+		}
+		env := bench.Env{Client: client, AsynqClient: asynqClient, Prefix: fmt.Sprintf("%s%d:", base, i), Concurrency: conc}
+		q, err := lib.Open(env)
+		if err != nil {
+			return fmt.Errorf("%s: %w", lib.Name, err)
+		}
+		libs, queues = append(libs, lib), append(queues, q)
+	}
+
+	results := make([]bench.DrainResult, len(queues))
+	stopProfile := func() {}
+	for round := range rounds {
+		// Every contender's tasks are enqueued first, so that the profile
+		// covers the drains alone.
+		for i, q := range queues {
+			if err := q.Enqueue(ctx, n); err != nil {
+				return fmt.Errorf("%s: enqueue: %w", libs[i].Name, err)
+			}
+		}
+		if round == 0 && profile != "" {
+			if stopProfile, err = startProfile(profile); err != nil {
+				return err
+			}
+			defer stopProfile() // if a drain fails
+		}
+		for i, q := range queues {
+			dctx, cancel := context.WithTimeout(ctx, timeout)
+			res, err := bench.Drain(dctx, q, n, trips)
+			cancel()
+			if err != nil {
+				return fmt.Errorf("%s: %w", libs[i].Name, err)
+			}
+			results[i] = results[i].Add(res)
+		}
+		stopProfile()
+	}
+	rows := make([]bench.DrainRow, len(queues))
+	for i, lib := range libs {
+		rows[i] = bench.DrainRow{Name: lib.Name, Peer: lib.Peer, DrainResult: results[i]}
+	}
+	fmt.Printf("%d rounds of %d no-op tasks per contender, %d at once\n\n", rounds, n, conc)
+	fmt.Print(bench.DrainTable(rows))
+	return nil
+}
+
+// startProfile starts a CPU profile into file; stop, which may be called
+// more than once, ends it.
+func startProfile(file string) (stop func(), err error) {
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return sync.OnceFunc(func() { pprof.StopCPUProfile(); f.Close() }), nil
+}

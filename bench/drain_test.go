@@ -1,0 +1,75 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeQueue runs its tasks in process, on one goroutine, each once, except
+// those listed in twice.
+type fakeQueue struct {
+	n     int
+	twice map[int]bool
+	wg    sync.WaitGroup
+}
+
+func (f *fakeQueue) Enqueue(_ context.Context, n int) error { f.n += n; return nil }
+
+func (f *fakeQueue) Start(ran func(int)) (func() error, error) {
+	f.wg.Go(func() {
+		for i := range f.n {
+			ran(i)
+			if f.twice[i] {
+				ran(i)
+			}
+		}
+	})
+	return func() error { f.wg.Wait(); return nil }, nil
+}
+
+func (f *fakeQueue) Close() error { return nil }
+
+func TestDrain(t *testing.T) {
+	ctx := context.Background()
+	f := &fakeQueue{}
+	f.Enqueue(ctx, 100)
+	res, err := Drain(ctx, f, 100, new(Trips))
+	if err != nil || res.Tasks != 100 || res.Elapsed <= 0 {
+		t.Fatalf("Drain = %+v, %v", res, err)
+	}
+
+	f = &fakeQueue{twice: map[int]bool{99: true}}
+	f.Enqueue(ctx, 100)
+	if _, err := Drain(ctx, f, 100, new(Trips)); err == nil || !strings.Contains(err.Error(), "task 99 ran 2 times") {
+		t.Errorf("a task run twice: err = %v", err)
+	}
+
+	f = &fakeQueue{}
+	f.Enqueue(ctx, 99) // one short
+	tctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if _, err := Drain(tctx, f, 100, new(Trips)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("a task never run: err = %v, want the deadline", err)
+	}
+
+	f = &fakeQueue{}
+	f.Enqueue(ctx, 101) // one too many
+	if _, err := Drain(ctx, f, 100, new(Trips)); err == nil || !strings.Contains(err.Error(), "not enqueued") {
+		t.Errorf("a task not enqueued: err = %v", err)
+	}
+}
+
+func TestDrainResult(t *testing.T) {
+	r := DrainResult{Tasks: 300, Elapsed: 2 * time.Second, Trips: 600}
+	if r.PerSec() != 150 || r.TripsPerTask() != 2 {
+		t.Errorf("PerSec %v, TripsPerTask %v", r.PerSec(), r.TripsPerTask())
+	}
+	sum := r.Add(DrainResult{Tasks: 100, Elapsed: time.Second, Trips: 200})
+	if sum != (DrainResult{Tasks: 400, Elapsed: 3 * time.Second, Trips: 800}) {
+		t.Errorf("Add = %+v", sum)
+	}
+}

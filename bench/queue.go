@@ -1,0 +1,236 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+	"github.com/taskware/taskware/lock"
+	"github.com/taskware/taskware/middleware"
+	"github.com/taskware/taskware/store"
+	"github.com/taskware/taskware/task"
+	"github.com/taskware/taskware/worker"
+)
+
+// TaskQueue is one task-queue library, set up on Redis with a no-op task
+// that takes an int. Each run of the task reports its argument to the ran
+// func of the worker that runs it.
+type TaskQueue interface {
+	// Enqueue adds a run of the task for each argument 0..n-1.
+	Enqueue(ctx context.Context, n int) error
+	// Start starts a worker that calls ran(i) from the run of argument i.
+	// stop stops it cleanly: it waits for the runs under way.
+	Start(ran func(i int)) (stop func() error, err error)
+	// Close frees what the TaskQueue holds beyond the clients it was given,
+	// and deletes every key it wrote.
+	Close() error
+}
+
+// Env is what a TaskQueue is opened on.
+type Env struct {
+	// Client is the Redis for taskware, which writes only keys under Prefix.
+	Client *redis.Client
+	// AsynqClient is the same Redis on a logical DB that is asynq's alone:
+	// asynq takes no key prefix. It must be empty when asynq opens.
+	AsynqClient *redis.Client
+	Prefix      string
+	// Concurrency is how many tasks a worker runs at once.
+	Concurrency int
+}
+
+// QueueLib names a task-queue library and opens it as a TaskQueue.
+type QueueLib struct {
+	Name string
+	// Peer is true for the libraries taskware is compared with.
+	Peer bool
+	Open func(env Env) (TaskQueue, error)
+}
+
+// QueueLibs lists the contenders of the end-to-end benchmark, taskware first.
+var QueueLibs = []QueueLib{
+	{Name: "taskware lock+store", Open: openTaskwareQueue(true, false)},
+	{Name: "taskware lock+store, autopipeline", Open: openTaskwareQueue(true, true)},
+	{Name: "taskware bare", Open: openTaskwareQueue(false, false)},
+	{Name: "taskware bare, autopipeline", Open: openTaskwareQueue(false, true)},
+	{Name: "asynq", Peer: true, Open: openAsynq},
+}
+
+const noopName = "bench:noop"
+
+// enqueueAll calls enqueue for 0..n-1 on 32 goroutines.
+func enqueueAll(ctx context.Context, n int, enqueue func(ctx context.Context, i int) error) error {
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		next  int
+		first error
+	)
+	take := func() (int, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		i := next
+		next++
+		return i, i < n && first == nil
+	}
+	for range 32 {
+		wg.Go(func() {
+			for i, ok := take(); ok; i, ok = take() {
+				if err := enqueue(ctx, i); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return first
+}
+
+// taskware: a worker on a RedisQueue. Its queue, and the locker and result
+// store of the lock+store chain, share one client (so that the worker sends
+// the lock release and the result write with its acknowledgement), and one
+// key prefix: a plain client, or go-redis's AutoPipeliner in full-duplex
+// mode, which sends the commands of concurrent callers in one write.
+
+type taskwareQueue struct {
+	queue  *worker.RedisQueue
+	client *worker.Client
+	noop   *task.Task[int, int]
+	conc   int
+	ran    func(int) // set by Start, before the worker runs
+	closer interface{ Close() error }
+	keys   *redis.Client // to delete the keys under prefix
+	prefix string
+
+	mu   sync.Mutex
+	errs []error // what the worker reported
+}
+
+func openTaskwareQueue(lockStore, auto bool) func(Env) (TaskQueue, error) {
+	return func(env Env) (TaskQueue, error) {
+		var c redis.UniversalClient = env.Client
+		var closer interface{ Close() error } = nopCloser{}
+		if auto {
+			ap, err := env.Client.AutoPipelineWithOptions(&redis.AutoPipelineOptions{FullDuplex: true})
+			if err != nil {
+				return nil, err
+			}
+			c, closer = ap, ap
+		}
+		t := &taskwareQueue{queue: worker.NewRedisQueue(c, worker.WithPrefix(env.Prefix)), conc: env.Concurrency,
+			closer: closer, keys: env.Client, prefix: env.Prefix}
+		t.client = worker.NewClient(t.queue, nil)
+		var chain []task.Middleware
+		if lockStore {
+			locker := lock.NewRedis(c, lock.WithPrefix(env.Prefix))
+			results := store.NewRedis(c, store.WithPrefix(env.Prefix))
+			byID := func(inv *task.Invocation) (string, error) { return inv.ID, nil }
+			chain = []task.Middleware{middleware.StoreResult(results), middleware.WithLockFunc(locker, byID)}
+		}
+		t.noop = task.New(noopName, func(_ context.Context, i int) (int, error) {
+			t.ran(i)
+			return i, nil
+		}, chain...)
+		return t, nil
+	}
+}
+
+func (t *taskwareQueue) Enqueue(ctx context.Context, n int) error {
+	return enqueueAll(ctx, n, func(ctx context.Context, i int) error {
+		_, err := worker.Enqueue(ctx, t.client, t.noop, i)
+		return err
+	})
+}
+
+func (t *taskwareQueue) Start(ran func(int)) (func() error, error) {
+	t.ran, t.errs = ran, nil
+	w := worker.New(t.queue, worker.Concurrency(t.conc), worker.OnError(func(err error) {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		t.errs = append(t.errs, err)
+	}))
+	worker.Register(w, t.noop)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	return func() error {
+		cancel()
+		err := <-done
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		return errors.Join(append(t.errs, err)...)
+	}, nil
+}
+
+func (t *taskwareQueue) Close() error {
+	err := t.closer.Close()
+	_, derr := DeletePrefix(context.Background(), t.keys, t.prefix)
+	return errors.Join(err, derr)
+}
+
+// asynq: a server and a client on a client of the Redis we are given (so
+// that its round trips are counted as taskware's are), the handler writing
+// its result with the task's ResultWriter, tasks enqueued with a retention
+// so that the result is kept, as taskware's store keeps it.
+
+type asynqQueue struct {
+	rdb    *redis.Client
+	client *asynq.Client
+	conc   int
+}
+
+func openAsynq(env Env) (TaskQueue, error) {
+	db := env.AsynqClient.Options().DB
+	if db == env.Client.Options().DB {
+		return nil, fmt.Errorf("asynq needs a Redis DB of its own, not taskware's (%d)", db)
+	}
+	n, err := env.AsynqClient.DBSize(context.Background()).Result()
+	if err != nil {
+		return nil, err
+	}
+	if n != 0 {
+		return nil, fmt.Errorf("the asynq DB %d holds %d keys: asynq takes no key prefix, so it needs an empty DB", db, n)
+	}
+	return &asynqQueue{rdb: env.AsynqClient, client: asynq.NewClientFromRedisClient(env.AsynqClient), conc: env.Concurrency}, nil
+}
+
+func (a *asynqQueue) Enqueue(ctx context.Context, n int) error {
+	return enqueueAll(ctx, n, func(ctx context.Context, i int) error {
+		_, err := a.client.EnqueueContext(ctx, asynq.NewTask(noopName, strconv.AppendInt(nil, int64(i), 10)),
+			asynq.Retention(middleware.DefaultResultTTL))
+		return err
+	})
+}
+
+func (a *asynqQueue) Start(ran func(int)) (func() error, error) {
+	srv := asynq.NewServerFromRedisClient(a.rdb, asynq.Config{Concurrency: a.conc, LogLevel: asynq.WarnLevel})
+	err := srv.Start(asynq.HandlerFunc(func(_ context.Context, t *asynq.Task) error {
+		i, err := strconv.Atoi(string(t.Payload()))
+		if err != nil {
+			return err
+		}
+		if _, err := t.ResultWriter().Write(t.Payload()); err != nil {
+			return err
+		}
+		ran(i)
+		return nil
+	}))
+	if err != nil {
+		return nil, err
+	}
+	return func() error { srv.Shutdown(); return nil }, nil
+}
+
+// Close deletes asynq's keys, and only those, from its DB. (asynq's client
+// has nothing to close: on a client it was given, its Close only fails.)
+func (a *asynqQueue) Close() error {
+	_, err := DeletePrefix(context.Background(), a.rdb, "asynq:")
+	return err
+}

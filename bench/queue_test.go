@@ -1,0 +1,84 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+)
+
+// TestQueueLibs drains 200 tasks through each contender on the real Redis:
+// every task runs exactly once (Drain checks it), the contenders that keep
+// results kept one per task, and none leaves a key behind once closed.
+func TestQueueLibs(t *testing.T) {
+	const n = 200
+	trips := new(Trips)
+	client, base := testRedis(t, trips.Count)
+	asynqClient := testConnect(t, trips.Count, testAsynqDB(t))
+	for i, lib := range QueueLibs {
+		t.Run(lib.Name, func(t *testing.T) {
+			prefix := fmt.Sprintf("%s%d:", base, i)
+			q, err := lib.Open(Env{Client: client, AsynqClient: asynqClient, Prefix: prefix, Concurrency: 32})
+			if err != nil {
+				t.Fatal(err)
+			}
+			closed := false
+			defer func() {
+				if !closed {
+					q.Close()
+				}
+			}()
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := q.Enqueue(ctx, n); err != nil {
+				t.Fatal(err)
+			}
+			res, err := Drain(ctx, q, n, trips)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Tasks != n || res.Elapsed <= 0 || res.Trips <= 0 {
+				t.Errorf("Drain = %+v", res)
+			}
+
+			want := 0
+			if lib.Peer || strings.Contains(lib.Name, "store") {
+				want = n
+			}
+			if got := kept(t, q); got != want {
+				t.Errorf("%d results kept, want %d", got, want)
+			}
+
+			closed = true
+			if err := q.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if k := countKeys(t, client, prefix); k != 0 {
+				t.Errorf("%d keys left under %s", k, prefix)
+			}
+			if k := countKeys(t, asynqClient, "asynq:"); k != 0 {
+				t.Errorf("%d asynq keys left in DB %d", k, asynqClient.Options().DB)
+			}
+		})
+	}
+}
+
+// kept returns how many results q keeps.
+func kept(t *testing.T, q TaskQueue) int {
+	t.Helper()
+	switch q := q.(type) {
+	case *taskwareQueue:
+		return countKeys(t, q.keys, q.prefix+"result:")
+	case *asynqQueue:
+		info, err := asynq.NewInspectorFromRedisClient(q.rdb).GetQueueInfo("default")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return info.Completed
+	}
+	t.Fatalf("unknown TaskQueue %T", q)
+	return 0
+}
