@@ -17,34 +17,36 @@ import (
 // DefaultPrefix starts every key taskware writes, unless told otherwise.
 const DefaultPrefix = "taskware:"
 
-// fenceRetention is how long a key's fence counter lives after it starts
-// from the server's clock. Since a counter grows by one per acquire, far
-// slower than a clock in microseconds, the next counter starts above it.
-const fenceRetention = 24 * time.Hour
-
-// The value of a lock key is "token|fence|sinceµs|holder".
+// A lock is one key, "<prefix>lock:{<key>}". While held, its value is
+// "token|fence|sinceµs|holder". A release does not delete it but leaves
+// "|fence" for the rest of the lease's TTL, so that the next lease's fence
+// is larger even if the server's clock stepped back meanwhile; no other key
+// is needed, and nothing outlives the lease's TTL.
 //
-// Fences are kept as strings in Lua: its numbers would print as 1.7e+15.
-// acquireScript draws the fence before it tries the lock, so that the common
-// path is two calls, INCR and SET NX; a refused attempt wastes a fence
-// number, which is harmless. A counter that is new (or expired) starts from
-// the server's clock in microseconds, so fences keep growing across its
-// expiry without the counter having to live forever.
+// Fences are the server's clock in microseconds (TIME), bumped above the
+// last fence when that is not larger: they grow with every lease on a key,
+// across releases and expiries alike. Lua prints numbers this large as
+// 1.7e+15, so they are formatted with %d.
 var (
 	acquireScript = newScript(`
-local f = string.format('%d', redis.call('INCR', KEYS[2]))
-if f == '1' then
-  local t = redis.call('TIME')
-  f = t[1] .. string.format('%06d', tonumber(t[2]))
-  redis.call('SET', KEYS[2], f, 'PX', ARGV[4])
+local v = redis.call('GET', KEYS[1])
+local last = 0
+if v then
+  if string.sub(v, 1, 1) ~= '|' then return {v, redis.call('PTTL', KEYS[1])} end
+  last = tonumber(string.sub(v, 2)) or 0
 end
-if redis.call('SET', KEYS[1], ARGV[1] .. '|' .. f .. '|' .. ARGV[5] .. '|' .. ARGV[3], 'NX', 'PX', ARGV[2]) then
-  return tonumber(f)
-end
-return {redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1])}`)
+local t = redis.call('TIME')
+local f = tonumber(t[1]) * 1000000 + tonumber(t[2])
+if f <= last then f = last + 1 end
+local fs = string.format('%d', f)
+redis.call('SET', KEYS[1], ARGV[1] .. '|' .. fs .. '|' .. ARGV[4] .. '|' .. ARGV[3], 'PX', ARGV[2])
+return f`)
 	releaseScript = newScript(`
 local v = redis.call('GET', KEYS[1])
-if v and string.sub(v, 1, #ARGV[1] + 1) == ARGV[1] .. '|' then return redis.call('DEL', KEYS[1]) end
+if v and string.sub(v, 1, #ARGV[1] + 1) == ARGV[1] .. '|' then
+  redis.call('SET', KEYS[1], '|' .. string.match(v, '^[^|]*|(%d+)'), 'KEEPTTL')
+  return 1
+end
 return 0`)
 	refreshScript = newScript(`
 local v = redis.call('GET', KEYS[1])
@@ -55,11 +57,9 @@ return 0`)
 // Command arguments that never change, boxed once so that no call pays for
 // them.
 var (
-	argEvalSHA        any = "evalsha"
-	argEval           any = "eval"
-	argOneKey         any = "1"
-	argTwoKeys        any = "2"
-	fenceRetentionArg any = fenceRetention.Milliseconds()
+	argEvalSHA any = "evalsha"
+	argEval    any = "eval"
+	argOneKey  any = "1"
 )
 
 // script is a Lua script, sent by its SHA1 and by its body only when the
@@ -72,10 +72,9 @@ func newScript(src string) script { return script{src: src, sha: redis.NewScript
 
 // Redis is a Locker on Redis. Create it with NewRedis.
 //
-// Each lock is one key, "<prefix>lock:{<key>}", next to its fence counter
-// "<prefix>lock:{<key>}:fence"; the hash tag puts both in one Cluster slot.
-// TryAcquire, Release and Refresh are one round trip each: a script, sent
-// by its SHA once Redis has it cached. A lease taken by TryAcquire carries
+// Each lock is one key, "<prefix>lock:{<key>}". TryAcquire, Release and
+// Refresh are one round trip each: a script, sent by its SHA once Redis has
+// it cached. A lease taken by TryAcquire carries
 // its keys and command arguments, so that its release and refreshes do not
 // allocate them again.
 type Redis struct {
@@ -121,15 +120,15 @@ func NewRedis(client redis.UniversalClient, opts ...RedisOption) *Redis {
 }
 
 // redisLease is a Lease together with what Redis needs to release and
-// refresh it: the keys and the token share one string, and args, the
+// refresh it: the key and the token share one string, and args, the
 // command's arguments, point into the lease. Operations on one lease are
 // not concurrent (a Hold serialises renewal and release), so they reuse args.
 type redisLease struct {
 	Lease
-	locker            *Redis
-	lockKey, fenceKey string
-	ttlMs, sinceUs    int64
-	args              [10]any
+	locker         *Redis
+	lockKey        string
+	ttlMs, sinceUs int64
+	args           [8]any
 }
 
 func (r *Redis) lockKey(key string) string { return r.prefix + "lock:{" + key + "}" }
@@ -143,12 +142,12 @@ func (r *Redis) TryAcquire(ctx context.Context, key string, ttl time.Duration) (
 	}
 	var token [randid.Len]byte
 	randid.Fill(&token)
-	s := r.prefix + "lock:{" + key + "}:fence" + string(token[:])
-	fenceEnd := len(s) - randid.Len
+	s := r.prefix + "lock:{" + key + "}" + string(token[:])
+	keyEnd := len(s) - randid.Len
 	now := time.Now() // the lease runs from before the request, to be safe
-	rl := &redisLease{locker: r, lockKey: s[:fenceEnd-len(":fence")], fenceKey: s[:fenceEnd], ttlMs: ttlArg(ttl), sinceUs: now.UnixMicro()}
-	rl.Lease = Lease{Key: key, Token: s[fenceEnd:], TTL: ttl, AcquiredAt: now, impl: rl}
-	rl.args = [10]any{argEvalSHA, acquireScript.sha, argTwoKeys, &rl.lockKey, &rl.fenceKey, &rl.Token, &rl.ttlMs, r.holder, fenceRetentionArg, &rl.sinceUs}
+	rl := &redisLease{locker: r, lockKey: s[:keyEnd], ttlMs: ttlArg(ttl), sinceUs: now.UnixMicro()}
+	rl.Lease = Lease{Key: key, Token: s[keyEnd:], TTL: ttl, AcquiredAt: now, impl: rl}
+	rl.args = [8]any{argEvalSHA, acquireScript.sha, argOneKey, &rl.lockKey, &rl.Token, &rl.ttlMs, r.holder, &rl.sinceUs}
 	res, err := r.run(ctx, acquireScript, rl.args[:])
 	if err != nil {
 		return nil, fmt.Errorf("lock %q: acquire: %w", key, err)
@@ -187,13 +186,13 @@ func (r *Redis) own(lease *Lease) *redisLease {
 func (r *Redis) Release(ctx context.Context, lease *Lease) error {
 	rl := r.own(lease)
 	if rbatch.Wants(ctx, r.client) {
-		rl.args = [10]any{argEval, releaseScript.src, argOneKey, &rl.lockKey, &rl.Token}
+		rl.args = [8]any{argEval, releaseScript.src, argOneKey, &rl.lockKey, &rl.Token}
 		cmd := redis.NewCmd(ctx, rl.args[:5]...)
 		cmd.SetFirstKeyPos(3)
 		rbatch.Defer(ctx, r.client, rbatch.Release, cmd)
 		return nil
 	}
-	rl.args = [10]any{argEvalSHA, releaseScript.sha, argOneKey, &rl.lockKey, &rl.Token}
+	rl.args = [8]any{argEvalSHA, releaseScript.sha, argOneKey, &rl.lockKey, &rl.Token}
 	return r.compareAnd(ctx, "release", lease, releaseScript, rl.args[:5])
 }
 
@@ -204,7 +203,7 @@ func (r *Redis) Refresh(ctx context.Context, lease *Lease, ttl time.Duration) er
 	}
 	rl := r.own(lease)
 	rl.ttlMs = ttlArg(ttl)
-	rl.args = [10]any{argEvalSHA, refreshScript.sha, argOneKey, &rl.lockKey, &rl.Token, &rl.ttlMs}
+	rl.args = [8]any{argEvalSHA, refreshScript.sha, argOneKey, &rl.lockKey, &rl.Token, &rl.ttlMs}
 	if err := r.compareAnd(ctx, "refresh", lease, refreshScript, rl.args[:6]); err != nil {
 		return err
 	}
@@ -261,7 +260,8 @@ func (r *Redis) Held(ctx context.Context) ([]Info, error) {
 			return err
 		}
 		for i, k := range keys {
-			if val, err := gets[i].Result(); err == nil { // else it expired after SCAN
+			// Skip a lock that expired after SCAN, and released ones.
+			if val, err := gets[i].Result(); err == nil && !strings.HasPrefix(val, "|") {
 				out = append(out, parseValue(k[start:len(k)-1], val, ttls[i].Val().Milliseconds()))
 			}
 		}
@@ -289,8 +289,7 @@ func parseValue(key, val string, pttlMs int64) Info {
 }
 
 // Break removes key's lock whoever holds it, for operators and tests. The
-// holder learns of it at its next renewal, as ErrLeaseLost. The fence
-// counter stays, so fences keep growing.
+// holder learns of it at its next renewal, as ErrLeaseLost.
 func (r *Redis) Break(ctx context.Context, key string) error {
 	if err := r.client.Del(ctx, r.lockKey(key)).Err(); err != nil {
 		return fmt.Errorf("lock %q: break: %w", key, err)

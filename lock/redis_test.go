@@ -3,6 +3,7 @@ package lock_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -86,12 +87,8 @@ func TestRedisKeysAndConfig(t *testing.T) {
 	if want := lease.Token + "|"; val[:len(want)] != want {
 		t.Fatalf("lock value %q does not start with the token", val)
 	}
-	fence, err := c.Get(ctx, prefix+"lock:{report}:fence").Int64()
-	if err != nil || fence != lease.Fence {
-		t.Fatalf("fence key %d, %v; lease fence %d", fence, err, lease.Fence)
-	}
-	if ttl := c.PTTL(ctx, prefix+"lock:{report}:fence").Val(); ttl < time.Hour {
-		t.Fatalf("fence counter TTL %v: it must outlive the lock, and expire", ttl)
+	if n, _ := c.Exists(ctx, prefix+"lock:{report}:fence").Result(); n != 0 {
+		t.Fatal("a fence counter key exists: a lock must be one key")
 	}
 	held, err := l.Held(ctx)
 	if err != nil || len(held) != 1 || held[0].Holder != "worker-7" || held[0].Key != "report" {
@@ -104,6 +101,27 @@ func TestRedisKeysAndConfig(t *testing.T) {
 	}
 	if _, err := other.TryAcquire(ctx, "report", time.Minute); err != nil {
 		t.Fatalf("other prefix shares the lock: %v", err)
+	}
+	// A release leaves the fence for the rest of the TTL, and nothing else.
+	if err := l.Release(ctx, lease); err != nil {
+		t.Fatal(err)
+	}
+	if val, err := c.Get(ctx, prefix+"lock:{report}").Result(); err != nil || val != fmt.Sprint("|", lease.Fence) {
+		t.Fatalf("released lock %q, %v; want |%d", val, err, lease.Fence)
+	}
+	if ttl := c.PTTL(ctx, prefix+"lock:{report}").Val(); ttl <= 0 || ttl > time.Minute {
+		t.Fatalf("released lock TTL %v: it must keep the lease's", ttl)
+	}
+	if held, _ := l.Held(ctx); len(held) != 0 {
+		t.Fatalf("a released lock is listed as held: %+v", held)
+	}
+	// The fence keeps growing even if the server's clock is behind it.
+	if err := c.Set(ctx, prefix+"lock:{report}", "|8000000000000000", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	next, err := l.TryAcquire(ctx, "report", time.Minute)
+	if err != nil || next.Fence != 8000000000000001 {
+		t.Fatalf("after a fence ahead of the clock: %+v, %v", next, err)
 	}
 
 	for name, build := range map[string]func(){

@@ -82,7 +82,8 @@ func StoreSkips(ttl time.Duration) StoreOption {
 // StoreResult writes each run's final outcome to s, under the invocation's
 // ID, with a TTL: successes for ResultTTL, failures for ErrorTTL, so the
 // store cannot grow without bound. Skips are not stored unless StoreSkips
-// asks, and requeues (retries, reschedules) are not final, so not stored. Results are encoded with the invocation's codec.
+// asks, and requeues (retries, reschedules) and runs abandoned by a
+// stopping worker are not final, so not stored. Results are encoded with the invocation's codec.
 //
 // The task's outcome is returned unchanged. If the write itself fails, the
 // outcome also matches ErrNotStored, so that the caller can tell an outcome
@@ -104,6 +105,9 @@ func StoreResult(s store.Store, opts ...StoreOption) task.Middleware {
 	return func(next task.Func) task.Func {
 		return func(ctx context.Context, inv *task.Invocation) (any, error) {
 			res, err := next(ctx, inv)
+			if err != nil && task.Abandoned(ctx) {
+				return res, err // not final: the run will run again
+			}
 			rec, ttl, err := c.record(inv, res, err)
 			if rec == nil {
 				return res, err

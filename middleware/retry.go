@@ -83,7 +83,8 @@ func RetryUnless(errs ...error) RetryOption {
 // Retry runs a failed invocation again, up to maxAttempts runs in all, with
 // exponential backoff and jitter. The rules:
 //
-//   - Skips and requeues are outcomes, not failures: never retried.
+//   - Skips and requeues are outcomes, not failures: never retried. Nor is
+//     a run its worker abandoned (task.ErrAbandoned): it runs again anyway.
 //   - A bad payload is not retried, nor is anything RetryIf or RetryUnless
 //     refuses.
 //   - lock.ErrLeaseLost is retried: the run may not have finished its work
@@ -118,7 +119,7 @@ func Retry(maxAttempts int, opts ...RetryOption) task.Middleware {
 			for {
 				res, err := next(ctx, inv)
 				if err == nil || task.IsSkipped(err) || errors.Is(err, task.ErrRequeued) ||
-					errors.Is(err, task.ErrBadPayload) || !c.retryIf(err) {
+					errors.Is(err, task.ErrBadPayload) || task.Abandoned(ctx) || !c.retryIf(err) {
 					return res, err
 				}
 				if inv.Attempt >= maxAttempts {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/middleware"
+	"github.com/taskware/taskware/store"
 	"github.com/taskware/taskware/task"
 )
 
@@ -177,5 +178,21 @@ func TestNewPoliciesRejectBadConfig(t *testing.T) {
 			}()
 			build()
 		}()
+	}
+}
+
+// A run its worker abandons is not over: neither stored nor retried.
+func TestAbandonedRunIsNotFinal(t *testing.T) {
+	ctx, cancel := context.WithCancelCause(task.WithRequeue(context.Background()))
+	cancel(task.ErrAbandoned)
+	s := store.NewMemory()
+	f := &flaky{n: 9, err: context.Canceled}
+	run := task.Chain(middleware.StoreResult(s), middleware.Retry(5))(f.run)
+	_, err := run(ctx, &task.Invocation{ID: "a", Attempt: 1})
+	if !errors.Is(err, context.Canceled) || errors.Is(err, task.ErrRequeued) || len(f.attempts) != 1 {
+		t.Fatalf("outcome %v after %d runs", err, len(f.attempts))
+	}
+	if _, err := s.Get(context.Background(), "a"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("an abandoned run was stored: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package task
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -48,6 +49,16 @@ func (e *RequeueError) Is(target error) bool { return target == ErrRequeued }
 
 // Unwrap returns this run's outcome.
 func (e *RequeueError) Unwrap() error { return e.Err }
+
+// ErrAbandoned is the cause with which a worker cancels a run's context
+// when it stops before the run ends. The run is not over: another worker
+// runs it again, so its outcome is not final, and policies neither store
+// nor retry it.
+var ErrAbandoned = NewError("abandoned", "task: run abandoned by its worker; it will run again")
+
+// Abandoned reports whether ctx was cancelled because its run was
+// abandoned.
+func Abandoned(ctx context.Context) bool { return errors.Is(context.Cause(ctx), ErrAbandoned) }
 
 type requeueKey struct{}
 

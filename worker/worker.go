@@ -31,9 +31,6 @@ const (
 	DefaultMaxDeliveries = 10
 )
 
-// errShutdown cancels the runs still going when the grace period ends.
-var errShutdown = errors.New("worker: shut down before the run finished")
-
 // Option configures a Worker.
 type Option interface{ apply(*Worker) }
 
@@ -203,7 +200,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-time.After(w.grace):
-		hardStop(errShutdown)
+		hardStop(task.ErrAbandoned)
 		<-done
 	}
 	stopBg()
@@ -320,7 +317,7 @@ func (w *Worker) execute(runCtx context.Context, d *Delivery) {
 		inv := &task.Invocation{ID: d.ID, Name: d.Task, Payload: d.Payload, EnqueuedAt: d.EnqueuedAt,
 			ExpiresAt: d.ExpiresAt, Attempt: max(d.Attempt, 1)}
 		_, err := call(fn, ctx, inv)
-		if err != nil && errors.Is(context.Cause(runCtx), errShutdown) {
+		if err != nil && task.Abandoned(runCtx) {
 			w.abandon(b)
 			return
 		}
