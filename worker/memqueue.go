@@ -1,14 +1,27 @@
 package worker
 
 import (
+	"cmp"
+	"container/heap"
 	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
 	"time"
 )
 
-// MemoryQueue is an in-process Queue that behaves as RedisQueue does.
-// Create it with NewMemoryQueue.
+// MemoryQueue is an in-process Queue that behaves as RedisQueue does: the
+// same statuses, errors and order, a state kept DefaultStateTTL after a task
+// ends, and dead-letter lists of at most DefaultDeadLetterMax entries. It
+// runs no goroutine of its own. Create it with NewMemoryQueue.
 type MemoryQueue struct {
-	now func() time.Time
+	now      func() time.Time
+	stateTTL time.Duration
+	deadMax  int
+
+	mu     sync.Mutex
+	queues map[string]*memQueue
 }
 
 // NewMemoryQueue returns an empty MemoryQueue on the wall clock.
@@ -16,24 +29,461 @@ func NewMemoryQueue() *MemoryQueue { return NewMemoryQueueWithClock(time.Now) }
 
 // NewMemoryQueueWithClock returns an empty MemoryQueue whose idle times and
 // state TTLs follow now, so that tests can move time.
-func NewMemoryQueueWithClock(now func() time.Time) *MemoryQueue { return &MemoryQueue{now: now} }
+func NewMemoryQueueWithClock(now func() time.Time) *MemoryQueue {
+	return &MemoryQueue{now: now, stateTTL: DefaultStateTTL, deadMax: DefaultDeadLetterMax, queues: make(map[string]*memQueue)}
+}
 
-func (q *MemoryQueue) Enqueue(ctx context.Context, m *Message, runAt time.Time) error { panic("TODO") }
+// memQueue is one named queue: the twin of a stream with its consumer group,
+// a delayed set, a dead-letter stream and the task states.
+type memQueue struct {
+	seq     uint64              // the last receipt handed out
+	ready   []*memEntry         // not yet taken, oldest first
+	pending map[string]*memPend // taken and not finished, by receipt
+	delayed delayHeap           // scheduled IDs by due time; stale items are skipped
+	due     map[string]int64    // the current due time (ms) of each delayed ID
+	states  map[string]*memState
+	dead    []DeadLetter // oldest first
+	// arrived is closed, and dropped, when a message becomes ready; Takes
+	// that wait make it.
+	arrived  chan struct{}
+	waiters  map[string]*memWait // by task ID, while someone waits for it
+	finished int                 // terminal finishes, to sweep expired states now and then
+}
+
+// memEntry is a ready or pending message: a stream entry.
+type memEntry struct {
+	seq     uint64
+	receipt string
+	msg     Message // owned: its payload is never handed out
+}
+
+// memPend is a taken message: a pending entry of the consumer group.
+type memPend struct {
+	entry    *memEntry
+	consumer string
+	claimed  time.Time // when last taken, reclaimed or extended
+}
+
+// memState is a task's state, with its message while the task is not
+// terminal, when it expires once it is (zero: never), and how often its
+// deliveries were reclaimed, over all its attempts.
+type memState struct {
+	st       State
+	msg      *Message
+	expires  time.Time
+	reclaims int
+}
+
+// memWait is closed when its task ends; n counts its waiters, so that an ID
+// whose waiters all give up leaves nothing behind.
+type memWait struct {
+	ch chan struct{}
+	n  int
+}
+
+type delayItem struct {
+	ms int64
+	id string
+}
+
+// delayHeap orders delayed IDs as a sorted set does: by due time, then ID.
+type delayHeap []delayItem
+
+func (h delayHeap) Len() int { return len(h) }
+func (h delayHeap) Less(i, j int) bool {
+	return h[i].ms < h[j].ms || h[i].ms == h[j].ms && h[i].id < h[j].id
+}
+func (h delayHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *delayHeap) Push(x any)   { *h = append(*h, x.(delayItem)) }
+func (h *delayHeap) Pop() any {
+	old := *h
+	it := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return it
+}
+
+// queue returns the named queue, made if create is set and it does not
+// exist. q.mu is held.
+func (q *MemoryQueue) queue(name string, create bool) *memQueue {
+	mq := q.queues[name]
+	if mq == nil && create {
+		mq = &memQueue{
+			pending: make(map[string]*memPend),
+			due:     make(map[string]int64),
+			states:  make(map[string]*memState),
+			waiters: make(map[string]*memWait),
+		}
+		q.queues[name] = mq
+	}
+	return mq
+}
+
+// state returns id's state unless it has expired. q.mu is held.
+func (mq *memQueue) state(id string, now time.Time) *memState {
+	s := mq.states[id]
+	if s != nil && !s.expires.IsZero() && !now.Before(s.expires) {
+		delete(mq.states, id)
+		return nil
+	}
+	return s
+}
+
+// sweep drops expired states, so that states nobody reads still go.
+func (mq *memQueue) sweep(now time.Time) {
+	for id := range mq.states {
+		mq.state(id, now)
+	}
+}
+
+// normalize returns m as a Redis queue hands it back: times to the
+// microsecond, an empty payload as nil, and a copy of the payload.
+func normalize(m Message) Message {
+	trunc := func(t time.Time) time.Time {
+		if t.IsZero() {
+			return time.Time{}
+		}
+		return time.UnixMicro(t.UnixMicro())
+	}
+	m.EnqueuedAt, m.ExpiresAt = trunc(m.EnqueuedAt), trunc(m.ExpiresAt)
+	if len(m.Payload) == 0 {
+		m.Payload = nil
+	} else {
+		m.Payload = append([]byte(nil), m.Payload...)
+	}
+	return m
+}
+
+// push appends m, a normalized message of the queue's own, to the ready
+// messages and wakes waiting Takes. Stored payloads are never changed in
+// place, so the entry may share m's. q.mu is held.
+func (mq *memQueue) push(m *Message) {
+	mq.seq++
+	e := &memEntry{seq: mq.seq, receipt: strconv.FormatUint(mq.seq, 10) + "-0", msg: *m}
+	mq.ready = append(mq.ready, e)
+	if mq.arrived != nil {
+		close(mq.arrived)
+		mq.arrived = nil
+	}
+}
+
+// schedule puts id in the delayed set, due at ms. q.mu is held.
+func (mq *memQueue) schedule(id string, ms int64) {
+	mq.due[id] = ms
+	heap.Push(&mq.delayed, delayItem{ms: ms, id: id})
+}
+
+// end makes s terminal and wakes its waiters. q.mu is held.
+func (q *MemoryQueue) end(mq *memQueue, s *memState, now time.Time) {
+	s.msg = nil
+	s.expires = now.Add(q.stateTTL)
+	if w, ok := mq.waiters[s.st.ID]; ok {
+		close(w.ch)
+		delete(mq.waiters, s.st.ID)
+	}
+	if mq.finished++; mq.finished%1024 == 0 {
+		mq.sweep(now)
+	}
+}
+
+func (e *memEntry) delivery(queue string, count int) *Delivery {
+	d := &Delivery{Message: e.msg, Receipt: e.receipt, Deliveries: count}
+	d.Queue = queue
+	d.Payload = append([]byte(nil), e.msg.Payload...)
+	if len(d.Payload) == 0 {
+		d.Payload = nil
+	}
+	return d
+}
+
+// Enqueue implements Queue.
+func (q *MemoryQueue) Enqueue(ctx context.Context, m *Message, runAt time.Time) error {
+	if err := checkMessage(m); err != nil {
+		return err
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	now := q.now()
+	mq := q.queue(m.Queue, true)
+	if mq.state(m.ID, now) != nil {
+		return fmt.Errorf("worker: enqueue %q on queue %q: %w", m.ID, m.Queue, ErrDuplicate)
+	}
+	msg := normalize(*m)
+	msg.Attempt = max(msg.Attempt, 1)
+	s := &memState{st: State{ID: m.ID, Task: m.Task, Queue: m.Queue, Status: Queued, Attempt: msg.Attempt}, msg: &msg}
+	mq.states[m.ID] = s
+	if runAt.After(now) {
+		s.st.Status = Scheduled
+		mq.schedule(m.ID, runAt.UnixMilli())
+		return nil
+	}
+	mq.push(&msg)
+	return nil
+}
+
+// take hands consumer up to n ready messages (all if n <= 0). q.mu is held.
+func (q *MemoryQueue) take(mq *memQueue, queue, consumer string, n int) []*Delivery {
+	if mq == nil || len(mq.ready) == 0 {
+		return nil
+	}
+	if n <= 0 || n > len(mq.ready) {
+		n = len(mq.ready)
+	}
+	now := q.now()
+	out := make([]*Delivery, n)
+	for i, e := range mq.ready[:n] {
+		mq.pending[e.receipt] = &memPend{entry: e, consumer: consumer, claimed: now}
+		out[i] = e.delivery(queue, 1)
+		mq.ready[i] = nil
+	}
+	mq.ready = mq.ready[n:]
+	if len(mq.ready) == 0 {
+		mq.ready = nil
+	}
+	return out
+}
+
+// Take implements Queue. A Take that waits is woken by the Enqueue or
+// Promote that makes a message ready; it returns context.Cause(ctx) if ctx
+// ends first.
 func (q *MemoryQueue) Take(ctx context.Context, queue, consumer string, n int, wait time.Duration) ([]*Delivery, error) {
-	panic("TODO")
+	if ctx.Err() != nil {
+		return nil, context.Cause(ctx)
+	}
+	var timeout <-chan time.Time
+	for {
+		q.mu.Lock()
+		mq := q.queue(queue, wait > 0)
+		if out := q.take(mq, queue, consumer, n); out != nil || wait <= 0 {
+			q.mu.Unlock()
+			return out, nil
+		}
+		if mq.arrived == nil {
+			mq.arrived = make(chan struct{})
+		}
+		arrived := mq.arrived
+		q.mu.Unlock()
+		if timeout == nil {
+			t := time.NewTimer(wait)
+			defer t.Stop()
+			timeout = t.C
+		}
+		select {
+		case <-arrived:
+		case <-timeout:
+			return nil, nil
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		}
+	}
 }
+
+// Reclaim implements Queue, as XAUTOCLAIM does: the oldest deliveries idle
+// for minIdle, at most n (100 if n <= 0). Each takeover is counted in the
+// task's state, and Deliveries is one more than the takeovers so far.
 func (q *MemoryQueue) Reclaim(ctx context.Context, queue, consumer string, minIdle time.Duration, n int) ([]*Delivery, error) {
-	panic("TODO")
+	if ctx.Err() != nil {
+		return nil, context.Cause(ctx)
+	}
+	if minIdle < 0 {
+		return nil, fmt.Errorf("worker: reclaim on %s: negative minimum idle time %v", queue, minIdle)
+	}
+	if n <= 0 {
+		n = 100
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	mq := q.queue(queue, false)
+	if mq == nil || len(mq.pending) == 0 {
+		return nil, nil
+	}
+	ps := make([]*memPend, 0, len(mq.pending))
+	for _, p := range mq.pending {
+		ps = append(ps, p)
+	}
+	slices.SortFunc(ps, func(a, b *memPend) int { return cmp.Compare(a.entry.seq, b.entry.seq) })
+	now := q.now()
+	var out []*Delivery
+	for _, p := range ps {
+		if len(out) == n {
+			break
+		}
+		if now.Sub(p.claimed) < minIdle {
+			continue
+		}
+		p.consumer, p.claimed = consumer, now
+		reclaims := 1
+		if s := mq.state(p.entry.msg.ID, now); s != nil {
+			s.reclaims++
+			reclaims = s.reclaims
+		}
+		out = append(out, p.entry.delivery(queue, 1+reclaims))
+	}
+	return out, nil
 }
+
+// Extend implements Queue, as XCLAIM does: each delivery still pending is
+// consumer's from now on, as if just taken, without counting a delivery.
 func (q *MemoryQueue) Extend(ctx context.Context, queue, consumer string, ds []*Delivery) error {
-	panic("TODO")
+	if len(ds) == 0 {
+		return nil
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	mq := q.queue(queue, false)
+	if mq == nil {
+		return nil
+	}
+	now := q.now()
+	for _, d := range ds {
+		if p := mq.pending[d.Receipt]; p != nil {
+			p.consumer, p.claimed = consumer, now
+		}
+	}
+	return nil
 }
+
+// Promote implements Queue. n <= 0 moves none, n < 0 all that are due, as
+// ZRANGEBYSCORE's LIMIT does.
 func (q *MemoryQueue) Promote(ctx context.Context, queue string, now time.Time, n int) (int, error) {
-	panic("TODO")
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	mq := q.queue(queue, false)
+	if mq == nil {
+		return 0, nil
+	}
+	clock, limit := q.now(), now.UnixMilli()
+	moved := 0
+	for mq.delayed.Len() > 0 && n != moved {
+		top := mq.delayed[0]
+		if due, ok := mq.due[top.id]; !ok || due != top.ms {
+			heap.Pop(&mq.delayed) // stale: promoted, or rescheduled since
+			continue
+		}
+		if top.ms > limit {
+			break
+		}
+		heap.Pop(&mq.delayed)
+		delete(mq.due, top.id)
+		moved++
+		if s := mq.state(top.id, clock); s != nil && s.msg != nil && s.st.Status == Scheduled {
+			s.st.Status = Queued
+			mq.push(s.msg)
+		}
+	}
+	return moved, nil
 }
-func (q *MemoryQueue) Finish(ctx context.Context, d *Delivery, o Outcome) error   { panic("TODO") }
-func (q *MemoryQueue) State(ctx context.Context, queue, id string) (*State, error) { panic("TODO") }
-func (q *MemoryQueue) Wait(ctx context.Context, queue, id string) (*State, error)  { panic("TODO") }
+
+// Finish implements Queue.
+func (q *MemoryQueue) Finish(ctx context.Context, d *Delivery, o Outcome) error {
+	switch o.Status {
+	case Scheduled, Dead, Succeeded, Failed, Skipped:
+	default:
+		return fmt.Errorf("worker: finish %s: status %q is not an outcome", d.ID, o.Status)
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	now := q.now()
+	mq := q.queue(d.Queue, true)
+	delete(mq.pending, d.Receipt)
+	s := mq.state(d.ID, now)
+	if o.Status == Scheduled {
+		// A task that ended meanwhile (it was delivered twice) stays ended.
+		if s == nil || s.st.Status.Terminal() {
+			return nil
+		}
+		s.st.Status, s.st.Attempt, s.st.Kind, s.st.Error = Scheduled, o.Attempt, o.Kind, o.Error
+		if s.msg != nil {
+			s.msg.Attempt = o.Attempt
+		}
+		mq.schedule(d.ID, o.RunAt.UnixMilli())
+		return nil
+	}
+	if s == nil { // expired meanwhile: the outcome makes a new state
+		s = &memState{st: State{ID: d.ID, Queue: d.Queue}}
+		mq.states[d.ID] = s
+	}
+	s.st.Status, s.st.Attempt, s.st.Kind, s.st.Error, s.st.Result = o.Status, o.Attempt, o.Kind, o.Error, o.Result
+	if o.Status == Dead {
+		s.st.Result = false
+		m := normalize(d.Message)
+		m.Queue, m.Attempt = d.Queue, o.Attempt
+		mq.dead = append(mq.dead, DeadLetter{Message: m, Kind: o.Kind, Reason: o.Error, At: time.UnixMicro(now.UnixMicro())})
+		if extra := len(mq.dead) - q.deadMax; extra > 0 {
+			clear(mq.dead[:extra])
+			mq.dead = mq.dead[extra:]
+		}
+	}
+	q.end(mq, s, now)
+	return nil
+}
+
+// State implements Queue.
+func (q *MemoryQueue) State(ctx context.Context, queue, id string) (*State, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if mq := q.queue(queue, false); mq != nil {
+		if s := mq.state(id, q.now()); s != nil {
+			st := s.st
+			return &st, nil
+		}
+	}
+	return nil, fmt.Errorf("worker: %q on queue %q: %w", id, queue, ErrNotFound)
+}
+
+// Wait implements Queue: it is woken by the Finish that ends the task.
+func (q *MemoryQueue) Wait(ctx context.Context, queue, id string) (*State, error) {
+	for {
+		q.mu.Lock()
+		mq := q.queue(queue, false)
+		var s *memState
+		if mq != nil {
+			s = mq.state(id, q.now())
+		}
+		if s == nil {
+			q.mu.Unlock()
+			return nil, fmt.Errorf("worker: %q on queue %q: %w", id, queue, ErrNotFound)
+		}
+		if s.st.Status.Terminal() {
+			st := s.st
+			q.mu.Unlock()
+			return &st, nil
+		}
+		w, ok := mq.waiters[id]
+		if !ok {
+			w = &memWait{ch: make(chan struct{})}
+			mq.waiters[id] = w
+		}
+		w.n++
+		q.mu.Unlock()
+		select {
+		case <-w.ch:
+		case <-ctx.Done():
+			q.mu.Lock()
+			if w.n--; w.n == 0 && mq.waiters[id] == w {
+				delete(mq.waiters, id)
+			}
+			q.mu.Unlock()
+			return nil, context.Cause(ctx)
+		}
+	}
+}
+
+// DeadLetters implements Queue.
 func (q *MemoryQueue) DeadLetters(ctx context.Context, queue string, n int) ([]DeadLetter, error) {
-	panic("TODO")
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var dead []DeadLetter
+	if mq := q.queue(queue, false); mq != nil {
+		dead = mq.dead
+	}
+	dead = dead[:min(max(n, 0), len(dead))]
+	out := make([]DeadLetter, len(dead))
+	for i, dl := range dead {
+		out[i] = dl
+		out[i].Payload = append([]byte(nil), dl.Payload...)
+		if len(dl.Payload) == 0 {
+			out[i].Payload = nil
+		}
+	}
+	return out, nil
 }

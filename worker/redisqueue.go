@@ -48,8 +48,9 @@ return 1`)
 local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 for _, id in ipairs(ids) do
   local s = ARGV[3] .. id
-  local h = redis.call('HMGET', s, 'task', 'payload', 'enq', 'exp', 'attempt')
-  if h[1] then
+  local h = redis.call('HMGET', s, 'task', 'payload', 'enq', 'exp', 'attempt', 'status')
+  -- A task that ended meanwhile (delivered twice) has no payload: drop it.
+  if h[6] == 'scheduled' and h[1] and h[2] then
     redis.call('XADD', KEYS[1], '*', 'id', id, 'task', h[1], 'payload', h[2], 'enq', h[3], 'exp', h[4], 'attempt', h[5])
     redis.call('HSET', s, 'status', 'queued')
   end
@@ -78,9 +79,12 @@ redis.call('PEXPIRE', KEYS[2], ARGV[5])
 redis.call('PUBLISH', ARGV[6], ARGV[7])
 return 1`)
 	// KEYS: stream, delayed, state. ARGV: entry, run at ms, attempt, kind, error, id.
+	// A task that ended meanwhile (it was delivered twice) stays ended.
 	requeueScript = newScript(`
 redis.call('XACK', KEYS[1], 'taskware', ARGV[1])
 redis.call('XDEL', KEYS[1], ARGV[1])
+local status = redis.call('HGET', KEYS[3], 'status')
+if status ~= 'queued' and status ~= 'scheduled' then return 0 end
 redis.call('HSET', KEYS[3], 'status', 'scheduled', 'attempt', ARGV[3], 'kind', ARGV[4], 'error', ARGV[5])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[6])
 return 1`)
@@ -243,6 +247,8 @@ func (q *RedisQueue) Take(ctx context.Context, queue, consumer string, n int, wa
 	args := &redis.XReadGroupArgs{Group: group, Consumer: consumer, Streams: []string{q.stream(queue), ">"}, Count: int64(n), Block: wait}
 	if wait <= 0 {
 		args.Block = -1 // no BLOCK
+	} else if wait < time.Millisecond {
+		args.Block = time.Millisecond // BLOCK 0 would wait for ever
 	}
 	streams, err := q.client.XReadGroup(ctx, args).Result()
 	if redis.HasErrorPrefix(err, "NOGROUP") { // the stream was deleted under us
@@ -422,6 +428,9 @@ func (q *RedisQueue) Wait(ctx context.Context, queue, id string) (*State, error)
 
 // DeadLetters implements Queue.
 func (q *RedisQueue) DeadLetters(ctx context.Context, queue string, n int) ([]DeadLetter, error) {
+	if n <= 0 {
+		return []DeadLetter{}, nil // XRANGE COUNT 0 replies nil on Redis, everything on miniredis
+	}
 	msgs, err := q.client.XRangeN(ctx, q.dead(queue), "-", "+", int64(n)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("worker: dead letters of %s: %w", queue, err)

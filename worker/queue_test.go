@@ -1,0 +1,927 @@
+package worker_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/taskware/taskware/internal/testkit"
+	"github.com/taskware/taskware/lock"
+	"github.com/taskware/taskware/task"
+	"github.com/taskware/taskware/worker"
+)
+
+// The conformance suite of worker.Queue: every test runs over the memory,
+// miniredis and real Redis backends, which must behave alike.
+
+// qAt has nanoseconds below the microsecond, which queues drop.
+var qAt = time.Date(2025, 3, 14, 15, 9, 26, 535897932, time.UTC)
+
+func qMsg(queue, id string) *worker.Message {
+	return &worker.Message{ID: id, Task: "email", Queue: queue, Payload: []byte("payload of " + id), EnqueuedAt: qAt}
+}
+
+func qEnqueue(t *testing.T, q worker.Queue, m *worker.Message, runAt time.Time) {
+	t.Helper()
+	if err := q.Enqueue(t.Context(), m, runAt); err != nil {
+		t.Fatalf("Enqueue(%q, %v): %v", m.ID, runAt, err)
+	}
+}
+
+func qTake(t *testing.T, q worker.Queue, queue, consumer string, n int) []*worker.Delivery {
+	t.Helper()
+	ds, err := q.Take(t.Context(), queue, consumer, n, 0)
+	if err != nil {
+		t.Fatalf("Take(%q, %q, %d): %v", queue, consumer, n, err)
+	}
+	return ds
+}
+
+func qReclaim(t *testing.T, q worker.Queue, queue, consumer string, minIdle time.Duration, n int) []*worker.Delivery {
+	t.Helper()
+	ds, err := q.Reclaim(t.Context(), queue, consumer, minIdle, n)
+	if err != nil {
+		t.Fatalf("Reclaim(%q, %q, %v, %d): %v", queue, consumer, minIdle, n, err)
+	}
+	return ds
+}
+
+func qPromote(t *testing.T, q worker.Queue, queue string, now time.Time, n int) int {
+	t.Helper()
+	moved, err := q.Promote(t.Context(), queue, now, n)
+	if err != nil {
+		t.Fatalf("Promote(%q, %v, %d): %v", queue, now, n, err)
+	}
+	return moved
+}
+
+func qFinish(t *testing.T, q worker.Queue, d *worker.Delivery, o worker.Outcome) {
+	t.Helper()
+	if err := q.Finish(t.Context(), d, o); err != nil {
+		t.Fatalf("Finish(%q, %+v): %v", d.ID, o, err)
+	}
+}
+
+func qState(t *testing.T, q worker.Queue, queue, id string) *worker.State {
+	t.Helper()
+	st, err := q.State(t.Context(), queue, id)
+	if err != nil {
+		t.Fatalf("State(%q, %q): %v", queue, id, err)
+	}
+	return st
+}
+
+// qWantState fails t unless id's state has status, attempt, kind and error.
+func qWantState(t *testing.T, q worker.Queue, queue, id string, status worker.Status, attempt int, kind, msg string) *worker.State {
+	t.Helper()
+	st := qState(t, q, queue, id)
+	if st.ID != id || st.Queue != queue || st.Status != status || st.Attempt != attempt || st.Kind != kind || st.Error != msg {
+		t.Fatalf("State(%q) = %+v; want status %q, attempt %d, kind %q, error %q", id, *st, status, attempt, kind, msg)
+	}
+	return st
+}
+
+func qWantNotFound(t *testing.T, q worker.Queue, queue, id string) {
+	t.Helper()
+	st, err := q.State(t.Context(), queue, id)
+	if !errors.Is(err, worker.ErrNotFound) || st != nil {
+		t.Fatalf("State(%q, %q) = %+v, %v; want an error matching worker.ErrNotFound", queue, id, st, err)
+	}
+}
+
+func qIDs(ds []*worker.Delivery) []string {
+	ids := make([]string, len(ds))
+	for i, d := range ds {
+		ids[i] = d.ID
+	}
+	return ids
+}
+
+func qWantIDs(t *testing.T, what string, ds []*worker.Delivery, want ...string) {
+	t.Helper()
+	if got := qIDs(ds); !slices.Equal(got, want) {
+		t.Fatalf("%s: got IDs %q, want %q", what, got, want)
+	}
+}
+
+func qMicros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+// qSameMessage fails t unless got has every field of want, times to the
+// microsecond, and no finer.
+func qSameMessage(t *testing.T, what string, got, want worker.Message) {
+	t.Helper()
+	if got.ID != want.ID || got.Task != want.Task || got.Queue != want.Queue || got.Attempt != want.Attempt ||
+		!bytes.Equal(got.Payload, want.Payload) ||
+		qMicros(got.EnqueuedAt) != qMicros(want.EnqueuedAt) || qMicros(got.ExpiresAt) != qMicros(want.ExpiresAt) {
+		t.Fatalf("%s: message\n got  %+v\n want %+v", what, got, want)
+	}
+	if got.EnqueuedAt.Nanosecond()%1000 != 0 || got.ExpiresAt.Nanosecond()%1000 != 0 {
+		t.Fatalf("%s: times %v, %v; want them cut to the microsecond, as Redis keeps them", what, got.EnqueuedAt, got.ExpiresAt)
+	}
+}
+
+// qPass lets d go by for claims: the memory queue's clock moves; miniredis,
+// like Redis, measures stream idle times on the wall clock (FastForward only
+// moves key TTLs), so on both Redis backends this sleeps.
+func qPass(b *testkit.Backend, d time.Duration) {
+	if b.Client == nil {
+		b.Advance(d)
+		return
+	}
+	time.Sleep(d)
+}
+
+func TestQueueRoundTrip(t *testing.T) {
+	binary := []byte{0, 1, 2, 0xff, 0xfe, '\r', '\n', 0, 0xc3, 0x28}
+	big := make([]byte, 64<<10)
+	for i := range big {
+		big[i] = byte(i * 7)
+	}
+	cases := []struct {
+		name string
+		m    worker.Message
+		want int // Attempt delivered
+	}{
+		{"binary payload, expiry", worker.Message{ID: "a", Task: "email", Payload: binary, EnqueuedAt: qAt, ExpiresAt: qAt.Add(90 * time.Minute), Attempt: 1}, 1},
+		{"no payload, no times, attempt 0", worker.Message{ID: "b", Task: "noop"}, 1},
+		{"large payload, later attempt", worker.Message{ID: "c:1/2", Task: "report.build", Payload: big, EnqueuedAt: qAt.Local(), Attempt: 4}, 4},
+	}
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		for i, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				queue := fmt.Sprintf("rt%d", i)
+				m := tc.m
+				m.Queue = queue
+				m.Payload = slices.Clone(tc.m.Payload)
+				want := m
+				want.Payload = slices.Clone(m.Payload)
+				want.Attempt = tc.want
+				qEnqueue(t, b.Queue, &m, time.Time{})
+				if len(m.Payload) > 0 {
+					m.Payload[0]++ // the queue keeps its own copy
+				}
+				st := qWantState(t, b.Queue, queue, m.ID, worker.Queued, tc.want, "", "")
+				if st.Task != m.Task || st.Result || st.Err() != nil {
+					t.Fatalf("State after Enqueue = %+v (Err %v)", *st, st.Err())
+				}
+
+				ds := qTake(t, b.Queue, queue, "c1", 10)
+				if len(ds) != 1 {
+					t.Fatalf("Take: got %d deliveries, want 1", len(ds))
+				}
+				d := ds[0]
+				qSameMessage(t, "Take", d.Message, want)
+				if d.Receipt == "" || d.Deliveries != 1 {
+					t.Fatalf("Take: Receipt %q, Deliveries %d; want a receipt and 1", d.Receipt, d.Deliveries)
+				}
+				qFinish(t, b.Queue, d, worker.Outcome{Status: worker.Succeeded, Attempt: tc.want, Result: true})
+				st = qWantState(t, b.Queue, queue, m.ID, worker.Succeeded, tc.want, "", "")
+				if st.Task != m.Task || !st.Result || st.Err() != nil {
+					t.Fatalf("State after Finish = %+v (Err %v); want its task, Result and no error", *st, st.Err())
+				}
+				if ds := qTake(t, b.Queue, queue, "c1", 10); len(ds) != 0 {
+					t.Fatalf("Take after Finish: got %q, want nothing", qIDs(ds))
+				}
+			})
+		}
+	})
+}
+
+func TestQueueDuplicate(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		q, ctx := b.Queue, t.Context()
+		refused := func(what string, m *worker.Message, runAt time.Time) {
+			t.Helper()
+			if err := q.Enqueue(ctx, m, runAt); !errors.Is(err, worker.ErrDuplicate) {
+				t.Fatalf("Enqueue of %q %s: %v; want an error matching worker.ErrDuplicate", m.ID, what, err)
+			}
+		}
+		qEnqueue(t, q, qMsg("dup", "a"), time.Time{})
+		refused("while ready", qMsg("dup", "a"), time.Time{})
+		refused("while ready, delayed", qMsg("dup", "a"), time.Now().Add(time.Hour))
+		qEnqueue(t, q, qMsg("dup", "s"), time.Now().Add(time.Hour))
+		refused("while scheduled", qMsg("dup", "s"), time.Time{})
+
+		d := qTake(t, q, "dup", "c1", 1)[0]
+		refused("while running", qMsg("dup", "a"), time.Time{})
+		qFinish(t, q, d, worker.Outcome{Status: worker.Failed, Attempt: 1, Kind: "boom", Error: "broke"})
+		refused("after it failed", qMsg("dup", "a"), time.Time{})
+		qWantState(t, q, "dup", "a", worker.Failed, 1, "boom", "broke") // untouched by the refusals
+
+		qEnqueue(t, q, qMsg("dup", "b"), time.Time{})
+		d = qTake(t, q, "dup", "c1", 1)[0]
+		qFinish(t, q, d, worker.Outcome{Status: worker.Dead, Attempt: 1, Kind: "bad_payload", Error: "no"})
+		refused("after it was dead-lettered", qMsg("dup", "b"), time.Time{})
+
+		qEnqueue(t, q, qMsg("dup", "fresh"), time.Time{})
+		qEnqueue(t, q, qMsg("dup2", "a"), time.Time{}) // the same ID on another queue is another task
+		qWantIDs(t, "Take", qTake(t, q, "dup", "c1", 10), "fresh")
+		qWantIDs(t, "Take of the other queue", qTake(t, q, "dup2", "c1", 10), "a")
+	})
+}
+
+func TestQueueTakeOrder(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		for i := range 10 {
+			qEnqueue(t, b.Queue, qMsg("fifo", fmt.Sprintf("m%d", i)), time.Time{})
+		}
+		receipts := map[string]bool{}
+		for _, tc := range []struct {
+			n    int
+			want []string
+		}{
+			{3, []string{"m0", "m1", "m2"}},
+			{1, []string{"m3"}},
+			{5, []string{"m4", "m5", "m6", "m7", "m8"}},
+			{10, []string{"m9"}},
+			{4, nil},
+		} {
+			ds := qTake(t, b.Queue, "fifo", "c1", tc.n)
+			qWantIDs(t, fmt.Sprintf("Take(n=%d)", tc.n), ds, tc.want...)
+			for _, d := range ds {
+				if receipts[d.Receipt] {
+					t.Fatalf("receipt %q handed out twice", d.Receipt)
+				}
+				receipts[d.Receipt] = true
+			}
+		}
+		if ds := qTake(t, b.Queue, "other", "c1", 10); ds != nil {
+			t.Fatalf("Take of an empty queue: got %q, want nil", qIDs(ds))
+		}
+		// n <= 0 takes every ready message, as XREADGROUP without COUNT does.
+		for _, id := range []string{"x", "y", "z"} {
+			qEnqueue(t, b.Queue, qMsg("fifo", id), time.Time{})
+		}
+		qWantIDs(t, "Take(n=0)", qTake(t, b.Queue, "fifo", "c1", 0), "x", "y", "z")
+	})
+}
+
+func TestQueueTakeWait(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		for _, tc := range []struct {
+			name    string
+			prepare func(t *testing.T, q worker.Queue, queue string)
+			arrive  func(t *testing.T, q worker.Queue, queue string)
+		}{
+			{"enqueued", nil, func(t *testing.T, q worker.Queue, queue string) { qEnqueue(t, q, qMsg(queue, "w"), time.Time{}) }},
+			{"promoted",
+				func(t *testing.T, q worker.Queue, queue string) {
+					qEnqueue(t, q, qMsg(queue, "w"), time.Now().Add(time.Hour))
+				},
+				func(t *testing.T, q worker.Queue, queue string) {
+					qPromote(t, q, queue, time.Now().Add(2*time.Hour), 10)
+				}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				queue := "wait-" + tc.name
+				if tc.prepare != nil {
+					tc.prepare(t, b.Queue, queue)
+				}
+				type result struct {
+					ds  []*worker.Delivery
+					err error
+				}
+				done := make(chan result, 1)
+				go func() {
+					ds, err := b.Queue.Take(context.Background(), queue, "c1", 5, 5*time.Second)
+					done <- result{ds, err}
+				}()
+				time.Sleep(100 * time.Millisecond)
+				tc.arrive(t, b.Queue, queue)
+				select {
+				case r := <-done:
+					if r.err != nil {
+						t.Fatalf("Take: %v", r.err)
+					}
+					qWantIDs(t, "Take", r.ds, "w")
+				case <-time.After(time.Second):
+					t.Fatal("Take did not return within 1s of a message being ready")
+				}
+			})
+		}
+		t.Run("nothing came", func(t *testing.T) {
+			start := time.Now()
+			ds, err := b.Queue.Take(t.Context(), "wait-empty", "c1", 5, 150*time.Millisecond)
+			if ds != nil || err != nil {
+				t.Fatalf("Take of an empty queue = %q, %v; want nil, nil", qIDs(ds), err)
+			}
+			if waited := time.Since(start); waited < 100*time.Millisecond {
+				t.Fatalf("Take returned after %v; want it to wait about 150ms", waited)
+			}
+		})
+		t.Run("sub-millisecond wait", func(t *testing.T) {
+			// Not BLOCK 0, which would wait for ever.
+			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+			defer cancel()
+			ds, err := b.Queue.Take(ctx, "wait-empty", "c1", 5, 500*time.Microsecond)
+			if ds != nil || err != nil {
+				t.Fatalf("Take(wait=500µs) of an empty queue = %q, %v; want nil, nil", qIDs(ds), err)
+			}
+		})
+	})
+}
+
+func TestQueueConsumersShare(t *testing.T) {
+	const total, consumers = 100, 4
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		var (
+			taken atomic.Int64
+			mu    sync.Mutex
+			owner = map[string]string{} // ID -> consumer
+			wg    sync.WaitGroup
+		)
+		deadline := time.Now().Add(10 * time.Second)
+		for c := range consumers {
+			consumer := fmt.Sprintf("c%d", c)
+			wg.Go(func() {
+				for taken.Load() < total && time.Now().Before(deadline) {
+					ds, err := b.Queue.Take(context.Background(), "share", consumer, 3, 50*time.Millisecond)
+					if err != nil {
+						t.Errorf("Take(%s): %v", consumer, err)
+						return
+					}
+					mu.Lock()
+					for _, d := range ds {
+						if prev, ok := owner[d.ID]; ok {
+							t.Errorf("%s handed to both %s and %s", d.ID, prev, consumer)
+						}
+						owner[d.ID] = consumer
+					}
+					mu.Unlock()
+					taken.Add(int64(len(ds)))
+				}
+			})
+		}
+		for i := range total {
+			qEnqueue(t, b.Queue, qMsg("share", fmt.Sprintf("m%03d", i)), time.Time{})
+		}
+		wg.Wait()
+		if len(owner) != total || taken.Load() != total {
+			t.Fatalf("took %d distinct of %d messages in %d deliveries", len(owner), total, taken.Load())
+		}
+		if ds := qTake(t, b.Queue, "share", "late", 10); ds != nil {
+			t.Fatalf("Take after all were taken: got %q; pending messages must not be handed out again", qIDs(ds))
+		}
+	})
+}
+
+func TestQueueDelayed(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		q := b.Queue
+		now := time.Now()
+		soon, late := now.Add(time.Hour), now.Add(2*time.Hour)
+		qEnqueue(t, q, qMsg("d", "late"), late)
+		qEnqueue(t, q, qMsg("d", "soon"), soon)
+		qEnqueue(t, q, qMsg("d", "now"), time.Time{})
+		qEnqueue(t, q, qMsg("d", "past"), now.Add(-time.Hour))
+		for id, want := range map[string]worker.Status{"late": worker.Scheduled, "soon": worker.Scheduled, "now": worker.Queued, "past": worker.Queued} {
+			qWantState(t, q, "d", id, want, 1, "", "")
+		}
+		if n := qPromote(t, q, "d", now, 10); n != 0 {
+			t.Fatalf("Promote(now) moved %d, want 0", n)
+		}
+		qWantIDs(t, "Take before any is due", qTake(t, q, "d", "c1", 10), "now", "past")
+		if n := qPromote(t, q, "d", soon.Add(-time.Millisecond), 10); n != 0 {
+			t.Fatalf("Promote(1ms before due) moved %d, want 0", n)
+		}
+		if ds := qTake(t, q, "d", "c1", 10); ds != nil {
+			t.Fatalf("Take before Promote: got %q", qIDs(ds))
+		}
+		if n := qPromote(t, q, "d", soon, 10); n != 1 {
+			t.Fatalf("Promote(due) moved %d, want 1", n)
+		}
+		qWantState(t, q, "d", "soon", worker.Queued, 1, "", "")
+		qWantState(t, q, "d", "late", worker.Scheduled, 1, "", "")
+		// A promoted message queues behind those already ready.
+		qEnqueue(t, q, qMsg("d", "after"), time.Time{})
+		if n := qPromote(t, q, "d", late.Add(time.Hour), 10); n != 1 {
+			t.Fatalf("Promote(after all due) moved %d, want 1", n)
+		}
+		ds := qTake(t, q, "d", "c1", 10)
+		qWantIDs(t, "Take after Promote", ds, "soon", "after", "late")
+		want := *qMsg("d", "late")
+		want.Attempt = 1
+		qSameMessage(t, "promoted message", ds[2].Message, want)
+
+		// Promote moves at most n, the earliest due first.
+		for _, p := range []struct {
+			id string
+			at time.Duration
+		}{{"p3", 3 * time.Second}, {"p1", time.Second}, {"p2", 2 * time.Second}} {
+			qEnqueue(t, q, qMsg("d", p.id), now.Add(time.Hour+p.at))
+		}
+		for _, want := range []int{2, 1, 0} {
+			if n := qPromote(t, q, "d", late, 2); n != want {
+				t.Fatalf("Promote(n=2) moved %d, want %d", n, want)
+			}
+		}
+		qWantIDs(t, "Take in due order", qTake(t, q, "d", "c1", 10), "p1", "p2", "p3")
+	})
+}
+
+func TestQueueRetry(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		q := b.Queue
+		m := qMsg("r", "job")
+		m.ExpiresAt = qAt.Add(time.Hour)
+		qEnqueue(t, q, m, time.Time{})
+		first := qTake(t, q, "r", "c1", 1)[0]
+		runAt := time.Now().Add(time.Hour)
+		qFinish(t, q, first, worker.Outcome{Status: worker.Scheduled, Attempt: 2, RunAt: runAt, Kind: "boom", Error: "it broke"})
+		st := qWantState(t, q, "r", "job", worker.Scheduled, 2, "boom", "it broke")
+		if st.Err() != nil {
+			t.Fatalf("State(scheduled).Err() = %v, want nil", st.Err())
+		}
+		if err := q.Enqueue(t.Context(), qMsg("r", "job"), time.Time{}); !errors.Is(err, worker.ErrDuplicate) {
+			t.Fatalf("Enqueue while the retry waits: %v, want worker.ErrDuplicate", err)
+		}
+		if ds := qTake(t, q, "r", "c1", 10); ds != nil {
+			t.Fatalf("Take before the retry is due: got %q", qIDs(ds))
+		}
+		if n := qPromote(t, q, "r", time.Now(), 10); n != 0 {
+			t.Fatalf("Promote before the retry is due moved %d", n)
+		}
+		if n := qPromote(t, q, "r", runAt, 10); n != 1 {
+			t.Fatalf("Promote when the retry is due moved %d, want 1", n)
+		}
+		qWantState(t, q, "r", "job", worker.Queued, 2, "boom", "it broke")
+		ds := qTake(t, q, "r", "c2", 10)
+		if len(ds) != 1 {
+			t.Fatalf("Take of the retry: got %q", qIDs(ds))
+		}
+		want := *m
+		want.Attempt = 2
+		qSameMessage(t, "retry", ds[0].Message, want)
+		if ds[0].Deliveries != 1 || ds[0].Receipt == first.Receipt {
+			t.Fatalf("retry: Deliveries %d, Receipt %q (first %q); want 1 and a new receipt", ds[0].Deliveries, ds[0].Receipt, first.Receipt)
+		}
+		qFinish(t, q, ds[0], worker.Outcome{Status: worker.Succeeded, Attempt: 2})
+		qWantState(t, q, "r", "job", worker.Succeeded, 2, "", "")
+	})
+}
+
+func TestQueueReclaim(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		q := b.Queue
+		idle := time.Minute
+		if b.Client != nil {
+			idle = 200 * time.Millisecond // real time: see qPass
+		}
+		for _, id := range []string{"a", "b", "c"} {
+			qEnqueue(t, q, qMsg("rc", id), time.Time{})
+		}
+		da := qTake(t, q, "rc", "c1", 1)[0]
+		db := qTake(t, q, "rc", "c2", 1)[0]
+		qTake(t, q, "rc", "c1", 1)
+		if ds := qReclaim(t, q, "rc", "c3", idle, 10); ds != nil {
+			t.Fatalf("Reclaim of fresh deliveries: got %q", qIDs(ds))
+		}
+
+		qPass(b, idle*6/10)
+		if err := q.Extend(t.Context(), "rc", "c2", []*worker.Delivery{db}); err != nil {
+			t.Fatalf("Extend: %v", err)
+		}
+		qPass(b, idle*6/10)
+		// a and c (c1 died) were not extended for idle; b was.
+		ds := qReclaim(t, q, "rc", "c2", idle, 10)
+		qWantIDs(t, "Reclaim", ds, "a", "c")
+		for _, d := range ds {
+			if d.Deliveries != 2 {
+				t.Errorf("reclaimed %s: Deliveries %d, want 2", d.ID, d.Deliveries)
+			}
+		}
+		want := *qMsg("rc", "a")
+		want.Attempt = 1
+		qSameMessage(t, "reclaimed", ds[0].Message, want)
+		if ds[0].Receipt != da.Receipt {
+			t.Errorf("reclaimed a: Receipt %q, want the first one, %q", ds[0].Receipt, da.Receipt)
+		}
+		if ds := qReclaim(t, q, "rc", "c3", idle, 10); ds != nil {
+			t.Fatalf("Reclaim right after a reclaim: got %q, want none", qIDs(ds))
+		}
+
+		qPass(b, idle)
+		ds = qReclaim(t, q, "rc", "c3", idle, 1)
+		qWantIDs(t, "Reclaim(n=1)", ds, "a")
+		if ds[0].Deliveries != 3 {
+			t.Errorf("reclaimed a again: Deliveries %d, want 3", ds[0].Deliveries)
+		}
+		qFinish(t, q, ds[0], worker.Outcome{Status: worker.Succeeded, Attempt: 1})
+		// minIdle 0 claims every pending delivery.
+		ds = qReclaim(t, q, "rc", "c3", 0, 10)
+		qWantIDs(t, "Reclaim(minIdle=0)", ds, "b", "c")
+		for _, d := range ds {
+			qFinish(t, q, d, worker.Outcome{Status: worker.Succeeded, Attempt: 1})
+		}
+		if ds := qReclaim(t, q, "rc", "c3", 0, 10); ds != nil {
+			t.Fatalf("Reclaim after all finished: got %q", qIDs(ds))
+		}
+		if ds := qReclaim(t, q, "nothing-here", "c3", 0, 10); ds != nil {
+			t.Fatalf("Reclaim of an unused queue: got %q", qIDs(ds))
+		}
+	})
+}
+
+// TestQueueLateFinish: a delivery reclaimed from a worker that was only slow
+// is finished twice. A retry must not bring back a task that has ended, nor
+// break Promote.
+func TestQueueLateFinish(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		q := b.Queue
+		twice := func(id string) (slow, fast *worker.Delivery) {
+			t.Helper()
+			qEnqueue(t, q, qMsg("late", id), time.Time{})
+			slow = qTake(t, q, "late", "slow", 1)[0]
+			ds := qReclaim(t, q, "late", "fast", 0, 10)
+			qWantIDs(t, "Reclaim", ds, id)
+			return slow, ds[0]
+		}
+		retry := worker.Outcome{Status: worker.Scheduled, Attempt: 2, RunAt: time.Now().Add(-time.Second), Kind: "boom", Error: "x"}
+		done := worker.Outcome{Status: worker.Succeeded, Attempt: 1, Result: true}
+
+		slow, fast := twice("retried-then-done")
+		qFinish(t, q, slow, retry)
+		qFinish(t, q, fast, done)
+		qWantState(t, q, "late", "retried-then-done", worker.Succeeded, 1, "", "")
+
+		slow, fast = twice("done-then-retried")
+		qFinish(t, q, fast, done)
+		qFinish(t, q, slow, retry)
+		qWantState(t, q, "late", "done-then-retried", worker.Succeeded, 1, "", "")
+
+		qPromote(t, q, "late", time.Now(), 10)
+		if ds := qTake(t, q, "late", "c", 10); ds != nil {
+			t.Fatalf("Take after Promote: got %q; an ended task came back", qIDs(ds))
+		}
+		qWantState(t, q, "late", "retried-then-done", worker.Succeeded, 1, "", "")
+		qWantState(t, q, "late", "done-then-retried", worker.Succeeded, 1, "", "")
+	})
+}
+
+func TestQueueOutcomes(t *testing.T) {
+	type check func(t *testing.T, err error)
+	is := func(target error) check {
+		return func(t *testing.T, err error) {
+			t.Helper()
+			if !errors.Is(err, target) {
+				t.Errorf("Err() = %v, want it to match %v", err, target)
+			}
+		}
+	}
+	cases := []struct {
+		name   string
+		o      worker.Outcome
+		result bool
+		checks []check
+	}{
+		{"succeeded", worker.Outcome{Status: worker.Succeeded, Attempt: 1, Result: true}, true,
+			[]check{func(t *testing.T, err error) {
+				if err != nil {
+					t.Errorf("Err() = %v, want nil", err)
+				}
+			}}},
+		{"failed", worker.Outcome{Status: worker.Failed, Attempt: 3, Kind: "timeout", Error: "took too long"}, false,
+			[]check{is(context.DeadlineExceeded), func(t *testing.T, err error) {
+				f, ok := errors.AsType[*task.Failure](err)
+				if !ok || f.Kind != "timeout" || f.Message != "took too long" {
+					t.Errorf("Err() = %#v, want a task.Failure of kind timeout", err)
+				}
+			}}},
+		{"skipped", worker.Outcome{Status: worker.Skipped, Attempt: 1, Kind: "locked", Error: "held elsewhere"}, false,
+			[]check{is(task.ErrSkipped), is(lock.ErrLocked)}},
+		{"dead", worker.Outcome{Status: worker.Dead, Attempt: 2, Kind: "bad_payload", Error: "cannot decode", Result: true}, false,
+			[]check{is(worker.ErrDeadLettered), is(task.ErrBadPayload), func(t *testing.T, err error) {
+				if e, ok := errors.AsType[*worker.DeadLetterError](err); !ok || e.ID != "dead" {
+					t.Errorf("Err() = %#v, want a *worker.DeadLetterError for %q", err, "dead")
+				}
+			}}},
+	}
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				qEnqueue(t, b.Queue, qMsg("out", tc.name), time.Time{})
+				d := qTake(t, b.Queue, "out", "c1", 1)[0]
+				qFinish(t, b.Queue, d, tc.o)
+				st := qWantState(t, b.Queue, "out", tc.name, tc.o.Status, tc.o.Attempt, tc.o.Kind, tc.o.Error)
+				if st.Result != tc.result || st.Task != "email" {
+					t.Errorf("State = %+v; want Result %v, Task email", *st, tc.result)
+				}
+				for _, c := range tc.checks {
+					c(t, st.Err())
+				}
+			})
+		}
+		t.Run("not an outcome", func(t *testing.T) {
+			qEnqueue(t, b.Queue, qMsg("out", "bad"), time.Time{})
+			d := qTake(t, b.Queue, "out", "c1", 1)[0]
+			for _, s := range []worker.Status{worker.Queued, "", "running"} {
+				if err := b.Queue.Finish(t.Context(), d, worker.Outcome{Status: s, Attempt: 1}); err == nil {
+					t.Errorf("Finish with status %q: no error", s)
+				}
+			}
+			qWantState(t, b.Queue, "out", "bad", worker.Queued, 1, "", "")
+			qWantIDs(t, "Reclaim (still pending)", qReclaim(t, b.Queue, "out", "c2", 0, 10), "bad")
+		})
+	})
+}
+
+func TestQueueDeadLetters(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		q := b.Queue
+		if dl, err := q.DeadLetters(t.Context(), "dl", 10); err != nil || len(dl) != 0 {
+			t.Fatalf("DeadLetters of a new queue = %v, %v; want none", dl, err)
+		}
+		before := time.Now().Truncate(time.Microsecond)
+		var want []worker.Message
+		for i := 1; i <= 3; i++ {
+			m := qMsg("dl", fmt.Sprintf("x%d", i))
+			m.ExpiresAt = qAt.Add(time.Duration(i) * time.Hour)
+			qEnqueue(t, q, m, time.Time{})
+			d := qTake(t, q, "dl", "c1", 1)[0]
+			qFinish(t, q, d, worker.Outcome{Status: worker.Dead, Attempt: i + 1, Kind: "bad_payload", Error: "cannot decode " + m.ID})
+			m.Attempt = i + 1 // the outcome's attempt
+			want = append(want, *m)
+		}
+		after := time.Now()
+		dl, err := q.DeadLetters(t.Context(), "dl", 10)
+		if err != nil || len(dl) != 3 {
+			t.Fatalf("DeadLetters = %d entries, %v; want 3", len(dl), err)
+		}
+		for i, e := range dl {
+			qSameMessage(t, "dead letter", e.Message, want[i])
+			if e.Kind != "bad_payload" || e.Reason != "cannot decode "+want[i].ID {
+				t.Errorf("dead letter %s: kind %q, reason %q", e.ID, e.Kind, e.Reason)
+			}
+			if e.At.Before(before) || e.At.After(after) {
+				t.Errorf("dead letter %s: At %v, want within [%v, %v]", e.ID, e.At, before, after)
+			}
+		}
+		dl, err = q.DeadLetters(t.Context(), "dl", 2)
+		if err != nil || len(dl) != 2 || dl[0].ID != "x1" || dl[1].ID != "x2" {
+			t.Fatalf("DeadLetters(n=2) = %+v, %v; want x1, x2", dl, err)
+		}
+		if dl, err := q.DeadLetters(t.Context(), "dl", 0); err != nil || len(dl) != 0 {
+			t.Fatalf("DeadLetters(n=0) = %+v, %v; want none", dl, err)
+		}
+		st := qWantState(t, q, "dl", "x1", worker.Dead, 2, "bad_payload", "cannot decode x1")
+		if !errors.Is(st.Err(), worker.ErrDeadLettered) {
+			t.Fatalf("State(dead).Err() = %v, want worker.ErrDeadLettered", st.Err())
+		}
+		if ds := qTake(t, q, "dl", "c1", 10); ds != nil {
+			t.Fatalf("Take after dead-lettering: got %q", qIDs(ds))
+		}
+	})
+}
+
+func TestQueueWait(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		q := b.Queue
+		if st, err := q.Wait(t.Context(), "w", "unknown"); !errors.Is(err, worker.ErrNotFound) {
+			t.Fatalf("Wait(unknown) = %+v, %v; want worker.ErrNotFound", st, err)
+		}
+
+		t.Run("finished by another goroutine", func(t *testing.T) {
+			qEnqueue(t, q, qMsg("w", "job"), time.Time{})
+			type result struct {
+				st  *worker.State
+				err error
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			done := make(chan result, 2)
+			for range 2 {
+				go func() {
+					st, err := q.Wait(ctx, "w", "job")
+					done <- result{st, err}
+				}()
+			}
+			d := qTake(t, q, "w", "c1", 1)[0]
+			time.Sleep(100 * time.Millisecond)
+			// A retry is not an end.
+			qFinish(t, q, d, worker.Outcome{Status: worker.Scheduled, Attempt: 2, RunAt: time.Now().Add(-time.Second)})
+			select {
+			case r := <-done:
+				t.Fatalf("Wait returned on a retry: %+v, %v", r.st, r.err)
+			case <-time.After(100 * time.Millisecond):
+			}
+			qPromote(t, q, "w", time.Now(), 10)
+			d = qTake(t, q, "w", "c1", 1)[0]
+			qFinish(t, q, d, worker.Outcome{Status: worker.Failed, Attempt: 2, Kind: "boom", Error: "x"})
+			timeout := time.After(time.Second)
+			for range 2 {
+				select {
+				case r := <-done:
+					if r.err != nil || r.st.Status != worker.Failed || r.st.Attempt != 2 || r.st.Kind != "boom" {
+						t.Fatalf("Wait = %+v, %v; want the failed state", r.st, r.err)
+					}
+				case <-timeout:
+					t.Fatal("Wait did not return within 1s of Finish")
+				}
+			}
+			// Once ended, Wait returns at once.
+			st, err := q.Wait(t.Context(), "w", "job")
+			if err != nil || st.Status != worker.Failed {
+				t.Fatalf("Wait after the end = %+v, %v", st, err)
+			}
+		})
+
+		t.Run("context ends", func(t *testing.T) {
+			qEnqueue(t, q, qMsg("w", "forever"), time.Time{})
+			cause := errors.New("caller gave up")
+			ctx, cancel := context.WithCancelCause(context.Background())
+			done := make(chan error, 1)
+			go func() {
+				_, err := q.Wait(ctx, "w", "forever")
+				done <- err
+			}()
+			time.Sleep(50 * time.Millisecond)
+			cancel(cause)
+			select {
+			case err := <-done:
+				if !errors.Is(err, cause) {
+					t.Fatalf("Wait after cancel: %v, want the cause", err)
+				}
+			case <-time.After(time.Second):
+				t.Fatal("Wait did not return within 1s of its context ending")
+			}
+			qWantState(t, q, "w", "forever", worker.Queued, 1, "", "")
+		})
+	})
+}
+
+func TestQueueStateNotFound(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		qWantNotFound(t, b.Queue, "nq", "never")
+		qEnqueue(t, b.Queue, qMsg("nq", "known"), time.Time{})
+		qWantNotFound(t, b.Queue, "nq", "never")
+		qWantNotFound(t, b.Queue, "other", "known")
+	})
+}
+
+func TestQueueStateTTL(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		if b.Real {
+			t.Skip("the state TTL is a day")
+		}
+		q := b.Queue
+		for _, id := range []string{"ok", "dead"} {
+			qEnqueue(t, q, qMsg("ttl", id), time.Time{})
+		}
+		ds := qTake(t, q, "ttl", "c1", 2)
+		qFinish(t, q, ds[0], worker.Outcome{Status: worker.Succeeded, Attempt: 1})
+		qFinish(t, q, ds[1], worker.Outcome{Status: worker.Dead, Attempt: 1, Kind: "k", Error: "e"})
+		qEnqueue(t, q, qMsg("ttl", "waiting"), time.Now().Add(48*time.Hour))
+
+		b.Advance(23 * time.Hour)
+		qWantState(t, q, "ttl", "ok", worker.Succeeded, 1, "", "")
+		if err := q.Enqueue(t.Context(), qMsg("ttl", "ok"), time.Time{}); !errors.Is(err, worker.ErrDuplicate) {
+			t.Fatalf("Enqueue 23h after the end: %v, want worker.ErrDuplicate", err)
+		}
+
+		b.Advance(2 * time.Hour)
+		qWantNotFound(t, q, "ttl", "ok")
+		qWantNotFound(t, q, "ttl", "dead")
+		if st, err := q.Wait(t.Context(), "ttl", "ok"); !errors.Is(err, worker.ErrNotFound) {
+			t.Fatalf("Wait 25h after the end = %+v, %v; want worker.ErrNotFound", st, err)
+		}
+		qWantState(t, q, "ttl", "waiting", worker.Scheduled, 1, "", "") // only ended tasks expire
+		if dl, err := q.DeadLetters(t.Context(), "ttl", 10); err != nil || len(dl) != 1 {
+			t.Fatalf("DeadLetters 25h later = %+v, %v; want the entry kept", dl, err)
+		}
+		qEnqueue(t, q, qMsg("ttl", "ok"), time.Time{})
+		qWantState(t, q, "ttl", "ok", worker.Queued, 1, "", "")
+		qWantIDs(t, "Take", qTake(t, q, "ttl", "c1", 10), "ok")
+	})
+}
+
+func TestQueueCheckMessage(t *testing.T) {
+	cases := []struct {
+		name    string
+		m       worker.Message
+		invalid bool // matches task.ErrInvalidConfig
+	}{
+		{"no ID", worker.Message{Task: "t", Queue: "ok"}, false},
+		{"no task", worker.Message{ID: "x", Queue: "ok"}, false},
+		{"no queue", worker.Message{ID: "x", Task: "t"}, true},
+		{"open brace", worker.Message{ID: "x", Task: "t", Queue: "a{b"}, true},
+		{"close brace", worker.Message{ID: "x", Task: "t", Queue: "a}"}, true},
+		{"hash tag", worker.Message{ID: "x", Task: "t", Queue: "{ok}"}, true},
+	}
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				err := b.Queue.Enqueue(t.Context(), &tc.m, time.Time{})
+				if err == nil {
+					t.Fatalf("Enqueue(%+v): no error", tc.m)
+				}
+				if tc.invalid && !errors.Is(err, task.ErrInvalidConfig) {
+					t.Errorf("Enqueue(%+v): %v, want task.ErrInvalidConfig", tc.m, err)
+				}
+			})
+		}
+		if ds := qTake(t, b.Queue, "ok", "c1", 10); ds != nil {
+			t.Fatalf("Take after refused messages: got %q", qIDs(ds))
+		}
+		qWantNotFound(t, b.Queue, "ok", "x")
+	})
+}
+
+// TestQueueRoundTrips counts what a Redis queue sends: Enqueue and Take are
+// one round trip each, and so are Finish and Promote.
+func TestQueueRoundTrips(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+		if b.Client == nil {
+			t.Skip("no round trips in memory")
+		}
+		q := b.Queue
+		// Warm up: the scripts are loaded and the consumer group made.
+		qEnqueue(t, q, qMsg("rtt", "warm"), time.Time{})
+		qFinish(t, q, qTake(t, q, "rtt", "c1", 1)[0], worker.Outcome{Status: worker.Succeeded, Attempt: 1})
+		qPromote(t, q, "rtt", time.Now(), 10)
+
+		counter := &testkit.Counter{}
+		b.Client.AddHook(counter)
+		var d *worker.Delivery
+		for _, step := range []struct {
+			name string
+			do   func()
+		}{
+			{"Enqueue", func() { qEnqueue(t, q, qMsg("rtt", "a"), time.Time{}) }},
+			{"Enqueue delayed", func() { qEnqueue(t, q, qMsg("rtt", "later"), time.Now().Add(time.Hour)) }},
+			{"Take", func() { d = qTake(t, q, "rtt", "c1", 10)[0] }},
+			{"Take of nothing", func() { qTake(t, q, "rtt", "c1", 10) }},
+			{"Take with a wait", func() {
+				if _, err := q.Take(t.Context(), "rtt", "c1", 10, 10*time.Millisecond); err != nil {
+					t.Fatal(err)
+				}
+			}},
+			{"Finish", func() { qFinish(t, q, d, worker.Outcome{Status: worker.Succeeded, Attempt: 1}) }},
+			{"Promote", func() { qPromote(t, q, "rtt", time.Now(), 10) }},
+		} {
+			before := counter.N()
+			step.do()
+			if n := counter.N() - before; n != 1 {
+				t.Errorf("%s: %d round trips, want 1", step.name, n)
+			}
+		}
+	})
+}
+
+// TestMemoryQueueTakeContext: a waiting Take of the memory queue returns the
+// cause of its context's end.
+func TestMemoryQueueTakeContext(t *testing.T) {
+	q := worker.NewMemoryQueue()
+	cause := errors.New("shutting down")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := q.Take(ctx, "q", "c1", 1, time.Minute)
+		done <- err
+	}()
+	time.Sleep(20 * time.Millisecond)
+	cancel(cause)
+	select {
+	case err := <-done:
+		if !errors.Is(err, cause) {
+			t.Fatalf("Take after cancel: %v, want the cause", err)
+		}
+	case <-time.After(time.Second):
+		t.Fatal("Take did not return within 1s of its context ending")
+	}
+	// An ended context takes nothing.
+	qEnqueue(t, q, qMsg("q", "m"), time.Time{})
+	if ds, err := q.Take(ctx, "q", "c1", 1, 0); !errors.Is(err, cause) || ds != nil {
+		t.Fatalf("Take with an ended context = %q, %v", qIDs(ds), err)
+	}
+	qWantIDs(t, "Take", qTake(t, q, "q", "c1", 1), "m")
+}
+
+// TestMemoryQueueDeadLetterCap: the memory queue keeps the newest
+// DefaultDeadLetterMax dead letters of a queue.
+func TestMemoryQueueDeadLetterCap(t *testing.T) {
+	q := worker.NewMemoryQueue()
+	const extra = 5
+	for i := range worker.DefaultDeadLetterMax + extra {
+		id := fmt.Sprint(i)
+		qEnqueue(t, q, qMsg("cap", id), time.Time{})
+		qFinish(t, q, qTake(t, q, "cap", "c1", 1)[0], worker.Outcome{Status: worker.Dead, Attempt: 1, Kind: "k", Error: "e"})
+	}
+	dl, err := q.DeadLetters(t.Context(), "cap", worker.DefaultDeadLetterMax+100)
+	if err != nil || len(dl) != worker.DefaultDeadLetterMax {
+		t.Fatalf("DeadLetters = %d entries, %v; want %d", len(dl), err, worker.DefaultDeadLetterMax)
+	}
+	if dl[0].ID != fmt.Sprint(extra) || dl[len(dl)-1].ID != fmt.Sprint(worker.DefaultDeadLetterMax+extra-1) {
+		t.Fatalf("DeadLetters run from %s to %s; want the newest", dl[0].ID, dl[len(dl)-1].ID)
+	}
+}
