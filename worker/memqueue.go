@@ -404,7 +404,6 @@ func (q *MemoryQueue) Finish(ctx context.Context, d *Delivery, o Outcome) error 
 	}
 	s.st.Status, s.st.Attempt, s.st.Kind, s.st.Error, s.st.Result = o.Status, o.Attempt, o.Kind, o.Error, o.Result
 	if o.Status == Dead {
-		s.st.Result = false
 		m := normalize(d.Message)
 		m.Queue, m.Attempt = d.Queue, o.Attempt
 		mq.dead = append(mq.dead, DeadLetter{Message: m, Kind: o.Kind, Reason: o.Error, At: time.UnixMicro(now.UnixMicro())})

@@ -600,7 +600,8 @@ func TestQueueOutcomes(t *testing.T) {
 			}}},
 		{"skipped", worker.Outcome{Status: worker.Skipped, Attempt: 1, Kind: "locked", Error: "held elsewhere"}, false,
 			[]check{is(task.ErrSkipped), is(lock.ErrLocked)}},
-		{"dead", worker.Outcome{Status: worker.Dead, Attempt: 2, Kind: "bad_payload", Error: "cannot decode", Result: true}, false,
+		// A dead letter keeps Result: its last failure may have been stored.
+		{"dead", worker.Outcome{Status: worker.Dead, Attempt: 2, Kind: "bad_payload", Error: "cannot decode", Result: true}, true,
 			[]check{is(worker.ErrDeadLettered), is(task.ErrBadPayload), func(t *testing.T, err error) {
 				if e, ok := errors.AsType[*worker.DeadLetterError](err); !ok || e.ID != "dead" {
 					t.Errorf("Err() = %#v, want a *worker.DeadLetterError for %q", err, "dead")

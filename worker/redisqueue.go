@@ -67,13 +67,13 @@ redis.call('PEXPIRE', KEYS[2], ARGV[7])
 redis.call('PUBLISH', ARGV[8], ARGV[9])
 return 1`)
 	// KEYS: stream, state, dead. ARGV: entry, kind, error, attempt, ttl ms, channel, notice,
-	// id, task, payload, enq, exp, at, maxlen.
+	// id, task, payload, enq, exp, at, maxlen, result.
 	deadScript = newScript(`
 redis.call('XACK', KEYS[1], 'taskware', ARGV[1])
 redis.call('XDEL', KEYS[1], ARGV[1])
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[14], '*', 'id', ARGV[8], 'task', ARGV[9], 'payload', ARGV[10],
   'enq', ARGV[11], 'exp', ARGV[12], 'attempt', ARGV[4], 'kind', ARGV[2], 'reason', ARGV[3], 'at', ARGV[13])
-redis.call('HSET', KEYS[2], 'status', 'dead', 'kind', ARGV[2], 'error', ARGV[3], 'attempt', ARGV[4], 'result', '0')
+redis.call('HSET', KEYS[2], 'status', 'dead', 'kind', ARGV[2], 'error', ARGV[3], 'attempt', ARGV[4], 'result', ARGV[15])
 redis.call('HDEL', KEYS[2], 'payload')
 redis.call('PEXPIRE', KEYS[2], ARGV[5])
 redis.call('PUBLISH', ARGV[6], ARGV[7])
@@ -350,6 +350,10 @@ func (q *RedisQueue) Promote(ctx context.Context, queue string, now time.Time, n
 // one round trip in all.
 func (q *RedisQueue) Finish(ctx context.Context, d *Delivery, o Outcome) error {
 	keys := []string{q.stream(d.Queue), q.statePrefix(d.Queue) + d.ID}
+	result := 0
+	if o.Result {
+		result = 1
+	}
 	var s script
 	var args []any
 	switch o.Status {
@@ -359,12 +363,8 @@ func (q *RedisQueue) Finish(ctx context.Context, d *Delivery, o Outcome) error {
 	case Dead:
 		keys = append(keys, q.dead(d.Queue))
 		s, args = deadScript, []any{d.Receipt, o.Kind, o.Error, o.Attempt, q.stateTTL.Milliseconds(), q.hub.Channel(), notice(d.Queue, d.ID),
-			d.ID, d.Task, d.Payload, micros(d.EnqueuedAt), micros(d.ExpiresAt), time.Now().UnixMicro(), q.deadLetterMax}
+			d.ID, d.Task, d.Payload, micros(d.EnqueuedAt), micros(d.ExpiresAt), time.Now().UnixMicro(), q.deadLetterMax, result}
 	case Succeeded, Failed, Skipped:
-		result := 0
-		if o.Result {
-			result = 1
-		}
 		s, args = finishScript, []any{d.Receipt, string(o.Status), o.Kind, o.Error, o.Attempt, result,
 			q.stateTTL.Milliseconds(), q.hub.Channel(), notice(d.Queue, d.ID)}
 	default:
