@@ -185,14 +185,13 @@ func (r *Redis) own(lease *Lease) *redisLease {
 // its outcome is not reported.
 func (r *Redis) Release(ctx context.Context, lease *Lease) error {
 	rl := r.own(lease)
+	rl.args = [8]any{argEvalSHA, releaseScript.sha, argOneKey, &rl.lockKey, &rl.Token}
 	if rbatch.Wants(ctx, r.client) {
-		rl.args = [8]any{argEval, releaseScript.src, argOneKey, &rl.lockKey, &rl.Token}
 		cmd := redis.NewCmd(ctx, rl.args[:5]...)
 		cmd.SetFirstKeyPos(3)
-		rbatch.Defer(ctx, r.client, rbatch.Release, cmd)
+		rbatch.Defer(ctx, r.client, rbatch.Op{Kind: rbatch.Release, Cmd: cmd, Src: releaseScript.src.(string)})
 		return nil
 	}
-	rl.args = [8]any{argEvalSHA, releaseScript.sha, argOneKey, &rl.lockKey, &rl.Token}
 	return r.compareAnd(ctx, "release", lease, releaseScript, rl.args[:5])
 }
 

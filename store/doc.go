@@ -3,8 +3,8 @@
 //
 // A [Store] puts, gets and deletes [Record]s by run ID, and [Store.Wait]
 // blocks until a run's record arrives. [NewRedis] keeps records on Redis:
-// one hash per record under "<prefix>result:{<id>}", written with its TTL
-// and announced on a Pub/Sub channel in one round trip, so that waiters wake
+// one string per record under "<prefix>result:{<id>}", written with its
+// TTL by a SET and announced on a Pub/Sub channel in one round trip, so that waiters wake
 // without polling. [NewMemory] behaves the same in one process.
 //
 // A stored failure keeps its error's kind ("locked", "expired", ...), and

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -18,17 +17,6 @@ import (
 
 // DefaultPrefix starts every key taskware writes, unless told otherwise.
 const DefaultPrefix = "taskware:"
-
-// putScript replaces the record's hash, sets its TTL and announces its ID,
-// in one round trip. ARGV: ttl ms, channel, id, then field/value pairs.
-const putScriptSrc = `
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], unpack(ARGV, 4))
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
-redis.call('PUBLISH', ARGV[2], ARGV[3])
-return 1`
-
-var putSHA = redis.NewScript(putScriptSrc).Hash()
 
 // Redis is a Store on Redis. Create it with NewRedis.
 type Redis struct {
@@ -67,8 +55,9 @@ func NewRedis(client redis.UniversalClient, opts ...RedisOption) *Redis {
 
 func (r *Redis) key(id string) string { return r.prefix + "result:{" + id + "}" }
 
-// Put implements Store. Run by a worker that batches (see package
-// internal/rbatch), the write joins the worker's final round trip.
+// Put implements Store: a SET with the TTL and a PUBLISH to wake waiters,
+// in one pipeline. Run by a worker that batches (see package
+// internal/rbatch), both join the worker's final round trip instead.
 func (r *Redis) Put(ctx context.Context, rec *Record, ttl time.Duration) error {
 	if err := checkPut(rec, ttl); err != nil {
 		return err
@@ -77,42 +66,20 @@ func (r *Redis) Put(ctx context.Context, rec *Record, ttl time.Duration) error {
 	if at.IsZero() {
 		at = time.Now()
 	}
-	args := make([]any, 0, 4+3+2*7)
-	args = append(args, "evalsha", putSHA, 1, r.key(rec.ID),
-		max(ttl.Milliseconds(), 1), r.hub.Channel(), rec.ID,
-		"task", rec.Task, "status", string(rec.Status), "attempt", rec.Attempt, "at", at.UnixMicro())
-	if len(rec.Value) > 0 {
-		args = append(args, "value", rec.Value)
-	}
-	if rec.Error != "" {
-		args = append(args, "error", rec.Error)
-	}
-	if rec.Kind != "" {
-		args = append(args, "kind", rec.Kind)
-	}
+	set := redis.NewStatusCmd(ctx, "set", r.key(rec.ID), encodeRecord(rec, at), "px", max(ttl.Milliseconds(), 1))
+	pub := redis.NewIntCmd(ctx, "publish", r.hub.Channel(), rec.ID)
 	if rbatch.Wants(ctx, r.client) {
-		args[0], args[1] = "eval", putScriptSrc
-		rbatch.Defer(ctx, r.client, rbatch.Result, evalCmd(ctx, args))
+		rbatch.Defer(ctx, r.client, rbatch.Op{Kind: rbatch.Result, Cmd: set})
+		rbatch.Defer(ctx, r.client, rbatch.Op{Kind: rbatch.Result, Cmd: pub})
 		return nil
 	}
-	cmd := evalCmd(ctx, args)
-	_ = r.client.Process(ctx, cmd)
-	if err := cmd.Err(); err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
-		args[0], args[1] = "eval", putScriptSrc
-		cmd = evalCmd(ctx, args)
-		_ = r.client.Process(ctx, cmd)
-	}
-	if err := cmd.Err(); err != nil {
+	pipe := r.client.Pipeline()
+	_ = pipe.Process(ctx, set)
+	_ = pipe.Process(ctx, pub)
+	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("store: put %q: %w", rec.ID, err)
 	}
 	return nil
-}
-
-// evalCmd makes an EVAL or EVALSHA of args, routed by its first key.
-func evalCmd(ctx context.Context, args []any) *redis.Cmd {
-	cmd := redis.NewCmd(ctx, args...)
-	cmd.SetFirstKeyPos(3)
-	return cmd
 }
 
 // Get implements Store. It reads the record and its TTL in one round trip.
@@ -129,39 +96,29 @@ func (r *Redis) Get(ctx context.Context, id string) (*Record, error) {
 
 // read fetches the records under keys in one pipeline; a missing one is nil.
 func (r *Redis) read(ctx context.Context, c redis.Cmdable, keys []string) ([]*Record, error) {
-	hashes := make([]*redis.MapStringStringCmd, len(keys))
+	vals := make([]*redis.StringCmd, len(keys))
 	ttls := make([]*redis.DurationCmd, len(keys))
 	_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, k := range keys {
-			hashes[i] = p.HGetAll(ctx, k)
+			vals[i] = p.Get(ctx, k)
 			ttls[i] = p.PTTL(ctx, k)
 		}
 		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("store: read: %w", err)
 	}
 	now := time.Now()
 	out := make([]*Record, len(keys))
 	start := len(r.prefix) + len("result:{")
 	for i, k := range keys {
-		h := hashes[i].Val()
-		if len(h) == 0 {
-			continue
+		v, err := vals[i].Result()
+		if err != nil {
+			continue // gone
 		}
-		rec := &Record{
-			ID:     k[start : len(k)-1],
-			Task:   h["task"],
-			Status: Status(h["status"]),
-			Error:  h["error"],
-			Kind:   h["kind"],
-		}
-		if v, ok := h["value"]; ok {
-			rec.Value = []byte(v)
-		}
-		rec.Attempt, _ = strconv.Atoi(h["attempt"])
-		if us, err := strconv.ParseInt(h["at"], 10, 64); err == nil {
-			rec.At = time.UnixMicro(us)
+		rec, err := decodeRecord(k[start:len(k)-1], v)
+		if err != nil {
+			return nil, fmt.Errorf("store: read %s: %w", k, err)
 		}
 		if d := ttls[i].Val(); d > 0 {
 			rec.ExpiresAt = now.Add(d)

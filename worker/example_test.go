@@ -32,6 +32,7 @@ func ExampleEnqueue() {
 	client := worker.NewClient(queue, results)
 	h, err := worker.Enqueue(context.Background(), client, resize, 640, worker.WithID("img-1"))
 	if err != nil {
+		stop()
 		fmt.Println(err)
 		return
 	}

@@ -376,18 +376,12 @@ func (q *RedisQueue) Finish(ctx context.Context, d *Delivery, o Outcome) error {
 		}
 		return nil
 	}
-	b := rbatch.From(ctx)
-	pipe := q.client.Pipeline()
-	for _, op := range b.Ops {
-		_ = pipe.Process(ctx, op.Cmd)
-	}
-	last := q.evalCmd(ctx, "eval", s.src, keys, args)
-	_ = pipe.Process(ctx, last)
-	_, _ = pipe.Exec(ctx)
-	if err := last.Err(); err != nil {
+	ops := append(rbatch.From(ctx).Ops, rbatch.Op{Cmd: q.evalCmd(ctx, "evalsha", s.sha, keys, args), Src: s.src})
+	rbatch.Exec(ctx, q.client, ops)
+	if err := ops[len(ops)-1].Cmd.Err(); err != nil {
 		return fmt.Errorf("worker: finish %s: %w", d.ID, err)
 	}
-	for _, op := range b.Ops {
+	for _, op := range ops {
 		if err := op.Cmd.Err(); err != nil && op.Kind == rbatch.Result {
 			return fmt.Errorf("worker: finish %s: result write: %w", d.ID, err)
 		}

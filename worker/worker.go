@@ -341,14 +341,14 @@ func (w *Worker) abandon(b *rbatch.Batch) {
 	if b == nil {
 		return
 	}
-	pipe := b.Client().Pipeline()
+	var releases []rbatch.Op
 	for _, op := range b.Ops {
 		if op.Kind == rbatch.Release {
-			_ = pipe.Process(context.Background(), op.Cmd)
+			releases = append(releases, op)
 		}
 	}
-	if pipe.Len() > 0 {
-		_, _ = pipe.Exec(context.Background())
+	if len(releases) > 0 {
+		rbatch.Exec(context.Background(), b.Client(), releases)
 	}
 }
 

@@ -4,8 +4,8 @@
 // find a Batch for their own client add their final command to it instead
 // of sending it (the lock's release, the result's write), and the worker
 // sends them in one pipeline with its acknowledgement of the task.
-// Deferred commands are sent as EVAL, with the script's body, so that a
-// server that lost its script cache cannot fail them.
+// Deferred scripts go as EVALSHA with their body alongside: Exec sends
+// those that the server no longer has cached again, as EVAL.
 package rbatch
 
 import (
@@ -29,6 +29,8 @@ const (
 type Op struct {
 	Kind Kind
 	Cmd  redis.Cmder
+	// Src is the script's body, if Cmd is an EVALSHA.
+	Src string
 }
 
 // Batch collects the deferred commands of one run. It belongs to the run.
@@ -64,15 +66,36 @@ func Wants(ctx context.Context, client redis.UniversalClient) bool {
 	return b != nil && b.client == client
 }
 
-// Defer adds cmd to ctx's batch if it has one for client, and reports
-// whether it did. The caller then must not wait for cmd's reply.
-func Defer(ctx context.Context, client redis.UniversalClient, k Kind, cmd redis.Cmder) bool {
+// Defer adds op to ctx's batch if it has one for client, and reports
+// whether it did. The caller then must not wait for the command's reply.
+func Defer(ctx context.Context, client redis.UniversalClient, op Op) bool {
 	b, _ := ctx.Value(ctxKey{}).(*Batch)
 	if b == nil || b.client != client {
 		return false
 	}
-	b.Ops = append(b.Ops, Op{Kind: k, Cmd: cmd})
+	b.Ops = append(b.Ops, op)
 	return true
+}
+
+// Exec sends ops to client in one pipeline, then sends again, as EVAL, any
+// EVALSHA the server did not have cached, replacing its Cmd. Read each op's
+// outcome from its Cmd.
+func Exec(ctx context.Context, client redis.UniversalClient, ops []Op) {
+	pipe := client.Pipeline()
+	for _, op := range ops {
+		_ = pipe.Process(ctx, op.Cmd)
+	}
+	_, _ = pipe.Exec(ctx)
+	for i, op := range ops {
+		if op.Src == "" || !redis.HasErrorPrefix(op.Cmd.Err(), "NOSCRIPT") {
+			continue
+		}
+		args := append([]any{"eval", op.Src}, op.Cmd.Args()[2:]...)
+		cmd := redis.NewCmd(ctx, args...)
+		cmd.SetFirstKeyPos(3)
+		_ = client.Process(ctx, cmd)
+		ops[i].Cmd = cmd
+	}
 }
 
 // From returns ctx's batch, or nil.

@@ -1,0 +1,63 @@
+package store
+
+import (
+	"errors"
+	"strconv"
+	"time"
+)
+
+// A record on Redis is one string, so that a write is a plain SET with its
+// TTL, replacing the record whole: no script, no DEL, no PEXPIRE. Its format
+// is "r1" and then, in order, the task, status, attempt, time (µs), kind,
+// error and value, each as "<length>:<bytes>". The ID is in the key.
+const recordVersion = "r1"
+
+func encodeRecord(rec *Record, at time.Time) []byte {
+	attempt := strconv.Itoa(rec.Attempt)
+	atUs := strconv.FormatInt(at.UnixMicro(), 10)
+	fields := [...]string{rec.Task, string(rec.Status), attempt, atUs, rec.Kind, rec.Error}
+	n := len(recordVersion) + len(rec.Value) + 8*12
+	for _, f := range fields {
+		n += len(f)
+	}
+	b := make([]byte, 0, n)
+	b = append(b, recordVersion...)
+	for _, f := range fields {
+		b = strconv.AppendInt(b, int64(len(f)), 10)
+		b = append(b, ':')
+		b = append(b, f...)
+	}
+	b = strconv.AppendInt(b, int64(len(rec.Value)), 10)
+	b = append(b, ':')
+	return append(b, rec.Value...)
+}
+
+var errBadRecord = errors.New("store: malformed record")
+
+func decodeRecord(id, s string) (*Record, error) {
+	if len(s) < len(recordVersion) || s[:len(recordVersion)] != recordVersion {
+		return nil, errBadRecord
+	}
+	s = s[len(recordVersion):]
+	var f [7]string
+	for i := range f {
+		colon := 0
+		for colon < len(s) && s[colon] != ':' {
+			colon++
+		}
+		n, err := strconv.Atoi(s[:min(colon, len(s))])
+		if err != nil || colon == len(s) || n < 0 || n > len(s)-colon-1 {
+			return nil, errBadRecord
+		}
+		f[i], s = s[colon+1:colon+1+n], s[colon+1+n:]
+	}
+	rec := &Record{ID: id, Task: f[0], Status: Status(f[1]), Kind: f[4], Error: f[5]}
+	rec.Attempt, _ = strconv.Atoi(f[2])
+	if us, err := strconv.ParseInt(f[3], 10, 64); err == nil {
+		rec.At = time.UnixMicro(us)
+	}
+	if f[6] != "" {
+		rec.Value = []byte(f[6])
+	}
+	return rec, nil
+}
