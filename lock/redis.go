@@ -12,6 +12,7 @@ import (
 	"github.com/taskware/taskware/internal/randid"
 	"github.com/taskware/taskware/internal/rbatch"
 	"github.com/taskware/taskware/internal/rkeys"
+	"github.com/taskware/taskware/internal/rscript"
 )
 
 // DefaultPrefix starts every key taskware writes, unless told otherwise.
@@ -28,7 +29,7 @@ const DefaultPrefix = "taskware:"
 // across releases and expiries alike. Lua prints numbers this large as
 // 1.7e+15, so they are formatted with %d.
 var (
-	acquireScript = newScript(`
+	acquireScript = rscript.New(`
 local v = redis.call('GET', KEYS[1])
 local last = 0
 if v then
@@ -41,14 +42,14 @@ if f <= last then f = last + 1 end
 local fs = string.format('%d', f)
 redis.call('SET', KEYS[1], ARGV[1] .. '|' .. fs .. '|' .. ARGV[4] .. '|' .. ARGV[3], 'PX', ARGV[2])
 return f`)
-	releaseScript = newScript(`
+	releaseScript = rscript.New(`
 local v = redis.call('GET', KEYS[1])
 if v and string.sub(v, 1, #ARGV[1] + 1) == ARGV[1] .. '|' then
   redis.call('SET', KEYS[1], '|' .. string.match(v, '^[^|]*|(%d+)'), 'KEEPTTL')
   return 1
 end
 return 0`)
-	refreshScript = newScript(`
+	refreshScript = rscript.New(`
 local v = redis.call('GET', KEYS[1])
 if v and string.sub(v, 1, #ARGV[1] + 1) == ARGV[1] .. '|' then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0`)
@@ -58,17 +59,8 @@ return 0`)
 // them.
 var (
 	argEvalSHA any = "evalsha"
-	argEval    any = "eval"
 	argOneKey  any = "1"
 )
-
-// script is a Lua script, sent by its SHA1 and by its body only when the
-// server does not have it cached.
-type script struct {
-	src, sha any
-}
-
-func newScript(src string) script { return script{src: src, sha: redis.NewScript(src).Hash()} }
 
 // Redis is a Locker on Redis. Create it with NewRedis.
 //
@@ -147,7 +139,7 @@ func (r *Redis) TryAcquire(ctx context.Context, key string, ttl time.Duration) (
 	now := time.Now() // the lease runs from before the request, to be safe
 	rl := &redisLease{locker: r, lockKey: s[:keyEnd], ttlMs: ttlArg(ttl), sinceUs: now.UnixMicro()}
 	rl.Lease = Lease{Key: key, Token: s[keyEnd:], TTL: ttl, AcquiredAt: now, impl: rl}
-	rl.args = [8]any{argEvalSHA, acquireScript.sha, argOneKey, &rl.lockKey, &rl.Token, &rl.ttlMs, r.holder, &rl.sinceUs}
+	rl.args = [8]any{argEvalSHA, acquireScript.SHA, argOneKey, &rl.lockKey, &rl.Token, &rl.ttlMs, r.holder, &rl.sinceUs}
 	res, err := r.run(ctx, acquireScript, rl.args[:])
 	if err != nil {
 		return nil, fmt.Errorf("lock %q: acquire: %w", key, err)
@@ -185,11 +177,9 @@ func (r *Redis) own(lease *Lease) *redisLease {
 // its outcome is not reported.
 func (r *Redis) Release(ctx context.Context, lease *Lease) error {
 	rl := r.own(lease)
-	rl.args = [8]any{argEvalSHA, releaseScript.sha, argOneKey, &rl.lockKey, &rl.Token}
+	rl.args = [8]any{argEvalSHA, releaseScript.SHA, argOneKey, &rl.lockKey, &rl.Token}
 	if rbatch.Wants(ctx, r.client) {
-		cmd := redis.NewCmd(ctx, rl.args[:5]...)
-		cmd.SetFirstKeyPos(3)
-		rbatch.Defer(ctx, r.client, rbatch.Op{Kind: rbatch.Release, Cmd: cmd, Src: releaseScript.src.(string)})
+		rbatch.Defer(ctx, r.client, rbatch.Op{Kind: rbatch.Release, Cmd: rscript.Cmd(ctx, rl.args[:5]...), Src: releaseScript.Src})
 		return nil
 	}
 	return r.compareAnd(ctx, "release", lease, releaseScript, rl.args[:5])
@@ -202,7 +192,7 @@ func (r *Redis) Refresh(ctx context.Context, lease *Lease, ttl time.Duration) er
 	}
 	rl := r.own(lease)
 	rl.ttlMs = ttlArg(ttl)
-	rl.args = [8]any{argEvalSHA, refreshScript.sha, argOneKey, &rl.lockKey, &rl.Token, &rl.ttlMs}
+	rl.args = [8]any{argEvalSHA, refreshScript.SHA, argOneKey, &rl.lockKey, &rl.Token, &rl.ttlMs}
 	if err := r.compareAnd(ctx, "refresh", lease, refreshScript, rl.args[:6]); err != nil {
 		return err
 	}
@@ -212,7 +202,7 @@ func (r *Redis) Refresh(ctx context.Context, lease *Lease, ttl time.Duration) er
 
 // compareAnd runs a script that acts on the lock only if lease owns it, and
 // returns 0 if it does not.
-func (r *Redis) compareAnd(ctx context.Context, op string, lease *Lease, s script, args []any) error {
+func (r *Redis) compareAnd(ctx context.Context, op string, lease *Lease, s rscript.Script, args []any) error {
 	res, err := r.run(ctx, s, args)
 	if err != nil {
 		return fmt.Errorf("lock %q: %s: %w", lease.Key, op, err)
@@ -223,20 +213,10 @@ func (r *Redis) compareAnd(ctx context.Context, op string, lease *Lease, s scrip
 	return nil
 }
 
-// run sends args, an EVALSHA of s, in one round trip. If the server has lost
-// its script cache (a restart, SCRIPT FLUSH), it sends the body instead,
-// which caches it again.
-func (r *Redis) run(ctx context.Context, s script, args []any) (any, error) {
-	cmd := redis.NewCmd(ctx, args...)
-	cmd.SetFirstKeyPos(3)
-	_ = r.client.Process(ctx, cmd)
-	if err := cmd.Err(); err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
-		evalArgs := append([]any{argEval, s.src}, args[2:]...)
-		cmd = redis.NewCmd(ctx, evalArgs...)
-		cmd.SetFirstKeyPos(3)
-		_ = r.client.Process(ctx, cmd)
-	}
-	return cmd.Result()
+// run sends args, an EVALSHA of s, in one round trip (two if the server
+// lost its script cache).
+func (r *Redis) run(ctx context.Context, s rscript.Script, args []any) (any, error) {
+	return rscript.Run(ctx, r.client, s.Src, rscript.Cmd(ctx, args...)).Result()
 }
 
 // Held implements Locker. It scans the lock keyspace, on every master of a

@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/taskware/taskware/internal/notify"
 	"github.com/taskware/taskware/internal/rbatch"
+	"github.com/taskware/taskware/internal/rscript"
 )
 
 // group is the consumer group every worker reads a queue's stream with.
@@ -33,7 +34,7 @@ const (
 //
 // Stream entries carry the whole message, so a Take is one round trip.
 var (
-	enqueueScript = newScript(`
+	enqueueScript = rscript.New(`
 if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
 local status = 'queued'
 if ARGV[7] ~= '0' then status = 'scheduled' end
@@ -44,7 +45,7 @@ else
   redis.call('XADD', KEYS[1], '*', 'id', ARGV[1], 'task', ARGV[2], 'payload', ARGV[3], 'enq', ARGV[4], 'exp', ARGV[5], 'attempt', ARGV[6])
 end
 return 1`)
-	promoteScript = newScript(`
+	promoteScript = rscript.New(`
 local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 for _, id in ipairs(ids) do
   local s = ARGV[3] .. id
@@ -58,7 +59,7 @@ for _, id in ipairs(ids) do
 end
 return #ids`)
 	// KEYS: stream, state. ARGV: entry, status, kind, error, attempt, result, ttl ms, channel, notice.
-	finishScript = newScript(`
+	finishScript = rscript.New(`
 redis.call('XACK', KEYS[1], 'taskware', ARGV[1])
 redis.call('XDEL', KEYS[1], ARGV[1])
 redis.call('HSET', KEYS[2], 'status', ARGV[2], 'kind', ARGV[3], 'error', ARGV[4], 'attempt', ARGV[5], 'result', ARGV[6])
@@ -68,7 +69,7 @@ redis.call('PUBLISH', ARGV[8], ARGV[9])
 return 1`)
 	// KEYS: stream, state, dead. ARGV: entry, kind, error, attempt, ttl ms, channel, notice,
 	// id, task, payload, enq, exp, at, maxlen, result.
-	deadScript = newScript(`
+	deadScript = rscript.New(`
 redis.call('XACK', KEYS[1], 'taskware', ARGV[1])
 redis.call('XDEL', KEYS[1], ARGV[1])
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[14], '*', 'id', ARGV[8], 'task', ARGV[9], 'payload', ARGV[10],
@@ -80,7 +81,7 @@ redis.call('PUBLISH', ARGV[6], ARGV[7])
 return 1`)
 	// KEYS: stream, delayed, state. ARGV: entry, run at ms, attempt, kind, error, id.
 	// A task that ended meanwhile (it was delivered twice) stays ended.
-	requeueScript = newScript(`
+	requeueScript = rscript.New(`
 redis.call('XACK', KEYS[1], 'taskware', ARGV[1])
 redis.call('XDEL', KEYS[1], ARGV[1])
 local status = redis.call('HGET', KEYS[3], 'status')
@@ -89,11 +90,6 @@ redis.call('HSET', KEYS[3], 'status', 'scheduled', 'attempt', ARGV[3], 'kind', A
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[6])
 return 1`)
 )
-
-// script is a Lua script sent by SHA, and by body if the server lost it.
-type script struct{ src, sha string }
-
-func newScript(src string) script { return script{src: src, sha: redis.NewScript(src).Hash()} }
 
 // RedisQueue is a Queue on Redis streams with a consumer group: XADD to
 // enqueue, XREADGROUP to take several messages in one round trip, XACK to
@@ -166,28 +162,19 @@ func (q *RedisQueue) statePrefix(queue string) string {
 }
 func notice(queue, id string) string { return queue + "/" + id }
 
-// run sends an EVALSHA of s with keys and args, or defers it into ctx's
-// batch when deferred; it falls back to EVAL if the server lost the script.
-func (q *RedisQueue) run(ctx context.Context, s script, keys []string, args ...any) *redis.Cmd {
-	cmd := q.evalCmd(ctx, "evalsha", s.sha, keys, args)
-	_ = q.client.Process(ctx, cmd)
-	if err := cmd.Err(); err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
-		cmd = q.evalCmd(ctx, "eval", s.src, keys, args)
-		_ = q.client.Process(ctx, cmd)
-	}
-	return cmd
+// run sends an EVALSHA of s with keys and args in one round trip (two if
+// the server lost its script cache).
+func (q *RedisQueue) run(ctx context.Context, s rscript.Script, keys []string, args ...any) *redis.Cmd {
+	return rscript.Run(ctx, q.client, s.Src, evalSHA(ctx, s, keys, args))
 }
 
-func (q *RedisQueue) evalCmd(ctx context.Context, verb, script string, keys []string, args []any) *redis.Cmd {
+func evalSHA(ctx context.Context, s rscript.Script, keys []string, args []any) *redis.Cmd {
 	all := make([]any, 0, 3+len(keys)+len(args))
-	all = append(all, verb, script, len(keys))
+	all = append(all, "evalsha", s.SHA, len(keys))
 	for _, k := range keys {
 		all = append(all, k)
 	}
-	all = append(all, args...)
-	cmd := redis.NewCmd(ctx, all...)
-	cmd.SetFirstKeyPos(3)
-	return cmd
+	return rscript.Cmd(ctx, append(all, args...)...)
 }
 
 func micros(t time.Time) int64 {
@@ -354,7 +341,7 @@ func (q *RedisQueue) Finish(ctx context.Context, d *Delivery, o Outcome) error {
 	if o.Result {
 		result = 1
 	}
-	var s script
+	var s rscript.Script
 	var args []any
 	switch o.Status {
 	case Scheduled:
@@ -376,7 +363,7 @@ func (q *RedisQueue) Finish(ctx context.Context, d *Delivery, o Outcome) error {
 		}
 		return nil
 	}
-	ops := append(rbatch.From(ctx).Ops, rbatch.Op{Cmd: q.evalCmd(ctx, "evalsha", s.sha, keys, args), Src: s.src})
+	ops := append(rbatch.From(ctx).Ops, rbatch.Op{Cmd: evalSHA(ctx, s, keys, args), Src: s.Src})
 	rbatch.Exec(ctx, q.client, ops)
 	if err := ops[len(ops)-1].Cmd.Err(); err != nil {
 		return fmt.Errorf("worker: finish %s: %w", d.ID, err)

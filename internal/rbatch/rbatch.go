@@ -12,6 +12,8 @@ import (
 	"context"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/taskware/taskware/internal/rscript"
 )
 
 // Kind says what a deferred command does, so that the worker can tell them
@@ -87,14 +89,11 @@ func Exec(ctx context.Context, client redis.UniversalClient, ops []Op) {
 	}
 	_, _ = pipe.Exec(ctx)
 	for i, op := range ops {
-		if op.Src == "" || !redis.HasErrorPrefix(op.Cmd.Err(), "NOSCRIPT") {
-			continue
+		if op.Src != "" && rscript.NoScript(op.Cmd) {
+			cmd := rscript.AsEval(ctx, op.Src, op.Cmd)
+			_ = client.Process(ctx, cmd)
+			ops[i].Cmd = cmd
 		}
-		args := append([]any{"eval", op.Src}, op.Cmd.Args()[2:]...)
-		cmd := redis.NewCmd(ctx, args...)
-		cmd.SetFirstKeyPos(3)
-		_ = client.Process(ctx, cmd)
-		ops[i].Cmd = cmd
 	}
 }
 
