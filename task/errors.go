@@ -3,10 +3,11 @@ package task
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 )
 
-// Kinds of error that this package names. Other packages add their own
-// ("locked", "lease_lost", "expired", ...) with NewError.
+// Kinds that name no sentinel of their own.
 const (
 	// KindError is the kind of an error that names no kind of its own.
 	KindError = "error"
@@ -19,15 +20,31 @@ const (
 var (
 	// ErrSkipped matches every outcome made by Skip: the run was deliberately
 	// not done. A skip is neither a failure nor retried.
-	ErrSkipped = NewError("skipped", "task: skipped")
+	ErrSkipped = NewError("task.skipped", "task: skipped")
 	// ErrInvalidConfig matches every misconfiguration that taskware reports
 	// when a chain, locker or store is built: an empty key, a TTL <= 0, a nil
 	// store. Constructors panic with it, so it surfaces at start-up.
-	ErrInvalidConfig = NewError("invalid_config", "taskware: invalid configuration")
+	ErrInvalidConfig = register(errInvalidConfig)
 	// ErrBadPayload matches a payload that the task's codec cannot decode
-	// into the task's argument type. Retrying cannot help.
-	ErrBadPayload = NewError("bad_payload", "task: payload does not decode")
+	// into the task's argument type. Retrying cannot help, so it is also
+	// permanent (see ErrPermanent).
+	ErrBadPayload = NewError("task.bad_payload", "task: payload does not decode")
 )
+
+// kinds holds every kind NewError has handed out, so that no two sentinels
+// share one: a stored failure must match only its own sentinel.
+var kinds sync.Map
+
+// errInvalidConfig is ErrInvalidConfig, made apart so that NewError can
+// panic with it.
+var errInvalidConfig = &Error{kind: "task.invalid_config", msg: "taskware: invalid configuration"}
+
+func register(e *Error) *Error {
+	if _, taken := kinds.LoadOrStore(e.kind, e); taken {
+		panic(fmt.Errorf("%w: task.NewError: kind %q is taken", errInvalidConfig, e.kind))
+	}
+	return e
+}
 
 // Error is a sentinel error with a kind: a short, stable name stored with a
 // failure, so that a failure read back from a store still matches the
@@ -36,8 +53,17 @@ type Error struct {
 	kind, msg string
 }
 
-// NewError returns a sentinel error with the given kind and message.
-func NewError(kind, msg string) *Error { return &Error{kind: kind, msg: msg} }
+// NewError returns a sentinel error with the given kind and message. Kinds
+// are unique: qualify yours with your package's name, as taskware's own are
+// ("lock.locked", "store.not_found"). NewError panics with an error
+// matching ErrInvalidConfig if kind is empty, one of the kinds above, or
+// already taken, so make sentinels once, in package variables.
+func NewError(kind, msg string) *Error {
+	if kind == "" || kind == KindError || kind == KindTimeout || kind == KindCanceled {
+		panic(fmt.Errorf("%w: task.NewError: kind %q is reserved", errInvalidConfig, kind))
+	}
+	return register(&Error{kind: kind, msg: msg})
+}
 
 // Error returns the message.
 func (e *Error) Error() string { return e.msg }
@@ -87,7 +113,7 @@ func (e *SkipError) Error() string {
 	return "task: skipped: " + e.Reason.Error()
 }
 
-// ErrorKind reports "skipped".
+// ErrorKind reports ErrSkipped's kind.
 func (e *SkipError) ErrorKind() string { return ErrSkipped.kind }
 
 // Is matches ErrSkipped.
@@ -101,8 +127,8 @@ func IsSkipped(err error) bool { return errors.Is(err, ErrSkipped) }
 
 // Failure is an error rebuilt from a stored kind and message, as a result
 // store returns it. It matches under errors.Is every error of the same
-// kind, so a stored "locked" failure matches lock.ErrLocked. Failures of
-// KindError match nothing but themselves.
+// kind, so a stored "lock.locked" failure matches lock.ErrLocked and
+// nothing else. Failures of KindError match nothing but themselves.
 type Failure struct {
 	Kind    string
 	Message string
@@ -122,7 +148,7 @@ func (f *Failure) Is(target error) bool {
 }
 
 // PayloadError reports a payload that does not decode. It matches
-// ErrBadPayload.
+// ErrBadPayload and ErrPermanent.
 type PayloadError struct {
 	Task string
 	Err  error
@@ -132,11 +158,13 @@ func (e *PayloadError) Error() string {
 	return "task " + e.Task + ": payload does not decode: " + e.Err.Error()
 }
 
-// ErrorKind reports "bad_payload".
+// ErrorKind reports ErrBadPayload's kind.
 func (e *PayloadError) ErrorKind() string { return ErrBadPayload.kind }
 
-// Is matches ErrBadPayload.
-func (e *PayloadError) Is(target error) bool { return target == ErrBadPayload }
+// Is matches ErrBadPayload and ErrPermanent.
+func (e *PayloadError) Is(target error) bool {
+	return target == ErrBadPayload || target == ErrPermanent
+}
 
 // Unwrap returns the codec's error.
 func (e *PayloadError) Unwrap() error { return e.Err }

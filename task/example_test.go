@@ -73,12 +73,16 @@ func ExampleSkip() {
 	errBusy := errors.New("busy")
 	err := task.Skip(errBusy)
 	fmt.Println(errors.Is(err, task.ErrSkipped), errors.Is(err, errBusy), task.KindOf(err))
-	// Output: true true skipped
+	// Output: true true task.skipped
 }
+
+// errHeld is a sentinel of this example's own. Its kind is unique, so a
+// stored failure of that kind matches it and nothing else.
+var errHeld = task.NewError("example.held", "held by another owner")
 
 // A failure read back from a store still matches its sentinel by kind.
 func ExampleFailure() {
-	errLocked := task.NewError("locked", "held by another owner")
+	errLocked := errHeld
 	stored := &task.Failure{Kind: task.KindOf(errLocked), Message: "lock \"report\": held by w1:42"}
 	fmt.Println(errors.Is(stored, errLocked), errors.Is(stored, task.ErrSkipped))
 	// Output: true false

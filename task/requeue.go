@@ -11,7 +11,7 @@ import (
 // later, with the same ID: a retry (middleware.Retry) or a reschedule
 // (middleware.RescheduleLocked). It is not final, so StoreResult does not
 // store it; a worker puts the run back in its queue's delayed set.
-var ErrRequeued = NewError("requeued", "task: requeued")
+var ErrRequeued = NewError("task.requeued", "task: requeued")
 
 // RequeueError is the outcome made by Requeue.
 type RequeueError struct {
@@ -41,7 +41,7 @@ func (e *RequeueError) Error() string {
 	return fmt.Sprintf("task: %s in %v: %v", what, e.After, e.Err)
 }
 
-// ErrorKind reports "requeued".
+// ErrorKind reports ErrRequeued's kind.
 func (e *RequeueError) ErrorKind() string { return ErrRequeued.kind }
 
 // Is matches ErrRequeued.
@@ -54,7 +54,7 @@ func (e *RequeueError) Unwrap() error { return e.Err }
 // when it stops before the run ends. The run is not over: another worker
 // runs it again, so its outcome is not final, and policies neither store
 // nor retry it.
-var ErrAbandoned = NewError("abandoned", "task: run abandoned by its worker; it will run again")
+var ErrAbandoned = NewError("task.abandoned", "task: run abandoned by its worker; it will run again")
 
 // Abandoned reports whether ctx was cancelled because its run was
 // abandoned.

@@ -5,6 +5,23 @@ import (
 	"time"
 )
 
+type clockKey struct{}
+
+// WithClock returns ctx with a clock of its own: Now(ctx), and so
+// middleware.Expires, reads the time from now. Tests move time this way
+// (see package taskwaretest).
+func WithClock(ctx context.Context, now func() time.Time) context.Context {
+	return context.WithValue(ctx, clockKey{}, now)
+}
+
+// Now returns the time by ctx's clock: time.Now() unless WithClock set one.
+func Now(ctx context.Context) time.Time {
+	if now, ok := ctx.Value(clockKey{}).(func() time.Time); ok {
+		return now()
+	}
+	return time.Now()
+}
+
 // Invocation holds the facts of one run of one task. It is created by whoever
 // starts the run (Task.Call, or a worker taking it from a queue) and passed by
 // pointer through the chain, so middlewares may read it and the typed task
@@ -14,6 +31,9 @@ type Invocation struct {
 	ID string
 	// Name is the task's registered name.
 	Name string
+	// Queue is the queue the run came from, "" for a run in-process. IDs
+	// are unique per queue, so a result is stored under (Queue, ID).
+	Queue string
 	// Payload holds the encoded arguments (JSON unless the task says otherwise).
 	Payload []byte
 	// EnqueuedAt is when the run was requested.
@@ -31,6 +51,9 @@ type Invocation struct {
 	// Codec encodes Payload and results. A typed task sets its own; nil
 	// means JSON.
 	Codec Codec
+	// Final, when set by whoever runs the invocation (a worker), collects
+	// the run's last writes (see FinalWrites); nil means write at once.
+	Final *FinalWrites
 }
 
 // CodecOrJSON returns inv.Codec, or JSON if it is nil.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/taskware/taskware/task"
 )
@@ -92,7 +93,7 @@ func TestPayloadDecoding(t *testing.T) {
 				t.Fatalf("res = %v, want %v", res, tt.want)
 			}
 			if tt.wantErr != nil {
-				if task.KindOf(err) != "bad_payload" || !strings.Contains(err.Error(), "task p") {
+				if task.KindOf(err) != "task.bad_payload" || !strings.Contains(err.Error(), "task p") {
 					t.Fatalf("error %q (kind %q) does not name the task and kind", err, task.KindOf(err))
 				}
 			} else if "hi "+sawArgs.User != tt.want {
@@ -122,12 +123,12 @@ func (upper) Unmarshal(data []byte, v any) error {
 func TestCustomCodec(t *testing.T) {
 	var codec task.Codec
 	tk := task.NewWithOptions("c", func(ctx context.Context, s string) (string, error) { return s + "!", nil },
-		task.Options{Codec: upper{}, Middleware: []task.Middleware{func(next task.Func) task.Func {
+		task.WithCodec(upper{}), task.WithMiddleware(func(next task.Func) task.Func {
 			return func(ctx context.Context, inv *task.Invocation) (any, error) {
 				codec = inv.CodecOrJSON()
 				return next(ctx, inv)
 			}
-		}}})
+		}))
 	p, _ := tk.Encode("abc")
 	if string(p) != "ABC" {
 		t.Fatalf("Encode = %q", p)
@@ -159,20 +160,28 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	}
 }
 
+// Sentinels of the tests, made once: kinds are unique.
+var (
+	errTestLocked  = task.NewError("task_test.locked", "locked")
+	errTestExpired = task.NewError("task_test.expired", "expired")
+)
+
 func TestKindOf(t *testing.T) {
-	errLocked := task.NewError("locked", "locked")
+	errLocked := errTestLocked
 	tests := []struct {
 		err  error
 		want string
 	}{
 		{nil, ""},
 		{errors.New("boom"), task.KindError},
-		{errLocked, "locked"},
-		{fmt.Errorf("wrapped: %w", errLocked), "locked"},
-		{task.Skip(errLocked), "skipped"},
+		{errLocked, "task_test.locked"},
+		{fmt.Errorf("wrapped: %w", errLocked), "task_test.locked"},
+		{task.Skip(errLocked), "task.skipped"},
+		{task.Permanent(errLocked), "task_test.locked"},
+		{task.Permanent(errors.New("x")), task.KindError},
 		{context.DeadlineExceeded, task.KindTimeout},
 		{fmt.Errorf("x: %w", context.Canceled), task.KindCanceled},
-		{&task.Failure{Kind: "expired", Message: "m"}, "expired"},
+		{&task.Failure{Kind: "task_test.expired", Message: "m"}, "task_test.expired"},
 	}
 	for _, tt := range tests {
 		if got := task.KindOf(tt.err); got != tt.want {
@@ -182,7 +191,7 @@ func TestKindOf(t *testing.T) {
 }
 
 func TestSkipAndFailure(t *testing.T) {
-	reason := task.NewError("locked", "locked")
+	reason := errTestLocked
 	s := task.Skip(reason)
 	if !task.IsSkipped(s) || !errors.Is(s, reason) || errors.Is(s, task.ErrInvalidConfig) {
 		t.Fatalf("Skip(%v) matches wrongly", reason)
@@ -193,8 +202,8 @@ func TestSkipAndFailure(t *testing.T) {
 	if !task.IsSkipped(task.Skip(nil)) || task.Skip(nil).Error() != "task: skipped" {
 		t.Fatal("Skip(nil) is a bare skip")
 	}
-	f := &task.Failure{Kind: "locked", Message: "m"}
-	if !errors.Is(f, reason) || errors.Is(f, task.ErrSkipped) || errors.Is(f, context.Canceled) {
+	f := &task.Failure{Kind: "task_test.locked", Message: "m"}
+	if !errors.Is(f, reason) || errors.Is(f, task.ErrSkipped) || errors.Is(f, context.Canceled) || errors.Is(f, errTestExpired) {
 		t.Fatal("Failure matches by kind only")
 	}
 	timeout := &task.Failure{Kind: task.KindTimeout, Message: "deadline"}
@@ -231,5 +240,66 @@ func TestChainAllocatesNothing(t *testing.T) {
 	inv := &task.Invocation{ID: "1"}
 	if n := testing.AllocsPerRun(1000, func() { _, _ = run(ctx, inv) }); n != 0 {
 		t.Fatalf("a chain of 8 no-op middlewares allocates %v per call, want 0", n)
+	}
+}
+
+// Two sentinels never share a kind, and a failure read back matches only
+// its own.
+func TestKindsAreUnique(t *testing.T) {
+	for _, kind := range []string{"task_test.locked", "", task.KindError, task.KindTimeout, task.KindCanceled} {
+		func() {
+			defer func() {
+				if err, _ := recover().(error); !errors.Is(err, task.ErrInvalidConfig) {
+					t.Errorf("NewError(%q) again: panic %v, want ErrInvalidConfig", kind, err)
+				}
+			}()
+			task.NewError(kind, "again")
+		}()
+	}
+}
+
+func TestPermanent(t *testing.T) {
+	boom := errors.New("boom")
+	err := task.Permanent(boom)
+	if !errors.Is(err, task.ErrPermanent) || !errors.Is(err, boom) || err.Error() != "boom" {
+		t.Fatalf("Permanent(boom) = %v", err)
+	}
+	bad := &task.PayloadError{Task: "t", Err: boom}
+	if !errors.Is(bad, task.ErrPermanent) || !errors.Is(bad, task.ErrBadPayload) {
+		t.Fatal("a bad payload is permanent")
+	}
+}
+
+// A panic's message is one line, bounded; its stack is kept apart, bounded.
+func TestPanicErrorIsOneLine(t *testing.T) {
+	var perr *task.PanicError
+	func() {
+		defer func() { perr = task.Recovered(recover()) }()
+		panic("line one\nline two\n" + strings.Repeat("x", 5000))
+	}()
+	msg := perr.Error()
+	if strings.ContainsAny(msg, "\r\n") || !strings.HasPrefix(msg, "task panicked: line one line two x") {
+		t.Fatalf("message %q", msg[:min(len(msg), 80)])
+	}
+	if len(msg) > task.MaxPanicMessage+64 {
+		t.Fatalf("message of %d bytes", len(msg))
+	}
+	if !strings.Contains(string(perr.Stack), "TestPanicErrorIsOneLine") || len(perr.Stack) > task.MaxPanicStack+8 {
+		t.Fatalf("stack of %d bytes: %.200s", len(perr.Stack), perr.Stack)
+	}
+	if !errors.Is(perr, task.ErrPanic) || task.KindOf(perr) != "task.panic" {
+		t.Fatalf("kind %q", task.KindOf(perr))
+	}
+}
+
+// The clock of a ctx is the wall clock unless WithClock says otherwise.
+func TestClock(t *testing.T) {
+	if d := time.Since(task.Now(context.Background())); d < 0 || d > time.Second {
+		t.Fatalf("Now without a clock is %v off", d)
+	}
+	at := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	ctx := task.WithClock(context.Background(), func() time.Time { return at })
+	if !task.Now(ctx).Equal(at) {
+		t.Fatalf("Now = %v", task.Now(ctx))
 	}
 }

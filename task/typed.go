@@ -18,12 +18,24 @@ type Task[A, R any] struct {
 	run   Func
 }
 
-// Options configure a task beyond its name, function and middlewares.
-type Options struct {
-	// Codec encodes the arguments and results; nil means JSON.
-	Codec Codec
-	// Middleware is the task's chain, first outermost.
-	Middleware []Middleware
+// Option configures a task beyond its name, function and middlewares.
+type Option interface{ apply(*config) }
+
+type config struct {
+	codec Codec
+	mws   []Middleware
+}
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+// WithCodec encodes the task's arguments and results with c instead of JSON.
+func WithCodec(c Codec) Option { return optionFunc(func(cfg *config) { cfg.codec = c }) }
+
+// WithMiddleware sets the task's chain, the first outermost.
+func WithMiddleware(mws ...Middleware) Option {
+	return optionFunc(func(cfg *config) { cfg.mws = append(cfg.mws, mws...) })
 }
 
 // New defines a task named name that runs fn through the chain mws, the first
@@ -31,18 +43,22 @@ type Options struct {
 // error matching ErrInvalidConfig if name is empty or fn is nil: that is a
 // wiring mistake, caught at start-up.
 func New[A, R any](name string, fn func(context.Context, A) (R, error), mws ...Middleware) *Task[A, R] {
-	return NewWithOptions(name, fn, Options{Middleware: mws})
+	return NewWithOptions(name, fn, WithMiddleware(mws...))
 }
 
-// NewWithOptions is New with a codec other than JSON.
-func NewWithOptions[A, R any](name string, fn func(context.Context, A) (R, error), opts Options) *Task[A, R] {
+// NewWithOptions is New with options: a codec other than JSON, say.
+func NewWithOptions[A, R any](name string, fn func(context.Context, A) (R, error), opts ...Option) *Task[A, R] {
+	var cfg config
+	for _, o := range opts {
+		o.apply(&cfg)
+	}
 	if name == "" {
 		panic(fmt.Errorf("%w: task.New: empty name", ErrInvalidConfig))
 	}
 	if fn == nil {
 		panic(fmt.Errorf("%w: task.New(%q): nil function", ErrInvalidConfig, name))
 	}
-	t := &Task[A, R]{name: name, codec: opts.Codec, mws: opts.Middleware}
+	t := &Task[A, R]{name: name, codec: cfg.codec, mws: cfg.mws}
 	if t.codec == nil {
 		t.codec = JSON
 	}
@@ -54,7 +70,7 @@ func NewWithOptions[A, R any](name string, fn func(context.Context, A) (R, error
 		}
 		return fn(ctx, a)
 	}
-	t.run = t.FuncWith(opts.Middleware...)
+	t.run = t.FuncWith(cfg.mws...)
 	return t
 }
 
