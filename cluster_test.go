@@ -7,20 +7,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/taskware/taskware/internal/testkit"
 	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/middleware"
-	"github.com/taskware/taskware/store"
+	"github.com/taskware/taskware/redisbackend"
 	"github.com/taskware/taskware/task"
+	"github.com/taskware/taskware/taskwaretest"
+	"github.com/taskware/taskware/worker"
 )
 
 // On a Redis Cluster every script's keys share a slot (hash tags), and
 // inspection scans every master.
 func TestRedisCluster(t *testing.T) {
-	c := testkit.Cluster(t)
+	c := taskwaretest.Cluster(t)
 	ctx := context.Background()
-	locker := lock.NewRedis(c)
-	results := store.NewRedis(c)
+	b := redisbackend.New(c)
+	locker, results := b.Locker(), b.Store()
 
 	// Keys spread over all three masters.
 	const n = 30
@@ -62,7 +63,7 @@ func TestRedisCluster(t *testing.T) {
 	}
 	waited := make(chan error, 1)
 	go func() {
-		rec, err := results.Wait(ctx, "late")
+		rec, err := results.Wait(ctx, "", "late")
 		if err == nil && string(rec.Value) != `"late"` {
 			err = fmt.Errorf("waited for %+v", rec)
 		}
@@ -79,5 +80,30 @@ func TestRedisCluster(t *testing.T) {
 		}
 	case <-time.After(3 * time.Second):
 		t.Fatal("Wait did not wake on the cluster")
+	}
+
+	// A worker's run: its lock release (on the lock's slot) and its result
+	// write and task state (on the queue's slot) share one pipeline that
+	// spans nodes.
+	w := worker.New(b.Queue(), worker.Queues("q0", "q1", "q2"), worker.PollWait(50*time.Millisecond), worker.Grace(time.Second),
+		worker.OnError(func(err error) { t.Errorf("worker: %v", err) }))
+	worker.Register(w, tk)
+	taskwaretest.StartWorker(t, w)
+	client := worker.NewClient(b.Queue(), results)
+	for i := range 10 {
+		h, err := worker.Enqueue(ctx, client, tk, fmt.Sprint("queued ", i), worker.OnQueue(fmt.Sprint("q", i%3)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := taskwaretest.Get(h, 5*time.Second)
+		if err != nil || got != fmt.Sprint("queued ", i) {
+			t.Fatalf("task %d on the cluster: %q, %v", i, got, err)
+		}
+		if st, err := h.State(ctx); err != nil || st.Result != worker.ResultStored {
+			t.Fatalf("state %+v, %v", st, err)
+		}
+	}
+	if held, err := locker.Held(ctx); err != nil || len(held) != 0 {
+		t.Fatalf("locks left held on the cluster: %+v, %v", held, err)
 	}
 }

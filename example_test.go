@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/taskware/taskware/lock"
+	"github.com/taskware/taskware/memorybackend"
 	"github.com/taskware/taskware/middleware"
 	"github.com/taskware/taskware/store"
 	"github.com/taskware/taskware/task"
@@ -80,7 +81,8 @@ func printStore(s store.Store) {
 // Huey's default: a lock, and a result store that keeps every outcome. Runs
 // that find the lock held fail, and the store keeps those failures too.
 func Example_hueyDefault() {
-	locker, results := lock.NewMemory(), store.NewMemory()
+	b := memorybackend.New()
+	locker, results := b.Locker(), b.Store()
 	report := task.New("sync", syncAccount,
 		middleware.StoreResult(results),
 		middleware.WithLock(locker, "sync"),
@@ -93,14 +95,15 @@ func Example_hueyDefault() {
 	// run-3: failed: locked
 	// stored: 3
 	//   run-1 succeeded
-	//   run-2 failed locked
-	//   run-3 failed locked
+	//   run-2 failed lock.locked
+	//   run-3 failed lock.locked
 }
 
 // Per task: SkipLocked makes "locked" a clean skip, which is not stored and
 // not a failure. A hook counts skips, for a metric instead of the store.
 func Example_skipLocked() {
-	locker, results := lock.NewMemory(), store.NewMemory()
+	b := memorybackend.New()
+	locker, results := b.Locker(), b.Store()
 	var skips int
 	var mu sync.Mutex
 	report := task.New("sync", syncAccount,
@@ -128,7 +131,8 @@ func Example_skipLocked() {
 // StoreResult, shared by every task, that leaves "locked" out of the store.
 // Callers still see the error.
 func Example_globalFilter() {
-	locker, results := lock.NewMemory(), store.NewMemory()
+	b := memorybackend.New()
+	locker, results := b.Locker(), b.Store()
 	storeAll := middleware.StoreResult(results,
 		middleware.IgnoreErrors(lock.ErrLocked),
 		middleware.ErrorTTL(time.Hour),
@@ -147,7 +151,8 @@ func Example_globalFilter() {
 // The "mixed" approach: a default chain for most tasks, and a task that
 // needs more overrides it with its own.
 func Example_mixed() {
-	locker, results := lock.NewMemory(), store.NewMemory()
+	b := memorybackend.New()
+	locker, results := b.Locker(), b.Store()
 	defaults := task.Chain(
 		middleware.StoreResult(results, middleware.IgnoreErrors(lock.ErrLocked)),
 		middleware.Expires(10*time.Minute),
@@ -179,7 +184,7 @@ func Example_mixed() {
 // lock.Do guards part of a function, like Huey's `with lock_task(...)`,
 // with a lock per account derived from the arguments.
 func Example_lockDo() {
-	locker := lock.NewMemory()
+	locker := memorybackend.New().Locker()
 	charge := task.New("charge", func(ctx context.Context, account string) (string, error) {
 		// Work that needs no lock comes first...
 		err := lock.Do(ctx, locker, "account:"+account, func(ctx context.Context) error {

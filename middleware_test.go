@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,287 +13,262 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/taskware/taskware/internal/testkit"
 	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/middleware"
 	"github.com/taskware/taskware/store"
 	"github.com/taskware/taskware/task"
+	"github.com/taskware/taskware/taskwaretest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// exclusive is a task body that records how many runs are inside at once.
-type exclusive struct {
-	inside, max atomic.Int32
-	ran         sync.Map // IDs of runs that got in
-}
-
-func (e *exclusive) run(hold time.Duration) func(context.Context, string) (string, error) {
-	return func(ctx context.Context, id string) (string, error) {
-		n := e.inside.Add(1)
-		for m := e.max.Load(); n > m && !e.max.CompareAndSwap(m, n); m = e.max.Load() {
+// The chains under test, each on lock "k" with a short TTL, so that a lost
+// lease shows within about a third of it.
+var chains = map[string]func(b *taskwaretest.Backend) []task.Middleware{
+	// Huey's default: every outcome stored, "locked" included.
+	"huey": func(b *taskwaretest.Backend) []task.Middleware {
+		return []task.Middleware{middleware.StoreResult(b.Store), middleware.WithLock(b.Locker, "k", lockTTL)}
+	},
+	// Per task: "locked" is a skip, not stored.
+	"skip locked": func(b *taskwaretest.Backend) []task.Middleware {
+		return []task.Middleware{middleware.StoreResult(b.Store), middleware.SkipLocked(), middleware.WithLock(b.Locker, "k", lockTTL)}
+	},
+	// A global filter, Huey's overridden put_result: "locked" fails, unstored.
+	"filtered": func(b *taskwaretest.Backend) []task.Middleware {
+		return []task.Middleware{middleware.StoreResult(b.Store, middleware.IgnoreErrors(lock.ErrLocked)), middleware.WithLock(b.Locker, "k", lockTTL)}
+	},
+	// The composition the design recommends.
+	"taskware": func(b *taskwaretest.Backend) []task.Middleware {
+		return []task.Middleware{
+			middleware.StoreResult(b.Store, middleware.ErrorTTL(time.Hour)),
+			middleware.Expires(time.Minute),
+			middleware.SkipLocked(),
+			middleware.WithLock(b.Locker, "k", lockTTL),
 		}
-		e.ran.Store(id, true)
-		time.Sleep(hold)
-		e.inside.Add(-1)
-		return "done " + id, nil
-	}
+	},
+	// The same, keeping skips for a caller who waits on them.
+	"store skips": func(b *taskwaretest.Backend) []task.Middleware {
+		return []task.Middleware{
+			middleware.StoreResult(b.Store, middleware.StoreSkips(time.Hour)),
+			middleware.Expires(time.Minute),
+			middleware.SkipLocked(),
+			middleware.WithLock(b.Locker, "k", lockTTL),
+		}
+	},
 }
 
-// outcomes of N concurrent runs.
-type outcomes struct{ ran, skipped, locked, other int }
+var lockTTL = lock.TTL(300 * time.Millisecond)
 
-func contendN(t *testing.T, tk *task.Task[string, string], n int) outcomes {
-	t.Helper()
-	var (
-		mu    sync.Mutex
-		o     outcomes
-		wg    sync.WaitGroup
-		start = make(chan struct{})
-	)
-	for i := range n {
-		wg.Go(func() {
-			id := fmt.Sprintf("run-%02d", i)
-			<-start
-			res, err := tk.Invoke(context.Background(), &task.Invocation{ID: id, EnqueuedAt: time.Now(), Attempt: 1, Args: id})
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil && res == "done "+id:
-				o.ran++
-			case task.IsSkipped(err) && errors.Is(err, lock.ErrLocked):
-				o.skipped++
-			case errors.Is(err, lock.ErrLocked) && !task.IsSkipped(err):
-				o.locked++
-			default:
-				o.other++
-				t.Errorf("%s: unexpected outcome %v, %v", id, res, err)
+var errBoom = errors.New("boom")
+
+// body is the task under every chain; its argument says how it behaves.
+func body(b *taskwaretest.Backend) func(context.Context, string) (string, error) {
+	return func(ctx context.Context, how string) (string, error) {
+		switch how {
+		case "fail":
+			return "", errBoom
+		case "lose lease":
+			if err := b.Locker.Break(context.Background(), "k"); err != nil {
+				return "", err
 			}
-		})
+			select {
+			case <-ctx.Done():
+				return "", context.Cause(ctx)
+			case <-time.After(5 * time.Second):
+				return "", errors.New("the lease was lost and nobody said so")
+			}
+		}
+		if _, ok := lock.Fence(ctx); !ok {
+			return "", errors.New("ran without a fence")
+		}
+		return "done", nil
 	}
-	close(start)
-	wg.Wait()
-	return o
 }
 
-// N concurrent runs contend for one key under each policy: exactly one runs
-// at a time, and the store holds exactly what the policy says.
-func TestPoliciesUnderContention(t *testing.T) {
-	const n = 20
-	policies := []struct {
-		name  string
-		chain func(b *testkit.Backend, skipHook middleware.SkipHook) []task.Middleware
-		// stored failures, given the outcomes
-		wantFailures func(o outcomes) int
-		wantSkips    bool
+// Each chain under each kind of contention: the outcome the caller sees,
+// and what the store keeps ("<queue>/<id> <status> <kind>"). Every run
+// leaves no lock of its own behind.
+func TestPolicies(t *testing.T) {
+	rows := []struct {
+		chain, contention string
+		want              string
+		stored            []string
 	}{
-		{
-			name: "huey default",
-			chain: func(b *testkit.Backend, _ middleware.SkipHook) []task.Middleware {
-				return []task.Middleware{middleware.StoreResult(b.Store), middleware.WithLock(b.Locker, "k")}
-			},
-			wantFailures: func(o outcomes) int { return o.locked },
-		},
-		{
-			name: "skip locked",
-			chain: func(b *testkit.Backend, hook middleware.SkipHook) []task.Middleware {
-				return []task.Middleware{middleware.StoreResult(b.Store), middleware.SkipLocked(hook), middleware.WithLock(b.Locker, "k")}
-			},
-			wantFailures: func(outcomes) int { return 0 },
-			wantSkips:    true,
-		},
-		{
-			name: "filtered store",
-			chain: func(b *testkit.Backend, _ middleware.SkipHook) []task.Middleware {
-				return []task.Middleware{
-					middleware.StoreResult(b.Store, middleware.IgnoreErrors(lock.ErrLocked)),
-					middleware.WithLock(b.Locker, "k"),
-				}
-			},
-			wantFailures: func(outcomes) int { return 0 },
-		},
-	}
-	for _, p := range policies {
-		t.Run(p.name, func(t *testing.T) {
-			testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
-				var body exclusive
-				var hooked atomic.Int32
-				hook := func(ctx context.Context, inv *task.Invocation, err error) {
-					if !errors.Is(err, lock.ErrLocked) || inv.ID == "" {
-						t.Errorf("hook saw %v for %q", err, inv.ID)
-					}
-					hooked.Add(1)
-				}
-				tk := task.New("report", body.run(30*time.Millisecond), p.chain(b, hook)...)
-				o := contendN(t, tk, n)
+		{"huey", "free", "succeeded", []string{"/r succeeded"}},
+		{"huey", "held", "failed: lock.locked", []string{"/r failed lock.locked"}},
+		{"huey", "stale", "succeeded", []string{"/r succeeded"}},
+		{"huey", "failing", "failed: error", []string{"/r failed error"}},
+		{"huey", "lease lost", "failed: lock.lease_lost", []string{"/r failed lock.lease_lost"}},
 
-				t.Logf("outcomes %+v", o)
-				if body.max.Load() != 1 {
-					t.Fatalf("%d runs inside at once", body.max.Load())
+		{"skip locked", "free", "succeeded", []string{"/r succeeded"}},
+		{"skip locked", "held", "skipped: lock.locked", nil},
+		{"skip locked", "failing", "failed: error", []string{"/r failed error"}},
+		{"skip locked", "lease lost", "failed: lock.lease_lost", []string{"/r failed lock.lease_lost"}},
+
+		{"filtered", "free", "succeeded", []string{"/r succeeded"}},
+		{"filtered", "held", "failed: lock.locked", nil},
+		{"filtered", "failing", "failed: error", []string{"/r failed error"}},
+
+		{"taskware", "free", "succeeded", []string{"/r succeeded"}},
+		{"taskware", "held", "skipped: lock.locked", nil},
+		{"taskware", "stale", "skipped: middleware.expired", nil},
+		{"taskware", "held and stale", "skipped: middleware.expired", nil}, // expired before any lock
+		{"taskware", "failing", "failed: error", []string{"/r failed error"}},
+		{"taskware", "lease lost", "failed: lock.lease_lost", []string{"/r failed lock.lease_lost"}},
+
+		{"store skips", "held", "skipped: lock.locked", []string{"/r skipped lock.locked"}},
+		{"store skips", "stale", "skipped: middleware.expired", []string{"/r skipped middleware.expired"}},
+		{"store skips", "free", "succeeded", []string{"/r succeeded"}},
+	}
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
+		for _, row := range rows {
+			t.Run(row.chain+"/"+row.contention, func(t *testing.T) {
+				ctx := context.Background()
+				// Each row has its own store content: clear what the last left.
+				recs, _ := b.Store.List(ctx)
+				for _, r := range recs {
+					_ = b.Store.Delete(ctx, r.Queue, r.ID)
 				}
-				if o.ran < 1 || o.ran+o.skipped+o.locked != n {
-					t.Fatalf("outcomes %+v", o)
+				tk := task.New("report", body(b), chains[row.chain](b)...)
+				how, opts := "run", []taskwaretest.RunOption{taskwaretest.ID("r")}
+				switch row.contention {
+				case "held", "held and stale":
+					other, err := b.Locker.TryAcquire(ctx, "k", time.Minute)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer func() { _ = b.Locker.Release(ctx, other) }()
+				case "failing":
+					how = "fail"
+				case "lease lost":
+					how = "lose lease"
 				}
-				if p.wantSkips != (o.skipped > 0) || (p.wantSkips && o.locked > 0) {
-					t.Fatalf("outcomes %+v: skips expected %v", o, p.wantSkips)
+				if row.contention == "stale" || row.contention == "held and stale" {
+					opts = append(opts, taskwaretest.EnqueuedAgo(2*time.Minute))
 				}
-				if int(hooked.Load()) != o.skipped {
-					t.Fatalf("hook saw %d skips of %d", hooked.Load(), o.skipped)
+
+				start := time.Now()
+				res, err := taskwaretest.Run(t, b, tk, how, opts...)
+				taskwaretest.RequireOutcome(t, err, row.want)
+				if (err == nil) != (res == "done") {
+					t.Fatalf("result %q with outcome %v", res, err)
 				}
-				recs, err := b.Store.List(context.Background())
-				if err != nil {
-					t.Fatal(err)
+				if row.contention == "held and stale" && time.Since(start) > time.Second {
+					t.Fatal("the expired run waited for the lock")
+				}
+				if got := b.Records(t); !slices.Equal(got, row.stored) {
+					t.Fatalf("store holds %q, want %q", got, row.stored)
+				}
+				for _, l := range b.Locks(t) {
+					if !(l.Key == "k" && (row.contention == "held" || row.contention == "held and stale")) {
+						t.Fatalf("lock left held: %+v", l)
+					}
+				}
+			})
+		}
+	})
+}
+
+// N runs contend for one key at once under each policy: exactly one is
+// inside at a time, each of the others is locked out, and the store holds
+// exactly what the policy says of them.
+func TestOneRunInsideAtATime(t *testing.T) {
+	const n = 20
+	want := map[string]string{"huey": "failed: lock.locked", "skip locked": "skipped: lock.locked", "filtered": "failed: lock.locked"}
+	for chain, lockedOut := range want {
+		t.Run(chain, func(t *testing.T) {
+			taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
+				var inside, most atomic.Int32
+				tk := task.New("report", func(ctx context.Context, id string) (string, error) {
+					in := inside.Add(1)
+					for m := most.Load(); in > m && !most.CompareAndSwap(m, in); m = most.Load() {
+					}
+					time.Sleep(30 * time.Millisecond)
+					inside.Add(-1)
+					return id, nil
+				}, chains[chain](b)...)
+				var mu sync.Mutex
+				outcomes := map[string]int{}
+				var wg sync.WaitGroup
+				startLine := make(chan struct{})
+				for i := range n {
+					wg.Go(func() {
+						id := fmt.Sprintf("run-%02d", i)
+						<-startLine
+						_, err := taskwaretest.Run(t, b, tk, id, taskwaretest.ID(id))
+						mu.Lock()
+						outcomes[taskwaretest.Outcome(err)]++
+						mu.Unlock()
+					})
+				}
+				close(startLine)
+				wg.Wait()
+				t.Logf("outcomes %v", outcomes)
+				if most.Load() != 1 {
+					t.Fatalf("%d runs inside at once", most.Load())
+				}
+				ran := outcomes["succeeded"]
+				if ran < 1 || ran+outcomes[lockedOut] != n {
+					t.Fatalf("outcomes %v: want successes and %q only", outcomes, lockedOut)
 				}
 				var ok, failed int
-				for _, r := range recs {
-					switch r.Status {
-					case store.Succeeded:
+				for _, r := range b.Records(t) {
+					if strings.HasSuffix(r, " succeeded") {
 						ok++
-						if _, ran := body.ran.Load(r.ID); !ran || string(r.Value) != `"done `+r.ID+`"` {
-							t.Errorf("stored success %s (%s) for a run that did not run", r.ID, r.Value)
-						}
-					case store.Failed:
+					} else {
 						failed++
-						if !errors.Is(r.Err(), lock.ErrLocked) || r.Kind != "locked" || r.Task != "report" {
-							t.Errorf("stored failure %+v is not a locked one", r)
-						}
-					default:
-						t.Errorf("stored %+v", r)
 					}
 				}
-				if ok != o.ran || failed != p.wantFailures(o) {
-					t.Fatalf("store holds %d successes, %d failures; outcomes %+v", ok, failed, o)
+				wantFailed := 0
+				if chain == "huey" {
+					wantFailed = n - ran
 				}
-				if held, _ := b.Locker.Held(context.Background()); len(held) != 0 {
-					t.Fatalf("locks left held: %+v", held)
+				if ok != ran || failed != wantFailed {
+					t.Fatalf("store holds %d successes, %d failures; outcomes %v", ok, failed, outcomes)
 				}
+				b.RequireNoLocks(t)
 			})
 		})
 	}
 }
 
-// An expired run is skipped before the lock: it neither waits for nor
-// takes it, and is not stored.
-func TestExpiredRunTakesNoLock(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
-		ctx := context.Background()
-		var body exclusive
-		tk := task.New("report", body.run(0),
-			middleware.StoreResult(b.Store),
-			middleware.Expires(time.Minute),
-			middleware.SkipLocked(),
-			middleware.WithLock(b.Locker, "k", lock.Wait(10*time.Second)),
-		)
-		other, err := b.Locker.TryAcquire(ctx, "k", time.Minute)
-		if err != nil {
-			t.Fatal(err)
-		}
-		start := time.Now()
-		_, err = tk.Invoke(ctx, &task.Invocation{ID: "stale", EnqueuedAt: time.Now().Add(-2 * time.Minute), Args: "stale"})
-		var exp *middleware.ExpiredError
-		if !task.IsSkipped(err) || !errors.As(err, &exp) || errors.Is(err, lock.ErrLocked) || exp.Limit != time.Minute {
-			t.Fatalf("stale run: %v", err)
-		}
-		if time.Since(start) > time.Second {
-			t.Fatal("the expired run waited for the lock")
-		}
-		deadline := time.Now().Add(-time.Second)
-		_, err = tk.Invoke(ctx, &task.Invocation{ID: "past-deadline", EnqueuedAt: time.Now(), ExpiresAt: deadline, Args: "x"})
-		if !errors.As(err, &exp) || !exp.Deadline.Equal(deadline) {
-			t.Fatalf("run past its enqueue deadline: %v", err)
-		}
-		if _, ran := body.ran.Load("stale"); ran {
-			t.Fatal("the expired run ran")
-		}
-		if recs, _ := b.Store.List(ctx); len(recs) != 0 {
-			t.Fatalf("skips were stored: %+v", recs)
-		}
-		// A fresh run waits for the lock, and runs once it is free.
-		time.AfterFunc(50*time.Millisecond, func() { _ = b.Locker.Release(ctx, other) })
-		if res, err := tk.Invoke(ctx, &task.Invocation{ID: "fresh", EnqueuedAt: time.Now(), Args: "fresh"}); err != nil || res != "done fresh" {
-			t.Fatalf("fresh run: %v, %v", res, err)
-		}
-	})
-}
-
-// Successes and failures live for their own TTLs, and then they are gone.
+// Successes and failures live for their own TTLs, and then they are gone:
+// the store cannot grow without bound.
 func TestStoredOutcomesExpire(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
-		ctx := context.Background()
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		unit := time.Minute
 		if b.Real {
 			unit = 150 * time.Millisecond
 		}
-		boom := errors.New("boom")
 		tk := task.New("flaky", func(ctx context.Context, fail bool) (int, error) {
 			if fail {
-				return 0, boom
+				return 0, errBoom
 			}
 			return 7, nil
 		}, middleware.StoreResult(b.Store, middleware.ResultTTL(4*unit), middleware.ErrorTTL(2*unit)))
-		if _, err := tk.Invoke(ctx, &task.Invocation{ID: "ok", Args: false}); err != nil {
+		if _, err := taskwaretest.Run(t, b, tk, false, taskwaretest.ID("ok")); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := tk.Invoke(ctx, &task.Invocation{ID: "bad", Args: true}); !errors.Is(err, boom) {
-			t.Fatalf("the task's own error changed: %v", err)
-		}
-		okRec, err1 := b.Store.Get(ctx, "ok")
-		badRec, err2 := b.Store.Get(ctx, "bad")
-		if err1 != nil || err2 != nil {
-			t.Fatal(err1, err2)
-		}
+		_, err := taskwaretest.Run(t, b, tk, true, taskwaretest.ID("bad"))
+		taskwaretest.RequireOutcome(t, err, "failed: error")
+		okRec, badRec := b.RequireRecord(t, "", "ok"), b.RequireRecord(t, "", "bad")
 		if string(okRec.Value) != "7" || badRec.Error != "boom" || badRec.Kind != task.KindError {
 			t.Fatalf("records %+v %+v", okRec, badRec)
 		}
 		near := func(got time.Time, want time.Duration) bool {
-			d := time.Until(got)
+			d := got.Sub(b.Now())
 			return d > want-unit/2 && d <= want
 		}
 		if !near(okRec.ExpiresAt, 4*unit) || !near(badRec.ExpiresAt, 2*unit) {
-			t.Fatalf("expiry in %v and %v, want %v and %v", time.Until(okRec.ExpiresAt), time.Until(badRec.ExpiresAt), 4*unit, 2*unit)
+			t.Fatalf("expiry in %v and %v, want %v and %v", okRec.ExpiresAt.Sub(b.Now()), badRec.ExpiresAt.Sub(b.Now()), 4*unit, 2*unit)
 		}
 		b.Advance(2*unit + unit/2)
-		if _, err := b.Store.Get(ctx, "bad"); !errors.Is(err, store.ErrNotFound) {
-			t.Fatalf("failure outlived its TTL: %v", err)
-		}
-		if _, err := b.Store.Get(ctx, "ok"); err != nil {
-			t.Fatalf("success expired with the failure's TTL: %v", err)
+		b.RequireNoRecord(t, "", "bad")
+		if rec := b.RequireRecord(t, "", "ok"); rec.Status != store.Succeeded {
+			t.Fatalf("record %+v", rec)
 		}
 		b.Advance(2 * unit)
-		if _, err := b.Store.Get(ctx, "ok"); !errors.Is(err, store.ErrNotFound) {
-			t.Fatalf("success outlived its TTL: %v", err)
-		}
-	})
-}
-
-// A lease lost mid-run cancels the task's ctx with ErrLeaseLost, and the
-// stored failure says so.
-func TestLeaseLostInTask(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
-		ctx := context.Background()
-		var cause error
-		tk := task.New("long", func(ctx context.Context, _ string) (string, error) {
-			if err := b.Locker.(interface {
-				Break(context.Context, string) error
-			}).Break(context.Background(), "k"); err != nil {
-				return "", err
-			}
-			select {
-			case <-ctx.Done():
-				cause = context.Cause(ctx)
-				return "", ctx.Err()
-			case <-time.After(5 * time.Second):
-				return "", errors.New("not cancelled")
-			}
-		}, middleware.StoreResult(b.Store), middleware.SkipLocked(), middleware.WithLock(b.Locker, "k", lock.TTL(150*time.Millisecond)))
-		_, err := tk.Invoke(ctx, &task.Invocation{ID: "r", Args: "x"})
-		if !errors.Is(cause, lock.ErrLeaseLost) || !errors.Is(err, lock.ErrLeaseLost) || task.IsSkipped(err) {
-			t.Fatalf("cause %v, outcome %v", cause, err)
-		}
-		rec, err := b.Store.Get(ctx, "r")
-		if err != nil || rec.Status != store.Failed || rec.Kind != "lease_lost" || !errors.Is(rec.Err(), lock.ErrLeaseLost) {
-			t.Fatalf("stored %+v, %v", rec, err)
-		}
+		b.RequireNoRecord(t, "", "ok")
 	})
 }
 
@@ -299,7 +276,7 @@ func TestLeaseLostInTask(t *testing.T) {
 // once, the same user does not.
 func TestLockKeyFromArgs(t *testing.T) {
 	type Args struct{ User string }
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		inside := make(chan string, 4)
 		release := make(chan struct{})
 		tk := task.New("per-user", func(ctx context.Context, a Args) (int64, error) {
@@ -323,10 +300,9 @@ func TestLockKeyFromArgs(t *testing.T) {
 		if !got["ada"] || !got["bob"] {
 			t.Fatalf("inside: %v", got)
 		}
-		if _, err := tk.Call(context.Background(), Args{User: "ada"}); !task.IsSkipped(err) {
-			t.Fatalf("same user ran concurrently: %v", err)
-		}
-		held, _ := b.Locker.Held(context.Background())
+		_, err := tk.Call(context.Background(), Args{User: "ada"})
+		taskwaretest.RequireOutcome(t, err, "skipped: lock.locked")
+		held := b.Locks(t)
 		if len(held) != 2 || held[0].Key != "user:ada" || held[1].Key != "user:bob" {
 			t.Fatalf("held %+v", held)
 		}

@@ -11,6 +11,7 @@ import (
 	redsyncgoredis "github.com/go-redsync/redsync/v4/redis/goredis/v9"
 	"github.com/redis/go-redis/v9"
 	"github.com/taskware/taskware/lock"
+	"github.com/taskware/taskware/redisbackend"
 )
 
 // ErrHeld is what every Contender's Acquire returns, wrapping the library's
@@ -60,18 +61,18 @@ type nopCloser struct{}
 
 func (nopCloser) Close() error { return nil }
 
-// taskware: lock.Redis over a plain client, or over go-redis's
+// taskware: the Redis backend's locker over a plain client, or over go-redis's
 // AutoPipeliner in full-duplex mode, which batches the commands of
 // concurrent callers; of its modes, it was the fastest on loopback here.
 
 type taskware struct {
-	locker *lock.Redis
+	locker *redisbackend.Locker
 	ttl    time.Duration
 	closer interface{ Close() error }
 }
 
 func openTaskware(client *redis.Client, prefix string, ttl time.Duration) (Contender, error) {
-	return &taskware{lock.NewRedis(client, lock.WithPrefix(prefix)), ttl, nopCloser{}}, nil
+	return &taskware{redisbackend.New(client, redisbackend.WithPrefix(prefix)).Locker(), ttl, nopCloser{}}, nil
 }
 
 func openTaskwareAuto(client *redis.Client, prefix string, ttl time.Duration) (Contender, error) {
@@ -79,7 +80,7 @@ func openTaskwareAuto(client *redis.Client, prefix string, ttl time.Duration) (C
 	if err != nil {
 		return nil, err
 	}
-	return &taskware{lock.NewRedis(ap, lock.WithPrefix(prefix)), ttl, ap}, nil
+	return &taskware{redisbackend.New(ap, redisbackend.WithPrefix(prefix)).Locker(), ttl, ap}, nil
 }
 
 func (t *taskware) Acquire(ctx context.Context, key string) (any, error) {

@@ -9,9 +9,8 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
-	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/middleware"
-	"github.com/taskware/taskware/store"
+	"github.com/taskware/taskware/redisbackend"
 	"github.com/taskware/taskware/task"
 	"github.com/taskware/taskware/worker"
 )
@@ -93,14 +92,14 @@ func enqueueAll(ctx context.Context, n int, enqueue func(ctx context.Context, i 
 	return first
 }
 
-// taskware: a worker on a RedisQueue. Its queue, and the locker and result
-// store of the lock+store chain, share one client (so that the worker sends
-// the lock release and the result write with its acknowledgement), and one
-// key prefix: a plain client, or go-redis's AutoPipeliner in full-duplex
-// mode, which sends the commands of concurrent callers in one write.
+// taskware: a worker on the Redis backend. Its queue, and the locker and
+// result store of the lock+store chain, are one backend (so that the worker
+// sends the lock release and the result write with its acknowledgement): on
+// a plain client, or go-redis's AutoPipeliner in full-duplex mode, which
+// sends the commands of concurrent callers in one write.
 
 type taskwareQueue struct {
-	queue  *worker.RedisQueue
+	queue  *redisbackend.Queue
 	client *worker.Client
 	noop   *task.Task[int, int]
 	conc   int
@@ -124,15 +123,13 @@ func openTaskwareQueue(lockStore, auto bool) func(Env) (TaskQueue, error) {
 			}
 			c, closer = ap, ap
 		}
-		t := &taskwareQueue{queue: worker.NewRedisQueue(c, worker.WithPrefix(env.Prefix)), conc: env.Concurrency,
-			closer: closer, keys: env.Client, prefix: env.Prefix}
+		b := redisbackend.New(c, redisbackend.WithPrefix(env.Prefix))
+		t := &taskwareQueue{queue: b.Queue(), conc: env.Concurrency, closer: closer, keys: env.Client, prefix: env.Prefix}
 		t.client = worker.NewClient(t.queue, nil)
 		var chain []task.Middleware
 		if lockStore {
-			locker := lock.NewRedis(c, lock.WithPrefix(env.Prefix))
-			results := store.NewRedis(c, store.WithPrefix(env.Prefix))
 			byID := func(inv *task.Invocation) (string, error) { return inv.ID, nil }
-			chain = []task.Middleware{middleware.StoreResult(results), middleware.WithLockFunc(locker, byID)}
+			chain = []task.Middleware{middleware.StoreResult(b.Store()), middleware.WithLockFunc(b.Locker(), byID)}
 		}
 		t.noop = task.New(noopName, func(_ context.Context, i int) (int, error) {
 			t.ran(i)

@@ -10,13 +10,14 @@ import (
 var (
 	// ErrLocked means the lock is held by another owner. The error returned
 	// is a *LockedError that says who holds it.
-	ErrLocked = task.NewError("locked", "lock: held by another owner")
+	ErrLocked = task.NewError("lock.locked", "lock: held by another owner")
 	// ErrNotHeld means a release or refresh was refused because the caller's
 	// lease is not the current one: it expired, or someone else owns the key.
-	ErrNotHeld = task.NewError("not_held", "lock: lease not held")
+	// The error returned is a *NotHeldError.
+	ErrNotHeld = task.NewError("lock.not_held", "lock: lease not held")
 	// ErrLeaseLost is the cause with which a Hold's context is cancelled when
 	// its lease can no longer be renewed.
-	ErrLeaseLost = task.NewError("lease_lost", "lock: lease lost")
+	ErrLeaseLost = task.NewError("lock.lease_lost", "lock: lease lost")
 )
 
 // LockedError reports a lock held by another owner. It matches ErrLocked.
@@ -36,11 +37,23 @@ func (e *LockedError) Error() string {
 	return fmt.Sprintf("lock %q: held by %s (expires in %v)", e.Key, e.Holder, e.Remaining.Round(time.Millisecond))
 }
 
-// ErrorKind reports "locked".
+// ErrorKind reports ErrLocked's kind.
 func (e *LockedError) ErrorKind() string { return ErrLocked.ErrorKind() }
 
 // Is matches ErrLocked.
 func (e *LockedError) Is(target error) bool { return target == ErrLocked }
+
+// NotHeldError reports a release or refresh of a lease that does not own
+// its key. It matches ErrNotHeld.
+type NotHeldError struct{ Key string }
+
+func (e *NotHeldError) Error() string { return fmt.Sprintf("lock %q: lease not held", e.Key) }
+
+// ErrorKind reports ErrNotHeld's kind.
+func (e *NotHeldError) ErrorKind() string { return ErrNotHeld.ErrorKind() }
+
+// Is matches ErrNotHeld.
+func (e *NotHeldError) Is(target error) bool { return target == ErrNotHeld }
 
 // LeaseLostError is the cause of a Hold's cancellation. It matches
 // ErrLeaseLost and wraps what made the renewal fail.
@@ -53,7 +66,7 @@ func (e *LeaseLostError) Error() string {
 	return fmt.Sprintf("lock %q: lease lost: %v", e.Key, e.Err)
 }
 
-// ErrorKind reports "lease_lost".
+// ErrorKind reports ErrLeaseLost's kind.
 func (e *LeaseLostError) ErrorKind() string { return ErrLeaseLost.ErrorKind() }
 
 // Is matches ErrLeaseLost.

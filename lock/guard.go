@@ -3,9 +3,11 @@ package lock
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/taskware/taskware/internal/backoff"
+	"github.com/taskware/taskware/task"
 )
 
 // Defaults of a Guard.
@@ -91,37 +93,19 @@ func (g *Guard) Acquire(ctx context.Context, key string) (*Lease, error) {
 		return lease, err
 	}
 	deadline := time.Now().Add(g.wait)
-	pause := g.backoffMin
-	var timer *time.Timer
-	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-	}()
+	pause := backoff.New(g.backoffMin, g.backoffMax)
 	for {
 		left := time.Until(deadline)
 		if left <= 0 {
 			return nil, err
 		}
-		d := pause/2 + rand.N(pause/2+1)
-		if d > left {
-			d = left
-		}
-		if timer == nil {
-			timer = time.NewTimer(d)
-		} else {
-			timer.Reset(d)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, context.Cause(ctx)
-		case <-timer.C:
+		if serr := backoff.Sleep(ctx, min(pause.Next(), left)); serr != nil {
+			return nil, serr
 		}
 		lease, err = g.locker.TryAcquire(ctx, key, g.ttl)
 		if err == nil || !errors.Is(err, ErrLocked) {
 			return lease, err
 		}
-		pause = min(2*pause, g.backoffMax)
 	}
 }
 
@@ -152,18 +136,18 @@ func Do(ctx context.Context, l Locker, key string, fn func(ctx context.Context) 
 }
 
 // Do takes key, runs fn under the Hold and releases the lease on every
-// outcome. It returns fn's error; if the lease was lost meanwhile, the error
-// also matches ErrLeaseLost, even when fn itself returned nil, because the
-// work was not protected throughout. A failed release does not change the
-// outcome: the work is done, and the lock expires within its TTL.
+// outcome, a panic of fn's included (the panic then goes on up). It returns
+// fn's error; if the lease was lost meanwhile, the error also matches
+// ErrLeaseLost, even when fn itself returned nil, because the work was not
+// protected throughout. A failed release does not change the outcome: the
+// work is done, and the lock expires within its TTL.
 func (g *Guard) Do(ctx context.Context, key string, fn func(ctx context.Context) error) error {
 	h, err := g.Hold(ctx, key)
 	if err != nil {
 		return err
 	}
-	err = fn(h)
-	_ = h.Release(context.WithoutCancel(ctx))
-	return h.Outcome(err)
+	defer func() { _ = h.Release(context.WithoutCancel(ctx)) }()
+	return h.Outcome(fn(h))
 }
 
 // Hold is a lease being renewed, and the context to work under while it is
@@ -195,16 +179,42 @@ func (h *Hold) Lease() *Lease { return h.lease }
 // It waits for a renewal in flight. It returns an error matching ErrNotHeld
 // if the lease was already lost.
 func (h *Hold) Release(ctx context.Context) error {
+	if !h.stop() {
+		return nil
+	}
+	return h.guard.locker.Release(ctx, h.lease)
+}
+
+// stop ends renewal and cancels the Hold's context, once; it reports
+// whether this call did.
+func (h *Hold) stop() bool {
 	h.mu.Lock()
 	if h.released {
 		h.mu.Unlock()
-		return nil
+		return false
 	}
 	h.released = true
 	h.mu.Unlock()
 	h.guard.renewer.remove(h)
 	h.cancel(context.Canceled)
-	return h.guard.locker.Release(ctx, h.lease)
+	return true
+}
+
+// ReleaseWith ends the hold as Release does, but defers the release itself
+// to f, the run's last writes, when f is not nil and the locker can
+// (FinalReleaser): a worker then sends it in the round trip that ends the
+// task. Renewal stops and the Hold's context is cancelled at once either
+// way. middleware.WithLock ends its holds this way.
+func (h *Hold) ReleaseWith(ctx context.Context, f *task.FinalWrites) error {
+	fr, ok := h.guard.locker.(FinalReleaser)
+	if f == nil || !ok {
+		return h.Release(ctx)
+	}
+	if !h.stop() {
+		return nil
+	}
+	f.Release(fr.FinalRelease(h.lease))
+	return nil
 }
 
 // Outcome returns err as the outcome of work done under the Hold: unchanged

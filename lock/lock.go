@@ -5,6 +5,8 @@ import (
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/taskware/taskware/task"
 )
 
 // Locker takes and gives back leases on named locks. Implementations must be
@@ -20,8 +22,24 @@ type Locker interface {
 	// Refresh sets the lease's remaining TTL to ttl if the lease still owns
 	// its key, and returns an error matching ErrNotHeld if it does not.
 	Refresh(ctx context.Context, lease *Lease, ttl time.Duration) error
-	// Held lists the locks held now.
+}
+
+// Inspector shows and breaks the locks of a backend, for operators, the
+// command line and tests.
+type Inspector interface {
+	// Held lists the locks held now, sorted by key.
 	Held(ctx context.Context) ([]Info, error)
+	// Break removes key's lock whoever holds it. The holder learns of it at
+	// its next renewal, as ErrLeaseLost.
+	Break(ctx context.Context, key string) error
+}
+
+// FinalReleaser is a Locker that can defer a release to the end of a run,
+// so that a worker sends it in the round trip that ends the task.
+// middleware.WithLock uses it; nothing else should.
+type FinalReleaser interface {
+	// FinalRelease returns the release of lease, to be made later.
+	FinalRelease(lease *Lease) task.FinalWrite
 }
 
 // Lease is one ownership of a lock, as TryAcquire returns it.
@@ -39,7 +57,9 @@ type Lease struct {
 	// later than the lock's TTL started running, so renewal can count on it.
 	AcquiredAt time.Time
 
-	impl any // the Locker's own state for this lease, if it keeps any
+	// LockerData is the Locker's own state for this lease, if it keeps any
+	// (the Redis locker keeps its command arguments there). Leave it alone.
+	LockerData any
 }
 
 // Info describes a held lock, for inspection.
@@ -63,6 +83,18 @@ func DefaultHolder() string {
 		host = "unknown"
 	}
 	return host + ":" + strconv.Itoa(os.Getpid())
+}
+
+// Validate checks the arguments of an acquire or refresh, for Locker
+// implementations: the key must not be empty and the TTL must be positive.
+func Validate(key string, ttl time.Duration) error {
+	if key == "" {
+		return configError("empty key")
+	}
+	if ttl <= 0 {
+		return configError("TTL must be positive, got %v", ttl)
+	}
+	return nil
 }
 
 type leaseKey struct{}

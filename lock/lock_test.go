@@ -9,17 +9,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/taskware/taskware/internal/testkit"
 	"github.com/taskware/taskware/lock"
+	"github.com/taskware/taskware/memorybackend"
 	"github.com/taskware/taskware/task"
+	"github.com/taskware/taskware/taskwaretest"
 )
 
-type breaker interface {
-	Break(ctx context.Context, key string) error
-}
-
 func TestAcquireRelease(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		ctx := context.Background()
 		l := b.Locker
 		a, err := l.TryAcquire(ctx, "k", time.Minute)
@@ -38,7 +35,7 @@ func TestAcquireRelease(t *testing.T) {
 			time.Since(le.Since) > time.Minute || time.Since(le.Since) < -time.Second {
 			t.Fatalf("LockedError %+v does not describe the holder", le)
 		}
-		if task.KindOf(err) != "locked" {
+		if task.KindOf(err) != "lock.locked" {
 			t.Fatalf("kind %q", task.KindOf(err))
 		}
 		if _, err := l.TryAcquire(ctx, "other", time.Minute); err != nil {
@@ -47,8 +44,13 @@ func TestAcquireRelease(t *testing.T) {
 		if err := l.Release(ctx, a); err != nil {
 			t.Fatal(err)
 		}
-		if err := l.Release(ctx, a); !errors.Is(err, lock.ErrNotHeld) {
-			t.Fatalf("second release: %v, want ErrNotHeld", err)
+		err = l.Release(ctx, a)
+		var nh *lock.NotHeldError
+		if !errors.Is(err, lock.ErrNotHeld) || !errors.As(err, &nh) || nh.Key != "k" {
+			t.Fatalf("second release: %v, want a *NotHeldError of \"k\"", err)
+		}
+		if task.KindOf(err) != "lock.not_held" {
+			t.Fatalf("kind %q", task.KindOf(err))
 		}
 		a2, err := l.TryAcquire(ctx, "k", time.Minute)
 		if err != nil {
@@ -61,7 +63,7 @@ func TestAcquireRelease(t *testing.T) {
 }
 
 func TestOnlyOwnerReleasesOrRefreshes(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		ctx := context.Background()
 		l := b.Locker
 		mine, err := l.TryAcquire(ctx, "k", time.Minute)
@@ -99,7 +101,7 @@ func TestOnlyOwnerReleasesOrRefreshes(t *testing.T) {
 
 // A holder that crashes never releases; its lock frees itself after the TTL.
 func TestCrashedHolderFreesAfterTTL(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		ctx := context.Background()
 		ttl := time.Hour
 		if b.Real {
@@ -128,7 +130,7 @@ func TestCrashedHolderFreesAfterTTL(t *testing.T) {
 }
 
 func TestHeld(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		ctx := context.Background()
 		if held, err := b.Locker.Held(ctx); err != nil || len(held) != 0 {
 			t.Fatalf("Held on empty = %v, %v", held, err)
@@ -162,7 +164,7 @@ func TestHeld(t *testing.T) {
 }
 
 func TestFencesGrowAcrossBreaks(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		ctx := context.Background()
 		var last int64
 		for range 5 {
@@ -177,7 +179,7 @@ func TestFencesGrowAcrossBreaks(t *testing.T) {
 				t.Fatalf("Held = %+v, %v; lease fence %d", held, err, l.Fence)
 			}
 			last = l.Fence
-			if err := b.Locker.(breaker).Break(ctx, "k"); err != nil {
+			if err := b.Locker.Break(ctx, "k"); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -185,7 +187,7 @@ func TestFencesGrowAcrossBreaks(t *testing.T) {
 }
 
 func TestBadArguments(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		ctx := context.Background()
 		if _, err := b.Locker.TryAcquire(ctx, "", time.Second); !errors.Is(err, task.ErrInvalidConfig) {
 			t.Fatalf("empty key: %v", err)
@@ -193,8 +195,33 @@ func TestBadArguments(t *testing.T) {
 		if _, err := b.Locker.TryAcquire(ctx, "k", 0); !errors.Is(err, task.ErrInvalidConfig) {
 			t.Fatalf("zero TTL: %v", err)
 		}
+		lease, err := b.Locker.TryAcquire(ctx, "k", time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Locker.Refresh(ctx, lease, -time.Second); !errors.Is(err, task.ErrInvalidConfig) {
+			t.Fatalf("negative refresh TTL: %v", err)
+		}
+		if held, err := b.Locker.Held(ctx); err != nil || len(held) != 1 || held[0].Remaining > time.Minute {
+			t.Fatalf("a refused refresh changed the lock: %+v, %v", held, err)
+		}
 	})
-	mem := lock.NewMemory()
+	for _, c := range []struct {
+		key string
+		ttl time.Duration
+		ok  bool
+	}{
+		{"k", time.Millisecond, true},
+		{"", time.Second, false},
+		{"k", 0, false},
+		{"k", -time.Second, false},
+	} {
+		err := lock.Validate(c.key, c.ttl)
+		if c.ok && err != nil || !c.ok && !errors.Is(err, task.ErrInvalidConfig) {
+			t.Errorf("Validate(%q, %v) = %v, want ok=%v", c.key, c.ttl, err, c.ok)
+		}
+	}
+	mem := memorybackend.New().Locker()
 	for name, opts := range map[string][]lock.Option{
 		"zero TTL":              {lock.TTL(0)},
 		"negative wait":         {lock.Wait(-time.Second)},
@@ -217,7 +244,7 @@ func TestBadArguments(t *testing.T) {
 // N goroutines contend for one key with waiting: each gets it in turn,
 // never two at once.
 func TestContentionOneAtATime(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		const n = 12
 		var inside, maxInside, done atomic.Int32
 		var wg sync.WaitGroup
@@ -249,7 +276,7 @@ func TestContentionOneAtATime(t *testing.T) {
 }
 
 func TestWaitGivesUp(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		ctx := context.Background()
 		if _, err := b.Locker.TryAcquire(ctx, "k", time.Minute); err != nil {
 			t.Fatal(err)
@@ -277,7 +304,7 @@ func TestWaitGivesUp(t *testing.T) {
 
 // A lock freed while a waiter waits is taken by the waiter.
 func TestWaitTakesFreedLock(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		ctx := context.Background()
 		first, err := b.Locker.TryAcquire(ctx, "k", time.Minute)
 		if err != nil {
@@ -298,7 +325,7 @@ func TestWaitTakesFreedLock(t *testing.T) {
 // A task that runs for 3x its TTL keeps the lease through renewal, and no
 // second holder gets in meanwhile.
 func TestRenewalKeepsLease(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		const ttl = 150 * time.Millisecond
 		var intruders atomic.Int32
 		err := lock.Do(context.Background(), b.Locker, "k", func(ctx context.Context) error {
@@ -324,7 +351,7 @@ func TestRenewalKeepsLease(t *testing.T) {
 // Without renewal, the hold's ctx ends with ErrLeaseLost when the TTL runs
 // out, since the lock is no longer owned.
 func TestNoRenewalLosesAtTTL(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		err := lock.Do(context.Background(), b.Locker, "k", func(ctx context.Context) error {
 			select {
 			case <-ctx.Done():
@@ -342,11 +369,11 @@ func TestNoRenewalLosesAtTTL(t *testing.T) {
 // A lease broken from outside mid-run cancels the work's ctx with cause
 // ErrLeaseLost, and the outcome says so even if the work ignored it.
 func TestLeaseLostMidRun(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		for _, ignoreCtx := range []bool{false, true} {
 			var cause error
 			err := lock.Do(context.Background(), b.Locker, "k", func(ctx context.Context) error {
-				if err := b.Locker.(breaker).Break(context.Background(), "k"); err != nil {
+				if err := b.Locker.Break(context.Background(), "k"); err != nil {
 					return err
 				}
 				select {
@@ -367,7 +394,7 @@ func TestLeaseLostMidRun(t *testing.T) {
 			if !ignoreCtx && !errors.Is(err, context.Canceled) {
 				t.Fatalf("the work's own error is lost from %v", err)
 			}
-			if task.KindOf(err) != "lease_lost" {
+			if task.KindOf(err) != "lock.lease_lost" {
 				t.Fatalf("kind %q", task.KindOf(err))
 			}
 		}
@@ -377,7 +404,7 @@ func TestLeaseLostMidRun(t *testing.T) {
 // A lease whose key expires behind the holder's back (here: fast-forwarded
 // past its TTL between renewals) is lost too.
 func TestLeaseLostToExpiry(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		if b.Real {
 			t.Skip("a real Redis cannot be fast-forwarded; TestLeaseLostMidRun covers the key vanishing")
 		}
@@ -393,7 +420,7 @@ func TestLeaseLostToExpiry(t *testing.T) {
 }
 
 func TestFenceInContext(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		if _, ok := lock.Fence(context.Background()); ok {
 			t.Fatal("fence outside a hold")
 		}
@@ -419,7 +446,7 @@ func TestFenceInContext(t *testing.T) {
 }
 
 func TestDoReleasesOnEveryOutcome(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		boom := errors.New("boom")
 		for _, fn := range []func(context.Context) error{
 			func(context.Context) error { return nil },
@@ -445,9 +472,11 @@ func TestDoReleasesOnEveryOutcome(t *testing.T) {
 
 // One Guard renews many holds at once: none is lost while they all run for
 // 3x the TTL, and the renewer's goroutine ends after them (goleak checks).
+// The TTL leaves room for 40 refreshes per renewal on a miniredis under
+// -race on a loaded machine, which run its scripts one at a time.
 func TestManyHoldsShareRenewal(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
-		const n, ttl = 40, 150 * time.Millisecond
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
+		const n, ttl = 40, 400 * time.Millisecond
 		g, err := lock.NewGuard(b.Locker, lock.TTL(ttl))
 		if err != nil {
 			t.Fatal(err)

@@ -5,9 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/taskware/taskware/lock"
+	"github.com/taskware/taskware/memorybackend"
 	"github.com/taskware/taskware/middleware"
-	"github.com/taskware/taskware/store"
 	"github.com/taskware/taskware/task"
 )
 
@@ -15,10 +14,10 @@ import (
 // locker and store: StoreResult, Expires, SkipLocked, WithLock.
 func BenchmarkPolicyChainMemory(b *testing.B) {
 	run := task.Chain(
-		middleware.StoreResult(store.NewMemory()),
+		middleware.StoreResult(memorybackend.New().Store()),
 		middleware.Expires(time.Hour),
 		middleware.SkipLocked(),
-		middleware.WithLock(lock.NewMemory(), "k"),
+		middleware.WithLock(memorybackend.New().Locker(), "k"),
 	)(func(ctx context.Context, inv *task.Invocation) (any, error) { return nil, nil })
 	ctx := context.Background()
 	inv := &task.Invocation{ID: "run", Name: "bench", EnqueuedAt: time.Now(), Attempt: 1}
@@ -32,7 +31,7 @@ func BenchmarkPolicyChainMemory(b *testing.B) {
 
 // BenchmarkWithLockMemory is WithLock alone: acquire, renewal timer, release.
 func BenchmarkWithLockMemory(b *testing.B) {
-	run := middleware.WithLock(lock.NewMemory(), "k")(func(ctx context.Context, inv *task.Invocation) (any, error) { return nil, nil })
+	run := middleware.WithLock(memorybackend.New().Locker(), "k")(func(ctx context.Context, inv *task.Invocation) (any, error) { return nil, nil })
 	ctx := context.Background()
 	inv := &task.Invocation{ID: "run"}
 	b.ReportAllocs()

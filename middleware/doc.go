@@ -21,6 +21,11 @@
 //		middleware.WithLock(locker, "report"),
 //	)
 //
+// WithLock and StoreResult take small interfaces (lock.Locker,
+// store.Writer), so any backend serves. Under a worker, their release and
+// write go in the round trip that ends the task; run in-process, they are
+// made at once.
+//
 // Constructors check their configuration and panic with an error matching
 // task.ErrInvalidConfig when it is wrong, so a mistake surfaces when the
 // chain is built, at start-up, and never on the hot path. The middlewares

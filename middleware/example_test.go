@@ -7,15 +7,15 @@ import (
 	"time"
 
 	"github.com/taskware/taskware/lock"
+	"github.com/taskware/taskware/memorybackend"
 	"github.com/taskware/taskware/middleware"
-	"github.com/taskware/taskware/store"
 	"github.com/taskware/taskware/task"
 )
 
 // WithLock runs the task under a lease; the task reads its fencing token
 // from the context. A run that finds the lock held fails with ErrLocked.
 func ExampleWithLock() {
-	locker := lock.NewMemory()
+	locker := memorybackend.New().Locker()
 	var second error
 	t := task.New("invoice", func(ctx context.Context, n int) (string, error) {
 		fence, _ := lock.Fence(ctx)
@@ -39,14 +39,14 @@ func ExampleWithLockFunc() {
 	t := task.New("sync-user", func(ctx context.Context, a Args) (string, error) {
 		l, _ := lock.LeaseFrom(ctx)
 		return "synced under " + l.Key, nil
-	}, middleware.WithLockFunc(lock.NewMemory(), middleware.KeyFromArgs(func(a Args) string { return "user:" + a.User })))
+	}, middleware.WithLockFunc(memorybackend.New().Locker(), middleware.KeyFromArgs(func(a Args) string { return "user:" + a.User })))
 	fmt.Println(t.Call(context.Background(), Args{User: "ada"}))
 	// Output: synced under user:ada <nil>
 }
 
 // SkipLocked turns "locked" into a skip, which a hook can count.
 func ExampleSkipLocked() {
-	locker := lock.NewMemory()
+	locker := memorybackend.New().Locker()
 	held, _ := locker.TryAcquire(context.Background(), "nightly", time.Minute) // someone else's run
 	defer locker.Release(context.Background(), held)
 
@@ -59,7 +59,7 @@ func ExampleSkipLocked() {
 	_, err := t.Call(context.Background(), struct{}{})
 	fmt.Println(task.IsSkipped(err), errors.Is(err, lock.ErrLocked))
 	// Output:
-	// skip hook: locked
+	// skip hook: lock.locked
 	// true true
 }
 
@@ -79,7 +79,7 @@ func ExampleExpires() {
 
 // StoreResult keeps outcomes with TTLs, and can leave chosen errors out.
 func ExampleStoreResult() {
-	results := store.NewMemory()
+	results := memorybackend.New().Store()
 	boom := errors.New("boom")
 	t := task.New("resize", func(ctx context.Context, w int) (int, error) {
 		switch w {

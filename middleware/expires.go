@@ -10,7 +10,7 @@ import (
 
 // ErrExpired is the reason of a run skipped by Expires. The skip's reason is
 // an *ExpiredError.
-var ErrExpired = task.NewError("expired", "middleware: run expired before it started")
+var ErrExpired = task.NewError("middleware.expired", "middleware: run expired before it started")
 
 // ExpiredError says how late an expired run was.
 type ExpiredError struct {
@@ -29,7 +29,7 @@ func (e *ExpiredError) Error() string {
 	return fmt.Sprintf("run expired: deadline %s passed", e.Deadline.Format(time.RFC3339Nano))
 }
 
-// ErrorKind reports "expired".
+// ErrorKind reports ErrExpired's kind.
 func (e *ExpiredError) ErrorKind() string { return ErrExpired.ErrorKind() }
 
 // Is matches ErrExpired.
@@ -39,14 +39,15 @@ func (e *ExpiredError) Is(target error) bool { return target == ErrExpired }
 // after its own ExpiresAt deadline (set at enqueue), whichever is earlier.
 // It returns task.Skip(*ExpiredError) without calling the rest of the chain,
 // so no lock is taken for a stale run. A maxWait of 0 honours only the
-// deadlines set at enqueue; a negative one panics.
+// deadlines set at enqueue; a negative one panics. The time is read from
+// ctx's clock (task.Now), the wall clock unless a test sets one.
 func Expires(maxWait time.Duration) task.Middleware {
 	if maxWait < 0 {
 		configPanic("Expires: negative maxWait %v", maxWait)
 	}
 	return func(next task.Func) task.Func {
 		return func(ctx context.Context, inv *task.Invocation) (any, error) {
-			now := time.Now()
+			now := task.Now(ctx)
 			waited := now.Sub(inv.EnqueuedAt)
 			switch {
 			case maxWait > 0 && !inv.EnqueuedAt.IsZero() && waited > maxWait:

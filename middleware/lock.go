@@ -67,16 +67,19 @@ func withLock(name string, l lock.Locker, key KeyFunc, opts []lock.Option) task.
 			if err != nil {
 				return nil, err
 			}
+			if f := inv.Final; f != nil && len(f.Releases) > 0 {
+				// This run took a lock before (a retry loop inside the
+				// chain): let it go now, or the run would lock itself out.
+				f.ApplyReleases(context.WithoutCancel(ctx))
+			}
 			h, err := g.Hold(ctx, k)
 			if err != nil {
 				return nil, err
 			}
+			// Released on every path, a panic of next included; under a
+			// worker, in the round trip that ends the task.
+			defer func() { _ = h.ReleaseWith(context.WithoutCancel(ctx), inv.Final) }()
 			res, err := next(h, inv)
-			rctx := ctx
-			if ctx.Err() != nil {
-				rctx = context.WithoutCancel(ctx)
-			}
-			_ = h.Release(rctx) // a failed release expires within the TTL
 			return res, h.Outcome(err)
 		}
 	}

@@ -9,13 +9,14 @@ import (
 	"time"
 
 	"github.com/taskware/taskware/lock"
+	"github.com/taskware/taskware/memorybackend"
 	"github.com/taskware/taskware/middleware"
 	"github.com/taskware/taskware/store"
 	"github.com/taskware/taskware/task"
 )
 
 func TestMisconfigurationPanicsAtBuild(t *testing.T) {
-	l, s := lock.NewMemory(), store.NewMemory()
+	l, s := memorybackend.New().Locker(), memorybackend.New().Store()
 	tests := map[string]struct {
 		build func()
 		says  string
@@ -73,7 +74,7 @@ func TestStoreResult(t *testing.T) {
 	}{
 		{"success", nil, returns(map[string]int{"n": 1}, nil), nil, store.Succeeded, `{"n":1}`, "", middleware.DefaultResultTTL},
 		{"failure", []middleware.StoreOption{middleware.ErrorTTL(time.Hour)}, returns(nil, boom), boom, store.Failed, "", "error", time.Hour},
-		{"failure keeps its kind", nil, returns(nil, &lock.LockedError{Key: "k"}), lock.ErrLocked, store.Failed, "", "locked", middleware.DefaultResultTTL},
+		{"failure keeps its kind", nil, returns(nil, &lock.LockedError{Key: "k"}), lock.ErrLocked, store.Failed, "", "lock.locked", middleware.DefaultResultTTL},
 		{"ignored error", []middleware.StoreOption{middleware.IgnoreErrors(lock.ErrLocked)}, returns(nil, fmt.Errorf("x: %w", lock.ErrLocked)), lock.ErrLocked, "", "", "", 0},
 		{"ignored by func", []middleware.StoreOption{middleware.IgnoreErrorsFunc(func(err error) bool { return err == boom })}, returns(nil, boom), boom, "", "", "", 0},
 		{"not ignored", []middleware.StoreOption{middleware.IgnoreErrors(lock.ErrLocked)}, returns(nil, boom), boom, store.Failed, "", "error", middleware.DefaultResultTTL},
@@ -81,12 +82,12 @@ func TestStoreResult(t *testing.T) {
 		{"nil result skipped", []middleware.StoreOption{middleware.SkipNilResults()}, returns(nil, nil), nil, "", "", "", 0},
 		{"requeue not stored", nil, returns(nil, task.Requeue(time.Second, true, boom)), task.ErrRequeued, "", "", "", 0},
 		{"skip not stored", nil, returns(nil, task.Skip(lock.ErrLocked)), task.ErrSkipped, "", "", "", 0},
-		{"skip stored when asked", []middleware.StoreOption{middleware.StoreSkips(time.Minute)}, returns(nil, task.Skip(&lock.LockedError{Key: "k"})), task.ErrSkipped, store.Skipped, "", "locked", time.Minute},
+		{"skip stored when asked", []middleware.StoreOption{middleware.StoreSkips(time.Minute)}, returns(nil, task.Skip(&lock.LockedError{Key: "k"})), task.ErrSkipped, store.Skipped, "", "lock.locked", time.Minute},
 		{"result that does not encode", nil, returns(func() {}, nil), nil, store.Failed, "", "error", middleware.DefaultResultTTL},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := store.NewMemory()
+			s := memorybackend.New().Store()
 			inv := &task.Invocation{ID: "r", Name: "t", Attempt: 3}
 			start := time.Now()
 			_, err := run([]task.Middleware{middleware.StoreResult(s, tt.opts...)}, tt.fn, inv)
@@ -96,7 +97,7 @@ func TestStoreResult(t *testing.T) {
 			if tt.wantErr == nil && tt.wantStatus == store.Succeeded && err != nil {
 				t.Fatalf("outcome %v", err)
 			}
-			rec, gerr := s.Get(context.Background(), "r")
+			rec, gerr := s.Get(context.Background(), "", "r")
 			if tt.wantStatus == "" {
 				if !errors.Is(gerr, store.ErrNotFound) {
 					t.Fatalf("stored %+v, want nothing", rec)
@@ -131,25 +132,25 @@ var errDown = errors.New("store down")
 func (brokenStore) Put(context.Context, *store.Record, time.Duration) error { return errDown }
 
 func TestStoreResultReportsLostWrites(t *testing.T) {
-	mw := []task.Middleware{middleware.StoreResult(brokenStore{store.NewMemory()})}
+	mw := []task.Middleware{middleware.StoreResult(brokenStore{memorybackend.New().Store()})}
 	res, err := run(mw, returns(42, nil), &task.Invocation{})
-	if res != 42 || !errors.Is(err, middleware.ErrNotStored) || !errors.Is(err, errDown) {
+	if res != 42 || !errors.Is(err, store.ErrNotStored) || !errors.Is(err, errDown) {
 		t.Fatalf("success: %v, %v", res, err)
 	}
 	boom := errors.New("boom")
 	_, err = run(mw, returns(nil, boom), &task.Invocation{})
-	if !errors.Is(err, boom) || !errors.Is(err, middleware.ErrNotStored) {
+	if !errors.Is(err, boom) || !errors.Is(err, store.ErrNotStored) {
 		t.Fatalf("failure: %v", err)
 	}
 }
 
 // StoreResult writes even when the task's ctx has ended (a timeout).
 func TestStoreResultAfterCancel(t *testing.T) {
-	s := store.NewMemory()
+	s := memorybackend.New().Store()
 	ctx, cancel := context.WithCancel(context.Background())
 	fn := func(ctx context.Context, _ *task.Invocation) (any, error) { cancel(); return nil, ctx.Err() }
 	_, err := middleware.StoreResult(s)(fn)(ctx, &task.Invocation{ID: "c"})
-	rec, gerr := s.Get(context.Background(), "c")
+	rec, gerr := s.Get(context.Background(), "", "c")
 	if !errors.Is(err, context.Canceled) || gerr != nil || rec.Kind != task.KindCanceled {
 		t.Fatalf("outcome %v, stored %+v, %v", err, rec, gerr)
 	}
@@ -209,7 +210,7 @@ func TestExpires(t *testing.T) {
 		inv := tt.inv
 		res, err := run([]task.Middleware{middleware.Expires(tt.maxWait)}, fn, &inv)
 		if tt.expired {
-			if !task.IsSkipped(err) || !errors.Is(err, middleware.ErrExpired) || called != 0 || task.KindOf(errors.Unwrap(err)) != "expired" {
+			if !task.IsSkipped(err) || !errors.Is(err, middleware.ErrExpired) || called != 0 || task.KindOf(errors.Unwrap(err)) != "middleware.expired" {
 				t.Errorf("%s: %v, %v, called %d", tt.name, res, err, called)
 			}
 		} else if err != nil || res != "ran" || called != 1 {
@@ -219,7 +220,7 @@ func TestExpires(t *testing.T) {
 }
 
 func TestWithLockKeyErrors(t *testing.T) {
-	l := lock.NewMemory()
+	l := memorybackend.New().Locker()
 	type Args struct{ ID string }
 	tests := []struct {
 		name string

@@ -80,15 +80,20 @@ func StoreSkips(ttl time.Duration) StoreOption {
 }
 
 // StoreResult writes each run's final outcome to s, under the invocation's
-// ID, with a TTL: successes for ResultTTL, failures for ErrorTTL, so the
+// queue and ID, with a TTL: successes for ResultTTL, failures for ErrorTTL, so the
 // store cannot grow without bound. Skips are not stored unless StoreSkips
 // asks, and requeues (retries, reschedules) and runs abandoned by a
 // stopping worker are not final, so not stored. Results are encoded with the invocation's codec.
 //
-// The task's outcome is returned unchanged. If the write itself fails, the
-// outcome also matches ErrNotStored, so that the caller can tell an outcome
-// nobody will find.
-func StoreResult(s store.Store, opts ...StoreOption) task.Middleware {
+// Under a worker the write goes in the round trip that ends the task, when
+// the store can defer it (store.FinalPutter), and the task's state says
+// whether it was stored (see worker.Handle.Get). Run in-process, it is
+// made at once.
+//
+// The task's outcome is returned unchanged. If a write made at once fails,
+// the outcome also matches store.ErrNotStored, so that the caller can tell
+// an outcome nobody will find.
+func StoreResult(s store.Writer, opts ...StoreOption) task.Middleware {
 	if s == nil {
 		configPanic("StoreResult: nil store")
 	}
@@ -102,6 +107,7 @@ func StoreResult(s store.Store, opts ...StoreOption) task.Middleware {
 	if c.resultTTL <= 0 || c.errorTTL <= 0 {
 		configPanic("StoreResult: TTLs must be positive, got ResultTTL %v, ErrorTTL %v", c.resultTTL, c.errorTTL)
 	}
+	deferrer, _ := s.(store.FinalPutter)
 	return func(next task.Func) task.Func {
 		return func(ctx context.Context, inv *task.Invocation) (any, error) {
 			res, err := next(ctx, inv)
@@ -112,11 +118,17 @@ func StoreResult(s store.Store, opts ...StoreOption) task.Middleware {
 			if rec == nil {
 				return res, err
 			}
-			if ctx.Err() != nil {
-				ctx = context.WithoutCancel(ctx)
+			var perr error
+			if deferrer != nil && inv.Final != nil {
+				var w task.FinalWrite
+				if w, perr = deferrer.FinalPut(rec, ttl); perr == nil {
+					inv.Final.Result(w)
+				}
+			} else {
+				perr = s.Put(context.WithoutCancel(ctx), rec, ttl)
 			}
-			if perr := s.Put(ctx, rec, ttl); perr != nil {
-				perr = fmt.Errorf("%w: %w", ErrNotStored, perr)
+			if perr != nil {
+				perr = fmt.Errorf("%w: %w", store.ErrNotStored, perr)
 				if err == nil {
 					return res, perr
 				}
@@ -131,7 +143,7 @@ func StoreResult(s store.Store, opts ...StoreOption) task.Middleware {
 // nothing), and the outcome to return, which differs from err only when a
 // result does not encode.
 func (c *storeConfig) record(inv *task.Invocation, res any, err error) (*store.Record, time.Duration, error) {
-	rec := &store.Record{ID: inv.ID, Task: inv.Name, Attempt: inv.Attempt} // the store stamps At
+	rec := &store.Record{Queue: inv.Queue, ID: inv.ID, Task: inv.Name, Attempt: inv.Attempt} // the store stamps At
 	if err == nil && res != nil {
 		rec.Value, err = inv.CodecOrJSON().Marshal(res)
 		if err != nil {

@@ -4,21 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"runtime/debug"
 	"time"
 
+	"github.com/taskware/taskware/internal/backoff"
 	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/task"
 )
 
 // ErrRetriesExhausted matches the outcome of a run that failed on its last
 // attempt. The error keeps the last failure's kind, so a stored failure
-// still says "timeout" or "locked"; a worker dead-letters it.
+// still says "timeout" or "lock.locked". It is permanent
+// (task.ErrPermanent): a worker dead-letters it.
 var ErrRetriesExhausted = errors.New("middleware: retries exhausted")
 
 // RetriesExhaustedError is the outcome of a run that failed on its last
-// allowed attempt. It matches ErrRetriesExhausted and wraps the failure.
+// allowed attempt. It matches ErrRetriesExhausted and task.ErrPermanent, and
+// wraps the failure.
 type RetriesExhaustedError struct {
 	Attempts int
 	Err      error
@@ -28,8 +29,10 @@ func (e *RetriesExhaustedError) Error() string {
 	return fmt.Sprintf("failed after %d attempts: %v", e.Attempts, e.Err)
 }
 
-// Is matches ErrRetriesExhausted.
-func (e *RetriesExhaustedError) Is(target error) bool { return target == ErrRetriesExhausted }
+// Is matches ErrRetriesExhausted and task.ErrPermanent.
+func (e *RetriesExhaustedError) Is(target error) bool {
+	return target == ErrRetriesExhausted || target == task.ErrPermanent
+}
 
 // Unwrap returns the last failure.
 func (e *RetriesExhaustedError) Unwrap() error { return e.Err }
@@ -54,8 +57,8 @@ func RetryBackoff(base, max time.Duration) RetryOption {
 }
 
 // RetryIf narrows which failures are retried to those for which retryable
-// returns true. A bad payload, which no retry can mend, is never retried
-// either way.
+// returns true. A permanent failure (task.ErrPermanent, a bad payload among
+// them), which no retry can mend, is never retried either way.
 func RetryIf(retryable func(err error) bool) RetryOption {
 	return retryOptionFunc(func(c *retryConfig) { c.retryIf = retryable })
 }
@@ -85,8 +88,9 @@ func RetryUnless(errs ...error) RetryOption {
 //
 //   - Skips and requeues are outcomes, not failures: never retried. Nor is
 //     a run its worker abandoned (task.ErrAbandoned): it runs again anyway.
-//   - A bad payload is not retried, nor is anything RetryIf or RetryUnless
-//     refuses.
+//   - A permanent failure (task.ErrPermanent: a bad payload, or one the
+//     task marked with task.Permanent) is not retried, nor is anything
+//     RetryIf or RetryUnless refuses.
 //   - lock.ErrLeaseLost is retried: the run may not have finished its work
 //     under the lock, and its writes may have been fenced off.
 //   - lock.ErrLocked is retried, as a failure. Put SkipLocked or
@@ -114,22 +118,23 @@ func Retry(maxAttempts int, opts ...RetryOption) task.Middleware {
 	if c.retryIf == nil {
 		configPanic("Retry: RetryIf(nil)")
 	}
+	pauses := backoff.Policy{Min: c.base, Max: c.max}
 	return func(next task.Func) task.Func {
 		return func(ctx context.Context, inv *task.Invocation) (any, error) {
 			for {
 				res, err := next(ctx, inv)
 				if err == nil || task.IsSkipped(err) || errors.Is(err, task.ErrRequeued) ||
-					errors.Is(err, task.ErrBadPayload) || task.Abandoned(ctx) || !c.retryIf(err) {
+					errors.Is(err, task.ErrPermanent) || task.Abandoned(ctx) || !c.retryIf(err) {
 					return res, err
 				}
 				if inv.Attempt >= maxAttempts {
 					return res, &RetriesExhaustedError{Attempts: inv.Attempt, Err: err}
 				}
-				pause := jitter(min(c.base<<min(max(inv.Attempt-1, 0), 30), c.max))
+				pause := pauses.Jittered(inv.Attempt - 1)
 				if task.CanRequeue(ctx) {
 					return nil, task.Requeue(pause, true, err)
 				}
-				if werr := sleep(ctx, pause); werr != nil {
+				if werr := backoff.Sleep(ctx, pause); werr != nil {
 					return nil, err
 				}
 				inv.Attempt++
@@ -155,7 +160,7 @@ func RescheduleLocked(delay time.Duration) task.Middleware {
 				errors.Is(err, task.ErrRequeued) || !task.CanRequeue(ctx) {
 				return res, err
 			}
-			return nil, task.Requeue(jitter(delay), false, err)
+			return nil, task.Requeue(backoff.Jitter(delay), false, err)
 		}
 	}
 }
@@ -175,53 +180,19 @@ func Timeout(d time.Duration) task.Middleware {
 	}
 }
 
-// ErrPanic is the kind of a run that panicked.
-var ErrPanic = task.NewError("panic", "middleware: task panicked")
-
-// PanicError is the failure Recover makes of a panic. It matches ErrPanic.
-type PanicError struct {
-	Value any
-	Stack []byte
-}
-
-func (e *PanicError) Error() string { return fmt.Sprintf("task panicked: %v\n%s", e.Value, e.Stack) }
-
-// ErrorKind reports "panic".
-func (e *PanicError) ErrorKind() string { return ErrPanic.ErrorKind() }
-
-// Is matches ErrPanic.
-func (e *PanicError) Is(target error) bool { return target == ErrPanic }
-
-// Recover turns a panic inside it into a failure, a *PanicError with the
-// panic's value and stack, so that one bad run cannot take down a worker.
+// Recover turns a panic inside it into a failure, a *task.PanicError
+// (matching task.ErrPanic) with the panic's value on one line and its stack
+// apart, so that one bad run cannot take down a worker. Put it inside
+// StoreResult and Retry, so that the failure is stored and retried.
 func Recover() task.Middleware {
 	return func(next task.Func) task.Func {
 		return func(ctx context.Context, inv *task.Invocation) (res any, err error) {
 			defer func() {
 				if v := recover(); v != nil {
-					res, err = nil, &PanicError{Value: v, Stack: debug.Stack()}
+					res, err = nil, task.Recovered(v)
 				}
 			}()
 			return next(ctx, inv)
 		}
-	}
-}
-
-// jitter returns d less up to half of it, at random.
-func jitter(d time.Duration) time.Duration {
-	if d <= 1 {
-		return d
-	}
-	return d/2 + rand.N(d/2+1)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	case <-t.C:
-		return nil
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/taskware/taskware/lock"
+	"github.com/taskware/taskware/memorybackend"
 	"github.com/taskware/taskware/middleware"
 	"github.com/taskware/taskware/store"
 	"github.com/taskware/taskware/task"
@@ -155,8 +156,8 @@ func TestTimeout(t *testing.T) {
 func TestRecover(t *testing.T) {
 	boom := func(ctx context.Context, inv *task.Invocation) (any, error) { panic("boom") }
 	_, err := middleware.Recover()(boom)(context.Background(), &task.Invocation{})
-	var pe *middleware.PanicError
-	if !errors.As(err, &pe) || pe.Value != "boom" || !strings.Contains(string(pe.Stack), "retry_test.go") || task.KindOf(err) != "panic" {
+	var pe *task.PanicError
+	if !errors.As(err, &pe) || pe.Value != "boom" || !strings.Contains(string(pe.Stack), "retry_test.go") || task.KindOf(err) != "task.panic" {
 		t.Fatalf("%v", err)
 	}
 }
@@ -185,14 +186,14 @@ func TestNewPoliciesRejectBadConfig(t *testing.T) {
 func TestAbandonedRunIsNotFinal(t *testing.T) {
 	ctx, cancel := context.WithCancelCause(task.WithRequeue(context.Background()))
 	cancel(task.ErrAbandoned)
-	s := store.NewMemory()
+	s := memorybackend.New().Store()
 	f := &flaky{n: 9, err: context.Canceled}
 	run := task.Chain(middleware.StoreResult(s), middleware.Retry(5))(f.run)
 	_, err := run(ctx, &task.Invocation{ID: "a", Attempt: 1})
 	if !errors.Is(err, context.Canceled) || errors.Is(err, task.ErrRequeued) || len(f.attempts) != 1 {
 		t.Fatalf("outcome %v after %d runs", err, len(f.attempts))
 	}
-	if _, err := s.Get(context.Background(), "a"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.Get(context.Background(), "", "a"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("an abandoned run was stored: %v", err)
 	}
 }

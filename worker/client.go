@@ -14,14 +14,14 @@ import (
 // Client enqueues tasks and reads their outcomes. It is safe for concurrent
 // use.
 type Client struct {
-	queue Queue
-	store store.Store
+	queue Producer
+	store store.Reader
 }
 
-// NewClient returns a Client that enqueues on q and reads results from s,
-// the store the tasks' StoreResult writes to. s may be nil: handles then
-// learn only how a task ended, not its result.
-func NewClient(q Queue, s store.Store) *Client {
+// NewClient returns a Client that enqueues on q (a backend's Queue) and
+// reads results from s, the store the tasks' StoreResult writes to. s may
+// be nil: handles then learn only how a task ended, not its result.
+func NewClient(q Producer, s store.Reader) *Client {
 	if q == nil {
 		panic(configError("NewClient: nil Queue"))
 	}
@@ -118,64 +118,56 @@ type Handle[R any] struct {
 // failure matches its kind (lock.ErrLocked, context.DeadlineExceeded, ...),
 // a skip matches task.ErrSkipped and its reason's kind
 // (middleware.ErrExpired, say), and a dead letter matches ErrDeadLettered
-// and the kind of the failure that ended it.
+// and the kind of its reason.
 //
-// Get first waits for the task to end in its queue: every run a worker ends
-// leaves the task's state there, stored result or not, so a task that stores
-// nothing (a skip, a filtered error, a chain without StoreResult) ends Get
-// too, with a zero result. Then it reads the result with store.Wait, which
-// returns at once unless the worker said a record is on its way. Get never
-// waits for a task that has ended, nor for an ID the queue does not know;
-// it waits, while ctx lets it, for one that has not ended.
+// Get waits for the task to end in its queue: every run a worker ends
+// leaves the task's state there, stored result or not, so a task that
+// stores nothing (a skip, a filtered error, a chain without StoreResult)
+// ends Get too, with a zero result. The state says whether a result was
+// stored, and the worker wrote it before the state, so Get then reads it
+// without waiting. If the worker's write of the result failed, Get returns
+// an error matching store.ErrNotStored (and the task's failure, if it
+// failed); if the record has expired since, one matching
+// store.ErrNotFound. Get never waits for a task that has ended, nor for an
+// ID the queue does not know; it waits, while ctx lets it, for one that has
+// not ended.
 func (h *Handle[R]) Get(ctx context.Context) (R, error) {
-	var zero R
 	st, err := h.client.queue.Wait(ctx, h.Queue, h.ID)
 	if err != nil {
+		var zero R
 		return zero, err
 	}
-	if h.client.store == nil {
-		return zero, st.Err()
-	}
-	var rec *store.Record
-	if st.Result {
-		// Written in the same round trip as the state, but perhaps on
-		// another Cluster node: wait for it.
-		rec, err = h.client.store.Wait(ctx, h.ID)
-	} else {
-		rec, err = h.client.store.Get(ctx, h.ID)
-	}
-	return h.outcome(st, rec, err)
+	return h.outcome(ctx, st)
 }
 
 // TryGet returns the outcome if the task has one, and an error matching
 // ErrNotReady if not, without waiting.
 func (h *Handle[R]) TryGet(ctx context.Context) (R, error) {
-	var zero R
 	st, err := h.client.queue.State(ctx, h.Queue, h.ID)
 	if err != nil {
+		var zero R
 		return zero, err
 	}
 	if !st.Status.Terminal() {
+		var zero R
 		return zero, fmt.Errorf("worker: task %s is %s: %w", h.ID, st.Status, ErrNotReady)
 	}
-	if h.client.store == nil {
-		return zero, st.Err()
-	}
-	rec, err := h.client.store.Get(ctx, h.ID)
-	if st.Result && errors.Is(err, store.ErrNotFound) {
-		return zero, fmt.Errorf("worker: the result of %s is on its way: %w", h.ID, ErrNotReady)
-	}
-	return h.outcome(st, rec, err)
+	return h.outcome(ctx, st)
 }
 
-// outcome is the result of an ended task: its record if it has one (err
-// from reading it matches store.ErrNotFound if not), or its state.
-func (h *Handle[R]) outcome(st *State, rec *store.Record, err error) (R, error) {
+// outcome is the result of an ended task: its stored record, if the state
+// says there is one, or else the state's own outcome.
+func (h *Handle[R]) outcome(ctx context.Context, st *State) (R, error) {
 	var zero R
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case st.Result == ResultLost:
+		lost := fmt.Errorf("worker: the outcome of %s was not stored: %w", h.ID, store.ErrNotStored)
+		return zero, errors.Join(st.Err(), lost)
+	case st.Result != ResultStored || h.client.store == nil:
 		return zero, st.Err()
-	case err != nil:
+	}
+	rec, err := h.client.store.Get(ctx, h.Queue, h.ID)
+	if err != nil {
 		return zero, err
 	}
 	if err := rec.Err(); err != nil {

@@ -13,11 +13,12 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/taskware/taskware/internal/testkit"
 	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/middleware"
+	"github.com/taskware/taskware/redisbackend"
 	"github.com/taskware/taskware/store"
 	"github.com/taskware/taskware/task"
+	"github.com/taskware/taskware/taskwaretest"
 	"github.com/taskware/taskware/worker"
 )
 
@@ -28,10 +29,10 @@ const (
 )
 
 // crashTask counts its runs per ID in Redis, then works: for ever in the
-// child, which is killed mid-run, and at once in the parent.
-func crashTask(c redis.UniversalClient, prefix string) *task.Task[string, string] {
-	l := lock.NewRedis(c, lock.WithPrefix(prefix))
-	s := store.NewRedis(c, store.WithPrefix(prefix))
+// child, which is killed mid-run, and at once in the parent. Its lock and
+// result are rb's, as its worker's queue is.
+func crashTask(rb *redisbackend.Backend) *task.Task[string, string] {
+	c, prefix := rb.Client(), rb.Prefix()
 	return task.New("crashy", func(ctx context.Context, id string) (string, error) {
 		if err := c.Incr(ctx, prefix+"runs:"+id).Err(); err != nil {
 			return "", err
@@ -42,8 +43,8 @@ func crashTask(c redis.UniversalClient, prefix string) *task.Task[string, string
 		}
 		return "done " + id, nil
 	},
-		middleware.StoreResult(s),
-		middleware.WithLockFunc(l, middleware.KeyFromArgs(func(id string) string { return "job:" + id }),
+		middleware.StoreResult(rb.Store()),
+		middleware.WithLockFunc(rb.Locker(), middleware.KeyFromArgs(func(id string) string { return "job:" + id }),
 			lock.TTL(crashLockTTL), lock.Wait(10*time.Second)),
 	)
 }
@@ -62,11 +63,12 @@ func TestCrashRecovery(t *testing.T) {
 		crashChild(t)
 		return
 	}
-	c, prefix := testkit.Redis(t)
+	c, prefix := taskwaretest.Redis(t)
 	ctx := context.Background()
-	tk := crashTask(c, prefix)
-	q := worker.NewRedisQueue(c, worker.WithPrefix(prefix))
-	client := worker.NewClient(q, store.NewRedis(c, store.WithPrefix(prefix)))
+	rb := redisbackend.New(c, redisbackend.WithPrefix(prefix))
+	tk := crashTask(rb)
+	q, results, locker := rb.Queue(), rb.Store(), rb.Locker()
+	client := worker.NewClient(q, results)
 
 	const n, childConcurrency = 8, 3
 	var handles []*worker.Handle[string]
@@ -79,7 +81,7 @@ func TestCrashRecovery(t *testing.T) {
 	}
 
 	child := exec.Command(os.Args[0], "-test.run", "^TestCrashRecovery$", "-test.v")
-	child.Env = append(os.Environ(), crashChildEnv+"=1", crashPrefixEnv+"="+prefix, "TASKWARE_REDIS_URL="+testkit.RedisURL())
+	child.Env = append(os.Environ(), crashChildEnv+"=1", crashPrefixEnv+"="+prefix, "TASKWARE_REDIS_URL="+taskwaretest.RedisURL())
 	out := &strings.Builder{}
 	child.Stdout, child.Stderr = out, out
 	if err := child.Start(); err != nil {
@@ -88,7 +90,6 @@ func TestCrashRecovery(t *testing.T) {
 	defer func() { _ = child.Process.Kill(); _ = child.Wait() }()
 
 	// Wait until the child is inside childConcurrency tasks, holding their locks.
-	locker := lock.NewRedis(c, lock.WithPrefix(prefix))
 	var held []lock.Info
 	deadline := time.Now().Add(15 * time.Second)
 	for len(held) < childConcurrency {
@@ -140,7 +141,6 @@ func TestCrashRecovery(t *testing.T) {
 	for _, h := range held {
 		inChild[strings.TrimPrefix(h.Key, "job:")] = true
 	}
-	results := store.NewRedis(c, store.WithPrefix(prefix))
 	for _, h := range handles {
 		runs, err := c.Get(ctx, prefix+"runs:"+h.ID).Int()
 		if err != nil {
@@ -153,9 +153,12 @@ func TestCrashRecovery(t *testing.T) {
 		if runs != want {
 			t.Errorf("%s ran %d times, want %d (killed mid-run: %v)", h.ID, runs, want, inChild[h.ID])
 		}
-		rec, err := results.Get(ctx, h.ID)
-		if err != nil || rec.Status != store.Succeeded {
+		rec, err := results.Get(ctx, h.Queue, h.ID)
+		if err != nil || rec.Status != store.Succeeded || rec.Queue != worker.DefaultQueue || rec.Value == nil {
 			t.Errorf("%s: stored %+v, %v", h.ID, rec, err)
+		}
+		if st, err := h.State(ctx); err != nil || st.Status != worker.Succeeded || st.Result != worker.ResultStored {
+			t.Errorf("%s: state %+v, %v", h.ID, st, err)
 		}
 	}
 	if left, _ := locker.Held(ctx); len(left) != 0 {
@@ -166,13 +169,12 @@ func TestCrashRecovery(t *testing.T) {
 // crashChild is the worker process that the parent kills.
 func crashChild(t *testing.T) {
 	prefix := os.Getenv(crashPrefixEnv)
-	opt, err := redis.ParseURL(testkit.RedisURL())
+	opt, err := redis.ParseURL(taskwaretest.RedisURL())
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := redis.NewClient(opt)
-	q := worker.NewRedisQueue(c, worker.WithPrefix(prefix))
-	w := worker.New(q, worker.Concurrency(3), worker.Visibility(time.Second), worker.PollWait(50*time.Millisecond))
-	worker.Register(w, crashTask(c, prefix))
+	rb := redisbackend.New(redis.NewClient(opt), redisbackend.WithPrefix(prefix))
+	w := worker.New(rb.Queue(), worker.Concurrency(3), worker.Visibility(time.Second), worker.PollWait(50*time.Millisecond))
+	worker.Register(w, crashTask(rb))
 	_ = w.Run(context.Background()) // until killed
 }

@@ -13,17 +13,21 @@
 // Concurrency at once. Tasks registered with [Register] run with their own
 // chain, or the worker's default chain if they have none. [Worker.Run]
 // stops on ctx: it lets running tasks finish within a grace period and
-// leaves the rest unacknowledged, for another worker.
+// leaves the rest unacknowledged, for another worker. A task that cannot
+// run becomes a dead letter with its reason: [ErrUnknownTask],
+// [ErrTooManyDeliveries], task.ErrBadPayload, or a permanent failure
+// (task.ErrPermanent, retries exhausted among them).
 //
-// [RedisQueue] keeps each queue in a Redis stream read by a consumer group:
-// several tasks per round trip, delayed runs and retries in a sorted set,
-// tasks of a dead worker taken over with XAUTOCLAIM after a visibility
-// timeout (a live worker renews its claims), and a capped dead-letter stream
-// for what cannot run: a payload that does not decode, an unknown task, a
-// task out of retries. When the locker and result store share the queue's
-// client, a run's lock release, result write and acknowledgement go in one
-// round trip. [MemoryQueue] behaves the same in one process.
+// The queue contract has two sides: a [Producer] for callers (enqueue,
+// states, handles) and a [Consumer] for workers (take, reclaim, extend,
+// promote, finish). This package holds no backend: package redisbackend
+// keeps queues in Redis streams, package memorybackend in memory. A worker
+// collects each run's last writes (task.FinalWrites: the run's WithLock
+// release and StoreResult write) and hands them to [Consumer.Finish], which
+// sends those of its own backend in the round trip that ends the task.
+//
+// The executor imports task and this contract only: no policy, no backend.
 //
 // Delivery is at least once: a task whose worker dies mid-run runs again.
-// Workers, clients, queues and handles are safe for concurrent use.
+// Workers, clients and handles are safe for concurrent use.
 package worker

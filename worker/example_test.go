@@ -6,19 +6,17 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
-	"github.com/redis/go-redis/v9"
-
 	"github.com/taskware/taskware/lock"
+	"github.com/taskware/taskware/memorybackend"
 	"github.com/taskware/taskware/middleware"
-	"github.com/taskware/taskware/store"
 	"github.com/taskware/taskware/task"
 	"github.com/taskware/taskware/worker"
 )
 
 // The whole loop in one process: enqueue, run by a worker, read the result.
 func ExampleEnqueue() {
-	queue, results := worker.NewMemoryQueue(), store.NewMemory()
+	backend := memorybackend.New()
+	queue, results := backend.Queue(), backend.Store()
 	resize := task.New("resize", func(ctx context.Context, width int) (int, error) {
 		return width / 2, nil
 	}, middleware.StoreResult(results))
@@ -51,7 +49,8 @@ func ExampleEnqueue() {
 // A run that is skipped stores nothing, and its handle still learns how it
 // ended: Get never waits for a task that has ended.
 func ExampleHandle_Get() {
-	queue, results, locker := worker.NewMemoryQueue(), store.NewMemory(), lock.NewMemory()
+	backend := memorybackend.New()
+	queue, results, locker := backend.Queue(), backend.Store(), backend.Locker()
 	held, _ := locker.TryAcquire(context.Background(), "nightly", time.Minute) // another run
 	nightly := task.New("nightly", func(ctx context.Context, _ struct{}) (string, error) { return "done", nil },
 		middleware.StoreResult(results), middleware.SkipLocked(), middleware.WithLock(locker, "nightly"))
@@ -74,33 +73,4 @@ func ExampleHandle_Get() {
 	// Output:
 	// true true
 	// skipped
-}
-
-// On Redis, give the queue, locker and store one client: a run's lock
-// release, result write and acknowledgement then share one round trip.
-func ExampleNewRedisQueue() {
-	srv, _ := miniredis.Run()
-	defer srv.Close()
-	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
-	defer rdb.Close()
-
-	queue := worker.NewRedisQueue(rdb, worker.WithPrefix("myapp:"))
-	results := store.NewRedis(rdb, store.WithPrefix("myapp:"))
-	locker := lock.NewRedis(rdb, lock.WithPrefix("myapp:"))
-	greet := task.New("greet", func(ctx context.Context, name string) (string, error) { return "hello " + name, nil },
-		middleware.StoreResult(results, middleware.ResultTTL(time.Hour)),
-		middleware.WithLockFunc(locker, middleware.KeyFromArgs(func(name string) string { return "greet:" + name })))
-
-	w := worker.New(queue, worker.PollWait(100*time.Millisecond))
-	worker.Register(w, greet)
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- w.Run(ctx) }()
-
-	h, _ := worker.Enqueue(context.Background(), worker.NewClient(queue, results), greet, "ada", worker.Delay(50*time.Millisecond))
-	fmt.Println(h.Get(context.Background()))
-	stop()
-	<-done
-	// Output:
-	// hello ada <nil>
 }

@@ -10,26 +10,70 @@ import (
 	"github.com/taskware/taskware/task"
 )
 
-// DefaultQueue is the queue used when none is named.
-const DefaultQueue = "default"
+// Defaults of the queue contract, which every backend's queue honours.
+const (
+	// DefaultQueue is the queue used when none is named.
+	DefaultQueue = "default"
+	// DefaultStateTTL is how long a finished task's state is kept: its
+	// outcome for handles, and the window in which its ID is a duplicate.
+	DefaultStateTTL = 24 * time.Hour
+	// DefaultDeadLetterMax caps each queue's dead letters, the oldest going
+	// first.
+	DefaultDeadLetterMax = 10000
+)
 
 var (
 	// ErrDuplicate means a task with the same ID is already known to the
 	// queue: waiting, running, or finished less than the queue's state TTL
 	// ago.
-	ErrDuplicate = task.NewError("duplicate", "worker: duplicate task ID")
+	ErrDuplicate = task.NewError("worker.duplicate", "worker: duplicate task ID")
 	// ErrNotReady is what Handle.TryGet returns while the task has no
 	// outcome yet.
-	ErrNotReady = task.NewError("not_ready", "worker: no outcome yet")
+	ErrNotReady = task.NewError("worker.not_ready", "worker: no outcome yet")
 	// ErrDeadLettered matches the outcome of a task moved to its queue's
-	// dead-letter stream: a payload that does not decode, an unknown task
-	// name, a task out of retries, or one delivered too often without
-	// finishing.
-	ErrDeadLettered = task.NewError("dead_lettered", "worker: dead-lettered")
+	// dead letters. The error is a *DeadLetterError, whose reason matches
+	// ErrUnknownTask, ErrTooManyDeliveries, task.ErrBadPayload, or the kind
+	// of the permanent failure that ended it (see task.ErrPermanent).
+	ErrDeadLettered = task.NewError("worker.dead_lettered", "worker: dead-lettered")
 	// ErrNotFound means the queue knows nothing of the ID: never enqueued,
 	// or finished longer ago than the state TTL.
-	ErrNotFound = task.NewError("not_found", "worker: task not found")
+	ErrNotFound = task.NewError("worker.not_found", "worker: task not found")
+	// ErrUnknownTask is the reason a task is dead-lettered when no task of
+	// its name is registered with the worker that took it.
+	ErrUnknownTask = task.NewError("worker.unknown_task", "worker: no task of that name is registered")
+	// ErrTooManyDeliveries is the reason a task is dead-lettered when it was
+	// handed out more often than MaxDeliveries without finishing: it kills
+	// its worker every time.
+	ErrTooManyDeliveries = task.NewError("worker.too_many_deliveries", "worker: delivered too often without finishing")
 )
+
+// DuplicateError reports an ID the queue knows already. It matches
+// ErrDuplicate.
+type DuplicateError struct{ Queue, ID string }
+
+func (e *DuplicateError) Error() string {
+	return fmt.Sprintf("worker: task %q is already known to queue %q", e.ID, e.Queue)
+}
+
+// ErrorKind reports ErrDuplicate's kind.
+func (e *DuplicateError) ErrorKind() string { return ErrDuplicate.ErrorKind() }
+
+// Is matches ErrDuplicate.
+func (e *DuplicateError) Is(target error) bool { return target == ErrDuplicate }
+
+// NotFoundError reports a task the queue knows nothing of. It matches
+// ErrNotFound.
+type NotFoundError struct{ Queue, ID string }
+
+func (e *NotFoundError) Error() string {
+	return fmt.Sprintf("worker: no task %q on queue %q", e.ID, e.Queue)
+}
+
+// ErrorKind reports ErrNotFound's kind.
+func (e *NotFoundError) ErrorKind() string { return ErrNotFound.ErrorKind() }
+
+// Is matches ErrNotFound.
+func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
 
 // Message is a task in a queue.
 type Message struct {
@@ -67,13 +111,27 @@ const (
 	Succeeded Status = "succeeded"
 	Failed    Status = "failed"
 	Skipped   Status = "skipped"
-	Dead      Status = "dead" // moved to the dead-letter stream
+	Dead      Status = "dead" // moved to the dead letters
 )
 
 // Terminal reports whether s is a final status.
 func (s Status) Terminal() bool {
 	return s == Succeeded || s == Failed || s == Skipped || s == Dead
 }
+
+// ResultStatus says whether a run's outcome went to the result store.
+type ResultStatus string
+
+// The result statuses of a task's state.
+const (
+	// NoResult: the run's chain stored nothing (no StoreResult, a skip, a
+	// filtered error).
+	NoResult ResultStatus = ""
+	// ResultStored: a record was written; read it from the store.
+	ResultStored ResultStatus = "stored"
+	// ResultLost: a record was meant to be written, and the write failed.
+	ResultLost ResultStatus = "lost"
+)
 
 // State is what a queue knows of one task.
 type State struct {
@@ -82,9 +140,8 @@ type State struct {
 	Attempt         int
 	// Kind and Error describe a failure, skip or dead letter.
 	Kind, Error string
-	// Result is true if a result record was written for the outcome, so a
-	// handle should read it from the store.
-	Result bool
+	// Result says whether the outcome is in the result store.
+	Result ResultStatus
 }
 
 // Err returns nil for a success, and otherwise the outcome's error: a skip
@@ -114,7 +171,7 @@ func (e *DeadLetterError) Error() string {
 	return fmt.Sprintf("task %s dead-lettered: %v", e.ID, e.Reason)
 }
 
-// ErrorKind reports "dead_lettered".
+// ErrorKind reports ErrDeadLettered's kind.
 func (e *DeadLetterError) ErrorKind() string { return ErrDeadLettered.ErrorKind() }
 
 // Is matches ErrDeadLettered.
@@ -132,25 +189,36 @@ type Outcome struct {
 	RunAt   time.Time
 	// Kind and Error describe a failure, skip, dead letter or requeue.
 	Kind, Error string
-	// Result is true if a result record was written for the outcome.
-	Result bool
+	// Final holds the run's deferred last writes (its lock releases and
+	// result record), or nil. Finish makes them: those of the queue's own
+	// backend in the round trip that ends the task, any other first, on its
+	// own. The task's state then says whether a result was stored.
+	Final *task.FinalWrites
 }
 
-// DeadLetter is one entry of a queue's dead-letter stream.
+// DeadLetter is one entry of a queue's dead letters.
 type DeadLetter struct {
 	Message
 	Kind, Reason string
 	At           time.Time
 }
 
-// Queue holds tasks for workers: ready ones in order, delayed ones until they
-// are due, taken ones until finished, and each task's state for a while
-// after. Implementations are safe for concurrent use, and at-least-once: a
-// delivery whose worker dies is handed out again.
-type Queue interface {
+// Producer is the side of a queue that callers use: enqueue, and follow a
+// task to its outcome (see Client and Handle).
+type Producer interface {
 	// Enqueue adds m to m.Queue, to run at runAt (now if zero or past). It
 	// returns an error matching ErrDuplicate if m.ID is known.
 	Enqueue(ctx context.Context, m *Message, runAt time.Time) error
+	// State returns what the queue knows of task id, or an error matching
+	// ErrNotFound.
+	State(ctx context.Context, queue, id string) (*State, error)
+	// Wait returns task id's state once it is terminal, or when ctx ends.
+	Wait(ctx context.Context, queue, id string) (*State, error)
+}
+
+// Consumer is the side of a queue that a Worker uses. Deliveries are at
+// least once: a delivery whose worker dies is handed out again.
+type Consumer interface {
 	// Take hands consumer up to n ready messages of queue, waiting up to
 	// wait for the first. It returns none, without error, if none came.
 	Take(ctx context.Context, queue, consumer string, n int, wait time.Duration) ([]*Delivery, error)
@@ -162,34 +230,46 @@ type Queue interface {
 	// Promote moves up to n due messages of queue from the delayed set to
 	// the ready ones, and returns how many it moved.
 	Promote(ctx context.Context, queue string, now time.Time, n int) (int, error)
-	// Finish ends d as o says, and wakes the task's waiters.
+	// Finish ends d as o says, makes o.Final's writes, and wakes the task's
+	// waiters. If it fails, d stays claimed and runs again once reclaimed.
 	Finish(ctx context.Context, d *Delivery, o Outcome) error
-	// State returns what the queue knows of task id, or an error matching
-	// ErrNotFound.
-	State(ctx context.Context, queue, id string) (*State, error)
-	// Wait returns task id's state once it is terminal, or when ctx ends.
-	Wait(ctx context.Context, queue, id string) (*State, error)
-	// DeadLetters lists up to n entries of queue's dead-letter stream,
-	// oldest first.
+}
+
+// Queue is both sides of a queue, and its dead letters. Implementations
+// are safe for concurrent use.
+type Queue interface {
+	Producer
+	Consumer
+	// DeadLetters lists up to n of queue's dead letters, oldest first.
 	DeadLetters(ctx context.Context, queue string, n int) ([]DeadLetter, error)
 }
 
-// checkName refuses a queue name that would break Redis Cluster hash tags.
-func checkName(queue string) error {
+// ValidateQueueName refuses a queue name that would break Redis Cluster
+// hash tags: empty, or with a brace.
+func ValidateQueueName(queue string) error {
 	if queue == "" || strings.ContainsAny(queue, "{}") {
 		return fmt.Errorf("%w: worker: queue name %q must be non-empty, without braces", task.ErrInvalidConfig, queue)
 	}
 	return nil
 }
 
-var errNoID = errors.New("worker: message without an ID")
-
-func checkMessage(m *Message) error {
+// ValidateMessage checks a message to enqueue, for Queue implementations.
+func ValidateMessage(m *Message) error {
 	if m.ID == "" {
-		return errNoID
+		return errors.New("worker: message without an ID")
 	}
 	if m.Task == "" {
 		return errors.New("worker: message without a task name")
 	}
-	return checkName(m.Queue)
+	return ValidateQueueName(m.Queue)
+}
+
+// ValidateOutcome checks an outcome to finish a delivery with, for Queue
+// implementations.
+func ValidateOutcome(d *Delivery, o Outcome) error {
+	switch o.Status {
+	case Scheduled, Dead, Succeeded, Failed, Skipped:
+		return nil
+	}
+	return fmt.Errorf("worker: finish %s: status %q is not an outcome", d.ID, o.Status)
 }

@@ -11,9 +11,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/taskware/taskware/internal/testkit"
 	"github.com/taskware/taskware/lock"
+	"github.com/taskware/taskware/memorybackend"
+	"github.com/taskware/taskware/redisbackend"
+	"github.com/taskware/taskware/store"
 	"github.com/taskware/taskware/task"
+	"github.com/taskware/taskware/taskwaretest"
 	"github.com/taskware/taskware/worker"
 )
 
@@ -134,13 +137,61 @@ func qSameMessage(t *testing.T, what string, got, want worker.Message) {
 // qPass lets d go by for claims: the memory queue's clock moves; miniredis,
 // like Redis, measures stream idle times on the wall clock (FastForward only
 // moves key TTLs), so on both Redis backends this sleeps.
-func qPass(b *testkit.Backend, d time.Duration) {
+func qPass(b *taskwaretest.Backend, d time.Duration) {
 	if b.Client == nil {
 		b.Advance(d)
 		return
 	}
 	time.Sleep(d)
 }
+
+// qWrite is a deferred write of the tests, as a policy hands one to the
+// worker in task.FinalWrites: a write of no backend's, which a queue makes
+// on its own.
+type qWrite func(ctx context.Context) error
+
+func (w qWrite) Apply(ctx context.Context) error { return w(ctx) }
+
+// qCounted returns a write that fails with err (succeeds if nil), and the
+// count of its applications.
+func qCounted(err error) (qWrite, *atomic.Int32) {
+	n := new(atomic.Int32)
+	return func(context.Context) error { n.Add(1); return err }, n
+}
+
+// qFinal returns the deferred writes of a run: result writes that fail with
+// results' errors and releases that fail with releases' (nil: succeed), and
+// a check that fails t unless each was made exactly once.
+func qFinal(results, releases []error) (*task.FinalWrites, func(t *testing.T)) {
+	f := &task.FinalWrites{}
+	var counts []*atomic.Int32
+	for _, err := range results {
+		w, n := qCounted(err)
+		f.Result(w)
+		counts = append(counts, n)
+	}
+	for _, err := range releases {
+		w, n := qCounted(err)
+		f.Release(w)
+		counts = append(counts, n)
+	}
+	return f, func(t *testing.T) {
+		t.Helper()
+		for i, n := range counts {
+			if got := n.Load(); got != 1 {
+				t.Errorf("deferred write %d of %d was made %d times, want once", i+1, len(counts), got)
+			}
+		}
+	}
+}
+
+// qStored is a run's deferred writes with one result write that succeeds.
+func qStored() *task.FinalWrites {
+	f, _ := qFinal([]error{nil}, nil)
+	return f
+}
+
+var errQWrite = errors.New("the test's write failed")
 
 func TestQueueRoundTrip(t *testing.T) {
 	binary := []byte{0, 1, 2, 0xff, 0xfe, '\r', '\n', 0, 0xc3, 0x28}
@@ -157,7 +208,7 @@ func TestQueueRoundTrip(t *testing.T) {
 		{"no payload, no times, attempt 0", worker.Message{ID: "b", Task: "noop"}, 1},
 		{"large payload, later attempt", worker.Message{ID: "c:1/2", Task: "report.build", Payload: big, EnqueuedAt: qAt.Local(), Attempt: 4}, 4},
 	}
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		for i, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				queue := fmt.Sprintf("rt%d", i)
@@ -172,7 +223,7 @@ func TestQueueRoundTrip(t *testing.T) {
 					m.Payload[0]++ // the queue keeps its own copy
 				}
 				st := qWantState(t, b.Queue, queue, m.ID, worker.Queued, tc.want, "", "")
-				if st.Task != m.Task || st.Result || st.Err() != nil {
+				if st.Task != m.Task || st.Result != worker.NoResult || st.Err() != nil {
 					t.Fatalf("State after Enqueue = %+v (Err %v)", *st, st.Err())
 				}
 
@@ -185,10 +236,12 @@ func TestQueueRoundTrip(t *testing.T) {
 				if d.Receipt == "" || d.Deliveries != 1 {
 					t.Fatalf("Take: Receipt %q, Deliveries %d; want a receipt and 1", d.Receipt, d.Deliveries)
 				}
-				qFinish(t, b.Queue, d, worker.Outcome{Status: worker.Succeeded, Attempt: tc.want, Result: true})
+				final, made := qFinal([]error{nil}, nil)
+				qFinish(t, b.Queue, d, worker.Outcome{Status: worker.Succeeded, Attempt: tc.want, Final: final})
+				made(t)
 				st = qWantState(t, b.Queue, queue, m.ID, worker.Succeeded, tc.want, "", "")
-				if st.Task != m.Task || !st.Result || st.Err() != nil {
-					t.Fatalf("State after Finish = %+v (Err %v); want its task, Result and no error", *st, st.Err())
+				if st.Task != m.Task || st.Result != worker.ResultStored || st.Err() != nil {
+					t.Fatalf("State after Finish = %+v (Err %v); want its task, Result %q and no error", *st, st.Err(), worker.ResultStored)
 				}
 				if ds := qTake(t, b.Queue, queue, "c1", 10); len(ds) != 0 {
 					t.Fatalf("Take after Finish: got %q, want nothing", qIDs(ds))
@@ -199,7 +252,7 @@ func TestQueueRoundTrip(t *testing.T) {
 }
 
 func TestQueueDuplicate(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		q, ctx := b.Queue, t.Context()
 		refused := func(what string, m *worker.Message, runAt time.Time) {
 			t.Helper()
@@ -221,7 +274,7 @@ func TestQueueDuplicate(t *testing.T) {
 
 		qEnqueue(t, q, qMsg("dup", "b"), time.Time{})
 		d = qTake(t, q, "dup", "c1", 1)[0]
-		qFinish(t, q, d, worker.Outcome{Status: worker.Dead, Attempt: 1, Kind: "bad_payload", Error: "no"})
+		qFinish(t, q, d, worker.Outcome{Status: worker.Dead, Attempt: 1, Kind: "task.bad_payload", Error: "no"})
 		refused("after it was dead-lettered", qMsg("dup", "b"), time.Time{})
 
 		qEnqueue(t, q, qMsg("dup", "fresh"), time.Time{})
@@ -232,7 +285,7 @@ func TestQueueDuplicate(t *testing.T) {
 }
 
 func TestQueueTakeOrder(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		for i := range 10 {
 			qEnqueue(t, b.Queue, qMsg("fifo", fmt.Sprintf("m%d", i)), time.Time{})
 		}
@@ -268,7 +321,7 @@ func TestQueueTakeOrder(t *testing.T) {
 }
 
 func TestQueueTakeWait(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		for _, tc := range []struct {
 			name    string
 			prepare func(t *testing.T, q worker.Queue, queue string)
@@ -334,7 +387,7 @@ func TestQueueTakeWait(t *testing.T) {
 
 func TestQueueConsumersShare(t *testing.T) {
 	const total, consumers = 100, 4
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		var (
 			taken atomic.Int64
 			mu    sync.Mutex
@@ -377,7 +430,7 @@ func TestQueueConsumersShare(t *testing.T) {
 }
 
 func TestQueueDelayed(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		q := b.Queue
 		now := time.Now()
 		soon, late := now.Add(time.Hour), now.Add(2*time.Hour)
@@ -431,7 +484,7 @@ func TestQueueDelayed(t *testing.T) {
 }
 
 func TestQueueRetry(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		q := b.Queue
 		m := qMsg("r", "job")
 		m.ExpiresAt = qAt.Add(time.Hour)
@@ -472,7 +525,7 @@ func TestQueueRetry(t *testing.T) {
 }
 
 func TestQueueReclaim(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		q := b.Queue
 		idle := time.Minute
 		if b.Client != nil {
@@ -537,7 +590,7 @@ func TestQueueReclaim(t *testing.T) {
 // is finished twice. A retry must not bring back a task that has ended, nor
 // break Promote.
 func TestQueueLateFinish(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		q := b.Queue
 		twice := func(id string) (slow, fast *worker.Delivery) {
 			t.Helper()
@@ -548,24 +601,33 @@ func TestQueueLateFinish(t *testing.T) {
 			return slow, ds[0]
 		}
 		retry := worker.Outcome{Status: worker.Scheduled, Attempt: 2, RunAt: time.Now().Add(-time.Second), Kind: "boom", Error: "x"}
-		done := worker.Outcome{Status: worker.Succeeded, Attempt: 1, Result: true}
+		done := func() worker.Outcome {
+			return worker.Outcome{Status: worker.Succeeded, Attempt: 1, Final: qStored()}
+		}
+		// ended fails t unless id ended as done says, its result stored.
+		ended := func(id string) {
+			t.Helper()
+			if st := qWantState(t, q, "late", id, worker.Succeeded, 1, "", ""); st.Result != worker.ResultStored {
+				t.Fatalf("State(%q).Result = %q, want %q", id, st.Result, worker.ResultStored)
+			}
+		}
 
 		slow, fast := twice("retried-then-done")
 		qFinish(t, q, slow, retry)
-		qFinish(t, q, fast, done)
-		qWantState(t, q, "late", "retried-then-done", worker.Succeeded, 1, "", "")
+		qFinish(t, q, fast, done())
+		ended("retried-then-done")
 
 		slow, fast = twice("done-then-retried")
-		qFinish(t, q, fast, done)
+		qFinish(t, q, fast, done())
 		qFinish(t, q, slow, retry)
-		qWantState(t, q, "late", "done-then-retried", worker.Succeeded, 1, "", "")
+		ended("done-then-retried")
 
 		qPromote(t, q, "late", time.Now(), 10)
 		if ds := qTake(t, q, "late", "c", 10); ds != nil {
 			t.Fatalf("Take after Promote: got %q; an ended task came back", qIDs(ds))
 		}
-		qWantState(t, q, "late", "retried-then-done", worker.Succeeded, 1, "", "")
-		qWantState(t, q, "late", "done-then-retried", worker.Succeeded, 1, "", "")
+		ended("retried-then-done")
+		ended("done-then-retried")
 	})
 }
 
@@ -579,44 +641,83 @@ func TestQueueOutcomes(t *testing.T) {
 			}
 		}
 	}
-	cases := []struct {
-		name   string
-		o      worker.Outcome
-		result bool
-		checks []check
-	}{
-		{"succeeded", worker.Outcome{Status: worker.Succeeded, Attempt: 1, Result: true}, true,
-			[]check{func(t *testing.T, err error) {
-				if err != nil {
-					t.Errorf("Err() = %v, want nil", err)
-				}
-			}}},
-		{"failed", worker.Outcome{Status: worker.Failed, Attempt: 3, Kind: "timeout", Error: "took too long"}, false,
-			[]check{is(context.DeadlineExceeded), func(t *testing.T, err error) {
-				f, ok := errors.AsType[*task.Failure](err)
-				if !ok || f.Kind != "timeout" || f.Message != "took too long" {
-					t.Errorf("Err() = %#v, want a task.Failure of kind timeout", err)
-				}
-			}}},
-		{"skipped", worker.Outcome{Status: worker.Skipped, Attempt: 1, Kind: "locked", Error: "held elsewhere"}, false,
-			[]check{is(task.ErrSkipped), is(lock.ErrLocked)}},
-		// A dead letter keeps Result: its last failure may have been stored.
-		{"dead", worker.Outcome{Status: worker.Dead, Attempt: 2, Kind: "bad_payload", Error: "cannot decode", Result: true}, true,
-			[]check{is(worker.ErrDeadLettered), is(task.ErrBadPayload), func(t *testing.T, err error) {
-				if e, ok := errors.AsType[*worker.DeadLetterError](err); !ok || e.ID != "dead" {
-					t.Errorf("Err() = %#v, want a *worker.DeadLetterError for %q", err, "dead")
-				}
-			}}},
+	succeeded := func(t *testing.T, err error) {
+		if err != nil {
+			t.Errorf("Err() = %v, want nil", err)
+		}
 	}
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+	timedOut := func(t *testing.T, err error) {
+		f, ok := errors.AsType[*task.Failure](err)
+		if !ok || f.Kind != "timeout" || f.Message != "took too long" {
+			t.Errorf("Err() = %#v, want a task.Failure of kind timeout", err)
+		}
+	}
+	deadLetter := func(id string) check {
+		return func(t *testing.T, err error) {
+			if e, ok := errors.AsType[*worker.DeadLetterError](err); !ok || e.ID != id {
+				t.Errorf("Err() = %#v, want a *worker.DeadLetterError for %q", err, id)
+			}
+		}
+	}
+	var (
+		stored = []error{nil}
+		lost   = []error{nil, errQWrite} // one write of two fails: no result
+	)
+	cases := []struct {
+		name string
+		o    worker.Outcome // without Final
+		// noFinal leaves o.Final nil; else it holds result writes and
+		// releases that fail with these errors (nil: succeed).
+		noFinal           bool
+		results, releases []error
+		result            worker.ResultStatus
+		checks            []check
+	}{
+		{name: "succeeded", o: worker.Outcome{Status: worker.Succeeded, Attempt: 1}, results: stored,
+			result: worker.ResultStored, checks: []check{succeeded}},
+		{name: "succeeded, lock released", o: worker.Outcome{Status: worker.Succeeded, Attempt: 1}, results: stored, releases: []error{nil},
+			result: worker.ResultStored, checks: []check{succeeded}},
+		// A release that fails expires with its TTL: the result stands.
+		{name: "succeeded, release failed", o: worker.Outcome{Status: worker.Succeeded, Attempt: 1}, results: stored, releases: []error{errQWrite},
+			result: worker.ResultStored, checks: []check{succeeded}},
+		{name: "succeeded, nothing stored", o: worker.Outcome{Status: worker.Succeeded, Attempt: 1}, releases: []error{nil},
+			result: worker.NoResult, checks: []check{succeeded}},
+		{name: "succeeded, no final writes", o: worker.Outcome{Status: worker.Succeeded, Attempt: 1}, noFinal: true,
+			result: worker.NoResult, checks: []check{succeeded}},
+		{name: "succeeded, result lost", o: worker.Outcome{Status: worker.Succeeded, Attempt: 1}, results: []error{errQWrite},
+			result: worker.ResultLost, checks: []check{succeeded}},
+		{name: "failed", o: worker.Outcome{Status: worker.Failed, Attempt: 3, Kind: "timeout", Error: "took too long"}, results: stored,
+			result: worker.ResultStored, checks: []check{is(context.DeadlineExceeded), timedOut}},
+		{name: "failed, nothing stored", o: worker.Outcome{Status: worker.Failed, Attempt: 3, Kind: "timeout", Error: "took too long"},
+			result: worker.NoResult, checks: []check{is(context.DeadlineExceeded), timedOut}},
+		{name: "failed, result lost", o: worker.Outcome{Status: worker.Failed, Attempt: 3, Kind: "timeout", Error: "took too long"}, results: lost,
+			result: worker.ResultLost, checks: []check{is(context.DeadlineExceeded), timedOut}},
+		{name: "skipped", o: worker.Outcome{Status: worker.Skipped, Attempt: 1, Kind: "lock.locked", Error: "held elsewhere"}, releases: []error{nil},
+			result: worker.NoResult, checks: []check{is(task.ErrSkipped), is(lock.ErrLocked)}},
+		// A dead letter keeps its result: its last failure may have been stored.
+		{name: "dead", o: worker.Outcome{Status: worker.Dead, Attempt: 2, Kind: "task.bad_payload", Error: "cannot decode"}, results: stored,
+			result: worker.ResultStored, checks: []check{is(worker.ErrDeadLettered), is(task.ErrBadPayload), deadLetter("dead")}},
+		{name: "dead, nothing stored", o: worker.Outcome{Status: worker.Dead, Attempt: 1, Kind: "worker.unknown_task", Error: "no such task"},
+			noFinal: true, result: worker.NoResult,
+			checks: []check{is(worker.ErrDeadLettered), is(worker.ErrUnknownTask), deadLetter("dead, nothing stored")}},
+		{name: "dead, result lost", o: worker.Outcome{Status: worker.Dead, Attempt: 2, Kind: "worker.too_many_deliveries", Error: "crashed"},
+			results: lost, result: worker.ResultLost,
+			checks: []check{is(worker.ErrDeadLettered), is(worker.ErrTooManyDeliveries), deadLetter("dead, result lost")}},
+	}
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				qEnqueue(t, b.Queue, qMsg("out", tc.name), time.Time{})
 				d := qTake(t, b.Queue, "out", "c1", 1)[0]
-				qFinish(t, b.Queue, d, tc.o)
+				o, made := tc.o, func(*testing.T) {}
+				if !tc.noFinal {
+					o.Final, made = qFinal(tc.results, tc.releases)
+				}
+				qFinish(t, b.Queue, d, o)
+				made(t)
 				st := qWantState(t, b.Queue, "out", tc.name, tc.o.Status, tc.o.Attempt, tc.o.Kind, tc.o.Error)
 				if st.Result != tc.result || st.Task != "email" {
-					t.Errorf("State = %+v; want Result %v, Task email", *st, tc.result)
+					t.Errorf("State = %+v; want Result %q, Task email", *st, tc.result)
 				}
 				for _, c := range tc.checks {
 					c(t, st.Err())
@@ -638,7 +739,7 @@ func TestQueueOutcomes(t *testing.T) {
 }
 
 func TestQueueDeadLetters(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		q := b.Queue
 		if dl, err := q.DeadLetters(t.Context(), "dl", 10); err != nil || len(dl) != 0 {
 			t.Fatalf("DeadLetters of a new queue = %v, %v; want none", dl, err)
@@ -650,7 +751,7 @@ func TestQueueDeadLetters(t *testing.T) {
 			m.ExpiresAt = qAt.Add(time.Duration(i) * time.Hour)
 			qEnqueue(t, q, m, time.Time{})
 			d := qTake(t, q, "dl", "c1", 1)[0]
-			qFinish(t, q, d, worker.Outcome{Status: worker.Dead, Attempt: i + 1, Kind: "bad_payload", Error: "cannot decode " + m.ID})
+			qFinish(t, q, d, worker.Outcome{Status: worker.Dead, Attempt: i + 1, Kind: "task.bad_payload", Error: "cannot decode " + m.ID})
 			m.Attempt = i + 1 // the outcome's attempt
 			want = append(want, *m)
 		}
@@ -661,7 +762,7 @@ func TestQueueDeadLetters(t *testing.T) {
 		}
 		for i, e := range dl {
 			qSameMessage(t, "dead letter", e.Message, want[i])
-			if e.Kind != "bad_payload" || e.Reason != "cannot decode "+want[i].ID {
+			if e.Kind != "task.bad_payload" || e.Reason != "cannot decode "+want[i].ID {
 				t.Errorf("dead letter %s: kind %q, reason %q", e.ID, e.Kind, e.Reason)
 			}
 			if e.At.Before(before) || e.At.After(after) {
@@ -675,7 +776,7 @@ func TestQueueDeadLetters(t *testing.T) {
 		if dl, err := q.DeadLetters(t.Context(), "dl", 0); err != nil || len(dl) != 0 {
 			t.Fatalf("DeadLetters(n=0) = %+v, %v; want none", dl, err)
 		}
-		st := qWantState(t, q, "dl", "x1", worker.Dead, 2, "bad_payload", "cannot decode x1")
+		st := qWantState(t, q, "dl", "x1", worker.Dead, 2, "task.bad_payload", "cannot decode x1")
 		if !errors.Is(st.Err(), worker.ErrDeadLettered) {
 			t.Fatalf("State(dead).Err() = %v, want worker.ErrDeadLettered", st.Err())
 		}
@@ -686,7 +787,7 @@ func TestQueueDeadLetters(t *testing.T) {
 }
 
 func TestQueueWait(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		q := b.Queue
 		if st, err := q.Wait(t.Context(), "w", "unknown"); !errors.Is(err, worker.ErrNotFound) {
 			t.Fatalf("Wait(unknown) = %+v, %v; want worker.ErrNotFound", st, err)
@@ -762,7 +863,7 @@ func TestQueueWait(t *testing.T) {
 }
 
 func TestQueueStateNotFound(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		qWantNotFound(t, b.Queue, "nq", "never")
 		qEnqueue(t, b.Queue, qMsg("nq", "known"), time.Time{})
 		qWantNotFound(t, b.Queue, "nq", "never")
@@ -770,39 +871,176 @@ func TestQueueStateNotFound(t *testing.T) {
 	})
 }
 
+// TestQueueFinalWrites: Finish makes a run's deferred writes. A write of no
+// backend's is made first, on its own, before the task ends; the record and
+// lock release of the queue's own backend are made too (on Redis, in the
+// round trip that ends the task: see redisbackend's tests), and the state
+// says whether the result was stored.
+func TestQueueFinalWrites(t *testing.T) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
+		q, ctx := b.Queue, t.Context()
+		releaser, ok := b.Locker.(lock.FinalReleaser)
+		if !ok {
+			t.Fatalf("the %s locker is no lock.FinalReleaser", b.Name)
+		}
+		putter, ok := b.Store.(store.FinalPutter)
+		if !ok {
+			t.Fatalf("the %s store is no store.FinalPutter", b.Name)
+		}
+
+		t.Run("others first", func(t *testing.T) {
+			qEnqueue(t, q, qMsg("fw", "first"), time.Time{})
+			d := qTake(t, q, "fw", "c1", 1)[0]
+			var seen []worker.Status
+			look := qWrite(func(ctx context.Context) error {
+				st, err := q.State(ctx, "fw", "first")
+				if err != nil {
+					return err
+				}
+				seen = append(seen, st.Status)
+				return nil
+			})
+			final := &task.FinalWrites{}
+			final.Release(look)
+			final.Result(look)
+			qFinish(t, q, d, worker.Outcome{Status: worker.Succeeded, Attempt: 1, Final: final})
+			if want := []worker.Status{worker.Queued, worker.Queued}; !slices.Equal(seen, want) {
+				t.Fatalf("the deferred writes saw the task %q, want %q: made before it ended", seen, want)
+			}
+			if st := qWantState(t, q, "fw", "first", worker.Succeeded, 1, "", ""); st.Result != worker.ResultStored {
+				t.Fatalf("State.Result = %q, want %q", st.Result, worker.ResultStored)
+			}
+		})
+
+		t.Run("own store and locker", func(t *testing.T) {
+			for _, tc := range []struct {
+				o   worker.Outcome
+				rec store.Record
+			}{
+				{worker.Outcome{Status: worker.Succeeded, Attempt: 1},
+					store.Record{Status: store.Succeeded, Value: []byte(`"sent"`), Attempt: 1}},
+				{worker.Outcome{Status: worker.Failed, Attempt: 2, Kind: "timeout", Error: "took too long"},
+					store.Record{Status: store.Failed, Kind: "timeout", Error: "took too long", Attempt: 2}},
+				{worker.Outcome{Status: worker.Dead, Attempt: 3, Kind: "task.permanent", Error: "gave up"},
+					store.Record{Status: store.Failed, Kind: "task.permanent", Error: "gave up", Attempt: 3}},
+			} {
+				id := "own-" + string(tc.o.Status)
+				qEnqueue(t, q, qMsg("fw", id), time.Time{})
+				d := qTake(t, q, "fw", "c1", 1)[0]
+				lease, err := b.Locker.TryAcquire(ctx, "fw-"+id, time.Minute)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rec := tc.rec
+				rec.Queue, rec.ID, rec.Task = "fw", id, "email"
+				put, err := putter.FinalPut(&rec, time.Hour)
+				if err != nil {
+					t.Fatalf("FinalPut: %v", err)
+				}
+				final := &task.FinalWrites{}
+				final.Release(releaser.FinalRelease(lease))
+				final.Result(put)
+				b.RequireNoRecord(t, "fw", id) // deferred: nothing written yet
+				if held := b.Locks(t); len(held) != 1 || held[0].Key != "fw-"+id {
+					t.Fatalf("%s: locks held before Finish: %+v, want the run's", id, held)
+				}
+
+				o := tc.o
+				o.Final = final
+				qFinish(t, q, d, o)
+				st := qWantState(t, q, "fw", id, o.Status, o.Attempt, o.Kind, o.Error)
+				if st.Result != worker.ResultStored {
+					t.Fatalf("%s: State.Result = %q, want %q", id, st.Result, worker.ResultStored)
+				}
+				got := b.RequireRecord(t, "fw", id)
+				if got.Status != rec.Status || got.Task != "email" || !bytes.Equal(got.Value, rec.Value) ||
+					got.Kind != rec.Kind || got.Error != rec.Error || got.Attempt != rec.Attempt {
+					t.Fatalf("%s: stored %+v, want %+v", id, *got, rec)
+				}
+				b.RequireNoLocks(t)
+			}
+		})
+
+		t.Run("releases on a requeue", func(t *testing.T) {
+			qEnqueue(t, q, qMsg("fw", "again"), time.Time{})
+			d := qTake(t, q, "fw", "c1", 1)[0]
+			lease, err := b.Locker.TryAcquire(ctx, "fw-again", time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			other, n := qCounted(nil)
+			final := &task.FinalWrites{}
+			final.Release(releaser.FinalRelease(lease))
+			final.Release(other)
+			qFinish(t, q, d, worker.Outcome{Status: worker.Scheduled, Attempt: 2, RunAt: time.Now().Add(time.Hour),
+				Kind: "lock.locked", Error: "held", Final: final})
+			qWantState(t, q, "fw", "again", worker.Scheduled, 2, "lock.locked", "held")
+			if n.Load() != 1 {
+				t.Fatalf("the other release was made %d times, want once", n.Load())
+			}
+			b.RequireNoLocks(t)
+		})
+	})
+}
+
+// qQueueWithStateTTL returns a queue of b's kind, on its clock or its
+// client and key prefix, that keeps finished tasks' states for ttl.
+func qQueueWithStateTTL(b *taskwaretest.Backend, ttl time.Duration) worker.Queue {
+	if b.Redis == nil {
+		return memorybackend.New(memorybackend.WithClock(b.Now), memorybackend.WithStateTTL(ttl)).Queue()
+	}
+	return redisbackend.New(b.Client, redisbackend.WithPrefix(b.Prefix()), redisbackend.WithStateTTL(ttl)).Queue()
+}
+
 func TestQueueStateTTL(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
-		if b.Real {
-			t.Skip("the state TTL is a day")
-		}
-		q := b.Queue
-		for _, id := range []string{"ok", "dead"} {
-			qEnqueue(t, q, qMsg("ttl", id), time.Time{})
-		}
-		ds := qTake(t, q, "ttl", "c1", 2)
-		qFinish(t, q, ds[0], worker.Outcome{Status: worker.Succeeded, Attempt: 1})
-		qFinish(t, q, ds[1], worker.Outcome{Status: worker.Dead, Attempt: 1, Kind: "k", Error: "e"})
-		qEnqueue(t, q, qMsg("ttl", "waiting"), time.Now().Add(48*time.Hour))
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
+		for _, tc := range []struct {
+			name string
+			ttl  time.Duration // 0: the default
+			// kept is a time after the end within the TTL, gone one after it.
+			kept, gone time.Duration
+		}{
+			{"default", 0, worker.DefaultStateTTL - time.Hour, worker.DefaultStateTTL + time.Hour},
+			{"WithStateTTL", time.Second, 500 * time.Millisecond, 1300 * time.Millisecond},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				q := b.Queue
+				if tc.ttl == 0 && b.Real {
+					t.Skip("the default state TTL is a day")
+				}
+				if tc.ttl != 0 {
+					q = qQueueWithStateTTL(b, tc.ttl)
+				}
+				queue := "ttl-" + tc.name
+				for _, id := range []string{"ok", "dead"} {
+					qEnqueue(t, q, qMsg(queue, id), time.Time{})
+				}
+				ds := qTake(t, q, queue, "c1", 2)
+				qFinish(t, q, ds[0], worker.Outcome{Status: worker.Succeeded, Attempt: 1})
+				qFinish(t, q, ds[1], worker.Outcome{Status: worker.Dead, Attempt: 1, Kind: "k", Error: "e"})
+				qEnqueue(t, q, qMsg(queue, "waiting"), time.Now().Add(48*time.Hour))
 
-		b.Advance(23 * time.Hour)
-		qWantState(t, q, "ttl", "ok", worker.Succeeded, 1, "", "")
-		if err := q.Enqueue(t.Context(), qMsg("ttl", "ok"), time.Time{}); !errors.Is(err, worker.ErrDuplicate) {
-			t.Fatalf("Enqueue 23h after the end: %v, want worker.ErrDuplicate", err)
-		}
+				b.Advance(tc.kept)
+				qWantState(t, q, queue, "ok", worker.Succeeded, 1, "", "")
+				if err := q.Enqueue(t.Context(), qMsg(queue, "ok"), time.Time{}); !errors.Is(err, worker.ErrDuplicate) {
+					t.Fatalf("Enqueue %v after the end: %v, want worker.ErrDuplicate", tc.kept, err)
+				}
 
-		b.Advance(2 * time.Hour)
-		qWantNotFound(t, q, "ttl", "ok")
-		qWantNotFound(t, q, "ttl", "dead")
-		if st, err := q.Wait(t.Context(), "ttl", "ok"); !errors.Is(err, worker.ErrNotFound) {
-			t.Fatalf("Wait 25h after the end = %+v, %v; want worker.ErrNotFound", st, err)
+				b.Advance(tc.gone - tc.kept)
+				qWantNotFound(t, q, queue, "ok")
+				qWantNotFound(t, q, queue, "dead")
+				if st, err := q.Wait(t.Context(), queue, "ok"); !errors.Is(err, worker.ErrNotFound) {
+					t.Fatalf("Wait %v after the end = %+v, %v; want worker.ErrNotFound", tc.gone, st, err)
+				}
+				qWantState(t, q, queue, "waiting", worker.Scheduled, 1, "", "") // only ended tasks expire
+				if dl, err := q.DeadLetters(t.Context(), queue, 10); err != nil || len(dl) != 1 {
+					t.Fatalf("DeadLetters %v later = %+v, %v; want the entry kept", tc.gone, dl, err)
+				}
+				qEnqueue(t, q, qMsg(queue, "ok"), time.Time{})
+				qWantState(t, q, queue, "ok", worker.Queued, 1, "", "")
+				qWantIDs(t, "Take", qTake(t, q, queue, "c1", 10), "ok")
+			})
 		}
-		qWantState(t, q, "ttl", "waiting", worker.Scheduled, 1, "", "") // only ended tasks expire
-		if dl, err := q.DeadLetters(t.Context(), "ttl", 10); err != nil || len(dl) != 1 {
-			t.Fatalf("DeadLetters 25h later = %+v, %v; want the entry kept", dl, err)
-		}
-		qEnqueue(t, q, qMsg("ttl", "ok"), time.Time{})
-		qWantState(t, q, "ttl", "ok", worker.Queued, 1, "", "")
-		qWantIDs(t, "Take", qTake(t, q, "ttl", "c1", 10), "ok")
 	})
 }
 
@@ -819,7 +1057,7 @@ func TestQueueCheckMessage(t *testing.T) {
 		{"close brace", worker.Message{ID: "x", Task: "t", Queue: "a}"}, true},
 		{"hash tag", worker.Message{ID: "x", Task: "t", Queue: "{ok}"}, true},
 	}
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				err := b.Queue.Enqueue(t.Context(), &tc.m, time.Time{})
@@ -838,51 +1076,10 @@ func TestQueueCheckMessage(t *testing.T) {
 	})
 }
 
-// TestQueueRoundTrips counts what a Redis queue sends: Enqueue and Take are
-// one round trip each, and so are Finish and Promote.
-func TestQueueRoundTrips(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
-		if b.Client == nil {
-			t.Skip("no round trips in memory")
-		}
-		q := b.Queue
-		// Warm up: the scripts are loaded and the consumer group made.
-		qEnqueue(t, q, qMsg("rtt", "warm"), time.Time{})
-		qFinish(t, q, qTake(t, q, "rtt", "c1", 1)[0], worker.Outcome{Status: worker.Succeeded, Attempt: 1})
-		qPromote(t, q, "rtt", time.Now(), 10)
-
-		counter := &testkit.Counter{}
-		b.Client.AddHook(counter)
-		var d *worker.Delivery
-		for _, step := range []struct {
-			name string
-			do   func()
-		}{
-			{"Enqueue", func() { qEnqueue(t, q, qMsg("rtt", "a"), time.Time{}) }},
-			{"Enqueue delayed", func() { qEnqueue(t, q, qMsg("rtt", "later"), time.Now().Add(time.Hour)) }},
-			{"Take", func() { d = qTake(t, q, "rtt", "c1", 10)[0] }},
-			{"Take of nothing", func() { qTake(t, q, "rtt", "c1", 10) }},
-			{"Take with a wait", func() {
-				if _, err := q.Take(t.Context(), "rtt", "c1", 10, 10*time.Millisecond); err != nil {
-					t.Fatal(err)
-				}
-			}},
-			{"Finish", func() { qFinish(t, q, d, worker.Outcome{Status: worker.Succeeded, Attempt: 1}) }},
-			{"Promote", func() { qPromote(t, q, "rtt", time.Now(), 10) }},
-		} {
-			before := counter.N()
-			step.do()
-			if n := counter.N() - before; n != 1 {
-				t.Errorf("%s: %d round trips, want 1", step.name, n)
-			}
-		}
-	})
-}
-
 // TestMemoryQueueTakeContext: a waiting Take of the memory queue returns the
 // cause of its context's end.
 func TestMemoryQueueTakeContext(t *testing.T) {
-	q := worker.NewMemoryQueue()
+	q := memorybackend.New().Queue()
 	cause := errors.New("shutting down")
 	ctx, cancel := context.WithCancelCause(context.Background())
 	done := make(chan error, 1)
@@ -909,20 +1106,31 @@ func TestMemoryQueueTakeContext(t *testing.T) {
 }
 
 // TestMemoryQueueDeadLetterCap: the memory queue keeps the newest
-// DefaultDeadLetterMax dead letters of a queue.
+// dead letters of a queue, DefaultDeadLetterMax unless told otherwise.
 func TestMemoryQueueDeadLetterCap(t *testing.T) {
-	q := worker.NewMemoryQueue()
-	const extra = 5
-	for i := range worker.DefaultDeadLetterMax + extra {
-		id := fmt.Sprint(i)
-		qEnqueue(t, q, qMsg("cap", id), time.Time{})
-		qFinish(t, q, qTake(t, q, "cap", "c1", 1)[0], worker.Outcome{Status: worker.Dead, Attempt: 1, Kind: "k", Error: "e"})
-	}
-	dl, err := q.DeadLetters(t.Context(), "cap", worker.DefaultDeadLetterMax+100)
-	if err != nil || len(dl) != worker.DefaultDeadLetterMax {
-		t.Fatalf("DeadLetters = %d entries, %v; want %d", len(dl), err, worker.DefaultDeadLetterMax)
-	}
-	if dl[0].ID != fmt.Sprint(extra) || dl[len(dl)-1].ID != fmt.Sprint(worker.DefaultDeadLetterMax+extra-1) {
-		t.Fatalf("DeadLetters run from %s to %s; want the newest", dl[0].ID, dl[len(dl)-1].ID)
+	for _, tc := range []struct {
+		name string
+		opts []memorybackend.Option
+		max  int
+	}{
+		{"default", nil, worker.DefaultDeadLetterMax},
+		{"WithDeadLetterMax", []memorybackend.Option{memorybackend.WithDeadLetterMax(3)}, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			q := memorybackend.New(tc.opts...).Queue()
+			const extra = 5
+			for i := range tc.max + extra {
+				id := fmt.Sprint(i)
+				qEnqueue(t, q, qMsg("cap", id), time.Time{})
+				qFinish(t, q, qTake(t, q, "cap", "c1", 1)[0], worker.Outcome{Status: worker.Dead, Attempt: 1, Kind: "k", Error: "e"})
+			}
+			dl, err := q.DeadLetters(t.Context(), "cap", tc.max+100)
+			if err != nil || len(dl) != tc.max {
+				t.Fatalf("DeadLetters = %d entries, %v; want %d", len(dl), err, tc.max)
+			}
+			if dl[0].ID != fmt.Sprint(extra) || dl[len(dl)-1].ID != fmt.Sprint(tc.max+extra-1) {
+				t.Fatalf("DeadLetters run from %s to %s; want the newest", dl[0].ID, dl[len(dl)-1].ID)
+			}
+		})
 	}
 }

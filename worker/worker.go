@@ -6,18 +6,15 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"runtime/debug"
 	"strconv"
 	"sync"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
 
+	"github.com/taskware/taskware/internal/backoff"
 	"github.com/taskware/taskware/internal/randid"
-	"github.com/taskware/taskware/internal/rbatch"
-	"github.com/taskware/taskware/middleware"
 	"github.com/taskware/taskware/task"
 )
 
@@ -74,19 +71,19 @@ func DefaultChain(mws ...task.Middleware) Option {
 	return optionFunc(func(w *Worker) { w.defaults = mws })
 }
 
-// Consumer names the worker in its queues' consumer group (host:pid:random
-// by default). Names must differ between live workers.
-func Consumer(name string) Option { return optionFunc(func(w *Worker) { w.consumer = name }) }
+// Name names the worker, in its queues' consumer group too
+// (host:pid:random by default). Names must differ between live workers.
+func Name(name string) Option { return optionFunc(func(w *Worker) { w.consumer = name }) }
 
 // OnError sets where the worker reports errors it cannot return: a queue it
 // cannot reach, a finish that failed. By default they go to slog.Default.
 func OnError(fn func(error)) Option { return optionFunc(func(w *Worker) { w.onError = fn }) }
 
-// Worker takes tasks from a Queue and runs them through their chains, at
+// Worker takes tasks from a Consumer and runs them through their chains, at
 // most Concurrency at once. Create it with New, register tasks with
 // Register, then call Run.
 type Worker struct {
-	queue                       Queue
+	queue                       Consumer
 	concurrency, maxDeliveries  int
 	queues                      []string
 	grace, visibility, pollWait time.Duration
@@ -94,7 +91,6 @@ type Worker struct {
 	defaults                    []task.Middleware
 	consumer                    string
 	onError                     func(error)
-	batchClient                 redis.UniversalClient
 
 	mu       sync.Mutex
 	tasks    map[string]task.Func
@@ -102,9 +98,9 @@ type Worker struct {
 	inflight map[*Delivery]struct{}
 }
 
-// New returns a Worker on q. It panics with an error matching
+// New returns a Worker that takes tasks from q (a backend's Queue). It panics with an error matching
 // task.ErrInvalidConfig on a nil queue or an option out of range.
-func New(q Queue, opts ...Option) *Worker {
+func New(q Consumer, opts ...Option) *Worker {
 	w := &Worker{
 		queue: q, concurrency: DefaultConcurrency, maxDeliveries: DefaultMaxDeliveries,
 		queues: []string{DefaultQueue}, grace: DefaultGrace, visibility: DefaultVisibility,
@@ -128,12 +124,9 @@ func New(q Queue, opts ...Option) *Worker {
 		panic(configError("New: no queues, no consumer name, or a nil OnError"))
 	}
 	for _, name := range w.queues {
-		if err := checkName(name); err != nil {
+		if err := ValidateQueueName(name); err != nil {
 			panic(err)
 		}
-	}
-	if bq, ok := q.(interface{ batchClient() redis.UniversalClient }); ok {
-		w.batchClient = bq.batchClient()
 	}
 	return w
 }
@@ -212,7 +205,7 @@ func (w *Worker) Run(ctx context.Context) error {
 // first with tasks of dead workers, when a queue is due for a look at those
 // (every half visibility timeout), then with new ones.
 func (w *Worker) takeLoop(ctx context.Context, sem *semaphore.Weighted, dispatch func([]*Delivery)) {
-	pause := newBackoff()
+	pause := backoff.New(100*time.Millisecond, 5*time.Second)
 	reclaimAt := make(map[string]time.Time, len(w.queues))
 	for i := 0; ctx.Err() == nil; i++ {
 		if sem.Acquire(ctx, 1) != nil {
@@ -242,10 +235,10 @@ func (w *Worker) takeLoop(ctx context.Context, sem *semaphore.Weighted, dispatch
 				return
 			}
 			w.onError(err)
-			pause.wait(ctx)
+			_ = backoff.Sleep(ctx, pause.Next())
 			continue
 		}
-		pause.reset()
+		pause.Reset()
 		dispatch(ds)
 	}
 }
@@ -297,59 +290,43 @@ func (w *Worker) every(ctx context.Context, d time.Duration, fn func(context.Con
 	}
 }
 
+// run is what one run allocates: its invocation and its last writes.
+type run struct {
+	inv   task.Invocation
+	final task.FinalWrites
+}
+
 // execute runs one delivery and ends it in its queue.
 func (w *Worker) execute(runCtx context.Context, d *Delivery) {
 	fn, ok := w.tasks[d.Task]
 	var o Outcome
-	var b *rbatch.Batch
 	switch {
 	case !ok:
-		o = Outcome{Status: Dead, Attempt: d.Attempt, Kind: "unknown_task", Error: fmt.Sprintf("no task %q is registered", d.Task)}
+		o = deadOutcome(d, ErrUnknownTask, fmt.Sprintf("no task %q is registered", d.Task))
 	case d.Deliveries > w.maxDeliveries:
-		o = Outcome{Status: Dead, Attempt: d.Attempt, Kind: "too_many_deliveries",
-			Error: fmt.Sprintf("handed out %d times without finishing", d.Deliveries)}
+		o = deadOutcome(d, ErrTooManyDeliveries, fmt.Sprintf("handed out %d times without finishing", d.Deliveries))
 	default:
-		ctx := runCtx
-		if w.batchClient != nil {
-			b = rbatch.New(w.batchClient)
-			ctx = rbatch.With(ctx, b)
-		}
-		inv := &task.Invocation{ID: d.ID, Name: d.Task, Payload: d.Payload, EnqueuedAt: d.EnqueuedAt,
-			ExpiresAt: d.ExpiresAt, Attempt: max(d.Attempt, 1)}
-		_, err := call(fn, ctx, inv)
+		r := &run{inv: task.Invocation{ID: d.ID, Name: d.Task, Queue: d.Queue, Payload: d.Payload,
+			EnqueuedAt: d.EnqueuedAt, ExpiresAt: d.ExpiresAt, Attempt: max(d.Attempt, 1)}}
+		r.inv.Final = &r.final
+		_, err := call(fn, runCtx, &r.inv)
 		if err != nil && task.Abandoned(runCtx) {
-			w.abandon(b)
+			// Left to another worker: no result, but the locks go, so that
+			// the next run is not locked out by this one.
+			r.final.ApplyReleases(context.WithoutCancel(runCtx))
 			return
 		}
-		o = outcome(inv, err)
-		o.Result = b != nil && b.Has(rbatch.Result)
+		o = outcome(&r.inv, err)
+		o.Final = &r.final
 	}
-	ctx := context.WithoutCancel(runCtx)
-	if b != nil {
-		ctx = rbatch.With(ctx, b)
-	}
-	if err := w.queue.Finish(ctx, d, o); err != nil {
+	if err := w.queue.Finish(context.WithoutCancel(runCtx), d, o); err != nil {
 		// The delivery stays claimed, and is run again once reclaimed.
 		w.onError(err)
 	}
 }
 
-// abandon leaves a run cut short by shutdown to another worker: its result
-// is not written, but its locks are released, so that the next run is not
-// locked out by this one.
-func (w *Worker) abandon(b *rbatch.Batch) {
-	if b == nil {
-		return
-	}
-	var releases []rbatch.Op
-	for _, op := range b.Ops {
-		if op.Kind == rbatch.Release {
-			releases = append(releases, op)
-		}
-	}
-	if len(releases) > 0 {
-		rbatch.Exec(context.Background(), b.Client(), releases)
-	}
+func deadOutcome(d *Delivery, reason *task.Error, msg string) Outcome {
+	return Outcome{Status: Dead, Attempt: d.Attempt, Kind: reason.ErrorKind(), Error: msg}
 }
 
 // call runs fn, turning a panic into a failure even without
@@ -357,7 +334,7 @@ func (w *Worker) abandon(b *rbatch.Batch) {
 func call(fn task.Func, ctx context.Context, inv *task.Invocation) (res any, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			res, err = nil, &middleware.PanicError{Value: v, Stack: debug.Stack()}
+			res, err = nil, task.Recovered(v)
 		}
 	}()
 	return fn(ctx, inv)
@@ -387,27 +364,10 @@ func outcome(inv *task.Invocation, err error) Outcome {
 		if skip.Reason != nil {
 			o.Kind, o.Error = task.KindOf(skip.Reason), skip.Reason.Error()
 		}
-	case errors.Is(err, task.ErrBadPayload), errors.Is(err, middleware.ErrRetriesExhausted):
+	case errors.Is(err, task.ErrPermanent):
 		o.Status = Dead
 	default:
 		o.Status = Failed
 	}
 	return o
-}
-
-// backoff paces retries of a failing queue: 100ms, doubling to 5s.
-type backoff struct{ d time.Duration }
-
-func newBackoff() *backoff { return &backoff{d: 100 * time.Millisecond} }
-
-func (b *backoff) reset() { b.d = 100 * time.Millisecond }
-
-func (b *backoff) wait(ctx context.Context) {
-	t := time.NewTimer(b.d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
-	b.d = min(2*b.d, 5*time.Second)
 }

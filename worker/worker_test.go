@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/taskware/taskware/internal/testkit"
 	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/middleware"
 	"github.com/taskware/taskware/store"
 	"github.com/taskware/taskware/task"
+	"github.com/taskware/taskware/taskwaretest"
 	"github.com/taskware/taskware/worker"
 )
 
@@ -27,41 +27,21 @@ func fast(opts ...worker.Option) []worker.Option {
 	}, opts...)
 }
 
-// start runs w until the test ends, and fails the test if Run fails.
+// start runs w until the test ends.
 func start(t *testing.T, w *worker.Worker) (stop func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("Run: %v", err)
-				}
-			case <-time.After(10 * time.Second):
-				t.Error("Run did not return")
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return stop
+	return taskwaretest.StartWorker(t, w)
 }
 
 func getWithin[R any](t *testing.T, h *worker.Handle[R], d time.Duration) (R, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
-	return h.Get(ctx)
+	return taskwaretest.Get(h, d)
 }
 
 type sumArgs struct{ A, B int }
 
 func TestEndToEnd(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		add := task.New("add", func(ctx context.Context, a sumArgs) (int, error) { return a.A + a.B, nil },
 			middleware.StoreResult(b.Store))
 		w := worker.New(b.Queue, fast()...)
@@ -84,8 +64,11 @@ func TestEndToEnd(t *testing.T) {
 			t.Fatalf("TryGet after = %d, %v", sum, err)
 		}
 		st, err := h.State(ctx)
-		if err != nil || st.Status != worker.Succeeded || st.Attempt != 1 || st.Task != "add" {
+		if err != nil || st.Status != worker.Succeeded || st.Attempt != 1 || st.Task != "add" || st.Result != worker.ResultStored {
 			t.Fatalf("state %+v, %v", st, err)
+		}
+		if rec := b.RequireRecord(t, h.Queue, h.ID); rec.Status != store.Succeeded || rec.Task != "add" || rec.Queue != worker.DefaultQueue {
+			t.Fatalf("stored %+v", rec)
 		}
 		// Many at once, each with its own result.
 		var hs []*worker.Handle[int]
@@ -105,7 +88,7 @@ func TestEndToEnd(t *testing.T) {
 }
 
 func TestEnqueueOptions(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		ran := make(chan *task.Invocation, 10)
 		echo := task.New("echo", func(ctx context.Context, s string) (string, error) { return s, nil },
 			func(next task.Func) task.Func {
@@ -172,7 +155,7 @@ func TestEnqueueOptions(t *testing.T) {
 // Retries keep the ID, go through the delayed set with backoff, and the
 // handle sees the final outcome only.
 func TestRetries(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		type run struct {
 			id      string
 			attempt int
@@ -228,14 +211,14 @@ func TestRetries(t *testing.T) {
 			}
 		}
 		st, _ := dead.State(ctx)
-		if st.Status != worker.Dead || st.Attempt != 3 {
+		if st.Status != worker.Dead || st.Attempt != 3 || st.Result != worker.ResultStored {
 			t.Fatalf("out of retries: state %+v", st)
 		}
 		dls, err := b.Queue.DeadLetters(ctx, worker.DefaultQueue, 10)
 		if err != nil || len(dls) != 1 || dls[0].ID != dead.ID || !strings.Contains(dls[0].Reason, "boom") {
 			t.Fatalf("dead letters %+v, %v", dls, err)
 		}
-		rec, err := b.Store.Get(ctx, dead.ID)
+		rec, err := b.Store.Get(ctx, dead.Queue, dead.ID)
 		if err != nil || rec.Status != store.Failed || rec.Attempt != 3 {
 			t.Fatalf("stored %+v, %v: the final failure, once", rec, err)
 		}
@@ -243,7 +226,7 @@ func TestRetries(t *testing.T) {
 }
 
 func TestTimeoutAndPanic(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		slow := task.New("slow", func(ctx context.Context, _ struct{}) (int, error) {
 			<-ctx.Done()
 			return 0, ctx.Err()
@@ -266,13 +249,13 @@ func TestTimeoutAndPanic(t *testing.T) {
 			t.Fatalf("timeout: %v", err)
 		}
 		h2, _ := worker.Enqueue(ctx, c, recovered, struct{}{})
-		if _, err := getWithin(t, h2, 5*time.Second); !errors.Is(err, middleware.ErrPanic) || !strings.Contains(err.Error(), "boom") {
+		if _, err := getWithin(t, h2, 5*time.Second); !errors.Is(err, task.ErrPanic) || !strings.Contains(err.Error(), "boom") {
 			t.Fatalf("panic: %v", err)
 		}
 		// Without Recover the worker still survives; the failure is in the
 		// task's state, since nothing stores it.
 		h3, _ := worker.Enqueue(ctx, c, bare, struct{}{})
-		if _, err := getWithin(t, h3, 5*time.Second); !errors.Is(err, middleware.ErrPanic) {
+		if _, err := getWithin(t, h3, 5*time.Second); !errors.Is(err, task.ErrPanic) {
 			t.Fatalf("bare panic: %v", err)
 		}
 		h4, _ := worker.Enqueue(ctx, c, fine, struct{}{})
@@ -285,7 +268,7 @@ func TestTimeoutAndPanic(t *testing.T) {
 // Bad input goes to the dead-letter stream with its reason, and the worker
 // keeps running.
 func TestDeadLetters(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		add := task.New("add", func(ctx context.Context, a sumArgs) (int, error) { return a.A + a.B, nil }, middleware.StoreResult(b.Store))
 		w := worker.New(b.Queue, fast()...)
 		worker.Register(w, add)
@@ -301,11 +284,17 @@ func TestDeadLetters(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		for id, kind := range map[string]string{"bad-payload": "bad_payload", "unknown": "unknown_task"} {
+		reasons := map[string]*task.Error{"bad-payload": task.ErrBadPayload, "unknown": worker.ErrUnknownTask}
+		for id, reason := range reasons {
 			_, err := getWithin(t, worker.HandleOf(c, add, worker.DefaultQueue, id), 5*time.Second)
 			var dl *worker.DeadLetterError
-			if !errors.Is(err, worker.ErrDeadLettered) || !errors.As(err, &dl) || task.KindOf(dl.Reason) != kind {
-				t.Fatalf("%s: %v", id, err)
+			if !errors.Is(err, worker.ErrDeadLettered) || !errors.Is(err, reason) || !errors.As(err, &dl) ||
+				dl.ID != id || task.KindOf(dl.Reason) != reason.ErrorKind() {
+				t.Fatalf("%s: %v, want a dead letter matching %v", id, err, reason)
+			}
+			if st, err := worker.HandleOf(c, add, worker.DefaultQueue, id).State(ctx); err != nil || st.Status != worker.Dead ||
+				st.Kind != reason.ErrorKind() {
+				t.Fatalf("%s: state %+v, %v", id, st, err)
 			}
 		}
 		dls, err := b.Queue.DeadLetters(ctx, worker.DefaultQueue, 10)
@@ -313,7 +302,8 @@ func TestDeadLetters(t *testing.T) {
 			t.Fatalf("dead letters %+v, %v", dls, err)
 		}
 		for _, d := range dls {
-			if d.Reason == "" || d.Kind == "" || d.Task == "" {
+			reason := reasons[d.ID]
+			if reason == nil || d.Reason == "" || d.Kind != reason.ErrorKind() || d.Task == "" {
 				t.Fatalf("dead letter without its reason: %+v", d)
 			}
 		}
@@ -327,7 +317,7 @@ func TestDeadLetters(t *testing.T) {
 // A handle never waits for a task that has ended: skipped, expired or
 // filtered outcomes, which store nothing, end Get with their outcome.
 func TestHandleNeverHangs(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		ctx := context.Background()
 		held, err := b.Locker.TryAcquire(ctx, "busy", time.Minute)
 		if err != nil {
@@ -363,9 +353,10 @@ func TestHandleNeverHangs(t *testing.T) {
 		if n, err := getWithin(t, h4, 5*time.Second); err != nil || n != 0 {
 			t.Fatalf("nothing stored: %d, %v (a zero result, no error)", n, err)
 		}
-		for _, h := range []*worker.Handle[int]{h1, h2, h3} {
-			if _, err := b.Store.Get(ctx, h.ID); !errors.Is(err, store.ErrNotFound) {
-				t.Fatalf("%s left a record: %v", h.ID, err)
+		for _, h := range []*worker.Handle[int]{h1, h2, h3, h4} {
+			b.RequireNoRecord(t, h.Queue, h.ID)
+			if st, err := h.State(ctx); err != nil || st.Result != worker.NoResult {
+				t.Fatalf("%s: state %+v, %v; want no result", h.ID, st, err)
 			}
 		}
 		// An ID nobody enqueued ends Get at once.
@@ -386,7 +377,7 @@ func TestHandleNeverHangs(t *testing.T) {
 // The worker's default chain serves tasks without their own; a task with
 // its own chain overrides it.
 func TestDefaultChain(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		boom := errors.New("boom")
 		fail := func(ctx context.Context, _ struct{}) (int, error) { return 0, boom }
 		plain := task.New("plain", fail)
@@ -404,10 +395,10 @@ func TestDefaultChain(t *testing.T) {
 				t.Fatalf("%s: %v", h.ID, err)
 			}
 		}
-		if _, err := b.Store.Get(ctx, h1.ID); !errors.Is(err, store.ErrNotFound) {
+		if _, err := b.Store.Get(ctx, h1.Queue, h1.ID); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("the default chain's filter did not apply: %v", err)
 		}
-		if rec, err := b.Store.Get(ctx, h2.ID); err != nil || rec.Status != store.Failed {
+		if rec, err := b.Store.Get(ctx, h2.Queue, h2.ID); err != nil || rec.Status != store.Failed {
 			t.Fatalf("the task's own chain did not apply: %+v, %v", rec, err)
 		}
 	})
@@ -416,7 +407,7 @@ func TestDefaultChain(t *testing.T) {
 // RescheduleLocked runs a locked-out task again later without spending an
 // attempt, until the lock frees.
 func TestRescheduleLocked(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		ctx := context.Background()
 		held, err := b.Locker.TryAcquire(ctx, "report", time.Minute)
 		if err != nil {
@@ -454,7 +445,7 @@ func TestRescheduleLocked(t *testing.T) {
 // outlives it is cancelled, left unacknowledged, and another worker takes
 // it over after the visibility timeout.
 func TestGracefulShutdown(t *testing.T) {
-	testkit.Each(t, func(t *testing.T, b *testkit.Backend) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		ctx := context.Background()
 		var runs sync.Map
 		tk := task.New("work", func(ctx context.Context, d time.Duration) (string, error) {
@@ -501,7 +492,7 @@ func TestGracefulShutdown(t *testing.T) {
 		if _, err := long.TryGet(ctx); !errors.Is(err, worker.ErrNotReady) {
 			t.Fatalf("the cut-short task was ended: %v", err)
 		}
-		if _, err := b.Store.Get(ctx, long.ID); !errors.Is(err, store.ErrNotFound) {
+		if _, err := b.Store.Get(ctx, long.Queue, long.ID); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("the cut-short run stored an outcome: %v", err)
 		}
 		// Another worker takes it over once the claim lapses.
@@ -514,5 +505,85 @@ func TestGracefulShutdown(t *testing.T) {
 		if n, _ := runs.Load(long.ID); n.(*atomic.Int32).Load() != 2 {
 			t.Fatalf("the long task ran %d times, want 2", n.(*atomic.Int32).Load())
 		}
+	})
+}
+
+// errNoAccount is the permanent failure of TestPermanentFailure.
+var errNoAccount = task.NewError("worker_test.no_account", "no such account")
+
+// A permanent failure is not retried: its task goes to the dead letters at
+// once, with its failure as the reason.
+func TestPermanentFailure(t *testing.T) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
+		var runs atomic.Int32
+		tk := task.New("charge", func(ctx context.Context, _ struct{}) (int, error) {
+			runs.Add(1)
+			return 0, task.Permanent(errNoAccount)
+		}, middleware.StoreResult(b.Store), middleware.Retry(3, middleware.RetryBackoff(10*time.Millisecond, 10*time.Millisecond)))
+		w := worker.New(b.Queue, fast()...)
+		worker.Register(w, tk)
+		start(t, w)
+		ctx := context.Background()
+		h, err := worker.Enqueue(ctx, worker.NewClient(b.Queue, b.Store), tk, struct{}{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = getWithin(t, h, 5*time.Second)
+		if !errors.Is(err, worker.ErrDeadLettered) || !errors.Is(err, errNoAccount) {
+			t.Fatalf("Get = %v, want a dead letter matching errNoAccount", err)
+		}
+		st, err := h.State(ctx)
+		if err != nil || st.Status != worker.Dead || st.Attempt != 1 || st.Kind != errNoAccount.ErrorKind() || st.Result != worker.ResultStored {
+			t.Fatalf("state %+v, %v", st, err)
+		}
+		if n := runs.Load(); n != 1 {
+			t.Fatalf("a permanent failure ran %d times, want once", n)
+		}
+		dls, err := b.Queue.DeadLetters(ctx, worker.DefaultQueue, 10)
+		if err != nil || len(dls) != 1 || dls[0].ID != h.ID || dls[0].Kind != errNoAccount.ErrorKind() {
+			t.Fatalf("dead letters %+v, %v", dls, err)
+		}
+	})
+}
+
+// A task handed out more often than MaxDeliveries without finishing (it
+// kills its worker every time) goes to the dead letters instead of running.
+func TestTooManyDeliveries(t *testing.T) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
+		var runs atomic.Int32
+		tk := task.New("deadly", func(ctx context.Context, _ struct{}) (int, error) { runs.Add(1); return 1, nil },
+			middleware.StoreResult(b.Store))
+		ctx := context.Background()
+		h, err := worker.Enqueue(ctx, worker.NewClient(b.Queue, b.Store), tk, struct{}{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Two workers took it, and died.
+		if ds, err := b.Queue.Take(ctx, worker.DefaultQueue, "died-1", 1, 0); err != nil || len(ds) != 1 {
+			t.Fatalf("Take = %d deliveries, %v", len(ds), err)
+		}
+		if ds, err := b.Queue.Reclaim(ctx, worker.DefaultQueue, "died-2", 0, 1); err != nil || len(ds) != 1 || ds[0].Deliveries != 2 {
+			t.Fatalf("Reclaim = %+v, %v; want the task, delivered twice", ds, err)
+		}
+		w := worker.New(b.Queue, fast(worker.MaxDeliveries(2), worker.Visibility(300*time.Millisecond))...)
+		worker.Register(w, tk)
+		start(t, w)
+		_, err = getWithin(t, h, 5*time.Second)
+		var dl *worker.DeadLetterError
+		if !errors.Is(err, worker.ErrDeadLettered) || !errors.Is(err, worker.ErrTooManyDeliveries) || !errors.As(err, &dl) || dl.ID != h.ID {
+			t.Fatalf("Get = %v, want a dead letter matching worker.ErrTooManyDeliveries", err)
+		}
+		if n := runs.Load(); n != 0 {
+			t.Fatalf("the task ran %d times on its third delivery, want never", n)
+		}
+		st, err := h.State(ctx)
+		if err != nil || st.Status != worker.Dead || st.Kind != worker.ErrTooManyDeliveries.ErrorKind() || st.Result != worker.NoResult {
+			t.Fatalf("state %+v, %v", st, err)
+		}
+		dls, err := b.Queue.DeadLetters(ctx, worker.DefaultQueue, 10)
+		if err != nil || len(dls) != 1 || dls[0].ID != h.ID || dls[0].Kind != worker.ErrTooManyDeliveries.ErrorKind() || dls[0].Task != "deadly" {
+			t.Fatalf("dead letters %+v, %v", dls, err)
+		}
+		b.RequireNoRecord(t, h.Queue, h.ID)
 	})
 }

@@ -16,9 +16,9 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 	"github.com/taskware/taskware/internal/randid"
-	"github.com/taskware/taskware/internal/rkeys"
 	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/middleware"
+	"github.com/taskware/taskware/redisbackend"
 	"github.com/taskware/taskware/store"
 	"github.com/taskware/taskware/task"
 	"github.com/taskware/taskware/worker"
@@ -162,11 +162,11 @@ var (
 // policy is one way to run the report task: its chain, first outermost.
 type policy struct {
 	name  string
-	chain func(l lock.Locker, s store.Store) []task.Middleware
+	chain func(l lock.Locker, s store.Writer) []task.Middleware
 }
 
 var policies = []policy{
-	{"taskware", func(l lock.Locker, s store.Store) []task.Middleware {
+	{"taskware", func(l lock.Locker, s store.Writer) []task.Middleware {
 		return []task.Middleware{
 			middleware.StoreResult(s, middleware.IgnoreErrors(lock.ErrLocked)), // never store contention
 			expire,
@@ -175,7 +175,7 @@ var policies = []policy{
 			middleware.WithLockFunc(l, perAccount),
 		}
 	}},
-	{"huey-like", func(l lock.Locker, s store.Store) []task.Middleware {
+	{"huey-like", func(l lock.Locker, s store.Writer) []task.Middleware {
 		return []task.Middleware{
 			middleware.StoreResult(s), // every outcome, "locked" failures included
 			expire,
@@ -212,7 +212,10 @@ func demo(ctx context.Context, opts demoOptions, out io.Writer) (sum summary, er
 		return summary{}, err
 	}
 	defer closeAll()
-	defer func() { err = errors.Join(err, deletePrefix(context.WithoutCancel(ctx), client, opts.Prefix)) }()
+	defer func() {
+		_, perr := redisbackend.New(client, redisbackend.WithPrefix(opts.Prefix)).Purge(context.WithoutCancel(ctx))
+		err = errors.Join(err, perr)
+	}()
 
 	sum.Tasks = opts.Tasks
 	for n := range opts.Tasks {
@@ -240,11 +243,10 @@ func demo(ctx context.Context, opts demoOptions, out io.Writer) (sum summary, er
 // through the tasks' handles, and reads back what the store and the locker
 // hold.
 func runPolicy(ctx context.Context, p policy, rdb redis.UniversalClient, prefix string, tasks int, out io.Writer) (policyStats, error) {
-	// The queue, the locker and the store share one client, so that a run's
-	// lock release, result write and acknowledgement go in one round trip.
-	queue := worker.NewRedisQueue(rdb, worker.WithPrefix(prefix))
-	locker := lock.NewRedis(rdb, lock.WithPrefix(prefix))
-	results := store.NewRedis(rdb, store.WithPrefix(prefix))
+	// One backend: a run's lock release, result write and acknowledgement
+	// go in one round trip.
+	backend := redisbackend.New(rdb, redisbackend.WithPrefix(prefix))
+	queue, locker, results := backend.Queue(), backend.Locker(), backend.Store()
 
 	var (
 		mu        sync.Mutex // guards st and workerErr
@@ -293,7 +295,7 @@ func runPolicy(ctx context.Context, p policy, rdb redis.UniversalClient, prefix 
 			break
 		}
 		wg.Go(func() {
-			counter, err := outcome(gctx, queue, h, &st)
+			counter, err := outcome(gctx, h, &st)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -324,7 +326,7 @@ func runPolicy(ctx context.Context, p policy, rdb redis.UniversalClient, prefix 
 			st.StoredOK++
 		case store.Failed:
 			st.StoredFailed++
-			if errors.Is(r.Err(), lock.ErrLocked) { // the stored kind is "locked"
+			if errors.Is(r.Err(), lock.ErrLocked) { // the stored kind is "lock.locked"
 				st.StoredLocked++
 			}
 		}
@@ -335,7 +337,7 @@ func runPolicy(ctx context.Context, p policy, rdb redis.UniversalClient, prefix 
 
 // outcome waits for the outcome of the task of h, and returns the counter of
 // st it belongs in.
-func outcome(ctx context.Context, queue worker.Queue, h *worker.Handle[report], st *policyStats) (*int, error) {
+func outcome(ctx context.Context, h *worker.Handle[report], st *policyStats) (*int, error) {
 	_, err := h.Get(ctx)
 	switch {
 	case err == nil:
@@ -350,16 +352,6 @@ func outcome(ctx context.Context, queue worker.Queue, h *worker.Handle[report], 
 		return &st.Dead, nil
 	case ctx.Err() != nil:
 		return nil, err
-	}
-	// A failure that StoreResult stored comes back as stored, without saying
-	// whether the task was dead-lettered. The queue knows, once the task has
-	// ended there too, which may be a moment after its result was stored.
-	state, serr := queue.Wait(ctx, h.Queue, h.ID)
-	if serr != nil {
-		return nil, serr
-	}
-	if state.Status == worker.Dead {
-		return &st.Dead, nil
 	}
 	return &st.Failed, nil
 }
@@ -483,25 +475,4 @@ func connect(ctx context.Context, url string) (*redis.Client, string, func(), er
 		return nil, "", nil, fmt.Errorf("redis at %s: %w", opt.Addr, err)
 	}
 	return c, "the Redis at " + opt.Addr, func() { c.Close() }, nil
-}
-
-// deletePrefix deletes every key under prefix: the demo's queues, task
-// states, dead letters, locks, fence counters and results.
-func deletePrefix(ctx context.Context, c *redis.Client, prefix string) error {
-	iter := c.Scan(ctx, 0, rkeys.EscapeGlob(prefix)+"*", 500).Iterator()
-	var keys []string
-	for iter.Next(ctx) {
-		keys = append(keys, iter.Val())
-	}
-	if err := iter.Err(); err != nil {
-		return fmt.Errorf("list the demo's keys: %w", err)
-	}
-	for len(keys) > 0 {
-		n := min(len(keys), 500)
-		if err := c.Del(ctx, keys[:n]...).Err(); err != nil {
-			return fmt.Errorf("delete the demo's keys: %w", err)
-		}
-		keys = keys[n:]
-	}
-	return nil
 }

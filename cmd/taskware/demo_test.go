@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/taskware/taskware/internal/testkit"
+	"github.com/taskware/taskware/taskwaretest"
 )
 
 // testTasks is the workload of the tests: small, for speed, but with
@@ -23,9 +23,9 @@ func TestDemo(t *testing.T) {
 		checkSummary(t, sum, out.String())
 	})
 	t.Run("redis", func(t *testing.T) {
-		client, prefix := testkit.Redis(t)
+		client, prefix := taskwaretest.Redis(t)
 		var out bytes.Buffer
-		sum, err := demo(t.Context(), demoOptions{RedisURL: testkit.RedisURL(), Prefix: prefix, Tasks: testTasks}, &out)
+		sum, err := demo(t.Context(), demoOptions{RedisURL: taskwaretest.RedisURL(), Prefix: prefix, Tasks: testTasks}, &out)
 		if err != nil {
 			t.Fatal(err)
 		}

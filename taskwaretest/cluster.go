@@ -1,4 +1,4 @@
-package testkit
+package taskwaretest
 
 import (
 	"context"
@@ -22,10 +22,10 @@ func Cluster(t testing.TB) *redis.ClusterClient {
 	t.Helper()
 	for _, bin := range []string{"redis-server", "redis-cli"} {
 		if _, err := exec.LookPath(bin); err != nil {
-			if os.Getenv("TASKWARE_REQUIRE_REDIS") == "1" {
-				t.Fatalf("testkit: %s not found and TASKWARE_REQUIRE_REDIS=1", bin)
+			if RequireRedis() {
+				t.Fatalf("taskwaretest: %s not found and TASKWARE_REQUIRE_REDIS=1", bin)
 			}
-			t.Skipf("testkit: %s not found", bin)
+			t.Skipf("taskwaretest: %s not found", bin)
 		}
 	}
 	dir := t.TempDir()
@@ -41,7 +41,7 @@ func Cluster(t testing.TB) *redis.ClusterClient {
 			"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000",
 			"--save", "", "--appendonly", "no", "--dir", nodeDir)
 		if err := cmd.Start(); err != nil {
-			t.Fatalf("testkit: start redis-server: %v", err)
+			t.Fatalf("taskwaretest: start redis-server: %v", err)
 		}
 		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 		waitPing(t, addr)
@@ -50,7 +50,7 @@ func Cluster(t testing.TB) *redis.ClusterClient {
 	args := append([]string{"--cluster", "create"}, addrs...)
 	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
 	if out, err := exec.Command("redis-cli", args...).CombinedOutput(); err != nil {
-		t.Fatalf("testkit: redis-cli --cluster create: %v\n%s", err, out)
+		t.Fatalf("taskwaretest: redis-cli --cluster create: %v\n%s", err, out)
 	}
 	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
 	t.Cleanup(func() { c.Close() })
@@ -70,7 +70,7 @@ func Cluster(t testing.TB) *redis.ClusterClient {
 			return c
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("testkit: the cluster did not come up")
+			t.Fatal("taskwaretest: the cluster did not come up")
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -110,7 +110,7 @@ func freeClusterPort(t testing.TB) int {
 			return port
 		}
 	}
-	t.Fatal("testkit: no free port pair for a cluster node")
+	t.Fatal("taskwaretest: no free port pair for a cluster node")
 	return 0
 }
 
@@ -123,5 +123,5 @@ func waitPing(t testing.TB, addr string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("testkit: redis-server at %s does not answer", addr)
+	t.Fatalf("taskwaretest: redis-server at %s does not answer", addr)
 }

@@ -1,4 +1,4 @@
-package worker_test
+package redisbackend_test
 
 import (
 	"context"
@@ -10,37 +10,51 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/taskware/taskware/internal/testkit"
 	"github.com/taskware/taskware/middleware"
 	"github.com/taskware/taskware/task"
+	"github.com/taskware/taskware/taskwaretest"
 	"github.com/taskware/taskware/worker"
 )
 
-// recorder is a go-redis hook that records each round trip: a command, or
-// a pipeline, by the Lua of its scripts' bodies (for EVAL) or its names.
-type recorder struct {
+// finWorker returns a worker on b's queue with short waits, running tk
+// until the test ends.
+func finWorker[A, R any](t *testing.T, b *taskwaretest.Backend, tk *task.Task[A, R]) {
+	t.Helper()
+	w := worker.New(b.Queue, worker.Concurrency(4), worker.PollWait(50*time.Millisecond),
+		worker.PromoteEvery(10*time.Millisecond), worker.Grace(2*time.Second), worker.Visibility(2*time.Second))
+	worker.Register(w, tk)
+	taskwaretest.StartWorker(t, w)
+}
+
+// finGet waits up to 5s for h's outcome.
+func finGet[R any](h *worker.Handle[R]) (R, error) { return taskwaretest.Get(h, 5*time.Second) }
+
+// finRecorder is a go-redis hook that records each round trip: a command,
+// or a pipeline, by the names of its commands and their first keys.
+type finRecorder struct {
 	mu    sync.Mutex
 	trips [][]string
 }
 
-func (r *recorder) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (r *finRecorder) DialHook(next redis.DialHook) redis.DialHook { return next }
 
-func (r *recorder) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+func (r *finRecorder) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		r.add([]redis.Cmder{cmd})
 		return next(ctx, cmd)
 	}
 }
 
-func (r *recorder) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+func (r *finRecorder) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
 		r.add(cmds)
 		return next(ctx, cmds)
 	}
 }
 
-// what names a command by its name and, if it has one, its first key.
-func what(cmd redis.Cmder) string {
+// finWhat names a command by its name and, for a script, a SET or a
+// PUBLISH, its first key or its channel.
+func finWhat(cmd redis.Cmder) string {
 	args := cmd.Args()
 	switch name := cmd.Name(); name {
 	case "eval", "evalsha":
@@ -58,56 +72,60 @@ func what(cmd redis.Cmder) string {
 	}
 }
 
-func (r *recorder) add(cmds []redis.Cmder) {
+func (r *finRecorder) add(cmds []redis.Cmder) {
 	trip := make([]string, len(cmds))
 	for i, c := range cmds {
-		trip[i] = what(c)
+		trip[i] = finWhat(c)
 	}
 	r.mu.Lock()
 	r.trips = append(r.trips, trip)
 	r.mu.Unlock()
 }
 
-// A run's lock release, its result write and the acknowledgement of its
-// task share one round trip.
+// A run's lock release, its result write and the end of its task share one
+// round trip, and the task's state then says the result was stored.
 func TestFinishSharesOneRoundTrip(t *testing.T) {
 	for _, name := range []string{"miniredis", "redis"} {
 		t.Run(name, func(t *testing.T) {
-			b := testkit.New(t, name)
+			b := taskwaretest.New(t, name)
 			ctx := context.Background()
 			tk := task.New("locked", func(ctx context.Context, s string) (string, error) { return s, nil },
 				middleware.StoreResult(b.Store), middleware.WithLock(b.Locker, "k"))
-			w := worker.New(b.Queue, fast()...)
-			worker.Register(w, tk)
 			c := worker.NewClient(b.Queue, b.Store)
 			h, err := worker.Enqueue(ctx, c, tk, "x")
 			if err != nil {
 				t.Fatal(err)
 			}
-			rec := &recorder{}
+			rec := &finRecorder{}
 			b.Client.AddHook(rec)
-			start(t, w)
-			if _, err := getWithin(t, h, 5*time.Second); err != nil {
-				t.Fatal(err)
+			finWorker(t, b, tk)
+			if s, err := finGet(h); err != nil || s != "x" {
+				t.Fatalf("Get = %q, %v", s, err)
 			}
+			if st, err := h.State(ctx); err != nil || st.Status != worker.Succeeded || st.Result != worker.ResultStored {
+				t.Fatalf("state %+v, %v; want succeeded, its result stored", st, err)
+			}
+			b.RequireNoLocks(t)
 			rec.mu.Lock()
 			defer rec.mu.Unlock()
 			// The trip that writes the result also releases the lock and
 			// finishes the task (its stream key is queue:{default}), and does
 			// nothing else. (On a fresh server the scripts then go again as
 			// EVAL, once.)
-			var finish []string
+			var finish [][]string
 			for _, trip := range rec.trips {
 				for _, c := range trip {
 					if strings.HasPrefix(c, "set ") {
-						finish = trip
+						finish = append(finish, trip)
+						break
 					}
 				}
 			}
-			want := []string{"evalsha " + b.Prefix + "lock:{k}", "set " + b.Prefix + "result:{" + h.ID + "}",
-				"publish " + b.Prefix + "result:done", "evalsha " + b.Prefix + "queue:{default}"}
-			if fmt.Sprint(finish) != fmt.Sprint(want) {
-				t.Fatalf("the finishing round trip was %q, want %q; every trip: %q", finish, want, rec.trips)
+			p := b.Prefix()
+			want := []string{"evalsha " + p + "lock:{k}", "set " + p + "result:{default}:" + h.ID,
+				"publish " + p + "done", "evalsha " + p + "queue:{default}"}
+			if len(finish) != 1 || fmt.Sprint(finish[0]) != fmt.Sprint(want) {
+				t.Fatalf("the round trips that wrote the result were %q, want one: %q; every trip: %q", finish, want, rec.trips)
 			}
 		})
 	}
@@ -117,13 +135,11 @@ func TestFinishSharesOneRoundTrip(t *testing.T) {
 // bodies instead, and nothing is lost. miniredis only: flushing a shared
 // server's script cache would disturb others.
 func TestFinishAfterScriptFlush(t *testing.T) {
-	b := testkit.New(t, "miniredis")
+	b := taskwaretest.New(t, "miniredis")
 	ctx := context.Background()
 	tk := task.New("locked", func(ctx context.Context, s string) (string, error) { return s, nil },
 		middleware.StoreResult(b.Store), middleware.WithLock(b.Locker, "k"))
-	w := worker.New(b.Queue, fast()...)
-	worker.Register(w, tk)
-	start(t, w)
+	finWorker(t, b, tk)
 	c := worker.NewClient(b.Queue, b.Store)
 	for i, flush := range []bool{false, true, true} {
 		if flush {
@@ -135,8 +151,11 @@ func TestFinishAfterScriptFlush(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s, err := getWithin(t, h, 5*time.Second); err != nil || s != fmt.Sprint("run ", i) {
+		if s, err := finGet(h); err != nil || s != fmt.Sprint("run ", i) {
 			t.Fatalf("run %d: %q, %v", i, s, err)
+		}
+		if st, err := h.State(ctx); err != nil || st.Status != worker.Succeeded || st.Result != worker.ResultStored {
+			t.Fatalf("run %d: state %+v, %v; want succeeded, its result stored", i, st, err)
 		}
 		if held, _ := b.Locker.Held(ctx); len(held) != 0 {
 			t.Fatalf("run %d left its lock held: %+v", i, held)

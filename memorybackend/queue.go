@@ -1,4 +1,4 @@
-package worker
+package memorybackend
 
 import (
 	"cmp"
@@ -9,28 +9,25 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/taskware/taskware/worker"
 )
 
-// MemoryQueue is an in-process Queue that behaves as RedisQueue does: the
-// same statuses, errors and order, a state kept DefaultStateTTL after a task
-// ends, and dead-letter lists of at most DefaultDeadLetterMax entries. It
-// runs no goroutine of its own. Create it with NewMemoryQueue.
-type MemoryQueue struct {
+// Queue is the backend's worker.Queue: the same statuses, errors and order
+// as on Redis, a state kept for the state TTL after a task ends, and
+// capped dead letters.
+type Queue struct {
 	now      func() time.Time
 	stateTTL time.Duration
 	deadMax  int
 
-	mu     sync.Mutex
-	queues map[string]*memQueue
+	mu      sync.Mutex
+	queues  map[string]*memQueue
+	waiters waiters[recordKey] // by queue and task ID, while someone waits
 }
 
-// NewMemoryQueue returns an empty MemoryQueue on the wall clock.
-func NewMemoryQueue() *MemoryQueue { return NewMemoryQueueWithClock(time.Now) }
-
-// NewMemoryQueueWithClock returns an empty MemoryQueue whose idle times and
-// state TTLs follow now, so that tests can move time.
-func NewMemoryQueueWithClock(now func() time.Time) *MemoryQueue {
-	return &MemoryQueue{now: now, stateTTL: DefaultStateTTL, deadMax: DefaultDeadLetterMax, queues: make(map[string]*memQueue)}
+func newQueue(now func() time.Time, stateTTL time.Duration, deadMax int) *Queue {
+	return &Queue{now: now, stateTTL: stateTTL, deadMax: deadMax, queues: make(map[string]*memQueue)}
 }
 
 // memQueue is one named queue: the twin of a stream with its consumer group,
@@ -42,19 +39,18 @@ type memQueue struct {
 	delayed delayHeap           // scheduled IDs by due time; stale items are skipped
 	due     map[string]int64    // the current due time (ms) of each delayed ID
 	states  map[string]*memState
-	dead    []DeadLetter // oldest first
+	dead    []worker.DeadLetter // oldest first
 	// arrived is closed, and dropped, when a message becomes ready; Takes
 	// that wait make it.
 	arrived  chan struct{}
-	waiters  map[string]*memWait // by task ID, while someone waits for it
-	finished int                 // terminal finishes, to sweep expired states now and then
+	finished int // terminal finishes, to sweep expired states now and then
 }
 
 // memEntry is a ready or pending message: a stream entry.
 type memEntry struct {
 	seq     uint64
 	receipt string
-	msg     Message // owned: its payload is never handed out
+	msg     worker.Message // owned: its payload is never handed out
 }
 
 // memPend is a taken message: a pending entry of the consumer group.
@@ -68,17 +64,10 @@ type memPend struct {
 // terminal, when it expires once it is (zero: never), and how often its
 // deliveries were reclaimed, over all its attempts.
 type memState struct {
-	st       State
-	msg      *Message
+	st       worker.State
+	msg      *worker.Message
 	expires  time.Time
 	reclaims int
-}
-
-// memWait is closed when its task ends; n counts its waiters, so that an ID
-// whose waiters all give up leaves nothing behind.
-type memWait struct {
-	ch chan struct{}
-	n  int
 }
 
 type delayItem struct {
@@ -104,14 +93,13 @@ func (h *delayHeap) Pop() any {
 
 // queue returns the named queue, made if create is set and it does not
 // exist. q.mu is held.
-func (q *MemoryQueue) queue(name string, create bool) *memQueue {
+func (q *Queue) queue(name string, create bool) *memQueue {
 	mq := q.queues[name]
 	if mq == nil && create {
 		mq = &memQueue{
 			pending: make(map[string]*memPend),
 			due:     make(map[string]int64),
 			states:  make(map[string]*memState),
-			waiters: make(map[string]*memWait),
 		}
 		q.queues[name] = mq
 	}
@@ -137,7 +125,7 @@ func (mq *memQueue) sweep(now time.Time) {
 
 // normalize returns m as a Redis queue hands it back: times to the
 // microsecond, an empty payload as nil, and a copy of the payload.
-func normalize(m Message) Message {
+func normalize(m worker.Message) worker.Message {
 	trunc := func(t time.Time) time.Time {
 		if t.IsZero() {
 			return time.Time{}
@@ -156,7 +144,7 @@ func normalize(m Message) Message {
 // push appends m, a normalized message of the queue's own, to the ready
 // messages and wakes waiting Takes. Stored payloads are never changed in
 // place, so the entry may share m's. q.mu is held.
-func (mq *memQueue) push(m *Message) {
+func (mq *memQueue) push(m *worker.Message) {
 	mq.seq++
 	e := &memEntry{seq: mq.seq, receipt: strconv.FormatUint(mq.seq, 10) + "-0", msg: *m}
 	mq.ready = append(mq.ready, e)
@@ -173,20 +161,17 @@ func (mq *memQueue) schedule(id string, ms int64) {
 }
 
 // end makes s terminal and wakes its waiters. q.mu is held.
-func (q *MemoryQueue) end(mq *memQueue, s *memState, now time.Time) {
+func (q *Queue) end(mq *memQueue, s *memState, now time.Time) {
 	s.msg = nil
 	s.expires = now.Add(q.stateTTL)
-	if w, ok := mq.waiters[s.st.ID]; ok {
-		close(w.ch)
-		delete(mq.waiters, s.st.ID)
-	}
+	q.waiters.wake(recordKey{s.st.Queue, s.st.ID})
 	if mq.finished++; mq.finished%1024 == 0 {
 		mq.sweep(now)
 	}
 }
 
-func (e *memEntry) delivery(queue string, count int) *Delivery {
-	d := &Delivery{Message: e.msg, Receipt: e.receipt, Deliveries: count}
+func (e *memEntry) delivery(queue string, count int) *worker.Delivery {
+	d := &worker.Delivery{Message: e.msg, Receipt: e.receipt, Deliveries: count}
 	d.Queue = queue
 	d.Payload = append([]byte(nil), e.msg.Payload...)
 	if len(d.Payload) == 0 {
@@ -195,9 +180,9 @@ func (e *memEntry) delivery(queue string, count int) *Delivery {
 	return d
 }
 
-// Enqueue implements Queue.
-func (q *MemoryQueue) Enqueue(ctx context.Context, m *Message, runAt time.Time) error {
-	if err := checkMessage(m); err != nil {
+// Enqueue implements worker.Producer.
+func (q *Queue) Enqueue(ctx context.Context, m *worker.Message, runAt time.Time) error {
+	if err := worker.ValidateMessage(m); err != nil {
 		return err
 	}
 	q.mu.Lock()
@@ -205,14 +190,14 @@ func (q *MemoryQueue) Enqueue(ctx context.Context, m *Message, runAt time.Time) 
 	now := q.now()
 	mq := q.queue(m.Queue, true)
 	if mq.state(m.ID, now) != nil {
-		return fmt.Errorf("worker: enqueue %q on queue %q: %w", m.ID, m.Queue, ErrDuplicate)
+		return &worker.DuplicateError{Queue: m.Queue, ID: m.ID}
 	}
 	msg := normalize(*m)
 	msg.Attempt = max(msg.Attempt, 1)
-	s := &memState{st: State{ID: m.ID, Task: m.Task, Queue: m.Queue, Status: Queued, Attempt: msg.Attempt}, msg: &msg}
+	s := &memState{st: worker.State{ID: m.ID, Task: m.Task, Queue: m.Queue, Status: worker.Queued, Attempt: msg.Attempt}, msg: &msg}
 	mq.states[m.ID] = s
 	if runAt.After(now) {
-		s.st.Status = Scheduled
+		s.st.Status = worker.Scheduled
 		mq.schedule(m.ID, runAt.UnixMilli())
 		return nil
 	}
@@ -221,7 +206,7 @@ func (q *MemoryQueue) Enqueue(ctx context.Context, m *Message, runAt time.Time) 
 }
 
 // take hands consumer up to n ready messages (all if n <= 0). q.mu is held.
-func (q *MemoryQueue) take(mq *memQueue, queue, consumer string, n int) []*Delivery {
+func (q *Queue) take(mq *memQueue, queue, consumer string, n int) []*worker.Delivery {
 	if mq == nil || len(mq.ready) == 0 {
 		return nil
 	}
@@ -229,7 +214,7 @@ func (q *MemoryQueue) take(mq *memQueue, queue, consumer string, n int) []*Deliv
 		n = len(mq.ready)
 	}
 	now := q.now()
-	out := make([]*Delivery, n)
+	out := make([]*worker.Delivery, n)
 	for i, e := range mq.ready[:n] {
 		mq.pending[e.receipt] = &memPend{entry: e, consumer: consumer, claimed: now}
 		out[i] = e.delivery(queue, 1)
@@ -242,10 +227,10 @@ func (q *MemoryQueue) take(mq *memQueue, queue, consumer string, n int) []*Deliv
 	return out
 }
 
-// Take implements Queue. A Take that waits is woken by the Enqueue or
+// Take implements worker.Consumer. A Take that waits is woken by the Enqueue or
 // Promote that makes a message ready; it returns context.Cause(ctx) if ctx
 // ends first.
-func (q *MemoryQueue) Take(ctx context.Context, queue, consumer string, n int, wait time.Duration) ([]*Delivery, error) {
+func (q *Queue) Take(ctx context.Context, queue, consumer string, n int, wait time.Duration) ([]*worker.Delivery, error) {
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}
@@ -277,10 +262,10 @@ func (q *MemoryQueue) Take(ctx context.Context, queue, consumer string, n int, w
 	}
 }
 
-// Reclaim implements Queue, as XAUTOCLAIM does: the oldest deliveries idle
+// Reclaim implements worker.Consumer, as XAUTOCLAIM does: the oldest deliveries idle
 // for minIdle, at most n (100 if n <= 0). Each takeover is counted in the
 // task's state, and Deliveries is one more than the takeovers so far.
-func (q *MemoryQueue) Reclaim(ctx context.Context, queue, consumer string, minIdle time.Duration, n int) ([]*Delivery, error) {
+func (q *Queue) Reclaim(ctx context.Context, queue, consumer string, minIdle time.Duration, n int) ([]*worker.Delivery, error) {
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}
@@ -302,7 +287,7 @@ func (q *MemoryQueue) Reclaim(ctx context.Context, queue, consumer string, minId
 	}
 	slices.SortFunc(ps, func(a, b *memPend) int { return cmp.Compare(a.entry.seq, b.entry.seq) })
 	now := q.now()
-	var out []*Delivery
+	var out []*worker.Delivery
 	for _, p := range ps {
 		if len(out) == n {
 			break
@@ -321,9 +306,9 @@ func (q *MemoryQueue) Reclaim(ctx context.Context, queue, consumer string, minId
 	return out, nil
 }
 
-// Extend implements Queue, as XCLAIM does: each delivery still pending is
+// Extend implements worker.Consumer, as XCLAIM does: each delivery still pending is
 // consumer's from now on, as if just taken, without counting a delivery.
-func (q *MemoryQueue) Extend(ctx context.Context, queue, consumer string, ds []*Delivery) error {
+func (q *Queue) Extend(ctx context.Context, queue, consumer string, ds []*worker.Delivery) error {
 	if len(ds) == 0 {
 		return nil
 	}
@@ -342,9 +327,9 @@ func (q *MemoryQueue) Extend(ctx context.Context, queue, consumer string, ds []*
 	return nil
 }
 
-// Promote implements Queue. n <= 0 moves none, n < 0 all that are due, as
+// Promote implements worker.Consumer. n <= 0 moves none, n < 0 all that are due, as
 // ZRANGEBYSCORE's LIMIT does.
-func (q *MemoryQueue) Promote(ctx context.Context, queue string, now time.Time, n int) (int, error) {
+func (q *Queue) Promote(ctx context.Context, queue string, now time.Time, n int) (int, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	mq := q.queue(queue, false)
@@ -365,20 +350,27 @@ func (q *MemoryQueue) Promote(ctx context.Context, queue string, now time.Time, 
 		heap.Pop(&mq.delayed)
 		delete(mq.due, top.id)
 		moved++
-		if s := mq.state(top.id, clock); s != nil && s.msg != nil && s.st.Status == Scheduled {
-			s.st.Status = Queued
+		if s := mq.state(top.id, clock); s != nil && s.msg != nil && s.st.Status == worker.Scheduled {
+			s.st.Status = worker.Queued
 			mq.push(s.msg)
 		}
 	}
 	return moved, nil
 }
 
-// Finish implements Queue.
-func (q *MemoryQueue) Finish(ctx context.Context, d *Delivery, o Outcome) error {
-	switch o.Status {
-	case Scheduled, Dead, Succeeded, Failed, Skipped:
-	default:
-		return fmt.Errorf("worker: finish %s: status %q is not an outcome", d.ID, o.Status)
+// Finish implements worker.Consumer. It makes o.Final's writes first, then
+// ends the task; the state says whether a result was stored.
+func (q *Queue) Finish(ctx context.Context, d *worker.Delivery, o worker.Outcome) error {
+	if err := worker.ValidateOutcome(d, o); err != nil {
+		return err
+	}
+	result := worker.NoResult
+	if f := o.Final; f != nil {
+		if err := f.Apply(ctx); err != nil {
+			result = worker.ResultLost
+		} else if len(f.Results) > 0 {
+			result = worker.ResultStored
+		}
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -386,12 +378,12 @@ func (q *MemoryQueue) Finish(ctx context.Context, d *Delivery, o Outcome) error 
 	mq := q.queue(d.Queue, true)
 	delete(mq.pending, d.Receipt)
 	s := mq.state(d.ID, now)
-	if o.Status == Scheduled {
+	if o.Status == worker.Scheduled {
 		// A task that ended meanwhile (it was delivered twice) stays ended.
 		if s == nil || s.st.Status.Terminal() {
 			return nil
 		}
-		s.st.Status, s.st.Attempt, s.st.Kind, s.st.Error = Scheduled, o.Attempt, o.Kind, o.Error
+		s.st.Status, s.st.Attempt, s.st.Kind, s.st.Error = worker.Scheduled, o.Attempt, o.Kind, o.Error
 		if s.msg != nil {
 			s.msg.Attempt = o.Attempt
 		}
@@ -399,14 +391,14 @@ func (q *MemoryQueue) Finish(ctx context.Context, d *Delivery, o Outcome) error 
 		return nil
 	}
 	if s == nil { // expired meanwhile: the outcome makes a new state
-		s = &memState{st: State{ID: d.ID, Queue: d.Queue}}
+		s = &memState{st: worker.State{ID: d.ID, Queue: d.Queue}}
 		mq.states[d.ID] = s
 	}
-	s.st.Status, s.st.Attempt, s.st.Kind, s.st.Error, s.st.Result = o.Status, o.Attempt, o.Kind, o.Error, o.Result
-	if o.Status == Dead {
+	s.st.Status, s.st.Attempt, s.st.Kind, s.st.Error, s.st.Result = o.Status, o.Attempt, o.Kind, o.Error, result
+	if o.Status == worker.Dead {
 		m := normalize(d.Message)
 		m.Queue, m.Attempt = d.Queue, o.Attempt
-		mq.dead = append(mq.dead, DeadLetter{Message: m, Kind: o.Kind, Reason: o.Error, At: time.UnixMicro(now.UnixMicro())})
+		mq.dead = append(mq.dead, worker.DeadLetter{Message: m, Kind: o.Kind, Reason: o.Error, At: time.UnixMicro(now.UnixMicro())})
 		if extra := len(mq.dead) - q.deadMax; extra > 0 {
 			clear(mq.dead[:extra])
 			mq.dead = mq.dead[extra:]
@@ -416,67 +408,48 @@ func (q *MemoryQueue) Finish(ctx context.Context, d *Delivery, o Outcome) error 
 	return nil
 }
 
-// State implements Queue.
-func (q *MemoryQueue) State(ctx context.Context, queue, id string) (*State, error) {
+// State implements worker.Producer.
+func (q *Queue) State(ctx context.Context, queue, id string) (*worker.State, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if s := q.state(queue, id); s != nil {
+		st := s.st
+		return &st, nil
+	}
+	return nil, &worker.NotFoundError{Queue: queue, ID: id}
+}
+
+// state returns the live state of queue's task id, or nil. q.mu is held.
+func (q *Queue) state(queue, id string) *memState {
 	if mq := q.queue(queue, false); mq != nil {
-		if s := mq.state(id, q.now()); s != nil {
-			st := s.st
-			return &st, nil
-		}
+		return mq.state(id, q.now())
 	}
-	return nil, fmt.Errorf("worker: %q on queue %q: %w", id, queue, ErrNotFound)
+	return nil
 }
 
-// Wait implements Queue: it is woken by the Finish that ends the task.
-func (q *MemoryQueue) Wait(ctx context.Context, queue, id string) (*State, error) {
-	for {
-		q.mu.Lock()
-		mq := q.queue(queue, false)
-		var s *memState
-		if mq != nil {
-			s = mq.state(id, q.now())
-		}
+// Wait implements worker.Producer: it is woken by the Finish that ends the
+// task.
+func (q *Queue) Wait(ctx context.Context, queue, id string) (*worker.State, error) {
+	return wait(ctx, &q.mu, &q.waiters, recordKey{queue, id}, func() (*worker.State, bool, error) {
+		s := q.state(queue, id)
 		if s == nil {
-			q.mu.Unlock()
-			return nil, fmt.Errorf("worker: %q on queue %q: %w", id, queue, ErrNotFound)
+			return nil, false, &worker.NotFoundError{Queue: queue, ID: id}
 		}
-		if s.st.Status.Terminal() {
-			st := s.st
-			q.mu.Unlock()
-			return &st, nil
-		}
-		w, ok := mq.waiters[id]
-		if !ok {
-			w = &memWait{ch: make(chan struct{})}
-			mq.waiters[id] = w
-		}
-		w.n++
-		q.mu.Unlock()
-		select {
-		case <-w.ch:
-		case <-ctx.Done():
-			q.mu.Lock()
-			if w.n--; w.n == 0 && mq.waiters[id] == w {
-				delete(mq.waiters, id)
-			}
-			q.mu.Unlock()
-			return nil, context.Cause(ctx)
-		}
-	}
+		st := s.st
+		return &st, st.Status.Terminal(), nil
+	})
 }
 
-// DeadLetters implements Queue.
-func (q *MemoryQueue) DeadLetters(ctx context.Context, queue string, n int) ([]DeadLetter, error) {
+// DeadLetters implements worker.Queue.
+func (q *Queue) DeadLetters(ctx context.Context, queue string, n int) ([]worker.DeadLetter, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	var dead []DeadLetter
+	var dead []worker.DeadLetter
 	if mq := q.queue(queue, false); mq != nil {
 		dead = mq.dead
 	}
 	dead = dead[:min(max(n, 0), len(dead))]
-	out := make([]DeadLetter, len(dead))
+	out := make([]worker.DeadLetter, len(dead))
 	for i, dl := range dead {
 		out[i] = dl
 		out[i].Payload = append([]byte(nil), dl.Payload...)

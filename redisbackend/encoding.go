@@ -1,18 +1,21 @@
-package store
+package redisbackend
 
 import (
 	"errors"
 	"strconv"
 	"time"
+
+	"github.com/taskware/taskware/store"
 )
 
 // A record on Redis is one string, so that a write is a plain SET with its
 // TTL, replacing the record whole: no script, no DEL, no PEXPIRE. Its format
 // is "r1" and then, in order, the task, status, attempt, time (µs), kind,
-// error and value, each as "<length>:<bytes>". The ID is in the key.
+// error and value, each as "<length>:<bytes>". The queue and ID are in
+// the key.
 const recordVersion = "r1"
 
-func encodeRecord(rec *Record, at time.Time) []byte {
+func encodeRecord(rec *store.Record, at time.Time) []byte {
 	attempt := strconv.Itoa(rec.Attempt)
 	atUs := strconv.FormatInt(at.UnixMicro(), 10)
 	fields := [...]string{rec.Task, string(rec.Status), attempt, atUs, rec.Kind, rec.Error}
@@ -32,9 +35,9 @@ func encodeRecord(rec *Record, at time.Time) []byte {
 	return append(b, rec.Value...)
 }
 
-var errBadRecord = errors.New("store: malformed record")
+var errBadRecord = errors.New("malformed record")
 
-func decodeRecord(id, s string) (*Record, error) {
+func decodeRecord(s string) (*store.Record, error) {
 	if len(s) < len(recordVersion) || s[:len(recordVersion)] != recordVersion {
 		return nil, errBadRecord
 	}
@@ -51,7 +54,7 @@ func decodeRecord(id, s string) (*Record, error) {
 		}
 		f[i], s = s[colon+1:colon+1+n], s[colon+1+n:]
 	}
-	rec := &Record{ID: id, Task: f[0], Status: Status(f[1]), Kind: f[4], Error: f[5]}
+	rec := &store.Record{Task: f[0], Status: store.Status(f[1]), Kind: f[4], Error: f[5]}
 	rec.Attempt, _ = strconv.Atoi(f[2])
 	if us, err := strconv.ParseInt(f[3], 10, 64); err == nil {
 		rec.At = time.UnixMicro(us)

@@ -1,7 +1,4 @@
-// Package notify wakes waiters across processes: many goroutines, each
-// waiting for something under an ID, share one Redis Pub/Sub subscription,
-// opened while anyone waits.
-package notify
+package redisbackend
 
 import (
 	"context"
@@ -10,11 +7,15 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/taskware/taskware/internal/backoff"
 )
 
-// Hub fans one Pub/Sub channel out to the waiters of many IDs. Whoever
-// makes something happen publishes its ID on the channel.
-type Hub struct {
+// hub fans the backend's Pub/Sub channel out to the waiters of many
+// notices: many goroutines, each waiting for something, share one
+// subscription, opened while anyone waits. Whoever makes something happen
+// publishes its notice on the channel.
+type hub struct {
 	client  redis.UniversalClient
 	channel string
 
@@ -24,25 +25,17 @@ type Hub struct {
 	sub     *subscription
 }
 
-// New returns a Hub for channel on client.
-func New(client redis.UniversalClient, channel string) *Hub {
-	return &Hub{client: client, channel: channel, waiters: make(map[string][]chan struct{})}
-}
-
-// Channel is the channel to publish IDs on.
-func (h *Hub) Channel() string { return h.channel }
-
-// Wait calls check until it reports done or fails: once the subscription is
-// live, then whenever id is published, and now and then in case a notice was
-// lost to a reconnect, backing off to once every few seconds. It returns
-// context.Cause(ctx) when ctx ends first.
-func (h *Hub) Wait(ctx context.Context, id string, check func(context.Context) (bool, error)) error {
+// wait calls check until it reports done or fails: once the subscription is
+// live, then whenever notice is published, and now and then in case a
+// notice was lost to a reconnect, backing off to once every few seconds. It
+// returns context.Cause(ctx) when ctx ends first.
+func (h *hub) wait(ctx context.Context, id string, check func(context.Context) (bool, error)) error {
 	w, err := h.join(ctx, id)
 	if err != nil {
 		return err
 	}
 	defer h.leave(id, w)
-	recheck := 250 * time.Millisecond
+	recheck := backoff.New(250*time.Millisecond, 5*time.Second)
 	timer := time.NewTimer(0) // check once the subscription is live
 	defer timer.Stop()
 	for {
@@ -51,8 +44,7 @@ func (h *Hub) Wait(ctx context.Context, id string, check func(context.Context) (
 			return context.Cause(ctx)
 		case <-w:
 		case <-timer.C:
-			timer.Reset(recheck)
-			recheck = min(2*recheck, 5*time.Second)
+			timer.Reset(recheck.Next())
 		}
 		done, err := check(ctx)
 		if err != nil && ctx.Err() != nil {
@@ -71,7 +63,7 @@ type subscription struct {
 	done   chan struct{}
 }
 
-func (h *Hub) join(ctx context.Context, id string) (chan struct{}, error) {
+func (h *hub) join(ctx context.Context, id string) (chan struct{}, error) {
 	w := make(chan struct{}, 1)
 	h.mu.Lock()
 	h.waiters[id] = append(h.waiters[id], w)
@@ -87,14 +79,14 @@ func (h *Hub) join(ctx context.Context, id string) (chan struct{}, error) {
 			return w, nil
 		}
 		h.leave(id, w)
-		return nil, fmt.Errorf("notify: subscribe %s: %w", h.channel, s.err)
+		return nil, fmt.Errorf("redisbackend: subscribe to %s: %w", h.channel, s.err)
 	case <-ctx.Done():
 		h.leave(id, w)
 		return nil, context.Cause(ctx)
 	}
 }
 
-func (h *Hub) leave(id string, w chan struct{}) {
+func (h *hub) leave(id string, w chan struct{}) {
 	h.mu.Lock()
 	ws := h.waiters[id]
 	for i := range ws {
@@ -121,7 +113,7 @@ func (h *Hub) leave(id string, w chan struct{}) {
 }
 
 // subscribe starts the goroutine that holds the subscription until cancel.
-func (h *Hub) subscribe() *subscription {
+func (h *hub) subscribe() *subscription {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &subscription{ready: make(chan struct{}), cancel: cancel, done: make(chan struct{})}
 	go func() {
@@ -149,7 +141,7 @@ func (h *Hub) subscribe() *subscription {
 	return s
 }
 
-func (h *Hub) notify(id string) {
+func (h *hub) notify(id string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, w := range h.waiters[id] {

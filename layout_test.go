@@ -1,0 +1,57 @@
+package taskware_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// The layout the design asks for, checked on the import graph: only the
+// Redis backend talks to Redis (the command line and the test kit aside),
+// the concept packages import no backend, and the executor imports no
+// policy. (go list needs the go command: CI has it.)
+func TestLayout(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Deps " "}}`, "./...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	const mod = "github.com/taskware/taskware"
+	deps := map[string][]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		deps[strings.TrimPrefix(f[0], mod)] = f[1:]
+	}
+	imports := func(pkg, dep string) bool {
+		for _, d := range deps[pkg] {
+			if d == dep || strings.HasPrefix(d, dep+"/") {
+				return true
+			}
+		}
+		return false
+	}
+	for pkg := range deps {
+		switch pkg {
+		case "/redisbackend", "/taskwaretest", "/cmd/taskware":
+			continue
+		}
+		if imports(pkg, "github.com/redis/go-redis") {
+			t.Errorf("%s imports go-redis: only redisbackend may", mod+pkg)
+		}
+	}
+	for _, concept := range []string{"/task", "/lock", "/store", "/worker", "/middleware"} {
+		for _, backend := range []string{"/redisbackend", "/memorybackend", "/taskwaretest"} {
+			if imports(concept, mod+backend) {
+				t.Errorf("%s imports %s: concepts import no backend", mod+concept, mod+backend)
+			}
+		}
+	}
+	if imports("/worker", mod+"/middleware") {
+		t.Errorf("worker imports middleware: the executor knows no policy")
+	}
+	if !imports("/redisbackend", "github.com/redis/go-redis") || !imports("/worker", mod+"/task") {
+		t.Fatalf("the import graph lacks what it must have: %v", deps)
+	}
+}

@@ -1,0 +1,82 @@
+package memorybackend
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/taskware/taskware/lock"
+	"github.com/taskware/taskware/task"
+	"github.com/taskware/taskware/worker"
+)
+
+// Backend is a Locker, a Store and a Queue in memory, on one clock. Create
+// it with New.
+type Backend struct {
+	locker *Locker
+	store  *Store
+	queue  *Queue
+}
+
+// Option configures a Backend.
+type Option interface{ apply(*config) }
+
+type config struct {
+	now      func() time.Time
+	holder   string
+	stateTTL time.Duration
+	deadMax  int
+}
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+// WithClock makes TTLs, idle times and timestamps follow now instead of
+// the wall clock, so that tests can move time.
+func WithClock(now func() time.Time) Option { return optionFunc(func(c *config) { c.now = now }) }
+
+// WithHolder sets the holder recorded with each lock, lock.DefaultHolder()
+// by default.
+func WithHolder(h string) Option { return optionFunc(func(c *config) { c.holder = h }) }
+
+// WithStateTTL sets how long a finished task's state is kept
+// (worker.DefaultStateTTL).
+func WithStateTTL(d time.Duration) Option { return optionFunc(func(c *config) { c.stateTTL = d }) }
+
+// WithDeadLetterMax caps each queue's dead letters at n
+// (worker.DefaultDeadLetterMax), the oldest going first.
+func WithDeadLetterMax(n int) Option { return optionFunc(func(c *config) { c.deadMax = n }) }
+
+// New returns an empty Backend. It panics with an error matching
+// task.ErrInvalidConfig on a nil clock, an empty holder, or a state TTL or
+// dead-letter cap that is not positive.
+func New(opts ...Option) *Backend {
+	c := config{now: time.Now, holder: lock.DefaultHolder(), stateTTL: worker.DefaultStateTTL, deadMax: worker.DefaultDeadLetterMax}
+	for _, o := range opts {
+		o.apply(&c)
+	}
+	if c.now == nil || c.holder == "" || c.stateTTL <= 0 || c.deadMax <= 0 {
+		panic(fmt.Errorf("%w: memorybackend.New: nil clock, empty holder, or a state TTL or dead-letter cap that is not positive", task.ErrInvalidConfig))
+	}
+	return &Backend{
+		locker: newLocker(c.now, c.holder),
+		store:  newStore(c.now),
+		queue:  newQueue(c.now, c.stateTTL, c.deadMax),
+	}
+}
+
+// Locker returns the backend's locker.
+func (b *Backend) Locker() *Locker { return b.locker }
+
+// Store returns the backend's result store.
+func (b *Backend) Store() *Store { return b.store }
+
+// Queue returns the backend's queues.
+func (b *Backend) Queue() *Queue { return b.queue }
+
+// finalFunc is a deferred write of this backend: it has no round trip to
+// save, so it runs when applied.
+type finalFunc func(ctx context.Context) error
+
+func (f finalFunc) Apply(ctx context.Context) error { return f(ctx) }

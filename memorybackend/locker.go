@@ -1,0 +1,123 @@
+package memorybackend
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/taskware/taskware/internal/randid"
+	"github.com/taskware/taskware/lock"
+	"github.com/taskware/taskware/task"
+)
+
+// Locker is the backend's lock.Locker, lock.Inspector and
+// lock.FinalReleaser: owner tokens, TTLs and per-key increasing fences, as
+// on Redis.
+type Locker struct {
+	now    func() time.Time
+	holder string
+
+	mu    sync.Mutex
+	locks map[string]memLock
+	fence int64 // one counter for all keys: increasing per key too
+}
+
+type memLock struct {
+	token, holder string
+	fence         int64
+	since, expiry time.Time
+}
+
+func newLocker(now func() time.Time, holder string) *Locker {
+	return &Locker{now: now, holder: holder, locks: make(map[string]memLock)}
+}
+
+// held returns key's live lock, dropping it if it has expired. l.mu is held.
+func (l *Locker) held(key string, now time.Time) (memLock, bool) {
+	m, ok := l.locks[key]
+	if ok && !now.Before(m.expiry) {
+		delete(l.locks, key)
+		return m, false
+	}
+	return m, ok
+}
+
+// TryAcquire implements lock.Locker.
+func (l *Locker) TryAcquire(ctx context.Context, key string, ttl time.Duration) (*lock.Lease, error) {
+	if err := lock.Validate(key, ttl); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if m, ok := l.held(key, now); ok {
+		return nil, &lock.LockedError{Key: key, Holder: m.holder, Since: m.since, Remaining: m.expiry.Sub(now)}
+	}
+	l.fence++
+	m := memLock{token: randid.New(), holder: l.holder, fence: l.fence, since: now, expiry: now.Add(ttl)}
+	l.locks[key] = m
+	return &lock.Lease{Key: key, Token: m.token, Fence: m.fence, TTL: ttl, AcquiredAt: now}, nil
+}
+
+// Release implements lock.Locker.
+func (l *Locker) Release(ctx context.Context, lease *lock.Lease) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if m, ok := l.held(lease.Key, l.now()); !ok || m.token != lease.Token {
+		return &lock.NotHeldError{Key: lease.Key}
+	}
+	delete(l.locks, lease.Key)
+	return nil
+}
+
+// FinalRelease implements lock.FinalReleaser: the release, made when the
+// worker ends the run.
+func (l *Locker) FinalRelease(lease *lock.Lease) task.FinalWrite {
+	return finalFunc(func(ctx context.Context) error { return l.Release(ctx, lease) })
+}
+
+// Refresh implements lock.Locker.
+func (l *Locker) Refresh(ctx context.Context, lease *lock.Lease, ttl time.Duration) error {
+	if err := lock.Validate(lease.Key, ttl); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	m, ok := l.held(lease.Key, now)
+	if !ok || m.token != lease.Token {
+		return &lock.NotHeldError{Key: lease.Key}
+	}
+	m.expiry = now.Add(ttl)
+	l.locks[lease.Key] = m
+	lease.TTL = ttl
+	return nil
+}
+
+// Held implements lock.Inspector.
+func (l *Locker) Held(ctx context.Context) ([]lock.Info, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	var out []lock.Info
+	for key := range l.locks {
+		if m, ok := l.held(key, now); ok {
+			out = append(out, lock.Info{Key: key, Holder: m.holder, Fence: m.fence, Since: m.since, Remaining: m.expiry.Sub(now)})
+		}
+	}
+	slices.SortFunc(out, func(a, b lock.Info) int { return strings.Compare(a.Key, b.Key) })
+	return out, nil
+}
+
+// Break implements lock.Inspector.
+func (l *Locker) Break(ctx context.Context, key string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.locks, key)
+	return nil
+}

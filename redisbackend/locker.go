@@ -1,0 +1,211 @@
+package redisbackend
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/taskware/taskware/internal/randid"
+	"github.com/taskware/taskware/lock"
+	"github.com/taskware/taskware/task"
+)
+
+// A lock is one key, "<prefix>lock:{<key>}". While held, its value is
+// "token|fence|sinceµs|holder". A release does not delete it but leaves
+// "|fence" for the rest of the lease's TTL, so that the next lease's fence
+// is larger even if the server's clock stepped back meanwhile; no other key
+// is needed, and nothing outlives the lease's TTL.
+//
+// Fences are the server's clock in microseconds (TIME), bumped above the
+// last fence when that is not larger: they grow with every lease on a key,
+// across releases and expiries alike. Lua prints numbers this large as
+// 1.7e+15, so they are formatted with %d.
+var (
+	acquireScript = newScript(`
+local v = redis.call('GET', KEYS[1])
+local last = 0
+if v then
+  if string.sub(v, 1, 1) ~= '|' then return {v, redis.call('PTTL', KEYS[1])} end
+  last = tonumber(string.sub(v, 2)) or 0
+end
+local t = redis.call('TIME')
+local f = tonumber(t[1]) * 1000000 + tonumber(t[2])
+if f <= last then f = last + 1 end
+local fs = string.format('%d', f)
+redis.call('SET', KEYS[1], ARGV[1] .. '|' .. fs .. '|' .. ARGV[4] .. '|' .. ARGV[3], 'PX', ARGV[2])
+return f`)
+	releaseScript = newScript(`
+local v = redis.call('GET', KEYS[1])
+if v and string.sub(v, 1, #ARGV[1] + 1) == ARGV[1] .. '|' then
+  redis.call('SET', KEYS[1], '|' .. string.match(v, '^[^|]*|(%d+)'), 'KEEPTTL')
+  return 1
+end
+return 0`)
+	refreshScript = newScript(`
+local v = redis.call('GET', KEYS[1])
+if v and string.sub(v, 1, #ARGV[1] + 1) == ARGV[1] .. '|' then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`)
+)
+
+// Locker is the backend's lock.Locker, lock.Inspector and
+// lock.FinalReleaser. TryAcquire, Release and Refresh are one round trip
+// each. A lease taken by TryAcquire carries its key and command arguments,
+// so that its release and refreshes do not allocate them again.
+type Locker struct{ b *Backend }
+
+// redisLease is a Lease together with what Redis needs to release and
+// refresh it: the key and the token share one string, and args, the
+// command's arguments, point into the lease. Operations on one lease are
+// not concurrent (a Hold serialises renewal and release), so they reuse args.
+type redisLease struct {
+	lock.Lease
+	locker         *Locker
+	lockKey        string
+	ttlMs, sinceUs int64
+	args           [8]any
+}
+
+func ttlArg(ttl time.Duration) int64 { return max(ttl.Milliseconds(), 1) }
+
+// TryAcquire implements lock.Locker.
+func (l *Locker) TryAcquire(ctx context.Context, key string, ttl time.Duration) (*lock.Lease, error) {
+	if err := lock.Validate(key, ttl); err != nil {
+		return nil, err
+	}
+	var token [randid.Len]byte
+	randid.Fill(&token)
+	s := l.b.keys.lock(key) + string(token[:])
+	keyEnd := len(s) - randid.Len
+	now := time.Now() // the lease runs from before the request, to be safe
+	rl := &redisLease{locker: l, lockKey: s[:keyEnd], ttlMs: ttlArg(ttl), sinceUs: now.UnixMicro()}
+	rl.Lease = lock.Lease{Key: key, Token: s[keyEnd:], TTL: ttl, AcquiredAt: now, LockerData: rl}
+	rl.args = [8]any{argEvalSHA, acquireScript.sha, argOneKey, &rl.lockKey, &rl.Token, &rl.ttlMs, l.b.holder, &rl.sinceUs}
+	res, err := l.b.run(ctx, acquireScript, scriptCmd(rl.args[:])).Result()
+	if err != nil {
+		return nil, fmt.Errorf("lock %q: acquire: %w", key, err)
+	}
+	switch v := res.(type) {
+	case int64:
+		rl.Fence = v
+		return &rl.Lease, nil
+	case []any:
+		if len(v) == 2 {
+			val, _ := v[0].(string)
+			pttl, _ := v[1].(int64)
+			info := parseLock(key, val, time.Duration(pttl)*time.Millisecond)
+			return nil, &lock.LockedError{Key: key, Holder: info.Holder, Since: info.Since, Remaining: info.Remaining}
+		}
+	}
+	return nil, fmt.Errorf("lock %q: acquire: unexpected reply %v", key, res)
+}
+
+// own returns lease's Redis state: the one TryAcquire made, if lease is
+// that very lease, unchanged, or else state rebuilt from its fields (a
+// lease copied or built by hand).
+func (l *Locker) own(lease *lock.Lease) *redisLease {
+	if rl, ok := lease.LockerData.(*redisLease); ok && &rl.Lease == lease && rl.locker == l &&
+		rl.lockKey[len(l.b.keys.prefix)+len("lock:{"):len(rl.lockKey)-1] == lease.Key {
+		return rl
+	}
+	rl := &redisLease{locker: l, lockKey: l.b.keys.lock(lease.Key)}
+	rl.Key, rl.Token = lease.Key, lease.Token
+	return rl
+}
+
+// releaseCmd is the release of rl, an EVALSHA.
+func (rl *redisLease) releaseCmd() *redis.Cmd {
+	rl.args = [8]any{argEvalSHA, releaseScript.sha, argOneKey, &rl.lockKey, &rl.Token}
+	return scriptCmd(rl.args[:5])
+}
+
+// Release implements lock.Locker.
+func (l *Locker) Release(ctx context.Context, lease *lock.Lease) error {
+	return compared(l.b.run(ctx, releaseScript, l.own(lease).releaseCmd()), lease, "release")
+}
+
+// FinalRelease implements lock.FinalReleaser: the release, for the round
+// trip that ends the task.
+func (l *Locker) FinalRelease(lease *lock.Lease) task.FinalWrite {
+	f := &finalOp{b: l.b, n: 1}
+	f.ops[0] = op{cmd: l.own(lease).releaseCmd(), src: releaseScript.src}
+	return f
+}
+
+// Refresh implements lock.Locker.
+func (l *Locker) Refresh(ctx context.Context, lease *lock.Lease, ttl time.Duration) error {
+	if err := lock.Validate(lease.Key, ttl); err != nil {
+		return err
+	}
+	rl := l.own(lease)
+	rl.ttlMs = ttlArg(ttl)
+	rl.args = [8]any{argEvalSHA, refreshScript.sha, argOneKey, &rl.lockKey, &rl.Token, &rl.ttlMs}
+	cmd := l.b.run(ctx, refreshScript, scriptCmd(rl.args[:6]))
+	if err := compared(cmd, lease, "refresh"); err != nil {
+		return err
+	}
+	lease.TTL = ttl
+	return nil
+}
+
+// compared reads the reply of a script that acts on the lock only if lease
+// owns it, and answers 0 if it does not.
+func compared(cmd *redis.Cmd, lease *lock.Lease, what string) error {
+	res, err := cmd.Result()
+	if err != nil {
+		return fmt.Errorf("lock %q: %s: %w", lease.Key, what, err)
+	}
+	if n, _ := res.(int64); n == 0 {
+		return &lock.NotHeldError{Key: lease.Key}
+	}
+	return nil
+}
+
+// Held implements lock.Inspector. It scans the lock keyspace, on every
+// master of a *redis.ClusterClient, and reads each batch of locks with
+// their TTLs in one pipeline. The list is sorted by key.
+func (l *Locker) Held(ctx context.Context) ([]lock.Info, error) {
+	var out []lock.Info
+	start := len(l.b.keys.prefix) + len("lock:{")
+	err := l.b.scan(ctx, escapeGlob(l.b.keys.prefix)+"lock:{*}", func(ctx context.Context, node redis.Cmdable, keys []string) error {
+		vals, err := readWithTTL(ctx, node, keys)
+		for i, v := range vals {
+			// Skip a lock that expired after SCAN, and released ones.
+			if v.ok && !strings.HasPrefix(v.val, "|") {
+				out = append(out, parseLock(keys[i][start:len(keys[i])-1], v.val, v.ttl))
+			}
+		}
+		return err
+	})
+	if err != nil {
+		err = fmt.Errorf("lock: list held: %w", err)
+	}
+	slices.SortFunc(out, func(a, b lock.Info) int { return strings.Compare(a.Key, b.Key) })
+	return out, err
+}
+
+// parseLock reads a lock value "token|fence|sinceµs|holder".
+func parseLock(key, val string, remaining time.Duration) lock.Info {
+	info := lock.Info{Key: key, Remaining: remaining}
+	parts := strings.SplitN(val, "|", 4)
+	if len(parts) == 4 {
+		info.Fence, _ = strconv.ParseInt(parts[1], 10, 64)
+		if us, err := strconv.ParseInt(parts[2], 10, 64); err == nil {
+			info.Since = time.UnixMicro(us)
+		}
+		info.Holder = parts[3]
+	}
+	return info
+}
+
+// Break implements lock.Inspector.
+func (l *Locker) Break(ctx context.Context, key string) error {
+	if err := l.b.client.Del(ctx, l.b.keys.lock(key)).Err(); err != nil {
+		return fmt.Errorf("lock %q: break: %w", key, err)
+	}
+	return nil
+}

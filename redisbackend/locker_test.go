@@ -1,0 +1,259 @@
+package redisbackend_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/taskware/taskware/lock"
+	"github.com/taskware/taskware/redisbackend"
+	"github.com/taskware/taskware/task"
+	"github.com/taskware/taskware/taskwaretest"
+)
+
+// redisNames are the kit's backends on Redis.
+var redisNames = []string{"miniredis", "redis"}
+
+// eachRedis runs fn as a subtest over the kit's Redis backends.
+func eachRedis(t *testing.T, fn func(t *testing.T, b *taskwaretest.Backend)) {
+	t.Helper()
+	for _, name := range redisNames {
+		t.Run(name, func(t *testing.T) { fn(t, taskwaretest.New(t, name)) })
+	}
+}
+
+// Acquire and release are one round trip each, once Redis has the scripts.
+func TestRoundTripsPerPair(t *testing.T) {
+	eachRedis(t, func(t *testing.T, b *taskwaretest.Backend) {
+		ctx := context.Background()
+		pair := func(key string) {
+			l, err := b.Locker.TryAcquire(ctx, key, time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Locker.Release(ctx, l); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Warm up: load the scripts, each sent once by its body.
+		warm, err := b.Locker.TryAcquire(ctx, "warm-up", time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Locker.Refresh(ctx, warm, time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Locker.Release(ctx, warm); err != nil {
+			t.Fatal(err)
+		}
+		var c taskwaretest.RoundTrips
+		b.Client.AddHook(&c)
+		for i, key := range []string{"a", "b", "a"} {
+			before := c.N()
+			pair(key)
+			if n := c.N() - before; n != 2 {
+				t.Fatalf("pair %d took %d round trips, want 2", i, n)
+			}
+		}
+		before := c.N()
+		lease, err := b.Locker.TryAcquire(ctx, "held", time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := c.N() - before; n != 1 {
+			t.Fatalf("an acquire took %d round trips, want 1", n)
+		}
+		before = c.N()
+		if _, err := b.Locker.TryAcquire(ctx, "held", time.Second); !errors.Is(err, lock.ErrLocked) {
+			t.Fatal(err)
+		}
+		if n := c.N() - before; n != 1 {
+			t.Fatalf("a refused acquire took %d round trips, want 1", n)
+		}
+		before = c.N()
+		if err := b.Locker.Refresh(ctx, lease, time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if n := c.N() - before; n != 1 {
+			t.Fatalf("a refresh took %d round trips, want 1", n)
+		}
+		// A deferred release is one round trip too when applied on its own.
+		before = c.N()
+		if err := b.Redis.Locker().FinalRelease(lease).Apply(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := c.N() - before; n != 1 {
+			t.Fatalf("a final release took %d round trips, want 1", n)
+		}
+		b.RequireNoLocks(t)
+	})
+}
+
+// Scripts missing from the server's cache (a restart, SCRIPT FLUSH) are
+// sent again, transparently: by a release, a refresh and an acquire, and by
+// a deferred release. miniredis only: flushing a shared server's script
+// cache would disturb others.
+func TestScriptCacheFlushed(t *testing.T) {
+	b := taskwaretest.NewMiniredis(t)
+	l := b.Redis.Locker()
+	ctx := context.Background()
+	flush := func() {
+		t.Helper()
+		if err := b.Client.ScriptFlush(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := lock.Do(ctx, l, "k", func(context.Context) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	flush()
+	if err := lock.Do(ctx, l, "k", func(context.Context) error { return nil }); err != nil {
+		t.Fatalf("after SCRIPT FLUSH: %v", err)
+	}
+	lease, err := l.TryAcquire(ctx, "k", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c taskwaretest.RoundTrips
+	b.Client.AddHook(&c)
+	flush()
+	before := c.N()
+	if err := l.Refresh(ctx, lease, time.Minute); err != nil {
+		t.Fatalf("refresh after SCRIPT FLUSH: %v", err)
+	}
+	// EVALSHA, refused, then EVAL, which loads the script again.
+	if n := c.N() - before; n != 2 {
+		t.Fatalf("the refresh after SCRIPT FLUSH took %d round trips, want 2", n)
+	}
+	before = c.N()
+	if err := l.Refresh(ctx, lease, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.N() - before; n != 1 {
+		t.Fatalf("the next refresh took %d round trips, want 1", n)
+	}
+	flush()
+	if err := l.Release(ctx, lease); err != nil {
+		t.Fatalf("release after SCRIPT FLUSH: %v", err)
+	}
+	if lease, err = l.TryAcquire(ctx, "k", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	flush()
+	if err := l.FinalRelease(lease).Apply(ctx); err != nil {
+		t.Fatalf("final release after SCRIPT FLUSH: %v", err)
+	}
+	b.RequireNoLocks(t)
+}
+
+func TestLockKeys(t *testing.T) {
+	c, prefix := taskwaretest.Redis(t)
+	ctx := context.Background()
+	l := redisbackend.New(c, redisbackend.WithPrefix(prefix), redisbackend.WithHolder("worker-7")).Locker()
+	lease, err := l.TryAcquire(ctx, "report", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	val, err := c.Get(ctx, prefix+"lock:{report}").Result()
+	if err != nil {
+		t.Fatalf("lock key: %v", err)
+	}
+	if want := lease.Token + "|"; len(val) < len(want) || val[:len(want)] != want {
+		t.Fatalf("lock value %q does not start with the token", val)
+	}
+	if want := fmt.Sprint(lease.Token, "|", lease.Fence, "|", lease.AcquiredAt.UnixMicro(), "|worker-7"); val != want {
+		t.Fatalf("lock value %q, want %q (token|fence|sinceµs|holder)", val, want)
+	}
+	if n, _ := c.Exists(ctx, prefix+"lock:{report}:fence").Result(); n != 0 {
+		t.Fatal("a fence counter key exists: a lock must be one key")
+	}
+	if keys := c.Keys(ctx, prefix+"*").Val(); len(keys) != 1 {
+		t.Fatalf("keys %v: a lock must be one key", keys)
+	}
+	held, err := l.Held(ctx)
+	if err != nil || len(held) != 1 || held[0].Holder != "worker-7" || held[0].Key != "report" || held[0].Fence != lease.Fence {
+		t.Fatalf("Held = %+v, %v", held, err)
+	}
+	// Another prefix is another keyspace.
+	other := redisbackend.New(c, redisbackend.WithPrefix(prefix+"other:")).Locker()
+	if held, _ := other.Held(ctx); len(held) != 0 {
+		t.Fatalf("other prefix sees %+v", held)
+	}
+	if _, err := other.TryAcquire(ctx, "report", time.Minute); err != nil {
+		t.Fatalf("other prefix shares the lock: %v", err)
+	}
+	if held, _ := l.Held(ctx); len(held) != 1 {
+		t.Fatalf("the other prefix's lock is seen under this one: %+v", held)
+	}
+	// A release leaves the fence for the rest of the TTL, and nothing else.
+	if err := l.Release(ctx, lease); err != nil {
+		t.Fatal(err)
+	}
+	if val, err := c.Get(ctx, prefix+"lock:{report}").Result(); err != nil || val != fmt.Sprint("|", lease.Fence) {
+		t.Fatalf("released lock %q, %v; want |%d", val, err, lease.Fence)
+	}
+	if ttl := c.PTTL(ctx, prefix+"lock:{report}").Val(); ttl <= 0 || ttl > time.Minute {
+		t.Fatalf("released lock TTL %v: it must keep the lease's", ttl)
+	}
+	if held, _ := l.Held(ctx); len(held) != 0 {
+		t.Fatalf("a released lock is listed as held: %+v", held)
+	}
+	// The fence keeps growing even if the server's clock is behind it.
+	if err := c.Set(ctx, prefix+"lock:{report}", "|8000000000000000", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	next, err := l.TryAcquire(ctx, "report", time.Minute)
+	if err != nil || next.Fence != 8000000000000001 {
+		t.Fatalf("after a fence ahead of the clock: %+v, %v", next, err)
+	}
+	// Break deletes the key outright, fence included.
+	if err := l.Break(ctx, "report"); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.Exists(ctx, prefix+"lock:{report}").Val(); n != 0 {
+		t.Fatal("a broken lock's key is still there")
+	}
+}
+
+// New refuses a bad configuration at once, before it talks to Redis, with
+// a panic matching task.ErrInvalidConfig.
+func TestNewRefusesBadConfig(t *testing.T) {
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}) // never used
+	defer c.Close()
+	cases := []struct {
+		name   string
+		client redis.UniversalClient
+		opts   []redisbackend.Option
+	}{
+		{"nil client", nil, nil},
+		{"brace in prefix", c, []redisbackend.Option{redisbackend.WithPrefix("app{1}:")}},
+		{"closing brace in prefix", c, []redisbackend.Option{redisbackend.WithPrefix("app}:")}},
+		{"empty holder", c, []redisbackend.Option{redisbackend.WithHolder("")}},
+		{"zero state TTL", c, []redisbackend.Option{redisbackend.WithStateTTL(0)}},
+		{"negative state TTL", c, []redisbackend.Option{redisbackend.WithStateTTL(-time.Second)}},
+		{"zero dead-letter cap", c, []redisbackend.Option{redisbackend.WithDeadLetterMax(0)}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			defer func() {
+				if err, _ := recover().(error); !errors.Is(err, task.ErrInvalidConfig) {
+					t.Errorf("New panicked with %v, want an error matching task.ErrInvalidConfig", err)
+				}
+			}()
+			redisbackend.New(tc.client, tc.opts...)
+		})
+	}
+	// The defaults, and good options, are accepted.
+	b := redisbackend.New(c, redisbackend.WithPrefix("app:"), redisbackend.WithHolder("h"),
+		redisbackend.WithStateTTL(time.Minute), redisbackend.WithDeadLetterMax(1))
+	if b.Prefix() != "app:" || b.Client() != c {
+		t.Errorf("Prefix %q, Client %v", b.Prefix(), b.Client())
+	}
+	if p := redisbackend.New(c).Prefix(); p != redisbackend.DefaultPrefix || redisbackend.DefaultPrefix != "taskware:" {
+		t.Errorf("default prefix %q, DefaultPrefix %q, want both %q", p, redisbackend.DefaultPrefix, "taskware:")
+	}
+}

@@ -1,0 +1,185 @@
+package redisbackend_test
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/taskware/taskware/store"
+	"github.com/taskware/taskware/task"
+	"github.com/taskware/taskware/taskwaretest"
+	"github.com/taskware/taskware/worker"
+)
+
+// What the Redis queue does on the wire: its round trips and its keys. The
+// queue's behaviour, the same on every backend, is the conformance suite in
+// package worker.
+
+// rqEach runs fn over the Redis backends: miniredis, and a real Redis.
+func rqEach(t *testing.T, fn func(t *testing.T, b *taskwaretest.Backend)) {
+	t.Helper()
+	for _, name := range []string{"miniredis", "redis"} {
+		t.Run(name, func(t *testing.T) { fn(t, taskwaretest.New(t, name)) })
+	}
+}
+
+func rqMsg(queue, id string) *worker.Message {
+	return &worker.Message{ID: id, Task: "email", Queue: queue, Payload: []byte("payload of " + id), EnqueuedAt: time.Now()}
+}
+
+func rqEnqueue(t *testing.T, q worker.Queue, m *worker.Message, runAt time.Time) {
+	t.Helper()
+	if err := q.Enqueue(t.Context(), m, runAt); err != nil {
+		t.Fatalf("Enqueue(%q, %v): %v", m.ID, runAt, err)
+	}
+}
+
+func rqTake(t *testing.T, q worker.Queue, queue string, n int) []*worker.Delivery {
+	t.Helper()
+	ds, err := q.Take(t.Context(), queue, "c1", n, 0)
+	if err != nil {
+		t.Fatalf("Take(%q, %d): %v", queue, n, err)
+	}
+	return ds
+}
+
+func rqFinish(t *testing.T, q worker.Queue, d *worker.Delivery, o worker.Outcome) {
+	t.Helper()
+	if err := q.Finish(t.Context(), d, o); err != nil {
+		t.Fatalf("Finish(%q, %+v): %v", d.ID, o, err)
+	}
+}
+
+func rqPromote(t *testing.T, q worker.Queue, queue string) {
+	t.Helper()
+	if _, err := q.Promote(t.Context(), queue, time.Now(), 10); err != nil {
+		t.Fatalf("Promote(%q): %v", queue, err)
+	}
+}
+
+// rqFinal returns the deferred writes of a run of d that stores a success
+// and, unless key is "", holds key's lock: writes of b's own store and
+// locker.
+func rqFinal(t *testing.T, b *taskwaretest.Backend, d *worker.Delivery, key string) *task.FinalWrites {
+	t.Helper()
+	f := &task.FinalWrites{}
+	if key != "" {
+		lease, err := b.Locker.TryAcquire(t.Context(), key, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Release(b.Redis.Locker().FinalRelease(lease))
+	}
+	put, err := b.Redis.Store().FinalPut(&store.Record{Queue: d.Queue, ID: d.ID, Task: d.Task, Status: store.Succeeded, Attempt: 1}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Result(put)
+	return f
+}
+
+// rqKeys returns the keys under b's prefix, without it, sorted.
+func rqKeys(t *testing.T, b *taskwaretest.Backend) []string {
+	t.Helper()
+	var keys []string
+	iter := b.Client.Scan(t.Context(), 0, b.Prefix()+"*", 100).Iterator()
+	for iter.Next(t.Context()) {
+		keys = append(keys, iter.Val()[len(b.Prefix()):])
+	}
+	if err := iter.Err(); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(keys)
+	return slices.Compact(keys)
+}
+
+// TestQueueRoundTrips counts what the Redis queue sends: Enqueue and Take
+// are one round trip each, and so are Finish, with the run's lock release
+// and result write, and Promote.
+func TestQueueRoundTrips(t *testing.T) {
+	rqEach(t, func(t *testing.T, b *taskwaretest.Backend) {
+		q := b.Queue
+		// Warm up: the scripts are loaded and the consumer group made.
+		rqEnqueue(t, q, rqMsg("rtt", "warm"), time.Time{})
+		warm := rqTake(t, q, "rtt", 1)[0]
+		rqFinish(t, q, warm, worker.Outcome{Status: worker.Succeeded, Attempt: 1, Final: rqFinal(t, b, warm, "warm")})
+		rqPromote(t, q, "rtt")
+
+		counter := &taskwaretest.RoundTrips{}
+		b.Client.AddHook(counter)
+		var d *worker.Delivery
+		var final *task.FinalWrites
+		for _, step := range []struct {
+			name string
+			do   func()
+		}{
+			{"Enqueue", func() { rqEnqueue(t, q, rqMsg("rtt", "a"), time.Time{}) }},
+			{"Enqueue delayed", func() { rqEnqueue(t, q, rqMsg("rtt", "later"), time.Now().Add(time.Hour)) }},
+			{"Take", func() { d = rqTake(t, q, "rtt", 10)[0] }},
+			{"Take of nothing", func() { rqTake(t, q, "rtt", 10) }},
+			{"Take with a wait", func() {
+				if _, err := q.Take(t.Context(), "rtt", "c1", 10, 10*time.Millisecond); err != nil {
+					t.Fatal(err)
+				}
+			}},
+			{"Finish", func() { rqFinish(t, q, d, worker.Outcome{Status: worker.Succeeded, Attempt: 1}) }},
+			{"Promote", func() { rqPromote(t, q, "rtt") }},
+			{"Enqueue b", func() { rqEnqueue(t, q, rqMsg("rtt", "b"), time.Time{}) }},
+			{"Take b", func() { d = rqTake(t, q, "rtt", 10)[0] }},
+			{"TryAcquire b's lock", func() { final = rqFinal(t, b, d, "b") }},
+			{"Finish with the lock release and the result", func() {
+				rqFinish(t, q, d, worker.Outcome{Status: worker.Succeeded, Attempt: 1, Final: final})
+			}},
+		} {
+			before := counter.N()
+			step.do()
+			if n := counter.N() - before; n != 1 {
+				t.Errorf("%s: %d round trips, want 1", step.name, n)
+			}
+		}
+		if st, err := q.State(t.Context(), "rtt", "b"); err != nil || st.Status != worker.Succeeded || st.Result != worker.ResultStored {
+			t.Fatalf("State(b) = %+v, %v; want succeeded, its result stored", st, err)
+		}
+		b.RequireRecord(t, "rtt", "b")
+		b.RequireNoLocks(t)
+	})
+}
+
+// TestQueueKeys: a queue's keys share its name as their hash tag, a task's
+// state expires only once it has ended, and its stream entry goes when it
+// ends.
+func TestQueueKeys(t *testing.T) {
+	rqEach(t, func(t *testing.T, b *taskwaretest.Backend) {
+		q, ctx := b.Queue, t.Context()
+		rqEnqueue(t, q, rqMsg("mail", "now"), time.Time{})
+		rqEnqueue(t, q, rqMsg("mail", "later"), time.Now().Add(time.Hour))
+		want := []string{"queue:{mail}", "queue:{mail}:delayed", "queue:{mail}:task:later", "queue:{mail}:task:now"}
+		if got := rqKeys(t, b); !slices.Equal(got, want) {
+			t.Fatalf("keys after Enqueue: %q, want %q", got, want)
+		}
+		for _, id := range []string{"now", "later"} {
+			if ttl := b.Client.PTTL(ctx, b.Prefix()+"queue:{mail}:task:"+id).Val(); ttl != -1 {
+				t.Fatalf("state of %s, waiting: TTL %v, want none", id, ttl)
+			}
+		}
+
+		d := rqTake(t, q, "mail", 1)[0]
+		rqFinish(t, q, d, worker.Outcome{Status: worker.Dead, Attempt: 1, Kind: "task.bad_payload", Error: "cannot decode",
+			Final: rqFinal(t, b, d, "")})
+		want = []string{"queue:{mail}", "queue:{mail}:dead", "queue:{mail}:delayed",
+			"queue:{mail}:task:later", "queue:{mail}:task:now", "result:{mail}:now"}
+		if got := rqKeys(t, b); !slices.Equal(got, want) {
+			t.Fatalf("keys after Finish: %q, want %q", got, want)
+		}
+		state := b.Prefix() + "queue:{mail}:task:now"
+		if ttl := b.Client.PTTL(ctx, state).Val(); ttl <= 0 || ttl > worker.DefaultStateTTL {
+			t.Fatalf("state of an ended task: TTL %v, want at most %v", ttl, worker.DefaultStateTTL)
+		}
+		if res := b.Client.HGet(ctx, state, "result").Val(); res != string(worker.ResultStored) {
+			t.Fatalf("state of an ended task: result %q, want %q", res, worker.ResultStored)
+		}
+		if n := b.Client.XLen(ctx, b.Prefix()+"queue:{mail}").Val(); n != 0 {
+			t.Fatalf("the stream holds %d entries after the only one ended, want none", n)
+		}
+	})
+}

@@ -1,0 +1,141 @@
+package redisbackend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/taskware/taskware/store"
+	"github.com/taskware/taskware/task"
+)
+
+// Store is the backend's store.Store and store.FinalPutter. A record is one
+// string, "<prefix>result:{<queue>}:<id>", written whole by a SET with its
+// TTL and announced on the backend's channel, in one round trip.
+type Store struct{ b *Backend }
+
+// putOps returns the SET and PUBLISH of rec, stamped with the time now if
+// rec.At is zero.
+func (s *Store) putOps(rec *store.Record, ttl time.Duration) (set, pub op, key string) {
+	at := rec.At
+	if at.IsZero() {
+		at = time.Now()
+	}
+	key = s.b.keys.result(rec.Queue, rec.ID)
+	set.cmd = redis.NewStatusCmd(context.Background(), "set", key, encodeRecord(rec, at), "px", max(ttl.Milliseconds(), 1))
+	pub.cmd = redis.NewIntCmd(context.Background(), "publish", s.b.keys.channel(), resultNotice(rec.Queue, rec.ID))
+	return set, pub, key
+}
+
+// Put implements store.Writer: a SET with the TTL and a PUBLISH to wake
+// waiters, in one pipeline.
+func (s *Store) Put(ctx context.Context, rec *store.Record, ttl time.Duration) error {
+	w, err := s.FinalPut(rec, ttl)
+	if err != nil {
+		return err
+	}
+	if err := w.Apply(ctx); err != nil {
+		return fmt.Errorf("store: put %q: %w", rec.ID, err)
+	}
+	return nil
+}
+
+// FinalPut implements store.FinalPutter: the put, for the round trip that
+// ends the task.
+func (s *Store) FinalPut(rec *store.Record, ttl time.Duration) (task.FinalWrite, error) {
+	if err := store.ValidatePut(rec, ttl); err != nil {
+		return nil, err
+	}
+	f := &finalOp{b: s.b, n: 2}
+	f.ops[0], f.ops[1], f.result = s.putOps(rec, ttl)
+	return f, nil
+}
+
+// Get implements store.Reader. It reads the record and its TTL in one
+// round trip.
+func (s *Store) Get(ctx context.Context, queue, id string) (*store.Record, error) {
+	key := s.b.keys.result(queue, id)
+	vals, err := readWithTTL(ctx, s.b.client, []string{key})
+	if err != nil {
+		return nil, fmt.Errorf("store: get %q: %w", id, err)
+	}
+	if !vals[0].ok {
+		return nil, &store.NotFoundError{Queue: queue, ID: id}
+	}
+	return s.decode(key, vals[0], time.Now())
+}
+
+// decode rebuilds the record stored under key.
+func (s *Store) decode(key string, v valueTTL, now time.Time) (*store.Record, error) {
+	queue, id, ok := splitTagged(key[len(s.b.keys.prefix)+len("result:{"):])
+	if !ok || len(id) == 0 || id[0] != ':' {
+		return nil, fmt.Errorf("store: read %s: %w", key, errBadRecord)
+	}
+	rec, err := decodeRecord(v.val)
+	if err != nil {
+		return nil, fmt.Errorf("store: read %s: %w", key, err)
+	}
+	rec.Queue, rec.ID = queue, id[1:]
+	if v.ttl > 0 {
+		rec.ExpiresAt = now.Add(v.ttl)
+	}
+	return rec, nil
+}
+
+// Delete implements store.Store.
+func (s *Store) Delete(ctx context.Context, queue, id string) error {
+	if err := s.b.client.Del(ctx, s.b.keys.result(queue, id)).Err(); err != nil {
+		return fmt.Errorf("store: delete %q: %w", id, err)
+	}
+	return nil
+}
+
+// List implements store.Store. It scans the result keyspace, on every
+// master of a *redis.ClusterClient.
+func (s *Store) List(ctx context.Context) ([]*store.Record, error) {
+	var out []*store.Record
+	err := s.b.scan(ctx, escapeGlob(s.b.keys.prefix)+"result:{*}:*", func(ctx context.Context, node redis.Cmdable, keys []string) error {
+		vals, err := readWithTTL(ctx, node, keys)
+		now := time.Now()
+		for i, v := range vals {
+			if !v.ok {
+				continue // expired after SCAN
+			}
+			rec, err := s.decode(keys[i], v, now)
+			if err != nil {
+				return err
+			}
+			out = append(out, rec)
+		}
+		return err
+	})
+	if err != nil {
+		err = fmt.Errorf("store: list: %w", err)
+	}
+	slices.SortFunc(out, store.Compare)
+	return out, err
+}
+
+// Wait implements store.Reader. Waiters share the backend's one Pub/Sub
+// subscription, opened while anyone waits. A notice lost to a reconnect is
+// covered by re-reading the record now and then, backing off to once
+// every few seconds.
+func (s *Store) Wait(ctx context.Context, queue, id string) (*store.Record, error) {
+	var rec *store.Record
+	err := s.b.hub.wait(ctx, resultNotice(queue, id), func(ctx context.Context) (bool, error) {
+		var err error
+		rec, err = s.Get(ctx, queue, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return false, nil
+		}
+		return err == nil, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
