@@ -21,8 +21,14 @@
 //   - task: the core contract, Invocation, Func, Middleware, Chain, typed
 //     tasks and outcome errors such as task.ErrSkipped;
 //   - middleware: the policies;
-//   - lock: Locker and Lease, on Redis or in memory, and lock.Do;
-//   - store: Store, on Redis or in memory, with a blocking Wait.
+//   - lock: Locker, Lease, Guard and lock.Do;
+//   - store: Store, the records of outcomes, with a blocking Wait;
+//   - worker: the executor, the client side and the queue contract;
+//   - redisbackend: locks, results and queues on Redis, from one
+//     constructor on one client and key prefix;
+//   - memorybackend: the same in memory;
+//   - taskwaretest: backends for tests in one line, a clock to move, and
+//     helpers to run a chain and check what it left.
 //
 // The examples below show the cases of the article this project started
 // from: the Huey default, per-task SkipLocked, a global filter, the "mixed"
