@@ -70,7 +70,7 @@ func withLock(name string, l lock.Locker, key KeyFunc, opts []lock.Option) task.
 			if f := inv.Final; f != nil && len(f.Releases) > 0 {
 				// This run took a lock before (a retry loop inside the
 				// chain): let it go now, or the run would lock itself out.
-				f.ApplyReleases(context.WithoutCancel(ctx))
+				f.ApplyReleases(uncancelled(ctx))
 			}
 			h, err := g.Hold(ctx, k)
 			if err != nil {
@@ -78,11 +78,21 @@ func withLock(name string, l lock.Locker, key KeyFunc, opts []lock.Option) task.
 			}
 			// Released on every path, a panic of next included; under a
 			// worker, in the round trip that ends the task.
-			defer func() { _ = h.ReleaseWith(context.WithoutCancel(ctx), inv.Final) }()
+			defer func() { _ = h.ReleaseWith(uncancelled(ctx), inv.Final) }()
 			res, err := next(h, inv)
 			return res, h.Outcome(err)
 		}
 	}
+}
+
+// uncancelled returns ctx, or, if it has ended, a ctx with its values that
+// has not: a release or a result write must still be made after a timeout.
+// (WithoutCancel allocates, so only when it must.)
+func uncancelled(ctx context.Context) context.Context {
+	if ctx.Err() != nil {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }
 
 // SkipHook sees every run that SkipLocked turns into a skip, with the

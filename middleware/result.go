@@ -125,7 +125,7 @@ func StoreResult(s store.Writer, opts ...StoreOption) task.Middleware {
 					inv.Final.Result(w)
 				}
 			} else {
-				perr = s.Put(context.WithoutCancel(ctx), rec, ttl)
+				perr = s.Put(uncancelled(ctx), rec, ttl)
 			}
 			if perr != nil {
 				perr = fmt.Errorf("%w: %w", store.ErrNotStored, perr)
