@@ -79,7 +79,8 @@ func (l *Locker) TryAcquire(ctx context.Context, key string, ttl time.Duration) 
 	}
 	var token [randid.Len]byte
 	randid.Fill(&token)
-	s := l.b.keys.lock(key) + string(token[:])
+	// One string holds the key and the token: one allocation.
+	s := l.b.keys.prefix + "lock:{" + key + "}" + string(token[:])
 	keyEnd := len(s) - randid.Len
 	now := time.Now() // the lease runs from before the request, to be safe
 	rl := &redisLease{locker: l, lockKey: s[:keyEnd], ttlMs: ttlArg(ttl), sinceUs: now.UnixMicro()}
