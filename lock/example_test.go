@@ -65,5 +65,5 @@ func ExampleNewGuard() {
 	_, err := lock.NewGuard(memorybackend.New().Locker(), lock.TTL(time.Second), lock.RenewEvery(2*time.Second))
 	fmt.Println(err)
 	// Output:
-	// taskware: invalid configuration: lock: RenewEvery (2s) must be shorter than the TTL (1s)
+	// taskware: invalid configuration: lock: RenewEvery (2s) must be shorter than the TTL (1s) less its drift margin
 }

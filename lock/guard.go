@@ -39,17 +39,24 @@ func Backoff(min, max time.Duration) Option {
 }
 
 // RenewEvery sets how often a Hold renews its lease. The default is a third
-// of the TTL; it must be shorter than the TTL.
+// of the TTL; it must be shorter than the TTL less the drift margin.
 func RenewEvery(d time.Duration) Option { return optionFunc(func(g *Guard) { g.renew = d }) }
 
 // NoRenewal turns renewal off: a Hold's context is then cancelled with
-// ErrLeaseLost when the TTL runs out, since the lock is no longer owned.
+// ErrLeaseLost when the lease's validity ends, since the lock may no longer
+// be owned.
 func NoRenewal() Option { return optionFunc(func(g *Guard) { g.renew = -1 }) }
+
+// DriftMargin is how much sooner than the server a holder gives its lease
+// up: a hundredth of the TTL and 2ms, as Redlock's validity time allows
+// for clocks that run at slightly different rates.
+func DriftMargin(ttl time.Duration) time.Duration { return ttl/100 + 2*time.Millisecond }
 
 // Guard is a Locker with a policy: TTL, waiting and renewal. Build it once
 // with NewGuard; it is safe for concurrent use.
 type Guard struct {
 	locker                 Locker
+	deferrer               FinalReleaser // locker, if it can defer a release
 	ttl, wait, renew       time.Duration
 	backoffMin, backoffMax time.Duration
 	renewer                renewer
@@ -71,14 +78,18 @@ func NewGuard(l Locker, opts ...Option) (*Guard, error) {
 		return nil, configError("Wait must not be negative, got %v", g.wait)
 	case g.backoffMin <= 0 || g.backoffMax < g.backoffMin:
 		return nil, configError("Backoff needs 0 < min <= max, got %v, %v", g.backoffMin, g.backoffMax)
+	case g.ttl <= DriftMargin(g.ttl):
+		return nil, configError("TTL (%v) must be longer than its drift margin (%v)", g.ttl, DriftMargin(g.ttl))
 	case g.renew == 0:
 		g.renew = g.ttl / 3
-	case g.renew > 0 && g.renew >= g.ttl:
-		return nil, configError("RenewEvery (%v) must be shorter than the TTL (%v)", g.renew, g.ttl)
+	case g.renew > 0 && g.renew >= g.ttl-DriftMargin(g.ttl):
+		return nil, configError("RenewEvery (%v) must be shorter than the TTL (%v) less its drift margin", g.renew, g.ttl)
 	}
+	g.deferrer, _ = l.(FinalReleaser)
 	g.renewer.guard = g
 	g.renewer.holds = make(map[*Hold]struct{})
 	g.renewer.kick = make(chan struct{}, 1)
+	g.renewer.slots = make(chan struct{}, maxConcurrentRenewals)
 	return g, nil
 }
 
@@ -112,13 +123,20 @@ func (g *Guard) Acquire(ctx context.Context, key string) (*Lease, error) {
 // Hold takes key as Acquire does and keeps the lease renewed until Release.
 // The Hold is itself the context to work under: it carries the lease (see
 // LeaseFrom and Fence) and is cancelled with a cause matching ErrLeaseLost
-// if the lease is lost.
+// if the lease is lost: refused by a refresh, or no longer valid.
+//
+// A lease is valid until the send time of its last successful acquire or
+// refresh, plus the TTL, less DriftMargin: the server cannot have let it go
+// sooner. The Hold's context ends then, whether or not a refresh is still
+// in flight, so a holder stops before the server can hand the lock to
+// someone else. (Fencing tokens guard what the lock protects past that.)
 func (g *Guard) Hold(ctx context.Context, key string) (*Hold, error) {
 	lease, err := g.Acquire(ctx, key)
 	if err != nil {
 		return nil, err
 	}
-	h := &Hold{guard: g, lease: lease, renewed: lease.AcquiredAt}
+	h := &Hold{guard: g, lease: lease, sent: lease.AcquiredAt}
+	h.validUntil = lease.AcquiredAt.Add(g.ttl - DriftMargin(g.ttl))
 	h.Context, h.cancel = context.WithCancelCause(ctx)
 	g.renewer.add(h)
 	return h, nil
@@ -158,10 +176,13 @@ type Hold struct {
 	lease  *Lease
 	cancel context.CancelCauseFunc
 
-	mu       sync.Mutex // serialises renewal with Release
-	released bool
-	renewed  time.Time // start of the last successful renewal
-	lost     error
+	mu         sync.Mutex
+	released   bool
+	renewing   bool      // a refresh is in flight
+	sent       time.Time // send time of the last successful acquire or refresh
+	validUntil time.Time // sent + TTL - DriftMargin
+	lastErr    error     // of the last failed refresh, if the next did not succeed
+	lost       error
 }
 
 // Value serves the lease to LeaseFrom and Fence.
@@ -176,8 +197,9 @@ func (h *Hold) Value(key any) any {
 func (h *Hold) Lease() *Lease { return h.lease }
 
 // Release stops renewal, cancels the Hold's context and releases the lease.
-// It waits for a renewal in flight. It returns an error matching ErrNotHeld
-// if the lease was already lost.
+// It does not wait for a refresh in flight: a refresh that reaches the
+// lock after its release finds it no longer owned, and changes nothing. It
+// returns an error matching ErrNotHeld if the lease was already lost.
 func (h *Hold) Release(ctx context.Context) error {
 	if !h.stop() {
 		return nil
@@ -206,14 +228,13 @@ func (h *Hold) stop() bool {
 // task. Renewal stops and the Hold's context is cancelled at once either
 // way. middleware.WithLock ends its holds this way.
 func (h *Hold) ReleaseWith(ctx context.Context, f *task.FinalWrites) error {
-	fr, ok := h.guard.locker.(FinalReleaser)
-	if f == nil || !ok {
+	if f == nil || h.guard.deferrer == nil {
 		return h.Release(ctx)
 	}
 	if !h.stop() {
 		return nil
 	}
-	f.Release(fr.FinalRelease(h.lease))
+	f.Release(h.guard.deferrer.FinalRelease(h.lease))
 	return nil
 }
 
@@ -232,48 +253,54 @@ func (h *Hold) Outcome(err error) error {
 	return errors.Join(lost, err)
 }
 
-// due reports whether the hold needs the renewer at now.
-func (h *Hold) due(now time.Time) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	g := h.guard
-	if h.released || h.lost != nil {
-		return false
-	}
-	if g.renew < 0 {
-		return now.Sub(h.renewed) >= g.ttl
-	}
-	return now.Sub(h.renewed) >= g.renew
-}
-
-// renew refreshes the lease if it is due at now; without renewal, it gives
-// the lease up once its TTL has run out.
-func (h *Hold) renew(now time.Time) {
+// service is the renewer's look at the hold at now: it gives the lease up
+// once its validity has ended, and starts a refresh when one is due (and
+// start allows it). It returns when the hold next needs a look, zero if
+// never.
+func (h *Hold) service(now time.Time, start func(*Hold) bool) time.Time {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	g := h.guard
 	switch {
 	case h.released || h.lost != nil:
-		return
-	case g.renew < 0:
-		if now.Sub(h.renewed) >= g.ttl {
-			h.loseLocked(errors.New("TTL ran out without renewal"))
-		}
-		return
-	case now.Sub(h.renewed) < g.renew:
-		return
+		return time.Time{}
+	case !now.Before(h.validUntil):
+		h.loseLocked(errors.Join(errValidityEnded, h.lastErr))
+		return time.Time{}
+	case g.renew > 0 && !h.renewing && now.Sub(h.sent) >= g.renew && start(h):
+		h.renewing = true
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), g.renew)
+	return h.validUntil
+}
+
+var errValidityEnded = errors.New("no refresh succeeded within the lease's validity (TTL less drift margin)")
+
+// refresh refreshes the lease, with the hold's validity as its deadline:
+// past it, the lease may be gone. Its outcome counts only if the hold is
+// still on by then.
+func (h *Hold) refresh() {
+	g := h.guard
+	h.mu.Lock()
+	deadline := h.validUntil
+	h.mu.Unlock()
+	sent := time.Now()
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	err := g.locker.Refresh(ctx, h.lease, g.ttl)
 	cancel()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.renewing = false
 	switch {
+	case h.released || h.lost != nil:
 	case err == nil:
-		h.renewed = now
-	case errors.Is(err, ErrNotHeld) || time.Since(h.renewed) >= g.ttl:
+		h.sent, h.validUntil, h.lastErr = sent, sent.Add(g.ttl-DriftMargin(g.ttl)), nil
+	case errors.Is(err, ErrNotHeld):
 		h.loseLocked(err)
+	default:
+		// Transient, perhaps: the lease is still ours until its validity
+		// ends, and the next look tries again.
+		h.lastErr = err
 	}
-	// Otherwise a transient failure: the lease may still be ours until its
-	// TTL runs out, and the next tick tries again.
 }
 
 func (h *Hold) loseLocked(err error) {

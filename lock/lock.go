@@ -11,7 +11,13 @@ import (
 
 // Locker takes and gives back leases on named locks. Implementations must be
 // safe for concurrent use, and only the owner of a lease (the holder of its
-// Token) may release or refresh it.
+// Token, matched whole; an empty one owns nothing) may release or refresh
+// it. A release may come while a refresh of the same lease is in flight.
+//
+// A backend may have run a call whose reply it lost, and run it again: each
+// call must then answer as if it ran once. An acquire that finds the lock
+// held by its own new token succeeds; a release that finds the lock already
+// released by its token succeeds.
 type Locker interface {
 	// TryAcquire makes one attempt to take key for ttl. If another owner
 	// holds it, the error is a *LockedError, which matches ErrLocked.

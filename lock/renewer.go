@@ -3,8 +3,6 @@ package lock
 import (
 	"sync"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 )
 
 // linger is how long a renewer's goroutine outlives its last hold, so that
@@ -14,14 +12,18 @@ const linger = 50 * time.Millisecond
 // maxConcurrentRenewals bounds the refreshes a renewer has in flight.
 const maxConcurrentRenewals = 16
 
-// renewer renews a Guard's holds from one goroutine, which runs while the
-// Guard has holds open, and a little longer. A hold then costs no timer of
-// its own: it is an entry in a set, checked every quarter renewal interval
-// (or quarter TTL, without renewal). A lease is so refreshed between one
-// and one and a quarter intervals after the last refresh.
+// renewer looks after a Guard's holds from one goroutine, which runs while
+// the Guard has holds open, and a little longer. A hold then costs no timer
+// of its own: it is an entry in a set. The goroutine wakes every quarter
+// renewal interval (or quarter TTL, without renewal), or sooner at the end
+// of a hold's validity, gives up the holds whose validity has ended, and
+// starts the refreshes that are due. It never waits for a refresh: each
+// runs on a goroutine of its own, so one stalled refresh holds up neither
+// the others nor the end of a lease's validity.
 type renewer struct {
 	guard *Guard
 	kick  chan struct{} // wakes the goroutine from a long sleep
+	slots chan struct{} // a token per refresh in flight
 
 	mu      sync.Mutex
 	holds   map[*Hold]struct{}
@@ -92,21 +94,29 @@ func (r *renewer) run() {
 		}
 		r.due = due
 		r.mu.Unlock()
-		r.renewAll(due, time.Now())
+		now := time.Now()
+		next := now.Add(r.tick())
+		for _, h := range due {
+			if at := h.service(now, r.start); !at.IsZero() && at.Before(next) {
+				next = at
+			}
+		}
 		clear(due)
-		timer.Reset(r.tick())
+		timer.Reset(max(time.Until(next), 0))
 	}
 }
 
-// renewAll renews the holds in due, several at once, so that one slow
-// refresh does not hold up the others past their TTL.
-func (r *renewer) renewAll(due []*Hold, now time.Time) {
-	var g errgroup.Group
-	g.SetLimit(maxConcurrentRenewals)
-	for _, h := range due {
-		if h.due(now) {
-			g.Go(func() error { h.renew(now); return nil })
-		}
+// start runs h's refresh on a goroutine of its own, if fewer than
+// maxConcurrentRenewals are in flight; it reports whether it did.
+func (r *renewer) start(h *Hold) bool {
+	select {
+	case r.slots <- struct{}{}:
+	default:
+		return false
 	}
-	_ = g.Wait()
+	go func() {
+		defer func() { <-r.slots }()
+		h.refresh()
+	}()
+	return true
 }

@@ -24,17 +24,21 @@ type Locker struct {
 	fence int64 // one counter for all keys: increasing per key too
 }
 
+// memLock is a lock, held while token is set. A released one stays until
+// its expiry with the token that released it, as on Redis, so that a
+// release made twice is still its owner's.
 type memLock struct {
-	token, holder string
-	fence         int64
-	since, expiry time.Time
+	token, holder, releasedBy string
+	fence                     int64
+	since, expiry             time.Time
 }
 
 func newLocker(now func() time.Time, holder string) *Locker {
 	return &Locker{now: now, holder: holder, locks: make(map[string]memLock)}
 }
 
-// held returns key's live lock, dropping it if it has expired. l.mu is held.
+// held returns key's live lock, held or released, dropping it if it has
+// expired. l.mu is held.
 func (l *Locker) held(key string, now time.Time) (memLock, bool) {
 	m, ok := l.locks[key]
 	if ok && !now.Before(m.expiry) {
@@ -55,7 +59,7 @@ func (l *Locker) TryAcquire(ctx context.Context, key string, ttl time.Duration) 
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	if m, ok := l.held(key, now); ok {
+	if m, ok := l.held(key, now); ok && m.token != "" {
 		return nil, &lock.LockedError{Key: key, Holder: m.holder, Since: m.since, Remaining: m.expiry.Sub(now)}
 	}
 	l.fence++
@@ -68,11 +72,18 @@ func (l *Locker) TryAcquire(ctx context.Context, key string, ttl time.Duration) 
 func (l *Locker) Release(ctx context.Context, lease *lock.Lease) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if m, ok := l.held(lease.Key, l.now()); !ok || m.token != lease.Token {
+	m, ok := l.held(lease.Key, l.now())
+	switch {
+	case !ok || lease.Token == "":
 		return &lock.NotHeldError{Key: lease.Key}
+	case m.token == lease.Token:
+		m.token, m.releasedBy = "", lease.Token
+		l.locks[lease.Key] = m
+		return nil
+	case m.token == "" && m.releasedBy == lease.Token:
+		return nil // released already, by its owner
 	}
-	delete(l.locks, lease.Key)
-	return nil
+	return &lock.NotHeldError{Key: lease.Key}
 }
 
 // FinalRelease implements lock.FinalReleaser: the release, made when the
@@ -90,12 +101,14 @@ func (l *Locker) Refresh(ctx context.Context, lease *lock.Lease, ttl time.Durati
 	defer l.mu.Unlock()
 	now := l.now()
 	m, ok := l.held(lease.Key, now)
-	if !ok || m.token != lease.Token {
+	if !ok || lease.Token == "" || m.token != lease.Token {
 		return &lock.NotHeldError{Key: lease.Key}
 	}
 	m.expiry = now.Add(ttl)
 	l.locks[lease.Key] = m
-	lease.TTL = ttl
+	if lease.TTL != ttl { // written only if it changes: the holder may be reading it
+		lease.TTL = ttl
+	}
 	return nil
 }
 
@@ -106,7 +119,7 @@ func (l *Locker) Held(ctx context.Context) ([]lock.Info, error) {
 	now := l.now()
 	var out []lock.Info
 	for key := range l.locks {
-		if m, ok := l.held(key, now); ok {
+		if m, ok := l.held(key, now); ok && m.token != "" {
 			out = append(out, lock.Info{Key: key, Holder: m.holder, Fence: m.fence, Since: m.since, Remaining: m.expiry.Sub(now)})
 		}
 	}

@@ -51,6 +51,9 @@ type memEntry struct {
 	seq     uint64
 	receipt string
 	msg     worker.Message // owned: its payload is never handed out
+	// deliveries is 1 + the takeovers of its task so far, outages the
+	// times it went back for an unavailable backend.
+	deliveries, outages int
 }
 
 // memPend is a taken message: a pending entry of the consumer group.
@@ -61,13 +64,14 @@ type memPend struct {
 }
 
 // memState is a task's state, with its message while the task is not
-// terminal, when it expires once it is (zero: never), and how often its
-// deliveries were reclaimed, over all its attempts.
+// terminal, when it expires once it is (zero: never), how often its
+// deliveries were taken over, over all its attempts, and how often it went
+// back for an unavailable backend.
 type memState struct {
-	st       worker.State
-	msg      *worker.Message
-	expires  time.Time
-	reclaims int
+	st                worker.State
+	msg               *worker.Message
+	expires           time.Time
+	reclaims, outages int
 }
 
 type delayItem struct {
@@ -144,9 +148,9 @@ func normalize(m worker.Message) worker.Message {
 // push appends m, a normalized message of the queue's own, to the ready
 // messages and wakes waiting Takes. Stored payloads are never changed in
 // place, so the entry may share m's. q.mu is held.
-func (mq *memQueue) push(m *worker.Message) {
+func (mq *memQueue) push(m *worker.Message, deliveries, outages int) {
 	mq.seq++
-	e := &memEntry{seq: mq.seq, receipt: strconv.FormatUint(mq.seq, 10) + "-0", msg: *m}
+	e := &memEntry{seq: mq.seq, receipt: strconv.FormatUint(mq.seq, 10) + "-0", msg: *m, deliveries: deliveries, outages: outages}
 	mq.ready = append(mq.ready, e)
 	if mq.arrived != nil {
 		close(mq.arrived)
@@ -170,8 +174,8 @@ func (q *Queue) end(mq *memQueue, s *memState, now time.Time) {
 	}
 }
 
-func (e *memEntry) delivery(queue string, count int) *worker.Delivery {
-	d := &worker.Delivery{Message: e.msg, Receipt: e.receipt, Deliveries: count}
+func (e *memEntry) delivery(queue string) *worker.Delivery {
+	d := &worker.Delivery{Message: e.msg, Receipt: e.receipt, Deliveries: e.deliveries, Outages: e.outages}
 	d.Queue = queue
 	d.Payload = append([]byte(nil), e.msg.Payload...)
 	if len(d.Payload) == 0 {
@@ -201,7 +205,7 @@ func (q *Queue) Enqueue(ctx context.Context, m *worker.Message, runAt time.Time)
 		mq.schedule(m.ID, runAt.UnixMilli())
 		return nil
 	}
-	mq.push(&msg)
+	mq.push(&msg, 1, 0)
 	return nil
 }
 
@@ -217,7 +221,7 @@ func (q *Queue) take(mq *memQueue, queue, consumer string, n int) []*worker.Deli
 	out := make([]*worker.Delivery, n)
 	for i, e := range mq.ready[:n] {
 		mq.pending[e.receipt] = &memPend{entry: e, consumer: consumer, claimed: now}
-		out[i] = e.delivery(queue, 1)
+		out[i] = e.delivery(queue)
 		mq.ready[i] = nil
 	}
 	mq.ready = mq.ready[n:]
@@ -262,15 +266,15 @@ func (q *Queue) Take(ctx context.Context, queue, consumer string, n int, wait ti
 	}
 }
 
-// Reclaim implements worker.Consumer, as XAUTOCLAIM does: the oldest deliveries idle
-// for minIdle, at most n (100 if n <= 0). Each takeover is counted in the
-// task's state, and Deliveries is one more than the takeovers so far.
-func (q *Queue) Reclaim(ctx context.Context, queue, consumer string, minIdle time.Duration, n int) ([]*worker.Delivery, error) {
+// Recover implements worker.Consumer, as XAUTOCLAIM does: the oldest
+// deliveries idle for minIdle, at most n (100 if n <= 0), go back to the
+// end of the ready messages, each takeover counted.
+func (q *Queue) Recover(ctx context.Context, queue string, minIdle time.Duration, n int) (int, error) {
 	if ctx.Err() != nil {
-		return nil, context.Cause(ctx)
+		return 0, context.Cause(ctx)
 	}
 	if minIdle < 0 {
-		return nil, fmt.Errorf("worker: reclaim on %s: negative minimum idle time %v", queue, minIdle)
+		return 0, fmt.Errorf("worker: recover on %s: negative minimum idle time %v", queue, minIdle)
 	}
 	if n <= 0 {
 		n = 100
@@ -279,7 +283,7 @@ func (q *Queue) Reclaim(ctx context.Context, queue, consumer string, minIdle tim
 	defer q.mu.Unlock()
 	mq := q.queue(queue, false)
 	if mq == nil || len(mq.pending) == 0 {
-		return nil, nil
+		return 0, nil
 	}
 	ps := make([]*memPend, 0, len(mq.pending))
 	for _, p := range mq.pending {
@@ -287,24 +291,28 @@ func (q *Queue) Reclaim(ctx context.Context, queue, consumer string, minIdle tim
 	}
 	slices.SortFunc(ps, func(a, b *memPend) int { return cmp.Compare(a.entry.seq, b.entry.seq) })
 	now := q.now()
-	var out []*worker.Delivery
+	moved := 0
 	for _, p := range ps {
-		if len(out) == n {
+		if moved == n {
 			break
 		}
 		if now.Sub(p.claimed) < minIdle {
 			continue
 		}
-		p.consumer, p.claimed = consumer, now
+		delete(mq.pending, p.entry.receipt)
 		reclaims := 1
 		if s := mq.state(p.entry.msg.ID, now); s != nil {
 			s.reclaims++
 			reclaims = s.reclaims
 		}
-		out = append(out, p.entry.delivery(queue, 1+reclaims))
+		mq.push(&p.entry.msg, 1+reclaims, p.entry.outages)
+		moved++
 	}
-	return out, nil
+	return moved, nil
 }
+
+// Leave implements worker.Consumer. Memory keeps no list of consumers.
+func (q *Queue) Leave(ctx context.Context, queue, consumer string) error { return nil }
 
 // Extend implements worker.Consumer, as XCLAIM does: each delivery still pending is
 // consumer's from now on, as if just taken, without counting a delivery.
@@ -352,14 +360,15 @@ func (q *Queue) Promote(ctx context.Context, queue string, now time.Time, n int)
 		moved++
 		if s := mq.state(top.id, clock); s != nil && s.msg != nil && s.st.Status == worker.Scheduled {
 			s.st.Status = worker.Queued
-			mq.push(s.msg)
+			mq.push(s.msg, 1+s.reclaims, s.outages)
 		}
 	}
 	return moved, nil
 }
 
 // Finish implements worker.Consumer. It makes o.Final's writes first, then
-// ends the task; the state says whether a result was stored.
+// ends the task; the state says whether a result was stored. A delivery
+// no longer pending (finished already, or taken over) stays as it is.
 func (q *Queue) Finish(ctx context.Context, d *worker.Delivery, o worker.Outcome) error {
 	if err := worker.ValidateOutcome(d, o); err != nil {
 		return err
@@ -376,6 +385,12 @@ func (q *Queue) Finish(ctx context.Context, d *worker.Delivery, o worker.Outcome
 	defer q.mu.Unlock()
 	now := q.now()
 	mq := q.queue(d.Queue, true)
+	p, pending := mq.pending[d.Receipt]
+	if !pending {
+		// Finished already: by this call, or by the worker that took the
+		// delivery over. That one's outcome stands.
+		return nil
+	}
 	delete(mq.pending, d.Receipt)
 	s := mq.state(d.ID, now)
 	if o.Status == worker.Scheduled {
@@ -384,9 +399,15 @@ func (q *Queue) Finish(ctx context.Context, d *worker.Delivery, o worker.Outcome
 			return nil
 		}
 		s.st.Status, s.st.Attempt, s.st.Kind, s.st.Error = worker.Scheduled, o.Attempt, o.Kind, o.Error
-		if s.msg != nil {
-			s.msg.Attempt = o.Attempt
+		msg := p.entry.msg
+		msg.Attempt = o.Attempt
+		if o.Retry {
+			msg.LastKind, msg.LastError = o.Kind, o.Error
 		}
+		if o.Outage {
+			s.outages++
+		}
+		s.msg = &msg
 		mq.schedule(d.ID, o.RunAt.UnixMilli())
 		return nil
 	}

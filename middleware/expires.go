@@ -41,6 +41,13 @@ func (e *ExpiredError) Is(target error) bool { return target == ErrExpired }
 // so no lock is taken for a stale run. A maxWait of 0 honours only the
 // deadlines set at enqueue; a negative one panics. The time is read from
 // ctx's clock (task.Now), the wall clock unless a test sets one.
+//
+// A retry keeps its first EnqueuedAt, so retries can outlive maxWait. A
+// retry that expires is not skipped: the run failed before, and a skip
+// would hide it. It ends as a permanent failure that carries the last
+// failure (task.AfterFailure): StoreResult stores it, a worker
+// dead-letters it. That holds in any order of StoreResult, Expires and
+// Retry.
 func Expires(maxWait time.Duration) task.Middleware {
 	if maxWait < 0 {
 		configPanic("Expires: negative maxWait %v", maxWait)
@@ -51,9 +58,9 @@ func Expires(maxWait time.Duration) task.Middleware {
 			waited := now.Sub(inv.EnqueuedAt)
 			switch {
 			case maxWait > 0 && !inv.EnqueuedAt.IsZero() && waited > maxWait:
-				return nil, task.Skip(&ExpiredError{Waited: waited, Limit: maxWait})
+				return nil, task.AfterFailure(task.Skip(&ExpiredError{Waited: waited, Limit: maxWait}), inv.LastErr)
 			case !inv.ExpiresAt.IsZero() && now.After(inv.ExpiresAt):
-				return nil, task.Skip(&ExpiredError{Waited: waited, Deadline: inv.ExpiresAt})
+				return nil, task.AfterFailure(task.Skip(&ExpiredError{Waited: waited, Deadline: inv.ExpiresAt}), inv.LastErr)
 			}
 			return next(ctx, inv)
 		}

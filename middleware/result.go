@@ -10,8 +10,15 @@ import (
 	"github.com/taskware/taskware/task"
 )
 
-// DefaultResultTTL is how long StoreResult keeps a record unless told.
-const DefaultResultTTL = 24 * time.Hour
+// Defaults of StoreResult.
+const (
+	// DefaultResultTTL is how long a record is kept unless told.
+	DefaultResultTTL = 24 * time.Hour
+	// DefaultMaxResult caps an encoded result, in bytes: far below Redis's
+	// 512 MB, past which it resets the connection, and large enough for a
+	// report.
+	DefaultMaxResult = 4 << 20
+)
 
 // StoreOption configures StoreResult.
 type StoreOption interface{ apply(*storeConfig) }
@@ -20,6 +27,7 @@ type storeConfig struct {
 	resultTTL, errorTTL, skipTTL time.Duration
 	ignore                       []func(error) bool
 	skipNil                      bool
+	maxResult                    int
 }
 
 type storeOptionFunc func(*storeConfig)
@@ -60,6 +68,13 @@ func IgnoreErrorsFunc(ignore func(err error) bool) StoreOption {
 	})
 }
 
+// MaxResultSize caps an encoded result at n bytes (DefaultMaxResult). A
+// larger result is not stored: the run ends as a permanent failure of its
+// own kind (task.ErrTooLarge), which is stored, small, and not retried.
+func MaxResultSize(n int) StoreOption {
+	return storeOptionFunc(func(c *storeConfig) { c.maxResult = n })
+}
+
 // SkipNilResults leaves out successes whose result is nil, for tasks run for
 // their effect. By default they are stored, with no value, so that a caller
 // waiting for the outcome learns that the run succeeded.
@@ -82,8 +97,9 @@ func StoreSkips(ttl time.Duration) StoreOption {
 // StoreResult writes each run's final outcome to s, under the invocation's
 // queue and ID, with a TTL: successes for ResultTTL, failures for ErrorTTL, so the
 // store cannot grow without bound. Skips are not stored unless StoreSkips
-// asks, and requeues (retries, reschedules) and runs abandoned by a
-// stopping worker are not final, so not stored. Results are encoded with the invocation's codec.
+// asks, and requeues (retries, reschedules), runs abandoned by a stopping
+// worker and errors of the infrastructure (task.ErrUnavailable) are not
+// final, so not stored: the run will run again. Results are encoded with the invocation's codec.
 //
 // Under a worker the write goes in the round trip that ends the task, when
 // the store can defer it (store.FinalPutter), and the task's state says
@@ -97,7 +113,7 @@ func StoreResult(s store.Writer, opts ...StoreOption) task.Middleware {
 	if s == nil {
 		configPanic("StoreResult: nil store")
 	}
-	c := storeConfig{resultTTL: DefaultResultTTL}
+	c := storeConfig{resultTTL: DefaultResultTTL, maxResult: DefaultMaxResult}
 	for _, o := range opts {
 		o.apply(&c)
 	}
@@ -106,6 +122,9 @@ func StoreResult(s store.Writer, opts ...StoreOption) task.Middleware {
 	}
 	if c.resultTTL <= 0 || c.errorTTL <= 0 {
 		configPanic("StoreResult: TTLs must be positive, got ResultTTL %v, ErrorTTL %v", c.resultTTL, c.errorTTL)
+	}
+	if c.maxResult <= 0 {
+		configPanic("StoreResult: MaxResultSize must be positive, got %d", c.maxResult)
 	}
 	deferrer, _ := s.(store.FinalPutter)
 	return func(next task.Func) task.Func {
@@ -146,8 +165,12 @@ func (c *storeConfig) record(inv *task.Invocation, res any, err error) (*store.R
 	rec := &store.Record{Queue: inv.Queue, ID: inv.ID, Task: inv.Name, Attempt: inv.Attempt} // the store stamps At
 	if err == nil && res != nil {
 		rec.Value, err = inv.CodecOrJSON().Marshal(res)
-		if err != nil {
+		switch {
+		case err != nil:
 			err = fmt.Errorf("middleware: result of %s does not encode: %w", inv.Name, err)
+		case len(rec.Value) > c.maxResult:
+			err = task.Permanent(&task.TooLargeError{What: "result of " + inv.Name, Size: len(rec.Value), Max: c.maxResult})
+			rec.Value = nil
 		}
 	}
 	switch {
@@ -157,7 +180,7 @@ func (c *storeConfig) record(inv *task.Invocation, res any, err error) (*store.R
 		}
 		rec.Status = store.Succeeded
 		return rec, c.resultTTL, nil
-	case errors.Is(err, task.ErrRequeued):
+	case errors.Is(err, task.ErrRequeued), errors.Is(err, task.ErrUnavailable):
 		return nil, 0, err // not final: the next run's outcome will be
 	case task.IsSkipped(err):
 		if c.skipTTL == 0 {

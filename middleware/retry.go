@@ -88,6 +88,8 @@ func RetryUnless(errs ...error) RetryOption {
 //
 //   - Skips and requeues are outcomes, not failures: never retried. Nor is
 //     a run its worker abandoned (task.ErrAbandoned): it runs again anyway.
+//     Nor is an error of the infrastructure (task.ErrUnavailable): a
+//     worker runs the task again without counting an attempt.
 //   - A permanent failure (task.ErrPermanent: a bad payload, or one the
 //     task marked with task.Permanent) is not retried, nor is anything
 //     RetryIf or RetryUnless refuses.
@@ -123,7 +125,7 @@ func Retry(maxAttempts int, opts ...RetryOption) task.Middleware {
 		return func(ctx context.Context, inv *task.Invocation) (any, error) {
 			for {
 				res, err := next(ctx, inv)
-				if err == nil || task.IsSkipped(err) || errors.Is(err, task.ErrRequeued) ||
+				if err == nil || task.IsSkipped(err) || errors.Is(err, task.ErrRequeued) || errors.Is(err, task.ErrUnavailable) ||
 					errors.Is(err, task.ErrPermanent) || task.Abandoned(ctx) || !c.retryIf(err) {
 					return res, err
 				}
@@ -137,7 +139,7 @@ func Retry(maxAttempts int, opts ...RetryOption) task.Middleware {
 				if werr := backoff.Sleep(ctx, pause); werr != nil {
 					return nil, err
 				}
-				inv.Attempt++
+				inv.Attempt, inv.LastErr = inv.Attempt+1, err
 			}
 		}
 	}

@@ -72,6 +72,7 @@ func ExampleNew() {
 	fmt.Println("record:", rec.Status, string(rec.Value))
 	held, _ := locker.Held(ctx)
 	fmt.Println("locks held:", len(held))
+	_ = queue.Leave(ctx, "reports", "worker-1") // the worker stops cleanly
 	for _, k := range srv.Keys() {
 		fmt.Println(k)
 	}

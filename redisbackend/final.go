@@ -20,7 +20,7 @@ func (f *finalOp) Apply(ctx context.Context) error {
 	f.b.exec(ctx, ops)
 	for _, o := range ops {
 		if err := o.cmd.Err(); err != nil {
-			return err
+			return unavailable(ctx, err)
 		}
 	}
 	return nil

@@ -17,38 +17,52 @@ import (
 
 // A lock is one key, "<prefix>lock:{<key>}". While held, its value is
 // "token|fence|sinceµs|holder". A release does not delete it but leaves
-// "|fence" for the rest of the lease's TTL, so that the next lease's fence
-// is larger even if the server's clock stepped back meanwhile; no other key
-// is needed, and nothing outlives the lease's TTL.
+// "|fence|token" for the rest of the lease's TTL, so that the next lease's
+// fence is larger even if the server's clock stepped back meanwhile, and so
+// that a release sent twice is still the owner's; no other key is needed,
+// and nothing outlives the lease's TTL.
 //
 // Fences are the server's clock in microseconds (TIME), bumped above the
 // last fence when that is not larger: they grow with every lease on a key,
 // across releases and expiries alike. Lua prints numbers this large as
 // 1.7e+15, so they are formatted with %d.
+//
+// go-redis sends a command again when its reply is lost (a cut connection,
+// a read timeout), after Redis ran it. So every script answers its caller
+// the same the second time: the owner's token, matched whole, makes "done
+// already, by me" a success. An acquire that finds its own token returns
+// its fence; a release that finds its own released marker returns 1; a
+// refresh sets the same TTL again.
 var (
 	acquireScript = newScript(`
 local v = redis.call('GET', KEYS[1])
 local last = 0
 if v then
-  if string.sub(v, 1, 1) ~= '|' then return {v, redis.call('PTTL', KEYS[1])} end
-  last = tonumber(string.sub(v, 2)) or 0
+  local tok, fence = string.match(v, '^([^|]*)|(%d+)')
+  if tok == ARGV[1] then return tonumber(fence) end
+  if tok ~= '' then return {v, redis.call('PTTL', KEYS[1])} end
+  last = tonumber(fence) or 0
 end
 local t = redis.call('TIME')
 local f = tonumber(t[1]) * 1000000 + tonumber(t[2])
 if f <= last then f = last + 1 end
-local fs = string.format('%d', f)
-redis.call('SET', KEYS[1], ARGV[1] .. '|' .. fs .. '|' .. ARGV[4] .. '|' .. ARGV[3], 'PX', ARGV[2])
+redis.call('SET', KEYS[1], ARGV[1] .. '|' .. string.format('%d', f) .. '|' .. ARGV[4] .. '|' .. ARGV[3], 'PX', ARGV[2])
 return f`)
 	releaseScript = newScript(`
 local v = redis.call('GET', KEYS[1])
-if v and string.sub(v, 1, #ARGV[1] + 1) == ARGV[1] .. '|' then
-  redis.call('SET', KEYS[1], '|' .. string.match(v, '^[^|]*|(%d+)'), 'KEEPTTL')
+if not v or ARGV[1] == '' then return 0 end
+local tok, fence, rest = string.match(v, '^([^|]*)|(%d+)(.*)$')
+if tok == ARGV[1] then
+  redis.call('SET', KEYS[1], '|' .. fence .. '|' .. ARGV[1], 'KEEPTTL')
   return 1
 end
+if tok == '' and rest == '|' .. ARGV[1] then return 1 end
 return 0`)
 	refreshScript = newScript(`
 local v = redis.call('GET', KEYS[1])
-if v and string.sub(v, 1, #ARGV[1] + 1) == ARGV[1] .. '|' then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if v and ARGV[1] ~= '' and string.match(v, '^([^|]*)|') == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
 return 0`)
 )
 
@@ -59,15 +73,17 @@ return 0`)
 type Locker struct{ b *Backend }
 
 // redisLease is a Lease together with what Redis needs to release and
-// refresh it: the key and the token share one string, and args, the
-// command's arguments, point into the lease. Operations on one lease are
-// not concurrent (a Hold serialises renewal and release), so they reuse args.
+// refresh it: the key and the token share one string, and the commands'
+// arguments point into the lease. A lease is released at most once, and
+// refreshed by one goroutine at a time, so release and refresh each reuse
+// arrays of their own.
 type redisLease struct {
 	lock.Lease
 	locker         *Locker
 	lockKey        string
 	ttlMs, sinceUs int64
-	args           [8]any
+	args           [8]any // acquire, then release
+	refreshArgs    [6]any // apart: a refresh may be in flight during a release
 }
 
 func ttlArg(ttl time.Duration) int64 { return max(ttl.Milliseconds(), 1) }
@@ -88,7 +104,7 @@ func (l *Locker) TryAcquire(ctx context.Context, key string, ttl time.Duration) 
 	rl.args = [8]any{argEvalSHA, acquireScript.sha, argOneKey, &rl.lockKey, &rl.Token, &rl.ttlMs, l.b.holder, &rl.sinceUs}
 	res, err := l.b.run(ctx, acquireScript, scriptCmd(rl.args[:])).Result()
 	if err != nil {
-		return nil, fmt.Errorf("lock %q: acquire: %w", key, err)
+		return nil, fmt.Errorf("lock %q: acquire: %w", key, unavailable(ctx, err))
 	}
 	switch v := res.(type) {
 	case int64:
@@ -126,7 +142,7 @@ func (rl *redisLease) releaseCmd() *redis.Cmd {
 
 // Release implements lock.Locker.
 func (l *Locker) Release(ctx context.Context, lease *lock.Lease) error {
-	return compared(l.b.run(ctx, releaseScript, l.own(lease).releaseCmd()), lease, "release")
+	return compared(ctx, l.b.run(ctx, releaseScript, l.own(lease).releaseCmd()), lease, "release")
 }
 
 // FinalRelease implements lock.FinalReleaser: the release, for the round
@@ -144,21 +160,23 @@ func (l *Locker) Refresh(ctx context.Context, lease *lock.Lease, ttl time.Durati
 	}
 	rl := l.own(lease)
 	rl.ttlMs = ttlArg(ttl)
-	rl.args = [8]any{argEvalSHA, refreshScript.sha, argOneKey, &rl.lockKey, &rl.Token, &rl.ttlMs}
-	cmd := l.b.run(ctx, refreshScript, scriptCmd(rl.args[:6]))
-	if err := compared(cmd, lease, "refresh"); err != nil {
+	rl.refreshArgs = [6]any{argEvalSHA, refreshScript.sha, argOneKey, &rl.lockKey, &rl.Token, &rl.ttlMs}
+	cmd := l.b.run(ctx, refreshScript, scriptCmd(rl.refreshArgs[:]))
+	if err := compared(ctx, cmd, lease, "refresh"); err != nil {
 		return err
 	}
-	lease.TTL = ttl
+	if lease.TTL != ttl { // written only if it changes: the holder may be reading it
+		lease.TTL = ttl
+	}
 	return nil
 }
 
 // compared reads the reply of a script that acts on the lock only if lease
 // owns it, and answers 0 if it does not.
-func compared(cmd *redis.Cmd, lease *lock.Lease, what string) error {
+func compared(ctx context.Context, cmd *redis.Cmd, lease *lock.Lease, what string) error {
 	res, err := cmd.Result()
 	if err != nil {
-		return fmt.Errorf("lock %q: %s: %w", lease.Key, what, err)
+		return fmt.Errorf("lock %q: %s: %w", lease.Key, what, unavailable(ctx, err))
 	}
 	if n, _ := res.(int64); n == 0 {
 		return &lock.NotHeldError{Key: lease.Key}
@@ -183,7 +201,7 @@ func (l *Locker) Held(ctx context.Context) ([]lock.Info, error) {
 		return err
 	})
 	if err != nil {
-		err = fmt.Errorf("lock: list held: %w", err)
+		err = fmt.Errorf("lock: list held: %w", unavailable(ctx, err))
 	}
 	slices.SortFunc(out, func(a, b lock.Info) int { return strings.Compare(a.Key, b.Key) })
 	return out, err
@@ -206,7 +224,7 @@ func parseLock(key, val string, remaining time.Duration) lock.Info {
 // Break implements lock.Inspector.
 func (l *Locker) Break(ctx context.Context, key string) error {
 	if err := l.b.client.Del(ctx, l.b.keys.lock(key)).Err(); err != nil {
-		return fmt.Errorf("lock %q: break: %w", key, err)
+		return fmt.Errorf("lock %q: break: %w", key, unavailable(ctx, err))
 	}
 	return nil
 }

@@ -189,12 +189,13 @@ func TestLockKeys(t *testing.T) {
 	if held, _ := l.Held(ctx); len(held) != 1 {
 		t.Fatalf("the other prefix's lock is seen under this one: %+v", held)
 	}
-	// A release leaves the fence for the rest of the TTL, and nothing else.
+	// A release leaves the fence and the releasing token for the rest of
+	// the TTL, and nothing else.
 	if err := l.Release(ctx, lease); err != nil {
 		t.Fatal(err)
 	}
-	if val, err := c.Get(ctx, prefix+"lock:{report}").Result(); err != nil || val != fmt.Sprint("|", lease.Fence) {
-		t.Fatalf("released lock %q, %v; want |%d", val, err, lease.Fence)
+	if val, err := c.Get(ctx, prefix+"lock:{report}").Result(); err != nil || val != fmt.Sprint("|", lease.Fence, "|", lease.Token) {
+		t.Fatalf("released lock %q, %v; want |%d|%s", val, err, lease.Fence, lease.Token)
 	}
 	if ttl := c.PTTL(ctx, prefix+"lock:{report}").Val(); ttl <= 0 || ttl > time.Minute {
 		t.Fatalf("released lock TTL %v: it must keep the lease's", ttl)

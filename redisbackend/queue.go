@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/taskware/taskware/internal/randid"
 	"github.com/taskware/taskware/task"
 	"github.com/taskware/taskware/worker"
 )
@@ -18,35 +20,117 @@ import (
 const group = "taskware"
 
 // A queue's keys share the hash tag {<queue>}, so that its scripts work on
-// Redis Cluster:
+// Redis Cluster (the keys a script derives from a prefix share it too):
 //
-//	<prefix>queue:{<q>}              the stream of ready messages
-//	<prefix>queue:{<q>}:delayed      sorted set of scheduled IDs, by due time (ms)
-//	<prefix>queue:{<q>}:dead         the dead-letter stream
-//	<prefix>queue:{<q>}:task:<id>    a task's state, with its message while it waits
+//	<prefix>queue:{<q>}                  the stream of ready and taken messages
+//	<prefix>queue:{<q>}:delayed          sorted set of scheduled IDs, by due time (ms)
+//	<prefix>queue:{<q>}:dead             the dead letters
+//	<prefix>queue:{<q>}:task:<id>        a task's state
+//	<prefix>queue:{<q>}:taken:<consumer> the IDs of a consumer's last Take, for a minute
 //
-// Stream entries carry the whole message, so a Take is one round trip.
+// A payload is stored once: in the stream entry while the task is ready or
+// taken, in its state while it waits in the delayed set.
+//
+// go-redis sends a command again when its reply is lost, after Redis ran
+// it, so each script answers the same the second time. An enqueue keeps a
+// nonce of its call in the state: finding its own, it succeeds. A take
+// keeps the IDs it handed out under its consumer's "taken" key with a
+// nonce: sent again, it hands the same entries out. A finish, dead letter
+// or requeue starts with the XACK of its entry, and does nothing if that
+// acknowledged nothing: the entry was finished already, by this call or by
+// a worker that took it over.
 var (
+	// KEYS: stream, delayed, state. ARGV: id, task, payload, enq, exp, attempt, run at ms, nonce.
 	enqueueScript = newScript(`
-if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
-local status = 'queued'
-if ARGV[7] ~= '0' then status = 'scheduled' end
-redis.call('HSET', KEYS[3], 'task', ARGV[2], 'payload', ARGV[3], 'enq', ARGV[4], 'exp', ARGV[5], 'attempt', ARGV[6], 'status', status)
+if redis.call('EXISTS', KEYS[3]) == 1 then
+  if redis.call('HGET', KEYS[3], 'nonce') == ARGV[8] then return 1 end
+  return 0
+end
 if ARGV[7] ~= '0' then
+  redis.call('HSET', KEYS[3], 'task', ARGV[2], 'payload', ARGV[3], 'enq', ARGV[4], 'exp', ARGV[5], 'attempt', ARGV[6],
+    'status', 'scheduled', 'nonce', ARGV[8])
   redis.call('ZADD', KEYS[2], ARGV[7], ARGV[1])
 else
+  redis.call('HSET', KEYS[3], 'task', ARGV[2], 'enq', ARGV[4], 'exp', ARGV[5], 'attempt', ARGV[6], 'status', 'queued', 'nonce', ARGV[8])
   redis.call('XADD', KEYS[1], '*', 'id', ARGV[1], 'task', ARGV[2], 'payload', ARGV[3], 'enq', ARGV[4], 'exp', ARGV[5], 'attempt', ARGV[6])
 end
 return 1`)
+	// KEYS: stream, taken. ARGV: consumer, count, nonce, taken TTL ms.
+	// Returns the entries taken, or, if none, the ID to wait for newer ones after.
+	takeScript = newScript(`
+local saved = redis.call('GET', KEYS[2])
+if saved then
+  local sep = string.find(saved, '|', 1, true)
+  if sep and string.sub(saved, 1, sep - 1) == ARGV[3] then
+    local out = {}
+    for id in string.gmatch(string.sub(saved, sep + 1), '[^,]+') do
+      local e = redis.call('XRANGE', KEYS[1], id, id)
+      if e[1] then out[#out + 1] = e[1] end
+    end
+    return out
+  end
+end
+local r = redis.call('XREADGROUP', 'GROUP', 'taskware', ARGV[1], 'COUNT', ARGV[2], 'STREAMS', KEYS[1], '>')
+if r and r[1] and #r[1][2] > 0 then
+  local ids = {}
+  for i, e in ipairs(r[1][2]) do ids[i] = e[1] end
+  redis.call('SET', KEYS[2], ARGV[3] .. '|' .. table.concat(ids, ','), 'PX', ARGV[4])
+  return r[1][2]
+end
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+if last[1] then return last[1][1] end
+return '0-0'`)
+	// KEYS: stream. ARGV: min idle ms, count, state prefix, forget consumers idle ms.
+	// Moves entries idle for min idle back to the stream's end, counting each
+	// takeover in the state and the entry's "dlv"; forgets consumers with
+	// nothing pending, idle for long.
+	recoverScript = newScript(`
+local r = redis.call('XAUTOCLAIM', KEYS[1], 'taskware', 'taskware:recover', ARGV[1], '0-0', 'COUNT', ARGV[2])
+local moved = 0
+for _, e in ipairs(r[2]) do
+  redis.call('XACK', KEYS[1], 'taskware', e[1])
+  redis.call('XDEL', KEYS[1], e[1])
+  local f = e[2]
+  if f then
+    local id, n = nil, 1
+    for i = 1, #f, 2 do if f[i] == 'id' then id = f[i + 1] end end
+    if id then n = redis.call('HINCRBY', ARGV[3] .. id, 'reclaims', 1) end
+    local args, seen = {}, false
+    for i = 1, #f, 2 do
+      local v = f[i + 1]
+      if f[i] == 'dlv' then v, seen = tostring(n + 1), true end
+      args[#args + 1], args[#args + 2] = f[i], v
+    end
+    if not seen then args[#args + 1], args[#args + 2] = 'dlv', tostring(n + 1) end
+    redis.call('XADD', KEYS[1], '*', unpack(args))
+    moved = moved + 1
+  end
+end
+for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], 'taskware')) do
+  local name, pending, idle
+  for i = 1, #c, 2 do
+    if c[i] == 'name' then name = c[i + 1] elseif c[i] == 'pending' then pending = c[i + 1] elseif c[i] == 'idle' then idle = c[i + 1] end
+  end
+  if name and pending == 0 and idle and idle > tonumber(ARGV[4]) then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], 'taskware', name)
+  end
+end
+return moved`)
+	// KEYS: stream, delayed. ARGV: now ms, count, state prefix.
 	promoteScript = newScript(`
 local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 for _, id in ipairs(ids) do
   local s = ARGV[3] .. id
-  local h = redis.call('HMGET', s, 'task', 'payload', 'enq', 'exp', 'attempt', 'status')
-  -- A task that ended meanwhile (delivered twice) has no payload: drop it.
+  local h = redis.call('HMGET', s, 'task', 'payload', 'enq', 'exp', 'attempt', 'status', 'reclaims', 'outages', 'lk', 'le')
+  -- A task that ended meanwhile (delivered twice) is dropped.
   if h[6] == 'scheduled' and h[1] and h[2] then
-    redis.call('XADD', KEYS[1], '*', 'id', id, 'task', h[1], 'payload', h[2], 'enq', h[3], 'exp', h[4], 'attempt', h[5])
+    local e = {'id', id, 'task', h[1], 'payload', h[2], 'enq', h[3] or '0', 'exp', h[4] or '0', 'attempt', h[5] or '1'}
+    if h[7] then e[#e + 1], e[#e + 2] = 'dlv', tostring(tonumber(h[7]) + 1) end
+    if h[8] then e[#e + 1], e[#e + 2] = 'out', h[8] end
+    if h[9] then e[#e + 1], e[#e + 2], e[#e + 3], e[#e + 4] = 'lk', h[9], 'le', h[10] or '' end
+    redis.call('XADD', KEYS[1], '*', unpack(e))
     redis.call('HSET', s, 'status', 'queued')
+    redis.call('HDEL', s, 'payload')
   end
   redis.call('ZREM', KEYS[2], id)
 end
@@ -55,43 +139,69 @@ return #ids`)
 	// A result of 'check' is 'stored' if the record is there (written just
 	// before, in the same pipeline), else 'lost'.
 	finishScript = newScript(`
-redis.call('XACK', KEYS[1], 'taskware', ARGV[1])
+if redis.call('XACK', KEYS[1], 'taskware', ARGV[1]) == 0 then return 0 end
 redis.call('XDEL', KEYS[1], ARGV[1])
 local res = ARGV[6]
 if res == 'check' then
   if redis.call('EXISTS', KEYS[3]) == 1 then res = 'stored' else res = 'lost' end
 end
 redis.call('HSET', KEYS[2], 'status', ARGV[2], 'kind', ARGV[3], 'error', ARGV[4], 'attempt', ARGV[5], 'result', res)
-redis.call('HDEL', KEYS[2], 'payload')
+redis.call('HDEL', KEYS[2], 'payload', 'nonce')
 redis.call('PEXPIRE', KEYS[2], ARGV[7])
 redis.call('PUBLISH', ARGV[8], ARGV[9])
 return 1`)
 	// KEYS: stream, state, result, dead. ARGV: entry, kind, error, attempt, ttl ms, channel, notice,
-	// id, task, payload, enq, exp, at, maxlen, result (as finishScript's).
+	// id, at µs, max dead letters, result (as finishScript's). The dead letter
+	// is the entry as it was, with the reason: a malformed one too.
 	deadScript = newScript(`
-redis.call('XACK', KEYS[1], 'taskware', ARGV[1])
+if redis.call('XACK', KEYS[1], 'taskware', ARGV[1]) == 0 then return 0 end
+local e = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
 redis.call('XDEL', KEYS[1], ARGV[1])
-redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[14], '*', 'id', ARGV[8], 'task', ARGV[9], 'payload', ARGV[10],
-  'enq', ARGV[11], 'exp', ARGV[12], 'attempt', ARGV[4], 'kind', ARGV[2], 'reason', ARGV[3], 'at', ARGV[13])
-local res = ARGV[15]
+local d = {}
+if e[1] then
+  local f = e[1][2]
+  for i = 1, #f, 2 do
+    if f[i] ~= 'attempt' and f[i] ~= 'kind' and f[i] ~= 'reason' and f[i] ~= 'at' then
+      d[#d + 1], d[#d + 2] = f[i], f[i + 1]
+    end
+  end
+end
+d[#d + 1], d[#d + 2], d[#d + 3], d[#d + 4] = 'attempt', ARGV[4], 'kind', ARGV[2]
+d[#d + 1], d[#d + 2], d[#d + 3], d[#d + 4] = 'reason', ARGV[3], 'at', ARGV[9]
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[10], '*', unpack(d))
+if ARGV[8] == '' then return 1 end
+local res = ARGV[11]
 if res == 'check' then
   if redis.call('EXISTS', KEYS[3]) == 1 then res = 'stored' else res = 'lost' end
 end
 redis.call('HSET', KEYS[2], 'status', 'dead', 'kind', ARGV[2], 'error', ARGV[3], 'attempt', ARGV[4], 'result', res)
-redis.call('HDEL', KEYS[2], 'payload')
+redis.call('HDEL', KEYS[2], 'payload', 'nonce')
 redis.call('PEXPIRE', KEYS[2], ARGV[5])
 redis.call('PUBLISH', ARGV[6], ARGV[7])
 return 1`)
-	// KEYS: stream, delayed, state. ARGV: entry, run at ms, attempt, kind, error, id.
-	// A task that ended meanwhile (it was delivered twice) stays ended.
+	// KEYS: stream, delayed, state. ARGV: entry, run at ms, attempt, kind, error, id, retry, outage.
+	// The payload moves from the entry to the state, to wait there.
 	requeueScript = newScript(`
-redis.call('XACK', KEYS[1], 'taskware', ARGV[1])
+if redis.call('XACK', KEYS[1], 'taskware', ARGV[1]) == 0 then return 0 end
+local e = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
 redis.call('XDEL', KEYS[1], ARGV[1])
-local status = redis.call('HGET', KEYS[3], 'status')
-if status ~= 'queued' and status ~= 'scheduled' then return 0 end
-redis.call('HSET', KEYS[3], 'status', 'scheduled', 'attempt', ARGV[3], 'kind', ARGV[4], 'error', ARGV[5])
+local h = {}
+if e[1] then
+  local f = e[1][2]
+  for i = 1, #f, 2 do h[f[i]] = f[i + 1] end
+end
+redis.call('HSET', KEYS[3], 'status', 'scheduled', 'attempt', ARGV[3], 'kind', ARGV[4], 'error', ARGV[5],
+  'task', h['task'] or '', 'payload', h['payload'] or '', 'enq', h['enq'] or '0', 'exp', h['exp'] or '0')
+if ARGV[7] == '1' then redis.call('HSET', KEYS[3], 'lk', ARGV[4], 'le', ARGV[5]) end
+if ARGV[8] == '1' then redis.call('HINCRBY', KEYS[3], 'outages', 1) end
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[6])
 return 1`)
+	// KEYS: stream, taken. ARGV: consumer. A consumer with entries pending is
+	// kept: deleting it would drop them.
+	leaveScript = newScript(`
+redis.call('DEL', KEYS[2])
+if #redis.call('XPENDING', KEYS[1], 'taskware', '-', '+', 1, ARGV[1]) > 0 then return 0 end
+return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], 'taskware', ARGV[1])`)
 )
 
 // Queue is the backend's worker.Queue, on Redis streams with a consumer
@@ -104,7 +214,9 @@ type Queue struct {
 }
 
 // run sends an EVALSHA of s with keys and args in one round trip (two if
-// the server lost its script cache).
+// run sends an EVALSHA of s with keys and args in one round trip (two if
+// the server lost its script cache), and marks an error of the
+// infrastructure as such (task.ErrUnavailable).
 func (q *Queue) run(ctx context.Context, s script, keys []string, args ...any) *redis.Cmd {
 	return q.b.run(ctx, s, s.evalSHA(keys, args...))
 }
@@ -116,12 +228,11 @@ func micros(t time.Time) int64 {
 	return t.UnixMicro()
 }
 
-func fromMicros(s string) time.Time {
-	us, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || us == 0 {
-		return time.Time{}
-	}
-	return time.UnixMicro(us)
+// nonce returns a fresh nonce for one call of a script.
+func nonce() string {
+	var b [randid.Len]byte
+	randid.Fill(&b)
+	return string(b[:16])
 }
 
 // Enqueue implements worker.Producer, in one round trip.
@@ -136,9 +247,9 @@ func (q *Queue) Enqueue(ctx context.Context, m *worker.Message, runAt time.Time)
 	k := q.b.keys
 	keys := []string{k.stream(m.Queue), k.delayed(m.Queue), k.state(m.Queue, m.ID)}
 	n, err := q.run(ctx, enqueueScript, keys, m.ID, m.Task, m.Payload, micros(m.EnqueuedAt), micros(m.ExpiresAt),
-		max(m.Attempt, 1), runAtMs).Int64()
+		max(m.Attempt, 1), runAtMs, nonce()).Int64()
 	if err != nil {
-		return fmt.Errorf("worker: enqueue %s: %w", m.ID, err)
+		return fmt.Errorf("worker: enqueue %s: %w", m.ID, unavailable(ctx, err))
 	}
 	if n == 0 {
 		return &worker.DuplicateError{Queue: m.Queue, ID: m.ID}
@@ -153,89 +264,144 @@ func (q *Queue) ensureGroup(ctx context.Context, queue string, force bool) error
 	}
 	err := q.b.client.XGroupCreateMkStream(ctx, q.b.keys.stream(queue), group, "0").Err()
 	if err != nil && !redis.HasErrorPrefix(err, "BUSYGROUP") {
-		return err
+		return unavailable(ctx, err)
 	}
 	q.groups.Store(queue, struct{}{})
 	return nil
 }
 
-// Take implements worker.Consumer, in one round trip for up to n messages.
+// takenTTL is how long a Take's IDs are kept for a Take sent again.
+const takenTTL = time.Minute
+
+// Take implements worker.Consumer: one round trip for up to n messages, a
+// script whose answer is the same when go-redis sends it again. When none
+// is ready, it waits for a newer entry with XREAD BLOCK, then takes again.
 func (q *Queue) Take(ctx context.Context, queue, consumer string, n int, wait time.Duration) ([]*worker.Delivery, error) {
 	if err := q.ensureGroup(ctx, queue, false); err != nil {
 		return nil, fmt.Errorf("worker: take from %s: %w", queue, err)
 	}
-	args := &redis.XReadGroupArgs{Group: group, Consumer: consumer, Streams: []string{q.b.keys.stream(queue), ">"}, Count: int64(n), Block: wait}
-	if wait <= 0 {
-		args.Block = -1 // no BLOCK
-	} else if wait < time.Millisecond {
-		args.Block = time.Millisecond // BLOCK 0 would wait for ever
-	}
-	streams, err := q.b.client.XReadGroup(ctx, args).Result()
-	if redis.HasErrorPrefix(err, "NOGROUP") { // the stream was deleted under us
-		if err = q.ensureGroup(ctx, queue, true); err == nil {
-			streams, err = q.b.client.XReadGroup(ctx, args).Result()
+	stream := q.b.keys.stream(queue)
+	keys := []string{stream, q.b.keys.prefix + "queue:{" + queue + "}:taken:" + consumer}
+	for try := 0; ; try++ {
+		res, err := q.run(ctx, takeScript, keys, consumer, n, nonce(), takenTTL.Milliseconds()).Result()
+		if err != nil && redis.HasErrorPrefix(err, "NOGROUP") { // the stream was deleted under us
+			if err = q.ensureGroup(ctx, queue, true); err == nil {
+				res, err = q.run(ctx, takeScript, keys, consumer, n, nonce(), takenTTL.Milliseconds()).Result()
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("worker: take from %s: %w", queue, unavailable(ctx, err))
+		}
+		entries, _ := res.([]any)
+		if len(entries) > 0 {
+			out := make([]*worker.Delivery, 0, len(entries))
+			for _, e := range entries {
+				out = append(out, parseScriptEntry(queue, e))
+			}
+			return out, nil
+		}
+		if try > 0 || wait <= 0 {
+			return nil, nil
+		}
+		after, _ := res.(string)
+		err = q.b.client.XRead(ctx, &redis.XReadArgs{Streams: []string{stream, after}, Count: 1, Block: max(wait, time.Millisecond)}).Err()
+		if errors.Is(err, redis.Nil) {
+			return nil, nil // nothing came
+		}
+		if err != nil {
+			return nil, fmt.Errorf("worker: take from %s: %w", queue, unavailable(ctx, err))
 		}
 	}
-	if errors.Is(err, redis.Nil) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("worker: take from %s: %w", queue, err)
-	}
-	var out []*worker.Delivery
-	for _, s := range streams {
-		for _, m := range s.Messages {
-			out = append(out, parseEntry(queue, m))
-		}
-	}
-	return out, nil
 }
 
-func parseEntry(queue string, m redis.XMessage) *worker.Delivery {
-	str := func(k string) string { s, _ := m.Values[k].(string); return s }
-	d := &worker.Delivery{Receipt: m.ID, Deliveries: 1}
-	d.Queue = queue
-	d.ID, d.Task = str("id"), str("task")
-	if p := str("payload"); p != "" {
+// parseScriptEntry reads a stream entry as a script returns it: its ID,
+// then its fields and values.
+func parseScriptEntry(queue string, e any) *worker.Delivery {
+	pair, _ := e.([]any)
+	var id string
+	var kv []any
+	if len(pair) == 2 {
+		id, _ = pair[0].(string)
+		kv, _ = pair[1].([]any)
+	}
+	fields := make(map[string]string, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		k, _ := kv[i].(string)
+		v, _ := kv[i+1].(string)
+		fields[k] = v
+	}
+	return parseEntry(queue, id, fields)
+}
+
+// parseEntry reads a stream entry's fields into a delivery, and says in
+// Malformed what it cannot read: an entry written by something other than
+// taskware, say.
+func parseEntry(queue, receipt string, f map[string]string) *worker.Delivery {
+	d := &worker.Delivery{Receipt: receipt, Deliveries: 1}
+	d.Queue, d.ID, d.Task = queue, f["id"], f["task"]
+	if p := f["payload"]; p != "" {
 		d.Payload = []byte(p)
 	}
-	d.EnqueuedAt, d.ExpiresAt = fromMicros(str("enq")), fromMicros(str("exp"))
-	d.Attempt, _ = strconv.Atoi(str("attempt"))
+	d.LastKind, d.LastError = f["lk"], f["le"]
+	var bad []string
+	num := func(name string, min int64, required bool) int64 {
+		v, ok := f[name]
+		if !ok && !required {
+			return min
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < min {
+			bad = append(bad, fmt.Sprintf("%s %q", name, v))
+			return min
+		}
+		return n
+	}
+	if enq := num("enq", 0, false); enq > 0 {
+		d.EnqueuedAt = time.UnixMicro(enq)
+	}
+	if exp := num("exp", 0, false); exp > 0 {
+		d.ExpiresAt = time.UnixMicro(exp)
+	}
+	d.Attempt = int(num("attempt", 1, true))
+	d.Deliveries = int(num("dlv", 1, false))
+	d.Outages = int(num("out", 0, false))
+	if d.ID == "" {
+		bad = append(bad, "no id")
+	}
+	if d.Task == "" {
+		bad = append(bad, "no task")
+	}
+	if len(bad) > 0 {
+		d.Malformed = fmt.Errorf("stream entry %s: %s", receipt, strings.Join(bad, ", "))
+	}
 	return d
 }
 
-// Reclaim implements worker.Consumer with XAUTOCLAIM, then counts the
-// takeover in each task's state, in one pipeline: Deliveries is one more
-// than the takeovers so far. (The stream's own delivery counter also counts
-// the claims by which live workers extend their claims, on some servers.)
-func (q *Queue) Reclaim(ctx context.Context, queue, consumer string, minIdle time.Duration, n int) ([]*worker.Delivery, error) {
+// Recover implements worker.Consumer, in one round trip: a script claims
+// the idle entries, and adds each back at the stream's end, counting the
+// takeover. It also forgets consumers with nothing pending that have been
+// idle a hundred times minIdle.
+func (q *Queue) Recover(ctx context.Context, queue string, minIdle time.Duration, n int) (int, error) {
 	if err := q.ensureGroup(ctx, queue, false); err != nil {
-		return nil, fmt.Errorf("worker: reclaim on %s: %w", queue, err)
+		return 0, fmt.Errorf("worker: recover on %s: %w", queue, err)
 	}
-	msgs, _, err := q.b.client.XAutoClaim(ctx, &redis.XAutoClaimArgs{
-		Stream: q.b.keys.stream(queue), Group: group, Consumer: consumer, MinIdle: minIdle, Start: "0-0", Count: int64(n),
-	}).Result()
+	k := q.b.keys
+	moved, err := q.run(ctx, recoverScript, []string{k.stream(queue)}, minIdle.Milliseconds(), max(n, 1),
+		k.statePrefix(queue), (100 * minIdle).Milliseconds()).Int()
 	if err != nil {
-		return nil, fmt.Errorf("worker: reclaim on %s: %w", queue, err)
+		return 0, fmt.Errorf("worker: recover on %s: %w", queue, unavailable(ctx, err))
 	}
-	if len(msgs) == 0 {
-		return nil, nil
+	return moved, nil
+}
+
+// Leave implements worker.Consumer.
+func (q *Queue) Leave(ctx context.Context, queue, consumer string) error {
+	keys := []string{q.b.keys.stream(queue), q.b.keys.prefix + "queue:{" + queue + "}:taken:" + consumer}
+	err := q.run(ctx, leaveScript, keys, consumer).Err()
+	if err != nil && !redis.HasErrorPrefix(err, "NOGROUP") {
+		return fmt.Errorf("worker: leave %s: %w", queue, unavailable(ctx, err))
 	}
-	out := make([]*worker.Delivery, 0, len(msgs))
-	counts := make([]*redis.IntCmd, len(msgs))
-	pipe := q.b.client.Pipeline()
-	for i, m := range msgs {
-		d := parseEntry(queue, m)
-		out = append(out, d)
-		counts[i] = pipe.HIncrBy(ctx, q.b.keys.state(queue, d.ID), "reclaims", 1)
-	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		return nil, fmt.Errorf("worker: reclaim on %s: %w", queue, err)
-	}
-	for i, d := range out {
-		d.Deliveries = 1 + int(counts[i].Val())
-	}
-	return out, nil
+	return nil
 }
 
 // Extend implements worker.Consumer: one XCLAIM ... JUSTID for all of
@@ -250,7 +416,7 @@ func (q *Queue) Extend(ctx context.Context, queue, consumer string, ds []*worker
 	}
 	err := q.b.client.XClaimJustID(ctx, &redis.XClaimArgs{Stream: q.b.keys.stream(queue), Group: group, Consumer: consumer, Messages: ids}).Err()
 	if err != nil {
-		return fmt.Errorf("worker: extend on %s: %w", queue, err)
+		return fmt.Errorf("worker: extend on %s: %w", queue, unavailable(ctx, err))
 	}
 	return nil
 }
@@ -261,7 +427,7 @@ func (q *Queue) Promote(ctx context.Context, queue string, now time.Time, n int)
 	moved, err := q.run(ctx, promoteScript, []string{k.stream(queue), k.delayed(queue)},
 		now.UnixMilli(), n, k.statePrefix(queue)).Int()
 	if err != nil {
-		return 0, fmt.Errorf("worker: promote on %s: %w", queue, err)
+		return 0, fmt.Errorf("worker: promote on %s: %w", queue, unavailable(ctx, err))
 	}
 	return moved, nil
 }
@@ -285,12 +451,11 @@ func (q *Queue) Finish(ctx context.Context, d *worker.Delivery, o worker.Outcome
 	switch o.Status {
 	case worker.Scheduled:
 		keys = []string{keys[0], k.delayed(d.Queue), keys[1]}
-		s, args = requeueScript, []any{d.Receipt, o.RunAt.UnixMilli(), o.Attempt, o.Kind, o.Error, d.ID}
+		s, args = requeueScript, []any{d.Receipt, o.RunAt.UnixMilli(), o.Attempt, o.Kind, o.Error, d.ID, flag(o.Retry), flag(o.Outage)}
 	case worker.Dead:
 		keys = append(keys, k.dead(d.Queue))
 		s, args = deadScript, []any{d.Receipt, o.Kind, o.Error, o.Attempt, q.b.stateTTL.Milliseconds(), k.channel(),
-			stateNotice(d.Queue, d.ID), d.ID, d.Task, d.Payload, micros(d.EnqueuedAt), micros(d.ExpiresAt),
-			time.Now().UnixMicro(), q.b.deadMax, result}
+			stateNotice(d.Queue, d.ID), d.ID, time.Now().UnixMicro(), q.b.deadMax, result}
 	default:
 		s, args = finishScript, []any{d.Receipt, string(o.Status), o.Kind, o.Error, o.Attempt, result,
 			q.b.stateTTL.Milliseconds(), k.channel(), stateNotice(d.Queue, d.ID)}
@@ -298,9 +463,16 @@ func (q *Queue) Finish(ctx context.Context, d *worker.Delivery, o worker.Outcome
 	ops = append(ops, op{cmd: s.evalSHA(keys, args...), src: s.src})
 	q.b.exec(ctx, ops)
 	if err := ops[len(ops)-1].cmd.Err(); err != nil {
-		return fmt.Errorf("worker: finish %s: %w", d.ID, err)
+		return fmt.Errorf("worker: finish %s: %w", d.ID, unavailable(ctx, err))
 	}
 	return nil
+}
+
+func flag(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // finalOps sorts a run's deferred writes: those of this backend, for the
@@ -350,7 +522,7 @@ func (q *Queue) finalOps(ctx context.Context, f *task.FinalWrites, resultKey str
 func (q *Queue) State(ctx context.Context, queue, id string) (*worker.State, error) {
 	h, err := q.b.client.HGetAll(ctx, q.b.keys.state(queue, id)).Result()
 	if err != nil {
-		return nil, fmt.Errorf("worker: state of %s: %w", id, err)
+		return nil, fmt.Errorf("worker: state of %s: %w", id, unavailable(ctx, err))
 	}
 	if len(h) == 0 {
 		return nil, &worker.NotFoundError{Queue: queue, ID: id}
@@ -386,13 +558,20 @@ func (q *Queue) DeadLetters(ctx context.Context, queue string, n int) ([]worker.
 	}
 	msgs, err := q.b.client.XRangeN(ctx, q.b.keys.dead(queue), "-", "+", int64(n)).Result()
 	if err != nil {
-		return nil, fmt.Errorf("worker: dead letters of %s: %w", queue, err)
+		return nil, fmt.Errorf("worker: dead letters of %s: %w", queue, unavailable(ctx, err))
 	}
 	out := make([]worker.DeadLetter, 0, len(msgs))
 	for _, m := range msgs {
-		d := parseEntry(queue, m)
-		str := func(k string) string { s, _ := m.Values[k].(string); return s }
-		out = append(out, worker.DeadLetter{Message: d.Message, Kind: str("kind"), Reason: str("reason"), At: fromMicros(str("at"))})
+		f := make(map[string]string, len(m.Values))
+		for k, v := range m.Values {
+			f[k], _ = v.(string)
+		}
+		d := parseEntry(queue, m.ID, f)
+		dl := worker.DeadLetter{Message: d.Message, Kind: f["kind"], Reason: f["reason"]}
+		if us, err := strconv.ParseInt(f["at"], 10, 64); err == nil && us > 0 {
+			dl.At = time.UnixMicro(us)
+		}
+		out = append(out, dl)
 	}
 	return out, nil
 }

@@ -2,6 +2,7 @@ package redisbackend_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,7 +118,10 @@ func TestQueueRoundTrips(t *testing.T) {
 			{"Enqueue delayed", func() { rqEnqueue(t, q, rqMsg("rtt", "later"), time.Now().Add(time.Hour)) }},
 			{"Take", func() { d = rqTake(t, q, "rtt", 10)[0] }},
 			{"Take of nothing", func() { rqTake(t, q, "rtt", 10) }},
-			{"Take with a wait", func() {
+			// Nothing is ready: the take script, then XREAD BLOCK waits for
+			// a newer entry (a Take must be a script to be safe to resend,
+			// and a script cannot block).
+			{"Take with a wait, for nothing", func() {
 				if _, err := q.Take(t.Context(), "rtt", "c1", 10, 10*time.Millisecond); err != nil {
 					t.Fatal(err)
 				}
@@ -133,8 +137,12 @@ func TestQueueRoundTrips(t *testing.T) {
 		} {
 			before := counter.N()
 			step.do()
-			if n := counter.N() - before; n != 1 {
-				t.Errorf("%s: %d round trips, want 1", step.name, n)
+			want := int64(1)
+			if strings.HasPrefix(step.name, "Take with a wait") {
+				want = 2
+			}
+			if n := counter.N() - before; n != want {
+				t.Errorf("%s: %d round trips, want %d", step.name, n, want)
 			}
 		}
 		if st, err := q.State(t.Context(), "rtt", "b"); err != nil || st.Status != worker.Succeeded || st.Result != worker.ResultStored {
@@ -166,10 +174,14 @@ func TestQueueKeys(t *testing.T) {
 		d := rqTake(t, q, "mail", 1)[0]
 		rqFinish(t, q, d, worker.Outcome{Status: worker.Dead, Attempt: 1, Kind: "task.bad_payload", Error: "cannot decode",
 			Final: rqFinal(t, b, d, "")})
-		want = []string{"queue:{mail}", "queue:{mail}:dead", "queue:{mail}:delayed",
+		want = []string{"queue:{mail}", "queue:{mail}:dead", "queue:{mail}:delayed", "queue:{mail}:taken:c1",
 			"queue:{mail}:task:later", "queue:{mail}:task:now", "result:{mail}:now"}
 		if got := rqKeys(t, b); !slices.Equal(got, want) {
 			t.Fatalf("keys after Finish: %q, want %q", got, want)
+		}
+		// The IDs of the last Take, for a Take sent again, go within a minute.
+		if ttl := b.Client.PTTL(ctx, b.Prefix()+"queue:{mail}:taken:c1").Val(); ttl <= 0 || ttl > time.Minute {
+			t.Fatalf("taken IDs: TTL %v, want at most a minute", ttl)
 		}
 		state := b.Prefix() + "queue:{mail}:task:now"
 		if ttl := b.Client.PTTL(ctx, state).Val(); ttl <= 0 || ttl > worker.DefaultStateTTL {

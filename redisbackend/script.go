@@ -2,8 +2,11 @@ package redisbackend
 
 import (
 	"context"
+	"errors"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/taskware/taskware/task"
 )
 
 // script is a Lua script and its SHA1. The SHA is boxed once, since it is a
@@ -96,4 +99,25 @@ func noScript(cmd redis.Cmder) bool {
 // EVALSHA.
 func asEval(src string, cmd redis.Cmder) *redis.Cmd {
 	return scriptCmd(append([]any{"eval", src}, cmd.Args()[2:]...))
+}
+
+// unavailable marks err as an error of the infrastructure
+// (task.ErrUnavailable) unless it is a reply of Redis's about the command
+// itself, or ctx has ended. Connection errors, timeouts and replies that
+// say the server cannot serve now (LOADING, READONLY, CLUSTERDOWN, ...) are
+// the infrastructure's.
+func unavailable(ctx context.Context, err error) error {
+	if err == nil || errors.Is(err, redis.Nil) || ctx.Err() != nil || errors.Is(err, task.ErrUnavailable) {
+		return err
+	}
+	var reply redis.Error
+	if errors.As(err, &reply) {
+		for _, p := range []string{"LOADING", "READONLY", "CLUSTERDOWN", "TRYAGAIN", "MASTERDOWN", "BUSY ", "OOM", "NOREPLICAS"} {
+			if redis.HasErrorPrefix(err, p) {
+				return task.Unavailable(err)
+			}
+		}
+		return err
+	}
+	return task.Unavailable(err)
 }

@@ -61,7 +61,7 @@ func (s *Store) Get(ctx context.Context, queue, id string) (*store.Record, error
 	key := s.b.keys.result(queue, id)
 	vals, err := readWithTTL(ctx, s.b.client, []string{key})
 	if err != nil {
-		return nil, fmt.Errorf("store: get %q: %w", id, err)
+		return nil, fmt.Errorf("store: get %q: %w", id, unavailable(ctx, err))
 	}
 	if !vals[0].ok {
 		return nil, &store.NotFoundError{Queue: queue, ID: id}
@@ -89,7 +89,7 @@ func (s *Store) decode(key string, v valueTTL, now time.Time) (*store.Record, er
 // Delete implements store.Store.
 func (s *Store) Delete(ctx context.Context, queue, id string) error {
 	if err := s.b.client.Del(ctx, s.b.keys.result(queue, id)).Err(); err != nil {
-		return fmt.Errorf("store: delete %q: %w", id, err)
+		return fmt.Errorf("store: delete %q: %w", id, unavailable(ctx, err))
 	}
 	return nil
 }
@@ -114,7 +114,7 @@ func (s *Store) List(ctx context.Context) ([]*store.Record, error) {
 		return err
 	})
 	if err != nil {
-		err = fmt.Errorf("store: list: %w", err)
+		err = fmt.Errorf("store: list: %w", unavailable(ctx, err))
 	}
 	slices.SortFunc(out, store.Compare)
 	return out, err

@@ -43,6 +43,10 @@ type Invocation struct {
 	ExpiresAt time.Time
 	// Attempt counts runs of this ID, 1 on the first.
 	Attempt int
+	// LastErr is the failure that made this run a retry, nil on a run that
+	// never failed. A retry must not end as a silent skip: see
+	// AfterFailure.
+	LastErr error
 
 	// Args holds the decoded arguments. A typed task sets it from Payload
 	// before any middleware runs, so that middlewares can derive lock keys

@@ -14,18 +14,44 @@ import (
 // Client enqueues tasks and reads their outcomes. It is safe for concurrent
 // use.
 type Client struct {
-	queue Producer
-	store store.Reader
+	queue      Producer
+	store      store.Reader
+	maxPayload int
+}
+
+// DefaultMaxPayload caps a task's encoded arguments, in bytes: arguments
+// name the work, they do not carry it. It is far below Redis's 512 MB,
+// past which it resets the connection.
+const DefaultMaxPayload = 1 << 20
+
+// ClientOption configures a Client.
+type ClientOption interface{ apply(*Client) }
+
+type clientOptionFunc func(*Client)
+
+func (f clientOptionFunc) apply(c *Client) { f(c) }
+
+// MaxPayloadSize caps a task's encoded arguments at n bytes
+// (DefaultMaxPayload): Enqueue refuses larger ones with an error matching
+// task.ErrTooLarge.
+func MaxPayloadSize(n int) ClientOption {
+	return clientOptionFunc(func(c *Client) { c.maxPayload = n })
 }
 
 // NewClient returns a Client that enqueues on q (a backend's Queue) and
 // reads results from s, the store the tasks' StoreResult writes to. s may
-// be nil: handles then learn only how a task ended, not its result.
-func NewClient(q Producer, s store.Reader) *Client {
-	if q == nil {
-		panic(configError("NewClient: nil Queue"))
+// be nil: handles then learn only how a task ended, not its result. It
+// panics with an error matching task.ErrInvalidConfig on a nil queue or a
+// cap that is not positive.
+func NewClient(q Producer, s store.Reader, opts ...ClientOption) *Client {
+	c := &Client{queue: q, store: s, maxPayload: DefaultMaxPayload}
+	for _, o := range opts {
+		o.apply(c)
 	}
-	return &Client{queue: q, store: s}
+	if q == nil || c.maxPayload <= 0 {
+		panic(configError("NewClient: nil Queue, or a MaxPayloadSize that is not positive"))
+	}
+	return c
 }
 
 // EnqueueOption configures one Enqueue.
@@ -82,6 +108,9 @@ func Enqueue[A, R any](ctx context.Context, c *Client, t *task.Task[A, R], args 
 	payload, err := t.Encode(args)
 	if err != nil {
 		return nil, fmt.Errorf("worker: enqueue %s: arguments do not encode: %w", t.Name(), err)
+	}
+	if len(payload) > c.maxPayload {
+		return nil, fmt.Errorf("worker: enqueue: %w", &task.TooLargeError{What: "arguments of " + t.Name(), Size: len(payload), Max: c.maxPayload})
 	}
 	now := time.Now()
 	m := &Message{ID: cfg.id, Task: t.Name(), Queue: cfg.queue, Payload: payload, EnqueuedAt: now, ExpiresAt: cfg.expires, Attempt: 1}

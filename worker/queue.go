@@ -45,6 +45,10 @@ var (
 	// handed out more often than MaxDeliveries without finishing: it kills
 	// its worker every time.
 	ErrTooManyDeliveries = task.NewError("worker.too_many_deliveries", "worker: delivered too often without finishing")
+	// ErrBadMessage is the reason a message is dead-lettered when the queue
+	// cannot read it: a field missing or malformed (written by hand, or by
+	// something other than taskware).
+	ErrBadMessage = task.NewError("worker.bad_message", "worker: malformed message")
 )
 
 // DuplicateError reports an ID the queue knows already. It matches
@@ -87,6 +91,9 @@ type Message struct {
 	ExpiresAt time.Time
 	// Attempt counts runs, 1 on the first.
 	Attempt int
+	// LastKind and LastError describe the failure that made this run a
+	// retry; both are empty on a run that never failed.
+	LastKind, LastError string
 }
 
 // Delivery is a message taken by a worker: it stays claimed by that worker
@@ -99,6 +106,12 @@ type Delivery struct {
 	// Deliveries counts how often the message was handed out, when the
 	// queue knows; more than one means an earlier worker never finished it.
 	Deliveries int
+	// Outages counts the times the task went back to its queue because the
+	// backend was unavailable (see task.ErrUnavailable).
+	Outages int
+	// Malformed says why the queue could not read the message, if it could
+	// not; a worker dead-letters it with ErrBadMessage.
+	Malformed error
 }
 
 // Status is where a task is in its life.
@@ -189,6 +202,11 @@ type Outcome struct {
 	RunAt   time.Time
 	// Kind and Error describe a failure, skip, dead letter or requeue.
 	Kind, Error string
+	// Retry marks a Scheduled outcome that is a retry after a failure: Kind
+	// and Error then become the next run's LastKind and LastError. Outage
+	// marks one that goes back because the backend was unavailable: it is
+	// counted in the next delivery's Outages.
+	Retry, Outage bool
 	// Final holds the run's deferred last writes (its lock releases and
 	// result record), or nil. Finish makes them: those of the queue's own
 	// backend in the round trip that ends the task, any other first, on its
@@ -218,21 +236,34 @@ type Producer interface {
 
 // Consumer is the side of a queue that a Worker uses. Deliveries are at
 // least once: a delivery whose worker dies is handed out again.
+//
+// A backend may have run a call whose reply it lost, and run it again (a
+// cut connection, a read timeout): each call must then answer as if it ran
+// once. A Take whose reply was lost hands the same messages out when sent
+// again; a Finish of a delivery that has been finished already changes
+// nothing.
 type Consumer interface {
 	// Take hands consumer up to n ready messages of queue, waiting up to
 	// wait for the first. It returns none, without error, if none came.
 	Take(ctx context.Context, queue, consumer string, n int, wait time.Duration) ([]*Delivery, error)
-	// Reclaim hands consumer up to n deliveries of queue whose claim has not
-	// been extended for minIdle: their worker died.
-	Reclaim(ctx context.Context, queue, consumer string, minIdle time.Duration, n int) ([]*Delivery, error)
+	// Recover moves up to n deliveries of queue whose claim has not been
+	// extended for minIdle (their worker died) back to its ready messages,
+	// counting each in its next Deliveries, and returns how many it moved.
+	// It also forgets consumers idle for far longer with nothing pending.
+	Recover(ctx context.Context, queue string, minIdle time.Duration, n int) (int, error)
 	// Extend renews consumer's claim on deliveries, all of one queue.
 	Extend(ctx context.Context, queue, consumer string, ds []*Delivery) error
 	// Promote moves up to n due messages of queue from the delayed set to
 	// the ready ones, and returns how many it moved.
 	Promote(ctx context.Context, queue string, now time.Time, n int) (int, error)
 	// Finish ends d as o says, makes o.Final's writes, and wakes the task's
-	// waiters. If it fails, d stays claimed and runs again once reclaimed.
+	// waiters. If it fails, d stays claimed and runs again once recovered.
+	// A delivery ended already (by another worker that took it over) stays
+	// as that one ended it.
 	Finish(ctx context.Context, d *Delivery, o Outcome) error
+	// Leave forgets consumer, which has nothing pending on queue any more:
+	// a worker's clean stop.
+	Leave(ctx context.Context, queue, consumer string) error
 }
 
 // Queue is both sides of a queue, and its dead letters. Implementations

@@ -46,11 +46,21 @@ func qTake(t *testing.T, q worker.Queue, queue, consumer string, n int) []*worke
 	return ds
 }
 
+// qReclaim moves up to n deliveries of queue idle for minIdle back to the
+// ready ones (Recover), then hands those to consumer: the takeover of a
+// dead worker's tasks.
 func qReclaim(t *testing.T, q worker.Queue, queue, consumer string, minIdle time.Duration, n int) []*worker.Delivery {
 	t.Helper()
-	ds, err := q.Reclaim(t.Context(), queue, consumer, minIdle, n)
+	moved, err := q.Recover(t.Context(), queue, minIdle, n)
 	if err != nil {
-		t.Fatalf("Reclaim(%q, %q, %v, %d): %v", queue, consumer, minIdle, n, err)
+		t.Fatalf("Recover(%q, %v, %d): %v", queue, minIdle, n, err)
+	}
+	if moved == 0 {
+		return nil
+	}
+	ds := qTake(t, q, queue, consumer, 1000)
+	if len(ds) != moved {
+		t.Fatalf("Recover moved %d, and Take then handed out %q", moved, qIDs(ds))
 	}
 	return ds
 }
@@ -125,7 +135,7 @@ func qMicros(t time.Time) int64 {
 func qSameMessage(t *testing.T, what string, got, want worker.Message) {
 	t.Helper()
 	if got.ID != want.ID || got.Task != want.Task || got.Queue != want.Queue || got.Attempt != want.Attempt ||
-		!bytes.Equal(got.Payload, want.Payload) ||
+		!bytes.Equal(got.Payload, want.Payload) || got.LastKind != want.LastKind || got.LastError != want.LastError ||
 		qMicros(got.EnqueuedAt) != qMicros(want.EnqueuedAt) || qMicros(got.ExpiresAt) != qMicros(want.ExpiresAt) {
 		t.Fatalf("%s: message\n got  %+v\n want %+v", what, got, want)
 	}
@@ -491,7 +501,7 @@ func TestQueueRetry(t *testing.T) {
 		qEnqueue(t, q, m, time.Time{})
 		first := qTake(t, q, "r", "c1", 1)[0]
 		runAt := time.Now().Add(time.Hour)
-		qFinish(t, q, first, worker.Outcome{Status: worker.Scheduled, Attempt: 2, RunAt: runAt, Kind: "boom", Error: "it broke"})
+		qFinish(t, q, first, worker.Outcome{Status: worker.Scheduled, Attempt: 2, RunAt: runAt, Kind: "boom", Error: "it broke", Retry: true})
 		st := qWantState(t, q, "r", "job", worker.Scheduled, 2, "boom", "it broke")
 		if st.Err() != nil {
 			t.Fatalf("State(scheduled).Err() = %v, want nil", st.Err())
@@ -514,7 +524,7 @@ func TestQueueRetry(t *testing.T) {
 			t.Fatalf("Take of the retry: got %q", qIDs(ds))
 		}
 		want := *m
-		want.Attempt = 2
+		want.Attempt, want.LastKind, want.LastError = 2, "boom", "it broke" // the next run knows why it is a retry
 		qSameMessage(t, "retry", ds[0].Message, want)
 		if ds[0].Deliveries != 1 || ds[0].Receipt == first.Receipt {
 			t.Fatalf("retry: Deliveries %d, Receipt %q (first %q); want 1 and a new receipt", ds[0].Deliveries, ds[0].Receipt, first.Receipt)
@@ -557,23 +567,30 @@ func TestQueueReclaim(t *testing.T) {
 		want := *qMsg("rc", "a")
 		want.Attempt = 1
 		qSameMessage(t, "reclaimed", ds[0].Message, want)
-		if ds[0].Receipt != da.Receipt {
-			t.Errorf("reclaimed a: Receipt %q, want the first one, %q", ds[0].Receipt, da.Receipt)
+		if ds[0].Receipt == da.Receipt {
+			t.Errorf("reclaimed a: Receipt %q, want a new one: it went back to the queue", ds[0].Receipt)
 		}
 		if ds := qReclaim(t, q, "rc", "c3", idle, 10); ds != nil {
 			t.Fatalf("Reclaim right after a reclaim: got %q, want none", qIDs(ds))
 		}
 
 		qPass(b, idle)
+		// Taken over, a and c went back to the end of the queue: b, still
+		// at the front, is the oldest idle delivery now.
 		ds = qReclaim(t, q, "rc", "c3", idle, 1)
-		qWantIDs(t, "Reclaim(n=1)", ds, "a")
-		if ds[0].Deliveries != 3 {
-			t.Errorf("reclaimed a again: Deliveries %d, want 3", ds[0].Deliveries)
+		qWantIDs(t, "Reclaim(n=1)", ds, "b")
+		if ds[0].Deliveries != 2 {
+			t.Errorf("reclaimed b: Deliveries %d, want 2", ds[0].Deliveries)
 		}
 		qFinish(t, q, ds[0], worker.Outcome{Status: worker.Succeeded, Attempt: 1})
 		// minIdle 0 claims every pending delivery.
 		ds = qReclaim(t, q, "rc", "c3", 0, 10)
-		qWantIDs(t, "Reclaim(minIdle=0)", ds, "b", "c")
+		qWantIDs(t, "Reclaim(minIdle=0)", ds, "a", "c")
+		for _, d := range ds {
+			if d.Deliveries != 3 {
+				t.Errorf("reclaimed %s again: Deliveries %d, want 3", d.ID, d.Deliveries)
+			}
+		}
 		for _, d := range ds {
 			qFinish(t, q, d, worker.Outcome{Status: worker.Succeeded, Attempt: 1})
 		}
@@ -586,9 +603,10 @@ func TestQueueReclaim(t *testing.T) {
 	})
 }
 
-// TestQueueLateFinish: a delivery reclaimed from a worker that was only slow
-// is finished twice. A retry must not bring back a task that has ended, nor
-// break Promote.
+// TestQueueLateFinish: a delivery taken over from a worker that was only
+// slow is finished twice. The first finish stands: a late one changes
+// nothing, so a retry does not bring back a task that has ended, nor a
+// success overwrite a retry under way.
 func TestQueueLateFinish(t *testing.T) {
 	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		q := b.Queue

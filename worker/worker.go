@@ -26,7 +26,12 @@ const (
 	DefaultPollWait      = time.Second
 	DefaultPromoteEvery  = 100 * time.Millisecond
 	DefaultMaxDeliveries = 10
+	DefaultMaxOutages    = 20
 )
+
+// Pauses before a task whose run met an unavailable backend runs again:
+// doubling from outageMin to outageMax, jittered.
+var outagePauses = backoff.Policy{Min: time.Second, Max: time.Minute}
 
 // Option configures a Worker.
 type Option interface{ apply(*Worker) }
@@ -42,13 +47,17 @@ func Concurrency(n int) Option { return optionFunc(func(w *Worker) { w.concurren
 func Queues(names ...string) Option { return optionFunc(func(w *Worker) { w.queues = names }) }
 
 // Grace sets how long Run lets running tasks finish after its ctx ends
-// (DefaultGrace). Tasks still running then are cancelled and not
-// acknowledged: another worker takes them over.
+// (DefaultGrace). Tasks still running then are cancelled, and go back to
+// their queue at once, for another worker, without counting an attempt.
 func Grace(d time.Duration) Option { return optionFunc(func(w *Worker) { w.grace = d }) }
 
 // Visibility sets how long a taken task stays claimed without a sign of
 // life from its worker (DefaultVisibility). A live worker renews its claims
-// every third of it, so only a dead worker's tasks are taken over.
+// every third of it, so only a dead worker's tasks are taken over. Every
+// worker looks for such tasks every quarter of it (at least twice a
+// second), and puts them back in their queue: a dead worker's tasks are all
+// taken over within Visibility and a fraction of a second, whatever the
+// free slots of the live ones.
 func Visibility(d time.Duration) Option { return optionFunc(func(w *Worker) { w.visibility = d }) }
 
 // PollWait sets how long one Take waits for work (DefaultPollWait); it
@@ -62,6 +71,12 @@ func PromoteEvery(d time.Duration) Option { return optionFunc(func(w *Worker) { 
 // MaxDeliveries dead-letters a task handed out more often than n without
 // finishing (DefaultMaxDeliveries): one that kills its worker every time.
 func MaxDeliveries(n int) Option { return optionFunc(func(w *Worker) { w.maxDeliveries = n }) }
+
+// MaxOutages dead-letters a task, with task.ErrUnavailable, once it has
+// gone back to its queue n times because the backend was unavailable
+// (DefaultMaxOutages). Each time it waits longer, from a second up to a
+// minute, and uses no attempt.
+func MaxOutages(n int) Option { return optionFunc(func(w *Worker) { w.maxOutages = n }) }
 
 // DefaultChain sets the chain of tasks registered without one of their own:
 // the worker-wide default, as with Huey's overridden put_result. A task
@@ -85,6 +100,7 @@ func OnError(fn func(error)) Option { return optionFunc(func(w *Worker) { w.onEr
 type Worker struct {
 	queue                       Consumer
 	concurrency, maxDeliveries  int
+	maxOutages                  int
 	queues                      []string
 	grace, visibility, pollWait time.Duration
 	promoteEvery                time.Duration
@@ -102,7 +118,7 @@ type Worker struct {
 // task.ErrInvalidConfig on a nil queue or an option out of range.
 func New(q Consumer, opts ...Option) *Worker {
 	w := &Worker{
-		queue: q, concurrency: DefaultConcurrency, maxDeliveries: DefaultMaxDeliveries,
+		queue: q, concurrency: DefaultConcurrency, maxDeliveries: DefaultMaxDeliveries, maxOutages: DefaultMaxOutages,
 		queues: []string{DefaultQueue}, grace: DefaultGrace, visibility: DefaultVisibility,
 		pollWait: DefaultPollWait, promoteEvery: DefaultPromoteEvery,
 		tasks: make(map[string]task.Func), inflight: make(map[*Delivery]struct{}),
@@ -116,8 +132,8 @@ func New(q Consumer, opts ...Option) *Worker {
 	switch {
 	case q == nil:
 		panic(configError("New: nil Queue"))
-	case w.concurrency < 1 || w.maxDeliveries < 1:
-		panic(configError("New: Concurrency and MaxDeliveries must be at least 1"))
+	case w.concurrency < 1 || w.maxDeliveries < 1 || w.maxOutages < 1:
+		panic(configError("New: Concurrency, MaxDeliveries and MaxOutages must be at least 1"))
 	case w.grace < 0 || w.visibility <= 0 || w.pollWait <= 0 || w.promoteEvery <= 0:
 		panic(configError("New: Visibility, PollWait and PromoteEvery must be positive, Grace not negative"))
 	case len(w.queues) == 0 || w.consumer == "" || w.onError == nil:
@@ -153,9 +169,9 @@ func Register[A, R any](w *Worker, t *task.Task[A, R]) {
 
 // Run takes and runs tasks until ctx ends. It then stops taking tasks, lets
 // running ones finish within the grace period, and cancels the rest, which
-// stay unacknowledged so another worker takes them over after the
-// visibility timeout. It returns nil after a clean stop, or an error if Run
-// was called twice.
+// go back to their queue at once, for another worker; then it leaves its
+// queues' consumer group. It returns nil after a clean stop, or an error if
+// Run was called twice.
 func (w *Worker) Run(ctx context.Context) error {
 	w.mu.Lock()
 	if w.running {
@@ -168,11 +184,13 @@ func (w *Worker) Run(ctx context.Context) error {
 	// Tasks run under runCtx, which outlives ctx by the grace period.
 	runCtx, hardStop := context.WithCancelCause(task.WithRequeue(context.WithoutCancel(ctx)))
 	defer hardStop(nil)
-	// Claims are kept alive, and due tasks promoted, until the last task ends.
+	// Claims are kept alive, due tasks promoted and dead workers' tasks
+	// recovered until the last task ends.
 	bgCtx, stopBg := context.WithCancel(context.WithoutCancel(ctx))
 	var bg errgroup.Group
 	bg.Go(func() error { w.every(bgCtx, w.visibility/3, w.extendAll); return nil })
 	bg.Go(func() error { w.every(bgCtx, w.promoteEvery, w.promoteAll); return nil })
+	bg.Go(func() error { w.every(bgCtx, w.recoverEvery(), w.recoverAll); return nil })
 
 	sem := semaphore.NewWeighted(int64(w.concurrency))
 	var tasks sync.WaitGroup
@@ -198,15 +216,14 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	stopBg()
 	_ = bg.Wait()
+	w.leaveAll(context.WithoutCancel(ctx))
 	return nil
 }
 
-// takeLoop fills free slots until ctx ends, round robin over the queues:
-// first with tasks of dead workers, when a queue is due for a look at those
-// (every half visibility timeout), then with new ones.
+// takeLoop fills free slots with new tasks until ctx ends, round robin over
+// the queues.
 func (w *Worker) takeLoop(ctx context.Context, sem *semaphore.Weighted, dispatch func([]*Delivery)) {
 	pause := backoff.New(100*time.Millisecond, 5*time.Second)
-	reclaimAt := make(map[string]time.Time, len(w.queues))
 	for i := 0; ctx.Err() == nil; i++ {
 		if sem.Acquire(ctx, 1) != nil {
 			return
@@ -216,19 +233,11 @@ func (w *Worker) takeLoop(ctx context.Context, sem *semaphore.Weighted, dispatch
 			n++
 		}
 		q := w.queues[i%len(w.queues)]
-		var ds []*Delivery
-		var err error
-		if now := time.Now(); now.After(reclaimAt[q]) {
-			reclaimAt[q] = now.Add(w.visibility / 2)
-			ds, err = w.queue.Reclaim(ctx, q, w.consumer, w.visibility, n)
+		wait := w.pollWait
+		if len(w.queues) > 1 {
+			wait /= time.Duration(len(w.queues))
 		}
-		if err == nil && len(ds) == 0 {
-			wait := w.pollWait
-			if len(w.queues) > 1 {
-				wait /= time.Duration(len(w.queues))
-			}
-			ds, err = w.queue.Take(ctx, q, w.consumer, n, wait)
-		}
+		ds, err := w.queue.Take(ctx, q, w.consumer, n, wait)
 		sem.Release(int64(n - len(ds)))
 		if err != nil {
 			if ctx.Err() != nil {
@@ -240,6 +249,38 @@ func (w *Worker) takeLoop(ctx context.Context, sem *semaphore.Weighted, dispatch
 		}
 		pause.Reset()
 		dispatch(ds)
+	}
+}
+
+// recoverEvery is how often the worker looks for dead workers' tasks: a
+// quarter of the visibility timeout, at most half a second, so that they
+// are taken over within it and half a second.
+func (w *Worker) recoverEvery() time.Duration {
+	return max(min(w.visibility/4, 500*time.Millisecond), time.Millisecond)
+}
+
+// recoverAll puts the tasks of dead workers back in their queues, all of
+// them, a hundred per call.
+func (w *Worker) recoverAll(ctx context.Context) {
+	for _, q := range w.queues {
+		for range 100 { // bounded: 10,000 a look
+			n, err := w.queue.Recover(ctx, q, w.visibility, 100)
+			if err != nil && ctx.Err() == nil {
+				w.onError(err)
+			}
+			if err != nil || n < 100 {
+				break
+			}
+		}
+	}
+}
+
+// leaveAll leaves the consumer group of each queue, at a clean stop.
+func (w *Worker) leaveAll(ctx context.Context) {
+	for _, q := range w.queues {
+		if err := w.queue.Leave(ctx, q, w.consumer); err != nil {
+			w.onError(err)
+		}
 	}
 }
 
@@ -301,6 +342,8 @@ func (w *Worker) execute(runCtx context.Context, d *Delivery) {
 	fn, ok := w.tasks[d.Task]
 	var o Outcome
 	switch {
+	case d.Malformed != nil:
+		o = deadOutcome(d, ErrBadMessage, d.Malformed.Error())
 	case !ok:
 		o = deadOutcome(d, ErrUnknownTask, fmt.Sprintf("no task %q is registered", d.Task))
 	case d.Deliveries > w.maxDeliveries:
@@ -308,19 +351,24 @@ func (w *Worker) execute(runCtx context.Context, d *Delivery) {
 	default:
 		r := &run{inv: task.Invocation{ID: d.ID, Name: d.Task, Queue: d.Queue, Payload: d.Payload,
 			EnqueuedAt: d.EnqueuedAt, ExpiresAt: d.ExpiresAt, Attempt: max(d.Attempt, 1)}}
+		if d.LastKind != "" || d.LastError != "" {
+			r.inv.LastErr = &task.Failure{Kind: d.LastKind, Message: d.LastError}
+		}
 		r.inv.Final = &r.final
 		_, err := call(fn, runCtx, &r.inv)
 		if err != nil && task.Abandoned(runCtx) {
-			// Left to another worker: no result, but the locks go, so that
-			// the next run is not locked out by this one.
-			r.final.ApplyReleases(context.WithoutCancel(runCtx))
-			return
+			// Cut short by a stop: no result, but the locks go, and the task
+			// goes back to its queue at once, for another worker.
+			r.final.Results = nil
+			o = Outcome{Status: Scheduled, RunAt: time.Now(), Attempt: r.inv.Attempt,
+				Kind: task.KindOf(task.ErrAbandoned), Error: task.ErrAbandoned.Error()}
+		} else {
+			o = w.outcome(d, &r.inv, err)
 		}
-		o = outcome(&r.inv, err)
 		o.Final = &r.final
 	}
 	if err := w.queue.Finish(context.WithoutCancel(runCtx), d, o); err != nil {
-		// The delivery stays claimed, and is run again once reclaimed.
+		// The delivery stays claimed, and is run again once recovered.
 		w.onError(err)
 	}
 }
@@ -341,9 +389,11 @@ func call(fn task.Func, ctx context.Context, inv *task.Invocation) (res any, err
 }
 
 // outcome maps a run's error to how its delivery ends.
-func outcome(inv *task.Invocation, err error) Outcome {
+func (w *Worker) outcome(d *Delivery, inv *task.Invocation, err error) Outcome {
 	o := Outcome{Attempt: inv.Attempt}
 	if err != nil {
+		// A skip of a retry hides a failure: it ends as that failure.
+		err = task.AfterFailure(err, inv.LastErr)
 		o.Kind, o.Error = task.KindOf(err), err.Error()
 	}
 	var rq *task.RequeueError
@@ -352,7 +402,7 @@ func outcome(inv *task.Invocation, err error) Outcome {
 	case err == nil:
 		o.Status = Succeeded
 	case errors.As(err, &rq):
-		o.Status, o.RunAt = Scheduled, time.Now().Add(rq.After)
+		o.Status, o.RunAt, o.Retry = Scheduled, time.Now().Add(rq.After), rq.Retry
 		if rq.Retry {
 			o.Attempt++
 		}
@@ -364,6 +414,14 @@ func outcome(inv *task.Invocation, err error) Outcome {
 		if skip.Reason != nil {
 			o.Kind, o.Error = task.KindOf(skip.Reason), skip.Reason.Error()
 		}
+	case errors.Is(err, task.ErrUnavailable) && !errors.Is(err, task.ErrPermanent):
+		// Not the task's failure: run it again later, without an attempt.
+		if d.Outages >= w.maxOutages {
+			o.Status = Dead
+			o.Kind, o.Error = task.KindOf(task.ErrUnavailable), fmt.Sprintf("backend unavailable %d times in a row: %v", d.Outages+1, err)
+			break
+		}
+		o.Status, o.RunAt, o.Outage = Scheduled, time.Now().Add(outagePauses.Jittered(d.Outages)), true
 	case errors.Is(err, task.ErrPermanent):
 		o.Status = Dead
 	default:

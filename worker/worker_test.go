@@ -562,8 +562,11 @@ func TestTooManyDeliveries(t *testing.T) {
 		if ds, err := b.Queue.Take(ctx, worker.DefaultQueue, "died-1", 1, 0); err != nil || len(ds) != 1 {
 			t.Fatalf("Take = %d deliveries, %v", len(ds), err)
 		}
-		if ds, err := b.Queue.Reclaim(ctx, worker.DefaultQueue, "died-2", 0, 1); err != nil || len(ds) != 1 || ds[0].Deliveries != 2 {
-			t.Fatalf("Reclaim = %+v, %v; want the task, delivered twice", ds, err)
+		if n, err := b.Queue.Recover(ctx, worker.DefaultQueue, 0, 1); err != nil || n != 1 {
+			t.Fatalf("Recover = %d, %v; want the task back", n, err)
+		}
+		if ds, err := b.Queue.Take(ctx, worker.DefaultQueue, "died-2", 1, 0); err != nil || len(ds) != 1 || ds[0].Deliveries != 2 {
+			t.Fatalf("Take = %+v, %v; want the task, delivered twice", ds, err)
 		}
 		w := worker.New(b.Queue, fast(worker.MaxDeliveries(2), worker.Visibility(300*time.Millisecond))...)
 		worker.Register(w, tk)
