@@ -48,9 +48,10 @@ func RenewEvery(d time.Duration) Option { return optionFunc(func(g *Guard) { g.r
 func NoRenewal() Option { return optionFunc(func(g *Guard) { g.renew = -1 }) }
 
 // DriftMargin is how much sooner than the server a holder gives its lease
-// up: a hundredth of the TTL and 2ms, as Redlock's validity time allows
-// for clocks that run at slightly different rates.
-func DriftMargin(ttl time.Duration) time.Duration { return ttl/100 + 2*time.Millisecond }
+// up: a fiftieth of the TTL and 10ms. Redlock's validity time allows a
+// hundredth and 2ms for clocks that run at slightly different rates; the
+// rest is for the holder's timer, which a loaded machine fires late.
+func DriftMargin(ttl time.Duration) time.Duration { return ttl/50 + 10*time.Millisecond }
 
 // Guard is a Locker with a policy: TTL, waiting and renewal. Build it once
 // with NewGuard; it is safe for concurrent use.

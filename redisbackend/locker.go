@@ -2,6 +2,7 @@ package redisbackend
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/taskware/taskware/internal/backoff"
 	"github.com/taskware/taskware/internal/randid"
 	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/task"
@@ -104,7 +106,11 @@ func (l *Locker) TryAcquire(ctx context.Context, key string, ttl time.Duration) 
 	rl.args = [8]any{argEvalSHA, acquireScript.sha, argOneKey, &rl.lockKey, &rl.Token, &rl.ttlMs, l.b.holder, &rl.sinceUs}
 	res, err := l.b.run(ctx, acquireScript, scriptCmd(rl.args[:])).Result()
 	if err != nil {
-		return nil, fmt.Errorf("lock %q: acquire: %w", key, unavailable(ctx, err))
+		err = unavailable(ctx, err)
+		if errors.Is(err, task.ErrUnavailable) {
+			l.forget(rl, ttl) // it may hold the lock now, and nobody would release it
+		}
+		return nil, fmt.Errorf("lock %q: acquire: %w", key, err)
 	}
 	switch v := res.(type) {
 	case int64:
@@ -140,9 +146,39 @@ func (rl *redisLease) releaseCmd() *redis.Cmd {
 	return scriptCmd(rl.args[:5])
 }
 
-// Release implements lock.Locker.
+// Release implements lock.Locker. If Redis cannot be reached, the release
+// goes on in the background (see forget), and the error matches
+// task.ErrUnavailable.
 func (l *Locker) Release(ctx context.Context, lease *lock.Lease) error {
-	return compared(ctx, l.b.run(ctx, releaseScript, l.own(lease).releaseCmd()), lease, "release")
+	rl := l.own(lease)
+	err := compared(ctx, l.b.run(ctx, releaseScript, rl.releaseCmd()), lease, "release")
+	if errors.Is(err, task.ErrUnavailable) {
+		l.forget(rl, lease.TTL)
+	}
+	return err
+}
+
+// forget releases rl in the background: its acquire or release may have
+// reached Redis though no reply came back, and the lock would then stay
+// held, by nobody, until its TTL ran out (a run requeued after the outage
+// would find it held by itself). It tries again, with backoff, until a
+// release answers, the TTL would have run out, or the client is closed. A
+// release by rl's own token can only free rl's own lease.
+func (l *Locker) forget(rl *redisLease, ttl time.Duration) {
+	args := []any{argEvalSHA, releaseScript.sha, argOneKey, rl.lockKey, rl.Token} // apart from rl.args: rl may be in use
+	deadline := time.Now().Add(ttl)
+	go func() {
+		pause := backoff.New(20*time.Millisecond, time.Second)
+		for time.Now().Before(deadline) {
+			ctx, cancel := context.WithDeadline(context.Background(), deadline)
+			err := l.b.run(ctx, releaseScript, scriptCmd(args)).Err()
+			cancel()
+			if err == nil || errors.Is(err, redis.ErrClosed) || !errors.Is(unavailable(context.Background(), err), task.ErrUnavailable) {
+				return
+			}
+			time.Sleep(min(pause.Next(), time.Until(deadline)))
+		}
+	}()
 }
 
 // FinalRelease implements lock.FinalReleaser: the release, for the round

@@ -24,6 +24,7 @@ type Proxy struct {
 	conns   map[*proxyConn]struct{}
 	gate    chan struct{} // closed while traffic flows; open (nil reads block) while stalled
 	drops   []*dropRule
+	dropped int
 	stopped bool
 	wg      sync.WaitGroup
 }
@@ -140,10 +141,19 @@ func (p *Proxy) dropFor(cmd []string) bool {
 	for _, r := range p.drops {
 		if r.left > 0 && r.match(cmd) {
 			r.left--
+			p.dropped++
 			return true
 		}
 	}
 	return false
+}
+
+// Dropped counts the replies dropped so far, so that a test can tell that
+// its faults happened.
+func (p *Proxy) Dropped() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.dropped
 }
 
 // gateOpen blocks while the proxy is stalled.

@@ -367,9 +367,28 @@ func (w *Worker) execute(runCtx context.Context, d *Delivery) {
 		}
 		o.Final = &r.final
 	}
-	if err := w.queue.Finish(context.WithoutCancel(runCtx), d, o); err != nil {
-		// The delivery stays claimed, and is run again once recovered.
-		w.onError(err)
+	w.finish(runCtx, d, o)
+}
+
+// finish ends d in its queue. While the backend is unavailable it tries
+// again, for up to the visibility timeout (the claim is kept alive
+// meanwhile) or until a hard stop: a finish is safe to repeat, and a run
+// whose end is lost runs again, its lock perhaps still held by itself.
+func (w *Worker) finish(runCtx context.Context, d *Delivery, o Outcome) {
+	ctx := context.WithoutCancel(runCtx)
+	pause := backoff.New(50*time.Millisecond, time.Second)
+	deadline := time.Now().Add(w.visibility)
+	for {
+		err := w.queue.Finish(ctx, d, o)
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, task.ErrUnavailable) || time.Now().After(deadline) || runCtx.Err() != nil {
+			// The delivery stays claimed, and is run again once recovered.
+			w.onError(err)
+			return
+		}
+		_ = backoff.Sleep(runCtx, pause.Next())
 	}
 }
 

@@ -1,0 +1,115 @@
+package faults_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/taskware/taskware/redisbackend"
+	"github.com/taskware/taskware/worker"
+)
+
+// Each kind of call runs a thousand times with its reply dropped: Redis
+// runs it, the connection breaks before the reply arrives, and go-redis
+// sends it again. Every call must still answer as if it ran once: no
+// duplicate for a fresh ID, no "locked" for the caller's own lock, no "not
+// held" for its own release, no message lost to a Take, no dead letter
+// written twice.
+func TestFaultResentCalls(t *testing.T) {
+	const n = 1000
+	direct, prefix, p, c := proxied(t)
+	faulty := redisbackend.New(c, redisbackend.WithPrefix(prefix))
+	clean := redisbackend.New(direct, redisbackend.WithPrefix(prefix))
+	ctx := context.Background()
+	scripts := func(cmd []string) bool { return cmd[0] == "evalsha" || cmd[0] == "eval" }
+
+	kinds := []struct {
+		name, wrong string
+		// op runs call i, its reply to be dropped, and returns a false error
+		// if it answers wrongly.
+		op func(i int) error
+		// check runs after all the calls, and says what is wrong, if anything.
+		check func() error
+	}{
+		{"enqueue", "ErrDuplicate", func(i int) error {
+			return faulty.Queue().Enqueue(ctx, &worker.Message{ID: fmt.Sprint("e", i), Task: "t", Queue: "enq", Attempt: 1}, time.Time{})
+		}, nil},
+		{"acquire", "ErrLocked", func(i int) error {
+			_, err := faulty.Locker().TryAcquire(ctx, fmt.Sprint("a", i), time.Minute)
+			return err
+		}, nil},
+		{"release", "ErrNotHeld", func(i int) error {
+			lease, err := clean.Locker().TryAcquire(ctx, fmt.Sprint("r", i), time.Minute)
+			if err != nil {
+				return fmt.Errorf("setting up: %w", err)
+			}
+			return faulty.Locker().Release(ctx, lease)
+		}, func() error {
+			if held, err := clean.Locker().Held(ctx); err != nil || len(held) > n { // the acquire test's are held
+				return fmt.Errorf("%d locks held, %v", len(held), err)
+			}
+			return nil
+		}},
+		{"take", "message lost", func(i int) error {
+			id := fmt.Sprint("t", i)
+			if err := clean.Queue().Enqueue(ctx, &worker.Message{ID: id, Task: "t", Queue: "take", Attempt: 1}, time.Time{}); err != nil {
+				return fmt.Errorf("setting up: %w", err)
+			}
+			ds, err := faulty.Queue().Take(ctx, "take", "c", 10, 0)
+			if err != nil {
+				return err
+			}
+			if len(ds) != 1 || ds[0].ID != id {
+				return fmt.Errorf("Take handed out %d messages, want %s", len(ds), id)
+			}
+			return clean.Queue().Finish(ctx, ds[0], worker.Outcome{Status: worker.Succeeded, Attempt: 1})
+		}, nil},
+		{"dead letter", "dead letter written twice", func(i int) error {
+			id := fmt.Sprint("d", i)
+			if err := clean.Queue().Enqueue(ctx, &worker.Message{ID: id, Task: "t", Queue: "dead", Attempt: 1}, time.Time{}); err != nil {
+				return fmt.Errorf("setting up: %w", err)
+			}
+			ds, err := clean.Queue().Take(ctx, "dead", "c", 1, 0)
+			if err != nil || len(ds) != 1 {
+				return fmt.Errorf("setting up: %d, %v", len(ds), err)
+			}
+			return faulty.Queue().Finish(ctx, ds[0], worker.Outcome{Status: worker.Dead, Attempt: 1, Kind: "k", Error: "e"})
+		}, func() error {
+			dls, err := clean.Queue().DeadLetters(ctx, "dead", 2*n)
+			if err != nil || len(dls) != n {
+				return fmt.Errorf("%d dead letters for %d tasks, %v", len(dls), n, err)
+			}
+			return nil
+		}},
+	}
+	for _, k := range kinds {
+		t.Run(k.name, func(t *testing.T) {
+			before := p.Dropped()
+			wrong := 0
+			for i := range n {
+				p.DropReplies(1, scripts)
+				if err := k.op(i); err != nil {
+					wrong++
+					if wrong <= 3 {
+						t.Errorf("call %d: %v", i, err)
+					}
+				}
+			}
+			dropped := p.Dropped() - before
+			if k.check != nil {
+				if err := k.check(); err != nil {
+					wrong++
+					t.Error(err)
+				}
+			}
+			figure(t, "resent "+k.name, "%d false %s in %d calls, %d replies dropped", wrong, k.wrong, n, dropped)
+			if dropped < n {
+				t.Fatalf("only %d replies dropped: the faults did not happen", dropped)
+			}
+			if wrong > 0 {
+				t.Fatalf("%d calls answered wrongly", wrong)
+			}
+		})
+	}
+}
