@@ -188,7 +188,7 @@ func Redis(t testing.TB) (*redis.Client, string) {
 	t.Helper()
 	opt, err := redis.ParseURL(RedisURL())
 	if err != nil {
-		t.Fatalf("taskwaretest: TASKWARE_REDIS_URL: %v", err)
+		t.Fatalf("taskwaretest: TASKWARE_REDIS_URL does not parse (its text is not shown: it may hold a password)")
 	}
 	c := redis.NewClient(opt)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -196,9 +196,9 @@ func Redis(t testing.TB) (*redis.Client, string) {
 	if err := c.Ping(ctx).Err(); err != nil {
 		c.Close()
 		if RequireRedis() {
-			t.Fatalf("taskwaretest: Redis at %s does not answer and TASKWARE_REQUIRE_REDIS=1: %v", RedisURL(), err)
+			t.Fatalf("taskwaretest: Redis at %s does not answer and TASKWARE_REQUIRE_REDIS=1: %v", opt.Addr, err)
 		}
-		t.Skipf("taskwaretest: no Redis at %s (%v); set TASKWARE_REQUIRE_REDIS=1 to fail instead", RedisURL(), err)
+		t.Skipf("taskwaretest: no Redis at %s (%v); set TASKWARE_REQUIRE_REDIS=1 to fail instead", opt.Addr, err)
 	}
 	prefix := "taskware-test:" + sanitize(t.Name()) + ":" + randid.New()[:8] + ":"
 	t.Cleanup(func() {

@@ -13,7 +13,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 	"github.com/taskware/taskware/internal/randid"
 	"github.com/taskware/taskware/lock"
@@ -44,6 +43,8 @@ const (
 type demoOptions struct {
 	// RedisURL is the Redis to run on; "" means an embedded miniredis.
 	RedisURL string
+	// TLS are the --tls-* flags: TLS to RedisURL.
+	TLS tlsOptions
 	// Prefix starts every key the demo writes; "" means
 	// "taskware-demo:<random>:". The demo deletes its keys when it ends.
 	Prefix string
@@ -207,7 +208,7 @@ func demo(ctx context.Context, opts demoOptions, out io.Writer) (sum summary, er
 	if opts.Prefix == "" {
 		opts.Prefix = "taskware-demo:" + randid.New()[:8] + ":"
 	}
-	client, where, closeAll, err := connect(ctx, opts.RedisURL)
+	client, where, closeAll, err := connect(ctx, opts.RedisURL, opts.TLS)
 	if err != nil {
 		return summary{}, err
 	}
@@ -451,28 +452,4 @@ func count(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
-}
-
-// connect returns a client of the Redis at url, or of a new embedded
-// miniredis if url is "", a description of where it is, and a function that
-// closes both.
-func connect(ctx context.Context, url string) (*redis.Client, string, func(), error) {
-	if url == "" {
-		m, err := miniredis.Run()
-		if err != nil {
-			return nil, "", nil, fmt.Errorf("start miniredis: %w", err)
-		}
-		c := redis.NewClient(&redis.Options{Addr: m.Addr()})
-		return c, "an embedded miniredis", func() { c.Close(); m.Close() }, nil
-	}
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		return nil, "", nil, usageError{fmt.Errorf("--redis: %w", err)}
-	}
-	c := redis.NewClient(opt)
-	if err := c.Ping(ctx).Err(); err != nil {
-		c.Close()
-		return nil, "", nil, fmt.Errorf("redis at %s: %w", opt.Addr, err)
-	}
-	return c, "the Redis at " + opt.Addr, func() { c.Close() }, nil
 }

@@ -21,6 +21,11 @@
 //	go run ./cmd/taskware demo                      # on an embedded miniredis
 //	go run ./cmd/taskware demo --tasks 1000 --redis redis://127.0.0.1:6379/0
 //
+// With --redis it runs on a real Redis; a rediss:// URL, or any of the
+// flags --tls-ca FILE, --tls-cert FILE with --tls-key FILE and
+// --tls-server-name NAME (with a redis:// URL too), connects over TLS 1.2 or
+// later. No message shows the URL's password.
+//
 // Every key the demo writes starts with a random prefix
 // ("taskware-demo:<random>:"), and the demo deletes them when it ends, the
 // locks' fence counters included.

@@ -41,7 +41,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return usageError{fmt.Errorf("demo: --tasks must be at least 1, got %d", opts.Tasks)}
 		}
 		_, err := demo(ctx, opts, out)
-		return err
+		return redact(err, opts.RedisURL)
 	case "help", "-h", "-help", "--help":
 		printUsage(out)
 		return nil
@@ -52,7 +52,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 // demoFlags returns the flags of the demo command, bound to opts.
 func demoFlags(opts *demoOptions) *flag.FlagSet {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.StringVar(&opts.RedisURL, "redis", "", "run on the Redis at this `URL` (redis://host:port/db) instead of an embedded miniredis")
+	redisFlags(fs, &opts.RedisURL, &opts.TLS)
 	fs.IntVar(&opts.Tasks, "tasks", defaultTasks, "how many tasks to enqueue per policy")
 	return fs
 }

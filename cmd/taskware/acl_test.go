@@ -1,0 +1,208 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/taskware/taskware/redisbackend"
+	"github.com/taskware/taskware/store"
+	"github.com/taskware/taskware/taskwaretest"
+	"github.com/taskware/taskware/worker"
+)
+
+// aclCommands are the commands a restricted Redis user needs, as README.md
+// ("A restricted Redis user") gives them: those redisbackend sends and its
+// scripts call, and go-redis's PING. HELLO and AUTH need no right.
+const aclCommands = "+ping +evalsha +eval +time +get +set +del +exists +pttl +pexpire +scan +publish +subscribe " +
+	"+hset +hget +hmget +hgetall +hdel +hincrby +zadd +zrangebyscore +zrem " +
+	"+xadd +xread +xreadgroup +xrange +xrevrange +xack +xdel +xclaim +xautoclaim +xpending " +
+	"+xgroup|create +xgroup|delconsumer +xinfo|consumers"
+
+// setInfo is the right go-redis wants on Redis 7.2 and later, which know
+// CLIENT SETINFO: it sends it on connect and ignores a refusal, but the
+// refusal lands in the ACL LOG.
+const setInfo = "+client|setinfo"
+
+func TestACLDocumented(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{aclCommands, setInfo} {
+		if !bytes.Contains(readme, []byte(want)) {
+			t.Errorf("README.md does not give the ACL rules the test checks: %q", want)
+		}
+	}
+}
+
+// TestACL runs the demo, and the backend calls it may not make, as a
+// throwaway Redis user with only the rights README.md documents, and checks
+// that Redis refused it nothing.
+func TestACL(t *testing.T) {
+	admin, prefix := taskwaretest.Redis(t)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+
+	name, password := "taskware-acl-test-"+strings.ToLower(rand.Text()[:10]), rand.Text()
+	rules := []string{"reset", "on", ">" + password, "~" + prefix + "*", "&" + prefix + "*"}
+	rules = append(rules, strings.Fields(aclCommands)...)
+	if knows(ctx, t, admin, "client|setinfo") {
+		rules = append(rules, setInfo)
+	}
+	t.Cleanup(func() {
+		if err := admin.ACLDelUser(context.WithoutCancel(ctx), name).Err(); err != nil {
+			t.Errorf("ACL DELUSER %s: %v", name, err)
+		}
+	})
+	if err := admin.ACLSetUser(ctx, name, rules...).Err(); err != nil {
+		if taskwaretest.RequireRedis() {
+			t.Fatalf("ACL SETUSER: %v", err)
+		}
+		t.Skipf("cannot make a Redis user (%v)", err)
+	}
+	u, err := url.Parse(taskwaretest.RedisURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(name, password)
+	userURL := u.String()
+
+	t.Run("demo", func(t *testing.T) {
+		// testTasks has closed accounts: their tasks end dead-lettered.
+		var out bytes.Buffer
+		sum, err := demo(ctx, demoOptions{RedisURL: userURL, Prefix: prefix + "demo:", Tasks: testTasks}, &out)
+		if err != nil {
+			t.Fatalf("demo as %s: %v\n%s", name, err, out.String())
+		}
+		checkSummary(t, sum, out.String())
+	})
+
+	t.Run("backend", func(t *testing.T) {
+		opt, err := redis.ParseURL(userURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := redis.NewClient(opt)
+		defer c.Close()
+		exerciseBackend(ctx, t, redisbackend.New(c, redisbackend.WithPrefix(prefix+"backend:")))
+	})
+
+	t.Run("wrong password", func(t *testing.T) {
+		u.User = url.UserPassword(name, "wrong-"+password)
+		var out, stderr bytes.Buffer
+		err := run(ctx, []string{"demo", "--redis", u.String()}, &out)
+		if code := exitCode(err, &stderr); code != 1 || !strings.Contains(stderr.String(), "WRONGPASS") {
+			t.Errorf("exit %d, stderr %q; want 1 and WRONGPASS", code, stderr.String())
+		}
+		if strings.Contains(stderr.String()+out.String(), password) {
+			t.Errorf("the password shows:\n%s%s", out.String(), stderr.String())
+		}
+	})
+
+	logs, err := admin.ACLLog(ctx, 128).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range logs {
+		if e.Username == name && e.Reason != "auth" {
+			t.Errorf("Redis refused %s: %s %q (%s)", name, e.Reason, e.Object, e.Context)
+		}
+	}
+}
+
+// knows reports whether Redis knows the command, "container|sub" for a
+// subcommand.
+func knows(ctx context.Context, t *testing.T, c *redis.Client, cmd string) bool {
+	t.Helper()
+	res, err := c.Do(ctx, "COMMAND", "INFO", cmd).Slice()
+	if err != nil {
+		t.Fatalf("COMMAND INFO %s: %v", cmd, err)
+	}
+	return len(res) == 1 && res[0] != nil
+}
+
+// exerciseBackend makes the backend calls a short demo may not: a duplicate
+// enqueue, a task's claim extended and taken over, a requeue after an
+// outage, dead letters read, a lock renewed and broken, a record deleted.
+func exerciseBackend(ctx context.Context, t *testing.T, b *redisbackend.Backend) {
+	t.Helper()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	q, l, s := b.Queue(), b.Locker(), b.Store()
+	const queue = "acl"
+	msg := func(id string) *worker.Message {
+		return &worker.Message{ID: id, Task: "t", Queue: queue, Payload: []byte("{}"), EnqueuedAt: time.Now(), Attempt: 1}
+	}
+	must(q.Enqueue(ctx, msg("now"), time.Time{}))
+	must(q.Enqueue(ctx, msg("later"), time.Now().Add(time.Millisecond)))
+	if err := q.Enqueue(ctx, msg("now"), time.Time{}); err == nil {
+		t.Errorf("enqueued %q twice", "now")
+	} else if _, ok := errors.AsType[*worker.DuplicateError](err); !ok {
+		t.Fatal(err)
+	}
+	time.Sleep(5 * time.Millisecond)
+	if _, err := q.Promote(ctx, queue, time.Now(), 10); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := q.Take(ctx, queue, "c1", 10, 0)
+	must(err)
+	if len(ds) != 2 {
+		t.Fatalf("took %d deliveries, want 2", len(ds))
+	}
+	must(q.Extend(ctx, queue, "c1", ds))
+	time.Sleep(5 * time.Millisecond)
+	n, err := q.Recover(ctx, queue, time.Millisecond, 10) // c1 "died"
+	must(err)
+	if n != 2 {
+		t.Fatalf("recovered %d deliveries, want 2", n)
+	}
+	ds, err = q.Take(ctx, queue, "c2", 10, 10*time.Millisecond)
+	must(err)
+	if len(ds) != 2 {
+		t.Fatalf("took %d deliveries again, want 2", len(ds))
+	}
+	must(q.Finish(ctx, ds[0], worker.Outcome{Status: worker.Scheduled, Attempt: 2, RunAt: time.Now(), Kind: "k", Error: "e", Retry: true, Outage: true}))
+	must(q.Finish(ctx, ds[1], worker.Outcome{Status: worker.Dead, Attempt: 1, Kind: "k", Error: "e"}))
+	must(q.Leave(ctx, queue, "c2"))
+	dead, err := q.DeadLetters(ctx, queue, 10)
+	must(err)
+	if len(dead) != 1 {
+		t.Errorf("%d dead letters, want 1", len(dead))
+	}
+	if _, err := q.State(ctx, queue, ds[1].ID); err != nil {
+		t.Error(err)
+	}
+
+	lease, err := l.TryAcquire(ctx, "k", time.Minute)
+	must(err)
+	must(l.Refresh(ctx, lease, 2*time.Minute))
+	if _, err := l.Held(ctx); err != nil {
+		t.Error(err)
+	}
+	must(l.Release(ctx, lease))
+	must(l.Break(ctx, "k"))
+
+	must(s.Put(ctx, &store.Record{Queue: queue, ID: "r", Task: "t", Status: store.Succeeded, Attempt: 1}, time.Minute))
+	if _, err := s.Wait(ctx, queue, "r"); err != nil {
+		t.Error(err)
+	}
+	if _, err := s.List(ctx); err != nil {
+		t.Error(err)
+	}
+	must(s.Delete(ctx, queue, "r"))
+	if _, err := b.Purge(ctx); err != nil {
+		t.Error(err)
+	}
+}
