@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,8 +43,12 @@ func TestContenders(t *testing.T) {
 			if err := c.Release(ctx, first); err != nil {
 				t.Fatalf("release: %v", err)
 			}
-			if err := c.Release(ctx, first); err == nil {
-				t.Error("second release of the same lease succeeded")
+			// A second release by the owner: taskware answers as if it ran once
+			// (go-redis resends a release whose reply it lost); the peers
+			// answer that the lock is not held.
+			err = c.Release(ctx, first)
+			if idempotent := strings.HasPrefix(lib.Name, "taskware"); idempotent != (err == nil) {
+				t.Errorf("second release of the same lease: %v", err)
 			}
 			again, err := c.Acquire(ctx, key)
 			if err != nil {
