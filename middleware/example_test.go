@@ -106,3 +106,49 @@ func ExampleStoreResult() {
 	// r0 succeeded 320  24h0m0s
 	// r1 failed  boom 1h0m0s
 }
+
+// Retry runs a failed invocation again, with backoff; in-process it waits
+// itself, under a worker the retry goes back to the queue. When the last
+// attempt fails, the outcome says so and keeps the failure.
+func ExampleRetry() {
+	calls := 0
+	flaky := task.New("flaky", func(context.Context, int) (string, error) {
+		if calls++; calls < 3 {
+			return "", errors.New("upstream timed out")
+		}
+		return "ok", nil
+	}, middleware.Retry(3, middleware.RetryBackoff(time.Millisecond, time.Millisecond)))
+	fmt.Println(flaky.Call(context.Background(), 1))
+
+	calls = -10 // fails every time now
+	_, err := flaky.Call(context.Background(), 1)
+	fmt.Println(errors.Is(err, middleware.ErrRetriesExhausted), errors.Is(err, task.ErrPermanent))
+	fmt.Println(err)
+	// Output:
+	// ok <nil>
+	// true true
+	// failed after 3 attempts: upstream timed out
+}
+
+// A result over the cap is not stored: the run becomes a small, stored
+// failure of its own kind, which no retry mends.
+func ExampleMaxResultSize() {
+	results := memorybackend.New().Store()
+	export := task.New("export", func(context.Context, int) ([]int, error) { return make([]int, 1000), nil },
+		middleware.StoreResult(results, middleware.MaxResultSize(1024)))
+	_, err := export.Invoke(context.Background(), &task.Invocation{ID: "x-1", Args: 1})
+	fmt.Println(errors.Is(err, task.ErrTooLarge), errors.Is(err, task.ErrPermanent))
+	rec, _ := results.Get(context.Background(), "", "x-1")
+	fmt.Println(rec.Status, rec.Kind, len(rec.Value))
+	// Output:
+	// true true
+	// failed task.too_large 0
+}
+
+// Recover turns a panic into a failure with a one-line message.
+func ExampleRecover() {
+	t := task.New("boom", func(context.Context, int) (int, error) { panic("nil map") }, middleware.Recover())
+	_, err := t.Call(context.Background(), 1)
+	fmt.Println(err, errors.Is(err, task.ErrPanic))
+	// Output: task panicked: nil map true
+}

@@ -19,12 +19,14 @@
 //	<prefix>queue:{<q>}               the stream of ready tasks
 //	<prefix>queue:{<q>}:delayed       sorted set of scheduled IDs, by due time
 //	<prefix>queue:{<q>}:dead          the dead letters, a capped stream
-//	<prefix>queue:{<q>}:task:<id>     a task's state, with its message while it waits
+//	<prefix>queue:{<q>}:task:<id>     a task's state, with its payload while delayed
+//	<prefix>queue:{<q>}:taken:<c>     the IDs of consumer c's last Take, for a minute
 //	<prefix>done                      the Pub/Sub channel that wakes waiters
 //
 // Round trips: a lock acquire, release or refresh is one (a script sent by
 // its SHA, with the body only if the server lost it); a result write is
-// one (SET with PX, and PUBLISH); taking up to n tasks is one. Under a
+// one (SET with PX, and PUBLISH); taking up to n ready tasks is one (two
+// more when none is ready: XREAD BLOCK waits for one). Under a
 // worker, a run's lock release and result write are deferred
 // (lock.FinalReleaser, store.FinalPutter) and go in the round trip that
 // ends the task: release, SET, PUBLISH and the script that acknowledges the
@@ -33,6 +35,8 @@
 // (worker.ResultLost). Only writes of the same Backend are joined this way;
 // any other deferred write is made first, on its own.
 //
-// A client from client.AutoPipeline() lets concurrent callers share round
-// trips. Everything here is safe for concurrent use.
+// Every script answers the same when go-redis sends it again after losing
+// its reply, and connection errors come back marked task.ErrUnavailable;
+// see FAULTS.md. A client from client.AutoPipeline() lets concurrent
+// callers share round trips. Everything here is safe for concurrent use.
 package redisbackend

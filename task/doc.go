@@ -10,9 +10,20 @@
 // The outcome travels in the error. [Skip] marks a run that was deliberately
 // not done (the lock was held, the run expired): it matches [ErrSkipped] and
 // its reason under errors.Is, and it is neither a failure nor retried.
-// Sentinel errors made with [NewError] carry a kind, a short stable name
-// ("locked", "expired") that is stored with a failure so that the stored
-// failure still matches the sentinel; see [KindOf].
+// [Permanent] marks a failure no retry can mend: a worker dead-letters it.
+// [Unavailable] marks an error of the infrastructure, which is no outcome
+// at all: a worker runs the task again later. [AfterFailure] keeps a retry
+// from ending as a skip that would hide why it was retried. A panic becomes
+// a [PanicError] with a one-line message.
+//
+// Sentinel errors made with [NewError] carry a kind, a short, stable and
+// unique name ("lock.locked", "middleware.expired") that is stored with a
+// failure, so that the stored failure still matches the sentinel, and only
+// it; see [KindOf] and [Failure].
+//
+// [FinalWrites] is how a run's own policies defer their last writes (the
+// lock release, the result record) to whoever runs the invocation, so that
+// a worker sends them in the round trip that ends the task.
 //
 // Values of this package are safe for concurrent use once built, except
 // [Invocation], which belongs to one run.

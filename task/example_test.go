@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/taskware/taskware/task"
 )
@@ -86,4 +87,76 @@ func ExampleFailure() {
 	stored := &task.Failure{Kind: task.KindOf(errLocked), Message: "lock \"report\": held by w1:42"}
 	fmt.Println(errors.Is(stored, errLocked), errors.Is(stored, task.ErrSkipped))
 	// Output: true false
+}
+
+// A failure no retry can mend is marked permanent: Retry leaves it alone,
+// and a worker dead-letters its task at once. It keeps its kind.
+func ExamplePermanent() {
+	err := task.Permanent(errHeld)
+	fmt.Println(errors.Is(err, task.ErrPermanent), errors.Is(err, errHeld), task.KindOf(err))
+	// Output: true true example.held
+}
+
+// A retry that ends in a skip (it expired, say) must not hide the failure
+// that made it a retry: AfterFailure makes it that failure, permanent.
+func ExampleAfterFailure() {
+	first := &task.Failure{Kind: task.KindError, Message: "upstream timed out"}
+	err := task.AfterFailure(task.Skip(errHeld), first)
+	fmt.Println(task.IsSkipped(err), errors.Is(err, task.ErrPermanent), errors.Is(err, errHeld))
+	fmt.Println(err)
+	// A run that never failed may be skipped.
+	fmt.Println(task.IsSkipped(task.AfterFailure(task.Skip(errHeld), nil)))
+	// Output:
+	// false true true
+	// retry could not run (held by another owner); last failure: upstream timed out
+	// true
+}
+
+// Errors of the infrastructure are not a task's: a worker runs the task
+// again later, without an attempt, and policies neither store nor retry
+// them.
+func ExampleUnavailable() {
+	err := task.Unavailable(errors.New("dial tcp 10.0.0.7:6379: connection refused"))
+	fmt.Println(errors.Is(err, task.ErrUnavailable), task.KindOf(err))
+	// Output: true task.unavailable
+}
+
+// A panic becomes a failure with a one-line message; the stack is kept
+// apart, for logs.
+func ExampleRecovered() {
+	var err *task.PanicError
+	func() {
+		defer func() { err = task.Recovered(recover()) }()
+		panic("index out of range\nin report 7")
+	}()
+	fmt.Println(err, len(err.Stack) > 0)
+	// Output: task panicked: index out of range in report 7 true
+}
+
+// Under a worker, the run's own lock release and result write wait in
+// Invocation.Final, for the round trip that ends the task; the worker's
+// queue makes them. Run in-process (Final is nil), policies write at once.
+func ExampleFinalWrites() {
+	var final task.FinalWrites
+	final.Release(write("release the lock"))
+	final.Result(write("write the record"))
+	fmt.Println(final.Apply(context.Background()))
+	// Output:
+	// release the lock
+	// write the record
+	// <nil>
+}
+
+// write is a deferred write that prints what it does.
+type write string
+
+func (w write) Apply(context.Context) error { fmt.Println(string(w)); return nil }
+
+// Tests move time with a clock of their own on the context; Expires and
+// the test kit read it with Now.
+func ExampleWithClock() {
+	at := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	ctx := task.WithClock(context.Background(), func() time.Time { return at })
+	fmt.Println(task.Now(ctx))
+	// Output: 2026-11-25 09:00:00 +0000 UTC
 }

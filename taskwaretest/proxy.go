@@ -3,6 +3,7 @@ package taskwaretest
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strconv"
@@ -47,15 +48,25 @@ type proxyConn struct {
 // it stops when t ends.
 func NewProxy(t testing.TB, target string) *Proxy {
 	t.Helper()
+	p, err := StartProxy(target)
+	if err != nil {
+		t.Fatalf("taskwaretest: %v", err)
+	}
+	t.Cleanup(p.Close)
+	return p
+}
+
+// StartProxy starts a proxy to target on a free loopback port, outside a
+// test (a benchmark, an example); Close stops it.
+func StartProxy(target string) (*Proxy, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatalf("taskwaretest: proxy: %v", err)
+		return nil, fmt.Errorf("proxy: %w", err)
 	}
 	p := &Proxy{target: target, ln: ln, conns: make(map[*proxyConn]struct{}), gate: make(chan struct{})}
 	close(p.gate)
 	p.wg.Go(p.accept)
-	t.Cleanup(p.Close)
-	return p
+	return p, nil
 }
 
 // Addr is the address clients dial.

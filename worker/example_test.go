@@ -74,3 +74,17 @@ func ExampleHandle_Get() {
 	// true true
 	// skipped
 }
+
+// Arguments name the work, they do not carry it: larger ones than the
+// client's cap are refused at enqueue.
+func ExampleMaxPayloadSize() {
+	b := memorybackend.New()
+	upload := task.New("upload", func(context.Context, []byte) (int, error) { return 0, nil })
+	client := worker.NewClient(b.Queue(), b.Store(), worker.MaxPayloadSize(1024))
+	_, err := worker.Enqueue(context.Background(), client, upload, make([]byte, 4096))
+	fmt.Println(errors.Is(err, task.ErrTooLarge))
+	fmt.Println(err)
+	// Output:
+	// true
+	// worker: enqueue: arguments of upload: 5466 bytes, over the cap of 1024
+}
