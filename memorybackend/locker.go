@@ -65,7 +65,9 @@ func (l *Locker) TryAcquire(ctx context.Context, key string, ttl time.Duration) 
 	l.fence++
 	m := memLock{token: randid.New(), holder: l.holder, fence: l.fence, since: now, expiry: now.Add(ttl)}
 	l.locks[key] = m
-	return &lock.Lease{Key: key, Token: m.token, Fence: m.fence, TTL: ttl, AcquiredAt: now}, nil
+	// AcquiredAt is on the wall clock, whatever clock the TTLs follow: a Hold
+	// counts the lease's validity from it, on the wall clock.
+	return &lock.Lease{Key: key, Token: m.token, Fence: m.fence, TTL: ttl, AcquiredAt: time.Now()}, nil
 }
 
 // Release implements lock.Locker.

@@ -95,11 +95,12 @@ func StoreSkips(ttl time.Duration) StoreOption {
 }
 
 // StoreResult writes each run's final outcome to s, under the invocation's
-// queue and ID, with a TTL: successes for ResultTTL, failures for ErrorTTL, so the
-// store cannot grow without bound. Skips are not stored unless StoreSkips
-// asks, and requeues (retries, reschedules), runs abandoned by a stopping
-// worker and errors of the infrastructure (task.ErrUnavailable) are not
-// final, so not stored: the run will run again. Results are encoded with the invocation's codec.
+// queue and ID, with a TTL: successes for ResultTTL, failures for
+// ErrorTTL, so the store cannot grow without bound. Skips are not stored
+// unless StoreSkips asks, and requeues (retries, reschedules), runs
+// abandoned by a stopping worker and errors of the infrastructure
+// (task.ErrUnavailable) are not final, so not stored: the run will run
+// again. Results are encoded with the invocation's codec.
 //
 // Under a worker the write goes in the round trip that ends the task, when
 // the store can defer it (store.FinalPutter), and the task's state says

@@ -282,11 +282,14 @@ func (q *Queue) Take(ctx context.Context, queue, consumer string, n int, wait ti
 	}
 	stream := q.b.keys.stream(queue)
 	keys := []string{stream, q.b.keys.prefix + "queue:{" + queue + "}:taken:" + consumer}
+	// The script is not cut short when ctx ends: what it took would stay
+	// pending, unseen, until recovered. Only the wait heeds ctx.
+	sctx := context.WithoutCancel(ctx)
 	for try := 0; ; try++ {
-		res, err := q.run(ctx, takeScript, keys, consumer, n, nonce(), takenTTL.Milliseconds()).Result()
+		res, err := q.run(sctx, takeScript, keys, consumer, n, nonce(), takenTTL.Milliseconds()).Result()
 		if err != nil && redis.HasErrorPrefix(err, "NOGROUP") { // the stream was deleted under us
 			if err = q.ensureGroup(ctx, queue, true); err == nil {
-				res, err = q.run(ctx, takeScript, keys, consumer, n, nonce(), takenTTL.Milliseconds()).Result()
+				res, err = q.run(sctx, takeScript, keys, consumer, n, nonce(), takenTTL.Milliseconds()).Result()
 			}
 		}
 		if err != nil {
