@@ -57,6 +57,7 @@ func DriftMargin(ttl time.Duration) time.Duration { return ttl/50 + 10*time.Mill
 // with NewGuard; it is safe for concurrent use.
 type Guard struct {
 	locker                 Locker
+	validity               time.Duration // of a lease after its send: TTL less the drift margin
 	deferrer               FinalReleaser // locker, if it can defer a release
 	ttl, wait, renew       time.Duration
 	backoffMin, backoffMax time.Duration
@@ -87,6 +88,7 @@ func NewGuard(l Locker, opts ...Option) (*Guard, error) {
 		return nil, configError("RenewEvery (%v) must be shorter than the TTL (%v) less its drift margin", g.renew, g.ttl)
 	}
 	g.deferrer, _ = l.(FinalReleaser)
+	g.validity = g.ttl - DriftMargin(g.ttl)
 	g.renewer.guard = g
 	g.renewer.holds = make(map[*Hold]struct{})
 	g.renewer.kick = make(chan struct{}, 1)
@@ -137,7 +139,6 @@ func (g *Guard) Hold(ctx context.Context, key string) (*Hold, error) {
 		return nil, err
 	}
 	h := &Hold{guard: g, lease: lease, sent: lease.AcquiredAt}
-	h.validUntil = lease.AcquiredAt.Add(g.ttl - DriftMargin(g.ttl))
 	h.Context, h.cancel = context.WithCancelCause(ctx)
 	g.renewer.add(h)
 	return h, nil
@@ -181,7 +182,6 @@ type Hold struct {
 	released   bool
 	renewing   bool      // a refresh is in flight
 	sent       time.Time // send time of the last successful acquire or refresh
-	validUntil time.Time // sent + TTL - DriftMargin
 	lastErr    error     // of the last failed refresh, if the next did not succeed
 	lost       error
 }
@@ -265,14 +265,19 @@ func (h *Hold) service(now time.Time, start func(*Hold) bool) time.Time {
 	switch {
 	case h.released || h.lost != nil:
 		return time.Time{}
-	case !now.Before(h.validUntil):
+	case !now.Before(h.validUntil()):
 		h.loseLocked(errors.Join(errValidityEnded, h.lastErr))
 		return time.Time{}
 	case g.renew > 0 && !h.renewing && now.Sub(h.sent) >= g.renew && start(h):
 		h.renewing = true
 	}
-	return h.validUntil
+	return h.validUntil()
 }
+
+// validUntil is when the lease stops being valid: the send time of its last
+// successful acquire or refresh, plus the TTL, less the drift margin. h.mu
+// is held.
+func (h *Hold) validUntil() time.Time { return h.sent.Add(h.guard.validity) }
 
 var errValidityEnded = errors.New("no refresh succeeded within the lease's validity (TTL less drift margin)")
 
@@ -282,7 +287,7 @@ var errValidityEnded = errors.New("no refresh succeeded within the lease's valid
 func (h *Hold) refresh() {
 	g := h.guard
 	h.mu.Lock()
-	deadline := h.validUntil
+	deadline := h.validUntil()
 	h.mu.Unlock()
 	sent := time.Now()
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
@@ -294,7 +299,7 @@ func (h *Hold) refresh() {
 	switch {
 	case h.released || h.lost != nil:
 	case err == nil:
-		h.sent, h.validUntil, h.lastErr = sent, sent.Add(g.ttl-DriftMargin(g.ttl)), nil
+		h.sent, h.lastErr = sent, nil
 	case errors.Is(err, ErrNotHeld):
 		h.loseLocked(err)
 	default:

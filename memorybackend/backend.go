@@ -33,7 +33,7 @@ type optionFunc func(*config)
 func (f optionFunc) apply(c *config) { f(c) }
 
 // WithClock makes TTLs, idle times and timestamps follow now instead of
-// the wall clock, so that tests can move time.
+// the wall clock, so that tests can move time. A nil now is the wall clock.
 func WithClock(now func() time.Time) Option { return optionFunc(func(c *config) { c.now = now }) }
 
 // WithHolder sets the holder recorded with each lock, lock.DefaultHolder()
@@ -52,15 +52,19 @@ func WithDeadLetterMax(n int) Option { return optionFunc(func(c *config) { c.dea
 // task.ErrInvalidConfig on a nil clock, an empty holder, or a state TTL or
 // dead-letter cap that is not positive.
 func New(opts ...Option) *Backend {
-	c := config{now: time.Now, holder: lock.DefaultHolder(), stateTTL: worker.DefaultStateTTL, deadMax: worker.DefaultDeadLetterMax}
+	c := config{holder: lock.DefaultHolder(), stateTTL: worker.DefaultStateTTL, deadMax: worker.DefaultDeadLetterMax}
 	for _, o := range opts {
 		o.apply(&c)
 	}
-	if c.now == nil || c.holder == "" || c.stateTTL <= 0 || c.deadMax <= 0 {
-		panic(fmt.Errorf("%w: memorybackend.New: nil clock, empty holder, or a state TTL or dead-letter cap that is not positive", task.ErrInvalidConfig))
+	wall := c.now == nil
+	if wall {
+		c.now = time.Now
+	}
+	if c.holder == "" || c.stateTTL <= 0 || c.deadMax <= 0 {
+		panic(fmt.Errorf("%w: memorybackend.New: empty holder, or a state TTL or dead-letter cap that is not positive", task.ErrInvalidConfig))
 	}
 	return &Backend{
-		locker: newLocker(c.now, c.holder),
+		locker: newLocker(c.now, wall, c.holder),
 		store:  newStore(c.now),
 		queue:  newQueue(c.now, c.stateTTL, c.deadMax),
 	}

@@ -17,6 +17,7 @@ import (
 // on Redis.
 type Locker struct {
 	now    func() time.Time
+	wall   bool // now is the wall clock
 	holder string
 
 	mu    sync.Mutex
@@ -33,8 +34,8 @@ type memLock struct {
 	since, expiry             time.Time
 }
 
-func newLocker(now func() time.Time, holder string) *Locker {
-	return &Locker{now: now, holder: holder, locks: make(map[string]memLock)}
+func newLocker(now func() time.Time, wall bool, holder string) *Locker {
+	return &Locker{now: now, wall: wall, holder: holder, locks: make(map[string]memLock)}
 }
 
 // held returns key's live lock, held or released, dropping it if it has
@@ -67,7 +68,11 @@ func (l *Locker) TryAcquire(ctx context.Context, key string, ttl time.Duration) 
 	l.locks[key] = m
 	// AcquiredAt is on the wall clock, whatever clock the TTLs follow: a Hold
 	// counts the lease's validity from it, on the wall clock.
-	return &lock.Lease{Key: key, Token: m.token, Fence: m.fence, TTL: ttl, AcquiredAt: time.Now()}, nil
+	at := now
+	if !l.wall {
+		at = time.Now()
+	}
+	return &lock.Lease{Key: key, Token: m.token, Fence: m.fence, TTL: ttl, AcquiredAt: at}, nil
 }
 
 // Release implements lock.Locker.
