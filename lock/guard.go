@@ -178,12 +178,12 @@ type Hold struct {
 	lease  *Lease
 	cancel context.CancelCauseFunc
 
-	mu         sync.Mutex
-	released   bool
-	renewing   bool      // a refresh is in flight
-	sent       time.Time // send time of the last successful acquire or refresh
-	lastErr    error     // of the last failed refresh, if the next did not succeed
-	lost       error
+	mu       sync.Mutex
+	released bool
+	renewing bool      // a refresh is in flight
+	sent     time.Time // send time of the last successful acquire or refresh
+	lastErr  error     // of the last failed refresh, if the next did not succeed
+	lost     error
 }
 
 // Value serves the lease to LeaseFrom and Fence.

@@ -366,32 +366,39 @@ func (q *Queue) Promote(ctx context.Context, queue string, now time.Time, n int)
 	return moved, nil
 }
 
-// Finish implements worker.Consumer. It makes o.Final's writes first, then
-// ends the task; the state says whether a result was stored. A delivery
-// no longer pending (finished already, or taken over) stays as it is.
+// Finish implements worker.Consumer. It makes o.Final's releases, then, if
+// the delivery is still pending (the one to end its task), its result
+// writes, and ends the task; the state says whether a result was stored. A
+// delivery no longer pending (finished already, or taken over) stays as it
+// is, and its result is not written over the one that stands.
 func (q *Queue) Finish(ctx context.Context, d *worker.Delivery, o worker.Outcome) error {
 	if err := worker.ValidateOutcome(d, o); err != nil {
 		return err
 	}
-	result := worker.NoResult
-	if f := o.Final; f != nil {
-		if err := f.Apply(ctx); err != nil {
-			result = worker.ResultLost
-		} else if len(f.Results) > 0 {
-			result = worker.ResultStored
-		}
+	if o.Final != nil {
+		o.Final.ApplyReleases(ctx)
 	}
 	q.mu.Lock()
-	defer q.mu.Unlock()
-	now := q.now()
 	mq := q.queue(d.Queue, true)
 	p, pending := mq.pending[d.Receipt]
 	if !pending {
 		// Finished already: by this call, or by the worker that took the
 		// delivery over. That one's outcome stands.
+		q.mu.Unlock()
 		return nil
 	}
-	delete(mq.pending, d.Receipt)
+	delete(mq.pending, d.Receipt) // this call ends it: nobody can take it over now
+	q.mu.Unlock()
+	result := worker.NoResult
+	if f := o.Final; f != nil && len(f.Results) > 0 {
+		result = worker.ResultStored
+		if err := f.Apply(ctx); err != nil {
+			result = worker.ResultLost
+		}
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	now := q.now()
 	s := mq.state(d.ID, now)
 	if o.Status == worker.Scheduled {
 		// A task that ended meanwhile (it was delivered twice) stays ended.

@@ -26,14 +26,15 @@
 // Round trips: a lock acquire, release or refresh is one (a script sent by
 // its SHA, with the body only if the server lost it); a result write is
 // one (SET with PX, and PUBLISH); taking up to n ready tasks is one (two
-// more when none is ready: XREAD BLOCK waits for one). Under a
-// worker, a run's lock release and result write are deferred
-// (lock.FinalReleaser, store.FinalPutter) and go in the round trip that
-// ends the task: release, SET, PUBLISH and the script that acknowledges the
-// task and writes its state, in one pipeline. That script checks that the
-// record is there, so a failed result write leaves a state that says so
-// (worker.ResultLost). Only writes of the same Backend are joined this way;
-// any other deferred write is made first, on its own.
+// more when none is ready: XREAD BLOCK waits for one). Under a worker, a
+// run's lock release and result write are deferred (lock.FinalReleaser,
+// store.FinalPutter) and go in the round trip that ends the task: the
+// release, then the script that acknowledges the task and writes its
+// record and its state, in one pipeline. The script writes the record only
+// if its XACK acknowledged the task: a worker that finishes late, its task
+// taken over and ended meanwhile, overwrites nothing. Only writes of the
+// same Backend are joined this way; any other deferred write is made
+// first, on its own, and if it fails the state says worker.ResultLost.
 //
 // Every script answers the same when go-redis sends it again after losing
 // its reply, and connection errors come back marked task.ErrUnavailable;

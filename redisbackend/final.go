@@ -3,14 +3,18 @@ package redisbackend
 import "context"
 
 // finalOp is a deferred write of this backend: a lock's release, or a
-// record's SET and PUBLISH. The backend's Queue sends it in the pipeline
-// that ends the task; Apply sends it on its own.
+// record's SET and PUBLISH. The backend's Queue sends a release in the
+// pipeline that ends the task, and writes a record of that task in the
+// ending script itself, after the XACK that says the delivery is still the
+// one to end it; Apply sends either on its own.
 type finalOp struct {
 	b   *Backend
 	ops [2]op
 	n   int
-	// result is the record's key, for a result write.
-	result string
+	// For a record: its key, encoded value, TTL and notice.
+	result, notice string
+	value          []byte
+	ttlMs          int64
 }
 
 // Apply sends the write in one round trip, and returns its error. A

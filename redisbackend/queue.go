@@ -135,49 +135,41 @@ for _, id in ipairs(ids) do
   redis.call('ZREM', KEYS[2], id)
 end
 return #ids`)
-	// KEYS: stream, state, result. ARGV: entry, status, kind, error, attempt, result, ttl ms, channel, notice.
-	// A result of 'check' is 'stored' if the record is there (written just
-	// before, in the same pipeline), else 'lost'.
-	finishScript = newScript(`
+	// KEYS: stream, state, result, dead. ARGV: entry, status, kind, error, attempt, result, state TTL ms,
+	// channel, notice, id, at µs, max dead letters, has record, record, record TTL ms, record notice.
+	// It ends a task as succeeded, failed, skipped or dead, once: only if its
+	// XACK acknowledged the entry. The record of the run's own StoreResult is
+	// written here, after that, so a late finish overwrites nothing. A dead
+	// letter is the entry as it was, with the reason: a malformed one too.
+	endScript = newScript(`
 if redis.call('XACK', KEYS[1], 'taskware', ARGV[1]) == 0 then return 0 end
+if ARGV[2] == 'dead' then
+  local e = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
+  local d = {}
+  if e[1] then
+    local f = e[1][2]
+    for i = 1, #f, 2 do
+      if f[i] ~= 'attempt' and f[i] ~= 'kind' and f[i] ~= 'reason' and f[i] ~= 'at' then
+        d[#d + 1], d[#d + 2] = f[i], f[i + 1]
+      end
+    end
+  end
+  d[#d + 1], d[#d + 2], d[#d + 3], d[#d + 4] = 'attempt', ARGV[5], 'kind', ARGV[3]
+  d[#d + 1], d[#d + 2], d[#d + 3], d[#d + 4] = 'reason', ARGV[4], 'at', ARGV[11]
+  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[12], '*', unpack(d))
+end
 redis.call('XDEL', KEYS[1], ARGV[1])
+if ARGV[10] == '' then return 1 end
 local res = ARGV[6]
-if res == 'check' then
-  if redis.call('EXISTS', KEYS[3]) == 1 then res = 'stored' else res = 'lost' end
+if ARGV[13] == '1' then
+  redis.call('SET', KEYS[3], ARGV[14], 'PX', ARGV[15])
+  redis.call('PUBLISH', ARGV[8], ARGV[16])
+  if res ~= 'lost' then res = 'stored' end
 end
 redis.call('HSET', KEYS[2], 'status', ARGV[2], 'kind', ARGV[3], 'error', ARGV[4], 'attempt', ARGV[5], 'result', res)
 redis.call('HDEL', KEYS[2], 'payload', 'nonce')
 redis.call('PEXPIRE', KEYS[2], ARGV[7])
 redis.call('PUBLISH', ARGV[8], ARGV[9])
-return 1`)
-	// KEYS: stream, state, result, dead. ARGV: entry, kind, error, attempt, ttl ms, channel, notice,
-	// id, at µs, max dead letters, result (as finishScript's). The dead letter
-	// is the entry as it was, with the reason: a malformed one too.
-	deadScript = newScript(`
-if redis.call('XACK', KEYS[1], 'taskware', ARGV[1]) == 0 then return 0 end
-local e = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
-redis.call('XDEL', KEYS[1], ARGV[1])
-local d = {}
-if e[1] then
-  local f = e[1][2]
-  for i = 1, #f, 2 do
-    if f[i] ~= 'attempt' and f[i] ~= 'kind' and f[i] ~= 'reason' and f[i] ~= 'at' then
-      d[#d + 1], d[#d + 2] = f[i], f[i + 1]
-    end
-  end
-end
-d[#d + 1], d[#d + 2], d[#d + 3], d[#d + 4] = 'attempt', ARGV[4], 'kind', ARGV[2]
-d[#d + 1], d[#d + 2], d[#d + 3], d[#d + 4] = 'reason', ARGV[3], 'at', ARGV[9]
-redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[10], '*', unpack(d))
-if ARGV[8] == '' then return 1 end
-local res = ARGV[11]
-if res == 'check' then
-  if redis.call('EXISTS', KEYS[3]) == 1 then res = 'stored' else res = 'lost' end
-end
-redis.call('HSET', KEYS[2], 'status', 'dead', 'kind', ARGV[2], 'error', ARGV[3], 'attempt', ARGV[4], 'result', res)
-redis.call('HDEL', KEYS[2], 'payload', 'nonce')
-redis.call('PEXPIRE', KEYS[2], ARGV[5])
-redis.call('PUBLISH', ARGV[6], ARGV[7])
 return 1`)
 	// KEYS: stream, delayed, state. ARGV: entry, run at ms, attempt, kind, error, id, retry, outage.
 	// The payload moves from the entry to the state, to wait there.
@@ -435,33 +427,32 @@ func (q *Queue) Promote(ctx context.Context, queue string, now time.Time, n int)
 	return moved, nil
 }
 
-// Finish implements worker.Consumer. The writes in o.Final that this
-// backend made (the run's lock release and result write) go in one
-// pipeline with the script that ends the task: one round trip in all. Any
-// other deferred write is made first, on its own. The script checks that a
-// record written in the pipeline is there, so the state says
-// worker.ResultLost, not ResultStored, if its write failed.
+// Finish implements worker.Consumer, in one round trip: the releases in
+// o.Final that this backend made go in one pipeline with the script that
+// ends the task, and the record of the run's own StoreResult is written by
+// that script, only if the delivery is still the one to end (see
+// endScript). Any other deferred write is made first, on its own; if one
+// of them fails, the state says worker.ResultLost.
 func (q *Queue) Finish(ctx context.Context, d *worker.Delivery, o worker.Outcome) error {
 	if err := worker.ValidateOutcome(d, o); err != nil {
 		return err
 	}
 	k := q.b.keys
 	resultKey := k.result(d.Queue, d.ID)
-	ops, result := q.finalOps(ctx, o.Final, resultKey)
-	keys := []string{k.stream(d.Queue), k.state(d.Queue, d.ID), resultKey}
+	ops, result, rec := q.finalOps(ctx, o.Final, resultKey)
 	var s script
+	var keys []string
 	var args []any
-	switch o.Status {
-	case worker.Scheduled:
-		keys = []string{keys[0], k.delayed(d.Queue), keys[1]}
-		s, args = requeueScript, []any{d.Receipt, o.RunAt.UnixMilli(), o.Attempt, o.Kind, o.Error, d.ID, flag(o.Retry), flag(o.Outage)}
-	case worker.Dead:
-		keys = append(keys, k.dead(d.Queue))
-		s, args = deadScript, []any{d.Receipt, o.Kind, o.Error, o.Attempt, q.b.stateTTL.Milliseconds(), k.channel(),
-			stateNotice(d.Queue, d.ID), d.ID, time.Now().UnixMicro(), q.b.deadMax, result}
-	default:
-		s, args = finishScript, []any{d.Receipt, string(o.Status), o.Kind, o.Error, o.Attempt, result,
-			q.b.stateTTL.Milliseconds(), k.channel(), stateNotice(d.Queue, d.ID)}
+	if o.Status == worker.Scheduled {
+		s, keys = requeueScript, []string{k.stream(d.Queue), k.delayed(d.Queue), k.state(d.Queue, d.ID)}
+		args = []any{d.Receipt, o.RunAt.UnixMilli(), o.Attempt, o.Kind, o.Error, d.ID, flag(o.Retry), flag(o.Outage)}
+	} else {
+		s, keys = endScript, []string{k.stream(d.Queue), k.state(d.Queue, d.ID), resultKey, k.dead(d.Queue)}
+		args = []any{d.Receipt, string(o.Status), o.Kind, o.Error, o.Attempt, result, q.b.stateTTL.Milliseconds(),
+			k.channel(), stateNotice(d.Queue, d.ID), d.ID, time.Now().UnixMicro(), q.b.deadMax, 0, "", 0, ""}
+		if rec != nil {
+			args[12], args[13], args[14], args[15] = 1, rec.value, rec.ttlMs, rec.notice
+		}
 	}
 	ops = append(ops, op{cmd: s.evalSHA(keys, args...), src: s.src})
 	q.b.exec(ctx, ops)
@@ -478,14 +469,14 @@ func flag(b bool) int {
 	return 0
 }
 
-// finalOps sorts a run's deferred writes: those of this backend, for the
-// record under resultKey or a lock, come back to go in the pipeline that
-// ends the task; any other is made now. result is what the ending script is
-// told of the record: "" (none), "stored", "lost", or "check" (its write is
-// in the pipeline: look).
-func (q *Queue) finalOps(ctx context.Context, f *task.FinalWrites, resultKey string) (ops []op, result string) {
+// finalOps sorts a run's deferred writes: this backend's releases come back
+// to go in the pipeline that ends the task, and its record of the task
+// under resultKey to be written by the ending script; any other write is
+// made now. result says what became of those: "" (none), "stored" or
+// "lost".
+func (q *Queue) finalOps(ctx context.Context, f *task.FinalWrites, resultKey string) (ops []op, result string, rec *finalOp) {
 	if f == nil {
-		return nil, ""
+		return nil, "", nil
 	}
 	own := func(w task.FinalWrite) *finalOp {
 		if fo, ok := w.(*finalOp); ok && fo.b == q.b {
@@ -500,25 +491,16 @@ func (q *Queue) finalOps(ctx context.Context, f *task.FinalWrites, resultKey str
 			_ = w.Apply(ctx) // a release that fails expires with its TTL
 		}
 	}
-	var check, stored, lost bool
 	for _, w := range f.Results {
 		if fo := own(w); fo != nil && fo.result == resultKey {
-			ops, check = append(ops, fo.ops[:fo.n]...), true
+			rec = fo // the last one wins, as it would applied in order
 		} else if err := w.Apply(ctx); err != nil {
-			lost = true
-		} else {
-			stored = true
+			result = string(worker.ResultLost)
+		} else if result == "" {
+			result = string(worker.ResultStored)
 		}
 	}
-	switch {
-	case lost:
-		return ops, string(worker.ResultLost)
-	case check:
-		return ops, "check"
-	case stored:
-		return ops, string(worker.ResultStored)
-	}
-	return ops, ""
+	return ops, result, rec
 }
 
 // State implements worker.Producer.

@@ -18,17 +18,19 @@ import (
 // TTL and announced on the backend's channel, in one round trip.
 type Store struct{ b *Backend }
 
-// putOps returns the SET and PUBLISH of rec, stamped with the time now if
-// rec.At is zero.
-func (s *Store) putOps(rec *store.Record, ttl time.Duration) (set, pub op, key string) {
+// putOp returns the put of rec, stamped with the time now if rec.At is
+// zero: a SET and a PUBLISH, to send on their own, and what the script
+// that ends a task needs to write it instead.
+func (s *Store) putOp(rec *store.Record, ttl time.Duration) *finalOp {
 	at := rec.At
 	if at.IsZero() {
 		at = time.Now()
 	}
-	key = s.b.keys.result(rec.Queue, rec.ID)
-	set.cmd = redis.NewStatusCmd(context.Background(), "set", key, encodeRecord(rec, at), "px", max(ttl.Milliseconds(), 1))
-	pub.cmd = redis.NewIntCmd(context.Background(), "publish", s.b.keys.channel(), resultNotice(rec.Queue, rec.ID))
-	return set, pub, key
+	f := &finalOp{b: s.b, n: 2, result: s.b.keys.result(rec.Queue, rec.ID), notice: resultNotice(rec.Queue, rec.ID),
+		value: encodeRecord(rec, at), ttlMs: max(ttl.Milliseconds(), 1)}
+	f.ops[0].cmd = redis.NewStatusCmd(context.Background(), "set", f.result, f.value, "px", f.ttlMs)
+	f.ops[1].cmd = redis.NewIntCmd(context.Background(), "publish", s.b.keys.channel(), f.notice)
+	return f
 }
 
 // Put implements store.Writer: a SET with the TTL and a PUBLISH to wake
@@ -45,14 +47,15 @@ func (s *Store) Put(ctx context.Context, rec *store.Record, ttl time.Duration) e
 }
 
 // FinalPut implements store.FinalPutter: the put, for the round trip that
-// ends the task.
+// ends the task. The backend's Queue writes the record in the script that
+// ends the task, only if the delivery is still the one to end it: a worker
+// that finishes late, after its task was taken over and ended, does not
+// overwrite the record of the run that stands.
 func (s *Store) FinalPut(rec *store.Record, ttl time.Duration) (task.FinalWrite, error) {
 	if err := store.ValidatePut(rec, ttl); err != nil {
 		return nil, err
 	}
-	f := &finalOp{b: s.b, n: 2}
-	f.ops[0], f.ops[1], f.result = s.putOps(rec, ttl)
-	return f, nil
+	return s.putOp(rec, ttl), nil
 }
 
 // Get implements store.Reader. It reads the record and its TTL in one

@@ -12,6 +12,7 @@ import (
 
 	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/middleware"
+	"github.com/taskware/taskware/redisbackend"
 	"github.com/taskware/taskware/store"
 	"github.com/taskware/taskware/task"
 	"github.com/taskware/taskware/taskwaretest"
@@ -101,6 +102,9 @@ func (failedWrite) Apply(context.Context) error { return errSetDown }
 // A result write that fails at the end of a run leaves a terminal state
 // that says so (no result), and Get returns at once with an error matching
 // store.ErrNotStored, joined with the task's own failure if it failed.
+// (The queue's own backend writes the record in the script that ends the
+// task, so it cannot fail apart from it: these are stores of other
+// backends, one on the same client, whose SET a go-redis hook fails.)
 func TestFailedResultWriteIsReported(t *testing.T) {
 	boom := errors.New("boom")
 	for _, how := range []string{"SET fails", "other store fails"} {
@@ -113,6 +117,7 @@ func TestFailedResultWriteIsReported(t *testing.T) {
 				case b.Client == nil:
 					t.Skip("no go-redis client on memory: see the other store")
 				default:
+					results = redisbackend.New(b.Client, redisbackend.WithPrefix(b.Prefix()+"elsewhere:")).Store()
 					b.Client.(*redis.Client).AddHook(failSet{})
 				}
 				tk := task.New("echo", func(ctx context.Context, fail bool) (string, error) {
@@ -151,4 +156,57 @@ func TestFailedResultWriteIsReported(t *testing.T) {
 			})
 		})
 	}
+}
+
+// A worker that finishes late, after its task was taken over and ended by
+// another, changes nothing: not the state, and not the record, which is
+// the run's that stands.
+func TestLateFinishKeepsTheRecordThatStands(t *testing.T) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
+		ctx := context.Background()
+		q, fp := b.Queue, b.Store.(store.FinalPutter)
+		if err := q.Enqueue(ctx, &worker.Message{ID: "t1", Task: "t", Queue: "late", Attempt: 1}, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		slow, err := q.Take(ctx, "late", "slow", 1, 0)
+		if err != nil || len(slow) != 1 {
+			t.Fatal(slow, err)
+		}
+		if n, err := q.Recover(ctx, "late", 0, 10); err != nil || n != 1 {
+			t.Fatalf("Recover = %d, %v", n, err)
+		}
+		fast, err := q.Take(ctx, "late", "fast", 1, 0)
+		if err != nil || len(fast) != 1 {
+			t.Fatal(fast, err)
+		}
+		end := func(d *worker.Delivery, status worker.Status, value string) {
+			t.Helper()
+			rec := &store.Record{Queue: "late", ID: "t1", Task: "t", Status: store.Succeeded, Value: []byte(value), Attempt: 1}
+			if status == worker.Failed {
+				rec.Status, rec.Value, rec.Error, rec.Kind = store.Failed, nil, value, task.KindError
+			}
+			w, err := fp.FinalPut(rec, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := &task.FinalWrites{}
+			f.Result(w)
+			o := worker.Outcome{Status: status, Attempt: 1, Final: f}
+			if status == worker.Failed {
+				o.Kind, o.Error = task.KindError, value
+			}
+			if err := q.Finish(ctx, d, o); err != nil {
+				t.Fatal(err)
+			}
+		}
+		end(fast[0], worker.Succeeded, `"fast"`)
+		end(slow[0], worker.Failed, "slow and late")
+		st, err := q.State(ctx, "late", "t1")
+		if err != nil || st.Status != worker.Succeeded || st.Result != worker.ResultStored {
+			t.Fatalf("state %+v, %v; want the fast run's success", st, err)
+		}
+		if rec := b.RequireRecord(t, "late", "t1"); rec.Status != store.Succeeded || string(rec.Value) != `"fast"` {
+			t.Fatalf("record %+v: a late finish wrote over the run that stands", rec)
+		}
+	})
 }
