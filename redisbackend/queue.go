@@ -197,15 +197,15 @@ return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], 'taskware', ARGV[1])`)
 )
 
 // Queue is the backend's worker.Queue, on Redis streams with a consumer
-// group: XADD to enqueue, XREADGROUP to take several messages in one round
-// trip, XACK to finish, XAUTOCLAIM to take over the deliveries of a worker
-// that died, and a sorted set for what waits to be due.
+// group: XADD to enqueue, XREADGROUP (in a script) to take several
+// messages in one round trip, XACK to finish, XAUTOCLAIM to put the
+// deliveries of a worker that died back in the stream, and a sorted set
+// for what waits to be due.
 type Queue struct {
 	b      *Backend
 	groups sync.Map // queue name -> struct{}: its group exists
 }
 
-// run sends an EVALSHA of s with keys and args in one round trip (two if
 // run sends an EVALSHA of s with keys and args in one round trip (two if
 // the server lost its script cache), and marks an error of the
 // infrastructure as such (task.ErrUnavailable).
@@ -273,7 +273,7 @@ func (q *Queue) Take(ctx context.Context, queue, consumer string, n int, wait ti
 		return nil, fmt.Errorf("worker: take from %s: %w", queue, err)
 	}
 	stream := q.b.keys.stream(queue)
-	keys := []string{stream, q.b.keys.prefix + "queue:{" + queue + "}:taken:" + consumer}
+	keys := []string{stream, q.b.keys.taken(queue, consumer)}
 	// The script is not cut short when ctx ends: what it took would stay
 	// pending, unseen, until recovered. Only the wait heeds ctx.
 	sctx := context.WithoutCancel(ctx)
@@ -391,7 +391,7 @@ func (q *Queue) Recover(ctx context.Context, queue string, minIdle time.Duration
 
 // Leave implements worker.Consumer.
 func (q *Queue) Leave(ctx context.Context, queue, consumer string) error {
-	keys := []string{q.b.keys.stream(queue), q.b.keys.prefix + "queue:{" + queue + "}:taken:" + consumer}
+	keys := []string{q.b.keys.stream(queue), q.b.keys.taken(queue, consumer)}
 	err := q.run(ctx, leaveScript, keys, consumer).Err()
 	if err != nil && !redis.HasErrorPrefix(err, "NOGROUP") {
 		return fmt.Errorf("worker: leave %s: %w", queue, unavailable(ctx, err))

@@ -192,10 +192,16 @@ func (h *Handle[R]) outcome(ctx context.Context, st *State) (R, error) {
 	case st.Result == ResultLost:
 		lost := fmt.Errorf("worker: the outcome of %s was not stored: %w", h.ID, store.ErrNotStored)
 		return zero, errors.Join(st.Err(), lost)
-	case st.Result != ResultStored || h.client.store == nil:
+	case h.client.store == nil || st.Result == NoResult && st.Status != Succeeded:
 		return zero, st.Err()
 	}
 	rec, err := h.client.store.Get(ctx, h.Queue, h.ID)
+	if st.Result == NoResult && errors.Is(err, store.ErrNotFound) {
+		// A success with nothing stored (SkipNilResults, no StoreResult).
+		// A store that cannot defer its writes (store.FinalPutter) wrote
+		// during the run, unbeknown to the queue: hence the look.
+		return zero, nil
+	}
 	if err != nil {
 		return zero, err
 	}

@@ -210,3 +210,29 @@ func TestLateFinishKeepsTheRecordThatStands(t *testing.T) {
 		}
 	})
 }
+
+// plainStore is a store that cannot defer its writes: StoreResult writes
+// to it during the run, and the queue does not know of the record.
+type plainStore struct{ s store.Store }
+
+func (p plainStore) Put(ctx context.Context, rec *store.Record, ttl time.Duration) error {
+	return p.s.Put(ctx, rec, ttl)
+}
+
+// A handle still finds the result in a store that writes at once.
+func TestResultOfAStoreThatWritesAtOnce(t *testing.T) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
+		tk := task.New("double", func(_ context.Context, n int) (int, error) { return 2 * n, nil },
+			middleware.StoreResult(plainStore{b.Store}))
+		w := worker.New(b.Queue, fast()...)
+		worker.Register(w, tk)
+		start(t, w)
+		h, err := worker.Enqueue(context.Background(), worker.NewClient(b.Queue, b.Store), tk, 21)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := getWithin(t, h, 5*time.Second); err != nil || got != 42 {
+			t.Fatalf("Get = %d, %v; want 42", got, err)
+		}
+	})
+}
