@@ -1,4 +1,3 @@
-// Package randid makes random identifiers for task IDs and lock tokens.
 package randid
 
 import (

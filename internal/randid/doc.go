@@ -1,0 +1,2 @@
+// Package randid makes random identifiers for task IDs and lock tokens.
+package randid
