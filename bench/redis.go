@@ -5,9 +5,11 @@ import (
 	"crypto/rand"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -115,4 +117,53 @@ type countedConn struct {
 func (c *countedConn) Write(p []byte) (int, error) {
 	c.n.Add(1)
 	return c.syscallConn.Write(p)
+}
+
+// infoFields returns the fields of one section of INFO, by name.
+func infoFields(ctx context.Context, c *redis.Client, section string) (map[string]string, error) {
+	s, err := c.Info(ctx, section).Result()
+	if err != nil {
+		return nil, err
+	}
+	fields := make(map[string]string)
+	for line := range strings.Lines(s) {
+		line = strings.TrimSpace(line)
+		if k, v, ok := strings.Cut(line, ":"); ok && !strings.HasPrefix(line, "#") {
+			fields[k] = v
+		}
+	}
+	return fields, nil
+}
+
+// RedisCPU returns the CPU time, system and user, that the Redis server of
+// c has used since it started (INFO cpu): the whole server's, whoever the
+// work was for.
+func RedisCPU(ctx context.Context, c *redis.Client) (time.Duration, error) {
+	f, err := infoFields(ctx, c, "cpu")
+	if err != nil {
+		return 0, err
+	}
+	var sum time.Duration
+	for _, k := range []string{"used_cpu_sys", "used_cpu_user"} {
+		secs, err := strconv.ParseFloat(f[k], 64)
+		if err != nil {
+			return 0, fmt.Errorf("bench: INFO cpu %s: %w", k, err)
+		}
+		sum += time.Duration(secs * float64(time.Second))
+	}
+	return sum, nil
+}
+
+// UsedMemory returns the bytes that the Redis server of c holds, over all
+// its databases (INFO memory's used_memory).
+func UsedMemory(ctx context.Context, c *redis.Client) (int64, error) {
+	f, err := infoFields(ctx, c, "memory")
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.ParseInt(f["used_memory"], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("bench: INFO memory used_memory: %w", err)
+	}
+	return n, nil
 }

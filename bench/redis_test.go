@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -126,5 +127,35 @@ func TestTripsCountsWrites(t *testing.T) {
 	}
 	if n := trips.Load(); n < 1 || n >= rounds*callers {
 		t.Errorf("%d concurrent commands auto-pipelined: %d round trips; want fewer", rounds*callers, n)
+	}
+}
+
+// TestServerGauges reads INFO: the CPU Redis used goes up with its work,
+// and its memory with a value it holds.
+func TestServerGauges(t *testing.T) {
+	c, prefix := testRedis(t)
+	ctx := context.Background()
+	cpu0, err := RedisCPU(ctx, c)
+	if err != nil || cpu0 <= 0 {
+		t.Fatalf("RedisCPU = %v, %v", cpu0, err)
+	}
+	mem0, err := UsedMemory(ctx, c)
+	if err != nil || mem0 <= 0 {
+		t.Fatalf("UsedMemory = %v, %v", mem0, err)
+	}
+	const size = 4 << 20
+	if err := c.Set(ctx, prefix+"big", strings.Repeat("x", size), time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for range 200 {
+		c.Ping(ctx)
+	}
+	cpu1, err := RedisCPU(ctx, c)
+	if err != nil || cpu1 < cpu0 {
+		t.Errorf("RedisCPU went from %v to %v (err %v)", cpu0, cpu1, err)
+	}
+	// Others may share the server: the rise is at least most of the value.
+	if mem1, err := UsedMemory(ctx, c); err != nil || mem1-mem0 < size/2 {
+		t.Errorf("UsedMemory went from %d to %d after a %d-byte value (err %v)", mem0, mem1, size, err)
 	}
 }
