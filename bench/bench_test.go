@@ -43,9 +43,11 @@ func BenchmarkLockPair(b *testing.B) {
 }
 
 // BenchmarkDrain runs b.N no-op tasks through each task queue, 32 at once,
-// enqueued first (not timed): ns/op is the drain's time per task, and
-// trips/task its round trips to Redis per task. Run it with a fixed count,
-// -benchtime=20000x say.
+// enqueued first (not timed): ns/op is the drain's time per task,
+// trips/task its round trips to Redis per task, allocs/task this process's
+// allocations per task while they ran, and redis-us/task the Redis
+// server's CPU time per task (all of it: a shared server's other work
+// counts). Run it with a fixed count, -benchtime=20000x say.
 func BenchmarkDrain(b *testing.B) {
 	trips := new(Trips)
 	client, base := testRedis(b, trips.Count)
@@ -63,7 +65,7 @@ func BenchmarkDrain(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.StartTimer()
-			res, err := Drain(ctx, q, b.N, trips)
+			res, err := Drain(ctx, q, b.N, Meter{Trips: trips, Server: client})
 			b.StopTimer()
 			if err != nil {
 				b.Fatal(err)
@@ -71,6 +73,8 @@ func BenchmarkDrain(b *testing.B) {
 			b.ReportMetric(float64(res.Elapsed.Nanoseconds())/float64(b.N), "ns/op")
 			b.ReportMetric(res.PerSec(), "tasks/s")
 			b.ReportMetric(res.TripsPerTask(), "trips/task")
+			b.ReportMetric(res.AllocsPerTask(), "allocs/task")
+			b.ReportMetric(res.RedisMicrosPerTask(), "redis-us/task")
 		})
 	}
 }

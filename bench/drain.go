@@ -3,8 +3,11 @@ package bench
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // DrainResult is what Drain saw.
@@ -13,11 +16,22 @@ type DrainResult struct {
 	Elapsed time.Duration
 	// Trips is the round trips to Redis while the tasks ran.
 	Trips int64
+	// Mallocs is the heap allocations of this whole process while the
+	// tasks ran (runtime.MemStats.Mallocs): the worker's and its Redis
+	// client's, and also the bench's own, its wrapper of each library and
+	// Drain's bookkeeping.
+	Mallocs uint64
+	// RedisCPU is the CPU time, system and user, the Redis server used
+	// while the tasks ran (INFO cpu): the server may be shared, and the
+	// work it did for others counts too. It is 0 if Drain was not given
+	// the server (Meter.Server).
+	RedisCPU time.Duration
 }
 
 // Add sums two DrainResults, as of one run split in rounds.
 func (r DrainResult) Add(o DrainResult) DrainResult {
-	return DrainResult{Tasks: r.Tasks + o.Tasks, Elapsed: r.Elapsed + o.Elapsed, Trips: r.Trips + o.Trips}
+	return DrainResult{Tasks: r.Tasks + o.Tasks, Elapsed: r.Elapsed + o.Elapsed, Trips: r.Trips + o.Trips,
+		Mallocs: r.Mallocs + o.Mallocs, RedisCPU: r.RedisCPU + o.RedisCPU}
 }
 
 // PerSec is tasks per second.
@@ -26,11 +40,30 @@ func (r DrainResult) PerSec() float64 { return float64(r.Tasks) / r.Elapsed.Seco
 // TripsPerTask is round trips per task.
 func (r DrainResult) TripsPerTask() float64 { return float64(r.Trips) / float64(r.Tasks) }
 
+// AllocsPerTask is heap allocations per task.
+func (r DrainResult) AllocsPerTask() float64 { return float64(r.Mallocs) / float64(r.Tasks) }
+
+// RedisMicrosPerTask is the Redis server's CPU time per task, in µs.
+func (r DrainResult) RedisMicrosPerTask() float64 {
+	return float64(r.RedisCPU) / float64(time.Microsecond) / float64(r.Tasks)
+}
+
+// Meter is what Drain measures the cost of a drain with, beside its time.
+type Meter struct {
+	// Trips counts the round trips of the clients the TaskQueue is on; nil
+	// if they count none.
+	Trips *Trips
+	// Server, if not nil, is a client of the Redis server, read (INFO cpu)
+	// before and after the drain for its CPU time.
+	Server *redis.Client
+}
+
 // Drain starts q's worker on the n tasks enqueued on it beforehand, and
-// times how long it takes until all of them ran, counting the round trips
-// in trips meanwhile. It then stops the worker, and fails if a task did not
-// run exactly once, or if ctx ends first.
-func Drain(ctx context.Context, q TaskQueue, n int, trips *Trips) (DrainResult, error) {
+// times how long it takes until all of them ran, measuring meanwhile the
+// round trips, this process's allocations and the Redis server's CPU time
+// with m. It then stops the worker, and fails if a task did not run exactly
+// once, or if ctx ends first.
+func Drain(ctx context.Context, q TaskQueue, n int, m Meter) (DrainResult, error) {
 	if n < 1 {
 		return DrainResult{}, fmt.Errorf("bench: Drain of %d tasks", n)
 	}
@@ -49,6 +82,20 @@ func Drain(ctx context.Context, q TaskQueue, n int, trips *Trips) (DrainResult, 
 		}
 	}
 
+	var cpu0 time.Duration
+	if m.Server != nil {
+		var err error
+		if cpu0, err = RedisCPU(ctx, m.Server); err != nil {
+			return DrainResult{}, fmt.Errorf("INFO cpu: %w", err)
+		}
+	}
+	trips := m.Trips
+	if trips == nil {
+		trips = new(Trips)
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	mallocs0 := ms.Mallocs
 	trips.Reset()
 	start := time.Now()
 	stop, err := q.Start(ran)
@@ -59,6 +106,15 @@ func Drain(ctx context.Context, q TaskQueue, n int, trips *Trips) (DrainResult, 
 	select {
 	case <-done:
 		res = DrainResult{Tasks: n, Elapsed: time.Since(start), Trips: trips.Load()}
+		runtime.ReadMemStats(&ms)
+		res.Mallocs = ms.Mallocs - mallocs0
+		if m.Server != nil {
+			cpu1, cerr := RedisCPU(ctx, m.Server)
+			if cerr != nil {
+				err = fmt.Errorf("INFO cpu: %w", cerr)
+			}
+			res.RedisCPU = cpu1 - cpu0
+		}
 	case <-ctx.Done():
 		err = fmt.Errorf("%d of %d tasks ran: %w", int64(n)-left.Load(), n, context.Cause(ctx))
 	}

@@ -37,14 +37,14 @@ func TestDrain(t *testing.T) {
 	ctx := context.Background()
 	f := &fakeQueue{}
 	f.Enqueue(ctx, 100)
-	res, err := Drain(ctx, f, 100, new(Trips))
+	res, err := Drain(ctx, f, 100, Meter{})
 	if err != nil || res.Tasks != 100 || res.Elapsed <= 0 {
 		t.Fatalf("Drain = %+v, %v", res, err)
 	}
 
 	f = &fakeQueue{twice: map[int]bool{99: true}}
 	f.Enqueue(ctx, 100)
-	if _, err := Drain(ctx, f, 100, new(Trips)); err == nil || !strings.Contains(err.Error(), "task 99 ran 2 times") {
+	if _, err := Drain(ctx, f, 100, Meter{}); err == nil || !strings.Contains(err.Error(), "task 99 ran 2 times") {
 		t.Errorf("a task run twice: err = %v", err)
 	}
 
@@ -52,24 +52,25 @@ func TestDrain(t *testing.T) {
 	f.Enqueue(ctx, 99) // one short
 	tctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 	defer cancel()
-	if _, err := Drain(tctx, f, 100, new(Trips)); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := Drain(tctx, f, 100, Meter{}); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("a task never run: err = %v, want the deadline", err)
 	}
 
 	f = &fakeQueue{}
 	f.Enqueue(ctx, 101) // one too many
-	if _, err := Drain(ctx, f, 100, new(Trips)); err == nil || !strings.Contains(err.Error(), "not enqueued") {
+	if _, err := Drain(ctx, f, 100, Meter{}); err == nil || !strings.Contains(err.Error(), "not enqueued") {
 		t.Errorf("a task not enqueued: err = %v", err)
 	}
 }
 
 func TestDrainResult(t *testing.T) {
-	r := DrainResult{Tasks: 300, Elapsed: 2 * time.Second, Trips: 600}
-	if r.PerSec() != 150 || r.TripsPerTask() != 2 {
-		t.Errorf("PerSec %v, TripsPerTask %v", r.PerSec(), r.TripsPerTask())
+	r := DrainResult{Tasks: 300, Elapsed: 2 * time.Second, Trips: 600, Mallocs: 3000, RedisCPU: 15 * time.Millisecond}
+	if r.PerSec() != 150 || r.TripsPerTask() != 2 || r.AllocsPerTask() != 10 || r.RedisMicrosPerTask() != 50 {
+		t.Errorf("PerSec %v, TripsPerTask %v, AllocsPerTask %v, RedisMicrosPerTask %v",
+			r.PerSec(), r.TripsPerTask(), r.AllocsPerTask(), r.RedisMicrosPerTask())
 	}
-	sum := r.Add(DrainResult{Tasks: 100, Elapsed: time.Second, Trips: 200})
-	if sum != (DrainResult{Tasks: 400, Elapsed: 3 * time.Second, Trips: 800}) {
+	sum := r.Add(DrainResult{Tasks: 100, Elapsed: time.Second, Trips: 200, Mallocs: 500, RedisCPU: time.Millisecond})
+	if sum != (DrainResult{Tasks: 400, Elapsed: 3 * time.Second, Trips: 800, Mallocs: 3500, RedisCPU: 16 * time.Millisecond}) {
 		t.Errorf("Add = %+v", sum)
 	}
 }

@@ -36,11 +36,11 @@ func TestQueueLibs(t *testing.T) {
 			if err := q.Enqueue(ctx, n); err != nil {
 				t.Fatal(err)
 			}
-			res, err := Drain(ctx, q, n, trips)
+			res, err := Drain(ctx, q, n, Meter{Trips: trips, Server: client})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res.Tasks != n || res.Elapsed <= 0 || res.Trips <= 0 {
+			if res.Tasks != n || res.Elapsed <= 0 || res.Trips <= 0 || res.Mallocs < n || res.RedisCPU <= 0 {
 				t.Errorf("Drain = %+v", res)
 			}
 

@@ -65,31 +65,64 @@ func ratioText(x float64) string {
 	return fmt.Sprintf("%.2f", x)
 }
 
-// DrainRow is one task queue's line in the end-to-end table.
+// DrainRow is one task queue's line in the end-to-end table: what Drain
+// saw of it in each round.
 type DrainRow struct {
-	Name string
-	Peer bool
-	DrainResult
+	Name   string
+	Peer   bool
+	Rounds []DrainResult
 }
 
-// DrainTable prints rows as a markdown table, with each row's tasks per
-// second over the fastest peer's: asynq's.
-func DrainTable(rows []DrainRow) string {
-	var best float64
-	for _, r := range rows {
-		if r.Peer {
-			best = max(best, r.PerSec())
+// perRound returns f of each of r's rounds.
+func (r DrainRow) perRound(f func(DrainResult) float64) []float64 {
+	xs := make([]float64, len(r.Rounds))
+	for i, res := range r.Rounds {
+		xs[i] = f(res)
+	}
+	return xs
+}
+
+// PeerRatios returns, for each round, r's tasks per second over the fastest
+// peer's in that same round (asynq's), so that a burst of load from
+// elsewhere, which slows one round, slows both sides of its ratio. It is
+// nil if no row is a peer; it has a ratio for each round that every peer
+// ran.
+func PeerRatios(r DrainRow, rows []DrainRow) []float64 {
+	n, peers := len(r.Rounds), 0
+	for _, p := range rows {
+		if p.Peer {
+			n, peers = min(n, len(p.Rounds)), peers+1
 		}
 	}
-	var b strings.Builder
-	b.WriteString("| contender | tasks/s | round trips/task | ratio to asynq |\n")
-	b.WriteString("|---|---:|---:|---:|\n")
-	for _, r := range rows {
-		ratio := 0.0
-		if best > 0 {
-			ratio = r.PerSec() / best
+	if peers == 0 {
+		return nil
+	}
+	ratios := make([]float64, n)
+	for i := range n {
+		var best float64
+		for _, p := range rows {
+			if p.Peer {
+				best = max(best, p.Rounds[i].PerSec())
+			}
 		}
-		fmt.Fprintf(&b, "| %s | %.0f | %.2f | %s |\n", r.Name, r.PerSec(), r.TripsPerTask(), ratioText(ratio))
+		ratios[i] = r.Rounds[i].PerSec() / best
+	}
+	return ratios
+}
+
+// DrainTable prints rows as a markdown table: for each row, the median
+// over its rounds of its tasks per second, round trips, Redis CPU time and
+// allocations per task, and its ratio to asynq, the peer (PeerRatios), as
+// "median (min–max)" of the rounds' ratios.
+func DrainTable(rows []DrainRow) string {
+	var b strings.Builder
+	b.WriteString("| contender | tasks/s | ratio to asynq, per round | round trips/task | Redis CPU µs/task | allocs/task |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|\n")
+	med := func(r DrainRow, f func(DrainResult) float64) float64 { return Summarize(r.perRound(f)).Median }
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| %s | %.0f | %s | %.2f | %.1f | %.1f |\n", r.Name,
+			med(r, DrainResult.PerSec), Summarize(PeerRatios(r, rows)).Text("%.2f"),
+			med(r, DrainResult.TripsPerTask), med(r, DrainResult.RedisMicrosPerTask), med(r, DrainResult.AllocsPerTask))
 	}
 	return b.String()
 }

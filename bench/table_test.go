@@ -2,6 +2,7 @@ package bench
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -69,19 +70,35 @@ func TestNewRow(t *testing.T) {
 }
 
 func TestDrainTable(t *testing.T) {
-	rows := []DrainRow{
-		{Name: "taskware", DrainResult: DrainResult{Tasks: 30000, Elapsed: time.Second, Trips: 45000}},
-		{Name: "asynq", Peer: true, DrainResult: DrainResult{Tasks: 20000, Elapsed: 2 * time.Second, Trips: 60000}},
+	res := func(perSec float64, trips, allocs, redisMicros float64) DrainResult {
+		const n = 1000
+		return DrainResult{Tasks: n, Elapsed: time.Duration(n / perSec * float64(time.Second)),
+			Trips: int64(trips * n), Mallocs: uint64(allocs * n), RedisCPU: time.Duration(redisMicros*n) * time.Microsecond}
 	}
-	want := `| contender | tasks/s | round trips/task | ratio to asynq |
-|---|---:|---:|---:|
-| taskware | 30000 | 1.50 | 3.00 |
-| asynq | 10000 | 3.00 | 1.00 |
+	// Round 2 is slow for both: per round, the ratios are 2, 2 and 4; the
+	// ratio of the medians would be 2000/500.
+	tw := DrainRow{Name: "taskware", Rounds: []DrainResult{
+		res(4000, 1.5, 30, 40), res(1000, 1.5, 32, 50), res(2000, 1.5, 31, 45)}}
+	aq := DrainRow{Name: "asynq", Peer: true, Rounds: []DrainResult{
+		res(2000, 3, 60, 80), res(500, 3, 61, 90), res(500, 3, 62, 70)}}
+	rows := []DrainRow{tw, aq}
+	if got := PeerRatios(tw, rows); !slices.Equal(got, []float64{2, 2, 4}) {
+		t.Errorf("PeerRatios = %v, want [2 2 4]", got)
+	}
+	want := `| contender | tasks/s | ratio to asynq, per round | round trips/task | Redis CPU µs/task | allocs/task |
+|---|---:|---:|---:|---:|---:|
+| taskware | 2000 | 2.00 (2.00–4.00) | 1.50 | 45.0 | 31.0 |
+| asynq | 500 | 1.00 (1.00–1.00) | 3.00 | 80.0 | 61.0 |
 `
 	if got := DrainTable(rows); got != want {
 		t.Errorf("DrainTable =\n%s\nwant\n%s", got, want)
 	}
-	if got := DrainTable(rows[:1]); !strings.Contains(got, "| 1.50 | n/a |") {
+	if got := DrainTable(rows[:1]); !strings.Contains(got, "| 2000 | n/a | 1.50 |") {
 		t.Errorf("DrainTable without asynq =\n%s\nwant n/a", got)
+	}
+	// A peer with fewer rounds (a run cut short) bounds the ratios.
+	short := DrainRow{Name: "asynq", Peer: true, Rounds: aq.Rounds[:2]}
+	if got := PeerRatios(tw, []DrainRow{tw, short}); !slices.Equal(got, []float64{2, 2}) {
+		t.Errorf("PeerRatios against 2 rounds = %v, want [2 2]", got)
 	}
 }

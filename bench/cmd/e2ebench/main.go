@@ -1,11 +1,23 @@
 // Command e2ebench compares taskware's worker with asynq end to end, on one
 // Redis, in one run: each contender has -n no-op tasks enqueued (not
 // timed), then its worker starts, with -concurrency tasks at once, and the
-// time until every task ran gives tasks per second. A markdown table shows
-// them, with the round trips to Redis per task while the tasks ran (writes
-// to the connections: a pipeline, or an auto-pipelined batch, counts once)
-// and the ratio to asynq. The contenders take turns in -rounds rounds, so
-// that a burst of load from elsewhere on the machine is shared out.
+// time until every task ran gives tasks per second. The contenders take
+// turns in -rounds rounds, so that a burst of load from elsewhere on the
+// machine is shared out.
+//
+// A markdown table shows, for each contender, the median over the rounds
+// of its tasks per second; its ratio to asynq, computed in each round (its
+// rate in round r over asynq's in round r) and shown as "median (min–max)"
+// of the rounds' ratios; and, each the median over the rounds:
+//
+//   - round trips to Redis per task while the tasks ran (writes to the
+//     connections: a pipeline, or an auto-pipelined batch, counts once);
+//   - the Redis server's CPU time per task, in µs, from INFO cpu
+//     (used_cpu_sys + used_cpu_user) before and after the drain: the server
+//     may be shared, and whatever else it does meanwhile counts too;
+//   - this process's heap allocations per task (runtime.MemStats.Mallocs
+//     before and after the drain), which count the bench's own wrapper of
+//     each library beside the library and its Redis client.
 //
 // The contenders: taskware with a chain that stores the result, then holds
 // a lock keyed by the task's ID ("lock+store"), and taskware with no
@@ -44,7 +56,7 @@ func main() {
 	n := flag.Int("n", 20000, "tasks per contender")
 	conc := flag.Int("concurrency", 32, "tasks a worker runs at once")
 	asynqDB := flag.Int("asynq-db", 9, "logical Redis DB for asynq, which must be empty")
-	rounds := flag.Int("rounds", 3, "rounds, in which the contenders take turns")
+	rounds := flag.Int("rounds", 5, "rounds, in which the contenders take turns")
 	only := flag.String("run", "", "run only the contenders whose name matches this regexp")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the first round's drains (not of the enqueues) to this file")
 	timeout := flag.Duration("timeout", 5*time.Minute, "give up on a contender after this long")
@@ -102,7 +114,7 @@ func run(url string, asynqDB, n, conc, rounds int, filter *regexp.Regexp, profil
 		libs, queues = append(libs, lib), append(queues, q)
 	}
 
-	results := make([]bench.DrainResult, len(queues))
+	results := make([][]bench.DrainResult, len(queues))
 	stopProfile := func() {}
 	for round := range rounds {
 		// Every contender's tasks are enqueued first, so that the profile
@@ -120,20 +132,20 @@ func run(url string, asynqDB, n, conc, rounds int, filter *regexp.Regexp, profil
 		}
 		for i, q := range queues {
 			dctx, cancel := context.WithTimeout(ctx, timeout)
-			res, err := bench.Drain(dctx, q, n, trips)
+			res, err := bench.Drain(dctx, q, n, bench.Meter{Trips: trips, Server: client})
 			cancel()
 			if err != nil {
 				return fmt.Errorf("%s: %w", libs[i].Name, err)
 			}
-			results[i] = results[i].Add(res)
+			results[i] = append(results[i], res)
 		}
 		stopProfile()
 	}
 	rows := make([]bench.DrainRow, len(queues))
 	for i, lib := range libs {
-		rows[i] = bench.DrainRow{Name: lib.Name, Peer: lib.Peer, DrainResult: results[i]}
+		rows[i] = bench.DrainRow{Name: lib.Name, Peer: lib.Peer, Rounds: results[i]}
 	}
-	fmt.Printf("%d rounds of %d no-op tasks per contender, %d at once\n\n", rounds, n, conc)
+	fmt.Printf("%d rounds of %d no-op tasks per contender, %d at once; medians over the rounds\n\n", rounds, n, conc)
 	fmt.Print(bench.DrainTable(rows))
 	return nil
 }
