@@ -37,7 +37,9 @@ type Env struct {
 	// asynq takes no key prefix. It must be empty when asynq opens.
 	AsynqClient *redis.Client
 	Prefix      string
-	// Concurrency is how many tasks a worker runs at once.
+	// Concurrency is how many tasks a worker runs at once; 0 leaves it to
+	// the library's default (taskware's worker.DefaultConcurrency, asynq's
+	// the number of CPUs).
 	Concurrency int
 }
 
@@ -59,6 +61,16 @@ var QueueLibs = []QueueLib{
 }
 
 const noopName = "bench:noop"
+
+// QueueLibNamed returns the contender of QueueLibs named name.
+func QueueLibNamed(name string) (QueueLib, bool) {
+	for _, lib := range QueueLibs {
+		if lib.Name == name {
+			return lib, true
+		}
+	}
+	return QueueLib{}, false
+}
 
 // enqueueAll calls enqueue for 0..n-1 on 32 goroutines.
 func enqueueAll(ctx context.Context, n int, enqueue func(ctx context.Context, i int) error) error {
@@ -148,11 +160,15 @@ func (t *taskwareQueue) Enqueue(ctx context.Context, n int) error {
 
 func (t *taskwareQueue) Start(ran func(int)) (func() error, error) {
 	t.ran, t.errs = ran, nil
-	w := worker.New(t.queue, worker.Concurrency(t.conc), worker.OnError(func(err error) {
+	opts := []worker.Option{worker.OnError(func(err error) {
 		t.mu.Lock()
 		defer t.mu.Unlock()
 		t.errs = append(t.errs, err)
-	}))
+	})}
+	if t.conc > 0 {
+		opts = append(opts, worker.Concurrency(t.conc))
+	}
+	w := worker.New(t.queue, opts...)
 	worker.Register(w, t.noop)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -175,7 +191,10 @@ func (t *taskwareQueue) Close() error {
 // asynq: a server and a client on a client of the Redis we are given (so
 // that its round trips are counted as taskware's are), the handler writing
 // its result with the task's ResultWriter, tasks enqueued with a retention
-// so that the result is kept, as taskware's store keeps it.
+// so that the result is kept, as taskware's store keeps it. The handler
+// reports its run first, as taskware's task does before its worker's
+// finish (and its lock+store chain's result write): so that, for Latency,
+// a run has started when it reports.
 
 type asynqQueue struct {
 	rdb    *redis.Client
@@ -184,26 +203,37 @@ type asynqQueue struct {
 }
 
 func openAsynq(env Env) (TaskQueue, error) {
-	db := env.AsynqClient.Options().DB
-	if db == env.Client.Options().DB {
-		return nil, fmt.Errorf("asynq needs a Redis DB of its own, not taskware's (%d)", db)
-	}
-	n, err := env.AsynqClient.DBSize(context.Background()).Result()
-	if err != nil {
+	if err := checkAsynqDB(context.Background(), env); err != nil {
 		return nil, err
-	}
-	if n != 0 {
-		return nil, fmt.Errorf("the asynq DB %d holds %d keys: asynq takes no key prefix, so it needs an empty DB", db, n)
 	}
 	return &asynqQueue{rdb: env.AsynqClient, client: asynq.NewClientFromRedisClient(env.AsynqClient), conc: env.Concurrency}, nil
 }
 
-func (a *asynqQueue) Enqueue(ctx context.Context, n int) error {
-	return enqueueAll(ctx, n, func(ctx context.Context, i int) error {
-		_, err := a.client.EnqueueContext(ctx, asynq.NewTask(noopName, strconv.AppendInt(nil, int64(i), 10)),
-			asynq.Retention(middleware.DefaultResultTTL))
+// checkAsynqDB fails unless env's asynq DB is another than taskware's, and
+// empty.
+func checkAsynqDB(ctx context.Context, env Env) error {
+	db := env.AsynqClient.Options().DB
+	if db == env.Client.Options().DB {
+		return fmt.Errorf("asynq needs a Redis DB of its own, not taskware's (%d)", db)
+	}
+	n, err := env.AsynqClient.DBSize(ctx).Result()
+	if err != nil {
 		return err
-	})
+	}
+	if n != 0 {
+		return fmt.Errorf("the asynq DB %d holds %d keys: asynq takes no key prefix, so it needs an empty DB", db, n)
+	}
+	return nil
+}
+
+func (a *asynqQueue) Enqueue(ctx context.Context, n int) error {
+	return enqueueAll(ctx, n, a.enqueue)
+}
+
+func (a *asynqQueue) enqueue(ctx context.Context, i int) error {
+	_, err := a.client.EnqueueContext(ctx, asynq.NewTask(noopName, strconv.AppendInt(nil, int64(i), 10)),
+		asynq.Retention(middleware.DefaultResultTTL))
+	return err
 }
 
 func (a *asynqQueue) Start(ran func(int)) (func() error, error) {
@@ -213,11 +243,9 @@ func (a *asynqQueue) Start(ran func(int)) (func() error, error) {
 		if err != nil {
 			return err
 		}
-		if _, err := t.ResultWriter().Write(t.Payload()); err != nil {
-			return err
-		}
-		ran(i)
-		return nil
+		ran(i) // as taskware's task reports before its worker's finish
+		_, err = t.ResultWriter().Write(t.Payload())
+		return err
 	}))
 	if err != nil {
 		return nil, err
