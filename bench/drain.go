@@ -58,6 +58,52 @@ type Meter struct {
 	Server *redis.Client
 }
 
+// reading is a measurement under way, started by Meter.begin.
+type reading struct {
+	m       Meter
+	trips   *Trips
+	mallocs uint64
+	cpu     time.Duration
+	start   time.Time
+}
+
+// begin reads what m measures, and starts the clock.
+func (m Meter) begin(ctx context.Context) (*reading, error) {
+	r := &reading{m: m, trips: m.Trips}
+	if r.trips == nil {
+		r.trips = new(Trips)
+	}
+	if m.Server != nil {
+		var err error
+		if r.cpu, err = RedisCPU(ctx, m.Server); err != nil {
+			return nil, fmt.Errorf("INFO cpu: %w", err)
+		}
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	r.mallocs = ms.Mallocs
+	r.trips.Reset()
+	r.start = time.Now()
+	return r, nil
+}
+
+// end stops the clock, and returns what was measured since begin, for
+// the given number of tasks.
+func (r *reading) end(ctx context.Context, tasks int) (DrainResult, error) {
+	res := DrainResult{Tasks: tasks, Elapsed: time.Since(r.start), Trips: r.trips.Load()}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	res.Mallocs = ms.Mallocs - r.mallocs
+	if r.m.Server != nil {
+		cpu, err := RedisCPU(ctx, r.m.Server)
+		if err != nil {
+			return res, fmt.Errorf("INFO cpu: %w", err)
+		}
+		res.RedisCPU = cpu - r.cpu
+	}
+	return res, nil
+}
+
 // Drain starts q's worker on the n tasks enqueued on it beforehand, and
 // times how long it takes until all of them ran, measuring meanwhile the
 // round trips, this process's allocations and the Redis server's CPU time
@@ -82,22 +128,10 @@ func Drain(ctx context.Context, q TaskQueue, n int, m Meter) (DrainResult, error
 		}
 	}
 
-	var cpu0 time.Duration
-	if m.Server != nil {
-		var err error
-		if cpu0, err = RedisCPU(ctx, m.Server); err != nil {
-			return DrainResult{}, fmt.Errorf("INFO cpu: %w", err)
-		}
+	r, err := m.begin(ctx)
+	if err != nil {
+		return DrainResult{}, err
 	}
-	trips := m.Trips
-	if trips == nil {
-		trips = new(Trips)
-	}
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	mallocs0 := ms.Mallocs
-	trips.Reset()
-	start := time.Now()
 	stop, err := q.Start(ran)
 	if err != nil {
 		return DrainResult{}, err
@@ -105,16 +139,7 @@ func Drain(ctx context.Context, q TaskQueue, n int, m Meter) (DrainResult, error
 	var res DrainResult
 	select {
 	case <-done:
-		res = DrainResult{Tasks: n, Elapsed: time.Since(start), Trips: trips.Load()}
-		runtime.ReadMemStats(&ms)
-		res.Mallocs = ms.Mallocs - mallocs0
-		if m.Server != nil {
-			cpu1, cerr := RedisCPU(ctx, m.Server)
-			if cerr != nil {
-				err = fmt.Errorf("INFO cpu: %w", cerr)
-			}
-			res.RedisCPU = cpu1 - cpu0
-		}
+		res, err = r.end(ctx, n)
 	case <-ctx.Done():
 		err = fmt.Errorf("%d of %d tasks ran: %w", int64(n)-left.Load(), n, context.Cause(ctx))
 	}
