@@ -1,6 +1,6 @@
 // Package bench measures taskware against its peers on the same real Redis:
-// its lock against redsync and redislock, and its worker, end to end,
-// against asynq.
+// its lock against redsync and redislock, and its worker and queue, end to
+// end, against asynq.
 //
 // For the locks, one measured operation is a pair: acquire one key, then
 // release it. Each library is wrapped as a Contender, and one driver
@@ -12,8 +12,41 @@
 // End to end, each task queue is wrapped as a TaskQueue (QueueLibs), with
 // a no-op task; one driver, Drain, starts a worker on tasks enqueued
 // beforehand and times how long they take to run, checking that each ran
-// exactly once and counting round trips to Redis with Trips. The benchmark
-// BenchmarkDrain and the command cmd/e2ebench are built on it.
+// exactly once. A Meter measures the drain's cost beside its time: round
+// trips to Redis (Trips), this process's heap allocations
+// (runtime.MemStats.Mallocs, which count the bench's own wrappers and
+// bookkeeping too), and the Redis server's CPU time from INFO cpu (the
+// whole server's: on a shared server, others' load counts). These are
+// built on it:
+//
+//   - cmd/e2ebench: the contenders drain 20k tasks, 32 at once, taking
+//     turns in 5 rounds; a table of the median tasks per second, the ratio
+//     to asynq computed within each round and shown as "median (min–max)",
+//     and round trips, Redis CPU µs and allocations per task.
+//   - cmd/drainchart: the drain rate of taskware (bare, and lock+store) and
+//     asynq against the worker's concurrency, 1 to 128 (DrainSweep), drawn
+//     as a chart (PlotCurves) and printed as a table.
+//   - BenchmarkDrain, for go test -bench.
+//
+// The queue itself, beyond draining, is measured by cmd/queuebench, each
+// figure in rounds in which taskware and asynq take turns, printed as
+// "median (min–max)" (Summarize):
+//
+//   - the rate of enqueues from one goroutine (EnqueueRate, EnqueueWays):
+//     taskware's worker.EnqueueMany in batches of 1,000 and its
+//     worker.Enqueue, one task at a time, against asynq's Client.Enqueue,
+//     one at a time (asynq has no call that enqueues many);
+//   - the memory that queued tasks take (QueuedMemory, MemoryLibs), the
+//     rise of INFO memory's used_memory on enqueueing 100k tasks of the
+//     same 1 KiB payload (Payload), not run, then deleted;
+//   - the latency from enqueue to start (Latency) at a steady 2,000 tasks
+//     a second for 5 s, p50, p99 and the greatest, each library's worker
+//     with its defaults.
+//
+// Taskware writes only keys under a prefix of the run's own (NewPrefix);
+// asynq, which takes no prefix, writes in a logical DB of its own, which
+// must be empty and is left empty. Every key written is deleted after:
+// nothing flushes the server, which may be shared.
 //
 // This is a module of its own, so that taskware's module never depends on
 // its peers.
