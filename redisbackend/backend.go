@@ -25,6 +25,12 @@ type Backend struct {
 	stateTTL time.Duration
 	deadMax  int64
 	hub      *hub
+	batch    batcher
+	// oneNode says all keys are on one server: a script may then touch
+	// keys of any hash slot, such as a task's locks with its queue.
+	oneNode bool
+	// Script arguments of every finish, boxed once.
+	stateTTLArg, channelArg, deadMaxArg any
 
 	locker Locker
 	store  Store
@@ -77,7 +83,13 @@ func New(client redis.UniversalClient, opts ...Option) *Backend {
 		panic(configError("the state TTL and the dead-letter cap must be positive"))
 	}
 	b.hub = &hub{client: client, channel: b.keys.channel(), waiters: make(map[string][]chan struct{})}
-	b.locker.b, b.store.b, b.queue.b = b, b, b
+	b.locker.b, b.store.b, b.queue.b, b.batch.b = b, b, b, b
+	switch client.(type) {
+	case *redis.ClusterClient, *redis.Ring:
+	default:
+		b.oneNode = true
+	}
+	b.stateTTLArg, b.channelArg, b.deadMaxArg = b.stateTTL.Milliseconds(), b.keys.channel(), b.deadMax
 	return b
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/taskware/taskware/store"
 )
@@ -15,7 +16,7 @@ import (
 // the key.
 const recordVersion = "r1"
 
-func encodeRecord(rec *store.Record, at time.Time) []byte {
+func encodeRecord(rec *store.Record, at time.Time) string {
 	attempt := strconv.Itoa(rec.Attempt)
 	atUs := strconv.FormatInt(at.UnixMicro(), 10)
 	fields := [...]string{rec.Task, string(rec.Status), attempt, atUs, rec.Kind, rec.Error}
@@ -32,7 +33,8 @@ func encodeRecord(rec *store.Record, at time.Time) []byte {
 	}
 	b = strconv.AppendInt(b, int64(len(rec.Value)), 10)
 	b = append(b, ':')
-	return append(b, rec.Value...)
+	b = append(b, rec.Value...)
+	return unsafe.String(unsafe.SliceData(b), len(b)) // b is never written again
 }
 
 var errBadRecord = errors.New("malformed record")

@@ -3,6 +3,7 @@ package redisbackend_test
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -58,13 +59,17 @@ func finWhat(cmd redis.Cmder) string {
 	args := cmd.Args()
 	switch name := cmd.Name(); name {
 	case "eval", "evalsha":
-		if len(args) > 3 {
-			if p, ok := args[3].(*string); ok { // the locker passes its key by pointer
-				return name + " " + *p
+		// The name, then every key.
+		out := name
+		n, _ := strconv.Atoi(fmt.Sprint(args[2]))
+		for i := 3; i < 3+n && i < len(args); i++ {
+			if p, ok := args[i].(*string); ok { // keys may go by pointer
+				out += " " + *p
+			} else {
+				out += fmt.Sprint(" ", args[i])
 			}
-			return fmt.Sprint(name, " ", args[3])
 		}
-		return name
+		return out
 	case "set", "publish":
 		return fmt.Sprint(name, " ", args[1])
 	default:
@@ -82,8 +87,8 @@ func (r *finRecorder) add(cmds []redis.Cmder) {
 	r.mu.Unlock()
 }
 
-// A run's lock release, its result write and the end of its task share one
-// round trip, and the task's state then says the result was stored.
+// A run's lock release, its result write and the end of its task are one
+// script, in one round trip, and the task's state then says the result was stored.
 func TestFinishSharesOneRoundTrip(t *testing.T) {
 	for _, name := range []string{"miniredis", "redis"} {
 		t.Run(name, func(t *testing.T) {
@@ -108,22 +113,22 @@ func TestFinishSharesOneRoundTrip(t *testing.T) {
 			b.RequireNoLocks(t)
 			rec.mu.Lock()
 			defer rec.mu.Unlock()
-			// One round trip ends the run: the lock's release, and the
-			// script that acknowledges the task, writes its record (the
-			// result key is among its keys) and its state. No SET of the
-			// record goes on its own: the script writes it only if this
-			// delivery is still the one to end the task. (On a fresh server
-			// the scripts then go again as EVAL, once.)
+			// One script ends the run: it releases the lock, acknowledges
+			// the task, writes its record and its state. No SET of the
+			// record and no release goes on its own: the script writes the
+			// record only if this delivery is still the one to end the
+			// task. (On a fresh server the script then goes again as EVAL,
+			// once.)
 			p := b.Prefix()
-			want := []string{"evalsha " + p + "lock:{k}", "evalsha " + p + "queue:{default}"}
+			want := []string{"evalsha " + p + "queue:{default} " + p + "queue:{default}:dead " + p + "result:{default}:" + h.ID + " " + p + "lock:{k}"}
 			var finish [][]string
 			for _, trip := range rec.trips {
-				if len(trip) == 2 && trip[0] == want[0] {
-					finish = append(finish, trip)
-				}
 				for _, c := range trip {
 					if strings.HasPrefix(c, "set ") {
 						t.Errorf("a SET went on its own: %q", trip)
+					}
+					if strings.HasPrefix(c, "evalsha ") && strings.HasSuffix(c, " "+p+"lock:{k}") && !strings.HasPrefix(c, "evalsha "+p+"lock:") {
+						finish = append(finish, trip)
 					}
 				}
 			}

@@ -50,16 +50,7 @@ local f = tonumber(t[1]) * 1000000 + tonumber(t[2])
 if f <= last then f = last + 1 end
 redis.call('SET', KEYS[1], ARGV[1] .. '|' .. string.format('%d', f) .. '|' .. ARGV[4] .. '|' .. ARGV[3], 'PX', ARGV[2])
 return f`)
-	releaseScript = newScript(`
-local v = redis.call('GET', KEYS[1])
-if not v or ARGV[1] == '' then return 0 end
-local tok, fence, rest = string.match(v, '^([^|]*)|(%d+)(.*)$')
-if tok == ARGV[1] then
-  redis.call('SET', KEYS[1], '|' .. fence .. '|' .. ARGV[1], 'KEEPTTL')
-  return 1
-end
-if tok == '' and rest == '|' .. ARGV[1] then return 1 end
-return 0`)
+	releaseScript = newScript(releaseLua + `return release(1, 1)`)
 	refreshScript = newScript(`
 local v = redis.call('GET', KEYS[1])
 if v and ARGV[1] ~= '' and string.match(v, '^([^|]*)|') == ARGV[1] then
@@ -67,6 +58,31 @@ if v and ARGV[1] ~= '' and string.match(v, '^([^|]*)|') == ARGV[1] then
 end
 return 0`)
 )
+
+// releaseLua defines release(k, a), which releases the locks KEYS[k],
+// KEYS[k+1], ... held by the tokens ARGV[a], ARGV[a+1], ..., and returns how
+// many its tokens owned: released now, or by that token already. The
+// scripts that end a task start with it, so that a task's locks go in the
+// call that ends it.
+const releaseLua = `
+local function release(k, a)
+  local n = 0
+  for i = k, #KEYS do
+    local tok = ARGV[a + i - k]
+    local v = redis.call('GET', KEYS[i])
+    if v and tok and tok ~= '' then
+      local t, fence, rest = string.match(v, '^([^|]*)|(%d+)(.*)$')
+      if t == tok then
+        redis.call('SET', KEYS[i], '|' .. fence .. '|' .. tok, 'KEEPTTL')
+        n = n + 1
+      elseif t == '' and rest == '|' .. tok then
+        n = n + 1
+      end
+    end
+  end
+  return n
+end
+`
 
 // Locker is the backend's lock.Locker, lock.Inspector and
 // lock.FinalReleaser. TryAcquire, Release and Refresh are one round trip
@@ -86,6 +102,7 @@ type redisLease struct {
 	ttlMs, sinceUs int64
 	args           [8]any // acquire, then release
 	refreshArgs    [6]any // apart: a refresh may be in flight during a release
+	ops, refreshOp [1]op
 }
 
 func ttlArg(ttl time.Duration) int64 { return max(ttl.Milliseconds(), 1) }
@@ -104,10 +121,15 @@ func (l *Locker) TryAcquire(ctx context.Context, key string, ttl time.Duration) 
 	rl := &redisLease{locker: l, lockKey: s[:keyEnd], ttlMs: ttlArg(ttl), sinceUs: now.UnixMicro()}
 	rl.Lease = lock.Lease{Key: key, Token: s[keyEnd:], TTL: ttl, AcquiredAt: now, LockerData: rl}
 	rl.args = [8]any{argEvalSHA, acquireScript.sha, argOneKey, &rl.lockKey, &rl.Token, &rl.ttlMs, l.b.holder, &rl.sinceUs}
-	res, err := l.b.run(ctx, acquireScript, scriptCmd(rl.args[:])).Result()
-	if err != nil {
+	rl.ops[0] = op{cmd: scriptCmd(rl.args[:]), src: acquireScript.src}
+	err := l.b.batch.do(ctx, rl.ops[:])
+	var res any
+	if err == nil {
+		res, err = rl.ops[0].cmd.(*redis.Cmd).Result()
 		err = unavailable(ctx, err)
-		if errors.Is(err, task.ErrUnavailable) {
+	}
+	if err != nil {
+		if ctx.Err() != nil || errors.Is(err, task.ErrUnavailable) {
 			l.forget(rl, ttl) // it may hold the lock now, and nobody would release it
 		}
 		return nil, fmt.Errorf("lock %q: acquire: %w", key, err)
@@ -151,8 +173,14 @@ func (rl *redisLease) releaseCmd() *redis.Cmd {
 // task.ErrUnavailable.
 func (l *Locker) Release(ctx context.Context, lease *lock.Lease) error {
 	rl := l.own(lease)
-	err := compared(ctx, l.b.run(ctx, releaseScript, rl.releaseCmd()), lease, "release")
-	if errors.Is(err, task.ErrUnavailable) {
+	rl.ops[0] = op{cmd: rl.releaseCmd(), src: releaseScript.src}
+	err := l.b.batch.do(ctx, rl.ops[:])
+	if err == nil {
+		err = compared(ctx, rl.ops[0].cmd, lease, "release")
+	} else {
+		err = fmt.Errorf("lock %q: release: %w", lease.Key, err)
+	}
+	if err != nil && (ctx.Err() != nil || errors.Is(err, task.ErrUnavailable)) {
 		l.forget(rl, lease.TTL)
 	}
 	return err
@@ -184,8 +212,9 @@ func (l *Locker) forget(rl *redisLease, ttl time.Duration) {
 // FinalRelease implements lock.FinalReleaser: the release, for the round
 // trip that ends the task.
 func (l *Locker) FinalRelease(lease *lock.Lease) task.FinalWrite {
-	f := &finalOp{b: l.b, n: 1}
-	f.ops[0] = op{cmd: l.own(lease).releaseCmd(), src: releaseScript.src}
+	rl := l.own(lease)
+	f := &finalOp{b: l.b, n: 1, lockKey: &rl.lockKey, token: &rl.Token}
+	f.ops[0] = op{cmd: rl.releaseCmd(), src: releaseScript.src}
 	return f
 }
 
@@ -197,8 +226,11 @@ func (l *Locker) Refresh(ctx context.Context, lease *lock.Lease, ttl time.Durati
 	rl := l.own(lease)
 	rl.ttlMs = ttlArg(ttl)
 	rl.refreshArgs = [6]any{argEvalSHA, refreshScript.sha, argOneKey, &rl.lockKey, &rl.Token, &rl.ttlMs}
-	cmd := l.b.run(ctx, refreshScript, scriptCmd(rl.refreshArgs[:]))
-	if err := compared(ctx, cmd, lease, "refresh"); err != nil {
+	rl.refreshOp[0] = op{cmd: scriptCmd(rl.refreshArgs[:]), src: refreshScript.src}
+	if err := l.b.batch.do(ctx, rl.refreshOp[:]); err != nil {
+		return fmt.Errorf("lock %q: refresh: %w", lease.Key, err)
+	}
+	if err := compared(ctx, rl.refreshOp[0].cmd, lease, "refresh"); err != nil {
 		return err
 	}
 	if lease.TTL != ttl { // written only if it changes: the holder may be reading it
@@ -209,8 +241,8 @@ func (l *Locker) Refresh(ctx context.Context, lease *lock.Lease, ttl time.Durati
 
 // compared reads the reply of a script that acts on the lock only if lease
 // owns it, and answers 0 if it does not.
-func compared(ctx context.Context, cmd *redis.Cmd, lease *lock.Lease, what string) error {
-	res, err := cmd.Result()
+func compared(ctx context.Context, cmd redis.Cmder, lease *lock.Lease, what string) error {
+	res, err := cmd.(*redis.Cmd).Result()
 	if err != nil {
 		return fmt.Errorf("lock %q: %s: %w", lease.Key, what, unavailable(ctx, err))
 	}

@@ -83,13 +83,12 @@ return '0-0'`)
 	// KEYS: stream. ARGV: min idle ms, count, state prefix, forget consumers idle ms.
 	// Moves entries idle for min idle back to the stream's end, counting each
 	// takeover in the state and the entry's "dlv"; forgets consumers with
-	// nothing pending, idle for long.
+	// nothing pending, idle for long; trims the finished entries.
 	recoverScript = newScript(`
 local r = redis.call('XAUTOCLAIM', KEYS[1], 'taskware', 'taskware:recover', ARGV[1], '0-0', 'COUNT', ARGV[2])
 local moved = 0
 for _, e in ipairs(r[2]) do
   redis.call('XACK', KEYS[1], 'taskware', e[1])
-  redis.call('XDEL', KEYS[1], e[1])
   local f = e[2]
   if f then
     local id, n = nil, 1
@@ -115,6 +114,25 @@ for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], 'taskware')) do
     redis.call('XGROUP', 'DELCONSUMER', KEYS[1], 'taskware', name)
   end
 end
+-- Finished entries stay in the stream (no XDEL): trim what lies below the
+-- oldest pending entry, or, with none pending, up to the last delivered.
+local last
+for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
+  local name, id
+  for i = 1, #g, 2 do
+    if g[i] == 'name' then name = g[i + 1] elseif g[i] == 'last-delivered-id' then id = g[i + 1] end
+  end
+  if name == 'taskware' then last = id end
+end
+local p = redis.call('XPENDING', KEYS[1], 'taskware')
+local minid
+if p[1] > 0 then
+  minid = p[2]
+elseif last then
+  local ms, seq = string.match(last, '^(%d+)-(%d+)$')
+  if ms then minid = ms .. '-' .. string.format('%d', tonumber(seq) + 1) end
+end
+if minid then redis.call('XTRIM', KEYS[1], 'MINID', minid) end
 return moved`)
 	// KEYS: stream, delayed. ARGV: now ms, count, state prefix.
 	promoteScript = newScript(`
@@ -135,13 +153,19 @@ for _, id in ipairs(ids) do
   redis.call('ZREM', KEYS[2], id)
 end
 return #ids`)
-	// KEYS: stream, state, result, dead. ARGV: entry, status, kind, error, attempt, result, state TTL ms,
-	// channel, notice, id, at µs, max dead letters, has record, record, record TTL ms, record notice.
-	// It ends a task as succeeded, failed, skipped or dead, once: only if its
-	// XACK acknowledged the entry. The record of the run's own StoreResult is
-	// written here, after that, so a late finish overwrites nothing. A dead
-	// letter is the entry as it was, with the reason: a malformed one too.
-	endScript = newScript(`
+	// KEYS: stream, dead, result, then the locks to release. ARGV: entry,
+	// status, kind, error, attempt, result, state TTL ms, channel, state
+	// prefix, id, at µs, max dead letters, record, record TTL ms, queue tag
+	// ("{<q>}"), then the locks' tokens.
+	// It releases the run's locks, then ends the task as succeeded, failed,
+	// skipped or dead, once: only if its XACK acknowledged the entry. The
+	// entry stays in the stream, to be trimmed (see recoverScript). The
+	// record of the run's own StoreResult is written here, after that, so
+	// a late finish overwrites nothing. A dead letter is the entry as it
+	// was, with the reason: a malformed one too. Notices go out only if
+	// someone waits (the state's "w", see Wait).
+	endScript = newScript(releaseLua + `
+release(4, 16)
 if redis.call('XACK', KEYS[1], 'taskware', ARGV[1]) == 0 then return 0 end
 if ARGV[2] == 'dead' then
   local e = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
@@ -156,27 +180,29 @@ if ARGV[2] == 'dead' then
   end
   d[#d + 1], d[#d + 2], d[#d + 3], d[#d + 4] = 'attempt', ARGV[5], 'kind', ARGV[3]
   d[#d + 1], d[#d + 2], d[#d + 3], d[#d + 4] = 'reason', ARGV[4], 'at', ARGV[11]
-  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[12], '*', unpack(d))
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[12], '*', unpack(d))
 end
-redis.call('XDEL', KEYS[1], ARGV[1])
 if ARGV[10] == '' then return 1 end
+local s = ARGV[9] .. ARGV[10]
+local waited = redis.call('HGET', s, 'w')
 local res = ARGV[6]
-if ARGV[13] == '1' then
-  redis.call('SET', KEYS[3], ARGV[14], 'PX', ARGV[15])
-  redis.call('PUBLISH', ARGV[8], ARGV[16])
+if ARGV[13] ~= '' then
+  redis.call('SET', KEYS[3], ARGV[13], 'PX', ARGV[14])
+  if waited then redis.call('PUBLISH', ARGV[8], 'r' .. ARGV[15] .. ARGV[10]) end
   if res ~= 'lost' then res = 'stored' end
 end
-redis.call('HSET', KEYS[2], 'status', ARGV[2], 'kind', ARGV[3], 'error', ARGV[4], 'attempt', ARGV[5], 'result', res)
-redis.call('HDEL', KEYS[2], 'payload', 'nonce')
-redis.call('PEXPIRE', KEYS[2], ARGV[7])
-redis.call('PUBLISH', ARGV[8], ARGV[9])
+redis.call('HSET', s, 'status', ARGV[2], 'kind', ARGV[3], 'error', ARGV[4], 'attempt', ARGV[5], 'result', res)
+redis.call('HDEL', s, 'payload')
+redis.call('PEXPIRE', s, ARGV[7])
+if waited then redis.call('PUBLISH', ARGV[8], 't' .. ARGV[15] .. ARGV[10]) end
 return 1`)
-	// KEYS: stream, delayed, state. ARGV: entry, run at ms, attempt, kind, error, id, retry, outage.
-	// The payload moves from the entry to the state, to wait there.
-	requeueScript = newScript(`
+	// KEYS: stream, delayed, state, then the locks to release. ARGV: entry,
+	// run at ms, attempt, kind, error, id, retry, outage, then the locks'
+	// tokens. The payload moves from the entry to the state, to wait there.
+	requeueScript = newScript(releaseLua + `
+release(4, 9)
 if redis.call('XACK', KEYS[1], 'taskware', ARGV[1]) == 0 then return 0 end
 local e = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
-redis.call('XDEL', KEYS[1], ARGV[1])
 local h = {}
 if e[1] then
   local f = e[1][2]
@@ -188,6 +214,12 @@ if ARGV[7] == '1' then redis.call('HSET', KEYS[3], 'lk', ARGV[4], 'le', ARGV[5])
 if ARGV[8] == '1' then redis.call('HINCRBY', KEYS[3], 'outages', 1) end
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[6])
 return 1`)
+	// KEYS: state. Returns the state's fields, and marks it waited for, so
+	// that the script that ends the task announces it.
+	waitStateScript = newScript(`
+local h = redis.call('HGETALL', KEYS[1])
+if #h > 0 then redis.call('HSETNX', KEYS[1], 'w', '1') end
+return h`)
 	// KEYS: stream, taken. ARGV: consumer. A consumer with entries pending is
 	// kept: deleting it would drop them.
 	leaveScript = newScript(`
@@ -204,6 +236,9 @@ return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], 'taskware', ARGV[1])`)
 type Queue struct {
 	b      *Backend
 	groups sync.Map // queue name -> struct{}: its group exists
+
+	mu     sync.RWMutex
+	byName map[string]*queueNames
 }
 
 // run sends an EVALSHA of s with keys and args in one round trip (two if
@@ -427,80 +462,146 @@ func (q *Queue) Promote(ctx context.Context, queue string, now time.Time, n int)
 	return moved, nil
 }
 
-// Finish implements worker.Consumer, in one round trip: the releases in
-// o.Final that this backend made go in one pipeline with the script that
-// ends the task, and the record of the run's own StoreResult is written by
-// that script, only if the delivery is still the one to end (see
-// endScript). Any other deferred write is made first, on its own; if one
-// of them fails, the state says worker.ResultLost.
+// Finish implements worker.Consumer, in one script: it releases the locks
+// in o.Final that this backend took, acknowledges the delivery, writes the
+// record of the run's own StoreResult and the task's state, only if the
+// delivery is still the one to end (see endScript). On a Cluster, where a
+// lock's key and the queue's keys lie apart, the releases go beside the
+// script, in its pipeline. The call shares its pipeline with the finishes,
+// acquires and releases of other tasks that end at the same time (see
+// batcher). Any other deferred write is made first, on its own; if one of
+// them fails, the state says worker.ResultLost.
 func (q *Queue) Finish(ctx context.Context, d *worker.Delivery, o worker.Outcome) error {
 	if err := worker.ValidateOutcome(d, o); err != nil {
 		return err
 	}
-	k := q.b.keys
-	resultKey := k.result(d.Queue, d.ID)
-	ops, result, rec := q.finalOps(ctx, o.Final, resultKey)
-	var s script
-	var keys []string
+	f := &finish{o: o, status: string(o.Status), names: q.names(d.Queue)}
+	f.final(ctx, q.b, o.Final, d)
 	var args []any
 	if o.Status == worker.Scheduled {
-		s, keys = requeueScript, []string{k.stream(d.Queue), k.delayed(d.Queue), k.state(d.Queue, d.ID)}
-		args = []any{d.Receipt, o.RunAt.UnixMilli(), o.Attempt, o.Kind, o.Error, d.ID, flag(o.Retry), flag(o.Outage)}
+		f.state, f.at = q.b.keys.state(d.Queue, d.ID), o.RunAt.UnixMilli()
+		args = f.begin(requeueScript, 3, &f.names.stream, &f.names.delayed, &f.state)
+		args = append(args, &d.Receipt, &f.at, &f.o.Attempt, &f.o.Kind, &f.o.Error, &d.ID, flag(o.Retry), flag(o.Outage))
 	} else {
-		s, keys = endScript, []string{k.stream(d.Queue), k.state(d.Queue, d.ID), resultKey, k.dead(d.Queue)}
-		args = []any{d.Receipt, string(o.Status), o.Kind, o.Error, o.Attempt, result, q.b.stateTTL.Milliseconds(),
-			k.channel(), stateNotice(d.Queue, d.ID), d.ID, time.Now().UnixMicro(), q.b.deadMax, 0, "", 0, ""}
-		if rec != nil {
-			args[12], args[13], args[14], args[15] = 1, rec.value, rec.ttlMs, rec.notice
+		f.at = time.Now().UnixMicro()
+		result := &f.names.stream // no record: a key of the same slot, untouched
+		record, recordTTL := argEmpty, argZero
+		if f.rec != nil {
+			result, record, recordTTL = &f.rec.result, &f.rec.value, &f.rec.ttlMs
 		}
+		args = f.begin(endScript, 3, &f.names.stream, &f.names.dead, result)
+		args = append(args, &d.Receipt, &f.status, &f.o.Kind, &f.o.Error, &f.o.Attempt, &f.result, q.b.stateTTLArg,
+			q.b.channelArg, &f.names.statePrefix, &d.ID, &f.at, q.b.deadMaxArg, record, recordTTL, &f.names.tag)
 	}
-	ops = append(ops, op{cmd: s.evalSHA(keys, args...), src: s.src})
-	q.b.exec(ctx, ops)
-	if err := ops[len(ops)-1].cmd.Err(); err != nil {
+	for _, l := range f.locks {
+		args = append(args, l.token)
+	}
+	f.ops = append(f.ops, op{cmd: scriptCmd(args), src: f.src})
+	if err := q.b.batch.do(ctx, f.ops); err != nil {
+		return fmt.Errorf("worker: finish %s: %w", d.ID, err)
+	}
+	if err := f.ops[len(f.ops)-1].cmd.Err(); err != nil {
 		return fmt.Errorf("worker: finish %s: %w", d.ID, unavailable(ctx, err))
 	}
 	return nil
 }
 
-func flag(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
+// finish is one Finish: the command's arguments point into it, so that
+// they need no allocation of their own.
+type finish struct {
+	o             worker.Outcome
+	status, state string
+	result        string // of writes made apart: "", "stored" or "lost"
+	at            int64
+	names         *queueNames
+	rec           *finalOp   // the run's own record, written by the script
+	locks         []*finalOp // the run's releases, made by the script
+	ops           []op       // releases sent beside the script (Cluster), then the script
+	src           string
 }
 
-// finalOps sorts a run's deferred writes: this backend's releases come back
-// to go in the pipeline that ends the task, and its record of the task
-// under resultKey to be written by the ending script; any other write is
-// made now. result says what became of those: "" (none), "stored" or
-// "lost".
-func (q *Queue) finalOps(ctx context.Context, f *task.FinalWrites, resultKey string) (ops []op, result string, rec *finalOp) {
-	if f == nil {
-		return nil, "", nil
+// final sorts a run's deferred writes. This backend's releases are made by
+// the script (or, on a Cluster, beside it), and its record of the task by
+// the script; any other write is made now.
+func (f *finish) final(ctx context.Context, b *Backend, w *task.FinalWrites, d *worker.Delivery) {
+	if w == nil {
+		return
 	}
 	own := func(w task.FinalWrite) *finalOp {
-		if fo, ok := w.(*finalOp); ok && fo.b == q.b {
+		if fo, ok := w.(*finalOp); ok && fo.b == b {
 			return fo
 		}
 		return nil
 	}
-	for _, w := range f.Releases {
-		if fo := own(w); fo != nil {
-			ops = append(ops, fo.ops[:fo.n]...)
-		} else {
-			_ = w.Apply(ctx) // a release that fails expires with its TTL
+	for _, r := range w.Releases {
+		switch fo := own(r); {
+		case fo != nil && b.oneNode:
+			f.locks = append(f.locks, fo)
+		case fo != nil:
+			f.ops = append(f.ops, fo.ops[:fo.n]...)
+		default:
+			_ = r.Apply(ctx) // a release that fails expires with its TTL
 		}
 	}
-	for _, w := range f.Results {
-		if fo := own(w); fo != nil && fo.result == resultKey {
-			rec = fo // the last one wins, as it would applied in order
-		} else if err := w.Apply(ctx); err != nil {
-			result = string(worker.ResultLost)
-		} else if result == "" {
-			result = string(worker.ResultStored)
+	for _, r := range w.Results {
+		if fo := own(r); fo != nil && fo.queue == d.Queue && fo.id == d.ID {
+			f.rec = fo // the last one wins, as it would applied in order
+		} else if err := r.Apply(ctx); err != nil {
+			f.result = string(worker.ResultLost)
+		} else if f.result == "" {
+			f.result = string(worker.ResultStored)
 		}
 	}
-	return ops, result, rec
+}
+
+// begin starts the arguments of an EVALSHA of s, with its fixed keys and
+// then the locks to release.
+func (f *finish) begin(s script, nkeys int, keys ...*string) []any {
+	f.src = s.src
+	args := make([]any, 0, 3+nkeys+16+2*len(f.locks))
+	args = append(args, argEvalSHA, s.sha, nkeys+len(f.locks))
+	for _, k := range keys {
+		args = append(args, k)
+	}
+	for _, l := range f.locks {
+		args = append(args, l.lockKey)
+	}
+	return args
+}
+
+func flag(b bool) any {
+	if b {
+		return argOne
+	}
+	return argZero
+}
+
+// queueNames are a queue's keys and script arguments, made once.
+type queueNames struct {
+	stream, delayed, dead, statePrefix, tag string
+}
+
+// names returns queue's names, from a cache of the first few hundred
+// queues seen.
+func (q *Queue) names(queue string) *queueNames {
+	q.mu.RLock()
+	n := q.byName[queue]
+	q.mu.RUnlock()
+	if n != nil {
+		return n
+	}
+	k := q.b.keys
+	n = &queueNames{stream: k.stream(queue), delayed: k.delayed(queue), dead: k.dead(queue),
+		statePrefix: k.statePrefix(queue), tag: "{" + queue + "}"}
+	q.mu.Lock()
+	if q.byName == nil {
+		q.byName = make(map[string]*queueNames)
+	}
+	if len(q.byName) < 512 {
+		q.byName[queue] = n
+	}
+	q.mu.Unlock()
+	return n
 }
 
 // State implements worker.Producer.
@@ -509,6 +610,10 @@ func (q *Queue) State(ctx context.Context, queue, id string) (*worker.State, err
 	if err != nil {
 		return nil, fmt.Errorf("worker: state of %s: %w", id, unavailable(ctx, err))
 	}
+	return parseState(queue, id, h)
+}
+
+func parseState(queue, id string, h map[string]string) (*worker.State, error) {
 	if len(h) == 0 {
 		return nil, &worker.NotFoundError{Queue: queue, ID: id}
 	}
@@ -519,13 +624,23 @@ func (q *Queue) State(ctx context.Context, queue, id string) (*worker.State, err
 }
 
 // Wait implements worker.Producer. Waiters share the backend's one Pub/Sub
-// subscription.
+// subscription. Each look at the state marks it as waited for, in the
+// same script: the task's end is announced only then, so that a finish
+// publishes nothing when nobody waits.
 func (q *Queue) Wait(ctx context.Context, queue, id string) (*worker.State, error) {
 	var st *worker.State
+	key := q.b.keys.state(queue, id)
 	err := q.b.hub.wait(ctx, stateNotice(queue, id), func(ctx context.Context) (bool, error) {
-		var err error
-		st, err = q.State(ctx, queue, id)
+		res, err := q.run(ctx, waitStateScript, []string{key}).Slice()
 		if err != nil {
+			return false, fmt.Errorf("worker: state of %s: %w", id, unavailable(ctx, err))
+		}
+		h := make(map[string]string, len(res)/2)
+		for i := 0; i+1 < len(res); i += 2 {
+			k, _ := res[i].(string)
+			h[k], _ = res[i+1].(string)
+		}
+		if st, err = parseState(queue, id, h); err != nil {
 			return false, err
 		}
 		return st.Status.Terminal(), nil

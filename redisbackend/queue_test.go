@@ -190,8 +190,16 @@ func TestQueueKeys(t *testing.T) {
 		if res := b.Client.HGet(ctx, state, "result").Val(); res != string(worker.ResultStored) {
 			t.Fatalf("state of an ended task: result %q, want %q", res, worker.ResultStored)
 		}
+		// A finish acknowledges its entry without deleting it; the next
+		// Recover trims what ended.
+		if n := b.Client.XLen(ctx, b.Prefix()+"queue:{mail}").Val(); n != 1 {
+			t.Fatalf("the stream holds %d entries after the only one ended, want it still", n)
+		}
+		if _, err := q.Recover(ctx, "mail", time.Minute, 10); err != nil {
+			t.Fatal(err)
+		}
 		if n := b.Client.XLen(ctx, b.Prefix()+"queue:{mail}").Val(); n != 0 {
-			t.Fatalf("the stream holds %d entries after the only one ended, want none", n)
+			t.Fatalf("the stream holds %d entries after the only one ended and a Recover, want none", n)
 		}
 	})
 }

@@ -23,6 +23,9 @@ func newScript(src string) script { return script{src: src, sha: redis.NewScript
 var (
 	argEvalSHA any = "evalsha"
 	argOneKey  any = "1"
+	argOne     any = "1"
+	argZero    any = "0"
+	argEmpty   any = ""
 )
 
 // evalSHA makes an EVALSHA of s on keys with args, routed by its first key.
@@ -74,16 +77,26 @@ func (b *Backend) exec(ctx context.Context, ops []op) {
 			return
 		}
 	}
+	calls := [1][]op{ops}
+	b.execAll(ctx, calls[:])
+}
+
+// execAll is exec of the ops of several callers, in one pipeline.
+func (b *Backend) execAll(ctx context.Context, calls [][]op) {
 	pipe := b.client.Pipeline()
-	for _, o := range ops {
-		_ = pipe.Process(ctx, o.cmd)
+	for _, ops := range calls {
+		for _, o := range ops {
+			_ = pipe.Process(ctx, o.cmd)
+		}
 	}
 	_, _ = pipe.Exec(ctx)
-	for i, o := range ops {
-		if o.src != "" && noScript(o.cmd) {
-			cmd := asEval(o.src, o.cmd)
-			_ = b.client.Process(ctx, cmd)
-			ops[i].cmd = cmd
+	for _, ops := range calls {
+		for i, o := range ops {
+			if o.src != "" && noScript(o.cmd) {
+				cmd := asEval(o.src, o.cmd)
+				_ = b.client.Process(ctx, cmd)
+				ops[i].cmd = cmd
+			}
 		}
 	}
 }

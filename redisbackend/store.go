@@ -26,10 +26,10 @@ func (s *Store) putOp(rec *store.Record, ttl time.Duration) *finalOp {
 	if at.IsZero() {
 		at = time.Now()
 	}
-	f := &finalOp{b: s.b, n: 2, result: s.b.keys.result(rec.Queue, rec.ID), notice: resultNotice(rec.Queue, rec.ID),
+	f := &finalOp{b: s.b, n: 2, queue: rec.Queue, id: rec.ID, result: s.b.keys.result(rec.Queue, rec.ID),
 		value: encodeRecord(rec, at), ttlMs: max(ttl.Milliseconds(), 1)}
-	f.ops[0].cmd = redis.NewStatusCmd(context.Background(), "set", f.result, f.value, "px", f.ttlMs)
-	f.ops[1].cmd = redis.NewIntCmd(context.Background(), "publish", s.b.keys.channel(), f.notice)
+	f.ops[0].cmd = redis.NewStatusCmd(context.Background(), "set", &f.result, &f.value, "px", &f.ttlMs)
+	f.ops[1].cmd = redis.NewIntCmd(context.Background(), "publish", s.b.channelArg, resultNotice(rec.Queue, rec.ID))
 	return f
 }
 
@@ -126,12 +126,15 @@ func (s *Store) List(ctx context.Context) ([]*store.Record, error) {
 // Wait implements store.Reader. Waiters share the backend's one Pub/Sub
 // subscription, opened while anyone waits. A notice lost to a reconnect is
 // covered by re-reading the record now and then, backing off to once
-// every few seconds.
+// every few seconds. The record of a queued task is announced only if
+// someone waits for it: each look marks the task's state, as the queue's
+// Wait does.
 func (s *Store) Wait(ctx context.Context, queue, id string) (*store.Record, error) {
 	var rec *store.Record
+	key := s.b.keys.result(queue, id)
 	err := s.b.hub.wait(ctx, resultNotice(queue, id), func(ctx context.Context) (bool, error) {
 		var err error
-		rec, err = s.Get(ctx, queue, id)
+		rec, err = s.look(ctx, queue, id, key)
 		if errors.Is(err, store.ErrNotFound) {
 			return false, nil
 		}
@@ -142,3 +145,31 @@ func (s *Store) Wait(ctx context.Context, queue, id string) (*store.Record, erro
 	}
 	return rec, nil
 }
+
+// look is Get, which also marks the task's state as waited for if there
+// is no record yet. A record of no queue ("") has no state.
+func (s *Store) look(ctx context.Context, queue, id, key string) (*store.Record, error) {
+	if queue == "" {
+		return s.Get(ctx, queue, id)
+	}
+	res, err := s.b.run(ctx, lookScript, lookScript.evalSHA([]string{key, s.b.keys.state(queue, id)})).Slice()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("store: get %q: %w", id, unavailable(ctx, err))
+	}
+	if len(res) != 2 {
+		return nil, &store.NotFoundError{Queue: queue, ID: id}
+	}
+	v := valueTTL{ok: true}
+	v.val, _ = res[0].(string)
+	ms, _ := res[1].(int64)
+	v.ttl = time.Duration(ms) * time.Millisecond
+	return s.decode(key, v, time.Now())
+}
+
+// KEYS: record, state. Returns the record and its TTL (ms), or marks the
+// state, if there is one, as waited for.
+var lookScript = newScript(`
+local v = redis.call('GET', KEYS[1])
+if v then return {v, redis.call('PTTL', KEYS[1])} end
+if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('HSETNX', KEYS[2], 'w', '1') end
+return false`)

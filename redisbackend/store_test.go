@@ -80,17 +80,31 @@ type readHook struct {
 	before func(n int64)
 }
 
-func (h *readHook) DialHook(next redis.DialHook) redis.DialHook          { return next }
-func (h *readHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+// A read is a pipeline that starts with a GET of the key (Get), or a
+// script on it by SHA (Wait's look, which also marks the task as waited
+// for; a fresh server has it sent again as EVAL).
+func (h *readHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *readHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if args := cmd.Args(); cmd.Name() == "evalsha" && len(args) > 3 && fmt.Sprint(args[3]) == h.key {
+			h.read()
+		}
+		return next(ctx, cmd)
+	}
+}
 func (h *readHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
 		if len(cmds) > 0 && cmds[0].Name() == "get" && fmt.Sprint(cmds[0].Args()[1]) == h.key {
-			n := h.n.Add(1)
-			if h.before != nil {
-				h.before(n)
-			}
+			h.read()
 		}
 		return next(ctx, cmds)
+	}
+}
+
+func (h *readHook) read() {
+	n := h.n.Add(1)
+	if h.before != nil {
+		h.before(n)
 	}
 }
 

@@ -85,6 +85,9 @@ func (failSet) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Process
 func isResultSet(cmd redis.Cmder) bool {
 	args := cmd.Args()
 	key, _ := args[min(1, len(args)-1)].(string)
+	if p, ok := args[min(1, len(args)-1)].(*string); ok { // the backend passes it by pointer
+		key = *p
+	}
 	return cmd.Name() == "set" && strings.Contains(key, "result:{")
 }
 

@@ -22,9 +22,9 @@ import (
 // ("A restricted Redis user") gives them: those redisbackend sends and its
 // scripts call, and go-redis's PING. HELLO and AUTH need no right.
 const aclCommands = "+ping +evalsha +eval +time +get +set +del +exists +pttl +pexpire +scan +publish +subscribe " +
-	"+hset +hget +hmget +hgetall +hdel +hincrby +zadd +zrangebyscore +zrem " +
-	"+xadd +xread +xreadgroup +xrange +xrevrange +xack +xdel +xclaim +xautoclaim +xpending " +
-	"+xgroup|create +xgroup|delconsumer +xinfo|consumers"
+	"+hset +hsetnx +hget +hmget +hgetall +hdel +hincrby +zadd +zrangebyscore +zrem " +
+	"+xadd +xread +xreadgroup +xrange +xrevrange +xack +xtrim +xclaim +xautoclaim +xpending " +
+	"+xgroup|create +xgroup|delconsumer +xinfo|consumers +xinfo|groups"
 
 // setInfo is the right go-redis wants on Redis 7.2 and later, which know
 // CLIENT SETINFO: it sends it on connect and ignores a refusal, but the
