@@ -86,6 +86,13 @@ func DefaultChain(mws ...task.Middleware) Option {
 	return optionFunc(func(w *Worker) { w.defaults = mws })
 }
 
+// Prefetch sets how many tasks the worker takes beyond those it runs, so
+// that a slot that frees finds its next task at hand instead of waiting a
+// round trip for it (by default, as many as Concurrency). Prefetched tasks
+// are claimed, and kept alive, like running ones; at a stop they go back
+// to their queue at once, unrun. 0 takes tasks only for free slots.
+func Prefetch(n int) Option { return optionFunc(func(w *Worker) { w.prefetch = n }) }
+
 // Name names the worker, in its queues' consumer group too
 // (host:pid:random by default). Names must differ between live workers.
 func Name(name string) Option { return optionFunc(func(w *Worker) { w.consumer = name }) }
@@ -100,7 +107,7 @@ func OnError(fn func(error)) Option { return optionFunc(func(w *Worker) { w.onEr
 type Worker struct {
 	queue                       Consumer
 	concurrency, maxDeliveries  int
-	maxOutages                  int
+	maxOutages, prefetch        int
 	queues                      []string
 	grace, visibility, pollWait time.Duration
 	promoteEvery                time.Duration
@@ -118,7 +125,7 @@ type Worker struct {
 // task.ErrInvalidConfig on a nil queue or an option out of range.
 func New(q Consumer, opts ...Option) *Worker {
 	w := &Worker{
-		queue: q, concurrency: DefaultConcurrency, maxDeliveries: DefaultMaxDeliveries, maxOutages: DefaultMaxOutages,
+		queue: q, concurrency: DefaultConcurrency, prefetch: -1, maxDeliveries: DefaultMaxDeliveries, maxOutages: DefaultMaxOutages,
 		queues: []string{DefaultQueue}, grace: DefaultGrace, visibility: DefaultVisibility,
 		pollWait: DefaultPollWait, promoteEvery: DefaultPromoteEvery,
 		tasks: make(map[string]task.Func), inflight: make(map[*Delivery]struct{}),
@@ -129,11 +136,14 @@ func New(q Consumer, opts ...Option) *Worker {
 	for _, o := range opts {
 		o.apply(w)
 	}
+	if w.prefetch == -1 {
+		w.prefetch = w.concurrency
+	}
 	switch {
 	case q == nil:
 		panic(configError("New: nil Queue"))
-	case w.concurrency < 1 || w.maxDeliveries < 1 || w.maxOutages < 1:
-		panic(configError("New: Concurrency, MaxDeliveries and MaxOutages must be at least 1"))
+	case w.concurrency < 1 || w.maxDeliveries < 1 || w.maxOutages < 1 || w.prefetch < 0:
+		panic(configError("New: Concurrency, MaxDeliveries and MaxOutages must be at least 1, Prefetch not negative"))
 	case w.grace < 0 || w.visibility <= 0 || w.pollWait <= 0 || w.promoteEvery <= 0:
 		panic(configError("New: Visibility, PollWait and PromoteEvery must be positive, Grace not negative"))
 	case len(w.queues) == 0 || w.consumer == "" || w.onError == nil:
@@ -192,19 +202,42 @@ func (w *Worker) Run(ctx context.Context) error {
 	bg.Go(func() error { w.every(bgCtx, w.promoteEvery, w.promoteAll); return nil })
 	bg.Go(func() error { w.every(bgCtx, w.recoverEvery(), w.recoverAll); return nil })
 
-	sem := semaphore.NewWeighted(int64(w.concurrency))
+	// taken bounds the deliveries held, running or prefetched; running
+	// those that run. One goroutine starts them in the order taken; at a
+	// stop, those not started go back to their queue unrun.
+	held := w.concurrency + w.prefetch
+	taken, running := semaphore.NewWeighted(int64(held)), semaphore.NewWeighted(int64(w.concurrency))
 	var tasks sync.WaitGroup
-	dispatch := func(ds []*Delivery) {
-		for _, d := range ds {
-			w.track(d, true)
+	ready := make(chan *Delivery, held)
+	started := make(chan struct{})
+	go func() {
+		defer close(started)
+		for d := range ready {
+			if running.Acquire(ctx, 1) != nil {
+				tasks.Go(func() {
+					defer taken.Release(1)
+					defer w.track(d, false)
+					w.finish(runCtx, d, Outcome{Status: Scheduled, RunAt: time.Now(), Attempt: d.Attempt})
+				})
+				continue
+			}
 			tasks.Go(func() {
-				defer sem.Release(1)
+				defer taken.Release(1)
 				defer w.track(d, false)
+				defer running.Release(1)
 				w.execute(runCtx, d)
 			})
 		}
+	}()
+	dispatch := func(ds []*Delivery) {
+		for _, d := range ds {
+			w.track(d, true)
+			ready <- d // never blocks: taken bounds what is held
+		}
 	}
-	w.takeLoop(ctx, sem, dispatch)
+	w.takeLoop(ctx, taken, held, dispatch)
+	close(ready)
+	<-started
 
 	done := make(chan struct{})
 	go func() { tasks.Wait(); close(done) }()
@@ -222,14 +255,14 @@ func (w *Worker) Run(ctx context.Context) error {
 
 // takeLoop fills free slots with new tasks until ctx ends, round robin over
 // the queues.
-func (w *Worker) takeLoop(ctx context.Context, sem *semaphore.Weighted, dispatch func([]*Delivery)) {
+func (w *Worker) takeLoop(ctx context.Context, sem *semaphore.Weighted, held int, dispatch func([]*Delivery)) {
 	pause := backoff.New(100*time.Millisecond, 5*time.Second)
 	for i := 0; ctx.Err() == nil; i++ {
 		if sem.Acquire(ctx, 1) != nil {
 			return
 		}
 		n := 1
-		for n < w.concurrency && sem.TryAcquire(1) {
+		for n < held && sem.TryAcquire(1) {
 			n++
 		}
 		q := w.queues[i%len(w.queues)]

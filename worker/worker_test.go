@@ -590,3 +590,89 @@ func TestTooManyDeliveries(t *testing.T) {
 		b.RequireNoRecord(t, h.Queue, h.ID)
 	})
 }
+
+// A worker holds Prefetch tasks beyond those it runs, in the order taken;
+// at a stop they go back to their queue at once, unrun and without using
+// an attempt, and another worker runs each of them once.
+func TestPrefetchedTasksGoBackUnrunAtStop(t *testing.T) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
+		ctx := context.Background()
+		var mu sync.Mutex
+		runs := map[int]int{}
+		attempts := map[int]int{}
+		release := make(chan struct{})
+		tk := task.New("hold", func(ctx context.Context, i int) (int, error) {
+			if i == 0 {
+				<-release
+			}
+			return i, nil
+		}, func(next task.Func) task.Func {
+			return func(ctx context.Context, inv *task.Invocation) (any, error) {
+				var i int
+				_ = inv.Codec.Unmarshal(inv.Payload, &i)
+				mu.Lock()
+				runs[i]++
+				attempts[i] = inv.Attempt
+				mu.Unlock()
+				return next(ctx, inv)
+			}
+		}, middleware.StoreResult(b.Store))
+		c := worker.NewClient(b.Queue, b.Store)
+		var hs []*worker.Handle[int]
+		for i := range 3 {
+			h, err := worker.Enqueue(ctx, c, tk, i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hs = append(hs, h)
+		}
+		w1 := worker.New(b.Queue, fast(worker.Concurrency(1), worker.Prefetch(2), worker.Grace(5*time.Second),
+			worker.Visibility(time.Minute))...)
+		worker.Register(w1, tk)
+		stop1 := start(t, w1)
+		ran := func(i int) int {
+			mu.Lock()
+			defer mu.Unlock()
+			return runs[i]
+		}
+		for end := time.Now().Add(5 * time.Second); ran(0) == 0; time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(end) {
+				t.Fatal("the first task did not start")
+			}
+		}
+		time.Sleep(100 * time.Millisecond) // time enough to take the others
+		if ran(1)+ran(2) != 0 {
+			close(release)
+			t.Fatalf("with one slot busy, other tasks ran: %v", runs)
+		}
+		// Both are held by w1: another consumer finds none ready.
+		if ds, err := b.Queue.Take(ctx, worker.DefaultQueue, "probe", 10, 0); err != nil || len(ds) != 0 {
+			close(release)
+			t.Fatalf("another consumer took %d tasks (%v); want none: w1 holds them", len(ds), err)
+		}
+		stopped := make(chan struct{})
+		go func() { stop1(); close(stopped) }()
+		time.Sleep(50 * time.Millisecond)
+		close(release)
+		<-stopped
+		if ran(1)+ran(2) != 0 {
+			t.Fatalf("prefetched tasks ran after the stop: %v", runs)
+		}
+		// The visibility is a minute: only a hand-back brings them back soon.
+		w2 := worker.New(b.Queue, fast()...)
+		worker.Register(w2, tk)
+		start(t, w2)
+		for i, h := range hs {
+			if got, err := getWithin(t, h, 5*time.Second); err != nil || got != i {
+				t.Fatalf("task %d: Get = %d, %v", i, got, err)
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for i := range 3 {
+			if runs[i] != 1 || attempts[i] != 1 {
+				t.Errorf("task %d ran %d times, last as attempt %d; want once, as attempt 1", i, runs[i], attempts[i])
+			}
+		}
+	})
+}
