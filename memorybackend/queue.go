@@ -191,6 +191,27 @@ func (q *Queue) Enqueue(ctx context.Context, m *worker.Message, runAt time.Time)
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	return q.enqueue(m, runAt)
+}
+
+// EnqueueMany implements worker.Producer.
+func (q *Queue) EnqueueMany(ctx context.Context, ms []*worker.Message, runAt time.Time) ([]error, error) {
+	for _, m := range ms {
+		if err := worker.ValidateMessage(m); err != nil {
+			return nil, err
+		}
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	errs := make([]error, len(ms))
+	for i, m := range ms {
+		errs[i] = q.enqueue(m, runAt)
+	}
+	return errs, nil
+}
+
+// enqueue adds m. q.mu is held.
+func (q *Queue) enqueue(m *worker.Message, runAt time.Time) error {
 	now := q.now()
 	mq := q.queue(m.Queue, true)
 	if mq.state(m.ID, now) != nil {

@@ -41,20 +41,19 @@ const group = "taskware"
 // a worker that took it over.
 var (
 	// KEYS: stream, delayed, state. ARGV: id, task, payload, enq, exp, attempt, run at ms, nonce.
-	enqueueScript = newScript(`
-if redis.call('EXISTS', KEYS[3]) == 1 then
-  if redis.call('HGET', KEYS[3], 'nonce') == ARGV[8] then return 1 end
-  return 0
+	enqueueScript = newScript(enqueueLua + `
+return enqueue(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8])`)
+	// KEYS: stream, delayed, then each task's state. ARGV: run at ms, nonce,
+	// then for each task: id, task, payload, enq, exp, attempt. Returns
+	// 1 or 0 for each task. Each task's nonce is the call's and its place.
+	enqueueManyScript = newScript(enqueueLua + `
+local out = {}
+for i = 3, #KEYS do
+  local a = 2 + (i - 3) * 6
+  out[#out + 1] = enqueue(KEYS[1], KEYS[2], KEYS[i], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5],
+    ARGV[a + 6], ARGV[1], ARGV[2] .. ':' .. (i - 2))
 end
-if ARGV[7] ~= '0' then
-  redis.call('HSET', KEYS[3], 'task', ARGV[2], 'payload', ARGV[3], 'enq', ARGV[4], 'exp', ARGV[5], 'attempt', ARGV[6],
-    'status', 'scheduled', 'nonce', ARGV[8])
-  redis.call('ZADD', KEYS[2], ARGV[7], ARGV[1])
-else
-  redis.call('HSET', KEYS[3], 'task', ARGV[2], 'enq', ARGV[4], 'exp', ARGV[5], 'attempt', ARGV[6], 'status', 'queued', 'nonce', ARGV[8])
-  redis.call('XADD', KEYS[1], '*', 'id', ARGV[1], 'task', ARGV[2], 'payload', ARGV[3], 'enq', ARGV[4], 'exp', ARGV[5], 'attempt', ARGV[6])
-end
-return 1`)
+return out`)
 	// KEYS: stream, taken. ARGV: consumer, count, nonce, taken TTL ms.
 	// Returns the entries taken, or, if none, the ID to wait for newer ones after.
 	takeScript = newScript(`
@@ -228,6 +227,27 @@ if #redis.call('XPENDING', KEYS[1], 'taskware', '-', '+', 1, ARGV[1]) > 0 then r
 return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], 'taskware', ARGV[1])`)
 )
 
+// enqueueLua defines enqueue(...), which adds a task unless its ID is known,
+// and returns 1, or 0 for a duplicate. An enqueue sent again finds its own
+// nonce, and succeeds.
+const enqueueLua = `
+local function enqueue(stream, delayed, state, id, task, payload, enq, exp, attempt, runat, nonce)
+  if redis.call('EXISTS', state) == 1 then
+    if redis.call('HGET', state, 'nonce') == nonce then return 1 end
+    return 0
+  end
+  if runat ~= '0' then
+    redis.call('HSET', state, 'task', task, 'payload', payload, 'enq', enq, 'exp', exp, 'attempt', attempt,
+      'status', 'scheduled', 'nonce', nonce)
+    redis.call('ZADD', delayed, runat, id)
+  else
+    redis.call('HSET', state, 'task', task, 'enq', enq, 'exp', exp, 'attempt', attempt, 'status', 'queued', 'nonce', nonce)
+    redis.call('XADD', stream, '*', 'id', id, 'task', task, 'payload', payload, 'enq', enq, 'exp', exp, 'attempt', attempt)
+  end
+  return 1
+end
+`
+
 // Queue is the backend's worker.Queue, on Redis streams with a consumer
 // group: XADD to enqueue, XREADGROUP (in a script) to take several
 // messages in one round trip, XACK to finish, XAUTOCLAIM to put the
@@ -282,6 +302,77 @@ func (q *Queue) Enqueue(ctx context.Context, m *worker.Message, runAt time.Time)
 		return &worker.DuplicateError{Queue: m.Queue, ID: m.ID}
 	}
 	return nil
+}
+
+// enqueueChunk is the most tasks one script enqueues: Redis runs nothing
+// else meanwhile.
+const enqueueChunk = 256
+
+// EnqueueMany implements worker.Producer: one script per queue and chunk
+// of 256 tasks, all in one pipeline, so one round trip for the call.
+func (q *Queue) EnqueueMany(ctx context.Context, ms []*worker.Message, runAt time.Time) ([]error, error) {
+	for _, m := range ms {
+		if err := worker.ValidateMessage(m); err != nil {
+			return nil, err
+		}
+	}
+	var runAtMs int64
+	if runAt.After(time.Now()) {
+		runAtMs = runAt.UnixMilli()
+	}
+	// The tasks of each queue, in order, by their place in ms.
+	byQueue := map[string][]int{}
+	var order []string
+	for i, m := range ms {
+		if _, ok := byQueue[m.Queue]; !ok {
+			order = append(order, m.Queue)
+		}
+		byQueue[m.Queue] = append(byQueue[m.Queue], i)
+	}
+	type chunk struct{ idx []int }
+	var ops []op
+	var chunks []chunk
+	times := make([]int64, 2*len(ms))
+	states := make([]string, len(ms))
+	for _, queue := range order {
+		n := q.names(queue)
+		all := byQueue[queue]
+		for len(all) > 0 {
+			idx := all[:min(len(all), enqueueChunk)]
+			all = all[len(idx):]
+			args := make([]any, 0, 5+len(idx)+2+6*len(idx))
+			args = append(args, argEvalSHA, enqueueManyScript.sha, 2+len(idx), &n.stream, &n.delayed)
+			for _, i := range idx {
+				states[i] = n.statePrefix + ms[i].ID
+				args = append(args, &states[i])
+			}
+			args = append(args, runAtMs, nonce())
+			for _, i := range idx {
+				m := ms[i]
+				times[2*i], times[2*i+1] = micros(m.EnqueuedAt), micros(m.ExpiresAt)
+				args = append(args, &m.ID, &m.Task, m.Payload, &times[2*i], &times[2*i+1], max(m.Attempt, 1))
+			}
+			ops = append(ops, op{cmd: scriptCmd(args), src: enqueueManyScript.src})
+			chunks = append(chunks, chunk{idx: idx})
+		}
+	}
+	q.b.exec(ctx, ops)
+	errs := make([]error, len(ms))
+	for c, o := range ops {
+		res, err := o.cmd.(*redis.Cmd).Slice()
+		if err == nil && len(res) != len(chunks[c].idx) {
+			err = fmt.Errorf("unexpected reply %v", res)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("worker: enqueue %d tasks: %w", len(ms), unavailable(ctx, err))
+		}
+		for j, i := range chunks[c].idx {
+			if v, _ := res[j].(int64); v == 0 {
+				errs[i] = &worker.DuplicateError{Queue: ms[i].Queue, ID: ms[i].ID}
+			}
+		}
+	}
+	return errs, nil
 }
 
 // ensureGroup creates queue's consumer group (and stream) once per process.

@@ -59,6 +59,7 @@ type EnqueueOption interface{ apply(*enqueueConfig) }
 
 type enqueueConfig struct {
 	queue, id      string
+	ids            []string
 	runAt, expires time.Time
 	delay, ttl     time.Duration
 }
@@ -76,6 +77,12 @@ func OnQueue(name string) EnqueueOption {
 // queue already knows is refused with ErrDuplicate: enqueueing is then
 // idempotent.
 func WithID(id string) EnqueueOption { return enqueueOptionFunc(func(c *enqueueConfig) { c.id = id }) }
+
+// WithIDs gives the tasks of an EnqueueMany the caller's IDs, one per task,
+// in order: each ID the queue already knows is refused with ErrDuplicate.
+func WithIDs(ids ...string) EnqueueOption {
+	return enqueueOptionFunc(func(c *enqueueConfig) { c.ids = ids })
+}
 
 // Delay runs the task no sooner than d from now.
 func Delay(d time.Duration) EnqueueOption {
@@ -101,10 +108,122 @@ func ExpiresAt(t time.Time) EnqueueOption {
 // Enqueue puts a run of t with args on c's queue and returns a handle on its
 // outcome. The arguments are encoded with t's codec.
 func Enqueue[A, R any](ctx context.Context, c *Client, t *task.Task[A, R], args A, opts ...EnqueueOption) (*Handle[R], error) {
+	cfg := newEnqueueConfig(opts)
+	if cfg.ids != nil {
+		return nil, configError("Enqueue: WithIDs is for EnqueueMany; use WithID")
+	}
+	now := time.Now()
+	m, err := message(c, t, &cfg, args, cfg.id, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.queue.Enqueue(ctx, m, cfg.runAtFrom(now)); err != nil {
+		return nil, err
+	}
+	return &Handle[R]{ID: m.ID, Queue: m.Queue, client: c, codec: t.Codec()}, nil
+}
+
+// EnqueueMany puts a run of t for each of args on c's queue, as Enqueue
+// does with the same options, in one round trip per batch of the backend
+// (a script per few hundred tasks, on Redis), and returns a handle for
+// each. Give the tasks IDs of your own with WithIDs.
+//
+// If some tasks are refused (a duplicate ID), the error is a *ManyError
+// whose Errs[i] is the error of args[i], nil for those enqueued, and
+// handles[i] is nil for those refused. An error that is not a ManyError
+// (arguments that do not encode, the backend unavailable) is the whole
+// call's, with nil handles: if the backend failed, some tasks may have been
+// enqueued, and enqueueing them again under their IDs is safe.
+func EnqueueMany[A, R any](ctx context.Context, c *Client, t *task.Task[A, R], args []A, opts ...EnqueueOption) ([]*Handle[R], error) {
+	cfg := newEnqueueConfig(opts)
+	if cfg.id != "" {
+		return nil, configError("EnqueueMany: WithID is for Enqueue; use WithIDs")
+	}
+	if cfg.ids != nil && len(cfg.ids) != len(args) {
+		return nil, configError("EnqueueMany: %d IDs for %d tasks", len(cfg.ids), len(args))
+	}
+	if len(args) == 0 {
+		return []*Handle[R]{}, nil
+	}
+	now := time.Now()
+	ms := make([]*Message, len(args))
+	for i, a := range args {
+		id := ""
+		if cfg.ids != nil {
+			id = cfg.ids[i]
+		}
+		m, err := message(c, t, &cfg, a, id, now)
+		if err != nil {
+			return nil, fmt.Errorf("task %d: %w", i, err)
+		}
+		ms[i] = m
+	}
+	errs, err := c.queue.EnqueueMany(ctx, ms, cfg.runAtFrom(now))
+	if err != nil {
+		return nil, err
+	}
+	hs := make([]*Handle[R], len(ms))
+	failed := false
+	for i, m := range ms {
+		if i < len(errs) && errs[i] != nil {
+			failed = true
+			continue
+		}
+		hs[i] = &Handle[R]{ID: m.ID, Queue: m.Queue, client: c, codec: t.Codec()}
+	}
+	if failed {
+		return hs, &ManyError{Errs: errs}
+	}
+	return hs, nil
+}
+
+// ManyError is the outcome of an EnqueueMany that refused some tasks:
+// Errs[i] is the error of the i-th, nil if it was enqueued. errors.Is
+// matches any of them (ErrDuplicate, say).
+type ManyError struct{ Errs []error }
+
+func (e *ManyError) Error() string {
+	n, first := 0, error(nil)
+	for _, err := range e.Errs {
+		if err != nil {
+			if n++; first == nil {
+				first = err
+			}
+		}
+	}
+	return fmt.Sprintf("worker: %d of %d tasks not enqueued; the first: %v", n, len(e.Errs), first)
+}
+
+// Unwrap returns the errors of the tasks refused.
+func (e *ManyError) Unwrap() []error {
+	var out []error
+	for _, err := range e.Errs {
+		if err != nil {
+			out = append(out, err)
+		}
+	}
+	return out
+}
+
+func newEnqueueConfig(opts []EnqueueOption) enqueueConfig {
 	cfg := enqueueConfig{queue: DefaultQueue}
 	for _, o := range opts {
 		o.apply(&cfg)
 	}
+	return cfg
+}
+
+// runAtFrom is when a task enqueued now runs, by the options.
+func (cfg *enqueueConfig) runAtFrom(now time.Time) time.Time {
+	runAt := cfg.runAt
+	if cfg.delay > 0 && now.Add(cfg.delay).After(runAt) {
+		runAt = now.Add(cfg.delay)
+	}
+	return runAt
+}
+
+// message makes the message of a run of t with args, enqueued now.
+func message[A, R any](c *Client, t *task.Task[A, R], cfg *enqueueConfig, args A, id string, now time.Time) (*Message, error) {
 	payload, err := t.Encode(args)
 	if err != nil {
 		return nil, fmt.Errorf("worker: enqueue %s: arguments do not encode: %w", t.Name(), err)
@@ -112,22 +231,14 @@ func Enqueue[A, R any](ctx context.Context, c *Client, t *task.Task[A, R], args 
 	if len(payload) > c.maxPayload {
 		return nil, fmt.Errorf("worker: enqueue: %w", &task.TooLargeError{What: "arguments of " + t.Name(), Size: len(payload), Max: c.maxPayload})
 	}
-	now := time.Now()
-	m := &Message{ID: cfg.id, Task: t.Name(), Queue: cfg.queue, Payload: payload, EnqueuedAt: now, ExpiresAt: cfg.expires, Attempt: 1}
+	m := &Message{ID: id, Task: t.Name(), Queue: cfg.queue, Payload: payload, EnqueuedAt: now, ExpiresAt: cfg.expires, Attempt: 1}
 	if m.ID == "" {
 		m.ID = randid.New()
 	}
 	if cfg.ttl > 0 && (m.ExpiresAt.IsZero() || now.Add(cfg.ttl).Before(m.ExpiresAt)) {
 		m.ExpiresAt = now.Add(cfg.ttl)
 	}
-	runAt := cfg.runAt
-	if cfg.delay > 0 && now.Add(cfg.delay).After(runAt) {
-		runAt = now.Add(cfg.delay)
-	}
-	if err := c.queue.Enqueue(ctx, m, runAt); err != nil {
-		return nil, err
-	}
-	return &Handle[R]{ID: m.ID, Queue: m.Queue, client: c, codec: t.Codec()}, nil
+	return m, nil
 }
 
 // HandleOf returns a handle on the task of t with the given ID on queue:

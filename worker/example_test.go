@@ -88,3 +88,28 @@ func ExampleMaxPayloadSize() {
 	// true
 	// worker: enqueue: arguments of upload: 5466 bytes, over the cap of 1024
 }
+
+// A batch in one call (one round trip on Redis): a task whose ID is known
+// already is refused at its place, and the others are enqueued.
+func ExampleEnqueueMany() {
+	backend := memorybackend.New()
+	client := worker.NewClient(backend.Queue(), nil)
+	thumb := task.New("thumb", func(ctx context.Context, img string) (struct{}, error) { return struct{}{}, nil })
+	ctx := context.Background()
+	if _, err := worker.Enqueue(ctx, client, thumb, "b.png", worker.WithID("b")); err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	hs, err := worker.EnqueueMany(ctx, client, thumb, []string{"a.png", "b.png", "c.png"}, worker.WithIDs("a", "b", "c"))
+	var many *worker.ManyError
+	if errors.As(err, &many) {
+		for i, err := range many.Errs {
+			fmt.Println(i, hs[i] != nil, errors.Is(err, worker.ErrDuplicate))
+		}
+	}
+	// Output:
+	// 0 true false
+	// 1 false true
+	// 2 true false
+}

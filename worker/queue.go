@@ -227,6 +227,11 @@ type Producer interface {
 	// Enqueue adds m to m.Queue, to run at runAt (now if zero or past). It
 	// returns an error matching ErrDuplicate if m.ID is known.
 	Enqueue(ctx context.Context, m *Message, runAt time.Time) error
+	// EnqueueMany adds each of ms as Enqueue does, all to run at runAt,
+	// and returns the error of each (nil if added, one matching
+	// ErrDuplicate if its ID is known), or an error for the whole call if
+	// it could not be made: then some may have been added.
+	EnqueueMany(ctx context.Context, ms []*Message, runAt time.Time) ([]error, error)
 	// State returns what the queue knows of task id, or an error matching
 	// ErrNotFound.
 	State(ctx context.Context, queue, id string) (*State, error)

@@ -676,3 +676,85 @@ func TestPrefetchedTasksGoBackUnrunAtStop(t *testing.T) {
 		}
 	})
 }
+
+// EnqueueMany enqueues a batch in one round trip on Redis (several
+// scripts, one pipeline), refuses each duplicate ID on its own, reports
+// it at its place, and every other task runs once.
+func TestEnqueueMany(t *testing.T) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
+		ctx := context.Background()
+		var mu sync.Mutex
+		runs := map[string]int{}
+		echo := task.New("echo", func(ctx context.Context, i int) (int, error) { return i, nil },
+			func(next task.Func) task.Func {
+				return func(ctx context.Context, inv *task.Invocation) (any, error) {
+					mu.Lock()
+					runs[inv.ID]++
+					mu.Unlock()
+					return next(ctx, inv)
+				}
+			}, middleware.StoreResult(b.Store))
+		c := worker.NewClient(b.Queue, b.Store)
+		if _, err := worker.Enqueue(ctx, c, echo, -1, worker.WithID("known")); err != nil {
+			t.Fatal(err)
+		}
+		// 600 tasks: more than one script's chunk. Task 7 has an ID known
+		// already; task 9 repeats task 8's.
+		const n = 600
+		args, ids := make([]int, n), make([]string, n)
+		for i := range n {
+			args[i], ids[i] = i, fmt.Sprintf("many-%d", i)
+		}
+		ids[7], ids[9] = "known", ids[8]
+		// A first call loads the script (EVALSHA, then EVAL), and dials
+		// the connection that pipelines go on.
+		if _, err := worker.EnqueueMany(ctx, c, echo, make([]int, 300)); err != nil {
+			t.Fatal(err)
+		}
+		trips := &taskwaretest.RoundTrips{}
+		if b.Client != nil {
+			b.Client.AddHook(trips)
+		}
+		hs, err := worker.EnqueueMany(ctx, c, echo, args, worker.WithIDs(ids...))
+		if b.Client != nil && trips.N() != 1 {
+			t.Errorf("EnqueueMany of %d tasks took %d round trips, want 1", n, trips.N())
+		}
+		var many *worker.ManyError
+		if !errors.As(err, &many) || !errors.Is(err, worker.ErrDuplicate) || len(many.Errs) != n || len(hs) != n {
+			t.Fatalf("EnqueueMany = %d handles, %v; want a ManyError of %d, matching ErrDuplicate", len(hs), err, n)
+		}
+		for i := range n {
+			refused := i == 7 || i == 9
+			if (many.Errs[i] != nil) != refused || (hs[i] == nil) != refused {
+				t.Fatalf("task %d: error %v, handle %v; refused should be %v", i, many.Errs[i], hs[i], refused)
+			}
+		}
+		w := worker.New(b.Queue, fast(worker.Concurrency(16))...)
+		worker.Register(w, echo)
+		start(t, w)
+		for i, h := range hs {
+			if h == nil {
+				continue
+			}
+			if got, err := getWithin(t, h, 10*time.Second); err != nil || got != i {
+				t.Fatalf("task %d: Get = %d, %v", i, got, err)
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, id := range ids {
+			if want := 1; runs[id] != want {
+				t.Fatalf("task %s ran %d times, want %d", id, runs[id], want)
+			}
+		}
+		// Bad options are refused before anything is enqueued.
+		for _, opts := range [][]worker.EnqueueOption{{worker.WithIDs("a")}, {worker.WithID("a")}} {
+			if _, err := worker.EnqueueMany(ctx, c, echo, []int{1, 2}, opts...); !errors.Is(err, task.ErrInvalidConfig) {
+				t.Errorf("EnqueueMany with %d options: %v, want ErrInvalidConfig", len(opts), err)
+			}
+		}
+		if hs, err := worker.EnqueueMany(ctx, c, echo, nil); err != nil || len(hs) != 0 {
+			t.Errorf("EnqueueMany of none = %v, %v", hs, err)
+		}
+	})
+}
