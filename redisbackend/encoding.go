@@ -3,10 +3,12 @@ package redisbackend
 import (
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 	"unsafe"
 
 	"github.com/taskware/taskware/store"
+	"github.com/taskware/taskware/worker"
 )
 
 // A record on Redis is one string, so that a write is a plain SET with its
@@ -65,4 +67,44 @@ func decodeRecord(s string) (*store.Record, error) {
 		rec.Value = []byte(f[6])
 	}
 	return rec, nil
+}
+
+// A message on Redis is one string, "m1" and then its ID, task, enqueue
+// and expiry times (µs) and payload, each as "<length>:<bytes>": a stream
+// entry holds it under "m", beside its attempt ("attempt") and, once they
+// apply, its takeovers ("dlv"), outages ("out") and last failure ("lk",
+// "le"). Scripts move it whole and never read it, but for the ID, first.
+// One field is less for Redis to write, store and send than six.
+const messageVersion = "m1"
+
+func encodeMessage(m *worker.Message) string {
+	enq, exp := strconv.FormatInt(micros(m.EnqueuedAt), 10), strconv.FormatInt(micros(m.ExpiresAt), 10)
+	b := make([]byte, 0, len(messageVersion)+len(m.ID)+len(m.Task)+len(enq)+len(exp)+len(m.Payload)+5*8)
+	b = append(b, messageVersion...)
+	for _, f := range [...]string{m.ID, m.Task, enq, exp} {
+		b = appendNetstring(b, f)
+	}
+	b = strconv.AppendInt(b, int64(len(m.Payload)), 10)
+	b = append(b, ':')
+	b = append(b, m.Payload...)
+	return unsafe.String(unsafe.SliceData(b), len(b)) // b is never written again
+}
+
+func appendNetstring(b []byte, s string) []byte {
+	b = strconv.AppendInt(b, int64(len(s)), 10)
+	b = append(b, ':')
+	return append(b, s...)
+}
+
+// netstring splits "<length>:<bytes><rest>".
+func netstring(s string) (field, rest string, ok bool) {
+	i := strings.IndexByte(s, ':')
+	if i <= 0 {
+		return "", "", false
+	}
+	n, err := strconv.Atoi(s[:i])
+	if err != nil || n < 0 || n > len(s)-i-1 {
+		return "", "", false
+	}
+	return s[i+1 : i+1+n], s[i+1+n:], true
 }

@@ -121,7 +121,7 @@ func (l *Locker) TryAcquire(ctx context.Context, key string, ttl time.Duration) 
 	rl := &redisLease{locker: l, lockKey: s[:keyEnd], ttlMs: ttlArg(ttl), sinceUs: now.UnixMicro()}
 	rl.Lease = lock.Lease{Key: key, Token: s[keyEnd:], TTL: ttl, AcquiredAt: now, LockerData: rl}
 	rl.args = [8]any{argEvalSHA, acquireScript.sha, argOneKey, &rl.lockKey, &rl.Token, &rl.ttlMs, l.b.holder, &rl.sinceUs}
-	rl.ops[0] = op{cmd: scriptCmd(rl.args[:]), src: acquireScript.src}
+	rl.ops[0] = scriptOp(acquireScript, rl.args[:])
 	err := l.b.batch.do(ctx, rl.ops[:])
 	var res any
 	if err == nil {
@@ -162,10 +162,10 @@ func (l *Locker) own(lease *lock.Lease) *redisLease {
 	return rl
 }
 
-// releaseCmd is the release of rl, an EVALSHA.
-func (rl *redisLease) releaseCmd() *redis.Cmd {
+// releaseArgs are the arguments of the release of rl, an EVALSHA.
+func (rl *redisLease) releaseArgs() []any {
 	rl.args = [8]any{argEvalSHA, releaseScript.sha, argOneKey, &rl.lockKey, &rl.Token}
-	return scriptCmd(rl.args[:5])
+	return rl.args[:5]
 }
 
 // Release implements lock.Locker. If Redis cannot be reached, the release
@@ -173,7 +173,7 @@ func (rl *redisLease) releaseCmd() *redis.Cmd {
 // task.ErrUnavailable.
 func (l *Locker) Release(ctx context.Context, lease *lock.Lease) error {
 	rl := l.own(lease)
-	rl.ops[0] = op{cmd: rl.releaseCmd(), src: releaseScript.src}
+	rl.ops[0] = scriptOp(releaseScript, rl.releaseArgs())
 	err := l.b.batch.do(ctx, rl.ops[:])
 	if err == nil {
 		err = compared(ctx, rl.ops[0].cmd, lease, "release")
@@ -214,7 +214,7 @@ func (l *Locker) forget(rl *redisLease, ttl time.Duration) {
 func (l *Locker) FinalRelease(lease *lock.Lease) task.FinalWrite {
 	rl := l.own(lease)
 	f := &finalOp{b: l.b, n: 1, lockKey: &rl.lockKey, token: &rl.Token}
-	f.ops[0] = op{cmd: rl.releaseCmd(), src: releaseScript.src}
+	f.ops[0] = scriptOp(releaseScript, rl.releaseArgs())
 	return f
 }
 
@@ -226,7 +226,7 @@ func (l *Locker) Refresh(ctx context.Context, lease *lock.Lease, ttl time.Durati
 	rl := l.own(lease)
 	rl.ttlMs = ttlArg(ttl)
 	rl.refreshArgs = [6]any{argEvalSHA, refreshScript.sha, argOneKey, &rl.lockKey, &rl.Token, &rl.ttlMs}
-	rl.refreshOp[0] = op{cmd: scriptCmd(rl.refreshArgs[:]), src: refreshScript.src}
+	rl.refreshOp[0] = scriptOp(refreshScript, rl.refreshArgs[:])
 	if err := l.b.batch.do(ctx, rl.refreshOp[:]); err != nil {
 		return fmt.Errorf("lock %q: refresh: %w", lease.Key, err)
 	}

@@ -40,23 +40,31 @@ const group = "taskware"
 // acknowledged nothing: the entry was finished already, by this call or by
 // a worker that took it over.
 var (
-	// KEYS: stream, delayed, state. ARGV: id, task, payload, enq, exp, attempt, run at ms, nonce.
+	// KEYS: stream, delayed, state. ARGV: id, task, message, attempt, run at ms, nonce.
 	enqueueScript = newScript(enqueueLua + `
-return enqueue(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8])`)
+return enqueue(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])`)
 	// KEYS: stream, delayed, then each task's state. ARGV: run at ms, nonce,
-	// then for each task: id, task, payload, enq, exp, attempt. Returns
-	// 1 or 0 for each task. Each task's nonce is the call's and its place.
+	// then for each task: id, task, message, attempt. Returns 1 or 0 for
+	// each task. Each task's nonce is the call's and its place.
 	enqueueManyScript = newScript(enqueueLua + `
 local out = {}
 for i = 3, #KEYS do
-  local a = 2 + (i - 3) * 6
-  out[#out + 1] = enqueue(KEYS[1], KEYS[2], KEYS[i], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5],
-    ARGV[a + 6], ARGV[1], ARGV[2] .. ':' .. (i - 2))
+  local a = 2 + (i - 3) * 4
+  out[#out + 1] = enqueue(KEYS[1], KEYS[2], KEYS[i], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[1],
+    ARGV[2] .. ':' .. (i - 2))
 end
 return out`)
 	// KEYS: stream, taken. ARGV: consumer, count, nonce, taken TTL ms.
-	// Returns the entries taken, or, if none, the ID to wait for newer ones after.
+	// Returns the entries taken, each as one string (see parseWire), or,
+	// if none, the ID to wait for newer ones after.
 	takeScript = newScript(`
+local function wire(e)
+  local out = {#e[1], ':', e[1]}
+  for _, x in ipairs(e[2]) do
+    out[#out + 1], out[#out + 2], out[#out + 3] = #x, ':', x
+  end
+  return table.concat(out)
+end
 local saved = redis.call('GET', KEYS[2])
 if saved then
   local sep = string.find(saved, '|', 1, true)
@@ -64,34 +72,33 @@ if saved then
     local out = {}
     for id in string.gmatch(string.sub(saved, sep + 1), '[^,]+') do
       local e = redis.call('XRANGE', KEYS[1], id, id)
-      if e[1] then out[#out + 1] = e[1] end
+      if e[1] then out[#out + 1] = wire(e[1]) end
     end
     return out
   end
 end
 local r = redis.call('XREADGROUP', 'GROUP', 'taskware', ARGV[1], 'COUNT', ARGV[2], 'STREAMS', KEYS[1], '>')
 if r and r[1] and #r[1][2] > 0 then
-  local ids = {}
-  for i, e in ipairs(r[1][2]) do ids[i] = e[1] end
+  local ids, out = {}, {}
+  for i, e in ipairs(r[1][2]) do ids[i], out[i] = e[1], wire(e) end
   redis.call('SET', KEYS[2], ARGV[3] .. '|' .. table.concat(ids, ','), 'PX', ARGV[4])
-  return r[1][2]
+  return out
 end
 local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
-if last[1] then return last[1][1] end
-return '0-0'`)
+if last[1] then return {last[1][1]} end
+return {'0-0'}`)
 	// KEYS: stream. ARGV: min idle ms, count, state prefix, forget consumers idle ms.
 	// Moves entries idle for min idle back to the stream's end, counting each
 	// takeover in the state and the entry's "dlv"; forgets consumers with
 	// nothing pending, idle for long; trims the finished entries.
-	recoverScript = newScript(`
+	recoverScript = newScript(msgidLua + `
 local r = redis.call('XAUTOCLAIM', KEYS[1], 'taskware', 'taskware:recover', ARGV[1], '0-0', 'COUNT', ARGV[2])
 local moved = 0
 for _, e in ipairs(r[2]) do
   redis.call('XACK', KEYS[1], 'taskware', e[1])
   local f = e[2]
   if f then
-    local id, n = nil, 1
-    for i = 1, #f, 2 do if f[i] == 'id' then id = f[i + 1] end end
+    local id, n = msgid(f), 1
     if id then n = redis.call('HINCRBY', ARGV[3] .. id, 'reclaims', 1) end
     local args, seen = {}, false
     for i = 1, #f, 2 do
@@ -138,16 +145,22 @@ return moved`)
 local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 for _, id in ipairs(ids) do
   local s = ARGV[3] .. id
-  local h = redis.call('HMGET', s, 'task', 'payload', 'enq', 'exp', 'attempt', 'status', 'reclaims', 'outages', 'lk', 'le')
-  -- A task that ended meanwhile (delivered twice) is dropped.
-  if h[6] == 'scheduled' and h[1] and h[2] then
-    local e = {'id', id, 'task', h[1], 'payload', h[2], 'enq', h[3] or '0', 'exp', h[4] or '0', 'attempt', h[5] or '1'}
-    if h[7] then e[#e + 1], e[#e + 2] = 'dlv', tostring(tonumber(h[7]) + 1) end
-    if h[8] then e[#e + 1], e[#e + 2] = 'out', h[8] end
-    if h[9] then e[#e + 1], e[#e + 2], e[#e + 3], e[#e + 4] = 'lk', h[9], 'le', h[10] or '' end
+  local h = redis.call('HMGET', s, 'm', 'attempt', 'status', 'reclaims', 'outages', 'lk', 'le', 'task', 'payload', 'enq', 'exp')
+  -- A task that ended meanwhile (delivered twice) is dropped. A state
+  -- written before messages were one string has their fields instead.
+  if h[3] == 'scheduled' and (h[1] or (h[8] and h[9])) then
+    local e
+    if h[1] then
+      e = {'m', h[1], 'attempt', h[2] or '1'}
+    else
+      e = {'id', id, 'task', h[8], 'payload', h[9], 'enq', h[10] or '0', 'exp', h[11] or '0', 'attempt', h[2] or '1'}
+    end
+    if h[4] then e[#e + 1], e[#e + 2] = 'dlv', tostring(tonumber(h[4]) + 1) end
+    if h[5] then e[#e + 1], e[#e + 2] = 'out', h[5] end
+    if h[6] then e[#e + 1], e[#e + 2], e[#e + 3], e[#e + 4] = 'lk', h[6], 'le', h[7] or '' end
     redis.call('XADD', KEYS[1], '*', unpack(e))
     redis.call('HSET', s, 'status', 'queued')
-    redis.call('HDEL', s, 'payload')
+    redis.call('HDEL', s, 'm', 'payload')
   end
   redis.call('ZREM', KEYS[2], id)
 end
@@ -191,7 +204,6 @@ if ARGV[13] ~= '' then
   if res ~= 'lost' then res = 'stored' end
 end
 redis.call('HSET', s, 'status', ARGV[2], 'kind', ARGV[3], 'error', ARGV[4], 'attempt', ARGV[5], 'result', res)
-redis.call('HDEL', s, 'payload')
 redis.call('PEXPIRE', s, ARGV[7])
 if waited then redis.call('PUBLISH', ARGV[8], 't' .. ARGV[15] .. ARGV[10]) end
 return 1`)
@@ -207,8 +219,12 @@ if e[1] then
   local f = e[1][2]
   for i = 1, #f, 2 do h[f[i]] = f[i + 1] end
 end
-redis.call('HSET', KEYS[3], 'status', 'scheduled', 'attempt', ARGV[3], 'kind', ARGV[4], 'error', ARGV[5],
-  'task', h['task'] or '', 'payload', h['payload'] or '', 'enq', h['enq'] or '0', 'exp', h['exp'] or '0')
+redis.call('HSET', KEYS[3], 'status', 'scheduled', 'attempt', ARGV[3], 'kind', ARGV[4], 'error', ARGV[5])
+if h['m'] then
+  redis.call('HSET', KEYS[3], 'm', h['m'])
+else
+  redis.call('HSET', KEYS[3], 'task', h['task'] or '', 'payload', h['payload'] or '', 'enq', h['enq'] or '0', 'exp', h['exp'] or '0')
+end
 if ARGV[7] == '1' then redis.call('HSET', KEYS[3], 'lk', ARGV[4], 'le', ARGV[5]) end
 if ARGV[8] == '1' then redis.call('HINCRBY', KEYS[3], 'outages', 1) end
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[6])
@@ -231,20 +247,35 @@ return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], 'taskware', ARGV[1])`)
 // and returns 1, or 0 for a duplicate. An enqueue sent again finds its own
 // nonce, and succeeds.
 const enqueueLua = `
-local function enqueue(stream, delayed, state, id, task, payload, enq, exp, attempt, runat, nonce)
+local function enqueue(stream, delayed, state, id, task, msg, attempt, runat, nonce)
   if redis.call('EXISTS', state) == 1 then
     if redis.call('HGET', state, 'nonce') == nonce then return 1 end
     return 0
   end
   if runat ~= '0' then
-    redis.call('HSET', state, 'task', task, 'payload', payload, 'enq', enq, 'exp', exp, 'attempt', attempt,
-      'status', 'scheduled', 'nonce', nonce)
+    redis.call('HSET', state, 'task', task, 'm', msg, 'attempt', attempt, 'status', 'scheduled', 'nonce', nonce)
     redis.call('ZADD', delayed, runat, id)
   else
-    redis.call('HSET', state, 'task', task, 'enq', enq, 'exp', exp, 'attempt', attempt, 'status', 'queued', 'nonce', nonce)
-    redis.call('XADD', stream, '*', 'id', id, 'task', task, 'payload', payload, 'enq', enq, 'exp', exp, 'attempt', attempt)
+    redis.call('HSET', state, 'task', task, 'attempt', attempt, 'status', 'queued', 'nonce', nonce)
+    redis.call('XADD', stream, '*', 'm', msg, 'attempt', attempt)
   end
   return 1
+end
+`
+
+// msgidLua defines msgid(f), the task ID of a stream entry's fields f: the
+// first field of its message, or its "id" field in an entry written
+// before messages were one string.
+const msgidLua = `
+local function msgid(f)
+  for i = 1, #f, 2 do
+    if f[i] == 'm' then
+      local n, at = string.match(f[i + 1], '^m1(%d+):()')
+      if n then return string.sub(f[i + 1], at, at + tonumber(n) - 1) end
+    elseif f[i] == 'id' then
+      return f[i + 1]
+    end
+  end
 end
 `
 
@@ -293,8 +324,7 @@ func (q *Queue) Enqueue(ctx context.Context, m *worker.Message, runAt time.Time)
 	}
 	k := q.b.keys
 	keys := []string{k.stream(m.Queue), k.delayed(m.Queue), k.state(m.Queue, m.ID)}
-	n, err := q.run(ctx, enqueueScript, keys, m.ID, m.Task, m.Payload, micros(m.EnqueuedAt), micros(m.ExpiresAt),
-		max(m.Attempt, 1), runAtMs, nonce()).Int64()
+	n, err := q.run(ctx, enqueueScript, keys, m.ID, m.Task, encodeMessage(m), max(m.Attempt, 1), runAtMs, nonce()).Int64()
 	if err != nil {
 		return fmt.Errorf("worker: enqueue %s: %w", m.ID, unavailable(ctx, err))
 	}
@@ -332,15 +362,14 @@ func (q *Queue) EnqueueMany(ctx context.Context, ms []*worker.Message, runAt tim
 	type chunk struct{ idx []int }
 	var ops []op
 	var chunks []chunk
-	times := make([]int64, 2*len(ms))
-	states := make([]string, len(ms))
+	states, msgs := make([]string, len(ms)), make([]string, len(ms))
 	for _, queue := range order {
 		n := q.names(queue)
 		all := byQueue[queue]
 		for len(all) > 0 {
 			idx := all[:min(len(all), enqueueChunk)]
 			all = all[len(idx):]
-			args := make([]any, 0, 5+len(idx)+2+6*len(idx))
+			args := make([]any, 0, 5+len(idx)+2+4*len(idx))
 			args = append(args, argEvalSHA, enqueueManyScript.sha, 2+len(idx), &n.stream, &n.delayed)
 			for _, i := range idx {
 				states[i] = n.statePrefix + ms[i].ID
@@ -349,8 +378,8 @@ func (q *Queue) EnqueueMany(ctx context.Context, ms []*worker.Message, runAt tim
 			args = append(args, runAtMs, nonce())
 			for _, i := range idx {
 				m := ms[i]
-				times[2*i], times[2*i+1] = micros(m.EnqueuedAt), micros(m.ExpiresAt)
-				args = append(args, &m.ID, &m.Task, m.Payload, &times[2*i], &times[2*i+1], max(m.Attempt, 1))
+				msgs[i] = encodeMessage(m)
+				args = append(args, &m.ID, &m.Task, &msgs[i], max(m.Attempt, 1))
 			}
 			ops = append(ops, op{cmd: scriptCmd(args), src: enqueueManyScript.src})
 			chunks = append(chunks, chunk{idx: idx})
@@ -414,87 +443,164 @@ func (q *Queue) Take(ctx context.Context, queue, consumer string, n int, wait ti
 			return nil, fmt.Errorf("worker: take from %s: %w", queue, unavailable(ctx, err))
 		}
 		entries, _ := res.([]any)
-		if len(entries) > 0 {
-			out := make([]*worker.Delivery, 0, len(entries))
-			for _, e := range entries {
-				out = append(out, parseScriptEntry(queue, e))
+		if len(entries) == 1 { // none, but the ID to wait after?
+			if id, _ := entries[0].(string); strings.IndexByte(id, ':') < 0 { // an entry has one
+				if try > 0 || wait <= 0 {
+					return nil, nil
+				}
+				err = q.b.client.XRead(ctx, &redis.XReadArgs{Streams: []string{stream, id}, Count: 1, Block: max(wait, time.Millisecond)}).Err()
+				if errors.Is(err, redis.Nil) {
+					return nil, nil // nothing came
+				}
+				if err != nil {
+					return nil, fmt.Errorf("worker: take from %s: %w", queue, unavailable(ctx, err))
+				}
+				continue
 			}
-			return out, nil
 		}
-		if try > 0 || wait <= 0 {
+		if len(entries) == 0 {
 			return nil, nil
 		}
-		after, _ := res.(string)
-		err = q.b.client.XRead(ctx, &redis.XReadArgs{Streams: []string{stream, after}, Count: 1, Block: max(wait, time.Millisecond)}).Err()
-		if errors.Is(err, redis.Nil) {
-			return nil, nil // nothing came
+		out := make([]*worker.Delivery, len(entries))
+		for i, e := range entries {
+			w, _ := e.(string)
+			out[i] = parseWire(queue, w)
 		}
-		if err != nil {
-			return nil, fmt.Errorf("worker: take from %s: %w", queue, unavailable(ctx, err))
-		}
+		return out, nil
 	}
 }
 
-// parseScriptEntry reads a stream entry as a script returns it: its ID,
-// then its fields and values.
-func parseScriptEntry(queue string, e any) *worker.Delivery {
-	pair, _ := e.([]any)
-	var id string
-	var kv []any
-	if len(pair) == 2 {
-		id, _ = pair[0].(string)
-		kv, _ = pair[1].([]any)
+// parseWire reads a stream entry as the take script sends it: its ID, then
+// its fields and values, each as "<length>:<bytes>".
+func parseWire(queue, w string) *worker.Delivery {
+	receipt, rest, ok := netstring(w)
+	d := &worker.Delivery{Receipt: receipt}
+	var p entryParser
+	for ok && rest != "" {
+		var k, v string
+		if k, rest, ok = netstring(rest); ok {
+			if v, rest, ok = netstring(rest); ok {
+				p.field(d, k, v)
+			}
+		}
 	}
-	fields := make(map[string]string, len(kv)/2)
-	for i := 0; i+1 < len(kv); i += 2 {
-		k, _ := kv[i].(string)
-		v, _ := kv[i+1].(string)
-		fields[k] = v
+	if !ok {
+		p.bad = append(p.bad, "unreadable")
 	}
-	return parseEntry(queue, id, fields)
+	p.finish(d, queue)
+	return d
 }
 
-// parseEntry reads a stream entry's fields into a delivery, and says in
+// entryParser reads a stream entry's fields into a delivery, and says in
 // Malformed what it cannot read: an entry written by something other than
-// taskware, say.
-func parseEntry(queue, receipt string, f map[string]string) *worker.Delivery {
-	d := &worker.Delivery{Receipt: receipt, Deliveries: 1}
-	d.Queue, d.ID, d.Task = queue, f["id"], f["task"]
-	if p := f["payload"]; p != "" {
-		d.Payload = []byte(p)
+// taskware, say. An entry holds its message in one field ("m"), or, if
+// written before that, in fields of their own.
+type entryParser struct {
+	bad     []string
+	attempt bool
+}
+
+func (p *entryParser) field(d *worker.Delivery, k, v string) {
+	switch k {
+	case "m":
+		p.message(d, v)
+	case "id":
+		d.ID = v
+	case "task":
+		d.Task = v
+	case "payload":
+		d.Payload = payload(v)
+	case "enq":
+		d.EnqueuedAt = p.micros(k, v)
+	case "exp":
+		d.ExpiresAt = p.micros(k, v)
+	case "attempt":
+		d.Attempt, p.attempt = int(p.num(k, v, 1)), true
+	case "dlv":
+		d.Deliveries = int(p.num(k, v, 1))
+	case "out":
+		d.Outages = int(p.num(k, v, 0))
+	case "lk":
+		d.LastKind = v
+	case "le":
+		d.LastError = v
 	}
-	d.LastKind, d.LastError = f["lk"], f["le"]
-	var bad []string
-	num := func(name string, min int64, required bool) int64 {
-		v, ok := f[name]
-		if !ok && !required {
-			return min
+}
+
+// message reads "m1" and the ID, task, enqueue and expiry times and payload.
+func (p *entryParser) message(d *worker.Delivery, m string) {
+	if len(m) < len(messageVersion) || m[:len(messageVersion)] != messageVersion {
+		p.bad = append(p.bad, "message of an unknown version")
+		return
+	}
+	var f [5]string
+	rest, ok := m[len(messageVersion):], true
+	for i := range f {
+		if f[i], rest, ok = netstring(rest); !ok {
+			p.bad = append(p.bad, "unreadable message")
+			return
 		}
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < min {
-			bad = append(bad, fmt.Sprintf("%s %q", name, v))
-			return min
-		}
-		return n
 	}
-	if enq := num("enq", 0, false); enq > 0 {
-		d.EnqueuedAt = time.UnixMicro(enq)
+	d.ID, d.Task, d.Payload = f[0], f[1], payload(f[4])
+	d.EnqueuedAt, d.ExpiresAt = p.micros("enq", f[2]), p.micros("exp", f[3])
+}
+
+func payload(v string) []byte {
+	if v == "" {
+		return nil
 	}
-	if exp := num("exp", 0, false); exp > 0 {
-		d.ExpiresAt = time.UnixMicro(exp)
+	return []byte(v)
+}
+
+func (p *entryParser) num(name, v string, min int64) int64 {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < min {
+		p.bad = append(p.bad, fmt.Sprintf("%s %q", name, v))
+		return min
 	}
-	d.Attempt = int(num("attempt", 1, true))
-	d.Deliveries = int(num("dlv", 1, false))
-	d.Outages = int(num("out", 0, false))
+	return n
+}
+
+func (p *entryParser) micros(name, v string) time.Time {
+	if us := p.num(name, v, 0); us > 0 {
+		return time.UnixMicro(us)
+	}
+	return time.Time{}
+}
+
+// finish checks what is required, and names what is wrong in d.Malformed.
+func (p *entryParser) finish(d *worker.Delivery, queue string) {
+	d.Queue = queue
+	d.Deliveries = max(d.Deliveries, 1)
+	if !p.attempt {
+		p.bad = append(p.bad, `attempt ""`)
+	}
+	d.Attempt = max(d.Attempt, 1)
 	if d.ID == "" {
-		bad = append(bad, "no id")
+		p.bad = append(p.bad, "no id")
 	}
 	if d.Task == "" {
-		bad = append(bad, "no task")
+		p.bad = append(p.bad, "no task")
 	}
-	if len(bad) > 0 {
-		d.Malformed = fmt.Errorf("stream entry %s: %s", receipt, strings.Join(bad, ", "))
+	if len(p.bad) > 0 {
+		d.Malformed = fmt.Errorf("stream entry %s: %s", d.Receipt, strings.Join(p.bad, ", "))
 	}
+}
+
+// parseEntry reads a stream entry read with XRANGE.
+func parseEntry(queue, receipt string, f map[string]string) *worker.Delivery {
+	d := &worker.Delivery{Receipt: receipt}
+	var p entryParser
+	// "m" first: fields of its own, in an older entry, are not overridden.
+	if m, ok := f["m"]; ok {
+		p.field(d, "m", m)
+	}
+	for k, v := range f {
+		if k != "m" {
+			p.field(d, k, v)
+		}
+	}
+	p.finish(d, queue)
 	return d
 }
 
@@ -587,7 +693,7 @@ func (q *Queue) Finish(ctx context.Context, d *worker.Delivery, o worker.Outcome
 	for _, l := range f.locks {
 		args = append(args, l.token)
 	}
-	f.ops = append(f.ops, op{cmd: scriptCmd(args), src: f.src})
+	f.ops = append(f.ops, scriptOp(f.script, args))
 	if err := q.b.batch.do(ctx, f.ops); err != nil {
 		return fmt.Errorf("worker: finish %s: %w", d.ID, err)
 	}
@@ -608,7 +714,7 @@ type finish struct {
 	rec           *finalOp   // the run's own record, written by the script
 	locks         []*finalOp // the run's releases, made by the script
 	ops           []op       // releases sent beside the script (Cluster), then the script
-	src           string
+	script        script
 }
 
 // final sorts a run's deferred writes. This backend's releases are made by
@@ -648,7 +754,7 @@ func (f *finish) final(ctx context.Context, b *Backend, w *task.FinalWrites, d *
 // begin starts the arguments of an EVALSHA of s, with its fixed keys and
 // then the locks to release.
 func (f *finish) begin(s script, nkeys int, keys ...*string) []any {
-	f.src = s.src
+	f.script = s
 	args := make([]any, 0, 3+nkeys+16+2*len(f.locks))
 	args = append(args, argEvalSHA, s.sha, nkeys+len(f.locks))
 	for _, k := range keys {

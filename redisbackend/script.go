@@ -54,6 +54,9 @@ type op struct {
 	src string
 }
 
+// scriptOp is the op of an EVALSHA of s with args (see scriptCmd).
+func scriptOp(s script, args []any) op { return op{cmd: scriptCmd(args), src: s.src} }
+
 // run sends cmd, an EVALSHA of s, and sends it again as EVAL if the server
 // does not have the script: one round trip, two after a SCRIPT FLUSH or a
 // restart. It returns the command that answered.
