@@ -19,6 +19,14 @@ type fakeQueue struct {
 
 func (f *fakeQueue) Enqueue(_ context.Context, n int) error { f.n += n; return nil }
 
+func (f *fakeQueue) EnqueueSerial(_ context.Context, from, to, _ int) error {
+	if from != f.n {
+		return errors.New("fakeQueue: arguments out of order")
+	}
+	f.n = to
+	return nil
+}
+
 func (f *fakeQueue) Start(ran func(int)) (func() error, error) {
 	f.wg.Go(func() {
 		for i := range f.n {

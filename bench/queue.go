@@ -19,8 +19,14 @@ import (
 // that takes an int. Each run of the task reports its argument to the ran
 // func of the worker that runs it.
 type TaskQueue interface {
-	// Enqueue adds a run of the task for each argument 0..n-1.
+	// Enqueue adds a run of the task for each argument 0..n-1, as fast as
+	// the library allows: on many goroutines, in batches where it can.
 	Enqueue(ctx context.Context, n int) error
+	// EnqueueSerial adds a run of the task for each argument from..to-1,
+	// from the caller's goroutine alone: in calls of up to batch tasks
+	// where the library has a call for many tasks (taskware's
+	// EnqueueMany), else, or if batch is 1, one call per task.
+	EnqueueSerial(ctx context.Context, from, to, batch int) error
 	// Start starts a worker that calls ran(i) from the run of argument i.
 	// stop stops it cleanly: it waits for the runs under way.
 	Start(ran func(i int)) (stop func() error, err error)
@@ -71,6 +77,9 @@ func QueueLibNamed(name string) (QueueLib, bool) {
 	}
 	return QueueLib{}, false
 }
+
+// setupBatch is how many tasks taskware's Enqueue puts in one EnqueueMany.
+const setupBatch = 1000
 
 // enqueueAll calls enqueue for 0..n-1 on 32 goroutines.
 func enqueueAll(ctx context.Context, n int, enqueue func(ctx context.Context, i int) error) error {
@@ -152,10 +161,33 @@ func openTaskwareQueue(lockStore, auto bool) func(Env) (TaskQueue, error) {
 }
 
 func (t *taskwareQueue) Enqueue(ctx context.Context, n int) error {
-	return enqueueAll(ctx, n, func(ctx context.Context, i int) error {
-		_, err := worker.Enqueue(ctx, t.client, t.noop, i)
-		return err
+	batches := (n + setupBatch - 1) / setupBatch
+	return enqueueAll(ctx, batches, func(ctx context.Context, b int) error {
+		from := b * setupBatch
+		return t.EnqueueSerial(ctx, from, min(from+setupBatch, n), setupBatch)
 	})
+}
+
+func (t *taskwareQueue) EnqueueSerial(ctx context.Context, from, to, batch int) error {
+	if batch <= 1 {
+		for i := from; i < to; i++ {
+			if _, err := worker.Enqueue(ctx, t.client, t.noop, i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	args := make([]int, 0, min(batch, max(to-from, 0)))
+	for i := from; i < to; i += batch {
+		args = args[:0]
+		for j := i; j < min(i+batch, to); j++ {
+			args = append(args, j)
+		}
+		if _, err := worker.EnqueueMany(ctx, t.client, t.noop, args); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (t *taskwareQueue) Start(ran func(int)) (func() error, error) {
@@ -228,6 +260,17 @@ func checkAsynqDB(ctx context.Context, env Env) error {
 
 func (a *asynqQueue) Enqueue(ctx context.Context, n int) error {
 	return enqueueAll(ctx, n, a.enqueue)
+}
+
+// EnqueueSerial enqueues one task per call whatever batch is: asynq has no
+// call that enqueues many tasks.
+func (a *asynqQueue) EnqueueSerial(ctx context.Context, from, to, _ int) error {
+	for i := from; i < to; i++ {
+		if err := a.enqueue(ctx, i); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (a *asynqQueue) enqueue(ctx context.Context, i int) error {

@@ -10,9 +10,10 @@ import (
 	"github.com/hibiken/asynq"
 )
 
-// TestQueueLibs drains 200 tasks through each contender on the real Redis:
-// every task runs exactly once (Drain checks it), the contenders that keep
-// results kept one per task, and none leaves a key behind once closed.
+// TestQueueLibs drains 200 tasks through each contender on the real Redis,
+// then 200 more enqueued by EnqueueSerial: every task runs exactly once
+// (Drain checks it), the contenders that keep results kept one per task,
+// and none leaves a key behind once closed.
 func TestQueueLibs(t *testing.T) {
 	const n = 200
 	trips := new(Trips)
@@ -50,6 +51,16 @@ func TestQueueLibs(t *testing.T) {
 			}
 			if got := kept(t, q); got != want {
 				t.Errorf("%d results kept, want %d", got, want)
+			}
+
+			// Again, enqueued from one goroutine in batches of 7 where
+			// the library can batch: every argument once, none lost at
+			// the batches' edges.
+			if err := q.EnqueueSerial(ctx, 0, n, 7); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Drain(ctx, q, n, Meter{}); err != nil {
+				t.Fatalf("after EnqueueSerial: %v", err)
 			}
 
 			closed = true
