@@ -102,3 +102,69 @@ func TestDrainTable(t *testing.T) {
 		t.Errorf("PeerRatios against 2 rounds = %v, want [2 2]", got)
 	}
 }
+
+func TestSeriesRatios(t *testing.T) {
+	tw := Series{Name: "taskware", Values: []float64{10, 20, 30}}
+	a := Series{Name: "a", Peer: true, Values: []float64{5, 40, 10}}
+	b := Series{Name: "b", Peer: true, Values: []float64{2, 10, 15}}
+	all := []Series{tw, a, b}
+	if got := tw.Ratios(all, math.Max); !slices.Equal(got, []float64{2, 0.5, 2}) {
+		t.Errorf("against the greatest peer: %v, want [2 0.5 2]", got)
+	}
+	if got := tw.Ratios(all, math.Min); !slices.Equal(got, []float64{5, 2, 3}) {
+		t.Errorf("against the least peer: %v, want [5 2 3]", got)
+	}
+	if got := tw.Ratios([]Series{tw}, math.Max); got != nil {
+		t.Errorf("without a peer: %v, want nil", got)
+	}
+}
+
+func TestEnqueueTable(t *testing.T) {
+	res := func(perSec, trips float64) DrainResult {
+		return DrainResult{Tasks: 1000, Elapsed: time.Duration(1000 / perSec * float64(time.Second)),
+			Trips: int64(trips * 1000), Mallocs: 20000, RedisCPU: 5 * time.Millisecond}
+	}
+	rows := []DrainRow{
+		{Name: "many", Rounds: []DrainResult{res(100000, 0.001), res(50000, 0.001), res(80000, 0.001)}},
+		{Name: "asynq", Peer: true, Rounds: []DrainResult{res(10000, 1), res(5000, 1), res(10000, 1)}},
+	}
+	want := `| way | tasks/s | ratio to asynq, per round | round trips/task | Redis CPU µs/task | allocs/task |
+|---|---:|---:|---:|---:|---:|
+| many | 80000 (50000–100000) | 10.00 (8.00–10.00) | 0.001 | 5.0 | 20.0 |
+| asynq | 10000 (5000–10000) | 1.00 (1.00–1.00) | 1.000 | 5.0 | 20.0 |
+`
+	if got := EnqueueTable(rows); got != want {
+		t.Errorf("EnqueueTable =\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestMemoryTable(t *testing.T) {
+	rows := []Series{
+		{Name: "taskware", Values: []float64{1500, 1200, 2000}},
+		{Name: "asynq", Peer: true, Values: []float64{2000, 3000, 2000}},
+	}
+	want := `| library | MB per 100000 tasks | bytes/task | ratio to asynq, per round |
+|---|---:|---:|---:|
+| taskware | 150.0 (120.0–200.0) | 1500 (1200–2000) | 0.75 (0.40–1.00) |
+| asynq | 200.0 (200.0–300.0) | 2000 (2000–3000) | 1.00 (1.00–1.00) |
+`
+	if got := MemoryTable(rows, 1, 100000); got != want {
+		t.Errorf("MemoryTable =\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestLatencyTable(t *testing.T) {
+	ms := func(x float64) time.Duration { return time.Duration(x * float64(time.Millisecond)) }
+	rows := []LatencyRow{{Name: "taskware", Rounds: []LatencyResult{
+		{Tasks: 10, Rate: 1990, P50: ms(1.5), P99: ms(4), Max: ms(9)},
+		{Tasks: 10, Rate: 2000, P50: ms(1.2), P99: ms(3), Max: ms(12)},
+		{Tasks: 10, Rate: 1980, P50: ms(2), P99: ms(5), Max: ms(8)},
+	}}}
+	want := `| library | tasks/s held | p50 ms | p99 ms | max ms |
+|---|---:|---:|---:|---:|
+| taskware | 1990 (1980–2000) | 1.5 (1.2–2.0) | 4.0 (3.0–5.0) | 9.0 (8.0–12.0) |
+`
+	if got := LatencyTable(rows); got != want {
+		t.Errorf("LatencyTable =\n%s\nwant\n%s", got, want)
+	}
+}
