@@ -19,20 +19,19 @@ import (
 const recordVersion = "r1"
 
 func encodeRecord(rec *store.Record, at time.Time) string {
-	attempt := strconv.Itoa(rec.Attempt)
-	atUs := strconv.FormatInt(at.UnixMicro(), 10)
-	fields := [...]string{rec.Task, string(rec.Status), attempt, atUs, rec.Kind, rec.Error}
-	n := len(recordVersion) + len(rec.Value) + 8*12
-	for _, f := range fields {
-		n += len(f)
-	}
+	var nums [2][20]byte
+	attempt := strconv.AppendInt(nums[0][:0], int64(rec.Attempt), 10)
+	atUs := strconv.AppendInt(nums[1][:0], at.UnixMicro(), 10)
+	n := len(recordVersion) + len(rec.Task) + len(rec.Status) + len(attempt) + len(atUs) + len(rec.Kind) +
+		len(rec.Error) + len(rec.Value) + 7*8
 	b := make([]byte, 0, n)
 	b = append(b, recordVersion...)
-	for _, f := range fields {
-		b = strconv.AppendInt(b, int64(len(f)), 10)
-		b = append(b, ':')
-		b = append(b, f...)
-	}
+	b = appendNetstring(b, rec.Task)
+	b = appendNetstring(b, rec.Status)
+	b = appendNetstring(b, attempt)
+	b = appendNetstring(b, atUs)
+	b = appendNetstring(b, rec.Kind)
+	b = appendNetstring(b, rec.Error)
 	b = strconv.AppendInt(b, int64(len(rec.Value)), 10)
 	b = append(b, ':')
 	b = append(b, rec.Value...)
@@ -90,7 +89,7 @@ func encodeMessage(m *worker.Message) string {
 	return unsafe.String(unsafe.SliceData(b), len(b)) // b is never written again
 }
 
-func appendNetstring(b []byte, s string) []byte {
+func appendNetstring[S ~string | ~[]byte](b []byte, s S) []byte {
 	b = strconv.AppendInt(b, int64(len(s)), 10)
 	b = append(b, ':')
 	return append(b, s...)

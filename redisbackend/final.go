@@ -1,6 +1,10 @@
 package redisbackend
 
-import "context"
+import (
+	"context"
+
+	"github.com/redis/go-redis/v9"
+)
 
 // finalOp is a deferred write of this backend: a lock's release, or a
 // record's SET and PUBLISH. The backend's Queue makes a release in the
@@ -8,9 +12,7 @@ import "context"
 // of that task in the script itself, after the XACK that says the delivery
 // is still the one to end it; Apply sends either on its own.
 type finalOp struct {
-	b   *Backend
-	ops [2]op
-	n   int
+	b *Backend
 	// For a release: the lock's key and the lease's token.
 	lockKey, token *string
 	// For a record: its task, its key, encoded value and TTL.
@@ -21,7 +23,15 @@ type finalOp struct {
 // Apply sends the write in one round trip, and returns its error. A
 // release of a lease no longer held is not one: the lock is free.
 func (f *finalOp) Apply(ctx context.Context) error {
-	ops := f.ops[:f.n]
+	var ops []op
+	if f.lockKey != nil {
+		ops = []op{scriptOp(releaseScript, []any{argEvalSHA, releaseScript.sha, argOneKey, f.lockKey, f.token})}
+	} else {
+		ops = []op{
+			{cmd: redis.NewStatusCmd(context.Background(), "set", &f.result, &f.value, "px", &f.ttlMs)},
+			{cmd: redis.NewIntCmd(context.Background(), "publish", f.b.channelArg, resultNotice(f.queue, f.id))},
+		}
+	}
 	if err := f.b.batch.do(ctx, ops); err != nil {
 		return err
 	}

@@ -213,9 +213,7 @@ func (l *Locker) forget(rl *redisLease, ttl time.Duration) {
 // trip that ends the task.
 func (l *Locker) FinalRelease(lease *lock.Lease) task.FinalWrite {
 	rl := l.own(lease)
-	f := &finalOp{b: l.b, n: 1, lockKey: &rl.lockKey, token: &rl.Token}
-	f.ops[0] = scriptOp(releaseScript, rl.releaseArgs())
-	return f
+	return &finalOp{b: l.b, lockKey: &rl.lockKey, token: &rl.Token}
 }
 
 // Refresh implements lock.Locker.

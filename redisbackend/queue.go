@@ -673,6 +673,7 @@ func (q *Queue) Finish(ctx context.Context, d *worker.Delivery, o worker.Outcome
 		return err
 	}
 	f := &finish{o: o, status: string(o.Status), names: q.names(d.Queue)}
+	f.locks = f.lockBuf[:0]
 	f.final(ctx, q.b, o.Final, d)
 	var args []any
 	if o.Status == worker.Scheduled {
@@ -713,7 +714,8 @@ type finish struct {
 	names         *queueNames
 	rec           *finalOp   // the run's own record, written by the script
 	locks         []*finalOp // the run's releases, made by the script
-	ops           []op       // releases sent beside the script (Cluster), then the script
+	lockBuf       [2]*finalOp
+	ops           []op // releases sent beside the script (Cluster), then the script
 	script        script
 }
 
@@ -735,7 +737,7 @@ func (f *finish) final(ctx context.Context, b *Backend, w *task.FinalWrites, d *
 		case fo != nil && b.oneNode:
 			f.locks = append(f.locks, fo)
 		case fo != nil:
-			f.ops = append(f.ops, fo.ops[:fo.n]...)
+			f.ops = append(f.ops, scriptOp(releaseScript, []any{argEvalSHA, releaseScript.sha, argOneKey, fo.lockKey, fo.token}))
 		default:
 			_ = r.Apply(ctx) // a release that fails expires with its TTL
 		}

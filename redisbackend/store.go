@@ -19,18 +19,15 @@ import (
 type Store struct{ b *Backend }
 
 // putOp returns the put of rec, stamped with the time now if rec.At is
-// zero: a SET and a PUBLISH, to send on their own, and what the script
-// that ends a task needs to write it instead.
+// zero: what the script that ends a task needs to write it, and, made only
+// if it goes on its own (Apply), a SET and a PUBLISH.
 func (s *Store) putOp(rec *store.Record, ttl time.Duration) *finalOp {
 	at := rec.At
 	if at.IsZero() {
 		at = time.Now()
 	}
-	f := &finalOp{b: s.b, n: 2, queue: rec.Queue, id: rec.ID, result: s.b.keys.result(rec.Queue, rec.ID),
+	return &finalOp{b: s.b, queue: rec.Queue, id: rec.ID, result: s.b.keys.result(rec.Queue, rec.ID),
 		value: encodeRecord(rec, at), ttlMs: max(ttl.Milliseconds(), 1)}
-	f.ops[0].cmd = redis.NewStatusCmd(context.Background(), "set", &f.result, &f.value, "px", &f.ttlMs)
-	f.ops[1].cmd = redis.NewIntCmd(context.Background(), "publish", s.b.channelArg, resultNotice(rec.Queue, rec.ID))
-	return f
 }
 
 // Put implements store.Writer: a SET with the TTL and a PUBLISH to wake

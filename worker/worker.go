@@ -115,6 +115,8 @@ type Worker struct {
 	consumer                    string
 	onError                     func(error)
 
+	finishCtx context.Context // set by Run
+
 	mu       sync.Mutex
 	tasks    map[string]task.Func
 	running  bool
@@ -194,6 +196,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	// Tasks run under runCtx, which outlives ctx by the grace period.
 	runCtx, hardStop := context.WithCancelCause(task.WithRequeue(context.WithoutCancel(ctx)))
 	defer hardStop(nil)
+	w.finishCtx = context.WithoutCancel(runCtx) // finishes go on after a hard stop
 	// Claims are kept alive, due tasks promoted and dead workers' tasks
 	// recovered until the last task ends.
 	bgCtx, stopBg := context.WithCancel(context.WithoutCancel(ctx))
@@ -206,14 +209,17 @@ func (w *Worker) Run(ctx context.Context) error {
 	// those that run. One goroutine starts them in the order taken; at a
 	// stop, those not started go back to their queue unrun.
 	held := w.concurrency + w.prefetch
-	taken, running := semaphore.NewWeighted(int64(held)), semaphore.NewWeighted(int64(w.concurrency))
+	// (A channel counts the running ones: it waits without allocating.)
+	taken, running := semaphore.NewWeighted(int64(held)), make(chan struct{}, w.concurrency)
 	var tasks sync.WaitGroup
 	ready := make(chan *Delivery, held)
 	started := make(chan struct{})
 	go func() {
 		defer close(started)
 		for d := range ready {
-			if running.Acquire(ctx, 1) != nil {
+			select {
+			case running <- struct{}{}:
+			case <-ctx.Done():
 				tasks.Go(func() {
 					defer taken.Release(1)
 					defer w.track(d, false)
@@ -224,7 +230,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			tasks.Go(func() {
 				defer taken.Release(1)
 				defer w.track(d, false)
-				defer running.Release(1)
+				defer func() { <-running }()
 				w.execute(runCtx, d)
 			})
 		}
@@ -366,8 +372,10 @@ func (w *Worker) every(ctx context.Context, d time.Duration, fn func(context.Con
 
 // run is what one run allocates: its invocation and its last writes.
 type run struct {
-	inv   task.Invocation
-	final task.FinalWrites
+	inv      task.Invocation
+	final    task.FinalWrites
+	releases [2]task.FinalWrite // room for the usual few, without allocating
+	results  [1]task.FinalWrite
 }
 
 // execute runs one delivery and ends it in its queue.
@@ -387,6 +395,7 @@ func (w *Worker) execute(runCtx context.Context, d *Delivery) {
 		if d.LastKind != "" || d.LastError != "" {
 			r.inv.LastErr = &task.Failure{Kind: d.LastKind, Message: d.LastError}
 		}
+		r.final.Releases, r.final.Results = r.releases[:0], r.results[:0]
 		r.inv.Final = &r.final
 		_, err := call(fn, runCtx, &r.inv)
 		if err != nil && task.Abandoned(runCtx) {
@@ -408,7 +417,7 @@ func (w *Worker) execute(runCtx context.Context, d *Delivery) {
 // meanwhile) or until a hard stop: a finish is safe to repeat, and a run
 // whose end is lost runs again, its lock perhaps still held by itself.
 func (w *Worker) finish(runCtx context.Context, d *Delivery, o Outcome) {
-	ctx := context.WithoutCancel(runCtx)
+	ctx := w.finishCtx
 	pause := backoff.New(50*time.Millisecond, time.Second)
 	deadline := time.Now().Add(w.visibility)
 	for {
@@ -443,16 +452,16 @@ func call(fn task.Func, ctx context.Context, inv *task.Invocation) (res any, err
 // outcome maps a run's error to how its delivery ends.
 func (w *Worker) outcome(d *Delivery, inv *task.Invocation, err error) Outcome {
 	o := Outcome{Attempt: inv.Attempt}
-	if err != nil {
-		// A skip of a retry hides a failure: it ends as that failure.
-		err = task.AfterFailure(err, inv.LastErr)
-		o.Kind, o.Error = task.KindOf(err), err.Error()
+	if err == nil {
+		o.Status = Succeeded
+		return o
 	}
+	// A skip of a retry hides a failure: it ends as that failure.
+	err = task.AfterFailure(err, inv.LastErr)
+	o.Kind, o.Error = task.KindOf(err), err.Error()
 	var rq *task.RequeueError
 	var skip *task.SkipError
 	switch {
-	case err == nil:
-		o.Status = Succeeded
 	case errors.As(err, &rq):
 		o.Status, o.RunAt, o.Retry = Scheduled, time.Now().Add(rq.After), rq.Retry
 		if rq.Retry {
