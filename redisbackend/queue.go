@@ -59,9 +59,10 @@ return out`)
 	// if none, the ID to wait for newer ones after.
 	takeScript = newScript(`
 local function wire(e)
-  local out = {#e[1], ':', e[1]}
-  for _, x in ipairs(e[2]) do
-    out[#out + 1], out[#out + 2], out[#out + 3] = #x, ':', x
+  local f = e[2]
+  local out = {#e[1] .. ':' .. e[1]}
+  for i = 1, #f - 1, 2 do
+    out[#out + 1] = #f[i] .. ':' .. f[i] .. #f[i + 1] .. ':' .. f[i + 1]
   end
   return table.concat(out)
 end
