@@ -31,6 +31,9 @@ func (h *failOne) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		err := next(ctx, cmd)
 		h.mark([]redis.Cmder{cmd})
+		if err == nil { // go-redis sets a command's error to what its hook returns
+			err = cmd.Err()
+		}
 		return err
 	}
 }
