@@ -49,7 +49,7 @@ func (h *failOne) mark(cmds []redis.Cmder) {
 	finishes := int64(0)
 	for _, c := range cmds {
 		args := argsText(c.Args())
-		if c.Name() != "evalsha" || !strings.Contains(args, "succeeded") {
+		if (c.Name() != "evalsha" && c.Name() != "eval") || !strings.Contains(args, "succeeded") {
 			continue
 		}
 		finishes++
