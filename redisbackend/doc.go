@@ -16,28 +16,37 @@
 //
 //	<prefix>lock:{<key>}              a lock: "token|fence|sinceµs|holder"
 //	<prefix>result:{<queue>}:<id>     a result record, with its TTL
-//	<prefix>queue:{<q>}               the stream of ready tasks
+//	<prefix>queue:{<q>}               the stream of ready and taken tasks
 //	<prefix>queue:{<q>}:delayed       sorted set of scheduled IDs, by due time
 //	<prefix>queue:{<q>}:dead          the dead letters, a capped stream
-//	<prefix>queue:{<q>}:task:<id>     a task's state, with its payload while delayed
+//	<prefix>queue:{<q>}:task:<id>     a task's state, with its message while delayed
 //	<prefix>queue:{<q>}:taken:<c>     the IDs of consumer c's last Take, for a minute
 //	<prefix>done                      the Pub/Sub channel that wakes waiters
 //
-// Round trips: a lock acquire, release or refresh is one (a script sent by
-// its SHA, with the body only if the server lost it); a result write is
-// one (SET with PX, and PUBLISH); taking up to n ready tasks is one (two
-// more when none is ready: XREAD BLOCK waits for one). Under a worker, a
-// run's lock release and result write are deferred (lock.FinalReleaser,
-// store.FinalPutter) and go in the round trip that ends the task: the
-// release, then the script that acknowledges the task and writes its
-// record and its state, in one pipeline. The script writes the record only
-// if its XACK acknowledged the task: a worker that finishes late, its task
-// taken over and ended meanwhile, overwrites nothing. Only writes of the
-// same Backend are joined this way; any other deferred write is made
-// first, on its own, and if it fails the state says worker.ResultLost.
+// A stream entry holds a message as one string under "m" (its ID, task,
+// times and payload), beside its attempt and, once they apply, its
+// takeovers, outages and last failure; a payload is stored once. A
+// finished entry is acknowledged, not deleted: each worker's Recover trims
+// the stream below its oldest pending entry, so it stays bounded.
+//
+// Round trips. The hot calls of concurrent tasks (lock acquires, releases
+// and refreshes, and finishes) share pipelines: a call that finds fewer
+// than two pipelines in flight goes at once, and those that come meanwhile
+// go together in the next one, each reading its own reply. Taking up to n
+// ready tasks is one round trip (two more when none is ready: XREAD BLOCK
+// waits for one). An EnqueueMany is one, whatever its size. Under a
+// worker, a run's lock releases and its result write are deferred
+// (lock.FinalReleaser, store.FinalPutter) and made by the one script that
+// ends the task: it releases the locks, acknowledges the task and, only if
+// that acknowledged it, writes the record and the state, so a worker that
+// finishes late, its task taken over and ended meanwhile, overwrites
+// nothing. (On a Cluster, where a lock's key and the queue's lie apart, the
+// releases go beside the script, in its pipeline.) Only writes of the same
+// Backend are joined this way; any other deferred write is made first, on
+// its own, and if it fails the state says worker.ResultLost. A task's end
+// is published only if someone waits for it: Wait marks the task's state.
 //
 // Every script answers the same when go-redis sends it again after losing
 // its reply, and connection errors come back marked task.ErrUnavailable;
-// see FAULTS.md. A client from client.AutoPipeline() lets concurrent
-// callers share round trips. Everything here is safe for concurrent use.
+// see FAULTS.md. Everything here is safe for concurrent use.
 package redisbackend
