@@ -511,3 +511,58 @@ func TestWaitFindsARecordWrittenWithoutANotice(t *testing.T) {
 		}
 	})
 }
+
+// The script that ends a queued task publishes its notices only if
+// someone waits: a waiter of its record (Store.Wait) is woken by the
+// notice, not by a re-read; a task nobody waits for publishes nothing.
+func TestEndPublishesOnlyToWaiters(t *testing.T) {
+	eachRedis(t, func(t *testing.T, b *taskwaretest.Backend) {
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		q := b.Redis.Queue()
+		// A subscriber of our own sees every notice on the channel.
+		ps := b.Client.Subscribe(ctx, channel(b))
+		defer ps.Close()
+		if _, err := ps.Receive(ctx); err != nil {
+			t.Fatal(err)
+		}
+		end := func(id string) {
+			d := rqTake(t, q, "pub", 1)[0]
+			if d.ID != id {
+				t.Fatalf("took %s, want %s", d.ID, id)
+			}
+			rqFinish(t, q, d, worker.Outcome{Status: worker.Succeeded, Attempt: 1, Final: rqFinal(t, b, d, "")})
+		}
+
+		rqEnqueue(t, q, rqMsg("pub", "alone"), time.Time{})
+		end("alone")
+
+		rqEnqueue(t, q, rqMsg("pub", "waited"), time.Time{})
+		reads := &readHook{key: resultKey(b, "pub", "waited")}
+		b.Client.AddHook(reads)
+		done := goWait(ctx, b.Store, "pub", "waited")
+		if !eventually(2*time.Second, func() bool { return reads.n.Load() >= 2 }) {
+			t.Fatalf("the waiter read the record %d times, want 2", reads.n.Load())
+		}
+		ended := time.Now()
+		end("waited")
+		w := <-done
+		if w.err != nil {
+			t.Fatalf("Wait: %v", w.err)
+		}
+		if d := w.at.Sub(ended); d > 200*time.Millisecond {
+			t.Errorf("Wait returned %v after the end; want it woken by the notice, not by a re-read", d)
+		}
+		var got []string
+		for len(got) < 2 {
+			m, err := ps.ReceiveMessage(ctx)
+			if err != nil {
+				t.Fatalf("after %q: %v", got, err)
+			}
+			got = append(got, m.Payload)
+		}
+		if want := "[r{pub}waited t{pub}waited]"; fmt.Sprint(got) != want {
+			t.Errorf("notices %q, want %s: none for the task nobody waited for", got, want)
+		}
+	})
+}
