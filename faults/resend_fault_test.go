@@ -2,6 +2,7 @@ package faults_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -34,6 +35,17 @@ func TestFaultResentCalls(t *testing.T) {
 	}{
 		{"enqueue", "ErrDuplicate", func(i int) error {
 			return faulty.Queue().Enqueue(ctx, &worker.Message{ID: fmt.Sprint("e", i), Task: "t", Queue: "enq", Attempt: 1}, time.Time{})
+		}, nil},
+		{"enqueue many", "ErrDuplicate", func(i int) error {
+			ms := []*worker.Message{
+				{ID: fmt.Sprint("m", i, "a"), Task: "t", Queue: "enq", Attempt: 1},
+				{ID: fmt.Sprint("m", i, "b"), Task: "t", Queue: "enq", Attempt: 1},
+			}
+			errs, err := faulty.Queue().EnqueueMany(ctx, ms, time.Time{})
+			if err != nil {
+				return err
+			}
+			return errors.Join(errs...)
 		}, nil},
 		{"acquire", "ErrLocked", func(i int) error {
 			_, err := faulty.Locker().TryAcquire(ctx, fmt.Sprint("a", i), time.Minute)

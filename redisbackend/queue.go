@@ -360,9 +360,8 @@ func (q *Queue) EnqueueMany(ctx context.Context, ms []*worker.Message, runAt tim
 		}
 		byQueue[m.Queue] = append(byQueue[m.Queue], i)
 	}
-	type chunk struct{ idx []int }
 	var ops []op
-	var chunks []chunk
+	var chunks [][]int // each op's tasks, by their place in ms
 	states, msgs := make([]string, len(ms)), make([]string, len(ms))
 	for _, queue := range order {
 		n := q.names(queue)
@@ -382,21 +381,21 @@ func (q *Queue) EnqueueMany(ctx context.Context, ms []*worker.Message, runAt tim
 				msgs[i] = encodeMessage(m)
 				args = append(args, &m.ID, &m.Task, &msgs[i], max(m.Attempt, 1))
 			}
-			ops = append(ops, op{cmd: scriptCmd(args), src: enqueueManyScript.src})
-			chunks = append(chunks, chunk{idx: idx})
+			ops = append(ops, scriptOp(enqueueManyScript, args))
+			chunks = append(chunks, idx)
 		}
 	}
 	q.b.exec(ctx, ops)
 	errs := make([]error, len(ms))
 	for c, o := range ops {
 		res, err := o.cmd.(*redis.Cmd).Slice()
-		if err == nil && len(res) != len(chunks[c].idx) {
+		if err == nil && len(res) != len(chunks[c]) {
 			err = fmt.Errorf("unexpected reply %v", res)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("worker: enqueue %d tasks: %w", len(ms), unavailable(ctx, err))
 		}
-		for j, i := range chunks[c].idx {
+		for j, i := range chunks[c] {
 			if v, _ := res[j].(int64); v == 0 {
 				errs[i] = &worker.DuplicateError{Queue: ms[i].Queue, ID: ms[i].ID}
 			}
