@@ -23,7 +23,8 @@ func TestFaultResentCalls(t *testing.T) {
 	faulty := redisbackend.New(c, redisbackend.WithPrefix(prefix))
 	clean := redisbackend.New(direct, redisbackend.WithPrefix(prefix))
 	ctx := context.Background()
-	scripts := func(cmd []string) bool { return cmd[0] == "evalsha" || cmd[0] == "eval" }
+	// Every call here is a script but a Take, two plain XREADGROUPs.
+	scripts := func(cmd []string) bool { return cmd[0] == "evalsha" || cmd[0] == "eval" || cmd[0] == "xreadgroup" }
 
 	kinds := []struct {
 		name, wrong string

@@ -30,7 +30,7 @@ type Backend struct {
 	// keys of any hash slot, such as a task's locks with its queue.
 	oneNode bool
 	// Script arguments of every finish, boxed once.
-	stateTTLArg, channelArg, deadMaxArg any
+	stateTTLArg, channelArg, deadMaxArg, resultPrefixArg any
 
 	locker Locker
 	store  Store
@@ -90,6 +90,7 @@ func New(client redis.UniversalClient, opts ...Option) *Backend {
 		b.oneNode = true
 	}
 	b.stateTTLArg, b.channelArg, b.deadMaxArg = b.stateTTL.Milliseconds(), b.keys.channel(), b.deadMax
+	b.resultPrefixArg = b.keys.prefix + "result:"
 	return b
 }
 

@@ -20,7 +20,6 @@
 //	<prefix>queue:{<q>}:delayed       sorted set of scheduled IDs, by due time
 //	<prefix>queue:{<q>}:dead          the dead letters, a capped stream
 //	<prefix>queue:{<q>}:task:<id>     a task's state, with its message while delayed
-//	<prefix>queue:{<q>}:taken:<c>     the IDs of consumer c's last Take, for a minute
 //	<prefix>done                      the Pub/Sub channel that wakes waiters
 //
 // A stream entry holds a message as one string under "m" (its ID, task,

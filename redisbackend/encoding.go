@@ -68,24 +68,26 @@ func decodeRecord(s string) (*store.Record, error) {
 	return rec, nil
 }
 
-// A message on Redis is one string, "m1" and then its ID, task, enqueue
-// and expiry times (µs) and payload, each as "<length>:<bytes>": a stream
-// entry holds it under "m", beside its attempt ("attempt") and, once they
-// apply, its takeovers ("dlv"), outages ("out") and last failure ("lk",
-// "le"). Scripts move it whole and never read it, but for the ID, first.
-// One field is less for Redis to write, store and send than six.
+// A message on Redis is one string, its stream entry's only field, "m":
+// "m1", then its attempt, deliveries, outages, last failure's kind and
+// error, then its core: its ID, task, enqueue and expiry times (µs) and
+// payload, each as "<length>:<bytes>". The client encodes the core; the
+// scripts put the header in front (and change it: a takeover counts a
+// delivery) and never read the core but for the ID, its first part. A
+// delayed task's state keeps the core alone. One field is less for Redis
+// to write, store and send, and for a Take to read, than six.
 const messageVersion = "m1"
 
 func encodeMessage(m *worker.Message) string {
-	enq, exp := strconv.FormatInt(micros(m.EnqueuedAt), 10), strconv.FormatInt(micros(m.ExpiresAt), 10)
-	b := make([]byte, 0, len(messageVersion)+len(m.ID)+len(m.Task)+len(enq)+len(exp)+len(m.Payload)+5*8)
-	b = append(b, messageVersion...)
-	for _, f := range [...]string{m.ID, m.Task, enq, exp} {
-		b = appendNetstring(b, f)
-	}
-	b = strconv.AppendInt(b, int64(len(m.Payload)), 10)
-	b = append(b, ':')
-	b = append(b, m.Payload...)
+	var nums [2][20]byte
+	enq := strconv.AppendInt(nums[0][:0], micros(m.EnqueuedAt), 10)
+	exp := strconv.AppendInt(nums[1][:0], micros(m.ExpiresAt), 10)
+	b := make([]byte, 0, len(m.ID)+len(m.Task)+len(enq)+len(exp)+len(m.Payload)+5*8)
+	b = appendNetstring(b, m.ID)
+	b = appendNetstring(b, m.Task)
+	b = appendNetstring(b, enq)
+	b = appendNetstring(b, exp)
+	b = appendNetstring(b, m.Payload)
 	return unsafe.String(unsafe.SliceData(b), len(b)) // b is never written again
 }
 

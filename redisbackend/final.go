@@ -15,9 +15,9 @@ type finalOp struct {
 	b *Backend
 	// For a release: the lock's key and the lease's token.
 	lockKey, token *string
-	// For a record: its task, its key, encoded value and TTL.
-	queue, id, result, value string
-	ttlMs                    int64
+	// For a record: its task, encoded value and TTL.
+	queue, id, value string
+	ttlMs            int64
 }
 
 // Apply sends the write in one round trip, and returns its error. A
@@ -28,7 +28,7 @@ func (f *finalOp) Apply(ctx context.Context) error {
 		ops = []op{scriptOp(releaseScript, []any{argEvalSHA, releaseScript.sha, argOneKey, f.lockKey, f.token})}
 	} else {
 		ops = []op{
-			{cmd: redis.NewStatusCmd(context.Background(), "set", &f.result, &f.value, "px", &f.ttlMs)},
+			{cmd: redis.NewStatusCmd(context.Background(), "set", f.b.keys.result(f.queue, f.id), &f.value, "px", &f.ttlMs)},
 			{cmd: redis.NewIntCmd(context.Background(), "publish", f.b.channelArg, resultNotice(f.queue, f.id))},
 		}
 	}

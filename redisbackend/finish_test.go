@@ -120,7 +120,7 @@ func TestFinishSharesOneRoundTrip(t *testing.T) {
 			// task. (On a fresh server the script then goes again as EVAL,
 			// once.)
 			p := b.Prefix()
-			want := []string{"evalsha " + p + "queue:{default} " + p + "queue:{default}:dead " + p + "result:{default}:" + h.ID + " " + p + "lock:{k}"}
+			want := []string{"evalsha " + p + "queue:{default} " + p + "queue:{default}:dead " + p + "lock:{k}"}
 			var finish [][]string
 			for _, trip := range rec.trips {
 				for _, c := range trip {

@@ -19,12 +19,6 @@ func (k keys) dead(queue string) string        { return k.prefix + "queue:{" + q
 func (k keys) statePrefix(queue string) string { return k.prefix + "queue:{" + queue + "}:task:" }
 func (k keys) state(queue, id string) string   { return k.statePrefix(queue) + id }
 
-// taken keeps the IDs of consumer's last Take of queue, for a Take sent
-// again.
-func (k keys) taken(queue, consumer string) string {
-	return k.prefix + "queue:{" + queue + "}:taken:" + consumer
-}
-
 // channel is the one Pub/Sub channel of the backend: results and task
 // states announce themselves on it.
 func (k keys) channel() string { return k.prefix + "done" }

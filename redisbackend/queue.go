@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,16 +27,15 @@ const group = "taskware"
 //	<prefix>queue:{<q>}:delayed          sorted set of scheduled IDs, by due time (ms)
 //	<prefix>queue:{<q>}:dead             the dead letters
 //	<prefix>queue:{<q>}:task:<id>        a task's state
-//	<prefix>queue:{<q>}:taken:<consumer> the IDs of a consumer's last Take, for a minute
 //
 // A payload is stored once: in the stream entry while the task is ready or
 // taken, in its state while it waits in the delayed set.
 //
 // go-redis sends a command again when its reply is lost, after Redis ran
 // it, so each script answers the same the second time. An enqueue keeps a
-// nonce of its call in the state: finding its own, it succeeds. A take
-// keeps the IDs it handed out under its consumer's "taken" key with a
-// nonce: sent again, it hands the same entries out. A finish, dead letter
+// nonce of its call in the state: finding its own, it succeeds. A Take
+// first reads its consumer's pending entries past the last it handed out:
+// what a lost reply took is handed out by the next read. A finish, dead letter
 // or requeue starts with the XACK of its entry, and does nothing if that
 // acknowledged nothing: the entry was finished already, by this call or by
 // a worker that took it over.
@@ -54,61 +54,34 @@ for i = 3, #KEYS do
     ARGV[2] .. ':' .. (i - 2))
 end
 return out`)
-	// KEYS: stream, taken. ARGV: consumer, count, nonce, taken TTL ms.
-	// Returns the entries taken, each as one string (see parseWire), or,
-	// if none, the ID to wait for newer ones after.
-	takeScript = newScript(`
-local function wire(e)
-  local f = e[2]
-  local out = {#e[1] .. ':' .. e[1]}
-  for i = 1, #f - 1, 2 do
-    out[#out + 1] = #f[i] .. ':' .. f[i] .. #f[i + 1] .. ':' .. f[i + 1]
-  end
-  return table.concat(out)
-end
-local saved = redis.call('GET', KEYS[2])
-if saved then
-  local sep = string.find(saved, '|', 1, true)
-  if sep and string.sub(saved, 1, sep - 1) == ARGV[3] then
-    local out = {}
-    for id in string.gmatch(string.sub(saved, sep + 1), '[^,]+') do
-      local e = redis.call('XRANGE', KEYS[1], id, id)
-      if e[1] then out[#out + 1] = wire(e[1]) end
-    end
-    return out
-  end
-end
-local r = redis.call('XREADGROUP', 'GROUP', 'taskware', ARGV[1], 'COUNT', ARGV[2], 'STREAMS', KEYS[1], '>')
-if r and r[1] and #r[1][2] > 0 then
-  local ids, out = {}, {}
-  for i, e in ipairs(r[1][2]) do ids[i], out[i] = e[1], wire(e) end
-  redis.call('SET', KEYS[2], ARGV[3] .. '|' .. table.concat(ids, ','), 'PX', ARGV[4])
-  return out
-end
-local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
-if last[1] then return {last[1][1]} end
-return {'0-0'}`)
 	// KEYS: stream. ARGV: min idle ms, count, state prefix, forget consumers idle ms.
 	// Moves entries idle for min idle back to the stream's end, counting each
 	// takeover in the state and the entry's "dlv"; forgets consumers with
 	// nothing pending, idle for long; trims the finished entries.
-	recoverScript = newScript(msgidLua + `
+	recoverScript = newScript(msgLua + `
 local r = redis.call('XAUTOCLAIM', KEYS[1], 'taskware', 'taskware:recover', ARGV[1], '0-0', 'COUNT', ARGV[2])
 local moved = 0
 for _, e in ipairs(r[2]) do
   redis.call('XACK', KEYS[1], 'taskware', e[1])
   local f = e[2]
   if f then
-    local id, n = msgid(f), 1
-    if id then n = redis.call('HINCRBY', ARGV[3] .. id, 'reclaims', 1) end
-    local args, seen = {}, false
-    for i = 1, #f, 2 do
-      local v = f[i + 1]
-      if f[i] == 'dlv' then v, seen = tostring(n + 1), true end
-      args[#args + 1], args[#args + 2] = f[i], v
+    local h, core = unpackmsg(field(f, 'm'))
+    if h then
+      local n = redis.call('HINCRBY', ARGV[3] .. coreid(core), 'reclaims', 1)
+      h[2] = tostring(n + 1)
+      redis.call('XADD', KEYS[1], '*', 'm', packmsg(h, core))
+    else -- an entry of fields of their own, written before "m"
+      local id, n = field(f, 'id'), 1
+      if id then n = redis.call('HINCRBY', ARGV[3] .. id, 'reclaims', 1) end
+      local args, seen = {}, false
+      for i = 1, #f, 2 do
+        local v = f[i + 1]
+        if f[i] == 'dlv' then v, seen = tostring(n + 1), true end
+        args[#args + 1], args[#args + 2] = f[i], v
+      end
+      if not seen then args[#args + 1], args[#args + 2] = 'dlv', tostring(n + 1) end
+      redis.call('XADD', KEYS[1], '*', unpack(args))
     end
-    if not seen then args[#args + 1], args[#args + 2] = 'dlv', tostring(n + 1) end
-    redis.call('XADD', KEYS[1], '*', unpack(args))
     moved = moved + 1
   end
 end
@@ -142,7 +115,7 @@ end
 if minid then redis.call('XTRIM', KEYS[1], 'MINID', minid) end
 return moved`)
 	// KEYS: stream, delayed. ARGV: now ms, count, state prefix.
-	promoteScript = newScript(`
+	promoteScript = newScript(msgLua + `
 local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 for _, id in ipairs(ids) do
   local s = ARGV[3] .. id
@@ -150,26 +123,29 @@ for _, id in ipairs(ids) do
   -- A task that ended meanwhile (delivered twice) is dropped. A state
   -- written before messages were one string has their fields instead.
   if h[3] == 'scheduled' and (h[1] or (h[8] and h[9])) then
-    local e
+    local dlv = '1'
+    if h[4] then dlv = tostring(tonumber(h[4]) + 1) end
     if h[1] then
-      e = {'m', h[1], 'attempt', h[2] or '1'}
+      redis.call('XADD', KEYS[1], '*', 'm', packmsg({h[2] or '1', dlv, h[5] or '0', h[6] or '', h[7] or ''}, h[1]))
     else
-      e = {'id', id, 'task', h[8], 'payload', h[9], 'enq', h[10] or '0', 'exp', h[11] or '0', 'attempt', h[2] or '1'}
+      local e = {'id', id, 'task', h[8], 'payload', h[9], 'enq', h[10] or '0', 'exp', h[11] or '0', 'attempt', h[2] or '1',
+        'dlv', dlv}
+      if h[5] then e[#e + 1], e[#e + 2] = 'out', h[5] end
+      if h[6] then e[#e + 1], e[#e + 2], e[#e + 3], e[#e + 4] = 'lk', h[6], 'le', h[7] or '' end
+      redis.call('XADD', KEYS[1], '*', unpack(e))
     end
-    if h[4] then e[#e + 1], e[#e + 2] = 'dlv', tostring(tonumber(h[4]) + 1) end
-    if h[5] then e[#e + 1], e[#e + 2] = 'out', h[5] end
-    if h[6] then e[#e + 1], e[#e + 2], e[#e + 3], e[#e + 4] = 'lk', h[6], 'le', h[7] or '' end
-    redis.call('XADD', KEYS[1], '*', unpack(e))
     redis.call('HSET', s, 'status', 'queued')
     redis.call('HDEL', s, 'm', 'payload')
   end
   redis.call('ZREM', KEYS[2], id)
 end
 return #ids`)
-	// KEYS: stream, dead, result, then the locks to release. ARGV: entry,
-	// status, kind, error, attempt, result, state TTL ms, channel, state
-	// prefix, id, at µs, max dead letters, record, record TTL ms, queue tag
-	// ("{<q>}"), then the locks' tokens.
+	// KEYS: stream, dead, then the locks to release. ARGV: entry, status,
+	// kind, error, attempt, result, state TTL ms, channel, state prefix, id,
+	// at µs, max dead letters, record, record TTL ms, queue tag ("{<q>}"),
+	// record prefix, then the locks' tokens. The state's and the record's
+	// keys are made here, of their prefixes, the tag and the ID: they share
+	// the queue's hash tag.
 	// It releases the run's locks, then ends the task as succeeded, failed,
 	// skipped or dead, once: only if its XACK acknowledged the entry. The
 	// entry stays in the stream, to be trimmed (see recoverScript). The
@@ -178,7 +154,7 @@ return #ids`)
 	// was, with the reason: a malformed one too. Notices go out only if
 	// someone waits (the state's "w", see Wait).
 	endScript = newScript(releaseLua + `
-release(4, 16)
+release(3, 17)
 if redis.call('XACK', KEYS[1], 'taskware', ARGV[1]) == 0 then return 0 end
 if ARGV[2] == 'dead' then
   local e = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
@@ -200,7 +176,7 @@ local s = ARGV[9] .. ARGV[10]
 local waited = redis.call('HGET', s, 'w')
 local res = ARGV[6]
 if ARGV[13] ~= '' then
-  redis.call('SET', KEYS[3], ARGV[13], 'PX', ARGV[14])
+  redis.call('SET', ARGV[16] .. ARGV[15] .. ':' .. ARGV[10], ARGV[13], 'PX', ARGV[14])
   if waited then redis.call('PUBLISH', ARGV[8], 'r' .. ARGV[15] .. ARGV[10]) end
   if res ~= 'lost' then res = 'stored' end
 end
@@ -211,7 +187,7 @@ return 1`)
 	// KEYS: stream, delayed, state, then the locks to release. ARGV: entry,
 	// run at ms, attempt, kind, error, id, retry, outage, then the locks'
 	// tokens. The payload moves from the entry to the state, to wait there.
-	requeueScript = newScript(releaseLua + `
+	requeueScript = newScript(releaseLua + msgLua + `
 release(4, 9)
 if redis.call('XACK', KEYS[1], 'taskware', ARGV[1]) == 0 then return 0 end
 local e = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
@@ -221,8 +197,9 @@ if e[1] then
   for i = 1, #f, 2 do h[f[i]] = f[i + 1] end
 end
 redis.call('HSET', KEYS[3], 'status', 'scheduled', 'attempt', ARGV[3], 'kind', ARGV[4], 'error', ARGV[5])
-if h['m'] then
-  redis.call('HSET', KEYS[3], 'm', h['m'])
+local _, core = unpackmsg(h['m'])
+if core then
+  redis.call('HSET', KEYS[3], 'm', core)
 else
   redis.call('HSET', KEYS[3], 'task', h['task'] or '', 'payload', h['payload'] or '', 'enq', h['enq'] or '0', 'exp', h['exp'] or '0')
 end
@@ -236,10 +213,9 @@ return 1`)
 local h = redis.call('HGETALL', KEYS[1])
 if #h > 0 then redis.call('HSETNX', KEYS[1], 'w', '1') end
 return h`)
-	// KEYS: stream, taken. ARGV: consumer. A consumer with entries pending is
+	// KEYS: stream. ARGV: consumer. A consumer with entries pending is
 	// kept: deleting it would drop them.
 	leaveScript = newScript(`
-redis.call('DEL', KEYS[2])
 if #redis.call('XPENDING', KEYS[1], 'taskware', '-', '+', 1, ARGV[1]) > 0 then return 0 end
 return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], 'taskware', ARGV[1])`)
 )
@@ -247,36 +223,50 @@ return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], 'taskware', ARGV[1])`)
 // enqueueLua defines enqueue(...), which adds a task unless its ID is known,
 // and returns 1, or 0 for a duplicate. An enqueue sent again finds its own
 // nonce, and succeeds.
-const enqueueLua = `
-local function enqueue(stream, delayed, state, id, task, msg, attempt, runat, nonce)
+const enqueueLua = msgLua + `
+local function enqueue(stream, delayed, state, id, task, core, attempt, runat, nonce)
   if redis.call('EXISTS', state) == 1 then
     if redis.call('HGET', state, 'nonce') == nonce then return 1 end
     return 0
   end
   if runat ~= '0' then
-    redis.call('HSET', state, 'task', task, 'm', msg, 'attempt', attempt, 'status', 'scheduled', 'nonce', nonce)
+    redis.call('HSET', state, 'task', task, 'm', core, 'attempt', attempt, 'status', 'scheduled', 'nonce', nonce)
     redis.call('ZADD', delayed, runat, id)
   else
     redis.call('HSET', state, 'task', task, 'attempt', attempt, 'status', 'queued', 'nonce', nonce)
-    redis.call('XADD', stream, '*', 'm', msg, 'attempt', attempt)
+    redis.call('XADD', stream, '*', 'm', packmsg({attempt, '1', '0', '', ''}, core))
   end
   return 1
 end
 `
 
-// msgidLua defines msgid(f), the task ID of a stream entry's fields f: the
-// first field of its message, or its "id" field in an entry written
-// before messages were one string.
-const msgidLua = `
-local function msgid(f)
-  for i = 1, #f, 2 do
-    if f[i] == 'm' then
-      local n, at = string.match(f[i + 1], '^m1(%d+):()')
-      if n then return string.sub(f[i + 1], at, at + tonumber(n) - 1) end
-    elseif f[i] == 'id' then
-      return f[i + 1]
-    end
+// msgLua defines the Lua side of a stream entry's one field, "m" (see
+// encodeMessage): packmsg(h, core) makes it of the header h (attempt,
+// deliveries, outages, last kind, last error) and the core; unpackmsg(v)
+// splits it again, or returns nil for something else; coreid(core) reads
+// the task ID, the core's first part.
+const msgLua = `
+local function ns(s) return #s .. ':' .. s end
+local function packmsg(h, core)
+  return 'm1' .. ns(h[1]) .. ns(h[2]) .. ns(h[3]) .. ns(h[4]) .. ns(h[5]) .. core
+end
+local function unpackmsg(v)
+  if not v or string.sub(v, 1, 2) ~= 'm1' then return nil end
+  local pos, h = 3, {}
+  for i = 1, 5 do
+    local n, at = string.match(v, '^(%d+):()', pos)
+    if not n then return nil end
+    h[i] = string.sub(v, at, at + n - 1)
+    pos = at + n
   end
+  return h, string.sub(v, pos)
+end
+local function coreid(core)
+  local n, at = string.match(core, '^(%d+):()')
+  if n then return string.sub(core, at, at + n - 1) end
+end
+local function field(f, name)
+  for i = 1, #f, 2 do if f[i] == name then return f[i + 1] end end
 end
 `
 
@@ -289,8 +279,9 @@ type Queue struct {
 	b      *Backend
 	groups sync.Map // queue name -> struct{}: its group exists
 
-	mu     sync.RWMutex
-	byName map[string]*queueNames
+	mu        sync.RWMutex
+	byName    map[string]*queueNames
+	consumers map[seenKey]*consumerState
 }
 
 // run sends an EVALSHA of s with keys and args in one round trip (two if
@@ -417,79 +408,172 @@ func (q *Queue) ensureGroup(ctx context.Context, queue string, force bool) error
 	return nil
 }
 
-// takenTTL is how long a Take's IDs are kept for a Take sent again.
-const takenTTL = time.Minute
-
-// Take implements worker.Consumer: one round trip for up to n messages, a
-// script whose answer is the same when go-redis sends it again. When none
-// is ready, it waits for a newer entry with XREAD BLOCK, then takes again.
+// Take implements worker.Consumer: one round trip for up to n messages,
+// two plain XREADGROUPs in one pipeline. The first reads consumer's own
+// pending entries past the last one this Queue read for it: none, unless
+// the reply of an earlier read was lost after Redis ran it (go-redis sends
+// a pipeline again after a cut connection), and those are handed out now;
+// beyond n, they wait for the next Take. The second reads new entries.
+// When none is ready, XREAD BLOCK waits for one, taking nothing, and then
+// it takes again. (So a consumer's Takes must not overlap: one worker, one
+// name.)
 func (q *Queue) Take(ctx context.Context, queue, consumer string, n int, wait time.Duration) ([]*worker.Delivery, error) {
+	limit := n // n <= 0 is all: so is COUNT 0
+	if n <= 0 {
+		limit = math.MaxInt
+	}
+	if ds := q.spare(queue, consumer, limit); len(ds) > 0 {
+		return ds, nil
+	}
 	if err := q.ensureGroup(ctx, queue, false); err != nil {
 		return nil, fmt.Errorf("worker: take from %s: %w", queue, err)
 	}
-	stream := q.b.keys.stream(queue)
-	keys := []string{stream, q.b.keys.taken(queue, consumer)}
-	// The script is not cut short when ctx ends: what it took would stay
-	// pending, unseen, until recovered. Only the wait heeds ctx.
+	names := q.names(queue)
+	// The reads are not cut short when ctx ends: what they took would stay
+	// pending, unseen, until the next Take. Only the wait heeds ctx.
 	sctx := context.WithoutCancel(ctx)
+	// The first read has no COUNT: it must read every entry past the last
+	// one, or it would skip some next time. There are few, if any.
+	read := func(pipe redis.Pipeliner, from string, count int) *redis.XStreamSliceCmd {
+		return pipe.XReadGroup(sctx, &redis.XReadGroupArgs{Group: group, Consumer: consumer,
+			Streams: []string{names.stream, from}, Count: int64(count), Block: -1}) // -1: no BLOCK
+	}
 	for try := 0; ; try++ {
-		res, err := q.run(sctx, takeScript, keys, consumer, n, nonce(), takenTTL.Milliseconds()).Result()
-		if err != nil && redis.HasErrorPrefix(err, "NOGROUP") { // the stream was deleted under us
+		// The newest entry's ID, read in the same pipeline, is where a wait
+		// for new entries starts.
+		pipe := q.b.client.Pipeline()
+		cmds := [2]*redis.XStreamSliceCmd{read(pipe, q.lastSeen(queue, consumer), 0), read(pipe, ">", max(n, 0))}
+		newest := pipe.XRevRangeN(sctx, names.stream, "+", "-", 1)
+		_, _ = pipe.Exec(sctx)
+		err := cmdsErr(cmds[0], cmds[1], newest)
+		if err != nil && redis.HasErrorPrefix(err, "NOGROUP") && try == 0 { // the stream was deleted under us
 			if err = q.ensureGroup(ctx, queue, true); err == nil {
-				res, err = q.run(sctx, takeScript, keys, consumer, n, nonce(), takenTTL.Milliseconds()).Result()
+				continue
 			}
 		}
 		if err != nil {
 			return nil, fmt.Errorf("worker: take from %s: %w", queue, unavailable(ctx, err))
 		}
-		entries, _ := res.([]any)
-		if len(entries) == 1 { // none, but the ID to wait after?
-			if id, _ := entries[0].(string); strings.IndexByte(id, ':') < 0 { // an entry has one
-				if try > 0 || wait <= 0 {
-					return nil, nil
-				}
-				err = q.b.client.XRead(ctx, &redis.XReadArgs{Streams: []string{stream, id}, Count: 1, Block: max(wait, time.Millisecond)}).Err()
-				if errors.Is(err, redis.Nil) {
-					return nil, nil // nothing came
-				}
-				if err != nil {
-					return nil, fmt.Errorf("worker: take from %s: %w", queue, unavailable(ctx, err))
-				}
-				continue
+		size := 0
+		for _, c := range cmds {
+			for _, st := range c.Val() {
+				size += len(st.Messages)
 			}
 		}
-		if len(entries) == 0 {
-			return nil, nil
+		out := make([]*worker.Delivery, 0, size)
+		for _, c := range cmds {
+			out = appendEntries(out, queue, c.Val())
 		}
-		out := make([]*worker.Delivery, len(entries))
-		for i, e := range entries {
-			w, _ := e.(string)
-			out[i] = parseWire(queue, w)
+		if len(out) > 0 || try > 0 || wait <= 0 {
+			return q.handOut(queue, consumer, out, limit), nil
 		}
-		return out, nil
+		// Nothing ready: wait for a newer entry without taking it (a read
+		// cut short by ctx then takes nothing), and take again.
+		after := "0-0"
+		if es := newest.Val(); len(es) == 1 {
+			after = es[0].ID
+		}
+		err = q.b.client.XRead(ctx, &redis.XReadArgs{Streams: []string{names.stream, after}, Count: 1, Block: max(wait, time.Millisecond)}).Err()
+		if errors.Is(err, redis.Nil) {
+			return nil, nil // nothing came
+		}
+		if err != nil {
+			return nil, fmt.Errorf("worker: take from %s: %w", queue, unavailable(ctx, err))
+		}
 	}
 }
 
-// parseWire reads a stream entry as the take script sends it: its ID, then
-// its fields and values, each as "<length>:<bytes>".
-func parseWire(queue, w string) *worker.Delivery {
-	receipt, rest, ok := netstring(w)
-	d := &worker.Delivery{Receipt: receipt}
-	var p entryParser
-	for ok && rest != "" {
-		var k, v string
-		if k, rest, ok = netstring(rest); ok {
-			if v, rest, ok = netstring(rest); ok {
-				p.field(d, k, v)
-			}
+// cmdsErr is the first error of cmds that is not redis.Nil (an empty
+// reply).
+func cmdsErr(cmds ...redis.Cmder) error {
+	for _, c := range cmds {
+		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
+			return err
 		}
 	}
-	if !ok {
-		p.bad = append(p.bad, "unreadable")
-	}
-	p.finish(d, queue)
-	return d
+	return nil
 }
+
+// appendEntries appends the entries of an XREADGROUP reply to out. An
+// entry deleted while pending has no fields: it is handed out malformed.
+func appendEntries(out []*worker.Delivery, queue string, streams []redis.XStream) []*worker.Delivery {
+	for _, st := range streams {
+		for _, m := range st.Messages {
+			d := &worker.Delivery{Receipt: m.ID}
+			var p entryParser
+			if v, ok := m.Values["m"].(string); ok && len(m.Values) == 1 {
+				p.field(d, "m", v) // the usual entry: no map to make
+			} else {
+				f := make(map[string]string, len(m.Values))
+				for k, v := range m.Values {
+					f[k], _ = v.(string)
+				}
+				p.fields(d, f)
+			}
+			p.finish(d, queue)
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// lastSeen is the last entry a Take read for consumer, or "0-0".
+func (q *Queue) lastSeen(queue, consumer string) string {
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	if c := q.consumers[seenKey{queue, consumer}]; c != nil {
+		return c.seen
+	}
+	return "0-0"
+}
+
+// consumerState is what the Queue knows of a consumer of a queue: the last
+// entry a Take read for it, and those read beyond the n it asked for (a
+// read of what a lost reply took, beside new ones), for its next Take.
+type consumerState struct {
+	seen  string
+	spare []*worker.Delivery
+}
+
+// handOut notes ds, read for consumer in the order of their IDs, and
+// returns up to n of them, keeping the rest for the next Take.
+func (q *Queue) handOut(queue, consumer string, ds []*worker.Delivery, n int) []*worker.Delivery {
+	if len(ds) == 0 {
+		return nil
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.consumers == nil {
+		q.consumers = make(map[seenKey]*consumerState)
+	}
+	k := seenKey{queue, consumer}
+	c := q.consumers[k]
+	if c == nil {
+		c = &consumerState{}
+		q.consumers[k] = c
+	}
+	c.seen = ds[len(ds)-1].Receipt
+	if len(ds) > n {
+		c.spare = append(c.spare, ds[n:]...)
+		ds = ds[:n]
+	}
+	return ds
+}
+
+// spare returns up to n of the deliveries kept for consumer's next Take.
+func (q *Queue) spare(queue, consumer string, n int) []*worker.Delivery {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	c := q.consumers[seenKey{queue, consumer}]
+	if c == nil || len(c.spare) == 0 {
+		return nil
+	}
+	ds := c.spare[:min(n, len(c.spare))]
+	c.spare = c.spare[len(ds):]
+	return ds
+}
+
+type seenKey struct{ queue, consumer string }
 
 // entryParser reads a stream entry's fields into a delivery, and says in
 // Malformed what it cannot read: an entry written by something other than
@@ -527,13 +611,15 @@ func (p *entryParser) field(d *worker.Delivery, k, v string) {
 	}
 }
 
-// message reads "m1" and the ID, task, enqueue and expiry times and payload.
+// message reads an entry's "m" (see encodeMessage): "m1", the attempt,
+// deliveries, outages, last kind and last error, then the ID, task,
+// enqueue and expiry times and payload.
 func (p *entryParser) message(d *worker.Delivery, m string) {
 	if len(m) < len(messageVersion) || m[:len(messageVersion)] != messageVersion {
 		p.bad = append(p.bad, "message of an unknown version")
 		return
 	}
-	var f [5]string
+	var f [10]string
 	rest, ok := m[len(messageVersion):], true
 	for i := range f {
 		if f[i], rest, ok = netstring(rest); !ok {
@@ -541,8 +627,11 @@ func (p *entryParser) message(d *worker.Delivery, m string) {
 			return
 		}
 	}
-	d.ID, d.Task, d.Payload = f[0], f[1], payload(f[4])
-	d.EnqueuedAt, d.ExpiresAt = p.micros("enq", f[2]), p.micros("exp", f[3])
+	d.Attempt, p.attempt = int(p.num("attempt", f[0], 1)), true
+	d.Deliveries, d.Outages = int(p.num("dlv", f[1], 1)), int(p.num("out", f[2], 0))
+	d.LastKind, d.LastError = f[3], f[4]
+	d.ID, d.Task, d.Payload = f[5], f[6], payload(f[9])
+	d.EnqueuedAt, d.ExpiresAt = p.micros("enq", f[7]), p.micros("exp", f[8])
 }
 
 func payload(v string) []byte {
@@ -591,7 +680,14 @@ func (p *entryParser) finish(d *worker.Delivery, queue string) {
 func parseEntry(queue, receipt string, f map[string]string) *worker.Delivery {
 	d := &worker.Delivery{Receipt: receipt}
 	var p entryParser
-	// "m" first: fields of its own, in an older entry, are not overridden.
+	p.fields(d, f)
+	p.finish(d, queue)
+	return d
+}
+
+// fields reads an entry's fields: "m" first, so that fields of their own
+// (a dead letter's attempt, say) win over its header.
+func (p *entryParser) fields(d *worker.Delivery, f map[string]string) {
 	if m, ok := f["m"]; ok {
 		p.field(d, "m", m)
 	}
@@ -600,8 +696,6 @@ func parseEntry(queue, receipt string, f map[string]string) *worker.Delivery {
 			p.field(d, k, v)
 		}
 	}
-	p.finish(d, queue)
-	return d
 }
 
 // Recover implements worker.Consumer, in one round trip: a script claims
@@ -623,8 +717,10 @@ func (q *Queue) Recover(ctx context.Context, queue string, minIdle time.Duration
 
 // Leave implements worker.Consumer.
 func (q *Queue) Leave(ctx context.Context, queue, consumer string) error {
-	keys := []string{q.b.keys.stream(queue), q.b.keys.taken(queue, consumer)}
-	err := q.run(ctx, leaveScript, keys, consumer).Err()
+	q.mu.Lock()
+	delete(q.consumers, seenKey{queue, consumer}) // what it kept stays pending, to be recovered
+	q.mu.Unlock()
+	err := q.run(ctx, leaveScript, []string{q.b.keys.stream(queue)}, consumer).Err()
 	if err != nil && !redis.HasErrorPrefix(err, "NOGROUP") {
 		return fmt.Errorf("worker: leave %s: %w", queue, unavailable(ctx, err))
 	}
@@ -682,14 +778,14 @@ func (q *Queue) Finish(ctx context.Context, d *worker.Delivery, o worker.Outcome
 		args = append(args, &d.Receipt, &f.at, &f.o.Attempt, &f.o.Kind, &f.o.Error, &d.ID, flag(o.Retry), flag(o.Outage))
 	} else {
 		f.at = time.Now().UnixMicro()
-		result := &f.names.stream // no record: a key of the same slot, untouched
 		record, recordTTL := argEmpty, argZero
 		if f.rec != nil {
-			result, record, recordTTL = &f.rec.result, &f.rec.value, &f.rec.ttlMs
+			record, recordTTL = &f.rec.value, &f.rec.ttlMs
 		}
-		args = f.begin(endScript, 3, &f.names.stream, &f.names.dead, result)
+		args = f.begin(endScript, 2, &f.names.stream, &f.names.dead)
 		args = append(args, &d.Receipt, &f.status, &f.o.Kind, &f.o.Error, &f.o.Attempt, &f.result, q.b.stateTTLArg,
-			q.b.channelArg, &f.names.statePrefix, &d.ID, &f.at, q.b.deadMaxArg, record, recordTTL, &f.names.tag)
+			q.b.channelArg, &f.names.statePrefix, &d.ID, &f.at, q.b.deadMaxArg, record, recordTTL, &f.names.tag,
+			q.b.resultPrefixArg)
 	}
 	for _, l := range f.locks {
 		args = append(args, l.token)

@@ -177,14 +177,10 @@ func TestQueueKeys(t *testing.T) {
 		d := rqTake(t, q, "mail", 1)[0]
 		rqFinish(t, q, d, worker.Outcome{Status: worker.Dead, Attempt: 1, Kind: "task.bad_payload", Error: "cannot decode",
 			Final: rqFinal(t, b, d, "")})
-		want = []string{"queue:{mail}", "queue:{mail}:dead", "queue:{mail}:delayed", "queue:{mail}:taken:c1",
+		want = []string{"queue:{mail}", "queue:{mail}:dead", "queue:{mail}:delayed",
 			"queue:{mail}:task:later", "queue:{mail}:task:now", "result:{mail}:now"}
 		if got := rqKeys(t, b); !slices.Equal(got, want) {
 			t.Fatalf("keys after Finish: %q, want %q", got, want)
-		}
-		// The IDs of the last Take, for a Take sent again, go within a minute.
-		if ttl := b.Client.PTTL(ctx, b.Prefix()+"queue:{mail}:taken:c1").Val(); ttl <= 0 || ttl > time.Minute {
-			t.Fatalf("taken IDs: TTL %v, want at most a minute", ttl)
 		}
 		state := b.Prefix() + "queue:{mail}:task:now"
 		if ttl := b.Client.PTTL(ctx, state).Val(); ttl <= 0 || ttl > worker.DefaultStateTTL {
@@ -247,6 +243,41 @@ func TestQueueReadsEntriesOfEarlierVersions(t *testing.T) {
 			if st, err := q.State(ctx, "old", id); err != nil || st.Status != worker.Succeeded {
 				t.Fatalf("state of %s: %+v, %v", id, st, err)
 			}
+		}
+	})
+}
+
+// Entries a read took for a consumer whose reply never reached the Queue
+// (a lost reply) are handed out by its next Takes, before new ones, at
+// most n at a time, and each once.
+func TestTakeHandsOutWhatALostReplyTook(t *testing.T) {
+	rqEach(t, func(t *testing.T, b *taskwaretest.Backend) {
+		q := b.Redis.Queue()
+		ctx := t.Context()
+		rqEnqueue(t, q, rqMsg("lost", "first"), time.Time{})
+		if got := rqTake(t, q, "lost", 1); len(got) != 1 || got[0].ID != "first" {
+			t.Fatalf("took %v", got)
+		}
+		for _, id := range []string{"a", "b", "c", "d"} {
+			rqEnqueue(t, q, rqMsg("lost", id), time.Time{})
+		}
+		// A read whose reply is lost: Redis hands a, b, c to c1.
+		if err := b.Client.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "taskware", Consumer: "c1",
+			Streams: []string{b.Prefix() + "queue:{lost}", ">"}, Count: 3}).Err(); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for range 5 {
+			ds := rqTake(t, q, "lost", 2)
+			if len(ds) > 2 {
+				t.Fatalf("a Take of 2 handed out %d", len(ds))
+			}
+			for _, d := range ds {
+				got = append(got, d.ID)
+			}
+		}
+		if want := "[a b c d]"; fmt.Sprint(got) != want {
+			t.Fatalf("took %v, want %s: each once, the lost ones first", got, want)
 		}
 	})
 }

@@ -86,12 +86,18 @@ func (b *Backend) exec(ctx context.Context, ops []op) {
 
 // execAll is exec of the ops of several callers, in one pipeline.
 func (b *Backend) execAll(ctx context.Context, calls [][]op) {
-	pipe := b.client.Pipeline()
+	n := 0
+	for _, ops := range calls {
+		n += len(ops)
+	}
+	cmds := make([]redis.Cmder, 0, n) // handed over whole: one allocation
 	for _, ops := range calls {
 		for _, o := range ops {
-			_ = pipe.Process(ctx, o.cmd)
+			cmds = append(cmds, o.cmd)
 		}
 	}
+	pipe := b.client.Pipeline()
+	_ = pipe.BatchProcess(ctx, cmds...)
 	_, _ = pipe.Exec(ctx)
 	for _, ops := range calls {
 		for i, o := range ops {

@@ -26,8 +26,7 @@ func (s *Store) putOp(rec *store.Record, ttl time.Duration) *finalOp {
 	if at.IsZero() {
 		at = time.Now()
 	}
-	return &finalOp{b: s.b, queue: rec.Queue, id: rec.ID, result: s.b.keys.result(rec.Queue, rec.ID),
-		value: encodeRecord(rec, at), ttlMs: max(ttl.Milliseconds(), 1)}
+	return &finalOp{b: s.b, queue: rec.Queue, id: rec.ID, value: encodeRecord(rec, at), ttlMs: max(ttl.Milliseconds(), 1)}
 }
 
 // Put implements store.Writer: a SET with the TTL and a PUBLISH to wake
