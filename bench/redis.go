@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -166,4 +167,34 @@ func UsedMemory(ctx context.Context, c *redis.Client) (int64, error) {
 		return 0, fmt.Errorf("bench: INFO memory used_memory: %w", err)
 	}
 	return n, nil
+}
+
+// Clients are what a comparison with asynq runs on: taskware's client, with
+// a key prefix of the run's own, and asynq's, on a logical DB of its own
+// (asynq takes no prefix).
+type Clients struct {
+	Taskware, Asynq *redis.Client
+	Prefix          string
+}
+
+// OpenClients connects both clients to the Redis at url, asynq's on DB
+// asynqDB, each adjusted by adjust (a round-trip counter, say), under a
+// prefix named after the command.
+func OpenClients(ctx context.Context, url string, asynqDB int, command string, adjust ...func(*redis.Options)) (*Clients, error) {
+	tw, err := Connect(ctx, url, adjust...)
+	if err != nil {
+		return nil, fmt.Errorf("redis %s: %w", url, err)
+	}
+	aq, err := Connect(ctx, url, append(adjust, func(o *redis.Options) { o.DB = asynqDB })...)
+	if err != nil {
+		tw.Close()
+		return nil, fmt.Errorf("redis %s, DB %d: %w", url, asynqDB, err)
+	}
+	return &Clients{Taskware: tw, Asynq: aq, Prefix: NewPrefix(command)}, nil
+}
+
+// Close deletes the keys under Prefix and closes both clients.
+func (c *Clients) Close() error {
+	_, err := DeletePrefix(context.Background(), c.Taskware, c.Prefix)
+	return errors.Join(err, c.Taskware.Close(), c.Asynq.Close())
 }

@@ -159,3 +159,41 @@ func TestServerGauges(t *testing.T) {
 		t.Errorf("UsedMemory went from %d to %d after a %d-byte value (err %v)", mem0, mem1, size, err)
 	}
 }
+
+// OpenClients connects taskware's client and asynq's, on its own DB, and
+// Close deletes the run's keys, and only those.
+func TestOpenClients(t *testing.T) {
+	probe := testConnect(t) // skips without Redis
+	url := os.Getenv("TASKWARE_REDIS_URL")
+	if url == "" {
+		url = "redis://127.0.0.1:6379/0"
+	}
+	ctx := context.Background()
+	trips := new(Trips)
+	c, err := OpenClients(ctx, url, 11, "openclients-test", trips.Count)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(c.Prefix, "openclients-test:") || c.Asynq.Options().DB != 11 || c.Taskware.Options().DB == 11 {
+		t.Fatalf("prefix %q, DBs %d and %d", c.Prefix, c.Taskware.Options().DB, c.Asynq.Options().DB)
+	}
+	other := NewPrefix("openclients-other")
+	defer DeletePrefix(ctx, probe, other)
+	for _, k := range []string{c.Prefix + "a", other + "b"} {
+		if err := c.Taskware.Set(ctx, k, "v", time.Minute).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if trips.Load() == 0 {
+		t.Error("the clients' round trips were not counted")
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := probe.Exists(ctx, c.Prefix+"a", other+"b").Val(); n != 1 {
+		t.Fatalf("%d of the run's key and another's left, want the other's alone", n)
+	}
+	if err := c.Taskware.Ping(ctx).Err(); err == nil {
+		t.Error("the client still answers after Close")
+	}
+}

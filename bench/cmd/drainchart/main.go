@@ -16,6 +16,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log"
@@ -25,7 +26,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/taskware/taskware/bench"
 )
 
@@ -67,22 +67,12 @@ func main() {
 
 func run(url string, asynqDB int, o bench.SweepOptions, out string) (err error) {
 	ctx := context.Background()
-	client, err := bench.Connect(ctx, url)
+	clients, err := bench.OpenClients(ctx, url, asynqDB, "drainchart")
 	if err != nil {
-		return fmt.Errorf("redis %s: %w", url, err)
+		return err
 	}
-	defer client.Close()
-	asynqClient, err := bench.Connect(ctx, url, func(o *redis.Options) { o.DB = asynqDB })
-	if err != nil {
-		return fmt.Errorf("redis %s, DB %d: %w", url, asynqDB, err)
-	}
-	defer asynqClient.Close()
-	base := bench.NewPrefix("drainchart")
-	defer func() {
-		if _, derr := bench.DeletePrefix(ctx, client, base); err == nil {
-			err = derr
-		}
-	}()
+	defer func() { err = errors.Join(err, clients.Close()) }()
+	client, asynqClient, base := clients.Taskware, clients.Asynq, clients.Prefix
 
 	var libs []bench.QueueLib
 	for _, name := range []string{"taskware bare", "taskware lock+store", "asynq"} {

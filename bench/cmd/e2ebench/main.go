@@ -34,6 +34,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log"
@@ -43,7 +44,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/taskware/taskware/bench"
 )
 
@@ -76,22 +76,12 @@ func main() {
 func run(url string, asynqDB, n, conc, rounds int, filter *regexp.Regexp, profile string, timeout time.Duration) (err error) {
 	ctx := context.Background()
 	trips := new(bench.Trips)
-	client, err := bench.Connect(ctx, url, trips.Count)
+	clients, err := bench.OpenClients(ctx, url, asynqDB, "e2ebench", trips.Count)
 	if err != nil {
-		return fmt.Errorf("redis %s: %w", url, err)
+		return err
 	}
-	defer client.Close()
-	asynqClient, err := bench.Connect(ctx, url, trips.Count, func(o *redis.Options) { o.DB = asynqDB })
-	if err != nil {
-		return fmt.Errorf("redis %s, DB %d: %w", url, asynqDB, err)
-	}
-	defer asynqClient.Close()
-	base := bench.NewPrefix("e2ebench")
-	defer func() {
-		if _, derr := bench.DeletePrefix(ctx, client, base); err == nil {
-			err = derr
-		}
-	}()
+	defer func() { err = errors.Join(err, clients.Close()) }()
+	client, asynqClient, base := clients.Taskware, clients.Asynq, clients.Prefix
 
 	var libs []bench.QueueLib
 	var queues []bench.TaskQueue

@@ -53,7 +53,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/taskware/taskware/bench"
 )
 
@@ -97,22 +96,12 @@ func main() {
 func run(url string, asynqDB int, c config) (err error) {
 	ctx := context.Background()
 	trips := new(bench.Trips)
-	client, err := bench.Connect(ctx, url, trips.Count)
+	clients, err := bench.OpenClients(ctx, url, asynqDB, "queuebench", trips.Count)
 	if err != nil {
-		return fmt.Errorf("redis %s: %w", url, err)
+		return err
 	}
-	defer client.Close()
-	asynqClient, err := bench.Connect(ctx, url, trips.Count, func(o *redis.Options) { o.DB = asynqDB })
-	if err != nil {
-		return fmt.Errorf("redis %s, DB %d: %w", url, asynqDB, err)
-	}
-	defer asynqClient.Close()
-	base := bench.NewPrefix("queuebench")
-	defer func() {
-		if _, derr := bench.DeletePrefix(ctx, client, base); err == nil {
-			err = derr
-		}
-	}()
+	defer func() { err = errors.Join(err, clients.Close()) }()
+	client, asynqClient, base := clients.Taskware, clients.Asynq, clients.Prefix
 	env := func(name string, round int) bench.Env {
 		return bench.Env{Client: client, AsynqClient: asynqClient, Prefix: fmt.Sprintf("%s%s:%d:", base, name, round)}
 	}
