@@ -213,6 +213,16 @@ return 1`)
 local h = redis.call('HGETALL', KEYS[1])
 if #h > 0 then redis.call('HSETNX', KEYS[1], 'w', '1') end
 return h`)
+	// KEYS: stream. ARGV: entries. Each entry still pending goes back to
+	// the stream's end as it was; one acknowledged already is left alone.
+	handBackScript = newScript(`
+for _, id in ipairs(ARGV) do
+  local e = redis.call('XRANGE', KEYS[1], id, id)
+  if redis.call('XACK', KEYS[1], 'taskware', id) == 1 and e[1] and e[1][2] then
+    redis.call('XADD', KEYS[1], '*', unpack(e[1][2]))
+  end
+end
+return 1`)
 	// KEYS: stream. ARGV: consumer. A consumer with entries pending is
 	// kept: deleting it would drop them.
 	leaveScript = newScript(`
@@ -279,9 +289,9 @@ type Queue struct {
 	b      *Backend
 	groups sync.Map // queue name -> struct{}: its group exists
 
-	mu        sync.RWMutex
-	byName    map[string]*queueNames
-	consumers map[seenKey]*consumerState
+	mu     sync.RWMutex
+	byName map[string]*queueNames
+	seen   map[seenKey]string // the last entry a Take read for each consumer
 }
 
 // run sends an EVALSHA of s with keys and args in one round trip (two if
@@ -413,7 +423,7 @@ func (q *Queue) ensureGroup(ctx context.Context, queue string, force bool) error
 // pending entries past the last one this Queue read for it: none, unless
 // the reply of an earlier read was lost after Redis ran it (go-redis sends
 // a pipeline again after a cut connection), and those are handed out now;
-// beyond n, they wait for the next Take. The second reads new entries.
+// beyond n, they go back to the stream. The second reads new entries.
 // When none is ready, XREAD BLOCK waits for one, taking nothing, and then
 // it takes again. (So a consumer's Takes must not overlap: one worker, one
 // name.)
@@ -421,9 +431,6 @@ func (q *Queue) Take(ctx context.Context, queue, consumer string, n int, wait ti
 	limit := n // n <= 0 is all: so is COUNT 0
 	if n <= 0 {
 		limit = math.MaxInt
-	}
-	if ds := q.spare(queue, consumer, limit); len(ds) > 0 {
-		return ds, nil
 	}
 	if err := q.ensureGroup(ctx, queue, false); err != nil {
 		return nil, fmt.Errorf("worker: take from %s: %w", queue, err)
@@ -465,7 +472,17 @@ func (q *Queue) Take(ctx context.Context, queue, consumer string, n int, wait ti
 			out = appendEntries(out, queue, c.Val())
 		}
 		if len(out) > 0 || try > 0 || wait <= 0 {
-			return q.handOut(queue, consumer, out, limit), nil
+			if len(out) == 0 {
+				return nil, nil
+			}
+			q.saw(queue, consumer, out)
+			if len(out) > limit { // a lost reply's entries, beside new ones
+				if err := q.handBack(ctx, names.stream, out[limit:]); err != nil {
+					return nil, fmt.Errorf("worker: take from %s: %w", queue, err)
+				}
+				out = out[:limit]
+			}
+			return out, nil
 		}
 		// Nothing ready: wait for a newer entry without taking it (a read
 		// cut short by ctx then takes nothing), and take again.
@@ -521,56 +538,36 @@ func appendEntries(out []*worker.Delivery, queue string, streams []redis.XStream
 func (q *Queue) lastSeen(queue, consumer string) string {
 	q.mu.RLock()
 	defer q.mu.RUnlock()
-	if c := q.consumers[seenKey{queue, consumer}]; c != nil {
-		return c.seen
+	if id, ok := q.seen[seenKey{queue, consumer}]; ok {
+		return id
 	}
 	return "0-0"
 }
 
-// consumerState is what the Queue knows of a consumer of a queue: the last
-// entry a Take read for it, and those read beyond the n it asked for (a
-// read of what a lost reply took, beside new ones), for its next Take.
-type consumerState struct {
-	seen  string
-	spare []*worker.Delivery
-}
-
-// handOut notes ds, read for consumer in the order of their IDs, and
-// returns up to n of them, keeping the rest for the next Take.
-func (q *Queue) handOut(queue, consumer string, ds []*worker.Delivery, n int) []*worker.Delivery {
+// saw notes the last of ds, read for consumer in the order of their IDs.
+func (q *Queue) saw(queue, consumer string, ds []*worker.Delivery) {
 	if len(ds) == 0 {
-		return nil
+		return
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.consumers == nil {
-		q.consumers = make(map[seenKey]*consumerState)
+	if q.seen == nil {
+		q.seen = make(map[seenKey]string)
 	}
-	k := seenKey{queue, consumer}
-	c := q.consumers[k]
-	if c == nil {
-		c = &consumerState{}
-		q.consumers[k] = c
-	}
-	c.seen = ds[len(ds)-1].Receipt
-	if len(ds) > n {
-		c.spare = append(c.spare, ds[n:]...)
-		ds = ds[:n]
-	}
-	return ds
+	q.seen[seenKey{queue, consumer}] = ds[len(ds)-1].Receipt
 }
 
-// spare returns up to n of the deliveries kept for consumer's next Take.
-func (q *Queue) spare(queue, consumer string, n int) []*worker.Delivery {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	c := q.consumers[seenKey{queue, consumer}]
-	if c == nil || len(c.spare) == 0 {
-		return nil
+// handBack puts ds, read but not to be handed out, back at the stream's
+// end, unrun, for any consumer: one round trip, safe to run twice.
+func (q *Queue) handBack(ctx context.Context, stream string, ds []*worker.Delivery) error {
+	args := make([]any, len(ds))
+	for i, d := range ds {
+		args[i] = d.Receipt
 	}
-	ds := c.spare[:min(n, len(c.spare))]
-	c.spare = c.spare[len(ds):]
-	return ds
+	if err := q.run(ctx, handBackScript, []string{stream}, args...).Err(); err != nil {
+		return unavailable(ctx, err)
+	}
+	return nil
 }
 
 type seenKey struct{ queue, consumer string }
@@ -718,7 +715,7 @@ func (q *Queue) Recover(ctx context.Context, queue string, minIdle time.Duration
 // Leave implements worker.Consumer.
 func (q *Queue) Leave(ctx context.Context, queue, consumer string) error {
 	q.mu.Lock()
-	delete(q.consumers, seenKey{queue, consumer}) // what it kept stays pending, to be recovered
+	delete(q.seen, seenKey{queue, consumer})
 	q.mu.Unlock()
 	err := q.run(ctx, leaveScript, []string{q.b.keys.stream(queue)}, consumer).Err()
 	if err != nil && !redis.HasErrorPrefix(err, "NOGROUP") {

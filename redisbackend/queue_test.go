@@ -248,8 +248,9 @@ func TestQueueReadsEntriesOfEarlierVersions(t *testing.T) {
 }
 
 // Entries a read took for a consumer whose reply never reached the Queue
-// (a lost reply) are handed out by its next Takes, before new ones, at
-// most n at a time, and each once.
+// (a lost reply) are handed out by its next Take, before new ones; beyond
+// its n they go back to the stream, for the Takes after. Each is handed out
+// once.
 func TestTakeHandsOutWhatALostReplyTook(t *testing.T) {
 	rqEach(t, func(t *testing.T, b *taskwaretest.Backend) {
 		q := b.Redis.Queue()
