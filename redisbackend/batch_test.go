@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/taskware/taskware/task"
 	"github.com/taskware/taskware/taskwaretest"
 	"github.com/taskware/taskware/worker"
 )
@@ -24,11 +25,27 @@ var errInjected = errors.New("injected reply error")
 type failOne struct {
 	victim  string
 	largest atomic.Int64
+	// slow is how many finishes, the first ones, are held up 100 ms: so
+	// that the pipelines in flight are busy, and the rest wait together.
+	slow atomic.Int64
+}
+
+// hold holds up the first finishes, if cmds hold one.
+func (h *failOne) hold(cmds []redis.Cmder) {
+	for _, c := range cmds {
+		if (c.Name() == "evalsha" || c.Name() == "eval") && strings.Contains(argsText(c.Args()), "succeeded") {
+			if h.slow.Add(-1) >= 0 {
+				time.Sleep(100 * time.Millisecond)
+			}
+			return
+		}
+	}
 }
 
 func (h *failOne) DialHook(next redis.DialHook) redis.DialHook { return next }
 func (h *failOne) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
+		h.hold([]redis.Cmder{cmd})
 		err := next(ctx, cmd)
 		h.mark([]redis.Cmder{cmd})
 		if err == nil { // go-redis sets a command's error to what its hook returns
@@ -39,6 +56,7 @@ func (h *failOne) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 }
 func (h *failOne) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
+		h.hold(cmds)
 		err := next(ctx, cmds)
 		h.mark(cmds)
 		return err
@@ -97,7 +115,12 @@ func TestBatchedFinishesReportEachOwnOutcome(t *testing.T) {
 			t.Fatalf("took %d, want %d", len(ds), n)
 		}
 		victim := ds[n/2]
+		finals := make([]*task.FinalWrites, n)
+		for i, d := range ds {
+			finals[i] = rqFinal(t, b, d, "lock-"+d.ID)
+		}
 		hook := &failOne{victim: victim.ID}
+		hook.slow.Store(2) // both pipelines in flight
 		b.Client.AddHook(hook)
 		errs := make([]error, n)
 		var wg sync.WaitGroup
@@ -105,8 +128,7 @@ func TestBatchedFinishesReportEachOwnOutcome(t *testing.T) {
 		for i, d := range ds {
 			wg.Go(func() {
 				<-start
-				errs[i] = q.Finish(t.Context(), d, worker.Outcome{Status: worker.Succeeded, Attempt: 1,
-					Final: rqFinal(t, b, d, "lock-"+d.ID)})
+				errs[i] = q.Finish(t.Context(), d, worker.Outcome{Status: worker.Succeeded, Attempt: 1, Final: finals[i]})
 			})
 		}
 		close(start)
