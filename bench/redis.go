@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -14,6 +15,15 @@ import (
 
 	"github.com/redis/go-redis/v9"
 )
+
+// RedisURL is the Redis the commands and tests use: $TASKWARE_REDIS_URL, or
+// the local default.
+func RedisURL() string {
+	if url := os.Getenv("TASKWARE_REDIS_URL"); url != "" {
+		return url
+	}
+	return "redis://127.0.0.1:6379/0"
+}
 
 // Connect opens a client on the Redis at url, with the options that url
 // gives changed by each of adjust, and checks that it answers.

@@ -31,10 +31,7 @@ func testRedis(tb testing.TB, adjust ...func(*redis.Options)) (*redis.Client, st
 // when tb ends, or skips or fails tb as testRedis does.
 func testConnect(tb testing.TB, adjust ...func(*redis.Options)) *redis.Client {
 	tb.Helper()
-	url := os.Getenv("TASKWARE_REDIS_URL")
-	if url == "" {
-		url = "redis://127.0.0.1:6379/0"
-	}
+	url := RedisURL()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	c, err := Connect(ctx, url, adjust...)
@@ -164,10 +161,7 @@ func TestServerGauges(t *testing.T) {
 // Close deletes the run's keys, and only those.
 func TestOpenClients(t *testing.T) {
 	probe := testConnect(t) // skips without Redis
-	url := os.Getenv("TASKWARE_REDIS_URL")
-	if url == "" {
-		url = "redis://127.0.0.1:6379/0"
-	}
+	url := RedisURL()
 	ctx := context.Background()
 	trips := new(Trips)
 	c, err := OpenClients(ctx, url, 11, "openclients-test", trips.Count)

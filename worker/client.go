@@ -182,6 +182,7 @@ func EnqueueMany[A, R any](ctx context.Context, c *Client, t *task.Task[A, R], a
 // matches any of them (ErrDuplicate, say).
 type ManyError struct{ Errs []error }
 
+// Error counts the tasks refused and names the first reason.
 func (e *ManyError) Error() string {
 	n, first := 0, error(nil)
 	for _, err := range e.Errs {

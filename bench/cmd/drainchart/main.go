@@ -20,7 +20,6 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -30,10 +29,7 @@ import (
 )
 
 func main() {
-	url := os.Getenv("TASKWARE_REDIS_URL")
-	if url == "" {
-		url = "redis://127.0.0.1:6379/0"
-	}
+	url := bench.RedisURL()
 	redisURL := flag.String("redis", url, "Redis URL; $TASKWARE_REDIS_URL if set")
 	asynqDB := flag.Int("asynq-db", 9, "logical Redis DB for asynq, which must be empty")
 	n := flag.Int("n", 10000, "tasks per drain")

@@ -48,10 +48,7 @@ import (
 )
 
 func main() {
-	url := os.Getenv("TASKWARE_REDIS_URL")
-	if url == "" {
-		url = "redis://127.0.0.1:6379/0"
-	}
+	url := bench.RedisURL()
 	redisURL := flag.String("redis", url, "Redis URL; $TASKWARE_REDIS_URL if set")
 	n := flag.Int("n", 20000, "tasks per contender")
 	conc := flag.Int("concurrency", 32, "tasks a worker runs at once")

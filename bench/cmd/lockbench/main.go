@@ -17,7 +17,6 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"os"
 	"time"
 
 	"github.com/taskware/taskware/bench"
@@ -26,10 +25,7 @@ import (
 var goroutines = [2]int{1, 32} // the table's two columns
 
 func main() {
-	url := os.Getenv("TASKWARE_REDIS_URL")
-	if url == "" {
-		url = "redis://127.0.0.1:6379/0"
-	}
+	url := bench.RedisURL()
 	redisURL := flag.String("redis", url, "Redis URL; $TASKWARE_REDIS_URL if set")
 	d := flag.Duration("duration", 3*time.Second, "how long each library runs in each column")
 	rounds := flag.Int("rounds", 3, "rounds that -duration is split in")

@@ -48,7 +48,6 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"os"
 	"regexp"
 	"slices"
 	"time"
@@ -64,10 +63,7 @@ type config struct {
 }
 
 func main() {
-	url := os.Getenv("TASKWARE_REDIS_URL")
-	if url == "" {
-		url = "redis://127.0.0.1:6379/0"
-	}
+	url := bench.RedisURL()
 	var c config
 	redisURL := flag.String("redis", url, "Redis URL; $TASKWARE_REDIS_URL if set")
 	asynqDB := flag.Int("asynq-db", 9, "logical Redis DB for asynq, which must be empty")
