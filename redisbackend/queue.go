@@ -475,13 +475,14 @@ func (q *Queue) Take(ctx context.Context, queue, consumer string, n int, wait ti
 			if len(out) == 0 {
 				return nil, nil
 			}
-			q.saw(queue, consumer, out)
+			seen := out
 			if len(out) > limit { // a lost reply's entries, beside new ones
-				if err := q.handBack(ctx, names.stream, out[limit:]); err != nil {
-					return nil, fmt.Errorf("worker: take from %s: %w", queue, err)
+				if q.handBack(sctx, names.stream, out[limit:]) != nil {
+					seen = out[:limit] // still pending: the next Take reads them again
 				}
 				out = out[:limit]
 			}
+			q.saw(queue, consumer, seen)
 			return out, nil
 		}
 		// Nothing ready: wait for a newer entry without taking it (a read
