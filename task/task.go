@@ -47,6 +47,9 @@ type Invocation struct {
 	// never failed. A retry must not end as a silent skip: see
 	// AfterFailure.
 	LastErr error
+	// Headers is the metadata the run's message carries (trace context,
+	// say), set at enqueue; nil if none. Read it, do not change it.
+	Headers map[string]string
 
 	// Args holds the decoded arguments. A typed task sets it from Payload
 	// before any middleware runs, so that middlewares can derive lock keys
@@ -58,6 +61,22 @@ type Invocation struct {
 	// Final, when set by whoever runs the invocation (a worker), collects
 	// the run's last writes (see FinalWrites); nil means write at once.
 	Final *FinalWrites
+	// Locks records the locks the run asked for, in order: middleware.WithLock
+	// appends each, held or not, so that the worker's events and metrics
+	// can tell which lock a run waited for, held, or lost.
+	Locks []LockUse
+}
+
+// LockUse is one lock a run asked for.
+type LockUse struct {
+	Key string
+	// Fence is the lease's fencing token, 0 if the lock was not taken.
+	Fence int64
+	// Wait is how long taking it took, held or not; Held how long the run
+	// held it.
+	Wait, Held time.Duration
+	// Lost reports that the lease was lost during the run.
+	Lost bool
 }
 
 // CodecOrJSON returns inv.Codec, or JSON if it is nil.

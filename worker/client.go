@@ -17,6 +17,7 @@ type Client struct {
 	queue      Producer
 	store      store.Reader
 	maxPayload int
+	events     events
 }
 
 // DefaultMaxPayload caps a task's encoded arguments, in bytes: arguments
@@ -25,11 +26,11 @@ type Client struct {
 const DefaultMaxPayload = 1 << 20
 
 // ClientOption configures a Client.
-type ClientOption interface{ apply(*Client) }
+type ClientOption interface{ applyClient(*Client) }
 
 type clientOptionFunc func(*Client)
 
-func (f clientOptionFunc) apply(c *Client) { f(c) }
+func (f clientOptionFunc) applyClient(c *Client) { f(c) }
 
 // MaxPayloadSize caps a task's encoded arguments at n bytes
 // (DefaultMaxPayload): Enqueue refuses larger ones with an error matching
@@ -46,7 +47,7 @@ func MaxPayloadSize(n int) ClientOption {
 func NewClient(q Producer, s store.Reader, opts ...ClientOption) *Client {
 	c := &Client{queue: q, store: s, maxPayload: DefaultMaxPayload}
 	for _, o := range opts {
-		o.apply(c)
+		o.applyClient(c)
 	}
 	if q == nil || c.maxPayload <= 0 {
 		panic(configError("NewClient: nil Queue, or a MaxPayloadSize that is not positive"))

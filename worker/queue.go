@@ -94,6 +94,11 @@ type Message struct {
 	// LastKind and LastError describe the failure that made this run a
 	// retry; both are empty on a run that never failed.
 	LastKind, LastError string
+	// Headers is the message's metadata, set at enqueue (WithHeaders, or a
+	// Producer that wraps another, as the OpenTelemetry module's does to
+	// carry trace context) and read by middlewares as
+	// task.Invocation.Headers. Nil if none.
+	Headers map[string]string
 }
 
 // Delivery is a message taken by a worker: it stays claimed by that worker
@@ -120,6 +125,7 @@ type Status string
 // The statuses of a task.
 const (
 	Queued    Status = "queued"    // ready to run
+	Running   Status = "running"   // taken by a worker, which started it
 	Scheduled Status = "scheduled" // waiting to be due: delayed, retried or rescheduled
 	Succeeded Status = "succeeded"
 	Failed    Status = "failed"
@@ -155,6 +161,11 @@ type State struct {
 	Kind, Error string
 	// Result says whether the outcome is in the result store.
 	Result ResultStatus
+	// StartedAt is when the last run started, and Worker the worker that
+	// ran it, if the queue recorded it (see Starter); FinishedAt is when
+	// the task ended. Zero or empty when unknown.
+	StartedAt, FinishedAt time.Time
+	Worker                string
 }
 
 // Err returns nil for a success, and otherwise the outcome's error: a skip
@@ -163,7 +174,7 @@ type State struct {
 func (s *State) Err() error {
 	f := &task.Failure{Kind: s.Kind, Message: s.Error}
 	switch s.Status {
-	case Succeeded, Queued, Scheduled:
+	case Succeeded, Queued, Running, Scheduled:
 		return nil
 	case Skipped:
 		return task.Skip(f)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"strconv"
 	"sync"
@@ -86,6 +85,13 @@ func DefaultChain(mws ...task.Middleware) Option {
 	return optionFunc(func(w *Worker) { w.defaults = mws })
 }
 
+// Around wraps every task the worker runs in mws, outside its own chain
+// or the default one: a tracing or metrics middleware for all of them
+// (the OpenTelemetry module's, say). The first is outermost.
+func Around(mws ...task.Middleware) Option {
+	return optionFunc(func(w *Worker) { w.around = append(w.around, mws...) })
+}
+
 // Prefetch sets how many tasks the worker takes beyond those it runs, so
 // that a slot that frees finds its next task at hand instead of waiting a
 // round trip for it (by default, as many as Concurrency). Prefetched tasks
@@ -111,9 +117,10 @@ type Worker struct {
 	queues                      []string
 	grace, visibility, pollWait time.Duration
 	promoteEvery                time.Duration
-	defaults                    []task.Middleware
+	defaults, around            []task.Middleware
 	consumer                    string
 	onError                     func(error)
+	events                      events
 
 	finishCtx context.Context // set by Run
 
@@ -134,7 +141,7 @@ func New(q Consumer, opts ...Option) *Worker {
 	}
 	host, _ := os.Hostname()
 	w.consumer = host + ":" + strconv.Itoa(os.Getpid()) + ":" + randid.New()[:6]
-	w.onError = func(err error) { slog.Default().Error("taskware worker", "err", err) }
+	w.onError = defaultOnError
 	for _, o := range opts {
 		o.apply(w)
 	}
@@ -167,6 +174,9 @@ func Register[A, R any](w *Worker, t *task.Task[A, R]) {
 	fn := t.Func()
 	if len(t.Middleware()) == 0 && len(w.defaults) > 0 {
 		fn = t.FuncWith(w.defaults...)
+	}
+	if len(w.around) > 0 {
+		fn = task.Chain(w.around...)(fn)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
