@@ -39,7 +39,8 @@ func KeyFromArgs[A any](fn func(args A) string) KeyFunc {
 // skip. The task's context carries the lease's fencing token (lock.Fence),
 // and is cancelled with cause lock.ErrLeaseLost if the lease is lost; the
 // outcome then matches lock.ErrLeaseLost too. The lease is released on
-// every outcome.
+// every outcome. Each run's lock, taken or not, is recorded in
+// inv.Locks, for events and metrics.
 func WithLock(l lock.Locker, key string, opts ...lock.Option) task.Middleware {
 	if key == "" {
 		configPanic("WithLock: empty key")
@@ -74,13 +75,22 @@ func withLock(name string, l lock.Locker, key KeyFunc, opts []lock.Option) task.
 				// chain): let it go now, or the run would lock itself out.
 				f.ApplyReleases(uncancelled(ctx))
 			}
+			asked := time.Now()
 			h, err := g.Hold(ctx, k)
 			if err != nil {
+				inv.Locks = append(inv.Locks, task.LockUse{Key: k, Wait: time.Since(asked)})
 				return nil, err
 			}
+			held := time.Now()
+			use := task.LockUse{Key: k, Fence: h.Lease().Fence, Wait: held.Sub(asked)}
 			// Released on every path, a panic of next included; under a
 			// worker, in the round trip that ends the task.
-			defer func() { _ = h.ReleaseWith(uncancelled(ctx), inv.Final) }()
+			defer func() {
+				_ = h.ReleaseWith(uncancelled(ctx), inv.Final)
+				use.Held = time.Since(held)
+				use.Lost = h.Outcome(nil) != nil
+				inv.Locks = append(inv.Locks, use)
+			}()
 			res, err := next(h, inv)
 			return res, h.Outcome(err)
 		}

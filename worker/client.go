@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/taskware/taskware/internal/randid"
@@ -59,6 +60,7 @@ func NewClient(q Producer, s store.Reader, opts ...ClientOption) *Client {
 type EnqueueOption interface{ apply(*enqueueConfig) }
 
 type enqueueConfig struct {
+	headers        map[string]string
 	queue, id      string
 	ids            []string
 	runAt, expires time.Time
@@ -83,6 +85,14 @@ func WithID(id string) EnqueueOption { return enqueueOptionFunc(func(c *enqueueC
 // in order: each ID the queue already knows is refused with ErrDuplicate.
 func WithIDs(ids ...string) EnqueueOption {
 	return enqueueOptionFunc(func(c *enqueueConfig) { c.ids = ids })
+}
+
+// WithHeaders sets the task's metadata, which middlewares read as
+// task.Invocation.Headers: a tenant, a trace context (the OpenTelemetry
+// module sets that one itself). The map is copied.
+func WithHeaders(h map[string]string) EnqueueOption {
+	h = maps.Clone(h)
+	return enqueueOptionFunc(func(c *enqueueConfig) { c.headers = h })
 }
 
 // Delay runs the task no sooner than d from now.
@@ -118,9 +128,11 @@ func Enqueue[A, R any](ctx context.Context, c *Client, t *task.Task[A, R], args 
 	if err != nil {
 		return nil, err
 	}
-	if err := c.queue.Enqueue(ctx, m, cfg.runAtFrom(now)); err != nil {
+	runAt := cfg.runAtFrom(now)
+	if err := c.queue.Enqueue(ctx, m, runAt); err != nil {
 		return nil, err
 	}
+	c.enqueued(m, runAt)
 	return &Handle[R]{ID: m.ID, Queue: m.Queue, client: c, codec: t.Codec()}, nil
 }
 
@@ -159,7 +171,8 @@ func EnqueueMany[A, R any](ctx context.Context, c *Client, t *task.Task[A, R], a
 		}
 		ms[i] = m
 	}
-	errs, err := c.queue.EnqueueMany(ctx, ms, cfg.runAtFrom(now))
+	runAt := cfg.runAtFrom(now)
+	errs, err := c.queue.EnqueueMany(ctx, ms, runAt)
 	if err != nil {
 		return nil, err
 	}
@@ -170,6 +183,7 @@ func EnqueueMany[A, R any](ctx context.Context, c *Client, t *task.Task[A, R], a
 			failed = true
 			continue
 		}
+		c.enqueued(m, runAt)
 		hs[i] = &Handle[R]{ID: m.ID, Queue: m.Queue, client: c, codec: t.Codec()}
 	}
 	if failed {
@@ -233,7 +247,8 @@ func message[A, R any](c *Client, t *task.Task[A, R], cfg *enqueueConfig, args A
 	if len(payload) > c.maxPayload {
 		return nil, fmt.Errorf("worker: enqueue: %w", &task.TooLargeError{What: "arguments of " + t.Name(), Size: len(payload), Max: c.maxPayload})
 	}
-	m := &Message{ID: id, Task: t.Name(), Queue: cfg.queue, Payload: payload, EnqueuedAt: now, ExpiresAt: cfg.expires, Attempt: 1}
+	m := &Message{ID: id, Task: t.Name(), Queue: cfg.queue, Payload: payload, EnqueuedAt: now, ExpiresAt: cfg.expires, Attempt: 1,
+		Headers: cfg.headers}
 	if m.ID == "" {
 		m.ID = randid.New()
 	}
@@ -241,6 +256,14 @@ func message[A, R any](c *Client, t *task.Task[A, R], cfg *enqueueConfig, args A
 		m.ExpiresAt = now.Add(cfg.ttl)
 	}
 	return m, nil
+}
+
+// enqueued publishes the EventEnqueued of m.
+func (c *Client) enqueued(m *Message, runAt time.Time) {
+	if c.events.on() {
+		c.events.publish(&Event{Kind: EventEnqueued, Task: m.Task, Queue: m.Queue, ID: m.ID, Attempt: 1,
+			At: m.EnqueuedAt, RunAt: runAt})
+	}
 }
 
 // HandleOf returns a handle on the task of t with the given ID on queue:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strconv"
 	"sync"
@@ -105,7 +106,12 @@ func Name(name string) Option { return optionFunc(func(w *Worker) { w.consumer =
 
 // OnError sets where the worker reports errors it cannot return: a queue it
 // cannot reach, a finish that failed. By default they go to slog.Default.
-func OnError(fn func(error)) Option { return optionFunc(func(w *Worker) { w.onError = fn }) }
+func OnError(fn func(error)) Option {
+	if fn == nil {
+		panic(configError("OnError: nil func"))
+	}
+	return optionFunc(func(w *Worker) { w.onError = fn })
+}
 
 // Worker takes tasks from a Consumer and runs them through their chains, at
 // most Concurrency at once. Create it with New, register tasks with
@@ -121,6 +127,8 @@ type Worker struct {
 	consumer                    string
 	onError                     func(error)
 	events                      events
+	starter                     Starter // the queue's, if it records starts
+	logger                      *slog.Logger
 
 	finishCtx context.Context // set by Run
 
@@ -141,13 +149,20 @@ func New(q Consumer, opts ...Option) *Worker {
 	}
 	host, _ := os.Hostname()
 	w.consumer = host + ":" + strconv.Itoa(os.Getpid()) + ":" + randid.New()[:6]
-	w.onError = defaultOnError
+	w.onError = nil
 	for _, o := range opts {
 		o.apply(w)
+	}
+	if w.onError == nil {
+		w.onError = defaultOnError
+		if l := w.logger; l != nil {
+			w.onError = func(err error) { l.Error("taskware worker", "err", err) }
+		}
 	}
 	if w.prefetch == -1 {
 		w.prefetch = w.concurrency
 	}
+	w.starter, _ = q.(Starter)
 	switch {
 	case q == nil:
 		panic(configError("New: nil Queue"))
@@ -155,8 +170,8 @@ func New(q Consumer, opts ...Option) *Worker {
 		panic(configError("New: Concurrency, MaxDeliveries and MaxOutages must be at least 1, Prefetch not negative"))
 	case w.grace < 0 || w.visibility <= 0 || w.pollWait <= 0 || w.promoteEvery <= 0:
 		panic(configError("New: Visibility, PollWait and PromoteEvery must be positive, Grace not negative"))
-	case len(w.queues) == 0 || w.consumer == "" || w.onError == nil:
-		panic(configError("New: no queues, no consumer name, or a nil OnError"))
+	case len(w.queues) == 0 || w.consumer == "":
+		panic(configError("New: no queues, or no consumer name"))
 	}
 	for _, name := range w.queues {
 		if err := ValidateQueueName(name); err != nil {
@@ -233,7 +248,10 @@ func (w *Worker) Run(ctx context.Context) error {
 				tasks.Go(func() {
 					defer taken.Release(1)
 					defer w.track(d, false)
-					w.finish(runCtx, d, Outcome{Status: Scheduled, RunAt: time.Now(), Attempt: d.Attempt})
+					o := Outcome{Status: Scheduled, RunAt: time.Now(), Attempt: d.Attempt}
+					if w.finish(runCtx, d, o) && w.events.on() {
+						w.publish(EventCanceled, d, &o, nil, nil, 0)
+					}
 				})
 				continue
 			}
@@ -266,6 +284,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	stopBg()
 	_ = bg.Wait()
 	w.leaveAll(context.WithoutCancel(ctx))
+	w.events.wait(time.Now().Add(w.grace))
 	return nil
 }
 
@@ -386,66 +405,156 @@ type run struct {
 	final    task.FinalWrites
 	releases [2]task.FinalWrite // room for the usual few, without allocating
 	results  [1]task.FinalWrite
+	locks    [1]task.LockUse
 }
 
 // execute runs one delivery and ends it in its queue.
 func (w *Worker) execute(runCtx context.Context, d *Delivery) {
 	fn, ok := w.tasks[d.Task]
+	ev := w.events.on()
+	if ev && d.Deliveries > 1 {
+		w.publish(EventTakenOver, d, nil, nil, nil, 0)
+	}
 	var o Outcome
+	var err error
+	var inv *task.Invocation
+	var took time.Duration
 	switch {
 	case d.Malformed != nil:
-		o = deadOutcome(d, ErrBadMessage, d.Malformed.Error())
+		o, err = deadOutcome(d, ErrBadMessage, d.Malformed.Error())
 	case !ok:
-		o = deadOutcome(d, ErrUnknownTask, fmt.Sprintf("no task %q is registered", d.Task))
+		o, err = deadOutcome(d, ErrUnknownTask, fmt.Sprintf("no task %q is registered", d.Task))
 	case d.Deliveries > w.maxDeliveries:
-		o = deadOutcome(d, ErrTooManyDeliveries, fmt.Sprintf("handed out %d times without finishing", d.Deliveries))
+		o, err = deadOutcome(d, ErrTooManyDeliveries, fmt.Sprintf("handed out %d times without finishing", d.Deliveries))
 	default:
 		r := &run{inv: task.Invocation{ID: d.ID, Name: d.Task, Queue: d.Queue, Payload: d.Payload,
-			EnqueuedAt: d.EnqueuedAt, ExpiresAt: d.ExpiresAt, Attempt: max(d.Attempt, 1)}}
+			EnqueuedAt: d.EnqueuedAt, ExpiresAt: d.ExpiresAt, Attempt: max(d.Attempt, 1), Headers: d.Headers}}
 		if d.LastKind != "" || d.LastError != "" {
 			r.inv.LastErr = &task.Failure{Kind: d.LastKind, Message: d.LastError}
 		}
 		r.final.Releases, r.final.Results = r.releases[:0], r.results[:0]
-		r.inv.Final = &r.final
-		_, err := call(fn, runCtx, &r.inv)
+		r.inv.Final, r.inv.Locks = &r.final, r.locks[:0]
+		inv = &r.inv
+		start := time.Now()
+		if w.starter != nil {
+			w.starter.Started(w.finishCtx, d, w.consumer, start)
+		}
+		if ev {
+			w.publish(EventStarted, d, nil, inv, nil, 0)
+		}
+		_, err = call(fn, runCtx, &r.inv)
+		took = time.Since(start)
 		if err != nil && task.Abandoned(runCtx) {
 			// Cut short by a stop: no result, but the locks go, and the task
 			// goes back to its queue at once, for another worker.
 			r.final.Results = nil
 			o = Outcome{Status: Scheduled, RunAt: time.Now(), Attempt: r.inv.Attempt,
 				Kind: task.KindOf(task.ErrAbandoned), Error: task.ErrAbandoned.Error()}
+			err = task.ErrAbandoned
 		} else {
 			o = w.outcome(d, &r.inv, err)
 		}
 		o.Final = &r.final
 	}
-	w.finish(runCtx, d, o)
+	if w.finish(runCtx, d, o) && ev {
+		w.publishEnd(d, &o, inv, err, took)
+	}
 }
 
-// finish ends d in its queue. While the backend is unavailable it tries
-// again, for up to the visibility timeout (the claim is kept alive
-// meanwhile) or until a hard stop: a finish is safe to repeat, and a run
-// whose end is lost runs again, its lock perhaps still held by itself.
-func (w *Worker) finish(runCtx context.Context, d *Delivery, o Outcome) {
+// finish ends d in its queue, and reports whether it did. While the
+// backend is unavailable it tries again, for up to the visibility timeout
+// (the claim is kept alive meanwhile) or until a hard stop: a finish is
+// safe to repeat, and a run whose end is lost runs again, its lock perhaps
+// still held by itself.
+func (w *Worker) finish(runCtx context.Context, d *Delivery, o Outcome) bool {
 	ctx := w.finishCtx
 	pause := backoff.New(50*time.Millisecond, time.Second)
 	deadline := time.Now().Add(w.visibility)
 	for {
 		err := w.queue.Finish(ctx, d, o)
 		if err == nil {
-			return
+			return true
 		}
 		if !errors.Is(err, task.ErrUnavailable) || time.Now().After(deadline) || runCtx.Err() != nil {
 			// The delivery stays claimed, and is run again once recovered.
 			w.onError(err)
-			return
+			return false
 		}
 		_ = backoff.Sleep(runCtx, pause.Next())
 	}
 }
 
-func deadOutcome(d *Delivery, reason *task.Error, msg string) Outcome {
-	return Outcome{Status: Dead, Attempt: d.Attempt, Kind: reason.ErrorKind(), Error: msg}
+// deadOutcome is the outcome of a delivery that cannot run, and its error.
+func deadOutcome(d *Delivery, reason *task.Error, msg string) (Outcome, error) {
+	return Outcome{Status: Dead, Attempt: d.Attempt, Kind: reason.ErrorKind(), Error: msg},
+		&DeadLetterError{ID: d.ID, Reason: fmt.Errorf("%w: %s", reason, msg)}
+}
+
+// publishEnd publishes the events that end a run that o ended: a lease
+// lost first, if the run lost one.
+func (w *Worker) publishEnd(d *Delivery, o *Outcome, inv *task.Invocation, err error, took time.Duration) {
+	if inv != nil {
+		for i := range inv.Locks {
+			if inv.Locks[i].Lost {
+				w.publish(EventLeaseLost, d, o, inv, err, took)
+				break
+			}
+		}
+	}
+	var kind EventKind
+	switch o.Status {
+	case Succeeded:
+		kind = EventSucceeded
+	case Failed:
+		kind = EventFailed
+	case Skipped:
+		kind = EventSkipped
+	case Dead:
+		kind = EventDeadLettered
+		if _, ok := errors.AsType[*DeadLetterError](err); !ok {
+			err = &DeadLetterError{ID: d.ID, Reason: err}
+		}
+	default:
+		switch {
+		case errors.Is(err, task.ErrAbandoned):
+			kind = EventAbandoned
+		case o.Retry:
+			kind = EventRetrying
+		default:
+			kind = EventRescheduled
+		}
+	}
+	w.publish(kind, d, o, inv, err, took)
+}
+
+// publish sends one event of d's to the subscribers.
+func (w *Worker) publish(kind EventKind, d *Delivery, o *Outcome, inv *task.Invocation, err error, took time.Duration) {
+	e := Event{Kind: kind, Task: d.Task, Queue: d.Queue, ID: d.ID, Attempt: max(d.Attempt, 1), Worker: w.consumer,
+		At: time.Now(), Err: err}
+	switch kind {
+	case EventStarted:
+		if !d.EnqueuedAt.IsZero() {
+			e.Waited = e.At.Sub(d.EnqueuedAt)
+		}
+	case EventTakenOver:
+	default:
+		e.Duration = took
+	}
+	if o != nil && o.Status == Scheduled {
+		e.RunAt = o.RunAt
+	}
+	if inv != nil && len(inv.Locks) > 0 {
+		l := &inv.Locks[len(inv.Locks)-1]
+		if kind == EventLeaseLost {
+			for i := range inv.Locks {
+				if inv.Locks[i].Lost {
+					l = &inv.Locks[i]
+				}
+			}
+		}
+		e.LockKey, e.Fence, e.LockWait, e.LockHeld = l.Key, l.Fence, l.Wait, l.Held
+	}
+	w.events.publish(&e)
 }
 
 // call runs fn, turning a panic into a failure even without
