@@ -5,6 +5,7 @@ import (
 	"container/heap"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"sync"
@@ -142,6 +143,10 @@ func normalize(m worker.Message) worker.Message {
 	} else {
 		m.Payload = append([]byte(nil), m.Payload...)
 	}
+	m.Headers = maps.Clone(m.Headers) // the caller's map stays the caller's
+	if len(m.Headers) == 0 {
+		m.Headers = nil
+	}
 	return m
 }
 
@@ -181,6 +186,7 @@ func (e *memEntry) delivery(queue string) *worker.Delivery {
 	if len(d.Payload) == 0 {
 		d.Payload = nil
 	}
+	d.Headers = maps.Clone(e.msg.Headers)
 	return d
 }
 
@@ -325,11 +331,23 @@ func (q *Queue) Recover(ctx context.Context, queue string, minIdle time.Duration
 		if s := mq.state(p.entry.msg.ID, now); s != nil {
 			s.reclaims++
 			reclaims = s.reclaims
+			if s.st.Status == worker.Running {
+				s.st.Status = worker.Queued
+			}
 		}
 		mq.push(&p.entry.msg, 1+reclaims, p.entry.outages)
 		moved++
 	}
 	return moved, nil
+}
+
+// Started implements worker.Starter.
+func (q *Queue) Started(_ context.Context, d *worker.Delivery, name string, at time.Time) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if s := q.state(d.Queue, d.ID); s != nil && (s.st.Status == worker.Queued || s.st.Status == worker.Running) {
+		s.st.Status, s.st.StartedAt, s.st.Worker = worker.Running, time.UnixMicro(at.UnixMicro()), name
+	}
 }
 
 // Leave implements worker.Consumer. Memory keeps no list of consumers.
@@ -444,6 +462,7 @@ func (q *Queue) Finish(ctx context.Context, d *worker.Delivery, o worker.Outcome
 		mq.states[d.ID] = s
 	}
 	s.st.Status, s.st.Attempt, s.st.Kind, s.st.Error, s.st.Result = o.Status, o.Attempt, o.Kind, o.Error, result
+	s.st.FinishedAt = time.UnixMicro(now.UnixMicro())
 	if o.Status == worker.Dead {
 		m := normalize(d.Message)
 		m.Queue, m.Attempt = d.Queue, o.Attempt

@@ -72,6 +72,27 @@ func (bt *batcher) do(ctx context.Context, ops []op) error {
 	}
 }
 
+// post sends ops as do does, without waiting for their replies: for
+// writes whose outcome nobody needs (a task's start). Nobody reads their
+// replies; a post that fails is lost.
+func (bt *batcher) post(ops []op) {
+	bt.mu.Lock()
+	if n := len(bt.pending); n > 0 && bt.pending[n-1].n < maxBatch {
+		cur := bt.pending[n-1]
+		cur.calls = append(cur.calls, ops)
+		cur.n++
+	} else {
+		bt.pending = append(bt.pending, &batch{calls: [][]op{ops}, n: 1, done: make(chan struct{})})
+	}
+	if bt.inFlight < maxInFlight {
+		bt.inFlight++
+		bt.mu.Unlock()
+		go bt.flush()
+		return
+	}
+	bt.mu.Unlock()
+}
+
 // next hands what waits to a goroutine that sends it, batch after batch,
 // or marks one pipeline fewer in flight.
 func (bt *batcher) next() {

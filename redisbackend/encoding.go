@@ -2,6 +2,8 @@ package redisbackend
 
 import (
 	"errors"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -88,6 +90,9 @@ func encodeMessage(m *worker.Message) string {
 	b = appendNetstring(b, enq)
 	b = appendNetstring(b, exp)
 	b = appendNetstring(b, m.Payload)
+	if len(m.Headers) > 0 {
+		b = appendNetstring(b, encodeHeaders(m.Headers))
+	}
 	return unsafe.String(unsafe.SliceData(b), len(b)) // b is never written again
 }
 
@@ -108,4 +113,35 @@ func netstring(s string) (field, rest string, ok bool) {
 		return "", "", false
 	}
 	return s[i+1 : i+1+n], s[i+1+n:], true
+}
+
+// encodeHeaders makes a message's headers one string: a netstring of each
+// key and value, the keys sorted. An entry without headers ends after its
+// payload; readers of entries written before headers ignore what follows
+// it.
+func encodeHeaders(h map[string]string) []byte {
+	keys := slices.Sorted(maps.Keys(h))
+	var b []byte
+	for _, k := range keys {
+		b = appendNetstring(b, k)
+		b = appendNetstring(b, h[k])
+	}
+	return b
+}
+
+// decodeHeaders reads what encodeHeaders wrote.
+func decodeHeaders(s string) (map[string]string, bool) {
+	h := make(map[string]string)
+	for s != "" {
+		k, rest, ok := netstring(s)
+		if !ok {
+			return nil, false
+		}
+		v, rest, ok := netstring(rest)
+		if !ok {
+			return nil, false
+		}
+		h[k], s = v, rest
+	}
+	return h, true
 }

@@ -67,7 +67,9 @@ for _, e in ipairs(r[2]) do
   if f then
     local h, core = unpackmsg(field(f, 'm'))
     if h then
-      local n = redis.call('HINCRBY', ARGV[3] .. coreid(core), 'reclaims', 1)
+      local s = ARGV[3] .. coreid(core)
+      local n = redis.call('HINCRBY', s, 'reclaims', 1)
+      if redis.call('HGET', s, 'status') == 'running' then redis.call('HSET', s, 'status', 'queued') end
       h[2] = tostring(n + 1)
       redis.call('XADD', KEYS[1], '*', 'm', packmsg(h, core))
     else -- an entry of fields of their own, written before "m"
@@ -180,7 +182,7 @@ if ARGV[13] ~= '' then
   if waited then redis.call('PUBLISH', ARGV[8], 'r' .. ARGV[15] .. ARGV[10]) end
   if res ~= 'lost' then res = 'stored' end
 end
-redis.call('HSET', s, 'status', ARGV[2], 'kind', ARGV[3], 'error', ARGV[4], 'attempt', ARGV[5], 'result', res)
+redis.call('HSET', s, 'status', ARGV[2], 'kind', ARGV[3], 'error', ARGV[4], 'attempt', ARGV[5], 'result', res, 'fin', ARGV[11])
 redis.call('PEXPIRE', s, ARGV[7])
 if waited then redis.call('PUBLISH', ARGV[8], 't' .. ARGV[15] .. ARGV[10]) end
 return 1`)
@@ -207,6 +209,14 @@ if ARGV[7] == '1' then redis.call('HSET', KEYS[3], 'lk', ARGV[4], 'le', ARGV[5])
 if ARGV[8] == '1' then redis.call('HINCRBY', KEYS[3], 'outages', 1) end
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[6])
 return 1`)
+	// KEYS: state. ARGV: started µs, worker. A start that comes after the
+	// task ended, or went back to wait, changes nothing.
+	startScript = newScript(`
+local s = redis.call('HGET', KEYS[1], 'status')
+if s == 'queued' or s == 'running' then
+  redis.call('HSET', KEYS[1], 'status', 'running', 'st', ARGV[1], 'wk', ARGV[2])
+end
+return 0`)
 	// KEYS: state. Returns the state's fields, and marks it waited for, so
 	// that the script that ends the task announces it.
 	waitStateScript = newScript(`
@@ -630,6 +640,15 @@ func (p *entryParser) message(d *worker.Delivery, m string) {
 	d.LastKind, d.LastError = f[3], f[4]
 	d.ID, d.Task, d.Payload = f[5], f[6], payload(f[9])
 	d.EnqueuedAt, d.ExpiresAt = p.micros("enq", f[7]), p.micros("exp", f[8])
+	if rest != "" { // the headers
+		hs, _, ok := netstring(rest)
+		if ok {
+			d.Headers, ok = decodeHeaders(hs)
+		}
+		if !ok {
+			p.bad = append(p.bad, "unreadable headers")
+		}
+	}
 }
 
 func payload(v string) []byte {
@@ -913,7 +932,25 @@ func parseState(queue, id string, h map[string]string) (*worker.State, error) {
 	st := &worker.State{ID: id, Task: h["task"], Queue: queue, Status: worker.Status(h["status"]), Kind: h["kind"],
 		Error: h["error"], Result: worker.ResultStatus(h["result"])}
 	st.Attempt, _ = strconv.Atoi(h["attempt"])
+	st.StartedAt, st.FinishedAt, st.Worker = microsField(h["st"]), microsField(h["fin"]), h["wk"]
 	return st, nil
+}
+
+// microsField reads a state's time, in µs since the epoch; zero if absent.
+func microsField(v string) time.Time {
+	if us, err := strconv.ParseInt(v, 10, 64); err == nil && us > 0 {
+		return time.UnixMicro(us)
+	}
+	return time.Time{}
+}
+
+// Started implements worker.Starter: it marks the task running, since at,
+// on worker, in a pipeline shared with other calls, without waiting for
+// Redis. A mark that is lost leaves the task "queued" until it ends.
+func (q *Queue) Started(_ context.Context, d *worker.Delivery, name string, at time.Time) {
+	n := q.names(d.Queue)
+	args := []any{argEvalSHA, startScript.sha, argOneKey, n.statePrefix + d.ID, at.UnixMicro(), name}
+	q.b.batch.post([]op{scriptOp(startScript, args)})
 }
 
 // Wait implements worker.Producer. Waiters share the backend's one Pub/Sub
