@@ -78,6 +78,27 @@ type policyStats struct {
 	StoredOK, StoredFailed, StoredLocked int
 	// Held lists the locks still held afterwards.
 	Held []lock.Info
+	// Metrics counts the worker's events by kind, as a metrics
+	// subscriber sees them (contrib/prometheus's taskware_events_total),
+	// and among the skips and failures those of a lock held elsewhere.
+	Metrics                     map[worker.EventKind]int
+	SkipsLocked, FailuresLocked int
+}
+
+// countEvents returns an event subscriber that counts into st's metrics.
+func countEvents(mu *sync.Mutex, st *policyStats) func(worker.Event) {
+	st.Metrics = map[worker.EventKind]int{}
+	return func(e worker.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		st.Metrics[e.Kind]++
+		switch {
+		case e.Kind == worker.EventSkipped && errors.Is(e.Err, lock.ErrLocked):
+			st.SkipsLocked++
+		case e.Kind == worker.EventFailed && errors.Is(e.Err, lock.ErrLocked):
+			st.FailuresLocked++
+		}
+	}
 }
 
 func (st *policyStats) skipped() int { return st.SkippedLocked + st.Expired }
@@ -257,7 +278,7 @@ func runPolicy(ctx context.Context, p policy, rdb redis.UniversalClient, prefix 
 	)
 	reportTask := newReportTask(append([]task.Middleware{countRetries(&retries)}, p.chain(locker, results)...)...)
 
-	w := worker.New(queue, worker.Concurrency(concurrency),
+	w := worker.New(queue, worker.Concurrency(concurrency), worker.OnEvent(countEvents(&mu, &st)),
 		worker.PollWait(50*time.Millisecond), worker.PromoteEvery(5*time.Millisecond),
 		worker.OnError(func(err error) {
 			mu.Lock()
@@ -444,6 +465,27 @@ func printSummary(out io.Writer, sum summary) {
 	}
 	fmt.Fprintf(out, "Both:      %s expired unrun; dead letters: the %s for closed accounts, after %d attempts\n"+
 		"           each; %s.\n", count(sum.Expiring, "task"), count(sum.Closed, "task"), maxAttempts, locks)
+	printMetrics(out, sum)
+}
+
+// printMetrics prints the worker's events as a metrics subscriber counts
+// them: where the contention went, and what the store kept of it.
+func printMetrics(out io.Writer, sum summary) {
+	fmt.Fprintln(out, "\nMetrics: the worker's events, as contrib/prometheus counts them (taskware_events_total):")
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "policy\tstarted\tsucceeded\tretrying\trescheduled\tskipped (locked)\tfailed (locked)\tdead_lettered\tlocked stored")
+	for _, st := range sum.Policies {
+		m := st.Metrics
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d (%d)\t%d (%d)\t%d\t%d\n", st.Name, m[worker.EventStarted], m[worker.EventSucceeded],
+			m[worker.EventRetrying], m[worker.EventRescheduled], m[worker.EventSkipped], st.SkipsLocked, m[worker.EventFailed], st.FailuresLocked,
+			m[worker.EventDeadLettered], st.StoredLocked)
+	}
+	tw.Flush()
+	for _, st := range sum.Policies {
+		if st.StoredLocked == 0 {
+			fmt.Fprintf(out, "%-10s contention is a metric: %d skips of kind lock.locked counted, none stored.\n", st.Name+":", st.SkipsLocked)
+		}
+	}
 }
 
 // count returns "1 noun" or "n nouns".

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/taskware/taskware/taskwaretest"
+	"github.com/taskware/taskware/worker"
 )
 
 // testTasks is the workload of the tests: small, for speed, but with
@@ -90,6 +91,17 @@ func checkSummary(t *testing.T, sum summary, out string) {
 			tw.SkippedLocked, tw.FailedLocked, tw.StoredFailed, tw.StoredLocked, tw.Dead)
 	}
 	// huey-like: contention is a failure, and each one is stored.
+	// The metrics count contention where the handles saw it, and the
+	// store keeps none of it under taskware.
+	if tw.SkipsLocked != tw.SkippedLocked || tw.Metrics[worker.EventSkipped] != tw.skipped() || tw.FailuresLocked != 0 ||
+		tw.Metrics[worker.EventSucceeded] != tw.Ran || tw.Metrics[worker.EventDeadLettered] != tw.Dead {
+		t.Errorf("taskware's metrics %v (%d locked skips, %d locked failures) disagree with its outcomes %+v",
+			tw.Metrics, tw.SkipsLocked, tw.FailuresLocked, tw)
+	}
+	if huey.FailuresLocked != huey.FailedLocked || huey.SkipsLocked != 0 {
+		t.Errorf("huey-like's metrics: %d locked failures, %d locked skips; want %d and 0",
+			huey.FailuresLocked, huey.SkipsLocked, huey.FailedLocked)
+	}
 	if huey.FailedLocked < 1 || huey.SkippedLocked != 0 || huey.StoredLocked != huey.FailedLocked || huey.StoredFailed != huey.failed() {
 		t.Errorf("huey-like: %d failed and %d skipped as locked, stored %d failures (%d locked); want some locked "+
 			"failures, no skip, and every failure stored, one per locked outcome", huey.FailedLocked, huey.SkippedLocked,
