@@ -948,9 +948,19 @@ func microsField(v string) time.Time {
 // on worker, in a pipeline shared with other calls, without waiting for
 // Redis. A mark that is lost leaves the task "queued" until it ends.
 func (q *Queue) Started(_ context.Context, d *worker.Delivery, name string, at time.Time) {
-	n := q.names(d.Queue)
-	args := []any{argEvalSHA, startScript.sha, argOneKey, n.statePrefix + d.ID, at.UnixMicro(), name}
-	q.b.batch.post([]op{scriptOp(startScript, args)})
+	s := &start{key: q.names(d.Queue).statePrefix + d.ID, at: at.UnixMicro(), worker: name}
+	s.args = [6]any{argEvalSHA, startScript.sha, argOneKey, &s.key, &s.at, &s.worker}
+	s.ops[0] = scriptOp(startScript, s.args[:])
+	q.b.batch.post(s.ops[:])
+}
+
+// start is one Started call: its command's arguments point into it, so
+// that they need no allocation of their own.
+type start struct {
+	key, worker string
+	at          int64
+	args        [6]any
+	ops         [1]op
 }
 
 // Wait implements worker.Producer. Waiters share the backend's one Pub/Sub

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"os"
 	"time"
 
 	"github.com/taskware/taskware/lock"
@@ -112,4 +114,75 @@ func ExampleEnqueueMany() {
 	// 0 true false
 	// 1 false true
 	// 2 true false
+}
+
+// Subscribe to a worker's events to count outcomes: here, contention is a
+// skip with its lock's name, not a failure. The subscriber runs on its own
+// goroutine; Run returns once it has seen every event.
+func ExampleOnEvent() {
+	backend := memorybackend.New()
+	queue, locker := backend.Queue(), backend.Locker()
+	held, _ := locker.TryAcquire(context.Background(), "nightly", time.Minute) // another run
+	nightly := task.New("nightly", func(ctx context.Context, _ struct{}) (string, error) { return "done", nil },
+		middleware.SkipLocked(), middleware.WithLock(locker, "nightly"))
+
+	var events []string
+	w := worker.New(queue, worker.OnEvent(func(e worker.Event) {
+		events = append(events, fmt.Sprintf("%s %s lock=%q locked=%v", e.Kind, e.Task, e.LockKey, errors.Is(e.Err, lock.ErrLocked)))
+	}))
+	worker.Register(w, nightly)
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- w.Run(ctx) }()
+
+	h, _ := worker.Enqueue(context.Background(), worker.NewClient(queue, nil), nightly, struct{}{})
+	_, _ = h.Get(context.Background())
+	stop()
+	<-done
+	_ = locker.Release(context.Background(), held)
+	for _, e := range events {
+		fmt.Println(e)
+	}
+	// Output:
+	// started nightly lock="" locked=false
+	// skipped nightly lock="nightly" locked=true
+}
+
+// Logger writes one record per outcome: contention at Info, failures at
+// Error. (Times and durations are left out here, to print the same each
+// run.)
+func ExampleLogger() {
+	backend := memorybackend.New()
+	queue := backend.Queue()
+	charge := task.New("charge", func(ctx context.Context, cents int) (int, error) {
+		if cents < 0 {
+			return 0, errors.New("negative amount")
+		}
+		return cents, nil
+	})
+	drop := func(groups []string, a slog.Attr) slog.Attr {
+		switch a.Key {
+		case slog.TimeKey, "duration", "waited":
+			return slog.Attr{}
+		}
+		return a
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{ReplaceAttr: drop})) // Info and up
+
+	w := worker.New(queue, worker.Name("w1"), worker.Concurrency(1), worker.Logger(logger))
+	worker.Register(w, charge)
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- w.Run(ctx) }()
+
+	client := worker.NewClient(queue, nil)
+	h1, _ := worker.Enqueue(context.Background(), client, charge, 500, worker.WithID("c-1"))
+	_, _ = h1.Get(context.Background())
+	h2, _ := worker.Enqueue(context.Background(), client, charge, -1, worker.WithID("c-2"))
+	_, _ = h2.Get(context.Background())
+	stop()
+	<-done
+	// Output:
+	// level=INFO msg="task succeeded" task=charge queue=default id=c-1 attempt=1 worker=w1
+	// level=ERROR msg="task failed" task=charge queue=default id=c-2 attempt=1 worker=w1 err="negative amount"
 }
