@@ -31,6 +31,49 @@
 //
 // The executor imports task and this contract only: no policy, no backend.
 //
+// # Seeing it run
+//
+// [OnEvent] subscribes a function to a worker's or a client's events, one
+// typed [Event] per outcome, with the task, queue, ID, attempt, duration,
+// lock key and fence, and the error (matchable with errors.Is). Each
+// subscriber has a goroutine and a buffer of its own: a slow one falls
+// behind, and past [DefaultEventBuffer] loses events (counted by
+// [Worker.DroppedEvents]), but never slows a task; a panicking one is
+// reported and goes on. An event that ends a run is published once the
+// queue has ended it: if that fails (the backend is down), the task runs
+// again later, and its next end is published then, after a
+// [EventTakenOver]. [Logger] logs each event with log/slog, at a level
+// that tells contention (Info) from failure (Error). [Around] wraps every
+// task in middlewares (tracing, say). The modules contrib/prometheus and
+// contrib/otel build metrics and traces on these. A task's [State] says
+// when it started, on which worker, and when it finished; an [Inspector]
+// counts a queue's tasks ([QueueStats]) and lists its workers.
+//
+// Huey's signals map onto the events so:
+//
+//	Huey signal          taskware event
+//	SIGNAL_ENQUEUED      EventEnqueued (RunAt set if delayed)
+//	SIGNAL_SCHEDULED     EventEnqueued with a RunAt, EventRetrying, EventRescheduled
+//	SIGNAL_EXECUTING     EventStarted
+//	SIGNAL_COMPLETE      EventSucceeded
+//	SIGNAL_ERROR         EventFailed; EventDeadLettered for a permanent failure
+//	SIGNAL_RETRYING      EventRetrying
+//	SIGNAL_LOCKED        EventSkipped, Err matching lock.ErrLocked (under
+//	                     middleware.SkipLocked; EventFailed without it)
+//	SIGNAL_EXPIRED       EventSkipped, Err matching middleware.ErrExpired
+//	SIGNAL_TIMEOUT       EventFailed, Err matching context.DeadlineExceeded
+//	                     (middleware.Timeout)
+//	SIGNAL_CANCELED      EventSkipped (a run that chose not to run: task.Skip)
+//	SIGNAL_INTERRUPTED   EventAbandoned
+//	SIGNAL_REVOKED       none: a queued task is not revoked yet
+//	SIGNAL_RATE_LIMITED  none: no rate limits yet
+//
+// and taskware adds what Huey cannot tell: EventDeadLettered with its
+// reason (an unknown task, a malformed message, too many deliveries),
+// EventLeaseLost, EventTakenOver (a dead worker's task runs again), and
+// EventCanceled (a task taken but not started when its worker stopped
+// goes back to its queue, unrun).
+//
 // Delivery is at least once: a task whose worker dies mid-run runs again.
 // Workers, clients and handles are safe for concurrent use.
 package worker
