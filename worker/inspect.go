@@ -55,3 +55,67 @@ type Inspector interface {
 type Starter interface {
 	Started(ctx context.Context, d *Delivery, worker string, at time.Time)
 }
+
+// TaskSet names a part of a queue, for a listing of its tasks (see Lister).
+type TaskSet string
+
+// The parts of a queue a Lister lists.
+const (
+	// ReadyTasks wait for a worker, oldest first.
+	ReadyTasks TaskSet = "ready"
+	// RunningTasks are taken by a worker (running, or prefetched), oldest
+	// first, each with its worker and the time since its claim was renewed.
+	RunningTasks TaskSet = "running"
+	// DelayedTasks wait to be due (delayed, retried or rescheduled), by due
+	// time.
+	DelayedTasks TaskSet = "delayed"
+	// DeadTasks are the dead letters, oldest first.
+	DeadTasks TaskSet = "dead"
+	// FinishedTasks ended (succeeded, failed, skipped or dead) less than the
+	// state TTL ago, the latest first.
+	FinishedTasks TaskSet = "finished"
+)
+
+// TaskSets lists every TaskSet, in a queue's order.
+var TaskSets = []TaskSet{ReadyTasks, RunningTasks, DelayedTasks, DeadTasks, FinishedTasks}
+
+// TaskInfo is one task of a listing: what its queue knows of it where it
+// is. Fields that do not apply there are zero.
+type TaskInfo struct {
+	ID, Task, Queue string
+	Status          Status
+	// Attempt counts runs, 1 on the first.
+	Attempt int
+	// EnqueuedAt is when the task was enqueued, zero if unknown.
+	EnqueuedAt time.Time
+	// Receipt is the queue's entry of a ready, running or dead task (on
+	// Redis, a stream entry ID).
+	Receipt string
+	// Worker holds a running task; of a finished one, it is the worker that
+	// ran it, if the queue recorded it.
+	Worker string
+	// Idle is, for a running task, the time since its worker took it or
+	// last renewed its claim.
+	Idle time.Duration
+	// Deliveries counts how often the task was handed out; more than one
+	// means a worker died with it.
+	Deliveries int
+	// RunAt is when a delayed task is due.
+	RunAt time.Time
+	// Kind and Error describe a dead letter's reason, a finished task's
+	// failure or skip, or the failure a delayed retry follows.
+	Kind, Error string
+	// StartedAt is when the last run started and FinishedAt when the task
+	// ended (for a dead letter, when it was dead-lettered), if known.
+	StartedAt, FinishedAt time.Time
+	// Malformed says why the queue could not read the task's message.
+	Malformed string
+}
+
+// Lister lists a queue's tasks, for operators and the taskware command.
+// Both backends' queues implement it.
+type Lister interface {
+	// Tasks lists up to limit tasks of queue in set: all if limit <= 0,
+	// up to a backend's cap (100 000 on Redis).
+	Tasks(ctx context.Context, queue string, set TaskSet, limit int) ([]TaskInfo, error)
+}

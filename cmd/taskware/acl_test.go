@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,8 +23,8 @@ import (
 // ("A restricted Redis user") gives them: those redisbackend sends and its
 // scripts call, and go-redis's PING. HELLO and AUTH need no right.
 const aclCommands = "+ping +evalsha +eval +time +get +set +del +exists +pttl +pexpire +scan +publish +subscribe " +
-	"+hset +hsetnx +hget +hmget +hgetall +hdel +hincrby +zadd +zrangebyscore +zrem " +
-	"+xadd +xread +xreadgroup +xrange +xrevrange +xack +xtrim +xclaim +xautoclaim +xpending " +
+	"+hset +hsetnx +hget +hmget +hgetall +hdel +hincrby +persist +zadd +zcard +zrange +zrangebyscore +zrem +zscore " +
+	"+xadd +xread +xreadgroup +xrange +xrevrange +xlen +xack +xdel +xtrim +xclaim +xautoclaim +xpending " +
 	"+xgroup|create +xgroup|delconsumer +xinfo|consumers +xinfo|groups"
 
 // setInfo is the right go-redis wants on Redis 7.2 and later, which know
@@ -93,6 +94,52 @@ func TestACL(t *testing.T) {
 		c := redis.NewClient(opt)
 		defer c.Close()
 		exerciseBackend(ctx, t, redisbackend.New(c, redisbackend.WithPrefix(prefix+"backend:")))
+	})
+
+	t.Run("inspect", func(t *testing.T) {
+		// Every inspection command as the restricted user, on a queue
+		// with a ready, a running, a delayed and a dead task, and a
+		// record, set up by the admin.
+		p := prefix + "inspect:"
+		b := redisbackend.New(admin, redisbackend.WithPrefix(p))
+		q := b.Queue()
+		for i, id := range []string{"now", "run", "dead", "later"} {
+			var at time.Time
+			if id == "later" {
+				at = time.Now().Add(time.Hour)
+			}
+			m := &worker.Message{ID: id, Task: "t", Queue: "acl", Payload: []byte("{}"), EnqueuedAt: time.Now(), Attempt: 1}
+			if err := q.Enqueue(ctx, m, at); err != nil {
+				t.Fatal(err)
+			}
+			if id == "run" || id == "dead" {
+				ds, err := q.Take(ctx, "acl", "c"+strconv.Itoa(i), 1, 0)
+				if err != nil || len(ds) != 1 {
+					t.Fatalf("Take = %d, %v", len(ds), err)
+				}
+				if id == "dead" {
+					if err := q.Finish(ctx, ds[0], worker.Outcome{Status: worker.Dead, Attempt: 1, Kind: "k", Error: "e"}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		}
+		if err := b.Store().Put(ctx, &store.Record{Queue: "acl", ID: "now", Task: "t", Status: store.Succeeded, Attempt: 1}, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		for _, args := range [][]string{
+			{"queues"}, {"workers"}, {"locks", "list"},
+			{"tasks", "--queue", "acl", "--state", "ready"}, {"tasks", "--queue", "acl", "--state", "running"},
+			{"tasks", "--queue", "acl", "--state", "delayed"}, {"tasks", "--queue", "acl", "--state", "dead"},
+			{"tasks", "--queue", "acl", "--state", "finished"}, {"task", "now", "--queue", "acl"}, {"task", "now"},
+			{"results", "list"}, {"results", "stats"}, {"dead", "list"},
+			{"dead", "requeue", "--queue", "acl"}, {"dead", "purge", "--queue", "acl"}, {"results", "purge"},
+		} {
+			var out bytes.Buffer
+			if err := run(ctx, append(args, "--redis", userURL, "--prefix", p), &out); err != nil {
+				t.Errorf("taskware %s as %s: %v\n%s", strings.Join(args, " "), name, err, out.String())
+			}
+		}
 	})
 
 	t.Run("wrong password", func(t *testing.T) {

@@ -1,4 +1,13 @@
-// Command taskware is taskware's command line.
+// Command taskware is taskware's command line: a demo, and commands to
+// inspect and repair a backend's queues, locks and results on Redis.
+//
+// The inspection commands (queues, tasks, task, dead, locks, results,
+// workers; "taskware help" lists them) read the Redis of --redis
+// ($TASKWARE_REDIS_URL, else redis://127.0.0.1:6379/0) under --prefix
+// ("taskware:"), print tables, or one JSON document with --json, and take
+// the TLS flags the demo takes. dead requeue, dead purge, locks break and
+// results purge change what they name; the rest only read. No output or
+// error shows the URL's password.
 //
 // Its first command, demo, shows the problem taskware exists to solve,
 // through a real worker. It enqueues a few hundred "report" tasks, one
@@ -16,7 +25,8 @@
 //
 // It shows its progress, then a table of the outcomes its handles report
 // (ran, skipped as locked or expired, failed as locked or dead-lettered),
-// the retries, and what each store holds:
+// the retries, what each store holds, and the worker's events counted as
+// a metrics subscriber counts them:
 //
 //	go run ./cmd/taskware demo                      # on an embedded miniredis
 //	go run ./cmd/taskware demo --tasks 1000 --redis redis://127.0.0.1:6379/0

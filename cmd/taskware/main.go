@@ -46,6 +46,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		printUsage(out)
 		return nil
 	}
+	if cmd, ok := inspectCommands[args[0]]; ok {
+		return cmd(ctx, args[1:], out)
+	}
 	return usageError{fmt.Errorf("unknown command %q", args[0])}
 }
 
@@ -81,9 +84,40 @@ commands:
          them through a worker, and compare their outcomes and what the
          result store keeps
 
+  queues                      each queue's ready, running, delayed and dead
+                              tasks, the oldest ready one's wait, and its
+                              live workers
+  tasks --queue Q --state S   a queue's tasks in state S: ready, running,
+        [--limit N]           delayed, dead or finished
+  task ID [--queue Q]         what the queues know of task ID
+  dead list [--queue Q] [--limit N]
+                              the dead letters
+  dead requeue [--queue Q] [ID...]
+                              run dead letters again, as fresh tasks (all of
+                              them if no ID is given)
+  dead purge [--queue Q] [ID...]
+                              delete dead letters (all of them if no ID is
+                              given)
+  locks list                  the locks held, by whom, since when
+  locks break KEY             remove a lock whoever holds it
+  results list [--queue Q] [--limit N]
+                              the stored results and errors
+  results stats [--queue Q]   count the stored records by queue and status
+  results purge [--queue Q]   delete the stored records (of one queue)
+  workers [--queue Q]         the workers each queue knows of
+
+  An ID is a task's ID, or a dead letter's entry ID. --queue "" is the
+  queue of runs made in-process, which only results have.
+
 flags of demo:
 `)
 	fs := demoFlags(&demoOptions{})
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fmt.Fprint(w, "\nflags of every other command:\n")
+	var o inspectOptions
+	fs = inspectFlags("inspect", &o, true, true)
+	fs.StringVar(&o.State, "state", "", "of tasks: list the tasks in this `STATE`: ready, running, delayed, dead or finished")
 	fs.SetOutput(w)
 	fs.PrintDefaults()
 }

@@ -1,0 +1,527 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"text/tabwriter"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/taskware/taskware/internal/randid"
+	"github.com/taskware/taskware/middleware"
+	"github.com/taskware/taskware/redisbackend"
+	"github.com/taskware/taskware/store"
+	"github.com/taskware/taskware/task"
+	"github.com/taskware/taskware/taskwaretest"
+	"github.com/taskware/taskware/worker"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files of the inspection commands")
+
+// cliEnv is a Redis for a test of the inspection commands, and the key
+// prefix of the test's own.
+type cliEnv struct {
+	url, prefix string
+	client      *redis.Client
+	b           *redisbackend.Backend
+}
+
+// cliEach runs fn on a miniredis and on the real Redis.
+func cliEach(t *testing.T, fn func(t *testing.T, e *cliEnv)) {
+	t.Helper()
+	for _, name := range []string{"miniredis", "redis"} {
+		t.Run(name, func(t *testing.T) {
+			var c *redis.Client
+			var url string
+			if name == "miniredis" {
+				m := taskwaretest.Miniredis(t)
+				url = "redis://" + m.Addr() + "/0"
+				c = redis.NewClient(&redis.Options{Addr: m.Addr()})
+				t.Cleanup(func() { c.Close() })
+			} else {
+				c, _ = taskwaretest.Redis(t)
+				url = taskwaretest.RedisURL()
+			}
+			base := t.Name()[:strings.IndexByte(t.Name(), '/')]
+			prefix := "tw-cli-" + strings.TrimPrefix(base, "Test") + "-" + randid.New()[:8] + ":"
+			t.Cleanup(func() { taskwaretest.DeletePrefix(t, c, prefix) })
+			b := redisbackend.New(c, redisbackend.WithPrefix(prefix), redisbackend.WithHolder("cli-test"))
+			fn(t, &cliEnv{url: url, prefix: prefix, client: c, b: b})
+		})
+	}
+}
+
+// cli runs the command args against e's Redis and prefix, and returns its
+// output; it fails t on an error.
+func (e *cliEnv) cli(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := e.try(t, args...)
+	if err != nil {
+		t.Fatalf("taskware %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+func (e *cliEnv) try(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	var out bytes.Buffer
+	err := run(ctx, append(args, "--redis", e.url, "--prefix", e.prefix), &out)
+	return out.String(), err
+}
+
+// fill gives e's Redis, through the worker's API, what the commands show:
+//
+//   - queue "default": e-1 running (taken by worker-1, not finished), e-2
+//     and e-3 ready, e-4 delayed by an hour;
+//   - queue "side", drained by a worker "w-side": ghost-1, of a task no
+//     worker knows, dead-lettered, then e-5 succeeded, its result stored;
+//   - a failure of a run in-process stored, and the lock "report:acct-1"
+//     held by "cli-test".
+func (e *cliEnv) fill(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	q, s := e.b.Queue(), e.b.Store()
+	email := task.New("email", func(ctx context.Context, to string) (string, error) { return "sent to " + to, nil },
+		middleware.StoreResult(s))
+	ghost := task.New("ghost", func(ctx context.Context, to string) (string, error) { return "", nil })
+	c := worker.NewClient(q, s)
+	for _, id := range []string{"e-1", "e-2", "e-3"} {
+		_, err := worker.Enqueue(ctx, c, email, id+"@example.com", worker.WithID(id))
+		must(err)
+	}
+	_, err := worker.Enqueue(ctx, c, email, "later@example.com", worker.WithID("e-4"), worker.Delay(time.Hour))
+	must(err)
+	ds, err := q.Take(ctx, "default", "worker-1", 1, 0)
+	must(err)
+	if len(ds) != 1 || ds[0].ID != "e-1" {
+		t.Fatalf("took %+v, want e-1", ds)
+	}
+
+	w := worker.New(q, worker.Queues("side"), worker.Name("w-side"), worker.Concurrency(1),
+		worker.PollWait(20*time.Millisecond), worker.OnError(func(error) {}))
+	worker.Register(w, email)
+	wctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- w.Run(wctx) }()
+	defer func() {
+		stop()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("worker: %v", err)
+		}
+	}()
+	// One after the other, so that they finish in this order.
+	hg, err := worker.Enqueue(ctx, c, ghost, "nobody", worker.WithID("ghost-1"), worker.OnQueue("side"))
+	must(err)
+	if _, err := hg.Get(ctx); !errors.Is(err, worker.ErrDeadLettered) {
+		t.Fatalf("ghost-1: %v, want it dead-lettered", err)
+	}
+	he, err := worker.Enqueue(ctx, c, email, "e-5@example.com", worker.WithID("e-5"), worker.OnQueue("side"))
+	must(err)
+	if _, err := he.Get(ctx); err != nil {
+		t.Fatalf("e-5: %v", err)
+	}
+	stop()
+	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatalf("worker: %v", err)
+	}
+	done <- nil // for the deferred stop
+
+	must(s.Put(ctx, &store.Record{ID: "in-1", Task: "report", Status: store.Failed, Attempt: 1, Kind: "lock.locked",
+		Error: "lock report:acct-1 is held"}, time.Hour))
+	_, err = e.b.Locker().TryAcquire(ctx, "report:acct-1", time.Minute)
+	must(err)
+}
+
+var (
+	entryRe = regexp.MustCompile(`\b\d{13}-\d+\b`)
+	fenceRe = regexp.MustCompile(`\b\d{16}\b`)
+	durRe   = regexp.MustCompile(`\b\d+(\.\d+)?(ns|µs|ms|s|m|h)(\d+(\.\d+)?(ms|s|m))*\b`)
+	padRe   = regexp.MustCompile(` {2,}`)
+)
+
+// normalize hides what changes from run to run (entry IDs, fences,
+// durations) and aligns the table again.
+func normalize(out string) string {
+	out = entryRe.ReplaceAllString(out, "<entry>")
+	out = fenceRe.ReplaceAllString(out, "<fence>")
+	out = durRe.ReplaceAllString(out, "<dur>")
+	var b bytes.Buffer
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	for line := range strings.SplitSeq(strings.TrimRight(out, "\n"), "\n") {
+		tw.Write([]byte(strings.Join(padRe.Split(strings.TrimRight(line, " "), -1), "\t") + "\n"))
+	}
+	tw.Flush()
+	return b.String()
+}
+
+// unstarted hides whether the start of e-5's run was recorded: a worker
+// records it without waiting, and a start that lands after the end is
+// dropped, so its worker and start time may be known or not.
+func unstarted(out string) string {
+	var b strings.Builder
+	for line := range strings.SplitAfterSeq(out, "\n") {
+		switch {
+		case strings.HasPrefix(line, "e-5 "):
+			line = strings.Replace(line, " w-side ", " -      ", 1)
+		case strings.HasPrefix(line, "WORKER:") && strings.Contains(out, "ID:        e-5"):
+			line = "WORKER:    -\n"
+		case strings.HasPrefix(line, "STARTED:") && strings.Contains(out, "ID:        e-5"):
+			line = "STARTED:   -\n"
+		}
+		b.WriteString(line)
+	}
+	return b.String()
+}
+
+// golden compares out, normalized, with testdata/<name>.golden, or
+// rewrites that with -update.
+func golden(t *testing.T, name, out string) {
+	t.Helper()
+	got := normalize(out)
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to write it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from %s:\n--- got\n%s--- want\n%s--- raw\n%s", name, path, got, want, out)
+	}
+}
+
+// Each reading command's output, against its golden file.
+func TestInspectGolden(t *testing.T) {
+	cliEach(t, func(t *testing.T, e *cliEnv) {
+		e.fill(t)
+		for _, tc := range []struct {
+			golden string
+			args   []string
+		}{
+			{"queues", []string{"queues"}},
+			{"tasks_ready", []string{"tasks", "--queue", "default", "--state", "ready"}},
+			{"tasks_running", []string{"tasks", "--queue", "default", "--state", "running"}},
+			{"tasks_delayed", []string{"tasks", "--queue", "default", "--state", "delayed"}},
+			{"tasks_dead", []string{"tasks", "--queue", "side", "--state", "dead"}},
+			{"tasks_finished", []string{"tasks", "--queue", "side", "--state", "finished"}},
+			{"tasks_limit", []string{"tasks", "--queue", "default", "--state", "ready", "--limit", "1"}},
+			{"task", []string{"task", "e-4"}},
+			{"task_queue", []string{"task", "e-5", "--queue", "side"}},
+			{"task_dead", []string{"task", "--queue", "side", "ghost-1"}},
+			{"dead_list", []string{"dead", "list"}},
+			{"locks_list", []string{"locks", "list"}},
+			{"results_list", []string{"results", "list"}},
+			{"results_list_queue", []string{"results", "list", "--queue", "side"}},
+			{"results_stats", []string{"results", "stats"}},
+			{"workers", []string{"workers"}},
+		} {
+			t.Run(tc.golden, func(t *testing.T) { golden(t, tc.golden, unstarted(e.cli(t, tc.args...))) })
+		}
+	})
+}
+
+// queues counts each queue's tasks where they are: built through the
+// worker's API, read back through run.
+func TestQueuesCounts(t *testing.T) {
+	cliEach(t, func(t *testing.T, e *cliEnv) {
+		e.fill(t)
+		lines := strings.Split(strings.TrimSpace(e.cli(t, "queues")), "\n")
+		want := [][]string{
+			{"QUEUE", "READY", "RUNNING", "DELAYED", "DEAD", "OLDEST", "WORKERS"},
+			{"default", "2", "1", "1", "0", "", "1"},
+			{"side", "0", "0", "0", "1", "-", "0"},
+		}
+		if len(lines) != len(want) {
+			t.Fatalf("queues printed %d lines, want %d:\n%s", len(lines), len(want), strings.Join(lines, "\n"))
+		}
+		for i, line := range lines {
+			got := strings.Fields(line)
+			if len(got) != len(want[i]) {
+				t.Fatalf("line %d: %q, want %q", i, got, want[i])
+			}
+			for j := range got {
+				if want[i][j] != "" && got[j] != want[i][j] {
+					t.Errorf("line %d, column %s: %q, want %q", i, want[0][j], got[j], want[i][j])
+				}
+			}
+		}
+		oldest, err := time.ParseDuration(strings.Fields(lines[1])[5])
+		if err != nil || oldest <= 0 || oldest > time.Minute {
+			t.Errorf("oldest ready of default: %v, %v; want a positive age under a minute", oldest, err)
+		}
+	})
+}
+
+// --json prints one document, which parses back to what the tables show.
+func TestInspectJSON(t *testing.T) {
+	cliEach(t, func(t *testing.T, e *cliEnv) {
+		e.fill(t)
+		var qs struct{ Queues []queueJSON }
+		decode(t, e.cli(t, "queues", "--json"), &qs)
+		if len(qs.Queues) != 2 {
+			t.Fatalf("queues: %+v", qs)
+		}
+		d := qs.Queues[0]
+		if d.Queue != "default" || d.Ready != 2 || d.Running != 1 || d.Delayed != 1 || d.Dead != 0 || d.Workers != 1 || d.OldestReadyMs < 0 {
+			t.Errorf("default: %+v", d)
+		}
+		var ts struct{ Tasks []taskJSON }
+		decode(t, e.cli(t, "tasks", "--json", "--queue", "default", "--state", "running"), &ts)
+		if len(ts.Tasks) != 1 || ts.Tasks[0].ID != "e-1" || ts.Tasks[0].Worker != "worker-1" || ts.Tasks[0].IdleMs == nil {
+			t.Errorf("running: %+v", ts)
+		}
+		decode(t, e.cli(t, "tasks", "--json", "--queue", "default", "--state", "delayed"), &ts)
+		if len(ts.Tasks) != 1 || ts.Tasks[0].ID != "e-4" {
+			t.Fatalf("delayed: %+v", ts)
+		}
+		if at, err := time.Parse(time.RFC3339Nano, ts.Tasks[0].RunAt); err != nil || time.Until(at) < 59*time.Minute {
+			t.Errorf("delayed e-4 runs at %q (%v), want in an hour", ts.Tasks[0].RunAt, err)
+		}
+		var dead struct{ Dead []taskJSON }
+		decode(t, e.cli(t, "dead", "list", "--json"), &dead)
+		if len(dead.Dead) != 1 || dead.Dead[0].ID != "ghost-1" || dead.Dead[0].Kind != "worker.unknown_task" {
+			t.Errorf("dead: %+v", dead)
+		}
+		var ls struct{ Locks []lockJSON }
+		decode(t, e.cli(t, "locks", "list", "--json"), &ls)
+		if len(ls.Locks) != 1 || ls.Locks[0].Key != "report:acct-1" || ls.Locks[0].Holder != "cli-test" || ls.Locks[0].RemainingMs <= 0 {
+			t.Errorf("locks: %+v", ls)
+		}
+		var rs struct{ Results []recordJSON }
+		decode(t, e.cli(t, "results", "list", "--json"), &rs)
+		if len(rs.Results) != 2 || rs.Results[1].ID != "e-5" || rs.Results[1].Value != `"sent to e-5@example.com"` {
+			t.Errorf("results: %+v", rs)
+		}
+		var st struct{ Stats []resultStats }
+		decode(t, e.cli(t, "results", "stats", "--json"), &st)
+		if len(st.Stats) != 2 || st.Stats[0].Failed != 1 || st.Stats[0].Kinds["lock.locked"] != 1 || st.Stats[1].Succeeded != 1 {
+			t.Errorf("stats: %+v", st)
+		}
+		var ws struct{ Workers []workerJSON }
+		decode(t, e.cli(t, "workers", "--json"), &ws)
+		if len(ws.Workers) != 1 || ws.Workers[0].Name != "worker-1" || ws.Workers[0].Pending != 1 || !ws.Workers[0].Live {
+			t.Errorf("workers: %+v", ws)
+		}
+		var one struct{ Tasks []taskJSON }
+		decode(t, e.cli(t, "task", "--json", "e-5"), &one)
+		if len(one.Tasks) != 1 || one.Tasks[0].Status != "succeeded" || one.Tasks[0].Queue != "side" {
+			t.Errorf("task e-5: %+v", one)
+		}
+	})
+}
+
+func decode(t *testing.T, out string, v any) {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(out))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		t.Fatalf("%v in:\n%s", err, out)
+	}
+	if dec.More() {
+		t.Fatalf("more than one JSON document:\n%s", out)
+	}
+}
+
+// dead requeue moves dead letters back to the ready tasks, as fresh tasks
+// a worker runs; a second requeue finds nothing; dead purge deletes them.
+func TestDeadRequeueAndPurge(t *testing.T) {
+	cliEach(t, func(t *testing.T, e *cliEnv) {
+		e.fill(t)
+		ctx := t.Context()
+		q := e.b.Queue()
+		golden(t, "dead_requeue", e.cli(t, "dead", "requeue", "ghost-1"))
+		if out, err := e.try(t, "dead", "requeue", "ghost-1"); err == nil || !strings.Contains(err.Error(), "no dead letter ghost-1") {
+			t.Errorf("requeued again: %v\n%s", err, out)
+		}
+		st, err := q.Stats(ctx, "side")
+		if err != nil || st.Ready != 1 || st.Dead != 0 {
+			t.Fatalf("side after requeue: %+v, %v; want 1 ready, 0 dead", st, err)
+		}
+		if s, err := q.State(ctx, "side", "ghost-1"); err != nil || s.Status != worker.Queued || s.Attempt != 1 {
+			t.Errorf("ghost-1: %+v, %v; want queued afresh", s, err)
+		}
+		ds, err := q.Take(ctx, "side", "w2", 10, 0)
+		if err != nil || len(ds) != 1 || ds[0].ID != "ghost-1" || ds[0].Task != "ghost" || ds[0].Attempt != 1 || ds[0].Deliveries != 1 {
+			t.Fatalf("took %+v, %v; want ghost-1 afresh", ds, err)
+		}
+		if err := q.Finish(ctx, ds[0], worker.Outcome{Status: worker.Dead, Attempt: 1, Kind: "k", Error: "dead again"}); err != nil {
+			t.Fatal(err)
+		}
+
+		golden(t, "dead_purge", e.cli(t, "dead", "purge", "--queue", "side", "ghost-1"))
+		if st, _ := q.Stats(ctx, "side"); st.Dead != 0 {
+			t.Errorf("side after purge: %+v; want no dead letter", st)
+		}
+		if out, err := e.try(t, "dead", "purge", "ghost-1"); err == nil {
+			t.Errorf("purged again:\n%s", out)
+		}
+		if out := e.cli(t, "dead", "purge"); strings.TrimSpace(out) != "purged 0 dead letters" {
+			t.Errorf("purge all of none: %q", out)
+		}
+	})
+}
+
+// locks break really breaks the lock, and says so; a lock not held is an
+// error.
+func TestLocksBreak(t *testing.T) {
+	cliEach(t, func(t *testing.T, e *cliEnv) {
+		e.fill(t)
+		golden(t, "locks_break", e.cli(t, "locks", "break", "report:acct-1"))
+		held, err := e.b.Locker().Held(t.Context())
+		if err != nil || len(held) != 0 {
+			t.Errorf("held after break: %+v, %v", held, err)
+		}
+		if _, err := e.b.Locker().TryAcquire(t.Context(), "report:acct-1", time.Minute); err != nil {
+			t.Errorf("acquire after break: %v", err)
+		}
+		out, err := e.try(t, "locks", "break", "nope")
+		if err == nil || !strings.Contains(err.Error(), `lock "nope" is not held`) {
+			t.Errorf("break of a free lock: %v\n%s", err, out)
+		}
+	})
+}
+
+// results purge deletes one queue's records, then all.
+func TestResultsPurge(t *testing.T) {
+	cliEach(t, func(t *testing.T, e *cliEnv) {
+		e.fill(t)
+		golden(t, "results_purge_queue", e.cli(t, "results", "purge", "--queue", "side"))
+		recs, err := e.b.Store().List(t.Context())
+		if err != nil || len(recs) != 1 || recs[0].ID != "in-1" {
+			t.Fatalf("left %+v, %v; want in-1 alone", recs, err)
+		}
+		golden(t, "results_purge", e.cli(t, "results", "purge"))
+		if recs, _ := e.b.Store().List(t.Context()); len(recs) != 0 {
+			t.Errorf("left %+v", recs)
+		}
+	})
+}
+
+// Bad usage of the inspection commands is a usageError, exit status 2.
+func TestInspectUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"tasks", "--state", "ready"},
+		{"tasks", "--queue", "q"},
+		{"tasks", "--queue", "q", "--state", "bogus"},
+		{"tasks", "--queue", "q", "--state", "ready", "--limit", "0"},
+		{"tasks", "--queue", "a{b}", "--state", "ready"},
+		{"task"},
+		{"task", "a", "b"},
+		{"dead"},
+		{"dead", "bury"},
+		{"dead", "list", "x"},
+		{"locks"},
+		{"locks", "break"},
+		{"locks", "list", "--bogus"},
+		{"results", "count"},
+		{"queues", "extra"},
+		{"workers", "--prefix", "a{"},
+		{"queues", "--prefix", "{"},
+	} {
+		var out bytes.Buffer
+		m := taskwaretest.Miniredis(t)
+		err := run(t.Context(), append([]string{args[0], "--redis", "redis://" + m.Addr()}, args[1:]...), &out)
+		if _, ok := errors.AsType[usageError](err); !ok {
+			t.Errorf("run(%q) = %v, want a usage error", args, err)
+		}
+		if code := exitCode(err, &bytes.Buffer{}); code != 2 {
+			t.Errorf("run(%q): exit %d, want 2", args, code)
+		}
+	}
+	if _, ok := errors.AsType[usageError](run(t.Context(), []string{"queues", "--redis", "::"}, &bytes.Buffer{})); !ok {
+		t.Errorf("a bad --redis is no usage error")
+	}
+	for _, args := range [][]string{{"queues", "-h"}, {"dead", "-h"}, {"locks", "list", "-h"}} {
+		var out bytes.Buffer
+		if err := run(t.Context(), args, &out); err != nil || !strings.Contains(out.String(), "usage: taskware") {
+			t.Errorf("run(%q) = %v, printed:\n%s", args, err, out.String())
+		}
+	}
+}
+
+// The help lists every command.
+func TestUsageListsCommands(t *testing.T) {
+	var out bytes.Buffer
+	printUsage(&out)
+	for _, cmd := range []string{"demo", "queues", "tasks", "task ID", "dead list", "dead requeue", "dead purge",
+		"locks list", "locks break", "results list", "results purge", "results stats", "workers", "-json", "-prefix"} {
+		if !strings.Contains(out.String(), cmd) {
+			t.Errorf("usage does not list %q", cmd)
+		}
+	}
+	for name := range inspectCommands {
+		if !strings.Contains(out.String(), "  "+name) {
+			t.Errorf("usage does not list %q", name)
+		}
+	}
+}
+
+// The inspection commands read $TASKWARE_REDIS_URL without --redis, and
+// never show its password: not in their output, not in an error.
+func TestInspectRedactsCredentials(t *testing.T) {
+	m := taskwaretest.Miniredis(t)
+	const password = "s3cret-Pa55"
+	m.RequireUserAuth("ops", password)
+	good := "redis://ops:" + password + "@" + m.Addr() + "/0"
+	t.Setenv("TASKWARE_REDIS_URL", good)
+	for _, args := range [][]string{{"queues"}, {"workers", "--json"}, {"locks", "list"}, {"results", "stats"}} {
+		var out bytes.Buffer
+		if err := run(t.Context(), append(args, "--prefix", "tw-cli-redact:"), &out); err != nil {
+			t.Errorf("run(%q) with $TASKWARE_REDIS_URL: %v", args, err)
+		}
+		if strings.Contains(out.String(), password) {
+			t.Errorf("run(%q) shows the password:\n%s", args, out.String())
+		}
+	}
+	for _, rawURL := range []string{
+		"redis://ops:wrong-" + password + "@" + m.Addr() + "/0",
+		"redis://ops:" + password + "@127.0.0.1:1/0",
+		"redis://ops:" + password + "@" + m.Addr() + "/0?password=" + password + "&dial_timeout=bogus",
+	} {
+		var out, stderr bytes.Buffer
+		err := run(t.Context(), []string{"queues", "--redis", rawURL}, &out)
+		code := exitCode(err, &stderr)
+		if code == 0 {
+			t.Errorf("queues --redis %s: no error", redactURL(rawURL))
+		}
+		if strings.Contains(stderr.String()+out.String(), password) {
+			t.Errorf("the password shows:\n%s%s", out.String(), stderr.String())
+		}
+	}
+}
+
+func TestDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0: "0s", -time.Second: "0s", 400 * time.Microsecond: "1ms", 1234567 * time.Microsecond: "1.2s",
+		61*time.Second + 400*time.Millisecond: "1m1s", time.Hour - time.Millisecond: "1h0m", 25*time.Hour + 31*time.Second: "25h1m",
+	} {
+		if got := duration(d); got != want {
+			t.Errorf("duration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}

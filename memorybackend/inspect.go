@@ -1,0 +1,171 @@
+package memorybackend
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/taskware/taskware/worker"
+)
+
+var (
+	_ worker.Inspector = (*Queue)(nil)
+	_ worker.Lister    = (*Queue)(nil)
+)
+
+// Queues implements worker.Inspector: the queues with ready, taken,
+// delayed or dead tasks, sorted by name.
+func (q *Queue) Queues(ctx context.Context) ([]string, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := []string{}
+	for name, mq := range q.queues {
+		if len(mq.ready) > 0 || len(mq.pending) > 0 || len(mq.due) > 0 || len(mq.dead) > 0 {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// Stats implements worker.Inspector. Memory does not note when a task
+// became ready: OldestReady is the time since the oldest ready task was
+// enqueued (for a task that was delayed, that is longer than it has been
+// ready). Workers counts the workers that hold tasks, and took or renewed
+// one within worker.LiveWorkerWindow: memory keeps no list of consumers.
+func (q *Queue) Stats(ctx context.Context, queue string) (*worker.QueueStats, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	st := &worker.QueueStats{Queue: queue}
+	mq := q.queue(queue, false)
+	if mq == nil {
+		return st, nil
+	}
+	now := q.now()
+	st.Ready, st.Running, st.Delayed, st.Dead = int64(len(mq.ready)), int64(len(mq.pending)), int64(len(mq.due)), int64(len(mq.dead))
+	if len(mq.ready) > 0 {
+		if enq := mq.ready[0].msg.EnqueuedAt; !enq.IsZero() {
+			st.OldestReady = max(now.Sub(enq), 0)
+		}
+	}
+	for _, w := range mq.workers(queue, now) {
+		if w.Idle < worker.LiveWorkerWindow {
+			st.Workers++
+		}
+	}
+	return st, nil
+}
+
+// Workers implements worker.Inspector: the workers that hold tasks of
+// queue (memory keeps no list of consumers), with the time since each last
+// took or renewed one.
+func (q *Queue) Workers(ctx context.Context, queue string) ([]worker.WorkerInfo, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	mq := q.queue(queue, false)
+	if mq == nil {
+		return []worker.WorkerInfo{}, nil
+	}
+	return mq.workers(queue, q.now()), nil
+}
+
+// workers sums the pending deliveries by consumer. q.mu is held.
+func (mq *memQueue) workers(queue string, now time.Time) []worker.WorkerInfo {
+	by := map[string]*worker.WorkerInfo{}
+	for _, p := range mq.pending {
+		w := by[p.consumer]
+		idle := max(now.Sub(p.claimed), 0)
+		if w == nil {
+			w = &worker.WorkerInfo{Name: p.consumer, Queue: queue, Idle: idle}
+			by[p.consumer] = w
+		}
+		w.Pending++
+		w.Idle = min(w.Idle, idle)
+	}
+	out := make([]worker.WorkerInfo, 0, len(by))
+	for _, w := range by {
+		out = append(out, *w)
+	}
+	slices.SortFunc(out, func(a, b worker.WorkerInfo) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// Tasks implements worker.Lister, in the order the Redis backend lists
+// them. Dead letters have no receipt here. limit <= 0 lists all.
+func (q *Queue) Tasks(ctx context.Context, queue string, set worker.TaskSet, limit int) ([]worker.TaskInfo, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if !slices.Contains(worker.TaskSets, set) {
+		return nil, fmt.Errorf("worker: list %q tasks of %s: no such set of tasks", set, queue)
+	}
+	out := []worker.TaskInfo{}
+	mq := q.queue(queue, false)
+	if mq == nil {
+		return out, nil
+	}
+	now := q.now()
+	msgInfo := func(m *worker.Message, status worker.Status) worker.TaskInfo {
+		return worker.TaskInfo{ID: m.ID, Task: m.Task, Queue: queue, Status: status, Attempt: m.Attempt,
+			EnqueuedAt: m.EnqueuedAt, Kind: m.LastKind, Error: m.LastError}
+	}
+	switch set {
+	case worker.ReadyTasks:
+		for _, e := range mq.ready {
+			ti := msgInfo(&e.msg, worker.Queued)
+			ti.Receipt, ti.Deliveries = e.receipt, e.deliveries
+			out = append(out, ti)
+		}
+	case worker.RunningTasks:
+		ps := make([]*memPend, 0, len(mq.pending))
+		for _, p := range mq.pending {
+			ps = append(ps, p)
+		}
+		slices.SortFunc(ps, func(a, b *memPend) int { return cmp.Compare(a.entry.seq, b.entry.seq) })
+		for _, p := range ps {
+			ti := msgInfo(&p.entry.msg, worker.Running)
+			ti.Receipt, ti.Deliveries = p.entry.receipt, p.entry.deliveries
+			ti.Worker, ti.Idle = p.consumer, max(now.Sub(p.claimed), 0)
+			out = append(out, ti)
+		}
+	case worker.DelayedTasks:
+		for id, ms := range mq.due {
+			ti := worker.TaskInfo{ID: id, Queue: queue, Status: worker.Scheduled}
+			if s := mq.state(id, now); s != nil {
+				if s.msg != nil {
+					ti = msgInfo(s.msg, s.st.Status)
+				}
+				ti.Task, ti.Status, ti.Attempt, ti.Kind, ti.Error = s.st.Task, s.st.Status, s.st.Attempt, s.st.Kind, s.st.Error
+				ti.Deliveries = 1 + s.reclaims
+			}
+			ti.ID, ti.RunAt = id, time.UnixMilli(ms)
+			out = append(out, ti)
+		}
+		slices.SortFunc(out, func(a, b worker.TaskInfo) int {
+			return cmp.Or(a.RunAt.Compare(b.RunAt), strings.Compare(a.ID, b.ID))
+		})
+	case worker.DeadTasks:
+		for _, dl := range mq.dead {
+			ti := msgInfo(&dl.Message, worker.Dead)
+			ti.Kind, ti.Error, ti.FinishedAt = dl.Kind, dl.Reason, dl.At
+			out = append(out, ti)
+		}
+	case worker.FinishedTasks:
+		for id := range mq.states {
+			if s := mq.state(id, now); s != nil && s.st.Status.Terminal() {
+				out = append(out, worker.TaskInfo{ID: id, Task: s.st.Task, Queue: queue, Status: s.st.Status,
+					Attempt: s.st.Attempt, Kind: s.st.Kind, Error: s.st.Error, Worker: s.st.Worker,
+					StartedAt: s.st.StartedAt, FinishedAt: s.st.FinishedAt})
+			}
+		}
+		slices.SortFunc(out, func(a, b worker.TaskInfo) int {
+			return cmp.Or(b.FinishedAt.Compare(a.FinishedAt), strings.Compare(a.ID, b.ID))
+		})
+	}
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
