@@ -487,7 +487,7 @@ func (w *Worker) finish(runCtx context.Context, d *Delivery, o Outcome) bool {
 // deadOutcome is the outcome of a delivery that cannot run, and its error.
 func deadOutcome(d *Delivery, reason *task.Error, msg string) (Outcome, error) {
 	return Outcome{Status: Dead, Attempt: d.Attempt, Kind: reason.ErrorKind(), Error: msg},
-		&DeadLetterError{ID: d.ID, Reason: fmt.Errorf("%w: %s", reason, msg)}
+		&DeadLetterError{ID: d.ID, Reason: &task.Failure{Kind: reason.ErrorKind(), Message: msg}} // matches reason
 }
 
 // publishEnd publishes the events that end a run that o ended: a lease
