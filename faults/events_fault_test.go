@@ -1,0 +1,99 @@
+package faults_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/taskware/taskware/redisbackend"
+	"github.com/taskware/taskware/task"
+	"github.com/taskware/taskware/taskwaretest"
+	"github.com/taskware/taskware/worker"
+)
+
+// A worker's events count outcomes a monitor can trust: with the replies
+// of its finishes and start marks dropped over and over (Redis ran the
+// call, the connection broke, go-redis sent it again), every task still
+// reports exactly one outcome event.
+func TestFaultEventsOncePerOutcome(t *testing.T) {
+	const n = 300
+	direct, prefix, p, c := proxied(t)
+	faulty := redisbackend.New(c, redisbackend.WithPrefix(prefix))
+	clean := redisbackend.New(direct, redisbackend.WithPrefix(prefix))
+	ctx := context.Background()
+
+	var mu sync.Mutex
+	outcomes, started := map[string]int{}, map[string]int{}
+	record := func(e worker.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch e.Kind {
+		case worker.EventStarted:
+			started[e.ID]++
+		case worker.EventSucceeded, worker.EventFailed, worker.EventSkipped, worker.EventDeadLettered,
+			worker.EventRetrying, worker.EventRescheduled, worker.EventAbandoned, worker.EventCanceled:
+			outcomes[e.ID]++
+		}
+	}
+	tk := task.New("ev", func(ctx context.Context, i int) (int, error) { return i, nil })
+	w := worker.New(faulty.Queue(), worker.Concurrency(8), worker.PollWait(50*time.Millisecond),
+		worker.Visibility(2*time.Second), worker.OnEvent(record), worker.OnError(func(err error) { t.Log(err) }))
+	worker.Register(w, tk)
+	stop := taskwaretest.StartWorker(t, w)
+
+	args := make([]int, n)
+	for i := range args {
+		args[i] = i
+	}
+	hs, err := worker.EnqueueMany(ctx, worker.NewClient(clean.Queue(), clean.Store()), tk, args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Drop the reply of every fifth script the worker sends while the
+	// tasks run: finishes and start marks share its pipelines.
+	before := p.Dropped()
+	done := make(chan struct{})
+	var dropper sync.WaitGroup
+	dropper.Go(func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(2 * time.Millisecond):
+				p.DropReplies(1, func(cmd []string) bool { return cmd[0] == "evalsha" })
+			}
+		}
+	})
+	for i, h := range hs {
+		if _, err := taskwaretest.Get(h, 30*time.Second); err != nil {
+			close(done)
+			dropper.Wait()
+			t.Fatalf("task %d: %v", i, err)
+		}
+	}
+	close(done)
+	dropper.Wait()
+	stop()
+	dropped := p.Dropped() - before
+
+	mu.Lock()
+	defer mu.Unlock()
+	wrong, reran := 0, 0
+	for _, h := range hs {
+		if outcomes[h.ID] != 1 {
+			wrong++
+			if wrong <= 3 {
+				t.Errorf("task %s: %d outcome events, want 1", h.ID, outcomes[h.ID])
+			}
+		}
+		if started[h.ID] > 1 {
+			reran++
+		}
+	}
+	figure(t, "events under dropped replies", "%d of %d tasks without exactly one outcome event, %d replies dropped (%d tasks ran twice)",
+		wrong, n, dropped, reran)
+	if dropped == 0 {
+		t.Fatal("no reply was dropped: the test tested nothing")
+	}
+}
