@@ -14,6 +14,7 @@ import (
 
 	taskotel "github.com/taskware/taskware/contrib/otel"
 	"github.com/taskware/taskware/store"
+	"github.com/taskware/taskware/taskwaretest"
 	"github.com/taskware/taskware/worker"
 )
 
@@ -119,20 +120,7 @@ func runWorker(t *testing.T, q worker.Queue, tr *tracing, register func(w *worke
 	w := worker.New(q, worker.Around(taskotel.Middleware(tr.opts(more...)...)),
 		worker.PollWait(20*time.Millisecond), worker.Grace(time.Second), worker.Queues("otel", worker.DefaultQueue))
 	register(w)
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	t.Cleanup(func() {
-		stop()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("worker: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Errorf("the worker did not stop within 10s")
-		}
-	})
+	taskwaretest.StartWorker(t, w) // stopped when t ends
 }
 
 // client returns a client whose enqueues are traced.

@@ -78,10 +78,7 @@ func scenario(t *testing.T, b backend) {
 	client := worker.NewClient(b.queue, b.store, worker.OnEvent(m.Observe))
 	m.WatchDropped(client)
 
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	done := make(chan error, 1)
-	go func() { done <- w.Run(runCtx) }()
+	stop := taskwaretest.StartWorker(t, w)
 
 	var waits []func() error
 	enqueue := func(tk *task.Task[int, int], n int, opts ...worker.EnqueueOption) {
@@ -106,15 +103,7 @@ func scenario(t *testing.T, b backend) {
 	for _, wait := range waits {
 		_ = wait() // every run ends, in one way or another
 	}
-	stop()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("Run: %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("Run did not return")
-	}
+	stop() // Run returns within 10 s, or the test fails
 	// The worker's Run returned after its subscribers saw its events; the
 	// client's come on their own goroutine: wait for the last.
 	for deadline := time.Now().Add(10 * time.Second); ; {
