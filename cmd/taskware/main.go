@@ -8,9 +8,14 @@ import (
 	"io"
 	"os"
 	"os/signal"
+
+	"github.com/redis/go-redis/v9"
 )
 
 func main() {
+	// go-redis logs each failed dial on its own; the command reports the
+	// error once, itself.
+	redis.SetLogger(quiet{})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	err := run(ctx, os.Args[1:], os.Stdout)
 	stop()
@@ -135,3 +140,8 @@ func exitCode(err error, stderr io.Writer) int {
 	}
 	return 1
 }
+
+// quiet is a go-redis logger that logs nothing.
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
