@@ -186,3 +186,57 @@ func ExampleLogger() {
 	// level=INFO msg="task succeeded" task=charge queue=default id=c-1 attempt=1 worker=w1
 	// level=ERROR msg="task failed" task=charge queue=default id=c-2 attempt=1 worker=w1 err="negative amount"
 }
+
+// Around wraps every task a worker runs, whatever its own chain: here a
+// middleware that reads the tenant each task was enqueued for from its
+// headers (WithHeaders).
+func ExampleAround() {
+	backend := memorybackend.New()
+	queue, results := backend.Queue(), backend.Store()
+	tenantOf := func(next task.Func) task.Func {
+		return func(ctx context.Context, inv *task.Invocation) (any, error) {
+			fmt.Printf("%s runs for tenant %q\n", inv.Name, inv.Headers["tenant"])
+			return next(ctx, inv)
+		}
+	}
+	resize := task.New("resize", func(ctx context.Context, width int) (int, error) { return width / 2, nil },
+		middleware.StoreResult(results))
+
+	w := worker.New(queue, worker.Around(tenantOf))
+	worker.Register(w, resize)
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- w.Run(ctx) }()
+
+	client := worker.NewClient(queue, results)
+	h, _ := worker.Enqueue(context.Background(), client, resize, 640, worker.WithHeaders(map[string]string{"tenant": "acme"}))
+	fmt.Println(h.Get(context.Background()))
+	stop()
+	<-done
+	// Output:
+	// resize runs for tenant "acme"
+	// 320 <nil>
+}
+
+// A backend's queue counts its tasks by where they are, for dashboards
+// and alerts (contrib/prometheus exports the same as gauges).
+func ExampleInspector() {
+	backend := memorybackend.New()
+	queue := backend.Queue()
+	noop := task.New("noop", func(ctx context.Context, _ int) (int, error) { return 0, nil })
+	client := worker.NewClient(queue, nil)
+	for i := range 3 {
+		_, _ = worker.Enqueue(context.Background(), client, noop, i)
+	}
+	_, _ = worker.Enqueue(context.Background(), client, noop, 9, worker.Delay(time.Hour))
+
+	var inspector worker.Inspector = queue
+	st, err := inspector.Stats(context.Background(), worker.DefaultQueue)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("ready %d, running %d, delayed %d, dead %d\n", st.Ready, st.Running, st.Delayed, st.Dead)
+	// Output:
+	// ready 3, running 0, delayed 1, dead 0
+}
