@@ -149,7 +149,6 @@ func New(q Consumer, opts ...Option) *Worker {
 	}
 	host, _ := os.Hostname()
 	w.consumer = host + ":" + strconv.Itoa(os.Getpid()) + ":" + randid.New()[:6]
-	w.onError = nil
 	for _, o := range opts {
 		o.apply(w)
 	}
