@@ -41,6 +41,9 @@ type memQueue struct {
 	due     map[string]int64    // the current due time (ms) of each delayed ID
 	states  map[string]*memState
 	dead    []worker.DeadLetter // oldest first
+	// unique holds each unique key's task, until it ends or its window
+	// closes.
+	unique map[string]uniqueHold
 	// arrived is closed, and dropped, when a message becomes ready; Takes
 	// that wait make it.
 	arrived  chan struct{}
@@ -73,6 +76,13 @@ type memState struct {
 	msg               *worker.Message
 	expires           time.Time
 	reclaims, outages int
+	unique            string // the unique key it holds, if any
+}
+
+// uniqueHold is the task holding a unique key, until when at most.
+type uniqueHold struct {
+	id    string
+	until time.Time
 }
 
 type delayItem struct {
@@ -126,6 +136,11 @@ func (mq *memQueue) sweep(now time.Time) {
 	for id := range mq.states {
 		mq.state(id, now)
 	}
+	for k, u := range mq.unique {
+		if !now.Before(u.until) {
+			delete(mq.unique, k)
+		}
+	}
 }
 
 // normalize returns m as a Redis queue hands it back: times to the
@@ -169,9 +184,13 @@ func (mq *memQueue) schedule(id string, ms int64) {
 	heap.Push(&mq.delayed, delayItem{ms: ms, id: id})
 }
 
-// end makes s terminal and wakes its waiters. q.mu is held.
+// end makes s terminal, lets its unique key go, and wakes its waiters.
+// q.mu is held.
 func (q *Queue) end(mq *memQueue, s *memState, now time.Time) {
 	s.msg = nil
+	if u, ok := mq.unique[s.unique]; ok && u.id == s.st.ID {
+		delete(mq.unique, s.unique)
+	}
 	s.expires = now.Add(q.stateTTL)
 	q.waiters.wake(recordKey{s.st.Queue, s.st.ID})
 	if mq.finished++; mq.finished%1024 == 0 {
@@ -220,13 +239,30 @@ func (q *Queue) EnqueueMany(ctx context.Context, ms []*worker.Message, runAt tim
 func (q *Queue) enqueue(m *worker.Message, runAt time.Time) error {
 	now := q.now()
 	mq := q.queue(m.Queue, true)
+	if m.Unique != "" {
+		if u, ok := mq.unique[m.Unique]; ok && u.id != m.ID && now.Before(u.until) {
+			return &worker.DuplicateError{Queue: m.Queue, ID: m.ID, Existing: u.id}
+		}
+	}
 	if mq.state(m.ID, now) != nil {
-		return &worker.DuplicateError{Queue: m.Queue, ID: m.ID}
+		return &worker.DuplicateError{Queue: m.Queue, ID: m.ID, Existing: m.ID}
 	}
 	msg := normalize(*m)
 	msg.Attempt = max(msg.Attempt, 1)
+	msg.Unique, msg.UniqueFor = "", 0 // kept apart, as on Redis
 	s := &memState{st: worker.State{ID: m.ID, Task: m.Task, Queue: m.Queue, Status: worker.Queued, Attempt: msg.Attempt}, msg: &msg}
 	mq.states[m.ID] = s
+	if m.Unique != "" {
+		window := m.UniqueFor
+		if window <= 0 {
+			window = q.stateTTL
+		}
+		if mq.unique == nil {
+			mq.unique = make(map[string]uniqueHold)
+		}
+		mq.unique[m.Unique] = uniqueHold{id: m.ID, until: now.Add(window)}
+		s.unique = m.Unique
+	}
 	if runAt.After(now) {
 		s.st.Status = worker.Scheduled
 		mq.schedule(m.ID, runAt.UnixMilli())

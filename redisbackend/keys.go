@@ -19,6 +19,11 @@ func (k keys) dead(queue string) string        { return k.prefix + "queue:{" + q
 func (k keys) statePrefix(queue string) string { return k.prefix + "queue:{" + queue + "}:task:" }
 func (k keys) state(queue, id string) string   { return k.statePrefix(queue) + id }
 
+// unique is the key that holds a unique key's task ID.
+func (k keys) unique(queue, key string) string {
+	return k.prefix + "queue:{" + queue + "}:unique:" + key
+}
+
 // channel is the one Pub/Sub channel of the backend: results and task
 // states announce themselves on it.
 func (k keys) channel() string { return k.prefix + "done" }

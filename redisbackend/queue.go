@@ -40,18 +40,26 @@ const group = "taskware"
 // acknowledged nothing: the entry was finished already, by this call or by
 // a worker that took it over.
 var (
-	// KEYS: stream, delayed, state. ARGV: id, task, message, attempt, run at ms, nonce.
+	// KEYS: stream, delayed, state, unique key (or the state again). ARGV:
+	// id, task, message, attempt, run at ms, nonce, unique window ms (0:
+	// none).
 	enqueueScript = newScript(enqueueLua + `
-return enqueue(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])`)
-	// KEYS: stream, delayed, then each task's state. ARGV: run at ms, nonce,
-	// then for each task: id, task, message, attempt. Returns 1 or 0 for
-	// each task. Each task's nonce is the call's and its place.
+local u, w = KEYS[4], ARGV[7]
+if w == '0' then u = nil end
+return enqueue(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], u, w)`)
+	// KEYS: stream, delayed, then each task's state and unique key (or its
+	// state again). ARGV: run at ms, nonce, then for each task: id, task,
+	// message, attempt, unique window ms. Returns for each task what
+	// enqueue does. Each task's nonce is the call's and its place.
 	enqueueManyScript = newScript(enqueueLua + `
 local out = {}
-for i = 3, #KEYS do
-  local a = 2 + (i - 3) * 4
+for i = 3, #KEYS, 2 do
+  local t = (i - 1) / 2
+  local a = 2 + (t - 1) * 5
+  local u, w = KEYS[i + 1], ARGV[a + 5]
+  if w == '0' then u = nil end
   out[#out + 1] = enqueue(KEYS[1], KEYS[2], KEYS[i], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[1],
-    ARGV[2] .. ':' .. (i - 2))
+    ARGV[2] .. ':' .. t, u, w)
 end
 return out`)
 	// KEYS: stream. ARGV: min idle ms, count, state prefix, forget consumers idle ms.
@@ -175,7 +183,9 @@ if ARGV[2] == 'dead' then
 end
 if ARGV[10] == '' then return 1 end
 local s = ARGV[9] .. ARGV[10]
-local waited = redis.call('HGET', s, 'w')
+local h = redis.call('HMGET', s, 'w', 'uk')
+local waited = h[1]
+if h[2] and redis.call('GET', h[2]) == ARGV[10] then redis.call('DEL', h[2]) end
 local res = ARGV[6]
 if ARGV[13] ~= '' then
   redis.call('SET', ARGV[16] .. ARGV[15] .. ':' .. ARGV[10], ARGV[13], 'PX', ARGV[14])
@@ -240,11 +250,17 @@ if #redis.call('XPENDING', KEYS[1], 'taskware', '-', '+', 1, ARGV[1]) > 0 then r
 return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], 'taskware', ARGV[1])`)
 )
 
-// enqueueLua defines enqueue(...), which adds a task unless its ID is known,
-// and returns 1, or 0 for a duplicate. An enqueue sent again finds its own
-// nonce, and succeeds.
+// enqueueLua defines enqueue(...), which adds a task unless its ID is known
+// or another task holds its unique key, and returns 1, 0 for a known ID,
+// or the ID of the key's holder. An enqueue sent again finds its own
+// nonce, and succeeds. The key (unique, nil if none) names the task for
+// window ms, or until the task ends (see endScript), whichever is first.
 const enqueueLua = msgLua + `
-local function enqueue(stream, delayed, state, id, task, core, attempt, runat, nonce)
+local function enqueue(stream, delayed, state, id, task, core, attempt, runat, nonce, unique, window)
+  if unique then
+    local holder = redis.call('GET', unique)
+    if holder and holder ~= id then return holder end
+  end
   if redis.call('EXISTS', state) == 1 then
     if redis.call('HGET', state, 'nonce') == nonce then return 1 end
     return 0
@@ -255,6 +271,10 @@ local function enqueue(stream, delayed, state, id, task, core, attempt, runat, n
   else
     redis.call('HSET', state, 'task', task, 'attempt', attempt, 'status', 'queued', 'nonce', nonce)
     redis.call('XADD', stream, '*', 'm', packmsg({attempt, '1', '0', '', ''}, core))
+  end
+  if unique then
+    redis.call('SET', unique, id, 'PX', window)
+    redis.call('HSET', state, 'uk', unique)
   end
   return 1
 end
@@ -335,15 +355,50 @@ func (q *Queue) Enqueue(ctx context.Context, m *worker.Message, runAt time.Time)
 		runAtMs = runAt.UnixMilli()
 	}
 	k := q.b.keys
-	keys := []string{k.stream(m.Queue), k.delayed(m.Queue), k.state(m.Queue, m.ID)}
-	n, err := q.run(ctx, enqueueScript, keys, m.ID, m.Task, encodeMessage(m), max(m.Attempt, 1), runAtMs, nonce()).Int64()
+	state := k.state(m.Queue, m.ID)
+	keys := []string{k.stream(m.Queue), k.delayed(m.Queue), state, q.uniqueKey(m, state)}
+	res, err := q.run(ctx, enqueueScript, keys, m.ID, m.Task, encodeMessage(m), max(m.Attempt, 1), runAtMs, nonce(),
+		uniqueWindow(m)).Result()
 	if err != nil {
 		return fmt.Errorf("worker: enqueue %s: %w", m.ID, unavailable(ctx, err))
 	}
-	if n == 0 {
-		return &worker.DuplicateError{Queue: m.Queue, ID: m.ID}
+	return enqueued(m, res)
+}
+
+// uniqueKey is m's unique key, or, if it has none, state: a key of the
+// same hash tag, for a script to be given but not to use.
+func (q *Queue) uniqueKey(m *worker.Message, state string) string {
+	if m.Unique == "" {
+		return state
 	}
-	return nil
+	return q.b.keys.unique(m.Queue, m.Unique)
+}
+
+// uniqueWindow is how long m's unique key holds, in ms: UniqueFor, or
+// the state TTL, so that no key outlives its use; 0 if m has no key.
+func uniqueWindow(m *worker.Message) int64 {
+	if m.Unique == "" {
+		return 0
+	}
+	if m.UniqueFor > 0 {
+		return max(m.UniqueFor.Milliseconds(), 1)
+	}
+	return worker.DefaultStateTTL.Milliseconds()
+}
+
+// enqueued reads enqueue's answer for m: added, a duplicate of its ID, or
+// of the task holding its unique key.
+func enqueued(m *worker.Message, res any) error {
+	switch v := res.(type) {
+	case int64:
+		if v == 1 {
+			return nil
+		}
+		return &worker.DuplicateError{Queue: m.Queue, ID: m.ID, Existing: m.ID}
+	case string:
+		return &worker.DuplicateError{Queue: m.Queue, ID: m.ID, Existing: v}
+	}
+	return fmt.Errorf("worker: enqueue %s: unexpected reply %v", m.ID, res)
 }
 
 // enqueueChunk is the most tasks one script enqueues: Redis runs nothing
@@ -373,24 +428,25 @@ func (q *Queue) EnqueueMany(ctx context.Context, ms []*worker.Message, runAt tim
 	}
 	var ops []op
 	var chunks [][]int // each op's tasks, by their place in ms
-	states, msgs := make([]string, len(ms)), make([]string, len(ms))
+	states, uniques, msgs := make([]string, len(ms)), make([]string, len(ms)), make([]string, len(ms))
 	for _, queue := range order {
 		n := q.names(queue)
 		all := byQueue[queue]
 		for len(all) > 0 {
 			idx := all[:min(len(all), enqueueChunk)]
 			all = all[len(idx):]
-			args := make([]any, 0, 5+len(idx)+2+4*len(idx))
-			args = append(args, argEvalSHA, enqueueManyScript.sha, 2+len(idx), &n.stream, &n.delayed)
+			args := make([]any, 0, 5+2*len(idx)+2+5*len(idx))
+			args = append(args, argEvalSHA, enqueueManyScript.sha, 2+2*len(idx), &n.stream, &n.delayed)
 			for _, i := range idx {
 				states[i] = n.statePrefix + ms[i].ID
-				args = append(args, &states[i])
+				uniques[i] = q.uniqueKey(ms[i], states[i])
+				args = append(args, &states[i], &uniques[i])
 			}
 			args = append(args, runAtMs, nonce())
 			for _, i := range idx {
 				m := ms[i]
 				msgs[i] = encodeMessage(m)
-				args = append(args, &m.ID, &m.Task, &msgs[i], max(m.Attempt, 1))
+				args = append(args, &m.ID, &m.Task, &msgs[i], max(m.Attempt, 1), uniqueWindow(m))
 			}
 			ops = append(ops, scriptOp(enqueueManyScript, args))
 			chunks = append(chunks, idx)
@@ -407,9 +463,7 @@ func (q *Queue) EnqueueMany(ctx context.Context, ms []*worker.Message, runAt tim
 			return nil, fmt.Errorf("worker: enqueue %d tasks: %w", len(ms), unavailable(ctx, err))
 		}
 		for j, i := range chunks[c] {
-			if v, _ := res[j].(int64); v == 0 {
-				errs[i] = &worker.DuplicateError{Queue: ms[i].Queue, ID: ms[i].ID}
-			}
+			errs[i] = enqueued(ms[i], res[j])
 		}
 	}
 	return errs, nil

@@ -2,6 +2,8 @@ package worker
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"maps"
@@ -61,6 +63,8 @@ type EnqueueOption interface{ apply(*enqueueConfig) }
 
 type enqueueConfig struct {
 	headers        map[string]string
+	unique         string // the key, or uniqueArgs
+	uniqueFor      time.Duration
 	queue, id      string
 	ids            []string
 	runAt, expires time.Time
@@ -95,6 +99,26 @@ func WithHeaders(h map[string]string) EnqueueOption {
 	return enqueueOptionFunc(func(c *enqueueConfig) { c.headers = h })
 }
 
+// UniqueKey makes the task unique by key on its queue: while a task
+// enqueued with the same key has not ended, and for at most window (the
+// state TTL if 0), the enqueue is refused with a *DuplicateError, and
+// returns a handle on the task that holds the key, to follow its outcome
+// instead. The key is let go as soon as that task ends, whatever its
+// outcome: a success, a failure, a skip, a dead letter.
+func UniqueKey(key string, window time.Duration) EnqueueOption {
+	return enqueueOptionFunc(func(c *enqueueConfig) { c.unique, c.uniqueFor = key, window })
+}
+
+// uniqueArgs marks UniqueArgs: the key is made of the task and its
+// encoded arguments.
+const uniqueArgs = "\x00args"
+
+// UniqueArgs is UniqueKey with a key made of the task's name and its
+// encoded arguments: one task per set of arguments at a time.
+func UniqueArgs(window time.Duration) EnqueueOption {
+	return enqueueOptionFunc(func(c *enqueueConfig) { c.unique, c.uniqueFor = uniqueArgs, window })
+}
+
 // Delay runs the task no sooner than d from now.
 func Delay(d time.Duration) EnqueueOption {
 	return enqueueOptionFunc(func(c *enqueueConfig) { c.delay = d })
@@ -117,7 +141,10 @@ func ExpiresAt(t time.Time) EnqueueOption {
 }
 
 // Enqueue puts a run of t with args on c's queue and returns a handle on its
-// outcome. The arguments are encoded with t's codec.
+// outcome. The arguments are encoded with t's codec. A duplicate (an ID
+// the queue knows, or a unique key another task holds) is refused with a
+// *DuplicateError, which matches ErrDuplicate, and the handle returned
+// with it follows the task that stands.
 func Enqueue[A, R any](ctx context.Context, c *Client, t *task.Task[A, R], args A, opts ...EnqueueOption) (*Handle[R], error) {
 	cfg := newEnqueueConfig(opts)
 	if cfg.ids != nil {
@@ -130,6 +157,10 @@ func Enqueue[A, R any](ctx context.Context, c *Client, t *task.Task[A, R], args 
 	}
 	runAt := cfg.runAtFrom(now)
 	if err := c.queue.Enqueue(ctx, m, runAt); err != nil {
+		if dup, ok := errors.AsType[*DuplicateError](err); ok && dup.Existing != "" {
+			// The task that stands: follow it instead.
+			return &Handle[R]{ID: dup.Existing, Queue: m.Queue, client: c, codec: t.Codec()}, err
+		}
 		return nil, err
 	}
 	c.enqueued(m, runAt)
@@ -143,7 +174,7 @@ func Enqueue[A, R any](ctx context.Context, c *Client, t *task.Task[A, R], args 
 //
 // If some tasks are refused (a duplicate ID), the error is a *ManyError
 // whose Errs[i] is the error of args[i], nil for those enqueued, and
-// handles[i] is nil for those refused. An error that is not a ManyError
+// handles[i] follows, for a duplicate, the task that stands. An error that is not a ManyError
 // (arguments that do not encode, the backend unavailable) is the whole
 // call's, with nil handles: if the backend failed, some tasks may have been
 // enqueued, and enqueueing them again under their IDs is safe.
@@ -181,6 +212,9 @@ func EnqueueMany[A, R any](ctx context.Context, c *Client, t *task.Task[A, R], a
 	for i, m := range ms {
 		if i < len(errs) && errs[i] != nil {
 			failed = true
+			if dup, ok := errors.AsType[*DuplicateError](errs[i]); ok && dup.Existing != "" {
+				hs[i] = &Handle[R]{ID: dup.Existing, Queue: m.Queue, client: c, codec: t.Codec()}
+			}
 			continue
 		}
 		c.enqueued(m, runAt)
@@ -248,7 +282,11 @@ func message[A, R any](c *Client, t *task.Task[A, R], cfg *enqueueConfig, args A
 		return nil, fmt.Errorf("worker: enqueue: %w", &task.TooLargeError{What: "arguments of " + t.Name(), Size: len(payload), Max: c.maxPayload})
 	}
 	m := &Message{ID: id, Task: t.Name(), Queue: cfg.queue, Payload: payload, EnqueuedAt: now, ExpiresAt: cfg.expires, Attempt: 1,
-		Headers: cfg.headers}
+		Headers: cfg.headers, Unique: cfg.unique, UniqueFor: cfg.uniqueFor}
+	if cfg.unique == uniqueArgs {
+		sum := sha256.Sum256(payload)
+		m.Unique = t.Name() + ":" + hex.EncodeToString(sum[:16])
+	}
 	if m.ID == "" {
 		m.ID = randid.New()
 	}

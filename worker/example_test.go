@@ -92,7 +92,8 @@ func ExampleMaxPayloadSize() {
 }
 
 // A batch in one call (one round trip on Redis): a task whose ID is known
-// already is refused at its place, and the others are enqueued.
+// already is refused at its place, with a handle on the task that stands,
+// and the others are enqueued.
 func ExampleEnqueueMany() {
 	backend := memorybackend.New()
 	client := worker.NewClient(backend.Queue(), nil)
@@ -107,13 +108,13 @@ func ExampleEnqueueMany() {
 	var many *worker.ManyError
 	if errors.As(err, &many) {
 		for i, err := range many.Errs {
-			fmt.Println(i, hs[i] != nil, errors.Is(err, worker.ErrDuplicate))
+			fmt.Println(i, hs[i].ID, errors.Is(err, worker.ErrDuplicate))
 		}
 	}
 	// Output:
-	// 0 true false
-	// 1 false true
-	// 2 true false
+	// 0 a false
+	// 1 b true
+	// 2 c false
 }
 
 // Subscribe to a worker's events to count outcomes: here, contention is a

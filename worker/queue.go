@@ -51,11 +51,16 @@ var (
 	ErrBadMessage = task.NewError("worker.bad_message", "worker: malformed message")
 )
 
-// DuplicateError reports an ID the queue knows already. It matches
-// ErrDuplicate.
-type DuplicateError struct{ Queue, ID string }
+// DuplicateError reports a task the queue refused as a duplicate: its ID
+// is known already, or another task holds its unique key (UniqueKey,
+// UniqueArgs). Existing is the ID of the task that stands, the one to
+// follow: the same ID, or the holder of the key. It matches ErrDuplicate.
+type DuplicateError struct{ Queue, ID, Existing string }
 
 func (e *DuplicateError) Error() string {
+	if e.Existing != "" && e.Existing != e.ID {
+		return fmt.Sprintf("worker: task %q duplicates task %q of queue %q", e.ID, e.Existing, e.Queue)
+	}
 	return fmt.Sprintf("worker: task %q is already known to queue %q", e.ID, e.Queue)
 }
 
@@ -94,6 +99,12 @@ type Message struct {
 	// LastKind and LastError describe the failure that made this run a
 	// retry; both are empty on a run that never failed.
 	LastKind, LastError string
+	// Unique, if not empty, is the task's unique key: while a task of the
+	// queue holds it (until that task ends, for at most UniqueFor), an
+	// enqueue with the same key is refused as a duplicate of it. The queue
+	// keeps it apart from the message.
+	Unique    string
+	UniqueFor time.Duration
 	// Headers is the message's metadata, set at enqueue (WithHeaders, or a
 	// Producer that wraps another, as the OpenTelemetry module's does to
 	// carry trace context) and read by middlewares as

@@ -723,18 +723,22 @@ func TestEnqueueMany(t *testing.T) {
 		if !errors.As(err, &many) || !errors.Is(err, worker.ErrDuplicate) || len(many.Errs) != n || len(hs) != n {
 			t.Fatalf("EnqueueMany = %d handles, %v; want a ManyError of %d, matching ErrDuplicate", len(hs), err, n)
 		}
+		refusedIDs := map[string]bool{}
 		for i := range n {
 			refused := i == 7 || i == 9
-			if (many.Errs[i] != nil) != refused || (hs[i] == nil) != refused {
-				t.Fatalf("task %d: error %v, handle %v; refused should be %v", i, many.Errs[i], hs[i], refused)
+			if (many.Errs[i] != nil) != refused || hs[i] == nil || hs[i].ID != ids[i] {
+				t.Fatalf("task %d: error %v, handle %v; refused should be %v, the handle on %s either way", i, many.Errs[i], hs[i], refused, ids[i])
+			}
+			if refused {
+				refusedIDs[ids[i]] = true
 			}
 		}
 		w := worker.New(b.Queue, fast(worker.Concurrency(16))...)
 		worker.Register(w, echo)
 		start(t, w)
 		for i, h := range hs {
-			if h == nil {
-				continue
+			if refusedIDs[h.ID] {
+				continue // a handle on the task that stood, enqueued before
 			}
 			if got, err := getWithin(t, h, 10*time.Second); err != nil || got != i {
 				t.Fatalf("task %d: Get = %d, %v", i, got, err)

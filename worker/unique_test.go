@@ -1,0 +1,139 @@
+package worker_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/taskware/taskware/middleware"
+	"github.com/taskware/taskware/task"
+	"github.com/taskware/taskware/taskwaretest"
+	"github.com/taskware/taskware/worker"
+)
+
+// A hundred concurrent enqueues of one unique key make one task: the 99
+// duplicates get a handle on it, and the key is let go when it ends.
+func TestUniqueEnqueue(t *testing.T) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
+		ctx := context.Background()
+		var runs atomic.Int32
+		release := make(chan struct{})
+		tk := task.New("report", func(ctx context.Context, acct string) (string, error) {
+			runs.Add(1)
+			<-release
+			return "report of " + acct, nil
+		}, middleware.StoreResult(b.Store))
+		c := worker.NewClient(b.Queue, b.Store)
+
+		const n = 100
+		ids := make([]string, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				h, err := worker.Enqueue(ctx, c, tk, "acct-1", worker.UniqueKey("report:acct-1", time.Minute))
+				errs[i] = err
+				if h != nil {
+					ids[i] = h.ID
+				}
+			})
+		}
+		wg.Wait()
+		added, dups := 0, 0
+		for i := range n {
+			switch {
+			case errs[i] == nil:
+				added++
+			case errors.Is(errs[i], worker.ErrDuplicate):
+				dups++
+			default:
+				t.Fatalf("enqueue %d: %v", i, errs[i])
+			}
+			if ids[i] == "" || ids[i] != ids[0] {
+				t.Fatalf("enqueue %d got handle %q, want %q: the one task", i, ids[i], ids[0])
+			}
+		}
+		t.Logf("FIGURE unique enqueue: %d concurrent enqueues of one key: %d added, %d duplicates, 1 handle", n, added, dups)
+		if added != 1 || dups != n-1 {
+			t.Fatalf("%d added, %d duplicates; want 1 and %d", added, dups, n-1)
+		}
+
+		w := worker.New(b.Queue, fast()...)
+		worker.Register(w, tk)
+		start(t, w)
+		close(release)
+		h := worker.HandleOf(c, tk, worker.DefaultQueue, ids[0])
+		if got, err := getWithin(t, h, 5*time.Second); err != nil || got != "report of acct-1" {
+			t.Fatalf("Get = %q, %v", got, err)
+		}
+		// Ended: the key is free again.
+		h2, err := worker.Enqueue(ctx, c, tk, "acct-1", worker.UniqueKey("report:acct-1", time.Minute))
+		if err != nil || h2.ID == ids[0] {
+			t.Fatalf("enqueue after the end: %v, %v; want a new task", h2, err)
+		}
+		if _, err := getWithin(t, h2, 5*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if r := runs.Load(); r != 2 {
+			t.Fatalf("%d runs, want 2", r)
+		}
+	})
+}
+
+// UniqueArgs keys by task and arguments; a failure lets the key go too;
+// a window bounds the key; a known ID hands back its own handle.
+func TestUniqueArgsAndWindows(t *testing.T) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
+		ctx := context.Background()
+		tk := task.New("charge", func(ctx context.Context, cents int) (int, error) {
+			if cents < 0 {
+				return 0, task.Permanent(errors.New("negative"))
+			}
+			return cents, nil
+		})
+		c := worker.NewClient(b.Queue, b.Store)
+		a, err := worker.Enqueue(ctx, c, tk, 5, worker.UniqueArgs(time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h, err := worker.Enqueue(ctx, c, tk, 5, worker.UniqueArgs(time.Minute)); !errors.Is(err, worker.ErrDuplicate) || h.ID != a.ID {
+			t.Fatalf("same arguments: %v, %v; want a duplicate of %s", h, err, a.ID)
+		}
+		if _, err := worker.Enqueue(ctx, c, tk, 6, worker.UniqueArgs(time.Minute)); err != nil {
+			t.Fatalf("other arguments: %v", err)
+		}
+		// A short window lets the key go without the task ending.
+		if _, err := worker.Enqueue(ctx, c, tk, 7, worker.UniqueKey("short", 50*time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := worker.Enqueue(ctx, c, tk, 7, worker.UniqueKey("short", 50*time.Millisecond)); !errors.Is(err, worker.ErrDuplicate) {
+			t.Fatalf("within the window: %v", err)
+		}
+		b.Advance(100 * time.Millisecond) // memory's clock; Redis's PX runs on its own
+		time.Sleep(100 * time.Millisecond)
+		if _, err := worker.Enqueue(ctx, c, tk, 7, worker.UniqueKey("short", 50*time.Millisecond)); err != nil {
+			t.Fatalf("after the window: %v", err)
+		}
+		// A dead letter lets its key go.
+		d, err := worker.Enqueue(ctx, c, tk, -1, worker.UniqueKey("neg", time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := worker.New(b.Queue, fast()...)
+		worker.Register(w, tk)
+		start(t, w)
+		if _, err := getWithin(t, d, 5*time.Second); !errors.Is(err, worker.ErrDeadLettered) {
+			t.Fatalf("Get = %v, want a dead letter", err)
+		}
+		if _, err := worker.Enqueue(ctx, c, tk, -1, worker.UniqueKey("neg", time.Minute)); err != nil {
+			t.Fatalf("after a dead letter: %v", err)
+		}
+		// A known ID hands back its own handle.
+		if h, err := worker.Enqueue(ctx, c, tk, 1, worker.WithID(a.ID)); !errors.Is(err, worker.ErrDuplicate) || h == nil || h.ID != a.ID {
+			t.Fatalf("known ID: %v, %v", h, err)
+		}
+	})
+}
