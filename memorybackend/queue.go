@@ -41,6 +41,7 @@ type memQueue struct {
 	due     map[string]int64    // the current due time (ms) of each delayed ID
 	states  map[string]*memState
 	dead    []worker.DeadLetter // oldest first
+	paused bool // see Pause
 	// unique holds each unique key's task, until it ends or its window
 	// closes.
 	unique map[string]uniqueHold
@@ -272,9 +273,10 @@ func (q *Queue) enqueue(m *worker.Message, runAt time.Time) error {
 	return nil
 }
 
-// take hands consumer up to n ready messages (all if n <= 0). q.mu is held.
+// take hands consumer up to n ready messages (all if n <= 0), none while
+// the queue is paused. q.mu is held.
 func (q *Queue) take(mq *memQueue, queue, consumer string, n int) []*worker.Delivery {
-	if mq == nil || len(mq.ready) == 0 {
+	if mq == nil || len(mq.ready) == 0 || mq.paused {
 		return nil
 	}
 	if n <= 0 || n > len(mq.ready) {
@@ -562,4 +564,34 @@ func (q *Queue) DeadLetters(ctx context.Context, queue string, n int) ([]worker.
 		}
 	}
 	return out, nil
+}
+
+// Pause implements worker.Pauser.
+func (q *Queue) Pause(ctx context.Context, queue string) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.queue(queue, true).paused = true
+	return nil
+}
+
+// Resume implements worker.Pauser, and wakes the Takes that wait.
+func (q *Queue) Resume(ctx context.Context, queue string) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if mq := q.queue(queue, false); mq != nil && mq.paused {
+		mq.paused = false
+		if mq.arrived != nil && len(mq.ready) > 0 {
+			close(mq.arrived)
+			mq.arrived = nil
+		}
+	}
+	return nil
+}
+
+// Paused implements worker.Pauser.
+func (q *Queue) Paused(ctx context.Context, queue string) (bool, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	mq := q.queue(queue, false)
+	return mq != nil && mq.paused, nil
 }

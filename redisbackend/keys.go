@@ -16,6 +16,7 @@ func (k keys) result(queue, id string) string { return k.prefix + "result:{" + q
 func (k keys) stream(queue string) string      { return k.prefix + "queue:{" + queue + "}" }
 func (k keys) delayed(queue string) string     { return k.prefix + "queue:{" + queue + "}:delayed" }
 func (k keys) dead(queue string) string        { return k.prefix + "queue:{" + queue + "}:dead" }
+func (k keys) paused(queue string) string      { return k.prefix + "queue:{" + queue + "}:paused" }
 func (k keys) statePrefix(queue string) string { return k.prefix + "queue:{" + queue + "}:task:" }
 func (k keys) state(queue, id string) string   { return k.statePrefix(queue) + id }
 

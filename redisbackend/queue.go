@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/taskware/taskware/internal/backoff"
 	"github.com/taskware/taskware/internal/randid"
 	"github.com/taskware/taskware/task"
 	"github.com/taskware/taskware/worker"
@@ -513,10 +514,11 @@ func (q *Queue) Take(ctx context.Context, queue, consumer string, n int, wait ti
 		// The newest entry's ID, read in the same pipeline, is where a wait
 		// for new entries starts.
 		pipe := q.b.client.Pipeline()
+		paused := pipe.Exists(sctx, names.paused)
 		cmds := [2]*redis.XStreamSliceCmd{read(pipe, q.lastSeen(queue, consumer), 0), read(pipe, ">", max(n, 0))}
 		newest := pipe.XRevRangeN(sctx, names.stream, "+", "-", 1)
 		_, _ = pipe.Exec(sctx)
-		err := cmdsErr(cmds[0], cmds[1], newest)
+		err := cmdsErr(paused, cmds[0], cmds[1], newest)
 		if err != nil && redis.HasErrorPrefix(err, "NOGROUP") && try == 0 { // the stream was deleted under us
 			if err = q.ensureGroup(ctx, queue, true); err == nil {
 				continue
@@ -534,6 +536,15 @@ func (q *Queue) Take(ctx context.Context, queue, consumer string, n int, wait ti
 		out := make([]*worker.Delivery, 0, size)
 		for _, c := range cmds {
 			out = appendEntries(out, queue, c.Val())
+		}
+		if paused.Val() == 1 {
+			// Paused (Pause): what the reads took goes back, unrun, and
+			// the caller waits as if nothing were ready.
+			if len(out) > 0 && q.handBack(sctx, names.stream, out) == nil {
+				q.saw(queue, consumer, out)
+			}
+			_ = backoff.Sleep(ctx, wait)
+			return nil, nil
 		}
 		if len(out) > 0 || try > 0 || wait <= 0 {
 			if len(out) == 0 {
@@ -944,7 +955,7 @@ func flag(b bool) any {
 
 // queueNames are a queue's keys and script arguments, made once.
 type queueNames struct {
-	stream, delayed, dead, statePrefix, tag string
+	stream, delayed, dead, paused, statePrefix, tag string
 }
 
 // names returns queue's names, from a cache of the first few hundred
@@ -957,7 +968,7 @@ func (q *Queue) names(queue string) *queueNames {
 		return n
 	}
 	k := q.b.keys
-	n = &queueNames{stream: k.stream(queue), delayed: k.delayed(queue), dead: k.dead(queue),
+	n = &queueNames{stream: k.stream(queue), delayed: k.delayed(queue), dead: k.dead(queue), paused: k.paused(queue),
 		statePrefix: k.statePrefix(queue), tag: "{" + queue + "}"}
 	q.mu.Lock()
 	if q.byName == nil {
@@ -1068,4 +1079,32 @@ func (q *Queue) DeadLetters(ctx context.Context, queue string, n int) ([]worker.
 		out = append(out, dl)
 	}
 	return out, nil
+}
+
+// Pause implements worker.Pauser: one SET. Takes that find the queue
+// paused hand back what they read, at once and unrun, and wait as if
+// nothing were ready; tasks workers took before go on. The mark has no
+// TTL: it stays until Resume.
+func (q *Queue) Pause(ctx context.Context, queue string) error {
+	if err := q.b.client.Set(ctx, q.b.keys.paused(queue), "1", 0).Err(); err != nil {
+		return fmt.Errorf("worker: pause %s: %w", queue, unavailable(ctx, err))
+	}
+	return nil
+}
+
+// Resume implements worker.Pauser: one DEL.
+func (q *Queue) Resume(ctx context.Context, queue string) error {
+	if err := q.b.client.Del(ctx, q.b.keys.paused(queue)).Err(); err != nil {
+		return fmt.Errorf("worker: resume %s: %w", queue, unavailable(ctx, err))
+	}
+	return nil
+}
+
+// Paused implements worker.Pauser: one EXISTS.
+func (q *Queue) Paused(ctx context.Context, queue string) (bool, error) {
+	n, err := q.b.client.Exists(ctx, q.b.keys.paused(queue)).Result()
+	if err != nil {
+		return false, fmt.Errorf("worker: paused %s: %w", queue, unavailable(ctx, err))
+	}
+	return n == 1, nil
 }

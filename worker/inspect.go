@@ -119,3 +119,13 @@ type Lister interface {
 	// up to a backend's cap (100 000 on Redis).
 	Tasks(ctx context.Context, queue string, set TaskSet, limit int) ([]TaskInfo, error)
 }
+
+// Pauser pauses and resumes queues. Both backends' queues implement it.
+// A paused queue is not taken from: workers that find it paused take
+// nothing and wait, and go on when it is resumed. Tasks taken before the
+// pause go on; enqueues go on too.
+type Pauser interface {
+	Pause(ctx context.Context, queue string) error
+	Resume(ctx context.Context, queue string) error
+	Paused(ctx context.Context, queue string) (bool, error)
+}

@@ -137,3 +137,53 @@ func TestUniqueArgsAndWindows(t *testing.T) {
 		}
 	})
 }
+
+// A paused queue is not taken from; resumed, its tasks run.
+func TestPauseAndResume(t *testing.T) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
+		ctx := context.Background()
+		p, ok := b.Queue.(worker.Pauser)
+		if !ok {
+			t.Fatalf("%T cannot pause", b.Queue)
+		}
+		var runs atomic.Int32
+		tk := task.New("p", func(ctx context.Context, i int) (int, error) { runs.Add(1); return i, nil },
+			middleware.StoreResult(b.Store))
+		if err := p.Pause(ctx, worker.DefaultQueue); err != nil {
+			t.Fatal(err)
+		}
+		if paused, err := p.Paused(ctx, worker.DefaultQueue); err != nil || !paused {
+			t.Fatalf("Paused = %v, %v", paused, err)
+		}
+		c := worker.NewClient(b.Queue, b.Store)
+		var hs []*worker.Handle[int]
+		for i := range 5 {
+			h, err := worker.Enqueue(ctx, c, tk, i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hs = append(hs, h)
+		}
+		w := worker.New(b.Queue, fast()...)
+		worker.Register(w, tk)
+		start(t, w)
+		time.Sleep(300 * time.Millisecond) // several polls
+		if n := runs.Load(); n != 0 {
+			t.Fatalf("%d tasks ran on a paused queue", n)
+		}
+		if st, err := hs[0].State(ctx); err != nil || st.Status != worker.Queued {
+			t.Fatalf("state on a paused queue: %+v, %v", st, err)
+		}
+		if err := p.Resume(ctx, worker.DefaultQueue); err != nil {
+			t.Fatal(err)
+		}
+		for i, h := range hs {
+			if got, err := getWithin(t, h, 5*time.Second); err != nil || got != i {
+				t.Fatalf("task %d after resume: %d, %v", i, got, err)
+			}
+		}
+		if n := runs.Load(); n != 5 {
+			t.Fatalf("%d runs, want 5", n)
+		}
+	})
+}

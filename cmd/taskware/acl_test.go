@@ -134,6 +134,7 @@ func TestACL(t *testing.T) {
 			{"tasks", "--queue", "acl", "--state", "finished"}, {"task", "now", "--queue", "acl"}, {"task", "now"},
 			{"results", "list"}, {"results", "stats"}, {"dead", "list"},
 			{"dead", "requeue", "--queue", "acl"}, {"dead", "purge", "--queue", "acl"}, {"results", "purge"},
+			{"pause", "acl"}, {"resume", "acl"},
 		} {
 			var out bytes.Buffer
 			if err := run(ctx, append(args, "--redis", userURL, "--prefix", p), &out); err != nil {

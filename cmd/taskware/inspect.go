@@ -122,6 +122,8 @@ var inspectCommands = map[string]func(ctx context.Context, args []string, out io
 	"locks":   runLocks,
 	"results": runResults,
 	"workers": runWorkers,
+	"pause":   func(ctx context.Context, args []string, out io.Writer) error { return runPause(ctx, args, out, true) },
+	"resume":  func(ctx context.Context, args []string, out io.Writer) error { return runPause(ctx, args, out, false) },
 }
 
 // inspect parses args with fs, connects, runs fn and prints what it wrote,
@@ -840,6 +842,45 @@ func runWorkers(ctx context.Context, args []string, out io.Writer) error {
 			in.row(tw, w.Queue, w.Name, w.Pending, duration(time.Duration(w.IdleMs)*time.Millisecond), live)
 		}
 		return tw.Flush()
+	})
+}
+
+// runPause pauses or resumes the queues named: workers take nothing from
+// a paused queue until it is resumed.
+func runPause(ctx context.Context, args []string, out io.Writer, pause bool) error {
+	name := "resume"
+	if pause {
+		name = "pause"
+	}
+	var o inspectOptions
+	fs := inspectFlags(name, &o, false, false)
+	return inspect(ctx, fs, &o, args, out, func(ctx context.Context, in *inspection, args []string) error {
+		if len(args) == 0 {
+			return usageError{fmt.Errorf("%s: name the queues", name)}
+		}
+		for _, queue := range args {
+			if err := worker.ValidateQueueName(queue); err != nil {
+				return usageError{err}
+			}
+		}
+		for _, queue := range args {
+			var err error
+			if pause {
+				err = in.q.Pause(ctx, queue)
+			} else {
+				err = in.q.Resume(ctx, queue)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if in.o.JSON {
+			return in.json(map[string]any{name + "d": args})
+		}
+		for _, queue := range args {
+			fmt.Fprintf(in.out, "queue %s %sd\n", queue, name)
+		}
+		return nil
 	})
 }
 

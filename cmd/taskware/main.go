@@ -110,6 +110,9 @@ commands:
   results stats [--queue Q]   count the stored records by queue and status
   results purge [--queue Q]   delete the stored records (of one queue)
   workers [--queue Q]         the workers each queue knows of
+  pause QUEUE...              take nothing more from these queues: tasks
+                              taken go on, enqueues go on
+  resume QUEUE...             take from them again
 
   An ID is a task's ID, or a dead letter's entry ID. --queue "" is the
   queue of runs made in-process, which only results have.
