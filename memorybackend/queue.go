@@ -41,7 +41,7 @@ type memQueue struct {
 	due     map[string]int64    // the current due time (ms) of each delayed ID
 	states  map[string]*memState
 	dead    []worker.DeadLetter // oldest first
-	paused bool // see Pause
+	paused  bool                // see Pause
 	// unique holds each unique key's task, until it ends or its window
 	// closes.
 	unique map[string]uniqueHold
