@@ -83,8 +83,20 @@ func RetryUnless(errs ...error) RetryOption {
 	})
 }
 
-// Retry runs a failed invocation again, up to maxAttempts runs in all, with
-// exponential backoff and jitter. The rules:
+// Retry runs a failed invocation again, with exponential backoff and
+// jitter, until it has run attempts times in all.
+//
+// attempts counts runs, THE FIRST RUN INCLUDED: Retry(1) never retries,
+// Retry(4) retries up to three times. RetryUpTo counts retries instead:
+// RetryUpTo(3) is Retry(4). It panics with an error matching
+// task.ErrInvalidConfig if attempts is below 1.
+//
+// A run's message may ask for another count of retries, in the header
+// task.HeaderRetries (worker.WithRetries sets it): a valid one replaces
+// the configured count for that run, up to task.MaxHeaderRetries; one that
+// is not a count is ignored.
+//
+// The rules:
 //
 //   - Skips and requeues are outcomes, not failures: never retried. Nor is
 //     a run its worker abandoned (task.ErrAbandoned): it runs again anyway.
@@ -106,19 +118,36 @@ func RetryUnless(errs ...error) RetryOption {
 // When the last attempt fails, the outcome matches ErrRetriesExhausted and
 // keeps the failure's kind. Put StoreResult outside Retry, so that only the
 // final outcome is stored.
-func Retry(maxAttempts int, opts ...RetryOption) task.Middleware {
-	if maxAttempts < 1 {
-		configPanic("Retry: maxAttempts must be at least 1, got %d", maxAttempts)
+func Retry(attempts int, opts ...RetryOption) task.Middleware {
+	if attempts < 1 {
+		configPanic("Retry: attempts (runs, the first included) must be at least 1, got %d", attempts)
 	}
+	return retry("Retry", attempts, opts)
+}
+
+// RetryUpTo retries a failed invocation up to retries times, so that it
+// runs at most retries+1 times: RetryUpTo(3) is "three retries, four runs
+// at most", the same as Retry(4), under the same rules and options.
+// RetryUpTo(0) never retries. It panics with an error matching
+// task.ErrInvalidConfig if retries is negative.
+func RetryUpTo(retries int, opts ...RetryOption) task.Middleware {
+	if retries < 0 {
+		configPanic("RetryUpTo: retries must not be negative, got %d", retries)
+	}
+	return retry("RetryUpTo", retries+1, opts)
+}
+
+// retry is Retry of maxAttempts runs, named name in configuration panics.
+func retry(name string, maxAttempts int, opts []RetryOption) task.Middleware {
 	c := retryConfig{base: time.Second, max: time.Minute, retryIf: func(error) bool { return true }}
 	for _, o := range opts {
 		o.apply(&c)
 	}
 	if c.base <= 0 || c.max < c.base {
-		configPanic("Retry: RetryBackoff needs 0 < base <= max, got %v, %v", c.base, c.max)
+		configPanic("%s: RetryBackoff needs 0 < base <= max, got %v, %v", name, c.base, c.max)
 	}
 	if c.retryIf == nil {
-		configPanic("Retry: RetryIf(nil)")
+		configPanic("%s: RetryIf(nil)", name)
 	}
 	pauses := backoff.Policy{Min: c.base, Max: c.max}
 	return func(next task.Func) task.Func {
@@ -129,7 +158,11 @@ func Retry(maxAttempts int, opts ...RetryOption) task.Middleware {
 					errors.Is(err, task.ErrPermanent) || task.Abandoned(ctx) || !c.retryIf(err) {
 					return res, err
 				}
-				if inv.Attempt >= maxAttempts {
+				limit := maxAttempts
+				if retries, ok := inv.RetriesHeader(); ok {
+					limit = retries + 1
+				}
+				if inv.Attempt >= limit {
 					return res, &RetriesExhaustedError{Attempts: inv.Attempt, Err: err}
 				}
 				pause := pauses.Jittered(inv.Attempt - 1)
@@ -168,14 +201,25 @@ func RescheduleLocked(delay time.Duration) task.Middleware {
 }
 
 // Timeout gives each run at most d: its context's deadline. A task that
-// heeds it returns context.DeadlineExceeded, whose kind is "timeout".
+// heeds it returns context.DeadlineExceeded, whose kind is "timeout". It
+// panics with an error matching task.ErrInvalidConfig if d is not
+// positive.
+//
+// A run's message may ask for another timeout, in the header
+// task.HeaderTimeout (worker.WithTimeout sets it): a valid one replaces d
+// for that run, shorter or longer, up to task.MaxHeaderTimeout; one that is
+// not a positive duration is ignored.
 func Timeout(d time.Duration) task.Middleware {
 	if d <= 0 {
 		configPanic("Timeout: d must be positive, got %v", d)
 	}
 	return func(next task.Func) task.Func {
 		return func(ctx context.Context, inv *task.Invocation) (any, error) {
-			ctx, cancel := context.WithTimeout(ctx, d)
+			timeout := d
+			if h, ok := inv.TimeoutHeader(); ok {
+				timeout = h
+			}
+			ctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
 			return next(ctx, inv)
 		}

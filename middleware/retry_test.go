@@ -197,3 +197,39 @@ func TestAbandonedRunIsNotFinal(t *testing.T) {
 		t.Fatalf("an abandoned run was stored: %v", err)
 	}
 }
+
+// RetryUpTo counts retries, Retry runs: RetryUpTo(3) and Retry(4) both run
+// a task that keeps failing four times.
+func TestRetryUpToCountsRetries(t *testing.T) {
+	boom := errors.New("boom")
+	fast := middleware.RetryBackoff(time.Millisecond, 2*time.Millisecond)
+	for name, tt := range map[string]struct {
+		mw   task.Middleware
+		runs int
+	}{
+		"RetryUpTo(3)": {middleware.RetryUpTo(3, fast), 4},
+		"Retry(4)":     {middleware.Retry(4, fast), 4},
+		"RetryUpTo(0)": {middleware.RetryUpTo(0, fast), 1},
+		"Retry(1)":     {middleware.Retry(1, fast), 1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := &flaky{n: 99, err: boom}
+			_, err := tt.mw(f.run)(context.Background(), &task.Invocation{ID: "r", Attempt: 1})
+			var ex *middleware.RetriesExhaustedError
+			if !errors.As(err, &ex) || ex.Attempts != tt.runs || !errors.Is(err, boom) {
+				t.Fatalf("outcome %v, want exhausted after %d attempts", err, tt.runs)
+			}
+			if len(f.attempts) != tt.runs {
+				t.Fatalf("ran %d times (attempts %v), want %d", len(f.attempts), f.attempts, tt.runs)
+			}
+		})
+	}
+	func() {
+		defer func() {
+			if err, _ := recover().(error); !errors.Is(err, task.ErrInvalidConfig) || !strings.Contains(err.Error(), "RetryUpTo") {
+				t.Errorf("RetryUpTo(-1): panic %v", err)
+			}
+		}()
+		middleware.RetryUpTo(-1)
+	}()
+}

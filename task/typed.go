@@ -117,13 +117,14 @@ func (t *Task[A, R]) Func() Func { return t.run }
 // Call runs the task in-process through its chain, as a new invocation with a
 // fresh ID, enqueued now, attempt 1.
 func (t *Task[A, R]) Call(ctx context.Context, args A) (R, error) {
-	return t.Invoke(ctx, &Invocation{
+	ctx, inv := newInProcess(ctx, Invocation{
 		ID:         randid.New(),
 		Name:       t.name,
 		EnqueuedAt: time.Now(),
 		Attempt:    1,
 		Args:       args,
 	})
+	return t.invoke(ctx, inv)
 }
 
 // Invoke runs inv through the task's chain and returns the typed result. It
@@ -131,6 +132,11 @@ func (t *Task[A, R]) Call(ctx context.Context, args A) (R, error) {
 // the enqueue time; Call fills them in.
 func (t *Task[A, R]) Invoke(ctx context.Context, inv *Invocation) (R, error) {
 	inv.Name = t.name
+	return t.invoke(WithInvocation(ctx, inv), inv)
+}
+
+// invoke runs inv under ctx, which carries it (InvocationFrom).
+func (t *Task[A, R]) invoke(ctx context.Context, inv *Invocation) (R, error) {
 	v, err := t.run(ctx, inv)
 	r, _ := v.(R)
 	return r, err
