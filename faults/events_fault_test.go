@@ -32,7 +32,7 @@ func TestFaultEventsOncePerOutcome(t *testing.T) {
 		case worker.EventStarted:
 			started[e.ID]++
 		case worker.EventSucceeded, worker.EventFailed, worker.EventSkipped, worker.EventDeadLettered,
-			worker.EventRetrying, worker.EventRescheduled, worker.EventAbandoned, worker.EventCanceled:
+			worker.EventRetrying, worker.EventRescheduled, worker.EventAbandoned, worker.EventCanceled, worker.EventHandedBack:
 			outcomes[e.ID]++
 		}
 	}
@@ -50,18 +50,28 @@ func TestFaultEventsOncePerOutcome(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Drop the reply of every fifth script the worker sends while the
-	// tasks run: finishes and start marks share its pipelines.
+	// Drop the reply of one script the worker sends, then of the next one
+	// sent 2 ms after that drop, and so on while the tasks run: finishes
+	// and start marks share its pipelines. (A drop waits for its script,
+	// so that drops never pile up faster than the worker sends.)
 	before := p.Dropped()
 	done := make(chan struct{})
 	var dropper sync.WaitGroup
 	dropper.Go(func() {
 		for {
+			n := p.Dropped()
+			p.DropReplies(1, func(cmd []string) bool { return cmd[0] == "evalsha" })
+			for p.Dropped() == n {
+				select {
+				case <-done:
+					return
+				case <-time.After(time.Millisecond):
+				}
+			}
 			select {
 			case <-done:
 				return
 			case <-time.After(2 * time.Millisecond):
-				p.DropReplies(1, func(cmd []string) bool { return cmd[0] == "evalsha" })
 			}
 		}
 	})

@@ -22,6 +22,9 @@ type Queue struct {
 	stateTTL time.Duration
 	deadMax  int
 
+	watchMu  sync.Mutex
+	watchers map[*func(queue, id string)]struct{} // see WatchCancels
+
 	mu      sync.Mutex
 	queues  map[string]*memQueue
 	waiters waiters[recordKey] // by queue and task ID, while someone waits
@@ -78,6 +81,7 @@ type memState struct {
 	expires           time.Time
 	reclaims, outages int
 	unique            string // the unique key it holds, if any
+	canceled          bool   // see Cancel
 }
 
 // uniqueHold is the task holding a unique key, until when at most.
@@ -436,6 +440,10 @@ func (q *Queue) Promote(ctx context.Context, queue string, now time.Time, n int)
 		delete(mq.due, top.id)
 		moved++
 		if s := mq.state(top.id, clock); s != nil && s.msg != nil && s.st.Status == worker.Scheduled {
+			if s.canceled { // its run was canceled: its retry never runs
+				q.endCanceled(mq, s, clock)
+				continue
+			}
 			s.st.Status = worker.Queued
 			mq.push(s.msg, 1+s.reclaims, s.outages)
 		}
@@ -594,4 +602,73 @@ func (q *Queue) Paused(ctx context.Context, queue string) (bool, error) {
 	defer q.mu.Unlock()
 	mq := q.queue(queue, false)
 	return mq != nil && mq.paused, nil
+}
+
+// Cancel implements worker.Canceler: a task that has not run (delayed, or
+// ready) ends as canceled at once; one a worker holds is canceled by that
+// worker, told through WatchCancels. Either way a retry of it never runs.
+func (q *Queue) Cancel(ctx context.Context, queue, id string) (worker.CancelOutcome, error) {
+	q.mu.Lock()
+	mq := q.queue(queue, false)
+	var s *memState
+	if mq != nil {
+		s = mq.state(id, q.now())
+	}
+	switch {
+	case s == nil:
+		q.mu.Unlock()
+		return "", &worker.NotFoundError{Queue: queue, ID: id}
+	case s.st.Status.Terminal():
+		q.mu.Unlock()
+		return worker.CancelTooLate, nil
+	}
+	s.canceled = true
+	if s.st.Status == worker.Scheduled {
+		delete(mq.due, id) // its heap item is stale now
+		q.endCanceled(mq, s, q.now())
+		q.mu.Unlock()
+		return worker.CancelDone, nil
+	}
+	for i, e := range mq.ready {
+		if e.msg.ID == id {
+			mq.ready = slices.Delete(mq.ready, i, i+1)
+			q.endCanceled(mq, s, q.now())
+			q.mu.Unlock()
+			return worker.CancelDone, nil
+		}
+	}
+	q.mu.Unlock()
+	q.watchMu.Lock()
+	fns := make([]func(queue, id string), 0, len(q.watchers))
+	for fn := range q.watchers {
+		fns = append(fns, *fn)
+	}
+	q.watchMu.Unlock()
+	for _, fn := range fns {
+		fn(queue, id)
+	}
+	return worker.CancelSent, nil
+}
+
+// endCanceled ends s, which has not run, as canceled. q.mu is held.
+func (q *Queue) endCanceled(mq *memQueue, s *memState, now time.Time) {
+	s.st.Status, s.st.Kind, s.st.Error = worker.Canceled, worker.ErrCanceled.ErrorKind(), worker.ErrCanceled.Error()
+	s.st.FinishedAt = time.UnixMicro(now.UnixMicro())
+	q.end(mq, s, now)
+}
+
+// WatchCancels implements worker.CancelWatcher.
+func (q *Queue) WatchCancels(fn func(queue, id string)) (stop func()) {
+	q.watchMu.Lock()
+	defer q.watchMu.Unlock()
+	if q.watchers == nil {
+		q.watchers = make(map[*func(queue, id string)]struct{})
+	}
+	key := &fn
+	q.watchers[key] = struct{}{}
+	return func() {
+		q.watchMu.Lock()
+		defer q.watchMu.Unlock()
+		delete(q.watchers, key)
+	}
 }

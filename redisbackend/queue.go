@@ -80,7 +80,7 @@ for _, e in ipairs(r[2]) do
       local n = redis.call('HINCRBY', s, 'reclaims', 1)
       if redis.call('HGET', s, 'status') == 'running' then redis.call('HSET', s, 'status', 'queued') end
       h[2] = tostring(n + 1)
-      redis.call('XADD', KEYS[1], '*', 'm', packmsg(h, core))
+      redis.call('HSET', s, 'e', redis.call('XADD', KEYS[1], '*', 'm', packmsg(h, core)))
     else -- an entry of fields of their own, written before "m"
       local id, n = field(f, 'id'), 1
       if id then n = redis.call('HINCRBY', ARGV[3] .. id, 'reclaims', 1) end
@@ -125,19 +125,23 @@ elseif last then
 end
 if minid then redis.call('XTRIM', KEYS[1], 'MINID', minid) end
 return moved`)
-	// KEYS: stream, delayed. ARGV: now ms, count, state prefix.
-	promoteScript = newScript(msgLua + `
+	// KEYS: stream, delayed. ARGV: now ms, count, state prefix, state TTL
+	// ms, channel, queue tag. A task canceled meanwhile (Cancel) ends as
+	// canceled instead.
+	promoteScript = newScript(msgLua + cancelLua + `
 local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 for _, id in ipairs(ids) do
   local s = ARGV[3] .. id
-  local h = redis.call('HMGET', s, 'm', 'attempt', 'status', 'reclaims', 'outages', 'lk', 'le', 'task', 'payload', 'enq', 'exp')
+  local h = redis.call('HMGET', s, 'm', 'attempt', 'status', 'reclaims', 'outages', 'lk', 'le', 'task', 'payload', 'enq', 'exp', 'cx')
   -- A task that ended meanwhile (delivered twice) is dropped. A state
   -- written before messages were one string has their fields instead.
-  if h[3] == 'scheduled' and (h[1] or (h[8] and h[9])) then
+  if h[3] == 'scheduled' and h[12] then
+    endcanceled(s, id, ARGV[4], ARGV[5], ARGV[6], ARGV[1] .. '000')
+  elseif h[3] == 'scheduled' and (h[1] or (h[8] and h[9])) then
     local dlv = '1'
     if h[4] then dlv = tostring(tonumber(h[4]) + 1) end
     if h[1] then
-      redis.call('XADD', KEYS[1], '*', 'm', packmsg({h[2] or '1', dlv, h[5] or '0', h[6] or '', h[7] or ''}, h[1]))
+      redis.call('HSET', s, 'e', redis.call('XADD', KEYS[1], '*', 'm', packmsg({h[2] or '1', dlv, h[5] or '0', h[6] or '', h[7] or ''}, h[1])))
     else
       local e = {'id', id, 'task', h[8], 'payload', h[9], 'enq', h[10] or '0', 'exp', h[11] or '0', 'attempt', h[2] or '1',
         'dlv', dlv}
@@ -234,22 +238,69 @@ return 0`)
 local h = redis.call('HGETALL', KEYS[1])
 if #h > 0 then redis.call('HSETNX', KEYS[1], 'w', '1') end
 return h`)
-	// KEYS: stream. ARGV: entries. Each entry still pending goes back to
-	// the stream's end as it was; one acknowledged already is left alone.
-	handBackScript = newScript(`
-for _, id in ipairs(ARGV) do
+	// KEYS: stream. ARGV: state prefix, then entries. Each entry still
+	// pending goes back to the stream's end as it was, and its task's
+	// state follows it (see Cancel); one acknowledged already is left
+	// alone.
+	handBackScript = newScript(msgLua + `
+for i = 2, #ARGV do
+  local id = ARGV[i]
   local e = redis.call('XRANGE', KEYS[1], id, id)
   if redis.call('XACK', KEYS[1], 'taskware', id) == 1 and e[1] and e[1][2] then
-    redis.call('XADD', KEYS[1], '*', unpack(e[1][2]))
+    local new = redis.call('XADD', KEYS[1], '*', unpack(e[1][2]))
+    local _, core = unpackmsg(field(e[1][2], 'm'))
+    if core then
+      local s = ARGV[1] .. coreid(core)
+      if redis.call('EXISTS', s) == 1 then redis.call('HSET', s, 'e', new) end
+    end
   end
 end
 return 1`)
+	// KEYS: state, delayed, stream. ARGV: id, channel, queue tag, state
+	// TTL ms, now µs. Returns "missing", "ended", "canceled" (it never
+	// runs: it was delayed, or ready and not taken), or "sent" (a worker
+	// holds it: the notice "x{<queue>}<id>" tells it to cancel the run).
+	// The state's "cx" keeps the cancel: a retry of the run never runs.
+	cancelScript = newScript(cancelLua + `
+local h = redis.call('HMGET', KEYS[1], 'status', 'e')
+local st = h[1]
+if not st then return 'missing' end
+if st == 'succeeded' or st == 'failed' or st == 'skipped' or st == 'dead' or st == 'canceled' then return 'ended' end
+redis.call('HSET', KEYS[1], 'cx', '1')
+if st == 'scheduled' then
+  redis.call('ZREM', KEYS[2], ARGV[1])
+  endcanceled(KEYS[1], ARGV[1], ARGV[4], ARGV[2], ARGV[3], ARGV[5])
+  return 'canceled'
+end
+if h[2] then
+  local ok, p = pcall(redis.call, 'XPENDING', KEYS[3], 'taskware', h[2], h[2], 1)
+  if (not ok or #p == 0) and redis.call('XDEL', KEYS[3], h[2]) == 1 then
+    endcanceled(KEYS[1], ARGV[1], ARGV[4], ARGV[2], ARGV[3], ARGV[5])
+    return 'canceled'
+  end
+end
+redis.call('PUBLISH', ARGV[2], 'x' .. ARGV[3] .. ARGV[1])
+return 'sent'`)
 	// KEYS: stream. ARGV: consumer. A consumer with entries pending is
 	// kept: deleting it would drop them.
 	leaveScript = newScript(`
 if #redis.call('XPENDING', KEYS[1], 'taskware', '-', '+', 1, ARGV[1]) > 0 then return 0 end
 return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], 'taskware', ARGV[1])`)
 )
+
+// cancelLua defines endcanceled(state, id, ttl, channel, tag, at µs),
+// which ends a task that has not run as canceled: its unique key goes,
+// its waiters are told.
+const cancelLua = `
+local function endcanceled(s, id, ttl, channel, tag, at)
+  local h = redis.call('HMGET', s, 'w', 'uk')
+  if h[2] and redis.call('GET', h[2]) == id then redis.call('DEL', h[2]) end
+  redis.call('HSET', s, 'status', 'canceled', 'kind', 'worker.canceled', 'error', 'worker: canceled', 'fin', at)
+  redis.call('HDEL', s, 'm', 'payload')
+  redis.call('PEXPIRE', s, ttl)
+  if h[1] then redis.call('PUBLISH', channel, 't' .. tag .. id) end
+end
+`
 
 // enqueueLua defines enqueue(...), which adds a task unless its ID is known
 // or another task holds its unique key, and returns 1, 0 for a known ID,
@@ -270,8 +321,8 @@ local function enqueue(stream, delayed, state, id, task, core, attempt, runat, n
     redis.call('HSET', state, 'task', task, 'm', core, 'attempt', attempt, 'status', 'scheduled', 'nonce', nonce)
     redis.call('ZADD', delayed, runat, id)
   else
-    redis.call('HSET', state, 'task', task, 'attempt', attempt, 'status', 'queued', 'nonce', nonce)
-    redis.call('XADD', stream, '*', 'm', packmsg({attempt, '1', '0', '', ''}, core))
+    local e = redis.call('XADD', stream, '*', 'm', packmsg({attempt, '1', '0', '', ''}, core))
+    redis.call('HSET', state, 'task', task, 'attempt', attempt, 'status', 'queued', 'nonce', nonce, 'e', e)
   end
   if unique then
     redis.call('SET', unique, id, 'PX', window)
@@ -636,9 +687,10 @@ func (q *Queue) saw(queue, consumer string, ds []*worker.Delivery) {
 // handBack puts ds, read but not to be handed out, back at the stream's
 // end, unrun, for any consumer: one round trip, safe to run twice.
 func (q *Queue) handBack(ctx context.Context, stream string, ds []*worker.Delivery) error {
-	args := make([]any, len(ds))
+	args := make([]any, 1+len(ds))
+	args[0] = q.names(ds[0].Queue).statePrefix
 	for i, d := range ds {
-		args[i] = d.Receipt
+		args[1+i] = d.Receipt
 	}
 	if err := q.run(ctx, handBackScript, []string{stream}, args...).Err(); err != nil {
 		return unavailable(ctx, err)
@@ -830,7 +882,7 @@ func (q *Queue) Extend(ctx context.Context, queue, consumer string, ds []*worker
 func (q *Queue) Promote(ctx context.Context, queue string, now time.Time, n int) (int, error) {
 	k := q.b.keys
 	moved, err := q.run(ctx, promoteScript, []string{k.stream(queue), k.delayed(queue)},
-		now.UnixMilli(), n, k.statePrefix(queue)).Int()
+		now.UnixMilli(), n, k.statePrefix(queue), q.b.stateTTLArg, q.b.channelArg, "{"+queue+"}").Int()
 	if err != nil {
 		return 0, fmt.Errorf("worker: promote on %s: %w", queue, unavailable(ctx, err))
 	}
@@ -1107,4 +1159,55 @@ func (q *Queue) Paused(ctx context.Context, queue string) (bool, error) {
 		return false, fmt.Errorf("worker: paused %s: %w", queue, unavailable(ctx, err))
 	}
 	return n == 1, nil
+}
+
+// Cancel implements worker.Canceler, in one round trip: a script that
+// ends a task that has not run (delayed, or ready and not taken: its
+// entry is deleted), or tells the workers, on the backend's channel, to
+// cancel the run of one they hold. Either way the state keeps the cancel,
+// so that a retry of the run never runs.
+func (q *Queue) Cancel(ctx context.Context, queue, id string) (worker.CancelOutcome, error) {
+	n := q.names(queue)
+	res, err := q.run(ctx, cancelScript, []string{n.statePrefix + id, n.delayed, n.stream},
+		id, q.b.channelArg, n.tag, q.b.stateTTLArg, time.Now().UnixMicro()).Text()
+	if err != nil {
+		return "", fmt.Errorf("worker: cancel %s: %w", id, unavailable(ctx, err))
+	}
+	switch res {
+	case "missing":
+		return "", &worker.NotFoundError{Queue: queue, ID: id}
+	case "ended":
+		return worker.CancelTooLate, nil
+	case "canceled":
+		return worker.CancelDone, nil
+	}
+	return worker.CancelSent, nil
+}
+
+// WatchCancels implements worker.CancelWatcher: a subscription of its own
+// to the backend's channel, for as long as the worker runs, that calls fn
+// with each task canceled while a worker held it. go-redis subscribes
+// again after a cut; a notice published meanwhile is lost, and that run
+// goes on (its retry still never runs).
+func (q *Queue) WatchCancels(fn func(queue, id string)) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ps := q.b.client.Subscribe(ctx, q.b.keys.channel())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for msg := range ps.Channel() {
+			p := msg.Payload
+			if len(p) < 2 || p[0] != 'x' || p[1] != '{' {
+				continue
+			}
+			if queue, id, ok := splitTagged(p[2:]); ok {
+				fn(queue, id)
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		_ = ps.Close()
+		<-done
+	}
 }

@@ -96,7 +96,7 @@ func WithIDs(ids ...string) EnqueueOption {
 // module sets that one itself). The map is copied.
 func WithHeaders(h map[string]string) EnqueueOption {
 	h = maps.Clone(h)
-	return enqueueOptionFunc(func(c *enqueueConfig) { c.headers = h })
+	return enqueueOptionFunc(func(c *enqueueConfig) { c.headers = keepReserved(c.headers, h) })
 }
 
 // UniqueKey makes the task unique by key on its queue: while a task
@@ -398,4 +398,32 @@ func (h *Handle[R]) outcome(ctx context.Context, st *State) (R, error) {
 // State returns what the queue knows of the task now.
 func (h *Handle[R]) State(ctx context.Context) (*State, error) {
 	return h.client.queue.State(ctx, h.Queue, h.ID)
+}
+
+// Cancel cancels task id of queue, on the client's queue (a Canceler):
+// one that has not run (delayed, or ready) never runs; one a worker holds
+// has its run's context cancelled with cause ErrCanceled, across
+// processes, and ends as canceled if the run stops for it; either way it
+// is not retried. Its handles then return an error matching ErrCanceled.
+// A task that has ended is left as it ended (CancelTooLate); an unknown
+// one is an error matching ErrNotFound.
+func (c *Client) Cancel(ctx context.Context, queue, id string) (CancelOutcome, error) {
+	cn, ok := c.queue.(Canceler)
+	if !ok {
+		return "", fmt.Errorf("worker: cancel %s: %T cannot cancel tasks", id, c.queue)
+	}
+	out, err := cn.Cancel(ctx, queue, id)
+	if err == nil && out == CancelDone && c.events.on() {
+		e := Event{Kind: EventCanceled, Queue: queue, ID: id, Attempt: 1, At: time.Now(), Err: ErrCanceled}
+		if st, err := c.queue.State(ctx, queue, id); err == nil {
+			e.Task, e.Attempt = st.Task, max(st.Attempt, 1)
+		}
+		c.events.publish(&e)
+	}
+	return out, err
+}
+
+// Cancel cancels the task (see Client.Cancel).
+func (h *Handle[R]) Cancel(ctx context.Context) (CancelOutcome, error) {
+	return h.client.Cancel(ctx, h.Queue, h.ID)
 }

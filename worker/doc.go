@@ -65,14 +65,14 @@
 //	                     (middleware.Timeout)
 //	SIGNAL_CANCELED      EventSkipped (a run that chose not to run: task.Skip)
 //	SIGNAL_INTERRUPTED   EventAbandoned
-//	SIGNAL_REVOKED       none: a queued task is not revoked yet
-//	SIGNAL_RATE_LIMITED  none: no rate limits yet
+//	SIGNAL_REVOKED       EventCanceled (Client.Cancel of a task not run yet)
+//	SIGNAL_RATE_LIMITED  EventRescheduled, Err matching limit.ErrRateLimited
 //
 // and taskware adds what Huey cannot tell: EventDeadLettered with its
 // reason (an unknown task, a malformed message, too many deliveries),
-// EventLeaseLost, EventTakenOver (a dead worker's task runs again), and
-// EventCanceled (a task taken but not started when its worker stopped
-// goes back to its queue, unrun).
+// EventLeaseLost, EventTakenOver (a dead worker's task runs again),
+// EventCanceled while it runs, and EventHandedBack (a task taken but not
+// started when its worker stopped goes back to its queue, unrun).
 //
 // Delivery is at least once: a task whose worker dies mid-run runs again.
 // Workers, clients and handles are safe for concurrent use.

@@ -13,7 +13,7 @@ type EventKind string
 
 // The kinds of events. Each run a worker takes ends in exactly one of
 // Succeeded, Failed, Retrying, Rescheduled, Skipped, DeadLettered,
-// Abandoned or Canceled; Started comes before it if the run reached its
+// Abandoned, Canceled or HandedBack; Started comes before it if the run reached its
 // chain, TakenOver before that if an earlier worker never finished it, and
 // LeaseLost before the end if the run lost a lock.
 const (
@@ -48,9 +48,14 @@ const (
 	// EventTakenOver: a worker took a task that an earlier one took and
 	// never finished (it died); the run starts again.
 	EventTakenOver EventKind = "taken_over"
-	// EventCanceled: a stopping worker gave back a task it had taken but
-	// not started (prefetched): it goes back to its queue, unrun.
+	// EventCanceled: the task was canceled (Client.Cancel): before it ran
+	// (published by the client that canceled it), or while it ran (by the
+	// worker, once the run's context, cancelled with cause ErrCanceled,
+	// ended it).
 	EventCanceled EventKind = "canceled"
+	// EventHandedBack: a stopping worker gave back a task it had taken but
+	// not started (prefetched): it goes back to its queue, unrun.
+	EventHandedBack EventKind = "handed_back"
 )
 
 // Event is one thing that happened to a task.

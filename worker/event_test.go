@@ -234,7 +234,7 @@ func TestEventsFireOncePerOutcome(t *testing.T) {
 }
 
 // A stop ends what runs past the grace period as abandoned, and gives back
-// what was taken and never started as canceled: each once.
+// what was taken and never started as handed back: each once.
 func TestEventsAtStop(t *testing.T) {
 	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		ctx := context.Background()
@@ -277,7 +277,7 @@ func TestEventsAtStop(t *testing.T) {
 		if got, want := rec.kinds(t, h1.ID), []worker.EventKind{worker.EventStarted, worker.EventAbandoned}; !slices.Equal(got, want) {
 			t.Errorf("running task: events %v, want %v", got, want)
 		}
-		if got, want := rec.kinds(t, h2.ID), []worker.EventKind{worker.EventCanceled}; !slices.Equal(got, want) {
+		if got, want := rec.kinds(t, h2.ID), []worker.EventKind{worker.EventHandedBack}; !slices.Equal(got, want) {
 			t.Errorf("prefetched task: events %v, want %v", got, want)
 		}
 		if e, _ := rec.last(h1.ID, worker.EventAbandoned); !errors.Is(e.Err, task.ErrAbandoned) {

@@ -129,3 +129,33 @@ type Pauser interface {
 	Resume(ctx context.Context, queue string) error
 	Paused(ctx context.Context, queue string) (bool, error)
 }
+
+// CancelOutcome is what Cancel did.
+type CancelOutcome string
+
+// The outcomes of a Cancel.
+const (
+	// CancelDone: the task had not started; it is canceled, and never
+	// runs.
+	CancelDone CancelOutcome = "canceled"
+	// CancelSent: a worker holds the task (running, or about to run it);
+	// it was told to cancel the run's context, with cause ErrCanceled. The
+	// task ends as canceled if the run stops for it, and is not retried.
+	CancelSent CancelOutcome = "cancel sent"
+	// CancelTooLate: the task had ended already; nothing changed.
+	CancelTooLate CancelOutcome = "too late"
+)
+
+// Canceler cancels tasks. Both backends' queues implement it, across
+// processes on Redis.
+type Canceler interface {
+	// Cancel cancels task id of queue, or returns an error matching
+	// ErrNotFound.
+	Cancel(ctx context.Context, queue, id string) (CancelOutcome, error)
+}
+
+// CancelWatcher is a Consumer that tells a worker when a task it may hold
+// is canceled. A Worker calls WatchCancels for as long as it runs.
+type CancelWatcher interface {
+	WatchCancels(fn func(queue, id string)) (stop func())
+}

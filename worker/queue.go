@@ -45,6 +45,9 @@ var (
 	// handed out more often than MaxDeliveries without finishing: it kills
 	// its worker every time.
 	ErrTooManyDeliveries = task.NewError("worker.too_many_deliveries", "worker: delivered too often without finishing")
+	// ErrCanceled is the outcome of a task canceled (Client.Cancel), and
+	// the cause its run's context is cancelled with if it was running.
+	ErrCanceled = task.NewError("worker.canceled", "worker: canceled")
 	// ErrBadMessage is the reason a message is dead-lettered when the queue
 	// cannot read it: a field missing or malformed (written by hand, or by
 	// something other than taskware).
@@ -141,12 +144,13 @@ const (
 	Succeeded Status = "succeeded"
 	Failed    Status = "failed"
 	Skipped   Status = "skipped"
-	Dead      Status = "dead" // moved to the dead letters
+	Dead      Status = "dead"     // moved to the dead letters
+	Canceled  Status = "canceled" // see Client.Cancel
 )
 
 // Terminal reports whether s is a final status.
 func (s Status) Terminal() bool {
-	return s == Succeeded || s == Failed || s == Skipped || s == Dead
+	return s == Succeeded || s == Failed || s == Skipped || s == Dead || s == Canceled
 }
 
 // ResultStatus says whether a run's outcome went to the result store.
@@ -191,6 +195,8 @@ func (s *State) Err() error {
 		return task.Skip(f)
 	case Dead:
 		return &DeadLetterError{ID: s.ID, Reason: f}
+	case Canceled:
+		return fmt.Errorf("worker: task %s: %w", s.ID, ErrCanceled)
 	}
 	return f
 }
@@ -326,7 +332,7 @@ func ValidateMessage(m *Message) error {
 // implementations.
 func ValidateOutcome(d *Delivery, o Outcome) error {
 	switch o.Status {
-	case Scheduled, Dead, Succeeded, Failed, Skipped:
+	case Scheduled, Dead, Succeeded, Failed, Skipped, Canceled:
 		return nil
 	}
 	return fmt.Errorf("worker: finish %s: status %q is not an outcome", d.ID, o.Status)

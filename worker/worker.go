@@ -128,6 +128,7 @@ type Worker struct {
 	onError                     func(error)
 	events                      events
 	starter                     Starter // the queue's, if it records starts
+	cancels                     bool    // the queue tells of canceled tasks (CancelWatcher)
 	logger                      *slog.Logger
 
 	finishCtx context.Context // set by Run
@@ -135,7 +136,7 @@ type Worker struct {
 	mu       sync.Mutex
 	tasks    map[string]task.Func
 	running  bool
-	inflight map[*Delivery]struct{}
+	inflight map[*Delivery]*flight
 }
 
 // New returns a Worker that takes tasks from q (a backend's Queue). It panics with an error matching
@@ -145,7 +146,7 @@ func New(q Consumer, opts ...Option) *Worker {
 		queue: q, concurrency: DefaultConcurrency, prefetch: -1, maxDeliveries: DefaultMaxDeliveries, maxOutages: DefaultMaxOutages,
 		queues: []string{DefaultQueue}, grace: DefaultGrace, visibility: DefaultVisibility,
 		pollWait: DefaultPollWait, promoteEvery: DefaultPromoteEvery,
-		tasks: make(map[string]task.Func), inflight: make(map[*Delivery]struct{}),
+		tasks: make(map[string]task.Func), inflight: make(map[*Delivery]*flight),
 	}
 	host, _ := os.Hostname()
 	w.consumer = host + ":" + strconv.Itoa(os.Getpid()) + ":" + randid.New()[:6]
@@ -162,6 +163,7 @@ func New(q Consumer, opts ...Option) *Worker {
 		w.prefetch = w.concurrency
 	}
 	w.starter, _ = q.(Starter)
+	_, w.cancels = q.(CancelWatcher)
 	switch {
 	case q == nil:
 		panic(configError("New: nil Queue"))
@@ -217,6 +219,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	w.running = true
 	w.mu.Unlock()
 
+	if cw, ok := w.queue.(CancelWatcher); ok {
+		defer cw.WatchCancels(w.canceled)()
+	}
 	// Tasks run under runCtx, which outlives ctx by the grace period.
 	runCtx, hardStop := context.WithCancelCause(task.WithRequeue(context.WithoutCancel(ctx)))
 	defer hardStop(nil)
@@ -249,7 +254,7 @@ func (w *Worker) Run(ctx context.Context) error {
 					defer w.track(d, false)
 					o := Outcome{Status: Scheduled, RunAt: time.Now(), Attempt: d.Attempt}
 					if w.finish(runCtx, d, o) && w.events.on() {
-						w.publish(EventCanceled, d, &o, nil, nil, 0)
+						w.publish(EventHandedBack, d, &o, nil, nil, 0)
 					}
 				})
 				continue
@@ -351,14 +356,58 @@ func (w *Worker) leaveAll(ctx context.Context) {
 	}
 }
 
+// flight is what the worker knows of a delivery it holds: whether it was
+// canceled, and how to cancel its run once started.
+type flight struct {
+	canceled bool
+	cancel   context.CancelCauseFunc // of the run, once it started
+}
+
 func (w *Worker) track(d *Delivery, add bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if add {
-		w.inflight[d] = struct{}{}
+		w.inflight[d] = &flight{}
 	} else {
 		delete(w.inflight, d)
 	}
+}
+
+// canceled is told of a canceled task (see CancelWatcher): if the worker
+// holds it, its run's context is cancelled with cause ErrCanceled, or, not
+// started yet, it never starts.
+func (w *Worker) canceled(queue, id string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for d, f := range w.inflight {
+		if d.ID == id && d.Queue == queue {
+			f.canceled = true
+			if f.cancel != nil {
+				f.cancel(ErrCanceled)
+			}
+		}
+	}
+}
+
+// startRun returns the context of d's run, to be cancelled by a Cancel,
+// or reports that d was canceled before it started.
+func (w *Worker) startRun(runCtx context.Context, d *Delivery) (context.Context, context.CancelCauseFunc, bool) {
+	if !w.cancels {
+		return runCtx, func(error) {}, true
+	}
+	ctx, cancel := context.WithCancelCause(runCtx)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	f := w.inflight[d]
+	if f == nil {
+		return ctx, cancel, true
+	}
+	if f.canceled {
+		cancel(ErrCanceled)
+		return ctx, cancel, false
+	}
+	f.cancel = cancel
+	return ctx, cancel, true
 }
 
 // extendAll renews the claims of the running tasks, one call per queue.
@@ -405,6 +454,7 @@ type run struct {
 	releases [2]task.FinalWrite // room for the usual few, without allocating
 	results  [1]task.FinalWrite
 	locks    [1]task.LockUse
+	ctx      task.InvocationContext // the run's context, which carries inv
 }
 
 // execute runs one delivery and ends it in its queue.
@@ -434,6 +484,11 @@ func (w *Worker) execute(runCtx context.Context, d *Delivery) {
 		r.final.Releases, r.final.Results = r.releases[:0], r.results[:0]
 		r.inv.Final, r.inv.Locks = &r.final, r.locks[:0]
 		inv = &r.inv
+		ctx, cancel, run := w.startRun(runCtx, d)
+		if !run { // canceled before it started: it never runs
+			o, err = canceledOutcome(d), ErrCanceled
+			break
+		}
 		start := time.Now()
 		if w.starter != nil {
 			w.starter.Started(w.finishCtx, d, w.consumer, start)
@@ -441,18 +496,27 @@ func (w *Worker) execute(runCtx context.Context, d *Delivery) {
 		if ev {
 			w.publish(EventStarted, d, nil, inv, nil, 0)
 		}
-		_, err = call(fn, runCtx, &r.inv)
+		r.ctx = task.InvocationContext{Context: ctx, Inv: &r.inv}
+		_, err = call(fn, &r.ctx, &r.inv)
 		took = time.Since(start)
-		if err != nil && task.Abandoned(runCtx) {
+		switch {
+		case err != nil && task.Abandoned(runCtx):
 			// Cut short by a stop: no result, but the locks go, and the task
 			// goes back to its queue at once, for another worker.
 			r.final.Results = nil
 			o = Outcome{Status: Scheduled, RunAt: time.Now(), Attempt: r.inv.Attempt,
 				Kind: task.KindOf(task.ErrAbandoned), Error: task.ErrAbandoned.Error()}
 			err = task.ErrAbandoned
-		} else {
+		case err != nil && errors.Is(context.Cause(ctx), ErrCanceled):
+			// Canceled while it ran: it ends so, with no result, and is
+			// not retried.
+			r.final.Results = nil
+			o, err = canceledOutcome(d), ErrCanceled
+			o.Attempt = r.inv.Attempt
+		default:
 			o = w.outcome(d, &r.inv, err)
 		}
+		cancel(nil)
 		o.Final = &r.final
 	}
 	if w.finish(runCtx, d, o) && ev {
@@ -483,6 +547,11 @@ func (w *Worker) finish(runCtx context.Context, d *Delivery, o Outcome) bool {
 	}
 }
 
+// canceledOutcome is the outcome of a canceled delivery.
+func canceledOutcome(d *Delivery) Outcome {
+	return Outcome{Status: Canceled, Attempt: d.Attempt, Kind: ErrCanceled.ErrorKind(), Error: ErrCanceled.Error()}
+}
+
 // deadOutcome is the outcome of a delivery that cannot run, and its error.
 func deadOutcome(d *Delivery, reason *task.Error, msg string) (Outcome, error) {
 	return Outcome{Status: Dead, Attempt: d.Attempt, Kind: reason.ErrorKind(), Error: msg},
@@ -508,6 +577,8 @@ func (w *Worker) publishEnd(d *Delivery, o *Outcome, inv *task.Invocation, err e
 		kind = EventFailed
 	case Skipped:
 		kind = EventSkipped
+	case Canceled:
+		kind = EventCanceled
 	case Dead:
 		kind = EventDeadLettered
 		if _, ok := errors.AsType[*DeadLetterError](err); !ok {

@@ -90,7 +90,7 @@ func New(opts ...Option) *Metrics {
 	m := &Metrics{
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name:        MetricEvents,
-			Help:        "Events of tasks, by task, queue and event: enqueued, started, then how each run ended (succeeded, failed, retrying, rescheduled, skipped, dead_lettered, abandoned, canceled), lease_lost and taken_over.",
+			Help:        "Events of tasks, by task, queue and event: enqueued, started, then how each run ended (succeeded, failed, retrying, rescheduled, skipped, dead_lettered, abandoned, canceled, handed_back), lease_lost and taken_over.",
 			ConstLabels: cl,
 		}, []string{"task", "queue", "event"}),
 		skips: prometheus.NewCounterVec(prometheus.CounterOpts{
