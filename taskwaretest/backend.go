@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/taskware/taskware/internal/randid"
+	"github.com/taskware/taskware/limit"
 	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/memorybackend"
 	"github.com/taskware/taskware/redisbackend"
@@ -36,6 +37,9 @@ type Backend struct {
 	Locker Locker
 	Store  store.Store
 	Queue  worker.Queue
+	// RateLimiter and Semaphore are the backend's limits (package limit).
+	RateLimiter limit.RateLimiter
+	Semaphore   limit.Semaphore
 	// Redis is the Redis backend, and Client its client: nil on memory.
 	Redis  *redisbackend.Backend
 	Client redis.UniversalClient
@@ -80,6 +84,7 @@ func NewMemory(t testing.TB) *Backend {
 	b := &Backend{Name: "memory"}
 	m := memorybackend.New(memorybackend.WithClock(b.Now))
 	b.Locker, b.Store, b.Queue = m.Locker(), m.Store(), m.Queue()
+	b.RateLimiter, b.Semaphore = m.RateLimiter(), m.Semaphore()
 	return b
 }
 
@@ -109,6 +114,7 @@ func NewRedis(t testing.TB) *Backend {
 func (b *Backend) setRedis(r *redisbackend.Backend) {
 	b.Redis, b.Client = r, r.Client()
 	b.Locker, b.Store, b.Queue = r.Locker(), r.Store(), r.Queue()
+	b.RateLimiter, b.Semaphore = r.RateLimiter(), r.Semaphore()
 }
 
 // Prefix is the Redis backend's key prefix, "" on memory.

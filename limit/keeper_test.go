@@ -1,0 +1,210 @@
+package limit_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/taskware/taskware/limit"
+	"github.com/taskware/taskware/memorybackend"
+	"github.com/taskware/taskware/task"
+)
+
+// flaky is a Semaphore whose refreshes can be made to fail, and which
+// counts them.
+type flaky struct {
+	limit.Semaphore
+	refreshes atomic.Int64
+	mu        sync.Mutex
+	fail      error
+}
+
+func (f *flaky) Refresh(ctx context.Context, p *limit.Permit, ttl time.Duration) error {
+	f.refreshes.Add(1)
+	f.mu.Lock()
+	err := f.fail
+	f.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return f.Semaphore.Refresh(ctx, p, ttl)
+}
+
+func (f *flaky) failWith(err error) {
+	f.mu.Lock()
+	f.fail = err
+	f.mu.Unlock()
+}
+
+func TestNewKeeperRefusesBadConfig(t *testing.T) {
+	sem := memorybackend.New().Semaphore()
+	for _, tc := range []struct {
+		name string
+		s    limit.Semaphore
+		opts []limit.KeeperOption
+	}{
+		{"nil semaphore", nil, nil},
+		{"zero TTL", sem, []limit.KeeperOption{limit.TTL(0)}},
+		{"TTL within drift", sem, []limit.KeeperOption{limit.TTL(5 * time.Millisecond)}},
+		{"renew too slow", sem, []limit.KeeperOption{limit.TTL(time.Second), limit.RenewEvery(time.Second)}},
+		{"negative renew", sem, []limit.KeeperOption{limit.RenewEvery(-time.Second)}},
+	} {
+		if _, err := limit.NewKeeper(tc.s, tc.opts...); !errors.Is(err, task.ErrInvalidConfig) {
+			t.Errorf("%s: %v, want ErrInvalidConfig", tc.name, err)
+		}
+	}
+	k, err := limit.NewKeeper(sem)
+	if err != nil || k.TTL() != limit.DefaultTTL {
+		t.Fatalf("defaults: %v, %v", k, err)
+	}
+}
+
+// A hold outlives its TTL while renewed, and its permit counts all along.
+func TestKeeperRenews(t *testing.T) {
+	f := &flaky{Semaphore: memorybackend.New().Semaphore()}
+	k, err := limit.NewKeeper(f, limit.TTL(150*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	h, err := k.Hold(ctx, "k", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(400 * time.Millisecond)
+	if err := h.Err(); err != nil {
+		t.Fatalf("hold ended: %v (%v)", err, context.Cause(h))
+	}
+	if _, err := f.TryAcquire(ctx, "k", 1, time.Second); !errors.Is(err, limit.ErrConcurrencyLimited) {
+		t.Fatalf("permit not held after 2 TTLs: %v", err)
+	}
+	if n := f.refreshes.Load(); n < 3 {
+		t.Fatalf("%d refreshes in 400ms at a TTL of 150ms", n)
+	}
+	if err := h.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Release(ctx); err != nil {
+		t.Fatalf("second release: %v", err)
+	}
+	if h.Err() == nil {
+		t.Fatal("the hold's context outlived its release")
+	}
+	if err := h.Outcome(nil); err != nil {
+		t.Fatalf("outcome of a kept permit: %v", err)
+	}
+	p, err := f.TryAcquire(ctx, "k", 1, time.Second)
+	if err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+	_ = f.Release(ctx, p)
+}
+
+// A refresh refused (the permit expired and went to another) cancels the
+// hold at once, with ErrPermitLost; one that cannot reach the backend ends
+// it at the end of the permit's validity, before the server could hand
+// the permit to another.
+func TestKeeperLosesPermit(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		fail error
+	}{
+		{"refused", &limit.PermitLostError{Key: "k"}},
+		{"unreachable", task.Unavailable(errors.New("connection refused"))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &flaky{Semaphore: memorybackend.New().Semaphore()}
+			const ttl = 200 * time.Millisecond
+			k, err := limit.NewKeeper(f, limit.TTL(ttl))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.failWith(tc.fail)
+			start := time.Now()
+			err = k.Do(context.Background(), "k", 1, func(ctx context.Context) error {
+				select {
+				case <-ctx.Done():
+					if !errors.Is(context.Cause(ctx), limit.ErrPermitLost) {
+						t.Errorf("cause %v", context.Cause(ctx))
+					}
+					return ctx.Err()
+				case <-time.After(5 * time.Second):
+					return errors.New("never cancelled")
+				}
+			})
+			if !errors.Is(err, limit.ErrPermitLost) || !errors.Is(err, context.Canceled) {
+				t.Fatalf("outcome %v", err)
+			}
+			if took := time.Since(start); took > ttl {
+				t.Fatalf("lost after %v: past the TTL", took)
+			}
+		})
+	}
+}
+
+// Do gives the permit back on every path, a panic included.
+func TestKeeperDoReleasesOnPanic(t *testing.T) {
+	sem := memorybackend.New().Semaphore()
+	k, err := limit.NewKeeper(sem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	func() {
+		defer func() {
+			if v := recover(); v != "boom" {
+				t.Fatalf("recovered %v", v)
+			}
+		}()
+		_ = k.Do(ctx, "k", 1, func(context.Context) error { panic("boom") })
+	}()
+	if err := k.Do(ctx, "k", 1, func(ctx context.Context) error {
+		// Inside, the only permit is held.
+		if err := k.Do(ctx, "k", 1, func(context.Context) error { return nil }); !errors.Is(err, limit.ErrConcurrencyLimited) {
+			t.Errorf("second holder: %v", err)
+		}
+		return nil
+	}); err != nil {
+		t.Fatalf("after a panic: %v", err)
+	}
+}
+
+// Many holds share the keeper's one goroutine, which stops once idle
+// (goleak checks it at the end).
+func TestKeeperManyHolds(t *testing.T) {
+	sem := memorybackend.New().Semaphore()
+	k, err := limit.NewKeeper(sem, limit.TTL(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var running, peak atomic.Int64
+	for i := range 40 {
+		wg.Go(func() {
+			for range 5 {
+				err := k.Do(context.Background(), "k", 4, func(ctx context.Context) error {
+					n := running.Add(1)
+					for {
+						p := peak.Load()
+						if n <= p || peak.CompareAndSwap(p, n) {
+							break
+						}
+					}
+					time.Sleep(time.Duration(i%3) * time.Millisecond)
+					running.Add(-1)
+					return nil
+				})
+				if err != nil && !errors.Is(err, limit.ErrConcurrencyLimited) {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if p := peak.Load(); p > 4 || p < 1 {
+		t.Fatalf("peak %d, want 1..4", p)
+	}
+}

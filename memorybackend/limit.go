@@ -1,0 +1,191 @@
+package memorybackend
+
+import (
+	"context"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+	"weak"
+
+	"github.com/taskware/taskware/internal/randid"
+	"github.com/taskware/taskware/limit"
+)
+
+// RateLimiter is the backend's limit.RateLimiter: the GCRA (limit.GCRA) on
+// the backend's clock, one theoretical arrival time per key, forgotten once
+// it has passed.
+type RateLimiter struct {
+	now  func() time.Time
+	mu   sync.Mutex
+	tats map[string]time.Time
+	ops  int // Allows since the last sweep of stale keys
+}
+
+// Semaphore is the backend's limit.Semaphore: per key, the permits held,
+// each with its owner token and expiry on the backend's clock, as on Redis.
+type Semaphore struct {
+	now  func() time.Time
+	wall bool // now is the wall clock
+	mu   sync.Mutex
+	sems map[string]map[string]time.Time // key, token: expiry
+}
+
+// limiters are a Backend's RateLimiter and Semaphore. The Backend does not
+// hold them: they hang off it by a weak pointer (see limitersOf).
+type limiters struct {
+	rate *RateLimiter
+	sem  *Semaphore
+}
+
+var (
+	limitersMu sync.Mutex
+	limitersBy = map[weak.Pointer[Backend]]*limiters{}
+)
+
+// limitersOf returns b's limiters, made on first use. They are dropped
+// when b is collected.
+func limitersOf(b *Backend) *limiters {
+	wp := weak.Make(b)
+	limitersMu.Lock()
+	defer limitersMu.Unlock()
+	if l, ok := limitersBy[wp]; ok {
+		return l
+	}
+	now, wall := b.locker.now, b.locker.wall
+	l := &limiters{
+		rate: &RateLimiter{now: now, tats: make(map[string]time.Time)},
+		sem:  &Semaphore{now: now, wall: wall, sems: make(map[string]map[string]time.Time)},
+	}
+	limitersBy[wp] = l
+	runtime.AddCleanup(b, func(wp weak.Pointer[Backend]) {
+		limitersMu.Lock()
+		delete(limitersBy, wp)
+		limitersMu.Unlock()
+	}, wp)
+	return l
+}
+
+// RateLimiter returns the backend's rate limiter, on its clock: the same
+// one on every call.
+func (b *Backend) RateLimiter() *RateLimiter { return limitersOf(b).rate }
+
+// Semaphore returns the backend's semaphore, on its clock: the same one on
+// every call.
+func (b *Backend) Semaphore() *Semaphore { return limitersOf(b).sem }
+
+// sweepEvery is how many Allows pass between sweeps of the keys whose
+// time has passed, so that the map does not grow with keys no longer used.
+const sweepEvery = 1024
+
+// Allow implements limit.RateLimiter.
+func (r *RateLimiter) Allow(ctx context.Context, key string, rate limit.Rate, burst int) (limit.Decision, error) {
+	if err := limit.ValidateRate(key, rate, burst); err != nil {
+		return limit.Decision{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return limit.Decision{}, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.now()
+	if r.ops++; r.ops >= sweepEvery {
+		r.ops = 0
+		for k, tat := range r.tats {
+			if !tat.After(now) {
+				delete(r.tats, k)
+			}
+		}
+	}
+	d, tat := limit.GCRA(now, r.tats[key], rate.Interval(), burst)
+	if d.Allowed {
+		r.tats[key] = tat
+	}
+	return d, nil
+}
+
+// live returns key's permits, less the expired ones. s.mu is held.
+func (s *Semaphore) live(key string, now time.Time) map[string]time.Time {
+	held := s.sems[key]
+	for tok, exp := range held {
+		if !now.Before(exp) {
+			delete(held, tok)
+		}
+	}
+	if len(held) == 0 {
+		delete(s.sems, key)
+		return nil
+	}
+	return held
+}
+
+// TryAcquire implements limit.Semaphore.
+func (s *Semaphore) TryAcquire(ctx context.Context, key string, n int, ttl time.Duration) (*limit.Permit, error) {
+	if err := limit.ValidatePermit(key, n, ttl); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	held := s.live(key, now)
+	if len(held) >= n {
+		first := slices.MinFunc(mapValues(held), func(a, b time.Time) int { return a.Compare(b) })
+		return nil, &limit.ConcurrencyLimitedError{Key: key, Limit: n, Held: len(held), Remaining: first.Sub(now)}
+	}
+	if held == nil {
+		held = make(map[string]time.Time, n)
+		s.sems[key] = held
+	}
+	tok := randid.New()
+	held[tok] = now.Add(ttl)
+	// AcquiredAt is on the wall clock, whatever clock the TTLs follow: a
+	// Hold counts the permit's validity from it, on the wall clock.
+	at := now
+	if !s.wall {
+		at = time.Now()
+	}
+	return &limit.Permit{Key: key, Token: tok, Limit: n, TTL: ttl, AcquiredAt: at}, nil
+}
+
+func mapValues(m map[string]time.Time) []time.Time {
+	out := make([]time.Time, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	return out
+}
+
+// Release implements limit.Semaphore.
+func (s *Semaphore) Release(ctx context.Context, p *limit.Permit) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if held := s.sems[p.Key]; held != nil && p.Token != "" {
+		delete(held, p.Token)
+		if len(held) == 0 {
+			delete(s.sems, p.Key)
+		}
+	}
+	return nil
+}
+
+// Refresh implements limit.Semaphore.
+func (s *Semaphore) Refresh(ctx context.Context, p *limit.Permit, ttl time.Duration) error {
+	if err := limit.ValidatePermit(p.Key, max(p.Limit, 1), ttl); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	held := s.live(p.Key, now)
+	if _, ok := held[p.Token]; !ok || p.Token == "" {
+		return &limit.PermitLostError{Key: p.Key}
+	}
+	held[p.Token] = now.Add(ttl)
+	if p.TTL != ttl { // written only if it changes: the holder may be reading it
+		p.TTL = ttl
+	}
+	return nil
+}
