@@ -102,7 +102,22 @@ func (g *Guard) TTL() time.Duration { return g.ttl }
 // Acquire takes key, waiting for it as the guard's Wait option allows.
 // Once the wait runs out, it returns the last *LockedError.
 func (g *Guard) Acquire(ctx context.Context, key string) (*Lease, error) {
-	lease, err := g.locker.TryAcquire(ctx, key, g.ttl)
+	return g.acquire(ctx, key, TaskRef{})
+}
+
+// acquire is Acquire for the task run run, if not zero.
+func (g *Guard) acquire(ctx context.Context, key string, run TaskRef) (*Lease, error) {
+	tl, _ := g.locker.(TaskLocker)
+	if !run.IsZero() && tl == nil {
+		ctx = WithOwnerTask(ctx, run.Queue, run.ID)
+	}
+	try := func() (*Lease, error) {
+		if tl != nil && !run.IsZero() {
+			return tl.TryAcquireFor(ctx, key, g.ttl, run)
+		}
+		return g.locker.TryAcquire(ctx, key, g.ttl)
+	}
+	lease, err := try()
 	if err == nil || g.wait == 0 || !errors.Is(err, ErrLocked) {
 		return lease, err
 	}
@@ -116,7 +131,7 @@ func (g *Guard) Acquire(ctx context.Context, key string) (*Lease, error) {
 		if serr := backoff.Sleep(ctx, min(pause.Next(), left)); serr != nil {
 			return nil, serr
 		}
-		lease, err = g.locker.TryAcquire(ctx, key, g.ttl)
+		lease, err = try()
 		if err == nil || !errors.Is(err, ErrLocked) {
 			return lease, err
 		}
@@ -134,11 +149,20 @@ func (g *Guard) Acquire(ctx context.Context, key string) (*Lease, error) {
 // in flight, so a holder stops before the server can hand the lock to
 // someone else. (Fencing tokens guard what the lock protects past that.)
 func (g *Guard) Hold(ctx context.Context, key string) (*Hold, error) {
-	lease, err := g.Acquire(ctx, key)
+	return g.HoldFor(ctx, key, TaskRef{})
+}
+
+// HoldFor is Hold for the task run run: the lease records it (see
+// WithOwnerTask), so that a LockedError met by another owner names it, and
+// the Hold's context carries it (OwnerTaskFrom), for the locks the run
+// takes inside. middleware.WithLock holds its locks this way. A zero run
+// is Hold's.
+func (g *Guard) HoldFor(ctx context.Context, key string, run TaskRef) (*Hold, error) {
+	lease, err := g.acquire(ctx, key, run)
 	if err != nil {
 		return nil, err
 	}
-	h := &Hold{guard: g, lease: lease, sent: lease.AcquiredAt}
+	h := &Hold{guard: g, lease: lease, run: run, sent: lease.AcquiredAt}
 	h.Context, h.cancel = context.WithCancelCause(ctx)
 	g.renewer.add(h)
 	return h, nil
@@ -176,6 +200,7 @@ type Hold struct {
 	context.Context
 	guard  *Guard
 	lease  *Lease
+	run    TaskRef // the task run it is held for, if any
 	cancel context.CancelCauseFunc
 
 	mu       sync.Mutex
@@ -186,10 +211,14 @@ type Hold struct {
 	lost     error
 }
 
-// Value serves the lease to LeaseFrom and Fence.
+// Value serves the lease to LeaseFrom and Fence, and the run it is held
+// for to OwnerTaskFrom.
 func (h *Hold) Value(key any) any {
-	if key == (leaseKey{}) {
+	switch {
+	case key == (leaseKey{}):
 		return h.lease
+	case key == (ownerKey{}) && !h.run.IsZero():
+		return h
 	}
 	return h.Context.Value(key)
 }

@@ -30,6 +30,18 @@ type Locker interface {
 	Refresh(ctx context.Context, lease *Lease, ttl time.Duration) error
 }
 
+// TaskLocker is a Locker that takes the task run a lease is for as an
+// argument, so that a Guard records it without marking a context (see
+// WithOwnerTask) on every acquire. Both of taskware's backends are
+// TaskLockers; for any other Locker, Guard.HoldFor marks the context.
+type TaskLocker interface {
+	Locker
+	// TryAcquireFor is TryAcquire for the task run run: the lease, Held
+	// and the LockedError another owner meets name it. A zero run is
+	// TryAcquire's: the run ctx works for, if any.
+	TryAcquireFor(ctx context.Context, key string, ttl time.Duration, run TaskRef) (*Lease, error)
+}
+
 // Inspector shows and breaks the locks of a backend, for operators, the
 // command line and tests.
 type Inspector interface {
@@ -62,6 +74,9 @@ type Lease struct {
 	// AcquiredAt is when the lease was taken, by the caller's clock: no
 	// later than the lock's TTL started running, so renewal can count on it.
 	AcquiredAt time.Time
+	// Task is the task run the lease was taken for, as WithOwnerTask put it
+	// in the acquire's context (middleware.WithLock does); zero if none.
+	Task TaskRef
 
 	// LockerData is the Locker's own state for this lease, if it keeps any
 	// (the Redis locker keeps its command arguments there). Leave it alone.
@@ -79,6 +94,9 @@ type Info struct {
 	Since time.Time
 	// Remaining is the time left before the lock expires unless renewed.
 	Remaining time.Duration
+	// Task is the task run that holds the lock, zero if it was taken
+	// outside one (see WithOwnerTask).
+	Task TaskRef
 }
 
 // DefaultHolder is "host:pid" of this process, the holder recorded by
@@ -120,4 +138,91 @@ func Fence(ctx context.Context) (int64, bool) {
 		return 0, false
 	}
 	return l.Fence, true
+}
+
+// TaskRef names one task run: the queue it came from ("" for a run
+// in-process) and its ID, under which its result is stored. The zero
+// TaskRef names none.
+type TaskRef struct {
+	Queue, ID string
+}
+
+// IsZero reports whether t names no run (it has no ID).
+func (t TaskRef) IsZero() bool { return t.ID == "" }
+
+// String returns "queue/id", or "id" for a run in-process, each part as
+// is if it is made of letters, digits and "._:-" only, and quoted as a Go
+// string otherwise; "" for the zero TaskRef. ParseHolderTask reads it back
+// from a LockedError's message.
+func (t TaskRef) String() string {
+	if t.IsZero() {
+		return ""
+	}
+	if t.Queue == "" {
+		return refPart(t.ID)
+	}
+	return refPart(t.Queue) + "/" + refPart(t.ID)
+}
+
+// refPart is s as is if every byte of it is safe in a TaskRef's text, and
+// quoted otherwise.
+func refPart(s string) string {
+	if s == "" {
+		return `""`
+	}
+	for i := 0; i < len(s); i++ {
+		if !refSafe(s[i]) {
+			return strconv.Quote(s)
+		}
+	}
+	return s
+}
+
+func refSafe(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-'
+}
+
+// ownerCtx carries the task run that locks taken under it are taken for.
+type ownerCtx struct {
+	context.Context
+	task TaskRef
+}
+
+type ownerKey struct{}
+
+// Value serves the task to OwnerTaskFrom, without boxing it.
+func (c *ownerCtx) Value(key any) any {
+	if key == (ownerKey{}) {
+		return c
+	}
+	return c.Context.Value(key)
+}
+
+// WithOwnerTask returns ctx marked as working for the task run id of queue
+// ("" for a run in-process): a Locker that sees it in TryAcquire records
+// the run with the lease, so that a LockedError met by another run names
+// it (see HolderTask), and Inspector.Held lists it. middleware.WithLock
+// marks each run's context this way; an empty id leaves ctx unmarked.
+func WithOwnerTask(ctx context.Context, queue, id string) context.Context {
+	if id == "" {
+		return ctx
+	}
+	t := TaskRef{Queue: queue, ID: id}
+	if cur, ok := OwnerTaskFrom(ctx); ok && cur == t {
+		return ctx
+	}
+	return &ownerCtx{Context: ctx, task: t}
+}
+
+// OwnerTaskFrom returns the task run that ctx works for, as WithOwnerTask
+// or a Hold taken for a run (Guard.HoldFor, and so middleware.WithLock)
+// set it: what Locker implementations record with a lease.
+func OwnerTaskFrom(ctx context.Context) (TaskRef, bool) {
+	switch c := ctx.Value(ownerKey{}).(type) {
+	case *ownerCtx:
+		return c.task, true
+	case *Hold:
+		return c.run, true
+	}
+	return TaskRef{}, false
 }

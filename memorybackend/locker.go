@@ -30,6 +30,7 @@ type Locker struct {
 // release made twice is still its owner's.
 type memLock struct {
 	token, holder, releasedBy string
+	task                      lock.TaskRef // the run it was taken for
 	fence                     int64
 	since, expiry             time.Time
 }
@@ -49,8 +50,19 @@ func (l *Locker) held(key string, now time.Time) (memLock, bool) {
 	return m, ok
 }
 
-// TryAcquire implements lock.Locker.
+// TryAcquire implements lock.Locker. It records with the lease the task
+// run that ctx works for (lock.OwnerTaskFrom), and a LockedError names the
+// holder's.
 func (l *Locker) TryAcquire(ctx context.Context, key string, ttl time.Duration) (*lock.Lease, error) {
+	return l.TryAcquireFor(ctx, key, ttl, lock.TaskRef{})
+}
+
+// TryAcquireFor implements lock.TaskLocker: TryAcquire for the task run
+// owner (if zero, the one ctx works for).
+func (l *Locker) TryAcquireFor(ctx context.Context, key string, ttl time.Duration, owner lock.TaskRef) (*lock.Lease, error) {
+	if owner.IsZero() {
+		owner, _ = lock.OwnerTaskFrom(ctx)
+	}
 	if err := lock.Validate(key, ttl); err != nil {
 		return nil, err
 	}
@@ -61,10 +73,10 @@ func (l *Locker) TryAcquire(ctx context.Context, key string, ttl time.Duration) 
 	defer l.mu.Unlock()
 	now := l.now()
 	if m, ok := l.held(key, now); ok && m.token != "" {
-		return nil, &lock.LockedError{Key: key, Holder: m.holder, Since: m.since, Remaining: m.expiry.Sub(now)}
+		return nil, &lock.LockedError{Key: key, Holder: m.holder, Since: m.since, Remaining: m.expiry.Sub(now), Task: m.task}
 	}
 	l.fence++
-	m := memLock{token: randid.New(), holder: l.holder, fence: l.fence, since: now, expiry: now.Add(ttl)}
+	m := memLock{token: randid.New(), holder: l.holder, task: owner, fence: l.fence, since: now, expiry: now.Add(ttl)}
 	l.locks[key] = m
 	// AcquiredAt is on the wall clock, whatever clock the TTLs follow: a Hold
 	// counts the lease's validity from it, on the wall clock.
@@ -72,7 +84,7 @@ func (l *Locker) TryAcquire(ctx context.Context, key string, ttl time.Duration) 
 	if !l.wall {
 		at = time.Now()
 	}
-	return &lock.Lease{Key: key, Token: m.token, Fence: m.fence, TTL: ttl, AcquiredAt: at}, nil
+	return &lock.Lease{Key: key, Token: m.token, Fence: m.fence, TTL: ttl, AcquiredAt: at, Task: owner}, nil
 }
 
 // Release implements lock.Locker.
@@ -127,7 +139,8 @@ func (l *Locker) Held(ctx context.Context) ([]lock.Info, error) {
 	var out []lock.Info
 	for key := range l.locks {
 		if m, ok := l.held(key, now); ok && m.token != "" {
-			out = append(out, lock.Info{Key: key, Holder: m.holder, Fence: m.fence, Since: m.since, Remaining: m.expiry.Sub(now)})
+			out = append(out, lock.Info{Key: key, Holder: m.holder, Fence: m.fence, Since: m.since, Remaining: m.expiry.Sub(now),
+				Task: m.task})
 		}
 	}
 	slices.SortFunc(out, func(a, b lock.Info) int { return strings.Compare(a.Key, b.Key) })

@@ -41,6 +41,10 @@ func KeyFromArgs[A any](fn func(args A) string) KeyFunc {
 // outcome then matches lock.ErrLeaseLost too. The lease is released on
 // every outcome. Each run's lock, taken or not, is recorded in
 // inv.Locks, for events and metrics.
+//
+// The lease records the run it is held for, its queue and ID
+// (lock.Guard.HoldFor), so a *lock.LockedError met by another run names
+// it (lock.HolderTask): JoinLocked, outside, waits for that run's result.
 func WithLock(l lock.Locker, key string, opts ...lock.Option) task.Middleware {
 	if key == "" {
 		configPanic("WithLock: empty key")
@@ -76,7 +80,9 @@ func withLock(name string, l lock.Locker, key KeyFunc, opts []lock.Option) task.
 				f.ApplyReleases(uncancelled(ctx))
 			}
 			asked := time.Now()
-			h, err := g.Hold(ctx, k)
+			// The lease records the run, so that a run that finds the lock
+			// held can tell whose result to wait for (JoinLocked).
+			h, err := g.HoldFor(ctx, k, lock.TaskRef{Queue: inv.Queue, ID: inv.ID})
 			if err != nil {
 				inv.Locks = append(inv.Locks, task.LockUse{Key: k, Wait: time.Since(asked)})
 				return nil, err

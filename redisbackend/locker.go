@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,7 +19,12 @@ import (
 )
 
 // A lock is one key, "<prefix>lock:{<key>}". While held, its value is
-// "token|fence|sinceµs|holder". A release does not delete it but leaves
+// "token|fence|sinceµs|holder", and "token|fence|sinceµs|holder|task:q/id"
+// when it was taken for a task run (lock.WithOwnerTask): q and id are the
+// run's queue and ID, path-escaped so that neither holds a "|" or a "/".
+// The holder may hold a "|" itself, so the run is read from the last
+// "|task:" (a value written before runs were recorded has four parts, and
+// still reads). The scripts read only the token and the fence. A release does not delete it but leaves
 // "|fence|token" for the rest of the lease's TTL, so that the next lease's
 // fence is larger even if the server's clock stepped back meanwhile, and so
 // that a release sent twice is still the owner's; no other key is needed,
@@ -99,6 +105,7 @@ type redisLease struct {
 	lock.Lease
 	locker         *Locker
 	lockKey        string
+	holderArg      string // the holder and the run, when the lease has a run
 	ttlMs, sinceUs int64
 	args           [8]any // acquire, then release
 	refreshArgs    [6]any // apart: a refresh may be in flight during a release
@@ -107,20 +114,43 @@ type redisLease struct {
 
 func ttlArg(ttl time.Duration) int64 { return max(ttl.Milliseconds(), 1) }
 
-// TryAcquire implements lock.Locker.
+// TryAcquire implements lock.Locker. It records in the lock the task run
+// that ctx works for (lock.OwnerTaskFrom), in the same one round trip, and
+// a LockedError names the holder's, read from the value the script returns.
 func (l *Locker) TryAcquire(ctx context.Context, key string, ttl time.Duration) (*lock.Lease, error) {
+	return l.TryAcquireFor(ctx, key, ttl, lock.TaskRef{})
+}
+
+// TryAcquireFor implements lock.TaskLocker: TryAcquire for the task run
+// owner (if zero, the one ctx works for).
+func (l *Locker) TryAcquireFor(ctx context.Context, key string, ttl time.Duration, owner lock.TaskRef) (*lock.Lease, error) {
 	if err := lock.Validate(key, ttl); err != nil {
 		return nil, err
 	}
+	if owner.IsZero() {
+		owner, _ = lock.OwnerTaskFrom(ctx)
+	}
 	var token [randid.Len]byte
 	randid.Fill(&token)
-	// One string holds the key and the token: one allocation.
-	s := l.b.keys.prefix + "lock:{" + key + "}" + string(token[:])
-	keyEnd := len(s) - randid.Len
+	// One string holds the key, the token and, with a run, the holder
+	// argument: one allocation.
+	var run string
+	if !owner.IsZero() {
+		holder, _ := l.b.holder.(string)
+		run = holder + taskTag + url.PathEscape(owner.Queue) + "/" + url.PathEscape(owner.ID)
+	}
+	s := l.b.keys.prefix + "lock:{" + key + "}" + string(token[:]) + run
+	keyEnd := len(s) - randid.Len - len(run)
+	tokenEnd := keyEnd + randid.Len
 	now := time.Now() // the lease runs from before the request, to be safe
 	rl := &redisLease{locker: l, lockKey: s[:keyEnd], ttlMs: ttlArg(ttl), sinceUs: now.UnixMicro()}
-	rl.Lease = lock.Lease{Key: key, Token: s[keyEnd:], TTL: ttl, AcquiredAt: now, LockerData: rl}
-	rl.args = [8]any{argEvalSHA, acquireScript.sha, argOneKey, &rl.lockKey, &rl.Token, &rl.ttlMs, l.b.holder, &rl.sinceUs}
+	rl.Lease = lock.Lease{Key: key, Token: s[keyEnd:tokenEnd], TTL: ttl, AcquiredAt: now, Task: owner, LockerData: rl}
+	var holder any = l.b.holder
+	if run != "" {
+		rl.holderArg = s[tokenEnd:]
+		holder = &rl.holderArg
+	}
+	rl.args = [8]any{argEvalSHA, acquireScript.sha, argOneKey, &rl.lockKey, &rl.Token, &rl.ttlMs, holder, &rl.sinceUs}
 	rl.ops[0] = scriptOp(acquireScript, rl.args[:])
 	err := l.b.batch.do(ctx, rl.ops[:])
 	var res any
@@ -143,7 +173,7 @@ func (l *Locker) TryAcquire(ctx context.Context, key string, ttl time.Duration) 
 			val, _ := v[0].(string)
 			pttl, _ := v[1].(int64)
 			info := parseLock(key, val, time.Duration(pttl)*time.Millisecond)
-			return nil, &lock.LockedError{Key: key, Holder: info.Holder, Since: info.Since, Remaining: info.Remaining}
+			return nil, &lock.LockedError{Key: key, Holder: info.Holder, Since: info.Since, Remaining: info.Remaining, Task: info.Task}
 		}
 	}
 	return nil, fmt.Errorf("lock %q: acquire: unexpected reply %v", key, res)
@@ -273,7 +303,11 @@ func (l *Locker) Held(ctx context.Context) ([]lock.Info, error) {
 	return out, err
 }
 
-// parseLock reads a lock value "token|fence|sinceµs|holder".
+// taskTag opens the task run in a lock's value.
+const taskTag = "|task:"
+
+// parseLock reads a lock value "token|fence|sinceµs|holder", or
+// "token|fence|sinceµs|holder|task:q/id".
 func parseLock(key, val string, remaining time.Duration) lock.Info {
 	info := lock.Info{Key: key, Remaining: remaining}
 	parts := strings.SplitN(val, "|", 4)
@@ -283,8 +317,27 @@ func parseLock(key, val string, remaining time.Duration) lock.Info {
 			info.Since = time.UnixMicro(us)
 		}
 		info.Holder = parts[3]
+		if i := strings.LastIndex(parts[3], taskTag); i >= 0 {
+			if t, ok := parseRun(parts[3][i+len(taskTag):]); ok {
+				info.Holder, info.Task = parts[3][:i], t
+			}
+		}
 	}
 	return info
+}
+
+// parseRun reads "q/id", both path-escaped, as TryAcquire writes them.
+func parseRun(s string) (lock.TaskRef, bool) {
+	q, id, ok := strings.Cut(s, "/")
+	if !ok || id == "" || strings.Contains(id, "/") {
+		return lock.TaskRef{}, false
+	}
+	q, qerr := url.PathUnescape(q)
+	id, iderr := url.PathUnescape(id)
+	if qerr != nil || iderr != nil {
+		return lock.TaskRef{}, false
+	}
+	return lock.TaskRef{Queue: q, ID: id}, true
 }
 
 // Break implements lock.Inspector.

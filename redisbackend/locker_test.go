@@ -258,3 +258,136 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		t.Errorf("default prefix %q, DefaultPrefix %q, want both %q", p, redisbackend.DefaultPrefix, "taskware:")
 	}
 }
+
+// A lock taken for a task run records it as a fifth part of the value, in
+// the same one round trip; a refused acquire reads it back from the value
+// the script returns, still one round trip. An acquire whose reply is lost
+// and that go-redis sends again gets the same lease.
+func TestLockValueNamesRun(t *testing.T) {
+	c, prefix := taskwaretest.Redis(t)
+	ctx := context.Background()
+	b := redisbackend.New(c, redisbackend.WithPrefix(prefix), redisbackend.WithHolder("worker-7"))
+	l := b.Locker()
+	run := lock.TaskRef{Queue: "default", ID: "abc/1|x"}
+	owned := lock.WithOwnerTask(ctx, run.Queue, run.ID)
+	if _, err := l.TryAcquire(owned, "warm-up", time.Second); err != nil { // loads the script
+		t.Fatal(err)
+	}
+	var rt taskwaretest.RoundTrips
+	c.AddHook(&rt)
+	before := rt.N()
+	lease, err := l.TryAcquire(owned, "report", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := rt.N() - before; n != 1 {
+		t.Fatalf("an acquire for a run took %d round trips, want 1", n)
+	}
+	if lease.Task != run {
+		t.Fatalf("lease task %+v, want %+v", lease.Task, run)
+	}
+	val := c.Get(ctx, prefix+"lock:{report}").Val()
+	if want := fmt.Sprint(lease.Token, "|", lease.Fence, "|", lease.AcquiredAt.UnixMicro(), "|worker-7|task:default/abc%2F1%7Cx"); val != want {
+		t.Fatalf("lock value %q, want %q (token|fence|sinceµs|holder|task:queue/id)", val, want)
+	}
+	before = rt.N()
+	_, err = l.TryAcquire(lock.WithOwnerTask(ctx, "default", "other"), "report", time.Minute)
+	if n := rt.N() - before; n != 1 {
+		t.Fatalf("a refused acquire took %d round trips, want 1", n)
+	}
+	if le, ok := errors.AsType[*lock.LockedError](err); !ok || le.Task != run || le.Holder != "worker-7" || le.Remaining <= 0 {
+		t.Fatalf("%#v, want the holder worker-7 and its run %+v", err, run)
+	}
+	if info, ok, err := l.Lookup(ctx, "report"); err != nil || !ok || info.Task != run || info.Holder != "worker-7" {
+		t.Fatalf("Lookup = %+v, %v, %v", info, ok, err)
+	}
+	// The run stays in the value through refreshes, and goes with the
+	// release.
+	if err := l.Refresh(ctx, lease, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Get(ctx, prefix+"lock:{report}").Val(); got != val {
+		t.Fatalf("refreshed value %q, want %q", got, val)
+	}
+	if err := l.Release(ctx, lease); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Get(ctx, prefix+"lock:{report}").Val(); got != fmt.Sprint("|", lease.Fence, "|", lease.Token) {
+		t.Fatalf("released value %q", got)
+	}
+	if _, err := l.TryAcquire(owned, "report", time.Minute); err != nil {
+		t.Fatalf("after the release: %v", err)
+	}
+}
+
+// Values written before runs were recorded (four parts), and holders with
+// a "|" of their own, still read.
+func TestLockValueLegacy(t *testing.T) {
+	eachRedis(t, func(t *testing.T, b *taskwaretest.Backend) {
+		ctx := context.Background()
+		since := time.UnixMicro(1_700_000_000_123_456)
+		tests := []struct {
+			val    string
+			holder string
+			run    lock.TaskRef
+		}{
+			{"tok|1700000000000001|1700000000123456|host:42", "host:42", lock.TaskRef{}},
+			{"tok|1700000000000001|1700000000123456|a|b", "a|b", lock.TaskRef{}},
+			{"tok|1700000000000001|1700000000123456|a|task:nope", "a|task:nope", lock.TaskRef{}},
+			{"tok|1700000000000001|1700000000123456|a|b|task:q/7", "a|b", lock.TaskRef{Queue: "q", ID: "7"}},
+			{"tok|1700000000000001|1700000000123456|h|task:/in-process", "h", lock.TaskRef{ID: "in-process"}},
+			{"tok|1700000000000001|1700000000123456|h|task:q%2F1/id%7C2%25", "h", lock.TaskRef{Queue: "q/1", ID: "id|2%"}},
+		}
+		for i, tt := range tests {
+			key := fmt.Sprint("legacy-", i)
+			if err := b.Client.Set(ctx, b.Prefix()+"lock:{"+key+"}", tt.val, time.Minute).Err(); err != nil {
+				t.Fatal(err)
+			}
+			_, err := b.Locker.TryAcquire(lock.WithOwnerTask(ctx, "q", "me"), key, time.Minute)
+			le, ok := errors.AsType[*lock.LockedError](err)
+			if !ok || le.Holder != tt.holder || le.Task != tt.run || le.Since != since || le.Remaining <= 0 {
+				t.Errorf("%q: %#v, want holder %q, run %+v", tt.val, err, tt.holder, tt.run)
+				continue
+			}
+			if got, ok := lock.HolderTask(err); ok != !tt.run.IsZero() || got != tt.run {
+				t.Errorf("%q: HolderTask = %+v, %v", tt.val, got, ok)
+			}
+		}
+		held := b.Locks(t)
+		if len(held) != len(tests) {
+			t.Fatalf("Held = %+v", held)
+		}
+		for i, info := range held {
+			if info.Holder != tests[i].holder || info.Task != tests[i].run || info.Fence != 1700000000000001 {
+				t.Errorf("Held[%d] = %+v", i, info)
+			}
+		}
+	})
+}
+
+// go-redis sends an acquire again when its reply is lost: the second
+// answer is the first's, the lease is the run's, and it is the only one.
+func TestAcquireForRunSentTwice(t *testing.T) {
+	srv := taskwaretest.Miniredis(t)
+	p := taskwaretest.NewProxy(t, srv.Addr())
+	c := redis.NewClient(&redis.Options{Addr: p.Addr(), ReadTimeout: time.Second})
+	defer c.Close()
+	l := redisbackend.New(c, redisbackend.WithHolder("h")).Locker()
+	ctx := lock.WithOwnerTask(context.Background(), "default", "run-1")
+	if _, err := l.TryAcquire(ctx, "warm-up", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	before := p.Dropped()
+	p.DropReplies(1, func(cmd []string) bool { return cmd[0] == "evalsha" })
+	lease, err := l.TryAcquire(ctx, "report", time.Minute)
+	if err != nil {
+		t.Fatalf("an acquire sent twice: %v", err)
+	}
+	if p.Dropped()-before != 1 {
+		t.Fatal("no reply was dropped")
+	}
+	info, ok, err := l.Lookup(context.Background(), "report")
+	if err != nil || !ok || info.Fence != lease.Fence || info.Task != lease.Task || lease.Task.ID != "run-1" {
+		t.Fatalf("Lookup = %+v, %v, %v; lease %+v", info, ok, err, lease)
+	}
+}
