@@ -3,6 +3,7 @@ package worker_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -184,6 +185,75 @@ func TestPauseAndResume(t *testing.T) {
 		}
 		if n := runs.Load(); n != 5 {
 			t.Fatalf("%d runs, want 5", n)
+		}
+	})
+}
+
+// runOrder enqueues per queue the tasks counts says, starts a worker with
+// opts that runs one at a time, and returns the queues of the first n
+// runs, in order.
+func runOrder(t *testing.T, b *taskwaretest.Backend, counts map[string]int, n int, opts ...worker.Option) []string {
+	t.Helper()
+	ctx := context.Background()
+	var mu sync.Mutex
+	var order []string
+	tk := task.New("w", func(ctx context.Context, _ int) (int, error) { return 0, nil }, func(next task.Func) task.Func {
+		return func(ctx context.Context, inv *task.Invocation) (any, error) {
+			mu.Lock()
+			order = append(order, inv.Queue)
+			mu.Unlock()
+			return next(ctx, inv)
+		}
+	})
+	c := worker.NewClient(b.Queue, b.Store)
+	for q, k := range counts {
+		for i := range k {
+			if _, err := worker.Enqueue(ctx, c, tk, i, worker.OnQueue(q)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	w := worker.New(b.Queue, fast(append([]worker.Option{worker.Concurrency(1), worker.Prefetch(0)}, opts...)...)...)
+	worker.Register(w, tk)
+	stop := start(t, w)
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		mu.Lock()
+		got := len(order)
+		mu.Unlock()
+		if got >= n {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatalf("%d runs in 10s, want %d", got, n)
+		}
+	}
+	stop()
+	mu.Lock()
+	defer mu.Unlock()
+	return order[:n]
+}
+
+// Weighted queues are taken from as often as their weights.
+func TestWeightedQueues(t *testing.T) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
+		order := runOrder(t, b, map[string]int{"hi": 30, "mid": 30, "lo": 30}, 20, worker.Queues("hi=6", "mid=3", "lo=1"))
+		counts := map[string]int{}
+		for _, q := range order {
+			counts[q]++
+		}
+		if counts["hi"] != 12 || counts["mid"] != 6 || counts["lo"] != 2 {
+			t.Fatalf("first 20 runs by queue %v (%v), want hi 12, mid 6, lo 2", counts, order)
+		}
+	})
+}
+
+// Strict priority drains the first queue before it takes from the next.
+func TestStrictPriority(t *testing.T) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
+		order := runOrder(t, b, map[string]int{"hi": 5, "lo": 5}, 10, worker.Queues("hi", "lo"), worker.StrictPriority())
+		want := []string{"hi", "hi", "hi", "hi", "hi", "lo", "lo", "lo", "lo", "lo"}
+		if !slices.Equal(order, want) {
+			t.Fatalf("order %v, want %v", order, want)
 		}
 	})
 }

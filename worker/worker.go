@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,8 +44,62 @@ func (f optionFunc) apply(w *Worker) { f(w) }
 // Concurrency sets how many tasks run at once (DefaultConcurrency).
 func Concurrency(n int) Option { return optionFunc(func(w *Worker) { w.concurrency = n }) }
 
-// Queues sets the queues to take tasks from (DefaultQueue).
-func Queues(names ...string) Option { return optionFunc(func(w *Worker) { w.queues = names }) }
+// Queues sets the queues to take tasks from (DefaultQueue), each with a
+// weight if its name ends in "=<weight>": Queues("critical=6",
+// "default=3", "low=1") takes from critical 6 times in 10, from default 3,
+// from low once, interleaved, as long as each has tasks (a queue with none
+// costs one poll). Without weights, each queue is taken from in turn. See
+// StrictPriority for the other way.
+func Queues(names ...string) Option {
+	return optionFunc(func(w *Worker) { w.queues, w.weights = parseWeights(names) })
+}
+
+// StrictPriority takes from the queues in the order Queues names them: a
+// queue is taken from only when every queue before it has no task ready.
+// Weights are ignored. Lower queues can starve; a task that arrives on one
+// while all were empty waits up to PollWait divided by the number of
+// queues.
+func StrictPriority() Option { return optionFunc(func(w *Worker) { w.strict = true }) }
+
+// parseWeights splits "name=weight" names; a name without a weight, or
+// whose weight does not read as a number from 1 to 1000, weighs 1 and
+// keeps its whole name.
+func parseWeights(names []string) ([]string, []int) {
+	queues, weights := make([]string, len(names)), make([]int, len(names))
+	for i, name := range names {
+		queues[i], weights[i] = name, 1
+		if j := strings.LastIndexByte(name, '='); j > 0 {
+			if n, err := strconv.Atoi(name[j+1:]); err == nil && n >= 1 && n <= 1000 {
+				queues[i], weights[i] = name[:j], n
+			}
+		}
+	}
+	return queues, weights
+}
+
+// takeOrder is the order the worker takes from its queues in, by index: a
+// smooth weighted round robin, each queue as often as its weight, spread
+// out.
+func takeOrder(weights []int) []int {
+	total := 0
+	for _, wt := range weights {
+		total += wt
+	}
+	order := make([]int, 0, total)
+	current := make([]int, len(weights))
+	for range total {
+		best := 0
+		for i, wt := range weights {
+			current[i] += wt
+			if current[i] > current[best] {
+				best = i
+			}
+		}
+		current[best] -= total
+		order = append(order, best)
+	}
+	return order
+}
 
 // Grace sets how long Run lets running tasks finish after its ctx ends
 // (DefaultGrace). Tasks still running then are cancelled, and go back to
@@ -123,6 +178,8 @@ type Worker struct {
 	queues                      []string
 	grace, visibility, pollWait time.Duration
 	promoteEvery                time.Duration
+	weights                     []int // of queues, see Queues
+	strict                      bool
 	defaults, around            []task.Middleware
 	consumer                    string
 	onError                     func(error)
@@ -177,6 +234,12 @@ func New(q Consumer, opts ...Option) *Worker {
 	for _, name := range w.queues {
 		if err := ValidateQueueName(name); err != nil {
 			panic(err)
+		}
+	}
+	if len(w.weights) != len(w.queues) { // the default queue
+		w.weights = make([]int, len(w.queues))
+		for i := range w.weights {
+			w.weights[i] = 1
 		}
 	}
 	return w
@@ -292,10 +355,15 @@ func (w *Worker) Run(ctx context.Context) error {
 	return nil
 }
 
-// takeLoop fills free slots with new tasks until ctx ends, round robin over
-// the queues.
+// takeLoop fills free slots with new tasks until ctx ends, over the
+// queues by their weights (or strictly in order: StrictPriority).
 func (w *Worker) takeLoop(ctx context.Context, sem *semaphore.Weighted, held int, dispatch func([]*Delivery)) {
 	pause := backoff.New(100*time.Millisecond, 5*time.Second)
+	order := takeOrder(w.weights)
+	wait := w.pollWait
+	if len(w.queues) > 1 {
+		wait /= time.Duration(len(w.queues))
+	}
 	for i := 0; ctx.Err() == nil; i++ {
 		if sem.Acquire(ctx, 1) != nil {
 			return
@@ -304,12 +372,13 @@ func (w *Worker) takeLoop(ctx context.Context, sem *semaphore.Weighted, held int
 		for n < held && sem.TryAcquire(1) {
 			n++
 		}
-		q := w.queues[i%len(w.queues)]
-		wait := w.pollWait
-		if len(w.queues) > 1 {
-			wait /= time.Duration(len(w.queues))
+		var ds []*Delivery
+		var err error
+		if w.strict {
+			ds, err = w.takeStrict(ctx, n, wait)
+		} else {
+			ds, err = w.queue.Take(ctx, w.queues[order[i%len(order)]], w.consumer, n, wait)
 		}
-		ds, err := w.queue.Take(ctx, q, w.consumer, n, wait)
 		sem.Release(int64(n - len(ds)))
 		if err != nil {
 			if ctx.Err() != nil {
@@ -322,6 +391,20 @@ func (w *Worker) takeLoop(ctx context.Context, sem *semaphore.Weighted, held int
 		pause.Reset()
 		dispatch(ds)
 	}
+}
+
+// takeStrict takes up to n tasks from the first queue that has any, in
+// order; if none has, it waits on the first for up to wait.
+func (w *Worker) takeStrict(ctx context.Context, n int, wait time.Duration) ([]*Delivery, error) {
+	if len(w.queues) > 1 {
+		for _, q := range w.queues {
+			ds, err := w.queue.Take(ctx, q, w.consumer, n, 0)
+			if err != nil || len(ds) > 0 {
+				return ds, err
+			}
+		}
+	}
+	return w.queue.Take(ctx, w.queues[0], w.consumer, n, wait)
 }
 
 // recoverEvery is how often the worker looks for dead workers' tasks: a
