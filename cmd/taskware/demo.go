@@ -59,6 +59,8 @@ type summary struct {
 	// tasks that are bound to expire and to fail every attempt.
 	Tasks, Expiring, Closed int
 	Policies                []policyStats
+	// Flow is what the periodic and rate-limited tasks did.
+	Flow flowStats
 }
 
 // policyStats is what one policy made of the workload.
@@ -258,6 +260,9 @@ func demo(ctx context.Context, opts demoOptions, out io.Writer) (sum summary, er
 		sum.Policies = append(sum.Policies, st)
 	}
 	printSummary(out, sum)
+	if sum.Flow, err = demoFlow(ctx, client, opts.Prefix+"flow:", out); err != nil {
+		return sum, fmt.Errorf("periodic and limited: %w", err)
+	}
 	return sum, nil
 }
 

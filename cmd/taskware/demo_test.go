@@ -57,6 +57,17 @@ func checkSummary(t *testing.T, sum summary, out string) {
 	if sum.Tasks != testTasks || sum.Expiring < 1 || sum.Closed < 1 {
 		t.Fatalf("workload of %d tasks, %d expiring, %d closed; want %d, and some of each", sum.Tasks, sum.Expiring, sum.Closed, testTasks)
 	}
+	// Periodic: every tick enqueued by one scheduler, refused to the
+	// others, and run or skipped once; limited: every email sent, no
+	// attempt used by the limit.
+	f := sum.Flow
+	if f.Ticks < 3 || f.Copies > (schedulers-1)*f.Ticks || f.Runs+f.Skips != f.Ticks || f.Runs < 1 {
+		t.Errorf("periodic: %d ticks, %d copies, %d runs, %d skips; want each tick enqueued once, and run or skipped once",
+			f.Ticks, f.Copies, f.Runs, f.Skips)
+	}
+	if f.Emails != emails || f.MaxAttempt != 1 || f.Limited < 1 {
+		t.Errorf("limited: %d emails, highest attempt %d, %d sent back; want %d, 1, some", f.Emails, f.MaxAttempt, f.Limited, emails)
+	}
 	for _, st := range sum.Policies {
 		if got := st.Ran + st.skipped() + st.failed(); got != sum.Tasks || st.done() != sum.Tasks {
 			t.Errorf("%s: ran %d + skipped %d + failed %d = %d, want every one of the %d tasks counted once",

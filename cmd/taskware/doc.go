@@ -26,7 +26,9 @@
 // It shows its progress, then a table of the outcomes its handles report
 // (ran, skipped as locked or expired, failed as locked or dead-lettered),
 // the retries, what each store holds, and the worker's events counted as
-// a metrics subscriber counts them:
+// a metrics subscriber counts them. Then three schedulers share one
+// periodic report (each tick enqueued once; a run that finds the last one
+// going is skipped), and a burst of emails goes out under a rate limit:
 //
 //	go run ./cmd/taskware demo                      # on an embedded miniredis
 //	go run ./cmd/taskware demo --tasks 1000 --redis redis://127.0.0.1:6379/0
