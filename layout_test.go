@@ -41,7 +41,7 @@ func TestLayout(t *testing.T) {
 			t.Errorf("%s imports go-redis: only redisbackend may", mod+pkg)
 		}
 	}
-	for _, concept := range []string{"/task", "/lock", "/store", "/worker", "/middleware"} {
+	for _, concept := range []string{"/task", "/lock", "/store", "/limit", "/worker", "/middleware", "/schedule"} {
 		for _, backend := range []string{"/redisbackend", "/memorybackend", "/taskwaretest"} {
 			if imports(concept, mod+backend) {
 				t.Errorf("%s imports %s: concepts import no backend", mod+concept, mod+backend)

@@ -21,6 +21,12 @@
 // panic included, and at once: it never waits for the end of a worker's
 // run (only middleware.WithLock's own release does, see [FinalReleaser]).
 //
+// A lock taken for a task run ([Guard.HoldFor], as middleware.WithLock
+// does) names that run ([TaskRef]) in its Lease, its Info and the
+// [LockedError] another run gets: [HolderTask] finds it in an error, a
+// skipped handle's stored one included, and middleware.JoinLocked waits
+// for its outcome.
+//
 // Lockers and Guards are safe for concurrent use; a Hold belongs to the
 // goroutine that took it.
 package lock

@@ -7,9 +7,17 @@
 //   - [Expires] skips a run that waited too long, before any lock is taken.
 //   - [StoreResult] stores successes and failures, each with a TTL, and can
 //     leave chosen errors out.
-//   - [Retry] runs a failed invocation again with backoff; [Timeout] bounds
-//     a run; [Recover] turns a panic into a failure; [RescheduleLocked] runs
-//     a locked-out run again later.
+//   - [Retry] (or [RetryUpTo], counted in retries) runs a failed
+//     invocation again with backoff; [Timeout] bounds a run (both can be
+//     overridden per enqueue: worker.WithRetries, worker.WithTimeout);
+//     [Recover] turns a panic into a failure; [RescheduleLocked] runs a
+//     locked-out run again later.
+//   - [JoinLocked] makes a run that finds its lock held wait for the
+//     holder's outcome and return it as its own: a singleflight across
+//     processes.
+//   - [RateLimit] and [ConcurrencyLimit] bound how often and how many runs
+//     of a key start; a run over the limit goes back to its queue without
+//     using an attempt.
 //
 // A typical chain puts StoreResult outermost, then Expires, then Retry and
 // Timeout, then SkipLocked, then WithLock:

@@ -14,13 +14,22 @@
 // The keys, each with a hash tag so that every script's keys share a
 // Cluster slot:
 //
-//	<prefix>lock:{<key>}              a lock: "token|fence|sinceµs|holder"
+//	<prefix>lock:{<key>}              a lock: "token|fence|sinceµs|holder[|task:<q>/<id>]"
 //	<prefix>result:{<queue>}:<id>     a result record, with its TTL
 //	<prefix>queue:{<q>}               the stream of ready and taken tasks
 //	<prefix>queue:{<q>}:delayed       sorted set of scheduled IDs, by due time
 //	<prefix>queue:{<q>}:dead          the dead letters, a capped stream
 //	<prefix>queue:{<q>}:task:<id>     a task's state, with its message while delayed
-//	<prefix>done                      the Pub/Sub channel that wakes waiters
+//	<prefix>queue:{<q>}:unique:<key>  the task holding a unique key, for its window
+//	<prefix>queue:{<q>}:paused        present while the queue is paused
+//	<prefix>rate:{<key>}              a rate limit's schedule (GCRA), with a TTL
+//	<prefix>sem:{<key>}               a concurrency limit's permits, with a TTL
+//	<prefix>done                      the Pub/Sub channel that wakes waiters,
+//	                                  and tells workers of canceled tasks
+//
+// A task's state names its current stream entry ("e"), so that a Cancel
+// deletes the entry of a task not taken yet, in the one script that ends
+// it; a task a worker holds is told to cancel on the channel instead.
 //
 // A stream entry holds a message as one string under "m" (its ID, task,
 // times and payload), beside its attempt and, once they apply, its
