@@ -241,3 +241,51 @@ func ExampleInspector() {
 	// Output:
 	// ready 3, running 0, delayed 1, dead 0
 }
+
+// A unique key makes one task of many requests: the duplicates get a
+// handle on the task that stands, and the key is free again once it ends.
+func ExampleUniqueKey() {
+	backend := memorybackend.New()
+	queue, results := backend.Queue(), backend.Store()
+	report := task.New("report", func(ctx context.Context, acct string) (string, error) { return "report of " + acct, nil },
+		middleware.StoreResult(results))
+	client := worker.NewClient(queue, results)
+	ctx := context.Background()
+	first, _ := worker.Enqueue(ctx, client, report, "acct-1", worker.UniqueKey("report:acct-1", time.Hour), worker.WithID("r1"))
+	again, err := worker.Enqueue(ctx, client, report, "acct-1", worker.UniqueKey("report:acct-1", time.Hour), worker.WithID("r2"))
+	fmt.Println(errors.Is(err, worker.ErrDuplicate), first.ID, again.ID)
+
+	w := worker.New(queue)
+	worker.Register(w, report)
+	wctx, stop := context.WithCancel(ctx)
+	done := make(chan error)
+	go func() { done <- w.Run(wctx) }()
+	fmt.Println(again.Get(ctx))
+	_, err = worker.Enqueue(ctx, client, report, "acct-1", worker.UniqueKey("report:acct-1", time.Hour), worker.WithID("r3"))
+	fmt.Println(err)
+	stop()
+	<-done
+	// Output:
+	// true r1 r1
+	// report of acct-1 <nil>
+	// <nil>
+}
+
+// Cancel a task before it runs, from any process: it never runs, and its
+// handle says so.
+func ExampleClient_Cancel() {
+	backend := memorybackend.New()
+	queue := backend.Queue()
+	send := task.New("send", func(ctx context.Context, to string) (bool, error) { return true, nil })
+	client := worker.NewClient(queue, nil)
+	ctx := context.Background()
+	h, _ := worker.Enqueue(ctx, client, send, "ann@example.com", worker.Delay(time.Hour))
+
+	out, err := client.Cancel(ctx, h.Queue, h.ID)
+	fmt.Println(out, err)
+	_, err = h.Get(ctx)
+	fmt.Println(errors.Is(err, worker.ErrCanceled))
+	// Output:
+	// canceled <nil>
+	// true
+}
