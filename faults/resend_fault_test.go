@@ -37,6 +37,10 @@ func TestFaultResentCalls(t *testing.T) {
 		{"enqueue", "ErrDuplicate", func(i int) error {
 			return faulty.Queue().Enqueue(ctx, &worker.Message{ID: fmt.Sprint("e", i), Task: "t", Queue: "enq", Attempt: 1}, time.Time{})
 		}, nil},
+		{"unique enqueue", "ErrDuplicate", func(i int) error {
+			return faulty.Queue().Enqueue(ctx, &worker.Message{ID: fmt.Sprint("u", i), Task: "t", Queue: "enq", Attempt: 1,
+				Unique: fmt.Sprint("key", i), UniqueFor: time.Minute}, time.Time{})
+		}, nil},
 		{"enqueue many", "ErrDuplicate", func(i int) error {
 			ms := []*worker.Message{
 				{ID: fmt.Sprint("m", i, "a"), Task: "t", Queue: "enq", Attempt: 1},
