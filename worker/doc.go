@@ -31,6 +31,18 @@
 //
 // The executor imports task and this contract only: no policy, no backend.
 //
+// # Flow control
+//
+// [UniqueKey] and [UniqueArgs] make one task of many enqueues: a duplicate
+// returns, with its *DuplicateError, a handle on the task that stands, and
+// the key is let go as soon as that task ends. [Client.Cancel] cancels a
+// task from any process: one not run yet never runs; a running one has
+// its context cancelled with cause [ErrCanceled] and ends as canceled, not
+// retried. A [Pauser] pauses a queue: nothing more is taken from it until
+// it is resumed. [Queues] takes weights ("critical=6"), and
+// [StrictPriority] drains queues in order. Per enqueue, [WithRetries] and
+// [WithTimeout] override the task's middleware.Retry and Timeout.
+//
 // # Seeing it run
 //
 // [OnEvent] subscribes a function to a worker's or a client's events, one
