@@ -16,6 +16,8 @@ type Backend struct {
 	locker *Locker
 	store  *Store
 	queue  *Queue
+	rate   *RateLimiter
+	sem    *Semaphore
 }
 
 // Option configures a Backend.
@@ -63,11 +65,13 @@ func New(opts ...Option) *Backend {
 	if c.holder == "" || c.stateTTL <= 0 || c.deadMax <= 0 {
 		panic(fmt.Errorf("%w: memorybackend.New: empty holder, or a state TTL or dead-letter cap that is not positive", task.ErrInvalidConfig))
 	}
-	return &Backend{
+	b := &Backend{
 		locker: newLocker(c.now, wall, c.holder),
 		store:  newStore(c.now),
 		queue:  newQueue(c.now, c.stateTTL, c.deadMax),
 	}
+	b.rate, b.sem = newLimiters(c.now, wall)
+	return b
 }
 
 // Locker returns the backend's locker.

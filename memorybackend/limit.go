@@ -2,11 +2,9 @@ package memorybackend
 
 import (
 	"context"
-	"runtime"
 	"slices"
 	"sync"
 	"time"
-	"weak"
 
 	"github.com/taskware/taskware/internal/randid"
 	"github.com/taskware/taskware/limit"
@@ -31,48 +29,20 @@ type Semaphore struct {
 	sems map[string]map[string]time.Time // key, token: expiry
 }
 
-// limiters are a Backend's RateLimiter and Semaphore. The Backend does not
-// hold them: they hang off it by a weak pointer (see limitersOf).
-type limiters struct {
-	rate *RateLimiter
-	sem  *Semaphore
-}
-
-var (
-	limitersMu sync.Mutex
-	limitersBy = map[weak.Pointer[Backend]]*limiters{}
-)
-
-// limitersOf returns b's limiters, made on first use. They are dropped
-// when b is collected.
-func limitersOf(b *Backend) *limiters {
-	wp := weak.Make(b)
-	limitersMu.Lock()
-	defer limitersMu.Unlock()
-	if l, ok := limitersBy[wp]; ok {
-		return l
-	}
-	now, wall := b.locker.now, b.locker.wall
-	l := &limiters{
-		rate: &RateLimiter{now: now, tats: make(map[string]time.Time)},
-		sem:  &Semaphore{now: now, wall: wall, sems: make(map[string]map[string]time.Time)},
-	}
-	limitersBy[wp] = l
-	runtime.AddCleanup(b, func(wp weak.Pointer[Backend]) {
-		limitersMu.Lock()
-		delete(limitersBy, wp)
-		limitersMu.Unlock()
-	}, wp)
-	return l
+// newLimiters returns the rate limiter and semaphore of a backend on the
+// clock now (wall: the wall clock).
+func newLimiters(now func() time.Time, wall bool) (*RateLimiter, *Semaphore) {
+	return &RateLimiter{now: now, tats: make(map[string]time.Time)},
+		&Semaphore{now: now, wall: wall, sems: make(map[string]map[string]time.Time)}
 }
 
 // RateLimiter returns the backend's rate limiter, on its clock: the same
 // one on every call.
-func (b *Backend) RateLimiter() *RateLimiter { return limitersOf(b).rate }
+func (b *Backend) RateLimiter() *RateLimiter { return b.rate }
 
 // Semaphore returns the backend's semaphore, on its clock: the same one on
 // every call.
-func (b *Backend) Semaphore() *Semaphore { return limitersOf(b).sem }
+func (b *Backend) Semaphore() *Semaphore { return b.sem }
 
 // sweepEvery is how many Allows pass between sweeps of the keys whose
 // time has passed, so that the map does not grow with keys no longer used.
