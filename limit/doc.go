@@ -12,9 +12,11 @@
 // leases, as locks are (see package lock): each has a random owner token,
 // so only its owner can release or refresh it, and a TTL, so the permit of
 // a holder that crashed frees itself when the TTL runs out. A [Keeper]
-// holds permits and renews them while their holders work, from one
-// goroutine for all of them; a [Hold] is the context to work under, and it
-// is cancelled with a cause matching [ErrPermitLost] if its permit is lost.
+// holds permits and renews them while their holders work: it is a
+// lock.Guard over the semaphore, so permits are renewed as leases are, from
+// one goroutine for all of them. A [Hold] is the context to work under, and
+// it is cancelled with a cause matching [ErrPermitLost] if its permit is
+// lost; unlike a lock's, it carries no lease (lock.LeaseFrom, lock.Fence).
 //
 // This package holds the concepts, not a backend: package redisbackend
 // keeps limits on Redis (one round trip per Allow, per acquire and per

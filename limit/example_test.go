@@ -55,15 +55,15 @@ func ExampleGCRA() {
 // A Keeper holds a permit while fn runs, renewed, and gives it back on
 // every outcome; over the limit, the error says so.
 func ExampleKeeper_Do() {
-	keeper, err := limit.NewKeeper(memorybackend.New().Semaphore(), limit.TTL(10*time.Second))
+	keeper, err := limit.NewKeeper(memorybackend.New().Semaphore(), 1, limit.TTL(10*time.Second))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	ctx := context.Background()
-	err = keeper.Do(ctx, "db", 1, func(ctx context.Context) error {
+	err = keeper.Do(ctx, "db", func(ctx context.Context) error {
 		// Meanwhile, a second holder finds the only permit taken.
-		err := keeper.Do(ctx, "db", 1, func(context.Context) error { return nil })
+		err := keeper.Do(ctx, "db", func(context.Context) error { return nil })
 		fmt.Println("second:", errors.Is(err, limit.ErrConcurrencyLimited), err)
 		return nil
 	})

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/taskware/taskware/limit"
+	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/memorybackend"
 	"github.com/taskware/taskware/task"
 )
@@ -44,19 +45,21 @@ func TestNewKeeperRefusesBadConfig(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		s    limit.Semaphore
+		n    int
 		opts []limit.KeeperOption
 	}{
-		{"nil semaphore", nil, nil},
-		{"zero TTL", sem, []limit.KeeperOption{limit.TTL(0)}},
-		{"TTL within drift", sem, []limit.KeeperOption{limit.TTL(5 * time.Millisecond)}},
-		{"renew too slow", sem, []limit.KeeperOption{limit.TTL(time.Second), limit.RenewEvery(time.Second)}},
-		{"negative renew", sem, []limit.KeeperOption{limit.RenewEvery(-time.Second)}},
+		{"nil semaphore", nil, 1, nil},
+		{"zero n", sem, 0, nil},
+		{"zero TTL", sem, 1, []limit.KeeperOption{limit.TTL(0)}},
+		{"TTL within drift", sem, 1, []limit.KeeperOption{limit.TTL(5 * time.Millisecond)}},
+		{"renew too slow", sem, 1, []limit.KeeperOption{limit.TTL(time.Second), limit.RenewEvery(time.Second)}},
+		{"negative renew", sem, 1, []limit.KeeperOption{limit.RenewEvery(-time.Second)}},
 	} {
-		if _, err := limit.NewKeeper(tc.s, tc.opts...); !errors.Is(err, task.ErrInvalidConfig) {
+		if _, err := limit.NewKeeper(tc.s, tc.n, tc.opts...); !errors.Is(err, task.ErrInvalidConfig) {
 			t.Errorf("%s: %v, want ErrInvalidConfig", tc.name, err)
 		}
 	}
-	k, err := limit.NewKeeper(sem)
+	k, err := limit.NewKeeper(sem, 1)
 	if err != nil || k.TTL() != limit.DefaultTTL {
 		t.Fatalf("defaults: %v, %v", k, err)
 	}
@@ -65,12 +68,12 @@ func TestNewKeeperRefusesBadConfig(t *testing.T) {
 // A hold outlives its TTL while renewed, and its permit counts all along.
 func TestKeeperRenews(t *testing.T) {
 	f := &flaky{Semaphore: memorybackend.New().Semaphore()}
-	k, err := limit.NewKeeper(f, limit.TTL(150*time.Millisecond))
+	k, err := limit.NewKeeper(f, 1, limit.TTL(150*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	h, err := k.Hold(ctx, "k", 1)
+	h, err := k.Hold(ctx, "k")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,13 +121,13 @@ func TestKeeperLosesPermit(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &flaky{Semaphore: memorybackend.New().Semaphore()}
 			const ttl = 200 * time.Millisecond
-			k, err := limit.NewKeeper(f, limit.TTL(ttl))
+			k, err := limit.NewKeeper(f, 1, limit.TTL(ttl))
 			if err != nil {
 				t.Fatal(err)
 			}
 			f.failWith(tc.fail)
 			start := time.Now()
-			err = k.Do(context.Background(), "k", 1, func(ctx context.Context) error {
+			err = k.Do(context.Background(), "k", func(ctx context.Context) error {
 				select {
 				case <-ctx.Done():
 					if !errors.Is(context.Cause(ctx), limit.ErrPermitLost) {
@@ -148,7 +151,7 @@ func TestKeeperLosesPermit(t *testing.T) {
 // Do gives the permit back on every path, a panic included.
 func TestKeeperDoReleasesOnPanic(t *testing.T) {
 	sem := memorybackend.New().Semaphore()
-	k, err := limit.NewKeeper(sem)
+	k, err := limit.NewKeeper(sem, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,11 +162,11 @@ func TestKeeperDoReleasesOnPanic(t *testing.T) {
 				t.Fatalf("recovered %v", v)
 			}
 		}()
-		_ = k.Do(ctx, "k", 1, func(context.Context) error { panic("boom") })
+		_ = k.Do(ctx, "k", func(context.Context) error { panic("boom") })
 	}()
-	if err := k.Do(ctx, "k", 1, func(ctx context.Context) error {
+	if err := k.Do(ctx, "k", func(ctx context.Context) error {
 		// Inside, the only permit is held.
-		if err := k.Do(ctx, "k", 1, func(context.Context) error { return nil }); !errors.Is(err, limit.ErrConcurrencyLimited) {
+		if err := k.Do(ctx, "k", func(context.Context) error { return nil }); !errors.Is(err, limit.ErrConcurrencyLimited) {
 			t.Errorf("second holder: %v", err)
 		}
 		return nil
@@ -176,7 +179,7 @@ func TestKeeperDoReleasesOnPanic(t *testing.T) {
 // (goleak checks it at the end).
 func TestKeeperManyHolds(t *testing.T) {
 	sem := memorybackend.New().Semaphore()
-	k, err := limit.NewKeeper(sem, limit.TTL(100*time.Millisecond))
+	k, err := limit.NewKeeper(sem, 4, limit.TTL(100*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +188,7 @@ func TestKeeperManyHolds(t *testing.T) {
 	for i := range 40 {
 		wg.Go(func() {
 			for range 5 {
-				err := k.Do(context.Background(), "k", 4, func(ctx context.Context) error {
+				err := k.Do(context.Background(), "k", func(ctx context.Context) error {
 					n := running.Add(1)
 					for {
 						p := peak.Load()
@@ -206,5 +209,39 @@ func TestKeeperManyHolds(t *testing.T) {
 	wg.Wait()
 	if p := peak.Load(); p > 4 || p < 1 {
 		t.Fatalf("peak %d, want 1..4", p)
+	}
+}
+
+// A permit is not a lock: its Hold carries no lease of its own for
+// lock.LeaseFrom and lock.Fence, and passes on the lease of a lock held
+// outside it.
+func TestKeeperHoldIsNoLease(t *testing.T) {
+	b := memorybackend.New()
+	k, err := limit.NewKeeper(b.Semaphore(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := k.Do(ctx, "k", func(ctx context.Context) error {
+		if l, ok := lock.LeaseFrom(ctx); ok {
+			t.Errorf("a permit's hold carries a lease: %+v", l)
+		}
+		if f, ok := lock.Fence(ctx); ok {
+			t.Errorf("a permit's hold has fence %d", f)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := lock.Do(ctx, b.Locker(), "l", func(ctx context.Context) error {
+		want, _ := lock.Fence(ctx)
+		return k.Do(ctx, "k", func(ctx context.Context) error {
+			if f, ok := lock.Fence(ctx); !ok || f != want {
+				t.Errorf("fence inside the permit: %d, %v; want %d", f, ok, want)
+			}
+			return nil
+		})
+	}); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -202,13 +202,10 @@ func ConcurrencyLimitFunc(s limit.Semaphore, key KeyFunc, n int, opts ...LimitOp
 
 func concurrencyLimit(name string, s limit.Semaphore, key KeyFunc, n int, opts []LimitOption) task.Middleware {
 	c := newLimitConfig(opts)
-	if n < 1 {
-		configPanic("%s: n must be at least 1, got %d", name, n)
-	}
 	if c.delay <= 0 {
 		configPanic("%s: LimitRetryDelay must be positive, got %v", name, c.delay)
 	}
-	keeper, err := limit.NewKeeper(s, c.keeper...)
+	keeper, err := limit.NewKeeper(s, n, c.keeper...)
 	if err != nil {
 		configPanic("%s: %v", name, err)
 	}
@@ -221,7 +218,7 @@ func concurrencyLimit(name string, s limit.Semaphore, key KeyFunc, n int, opts [
 			if err != nil {
 				return nil, err
 			}
-			h, err := keeper.Hold(ctx, k, n)
+			h, err := keeper.Hold(ctx, k)
 			if err != nil {
 				var e *limit.ConcurrencyLimitedError
 				if !errors.As(err, &e) {
