@@ -76,29 +76,10 @@ func (c *clock) Set(t time.Time) {
 	c.mu.Unlock()
 }
 
-// start runs s until the test ends or the returned stop is called; stop
-// waits for Run to return, at most 5 s.
+// start runs s until the test ends or the returned stop is called.
 func start(t *testing.T, s *schedule.Scheduler) (stop func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("Run: %v", err)
-				}
-			case <-time.After(5 * time.Second):
-				t.Error("Run did not return within 5s of its stop")
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return stop
+	return taskwaretest.Start(t, s)
 }
 
 // runs counts the runs of each task ID.
