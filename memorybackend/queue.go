@@ -43,8 +43,9 @@ type memQueue struct {
 	delayed delayHeap           // scheduled IDs by due time; stale items are skipped
 	due     map[string]int64    // the current due time (ms) of each delayed ID
 	states  map[string]*memState
-	dead    []worker.DeadLetter // oldest first
-	paused  bool                // see Pause
+	dead    []worker.DeadLetter             // oldest first
+	paused  bool                            // see Pause
+	minutes map[int64]*worker.OutcomeCounts // outcomes by minute, for an hour (see Rates)
 	// unique holds each unique key's task, until it ends or its window
 	// closes.
 	unique map[string]uniqueHold
@@ -501,6 +502,13 @@ func (q *Queue) Finish(ctx context.Context, d *worker.Delivery, o worker.Outcome
 		}
 		s.msg = &msg
 		mq.schedule(d.ID, o.RunAt.UnixMilli())
+		mq.count(now, func(c *worker.OutcomeCounts) {
+			if o.Retry {
+				c.Retried++
+			} else {
+				c.Rescheduled++
+			}
+		})
 		return nil
 	}
 	if s == nil { // expired meanwhile: the outcome makes a new state
@@ -509,6 +517,24 @@ func (q *Queue) Finish(ctx context.Context, d *worker.Delivery, o worker.Outcome
 	}
 	s.st.Status, s.st.Attempt, s.st.Kind, s.st.Error, s.st.Result = o.Status, o.Attempt, o.Kind, o.Error, result
 	s.st.FinishedAt = time.UnixMicro(now.UnixMicro())
+	mq.count(now, func(c *worker.OutcomeCounts) {
+		switch {
+		case o.Status == worker.Succeeded:
+			c.Succeeded++
+		case o.Status == worker.Failed:
+			c.Failed++
+		case o.Status == worker.Dead:
+			c.Dead++
+		case o.Status == worker.Canceled:
+			c.Canceled++
+		case o.Kind == "lock.locked":
+			c.SkippedLocked++
+		case o.Kind == "middleware.expired":
+			c.SkippedExpired++
+		default:
+			c.SkippedOther++
+		}
+	})
 	if o.Status == worker.Dead {
 		m := normalize(d.Message)
 		m.Queue, m.Attempt = d.Queue, o.Attempt
@@ -654,6 +680,7 @@ func (q *Queue) Cancel(ctx context.Context, queue, id string) (worker.CancelOutc
 func (q *Queue) endCanceled(mq *memQueue, s *memState, now time.Time) {
 	s.st.Status, s.st.Kind, s.st.Error = worker.Canceled, worker.ErrCanceled.ErrorKind(), worker.ErrCanceled.Error()
 	s.st.FinishedAt = time.UnixMicro(now.UnixMicro())
+	mq.count(now, func(c *worker.OutcomeCounts) { c.Canceled++ })
 	q.end(mq, s, now)
 }
 
@@ -671,4 +698,41 @@ func (q *Queue) WatchCancels(fn func(queue, id string)) (stop func()) {
 		defer q.watchMu.Unlock()
 		delete(q.watchers, key)
 	}
+}
+
+// count counts an outcome at now in its minute. q.mu is held.
+func (mq *memQueue) count(now time.Time, add func(*worker.OutcomeCounts)) {
+	m := now.Unix() / 60
+	if mq.minutes == nil {
+		mq.minutes = make(map[int64]*worker.OutcomeCounts)
+	}
+	c := mq.minutes[m]
+	if c == nil {
+		c = &worker.OutcomeCounts{Minute: time.Unix(m*60, 0)}
+		mq.minutes[m] = c
+		for old := range mq.minutes { // kept an hour, as on Redis
+			if old < m-60 {
+				delete(mq.minutes, old)
+			}
+		}
+	}
+	add(c)
+}
+
+// Rates implements worker.RateReader.
+func (q *Queue) Rates(ctx context.Context, queue string, since time.Time) ([]worker.OutcomeCounts, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	first, last := since.Unix()/60, q.now().Unix()/60
+	first = max(first, last-59)
+	out := make([]worker.OutcomeCounts, 0, last-first+1)
+	mq := q.queue(queue, false)
+	for m := first; m <= last; m++ {
+		c := worker.OutcomeCounts{Minute: time.Unix(m*60, 0)}
+		if mq != nil && mq.minutes[m] != nil {
+			c = *mq.minutes[m]
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }

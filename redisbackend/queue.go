@@ -168,7 +168,7 @@ return #ids`)
 	// a late finish overwrites nothing. A dead letter is the entry as it
 	// was, with the reason: a malformed one too. Notices go out only if
 	// someone waits (the state's "w", see Wait).
-	endScript = newScript(releaseLua + `
+	endScript = newScript(releaseLua + countLua + `
 release(3, 17)
 if redis.call('XACK', KEYS[1], 'taskware', ARGV[1]) == 0 then return 0 end
 if ARGV[2] == 'dead' then
@@ -198,13 +198,14 @@ if ARGV[13] ~= '' then
   if res ~= 'lost' then res = 'stored' end
 end
 redis.call('HSET', s, 'status', ARGV[2], 'kind', ARGV[3], 'error', ARGV[4], 'attempt', ARGV[5], 'result', res, 'fin', ARGV[11])
+count(s, ARGV[10], ARGV[11], outcome(ARGV[2], ARGV[3]))
 redis.call('PEXPIRE', s, ARGV[7])
 if waited then redis.call('PUBLISH', ARGV[8], 't' .. ARGV[15] .. ARGV[10]) end
 return 1`)
 	// KEYS: stream, delayed, state, then the locks to release. ARGV: entry,
 	// run at ms, attempt, kind, error, id, retry, outage, then the locks'
 	// tokens. The payload moves from the entry to the state, to wait there.
-	requeueScript = newScript(releaseLua + msgLua + `
+	requeueScript = newScript(releaseLua + msgLua + countLua + `
 release(4, 9)
 if redis.call('XACK', KEYS[1], 'taskware', ARGV[1]) == 0 then return 0 end
 local e = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
@@ -223,6 +224,10 @@ end
 if ARGV[7] == '1' then redis.call('HSET', KEYS[3], 'lk', ARGV[4], 'le', ARGV[5]) end
 if ARGV[8] == '1' then redis.call('HINCRBY', KEYS[3], 'outages', 1) end
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[6])
+local t = redis.call('TIME')
+local field = 'rescheduled'
+if ARGV[7] == '1' then field = 'retried' end
+count(KEYS[3], ARGV[6], t[1] .. string.format('%06d', tonumber(t[2])), field)
 return 1`)
 	// KEYS: state. ARGV: started µs, worker. A start that comes after the
 	// task ended, or went back to wait, changes nothing.
@@ -288,14 +293,32 @@ if #redis.call('XPENDING', KEYS[1], 'taskware', '-', '+', 1, ARGV[1]) > 0 then r
 return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], 'taskware', ARGV[1])`)
 )
 
+// countLua defines count(state, id, at µs, field), which counts an
+// outcome in its queue's minute (see Rates): a hash per minute, beside the
+// task's state, kept for an hour; and outcome(status, kind), the field.
+const countLua = `
+local function count(s, id, at, field)
+  local k = string.sub(s, 1, #s - #id - 5) .. 'rate:' .. string.format('%d', math.floor(tonumber(at) / 60000000))
+  redis.call('HINCRBY', k, field, 1)
+  redis.call('PEXPIRE', k, 3900000)
+end
+local function outcome(status, kind)
+  if status ~= 'skipped' then return status end
+  if kind == 'lock.locked' then return 'skipped_locked' end
+  if kind == 'middleware.expired' then return 'skipped_expired' end
+  return 'skipped'
+end
+`
+
 // cancelLua defines endcanceled(state, id, ttl, channel, tag, at µs),
 // which ends a task that has not run as canceled: its unique key goes,
 // its waiters are told.
-const cancelLua = `
+const cancelLua = countLua + `
 local function endcanceled(s, id, ttl, channel, tag, at)
   local h = redis.call('HMGET', s, 'w', 'uk')
   if h[2] and redis.call('GET', h[2]) == id then redis.call('DEL', h[2]) end
   redis.call('HSET', s, 'status', 'canceled', 'kind', 'worker.canceled', 'error', 'worker: canceled', 'fin', at)
+  count(s, id, at, 'canceled')
   redis.call('HDEL', s, 'm', 'payload')
   redis.call('PEXPIRE', s, ttl)
   if h[1] then redis.call('PUBLISH', channel, 't' .. tag .. id) end
@@ -1210,4 +1233,43 @@ func (q *Queue) WatchCancels(fn func(queue, id string)) (stop func()) {
 		_ = ps.Close()
 		<-done
 	}
+}
+
+// Rates implements worker.RateReader, in one round trip: a pipeline of
+// the minutes' hashes, which the scripts that end or requeue tasks count
+// into, each kept an hour.
+func (q *Queue) Rates(ctx context.Context, queue string, since time.Time) ([]worker.OutcomeCounts, error) {
+	now := time.Now()
+	first, last := since.Unix()/60, now.Unix()/60
+	if first < last-59 {
+		first = last - 59 // an hour at most: older minutes are gone
+	}
+	n := q.names(queue)
+	prefix := strings.TrimSuffix(n.statePrefix, "task:") + "rate:"
+	cmds := make([]*redis.MapStringStringCmd, 0, last-first+1)
+	_, err := q.b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for m := first; m <= last; m++ {
+			cmds = append(cmds, p.HGetAll(ctx, prefix+strconv.FormatInt(m, 10)))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("worker: rates of %s: %w", queue, unavailable(ctx, err))
+	}
+	out := make([]worker.OutcomeCounts, len(cmds))
+	for i, c := range cmds {
+		out[i] = outcomeCounts(time.Unix((first+int64(i))*60, 0), c.Val())
+	}
+	return out, nil
+}
+
+// outcomeCounts reads a minute's hash.
+func outcomeCounts(minute time.Time, h map[string]string) worker.OutcomeCounts {
+	n := func(field string) int64 {
+		v, _ := strconv.ParseInt(h[field], 10, 64)
+		return v
+	}
+	return worker.OutcomeCounts{Minute: minute, Succeeded: n("succeeded"), Failed: n("failed"), Dead: n("dead"),
+		Canceled: n("canceled"), SkippedLocked: n("skipped_locked"), SkippedExpired: n("skipped_expired"),
+		SkippedOther: n("skipped"), Retried: n("retried"), Rescheduled: n("rescheduled")}
 }

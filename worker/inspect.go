@@ -159,3 +159,28 @@ type Canceler interface {
 type CancelWatcher interface {
 	WatchCancels(fn func(queue, id string)) (stop func())
 }
+
+// OutcomeCounts counts the tasks of a queue that ended, or went back to
+// wait, in one minute, by how: for dashboards of throughput and outcome
+// rates.
+type OutcomeCounts struct {
+	// Minute is the minute's start.
+	Minute time.Time
+	// Succeeded, Failed, Dead and Canceled count the tasks that ended so.
+	Succeeded, Failed, Dead, Canceled int64
+	// SkippedLocked, SkippedExpired and SkippedOther count the skips: a
+	// lock held elsewhere (lock.locked), an expiry (middleware.expired),
+	// any other reason.
+	SkippedLocked, SkippedExpired, SkippedOther int64
+	// Retried counts the runs that failed and go back to run again;
+	// Rescheduled those that go back without using an attempt.
+	Retried, Rescheduled int64
+}
+
+// RateReader reads a queue's outcome counts per minute. The Redis
+// backend's queue keeps them for an hour.
+type RateReader interface {
+	// Rates returns the counts of queue's minutes from since's to now's,
+	// oldest first, one per minute, zero where nothing happened.
+	Rates(ctx context.Context, queue string, since time.Time) ([]OutcomeCounts, error)
+}

@@ -257,3 +257,82 @@ func TestStrictPriority(t *testing.T) {
 		}
 	})
 }
+
+// A queue counts its outcomes by minute: what a dashboard charts.
+func TestRates(t *testing.T) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
+		ctx := context.Background()
+		rr, ok := b.Queue.(worker.RateReader)
+		if !ok {
+			t.Fatalf("%T reads no rates", b.Queue)
+		}
+		began := time.Now()
+		lease, err := b.Locker.TryAcquire(ctx, "rates-held", time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = b.Locker.Release(ctx, lease) }()
+		var flaky atomic.Int32
+		tk := task.New("r", func(ctx context.Context, n int) (int, error) {
+			switch n {
+			case 1:
+				return 0, errors.New("boom")
+			case 2:
+				return 0, task.Permanent(errors.New("never"))
+			case 3:
+				if flaky.Add(1) == 1 {
+					return 0, errors.New("once")
+				}
+			}
+			return n, nil
+		}, middleware.Expires(time.Hour), middleware.Retry(2, middleware.RetryBackoff(5*time.Millisecond, 5*time.Millisecond),
+			middleware.RetryIf(func(err error) bool { return err.Error() == "once" })))
+		locked := task.New("l", func(ctx context.Context, _ int) (int, error) { return 0, nil },
+			middleware.SkipLocked(), middleware.WithLock(b.Locker, "rates-held"))
+		c := worker.NewClient(b.Queue, b.Store)
+		var hs []*worker.Handle[int]
+		for _, n := range []int{0, 0, 0, 1, 1, 2, 3} {
+			h, err := worker.Enqueue(ctx, c, tk, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hs = append(hs, h)
+		}
+		stale, _ := worker.Enqueue(ctx, c, tk, 0, worker.ExpiresAt(time.Now().Add(-time.Second)))
+		skip, _ := worker.Enqueue(ctx, c, locked, 0)
+		gone, _ := worker.Enqueue(ctx, c, tk, 0, worker.Delay(time.Hour))
+		if _, err := c.Cancel(ctx, gone.Queue, gone.ID); err != nil {
+			t.Fatal(err)
+		}
+		w := worker.New(b.Queue, fast()...)
+		worker.Register(w, tk)
+		worker.Register(w, locked)
+		start(t, w)
+		for _, h := range append(hs, stale) {
+			_, _ = getWithin(t, h, 5*time.Second)
+		}
+		_, _ = getWithin(t, worker.HandleOf(c, locked, skip.Queue, skip.ID), 5*time.Second)
+		rates, err := rr.Rates(ctx, worker.DefaultQueue, began.Add(-time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sum worker.OutcomeCounts
+		for _, r := range rates {
+			sum.Succeeded += r.Succeeded
+			sum.Failed += r.Failed
+			sum.Dead += r.Dead
+			sum.Canceled += r.Canceled
+			sum.SkippedLocked += r.SkippedLocked
+			sum.SkippedExpired += r.SkippedExpired
+			sum.SkippedOther += r.SkippedOther
+			sum.Retried += r.Retried
+		}
+		want := worker.OutcomeCounts{Succeeded: 4, Failed: 2, Dead: 1, Canceled: 1, SkippedLocked: 1, SkippedExpired: 1, Retried: 1}
+		if sum != want {
+			t.Fatalf("counted %+v over %d minutes, want %+v", sum, len(rates), want)
+		}
+		if n := len(rates); n < 2 || n > 3 {
+			t.Errorf("%d minutes from a minute ago to now, want 2 or 3", n)
+		}
+	})
+}
