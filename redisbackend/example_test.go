@@ -3,6 +3,7 @@ package redisbackend_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -74,6 +75,9 @@ func ExampleNew() {
 	fmt.Println("locks held:", len(held))
 	_ = queue.Leave(ctx, "reports", "worker-1") // the worker stops cleanly
 	for _, k := range srv.Keys() {
+		if i := strings.Index(k, ":rate:"); i > 0 {
+			k = k[:i] + ":rate:<minute>" // the outcome counted in its minute
+		}
 		fmt.Println(k)
 	}
 	// Output:
@@ -83,6 +87,7 @@ func ExampleNew() {
 	// locks held: 0
 	// myapp:lock:{nightly-report}
 	// myapp:queue:{reports}
+	// myapp:queue:{reports}:rate:<minute>
 	// myapp:queue:{reports}:task:r-1
 	// myapp:result:{reports}:r-1
 }

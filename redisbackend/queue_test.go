@@ -177,10 +177,14 @@ func TestQueueKeys(t *testing.T) {
 		d := rqTake(t, q, "mail", 1)[0]
 		rqFinish(t, q, d, worker.Outcome{Status: worker.Dead, Attempt: 1, Kind: "task.bad_payload", Error: "cannot decode",
 			Final: rqFinal(t, b, d, "")})
-		want = []string{"queue:{mail}", "queue:{mail}:dead", "queue:{mail}:delayed",
+		minute := fmt.Sprintf("queue:{mail}:rate:%d", time.Now().Unix()/60) // the outcome's count (see Rates)
+		want = []string{"queue:{mail}", "queue:{mail}:dead", "queue:{mail}:delayed", minute,
 			"queue:{mail}:task:later", "queue:{mail}:task:now", "result:{mail}:now"}
 		if got := rqKeys(t, b); !slices.Equal(got, want) {
 			t.Fatalf("keys after Finish: %q, want %q", got, want)
+		}
+		if ttl := b.Client.PTTL(ctx, b.Prefix()+minute).Val(); ttl <= 0 || ttl > 65*time.Minute {
+			t.Fatalf("the minute's count: TTL %v, want about an hour", ttl)
 		}
 		state := b.Prefix() + "queue:{mail}:task:now"
 		if ttl := b.Client.PTTL(ctx, state).Val(); ttl <= 0 || ttl > worker.DefaultStateTTL {
