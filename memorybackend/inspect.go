@@ -169,3 +169,31 @@ func (q *Queue) Tasks(ctx context.Context, queue string, set worker.TaskSet, lim
 	}
 	return out, nil
 }
+
+// Message returns the message of task id of queue (its arguments and
+// headers) while it waits: delayed, ready or taken. A task that ended, or
+// that the queue does not know, is an error matching worker.ErrNotFound.
+func (q *Queue) Message(ctx context.Context, queue, id string) (*worker.Message, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	mq := q.queue(queue, false)
+	if mq != nil {
+		if s := mq.state(id, q.now()); s != nil && s.msg != nil {
+			m := normalize(*s.msg)
+			return &m, nil
+		}
+		for _, e := range mq.ready {
+			if e.msg.ID == id {
+				m := normalize(e.msg)
+				return &m, nil
+			}
+		}
+		for _, p := range mq.pending {
+			if p.entry.msg.ID == id {
+				m := normalize(p.entry.msg)
+				return &m, nil
+			}
+		}
+	}
+	return nil, &worker.NotFoundError{Queue: queue, ID: id}
+}

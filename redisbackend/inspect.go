@@ -741,3 +741,43 @@ func toInt(v any) int64 {
 	}
 	return 0
 }
+
+// KEYS: state, stream. The message of a task that waits: the core its
+// state keeps while it is delayed, or its stream entry's fields while it
+// is ready or taken ("e" names the entry). Reads only.
+var messageScript = newScript(`
+local h = redis.call('HMGET', KEYS[1], 'm', 'e')
+if h[1] then return {'core', h[1]} end
+if h[2] then
+  local e = redis.call('XRANGE', KEYS[2], h[2], h[2])
+  if e[1] then return {'entry', e[1][2]} end
+end
+return {}`)
+
+// Message returns the message of task id of queue (its arguments and
+// headers) while it waits: delayed, ready or taken. One round trip. It
+// returns an error matching worker.ErrNotFound for a task that has ended,
+// or that the queue does not know: a dead one's message is in
+// DeadLetters.
+func (q *Queue) Message(ctx context.Context, queue, id string) (*worker.Message, error) {
+	n := q.names(queue)
+	res, err := q.run(ctx, messageScript, []string{n.statePrefix + id, n.stream}).Slice()
+	if err != nil {
+		return nil, fmt.Errorf("worker: message of %s: %w", id, unavailable(ctx, err))
+	}
+	if len(res) != 2 {
+		return nil, &worker.NotFoundError{Queue: queue, ID: id}
+	}
+	var d *worker.Delivery
+	switch kind, _ := res[0].(string); kind {
+	case "core": // a delayed task's: the header the stream entry would add is not kept
+		core, _ := res[1].(string)
+		d = parseEntry(queue, "", map[string]string{"m": messageVersion + "1:11:11:00:0:" + core})
+	default:
+		d = parseEntry(queue, "", luaFields(res[1]))
+	}
+	if d.Malformed != nil {
+		return nil, fmt.Errorf("worker: message of %s: %w", id, d.Malformed)
+	}
+	return &d.Message, nil
+}

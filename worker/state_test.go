@@ -2,6 +2,7 @@ package worker_test
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"sync"
 	"testing"
@@ -104,6 +105,42 @@ func TestHeadersTravelWithTheTask(t *testing.T) {
 		}
 		if len(seen[none.ID]) != 0 {
 			t.Errorf("a task enqueued without headers saw %v", seen[none.ID])
+		}
+	})
+}
+
+// A task's message (arguments and headers) can be read while it waits:
+// delayed, ready or taken.
+func TestMessageOfAWaitingTask(t *testing.T) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
+		ctx := context.Background()
+		mr, ok := b.Queue.(interface {
+			Message(ctx context.Context, queue, id string) (*worker.Message, error)
+		})
+		if !ok {
+			t.Fatalf("%T reads no messages", b.Queue)
+		}
+		tk := task.New("msg", func(ctx context.Context, s string) (int, error) { return 0, nil })
+		c := worker.NewClient(b.Queue, b.Store)
+		h := map[string]string{"tenant": "acme"}
+		ready, _ := worker.Enqueue(ctx, c, tk, "ready-args", worker.WithHeaders(h))
+		delayed, _ := worker.Enqueue(ctx, c, tk, "delayed-args", worker.WithHeaders(h), worker.Delay(time.Hour))
+		for _, tc := range []struct {
+			id, args string
+		}{{ready.ID, `"ready-args"`}, {delayed.ID, `"delayed-args"`}} {
+			m, err := mr.Message(ctx, worker.DefaultQueue, tc.id)
+			if err != nil || string(m.Payload) != tc.args || m.Task != "msg" || m.Headers["tenant"] != "acme" || m.ID != tc.id {
+				t.Fatalf("Message(%s) = %+v, %v", tc.id, m, err)
+			}
+		}
+		if ds, err := b.Queue.Take(ctx, worker.DefaultQueue, "c", 1, 0); err != nil || len(ds) != 1 {
+			t.Fatalf("Take: %d, %v", len(ds), err)
+		}
+		if m, err := mr.Message(ctx, worker.DefaultQueue, ready.ID); err != nil || string(m.Payload) != `"ready-args"` {
+			t.Fatalf("Message of a taken task = %+v, %v", m, err)
+		}
+		if _, err := mr.Message(ctx, worker.DefaultQueue, "nope"); !errors.Is(err, worker.ErrNotFound) {
+			t.Fatalf("Message of an unknown task: %v", err)
 		}
 	})
 }

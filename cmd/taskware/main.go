@@ -50,6 +50,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	case "help", "-h", "-help", "--help":
 		printUsage(out)
 		return nil
+	case "web":
+		return runWeb(ctx, args[1:], out)
 	}
 	if cmd, ok := inspectCommands[args[0]]; ok {
 		return cmd(ctx, args[1:], out)
@@ -113,6 +115,10 @@ commands:
   pause QUEUE...              take nothing more from these queues: tasks
                               taken go on, enqueues go on
   resume QUEUE...             take from them again
+  web [--addr HOST:PORT] [--read-only] [--basic-auth USER:PASS]
+                              serve a web view of all of the above, with
+                              its actions, on 127.0.0.1:8080 by default,
+                              until interrupted
 
   An ID is a task's ID, or a dead letter's entry ID. --queue "" is the
   queue of runs made in-process, which only results have.

@@ -1,0 +1,133 @@
+// Package web is a web view of a taskware backend: its queues, tasks,
+// dead letters, locks, results and workers, with the repairs an operator
+// makes (pause and resume a queue, cancel a task, requeue or purge dead
+// letters, break a lock, purge results). It is an http.Handler to mount
+// in any server, under any path; `taskware web` serves it on its own.
+//
+// The pages are rendered on the server with html/template, which escapes
+// everything they show; a little plain JavaScript, served by the handler
+// itself, updates their numbers in place every few seconds from the
+// pages' JSON and asks before a purge or a cancel. Every page works
+// without it. Nothing is loaded from anywhere else: no CDN, no build step.
+//
+// # Mounting
+//
+// Every link, form and redirect is relative, so the handler works under
+// any prefix: strip the prefix and give the handler the rest, and make sure
+// the view's root is reached with its trailing slash (a ServeMux pattern
+// ending in "/" redirects to it):
+//
+//	mux.Handle("/admin/tasks/", http.StripPrefix("/admin/tasks", web.New(web.FromRedis(b))))
+//
+// Source is what the view reads and changes, as interfaces; FromRedis and
+// FromMemory fill it from a backend.
+//
+// # Paths
+//
+// Relative to where the handler is mounted. Pages (GET):
+//
+//	""              overview: each queue's ready, running, delayed and dead
+//	                tasks, the oldest ready one's wait, live workers, paused;
+//	                the outcome rates of the last 15 minutes, charted
+//	tasks?queue=Q&state=S[&limit=N]
+//	                a queue's tasks in state S: ready, running, delayed,
+//	                dead or finished (at most N, 100 by default, 1000 at most)
+//	task?queue=Q&id=ID
+//	                one task (without queue: looked for in every queue)
+//	dead[?queue=Q]  dead letters, with their reasons
+//	locks           the locks held
+//	results         stored records by queue and status, the latest ones
+//	workers[?queue=Q]
+//	                the workers each queue knows of
+//	confirm?do=...  asks before a change: do=break&key=K;
+//	                do=requeue|purge&queue=Q (all of the queue's dead
+//	                letters); do=purge-results&queue=Q or &all=1
+//	static/...      style.css and app.js
+//
+// JSON (GET): api/overview, api/tasks, api/task, api/dead, api/locks,
+// api/results and api/workers take the parameters of their page and
+// return what it shows: snake_case fields, times in RFC 3339, durations
+// in milliseconds (oldest_ready_ms, idle_ms, remaining_ms). Each has
+// "live", a map from the data-live keys of the page's numbers to their
+// text, and "rows", the data-row keys of its rows, which the page's
+// script compares with its own to say "this list changed". An error is
+// {"status": code, "error": text}.
+//
+// Actions (POST, form-encoded, each with the csrf field; each answers 303
+// See Other to the page that shows its effect, with a notice):
+//
+//	pause, resume   queue
+//	cancel          queue, id
+//	requeue, purge  queue, and id (repeatable: task IDs or entry IDs) or all=1
+//	break           key
+//	purge-results   queue ("" is that of runs in-process) or all=1
+//
+// # Safety
+//
+// ReadOnly hides every action and refuses every POST with 403. BasicAuth
+// asks for a user and password (compared in constant time); Authorize
+// hands each request to the host server's own check. An action is a POST
+// only, and is refused with 403 unless it carries the token of its
+// CSRF cookie (an HMAC of the cookie's random value under a key the
+// handler draws at random when made, so a token is good for one browser
+// and one process), and unless its Sec-Fetch-Site, Origin or Referer, if
+// sent, say it comes from the view's own host. Every response forbids
+// framing and sniffing and has a Content-Security-Policy that allows
+// only the handler's own script and style. No page shows a credential:
+// the handler is never given one, and Redact hides what a backend's error
+// may tell.
+//
+// # Test hooks
+//
+// Elements carry data-testid attributes, stable for browser tests. A name
+// (queue, task ID, lock key, worker) is put in as it is, attribute-escaped.
+//
+// Every page: nav-overview, nav-tasks, nav-dead, nav-locks, nav-results,
+// nav-workers; notice (what an action did); changed (shown when rows came
+// or went); live-status; read-only (a badge, in read-only mode); error (on
+// an error page).
+//
+// Overview: a row queue-<queue> per queue, with cells ready, running,
+// delayed, dead, oldest, workers and paused ("no" or "paused"), and a
+// button pause-<queue> or resume-<queue>; no-queues if there is none; a
+// form to pause or resume any queue by name (an empty queue is not
+// listed), with the field queue-name and the buttons pause-by-name and
+// resume-by-name. Charts rate-<series> with their totals
+// rate-<series>-total, the series being throughput (every outcome),
+// succeeded, failed, dead, skipped_locked, skipped_expired and retried;
+// no-rates or rates-error instead when there are none.
+//
+// Tasks: queue-select, state-select, state-<state> (tabs), listed (how
+// many are listed); a row task-<id> per task with cells name, status,
+// attempt, kind, error, and a button cancel-<id> for a task not ended;
+// no-tasks; queue-list when no queue is chosen.
+//
+// Task: task-id, task-name, task-queue, task-status, task-attempt,
+// task-enqueued, task-started, task-finished, task-run-at (delayed only),
+// task-worker, task-deliveries, task-entry, task-kind, task-error,
+// task-malformed, task-args (the arguments as text), task-headers,
+// task-result ("stored", "lost" or "none"); task-record,
+// task-record-status, task-record-error, task-record-value for the stored
+// record; the button cancel.
+//
+// Dead letters: dead-total; per queue a section dead-queue-<queue> with
+// dead-count-<queue> and buttons requeue-all-<queue> and purge-all-<queue>
+// (to the confirm page); a row dead-<id> per letter (<id> is its task ID,
+// or its entry ID if it has none) with cells name, attempt, kind and
+// reason, and buttons requeue-<id> and purge-<id>; no-dead.
+//
+// Locks: locks-count; a row lock-<key> per lock, with cells key, holder,
+// task (the holder run, linked to its task's page), fence, age and left,
+// and a button break-<key> to the confirm page; no-locks, no-locker.
+//
+// Confirm page: question, and the buttons confirm and back.
+//
+// Results: results-total; a row results-<queue> per queue with cells
+// results-<queue>-succeeded, -failed, -skipped and -total (<queue> is
+// empty for runs in-process: results--failed), a button
+// purge-results-<queue>, and purge-results-all; rows
+// record-<queue>-<id> of the latest records; no-results, no-store.
+//
+// Workers: a row worker-<queue>-<name> per worker with cells name,
+// pending, idle and live ("yes" or "no"); no-workers.
+package web
