@@ -51,6 +51,10 @@ type demoOptions struct {
 	// Tasks is how many tasks each policy runs (defaultTasks if not
 	// positive).
 	Tasks int
+	// Keep leaves the demo's keys behind, with a few tasks waiting and a
+	// lock held for an hour, for `taskware web` and the other commands to
+	// show.
+	Keep bool
 }
 
 // summary is what the demo saw.
@@ -237,6 +241,9 @@ func demo(ctx context.Context, opts demoOptions, out io.Writer) (sum summary, er
 	}
 	defer closeAll()
 	defer func() {
+		if opts.Keep && err == nil {
+			return
+		}
 		_, perr := redisbackend.New(client, redisbackend.WithPrefix(opts.Prefix)).Purge(context.WithoutCancel(ctx))
 		err = errors.Join(err, perr)
 	}()
@@ -263,7 +270,33 @@ func demo(ctx context.Context, opts demoOptions, out io.Writer) (sum summary, er
 	if sum.Flow, err = demoFlow(ctx, client, opts.Prefix+"flow:", out); err != nil {
 		return sum, fmt.Errorf("periodic and limited: %w", err)
 	}
+	if opts.Keep {
+		if err := leaveBehind(ctx, client, opts.Prefix+policies[0].name+":"); err != nil {
+			return sum, fmt.Errorf("keep: %w", err)
+		}
+		fmt.Fprintf(out, "\nThe keys stay under %q; see them with\n  taskware web --redis %s --prefix %s\n",
+			opts.Prefix, redactURL(opts.RedisURL), opts.Prefix+policies[0].name+":")
+	}
 	return sum, nil
+}
+
+// leaveBehind gives the taskware policy's keys, drained by its worker,
+// something waiting to show: reports ready and delayed that no worker
+// takes, and an account's lock held for an hour.
+func leaveBehind(ctx context.Context, rdb redis.UniversalClient, prefix string) error {
+	backend := redisbackend.New(rdb, redisbackend.WithPrefix(prefix), redisbackend.WithHolder("taskware-demo"))
+	client := worker.NewClient(backend.Queue(), backend.Store())
+	reportTask := newReportTask()
+	for n := range 3 {
+		if _, err := worker.Enqueue(ctx, client, reportTask, reportArgs{Account: "acct-1", N: n}); err != nil {
+			return err
+		}
+		if _, err := worker.Enqueue(ctx, client, reportTask, reportArgs{Account: "acct-2", N: n}, worker.Delay(time.Hour)); err != nil {
+			return err
+		}
+	}
+	_, err := backend.Locker().TryAcquire(ctx, "report:acct-0", time.Hour)
+	return err
 }
 
 // runPolicy runs the workload under p through a worker, counts the outcomes

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/taskware/taskware/redisbackend"
 	"github.com/taskware/taskware/taskwaretest"
 	"github.com/taskware/taskware/worker"
 )
@@ -120,5 +121,30 @@ func checkSummary(t *testing.T, sum summary, out string) {
 	}
 	if !strings.Contains(out, "no lock is held afterwards") {
 		t.Errorf("output does not report the held locks")
+	}
+}
+
+// demo --keep leaves its keys, with tasks waiting and a lock held, for
+// taskware web to show; without --redis it is refused.
+func TestDemoKeep(t *testing.T) {
+	c, prefix := taskwaretest.Redis(t)
+	var out bytes.Buffer
+	if _, err := demo(t.Context(), demoOptions{RedisURL: taskwaretest.RedisURL(), Prefix: prefix, Tasks: testTasks, Keep: true}, &out); err != nil {
+		t.Fatalf("demo --keep: %v\n%s", err, out.String())
+	}
+	kept := prefix + policies[0].name + ":"
+	if !strings.Contains(out.String(), "--prefix "+kept) {
+		t.Errorf("the demo does not say where its keys stay:\n%s", out.String())
+	}
+	b := redisbackend.New(c, redisbackend.WithPrefix(kept))
+	st, err := b.Queue().Stats(t.Context(), worker.DefaultQueue)
+	if err != nil || st.Ready != 3 || st.Delayed != 3 {
+		t.Errorf("kept queue: %+v, %v; want 3 ready, 3 delayed", st, err)
+	}
+	if held, err := b.Locker().Held(t.Context()); err != nil || len(held) != 1 || held[0].Key != "report:acct-0" {
+		t.Errorf("kept locks: %+v, %v", held, err)
+	}
+	if err := run(t.Context(), []string{"demo", "--keep"}, &out); err == nil || !strings.Contains(err.Error(), "--keep needs --redis") {
+		t.Errorf("demo --keep without --redis: %v", err)
 	}
 }

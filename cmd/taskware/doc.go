@@ -38,6 +38,11 @@
 // --tls-server-name NAME (with a redis:// URL too), connects over TLS 1.2 or
 // later. No message shows the URL's password.
 //
+// `demo --keep --redis URL` leaves its keys behind, with reports waiting
+// and a lock held for an hour, and prints the `taskware web` command that
+// shows them. `taskware web` serves the web view (package web) of a
+// backend: on 127.0.0.1:8080 by default, --read-only, --basic-auth.
+//
 // Every key the demo writes starts with a random prefix
 // ("taskware-demo:<random>:"), and the demo deletes them when it ends, the
 // locks' fence counters included.

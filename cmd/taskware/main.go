@@ -45,6 +45,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		if opts.Tasks < 1 {
 			return usageError{fmt.Errorf("demo: --tasks must be at least 1, got %d", opts.Tasks)}
 		}
+		if opts.Keep && opts.RedisURL == "" {
+			return usageError{errors.New("demo: --keep needs --redis: an embedded miniredis ends with the demo")}
+		}
 		_, err := demo(ctx, opts, out)
 		return redact(err, opts.RedisURL)
 	case "help", "-h", "-help", "--help":
@@ -64,6 +67,7 @@ func demoFlags(opts *demoOptions) *flag.FlagSet {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	redisFlags(fs, &opts.RedisURL, &opts.TLS)
 	fs.IntVar(&opts.Tasks, "tasks", defaultTasks, "how many tasks to enqueue per policy")
+	fs.BoolVar(&opts.Keep, "keep", false, "leave the demo's keys behind, with tasks waiting and a lock held, for taskware web to show")
 	return fs
 }
 
