@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/taskware/taskware/internal/humantime"
 	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/store"
 	"github.com/taskware/taskware/worker"
@@ -63,23 +64,8 @@ var funcs = template.FuncMap{
 	"bars":      bars,
 }
 
-// duration shows d rounded to what a reader cares for, as the taskware
-// command does: milliseconds under a second, tenths under a minute,
-// seconds under an hour, then minutes.
-func duration(d time.Duration) string {
-	switch d = max(d, 0); {
-	case d == 0:
-		return "0s"
-	case d < time.Second:
-		return max(d.Round(time.Millisecond), time.Millisecond).String()
-	case d < time.Minute:
-		return d.Round(100 * time.Millisecond).String()
-	case d.Round(time.Second) < time.Hour:
-		return d.Round(time.Second).String()
-	default:
-		return strings.TrimSuffix(d.Round(time.Minute).String(), "0s")
-	}
-}
+// duration shows d as the tables do (see humantime.Duration).
+func duration(d time.Duration) string { return humantime.Duration(d) }
 
 // ago shows when t was, "3s ago", "-" if t is zero.
 func ago(t time.Time) string {

@@ -881,15 +881,6 @@ func TestBackendError(t *testing.T) {
 	}
 }
 
-func TestDuration(t *testing.T) {
-	for d, want := range map[time.Duration]string{0: "0s", -time.Second: "0s", 1500 * time.Microsecond: "2ms",
-		1234 * time.Millisecond: "1.2s", 90 * time.Second: "1m30s", 2*time.Hour + 40*time.Second: "2h1m"} {
-		if got := duration(d); got != want {
-			t.Errorf("duration(%v) = %q, want %q", d, got, want)
-		}
-	}
-}
-
 func TestPayloadText(t *testing.T) {
 	for in, want := range map[string]string{
 		`"\u003cb\u003e \u0026 \\u003c"`: `"<b> & \\u003c"`,

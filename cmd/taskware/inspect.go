@@ -16,6 +16,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/taskware/taskware/internal/humantime"
 	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/redisbackend"
 	"github.com/taskware/taskware/store"
@@ -229,22 +230,8 @@ func (in *inspection) until(t time.Time) string {
 	}
 }
 
-// duration shows d rounded to what a reader cares for: milliseconds under
-// a second, tenths under a minute, seconds under an hour, then minutes.
-func duration(d time.Duration) string {
-	switch d = max(d, 0); {
-	case d == 0:
-		return "0s"
-	case d < time.Second:
-		return max(d.Round(time.Millisecond), time.Millisecond).String()
-	case d < time.Minute:
-		return d.Round(100 * time.Millisecond).String()
-	case d.Round(time.Second) < time.Hour:
-		return d.Round(time.Second).String()
-	default:
-		return strings.TrimSuffix(d.Round(time.Minute).String(), "0s")
-	}
-}
+// duration shows d as the tables do (see humantime.Duration).
+func duration(d time.Duration) string { return humantime.Duration(d) }
 
 // stamp is t for JSON: RFC 3339 with its fraction, "" if zero.
 func stamp(t time.Time) string {

@@ -514,14 +514,3 @@ func TestInspectRedactsCredentials(t *testing.T) {
 		}
 	}
 }
-
-func TestDuration(t *testing.T) {
-	for d, want := range map[time.Duration]string{
-		0: "0s", -time.Second: "0s", 400 * time.Microsecond: "1ms", 1234567 * time.Microsecond: "1.2s",
-		61*time.Second + 400*time.Millisecond: "1m1s", time.Hour - time.Millisecond: "1h0m", 25*time.Hour + 31*time.Second: "25h1m",
-	} {
-		if got := duration(d); got != want {
-			t.Errorf("duration(%v) = %q, want %q", d, got, want)
-		}
-	}
-}
