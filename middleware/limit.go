@@ -137,10 +137,7 @@ func rateLimit(name string, l limit.RateLimiter, key KeyFunc, rate limit.Rate, b
 	c := newLimitConfig(opts)
 	return func(next task.Func) task.Func {
 		return func(ctx context.Context, inv *task.Invocation) (any, error) {
-			k, err := key(inv)
-			if err == nil && k == "" {
-				err = errors.New("middleware: empty rate limit key")
-			}
+			k, err := key.of(inv, "rate limit")
 			if err != nil {
 				return nil, err
 			}
@@ -211,10 +208,7 @@ func concurrencyLimit(name string, s limit.Semaphore, key KeyFunc, n int, opts [
 	}
 	return func(next task.Func) task.Func {
 		return func(ctx context.Context, inv *task.Invocation) (any, error) {
-			k, err := key(inv)
-			if err == nil && k == "" {
-				err = errors.New("middleware: empty concurrency limit key")
-			}
+			k, err := key.of(inv, "concurrency limit")
 			if err != nil {
 				return nil, err
 			}

@@ -15,6 +15,16 @@ import (
 // arguments (see KeyFromArgs).
 type KeyFunc func(inv *task.Invocation) (string, error)
 
+// of derives inv's key, refusing an empty one: what names a lock or limit,
+// for the error.
+func (key KeyFunc) of(inv *task.Invocation, what string) (string, error) {
+	k, err := key(inv)
+	if err == nil && k == "" {
+		err = fmt.Errorf("middleware: empty %s key", what)
+	}
+	return k, err
+}
+
 // KeyFromArgs returns a KeyFunc that calls fn with the invocation's typed
 // arguments: one lock per user, say. It fails the run if the arguments are
 // not an A.
@@ -67,10 +77,7 @@ func withLock(name string, l lock.Locker, key KeyFunc, opts []lock.Option) task.
 	}
 	return func(next task.Func) task.Func {
 		return func(ctx context.Context, inv *task.Invocation) (any, error) {
-			k, err := key(inv)
-			if err == nil && k == "" {
-				err = errors.New("middleware: empty lock key")
-			}
+			k, err := key.of(inv, "lock")
 			if err != nil {
 				return nil, err
 			}

@@ -228,16 +228,7 @@ func (h *handler) rates(ctx context.Context, queues []string) (*ratesData, error
 			if c.Minute.Before(first) || i >= rateMinutes {
 				continue
 			}
-			s := &sum[i]
-			s.Succeeded += c.Succeeded
-			s.Failed += c.Failed
-			s.Dead += c.Dead
-			s.Canceled += c.Canceled
-			s.SkippedLocked += c.SkippedLocked
-			s.SkippedExpired += c.SkippedExpired
-			s.SkippedOther += c.SkippedOther
-			s.Retried += c.Retried
-			s.Rescheduled += c.Rescheduled
+			sum[i].Add(c)
 		}
 	}
 	d := &ratesData{Minutes: make([]time.Time, rateMinutes)}
@@ -440,11 +431,9 @@ func (h *handler) task(r *http.Request) (*view, error) {
 		return nil, &httpError{http.StatusBadRequest, "Say which task: ?id=."}
 	}
 	q := h.src.Queue
-	queues := []string{queue}
-	if queue == "" {
-		if queues, err = q.Queues(ctx); err != nil {
-			return nil, err
-		}
+	queues, err := h.queuesOf(ctx, queue)
+	if err != nil {
+		return nil, err
 	}
 	var st *worker.State
 	var others []string
@@ -626,11 +615,9 @@ func (h *handler) dead(r *http.Request) (*view, error) {
 	if err != nil {
 		return nil, err
 	}
-	queues := []string{queue}
-	if queue == "" {
-		if queues, err = h.src.Queue.Queues(ctx); err != nil {
-			return nil, err
-		}
+	queues, err := h.queuesOf(ctx, queue)
+	if err != nil {
+		return nil, err
 	}
 	d := &deadData{Queue: queue, Queues: []deadQueue{}, Repair: h.src.Dead != nil, Limit: defaultLimit,
 		liveData: liveData{Rows: []string{}}}
@@ -849,11 +836,9 @@ func (h *handler) workers(r *http.Request) (*view, error) {
 	if err != nil {
 		return nil, err
 	}
-	queues := []string{queue}
-	if queue == "" {
-		if queues, err = h.src.Queue.Queues(ctx); err != nil {
-			return nil, err
-		}
+	queues, err := h.queuesOf(ctx, queue)
+	if err != nil {
+		return nil, err
 	}
 	d := &workersData{Workers: []workerRow{}, Live: map[string]int{}, liveData: liveData{Rows: []string{}}}
 	for _, name := range queues {
@@ -875,4 +860,12 @@ func (h *handler) workers(r *http.Request) (*view, error) {
 		}
 	}
 	return &view{Title: "Workers", Nav: "workers", Data: d, API: "api/workers?" + r.URL.RawQuery, template: "workers"}, nil
+}
+
+// queuesOf is the queue asked for, or every queue if none was.
+func (h *handler) queuesOf(ctx context.Context, queue string) ([]string, error) {
+	if queue != "" {
+		return []string{queue}, nil
+	}
+	return h.src.Queue.Queues(ctx)
 }

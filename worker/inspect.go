@@ -177,6 +177,19 @@ type OutcomeCounts struct {
 	Retried, Rescheduled int64
 }
 
+// Add adds o's counts to c's (its Minute stays).
+func (c *OutcomeCounts) Add(o OutcomeCounts) {
+	c.Succeeded += o.Succeeded
+	c.Failed += o.Failed
+	c.Dead += o.Dead
+	c.Canceled += o.Canceled
+	c.SkippedLocked += o.SkippedLocked
+	c.SkippedExpired += o.SkippedExpired
+	c.SkippedOther += o.SkippedOther
+	c.Retried += o.Retried
+	c.Rescheduled += o.Rescheduled
+}
+
 // RateReader reads a queue's outcome counts per minute. The Redis
 // backend's queue keeps them for an hour.
 type RateReader interface {
