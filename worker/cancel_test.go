@@ -88,8 +88,8 @@ func TestCancelRunning(t *testing.T) {
 			began <- struct{}{}
 			select {
 			case <-ctx.Done():
+				cause.Store(context.Cause(ctx)) // before ended: the test reads it on receipt
 				ended <- time.Now()
-				cause.Store(context.Cause(ctx))
 				return 0, ctx.Err()
 			case <-time.After(10 * time.Second):
 				return 1, nil
