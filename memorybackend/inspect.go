@@ -12,8 +12,9 @@ import (
 )
 
 var (
-	_ worker.Inspector = (*Queue)(nil)
-	_ worker.Lister    = (*Queue)(nil)
+	_ worker.Inspector    = (*Queue)(nil)
+	_ worker.Lister       = (*Queue)(nil)
+	_ worker.DeadRepairer = (*Queue)(nil)
 )
 
 // Queues implements worker.Inspector: the queues with ready, taken,
@@ -196,4 +197,64 @@ func (q *Queue) Message(ctx context.Context, queue, id string) (*worker.Message,
 		}
 	}
 	return nil, &worker.NotFoundError{Queue: queue, ID: id}
+}
+
+// RequeueDead implements worker.DeadRepairer: it moves queue's dead
+// letters of the given task IDs, or all of them if none is given, back to
+// the ready tasks as fresh deliveries (attempt 1, no last failure), the
+// task's state queued again. A dead letter whose task is known again
+// under another status (enqueued anew since) stays where it is, and its
+// task ID is in the second list: dead letters here have no entry IDs.
+func (q *Queue) RequeueDead(ctx context.Context, queue string, ids ...string) (requeued, kept []string, err error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	mq := q.queue(queue, false)
+	if mq == nil {
+		return nil, nil, nil
+	}
+	now := q.now()
+	left := mq.dead[:0]
+	for _, dl := range mq.dead {
+		if len(ids) > 0 && !slices.Contains(ids, dl.ID) {
+			left = append(left, dl)
+			continue
+		}
+		if s := mq.state(dl.ID, now); dl.ID == "" || dl.Task == "" || s != nil && s.st.Status != worker.Dead {
+			kept = append(kept, dl.ID)
+			left = append(left, dl)
+			continue
+		}
+		m := dl.Message
+		m.Attempt, m.LastKind, m.LastError = 1, "", ""
+		mq.states[m.ID] = &memState{st: worker.State{ID: m.ID, Task: m.Task, Queue: queue, Status: worker.Queued, Attempt: 1}, msg: &m}
+		delete(mq.due, m.ID) // a stale heap item is skipped
+		mq.push(&m, 1, 0)
+		requeued = append(requeued, m.ID)
+	}
+	clear(mq.dead[len(left):])
+	mq.dead = left
+	return requeued, kept, nil
+}
+
+// PurgeDead implements worker.DeadRepairer: it deletes queue's dead
+// letters of the given task IDs, or all of them if none is given, and
+// returns how many it deleted. The tasks' states stay "dead" until they
+// expire.
+func (q *Queue) PurgeDead(ctx context.Context, queue string, ids ...string) (int, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	mq := q.queue(queue, false)
+	if mq == nil {
+		return 0, nil
+	}
+	n := len(mq.dead)
+	left := mq.dead[:0]
+	for _, dl := range mq.dead {
+		if len(ids) > 0 && !slices.Contains(ids, dl.ID) {
+			left = append(left, dl)
+		}
+	}
+	clear(mq.dead[len(left):])
+	mq.dead = left
+	return n - len(left), nil
 }

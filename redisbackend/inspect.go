@@ -22,8 +22,9 @@ import (
 // Each call says its round trips in its doc comment.
 
 var (
-	_ worker.Inspector = (*Queue)(nil)
-	_ worker.Lister    = (*Queue)(nil)
+	_ worker.Inspector    = (*Queue)(nil)
+	_ worker.Lister       = (*Queue)(nil)
+	_ worker.DeadRepairer = (*Queue)(nil)
 )
 
 // recoverConsumer is the consumer XAUTOCLAIM claims for in recoverScript:

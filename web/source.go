@@ -26,7 +26,7 @@ type Source struct {
 	Results store.Store
 	// Dead requeues and purges dead letters. Without it the dead letters
 	// are shown, without their actions.
-	Dead DeadRepairer
+	Dead worker.DeadRepairer
 	// Rates reads the outcome counts per minute that the overview charts.
 	// Without it, or while it fails, the overview shows no charts.
 	Rates worker.RateReader
@@ -44,14 +44,6 @@ type Queue interface {
 	// State returns what the queue knows of task id, or an error matching
 	// worker.ErrNotFound (see worker.Producer).
 	State(ctx context.Context, queue, id string) (*worker.State, error)
-}
-
-// DeadRepairer requeues and purges dead letters, as the Redis backend's
-// queue does (see redisbackend.Queue.RequeueDead and PurgeDead). The IDs
-// are task IDs or dead letters' entry IDs; none means all of the queue's.
-type DeadRepairer interface {
-	RequeueDead(ctx context.Context, queue string, ids ...string) (requeued, kept []string, err error)
-	PurgeDead(ctx context.Context, queue string, ids ...string) (int, error)
 }
 
 // ResultPurger is a store.Store that purges records in bulk, as the Redis
@@ -93,15 +85,15 @@ func FromRedis[Q Queue, L lock.Inspector, S store.Store](b Backend[Q, L, S]) Sou
 	return fromBackend(b)
 }
 
-// FromMemory returns the Source of b, a memory backend: its queue, locker
-// and store (no dead-letter repair, no rates, which the memory queue does
-// not have, unless it gains them).
+// FromMemory returns the Source of b, a memory backend: its queue (which
+// repairs dead letters and counts outcomes per minute too), locker and
+// store.
 func FromMemory(b *memorybackend.Backend) Source { return fromBackend(b) }
 
 func fromBackend[Q Queue, L lock.Inspector, S store.Store](b Backend[Q, L, S]) Source {
 	q := b.Queue()
 	src := Source{Queue: q, Locks: b.Locker(), Results: b.Store()}
-	if d, ok := any(q).(DeadRepairer); ok {
+	if d, ok := any(q).(worker.DeadRepairer); ok {
 		src.Dead = d
 	}
 	if r, ok := any(q).(worker.RateReader); ok {

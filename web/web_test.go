@@ -63,19 +63,6 @@ func each(t *testing.T, fn func(t *testing.T, e *env), opts ...Option) {
 	}
 }
 
-// eachRedis is each on miniredis and the real Redis only: for what the
-// memory backend lacks (dead-letter repair, rates).
-func eachRedis(t *testing.T, fn func(t *testing.T, e *env), opts ...Option) {
-	t.Helper()
-	for _, kind := range []string{"miniredis", "redis"} {
-		t.Run(kind, func(t *testing.T) {
-			e := newEnv(t, kind, opts...)
-			e.seed(t)
-			fn(t, e)
-		})
-	}
-}
-
 func newEnv(t *testing.T, kind string, opts ...Option) *env {
 	t.Helper()
 	e := &env{kind: kind}
@@ -107,13 +94,14 @@ func (e *env) serve(t *testing.T, h http.Handler) {
 	e.h = h.(*handler)
 	mux := http.NewServeMux()
 	mux.Handle("/admin/", http.StripPrefix("/admin", h))
-	e.srv = httptest.NewServer(mux)
+	srv := httptest.NewServer(mux)
 	jar, _ := cookiejar.New(nil)
-	e.client = &http.Client{Jar: jar, Timeout: 30 * time.Second,
+	client := &http.Client{Jar: jar, Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	t.Cleanup(func() {
-		e.client.CloseIdleConnections()
-		e.srv.Close()
+	e.srv, e.client = srv, client
+	t.Cleanup(func() { // these, not e's: serve may be called again
+		client.CloseIdleConnections()
+		srv.Close()
 	})
 }
 
@@ -369,9 +357,8 @@ func TestPages(t *testing.T) {
 		wantCell(t, body, "", "dead-total", "2")
 		wantCell(t, body, "dead-ghost-1", "kind", "worker.unknown_task")
 		wantCell(t, body, "dead-evil-1", "reason", xss)
-		if repair := e.kind != "memory"; strings.Contains(body, `data-testid="requeue-ghost-1"`) != repair ||
-			strings.Contains(body, `data-testid="purge-ghost-1"`) != repair {
-			t.Errorf("dead letters' buttons shown: %v, want %v", !repair, repair)
+		if !strings.Contains(body, `data-testid="requeue-ghost-1"`) || !strings.Contains(body, `data-testid="purge-ghost-1"`) {
+			t.Errorf("a dead letter's buttons are not shown:\n%s", body)
 		}
 
 		body = e.page(t, "locks")
@@ -413,9 +400,9 @@ func TestPages(t *testing.T) {
 	})
 }
 
-// The overview charts the outcome rates the Redis queue keeps.
+// The overview charts the outcome rates both backends' queues keep.
 func TestRates(t *testing.T) {
-	eachRedis(t, func(t *testing.T, e *env) {
+	each(t, func(t *testing.T, e *env) {
 		var d overviewData
 		e.api(t, "overview", &d)
 		if d.Rates == nil {
@@ -464,7 +451,7 @@ func TestAPI(t *testing.T) {
 		}
 		var dd deadData
 		e.api(t, "dead", &dd)
-		if dd.Total != 2 || len(dd.Queues) != 1 || len(dd.Queues[0].Letters) != 2 || dd.Repair != (e.kind != "memory") {
+		if dd.Total != 2 || len(dd.Queues) != 1 || len(dd.Queues[0].Letters) != 2 || !dd.Repair {
 			t.Errorf("api/dead %+v", dd)
 		}
 		var ld locksData
@@ -648,13 +635,6 @@ func TestActions(t *testing.T) {
 			t.Errorf("records left: %v", recs)
 		}
 
-		if e.kind == "memory" {
-			code, _ := e.post(t, "requeue", url.Values{"queue": {"side"}, "id": {"ghost-1"}, "csrf": {e.token(t, "")}})
-			if code != http.StatusNotImplemented {
-				t.Errorf("requeue on memory: %d, want 501", code)
-			}
-			return
-		}
 		loc = e.act(t, "requeue", url.Values{"queue": {"side"}, "id": {"ghost-1"}})
 		if loc != "dead?kept=0&n=1&notice=requeued&queue=side" {
 			t.Errorf("requeue went to %q", loc)
@@ -676,6 +656,29 @@ func TestActions(t *testing.T) {
 			t.Errorf("requeue all of a queue with no dead letter is offered:\n%s", body)
 		}
 	})
+}
+
+// A Source without dead-letter repair shows dead letters without their
+// buttons, and refuses their actions with 501.
+func TestNoDeadRepair(t *testing.T) {
+	e := newEnv(t, "memory")
+	e.seed(t)
+	src := e.src
+	src.Dead = nil
+	e.serve(t, New(src))
+	body := e.page(t, "dead")
+	wantCell(t, body, "", "dead-total", "2")
+	if strings.Contains(body, `data-testid="requeue-ghost-1"`) || !strings.Contains(body, "This backend cannot requeue or purge them.") {
+		t.Errorf("dead letters' buttons shown without repair:\n%s", body)
+	}
+	for _, do := range []string{"requeue", "purge"} {
+		if code, _ := e.post(t, do, url.Values{"queue": {"side"}, "id": {"ghost-1"}, "csrf": {e.token(t, "")}}); code != http.StatusNotImplemented {
+			t.Errorf("%s without repair: %d, want 501", do, code)
+		}
+	}
+	if st, _ := e.src.Queue.Stats(t.Context(), "side"); st.Dead != 2 {
+		t.Errorf("side after refused actions: %+v", st)
+	}
 }
 
 // A POST without the token of its cookie, from another site, or in

@@ -39,7 +39,8 @@
 // task from any process: one not run yet never runs; a running one has
 // its context cancelled with cause [ErrCanceled] and ends as canceled, not
 // retried. A [Pauser] pauses a queue: nothing more is taken from it until
-// it is resumed. [Queues] takes weights ("critical=6"), and
+// it is resumed; a [DeadRepairer] requeues dead letters as fresh tasks, or
+// purges them. [Queues] takes weights ("critical=6"), and
 // [StrictPriority] drains queues in order. Per enqueue, [WithRetries] and
 // [WithTimeout] override the task's middleware.Retry and Timeout.
 //

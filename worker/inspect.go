@@ -130,6 +130,17 @@ type Pauser interface {
 	Paused(ctx context.Context, queue string) (bool, error)
 }
 
+// DeadRepairer requeues and purges dead letters. Both backends' queues
+// implement it. The IDs are task IDs (or, on Redis, dead letters' entry
+// IDs); none means all of the queue's. RequeueDead puts each back as a
+// fresh delivery, attempt 1, and returns the task IDs it requeued and
+// the dead letters it kept, those whose task was enqueued anew since;
+// PurgeDead returns how many it deleted.
+type DeadRepairer interface {
+	RequeueDead(ctx context.Context, queue string, ids ...string) (requeued, kept []string, err error)
+	PurgeDead(ctx context.Context, queue string, ids ...string) (int, error)
+}
+
 // CancelOutcome is what Cancel did.
 type CancelOutcome string
 

@@ -804,6 +804,65 @@ func TestQueueDeadLetters(t *testing.T) {
 	})
 }
 
+// Both backends requeue and purge dead letters: by task ID or all, a
+// requeued one a fresh delivery with its arguments and headers.
+func TestQueueRepairDead(t *testing.T) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
+		ctx := t.Context()
+		q := b.Queue
+		dr, ok := q.(worker.DeadRepairer)
+		if !ok {
+			t.Fatalf("%T is no worker.DeadRepairer", q)
+		}
+		if done, kept, err := dr.RequeueDead(ctx, "rd"); err != nil || len(done)+len(kept) != 0 {
+			t.Fatalf("RequeueDead of an empty queue = %v, %v, %v", done, kept, err)
+		}
+		for i := 1; i <= 4; i++ {
+			m := qMsg("rd", fmt.Sprintf("x%d", i))
+			m.Headers = map[string]string{"tenant": m.ID}
+			qEnqueue(t, q, m, time.Time{})
+			qFinish(t, q, qTake(t, q, "rd", "c1", 1)[0], worker.Outcome{Status: worker.Dead, Attempt: 3, Kind: "task.unknown", Error: "no such task"})
+		}
+		done, kept, err := dr.RequeueDead(ctx, "rd", "x1")
+		if err != nil || !slices.Equal(done, []string{"x1"}) || len(kept) != 0 {
+			t.Fatalf("RequeueDead(x1) = %v, %v, %v; want [x1]", done, kept, err)
+		}
+		if done, _, err := dr.RequeueDead(ctx, "rd", "x1"); err != nil || len(done) != 0 {
+			t.Fatalf("RequeueDead(x1) again = %v, %v; want nothing", done, err)
+		}
+		qWantState(t, q, "rd", "x1", worker.Queued, 1, "", "")
+		ds := qTake(t, q, "rd", "c1", 10)
+		if len(ds) != 1 {
+			t.Fatalf("Take after requeue: %q, want x1", qIDs(ds))
+		}
+		if d := ds[0]; d.ID != "x1" || d.Attempt != 1 || d.LastKind != "" || string(d.Payload) != "payload of x1" || d.Headers["tenant"] != "x1" {
+			t.Fatalf("requeued delivery %+v; want x1, attempt 1, its payload and headers", d)
+		}
+		qFinish(t, q, ds[0], worker.Outcome{Status: worker.Succeeded, Attempt: 1})
+		if n, err := dr.PurgeDead(ctx, "rd", "x2"); err != nil || n != 1 {
+			t.Fatalf("PurgeDead(x2) = %d, %v; want 1", n, err)
+		}
+		if dl, _ := q.DeadLetters(ctx, "rd", 10); len(dl) != 2 || dl[0].ID != "x3" || dl[1].ID != "x4" {
+			t.Fatalf("dead letters %+v; want x3, x4", dl)
+		}
+		if done, kept, err := dr.RequeueDead(ctx, "rd"); err != nil || !slices.Equal(done, []string{"x3", "x4"}) || len(kept) != 0 {
+			t.Fatalf("RequeueDead(all) = %v, %v, %v; want [x3 x4]", done, kept, err)
+		}
+		for _, d := range qTake(t, q, "rd", "c1", 10) {
+			qFinish(t, q, d, worker.Outcome{Status: worker.Dead, Attempt: 1, Kind: "k", Error: "again"})
+		}
+		if n, err := dr.PurgeDead(ctx, "rd"); err != nil || n != 2 {
+			t.Fatalf("PurgeDead(all) = %d, %v; want 2", n, err)
+		}
+		if n, err := dr.PurgeDead(ctx, "rd"); err != nil || n != 0 {
+			t.Fatalf("PurgeDead(all) again = %d, %v; want 0", n, err)
+		}
+		if st, _ := q.(worker.Inspector).Stats(ctx, "rd"); st.Ready+st.Running+st.Delayed+st.Dead != 0 {
+			t.Fatalf("stats at the end %+v; want nothing left", st)
+		}
+	})
+}
+
 func TestQueueWait(t *testing.T) {
 	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		q := b.Queue
