@@ -397,6 +397,9 @@ type Queue struct {
 	mu     sync.RWMutex
 	byName map[string]*queueNames
 	seen   map[seenKey]string // the last entry a Take read for each consumer
+
+	watchMu  sync.Mutex
+	watchers map[*func(queue, id string)]struct{} // see WatchCancels
 }
 
 // run sends an EVALSHA of s with keys and args in one round trip (two if
@@ -884,8 +887,10 @@ func (q *Queue) Leave(ctx context.Context, queue, consumer string) error {
 	return nil
 }
 
-// Extend implements worker.Consumer: one XCLAIM ... JUSTID for all of
-// them, which resets their idle time.
+// Extend implements worker.Consumer in one round trip: one XCLAIM ...
+// JUSTID for all of them, which resets their idle time, and, while a
+// worker watches for cancels, an HGET of each one's cancel mark beside it
+// in the pipeline (see WatchCancels).
 func (q *Queue) Extend(ctx context.Context, queue, consumer string, ds []*worker.Delivery) error {
 	if len(ds) == 0 {
 		return nil
@@ -894,9 +899,28 @@ func (q *Queue) Extend(ctx context.Context, queue, consumer string, ds []*worker
 	for i, d := range ds {
 		ids[i] = d.Receipt
 	}
-	err := q.b.client.XClaimJustID(ctx, &redis.XClaimArgs{Stream: q.b.keys.stream(queue), Group: group, Consumer: consumer, Messages: ids}).Err()
-	if err != nil {
+	watchers := q.cancelWatchers()
+	var claim *redis.StringSliceCmd
+	var flags []*redis.StringCmd
+	_, _ = q.b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		claim = p.XClaimJustID(ctx, &redis.XClaimArgs{Stream: q.b.keys.stream(queue), Group: group, Consumer: consumer, Messages: ids})
+		if len(watchers) > 0 { // a cancel notice may have been lost: read the mark it left
+			flags = make([]*redis.StringCmd, len(ds))
+			for i, d := range ds {
+				flags[i] = p.HGet(ctx, q.b.keys.state(queue, d.ID), "cx")
+			}
+		}
+		return nil
+	})
+	if err := claim.Err(); err != nil {
 		return fmt.Errorf("worker: extend on %s: %w", queue, unavailable(ctx, err))
+	}
+	for i, f := range flags {
+		if f.Val() == "1" {
+			for _, fn := range watchers {
+				fn(queue, ds[i].ID)
+			}
+		}
 	}
 	return nil
 }
@@ -1210,9 +1234,18 @@ func (q *Queue) Cancel(ctx context.Context, queue, id string) (worker.CancelOutc
 // WatchCancels implements worker.CancelWatcher: a subscription of its own
 // to the backend's channel, for as long as the worker runs, that calls fn
 // with each task canceled while a worker held it. go-redis subscribes
-// again after a cut; a notice published meanwhile is lost, and that run
-// goes on (its retry still never runs).
+// again after a cut, and a notice published meanwhile is lost: so Extend
+// also reads the mark a Cancel leaves on each task it extends, and calls
+// fn for a canceled one. A lost notice is made up for within a third of
+// the worker's visibility timeout, in a round trip the worker makes anyway.
 func (q *Queue) WatchCancels(fn func(queue, id string)) (stop func()) {
+	key := &fn
+	q.watchMu.Lock()
+	if q.watchers == nil {
+		q.watchers = make(map[*func(queue, id string)]struct{})
+	}
+	q.watchers[key] = struct{}{}
+	q.watchMu.Unlock()
 	ctx, cancel := context.WithCancel(context.Background())
 	ps := q.b.client.Subscribe(ctx, q.b.keys.channel())
 	done := make(chan struct{})
@@ -1229,10 +1262,25 @@ func (q *Queue) WatchCancels(fn func(queue, id string)) (stop func()) {
 		}
 	}()
 	return func() {
+		q.watchMu.Lock()
+		delete(q.watchers, key)
+		q.watchMu.Unlock()
 		cancel()
 		_ = ps.Close()
 		<-done
 	}
+}
+
+// cancelWatchers returns the functions WatchCancels was given, and is
+// still to call.
+func (q *Queue) cancelWatchers() []func(queue, id string) {
+	q.watchMu.Lock()
+	defer q.watchMu.Unlock()
+	fns := make([]func(queue, id string), 0, len(q.watchers))
+	for fn := range q.watchers {
+		fns = append(fns, *fn)
+	}
+	return fns
 }
 
 // Rates implements worker.RateReader, in one round trip: a pipeline of
