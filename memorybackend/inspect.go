@@ -18,13 +18,13 @@ var (
 )
 
 // Queues implements worker.Inspector: the queues with ready, taken,
-// delayed or dead tasks, sorted by name.
+// delayed or dead tasks, or paused, sorted by name.
 func (q *Queue) Queues(ctx context.Context) ([]string, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	out := []string{}
 	for name, mq := range q.queues {
-		if len(mq.ready) > 0 || len(mq.pending) > 0 || len(mq.due) > 0 || len(mq.dead) > 0 {
+		if len(mq.ready) > 0 || len(mq.pending) > 0 || len(mq.due) > 0 || len(mq.dead) > 0 || mq.paused {
 			out = append(out, name)
 		}
 	}

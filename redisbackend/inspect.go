@@ -254,17 +254,17 @@ end
 
 // Queues implements worker.Inspector: one SCAN over the keyspace (on every
 // master of a Cluster), a round trip per page. A queue exists while its
-// stream, delayed set or dead letters do.
+// stream, delayed set or dead letters do, or while it is paused.
 func (q *Queue) Queues(ctx context.Context) ([]string, error) {
 	k := q.b.keys
 	start := len(k.prefix) + len("queue:{")
 	seen := map[string]bool{}
-	// Keys that end in "}" (streams) or "d" (":delayed", ":dead"): one
-	// pattern for the three, and only the task states whose ID ends in "d"
-	// besides, which are dropped here.
+	// Keys that end in "}" (streams) or "d" (":delayed", ":dead",
+	// ":paused"): one pattern for the four, and only the task states whose
+	// ID ends in "d" besides, which are dropped here.
 	err := q.b.scan(ctx, escapeGlob(k.prefix)+"queue:{*[}d]", func(_ context.Context, _ redis.Cmdable, keys []string) error {
 		for _, key := range keys {
-			if name, rest, ok := splitTagged(key[start:]); ok && (rest == "" || rest == ":delayed" || rest == ":dead") {
+			if name, rest, ok := splitTagged(key[start:]); ok && (rest == "" || rest == ":delayed" || rest == ":dead" || rest == ":paused") {
 				seen[name] = true
 			}
 		}

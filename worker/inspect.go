@@ -38,8 +38,8 @@ type WorkerInfo struct {
 // Inspector shows a backend's queues, for operators, metrics and the
 // taskware command. Both backends' queues implement it.
 type Inspector interface {
-	// Queues lists the queues that hold anything: ready, taken, delayed or
-	// dead tasks. Sorted by name.
+	// Queues lists the queues that hold anything (ready, taken, delayed or
+	// dead tasks) or are paused. Sorted by name.
 	Queues(ctx context.Context) ([]string, error)
 	// Stats counts queue's tasks. A queue that holds nothing has zero
 	// counts, and no error.

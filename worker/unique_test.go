@@ -156,6 +156,10 @@ func TestPauseAndResume(t *testing.T) {
 		if paused, err := p.Paused(ctx, worker.DefaultQueue); err != nil || !paused {
 			t.Fatalf("Paused = %v, %v", paused, err)
 		}
+		in := b.Queue.(worker.Inspector)
+		if qs, err := in.Queues(ctx); err != nil || !slices.Equal(qs, []string{worker.DefaultQueue}) {
+			t.Fatalf("Queues of a paused empty queue = %v, %v; want it listed", qs, err)
+		}
 		c := worker.NewClient(b.Queue, b.Store)
 		var hs []*worker.Handle[int]
 		for i := range 5 {
@@ -185,6 +189,18 @@ func TestPauseAndResume(t *testing.T) {
 		}
 		if n := runs.Load(); n != 5 {
 			t.Fatalf("%d runs, want 5", n)
+		}
+		if err := p.Pause(ctx, "idle"); err != nil {
+			t.Fatal(err)
+		}
+		if qs, _ := in.Queues(ctx); !slices.Contains(qs, "idle") {
+			t.Fatalf("Queues = %v; want the paused queue idle", qs)
+		}
+		if err := p.Resume(ctx, "idle"); err != nil {
+			t.Fatal(err)
+		}
+		if qs, _ := in.Queues(ctx); slices.Contains(qs, "idle") {
+			t.Fatalf("Queues = %v; idle holds nothing and is resumed", qs)
 		}
 	})
 }

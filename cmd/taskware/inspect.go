@@ -250,6 +250,7 @@ type queueJSON struct {
 	Dead          int64  `json:"dead"`
 	OldestReadyMs int64  `json:"oldest_ready_ms"`
 	Workers       int    `json:"workers"`
+	Paused        bool   `json:"paused"`
 }
 
 func runQueues(ctx context.Context, args []string, out io.Writer) error {
@@ -269,19 +270,26 @@ func runQueues(ctx context.Context, args []string, out io.Writer) error {
 			if err != nil {
 				return err
 			}
+			paused, err := in.q.Paused(ctx, name)
+			if err != nil {
+				return err
+			}
 			rows = append(rows, queueJSON{Queue: name, Ready: st.Ready, Running: st.Running, Delayed: st.Delayed,
-				Dead: st.Dead, OldestReadyMs: st.OldestReady.Milliseconds(), Workers: st.Workers})
+				Dead: st.Dead, OldestReadyMs: st.OldestReady.Milliseconds(), Workers: st.Workers, Paused: paused})
 		}
 		if in.o.JSON {
 			return in.json(map[string]any{"queues": rows})
 		}
-		tw := in.table("QUEUE", "READY", "RUNNING", "DELAYED", "DEAD", "OLDEST", "WORKERS")
+		tw := in.table("QUEUE", "READY", "RUNNING", "DELAYED", "DEAD", "OLDEST", "WORKERS", "PAUSED")
 		for _, r := range rows {
-			oldest := "-"
+			oldest, paused := "-", "-"
 			if r.Ready > 0 {
 				oldest = duration(time.Duration(r.OldestReadyMs) * time.Millisecond)
 			}
-			in.row(tw, r.Queue, r.Ready, r.Running, r.Delayed, r.Dead, oldest, r.Workers)
+			if r.Paused {
+				paused = "paused"
+			}
+			in.row(tw, r.Queue, r.Ready, r.Running, r.Delayed, r.Dead, oldest, r.Workers, paused)
 		}
 		return tw.Flush()
 	})

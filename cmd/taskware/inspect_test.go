@@ -250,11 +250,12 @@ func TestInspectGolden(t *testing.T) {
 func TestQueuesCounts(t *testing.T) {
 	cliEach(t, func(t *testing.T, e *cliEnv) {
 		e.fill(t)
+		e.cli(t, "pause", "side")
 		lines := strings.Split(strings.TrimSpace(e.cli(t, "queues")), "\n")
 		want := [][]string{
-			{"QUEUE", "READY", "RUNNING", "DELAYED", "DEAD", "OLDEST", "WORKERS"},
-			{"default", "2", "1", "1", "0", "", "1"},
-			{"side", "0", "0", "0", "1", "-", "0"},
+			{"QUEUE", "READY", "RUNNING", "DELAYED", "DEAD", "OLDEST", "WORKERS", "PAUSED"},
+			{"default", "2", "1", "1", "0", "", "1", "-"},
+			{"side", "0", "0", "0", "1", "-", "0", "paused"},
 		}
 		if len(lines) != len(want) {
 			t.Fatalf("queues printed %d lines, want %d:\n%s", len(lines), len(want), strings.Join(lines, "\n"))
@@ -287,7 +288,7 @@ func TestInspectJSON(t *testing.T) {
 			t.Fatalf("queues: %+v", qs)
 		}
 		d := qs.Queues[0]
-		if d.Queue != "default" || d.Ready != 2 || d.Running != 1 || d.Delayed != 1 || d.Dead != 0 || d.Workers != 1 || d.OldestReadyMs < 0 {
+		if d.Queue != "default" || d.Ready != 2 || d.Running != 1 || d.Delayed != 1 || d.Dead != 0 || d.Workers != 1 || d.OldestReadyMs < 0 || d.Paused {
 			t.Errorf("default: %+v", d)
 		}
 		var ts struct{ Tasks []taskJSON }
