@@ -55,7 +55,9 @@
 // reported and goes on. An event that ends a run is published once the
 // queue has ended it: if that fails (the backend is down), the task runs
 // again later, and its next end is published then, after a
-// [EventTakenOver]. [Logger] logs each event with log/slog, at a level
+// [EventTakenOver]. A worker's Run returns once its subscribers have seen
+// its events; a program that enqueues calls [Client.FlushEvents] before it
+// exits. [Logger] logs each event with log/slog, at a level
 // that tells contention (Info) from failure (Error). [Around] wraps every
 // task in middlewares (tracing, say). The modules contrib/prometheus and
 // contrib/otel build metrics and traces on these. A task's [State] says

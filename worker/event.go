@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -139,9 +140,9 @@ func (es *events) dropped() uint64 {
 	return n
 }
 
-// wait waits until every subscriber has seen what was published, or until
-// deadline.
-func (es *events) wait(deadline time.Time) {
+// flush waits until every subscriber has seen what was published, or
+// until ctx ends.
+func (es *events) flush(ctx context.Context) error {
 	for _, s := range es.subs {
 		s.mu.Lock()
 		done := s.idle
@@ -149,13 +150,13 @@ func (es *events) wait(deadline time.Time) {
 		if done == nil {
 			continue
 		}
-		t := time.NewTimer(time.Until(deadline))
 		select {
 		case <-done:
-		case <-t.C:
+		case <-ctx.Done():
+			return context.Cause(ctx)
 		}
-		t.Stop()
 	}
+	return nil
 }
 
 // subscriber is one subscriber's queue of events and the goroutine that
@@ -237,3 +238,10 @@ func (w *Worker) DroppedEvents() uint64 { return w.events.dropped() }
 // DroppedEvents counts the events dropped for subscribers that fell too
 // far behind (see OnEvent).
 func (c *Client) DroppedEvents() uint64 { return c.events.dropped() }
+
+// FlushEvents waits until the client's subscribers have seen every event
+// published so far, or until ctx ends, and then returns its cause. A
+// client's events are delivered on goroutines of their own: call it
+// before a program that enqueued exits, or before it reads what its
+// subscribers counted. (A worker's Run does as much for its own events.)
+func (c *Client) FlushEvents(ctx context.Context) error { return c.events.flush(ctx) }

@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"context"
 	"testing"
 	"time"
 )
@@ -38,7 +39,11 @@ func TestSubscriberDropsPastItsBuffer(t *testing.T) {
 		t.Fatalf("dropped %d, want 2 (3 and 4, past a buffer of 2)", d)
 	}
 	close(release)
-	es.wait(time.Now().Add(5 * time.Second))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := es.flush(ctx); err != nil {
+		t.Fatalf("flush: %v", err)
+	}
 	close(got)
 	var ids []string
 	for id := range got {

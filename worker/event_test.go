@@ -418,3 +418,32 @@ func (w *lockedWriter) Write(p []byte) (int, error) {
 	defer w.mu.Unlock()
 	return w.w.Write(p)
 }
+
+// FlushEvents returns once the client's subscribers have caught up, or
+// with ctx's cause while one is still behind.
+func TestClientFlushEvents(t *testing.T) {
+	b := taskwaretest.NewMemory(t)
+	release := make(chan struct{})
+	var seen atomic.Int64
+	c := worker.NewClient(b.Queue, b.Store, worker.OnEvent(func(worker.Event) { <-release; seen.Add(1) }))
+	tk := task.New("flush", func(ctx context.Context, i int) (int, error) { return i, nil })
+	for i := range 3 {
+		if _, err := worker.Enqueue(t.Context(), c, tk, i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	short, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if err := c.FlushEvents(short); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("FlushEvents behind a blocked subscriber = %v, want context.DeadlineExceeded", err)
+	}
+	close(release)
+	long, cancel2 := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel2()
+	if err := c.FlushEvents(long); err != nil || seen.Load() != 3 {
+		t.Fatalf("FlushEvents = %v with %d events seen, want nil and 3", err, seen.Load())
+	}
+	if err := worker.NewClient(b.Queue, b.Store).FlushEvents(short); err != nil {
+		t.Fatalf("FlushEvents without subscribers = %v, want nil at once", err)
+	}
+}

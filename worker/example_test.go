@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/taskware/taskware/lock"
@@ -147,6 +148,32 @@ func ExampleOnEvent() {
 	// Output:
 	// started nightly lock="" locked=false
 	// skipped nightly lock="nightly" locked=true
+}
+
+// A client's events come on a goroutine of their own: FlushEvents waits
+// for them, here before the program reads what was counted, as it would
+// before it exits.
+func ExampleClient_FlushEvents() {
+	backend := memorybackend.New()
+	send := task.New("send", func(ctx context.Context, to string) (struct{}, error) { return struct{}{}, nil })
+	var enqueued atomic.Int64
+	client := worker.NewClient(backend.Queue(), nil, worker.OnEvent(func(e worker.Event) {
+		time.Sleep(10 * time.Millisecond) // a slow subscriber: a metrics push, say
+		if e.Kind == worker.EventEnqueued {
+			enqueued.Add(1)
+		}
+	}))
+	for _, to := range []string{"ada@example.com", "bob@example.com", "eve@example.com"} {
+		_, _ = worker.Enqueue(context.Background(), client, send, to)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := client.FlushEvents(ctx); err != nil {
+		fmt.Println("events not delivered:", err)
+	}
+	fmt.Println("enqueued:", enqueued.Load())
+	// Output:
+	// enqueued: 3
 }
 
 // Logger writes one record per outcome: contention at Info, failures at

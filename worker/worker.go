@@ -351,7 +351,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	stopBg()
 	_ = bg.Wait()
 	w.leaveAll(context.WithoutCancel(ctx))
-	w.events.wait(time.Now().Add(w.grace))
+	flushCtx, cancelFlush := context.WithTimeout(context.Background(), w.grace)
+	_ = w.events.flush(flushCtx) // up to the grace period, as documented
+	cancelFlush()
 	return nil
 }
 

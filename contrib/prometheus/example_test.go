@@ -52,7 +52,8 @@ func Example() {
 	res, _ := h.Get(ctx)
 	fmt.Println(res)
 	stop()
-	<-done
+	<-done                      // the worker's events are all seen
+	_ = client.FlushEvents(ctx) // and the client's, which come on their own
 
 	scrape(mux, "taskware_events_total", "taskware_task_skips_total", "taskware_task_duration_seconds_count",
 		"taskware_lock_", "taskware_locks_held")

@@ -105,15 +105,11 @@ func scenario(t *testing.T, b backend) {
 	}
 	stop() // Run returns within 10 s, or the test fails
 	// The worker's Run returned after its subscribers saw its events; the
-	// client's come on their own goroutine: wait for the last.
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		if e := find(t, reg, taskprom.MetricEvents, "task", "ok", "queue", "tw-idle", "event", "enqueued"); e != nil && e.GetCounter().GetValue() == 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the client's events did not come:\n%s", dump(t, reg))
-		}
-		time.Sleep(10 * time.Millisecond)
+	// client's come on their own goroutine: wait for them.
+	flushCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := client.FlushEvents(flushCtx); err != nil {
+		t.Fatalf("the client's events did not come: %v\n%s", err, dump(t, reg))
 	}
 
 	const dq = worker.DefaultQueue
