@@ -141,8 +141,12 @@ func TestKeeperLosesPermit(t *testing.T) {
 			if !errors.Is(err, limit.ErrPermitLost) || !errors.Is(err, context.Canceled) {
 				t.Fatalf("outcome %v", err)
 			}
-			if took := time.Since(start); took > ttl {
-				t.Fatalf("lost after %v: past the TTL", took)
+			// The context ends at the lease's validity, short of the TTL;
+			// Do returns a few goroutine hand-offs later, which a loaded
+			// machine under -race may stretch.
+			const slack = 100 * time.Millisecond
+			if took := time.Since(start); took > ttl+slack {
+				t.Fatalf("lost after %v: past the TTL (%v) and a scheduling slack", took, ttl)
 			}
 		})
 	}

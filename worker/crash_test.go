@@ -89,15 +89,27 @@ func TestCrashRecovery(t *testing.T) {
 	}
 	defer func() { _ = child.Process.Kill(); _ = child.Wait() }()
 
-	// Wait until the child is inside childConcurrency tasks, holding their locks.
+	// Wait until the child is inside childConcurrency tasks: holding their
+	// locks, and past the count of their runs (the lock comes first).
 	var held []lock.Info
+	inside := func() bool {
+		held, _ = locker.Held(ctx)
+		if len(held) < childConcurrency {
+			return false
+		}
+		for _, h := range held {
+			if n, _ := c.Get(ctx, prefix+"runs:"+strings.TrimPrefix(h.Key, "job:")).Int(); n != 1 {
+				return false
+			}
+		}
+		return true
+	}
 	deadline := time.Now().Add(15 * time.Second)
-	for len(held) < childConcurrency {
+	for !inside() {
 		if time.Now().After(deadline) {
 			t.Fatalf("the child did not start its tasks; it said:\n%s", out)
 		}
 		time.Sleep(20 * time.Millisecond)
-		held, _ = locker.Held(ctx)
 	}
 	childHolder := ":" + strconv.Itoa(child.Process.Pid)
 	for _, h := range held {
