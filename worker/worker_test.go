@@ -425,8 +425,12 @@ func TestRescheduleLocked(t *testing.T) {
 		start(t, w)
 		c := worker.NewClient(b.Queue, b.Store)
 		h, _ := worker.Enqueue(ctx, c, tk, struct{}{})
-		time.Sleep(300 * time.Millisecond)
-		if st, _ := h.State(ctx); st.Status.Terminal() || runs.Load() < 2 {
+		for end := time.Now().Add(5 * time.Second); runs.Load() < 2; time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(end) {
+				t.Fatalf("while locked: %d runs in 5s, want a run rescheduled and run again", runs.Load())
+			}
+		}
+		if st, _ := h.State(ctx); st.Status.Terminal() {
 			t.Fatalf("while locked: state %+v after %d runs", st, runs.Load())
 		}
 		if err := b.Locker.Release(ctx, held); err != nil {
@@ -626,8 +630,13 @@ func TestPrefetchedTasksGoBackUnrunAtStop(t *testing.T) {
 			}
 			hs = append(hs, h)
 		}
+		var handedBack atomic.Int32
 		w1 := worker.New(b.Queue, fast(worker.Concurrency(1), worker.Prefetch(2), worker.Grace(5*time.Second),
-			worker.Visibility(time.Minute))...)
+			worker.Visibility(time.Minute), worker.OnEvent(func(e worker.Event) {
+				if e.Kind == worker.EventHandedBack {
+					handedBack.Add(1)
+				}
+			}))...)
 		worker.Register(w1, tk)
 		stop1 := start(t, w1)
 		ran := func(i int) int {
@@ -652,7 +661,14 @@ func TestPrefetchedTasksGoBackUnrunAtStop(t *testing.T) {
 		}
 		stopped := make(chan struct{})
 		go func() { stop1(); close(stopped) }()
-		time.Sleep(50 * time.Millisecond)
+		// Task 0 frees its slot only once the other two went back: else a
+		// slow stop could still hand that slot to one of them.
+		for end := time.Now().Add(5 * time.Second); handedBack.Load() < 2; time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(end) {
+				close(release)
+				t.Fatalf("%d prefetched tasks handed back at the stop, want 2", handedBack.Load())
+			}
+		}
 		close(release)
 		<-stopped
 		if ran(1)+ran(2) != 0 {
