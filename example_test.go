@@ -21,6 +21,7 @@ import (
 var (
 	firstInside chan struct{} // closed when run-1 is inside
 	othersDone  chan struct{} // closed when run-2 and run-3 have returned
+	othersWait  bool          // run-2 and run-3 wait for the lock
 	first       atomic.Bool
 )
 
@@ -29,18 +30,19 @@ var (
 func syncAccount(ctx context.Context, account string) (string, error) {
 	if first.CompareAndSwap(false, true) {
 		close(firstInside)
-		select {
-		case <-othersDone:
-		case <-time.After(100 * time.Millisecond):
+		if othersWait {
+			time.Sleep(50 * time.Millisecond)
+		} else {
+			<-othersDone
 		}
 	}
 	return "synced " + account, nil
 }
 
 // contend runs t three times on one account, with IDs run-1..run-3, and
-// prints each outcome in ID order.
-func contend(t *task.Task[string, string]) {
-	firstInside, othersDone = make(chan struct{}), make(chan struct{})
+// prints each outcome in ID order. waits says whether t waits for its lock.
+func contend(t *task.Task[string, string], waits bool) {
+	firstInside, othersDone, othersWait = make(chan struct{}), make(chan struct{}), waits
 	first.Store(false)
 	outcomes := make([]string, 3)
 	run := func(i int) {
@@ -87,7 +89,7 @@ func Example_hueyDefault() {
 		middleware.StoreResult(results),
 		middleware.WithLock(locker, "sync"),
 	)
-	contend(report)
+	contend(report, false)
 	printStore(results)
 	// Output:
 	// run-1: synced acme
@@ -115,7 +117,7 @@ func Example_skipLocked() {
 		}),
 		middleware.WithLock(locker, "sync"),
 	)
-	contend(report)
+	contend(report, false)
 	printStore(results)
 	fmt.Println("skips counted:", skips)
 	// Output:
@@ -138,7 +140,7 @@ func Example_globalFilter() {
 		middleware.ErrorTTL(time.Hour),
 	)
 	report := task.New("sync", syncAccount, storeAll, middleware.WithLock(locker, "sync"))
-	contend(report)
+	contend(report, false)
 	printStore(results)
 	// Output:
 	// run-1: synced acme
@@ -165,8 +167,8 @@ func Example_mixed() {
 		middleware.StoreResult(results, middleware.ErrorTTL(7*24*time.Hour)),
 		middleware.WithLock(locker, "billing", lock.Wait(5*time.Second)),
 	)
-	contend(cleanup)
-	contend(billing)
+	contend(cleanup, false)
+	contend(billing, true)
 	printStore(results)
 	// Output:
 	// run-1: synced acme

@@ -147,7 +147,7 @@ func TestPoint03HolderStopsWithinValidity(t *testing.T) {
 		{"stalled connection", true, func(_ *taskwaretest.Backend, p *taskwaretest.Proxy) { p.Stall() }, ttl - lock.DriftMargin(ttl) + slack},
 		{"lock broken", false, func(b *taskwaretest.Backend, _ *taskwaretest.Proxy) {
 			_ = b.Locker.Break(context.Background(), "k")
-		}, ttl/3 + ttl/12 + slack}, // the next refresh is refused
+		}, ttl/3 + ttl/12 + 2*slack}, // the next refresh is refused: a tick, a round trip, a wake-up
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
