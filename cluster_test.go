@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/middleware"
 	"github.com/taskware/taskware/redisbackend"
@@ -99,7 +101,7 @@ func TestRedisCluster(t *testing.T) {
 		if err != nil || got != fmt.Sprint("queued ", i) {
 			t.Fatalf("task %d on the cluster: %q, %v", i, got, err)
 		}
-		if st, err := h.State(ctx); err != nil || st.Result != worker.ResultStored {
+		if st, err := h.State(ctx); err != nil || st.Result != queue.ResultStored {
 			t.Fatalf("state %+v, %v", st, err)
 		}
 	}

@@ -41,17 +41,32 @@ func TestLayout(t *testing.T) {
 			t.Errorf("%s imports go-redis: only redisbackend may", mod+pkg)
 		}
 	}
-	for _, concept := range []string{"/task", "/lock", "/store", "/limit", "/worker", "/middleware", "/schedule"} {
+	for _, concept := range []string{"/task", "/queue", "/lock", "/store", "/limit", "/worker", "/middleware", "/schedule", "/web"} {
 		for _, backend := range []string{"/redisbackend", "/memorybackend", "/taskwaretest"} {
 			if imports(concept, mod+backend) {
 				t.Errorf("%s imports %s: concepts import no backend", mod+concept, mod+backend)
 			}
 		}
 	}
+	for _, backend := range []string{"/redisbackend", "/memorybackend"} {
+		if imports(backend, mod+"/worker") {
+			t.Errorf("%s imports worker: a backend knows the queue contract, not the executor", mod+backend)
+		}
+	}
+	for _, backend := range []string{"/redisbackend", "/memorybackend", "/worker"} {
+		if imports("/web", mod+backend) {
+			t.Errorf("web imports %s: the web view reads the contracts only", mod+backend)
+		}
+	}
+	for _, d := range deps["/queue"] { // task's own deps aside
+		if d != mod+"/task" && !imports("/task", d) && strings.Contains(strings.Split(d, "/")[0], ".") {
+			t.Errorf("queue imports %s: the contract imports only task and the standard library", d)
+		}
+	}
 	if imports("/worker", mod+"/middleware") {
 		t.Errorf("worker imports middleware: the executor knows no policy")
 	}
-	if !imports("/redisbackend", "github.com/redis/go-redis") || !imports("/worker", mod+"/task") {
+	if !imports("/redisbackend", "github.com/redis/go-redis") || !imports("/worker", mod+"/queue") || !imports("/web", mod+"/queue") {
 		t.Fatalf("the import graph lacks what it must have: %v", deps)
 	}
 }

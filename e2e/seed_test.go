@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/redisbackend"
 	"github.com/taskware/taskware/store"
@@ -121,7 +123,7 @@ func seed(t testing.TB, b *redisbackend.Backend) *seeded {
 		t.Fatalf("e2e: seed: took %d tasks, want 2", len(ds))
 	}
 	for _, d := range ds {
-		o := worker.Outcome{Status: worker.Dead, Attempt: d.Attempt, Kind: "e2e.poisoned", Error: "poisoned: bad address"}
+		o := queue.Outcome{Status: queue.Dead, Attempt: d.Attempt, Kind: "e2e.poisoned", Error: "poisoned: bad address"}
 		if d.ID == xssID {
 			o.Error = xss
 		}
@@ -167,7 +169,7 @@ func seed(t testing.TB, b *redisbackend.Backend) *seeded {
 	if werr := <-done; werr != nil {
 		t.Fatalf("e2e: seed: worker: %v", werr)
 	}
-	if !errors.Is(err, worker.ErrDeadLettered) || !errors.Is(err, worker.ErrUnknownTask) {
+	if !errors.Is(err, queue.ErrDeadLettered) || !errors.Is(err, worker.ErrUnknownTask) {
 		t.Fatalf("e2e: seed: the report ended with %v, want a dead letter of an unknown task", err)
 	}
 
@@ -180,8 +182,8 @@ func seed(t testing.TB, b *redisbackend.Backend) *seeded {
 	must("lock "+invoiceLock, err)
 
 	// Stored results.
-	put := func(queue, id string, st store.Status, errText string) {
-		rec := &store.Record{Queue: queue, ID: id, Task: "send-email", Status: st, Error: errText, Attempt: 1}
+	put := func(name, id string, st store.Status, errText string) {
+		rec := &store.Record{Queue: name, ID: id, Task: "send-email", Status: st, Error: errText, Attempt: 1}
 		if st == store.Succeeded {
 			rec.Value = []byte(`"sent"`)
 		} else {
@@ -233,7 +235,7 @@ func (s *seeded) verify(t testing.TB) {
 	}
 	eventually(t, "the running task's state says running", func() (bool, error) {
 		st, err := q.State(ctx, mailQueue, runningID)
-		return err == nil && st.Status == worker.Running && st.Worker == taker, fmt.Errorf("state %+v, error %v", st, err)
+		return err == nil && st.Status == queue.Running && st.Worker == taker, fmt.Errorf("state %+v, error %v", st, err)
 	})
 	held, err := s.backend.Locker().Held(ctx)
 	if err != nil {

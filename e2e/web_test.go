@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/taskware/taskware/redisbackend"
 	"github.com/taskware/taskware/store"
 	"github.com/taskware/taskware/task"
@@ -27,7 +29,7 @@ const mount = "/ops/taskware"
 func serve(t testing.TB, b *redisbackend.Backend, opts ...web.Option) string {
 	t.Helper()
 	mux := http.NewServeMux()
-	mux.Handle(mount+"/", http.StripPrefix(mount, web.New(web.FromRedis(b), opts...)))
+	mux.Handle(mount+"/", http.StripPrefix(mount, web.New(web.FromBackend(b), opts...)))
 	srv := httptest.NewServer(mux) // 127.0.0.1, a free port
 	t.Cleanup(srv.Close)
 	return srv.URL + mount + "/"
@@ -127,7 +129,7 @@ func TestWebView(t *testing.T) {
 		p.want(t, "task-id", xssID)
 		p.want(t, "task-name", xss)
 		p.want(t, "task-queue", mailQueue)
-		p.want(t, "task-status", string(worker.Dead))
+		p.want(t, "task-status", string(queue.Dead))
 		p.want(t, "task-attempt", "1")
 		p.want(t, "task-kind", "e2e.poisoned")
 		p.want(t, "task-error", xss)
@@ -142,14 +144,14 @@ func TestWebView(t *testing.T) {
 		checkClean(t, base, p)
 		p.want(t, "task-id", runningID)
 		p.want(t, "task-name", "send-email")
-		p.want(t, "task-status", string(worker.Running))
+		p.want(t, "task-status", string(queue.Running))
 		p.want(t, "task-worker", taker)
 
 		// A delayed task: when it is due.
 		br.open(base + "task?queue=" + mailQueue + "&id=delayed-1")
 		p = br.read()
 		checkClean(t, base, p)
-		p.want(t, "task-status", string(worker.Scheduled))
+		p.want(t, "task-status", string(queue.Scheduled))
 		if due := p.IDs["task-run-at"]; due == "" {
 			t.Errorf("%s: no due time (task-run-at); the page has %s", p.URL, p.describe("task-"))
 		}
@@ -196,11 +198,11 @@ func TestWebView(t *testing.T) {
 		s.queues[mailQueue] = c
 		p.want(t, "dead-count-"+mailQueue, itoa(c.Dead))
 		st, err = q.State(ctx, mailQueue, poisonID)
-		if err != nil || st.Status != worker.Queued || st.Attempt > 1 {
+		if err != nil || st.Status != queue.Queued || st.Attempt > 1 {
 			t.Errorf("after requeue, %s is %+v (%v), want queued at attempt 1", poisonID, st, err)
 		}
 		wantStats(t, q, mailQueue, c)
-		ready, err := q.Tasks(ctx, mailQueue, worker.ReadyTasks, 0)
+		ready, err := q.Tasks(ctx, mailQueue, queue.ReadyTasks, 0)
 		if err != nil || !hasTask(ready, poisonID) {
 			t.Errorf("after requeue, the ready tasks of %s are %v (%v), want %s among them", mailQueue, ids(ready), err, poisonID)
 		}
@@ -278,13 +280,13 @@ func TestWebView(t *testing.T) {
 		p := br.read()
 		checkClean(t, base, p)
 		all := 0
-		for queue, by := range s.results {
+		for queueName, by := range s.results {
 			n := 0
 			for _, st := range []store.Status{store.Succeeded, store.Failed, store.Skipped} {
-				p.want(t, "results-"+queue+"-"+string(st), strconv.Itoa(by[st]))
+				p.want(t, "results-"+queueName+"-"+string(st), strconv.Itoa(by[st]))
 				n += by[st]
 			}
-			p.want(t, "results-"+queue+"-total", strconv.Itoa(n))
+			p.want(t, "results-"+queueName+"-total", strconv.Itoa(n))
 			all += n
 		}
 		p.want(t, "results-total", strconv.Itoa(all))
@@ -391,18 +393,18 @@ func (b *browser) waitFor(row, cell, want string) {
 }
 
 // wantStats checks queue's counts in Redis.
-func wantStats(t testing.TB, q *redisbackend.Queue, queue string, want counts) {
+func wantStats(t testing.TB, q *redisbackend.Queue, name string, want counts) {
 	t.Helper()
-	st, err := q.Stats(context.Background(), queue)
+	st, err := q.Stats(context.Background(), name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := (counts{st.Ready, st.Running, st.Delayed, st.Dead, int64(st.Workers)}); got != want {
-		t.Errorf("Redis: %s counts %+v, want %+v", queue, got, want)
+		t.Errorf("Redis: %s counts %+v, want %+v", name, got, want)
 	}
 }
 
-func hasTask(ts []worker.TaskInfo, id string) bool {
+func hasTask(ts []queue.TaskInfo, id string) bool {
 	for _, ti := range ts {
 		if ti.ID == id {
 			return true
@@ -411,7 +413,7 @@ func hasTask(ts []worker.TaskInfo, id string) bool {
 	return false
 }
 
-func ids(ts []worker.TaskInfo) []string {
+func ids(ts []queue.TaskInfo) []string {
 	out := make([]string, len(ts))
 	for i, ti := range ts {
 		out[i] = ti.ID

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/taskware/taskware/middleware"
 	"github.com/taskware/taskware/redisbackend"
 	"github.com/taskware/taskware/task"
@@ -60,9 +62,9 @@ func TestFaultCancelNoticeLost(t *testing.T) {
 
 	p.Stall()
 	at := time.Now()
-	if out, err := clean.Queue().Cancel(ctx, h.Queue, h.ID); err != nil || out != worker.CancelSent {
+	if out, err := clean.Queue().Cancel(ctx, h.Queue, h.ID); err != nil || out != queue.CancelSent {
 		p.Resume()
-		t.Fatalf("Cancel = %q, %v; want %q", out, err, worker.CancelSent)
+		t.Fatalf("Cancel = %q, %v; want %q", out, err, queue.CancelSent)
 	}
 	time.Sleep(100 * time.Millisecond) // the notice reaches the proxy, and waits there...
 	p.Cut()                            // ...and goes nowhere
@@ -74,10 +76,10 @@ func TestFaultCancelNoticeLost(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the run's context was not cancelled: the lost notice was not made up for")
 	}
-	if !errors.Is(e.cause, worker.ErrCanceled) {
+	if !errors.Is(e.cause, queue.ErrCanceled) {
 		t.Errorf("cause %v, want ErrCanceled", e.cause)
 	}
-	if _, err := taskwaretest.Get(h, 5*time.Second); !errors.Is(err, worker.ErrCanceled) {
+	if _, err := taskwaretest.Get(h, 5*time.Second); !errors.Is(err, queue.ErrCanceled) {
 		t.Fatalf("Get = %v, want ErrCanceled", err)
 	}
 	time.Sleep(100 * time.Millisecond) // a retry would have begun

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/taskware/taskware/middleware"
 	"github.com/taskware/taskware/store"
 	"github.com/taskware/taskware/task"
@@ -102,7 +104,7 @@ func TestFaultNoSilentSkipAfterFailure(t *testing.T) {
 						silent.Add(1)
 						_, ran := failed.Load(arg)
 						t.Errorf("%s (%v): a task that failed ended as a skip: %v (its first run ran: %v)", h.ID, order, err, ran)
-					case !locked && errors.Is(err, worker.ErrDeadLettered) && strings.Contains(err.Error(), errFirst.Error()):
+					case !locked && errors.Is(err, queue.ErrDeadLettered) && strings.Contains(err.Error(), errFirst.Error()):
 						expiredFailures.Add(1)
 					case locked && err == nil && got == arg:
 						lockedRan.Add(1)

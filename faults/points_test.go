@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/redis/go-redis/v9"
 
 	"github.com/taskware/taskware/lock"
@@ -292,7 +294,7 @@ func TestPoint07SizeCaps(t *testing.T) {
 				}
 				return err
 			}, func(err error) bool {
-				return errors.Is(err, task.ErrTooLarge) && errors.Is(err, worker.ErrDeadLettered)
+				return errors.Is(err, task.ErrTooLarge) && errors.Is(err, queue.ErrDeadLettered)
 			}},
 		}
 		for _, tc := range cases {
@@ -415,13 +417,13 @@ func TestPoint09ConsumersDoNotPileUp(t *testing.T) {
 			if _, err := worker.Enqueue(ctx, worker.NewClient(b.Queue, nil), tk, 1); err != nil {
 				t.Fatal(err)
 			}
-			if ds, err := b.Queue.Take(ctx, worker.DefaultQueue, "died-busy", 1, 0); err != nil || len(ds) != 1 {
+			if ds, err := b.Queue.Take(ctx, queue.Default, "died-busy", 1, 0); err != nil || len(ds) != 1 {
 				t.Fatal(ds, err)
 			}
 			if err := b.Client.XGroupCreateConsumer(ctx, stream, "taskware", "died-idle").Err(); err != nil {
 				t.Fatal(err)
 			}
-			if err := b.Queue.Leave(ctx, worker.DefaultQueue, "died-busy"); err != nil {
+			if err := b.Queue.Leave(ctx, queue.Default, "died-busy"); err != nil {
 				t.Fatal(err)
 			}
 			if got := consumers(); len(got) != 2 {
@@ -431,7 +433,7 @@ func TestPoint09ConsumersDoNotPileUp(t *testing.T) {
 				return // miniredis does not keep consumers' idle times
 			}
 			time.Sleep(250 * time.Millisecond)
-			if _, err := b.Queue.Recover(ctx, worker.DefaultQueue, time.Millisecond, 0); err != nil { // forgets after 100ms idle
+			if _, err := b.Queue.Recover(ctx, queue.Default, time.Millisecond, 0); err != nil { // forgets after 100ms idle
 				t.Fatal(err)
 			}
 			// died-busy's delivery went back to the queue, died-idle was
@@ -452,15 +454,15 @@ func TestPoint10OutageRequeues(t *testing.T) {
 		name       string
 		maxOutages int
 		heal       bool
-		want       func(t *testing.T, got int, err error, st *worker.State)
+		want       func(t *testing.T, got int, err error, st *queue.State)
 	}{
-		{"backend comes back", 20, true, func(t *testing.T, got int, err error, st *worker.State) {
+		{"backend comes back", 20, true, func(t *testing.T, got int, err error, st *queue.State) {
 			if err != nil || got != 7 || st.Attempt != 1 {
 				t.Fatalf("outcome %d, %v, attempt %d; want 7 at attempt 1", got, err, st.Attempt)
 			}
 		}},
-		{"backend stays away", 1, false, func(t *testing.T, got int, err error, st *worker.State) {
-			if !errors.Is(err, worker.ErrDeadLettered) || !errors.Is(err, task.ErrUnavailable) || st.Attempt != 1 {
+		{"backend stays away", 1, false, func(t *testing.T, got int, err error, st *queue.State) {
+			if !errors.Is(err, queue.ErrDeadLettered) || !errors.Is(err, task.ErrUnavailable) || st.Attempt != 1 {
 				t.Fatalf("outcome %v, attempt %d; want a dead letter for an unavailable backend at attempt 1", err, st.Attempt)
 			}
 		}},
@@ -500,7 +502,7 @@ func TestPoint10OutageRequeues(t *testing.T) {
 }
 
 // Point 11: a stream entry that taskware did not write, or whose fields do
-// not parse, is dead-lettered with worker.ErrBadMessage, and never run.
+// not parse, is dead-lettered with queue.ErrBadMessage, and never run.
 func TestPoint11MalformedEntriesAreDeadLettered(t *testing.T) {
 	for _, name := range []string{"miniredis", "redis"} {
 		t.Run(name, func(t *testing.T) {
@@ -525,10 +527,10 @@ func TestPoint11MalformedEntriesAreDeadLettered(t *testing.T) {
 			}
 			taskwaretest.StartWorker(t, w)
 			deadline := time.Now().Add(5 * time.Second)
-			var dls []worker.DeadLetter
+			var dls []queue.DeadLetter
 			for time.Now().Before(deadline) {
 				var err error
-				if dls, err = b.Queue.DeadLetters(ctx, worker.DefaultQueue, 100); err != nil {
+				if dls, err = b.Queue.DeadLetters(ctx, queue.Default, 100); err != nil {
 					t.Fatal(err)
 				}
 				if len(dls) >= len(entries) {
@@ -540,8 +542,8 @@ func TestPoint11MalformedEntriesAreDeadLettered(t *testing.T) {
 				t.Fatalf("%d dead letters of %d malformed entries, %d runs", len(dls), len(entries), runs.Load())
 			}
 			for _, dl := range dls {
-				if dl.Kind != worker.ErrBadMessage.ErrorKind() || !strings.Contains(dl.Reason, "stream entry") {
-					t.Errorf("dead letter %+v: want kind %s", dl, worker.ErrBadMessage.ErrorKind())
+				if dl.Kind != queue.ErrBadMessage.ErrorKind() || !strings.Contains(dl.Reason, "stream entry") {
+					t.Errorf("dead letter %+v: want kind %s", dl, queue.ErrBadMessage.ErrorKind())
 				}
 			}
 		})

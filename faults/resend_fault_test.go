@@ -7,8 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/taskware/taskware/redisbackend"
-	"github.com/taskware/taskware/worker"
 )
 
 // Each kind of call runs a thousand times with its reply dropped: Redis
@@ -35,14 +36,14 @@ func TestFaultResentCalls(t *testing.T) {
 		check func() error
 	}{
 		{"enqueue", "ErrDuplicate", func(i int) error {
-			return faulty.Queue().Enqueue(ctx, &worker.Message{ID: fmt.Sprint("e", i), Task: "t", Queue: "enq", Attempt: 1}, time.Time{})
+			return faulty.Queue().Enqueue(ctx, &queue.Message{ID: fmt.Sprint("e", i), Task: "t", Queue: "enq", Attempt: 1}, time.Time{})
 		}, nil},
 		{"unique enqueue", "ErrDuplicate", func(i int) error {
-			return faulty.Queue().Enqueue(ctx, &worker.Message{ID: fmt.Sprint("u", i), Task: "t", Queue: "enq", Attempt: 1,
+			return faulty.Queue().Enqueue(ctx, &queue.Message{ID: fmt.Sprint("u", i), Task: "t", Queue: "enq", Attempt: 1,
 				Unique: fmt.Sprint("key", i), UniqueFor: time.Minute}, time.Time{})
 		}, nil},
 		{"enqueue many", "ErrDuplicate", func(i int) error {
-			ms := []*worker.Message{
+			ms := []*queue.Message{
 				{ID: fmt.Sprint("m", i, "a"), Task: "t", Queue: "enq", Attempt: 1},
 				{ID: fmt.Sprint("m", i, "b"), Task: "t", Queue: "enq", Attempt: 1},
 			}
@@ -70,7 +71,7 @@ func TestFaultResentCalls(t *testing.T) {
 		}},
 		{"take", "message lost", func(i int) error {
 			id := fmt.Sprint("t", i)
-			if err := clean.Queue().Enqueue(ctx, &worker.Message{ID: id, Task: "t", Queue: "take", Attempt: 1}, time.Time{}); err != nil {
+			if err := clean.Queue().Enqueue(ctx, &queue.Message{ID: id, Task: "t", Queue: "take", Attempt: 1}, time.Time{}); err != nil {
 				return fmt.Errorf("setting up: %w", err)
 			}
 			ds, err := faulty.Queue().Take(ctx, "take", "c", 10, 0)
@@ -80,18 +81,18 @@ func TestFaultResentCalls(t *testing.T) {
 			if len(ds) != 1 || ds[0].ID != id {
 				return fmt.Errorf("Take handed out %d messages, want %s", len(ds), id)
 			}
-			return clean.Queue().Finish(ctx, ds[0], worker.Outcome{Status: worker.Succeeded, Attempt: 1})
+			return clean.Queue().Finish(ctx, ds[0], queue.Outcome{Status: queue.Succeeded, Attempt: 1})
 		}, nil},
 		{"dead letter", "dead letter written twice", func(i int) error {
 			id := fmt.Sprint("d", i)
-			if err := clean.Queue().Enqueue(ctx, &worker.Message{ID: id, Task: "t", Queue: "dead", Attempt: 1}, time.Time{}); err != nil {
+			if err := clean.Queue().Enqueue(ctx, &queue.Message{ID: id, Task: "t", Queue: "dead", Attempt: 1}, time.Time{}); err != nil {
 				return fmt.Errorf("setting up: %w", err)
 			}
 			ds, err := clean.Queue().Take(ctx, "dead", "c", 1, 0)
 			if err != nil || len(ds) != 1 {
 				return fmt.Errorf("setting up: %d, %v", len(ds), err)
 			}
-			return faulty.Queue().Finish(ctx, ds[0], worker.Outcome{Status: worker.Dead, Attempt: 1, Kind: "k", Error: "e"})
+			return faulty.Queue().Finish(ctx, ds[0], queue.Outcome{Status: queue.Dead, Attempt: 1, Kind: "k", Error: "e"})
 		}, func() error {
 			dls, err := clean.Queue().DeadLetters(ctx, "dead", 2*n)
 			if err != nil || len(dls) != n {

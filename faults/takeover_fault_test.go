@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/middleware"
 	"github.com/taskware/taskware/task"
@@ -43,7 +45,7 @@ func TestFaultTakeover(t *testing.T) {
 		}
 		hs = append(hs, h)
 	}
-	ds, err := b.Queue.Take(ctx, worker.DefaultQueue, "the-dead", n, 0)
+	ds, err := b.Queue.Take(ctx, queue.Default, "the-dead", n, 0)
 	if err != nil || len(ds) != n {
 		t.Fatalf("the dead worker took %d, %v", len(ds), err)
 	}
@@ -56,7 +58,7 @@ func TestFaultTakeover(t *testing.T) {
 		if _, err := taskwaretest.Get(h, 10*time.Second); err != nil {
 			t.Fatalf("task %s: %v", h.ID, err)
 		}
-		if st, err := h.State(ctx); err != nil || st.Status != worker.Succeeded {
+		if st, err := h.State(ctx); err != nil || st.Status != queue.Succeeded {
 			t.Fatalf("state %+v, %v", st, err)
 		}
 	}

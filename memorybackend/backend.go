@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/task"
-	"github.com/taskware/taskware/worker"
 )
 
 // Backend is a Locker, a Store and a Queue in memory, on one clock. Create
@@ -43,18 +44,18 @@ func WithClock(now func() time.Time) Option { return optionFunc(func(c *config) 
 func WithHolder(h string) Option { return optionFunc(func(c *config) { c.holder = h }) }
 
 // WithStateTTL sets how long a finished task's state is kept
-// (worker.DefaultStateTTL).
+// (queue.DefaultStateTTL).
 func WithStateTTL(d time.Duration) Option { return optionFunc(func(c *config) { c.stateTTL = d }) }
 
 // WithDeadLetterMax caps each queue's dead letters at n
-// (worker.DefaultDeadLetterMax), the oldest going first.
+// (queue.DefaultDeadLetterMax), the oldest going first.
 func WithDeadLetterMax(n int) Option { return optionFunc(func(c *config) { c.deadMax = n }) }
 
 // New returns an empty Backend. It panics with an error matching
 // task.ErrInvalidConfig on a nil clock, an empty holder, or a state TTL or
 // dead-letter cap that is not positive.
 func New(opts ...Option) *Backend {
-	c := config{holder: lock.DefaultHolder(), stateTTL: worker.DefaultStateTTL, deadMax: worker.DefaultDeadLetterMax}
+	c := config{holder: lock.DefaultHolder(), stateTTL: queue.DefaultStateTTL, deadMax: queue.DefaultDeadLetterMax}
 	for _, o := range opts {
 		o.apply(&c)
 	}

@@ -8,16 +8,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/taskware/taskware/worker"
+	"github.com/taskware/taskware/queue"
 )
 
-var (
-	_ worker.Inspector    = (*Queue)(nil)
-	_ worker.Lister       = (*Queue)(nil)
-	_ worker.DeadRepairer = (*Queue)(nil)
-)
-
-// Queues implements worker.Inspector: the queues with ready, taken,
+// Queues implements queue.Admin: the queues with ready, taken,
 // delayed or dead tasks, or paused, sorted by name.
 func (q *Queue) Queues(ctx context.Context) ([]string, error) {
 	q.mu.Lock()
@@ -32,16 +26,16 @@ func (q *Queue) Queues(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-// Stats implements worker.Inspector. Memory does not note when a task
+// Stats implements queue.Admin. Memory does not note when a task
 // became ready: OldestReady is the time since the oldest ready task was
 // enqueued (for a task that was delayed, that is longer than it has been
 // ready). Workers counts the workers that hold tasks, and took or renewed
-// one within worker.LiveWorkerWindow: memory keeps no list of consumers.
-func (q *Queue) Stats(ctx context.Context, queue string) (*worker.QueueStats, error) {
+// one within queue.LiveWorkerWindow: memory keeps no list of consumers.
+func (q *Queue) Stats(ctx context.Context, name string) (*queue.Stats, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	st := &worker.QueueStats{Queue: queue}
-	mq := q.queue(queue, false)
+	st := &queue.Stats{Queue: name}
+	mq := q.queue(name, false)
 	if mq == nil {
 		return st, nil
 	}
@@ -52,88 +46,88 @@ func (q *Queue) Stats(ctx context.Context, queue string) (*worker.QueueStats, er
 			st.OldestReady = max(now.Sub(enq), 0)
 		}
 	}
-	for _, w := range mq.workers(queue, now) {
-		if w.Idle < worker.LiveWorkerWindow {
+	for _, w := range mq.workers(name, now) {
+		if w.Idle < queue.LiveWorkerWindow {
 			st.Workers++
 		}
 	}
 	return st, nil
 }
 
-// Workers implements worker.Inspector: the workers that hold tasks of
+// Workers implements queue.Admin: the workers that hold tasks of
 // queue (memory keeps no list of consumers), with the time since each last
 // took or renewed one.
-func (q *Queue) Workers(ctx context.Context, queue string) ([]worker.WorkerInfo, error) {
+func (q *Queue) Workers(ctx context.Context, name string) ([]queue.WorkerInfo, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	mq := q.queue(queue, false)
+	mq := q.queue(name, false)
 	if mq == nil {
-		return []worker.WorkerInfo{}, nil
+		return []queue.WorkerInfo{}, nil
 	}
-	return mq.workers(queue, q.now()), nil
+	return mq.workers(name, q.now()), nil
 }
 
 // workers sums the pending deliveries by consumer. q.mu is held.
-func (mq *memQueue) workers(queue string, now time.Time) []worker.WorkerInfo {
-	by := map[string]*worker.WorkerInfo{}
+func (mq *memQueue) workers(name string, now time.Time) []queue.WorkerInfo {
+	by := map[string]*queue.WorkerInfo{}
 	for _, p := range mq.pending {
 		w := by[p.consumer]
 		idle := max(now.Sub(p.claimed), 0)
 		if w == nil {
-			w = &worker.WorkerInfo{Name: p.consumer, Queue: queue, Idle: idle}
+			w = &queue.WorkerInfo{Name: p.consumer, Queue: name, Idle: idle}
 			by[p.consumer] = w
 		}
 		w.Pending++
 		w.Idle = min(w.Idle, idle)
 	}
-	out := make([]worker.WorkerInfo, 0, len(by))
+	out := make([]queue.WorkerInfo, 0, len(by))
 	for _, w := range by {
 		out = append(out, *w)
 	}
-	slices.SortFunc(out, func(a, b worker.WorkerInfo) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(out, func(a, b queue.WorkerInfo) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
 
-// Tasks implements worker.Lister, in the order the Redis backend lists
+// Tasks implements queue.Admin, in the order the Redis backend lists
 // them. Dead letters have no receipt here. limit <= 0 lists all.
-func (q *Queue) Tasks(ctx context.Context, queue string, set worker.TaskSet, limit int) ([]worker.TaskInfo, error) {
+func (q *Queue) Tasks(ctx context.Context, name string, set queue.TaskSet, limit int) ([]queue.TaskInfo, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if !slices.Contains(worker.TaskSets, set) {
-		return nil, fmt.Errorf("worker: list %q tasks of %s: no such set of tasks", set, queue)
+	if !slices.Contains(queue.TaskSets, set) {
+		return nil, fmt.Errorf("worker: list %q tasks of %s: no such set of tasks", set, name)
 	}
-	out := []worker.TaskInfo{}
-	mq := q.queue(queue, false)
+	out := []queue.TaskInfo{}
+	mq := q.queue(name, false)
 	if mq == nil {
 		return out, nil
 	}
 	now := q.now()
-	msgInfo := func(m *worker.Message, status worker.Status) worker.TaskInfo {
-		return worker.TaskInfo{ID: m.ID, Task: m.Task, Queue: queue, Status: status, Attempt: m.Attempt,
+	msgInfo := func(m *queue.Message, status queue.Status) queue.TaskInfo {
+		return queue.TaskInfo{ID: m.ID, Task: m.Task, Queue: name, Status: status, Attempt: m.Attempt,
 			EnqueuedAt: m.EnqueuedAt, Kind: m.LastKind, Error: m.LastError}
 	}
 	switch set {
-	case worker.ReadyTasks:
+	case queue.ReadyTasks:
 		for _, e := range mq.ready {
-			ti := msgInfo(&e.msg, worker.Queued)
+			ti := msgInfo(&e.msg, queue.Queued)
 			ti.Receipt, ti.Deliveries = e.receipt, e.deliveries
 			out = append(out, ti)
 		}
-	case worker.RunningTasks:
+	case queue.RunningTasks:
 		ps := make([]*memPend, 0, len(mq.pending))
 		for _, p := range mq.pending {
 			ps = append(ps, p)
 		}
 		slices.SortFunc(ps, func(a, b *memPend) int { return cmp.Compare(a.entry.seq, b.entry.seq) })
 		for _, p := range ps {
-			ti := msgInfo(&p.entry.msg, worker.Running)
+			ti := msgInfo(&p.entry.msg, queue.Running)
 			ti.Receipt, ti.Deliveries = p.entry.receipt, p.entry.deliveries
 			ti.Worker, ti.Idle = p.consumer, max(now.Sub(p.claimed), 0)
 			out = append(out, ti)
 		}
-	case worker.DelayedTasks:
+	case queue.DelayedTasks:
 		for id, ms := range mq.due {
-			ti := worker.TaskInfo{ID: id, Queue: queue, Status: worker.Scheduled}
+			ti := queue.TaskInfo{ID: id, Queue: name, Status: queue.Scheduled}
 			if s := mq.state(id, now); s != nil {
 				if s.msg != nil {
 					ti = msgInfo(s.msg, s.st.Status)
@@ -144,24 +138,24 @@ func (q *Queue) Tasks(ctx context.Context, queue string, set worker.TaskSet, lim
 			ti.ID, ti.RunAt = id, time.UnixMilli(ms)
 			out = append(out, ti)
 		}
-		slices.SortFunc(out, func(a, b worker.TaskInfo) int {
+		slices.SortFunc(out, func(a, b queue.TaskInfo) int {
 			return cmp.Or(a.RunAt.Compare(b.RunAt), strings.Compare(a.ID, b.ID))
 		})
-	case worker.DeadTasks:
+	case queue.DeadTasks:
 		for _, dl := range mq.dead {
-			ti := msgInfo(&dl.Message, worker.Dead)
+			ti := msgInfo(&dl.Message, queue.Dead)
 			ti.Kind, ti.Error, ti.FinishedAt = dl.Kind, dl.Reason, dl.At
 			out = append(out, ti)
 		}
-	case worker.FinishedTasks:
+	case queue.FinishedTasks:
 		for id := range mq.states {
 			if s := mq.state(id, now); s != nil && s.st.Status.Terminal() {
-				out = append(out, worker.TaskInfo{ID: id, Task: s.st.Task, Queue: queue, Status: s.st.Status,
+				out = append(out, queue.TaskInfo{ID: id, Task: s.st.Task, Queue: name, Status: s.st.Status,
 					Attempt: s.st.Attempt, Kind: s.st.Kind, Error: s.st.Error, Worker: s.st.Worker,
 					StartedAt: s.st.StartedAt, FinishedAt: s.st.FinishedAt})
 			}
 		}
-		slices.SortFunc(out, func(a, b worker.TaskInfo) int {
+		slices.SortFunc(out, func(a, b queue.TaskInfo) int {
 			return cmp.Or(b.FinishedAt.Compare(a.FinishedAt), strings.Compare(a.ID, b.ID))
 		})
 	}
@@ -173,11 +167,11 @@ func (q *Queue) Tasks(ctx context.Context, queue string, set worker.TaskSet, lim
 
 // Message returns the message of task id of queue (its arguments and
 // headers) while it waits: delayed, ready or taken. A task that ended, or
-// that the queue does not know, is an error matching worker.ErrNotFound.
-func (q *Queue) Message(ctx context.Context, queue, id string) (*worker.Message, error) {
+// that the queue does not know, is an error matching queue.ErrNotFound.
+func (q *Queue) Message(ctx context.Context, name, id string) (*queue.Message, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	mq := q.queue(queue, false)
+	mq := q.queue(name, false)
 	if mq != nil {
 		if s := mq.state(id, q.now()); s != nil && s.msg != nil {
 			m := normalize(*s.msg)
@@ -196,19 +190,19 @@ func (q *Queue) Message(ctx context.Context, queue, id string) (*worker.Message,
 			}
 		}
 	}
-	return nil, &worker.NotFoundError{Queue: queue, ID: id}
+	return nil, &queue.NotFoundError{Queue: name, ID: id}
 }
 
-// RequeueDead implements worker.DeadRepairer: it moves queue's dead
+// RequeueDead implements queue.Admin: it moves queue's dead
 // letters of the given task IDs, or all of them if none is given, back to
 // the ready tasks as fresh deliveries (attempt 1, no last failure), the
 // task's state queued again. A dead letter whose task is known again
 // under another status (enqueued anew since) stays where it is, and its
 // task ID is in the second list: dead letters here have no entry IDs.
-func (q *Queue) RequeueDead(ctx context.Context, queue string, ids ...string) (requeued, kept []string, err error) {
+func (q *Queue) RequeueDead(ctx context.Context, name string, ids ...string) (requeued, kept []string, err error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	mq := q.queue(queue, false)
+	mq := q.queue(name, false)
 	if mq == nil {
 		return nil, nil, nil
 	}
@@ -219,14 +213,14 @@ func (q *Queue) RequeueDead(ctx context.Context, queue string, ids ...string) (r
 			left = append(left, dl)
 			continue
 		}
-		if s := mq.state(dl.ID, now); dl.ID == "" || dl.Task == "" || s != nil && s.st.Status != worker.Dead {
+		if s := mq.state(dl.ID, now); dl.ID == "" || dl.Task == "" || s != nil && s.st.Status != queue.Dead {
 			kept = append(kept, dl.ID)
 			left = append(left, dl)
 			continue
 		}
 		m := dl.Message
 		m.Attempt, m.LastKind, m.LastError = 1, "", ""
-		mq.states[m.ID] = &memState{st: worker.State{ID: m.ID, Task: m.Task, Queue: queue, Status: worker.Queued, Attempt: 1}, msg: &m}
+		mq.states[m.ID] = &memState{st: queue.State{ID: m.ID, Task: m.Task, Queue: name, Status: queue.Queued, Attempt: 1}, msg: &m}
 		delete(mq.due, m.ID) // a stale heap item is skipped
 		mq.push(&m, 1, 0)
 		requeued = append(requeued, m.ID)
@@ -236,14 +230,14 @@ func (q *Queue) RequeueDead(ctx context.Context, queue string, ids ...string) (r
 	return requeued, kept, nil
 }
 
-// PurgeDead implements worker.DeadRepairer: it deletes queue's dead
+// PurgeDead implements queue.Admin: it deletes queue's dead
 // letters of the given task IDs, or all of them if none is given, and
 // returns how many it deleted. The tasks' states stay "dead" until they
 // expire.
-func (q *Queue) PurgeDead(ctx context.Context, queue string, ids ...string) (int, error) {
+func (q *Queue) PurgeDead(ctx context.Context, name string, ids ...string) (int, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	mq := q.queue(queue, false)
+	mq := q.queue(name, false)
 	if mq == nil {
 		return 0, nil
 	}
@@ -257,4 +251,37 @@ func (q *Queue) PurgeDead(ctx context.Context, queue string, ids ...string) (int
 	clear(mq.dead[len(left):])
 	mq.dead = left
 	return n - len(left), nil
+}
+
+// Find returns what each of queues (every queue Queues lists, if none is
+// given) knows of task id, from its state and, for a delayed task, its due
+// time. A queue that knows nothing of id is left out.
+func (q *Queue) Find(ctx context.Context, id string, queues ...string) ([]queue.TaskInfo, error) {
+	if len(queues) == 0 {
+		var err error
+		if queues, err = q.Queues(ctx); err != nil {
+			return nil, err
+		}
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := []queue.TaskInfo{}
+	now := q.now()
+	for _, name := range queues {
+		mq := q.queue(name, false)
+		if mq == nil {
+			continue
+		}
+		s := mq.state(id, now)
+		if s == nil {
+			continue
+		}
+		ti := queue.TaskInfo{ID: id, Task: s.st.Task, Queue: name, Status: s.st.Status, Attempt: s.st.Attempt,
+			Kind: s.st.Kind, Error: s.st.Error, Worker: s.st.Worker, StartedAt: s.st.StartedAt, FinishedAt: s.st.FinishedAt}
+		if ms, ok := mq.due[id]; ok {
+			ti.RunAt = time.UnixMilli(ms)
+		}
+		out = append(out, ti)
+	}
+	return out, nil
 }

@@ -6,8 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/taskware/taskware/taskwaretest"
-	"github.com/taskware/taskware/worker"
 )
 
 // The memory queue's inspection agrees with the Redis queue's, on the same
@@ -17,16 +18,10 @@ func TestInspectAgreesWithRedis(t *testing.T) {
 	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		ctx := t.Context()
 		q := b.Queue
-		in, ok := q.(interface {
-			worker.Inspector
-			worker.Lister
-		})
-		if !ok {
-			t.Fatalf("%T is no Inspector and Lister", q)
-		}
-		enqueue := func(queue, id string, at time.Time) {
+		in := q
+		enqueue := func(name, id string, at time.Time) {
 			t.Helper()
-			m := &worker.Message{ID: id, Task: "email", Queue: queue, Payload: []byte(id), EnqueuedAt: time.Now()}
+			m := &queue.Message{ID: id, Task: "email", Queue: name, Payload: []byte(id), EnqueuedAt: time.Now()}
 			if err := q.Enqueue(ctx, m, at); err != nil {
 				t.Fatal(err)
 			}
@@ -40,9 +35,9 @@ func TestInspectAgreesWithRedis(t *testing.T) {
 		if err != nil || len(ds) != 3 {
 			t.Fatalf("Take = %d, %v", len(ds), err)
 		}
-		for i, o := range map[int]worker.Outcome{
-			0: {Status: worker.Dead, Attempt: 1, Kind: "worker.unknown_task", Error: "no such task"},
-			2: {Status: worker.Succeeded, Attempt: 1},
+		for i, o := range map[int]queue.Outcome{
+			0: {Status: queue.Dead, Attempt: 1, Kind: "worker.unknown_task", Error: "no such task"},
+			2: {Status: queue.Succeeded, Attempt: 1},
 		} {
 			if err := q.Finish(ctx, ds[i], o); err != nil {
 				t.Fatal(err)
@@ -60,19 +55,19 @@ func TestInspectAgreesWithRedis(t *testing.T) {
 			t.Errorf("OldestReady = %v", st.OldestReady)
 		}
 		st.OldestReady = 0
-		if want := (worker.QueueStats{Queue: "q", Ready: 1, Running: 1, Delayed: 1, Dead: 1, Workers: 1}); *st != want {
+		if want := (queue.Stats{Queue: "q", Ready: 1, Running: 1, Delayed: 1, Dead: 1, Workers: 1}); *st != want {
 			t.Errorf("Stats = %+v, want %+v", *st, want)
 		}
-		if st, err := in.Stats(ctx, "none"); err != nil || *st != (worker.QueueStats{Queue: "none"}) {
+		if st, err := in.Stats(ctx, "none"); err != nil || *st != (queue.Stats{Queue: "none"}) {
 			t.Errorf("Stats(none) = %+v, %v", st, err)
 		}
 		ws, err := in.Workers(ctx, "q")
 		if err != nil || len(ws) != 1 || ws[0].Name != "w1" || ws[0].Pending != 1 || ws[0].Queue != "q" {
 			t.Errorf("Workers = %+v, %v", ws, err)
 		}
-		for set, want := range map[worker.TaskSet]string{
-			worker.ReadyTasks: "d queued", worker.RunningTasks: "b running", worker.DelayedTasks: "e scheduled",
-			worker.DeadTasks: "a dead", worker.FinishedTasks: "a dead,c succeeded",
+		for set, want := range map[queue.TaskSet]string{
+			queue.ReadyTasks: "d queued", queue.RunningTasks: "b running", queue.DelayedTasks: "e scheduled",
+			queue.DeadTasks: "a dead", queue.FinishedTasks: "a dead,c succeeded",
 		} {
 			ts, err := in.Tasks(ctx, "q", set, 10)
 			if err != nil {
@@ -90,13 +85,13 @@ func TestInspectAgreesWithRedis(t *testing.T) {
 				t.Errorf("Tasks(%s) = %s, want %s", set, g, want)
 			}
 		}
-		if ts, err := in.Tasks(ctx, "q", worker.RunningTasks, 10); err == nil && (ts[0].Worker != "w1" || ts[0].Idle > time.Minute) {
+		if ts, err := in.Tasks(ctx, "q", queue.RunningTasks, 10); err == nil && (ts[0].Worker != "w1" || ts[0].Idle > time.Minute) {
 			t.Errorf("running: %+v", ts[0])
 		}
-		if ts, err := in.Tasks(ctx, "q", worker.DelayedTasks, 10); err == nil && time.Until(ts[0].RunAt) < 59*time.Minute {
+		if ts, err := in.Tasks(ctx, "q", queue.DelayedTasks, 10); err == nil && time.Until(ts[0].RunAt) < 59*time.Minute {
 			t.Errorf("delayed: %+v", ts[0])
 		}
-		if ts, err := in.Tasks(ctx, "q", worker.FinishedTasks, 1); err != nil || len(ts) != 1 {
+		if ts, err := in.Tasks(ctx, "q", queue.FinishedTasks, 1); err != nil || len(ts) != 1 {
 			t.Errorf("Tasks(finished, 1) = %+v, %v", ts, err)
 		}
 		if _, err := in.Tasks(ctx, "q", "bogus", 1); err == nil {

@@ -11,10 +11,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/taskware/taskware/worker"
+	"github.com/taskware/taskware/queue"
 )
 
-// Queue is the backend's worker.Queue: the same statuses, errors and order
+// Queue is the backend's queue.Queue: the same statuses, errors and order
 // as on Redis, a state kept for the state TTL after a task ends, and
 // capped dead letters.
 type Queue struct {
@@ -43,9 +43,9 @@ type memQueue struct {
 	delayed delayHeap           // scheduled IDs by due time; stale items are skipped
 	due     map[string]int64    // the current due time (ms) of each delayed ID
 	states  map[string]*memState
-	dead    []worker.DeadLetter             // oldest first
-	paused  bool                            // see Pause
-	minutes map[int64]*worker.OutcomeCounts // outcomes by minute, for an hour (see Rates)
+	dead    []queue.DeadLetter             // oldest first
+	paused  bool                           // see Pause
+	minutes map[int64]*queue.OutcomeCounts // outcomes by minute, for an hour (see Rates)
 	// unique holds each unique key's task, until it ends or its window
 	// closes.
 	unique map[string]uniqueHold
@@ -59,7 +59,7 @@ type memQueue struct {
 type memEntry struct {
 	seq     uint64
 	receipt string
-	msg     worker.Message // owned: its payload is never handed out
+	msg     queue.Message // owned: its payload is never handed out
 	// deliveries is 1 + the takeovers of its task so far, outages the
 	// times it went back for an unavailable backend.
 	deliveries, outages int
@@ -77,8 +77,8 @@ type memPend struct {
 // deliveries were taken over, over all its attempts, and how often it went
 // back for an unavailable backend.
 type memState struct {
-	st                worker.State
-	msg               *worker.Message
+	st                queue.State
+	msg               *queue.Message
 	expires           time.Time
 	reclaims, outages int
 	unique            string // the unique key it holds, if any
@@ -151,7 +151,7 @@ func (mq *memQueue) sweep(now time.Time) {
 
 // normalize returns m as a Redis queue hands it back: times to the
 // microsecond, an empty payload as nil, and a copy of the payload.
-func normalize(m worker.Message) worker.Message {
+func normalize(m queue.Message) queue.Message {
 	trunc := func(t time.Time) time.Time {
 		if t.IsZero() {
 			return time.Time{}
@@ -174,7 +174,7 @@ func normalize(m worker.Message) worker.Message {
 // push appends m, a normalized message of the queue's own, to the ready
 // messages and wakes waiting Takes. Stored payloads are never changed in
 // place, so the entry may share m's. q.mu is held.
-func (mq *memQueue) push(m *worker.Message, deliveries, outages int) {
+func (mq *memQueue) push(m *queue.Message, deliveries, outages int) {
 	mq.seq++
 	e := &memEntry{seq: mq.seq, receipt: strconv.FormatUint(mq.seq, 10) + "-0", msg: *m, deliveries: deliveries, outages: outages}
 	mq.ready = append(mq.ready, e)
@@ -204,9 +204,9 @@ func (q *Queue) end(mq *memQueue, s *memState, now time.Time) {
 	}
 }
 
-func (e *memEntry) delivery(queue string) *worker.Delivery {
-	d := &worker.Delivery{Message: e.msg, Receipt: e.receipt, Deliveries: e.deliveries, Outages: e.outages}
-	d.Queue = queue
+func (e *memEntry) delivery(name string) *queue.Delivery {
+	d := &queue.Delivery{Message: e.msg, Receipt: e.receipt, Deliveries: e.deliveries, Outages: e.outages}
+	d.Queue = name
 	d.Payload = append([]byte(nil), e.msg.Payload...)
 	if len(d.Payload) == 0 {
 		d.Payload = nil
@@ -215,9 +215,9 @@ func (e *memEntry) delivery(queue string) *worker.Delivery {
 	return d
 }
 
-// Enqueue implements worker.Producer.
-func (q *Queue) Enqueue(ctx context.Context, m *worker.Message, runAt time.Time) error {
-	if err := worker.ValidateMessage(m); err != nil {
+// Enqueue implements queue.Producer.
+func (q *Queue) Enqueue(ctx context.Context, m *queue.Message, runAt time.Time) error {
+	if err := queue.ValidateMessage(m); err != nil {
 		return err
 	}
 	q.mu.Lock()
@@ -225,10 +225,10 @@ func (q *Queue) Enqueue(ctx context.Context, m *worker.Message, runAt time.Time)
 	return q.enqueue(m, runAt)
 }
 
-// EnqueueMany implements worker.Producer.
-func (q *Queue) EnqueueMany(ctx context.Context, ms []*worker.Message, runAt time.Time) ([]error, error) {
+// EnqueueMany implements queue.Producer.
+func (q *Queue) EnqueueMany(ctx context.Context, ms []*queue.Message, runAt time.Time) ([]error, error) {
 	for _, m := range ms {
-		if err := worker.ValidateMessage(m); err != nil {
+		if err := queue.ValidateMessage(m); err != nil {
 			return nil, err
 		}
 	}
@@ -242,21 +242,21 @@ func (q *Queue) EnqueueMany(ctx context.Context, ms []*worker.Message, runAt tim
 }
 
 // enqueue adds m. q.mu is held.
-func (q *Queue) enqueue(m *worker.Message, runAt time.Time) error {
+func (q *Queue) enqueue(m *queue.Message, runAt time.Time) error {
 	now := q.now()
 	mq := q.queue(m.Queue, true)
 	if m.Unique != "" {
 		if u, ok := mq.unique[m.Unique]; ok && u.id != m.ID && now.Before(u.until) {
-			return &worker.DuplicateError{Queue: m.Queue, ID: m.ID, Existing: u.id}
+			return &queue.DuplicateError{Queue: m.Queue, ID: m.ID, Existing: u.id}
 		}
 	}
 	if mq.state(m.ID, now) != nil {
-		return &worker.DuplicateError{Queue: m.Queue, ID: m.ID, Existing: m.ID}
+		return &queue.DuplicateError{Queue: m.Queue, ID: m.ID, Existing: m.ID}
 	}
 	msg := normalize(*m)
 	msg.Attempt = max(msg.Attempt, 1)
 	msg.Unique, msg.UniqueFor = "", 0 // kept apart, as on Redis
-	s := &memState{st: worker.State{ID: m.ID, Task: m.Task, Queue: m.Queue, Status: worker.Queued, Attempt: msg.Attempt}, msg: &msg}
+	s := &memState{st: queue.State{ID: m.ID, Task: m.Task, Queue: m.Queue, Status: queue.Queued, Attempt: msg.Attempt}, msg: &msg}
 	mq.states[m.ID] = s
 	if m.Unique != "" {
 		window := m.UniqueFor
@@ -270,7 +270,7 @@ func (q *Queue) enqueue(m *worker.Message, runAt time.Time) error {
 		s.unique = m.Unique
 	}
 	if runAt.After(now) {
-		s.st.Status = worker.Scheduled
+		s.st.Status = queue.Scheduled
 		mq.schedule(m.ID, runAt.UnixMilli())
 		return nil
 	}
@@ -280,7 +280,7 @@ func (q *Queue) enqueue(m *worker.Message, runAt time.Time) error {
 
 // take hands consumer up to n ready messages (all if n <= 0), none while
 // the queue is paused. q.mu is held.
-func (q *Queue) take(mq *memQueue, queue, consumer string, n int) []*worker.Delivery {
+func (q *Queue) take(mq *memQueue, name, consumer string, n int) []*queue.Delivery {
 	if mq == nil || len(mq.ready) == 0 || mq.paused {
 		return nil
 	}
@@ -288,10 +288,10 @@ func (q *Queue) take(mq *memQueue, queue, consumer string, n int) []*worker.Deli
 		n = len(mq.ready)
 	}
 	now := q.now()
-	out := make([]*worker.Delivery, n)
+	out := make([]*queue.Delivery, n)
 	for i, e := range mq.ready[:n] {
 		mq.pending[e.receipt] = &memPend{entry: e, consumer: consumer, claimed: now}
-		out[i] = e.delivery(queue)
+		out[i] = e.delivery(name)
 		mq.ready[i] = nil
 	}
 	mq.ready = mq.ready[n:]
@@ -301,18 +301,18 @@ func (q *Queue) take(mq *memQueue, queue, consumer string, n int) []*worker.Deli
 	return out
 }
 
-// Take implements worker.Consumer. A Take that waits is woken by the Enqueue or
+// Take implements queue.Consumer. A Take that waits is woken by the Enqueue or
 // Promote that makes a message ready; it returns context.Cause(ctx) if ctx
 // ends first.
-func (q *Queue) Take(ctx context.Context, queue, consumer string, n int, wait time.Duration) ([]*worker.Delivery, error) {
+func (q *Queue) Take(ctx context.Context, name, consumer string, n int, wait time.Duration) ([]*queue.Delivery, error) {
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}
 	var timeout <-chan time.Time
 	for {
 		q.mu.Lock()
-		mq := q.queue(queue, wait > 0)
-		if out := q.take(mq, queue, consumer, n); out != nil || wait <= 0 {
+		mq := q.queue(name, wait > 0)
+		if out := q.take(mq, name, consumer, n); out != nil || wait <= 0 {
 			q.mu.Unlock()
 			return out, nil
 		}
@@ -336,22 +336,22 @@ func (q *Queue) Take(ctx context.Context, queue, consumer string, n int, wait ti
 	}
 }
 
-// Recover implements worker.Consumer, as XAUTOCLAIM does: the oldest
+// Recover implements queue.Consumer, as XAUTOCLAIM does: the oldest
 // deliveries idle for minIdle, at most n (100 if n <= 0), go back to the
 // end of the ready messages, each takeover counted.
-func (q *Queue) Recover(ctx context.Context, queue string, minIdle time.Duration, n int) (int, error) {
+func (q *Queue) Recover(ctx context.Context, name string, minIdle time.Duration, n int) (int, error) {
 	if ctx.Err() != nil {
 		return 0, context.Cause(ctx)
 	}
 	if minIdle < 0 {
-		return 0, fmt.Errorf("worker: recover on %s: negative minimum idle time %v", queue, minIdle)
+		return 0, fmt.Errorf("worker: recover on %s: negative minimum idle time %v", name, minIdle)
 	}
 	if n <= 0 {
 		n = 100
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	mq := q.queue(queue, false)
+	mq := q.queue(name, false)
 	if mq == nil || len(mq.pending) == 0 {
 		return 0, nil
 	}
@@ -374,8 +374,8 @@ func (q *Queue) Recover(ctx context.Context, queue string, minIdle time.Duration
 		if s := mq.state(p.entry.msg.ID, now); s != nil {
 			s.reclaims++
 			reclaims = s.reclaims
-			if s.st.Status == worker.Running {
-				s.st.Status = worker.Queued
+			if s.st.Status == queue.Running {
+				s.st.Status = queue.Queued
 			}
 		}
 		mq.push(&p.entry.msg, 1+reclaims, p.entry.outages)
@@ -384,27 +384,27 @@ func (q *Queue) Recover(ctx context.Context, queue string, minIdle time.Duration
 	return moved, nil
 }
 
-// Started implements worker.Starter.
-func (q *Queue) Started(_ context.Context, d *worker.Delivery, name string, at time.Time) {
+// Started implements queue.Consumer.
+func (q *Queue) Started(_ context.Context, d *queue.Delivery, name string, at time.Time) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if s := q.state(d.Queue, d.ID); s != nil && (s.st.Status == worker.Queued || s.st.Status == worker.Running) {
-		s.st.Status, s.st.StartedAt, s.st.Worker = worker.Running, time.UnixMicro(at.UnixMicro()), name
+	if s := q.state(d.Queue, d.ID); s != nil && (s.st.Status == queue.Queued || s.st.Status == queue.Running) {
+		s.st.Status, s.st.StartedAt, s.st.Worker = queue.Running, time.UnixMicro(at.UnixMicro()), name
 	}
 }
 
-// Leave implements worker.Consumer. Memory keeps no list of consumers.
-func (q *Queue) Leave(ctx context.Context, queue, consumer string) error { return nil }
+// Leave implements queue.Consumer. Memory keeps no list of consumers.
+func (q *Queue) Leave(ctx context.Context, name, consumer string) error { return nil }
 
-// Extend implements worker.Consumer, as XCLAIM does: each delivery still pending is
+// Extend implements queue.Consumer, as XCLAIM does: each delivery still pending is
 // consumer's from now on, as if just taken, without counting a delivery.
-func (q *Queue) Extend(ctx context.Context, queue, consumer string, ds []*worker.Delivery) error {
+func (q *Queue) Extend(ctx context.Context, name, consumer string, ds []*queue.Delivery) error {
 	if len(ds) == 0 {
 		return nil
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	mq := q.queue(queue, false)
+	mq := q.queue(name, false)
 	if mq == nil {
 		return nil
 	}
@@ -417,12 +417,12 @@ func (q *Queue) Extend(ctx context.Context, queue, consumer string, ds []*worker
 	return nil
 }
 
-// Promote implements worker.Consumer. n <= 0 moves none, n < 0 all that are due, as
+// Promote implements queue.Consumer. n <= 0 moves none, n < 0 all that are due, as
 // ZRANGEBYSCORE's LIMIT does.
-func (q *Queue) Promote(ctx context.Context, queue string, now time.Time, n int) (int, error) {
+func (q *Queue) Promote(ctx context.Context, name string, now time.Time, n int) (int, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	mq := q.queue(queue, false)
+	mq := q.queue(name, false)
 	if mq == nil {
 		return 0, nil
 	}
@@ -440,25 +440,25 @@ func (q *Queue) Promote(ctx context.Context, queue string, now time.Time, n int)
 		heap.Pop(&mq.delayed)
 		delete(mq.due, top.id)
 		moved++
-		if s := mq.state(top.id, clock); s != nil && s.msg != nil && s.st.Status == worker.Scheduled {
+		if s := mq.state(top.id, clock); s != nil && s.msg != nil && s.st.Status == queue.Scheduled {
 			if s.canceled { // its run was canceled: its retry never runs
 				q.endCanceled(mq, s, clock)
 				continue
 			}
-			s.st.Status = worker.Queued
+			s.st.Status = queue.Queued
 			mq.push(s.msg, 1+s.reclaims, s.outages)
 		}
 	}
 	return moved, nil
 }
 
-// Finish implements worker.Consumer. It makes o.Final's releases, then, if
+// Finish implements queue.Consumer. It makes o.Final's releases, then, if
 // the delivery is still pending (the one to end its task), its result
 // writes, and ends the task; the state says whether a result was stored. A
 // delivery no longer pending (finished already, or taken over) stays as it
 // is, and its result is not written over the one that stands.
-func (q *Queue) Finish(ctx context.Context, d *worker.Delivery, o worker.Outcome) error {
-	if err := worker.ValidateOutcome(d, o); err != nil {
+func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) error {
+	if err := queue.ValidateOutcome(d, o); err != nil {
 		return err
 	}
 	if o.Final != nil {
@@ -475,23 +475,23 @@ func (q *Queue) Finish(ctx context.Context, d *worker.Delivery, o worker.Outcome
 	}
 	delete(mq.pending, d.Receipt) // this call ends it: nobody can take it over now
 	q.mu.Unlock()
-	result := worker.NoResult
+	result := queue.NoResult
 	if f := o.Final; f != nil && len(f.Results) > 0 {
-		result = worker.ResultStored
+		result = queue.ResultStored
 		if err := f.Apply(ctx); err != nil {
-			result = worker.ResultLost
+			result = queue.ResultLost
 		}
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	now := q.now()
 	s := mq.state(d.ID, now)
-	if o.Status == worker.Scheduled {
+	if o.Status == queue.Scheduled {
 		// A task that ended meanwhile (it was delivered twice) stays ended.
 		if s == nil || s.st.Status.Terminal() {
 			return nil
 		}
-		s.st.Status, s.st.Attempt, s.st.Kind, s.st.Error = worker.Scheduled, o.Attempt, o.Kind, o.Error
+		s.st.Status, s.st.Attempt, s.st.Kind, s.st.Error = queue.Scheduled, o.Attempt, o.Kind, o.Error
 		msg := p.entry.msg
 		msg.Attempt = o.Attempt
 		if o.Retry {
@@ -502,43 +502,20 @@ func (q *Queue) Finish(ctx context.Context, d *worker.Delivery, o worker.Outcome
 		}
 		s.msg = &msg
 		mq.schedule(d.ID, o.RunAt.UnixMilli())
-		mq.count(now, func(c *worker.OutcomeCounts) {
-			if o.Retry {
-				c.Retried++
-			} else {
-				c.Rescheduled++
-			}
-		})
+		mq.count(now, func(c *queue.OutcomeCounts) { c.Count(o.Status, o.Kind, o.Retry) })
 		return nil
 	}
 	if s == nil { // expired meanwhile: the outcome makes a new state
-		s = &memState{st: worker.State{ID: d.ID, Queue: d.Queue}}
+		s = &memState{st: queue.State{ID: d.ID, Queue: d.Queue}}
 		mq.states[d.ID] = s
 	}
 	s.st.Status, s.st.Attempt, s.st.Kind, s.st.Error, s.st.Result = o.Status, o.Attempt, o.Kind, o.Error, result
 	s.st.FinishedAt = time.UnixMicro(now.UnixMicro())
-	mq.count(now, func(c *worker.OutcomeCounts) {
-		switch {
-		case o.Status == worker.Succeeded:
-			c.Succeeded++
-		case o.Status == worker.Failed:
-			c.Failed++
-		case o.Status == worker.Dead:
-			c.Dead++
-		case o.Status == worker.Canceled:
-			c.Canceled++
-		case o.Kind == "lock.locked":
-			c.SkippedLocked++
-		case o.Kind == "middleware.expired":
-			c.SkippedExpired++
-		default:
-			c.SkippedOther++
-		}
-	})
-	if o.Status == worker.Dead {
+	mq.count(now, func(c *queue.OutcomeCounts) { c.Count(o.Status, o.Kind, false) })
+	if o.Status == queue.Dead {
 		m := normalize(d.Message)
 		m.Queue, m.Attempt = d.Queue, o.Attempt
-		mq.dead = append(mq.dead, worker.DeadLetter{Message: m, Kind: o.Kind, Reason: o.Error, At: time.UnixMicro(now.UnixMicro())})
+		mq.dead = append(mq.dead, queue.DeadLetter{Message: m, Kind: o.Kind, Reason: o.Error, At: time.UnixMicro(now.UnixMicro())})
 		if extra := len(mq.dead) - q.deadMax; extra > 0 {
 			clear(mq.dead[:extra])
 			mq.dead = mq.dead[extra:]
@@ -548,48 +525,48 @@ func (q *Queue) Finish(ctx context.Context, d *worker.Delivery, o worker.Outcome
 	return nil
 }
 
-// State implements worker.Producer.
-func (q *Queue) State(ctx context.Context, queue, id string) (*worker.State, error) {
+// State implements queue.Producer.
+func (q *Queue) State(ctx context.Context, name, id string) (*queue.State, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if s := q.state(queue, id); s != nil {
+	if s := q.state(name, id); s != nil {
 		st := s.st
 		return &st, nil
 	}
-	return nil, &worker.NotFoundError{Queue: queue, ID: id}
+	return nil, &queue.NotFoundError{Queue: name, ID: id}
 }
 
 // state returns the live state of queue's task id, or nil. q.mu is held.
-func (q *Queue) state(queue, id string) *memState {
-	if mq := q.queue(queue, false); mq != nil {
+func (q *Queue) state(name, id string) *memState {
+	if mq := q.queue(name, false); mq != nil {
 		return mq.state(id, q.now())
 	}
 	return nil
 }
 
-// Wait implements worker.Producer: it is woken by the Finish that ends the
+// Wait implements queue.Producer: it is woken by the Finish that ends the
 // task.
-func (q *Queue) Wait(ctx context.Context, queue, id string) (*worker.State, error) {
-	return wait(ctx, &q.mu, &q.waiters, recordKey{queue, id}, func() (*worker.State, bool, error) {
-		s := q.state(queue, id)
+func (q *Queue) Wait(ctx context.Context, name, id string) (*queue.State, error) {
+	return wait(ctx, &q.mu, &q.waiters, recordKey{name, id}, func() (*queue.State, bool, error) {
+		s := q.state(name, id)
 		if s == nil {
-			return nil, false, &worker.NotFoundError{Queue: queue, ID: id}
+			return nil, false, &queue.NotFoundError{Queue: name, ID: id}
 		}
 		st := s.st
 		return &st, st.Status.Terminal(), nil
 	})
 }
 
-// DeadLetters implements worker.Queue.
-func (q *Queue) DeadLetters(ctx context.Context, queue string, n int) ([]worker.DeadLetter, error) {
+// DeadLetters implements queue.Queue.
+func (q *Queue) DeadLetters(ctx context.Context, name string, n int) ([]queue.DeadLetter, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	var dead []worker.DeadLetter
-	if mq := q.queue(queue, false); mq != nil {
+	var dead []queue.DeadLetter
+	if mq := q.queue(name, false); mq != nil {
 		dead = mq.dead
 	}
 	dead = dead[:min(max(n, 0), len(dead))]
-	out := make([]worker.DeadLetter, len(dead))
+	out := make([]queue.DeadLetter, len(dead))
 	for i, dl := range dead {
 		out[i] = dl
 		out[i].Payload = append([]byte(nil), dl.Payload...)
@@ -600,19 +577,19 @@ func (q *Queue) DeadLetters(ctx context.Context, queue string, n int) ([]worker.
 	return out, nil
 }
 
-// Pause implements worker.Pauser.
-func (q *Queue) Pause(ctx context.Context, queue string) error {
+// Pause implements queue.Admin.
+func (q *Queue) Pause(ctx context.Context, name string) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.queue(queue, true).paused = true
+	q.queue(name, true).paused = true
 	return nil
 }
 
-// Resume implements worker.Pauser, and wakes the Takes that wait.
-func (q *Queue) Resume(ctx context.Context, queue string) error {
+// Resume implements queue.Admin, and wakes the Takes that wait.
+func (q *Queue) Resume(ctx context.Context, name string) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if mq := q.queue(queue, false); mq != nil && mq.paused {
+	if mq := q.queue(name, false); mq != nil && mq.paused {
 		mq.paused = false
 		if mq.arrived != nil && len(mq.ready) > 0 {
 			close(mq.arrived)
@@ -622,20 +599,20 @@ func (q *Queue) Resume(ctx context.Context, queue string) error {
 	return nil
 }
 
-// Paused implements worker.Pauser.
-func (q *Queue) Paused(ctx context.Context, queue string) (bool, error) {
+// Paused implements queue.Admin.
+func (q *Queue) Paused(ctx context.Context, name string) (bool, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	mq := q.queue(queue, false)
+	mq := q.queue(name, false)
 	return mq != nil && mq.paused, nil
 }
 
-// Cancel implements worker.Canceler: a task that has not run (delayed, or
+// Cancel implements queue.Producer: a task that has not run (delayed, or
 // ready) ends as canceled at once; one a worker holds is canceled by that
 // worker, told through WatchCancels. Either way a retry of it never runs.
-func (q *Queue) Cancel(ctx context.Context, queue, id string) (worker.CancelOutcome, error) {
+func (q *Queue) Cancel(ctx context.Context, name, id string) (queue.CancelOutcome, error) {
 	q.mu.Lock()
-	mq := q.queue(queue, false)
+	mq := q.queue(name, false)
 	var s *memState
 	if mq != nil {
 		s = mq.state(id, q.now())
@@ -643,53 +620,53 @@ func (q *Queue) Cancel(ctx context.Context, queue, id string) (worker.CancelOutc
 	switch {
 	case s == nil:
 		q.mu.Unlock()
-		return "", &worker.NotFoundError{Queue: queue, ID: id}
+		return "", &queue.NotFoundError{Queue: name, ID: id}
 	case s.st.Status.Terminal():
 		q.mu.Unlock()
-		return worker.CancelTooLate, nil
+		return queue.CancelTooLate, nil
 	}
 	s.canceled = true
-	if s.st.Status == worker.Scheduled {
+	if s.st.Status == queue.Scheduled {
 		delete(mq.due, id) // its heap item is stale now
 		q.endCanceled(mq, s, q.now())
 		q.mu.Unlock()
-		return worker.CancelDone, nil
+		return queue.CancelDone, nil
 	}
 	for i, e := range mq.ready {
 		if e.msg.ID == id {
 			mq.ready = slices.Delete(mq.ready, i, i+1)
 			q.endCanceled(mq, s, q.now())
 			q.mu.Unlock()
-			return worker.CancelDone, nil
+			return queue.CancelDone, nil
 		}
 	}
 	q.mu.Unlock()
 	q.watchMu.Lock()
-	fns := make([]func(queue, id string), 0, len(q.watchers))
+	fns := make([]func(name, id string), 0, len(q.watchers))
 	for fn := range q.watchers {
 		fns = append(fns, *fn)
 	}
 	q.watchMu.Unlock()
 	for _, fn := range fns {
-		fn(queue, id)
+		fn(name, id)
 	}
-	return worker.CancelSent, nil
+	return queue.CancelSent, nil
 }
 
 // endCanceled ends s, which has not run, as canceled. q.mu is held.
 func (q *Queue) endCanceled(mq *memQueue, s *memState, now time.Time) {
-	s.st.Status, s.st.Kind, s.st.Error = worker.Canceled, worker.ErrCanceled.ErrorKind(), worker.ErrCanceled.Error()
+	s.st.Status, s.st.Kind, s.st.Error = queue.Canceled, queue.ErrCanceled.ErrorKind(), queue.ErrCanceled.Error()
 	s.st.FinishedAt = time.UnixMicro(now.UnixMicro())
-	mq.count(now, func(c *worker.OutcomeCounts) { c.Canceled++ })
+	mq.count(now, func(c *queue.OutcomeCounts) { c.Canceled++ })
 	q.end(mq, s, now)
 }
 
-// WatchCancels implements worker.CancelWatcher.
-func (q *Queue) WatchCancels(fn func(queue, id string)) (stop func()) {
+// WatchCancels implements queue.Consumer.
+func (q *Queue) WatchCancels(fn func(name, id string)) (stop func()) {
 	q.watchMu.Lock()
 	defer q.watchMu.Unlock()
 	if q.watchers == nil {
-		q.watchers = make(map[*func(queue, id string)]struct{})
+		q.watchers = make(map[*func(name, id string)]struct{})
 	}
 	key := &fn
 	q.watchers[key] = struct{}{}
@@ -701,14 +678,14 @@ func (q *Queue) WatchCancels(fn func(queue, id string)) (stop func()) {
 }
 
 // count counts an outcome at now in its minute. q.mu is held.
-func (mq *memQueue) count(now time.Time, add func(*worker.OutcomeCounts)) {
+func (mq *memQueue) count(now time.Time, add func(*queue.OutcomeCounts)) {
 	m := now.Unix() / 60
 	if mq.minutes == nil {
-		mq.minutes = make(map[int64]*worker.OutcomeCounts)
+		mq.minutes = make(map[int64]*queue.OutcomeCounts)
 	}
 	c := mq.minutes[m]
 	if c == nil {
-		c = &worker.OutcomeCounts{Minute: time.Unix(m*60, 0)}
+		c = &queue.OutcomeCounts{Minute: time.Unix(m*60, 0)}
 		mq.minutes[m] = c
 		for old := range mq.minutes { // kept an hour, as on Redis
 			if old < m-60 {
@@ -719,20 +696,23 @@ func (mq *memQueue) count(now time.Time, add func(*worker.OutcomeCounts)) {
 	add(c)
 }
 
-// Rates implements worker.RateReader.
-func (q *Queue) Rates(ctx context.Context, queue string, since time.Time) ([]worker.OutcomeCounts, error) {
+// Rates implements queue.Admin.
+func (q *Queue) Rates(ctx context.Context, name string, since time.Time) ([]queue.OutcomeCounts, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	first, last := since.Unix()/60, q.now().Unix()/60
 	first = max(first, last-59)
-	out := make([]worker.OutcomeCounts, 0, last-first+1)
-	mq := q.queue(queue, false)
+	out := make([]queue.OutcomeCounts, 0, last-first+1)
+	mq := q.queue(name, false)
 	for m := first; m <= last; m++ {
-		c := worker.OutcomeCounts{Minute: time.Unix(m*60, 0)}
+		c := queue.OutcomeCounts{Minute: time.Unix(m*60, 0)}
 		if mq != nil && mq.minutes[m] != nil {
-			c = *mq.minutes[m]
+			c = mq.minutes[m].Clone()
 		}
 		out = append(out, c)
 	}
 	return out, nil
 }
+
+// The whole contract, checked by the compiler.
+var _ queue.Queue = (*Queue)(nil)

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/memorybackend"
 	"github.com/taskware/taskware/middleware"
@@ -345,7 +347,7 @@ func TestSkippedHandleNamesHolder(t *testing.T) {
 		taskwaretest.StartWorker(t, w)
 		c := worker.NewClient(b.Queue, b.Store)
 		ctx := context.Background()
-		holder, err := worker.Enqueue(ctx, c, rep, "x", worker.OnQueue(worker.DefaultQueue))
+		holder, err := worker.Enqueue(ctx, c, rep, "x", worker.OnQueue(queue.Default))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,11 +6,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/redis/go-redis/v9"
 
 	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/task"
-	"github.com/taskware/taskware/worker"
 )
 
 // DefaultPrefix starts every key the backend writes, unless told otherwise.
@@ -53,12 +54,12 @@ func WithPrefix(p string) Option { return optionFunc(func(b *Backend) { b.keys.p
 func WithHolder(h string) Option { return optionFunc(func(b *Backend) { b.holder = h }) }
 
 // WithStateTTL sets how long a finished task's state is kept
-// (worker.DefaultStateTTL): its outcome for handles, and the window in
+// (queue.DefaultStateTTL): its outcome for handles, and the window in
 // which its ID counts as a duplicate.
 func WithStateTTL(d time.Duration) Option { return optionFunc(func(b *Backend) { b.stateTTL = d }) }
 
 // WithDeadLetterMax caps each queue's dead letters at about n
-// (worker.DefaultDeadLetterMax), the oldest going first.
+// (queue.DefaultDeadLetterMax), the oldest going first.
 func WithDeadLetterMax(n int) Option {
 	return optionFunc(func(b *Backend) { b.deadMax = int64(n) })
 }
@@ -68,7 +69,7 @@ func WithDeadLetterMax(n int) Option {
 // holder, or a state TTL or dead-letter cap that is not positive.
 func New(client redis.UniversalClient, opts ...Option) *Backend {
 	b := &Backend{client: client, keys: keys{prefix: DefaultPrefix}, holder: lock.DefaultHolder(),
-		stateTTL: worker.DefaultStateTTL, deadMax: worker.DefaultDeadLetterMax}
+		stateTTL: queue.DefaultStateTTL, deadMax: queue.DefaultDeadLetterMax}
 	for _, o := range opts {
 		o.apply(b)
 	}

@@ -10,11 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/redis/go-redis/v9"
 
 	"github.com/taskware/taskware/task"
 	"github.com/taskware/taskware/taskwaretest"
-	"github.com/taskware/taskware/worker"
 )
 
 var errInjected = errors.New("injected reply error")
@@ -128,7 +129,7 @@ func TestBatchedFinishesReportEachOwnOutcome(t *testing.T) {
 		for i, d := range ds {
 			wg.Go(func() {
 				<-start
-				errs[i] = q.Finish(t.Context(), d, worker.Outcome{Status: worker.Succeeded, Attempt: 1, Final: finals[i]})
+				errs[i] = q.Finish(t.Context(), d, queue.Outcome{Status: queue.Succeeded, Attempt: 1, Final: finals[i]})
 			})
 		}
 		close(start)
@@ -167,7 +168,7 @@ func TestStreamIsTrimmedAfterADrain(t *testing.T) {
 				t.Fatalf("took none after %d of %d", done, n)
 			}
 			for _, d := range ds {
-				rqFinish(t, q, d, worker.Outcome{Status: worker.Succeeded, Attempt: 1})
+				rqFinish(t, q, d, queue.Outcome{Status: queue.Succeeded, Attempt: 1})
 			}
 			done += len(ds)
 		}

@@ -51,7 +51,7 @@
 // nothing. (On a Cluster, where a lock's key and the queue's lie apart, the
 // releases go beside the script, in its pipeline.) Only writes of the same
 // Backend are joined this way; any other deferred write is made first, on
-// its own, and if it fails the state says worker.ResultLost. A task's end
+// its own, and if it fails the state says queue.ResultLost. A task's end
 // is published only if someone waits for it: Wait marks the task's state.
 //
 // Every script answers the same when go-redis sends it again after losing

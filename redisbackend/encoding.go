@@ -9,8 +9,9 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/taskware/taskware/store"
-	"github.com/taskware/taskware/worker"
 )
 
 // A record on Redis is one string, so that a write is a plain SET with its
@@ -80,7 +81,7 @@ func decodeRecord(s string) (*store.Record, error) {
 // to write, store and send, and for a Take to read, than six.
 const messageVersion = "m1"
 
-func encodeMessage(m *worker.Message) string {
+func encodeMessage(m *queue.Message) string {
 	var nums [2][20]byte
 	enq := strconv.AppendInt(nums[0][:0], micros(m.EnqueuedAt), 10)
 	exp := strconv.AppendInt(nums[1][:0], micros(m.ExpiresAt), 10)

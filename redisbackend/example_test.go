@@ -9,10 +9,10 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/taskware/taskware/queue"
 	"github.com/taskware/taskware/redisbackend"
 	"github.com/taskware/taskware/store"
 	"github.com/taskware/taskware/task"
-	"github.com/taskware/taskware/worker"
 )
 
 // New puts a locker, a result store and a queue on one client and key
@@ -28,15 +28,15 @@ func ExampleNew() {
 	ctx := context.Background()
 
 	b := redisbackend.New(client, redisbackend.WithPrefix("myapp:"), redisbackend.WithHolder("worker-1"))
-	locker, results, queue := b.Locker(), b.Store(), b.Queue()
+	locker, results, q := b.Locker(), b.Store(), b.Queue()
 
 	// A producer enqueues a task; a worker takes it.
-	msg := &worker.Message{ID: "r-1", Task: "report", Queue: "reports", Attempt: 1}
-	if err := queue.Enqueue(ctx, msg, time.Time{}); err != nil {
+	msg := &queue.Message{ID: "r-1", Task: "report", Queue: "reports", Attempt: 1}
+	if err := q.Enqueue(ctx, msg, time.Time{}); err != nil {
 		fmt.Println(err)
 		return
 	}
-	ds, err := queue.Take(ctx, "reports", "worker-1", 1, 0)
+	ds, err := q.Take(ctx, "reports", "worker-1", 1, 0)
 	if err != nil || len(ds) != 1 {
 		fmt.Println(ds, err)
 		return
@@ -62,18 +62,18 @@ func ExampleNew() {
 		return
 	}
 	final.Result(put)
-	if err := queue.Finish(ctx, d, worker.Outcome{Status: worker.Succeeded, Attempt: d.Attempt, Final: &final}); err != nil {
+	if err := q.Finish(ctx, d, queue.Outcome{Status: queue.Succeeded, Attempt: d.Attempt, Final: &final}); err != nil {
 		fmt.Println(err)
 		return
 	}
 
-	st, _ := queue.State(ctx, "reports", "r-1")
+	st, _ := q.State(ctx, "reports", "r-1")
 	fmt.Println("state:", st.Status, st.Result)
 	rec, _ := results.Get(ctx, "reports", "r-1")
 	fmt.Println("record:", rec.Status, string(rec.Value))
 	held, _ := locker.Held(ctx)
 	fmt.Println("locks held:", len(held))
-	_ = queue.Leave(ctx, "reports", "worker-1") // the worker stops cleanly
+	_ = q.Leave(ctx, "reports", "worker-1") // the worker stops cleanly
 	for _, k := range srv.Keys() {
 		if i := strings.Index(k, ":rate:"); i > 0 {
 			k = k[:i] + ":rate:<minute>" // the outcome counted in its minute

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/redis/go-redis/v9"
 
 	"github.com/taskware/taskware/middleware"
@@ -107,7 +109,7 @@ func TestFinishSharesOneRoundTrip(t *testing.T) {
 			if s, err := finGet(h); err != nil || s != "x" {
 				t.Fatalf("Get = %q, %v", s, err)
 			}
-			if st, err := h.State(ctx); err != nil || st.Status != worker.Succeeded || st.Result != worker.ResultStored {
+			if st, err := h.State(ctx); err != nil || st.Status != queue.Succeeded || st.Result != queue.ResultStored {
 				t.Fatalf("state %+v, %v; want succeeded, its result stored", st, err)
 			}
 			b.RequireNoLocks(t)
@@ -162,7 +164,7 @@ func TestFinishAfterScriptFlush(t *testing.T) {
 		if s, err := finGet(h); err != nil || s != fmt.Sprint("run ", i) {
 			t.Fatalf("run %d: %q, %v", i, s, err)
 		}
-		if st, err := h.State(ctx); err != nil || st.Status != worker.Succeeded || st.Result != worker.ResultStored {
+		if st, err := h.State(ctx); err != nil || st.Status != queue.Succeeded || st.Result != queue.ResultStored {
 			t.Fatalf("run %d: state %+v, %v; want succeeded, its result stored", i, st, err)
 		}
 		if held, _ := b.Locker.Held(ctx); len(held) != 0 {

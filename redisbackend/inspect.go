@@ -10,22 +10,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/redis/go-redis/v9"
 
 	"github.com/taskware/taskware/lock"
-	"github.com/taskware/taskware/worker"
 )
 
-// Inspection: what worker.Inspector and worker.Lister show of the queues,
+// Inspection: what queue.Admin show of the queues,
 // and the repairs an operator makes (requeue or purge dead letters, purge
 // records, look up and break a lock). None of it is on a worker's path.
 // Each call says its round trips in its doc comment.
-
-var (
-	_ worker.Inspector    = (*Queue)(nil)
-	_ worker.Lister       = (*Queue)(nil)
-	_ worker.DeadRepairer = (*Queue)(nil)
-)
 
 // recoverConsumer is the consumer XAUTOCLAIM claims for in recoverScript:
 // it is no worker.
@@ -252,7 +247,7 @@ local function coretask(core)
 end
 `
 
-// Queues implements worker.Inspector: one SCAN over the keyspace (on every
+// Queues implements queue.Admin: one SCAN over the keyspace (on every
 // master of a Cluster), a round trip per page. A queue exists while its
 // stream, delayed set or dead letters do, or while it is paused.
 func (q *Queue) Queues(ctx context.Context) ([]string, error) {
@@ -281,24 +276,24 @@ func (q *Queue) Queues(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-// Stats implements worker.Inspector, in one round trip: a script that only
+// Stats implements queue.Admin, in one round trip: a script that only
 // reads. Ready counts the stream's entries after the group's last
 // delivered one: Redis 7's "lag" where it has one, else counted (up to
 // 100 000 ready, where the finished entries not yet trimmed are too many
 // to count). OldestReady and the live workers are reckoned by the server's
 // clock; a consumer whose idle time the server does not tell (miniredis
 // gives -1) counts as live.
-func (q *Queue) Stats(ctx context.Context, queue string) (*worker.QueueStats, error) {
+func (q *Queue) Stats(ctx context.Context, name string) (*queue.Stats, error) {
 	k := q.b.keys
-	res, err := q.run(ctx, statsScript, []string{k.stream(queue), k.delayed(queue), k.dead(queue)},
-		maxCount, worker.LiveWorkerWindow.Milliseconds()).Slice()
+	res, err := q.run(ctx, statsScript, []string{k.stream(name), k.delayed(name), k.dead(name)},
+		maxCount, queue.LiveWorkerWindow.Milliseconds()).Slice()
 	if err == nil && len(res) != 8 {
 		err = fmt.Errorf("unexpected reply %v", res)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("worker: stats of %s: %w", queue, unavailable(ctx, err))
+		return nil, fmt.Errorf("worker: stats of %s: %w", name, unavailable(ctx, err))
 	}
-	st := &worker.QueueStats{Queue: queue, Ready: toInt(res[0]), Running: toInt(res[1]), Delayed: toInt(res[2]),
+	st := &queue.Stats{Queue: name, Ready: toInt(res[0]), Running: toInt(res[1]), Delayed: toInt(res[2]),
 		Dead: toInt(res[3]), Workers: int(toInt(res[5]))}
 	if ms, ok := entryMillis(toString(res[4])); ok {
 		now := time.Unix(toInt(res[6]), toInt(res[7])*1000)
@@ -307,103 +302,103 @@ func (q *Queue) Stats(ctx context.Context, queue string) (*worker.QueueStats, er
 	return st, nil
 }
 
-// Workers implements worker.Inspector, in one round trip (XINFO
+// Workers implements queue.Admin, in one round trip (XINFO
 // CONSUMERS). The consumer that recovery claims for is no worker, and is
 // left out.
-func (q *Queue) Workers(ctx context.Context, queue string) ([]worker.WorkerInfo, error) {
-	cs, err := q.b.client.XInfoConsumers(ctx, q.b.keys.stream(queue), group).Result()
+func (q *Queue) Workers(ctx context.Context, name string) ([]queue.WorkerInfo, error) {
+	cs, err := q.b.client.XInfoConsumers(ctx, q.b.keys.stream(name), group).Result()
 	if err != nil {
 		if redis.HasErrorPrefix(err, "NOGROUP") || strings.Contains(err.Error(), "no such key") {
-			return []worker.WorkerInfo{}, nil
+			return []queue.WorkerInfo{}, nil
 		}
-		return nil, fmt.Errorf("worker: workers of %s: %w", queue, unavailable(ctx, err))
+		return nil, fmt.Errorf("worker: workers of %s: %w", name, unavailable(ctx, err))
 	}
-	out := make([]worker.WorkerInfo, 0, len(cs))
+	out := make([]queue.WorkerInfo, 0, len(cs))
 	for _, c := range cs {
 		if c.Name == recoverConsumer {
 			continue
 		}
-		out = append(out, worker.WorkerInfo{Name: c.Name, Queue: queue, Pending: c.Pending, Idle: max(c.Idle, 0)})
+		out = append(out, queue.WorkerInfo{Name: c.Name, Queue: name, Pending: c.Pending, Idle: max(c.Idle, 0)})
 	}
-	slices.SortFunc(out, func(a, b worker.WorkerInfo) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(out, func(a, b queue.WorkerInfo) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
 }
 
-// Tasks implements worker.Lister. Ready, running and delayed tasks are one
+// Tasks implements queue.Admin. Ready, running and delayed tasks are one
 // round trip each (a script that only reads), dead letters one XRANGE.
 // Finished tasks are found by a SCAN of the queue's task states, a round
 // trip per page and one pipeline of HMGETs per page; they come the latest
 // first. limit <= 0, or above 100 000, means 100 000.
-func (q *Queue) Tasks(ctx context.Context, queue string, set worker.TaskSet, limit int) ([]worker.TaskInfo, error) {
+func (q *Queue) Tasks(ctx context.Context, name string, set queue.TaskSet, limit int) ([]queue.TaskInfo, error) {
 	if limit <= 0 || limit > maxCount {
 		limit = maxCount
 	}
-	var out []worker.TaskInfo
+	var out []queue.TaskInfo
 	var err error
 	switch set {
-	case worker.ReadyTasks:
-		out, err = q.readyTasks(ctx, queue, limit)
-	case worker.RunningTasks:
-		out, err = q.runningTasks(ctx, queue, limit)
-	case worker.DelayedTasks:
-		out, err = q.delayedTasks(ctx, queue, limit)
-	case worker.DeadTasks:
-		out, err = q.deadTasks(ctx, queue, limit)
-	case worker.FinishedTasks:
-		out, err = q.finishedTasks(ctx, queue, limit)
+	case queue.ReadyTasks:
+		out, err = q.readyTasks(ctx, name, limit)
+	case queue.RunningTasks:
+		out, err = q.runningTasks(ctx, name, limit)
+	case queue.DelayedTasks:
+		out, err = q.delayedTasks(ctx, name, limit)
+	case queue.DeadTasks:
+		out, err = q.deadTasks(ctx, name, limit)
+	case queue.FinishedTasks:
+		out, err = q.finishedTasks(ctx, name, limit)
 	default:
-		return nil, fmt.Errorf("worker: list %q tasks of %s: no such set of tasks", set, queue)
+		return nil, fmt.Errorf("worker: list %q tasks of %s: no such set of tasks", set, name)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("worker: list %s tasks of %s: %w", set, queue, unavailable(ctx, err))
+		return nil, fmt.Errorf("worker: list %s tasks of %s: %w", set, name, unavailable(ctx, err))
 	}
 	if out == nil {
-		out = []worker.TaskInfo{}
+		out = []queue.TaskInfo{}
 	}
 	return out, nil
 }
 
-func (q *Queue) readyTasks(ctx context.Context, queue string, limit int) ([]worker.TaskInfo, error) {
-	res, err := q.run(ctx, readyScript, []string{q.b.keys.stream(queue)}, limit).Slice()
+func (q *Queue) readyTasks(ctx context.Context, name string, limit int) ([]queue.TaskInfo, error) {
+	res, err := q.run(ctx, readyScript, []string{q.b.keys.stream(name)}, limit).Slice()
 	if err != nil {
 		return nil, err
 	}
-	out := make([]worker.TaskInfo, 0, len(res))
+	out := make([]queue.TaskInfo, 0, len(res))
 	for _, e := range res {
 		id, f := luaEntry(e)
-		ti := entryInfo(queue, id, f)
-		ti.Status = worker.Queued
+		ti := entryInfo(name, id, f)
+		ti.Status = queue.Queued
 		out = append(out, ti)
 	}
 	return out, nil
 }
 
-func (q *Queue) runningTasks(ctx context.Context, queue string, limit int) ([]worker.TaskInfo, error) {
-	res, err := q.run(ctx, runningScript, []string{q.b.keys.stream(queue)}, limit).Slice()
+func (q *Queue) runningTasks(ctx context.Context, name string, limit int) ([]queue.TaskInfo, error) {
+	res, err := q.run(ctx, runningScript, []string{q.b.keys.stream(name)}, limit).Slice()
 	if err != nil {
 		return nil, err
 	}
-	out := make([]worker.TaskInfo, 0, len(res))
+	out := make([]queue.TaskInfo, 0, len(res))
 	for _, r := range res {
 		p, _ := r.([]any)
 		if len(p) != 4 {
 			continue
 		}
 		id := toString(p[0])
-		ti := entryInfo(queue, id, luaFields(p[3]))
-		ti.Status, ti.Worker, ti.Idle = worker.Running, toString(p[1]), time.Duration(toInt(p[2]))*time.Millisecond
+		ti := entryInfo(name, id, luaFields(p[3]))
+		ti.Status, ti.Worker, ti.Idle = queue.Running, toString(p[1]), time.Duration(toInt(p[2]))*time.Millisecond
 		out = append(out, ti)
 	}
 	return out, nil
 }
 
-func (q *Queue) delayedTasks(ctx context.Context, queue string, limit int) ([]worker.TaskInfo, error) {
+func (q *Queue) delayedTasks(ctx context.Context, name string, limit int) ([]queue.TaskInfo, error) {
 	k := q.b.keys
-	res, err := q.run(ctx, delayedScript, []string{k.delayed(queue)}, limit, k.statePrefix(queue)).Slice()
+	res, err := q.run(ctx, delayedScript, []string{k.delayed(name)}, limit, k.statePrefix(name)).Slice()
 	if err != nil {
 		return nil, err
 	}
-	out := make([]worker.TaskInfo, 0, len(res))
+	out := make([]queue.TaskInfo, 0, len(res))
 	for _, r := range res {
 		p, _ := r.([]any)
 		if len(p) != 3 {
@@ -416,7 +411,7 @@ func (q *Queue) delayedTasks(ctx context.Context, queue string, limit int) ([]wo
 				h[i] = toString(v)
 			}
 		}
-		ti := delayedInfo(queue, id, h)
+		ti := delayedInfo(name, id, h)
 		if ms, err := strconv.ParseFloat(toString(p[1]), 64); err == nil {
 			ti.RunAt = time.UnixMilli(int64(ms))
 		}
@@ -429,7 +424,7 @@ func (q *Queue) delayedTasks(ctx context.Context, queue string, limit int) ([]wo
 // reclaims, outages, lk, le, task, payload, enq, exp, kind and error, as
 // delayedScript reads them. The message's core, kept alone in the state
 // while it waits, gets the header the promotion will give it.
-func delayedInfo(queue, id string, h []string) worker.TaskInfo {
+func delayedInfo(name, id string, h []string) queue.TaskInfo {
 	attempt := cmp.Or(h[1], "1")
 	dlv := "1"
 	if n, err := strconv.Atoi(h[3]); err == nil {
@@ -447,9 +442,9 @@ func delayedInfo(queue, id string, h []string) worker.TaskInfo {
 		f = map[string]string{"id": id, "task": h[7], "payload": h[8], "enq": cmp.Or(h[9], "0"),
 			"exp": cmp.Or(h[10], "0"), "attempt": attempt, "dlv": dlv}
 	}
-	ti := entryInfo(queue, "", f)
+	ti := entryInfo(name, "", f)
 	ti.ID = id
-	ti.Status = worker.Status(cmp.Or(h[2], string(worker.Scheduled)))
+	ti.Status = queue.Status(cmp.Or(h[2], string(queue.Scheduled)))
 	ti.Kind, ti.Error = h[11], h[12]
 	if ti.Task == "" {
 		ti.Task = h[7]
@@ -457,16 +452,16 @@ func delayedInfo(queue, id string, h []string) worker.TaskInfo {
 	return ti
 }
 
-func (q *Queue) deadTasks(ctx context.Context, queue string, limit int) ([]worker.TaskInfo, error) {
-	msgs, err := q.b.client.XRangeN(ctx, q.b.keys.dead(queue), "-", "+", int64(limit)).Result()
+func (q *Queue) deadTasks(ctx context.Context, name string, limit int) ([]queue.TaskInfo, error) {
+	msgs, err := q.b.client.XRangeN(ctx, q.b.keys.dead(name), "-", "+", int64(limit)).Result()
 	if err != nil {
 		return nil, err
 	}
-	out := make([]worker.TaskInfo, 0, len(msgs))
+	out := make([]queue.TaskInfo, 0, len(msgs))
 	for _, m := range msgs {
 		f := stringFields(m.Values)
-		ti := entryInfo(queue, m.ID, f)
-		ti.Status, ti.Kind, ti.Error = worker.Dead, f["kind"], f["reason"]
+		ti := entryInfo(name, m.ID, f)
+		ti.Status, ti.Kind, ti.Error = queue.Dead, f["kind"], f["reason"]
 		ti.FinishedAt = microsTime(f["at"])
 		out = append(out, ti)
 	}
@@ -477,9 +472,9 @@ func (q *Queue) deadTasks(ctx context.Context, queue string, limit int) ([]worke
 // tasks reads: not its message.
 var stateFields = []string{"task", "status", "attempt", "kind", "error", "st", "wk", "fin"}
 
-func (q *Queue) finishedTasks(ctx context.Context, queue string, limit int) ([]worker.TaskInfo, error) {
-	prefix := q.b.keys.statePrefix(queue)
-	var out []worker.TaskInfo
+func (q *Queue) finishedTasks(ctx context.Context, queueName string, limit int) ([]queue.TaskInfo, error) {
+	prefix := q.b.keys.statePrefix(queueName)
+	var out []queue.TaskInfo
 	err := q.b.scan(ctx, escapeGlob(prefix)+"*", func(ctx context.Context, node redis.Cmdable, keys []string) error {
 		cmds := make([]*redis.SliceCmd, len(keys))
 		_, err := node.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -500,8 +495,8 @@ func (q *Queue) finishedTasks(ctx context.Context, queue string, limit int) ([]w
 			for j, name := range stateFields {
 				h[name] = toString(v[j])
 			}
-			if st := worker.Status(h["status"]); st.Terminal() {
-				out = append(out, stateInfo(queue, keys[i][len(prefix):], h))
+			if st := queue.Status(h["status"]); st.Terminal() {
+				out = append(out, stateInfo(queueName, keys[i][len(prefix):], h))
 			}
 		}
 		return nil
@@ -509,15 +504,15 @@ func (q *Queue) finishedTasks(ctx context.Context, queue string, limit int) ([]w
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(out, func(a, b worker.TaskInfo) int {
+	slices.SortFunc(out, func(a, b queue.TaskInfo) int {
 		return cmp.Or(b.FinishedAt.Compare(a.FinishedAt), strings.Compare(a.ID, b.ID))
 	})
 	return out[:min(len(out), limit)], nil
 }
 
 // stateInfo reads a task's state hash.
-func stateInfo(queue, id string, h map[string]string) worker.TaskInfo {
-	ti := worker.TaskInfo{ID: id, Task: h["task"], Queue: queue, Status: worker.Status(h["status"]), Kind: h["kind"],
+func stateInfo(name, id string, h map[string]string) queue.TaskInfo {
+	ti := queue.TaskInfo{ID: id, Task: h["task"], Queue: name, Status: queue.Status(h["status"]), Kind: h["kind"],
 		Error: h["error"], Worker: h["wk"], StartedAt: microsTime(h["st"]), FinishedAt: microsTime(h["fin"])}
 	ti.Attempt, _ = strconv.Atoi(h["attempt"])
 	return ti
@@ -528,7 +523,7 @@ func stateInfo(queue, id string, h map[string]string) worker.TaskInfo {
 // on a Cluster whose queues lie on several masters). With no queues it
 // looks in every queue Queues lists, after that SCAN. A queue that knows
 // nothing of id is left out.
-func (q *Queue) Find(ctx context.Context, id string, queues ...string) ([]worker.TaskInfo, error) {
+func (q *Queue) Find(ctx context.Context, id string, queues ...string) ([]queue.TaskInfo, error) {
 	if len(queues) == 0 {
 		var err error
 		if queues, err = q.Queues(ctx); err != nil {
@@ -539,22 +534,22 @@ func (q *Queue) Find(ctx context.Context, id string, queues ...string) ([]worker
 	states := make([]*redis.MapStringStringCmd, len(queues))
 	dues := make([]*redis.FloatCmd, len(queues))
 	_, err := q.b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, queue := range queues {
-			states[i] = p.HGetAll(ctx, k.state(queue, id))
-			dues[i] = p.ZScore(ctx, k.delayed(queue), id)
+		for i, name := range queues {
+			states[i] = p.HGetAll(ctx, k.state(name, id))
+			dues[i] = p.ZScore(ctx, k.delayed(name), id)
 		}
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("worker: find %s: %w", id, unavailable(ctx, err))
 	}
-	out := []worker.TaskInfo{}
-	for i, queue := range queues {
+	out := []queue.TaskInfo{}
+	for i, name := range queues {
 		h := states[i].Val()
 		if len(h) == 0 {
 			continue
 		}
-		ti := stateInfo(queue, id, h)
+		ti := stateInfo(name, id, h)
 		if ms, err := dues[i].Result(); err == nil {
 			ti.RunAt = time.UnixMilli(int64(ms))
 		}
@@ -573,19 +568,19 @@ func (q *Queue) Find(ctx context.Context, id string, queues ...string) ([]worker
 // stays where it is, and its entry ID is in the second list. Run twice, it
 // requeues nothing the second time. The task runs with the deadline it
 // was enqueued with: one past it is skipped as expired.
-func (q *Queue) RequeueDead(ctx context.Context, queue string, ids ...string) (requeued, kept []string, err error) {
+func (q *Queue) RequeueDead(ctx context.Context, name string, ids ...string) (requeued, kept []string, err error) {
 	k := q.b.keys
 	args := make([]any, 0, 2+len(ids))
-	args = append(args, k.statePrefix(queue), maxCount)
+	args = append(args, k.statePrefix(name), maxCount)
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	res, err := q.run(ctx, requeueDeadScript, []string{k.stream(queue), k.dead(queue), k.delayed(queue)}, args...).Slice()
+	res, err := q.run(ctx, requeueDeadScript, []string{k.stream(name), k.dead(name), k.delayed(name)}, args...).Slice()
 	if err == nil && len(res) != 2 {
 		err = fmt.Errorf("unexpected reply %v", res)
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("worker: requeue dead letters of %s: %w", queue, unavailable(ctx, err))
+		return nil, nil, fmt.Errorf("worker: requeue dead letters of %s: %w", name, unavailable(ctx, err))
 	}
 	return luaStrings(res[0]), luaStrings(res[1]), nil
 }
@@ -595,8 +590,8 @@ func (q *Queue) RequeueDead(ctx context.Context, queue string, ids ...string) (r
 // deleted: one script, so one round trip, that looks at up to 100 000
 // dead letters (for all, it deletes the stream). The tasks' states stay
 // "dead" until they expire.
-func (q *Queue) PurgeDead(ctx context.Context, queue string, ids ...string) (int, error) {
-	key := q.b.keys.dead(queue)
+func (q *Queue) PurgeDead(ctx context.Context, name string, ids ...string) (int, error) {
+	key := q.b.keys.dead(name)
 	args := make([]any, 0, 1+len(ids))
 	args = append(args, maxCount)
 	for _, id := range ids {
@@ -604,7 +599,7 @@ func (q *Queue) PurgeDead(ctx context.Context, queue string, ids ...string) (int
 	}
 	n, err := q.run(ctx, purgeDeadScript, []string{key}, args...).Int()
 	if err != nil {
-		return 0, fmt.Errorf("worker: purge dead letters of %s: %w", queue, unavailable(ctx, err))
+		return 0, fmt.Errorf("worker: purge dead letters of %s: %w", name, unavailable(ctx, err))
 	}
 	return n, nil
 }
@@ -618,8 +613,8 @@ func (s *Store) Purge(ctx context.Context, queues ...string) (int, error) {
 	patterns := []string{escapeGlob(k.prefix) + "result:{*}:*"}
 	if len(queues) > 0 {
 		patterns = patterns[:0]
-		for _, queue := range queues {
-			patterns = append(patterns, escapeGlob(k.prefix+"result:{"+queue+"}:")+"*")
+		for _, name := range queues {
+			patterns = append(patterns, escapeGlob(k.prefix+"result:{"+name+"}:")+"*")
 		}
 	}
 	n := 0
@@ -659,9 +654,9 @@ func (l *Locker) Lookup(ctx context.Context, key string) (lock.Info, bool, error
 }
 
 // entryInfo reads a stream entry (of the stream, or of the dead letters).
-func entryInfo(queue, receipt string, f map[string]string) worker.TaskInfo {
-	d := parseEntry(queue, receipt, f)
-	ti := worker.TaskInfo{ID: d.ID, Task: d.Task, Queue: queue, Attempt: d.Attempt, EnqueuedAt: d.EnqueuedAt,
+func entryInfo(name, receipt string, f map[string]string) queue.TaskInfo {
+	d := parseEntry(name, receipt, f)
+	ti := queue.TaskInfo{ID: d.ID, Task: d.Task, Queue: name, Attempt: d.Attempt, EnqueuedAt: d.EnqueuedAt,
 		Receipt: receipt, Deliveries: d.Deliveries, Kind: d.LastKind, Error: d.LastError}
 	if d.Malformed != nil {
 		ti.Malformed = d.Malformed.Error()
@@ -757,25 +752,25 @@ return {}`)
 
 // Message returns the message of task id of queue (its arguments and
 // headers) while it waits: delayed, ready or taken. One round trip. It
-// returns an error matching worker.ErrNotFound for a task that has ended,
+// returns an error matching queue.ErrNotFound for a task that has ended,
 // or that the queue does not know: a dead one's message is in
 // DeadLetters.
-func (q *Queue) Message(ctx context.Context, queue, id string) (*worker.Message, error) {
-	n := q.names(queue)
+func (q *Queue) Message(ctx context.Context, name, id string) (*queue.Message, error) {
+	n := q.names(name)
 	res, err := q.run(ctx, messageScript, []string{n.statePrefix + id, n.stream}).Slice()
 	if err != nil {
 		return nil, fmt.Errorf("worker: message of %s: %w", id, unavailable(ctx, err))
 	}
 	if len(res) != 2 {
-		return nil, &worker.NotFoundError{Queue: queue, ID: id}
+		return nil, &queue.NotFoundError{Queue: name, ID: id}
 	}
-	var d *worker.Delivery
+	var d *queue.Delivery
 	switch kind, _ := res[0].(string); kind {
 	case "core": // a delayed task's: the header the stream entry would add is not kept
 		core, _ := res[1].(string)
-		d = parseEntry(queue, "", map[string]string{"m": messageVersion + "1:11:11:00:0:" + core})
+		d = parseEntry(name, "", map[string]string{"m": messageVersion + "1:11:11:00:0:" + core})
 	default:
-		d = parseEntry(queue, "", luaFields(res[1]))
+		d = parseEntry(name, "", luaFields(res[1]))
 	}
 	if d.Malformed != nil {
 		return nil, fmt.Errorf("worker: message of %s: %w", id, d.Malformed)

@@ -6,11 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/redisbackend"
 	"github.com/taskware/taskware/store"
 	"github.com/taskware/taskware/taskwaretest"
-	"github.com/taskware/taskware/worker"
 )
 
 // inspectState leaves queue "q" of b with one ready task (d), one running
@@ -28,8 +29,8 @@ func inspectState(t *testing.T, b *taskwaretest.Backend) {
 	if len(ds) != 3 {
 		t.Fatalf("took %d, want 3", len(ds))
 	}
-	rqFinish(t, q, ds[0], worker.Outcome{Status: worker.Dead, Attempt: 1, Kind: "worker.unknown_task", Error: "no such task"})
-	rqFinish(t, q, ds[2], worker.Outcome{Status: worker.Succeeded, Attempt: 1})
+	rqFinish(t, q, ds[0], queue.Outcome{Status: queue.Dead, Attempt: 1, Kind: "worker.unknown_task", Error: "no such task"})
+	rqFinish(t, q, ds[2], queue.Outcome{Status: queue.Succeeded, Attempt: 1})
 }
 
 func TestInspectQueues(t *testing.T) {
@@ -45,7 +46,7 @@ func TestInspectQueues(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := worker.QueueStats{Queue: "q", Ready: 1, Running: 1, Delayed: 1, Dead: 1, Workers: 1}
+		want := queue.Stats{Queue: "q", Ready: 1, Running: 1, Delayed: 1, Dead: 1, Workers: 1}
 		got := *st
 		if got.OldestReady <= 0 || got.OldestReady > time.Minute {
 			t.Errorf("OldestReady = %v, want a few ms", got.OldestReady)
@@ -54,7 +55,7 @@ func TestInspectQueues(t *testing.T) {
 		if got != want {
 			t.Errorf("Stats = %+v, want %+v", got, want)
 		}
-		if st, err := rq.Stats(ctx, "none"); err != nil || *st != (worker.QueueStats{Queue: "none"}) {
+		if st, err := rq.Stats(ctx, "none"); err != nil || *st != (queue.Stats{Queue: "none"}) {
 			t.Errorf("Stats(none) = %+v, %v; want zeros", st, err)
 		}
 		ws, err := rq.Workers(ctx, "q")
@@ -82,7 +83,7 @@ func TestInspectTasks(t *testing.T) {
 		inspectState(t, b)
 		rq := b.Redis.Queue()
 		ctx := t.Context()
-		ids := func(set worker.TaskSet) []worker.TaskInfo {
+		ids := func(set queue.TaskSet) []queue.TaskInfo {
 			t.Helper()
 			ts, err := rq.Tasks(ctx, "q", set, 10)
 			if err != nil {
@@ -90,7 +91,7 @@ func TestInspectTasks(t *testing.T) {
 			}
 			return ts
 		}
-		check := func(set worker.TaskSet, id string, status worker.Status) worker.TaskInfo {
+		check := func(set queue.TaskSet, id string, status queue.Status) queue.TaskInfo {
 			t.Helper()
 			ts := ids(set)
 			if len(ts) != 1 || ts[0].ID != id || ts[0].Status != status || ts[0].Task != "email" || ts[0].Queue != "q" {
@@ -98,30 +99,30 @@ func TestInspectTasks(t *testing.T) {
 			}
 			return ts[0]
 		}
-		if ti := check(worker.ReadyTasks, "d", worker.Queued); ti.Receipt == "" || ti.EnqueuedAt.IsZero() || ti.Attempt != 1 {
+		if ti := check(queue.ReadyTasks, "d", queue.Queued); ti.Receipt == "" || ti.EnqueuedAt.IsZero() || ti.Attempt != 1 {
 			t.Errorf("ready: %+v", ti)
 		}
-		if ti := check(worker.RunningTasks, "b", worker.Running); ti.Worker != "c1" || ti.Idle < 0 || ti.Deliveries != 1 {
+		if ti := check(queue.RunningTasks, "b", queue.Running); ti.Worker != "c1" || ti.Idle < 0 || ti.Deliveries != 1 {
 			t.Errorf("running: %+v", ti)
 		}
-		if ti := check(worker.DelayedTasks, "e", worker.Scheduled); time.Until(ti.RunAt) < 59*time.Minute || ti.EnqueuedAt.IsZero() {
+		if ti := check(queue.DelayedTasks, "e", queue.Scheduled); time.Until(ti.RunAt) < 59*time.Minute || ti.EnqueuedAt.IsZero() {
 			t.Errorf("delayed: %+v", ti)
 		}
-		if ti := check(worker.DeadTasks, "a", worker.Dead); ti.Kind != "worker.unknown_task" || ti.Error != "no such task" || ti.FinishedAt.IsZero() {
+		if ti := check(queue.DeadTasks, "a", queue.Dead); ti.Kind != "worker.unknown_task" || ti.Error != "no such task" || ti.FinishedAt.IsZero() {
 			t.Errorf("dead: %+v", ti)
 		}
-		fin := ids(worker.FinishedTasks)
-		if len(fin) != 2 || !slices.ContainsFunc(fin, func(ti worker.TaskInfo) bool { return ti.ID == "c" && ti.Status == worker.Succeeded }) {
+		fin := ids(queue.FinishedTasks)
+		if len(fin) != 2 || !slices.ContainsFunc(fin, func(ti queue.TaskInfo) bool { return ti.ID == "c" && ti.Status == queue.Succeeded }) {
 			t.Errorf("finished: %+v; want a (dead) and c (succeeded)", fin)
 		}
 		if _, err := rq.Tasks(ctx, "q", "bogus", 1); err == nil {
 			t.Error("Tasks(bogus) gave no error")
 		}
-		if ts, err := rq.Tasks(ctx, "none", worker.RunningTasks, 1); err != nil || len(ts) != 0 {
+		if ts, err := rq.Tasks(ctx, "none", queue.RunningTasks, 1); err != nil || len(ts) != 0 {
 			t.Errorf("Tasks(none, running) = %+v, %v", ts, err)
 		}
 		found, err := rq.Find(ctx, "e")
-		if err != nil || len(found) != 1 || found[0].Status != worker.Scheduled || found[0].RunAt.IsZero() {
+		if err != nil || len(found) != 1 || found[0].Status != queue.Scheduled || found[0].RunAt.IsZero() {
 			t.Errorf("Find(e) = %+v, %v", found, err)
 		}
 		if found, err := rq.Find(ctx, "zzz"); err != nil || len(found) != 0 {
@@ -146,29 +147,29 @@ func TestRequeueAndPurgeDead(t *testing.T) {
 		if st.Dead != 0 || st.Ready != 2 {
 			t.Errorf("after requeue: %+v; want 2 ready, 0 dead", st)
 		}
-		if s, err := rq.State(ctx, "q", "a"); err != nil || s.Status != worker.Queued || s.Attempt != 1 || s.Task != "email" {
+		if s, err := rq.State(ctx, "q", "a"); err != nil || s.Status != queue.Queued || s.Attempt != 1 || s.Task != "email" {
 			t.Errorf("state of a = %+v, %v; want queued", s, err)
 		}
 		ds := rqTake(t, rq, "q", 10)
-		i := slices.IndexFunc(ds, func(d *worker.Delivery) bool { return d.ID == "a" })
+		i := slices.IndexFunc(ds, func(d *queue.Delivery) bool { return d.ID == "a" })
 		if i < 0 || ds[i].Attempt != 1 || ds[i].Deliveries != 1 || ds[i].Malformed != nil || string(ds[i].Payload) != "payload of a" {
 			t.Fatalf("took %+v; want a afresh", ds)
 		}
 		// Dead again, with an expired state: requeued all the same.
-		rqFinish(t, rq, ds[i], worker.Outcome{Status: worker.Dead, Attempt: 1, Kind: "k", Error: "e"})
+		rqFinish(t, rq, ds[i], queue.Outcome{Status: queue.Dead, Attempt: 1, Kind: "k", Error: "e"})
 		if err := b.Client.Del(ctx, b.Prefix()+"queue:{q}:task:a").Err(); err != nil {
 			t.Fatal(err)
 		}
 		if requeued, _, err := rq.RequeueDead(ctx, "q"); err != nil || !slices.Equal(requeued, []string{"a"}) {
 			t.Fatalf("RequeueDead() = %q, %v; want a", requeued, err)
 		}
-		if s, err := rq.State(ctx, "q", "a"); err != nil || s.Status != worker.Queued {
+		if s, err := rq.State(ctx, "q", "a"); err != nil || s.Status != queue.Queued {
 			t.Errorf("state of a = %+v, %v; want queued", s, err)
 		}
 		// Purge by ID, then all.
 		ds = rqTake(t, rq, "q", 10)
 		for _, d := range ds {
-			rqFinish(t, rq, d, worker.Outcome{Status: worker.Dead, Attempt: 1, Kind: "k", Error: "e"})
+			rqFinish(t, rq, d, queue.Outcome{Status: queue.Dead, Attempt: 1, Kind: "k", Error: "e"})
 		}
 		if n, err := rq.PurgeDead(ctx, "q", "a", "nope"); err != nil || n != 1 {
 			t.Errorf("PurgeDead(a) = %d, %v; want 1", n, err)
@@ -249,7 +250,7 @@ func TestInspectCluster(t *testing.T) {
 	if err != nil || st.Ready != 1 || st.Running != 1 || st.Delayed != 1 || st.Dead != 1 {
 		t.Errorf("Stats = %+v, %v", st, err)
 	}
-	if ts, err := rq.Tasks(ctx, "q", worker.FinishedTasks, 10); err != nil || len(ts) != 2 {
+	if ts, err := rq.Tasks(ctx, "q", queue.FinishedTasks, 10); err != nil || len(ts) != 2 {
 		t.Errorf("finished: %+v, %v", ts, err)
 	}
 	if found, err := rq.Find(ctx, "x"); err != nil || len(found) != 7 {

@@ -10,12 +10,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/redis/go-redis/v9"
 
 	"github.com/taskware/taskware/internal/backoff"
 	"github.com/taskware/taskware/internal/randid"
 	"github.com/taskware/taskware/task"
-	"github.com/taskware/taskware/worker"
 )
 
 // group is the consumer group every worker reads a queue's stream with.
@@ -304,9 +305,7 @@ local function count(s, id, at, field)
 end
 local function outcome(status, kind)
   if status ~= 'skipped' then return status end
-  if kind == 'lock.locked' then return 'skipped_locked' end
-  if kind == 'middleware.expired' then return 'skipped_expired' end
-  return 'skipped'
+  return 'skipped:' .. kind
 end
 `
 
@@ -385,7 +384,7 @@ local function field(f, name)
 end
 `
 
-// Queue is the backend's worker.Queue, on Redis streams with a consumer
+// Queue is the backend's queue.Queue, on Redis streams with a consumer
 // group: XADD to enqueue, XREADGROUP (in a script) to take several
 // messages in one round trip, XACK to finish, XAUTOCLAIM to put the
 // deliveries of a worker that died back in the stream, and a sorted set
@@ -423,9 +422,9 @@ func nonce() string {
 	return string(b[:16])
 }
 
-// Enqueue implements worker.Producer, in one round trip.
-func (q *Queue) Enqueue(ctx context.Context, m *worker.Message, runAt time.Time) error {
-	if err := worker.ValidateMessage(m); err != nil {
+// Enqueue implements queue.Producer, in one round trip.
+func (q *Queue) Enqueue(ctx context.Context, m *queue.Message, runAt time.Time) error {
+	if err := queue.ValidateMessage(m); err != nil {
 		return err
 	}
 	var runAtMs int64
@@ -445,7 +444,7 @@ func (q *Queue) Enqueue(ctx context.Context, m *worker.Message, runAt time.Time)
 
 // uniqueKey is m's unique key, or, if it has none, state: a key of the
 // same hash tag, for a script to be given but not to use.
-func (q *Queue) uniqueKey(m *worker.Message, state string) string {
+func (q *Queue) uniqueKey(m *queue.Message, state string) string {
 	if m.Unique == "" {
 		return state
 	}
@@ -454,27 +453,27 @@ func (q *Queue) uniqueKey(m *worker.Message, state string) string {
 
 // uniqueWindow is how long m's unique key holds, in ms: UniqueFor, or
 // the state TTL, so that no key outlives its use; 0 if m has no key.
-func uniqueWindow(m *worker.Message) int64 {
+func uniqueWindow(m *queue.Message) int64 {
 	if m.Unique == "" {
 		return 0
 	}
 	if m.UniqueFor > 0 {
 		return max(m.UniqueFor.Milliseconds(), 1)
 	}
-	return worker.DefaultStateTTL.Milliseconds()
+	return queue.DefaultStateTTL.Milliseconds()
 }
 
 // enqueued reads enqueue's answer for m: added, a duplicate of its ID, or
 // of the task holding its unique key.
-func enqueued(m *worker.Message, res any) error {
+func enqueued(m *queue.Message, res any) error {
 	switch v := res.(type) {
 	case int64:
 		if v == 1 {
 			return nil
 		}
-		return &worker.DuplicateError{Queue: m.Queue, ID: m.ID, Existing: m.ID}
+		return &queue.DuplicateError{Queue: m.Queue, ID: m.ID, Existing: m.ID}
 	case string:
-		return &worker.DuplicateError{Queue: m.Queue, ID: m.ID, Existing: v}
+		return &queue.DuplicateError{Queue: m.Queue, ID: m.ID, Existing: v}
 	}
 	return fmt.Errorf("worker: enqueue %s: unexpected reply %v", m.ID, res)
 }
@@ -483,11 +482,11 @@ func enqueued(m *worker.Message, res any) error {
 // else meanwhile.
 const enqueueChunk = 256
 
-// EnqueueMany implements worker.Producer: one script per queue and chunk
+// EnqueueMany implements queue.Producer: one script per queue and chunk
 // of 256 tasks, all in one pipeline, so one round trip for the call.
-func (q *Queue) EnqueueMany(ctx context.Context, ms []*worker.Message, runAt time.Time) ([]error, error) {
+func (q *Queue) EnqueueMany(ctx context.Context, ms []*queue.Message, runAt time.Time) ([]error, error) {
 	for _, m := range ms {
-		if err := worker.ValidateMessage(m); err != nil {
+		if err := queue.ValidateMessage(m); err != nil {
 			return nil, err
 		}
 	}
@@ -507,9 +506,9 @@ func (q *Queue) EnqueueMany(ctx context.Context, ms []*worker.Message, runAt tim
 	var ops []op
 	var chunks [][]int // each op's tasks, by their place in ms
 	states, uniques, msgs := make([]string, len(ms)), make([]string, len(ms)), make([]string, len(ms))
-	for _, queue := range order {
-		n := q.names(queue)
-		all := byQueue[queue]
+	for _, name := range order {
+		n := q.names(name)
+		all := byQueue[name]
 		for len(all) > 0 {
 			idx := all[:min(len(all), enqueueChunk)]
 			all = all[len(idx):]
@@ -548,19 +547,19 @@ func (q *Queue) EnqueueMany(ctx context.Context, ms []*worker.Message, runAt tim
 }
 
 // ensureGroup creates queue's consumer group (and stream) once per process.
-func (q *Queue) ensureGroup(ctx context.Context, queue string, force bool) error {
-	if _, ok := q.groups.Load(queue); ok && !force {
+func (q *Queue) ensureGroup(ctx context.Context, name string, force bool) error {
+	if _, ok := q.groups.Load(name); ok && !force {
 		return nil
 	}
-	err := q.b.client.XGroupCreateMkStream(ctx, q.b.keys.stream(queue), group, "0").Err()
+	err := q.b.client.XGroupCreateMkStream(ctx, q.b.keys.stream(name), group, "0").Err()
 	if err != nil && !redis.HasErrorPrefix(err, "BUSYGROUP") {
 		return unavailable(ctx, err)
 	}
-	q.groups.Store(queue, struct{}{})
+	q.groups.Store(name, struct{}{})
 	return nil
 }
 
-// Take implements worker.Consumer: one round trip for up to n messages,
+// Take implements queue.Consumer: one round trip for up to n messages,
 // two plain XREADGROUPs in one pipeline. The first reads consumer's own
 // pending entries past the last one this Queue read for it: none, unless
 // the reply of an earlier read was lost after Redis ran it (go-redis sends
@@ -569,15 +568,15 @@ func (q *Queue) ensureGroup(ctx context.Context, queue string, force bool) error
 // When none is ready, XREAD BLOCK waits for one, taking nothing, and then
 // it takes again. (So a consumer's Takes must not overlap: one worker, one
 // name.)
-func (q *Queue) Take(ctx context.Context, queue, consumer string, n int, wait time.Duration) ([]*worker.Delivery, error) {
+func (q *Queue) Take(ctx context.Context, name, consumer string, n int, wait time.Duration) ([]*queue.Delivery, error) {
 	limit := n // n <= 0 is all: so is COUNT 0
 	if n <= 0 {
 		limit = math.MaxInt
 	}
-	if err := q.ensureGroup(ctx, queue, false); err != nil {
-		return nil, fmt.Errorf("worker: take from %s: %w", queue, err)
+	if err := q.ensureGroup(ctx, name, false); err != nil {
+		return nil, fmt.Errorf("worker: take from %s: %w", name, err)
 	}
-	names := q.names(queue)
+	names := q.names(name)
 	// The reads are not cut short when ctx ends: what they took would stay
 	// pending, unseen, until the next Take. Only the wait heeds ctx.
 	sctx := context.WithoutCancel(ctx)
@@ -592,17 +591,17 @@ func (q *Queue) Take(ctx context.Context, queue, consumer string, n int, wait ti
 		// for new entries starts.
 		pipe := q.b.client.Pipeline()
 		paused := pipe.Exists(sctx, names.paused)
-		cmds := [2]*redis.XStreamSliceCmd{read(pipe, q.lastSeen(queue, consumer), 0), read(pipe, ">", max(n, 0))}
+		cmds := [2]*redis.XStreamSliceCmd{read(pipe, q.lastSeen(name, consumer), 0), read(pipe, ">", max(n, 0))}
 		newest := pipe.XRevRangeN(sctx, names.stream, "+", "-", 1)
 		_, _ = pipe.Exec(sctx)
 		err := cmdsErr(paused, cmds[0], cmds[1], newest)
 		if err != nil && redis.HasErrorPrefix(err, "NOGROUP") && try == 0 { // the stream was deleted under us
-			if err = q.ensureGroup(ctx, queue, true); err == nil {
+			if err = q.ensureGroup(ctx, name, true); err == nil {
 				continue
 			}
 		}
 		if err != nil {
-			return nil, fmt.Errorf("worker: take from %s: %w", queue, unavailable(ctx, err))
+			return nil, fmt.Errorf("worker: take from %s: %w", name, unavailable(ctx, err))
 		}
 		size := 0
 		for _, c := range cmds {
@@ -610,15 +609,15 @@ func (q *Queue) Take(ctx context.Context, queue, consumer string, n int, wait ti
 				size += len(st.Messages)
 			}
 		}
-		out := make([]*worker.Delivery, 0, size)
+		out := make([]*queue.Delivery, 0, size)
 		for _, c := range cmds {
-			out = appendEntries(out, queue, c.Val())
+			out = appendEntries(out, name, c.Val())
 		}
 		if paused.Val() == 1 {
 			// Paused (Pause): what the reads took goes back, unrun, and
 			// the caller waits as if nothing were ready.
 			if len(out) > 0 && q.handBack(sctx, names.stream, out) == nil {
-				q.saw(queue, consumer, out)
+				q.saw(name, consumer, out)
 			}
 			_ = backoff.Sleep(ctx, wait)
 			return nil, nil
@@ -634,7 +633,7 @@ func (q *Queue) Take(ctx context.Context, queue, consumer string, n int, wait ti
 				}
 				out = out[:limit]
 			}
-			q.saw(queue, consumer, seen)
+			q.saw(name, consumer, seen)
 			return out, nil
 		}
 		// Nothing ready: wait for a newer entry without taking it (a read
@@ -648,7 +647,7 @@ func (q *Queue) Take(ctx context.Context, queue, consumer string, n int, wait ti
 			return nil, nil // nothing came
 		}
 		if err != nil {
-			return nil, fmt.Errorf("worker: take from %s: %w", queue, unavailable(ctx, err))
+			return nil, fmt.Errorf("worker: take from %s: %w", name, unavailable(ctx, err))
 		}
 	}
 }
@@ -666,10 +665,10 @@ func cmdsErr(cmds ...redis.Cmder) error {
 
 // appendEntries appends the entries of an XREADGROUP reply to out. An
 // entry deleted while pending has no fields: it is handed out malformed.
-func appendEntries(out []*worker.Delivery, queue string, streams []redis.XStream) []*worker.Delivery {
+func appendEntries(out []*queue.Delivery, name string, streams []redis.XStream) []*queue.Delivery {
 	for _, st := range streams {
 		for _, m := range st.Messages {
-			d := &worker.Delivery{Receipt: m.ID}
+			d := &queue.Delivery{Receipt: m.ID}
 			var p entryParser
 			if v, ok := m.Values["m"].(string); ok && len(m.Values) == 1 {
 				p.field(d, "m", v) // the usual entry: no map to make
@@ -680,7 +679,7 @@ func appendEntries(out []*worker.Delivery, queue string, streams []redis.XStream
 				}
 				p.fields(d, f)
 			}
-			p.finish(d, queue)
+			p.finish(d, name)
 			out = append(out, d)
 		}
 	}
@@ -688,17 +687,17 @@ func appendEntries(out []*worker.Delivery, queue string, streams []redis.XStream
 }
 
 // lastSeen is the last entry a Take read for consumer, or "0-0".
-func (q *Queue) lastSeen(queue, consumer string) string {
+func (q *Queue) lastSeen(name, consumer string) string {
 	q.mu.RLock()
 	defer q.mu.RUnlock()
-	if id, ok := q.seen[seenKey{queue, consumer}]; ok {
+	if id, ok := q.seen[seenKey{name, consumer}]; ok {
 		return id
 	}
 	return "0-0"
 }
 
 // saw notes the last of ds, read for consumer in the order of their IDs.
-func (q *Queue) saw(queue, consumer string, ds []*worker.Delivery) {
+func (q *Queue) saw(name, consumer string, ds []*queue.Delivery) {
 	if len(ds) == 0 {
 		return
 	}
@@ -707,12 +706,12 @@ func (q *Queue) saw(queue, consumer string, ds []*worker.Delivery) {
 	if q.seen == nil {
 		q.seen = make(map[seenKey]string)
 	}
-	q.seen[seenKey{queue, consumer}] = ds[len(ds)-1].Receipt
+	q.seen[seenKey{name, consumer}] = ds[len(ds)-1].Receipt
 }
 
 // handBack puts ds, read but not to be handed out, back at the stream's
 // end, unrun, for any consumer: one round trip, safe to run twice.
-func (q *Queue) handBack(ctx context.Context, stream string, ds []*worker.Delivery) error {
+func (q *Queue) handBack(ctx context.Context, stream string, ds []*queue.Delivery) error {
 	args := make([]any, 1+len(ds))
 	args[0] = q.names(ds[0].Queue).statePrefix
 	for i, d := range ds {
@@ -735,7 +734,7 @@ type entryParser struct {
 	attempt bool
 }
 
-func (p *entryParser) field(d *worker.Delivery, k, v string) {
+func (p *entryParser) field(d *queue.Delivery, k, v string) {
 	switch k {
 	case "m":
 		p.message(d, v)
@@ -765,7 +764,7 @@ func (p *entryParser) field(d *worker.Delivery, k, v string) {
 // message reads an entry's "m" (see encodeMessage): "m1", the attempt,
 // deliveries, outages, last kind and last error, then the ID, task,
 // enqueue and expiry times and payload.
-func (p *entryParser) message(d *worker.Delivery, m string) {
+func (p *entryParser) message(d *queue.Delivery, m string) {
 	if len(m) < len(messageVersion) || m[:len(messageVersion)] != messageVersion {
 		p.bad = append(p.bad, "message of an unknown version")
 		return
@@ -818,8 +817,8 @@ func (p *entryParser) micros(name, v string) time.Time {
 }
 
 // finish checks what is required, and names what is wrong in d.Malformed.
-func (p *entryParser) finish(d *worker.Delivery, queue string) {
-	d.Queue = queue
+func (p *entryParser) finish(d *queue.Delivery, name string) {
+	d.Queue = name
 	d.Deliveries = max(d.Deliveries, 1)
 	if !p.attempt {
 		p.bad = append(p.bad, `attempt ""`)
@@ -837,17 +836,17 @@ func (p *entryParser) finish(d *worker.Delivery, queue string) {
 }
 
 // parseEntry reads a stream entry read with XRANGE.
-func parseEntry(queue, receipt string, f map[string]string) *worker.Delivery {
-	d := &worker.Delivery{Receipt: receipt}
+func parseEntry(name, receipt string, f map[string]string) *queue.Delivery {
+	d := &queue.Delivery{Receipt: receipt}
 	var p entryParser
 	p.fields(d, f)
-	p.finish(d, queue)
+	p.finish(d, name)
 	return d
 }
 
 // fields reads an entry's fields: "m" first, so that fields of their own
 // (a dead letter's attempt, say) win over its header.
-func (p *entryParser) fields(d *worker.Delivery, f map[string]string) {
+func (p *entryParser) fields(d *queue.Delivery, f map[string]string) {
 	if m, ok := f["m"]; ok {
 		p.field(d, "m", m)
 	}
@@ -858,40 +857,40 @@ func (p *entryParser) fields(d *worker.Delivery, f map[string]string) {
 	}
 }
 
-// Recover implements worker.Consumer, in one round trip: a script claims
+// Recover implements queue.Consumer, in one round trip: a script claims
 // the idle entries, and adds each back at the stream's end, counting the
 // takeover. It also forgets consumers with nothing pending that have been
 // idle a hundred times minIdle.
-func (q *Queue) Recover(ctx context.Context, queue string, minIdle time.Duration, n int) (int, error) {
-	if err := q.ensureGroup(ctx, queue, false); err != nil {
-		return 0, fmt.Errorf("worker: recover on %s: %w", queue, err)
+func (q *Queue) Recover(ctx context.Context, name string, minIdle time.Duration, n int) (int, error) {
+	if err := q.ensureGroup(ctx, name, false); err != nil {
+		return 0, fmt.Errorf("worker: recover on %s: %w", name, err)
 	}
 	k := q.b.keys
-	moved, err := q.run(ctx, recoverScript, []string{k.stream(queue)}, minIdle.Milliseconds(), max(n, 1),
-		k.statePrefix(queue), (100 * minIdle).Milliseconds()).Int()
+	moved, err := q.run(ctx, recoverScript, []string{k.stream(name)}, minIdle.Milliseconds(), max(n, 1),
+		k.statePrefix(name), (100 * minIdle).Milliseconds()).Int()
 	if err != nil {
-		return 0, fmt.Errorf("worker: recover on %s: %w", queue, unavailable(ctx, err))
+		return 0, fmt.Errorf("worker: recover on %s: %w", name, unavailable(ctx, err))
 	}
 	return moved, nil
 }
 
-// Leave implements worker.Consumer.
-func (q *Queue) Leave(ctx context.Context, queue, consumer string) error {
+// Leave implements queue.Consumer.
+func (q *Queue) Leave(ctx context.Context, name, consumer string) error {
 	q.mu.Lock()
-	delete(q.seen, seenKey{queue, consumer})
+	delete(q.seen, seenKey{name, consumer})
 	q.mu.Unlock()
-	err := q.run(ctx, leaveScript, []string{q.b.keys.stream(queue)}, consumer).Err()
+	err := q.run(ctx, leaveScript, []string{q.b.keys.stream(name)}, consumer).Err()
 	if err != nil && !redis.HasErrorPrefix(err, "NOGROUP") {
-		return fmt.Errorf("worker: leave %s: %w", queue, unavailable(ctx, err))
+		return fmt.Errorf("worker: leave %s: %w", name, unavailable(ctx, err))
 	}
 	return nil
 }
 
-// Extend implements worker.Consumer in one round trip: one XCLAIM ...
+// Extend implements queue.Consumer in one round trip: one XCLAIM ...
 // JUSTID for all of them, which resets their idle time, and, while a
 // worker watches for cancels, an HGET of each one's cancel mark beside it
 // in the pipeline (see WatchCancels).
-func (q *Queue) Extend(ctx context.Context, queue, consumer string, ds []*worker.Delivery) error {
+func (q *Queue) Extend(ctx context.Context, name, consumer string, ds []*queue.Delivery) error {
 	if len(ds) == 0 {
 		return nil
 	}
@@ -903,40 +902,40 @@ func (q *Queue) Extend(ctx context.Context, queue, consumer string, ds []*worker
 	var claim *redis.StringSliceCmd
 	var flags []*redis.StringCmd
 	_, _ = q.b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		claim = p.XClaimJustID(ctx, &redis.XClaimArgs{Stream: q.b.keys.stream(queue), Group: group, Consumer: consumer, Messages: ids})
+		claim = p.XClaimJustID(ctx, &redis.XClaimArgs{Stream: q.b.keys.stream(name), Group: group, Consumer: consumer, Messages: ids})
 		if len(watchers) > 0 { // a cancel notice may have been lost: read the mark it left
 			flags = make([]*redis.StringCmd, len(ds))
 			for i, d := range ds {
-				flags[i] = p.HGet(ctx, q.b.keys.state(queue, d.ID), "cx")
+				flags[i] = p.HGet(ctx, q.b.keys.state(name, d.ID), "cx")
 			}
 		}
 		return nil
 	})
 	if err := claim.Err(); err != nil {
-		return fmt.Errorf("worker: extend on %s: %w", queue, unavailable(ctx, err))
+		return fmt.Errorf("worker: extend on %s: %w", name, unavailable(ctx, err))
 	}
 	for i, f := range flags {
 		if f.Val() == "1" {
 			for _, fn := range watchers {
-				fn(queue, ds[i].ID)
+				fn(name, ds[i].ID)
 			}
 		}
 	}
 	return nil
 }
 
-// Promote implements worker.Consumer, in one round trip.
-func (q *Queue) Promote(ctx context.Context, queue string, now time.Time, n int) (int, error) {
+// Promote implements queue.Consumer, in one round trip.
+func (q *Queue) Promote(ctx context.Context, name string, now time.Time, n int) (int, error) {
 	k := q.b.keys
-	moved, err := q.run(ctx, promoteScript, []string{k.stream(queue), k.delayed(queue)},
-		now.UnixMilli(), n, k.statePrefix(queue), q.b.stateTTLArg, q.b.channelArg, "{"+queue+"}").Int()
+	moved, err := q.run(ctx, promoteScript, []string{k.stream(name), k.delayed(name)},
+		now.UnixMilli(), n, k.statePrefix(name), q.b.stateTTLArg, q.b.channelArg, "{"+name+"}").Int()
 	if err != nil {
-		return 0, fmt.Errorf("worker: promote on %s: %w", queue, unavailable(ctx, err))
+		return 0, fmt.Errorf("worker: promote on %s: %w", name, unavailable(ctx, err))
 	}
 	return moved, nil
 }
 
-// Finish implements worker.Consumer, in one script: it releases the locks
+// Finish implements queue.Consumer, in one script: it releases the locks
 // in o.Final that this backend took, acknowledges the delivery, writes the
 // record of the run's own StoreResult and the task's state, only if the
 // delivery is still the one to end (see endScript). On a Cluster, where a
@@ -944,16 +943,16 @@ func (q *Queue) Promote(ctx context.Context, queue string, now time.Time, n int)
 // script, in its pipeline. The call shares its pipeline with the finishes,
 // acquires and releases of other tasks that end at the same time (see
 // batcher). Any other deferred write is made first, on its own; if one of
-// them fails, the state says worker.ResultLost.
-func (q *Queue) Finish(ctx context.Context, d *worker.Delivery, o worker.Outcome) error {
-	if err := worker.ValidateOutcome(d, o); err != nil {
+// them fails, the state says queue.ResultLost.
+func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) error {
+	if err := queue.ValidateOutcome(d, o); err != nil {
 		return err
 	}
 	f := &finish{o: o, status: string(o.Status), names: q.names(d.Queue)}
 	f.locks = f.lockBuf[:0]
 	f.final(ctx, q.b, o.Final, d)
 	var args []any
-	if o.Status == worker.Scheduled {
+	if o.Status == queue.Scheduled {
 		f.state, f.at = q.b.keys.state(d.Queue, d.ID), o.RunAt.UnixMilli()
 		args = f.begin(requeueScript, 3, &f.names.stream, &f.names.delayed, &f.state)
 		args = append(args, &d.Receipt, &f.at, &f.o.Attempt, &f.o.Kind, &f.o.Error, &d.ID, flag(o.Retry), flag(o.Outage))
@@ -984,7 +983,7 @@ func (q *Queue) Finish(ctx context.Context, d *worker.Delivery, o worker.Outcome
 // finish is one Finish: the command's arguments point into it, so that
 // they need no allocation of their own.
 type finish struct {
-	o             worker.Outcome
+	o             queue.Outcome
 	status, state string
 	result        string // of writes made apart: "", "stored" or "lost"
 	at            int64
@@ -999,7 +998,7 @@ type finish struct {
 // final sorts a run's deferred writes. This backend's releases are made by
 // the script (or, on a Cluster, beside it), and its record of the task by
 // the script; any other write is made now.
-func (f *finish) final(ctx context.Context, b *Backend, w *task.FinalWrites, d *worker.Delivery) {
+func (f *finish) final(ctx context.Context, b *Backend, w *task.FinalWrites, d *queue.Delivery) {
 	if w == nil {
 		return
 	}
@@ -1023,9 +1022,9 @@ func (f *finish) final(ctx context.Context, b *Backend, w *task.FinalWrites, d *
 		if fo := own(r); fo != nil && fo.queue == d.Queue && fo.id == d.ID {
 			f.rec = fo // the last one wins, as it would applied in order
 		} else if err := r.Apply(ctx); err != nil {
-			f.result = string(worker.ResultLost)
+			f.result = string(queue.ResultLost)
 		} else if f.result == "" {
-			f.result = string(worker.ResultStored)
+			f.result = string(queue.ResultStored)
 		}
 	}
 }
@@ -1059,42 +1058,42 @@ type queueNames struct {
 
 // names returns queue's names, from a cache of the first few hundred
 // queues seen.
-func (q *Queue) names(queue string) *queueNames {
+func (q *Queue) names(name string) *queueNames {
 	q.mu.RLock()
-	n := q.byName[queue]
+	n := q.byName[name]
 	q.mu.RUnlock()
 	if n != nil {
 		return n
 	}
 	k := q.b.keys
-	n = &queueNames{stream: k.stream(queue), delayed: k.delayed(queue), dead: k.dead(queue), paused: k.paused(queue),
-		statePrefix: k.statePrefix(queue), tag: "{" + queue + "}"}
+	n = &queueNames{stream: k.stream(name), delayed: k.delayed(name), dead: k.dead(name), paused: k.paused(name),
+		statePrefix: k.statePrefix(name), tag: "{" + name + "}"}
 	q.mu.Lock()
 	if q.byName == nil {
 		q.byName = make(map[string]*queueNames)
 	}
 	if len(q.byName) < 512 {
-		q.byName[queue] = n
+		q.byName[name] = n
 	}
 	q.mu.Unlock()
 	return n
 }
 
-// State implements worker.Producer.
-func (q *Queue) State(ctx context.Context, queue, id string) (*worker.State, error) {
-	h, err := q.b.client.HGetAll(ctx, q.b.keys.state(queue, id)).Result()
+// State implements queue.Producer.
+func (q *Queue) State(ctx context.Context, name, id string) (*queue.State, error) {
+	h, err := q.b.client.HGetAll(ctx, q.b.keys.state(name, id)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("worker: state of %s: %w", id, unavailable(ctx, err))
 	}
-	return parseState(queue, id, h)
+	return parseState(name, id, h)
 }
 
-func parseState(queue, id string, h map[string]string) (*worker.State, error) {
+func parseState(name, id string, h map[string]string) (*queue.State, error) {
 	if len(h) == 0 {
-		return nil, &worker.NotFoundError{Queue: queue, ID: id}
+		return nil, &queue.NotFoundError{Queue: name, ID: id}
 	}
-	st := &worker.State{ID: id, Task: h["task"], Queue: queue, Status: worker.Status(h["status"]), Kind: h["kind"],
-		Error: h["error"], Result: worker.ResultStatus(h["result"])}
+	st := &queue.State{ID: id, Task: h["task"], Queue: name, Status: queue.Status(h["status"]), Kind: h["kind"],
+		Error: h["error"], Result: queue.ResultStatus(h["result"])}
 	st.Attempt, _ = strconv.Atoi(h["attempt"])
 	st.StartedAt, st.FinishedAt, st.Worker = microsField(h["st"]), microsField(h["fin"]), h["wk"]
 	return st, nil
@@ -1108,10 +1107,10 @@ func microsField(v string) time.Time {
 	return time.Time{}
 }
 
-// Started implements worker.Starter: it marks the task running, since at,
+// Started implements queue.Consumer: it marks the task running, since at,
 // on worker, in a pipeline shared with other calls, without waiting for
 // Redis. A mark that is lost leaves the task "queued" until it ends.
-func (q *Queue) Started(_ context.Context, d *worker.Delivery, name string, at time.Time) {
+func (q *Queue) Started(_ context.Context, d *queue.Delivery, name string, at time.Time) {
 	s := &start{key: q.names(d.Queue).statePrefix + d.ID, at: at.UnixMicro(), worker: name}
 	s.args = [6]any{argEvalSHA, startScript.sha, argOneKey, &s.key, &s.at, &s.worker}
 	s.ops[0] = scriptOp(startScript, s.args[:])
@@ -1127,14 +1126,14 @@ type start struct {
 	ops         [1]op
 }
 
-// Wait implements worker.Producer. Waiters share the backend's one Pub/Sub
+// Wait implements queue.Producer. Waiters share the backend's one Pub/Sub
 // subscription. Each look at the state marks it as waited for, in the
 // same script: the task's end is announced only then, so that a finish
 // publishes nothing when nobody waits.
-func (q *Queue) Wait(ctx context.Context, queue, id string) (*worker.State, error) {
-	var st *worker.State
-	key := q.b.keys.state(queue, id)
-	err := q.b.hub.wait(ctx, stateNotice(queue, id), func(ctx context.Context) (bool, error) {
+func (q *Queue) Wait(ctx context.Context, name, id string) (*queue.State, error) {
+	var st *queue.State
+	key := q.b.keys.state(name, id)
+	err := q.b.hub.wait(ctx, stateNotice(name, id), func(ctx context.Context) (bool, error) {
 		res, err := q.run(ctx, waitStateScript, []string{key}).Slice()
 		if err != nil {
 			return false, fmt.Errorf("worker: state of %s: %w", id, unavailable(ctx, err))
@@ -1144,7 +1143,7 @@ func (q *Queue) Wait(ctx context.Context, queue, id string) (*worker.State, erro
 			k, _ := res[i].(string)
 			h[k], _ = res[i+1].(string)
 		}
-		if st, err = parseState(queue, id, h); err != nil {
+		if st, err = parseState(name, id, h); err != nil {
 			return false, err
 		}
 		return st.Status.Terminal(), nil
@@ -1155,23 +1154,23 @@ func (q *Queue) Wait(ctx context.Context, queue, id string) (*worker.State, erro
 	return st, nil
 }
 
-// DeadLetters implements worker.Queue.
-func (q *Queue) DeadLetters(ctx context.Context, queue string, n int) ([]worker.DeadLetter, error) {
+// DeadLetters implements queue.Queue.
+func (q *Queue) DeadLetters(ctx context.Context, name string, n int) ([]queue.DeadLetter, error) {
 	if n <= 0 {
-		return []worker.DeadLetter{}, nil // XRANGE COUNT 0 replies nil on Redis, everything on miniredis
+		return []queue.DeadLetter{}, nil // XRANGE COUNT 0 replies nil on Redis, everything on miniredis
 	}
-	msgs, err := q.b.client.XRangeN(ctx, q.b.keys.dead(queue), "-", "+", int64(n)).Result()
+	msgs, err := q.b.client.XRangeN(ctx, q.b.keys.dead(name), "-", "+", int64(n)).Result()
 	if err != nil {
-		return nil, fmt.Errorf("worker: dead letters of %s: %w", queue, unavailable(ctx, err))
+		return nil, fmt.Errorf("worker: dead letters of %s: %w", name, unavailable(ctx, err))
 	}
-	out := make([]worker.DeadLetter, 0, len(msgs))
+	out := make([]queue.DeadLetter, 0, len(msgs))
 	for _, m := range msgs {
 		f := make(map[string]string, len(m.Values))
 		for k, v := range m.Values {
 			f[k], _ = v.(string)
 		}
-		d := parseEntry(queue, m.ID, f)
-		dl := worker.DeadLetter{Message: d.Message, Kind: f["kind"], Reason: f["reason"]}
+		d := parseEntry(name, m.ID, f)
+		dl := queue.DeadLetter{Message: d.Message, Kind: f["kind"], Reason: f["reason"]}
 		if us, err := strconv.ParseInt(f["at"], 10, 64); err == nil && us > 0 {
 			dl.At = time.UnixMicro(us)
 		}
@@ -1180,41 +1179,41 @@ func (q *Queue) DeadLetters(ctx context.Context, queue string, n int) ([]worker.
 	return out, nil
 }
 
-// Pause implements worker.Pauser: one SET. Takes that find the queue
+// Pause implements queue.Admin: one SET. Takes that find the queue
 // paused hand back what they read, at once and unrun, and wait as if
 // nothing were ready; tasks workers took before go on. The mark has no
 // TTL: it stays until Resume.
-func (q *Queue) Pause(ctx context.Context, queue string) error {
-	if err := q.b.client.Set(ctx, q.b.keys.paused(queue), "1", 0).Err(); err != nil {
-		return fmt.Errorf("worker: pause %s: %w", queue, unavailable(ctx, err))
+func (q *Queue) Pause(ctx context.Context, name string) error {
+	if err := q.b.client.Set(ctx, q.b.keys.paused(name), "1", 0).Err(); err != nil {
+		return fmt.Errorf("worker: pause %s: %w", name, unavailable(ctx, err))
 	}
 	return nil
 }
 
-// Resume implements worker.Pauser: one DEL.
-func (q *Queue) Resume(ctx context.Context, queue string) error {
-	if err := q.b.client.Del(ctx, q.b.keys.paused(queue)).Err(); err != nil {
-		return fmt.Errorf("worker: resume %s: %w", queue, unavailable(ctx, err))
+// Resume implements queue.Admin: one DEL.
+func (q *Queue) Resume(ctx context.Context, name string) error {
+	if err := q.b.client.Del(ctx, q.b.keys.paused(name)).Err(); err != nil {
+		return fmt.Errorf("worker: resume %s: %w", name, unavailable(ctx, err))
 	}
 	return nil
 }
 
-// Paused implements worker.Pauser: one EXISTS.
-func (q *Queue) Paused(ctx context.Context, queue string) (bool, error) {
-	n, err := q.b.client.Exists(ctx, q.b.keys.paused(queue)).Result()
+// Paused implements queue.Admin: one EXISTS.
+func (q *Queue) Paused(ctx context.Context, name string) (bool, error) {
+	n, err := q.b.client.Exists(ctx, q.b.keys.paused(name)).Result()
 	if err != nil {
-		return false, fmt.Errorf("worker: paused %s: %w", queue, unavailable(ctx, err))
+		return false, fmt.Errorf("worker: paused %s: %w", name, unavailable(ctx, err))
 	}
 	return n == 1, nil
 }
 
-// Cancel implements worker.Canceler, in one round trip: a script that
+// Cancel implements queue.Producer, in one round trip: a script that
 // ends a task that has not run (delayed, or ready and not taken: its
 // entry is deleted), or tells the workers, on the backend's channel, to
 // cancel the run of one they hold. Either way the state keeps the cancel,
 // so that a retry of the run never runs.
-func (q *Queue) Cancel(ctx context.Context, queue, id string) (worker.CancelOutcome, error) {
-	n := q.names(queue)
+func (q *Queue) Cancel(ctx context.Context, name, id string) (queue.CancelOutcome, error) {
+	n := q.names(name)
 	res, err := q.run(ctx, cancelScript, []string{n.statePrefix + id, n.delayed, n.stream},
 		id, q.b.channelArg, n.tag, q.b.stateTTLArg, time.Now().UnixMicro()).Text()
 	if err != nil {
@@ -1222,27 +1221,27 @@ func (q *Queue) Cancel(ctx context.Context, queue, id string) (worker.CancelOutc
 	}
 	switch res {
 	case "missing":
-		return "", &worker.NotFoundError{Queue: queue, ID: id}
+		return "", &queue.NotFoundError{Queue: name, ID: id}
 	case "ended":
-		return worker.CancelTooLate, nil
+		return queue.CancelTooLate, nil
 	case "canceled":
-		return worker.CancelDone, nil
+		return queue.CancelDone, nil
 	}
-	return worker.CancelSent, nil
+	return queue.CancelSent, nil
 }
 
-// WatchCancels implements worker.CancelWatcher: a subscription of its own
+// WatchCancels implements queue.Consumer: a subscription of its own
 // to the backend's channel, for as long as the worker runs, that calls fn
 // with each task canceled while a worker held it. go-redis subscribes
 // again after a cut, and a notice published meanwhile is lost: so Extend
 // also reads the mark a Cancel leaves on each task it extends, and calls
 // fn for a canceled one. A lost notice is made up for within a third of
 // the worker's visibility timeout, in a round trip the worker makes anyway.
-func (q *Queue) WatchCancels(fn func(queue, id string)) (stop func()) {
+func (q *Queue) WatchCancels(fn func(name, id string)) (stop func()) {
 	key := &fn
 	q.watchMu.Lock()
 	if q.watchers == nil {
-		q.watchers = make(map[*func(queue, id string)]struct{})
+		q.watchers = make(map[*func(name, id string)]struct{})
 	}
 	q.watchers[key] = struct{}{}
 	q.watchMu.Unlock()
@@ -1256,8 +1255,8 @@ func (q *Queue) WatchCancels(fn func(queue, id string)) (stop func()) {
 			if len(p) < 2 || p[0] != 'x' || p[1] != '{' {
 				continue
 			}
-			if queue, id, ok := splitTagged(p[2:]); ok {
-				fn(queue, id)
+			if name, id, ok := splitTagged(p[2:]); ok {
+				fn(name, id)
 			}
 		}
 	}()
@@ -1273,26 +1272,26 @@ func (q *Queue) WatchCancels(fn func(queue, id string)) (stop func()) {
 
 // cancelWatchers returns the functions WatchCancels was given, and is
 // still to call.
-func (q *Queue) cancelWatchers() []func(queue, id string) {
+func (q *Queue) cancelWatchers() []func(name, id string) {
 	q.watchMu.Lock()
 	defer q.watchMu.Unlock()
-	fns := make([]func(queue, id string), 0, len(q.watchers))
+	fns := make([]func(name, id string), 0, len(q.watchers))
 	for fn := range q.watchers {
 		fns = append(fns, *fn)
 	}
 	return fns
 }
 
-// Rates implements worker.RateReader, in one round trip: a pipeline of
+// Rates implements queue.Admin, in one round trip: a pipeline of
 // the minutes' hashes, which the scripts that end or requeue tasks count
 // into, each kept an hour.
-func (q *Queue) Rates(ctx context.Context, queue string, since time.Time) ([]worker.OutcomeCounts, error) {
+func (q *Queue) Rates(ctx context.Context, name string, since time.Time) ([]queue.OutcomeCounts, error) {
 	now := time.Now()
 	first, last := since.Unix()/60, now.Unix()/60
 	if first < last-59 {
 		first = last - 59 // an hour at most: older minutes are gone
 	}
-	n := q.names(queue)
+	n := q.names(name)
 	prefix := strings.TrimSuffix(n.statePrefix, "task:") + "rate:"
 	cmds := make([]*redis.MapStringStringCmd, 0, last-first+1)
 	_, err := q.b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -1302,22 +1301,45 @@ func (q *Queue) Rates(ctx context.Context, queue string, since time.Time) ([]wor
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("worker: rates of %s: %w", queue, unavailable(ctx, err))
+		return nil, fmt.Errorf("worker: rates of %s: %w", name, unavailable(ctx, err))
 	}
-	out := make([]worker.OutcomeCounts, len(cmds))
+	out := make([]queue.OutcomeCounts, len(cmds))
 	for i, c := range cmds {
 		out[i] = outcomeCounts(time.Unix((first+int64(i))*60, 0), c.Val())
 	}
 	return out, nil
 }
 
-// outcomeCounts reads a minute's hash.
-func outcomeCounts(minute time.Time, h map[string]string) worker.OutcomeCounts {
-	n := func(field string) int64 {
-		v, _ := strconv.ParseInt(h[field], 10, 64)
-		return v
+// outcomeCounts reads a minute's hash: a field per status, and one per
+// skip's kind, "skipped:<kind>".
+func outcomeCounts(minute time.Time, h map[string]string) queue.OutcomeCounts {
+	c := queue.OutcomeCounts{Minute: minute}
+	for field, v := range h {
+		n, _ := strconv.ParseInt(v, 10, 64)
+		switch field {
+		case "succeeded":
+			c.Succeeded = n
+		case "failed":
+			c.Failed = n
+		case "dead":
+			c.Dead = n
+		case "canceled":
+			c.Canceled = n
+		case "retried":
+			c.Retried = n
+		case "rescheduled":
+			c.Rescheduled = n
+		default:
+			if kind, ok := strings.CutPrefix(field, "skipped:"); ok {
+				if c.Skipped == nil {
+					c.Skipped = make(map[string]int64)
+				}
+				c.Skipped[kind] = n
+			}
+		}
 	}
-	return worker.OutcomeCounts{Minute: minute, Succeeded: n("succeeded"), Failed: n("failed"), Dead: n("dead"),
-		Canceled: n("canceled"), SkippedLocked: n("skipped_locked"), SkippedExpired: n("skipped_expired"),
-		SkippedOther: n("skipped"), Retried: n("retried"), Rescheduled: n("rescheduled")}
+	return c
 }
+
+// The whole contract, checked by the compiler.
+var _ queue.Queue = (*Queue)(nil)

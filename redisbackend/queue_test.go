@@ -7,12 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/redis/go-redis/v9"
 
 	"github.com/taskware/taskware/store"
 	"github.com/taskware/taskware/task"
 	"github.com/taskware/taskware/taskwaretest"
-	"github.com/taskware/taskware/worker"
 )
 
 // What the Redis queue does on the wire: its round trips and its keys. The
@@ -27,44 +28,44 @@ func rqEach(t *testing.T, fn func(t *testing.T, b *taskwaretest.Backend)) {
 	}
 }
 
-func rqMsg(queue, id string) *worker.Message {
-	return &worker.Message{ID: id, Task: "email", Queue: queue, Payload: []byte("payload of " + id), EnqueuedAt: time.Now()}
+func rqMsg(name, id string) *queue.Message {
+	return &queue.Message{ID: id, Task: "email", Queue: name, Payload: []byte("payload of " + id), EnqueuedAt: time.Now()}
 }
 
-func rqEnqueue(t *testing.T, q worker.Queue, m *worker.Message, runAt time.Time) {
+func rqEnqueue(t *testing.T, q queue.Queue, m *queue.Message, runAt time.Time) {
 	t.Helper()
 	if err := q.Enqueue(t.Context(), m, runAt); err != nil {
 		t.Fatalf("Enqueue(%q, %v): %v", m.ID, runAt, err)
 	}
 }
 
-func rqTake(t *testing.T, q worker.Queue, queue string, n int) []*worker.Delivery {
+func rqTake(t *testing.T, q queue.Queue, name string, n int) []*queue.Delivery {
 	t.Helper()
-	ds, err := q.Take(t.Context(), queue, "c1", n, 0)
+	ds, err := q.Take(t.Context(), name, "c1", n, 0)
 	if err != nil {
-		t.Fatalf("Take(%q, %d): %v", queue, n, err)
+		t.Fatalf("Take(%q, %d): %v", name, n, err)
 	}
 	return ds
 }
 
-func rqFinish(t *testing.T, q worker.Queue, d *worker.Delivery, o worker.Outcome) {
+func rqFinish(t *testing.T, q queue.Queue, d *queue.Delivery, o queue.Outcome) {
 	t.Helper()
 	if err := q.Finish(t.Context(), d, o); err != nil {
 		t.Fatalf("Finish(%q, %+v): %v", d.ID, o, err)
 	}
 }
 
-func rqPromote(t *testing.T, q worker.Queue, queue string) {
+func rqPromote(t *testing.T, q queue.Queue, name string) {
 	t.Helper()
-	if _, err := q.Promote(t.Context(), queue, time.Now(), 10); err != nil {
-		t.Fatalf("Promote(%q): %v", queue, err)
+	if _, err := q.Promote(t.Context(), name, time.Now(), 10); err != nil {
+		t.Fatalf("Promote(%q): %v", name, err)
 	}
 }
 
 // rqFinal returns the deferred writes of a run of d that stores a success
 // and, unless key is "", holds key's lock: writes of b's own store and
 // locker.
-func rqFinal(t *testing.T, b *taskwaretest.Backend, d *worker.Delivery, key string) *task.FinalWrites {
+func rqFinal(t *testing.T, b *taskwaretest.Backend, d *queue.Delivery, key string) *task.FinalWrites {
 	t.Helper()
 	f := &task.FinalWrites{}
 	if key != "" {
@@ -106,12 +107,12 @@ func TestQueueRoundTrips(t *testing.T) {
 		// Warm up: the scripts are loaded and the consumer group made.
 		rqEnqueue(t, q, rqMsg("rtt", "warm"), time.Time{})
 		warm := rqTake(t, q, "rtt", 1)[0]
-		rqFinish(t, q, warm, worker.Outcome{Status: worker.Succeeded, Attempt: 1, Final: rqFinal(t, b, warm, "warm")})
+		rqFinish(t, q, warm, queue.Outcome{Status: queue.Succeeded, Attempt: 1, Final: rqFinal(t, b, warm, "warm")})
 		rqPromote(t, q, "rtt")
 
 		counter := &taskwaretest.RoundTrips{}
 		b.Client.AddHook(counter)
-		var d *worker.Delivery
+		var d *queue.Delivery
 		var final *task.FinalWrites
 		for _, step := range []struct {
 			name string
@@ -129,13 +130,13 @@ func TestQueueRoundTrips(t *testing.T) {
 					t.Fatal(err)
 				}
 			}},
-			{"Finish", func() { rqFinish(t, q, d, worker.Outcome{Status: worker.Succeeded, Attempt: 1}) }},
+			{"Finish", func() { rqFinish(t, q, d, queue.Outcome{Status: queue.Succeeded, Attempt: 1}) }},
 			{"Promote", func() { rqPromote(t, q, "rtt") }},
 			{"Enqueue b", func() { rqEnqueue(t, q, rqMsg("rtt", "b"), time.Time{}) }},
 			{"Take b", func() { d = rqTake(t, q, "rtt", 10)[0] }},
 			{"TryAcquire b's lock", func() { final = rqFinal(t, b, d, "b") }},
 			{"Finish with the lock release and the result", func() {
-				rqFinish(t, q, d, worker.Outcome{Status: worker.Succeeded, Attempt: 1, Final: final})
+				rqFinish(t, q, d, queue.Outcome{Status: queue.Succeeded, Attempt: 1, Final: final})
 			}},
 		} {
 			before := counter.N()
@@ -148,7 +149,7 @@ func TestQueueRoundTrips(t *testing.T) {
 				t.Errorf("%s: %d round trips, want %d", step.name, n, want)
 			}
 		}
-		if st, err := q.State(t.Context(), "rtt", "b"); err != nil || st.Status != worker.Succeeded || st.Result != worker.ResultStored {
+		if st, err := q.State(t.Context(), "rtt", "b"); err != nil || st.Status != queue.Succeeded || st.Result != queue.ResultStored {
 			t.Fatalf("State(b) = %+v, %v; want succeeded, its result stored", st, err)
 		}
 		b.RequireRecord(t, "rtt", "b")
@@ -175,7 +176,7 @@ func TestQueueKeys(t *testing.T) {
 		}
 
 		d := rqTake(t, q, "mail", 1)[0]
-		rqFinish(t, q, d, worker.Outcome{Status: worker.Dead, Attempt: 1, Kind: "task.bad_payload", Error: "cannot decode",
+		rqFinish(t, q, d, queue.Outcome{Status: queue.Dead, Attempt: 1, Kind: "task.bad_payload", Error: "cannot decode",
 			Final: rqFinal(t, b, d, "")})
 		minute := fmt.Sprintf("queue:{mail}:rate:%d", time.Now().Unix()/60) // the outcome's count (see Rates)
 		want = []string{"queue:{mail}", "queue:{mail}:dead", "queue:{mail}:delayed", minute,
@@ -187,11 +188,11 @@ func TestQueueKeys(t *testing.T) {
 			t.Fatalf("the minute's count: TTL %v, want about an hour", ttl)
 		}
 		state := b.Prefix() + "queue:{mail}:task:now"
-		if ttl := b.Client.PTTL(ctx, state).Val(); ttl <= 0 || ttl > worker.DefaultStateTTL {
-			t.Fatalf("state of an ended task: TTL %v, want at most %v", ttl, worker.DefaultStateTTL)
+		if ttl := b.Client.PTTL(ctx, state).Val(); ttl <= 0 || ttl > queue.DefaultStateTTL {
+			t.Fatalf("state of an ended task: TTL %v, want at most %v", ttl, queue.DefaultStateTTL)
 		}
-		if res := b.Client.HGet(ctx, state, "result").Val(); res != string(worker.ResultStored) {
-			t.Fatalf("state of an ended task: result %q, want %q", res, worker.ResultStored)
+		if res := b.Client.HGet(ctx, state, "result").Val(); res != string(queue.ResultStored) {
+			t.Fatalf("state of an ended task: result %q, want %q", res, queue.ResultStored)
 		}
 		// A finish acknowledges its entry without deleting it; the next
 		// Recover trims what ended.
@@ -238,13 +239,13 @@ func TestQueueReadsEntriesOfEarlierVersions(t *testing.T) {
 				t.Fatalf("delivery %+v", d)
 			}
 			got[d.ID] = fmt.Sprintf("%s %d", d.Payload, d.Attempt)
-			rqFinish(t, q, d, worker.Outcome{Status: worker.Succeeded, Attempt: d.Attempt})
+			rqFinish(t, q, d, queue.Outcome{Status: queue.Succeeded, Attempt: d.Attempt})
 		}
 		if want := map[string]string{"ready": "r 2", "later": "l 1"}; fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Fatalf("took %v, want %v", got, want)
 		}
 		for _, id := range []string{"ready", "later"} {
-			if st, err := q.State(ctx, "old", id); err != nil || st.Status != worker.Succeeded {
+			if st, err := q.State(ctx, "old", id); err != nil || st.Status != queue.Succeeded {
 				t.Fatalf("state of %s: %+v, %v", id, st, err)
 			}
 		}

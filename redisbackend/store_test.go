@@ -10,21 +10,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/redis/go-redis/v9"
 
 	"github.com/taskware/taskware/redisbackend"
 	"github.com/taskware/taskware/store"
 	"github.com/taskware/taskware/task"
 	"github.com/taskware/taskware/taskwaretest"
-	"github.com/taskware/taskware/worker"
 )
 
 // at has nanoseconds below the microsecond, which the store drops.
 var at = time.Date(2025, 3, 14, 15, 9, 26, 535897932, time.UTC)
 
 // resultKey is the documented key of a record on a Redis backend.
-func resultKey(b *taskwaretest.Backend, queue, id string) string {
-	return b.Prefix() + "result:{" + queue + "}:" + id
+func resultKey(b *taskwaretest.Backend, name, id string) string {
+	return b.Prefix() + "result:{" + name + "}:" + id
 }
 
 // channel is the documented Pub/Sub channel of a Redis backend.
@@ -54,20 +55,20 @@ func mustPut(t *testing.T, s store.Store, rec *store.Record, ttl time.Duration) 
 	}
 }
 
-func mustGet(t *testing.T, s store.Store, queue, id string) *store.Record {
+func mustGet(t *testing.T, s store.Store, name, id string) *store.Record {
 	t.Helper()
-	rec, err := s.Get(t.Context(), queue, id)
+	rec, err := s.Get(t.Context(), name, id)
 	if err != nil {
-		t.Fatalf("Get(%q, %q): %v", queue, id, err)
+		t.Fatalf("Get(%q, %q): %v", name, id, err)
 	}
 	return rec
 }
 
-func wantNotFound(t *testing.T, s store.Store, queue, id string) {
+func wantNotFound(t *testing.T, s store.Store, name, id string) {
 	t.Helper()
-	rec, err := s.Get(t.Context(), queue, id)
+	rec, err := s.Get(t.Context(), name, id)
 	if !errors.Is(err, store.ErrNotFound) || rec != nil {
-		t.Fatalf("Get(%q, %q) = %+v, %v; want nil and an error matching store.ErrNotFound", queue, id, rec, err)
+		t.Fatalf("Get(%q, %q) = %+v, %v; want nil and an error matching store.ErrNotFound", name, id, rec, err)
 	}
 }
 
@@ -128,10 +129,10 @@ type waited struct {
 
 // goWait runs Wait in a goroutine and delivers its outcome on the channel.
 // The goroutine ends when Wait does, at the latest when ctx ends.
-func goWait(ctx context.Context, s store.Store, queue, id string) <-chan waited {
+func goWait(ctx context.Context, s store.Store, name, id string) <-chan waited {
 	ch := make(chan waited, 1)
 	go func() {
-		rec, err := s.Wait(ctx, queue, id)
+		rec, err := s.Wait(ctx, name, id)
 		ch <- waited{rec, err, time.Now()}
 	}()
 	return ch
@@ -388,7 +389,7 @@ func TestWaitersShareOneSubscription(t *testing.T) {
 		defer stopCold(nil)
 		cold := goWait(coldCtx, b.Store, "", "hot")
 		// A waiter of a task's state, on the same backend.
-		if err := b.Queue.Enqueue(ctx, &worker.Message{ID: "task-1", Task: "t", Queue: "q"}, time.Time{}); err != nil {
+		if err := b.Queue.Enqueue(ctx, &queue.Message{ID: "task-1", Task: "t", Queue: "q"}, time.Time{}); err != nil {
 			t.Fatal(err)
 		}
 		stateDone := make(chan error, 1)
@@ -531,7 +532,7 @@ func TestEndPublishesOnlyToWaiters(t *testing.T) {
 			if d.ID != id {
 				t.Fatalf("took %s, want %s", d.ID, id)
 			}
-			rqFinish(t, q, d, worker.Outcome{Status: worker.Succeeded, Attempt: 1, Final: rqFinal(t, b, d, "")})
+			rqFinish(t, q, d, queue.Outcome{Status: queue.Succeeded, Attempt: 1, Final: rqFinal(t, b, d, "")})
 		}
 
 		rqEnqueue(t, q, rqMsg("pub", "alone"), time.Time{})

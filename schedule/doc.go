@@ -14,7 +14,7 @@
 // There is no leader and no lock. A tick's task gets an ID made of the
 // entry's name and the tick's time (TickID: "cleanup@2026-11-25T10:00:00Z"),
 // and is enqueued with worker.WithID. The first scheduler's enqueue wins;
-// the queue refuses the others' copies with worker.ErrDuplicate, which
+// the queue refuses the others' copies with queue.ErrDuplicate, which
 // the scheduler counts as done, silently. A tick keeps its own time as its
 // ID whenever the scheduler handles it, early in its second or late after
 // a stall, so every scheduler names it alike. For that, every process must
@@ -24,7 +24,7 @@
 // unless given a zone.
 //
 // Once holds while the queue remembers the ID: a task waiting, running, or
-// finished less than its state TTL ago (worker.DefaultStateTTL, a day).
+// finished less than its state TTL ago (queue.DefaultStateTTL, a day).
 // That is why a scheduler never enqueues a tick older than its catch-up
 // window, which is shorter. Enqueued once does not mean run once: a worker
 // that dies mid-run has its task taken over and run again (delivery is at

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/taskware/taskware/worker"
 )
 
@@ -37,11 +39,11 @@ func (p MissedPolicy) String() string {
 
 const (
 	// DefaultCatchUpWindow is how old a tick CatchUpOnce still enqueues:
-	// an hour short of the queue's state TTL (worker.DefaultStateTTL), so
+	// an hour short of the queue's state TTL (queue.DefaultStateTTL), so
 	// that a tick enqueued before is still known to the queue, and refused,
 	// when a scheduler catches it up. Keep a window of your own below the
 	// state TTL of your queue too.
-	DefaultCatchUpWindow = worker.DefaultStateTTL - time.Hour
+	DefaultCatchUpWindow = queue.DefaultStateTTL - time.Hour
 	// SkipTolerance is how late a tick may be handled and still count as
 	// on time under Skip: a timer's delay, a slow enqueue before it.
 	SkipTolerance = time.Second

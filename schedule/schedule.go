@@ -58,7 +58,7 @@ func (e every) String() string { return "every " + time.Duration(e).String() }
 // name, "@", and the tick's time in UTC, RFC 3339 with as many fractional
 // digits as it needs ("report@2026-11-25T03:00:00Z"). Every scheduler
 // gives a tick this ID, so the queue refuses all copies but the first
-// (worker.ErrDuplicate). Read a tick's outcome with
+// (queue.ErrDuplicate). Read a tick's outcome with
 // worker.HandleOf(client, t, queue, TickID(name, tick)).
 func TickID(name string, tick time.Time) string {
 	return name + "@" + tick.UTC().Format(time.RFC3339Nano)

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/taskware/taskware/internal/backoff"
 	"github.com/taskware/taskware/task"
 	"github.com/taskware/taskware/worker"
@@ -279,7 +281,7 @@ func (s *Scheduler) handle(ctx context.Context, st *state, now time.Time) {
 	switch {
 	case err == nil:
 		ev.Status = Enqueued
-	case errors.Is(err, worker.ErrDuplicate):
+	case errors.Is(err, queue.ErrDuplicate):
 		ev.Status = Duplicate
 	case ctx.Err() != nil:
 		return // stopping: another scheduler, or the next Run, enqueues it

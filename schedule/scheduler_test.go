@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/taskware/taskware/memorybackend"
 	"github.com/taskware/taskware/schedule"
 	"github.com/taskware/taskware/task"
@@ -192,7 +194,7 @@ func TestExactlyOncePerTick(t *testing.T) {
 				client := worker.NewClient(b.Queue, b.Store)
 				known, ran := 0, 0
 				for _, id := range want {
-					h := worker.HandleOf(client, tick, worker.DefaultQueue, id)
+					h := worker.HandleOf(client, tick, queue.Default, id)
 					if _, err := taskwaretest.Get(h, 10*time.Second); err != nil {
 						t.Errorf("tick %s: %v", id, err)
 					} else {
@@ -271,13 +273,13 @@ func TestMissedTicks(t *testing.T) {
 			}
 			// The dropped ticks are unknown to the queue.
 			for _, ev := range rec.list() {
-				_, err := q.State(context.Background(), worker.DefaultQueue, ev.ID)
+				_, err := q.State(context.Background(), queue.Default, ev.ID)
 				if (ev.Status == schedule.Enqueued) != (err == nil) {
 					t.Errorf("tick %s %v: State: %v", ev.ID, ev.Status, err)
 				}
 			}
-			_, err := q.State(context.Background(), worker.DefaultQueue, schedule.TickID("noop", at(3, 0)))
-			if !errors.Is(err, worker.ErrNotFound) {
+			_, err := q.State(context.Background(), queue.Default, schedule.TickID("noop", at(3, 0)))
+			if !errors.Is(err, queue.ErrNotFound) {
 				t.Errorf("a dropped tick: State: %v, want ErrNotFound", err)
 			}
 		})
@@ -287,15 +289,15 @@ func TestMissedTicks(t *testing.T) {
 // capture is a Producer that records the messages enqueued, and fails the
 // first few enqueues.
 type capture struct {
-	worker.Producer
+	queue.Producer
 	mu    sync.Mutex
-	msgs  []worker.Message
+	msgs  []queue.Message
 	fails int
 }
 
 var errDown = errors.New("backend down")
 
-func (c *capture) Enqueue(ctx context.Context, m *worker.Message, runAt time.Time) error {
+func (c *capture) Enqueue(ctx context.Context, m *queue.Message, runAt time.Time) error {
 	c.mu.Lock()
 	if c.fails > 0 {
 		c.fails--
@@ -307,7 +309,7 @@ func (c *capture) Enqueue(ctx context.Context, m *worker.Message, runAt time.Tim
 	return c.Producer.Enqueue(ctx, m, runAt)
 }
 
-func (c *capture) messages() []worker.Message {
+func (c *capture) messages() []queue.Message {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return slices.Clone(c.msgs)
@@ -324,9 +326,9 @@ func TestTickMessage(t *testing.T) {
 		expires time.Time
 		queue   string
 	}{
-		{"default", nil, next, worker.DefaultQueue},
-		{"Expiry", []schedule.EntryOption{schedule.Expiry(10 * time.Second)}, tick.Add(10 * time.Second), worker.DefaultQueue},
-		{"NoExpiry", []schedule.EntryOption{schedule.NoExpiry()}, time.Time{}, worker.DefaultQueue},
+		{"default", nil, next, queue.Default},
+		{"Expiry", []schedule.EntryOption{schedule.Expiry(10 * time.Second)}, tick.Add(10 * time.Second), queue.Default},
+		{"NoExpiry", []schedule.EntryOption{schedule.NoExpiry()}, time.Time{}, queue.Default},
 		{"EnqueueOptions", []schedule.EntryOption{schedule.EnqueueOptions(worker.OnQueue("reports"))}, next, "reports"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -131,7 +131,7 @@ type FinalPutter interface {
 }
 
 // ValidatePut checks the arguments of a Put, for Store implementations.
-// A queue name with a brace is refused, as worker.ValidateQueueName
+// A queue name with a brace is refused, as queue.ValidateName
 // refuses it: it would break a Redis key's hash tag.
 func ValidatePut(rec *Record, ttl time.Duration) error {
 	switch {

@@ -10,11 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/store"
 	"github.com/taskware/taskware/task"
 	"github.com/taskware/taskware/taskwaretest"
-	"github.com/taskware/taskware/worker"
 )
 
 // at has nanoseconds below the microsecond, which stores may drop.
@@ -58,29 +59,29 @@ func mustPut(t *testing.T, s store.Store, rec *store.Record, ttl time.Duration) 
 	}
 }
 
-func mustGet(t *testing.T, s store.Store, queue, id string) *store.Record {
+func mustGet(t *testing.T, s store.Store, name, id string) *store.Record {
 	t.Helper()
-	rec, err := s.Get(t.Context(), queue, id)
+	rec, err := s.Get(t.Context(), name, id)
 	if err != nil {
-		t.Fatalf("Get(%q, %q): %v", queue, id, err)
+		t.Fatalf("Get(%q, %q): %v", name, id, err)
 	}
 	return rec
 }
 
 // wantNotFound fails t unless Get of queue and id finds nothing, with a
 // *store.NotFoundError that names them.
-func wantNotFound(t *testing.T, s store.Store, queue, id string) {
+func wantNotFound(t *testing.T, s store.Store, name, id string) {
 	t.Helper()
-	rec, err := s.Get(t.Context(), queue, id)
+	rec, err := s.Get(t.Context(), name, id)
 	var nf *store.NotFoundError
 	if !errors.Is(err, store.ErrNotFound) || !errors.As(err, &nf) || rec != nil {
-		t.Fatalf("Get(%q, %q) = %+v, %v; want nil and a *store.NotFoundError", queue, id, rec, err)
+		t.Fatalf("Get(%q, %q) = %+v, %v; want nil and a *store.NotFoundError", name, id, rec, err)
 	}
-	if nf.Queue != queue || nf.ID != id {
-		t.Fatalf("Get(%q, %q): NotFoundError{%q, %q} names another record", queue, id, nf.Queue, nf.ID)
+	if nf.Queue != name || nf.ID != id {
+		t.Fatalf("Get(%q, %q): NotFoundError{%q, %q} names another record", name, id, nf.Queue, nf.ID)
 	}
-	if errors.Is(err, worker.ErrNotFound) {
-		t.Fatalf("Get(%q, %q) = %v matches worker.ErrNotFound", queue, id, err)
+	if errors.Is(err, queue.ErrNotFound) {
+		t.Fatalf("Get(%q, %q) = %v matches queue.ErrNotFound", name, id, err)
 	}
 }
 
@@ -92,10 +93,10 @@ type waited struct {
 
 // goWait runs Wait in a goroutine and delivers its outcome on the channel.
 // The goroutine ends when Wait does, at the latest when ctx ends.
-func goWait(ctx context.Context, s store.Store, queue, id string) <-chan waited {
+func goWait(ctx context.Context, s store.Store, name, id string) <-chan waited {
 	ch := make(chan waited, 1)
 	go func() {
-		rec, err := s.Wait(ctx, queue, id)
+		rec, err := s.Wait(ctx, name, id)
 		ch <- waited{rec, err, time.Now()}
 	}()
 	return ch
@@ -333,7 +334,7 @@ func TestPutRefuses(t *testing.T) {
 		{"zero TTL", rec("zero-ttl"), 0, true},
 		{"negative TTL", rec("negative-ttl"), -time.Second, true},
 		// A brace would break the Redis key's hash tag, and with it every
-		// List: the queue names of worker.ValidateQueueName have none.
+		// List: the queue names of queue.ValidateName have none.
 		{"brace in queue", &store.Record{Queue: "a}b", ID: "x", Status: store.Succeeded, At: at}, time.Hour, true},
 		{"opening brace in queue", &store.Record{Queue: "{a", ID: "x", Status: store.Succeeded, At: at}, time.Hour, true},
 	}
@@ -650,7 +651,7 @@ func TestRecordErr(t *testing.T) {
 	})
 }
 
-// store.ErrNotFound and worker.ErrNotFound both say "not found", and a
+// store.ErrNotFound and queue.ErrNotFound both say "not found", and a
 // stored failure of one must not match the other once read back: their
 // kinds differ, and Record.Err matches by kind.
 func TestNotFoundSentinelsStayDistinct(t *testing.T) {
@@ -660,11 +661,11 @@ func TestNotFoundSentinelsStayDistinct(t *testing.T) {
 		// there, as a task would meet them.
 		_, storeErr := b.Store.Get(ctx, "q", "no-such-record")
 		_, workerErr := b.Queue.State(ctx, "q", "no-such-task")
-		if !errors.Is(storeErr, store.ErrNotFound) || errors.Is(storeErr, worker.ErrNotFound) {
+		if !errors.Is(storeErr, store.ErrNotFound) || errors.Is(storeErr, queue.ErrNotFound) {
 			t.Fatalf("Store.Get of a missing record = %v; want an error matching store.ErrNotFound only", storeErr)
 		}
-		if !errors.Is(workerErr, worker.ErrNotFound) || errors.Is(workerErr, store.ErrNotFound) {
-			t.Fatalf("Queue.State of a missing task = %v; want an error matching worker.ErrNotFound only", workerErr)
+		if !errors.Is(workerErr, queue.ErrNotFound) || errors.Is(workerErr, store.ErrNotFound) {
+			t.Fatalf("Queue.State of a missing task = %v; want an error matching queue.ErrNotFound only", workerErr)
 		}
 		cases := []struct {
 			id         string
@@ -676,16 +677,16 @@ func TestNotFoundSentinelsStayDistinct(t *testing.T) {
 			{
 				id: "store-not-found", kind: task.KindOf(store.ErrNotFound), cause: storeErr,
 				mine: store.ErrNotFound, same: &store.NotFoundError{Queue: "x", ID: "y"},
-				theirs: []error{worker.ErrNotFound, &worker.NotFoundError{Queue: "x", ID: "y"}, store.ErrNotStored},
+				theirs: []error{queue.ErrNotFound, &queue.NotFoundError{Queue: "x", ID: "y"}, store.ErrNotStored},
 			},
 			{
-				id: "worker-not-found", kind: task.KindOf(worker.ErrNotFound), cause: workerErr,
-				mine: worker.ErrNotFound, same: &worker.NotFoundError{Queue: "x", ID: "y"},
-				theirs: []error{store.ErrNotFound, &store.NotFoundError{Queue: "x", ID: "y"}, worker.ErrDuplicate},
+				id: "worker-not-found", kind: task.KindOf(queue.ErrNotFound), cause: workerErr,
+				mine: queue.ErrNotFound, same: &queue.NotFoundError{Queue: "x", ID: "y"},
+				theirs: []error{store.ErrNotFound, &store.NotFoundError{Queue: "x", ID: "y"}, queue.ErrDuplicate},
 			},
 		}
 		if cases[0].kind == cases[1].kind {
-			t.Fatalf("store.ErrNotFound and worker.ErrNotFound share the kind %q", cases[0].kind)
+			t.Fatalf("store.ErrNotFound and queue.ErrNotFound share the kind %q", cases[0].kind)
 		}
 		for _, c := range cases {
 			if got := task.KindOf(c.cause); got != c.kind {
@@ -721,8 +722,8 @@ func TestList(t *testing.T) {
 		}
 		recs := map[string]*store.Record{}
 		for _, key := range []string{"reports/c", "/c", "emails/a", "/a", "emails/b:1", "emails/b", "reports/a"} {
-			queue, id, _ := strings.Cut(key, "/")
-			recs[key] = &store.Record{Queue: queue, ID: id, Task: "t-" + id, Status: store.Succeeded, Value: []byte("v-" + key), Attempt: 1, At: at}
+			name, id, _ := strings.Cut(key, "/")
+			recs[key] = &store.Record{Queue: name, ID: id, Task: "t-" + id, Status: store.Succeeded, Value: []byte("v-" + key), Attempt: 1, At: at}
 			mustPut(t, b.Store, recs[key], time.Hour)
 		}
 		// By queue, then ID; queue "" first.
@@ -766,7 +767,7 @@ func keysWithStatus(keys []string, status string) []string {
 }
 
 func TestCompare(t *testing.T) {
-	r := func(queue, id string) *store.Record { return &store.Record{Queue: queue, ID: id} }
+	r := func(name, id string) *store.Record { return &store.Record{Queue: name, ID: id} }
 	cases := []struct {
 		a, b *store.Record
 		want int

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
@@ -20,7 +22,6 @@ import (
 	"github.com/taskware/taskware/redisbackend"
 	"github.com/taskware/taskware/store"
 	"github.com/taskware/taskware/task"
-	"github.com/taskware/taskware/worker"
 )
 
 // Locker is a backend's locker: it takes locks and shows them.
@@ -36,7 +37,7 @@ type Backend struct {
 	Name   string
 	Locker Locker
 	Store  store.Store
-	Queue  worker.Queue
+	Queue  queue.Queue
 	// RateLimiter and Semaphore are the backend's limits (package limit).
 	RateLimiter limit.RateLimiter
 	Semaphore   limit.Semaphore

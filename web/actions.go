@@ -9,9 +9,10 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/store"
-	"github.com/taskware/taskware/worker"
 )
 
 // actions are the changes, by path: each is a POST with the form's CSRF
@@ -39,32 +40,32 @@ func to(page string, q url.Values) string {
 
 // requiredQueue reads the form's queue, which must be given.
 func requiredQueue(r *http.Request) (string, error) {
-	queue := r.PostFormValue("queue")
-	if err := worker.ValidateQueueName(queue); err != nil {
+	name := r.PostFormValue("queue")
+	if err := queue.ValidateName(name); err != nil {
 		return "", &httpError{http.StatusBadRequest, "Say which queue: the form has no valid queue."}
 	}
-	return queue, nil
+	return name, nil
 }
 
 func (h *handler) pause(r *http.Request, pause bool) (string, error) {
-	queue, err := requiredQueue(r)
+	name, err := requiredQueue(r)
 	if err != nil {
 		return "", err
 	}
 	done := "resumed"
 	if pause {
-		err, done = h.src.Queue.Pause(r.Context(), queue), "paused"
+		err, done = h.src.Queue.Pause(r.Context(), name), "paused"
 	} else {
-		err = h.src.Queue.Resume(r.Context(), queue)
+		err = h.src.Queue.Resume(r.Context(), name)
 	}
 	if err != nil {
 		return "", err
 	}
-	return to("", url.Values{"notice": {done}, "queue": {queue}}), nil
+	return to("", url.Values{"notice": {done}, "queue": {name}}), nil
 }
 
 func (h *handler) cancel(r *http.Request) (string, error) {
-	queue, err := requiredQueue(r)
+	name, err := requiredQueue(r)
 	if err != nil {
 		return "", err
 	}
@@ -72,23 +73,20 @@ func (h *handler) cancel(r *http.Request) (string, error) {
 	if id == "" {
 		return "", &httpError{http.StatusBadRequest, "Say which task: the form has no id."}
 	}
-	out, err := h.src.Queue.Cancel(r.Context(), queue, id)
-	if errors.Is(err, worker.ErrNotFound) {
-		return "", &httpError{http.StatusNotFound, fmt.Sprintf("No task %s on queue %s.", id, queue)}
+	out, err := h.src.Queue.Cancel(r.Context(), name, id)
+	if errors.Is(err, queue.ErrNotFound) {
+		return "", &httpError{http.StatusNotFound, fmt.Sprintf("No task %s on queue %s.", id, name)}
 	}
 	if err != nil {
 		return "", err
 	}
-	return to("task", url.Values{"queue": {queue}, "id": {id}, "notice": {"cancel"}, "outcome": {string(out)}}), nil
+	return to("task", url.Values{"queue": {name}, "id": {id}, "notice": {"cancel"}, "outcome": {string(out)}}), nil
 }
 
 // repair requeues or purges the form's dead letters of its queue: those
 // of its ids, or all with all=1.
 func (h *handler) repair(r *http.Request, requeue bool) (string, error) {
-	if h.src.Dead == nil {
-		return "", &httpError{http.StatusNotImplemented, "This backend cannot requeue or purge dead letters."}
-	}
-	queue, err := requiredQueue(r)
+	name, err := requiredQueue(r)
 	if err != nil {
 		return "", err
 	}
@@ -100,9 +98,9 @@ func (h *handler) repair(r *http.Request, requeue bool) (string, error) {
 	if all {
 		ids = nil
 	}
-	q := url.Values{"queue": {queue}}
+	q := url.Values{"queue": {name}}
 	if requeue {
-		done, kept, err := h.src.Dead.RequeueDead(r.Context(), queue, ids...)
+		done, kept, err := h.src.Queue.RequeueDead(r.Context(), name, ids...)
 		if err != nil {
 			return "", err
 		}
@@ -110,7 +108,7 @@ func (h *handler) repair(r *http.Request, requeue bool) (string, error) {
 		q.Set("n", strconv.Itoa(len(done)))
 		q.Set("kept", strconv.Itoa(len(kept)))
 	} else {
-		n, err := h.src.Dead.PurgeDead(r.Context(), queue, ids...)
+		n, err := h.src.Queue.PurgeDead(r.Context(), name, ids...)
 		if err != nil {
 			return "", err
 		}
@@ -141,13 +139,13 @@ func (h *handler) purgeResults(r *http.Request) (string, error) {
 		return "", &httpError{http.StatusNotImplemented, "This backend has no result store."}
 	}
 	all := r.PostFormValue("all") == "1"
-	queue, has := r.PostFormValue("queue"), r.PostForm.Has("queue")
+	name, has := r.PostFormValue("queue"), r.PostForm.Has("queue")
 	if !all && !has {
 		return "", &httpError{http.StatusBadRequest, "Say which records: a queue, or all=1."}
 	}
 	var queues []string
 	if !all {
-		queues = []string{queue}
+		queues = []string{name}
 	}
 	n, err := purgeRecords(r.Context(), h.src.Results, queues...)
 	if err != nil {
@@ -155,7 +153,7 @@ func (h *handler) purgeResults(r *http.Request) (string, error) {
 	}
 	q := url.Values{"notice": {"purged-results"}, "n": {strconv.Itoa(n)}}
 	if !all {
-		q.Set("queue", queue)
+		q.Set("queue", name)
 	}
 	return to("results", q), nil
 }
@@ -194,12 +192,12 @@ func notice(q url.Values) string {
 	case "resumed":
 		return fmt.Sprintf("Resumed queue %s.", q.Get("queue"))
 	case "cancel":
-		switch worker.CancelOutcome(q.Get("outcome")) {
-		case worker.CancelDone:
+		switch queue.CancelOutcome(q.Get("outcome")) {
+		case queue.CancelDone:
 			return "Canceled: the task will not run."
-		case worker.CancelSent:
+		case queue.CancelSent:
 			return "Cancel sent: the worker that holds the task was told to stop it."
-		case worker.CancelTooLate:
+		case queue.CancelTooLate:
 			return "Too late: the task had ended already."
 		}
 	case "requeued":
@@ -276,21 +274,18 @@ func (h *handler) confirm(r *http.Request) (*view, error) {
 			d.Details = append(d.Details, [2]string{"Task", queueName(l.TaskQueue) + " / " + l.TaskID})
 		}
 	case "requeue", "purge":
-		if h.src.Dead == nil {
-			return nil, &httpError{http.StatusNotImplemented, "This backend cannot requeue or purge dead letters."}
-		}
-		queue := q.Get("queue")
-		if worker.ValidateQueueName(queue) != nil {
+		name := q.Get("queue")
+		if queue.ValidateName(name) != nil {
 			return nil, &httpError{http.StatusBadRequest, "Say which queue: ?queue=."}
 		}
-		d.Action, d.Back = do, to("dead", url.Values{"queue": {queue}})
-		d.Fields = [][2]string{{"queue", queue}}
+		d.Action, d.Back = do, to("dead", url.Values{"queue": {name}})
+		d.Fields = [][2]string{{"queue", name}}
 		what := "all dead letters"
 		if id := q.Get("id"); id != "" {
 			d.Fields, what = append(d.Fields, [2]string{"id", id}), "dead letter "+id
 		} else {
 			d.Fields = append(d.Fields, [2]string{"all", "1"})
-			st, err := h.src.Queue.Stats(ctx, queue)
+			st, err := h.src.Queue.Stats(ctx, name)
 			if err != nil {
 				return nil, err
 			}
@@ -298,10 +293,10 @@ func (h *handler) confirm(r *http.Request) (*view, error) {
 			d.Possible = st.Dead > 0
 		}
 		if do == "requeue" {
-			d.Question = fmt.Sprintf("Requeue %s of queue %s? Each runs again as a fresh task, from attempt 1.", what, queue)
+			d.Question = fmt.Sprintf("Requeue %s of queue %s? Each runs again as a fresh task, from attempt 1.", what, name)
 			d.Button = "Requeue"
 		} else {
-			d.Question = fmt.Sprintf("Purge %s of queue %s? They are deleted for good.", what, queue)
+			d.Question = fmt.Sprintf("Purge %s of queue %s? They are deleted for good.", what, name)
 			d.Button = "Purge"
 		}
 	case "purge-results":
@@ -322,15 +317,15 @@ func (h *handler) confirm(r *http.Request) (*view, error) {
 		if !q.Has("queue") {
 			return nil, &httpError{http.StatusBadRequest, "Say which records: ?queue= or ?all=1."}
 		}
-		queue := q.Get("queue")
+		name := q.Get("queue")
 		n := 0
 		for _, rec := range recs {
-			if rec.Queue == queue {
+			if rec.Queue == name {
 				n++
 			}
 		}
-		d.Fields = [][2]string{{"queue", queue}}
-		d.Question = fmt.Sprintf("Purge the %d stored records of queue %s? Handles waiting on them find nothing.", n, queueName(queue))
+		d.Fields = [][2]string{{"queue", name}}
+		d.Question = fmt.Sprintf("Purge the %d stored records of queue %s? Handles waiting on them find nothing.", n, queueName(name))
 		d.Possible = n > 0
 	default:
 		return nil, &httpError{http.StatusBadRequest, "Nothing to confirm: say ?do=break, requeue, purge or purge-results."}

@@ -28,7 +28,7 @@ func ExampleNew() {
 	worker.Enqueue(ctx, c, email, "bob@example.com", worker.OnQueue("emails"), worker.Delay(time.Hour))
 
 	mux := http.NewServeMux()
-	mux.Handle("/admin/tasks/", http.StripPrefix("/admin/tasks", web.New(web.FromMemory(b), web.ReadOnly())))
+	mux.Handle("/admin/tasks/", http.StripPrefix("/admin/tasks", web.New(web.FromBackend(b), web.ReadOnly())))
 	srv := httptest.NewServer(mux) // in a real server: http.ListenAndServe(addr, mux)
 	defer srv.Close()
 

@@ -17,8 +17,8 @@ import (
 
 	"github.com/taskware/taskware/internal/humantime"
 	"github.com/taskware/taskware/lock"
+	"github.com/taskware/taskware/queue"
 	"github.com/taskware/taskware/store"
-	"github.com/taskware/taskware/worker"
 )
 
 // Limits of what a page reads.
@@ -165,14 +165,12 @@ func (h *handler) overview(r *http.Request) (*view, error) {
 			d.set(f.v, "q", name, f.name)
 		}
 	}
-	if h.src.Rates != nil {
-		if d.Rates, err = h.rates(ctx, names); err != nil {
-			d.RatesError = h.cfg.redact(err.Error())
-		}
-		if d.Rates != nil {
-			for _, s := range d.Rates.Series {
-				d.set(s.Total, "rate", s.Name, "total")
-			}
+	if d.Rates, err = h.rates(ctx, names); err != nil {
+		d.RatesError = h.cfg.redact(err.Error())
+	}
+	if d.Rates != nil {
+		for _, s := range d.Rates.Series {
+			d.set(s.Total, "rate", s.Name, "total")
 		}
 	}
 	return &view{Title: "Overview", Nav: "overview", Data: d, API: "api/overview", template: "overview"}, nil
@@ -201,25 +199,23 @@ type series struct {
 // seriesDefs are the series the overview charts.
 var seriesDefs = []struct {
 	name, label string
-	count       func(worker.OutcomeCounts) int64
+	count       func(queue.OutcomeCounts) int64
 }{
-	{"throughput", "Finished (all outcomes)", func(c worker.OutcomeCounts) int64 {
-		return c.Succeeded + c.Failed + c.Dead + c.Canceled + c.SkippedLocked + c.SkippedExpired + c.SkippedOther
-	}},
-	{"succeeded", "Succeeded", func(c worker.OutcomeCounts) int64 { return c.Succeeded }},
-	{"failed", "Failed", func(c worker.OutcomeCounts) int64 { return c.Failed }},
-	{"dead", "Dead-lettered", func(c worker.OutcomeCounts) int64 { return c.Dead }},
-	{"skipped_locked", "Skipped: locked", func(c worker.OutcomeCounts) int64 { return c.SkippedLocked }},
-	{"skipped_expired", "Skipped: expired", func(c worker.OutcomeCounts) int64 { return c.SkippedExpired }},
-	{"retried", "Retried", func(c worker.OutcomeCounts) int64 { return c.Retried }},
+	{"throughput", "Finished (all outcomes)", queue.OutcomeCounts.Ended},
+	{"succeeded", "Succeeded", func(c queue.OutcomeCounts) int64 { return c.Succeeded }},
+	{"failed", "Failed", func(c queue.OutcomeCounts) int64 { return c.Failed }},
+	{"dead", "Dead-lettered", func(c queue.OutcomeCounts) int64 { return c.Dead }},
+	{"skipped", "Skipped (all reasons)", queue.OutcomeCounts.SkippedTotal},
+	{"skipped_locked", "Skipped: locked", func(c queue.OutcomeCounts) int64 { return c.Skipped[lock.ErrLocked.ErrorKind()] }},
+	{"retried", "Retried", func(c queue.OutcomeCounts) int64 { return c.Retried }},
 }
 
 func (h *handler) rates(ctx context.Context, queues []string) (*ratesData, error) {
 	last := time.Now().Truncate(time.Minute)
 	first := last.Add(-(rateMinutes - 1) * time.Minute)
-	sum := make([]worker.OutcomeCounts, rateMinutes)
+	sum := make([]queue.OutcomeCounts, rateMinutes)
 	for _, q := range queues {
-		cs, err := h.src.Rates.Rates(ctx, q, first)
+		cs, err := h.src.Queue.Rates(ctx, q, first)
 		if err != nil {
 			return nil, err
 		}
@@ -298,7 +294,7 @@ type taskRow struct {
 	Malformed  string    `json:"malformed,omitempty"`
 }
 
-func taskRowOf(ti worker.TaskInfo) taskRow {
+func taskRowOf(ti queue.TaskInfo) taskRow {
 	return taskRow{ID: ti.ID, Task: ti.Task, Queue: ti.Queue, Status: string(ti.Status), Attempt: ti.Attempt,
 		EnqueuedAt: ti.EnqueuedAt, Receipt: ti.Receipt, Worker: ti.Worker, IdleMs: ti.Idle.Milliseconds(),
 		Deliveries: ti.Deliveries, RunAt: ti.RunAt, Kind: ti.Kind, Error: ti.Error, StartedAt: ti.StartedAt,
@@ -311,7 +307,7 @@ func (t taskRow) Key() string { return cmp.Or(t.ID, t.Receipt) }
 
 // Cancelable reports whether the task has not ended.
 func (t taskRow) Cancelable() bool {
-	s := worker.Status(t.Status)
+	s := queue.Status(t.Status)
 	return s != "" && !s.Terminal()
 }
 
@@ -335,7 +331,7 @@ type tasksData struct {
 func queueParam(r *http.Request) (string, error) {
 	q := r.FormValue("queue")
 	if q != "" {
-		if err := worker.ValidateQueueName(q); err != nil {
+		if err := queue.ValidateName(q); err != nil {
 			return "", &httpError{http.StatusBadRequest, "Bad queue name."}
 		}
 	}
@@ -344,12 +340,12 @@ func queueParam(r *http.Request) (string, error) {
 
 func (h *handler) tasks(r *http.Request) (*view, error) {
 	ctx := r.Context()
-	queue, err := queueParam(r)
+	name, err := queueParam(r)
 	if err != nil {
 		return nil, err
 	}
-	state := cmp.Or(r.FormValue("state"), string(worker.ReadyTasks))
-	if !slices.Contains(worker.TaskSets, worker.TaskSet(state)) {
+	state := cmp.Or(r.FormValue("state"), string(queue.ReadyTasks))
+	if !slices.Contains(queue.TaskSets, queue.TaskSet(state)) {
 		return nil, &httpError{http.StatusBadRequest, "Bad state: say ready, running, delayed, dead or finished."}
 	}
 	limit := defaultLimit
@@ -358,16 +354,16 @@ func (h *handler) tasks(r *http.Request) (*view, error) {
 			return nil, &httpError{http.StatusBadRequest, fmt.Sprintf("Bad limit: say 1 to %d.", maxLimit)}
 		}
 	}
-	d := &tasksData{Queue: queue, State: state, Limit: limit, Tasks: []taskRow{}, liveData: liveData{Rows: []string{}}}
-	for _, s := range worker.TaskSets {
+	d := &tasksData{Queue: name, State: state, Limit: limit, Tasks: []taskRow{}, liveData: liveData{Rows: []string{}}}
+	for _, s := range queue.TaskSets {
 		d.States = append(d.States, string(s))
 	}
 	if d.Queues, err = h.src.Queue.Queues(ctx); err != nil {
 		return nil, err
 	}
 	title := "Tasks"
-	if queue != "" {
-		ts, err := h.src.Queue.Tasks(ctx, queue, worker.TaskSet(state), limit)
+	if name != "" {
+		ts, err := h.src.Queue.Tasks(ctx, name, queue.TaskSet(state), limit)
 		if err != nil {
 			return nil, err
 		}
@@ -376,7 +372,7 @@ func (h *handler) tasks(r *http.Request) (*view, error) {
 			d.Tasks = append(d.Tasks, row)
 			d.Rows = append(d.Rows, row.Key())
 		}
-		st, err := h.src.Queue.Stats(ctx, queue)
+		st, err := h.src.Queue.Stats(ctx, name)
 		if err != nil {
 			return nil, err
 		}
@@ -385,10 +381,10 @@ func (h *handler) tasks(r *http.Request) (*view, error) {
 			d.set(v, "count", k)
 		}
 		d.set(len(d.Tasks), "listed")
-		title = "Tasks " + state + " of " + queue
+		title = "Tasks " + state + " of " + name
 	}
 	return &view{Title: title, Nav: "tasks", Data: d, API: "api/tasks?" + r.URL.RawQuery, template: "tasks",
-		Slow: state == string(worker.FinishedTasks)}, nil
+		Slow: state == string(queue.FinishedTasks)}, nil
 }
 
 // taskData is a task's page, and api/task.
@@ -422,7 +418,7 @@ func (t *taskData) HeaderKeys() []string {
 
 func (h *handler) task(r *http.Request) (*view, error) {
 	ctx := r.Context()
-	queue, err := queueParam(r)
+	queueName, err := queueParam(r)
 	if err != nil {
 		return nil, err
 	}
@@ -431,16 +427,16 @@ func (h *handler) task(r *http.Request) (*view, error) {
 		return nil, &httpError{http.StatusBadRequest, "Say which task: ?id=."}
 	}
 	q := h.src.Queue
-	queues, err := h.queuesOf(ctx, queue)
+	queues, err := h.queuesOf(ctx, queueName)
 	if err != nil {
 		return nil, err
 	}
-	var st *worker.State
+	var st *queue.State
 	var others []string
 	for _, name := range queues {
 		s, err := q.State(ctx, name, id)
 		switch {
-		case errors.Is(err, worker.ErrNotFound):
+		case errors.Is(err, queue.ErrNotFound):
 			continue
 		case err != nil:
 			return nil, err
@@ -452,8 +448,8 @@ func (h *handler) task(r *http.Request) (*view, error) {
 	}
 	if st == nil {
 		where := "any queue"
-		if queue != "" {
-			where = "queue " + queue
+		if queueName != "" {
+			where = "queue " + queueName
 		}
 		return nil, &httpError{http.StatusNotFound, fmt.Sprintf("No task %s on %s: never enqueued, or ended longer ago than the state TTL.", id, where)}
 	}
@@ -486,9 +482,9 @@ func (h *handler) task(r *http.Request) (*view, error) {
 
 // enrich adds to d what the task's listing knows beyond its state: when
 // it was enqueued, its entry, its message.
-func (h *handler) enrich(ctx context.Context, d *taskData, st *worker.State) error {
-	set := map[worker.Status]worker.TaskSet{worker.Queued: worker.ReadyTasks, worker.Running: worker.RunningTasks,
-		worker.Scheduled: worker.DelayedTasks, worker.Dead: worker.DeadTasks}[st.Status]
+func (h *handler) enrich(ctx context.Context, d *taskData, st *queue.State) error {
+	set := map[queue.Status]queue.TaskSet{queue.Queued: queue.ReadyTasks, queue.Running: queue.RunningTasks,
+		queue.Scheduled: queue.DelayedTasks, queue.Dead: queue.DeadTasks}[st.Status]
 	if set != "" {
 		ts, err := h.src.Queue.Tasks(ctx, st.Queue, set, scanLimit)
 		if err != nil {
@@ -507,15 +503,15 @@ func (h *handler) enrich(ctx context.Context, d *taskData, st *worker.State) err
 			}
 		}
 	}
-	var msg *worker.Message
-	if mr, ok := h.src.Queue.(MessageReader); ok && !st.Status.Terminal() {
-		m, err := mr.Message(ctx, st.Queue, d.ID)
-		if err != nil && !errors.Is(err, worker.ErrNotFound) {
+	var msg *queue.Message
+	if !st.Status.Terminal() {
+		m, err := h.src.Queue.Message(ctx, st.Queue, d.ID)
+		if err != nil && !errors.Is(err, queue.ErrNotFound) {
 			return err
 		}
 		msg = m
-	} else if dr, ok := h.src.Queue.(DeadLetterReader); ok && st.Status == worker.Dead {
-		dls, err := dr.DeadLetters(ctx, st.Queue, scanLimit)
+	} else if st.Status == queue.Dead {
+		dls, err := h.src.Queue.DeadLetters(ctx, st.Queue, scanLimit)
 		if err != nil {
 			return err
 		}
@@ -603,33 +599,31 @@ type deadData struct {
 	Queue  string      `json:"queue,omitempty"`
 	Queues []deadQueue `json:"queues"`
 	Total  int64       `json:"total"`
-	// Repair says whether they can be requeued and purged.
-	Repair bool `json:"repair"`
-	Limit  int  `json:"limit"`
+	Limit  int         `json:"limit"`
 	liveData
 }
 
 func (h *handler) dead(r *http.Request) (*view, error) {
 	ctx := r.Context()
-	queue, err := queueParam(r)
+	queueName, err := queueParam(r)
 	if err != nil {
 		return nil, err
 	}
-	queues, err := h.queuesOf(ctx, queue)
+	queues, err := h.queuesOf(ctx, queueName)
 	if err != nil {
 		return nil, err
 	}
-	d := &deadData{Queue: queue, Queues: []deadQueue{}, Repair: h.src.Dead != nil, Limit: defaultLimit,
+	d := &deadData{Queue: queueName, Queues: []deadQueue{}, Limit: defaultLimit,
 		liveData: liveData{Rows: []string{}}}
 	for _, name := range queues {
 		st, err := h.src.Queue.Stats(ctx, name)
 		if err != nil {
 			return nil, err
 		}
-		if st.Dead == 0 && queue == "" {
+		if st.Dead == 0 && queueName == "" {
 			continue
 		}
-		ts, err := h.src.Queue.Tasks(ctx, name, worker.DeadTasks, defaultLimit)
+		ts, err := h.src.Queue.Tasks(ctx, name, queue.DeadTasks, defaultLimit)
 		if err != nil {
 			return nil, err
 		}
@@ -832,11 +826,11 @@ type workersData struct {
 
 func (h *handler) workers(r *http.Request) (*view, error) {
 	ctx := r.Context()
-	queue, err := queueParam(r)
+	queueName, err := queueParam(r)
 	if err != nil {
 		return nil, err
 	}
-	queues, err := h.queuesOf(ctx, queue)
+	queues, err := h.queuesOf(ctx, queueName)
 	if err != nil {
 		return nil, err
 	}
@@ -848,7 +842,7 @@ func (h *handler) workers(r *http.Request) (*view, error) {
 		}
 		for _, w := range ws {
 			row := workerRow{Queue: name, Name: w.Name, Pending: w.Pending, IdleMs: w.Idle.Milliseconds(),
-				Live: w.Idle < worker.LiveWorkerWindow}
+				Live: w.Idle < queue.LiveWorkerWindow}
 			d.Workers = append(d.Workers, row)
 			if row.Live {
 				d.Live[name]++
@@ -863,9 +857,9 @@ func (h *handler) workers(r *http.Request) (*view, error) {
 }
 
 // queuesOf is the queue asked for, or every queue if none was.
-func (h *handler) queuesOf(ctx context.Context, queue string) ([]string, error) {
-	if queue != "" {
-		return []string{queue}, nil
+func (h *handler) queuesOf(ctx context.Context, name string) ([]string, error) {
+	if name != "" {
+		return []string{name}, nil
 	}
 	return h.src.Queue.Queues(ctx)
 }

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+	"github.com/taskware/taskware/store"
 	"github.com/taskware/taskware/task"
 )
 
@@ -213,21 +215,17 @@ func status(err error) int {
 	if he, ok := errors.AsType[*httpError](err); ok {
 		return he.code
 	}
-	if errors.Is(err, errNotFound) {
+	if errors.Is(err, queue.ErrNotFound) || errors.Is(err, store.ErrNotFound) {
 		return http.StatusNotFound
+	}
+	if errors.Is(err, queue.ErrNotSupported) {
+		return http.StatusNotImplemented
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return http.StatusGatewayTimeout
 	}
 	return http.StatusBadGateway
 }
-
-// errNotFound matches the not-found errors of queues and stores.
-var errNotFound = notFound{}
-
-type notFound struct{}
-
-func (notFound) Error() string { return "not found" }
 
 // view is a rendered page: its template, and what it shows.
 type view struct {

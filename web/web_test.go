@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/redis/go-redis/v9"
 
 	"github.com/taskware/taskware/internal/randid"
@@ -34,7 +36,7 @@ const xss = "<script>alert(1)</script>"
 
 // backend is what seed needs of a backend.
 type backend struct {
-	q      worker.Queue
+	q      queue.Queue
 	locker lock.Locker
 	store  store.Store
 }
@@ -69,7 +71,7 @@ func newEnv(t *testing.T, kind string, opts ...Option) *env {
 	holder := "web-test " + xss
 	if kind == "memory" {
 		mb := memorybackend.New(memorybackend.WithHolder(holder))
-		e.src, e.b = FromMemory(mb), backend{mb.Queue(), mb.Locker(), mb.Store()}
+		e.src, e.b = FromBackend(mb), backend{mb.Queue(), mb.Locker(), mb.Store()}
 	} else {
 		var c *redis.Client
 		if kind == "miniredis" {
@@ -83,7 +85,7 @@ func newEnv(t *testing.T, kind string, opts ...Option) *env {
 		prefix := "tw-web-" + strings.TrimPrefix(base, "Test") + "-" + randid.New()[:8] + ":"
 		t.Cleanup(func() { taskwaretest.DeletePrefix(t, c, prefix) })
 		rb := redisbackend.New(c, redisbackend.WithPrefix(prefix), redisbackend.WithHolder(holder))
-		e.src, e.b = FromRedis(rb), backend{rb.Queue(), rb.Locker(), rb.Store()}
+		e.src, e.b = FromBackend(rb), backend{rb.Queue(), rb.Locker(), rb.Store()}
 	}
 	e.serve(t, New(e.src, opts...))
 	return e
@@ -154,7 +156,7 @@ func (e *env) seed(t *testing.T) {
 	stop := taskwaretest.Start(t, w)
 	hg, err := worker.Enqueue(ctx, c, ghost, "nobody", worker.WithID("ghost-1"), worker.OnQueue("side"))
 	must(err)
-	if _, err := hg.Get(ctx); !errors.Is(err, worker.ErrDeadLettered) {
+	if _, err := hg.Get(ctx); !errors.Is(err, queue.ErrDeadLettered) {
 		t.Fatalf("ghost-1: %v, want it dead-lettered", err)
 	}
 	he, err := worker.Enqueue(ctx, c, email, "e-5@example.com", worker.WithID("e-5"), worker.OnQueue("side"))
@@ -164,7 +166,7 @@ func (e *env) seed(t *testing.T) {
 	}
 	hv, err := worker.Enqueue(ctx, c, evil, xss, worker.WithID("evil-1"), worker.OnQueue("side"))
 	must(err)
-	if _, err := hv.Get(ctx); !errors.Is(err, worker.ErrDeadLettered) {
+	if _, err := hv.Get(ctx); !errors.Is(err, queue.ErrDeadLettered) {
 		t.Fatalf("evil-1: %v, want it dead-lettered", err)
 	}
 	stop()
@@ -451,7 +453,7 @@ func TestAPI(t *testing.T) {
 		}
 		var dd deadData
 		e.api(t, "dead", &dd)
-		if dd.Total != 2 || len(dd.Queues) != 1 || len(dd.Queues[0].Letters) != 2 || !dd.Repair {
+		if dd.Total != 2 || len(dd.Queues) != 1 || len(dd.Queues[0].Letters) != 2 {
 			t.Errorf("api/dead %+v", dd)
 		}
 		var ld locksData
@@ -592,7 +594,7 @@ func TestActions(t *testing.T) {
 		if !strings.HasPrefix(loc, "task?") || !strings.Contains(loc, "outcome=canceled") {
 			t.Errorf("cancel went to %q", loc)
 		}
-		if st, err := q.State(ctx, "default", "e-3"); err != nil || st.Status != worker.Canceled {
+		if st, err := q.State(ctx, "default", "e-3"); err != nil || st.Status != queue.Canceled {
 			t.Errorf("e-3: %+v %v, want canceled", st, err)
 		}
 		body = e.page(t, loc)
@@ -658,19 +660,28 @@ func TestActions(t *testing.T) {
 	})
 }
 
-// A Source without dead-letter repair shows dead letters without their
-// buttons, and refuses their actions with 501.
+// noRepair is a queue whose backend cannot repair dead letters: it says
+// so with queue.ErrNotSupported.
+type noRepair struct{ queue.Queue }
+
+func (noRepair) RequeueDead(context.Context, string, ...string) ([]string, []string, error) {
+	return nil, nil, queue.ErrNotSupported
+}
+
+func (noRepair) PurgeDead(context.Context, string, ...string) (int, error) {
+	return 0, queue.ErrNotSupported
+}
+
+// A backend that cannot repair dead letters refuses their actions with
+// 501, and changes nothing.
 func TestNoDeadRepair(t *testing.T) {
 	e := newEnv(t, "memory")
 	e.seed(t)
 	src := e.src
-	src.Dead = nil
+	src.Queue = noRepair{src.Queue}
 	e.serve(t, New(src))
 	body := e.page(t, "dead")
 	wantCell(t, body, "", "dead-total", "2")
-	if strings.Contains(body, `data-testid="requeue-ghost-1"`) || !strings.Contains(body, "This backend cannot requeue or purge them.") {
-		t.Errorf("dead letters' buttons shown without repair:\n%s", body)
-	}
 	for _, do := range []string{"requeue", "purge"} {
 		if code, _ := e.post(t, do, url.Values{"queue": {"side"}, "id": {"ghost-1"}, "csrf": {e.token(t, "")}}); code != http.StatusNotImplemented {
 			t.Errorf("%s without repair: %d, want 501", do, code)
@@ -784,7 +795,7 @@ func TestReadOnly(t *testing.T) {
 
 // BasicAuth and Authorize guard every path, static files included.
 func TestAuth(t *testing.T) {
-	src := FromMemory(memorybackend.New())
+	src := FromBackend(memorybackend.New())
 	e := &env{src: src}
 	e.serve(t, New(src, BasicAuth("admin", "s3cret"), Authorize(func(r *http.Request) bool {
 		return r.Header.Get("X-Role") != "guest"
@@ -830,7 +841,7 @@ func TestAuth(t *testing.T) {
 // without its last slash; redirects stay under the prefix.
 func TestPrefixes(t *testing.T) {
 	b := memorybackend.New()
-	h := New(FromMemory(b))
+	h := New(FromBackend(b))
 	for _, tc := range []struct{ mount, strip, page string }{
 		{"/", "", "/"},
 		{"/ops/tasks/", "/ops/tasks", "/ops/tasks/"},
@@ -870,7 +881,7 @@ func TestBackendError(t *testing.T) {
 	rb := redisbackend.New(c, redisbackend.WithPrefix("tw-web-err:"))
 	addr := m.Addr()
 	e := &env{}
-	e.serve(t, New(FromRedis(rb), Timeout(2*time.Second), Redact(func(s string) string {
+	e.serve(t, New(FromBackend(rb), Timeout(2*time.Second), Redact(func(s string) string {
 		return strings.ReplaceAll(s, addr, "REDACTED")
 	})))
 	m.Close()

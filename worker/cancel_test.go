@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/redis/go-redis/v9"
 
 	"github.com/taskware/taskware/middleware"
@@ -43,8 +45,8 @@ func TestCancelPending(t *testing.T) {
 		kept, _ := worker.Enqueue(ctx, c, tk, 3)
 		other := elsewhere(t, b)
 		for _, h := range []*worker.Handle[int]{ready, delayed} {
-			if out, err := other.Cancel(ctx, h.Queue, h.ID); err != nil || out != worker.CancelDone {
-				t.Fatalf("Cancel(%s) = %q, %v; want %q", h.ID, out, err, worker.CancelDone)
+			if out, err := other.Cancel(ctx, h.Queue, h.ID); err != nil || out != queue.CancelDone {
+				t.Fatalf("Cancel(%s) = %q, %v; want %q", h.ID, out, err, queue.CancelDone)
 			}
 		}
 		w := worker.New(b.Queue, fast()...)
@@ -55,20 +57,20 @@ func TestCancelPending(t *testing.T) {
 		}
 		time.Sleep(150 * time.Millisecond) // the delayed one is due
 		for _, h := range []*worker.Handle[int]{ready, delayed} {
-			if _, err := getWithin(t, h, 5*time.Second); !errors.Is(err, worker.ErrCanceled) {
+			if _, err := getWithin(t, h, 5*time.Second); !errors.Is(err, queue.ErrCanceled) {
 				t.Errorf("Get(%s) = %v, want ErrCanceled", h.ID, err)
 			}
-			if st, err := h.State(ctx); err != nil || st.Status != worker.Canceled {
+			if st, err := h.State(ctx); err != nil || st.Status != queue.Canceled {
 				t.Errorf("state %+v, %v", st, err)
 			}
 		}
 		if n := runs.Load(); n != 1 {
 			t.Fatalf("%d runs, want 1: canceled tasks ran", n)
 		}
-		if out, err := other.Cancel(ctx, kept.Queue, kept.ID); err != nil || out != worker.CancelTooLate {
+		if out, err := other.Cancel(ctx, kept.Queue, kept.ID); err != nil || out != queue.CancelTooLate {
 			t.Errorf("Cancel of an ended task = %q, %v", out, err)
 		}
-		if _, err := other.Cancel(ctx, kept.Queue, "nope"); !errors.Is(err, worker.ErrNotFound) {
+		if _, err := other.Cancel(ctx, kept.Queue, "nope"); !errors.Is(err, queue.ErrNotFound) {
 			t.Errorf("Cancel of an unknown task: %v", err)
 		}
 	})
@@ -110,8 +112,8 @@ func TestCancelRunning(t *testing.T) {
 		}
 		other := elsewhere(t, b)
 		at := time.Now()
-		if out, err := other.Cancel(ctx, h.Queue, h.ID); err != nil || out != worker.CancelSent {
-			t.Fatalf("Cancel = %q, %v; want %q", out, err, worker.CancelSent)
+		if out, err := other.Cancel(ctx, h.Queue, h.ID); err != nil || out != queue.CancelSent {
+			t.Fatalf("Cancel = %q, %v; want %q", out, err, queue.CancelSent)
 		}
 		var took time.Duration
 		select {
@@ -121,10 +123,10 @@ func TestCancelRunning(t *testing.T) {
 			t.Fatal("the run's context was not cancelled")
 		}
 		t.Logf("FIGURE cancel: the running task's context was done %v after Cancel from another client", took.Round(time.Microsecond))
-		if c, _ := cause.Load().(error); !errors.Is(c, worker.ErrCanceled) {
+		if c, _ := cause.Load().(error); !errors.Is(c, queue.ErrCanceled) {
 			t.Errorf("cause %v, want ErrCanceled", c)
 		}
-		if _, err := getWithin(t, h, 5*time.Second); !errors.Is(err, worker.ErrCanceled) {
+		if _, err := getWithin(t, h, 5*time.Second); !errors.Is(err, queue.ErrCanceled) {
 			t.Fatalf("Get = %v, want ErrCanceled", err)
 		}
 		time.Sleep(100 * time.Millisecond) // a retry would have begun

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/taskware/taskware/internal/randid"
+	"github.com/taskware/taskware/queue"
 	"github.com/taskware/taskware/store"
 	"github.com/taskware/taskware/task"
 )
@@ -17,7 +18,7 @@ import (
 // Client enqueues tasks and reads their outcomes. It is safe for concurrent
 // use.
 type Client struct {
-	queue      Producer
+	queue      queue.Producer
 	store      store.Reader
 	maxPayload int
 	events     events
@@ -47,7 +48,7 @@ func MaxPayloadSize(n int) ClientOption {
 // be nil: handles then learn only how a task ended, not its result. It
 // panics with an error matching task.ErrInvalidConfig on a nil queue or a
 // cap that is not positive.
-func NewClient(q Producer, s store.Reader, opts ...ClientOption) *Client {
+func NewClient(q queue.Producer, s store.Reader, opts ...ClientOption) *Client {
 	c := &Client{queue: q, store: s, maxPayload: DefaultMaxPayload}
 	for _, o := range opts {
 		o.applyClient(c)
@@ -157,7 +158,7 @@ func Enqueue[A, R any](ctx context.Context, c *Client, t *task.Task[A, R], args 
 	}
 	runAt := cfg.runAtFrom(now)
 	if err := c.queue.Enqueue(ctx, m, runAt); err != nil {
-		if dup, ok := errors.AsType[*DuplicateError](err); ok && dup.Existing != "" {
+		if dup, ok := errors.AsType[*queue.DuplicateError](err); ok && dup.Existing != "" {
 			// The task that stands: follow it instead.
 			return &Handle[R]{ID: dup.Existing, Queue: m.Queue, client: c, codec: t.Codec()}, err
 		}
@@ -190,7 +191,7 @@ func EnqueueMany[A, R any](ctx context.Context, c *Client, t *task.Task[A, R], a
 		return []*Handle[R]{}, nil
 	}
 	now := time.Now()
-	ms := make([]*Message, len(args))
+	ms := make([]*queue.Message, len(args))
 	for i, a := range args {
 		id := ""
 		if cfg.ids != nil {
@@ -212,7 +213,7 @@ func EnqueueMany[A, R any](ctx context.Context, c *Client, t *task.Task[A, R], a
 	for i, m := range ms {
 		if i < len(errs) && errs[i] != nil {
 			failed = true
-			if dup, ok := errors.AsType[*DuplicateError](errs[i]); ok && dup.Existing != "" {
+			if dup, ok := errors.AsType[*queue.DuplicateError](errs[i]); ok && dup.Existing != "" {
 				hs[i] = &Handle[R]{ID: dup.Existing, Queue: m.Queue, client: c, codec: t.Codec()}
 			}
 			continue
@@ -256,7 +257,7 @@ func (e *ManyError) Unwrap() []error {
 }
 
 func newEnqueueConfig(opts []EnqueueOption) enqueueConfig {
-	cfg := enqueueConfig{queue: DefaultQueue}
+	cfg := enqueueConfig{queue: queue.Default}
 	for _, o := range opts {
 		o.apply(&cfg)
 	}
@@ -273,7 +274,7 @@ func (cfg *enqueueConfig) runAtFrom(now time.Time) time.Time {
 }
 
 // message makes the message of a run of t with args, enqueued now.
-func message[A, R any](c *Client, t *task.Task[A, R], cfg *enqueueConfig, args A, id string, now time.Time) (*Message, error) {
+func message[A, R any](c *Client, t *task.Task[A, R], cfg *enqueueConfig, args A, id string, now time.Time) (*queue.Message, error) {
 	payload, err := t.Encode(args)
 	if err != nil {
 		return nil, fmt.Errorf("worker: enqueue %s: arguments do not encode: %w", t.Name(), err)
@@ -281,7 +282,7 @@ func message[A, R any](c *Client, t *task.Task[A, R], cfg *enqueueConfig, args A
 	if len(payload) > c.maxPayload {
 		return nil, fmt.Errorf("worker: enqueue: %w", &task.TooLargeError{What: "arguments of " + t.Name(), Size: len(payload), Max: c.maxPayload})
 	}
-	m := &Message{ID: id, Task: t.Name(), Queue: cfg.queue, Payload: payload, EnqueuedAt: now, ExpiresAt: cfg.expires, Attempt: 1,
+	m := &queue.Message{ID: id, Task: t.Name(), Queue: cfg.queue, Payload: payload, EnqueuedAt: now, ExpiresAt: cfg.expires, Attempt: 1,
 		Headers: cfg.headers, Unique: cfg.unique, UniqueFor: cfg.uniqueFor}
 	if cfg.unique == uniqueArgs {
 		sum := sha256.Sum256(payload)
@@ -297,7 +298,7 @@ func message[A, R any](c *Client, t *task.Task[A, R], cfg *enqueueConfig, args A
 }
 
 // enqueued publishes the EventEnqueued of m.
-func (c *Client) enqueued(m *Message, runAt time.Time) {
+func (c *Client) enqueued(m *queue.Message, runAt time.Time) {
 	if c.events.on() {
 		c.events.publish(&Event{Kind: EventEnqueued, Task: m.Task, Queue: m.Queue, ID: m.ID, Attempt: 1,
 			At: m.EnqueuedAt, RunAt: runAt})
@@ -306,8 +307,8 @@ func (c *Client) enqueued(m *Message, runAt time.Time) {
 
 // HandleOf returns a handle on the task of t with the given ID on queue:
 // to read an outcome from another process than the one that enqueued it.
-func HandleOf[A, R any](c *Client, t *task.Task[A, R], queue, id string) *Handle[R] {
-	return &Handle[R]{ID: id, Queue: queue, client: c, codec: t.Codec()}
+func HandleOf[A, R any](c *Client, t *task.Task[A, R], queueName, id string) *Handle[R] {
+	return &Handle[R]{ID: id, Queue: queueName, client: c, codec: t.Codec()}
 }
 
 // Handle is a task's outcome, to come. It is safe for concurrent use.
@@ -360,17 +361,17 @@ func (h *Handle[R]) TryGet(ctx context.Context) (R, error) {
 
 // outcome is the result of an ended task: its stored record, if the state
 // says there is one, or else the state's own outcome.
-func (h *Handle[R]) outcome(ctx context.Context, st *State) (R, error) {
+func (h *Handle[R]) outcome(ctx context.Context, st *queue.State) (R, error) {
 	var zero R
 	switch {
-	case st.Result == ResultLost:
+	case st.Result == queue.ResultLost:
 		lost := fmt.Errorf("worker: the outcome of %s was not stored: %w", h.ID, store.ErrNotStored)
 		return zero, errors.Join(st.Err(), lost)
-	case h.client.store == nil || st.Result == NoResult && st.Status != Succeeded:
+	case h.client.store == nil || st.Result == queue.NoResult && st.Status != queue.Succeeded:
 		return zero, st.Err()
 	}
 	rec, err := h.client.store.Get(ctx, h.Queue, h.ID)
-	if st.Result == NoResult && errors.Is(err, store.ErrNotFound) {
+	if st.Result == queue.NoResult && errors.Is(err, store.ErrNotFound) {
 		// A success with nothing stored (SkipNilResults, no StoreResult).
 		// A store that cannot defer its writes (store.FinalPutter) wrote
 		// during the run, unbeknown to the queue: hence the look.
@@ -380,8 +381,8 @@ func (h *Handle[R]) outcome(ctx context.Context, st *State) (R, error) {
 		return zero, err
 	}
 	if err := rec.Err(); err != nil {
-		if st.Status == Dead {
-			return zero, &DeadLetterError{ID: h.ID, Reason: err}
+		if st.Status == queue.Dead {
+			return zero, &queue.DeadLetterError{ID: h.ID, Reason: err}
 		}
 		return zero, err
 	}
@@ -396,26 +397,22 @@ func (h *Handle[R]) outcome(ctx context.Context, st *State) (R, error) {
 }
 
 // State returns what the queue knows of the task now.
-func (h *Handle[R]) State(ctx context.Context) (*State, error) {
+func (h *Handle[R]) State(ctx context.Context) (*queue.State, error) {
 	return h.client.queue.State(ctx, h.Queue, h.ID)
 }
 
-// Cancel cancels task id of queue, on the client's queue (a Canceler):
-// one that has not run (delayed, or ready) never runs; one a worker holds
-// has its run's context cancelled with cause ErrCanceled, across
-// processes, and ends as canceled if the run stops for it; either way it
-// is not retried. Its handles then return an error matching ErrCanceled.
-// A task that has ended is left as it ended (CancelTooLate); an unknown
-// one is an error matching ErrNotFound.
-func (c *Client) Cancel(ctx context.Context, queue, id string) (CancelOutcome, error) {
-	cn, ok := c.queue.(Canceler)
-	if !ok {
-		return "", fmt.Errorf("worker: cancel %s: %T cannot cancel tasks", id, c.queue)
-	}
-	out, err := cn.Cancel(ctx, queue, id)
-	if err == nil && out == CancelDone && c.events.on() {
-		e := Event{Kind: EventCanceled, Queue: queue, ID: id, Attempt: 1, At: time.Now(), Err: ErrCanceled}
-		if st, err := c.queue.State(ctx, queue, id); err == nil {
+// Cancel cancels task id of queue name: one that has not run (delayed, or
+// ready) never runs; one a worker holds has its run's context cancelled
+// with cause queue.ErrCanceled, across processes, and ends as canceled if
+// the run stops for it; either way it is not retried. Its handles then
+// return an error matching queue.ErrCanceled. A task that has ended is left
+// as it ended (queue.CancelTooLate); an unknown one is an error matching
+// queue.ErrNotFound.
+func (c *Client) Cancel(ctx context.Context, name, id string) (queue.CancelOutcome, error) {
+	out, err := c.queue.Cancel(ctx, name, id)
+	if err == nil && out == queue.CancelDone && c.events.on() {
+		e := Event{Kind: EventCanceled, Queue: name, ID: id, Attempt: 1, At: time.Now(), Err: queue.ErrCanceled}
+		if st, err := c.queue.State(ctx, name, id); err == nil {
 			e.Task, e.Attempt = st.Task, max(st.Attempt, 1)
 		}
 		c.events.publish(&e)
@@ -424,6 +421,6 @@ func (c *Client) Cancel(ctx context.Context, queue, id string) (CancelOutcome, e
 }
 
 // Cancel cancels the task (see Client.Cancel).
-func (h *Handle[R]) Cancel(ctx context.Context) (CancelOutcome, error) {
+func (h *Handle[R]) Cancel(ctx context.Context) (queue.CancelOutcome, error) {
 	return h.client.Cancel(ctx, h.Queue, h.ID)
 }

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/redis/go-redis/v9"
 
 	"github.com/taskware/taskware/lock"
@@ -166,10 +168,10 @@ func TestCrashRecovery(t *testing.T) {
 			t.Errorf("%s ran %d times, want %d (killed mid-run: %v)", h.ID, runs, want, inChild[h.ID])
 		}
 		rec, err := results.Get(ctx, h.Queue, h.ID)
-		if err != nil || rec.Status != store.Succeeded || rec.Queue != worker.DefaultQueue || rec.Value == nil {
+		if err != nil || rec.Status != store.Succeeded || rec.Queue != queue.Default || rec.Value == nil {
 			t.Errorf("%s: stored %+v, %v", h.ID, rec, err)
 		}
-		if st, err := h.State(ctx); err != nil || st.Status != worker.Succeeded || st.Result != worker.ResultStored {
+		if st, err := h.State(ctx); err != nil || st.Status != queue.Succeeded || st.Result != queue.ResultStored {
 			t.Errorf("%s: state %+v, %v", h.ID, st, err)
 		}
 	}

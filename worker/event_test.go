@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/middleware"
 	"github.com/taskware/taskware/task"
@@ -125,7 +127,7 @@ func TestEventsFireOncePerOutcome(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ds, err := b.Queue.Take(ctx, worker.DefaultQueue, "died", 1, 0); err != nil || len(ds) != 1 {
+		if ds, err := b.Queue.Take(ctx, queue.Default, "died", 1, 0); err != nil || len(ds) != 1 {
 			t.Fatalf("Take = %d, %v", len(ds), err)
 		}
 
@@ -157,11 +159,11 @@ func TestEventsFireOncePerOutcome(t *testing.T) {
 		ids["rescued"] = hRescued.ID
 		// A payload that does not decode: it reaches the chain, which
 		// dead-letters it.
-		if err := b.Queue.Enqueue(ctx, &worker.Message{ID: "bad-payload", Task: "ok", Queue: worker.DefaultQueue,
+		if err := b.Queue.Enqueue(ctx, &queue.Message{ID: "bad-payload", Task: "ok", Queue: queue.Default,
 			Payload: []byte("{not json"), EnqueuedAt: time.Now(), Attempt: 1}, time.Time{}); err != nil {
 			t.Fatal(err)
 		}
-		_, _ = getWithin(t, worker.HandleOf(c, ok1, worker.DefaultQueue, "bad-payload"), 10*time.Second)
+		_, _ = getWithin(t, worker.HandleOf(c, ok1, queue.Default, "bad-payload"), 10*time.Second)
 		stop() // Run returns once the subscribers saw every event
 
 		const (
@@ -199,7 +201,7 @@ func TestEventsFireOncePerOutcome(t *testing.T) {
 			ok   func(e worker.Event) bool
 		}{
 			{"ok", succeeded, func(e worker.Event) bool {
-				return e.Task == "ok" && e.Queue == worker.DefaultQueue && e.Attempt == 1 && e.Worker != "" && e.Duration > 0 && e.Err == nil
+				return e.Task == "ok" && e.Queue == queue.Default && e.Attempt == 1 && e.Worker != "" && e.Duration > 0 && e.Err == nil
 			}},
 			{"ok", started, func(e worker.Event) bool { return e.Waited > 0 && e.Duration == 0 }},
 			{"fail", failed, func(e worker.Event) bool { return errors.Is(e.Err, errBoom) }},
@@ -212,12 +214,12 @@ func TestEventsFireOncePerOutcome(t *testing.T) {
 			}},
 			{"guarded", succeeded, func(e worker.Event) bool { return e.LockKey == "ev-guard" && e.Fence > 0 && e.LockHeld > 0 }},
 			{"dead", worker.EventDeadLettered, func(e worker.Event) bool {
-				return errors.Is(e.Err, worker.ErrDeadLettered) && errors.Is(e.Err, errNoAccount)
+				return errors.Is(e.Err, queue.ErrDeadLettered) && errors.Is(e.Err, errNoAccount)
 			}},
 			{"lost", worker.EventLeaseLost, func(e worker.Event) bool { return e.LockKey == "ev-lost" && e.Fence > 0 }},
 			{"lost", failed, func(e worker.Event) bool { return errors.Is(e.Err, lock.ErrLeaseLost) }},
 			{"ghost", worker.EventDeadLettered, func(e worker.Event) bool {
-				return errors.Is(e.Err, worker.ErrDeadLettered) && errors.Is(e.Err, worker.ErrUnknownTask) && e.Duration == 0
+				return errors.Is(e.Err, queue.ErrDeadLettered) && errors.Is(e.Err, worker.ErrUnknownTask) && e.Duration == 0
 			}},
 			{"rescued", worker.EventTakenOver, func(e worker.Event) bool { return e.Task == "rescued" }},
 		}
@@ -265,12 +267,12 @@ func TestEventsAtStop(t *testing.T) {
 		}
 		for end := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
 			// The second is prefetched once nobody else can take it.
-			if ds, err := b.Queue.Take(ctx, worker.DefaultQueue, "probe", 1, 0); err != nil || len(ds) == 0 {
+			if ds, err := b.Queue.Take(ctx, queue.Default, "probe", 1, 0); err != nil || len(ds) == 0 {
 				break
 			} else if time.Now().After(end) {
 				t.Fatal("the worker did not prefetch the second task")
 			} else {
-				_ = b.Queue.Finish(ctx, ds[0], worker.Outcome{Status: worker.Scheduled, RunAt: time.Now(), Attempt: 1})
+				_ = b.Queue.Finish(ctx, ds[0], queue.Outcome{Status: queue.Scheduled, RunAt: time.Now(), Attempt: 1})
 			}
 		}
 		stop()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/taskware/taskware/memorybackend"
 	"github.com/taskware/taskware/middleware"
+	"github.com/taskware/taskware/queue"
 	"github.com/taskware/taskware/task"
 	"github.com/taskware/taskware/worker"
 )
@@ -17,7 +18,7 @@ import (
 // must give up after 50ms each.
 func ExampleWithRetries() {
 	backend := memorybackend.New()
-	queue, results := backend.Queue(), backend.Store()
+	name, results := backend.Queue(), backend.Store()
 	runs := make(chan int, 10)
 	imp := task.New("import", func(ctx context.Context, file string) (int, error) {
 		<-ctx.Done() // the remote end never answers
@@ -32,13 +33,13 @@ func ExampleWithRetries() {
 		},
 		middleware.Timeout(30*time.Second))
 
-	w := worker.New(queue, worker.PromoteEvery(10*time.Millisecond))
+	w := worker.New(name, worker.PromoteEvery(10*time.Millisecond))
 	worker.Register(w, imp)
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- w.Run(ctx) }()
 
-	client := worker.NewClient(queue, results)
+	client := worker.NewClient(name, results)
 	h, err := worker.Enqueue(context.Background(), client, imp, "big.csv",
 		worker.WithRetries(3), worker.WithTimeout(50*time.Millisecond))
 	if err != nil {
@@ -47,7 +48,7 @@ func ExampleWithRetries() {
 		return
 	}
 	_, err = h.Get(context.Background()) // out of retries, each run timed out
-	fmt.Println(errors.Is(err, worker.ErrDeadLettered), errors.Is(err, context.DeadlineExceeded))
+	fmt.Println(errors.Is(err, queue.ErrDeadLettered), errors.Is(err, context.DeadlineExceeded))
 	fmt.Println(len(runs), "runs")
 
 	stop()

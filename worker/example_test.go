@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/memorybackend"
 	"github.com/taskware/taskware/middleware"
@@ -19,18 +21,18 @@ import (
 // The whole loop in one process: enqueue, run by a worker, read the result.
 func ExampleEnqueue() {
 	backend := memorybackend.New()
-	queue, results := backend.Queue(), backend.Store()
+	name, results := backend.Queue(), backend.Store()
 	resize := task.New("resize", func(ctx context.Context, width int) (int, error) {
 		return width / 2, nil
 	}, middleware.StoreResult(results))
 
-	w := worker.New(queue, worker.Concurrency(4))
+	w := worker.New(name, worker.Concurrency(4))
 	worker.Register(w, resize)
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- w.Run(ctx) }()
 
-	client := worker.NewClient(queue, results)
+	client := worker.NewClient(name, results)
 	h, err := worker.Enqueue(context.Background(), client, resize, 640, worker.WithID("img-1"))
 	if err != nil {
 		stop()
@@ -39,7 +41,7 @@ func ExampleEnqueue() {
 	}
 	fmt.Println(h.Get(context.Background()))
 	_, err = worker.Enqueue(context.Background(), client, resize, 640, worker.WithID("img-1"))
-	fmt.Println(errors.Is(err, worker.ErrDuplicate))
+	fmt.Println(errors.Is(err, queue.ErrDuplicate))
 
 	stop()
 	fmt.Println(<-done)
@@ -53,18 +55,18 @@ func ExampleEnqueue() {
 // ended: Get never waits for a task that has ended.
 func ExampleHandle_Get() {
 	backend := memorybackend.New()
-	queue, results, locker := backend.Queue(), backend.Store(), backend.Locker()
+	name, results, locker := backend.Queue(), backend.Store(), backend.Locker()
 	held, _ := locker.TryAcquire(context.Background(), "nightly", time.Minute) // another run
 	nightly := task.New("nightly", func(ctx context.Context, _ struct{}) (string, error) { return "done", nil },
 		middleware.StoreResult(results), middleware.SkipLocked(), middleware.WithLock(locker, "nightly"))
 
-	w := worker.New(queue)
+	w := worker.New(name)
 	worker.Register(w, nightly)
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- w.Run(ctx) }()
 
-	h, _ := worker.Enqueue(context.Background(), worker.NewClient(queue, results), nightly, struct{}{})
+	h, _ := worker.Enqueue(context.Background(), worker.NewClient(name, results), nightly, struct{}{})
 	_, err := h.Get(context.Background())
 	fmt.Println(task.IsSkipped(err), errors.Is(err, lock.ErrLocked))
 	st, _ := h.State(context.Background())
@@ -109,7 +111,7 @@ func ExampleEnqueueMany() {
 	var many *worker.ManyError
 	if errors.As(err, &many) {
 		for i, err := range many.Errs {
-			fmt.Println(i, hs[i].ID, errors.Is(err, worker.ErrDuplicate))
+			fmt.Println(i, hs[i].ID, errors.Is(err, queue.ErrDuplicate))
 		}
 	}
 	// Output:
@@ -123,13 +125,13 @@ func ExampleEnqueueMany() {
 // goroutine; Run returns once it has seen every event.
 func ExampleOnEvent() {
 	backend := memorybackend.New()
-	queue, locker := backend.Queue(), backend.Locker()
+	name, locker := backend.Queue(), backend.Locker()
 	held, _ := locker.TryAcquire(context.Background(), "nightly", time.Minute) // another run
 	nightly := task.New("nightly", func(ctx context.Context, _ struct{}) (string, error) { return "done", nil },
 		middleware.SkipLocked(), middleware.WithLock(locker, "nightly"))
 
 	var events []string
-	w := worker.New(queue, worker.OnEvent(func(e worker.Event) {
+	w := worker.New(name, worker.OnEvent(func(e worker.Event) {
 		events = append(events, fmt.Sprintf("%s %s lock=%q locked=%v", e.Kind, e.Task, e.LockKey, errors.Is(e.Err, lock.ErrLocked)))
 	}))
 	worker.Register(w, nightly)
@@ -137,7 +139,7 @@ func ExampleOnEvent() {
 	done := make(chan error)
 	go func() { done <- w.Run(ctx) }()
 
-	h, _ := worker.Enqueue(context.Background(), worker.NewClient(queue, nil), nightly, struct{}{})
+	h, _ := worker.Enqueue(context.Background(), worker.NewClient(name, nil), nightly, struct{}{})
 	_, _ = h.Get(context.Background())
 	stop()
 	<-done
@@ -181,7 +183,7 @@ func ExampleClient_FlushEvents() {
 // run.)
 func ExampleLogger() {
 	backend := memorybackend.New()
-	queue := backend.Queue()
+	name := backend.Queue()
 	charge := task.New("charge", func(ctx context.Context, cents int) (int, error) {
 		if cents < 0 {
 			return 0, errors.New("negative amount")
@@ -197,13 +199,13 @@ func ExampleLogger() {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{ReplaceAttr: drop})) // Info and up
 
-	w := worker.New(queue, worker.Name("w1"), worker.Concurrency(1), worker.Logger(logger))
+	w := worker.New(name, worker.Name("w1"), worker.Concurrency(1), worker.Logger(logger))
 	worker.Register(w, charge)
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- w.Run(ctx) }()
 
-	client := worker.NewClient(queue, nil)
+	client := worker.NewClient(name, nil)
 	h1, _ := worker.Enqueue(context.Background(), client, charge, 500, worker.WithID("c-1"))
 	_, _ = h1.Get(context.Background())
 	h2, _ := worker.Enqueue(context.Background(), client, charge, -1, worker.WithID("c-2"))
@@ -220,7 +222,7 @@ func ExampleLogger() {
 // headers (WithHeaders).
 func ExampleAround() {
 	backend := memorybackend.New()
-	queue, results := backend.Queue(), backend.Store()
+	name, results := backend.Queue(), backend.Store()
 	tenantOf := func(next task.Func) task.Func {
 		return func(ctx context.Context, inv *task.Invocation) (any, error) {
 			fmt.Printf("%s runs for tenant %q\n", inv.Name, inv.Headers["tenant"])
@@ -230,13 +232,13 @@ func ExampleAround() {
 	resize := task.New("resize", func(ctx context.Context, width int) (int, error) { return width / 2, nil },
 		middleware.StoreResult(results))
 
-	w := worker.New(queue, worker.Around(tenantOf))
+	w := worker.New(name, worker.Around(tenantOf))
 	worker.Register(w, resize)
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- w.Run(ctx) }()
 
-	client := worker.NewClient(queue, results)
+	client := worker.NewClient(name, results)
 	h, _ := worker.Enqueue(context.Background(), client, resize, 640, worker.WithHeaders(map[string]string{"tenant": "acme"}))
 	fmt.Println(h.Get(context.Background()))
 	stop()
@@ -248,18 +250,18 @@ func ExampleAround() {
 
 // A backend's queue counts its tasks by where they are, for dashboards
 // and alerts (contrib/prometheus exports the same as gauges).
-func ExampleInspector() {
+func Example_stats() {
 	backend := memorybackend.New()
-	queue := backend.Queue()
+	q := backend.Queue()
 	noop := task.New("noop", func(ctx context.Context, _ int) (int, error) { return 0, nil })
-	client := worker.NewClient(queue, nil)
+	client := worker.NewClient(q, nil)
 	for i := range 3 {
 		_, _ = worker.Enqueue(context.Background(), client, noop, i)
 	}
 	_, _ = worker.Enqueue(context.Background(), client, noop, 9, worker.Delay(time.Hour))
 
-	var inspector worker.Inspector = queue
-	st, err := inspector.Stats(context.Background(), worker.DefaultQueue)
+	var admin queue.Admin = q
+	st, err := admin.Stats(context.Background(), queue.Default)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -273,16 +275,16 @@ func ExampleInspector() {
 // handle on the task that stands, and the key is free again once it ends.
 func ExampleUniqueKey() {
 	backend := memorybackend.New()
-	queue, results := backend.Queue(), backend.Store()
+	name, results := backend.Queue(), backend.Store()
 	report := task.New("report", func(ctx context.Context, acct string) (string, error) { return "report of " + acct, nil },
 		middleware.StoreResult(results))
-	client := worker.NewClient(queue, results)
+	client := worker.NewClient(name, results)
 	ctx := context.Background()
 	first, _ := worker.Enqueue(ctx, client, report, "acct-1", worker.UniqueKey("report:acct-1", time.Hour), worker.WithID("r1"))
 	again, err := worker.Enqueue(ctx, client, report, "acct-1", worker.UniqueKey("report:acct-1", time.Hour), worker.WithID("r2"))
-	fmt.Println(errors.Is(err, worker.ErrDuplicate), first.ID, again.ID)
+	fmt.Println(errors.Is(err, queue.ErrDuplicate), first.ID, again.ID)
 
-	w := worker.New(queue)
+	w := worker.New(name)
 	worker.Register(w, report)
 	wctx, stop := context.WithCancel(ctx)
 	done := make(chan error)
@@ -302,16 +304,16 @@ func ExampleUniqueKey() {
 // handle says so.
 func ExampleClient_Cancel() {
 	backend := memorybackend.New()
-	queue := backend.Queue()
+	name := backend.Queue()
 	send := task.New("send", func(ctx context.Context, to string) (bool, error) { return true, nil })
-	client := worker.NewClient(queue, nil)
+	client := worker.NewClient(name, nil)
 	ctx := context.Background()
 	h, _ := worker.Enqueue(ctx, client, send, "ann@example.com", worker.Delay(time.Hour))
 
 	out, err := client.Cancel(ctx, h.Queue, h.ID)
 	fmt.Println(out, err)
 	_, err = h.Get(ctx)
-	fmt.Println(errors.Is(err, worker.ErrCanceled))
+	fmt.Println(errors.Is(err, queue.ErrCanceled))
 	// Output:
 	// canceled <nil>
 	// true

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/redis/go-redis/v9"
 
 	"github.com/taskware/taskware/lock"
@@ -147,11 +149,11 @@ func TestFailedResultWriteIsReported(t *testing.T) {
 						t.Fatalf("fail=%v: Get = %v, want store.ErrNotStored (and the failure)", fail, err)
 					}
 					st, err := h.State(context.Background())
-					want := worker.Succeeded
+					want := queue.Succeeded
 					if fail {
-						want = worker.Failed
+						want = queue.Failed
 					}
-					if err != nil || st.Status != want || st.Result != worker.ResultLost {
+					if err != nil || st.Status != want || st.Result != queue.ResultLost {
 						t.Fatalf("state %+v, %v; want %s with result lost", st, err, want)
 					}
 				}
@@ -168,7 +170,7 @@ func TestLateFinishKeepsTheRecordThatStands(t *testing.T) {
 	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		ctx := context.Background()
 		q, fp := b.Queue, b.Store.(store.FinalPutter)
-		if err := q.Enqueue(ctx, &worker.Message{ID: "t1", Task: "t", Queue: "late", Attempt: 1}, time.Time{}); err != nil {
+		if err := q.Enqueue(ctx, &queue.Message{ID: "t1", Task: "t", Queue: "late", Attempt: 1}, time.Time{}); err != nil {
 			t.Fatal(err)
 		}
 		slow, err := q.Take(ctx, "late", "slow", 1, 0)
@@ -182,10 +184,10 @@ func TestLateFinishKeepsTheRecordThatStands(t *testing.T) {
 		if err != nil || len(fast) != 1 {
 			t.Fatal(fast, err)
 		}
-		end := func(d *worker.Delivery, status worker.Status, value string) {
+		end := func(d *queue.Delivery, status queue.Status, value string) {
 			t.Helper()
 			rec := &store.Record{Queue: "late", ID: "t1", Task: "t", Status: store.Succeeded, Value: []byte(value), Attempt: 1}
-			if status == worker.Failed {
+			if status == queue.Failed {
 				rec.Status, rec.Value, rec.Error, rec.Kind = store.Failed, nil, value, task.KindError
 			}
 			w, err := fp.FinalPut(rec, time.Hour)
@@ -194,18 +196,18 @@ func TestLateFinishKeepsTheRecordThatStands(t *testing.T) {
 			}
 			f := &task.FinalWrites{}
 			f.Result(w)
-			o := worker.Outcome{Status: status, Attempt: 1, Final: f}
-			if status == worker.Failed {
+			o := queue.Outcome{Status: status, Attempt: 1, Final: f}
+			if status == queue.Failed {
 				o.Kind, o.Error = task.KindError, value
 			}
 			if err := q.Finish(ctx, d, o); err != nil {
 				t.Fatal(err)
 			}
 		}
-		end(fast[0], worker.Succeeded, `"fast"`)
-		end(slow[0], worker.Failed, "slow and late")
+		end(fast[0], queue.Succeeded, `"fast"`)
+		end(slow[0], queue.Failed, "slow and late")
 		st, err := q.State(ctx, "late", "t1")
-		if err != nil || st.Status != worker.Succeeded || st.Result != worker.ResultStored {
+		if err != nil || st.Status != queue.Succeeded || st.Result != queue.ResultStored {
 			t.Fatalf("state %+v, %v; want the fast run's success", st, err)
 		}
 		if rec := b.RequireRecord(t, "late", "t1"); rec.Status != store.Succeeded || string(rec.Value) != `"fast"` {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/taskware/taskware/middleware"
 	"github.com/taskware/taskware/task"
 	"github.com/taskware/taskware/taskwaretest"
@@ -62,7 +64,7 @@ func TestWithRetriesOverridesRetry(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err = taskwaretest.Get(h, 10*time.Second)
-			if !errors.Is(err, worker.ErrDeadLettered) || !strings.Contains(err.Error(), "boom") {
+			if !errors.Is(err, queue.ErrDeadLettered) || !strings.Contains(err.Error(), "boom") {
 				t.Fatalf("%s: %v, want a dead letter of the boom", cs.name, err)
 			}
 			mu.Lock()

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/memorybackend"
 	"github.com/taskware/taskware/redisbackend"
@@ -20,28 +22,28 @@ import (
 	"github.com/taskware/taskware/worker"
 )
 
-// The conformance suite of worker.Queue: every test runs over the memory,
+// The conformance suite of queue.Queue: every test runs over the memory,
 // miniredis and real Redis backends, which must behave alike.
 
 // qAt has nanoseconds below the microsecond, which queues drop.
 var qAt = time.Date(2025, 3, 14, 15, 9, 26, 535897932, time.UTC)
 
-func qMsg(queue, id string) *worker.Message {
-	return &worker.Message{ID: id, Task: "email", Queue: queue, Payload: []byte("payload of " + id), EnqueuedAt: qAt}
+func qMsg(name, id string) *queue.Message {
+	return &queue.Message{ID: id, Task: "email", Queue: name, Payload: []byte("payload of " + id), EnqueuedAt: qAt}
 }
 
-func qEnqueue(t *testing.T, q worker.Queue, m *worker.Message, runAt time.Time) {
+func qEnqueue(t *testing.T, q queue.Queue, m *queue.Message, runAt time.Time) {
 	t.Helper()
 	if err := q.Enqueue(t.Context(), m, runAt); err != nil {
 		t.Fatalf("Enqueue(%q, %v): %v", m.ID, runAt, err)
 	}
 }
 
-func qTake(t *testing.T, q worker.Queue, queue, consumer string, n int) []*worker.Delivery {
+func qTake(t *testing.T, q queue.Queue, name, consumer string, n int) []*queue.Delivery {
 	t.Helper()
-	ds, err := q.Take(t.Context(), queue, consumer, n, 0)
+	ds, err := q.Take(t.Context(), name, consumer, n, 0)
 	if err != nil {
-		t.Fatalf("Take(%q, %q, %d): %v", queue, consumer, n, err)
+		t.Fatalf("Take(%q, %q, %d): %v", name, consumer, n, err)
 	}
 	return ds
 }
@@ -49,66 +51,66 @@ func qTake(t *testing.T, q worker.Queue, queue, consumer string, n int) []*worke
 // qReclaim moves up to n deliveries of queue idle for minIdle back to the
 // ready ones (Recover), then hands those to consumer: the takeover of a
 // dead worker's tasks.
-func qReclaim(t *testing.T, q worker.Queue, queue, consumer string, minIdle time.Duration, n int) []*worker.Delivery {
+func qReclaim(t *testing.T, q queue.Queue, name, consumer string, minIdle time.Duration, n int) []*queue.Delivery {
 	t.Helper()
-	moved, err := q.Recover(t.Context(), queue, minIdle, n)
+	moved, err := q.Recover(t.Context(), name, minIdle, n)
 	if err != nil {
-		t.Fatalf("Recover(%q, %v, %d): %v", queue, minIdle, n, err)
+		t.Fatalf("Recover(%q, %v, %d): %v", name, minIdle, n, err)
 	}
 	if moved == 0 {
 		return nil
 	}
-	ds := qTake(t, q, queue, consumer, 1000)
+	ds := qTake(t, q, name, consumer, 1000)
 	if len(ds) != moved {
 		t.Fatalf("Recover moved %d, and Take then handed out %q", moved, qIDs(ds))
 	}
 	return ds
 }
 
-func qPromote(t *testing.T, q worker.Queue, queue string, now time.Time, n int) int {
+func qPromote(t *testing.T, q queue.Queue, name string, now time.Time, n int) int {
 	t.Helper()
-	moved, err := q.Promote(t.Context(), queue, now, n)
+	moved, err := q.Promote(t.Context(), name, now, n)
 	if err != nil {
-		t.Fatalf("Promote(%q, %v, %d): %v", queue, now, n, err)
+		t.Fatalf("Promote(%q, %v, %d): %v", name, now, n, err)
 	}
 	return moved
 }
 
-func qFinish(t *testing.T, q worker.Queue, d *worker.Delivery, o worker.Outcome) {
+func qFinish(t *testing.T, q queue.Queue, d *queue.Delivery, o queue.Outcome) {
 	t.Helper()
 	if err := q.Finish(t.Context(), d, o); err != nil {
 		t.Fatalf("Finish(%q, %+v): %v", d.ID, o, err)
 	}
 }
 
-func qState(t *testing.T, q worker.Queue, queue, id string) *worker.State {
+func qState(t *testing.T, q queue.Queue, name, id string) *queue.State {
 	t.Helper()
-	st, err := q.State(t.Context(), queue, id)
+	st, err := q.State(t.Context(), name, id)
 	if err != nil {
-		t.Fatalf("State(%q, %q): %v", queue, id, err)
+		t.Fatalf("State(%q, %q): %v", name, id, err)
 	}
 	return st
 }
 
 // qWantState fails t unless id's state has status, attempt, kind and error.
-func qWantState(t *testing.T, q worker.Queue, queue, id string, status worker.Status, attempt int, kind, msg string) *worker.State {
+func qWantState(t *testing.T, q queue.Queue, name, id string, status queue.Status, attempt int, kind, msg string) *queue.State {
 	t.Helper()
-	st := qState(t, q, queue, id)
-	if st.ID != id || st.Queue != queue || st.Status != status || st.Attempt != attempt || st.Kind != kind || st.Error != msg {
+	st := qState(t, q, name, id)
+	if st.ID != id || st.Queue != name || st.Status != status || st.Attempt != attempt || st.Kind != kind || st.Error != msg {
 		t.Fatalf("State(%q) = %+v; want status %q, attempt %d, kind %q, error %q", id, *st, status, attempt, kind, msg)
 	}
 	return st
 }
 
-func qWantNotFound(t *testing.T, q worker.Queue, queue, id string) {
+func qWantNotFound(t *testing.T, q queue.Queue, name, id string) {
 	t.Helper()
-	st, err := q.State(t.Context(), queue, id)
-	if !errors.Is(err, worker.ErrNotFound) || st != nil {
-		t.Fatalf("State(%q, %q) = %+v, %v; want an error matching worker.ErrNotFound", queue, id, st, err)
+	st, err := q.State(t.Context(), name, id)
+	if !errors.Is(err, queue.ErrNotFound) || st != nil {
+		t.Fatalf("State(%q, %q) = %+v, %v; want an error matching queue.ErrNotFound", name, id, st, err)
 	}
 }
 
-func qIDs(ds []*worker.Delivery) []string {
+func qIDs(ds []*queue.Delivery) []string {
 	ids := make([]string, len(ds))
 	for i, d := range ds {
 		ids[i] = d.ID
@@ -116,7 +118,7 @@ func qIDs(ds []*worker.Delivery) []string {
 	return ids
 }
 
-func qWantIDs(t *testing.T, what string, ds []*worker.Delivery, want ...string) {
+func qWantIDs(t *testing.T, what string, ds []*queue.Delivery, want ...string) {
 	t.Helper()
 	if got := qIDs(ds); !slices.Equal(got, want) {
 		t.Fatalf("%s: got IDs %q, want %q", what, got, want)
@@ -132,7 +134,7 @@ func qMicros(t time.Time) int64 {
 
 // qSameMessage fails t unless got has every field of want, times to the
 // microsecond, and no finer.
-func qSameMessage(t *testing.T, what string, got, want worker.Message) {
+func qSameMessage(t *testing.T, what string, got, want queue.Message) {
 	t.Helper()
 	if got.ID != want.ID || got.Task != want.Task || got.Queue != want.Queue || got.Attempt != want.Attempt ||
 		!bytes.Equal(got.Payload, want.Payload) || got.LastKind != want.LastKind || got.LastError != want.LastError ||
@@ -211,19 +213,19 @@ func TestQueueRoundTrip(t *testing.T) {
 	}
 	cases := []struct {
 		name string
-		m    worker.Message
+		m    queue.Message
 		want int // Attempt delivered
 	}{
-		{"binary payload, expiry", worker.Message{ID: "a", Task: "email", Payload: binary, EnqueuedAt: qAt, ExpiresAt: qAt.Add(90 * time.Minute), Attempt: 1}, 1},
-		{"no payload, no times, attempt 0", worker.Message{ID: "b", Task: "noop"}, 1},
-		{"large payload, later attempt", worker.Message{ID: "c:1/2", Task: "report.build", Payload: big, EnqueuedAt: qAt.Local(), Attempt: 4}, 4},
+		{"binary payload, expiry", queue.Message{ID: "a", Task: "email", Payload: binary, EnqueuedAt: qAt, ExpiresAt: qAt.Add(90 * time.Minute), Attempt: 1}, 1},
+		{"no payload, no times, attempt 0", queue.Message{ID: "b", Task: "noop"}, 1},
+		{"large payload, later attempt", queue.Message{ID: "c:1/2", Task: "report.build", Payload: big, EnqueuedAt: qAt.Local(), Attempt: 4}, 4},
 	}
 	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		for i, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				queue := fmt.Sprintf("rt%d", i)
+				queueName := fmt.Sprintf("rt%d", i)
 				m := tc.m
-				m.Queue = queue
+				m.Queue = queueName
 				m.Payload = slices.Clone(tc.m.Payload)
 				want := m
 				want.Payload = slices.Clone(m.Payload)
@@ -232,12 +234,12 @@ func TestQueueRoundTrip(t *testing.T) {
 				if len(m.Payload) > 0 {
 					m.Payload[0]++ // the queue keeps its own copy
 				}
-				st := qWantState(t, b.Queue, queue, m.ID, worker.Queued, tc.want, "", "")
-				if st.Task != m.Task || st.Result != worker.NoResult || st.Err() != nil {
+				st := qWantState(t, b.Queue, queueName, m.ID, queue.Queued, tc.want, "", "")
+				if st.Task != m.Task || st.Result != queue.NoResult || st.Err() != nil {
 					t.Fatalf("State after Enqueue = %+v (Err %v)", *st, st.Err())
 				}
 
-				ds := qTake(t, b.Queue, queue, "c1", 10)
+				ds := qTake(t, b.Queue, queueName, "c1", 10)
 				if len(ds) != 1 {
 					t.Fatalf("Take: got %d deliveries, want 1", len(ds))
 				}
@@ -247,13 +249,13 @@ func TestQueueRoundTrip(t *testing.T) {
 					t.Fatalf("Take: Receipt %q, Deliveries %d; want a receipt and 1", d.Receipt, d.Deliveries)
 				}
 				final, made := qFinal([]error{nil}, nil)
-				qFinish(t, b.Queue, d, worker.Outcome{Status: worker.Succeeded, Attempt: tc.want, Final: final})
+				qFinish(t, b.Queue, d, queue.Outcome{Status: queue.Succeeded, Attempt: tc.want, Final: final})
 				made(t)
-				st = qWantState(t, b.Queue, queue, m.ID, worker.Succeeded, tc.want, "", "")
-				if st.Task != m.Task || st.Result != worker.ResultStored || st.Err() != nil {
-					t.Fatalf("State after Finish = %+v (Err %v); want its task, Result %q and no error", *st, st.Err(), worker.ResultStored)
+				st = qWantState(t, b.Queue, queueName, m.ID, queue.Succeeded, tc.want, "", "")
+				if st.Task != m.Task || st.Result != queue.ResultStored || st.Err() != nil {
+					t.Fatalf("State after Finish = %+v (Err %v); want its task, Result %q and no error", *st, st.Err(), queue.ResultStored)
 				}
-				if ds := qTake(t, b.Queue, queue, "c1", 10); len(ds) != 0 {
+				if ds := qTake(t, b.Queue, queueName, "c1", 10); len(ds) != 0 {
 					t.Fatalf("Take after Finish: got %q, want nothing", qIDs(ds))
 				}
 			})
@@ -264,10 +266,10 @@ func TestQueueRoundTrip(t *testing.T) {
 func TestQueueDuplicate(t *testing.T) {
 	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		q, ctx := b.Queue, t.Context()
-		refused := func(what string, m *worker.Message, runAt time.Time) {
+		refused := func(what string, m *queue.Message, runAt time.Time) {
 			t.Helper()
-			if err := q.Enqueue(ctx, m, runAt); !errors.Is(err, worker.ErrDuplicate) {
-				t.Fatalf("Enqueue of %q %s: %v; want an error matching worker.ErrDuplicate", m.ID, what, err)
+			if err := q.Enqueue(ctx, m, runAt); !errors.Is(err, queue.ErrDuplicate) {
+				t.Fatalf("Enqueue of %q %s: %v; want an error matching queue.ErrDuplicate", m.ID, what, err)
 			}
 		}
 		qEnqueue(t, q, qMsg("dup", "a"), time.Time{})
@@ -278,13 +280,13 @@ func TestQueueDuplicate(t *testing.T) {
 
 		d := qTake(t, q, "dup", "c1", 1)[0]
 		refused("while running", qMsg("dup", "a"), time.Time{})
-		qFinish(t, q, d, worker.Outcome{Status: worker.Failed, Attempt: 1, Kind: "boom", Error: "broke"})
+		qFinish(t, q, d, queue.Outcome{Status: queue.Failed, Attempt: 1, Kind: "boom", Error: "broke"})
 		refused("after it failed", qMsg("dup", "a"), time.Time{})
-		qWantState(t, q, "dup", "a", worker.Failed, 1, "boom", "broke") // untouched by the refusals
+		qWantState(t, q, "dup", "a", queue.Failed, 1, "boom", "broke") // untouched by the refusals
 
 		qEnqueue(t, q, qMsg("dup", "b"), time.Time{})
 		d = qTake(t, q, "dup", "c1", 1)[0]
-		qFinish(t, q, d, worker.Outcome{Status: worker.Dead, Attempt: 1, Kind: "task.bad_payload", Error: "no"})
+		qFinish(t, q, d, queue.Outcome{Status: queue.Dead, Attempt: 1, Kind: "task.bad_payload", Error: "no"})
 		refused("after it was dead-lettered", qMsg("dup", "b"), time.Time{})
 
 		qEnqueue(t, q, qMsg("dup", "fresh"), time.Time{})
@@ -334,34 +336,34 @@ func TestQueueTakeWait(t *testing.T) {
 	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		for _, tc := range []struct {
 			name    string
-			prepare func(t *testing.T, q worker.Queue, queue string)
-			arrive  func(t *testing.T, q worker.Queue, queue string)
+			prepare func(t *testing.T, q queue.Queue, queueName string)
+			arrive  func(t *testing.T, q queue.Queue, queueName string)
 		}{
-			{"enqueued", nil, func(t *testing.T, q worker.Queue, queue string) { qEnqueue(t, q, qMsg(queue, "w"), time.Time{}) }},
+			{"enqueued", nil, func(t *testing.T, q queue.Queue, queueName string) { qEnqueue(t, q, qMsg(queueName, "w"), time.Time{}) }},
 			{"promoted",
-				func(t *testing.T, q worker.Queue, queue string) {
-					qEnqueue(t, q, qMsg(queue, "w"), time.Now().Add(time.Hour))
+				func(t *testing.T, q queue.Queue, queueName string) {
+					qEnqueue(t, q, qMsg(queueName, "w"), time.Now().Add(time.Hour))
 				},
-				func(t *testing.T, q worker.Queue, queue string) {
-					qPromote(t, q, queue, time.Now().Add(2*time.Hour), 10)
+				func(t *testing.T, q queue.Queue, queueName string) {
+					qPromote(t, q, queueName, time.Now().Add(2*time.Hour), 10)
 				}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				queue := "wait-" + tc.name
+				queueName := "wait-" + tc.name
 				if tc.prepare != nil {
-					tc.prepare(t, b.Queue, queue)
+					tc.prepare(t, b.Queue, queueName)
 				}
 				type result struct {
-					ds  []*worker.Delivery
+					ds  []*queue.Delivery
 					err error
 				}
 				done := make(chan result, 1)
 				go func() {
-					ds, err := b.Queue.Take(context.Background(), queue, "c1", 5, 5*time.Second)
+					ds, err := b.Queue.Take(context.Background(), queueName, "c1", 5, 5*time.Second)
 					done <- result{ds, err}
 				}()
 				time.Sleep(100 * time.Millisecond)
-				tc.arrive(t, b.Queue, queue)
+				tc.arrive(t, b.Queue, queueName)
 				select {
 				case r := <-done:
 					if r.err != nil {
@@ -448,7 +450,7 @@ func TestQueueDelayed(t *testing.T) {
 		qEnqueue(t, q, qMsg("d", "soon"), soon)
 		qEnqueue(t, q, qMsg("d", "now"), time.Time{})
 		qEnqueue(t, q, qMsg("d", "past"), now.Add(-time.Hour))
-		for id, want := range map[string]worker.Status{"late": worker.Scheduled, "soon": worker.Scheduled, "now": worker.Queued, "past": worker.Queued} {
+		for id, want := range map[string]queue.Status{"late": queue.Scheduled, "soon": queue.Scheduled, "now": queue.Queued, "past": queue.Queued} {
 			qWantState(t, q, "d", id, want, 1, "", "")
 		}
 		if n := qPromote(t, q, "d", now, 10); n != 0 {
@@ -464,8 +466,8 @@ func TestQueueDelayed(t *testing.T) {
 		if n := qPromote(t, q, "d", soon, 10); n != 1 {
 			t.Fatalf("Promote(due) moved %d, want 1", n)
 		}
-		qWantState(t, q, "d", "soon", worker.Queued, 1, "", "")
-		qWantState(t, q, "d", "late", worker.Scheduled, 1, "", "")
+		qWantState(t, q, "d", "soon", queue.Queued, 1, "", "")
+		qWantState(t, q, "d", "late", queue.Scheduled, 1, "", "")
 		// A promoted message queues behind those already ready.
 		qEnqueue(t, q, qMsg("d", "after"), time.Time{})
 		if n := qPromote(t, q, "d", late.Add(time.Hour), 10); n != 1 {
@@ -501,13 +503,13 @@ func TestQueueRetry(t *testing.T) {
 		qEnqueue(t, q, m, time.Time{})
 		first := qTake(t, q, "r", "c1", 1)[0]
 		runAt := time.Now().Add(time.Hour)
-		qFinish(t, q, first, worker.Outcome{Status: worker.Scheduled, Attempt: 2, RunAt: runAt, Kind: "boom", Error: "it broke", Retry: true})
-		st := qWantState(t, q, "r", "job", worker.Scheduled, 2, "boom", "it broke")
+		qFinish(t, q, first, queue.Outcome{Status: queue.Scheduled, Attempt: 2, RunAt: runAt, Kind: "boom", Error: "it broke", Retry: true})
+		st := qWantState(t, q, "r", "job", queue.Scheduled, 2, "boom", "it broke")
 		if st.Err() != nil {
 			t.Fatalf("State(scheduled).Err() = %v, want nil", st.Err())
 		}
-		if err := q.Enqueue(t.Context(), qMsg("r", "job"), time.Time{}); !errors.Is(err, worker.ErrDuplicate) {
-			t.Fatalf("Enqueue while the retry waits: %v, want worker.ErrDuplicate", err)
+		if err := q.Enqueue(t.Context(), qMsg("r", "job"), time.Time{}); !errors.Is(err, queue.ErrDuplicate) {
+			t.Fatalf("Enqueue while the retry waits: %v, want queue.ErrDuplicate", err)
 		}
 		if ds := qTake(t, q, "r", "c1", 10); ds != nil {
 			t.Fatalf("Take before the retry is due: got %q", qIDs(ds))
@@ -518,7 +520,7 @@ func TestQueueRetry(t *testing.T) {
 		if n := qPromote(t, q, "r", runAt, 10); n != 1 {
 			t.Fatalf("Promote when the retry is due moved %d, want 1", n)
 		}
-		qWantState(t, q, "r", "job", worker.Queued, 2, "boom", "it broke")
+		qWantState(t, q, "r", "job", queue.Queued, 2, "boom", "it broke")
 		ds := qTake(t, q, "r", "c2", 10)
 		if len(ds) != 1 {
 			t.Fatalf("Take of the retry: got %q", qIDs(ds))
@@ -529,8 +531,8 @@ func TestQueueRetry(t *testing.T) {
 		if ds[0].Deliveries != 1 || ds[0].Receipt == first.Receipt {
 			t.Fatalf("retry: Deliveries %d, Receipt %q (first %q); want 1 and a new receipt", ds[0].Deliveries, ds[0].Receipt, first.Receipt)
 		}
-		qFinish(t, q, ds[0], worker.Outcome{Status: worker.Succeeded, Attempt: 2})
-		qWantState(t, q, "r", "job", worker.Succeeded, 2, "", "")
+		qFinish(t, q, ds[0], queue.Outcome{Status: queue.Succeeded, Attempt: 2})
+		qWantState(t, q, "r", "job", queue.Succeeded, 2, "", "")
 	})
 }
 
@@ -552,7 +554,7 @@ func TestQueueReclaim(t *testing.T) {
 		}
 
 		qPass(b, idle*6/10)
-		if err := q.Extend(t.Context(), "rc", "c2", []*worker.Delivery{db}); err != nil {
+		if err := q.Extend(t.Context(), "rc", "c2", []*queue.Delivery{db}); err != nil {
 			t.Fatalf("Extend: %v", err)
 		}
 		qPass(b, idle*6/10)
@@ -582,7 +584,7 @@ func TestQueueReclaim(t *testing.T) {
 		if ds[0].Deliveries != 2 {
 			t.Errorf("reclaimed b: Deliveries %d, want 2", ds[0].Deliveries)
 		}
-		qFinish(t, q, ds[0], worker.Outcome{Status: worker.Succeeded, Attempt: 1})
+		qFinish(t, q, ds[0], queue.Outcome{Status: queue.Succeeded, Attempt: 1})
 		// minIdle 0 claims every pending delivery.
 		ds = qReclaim(t, q, "rc", "c3", 0, 10)
 		qWantIDs(t, "Reclaim(minIdle=0)", ds, "a", "c")
@@ -592,7 +594,7 @@ func TestQueueReclaim(t *testing.T) {
 			}
 		}
 		for _, d := range ds {
-			qFinish(t, q, d, worker.Outcome{Status: worker.Succeeded, Attempt: 1})
+			qFinish(t, q, d, queue.Outcome{Status: queue.Succeeded, Attempt: 1})
 		}
 		if ds := qReclaim(t, q, "rc", "c3", 0, 10); ds != nil {
 			t.Fatalf("Reclaim after all finished: got %q", qIDs(ds))
@@ -610,7 +612,7 @@ func TestQueueReclaim(t *testing.T) {
 func TestQueueLateFinish(t *testing.T) {
 	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		q := b.Queue
-		twice := func(id string) (slow, fast *worker.Delivery) {
+		twice := func(id string) (slow, fast *queue.Delivery) {
 			t.Helper()
 			qEnqueue(t, q, qMsg("late", id), time.Time{})
 			slow = qTake(t, q, "late", "slow", 1)[0]
@@ -618,15 +620,15 @@ func TestQueueLateFinish(t *testing.T) {
 			qWantIDs(t, "Reclaim", ds, id)
 			return slow, ds[0]
 		}
-		retry := worker.Outcome{Status: worker.Scheduled, Attempt: 2, RunAt: time.Now().Add(-time.Second), Kind: "boom", Error: "x"}
-		done := func() worker.Outcome {
-			return worker.Outcome{Status: worker.Succeeded, Attempt: 1, Final: qStored()}
+		retry := queue.Outcome{Status: queue.Scheduled, Attempt: 2, RunAt: time.Now().Add(-time.Second), Kind: "boom", Error: "x"}
+		done := func() queue.Outcome {
+			return queue.Outcome{Status: queue.Succeeded, Attempt: 1, Final: qStored()}
 		}
 		// ended fails t unless id ended as done says, its result stored.
 		ended := func(id string) {
 			t.Helper()
-			if st := qWantState(t, q, "late", id, worker.Succeeded, 1, "", ""); st.Result != worker.ResultStored {
-				t.Fatalf("State(%q).Result = %q, want %q", id, st.Result, worker.ResultStored)
+			if st := qWantState(t, q, "late", id, queue.Succeeded, 1, "", ""); st.Result != queue.ResultStored {
+				t.Fatalf("State(%q).Result = %q, want %q", id, st.Result, queue.ResultStored)
 			}
 		}
 
@@ -672,8 +674,8 @@ func TestQueueOutcomes(t *testing.T) {
 	}
 	deadLetter := func(id string) check {
 		return func(t *testing.T, err error) {
-			if e, ok := errors.AsType[*worker.DeadLetterError](err); !ok || e.ID != id {
-				t.Errorf("Err() = %#v, want a *worker.DeadLetterError for %q", err, id)
+			if e, ok := errors.AsType[*queue.DeadLetterError](err); !ok || e.ID != id {
+				t.Errorf("Err() = %#v, want a *queue.DeadLetterError for %q", err, id)
 			}
 		}
 	}
@@ -683,44 +685,44 @@ func TestQueueOutcomes(t *testing.T) {
 	)
 	cases := []struct {
 		name string
-		o    worker.Outcome // without Final
+		o    queue.Outcome // without Final
 		// noFinal leaves o.Final nil; else it holds result writes and
 		// releases that fail with these errors (nil: succeed).
 		noFinal           bool
 		results, releases []error
-		result            worker.ResultStatus
+		result            queue.ResultStatus
 		checks            []check
 	}{
-		{name: "succeeded", o: worker.Outcome{Status: worker.Succeeded, Attempt: 1}, results: stored,
-			result: worker.ResultStored, checks: []check{succeeded}},
-		{name: "succeeded, lock released", o: worker.Outcome{Status: worker.Succeeded, Attempt: 1}, results: stored, releases: []error{nil},
-			result: worker.ResultStored, checks: []check{succeeded}},
+		{name: "succeeded", o: queue.Outcome{Status: queue.Succeeded, Attempt: 1}, results: stored,
+			result: queue.ResultStored, checks: []check{succeeded}},
+		{name: "succeeded, lock released", o: queue.Outcome{Status: queue.Succeeded, Attempt: 1}, results: stored, releases: []error{nil},
+			result: queue.ResultStored, checks: []check{succeeded}},
 		// A release that fails expires with its TTL: the result stands.
-		{name: "succeeded, release failed", o: worker.Outcome{Status: worker.Succeeded, Attempt: 1}, results: stored, releases: []error{errQWrite},
-			result: worker.ResultStored, checks: []check{succeeded}},
-		{name: "succeeded, nothing stored", o: worker.Outcome{Status: worker.Succeeded, Attempt: 1}, releases: []error{nil},
-			result: worker.NoResult, checks: []check{succeeded}},
-		{name: "succeeded, no final writes", o: worker.Outcome{Status: worker.Succeeded, Attempt: 1}, noFinal: true,
-			result: worker.NoResult, checks: []check{succeeded}},
-		{name: "succeeded, result lost", o: worker.Outcome{Status: worker.Succeeded, Attempt: 1}, results: []error{errQWrite},
-			result: worker.ResultLost, checks: []check{succeeded}},
-		{name: "failed", o: worker.Outcome{Status: worker.Failed, Attempt: 3, Kind: "timeout", Error: "took too long"}, results: stored,
-			result: worker.ResultStored, checks: []check{is(context.DeadlineExceeded), timedOut}},
-		{name: "failed, nothing stored", o: worker.Outcome{Status: worker.Failed, Attempt: 3, Kind: "timeout", Error: "took too long"},
-			result: worker.NoResult, checks: []check{is(context.DeadlineExceeded), timedOut}},
-		{name: "failed, result lost", o: worker.Outcome{Status: worker.Failed, Attempt: 3, Kind: "timeout", Error: "took too long"}, results: lost,
-			result: worker.ResultLost, checks: []check{is(context.DeadlineExceeded), timedOut}},
-		{name: "skipped", o: worker.Outcome{Status: worker.Skipped, Attempt: 1, Kind: "lock.locked", Error: "held elsewhere"}, releases: []error{nil},
-			result: worker.NoResult, checks: []check{is(task.ErrSkipped), is(lock.ErrLocked)}},
+		{name: "succeeded, release failed", o: queue.Outcome{Status: queue.Succeeded, Attempt: 1}, results: stored, releases: []error{errQWrite},
+			result: queue.ResultStored, checks: []check{succeeded}},
+		{name: "succeeded, nothing stored", o: queue.Outcome{Status: queue.Succeeded, Attempt: 1}, releases: []error{nil},
+			result: queue.NoResult, checks: []check{succeeded}},
+		{name: "succeeded, no final writes", o: queue.Outcome{Status: queue.Succeeded, Attempt: 1}, noFinal: true,
+			result: queue.NoResult, checks: []check{succeeded}},
+		{name: "succeeded, result lost", o: queue.Outcome{Status: queue.Succeeded, Attempt: 1}, results: []error{errQWrite},
+			result: queue.ResultLost, checks: []check{succeeded}},
+		{name: "failed", o: queue.Outcome{Status: queue.Failed, Attempt: 3, Kind: "timeout", Error: "took too long"}, results: stored,
+			result: queue.ResultStored, checks: []check{is(context.DeadlineExceeded), timedOut}},
+		{name: "failed, nothing stored", o: queue.Outcome{Status: queue.Failed, Attempt: 3, Kind: "timeout", Error: "took too long"},
+			result: queue.NoResult, checks: []check{is(context.DeadlineExceeded), timedOut}},
+		{name: "failed, result lost", o: queue.Outcome{Status: queue.Failed, Attempt: 3, Kind: "timeout", Error: "took too long"}, results: lost,
+			result: queue.ResultLost, checks: []check{is(context.DeadlineExceeded), timedOut}},
+		{name: "skipped", o: queue.Outcome{Status: queue.Skipped, Attempt: 1, Kind: "lock.locked", Error: "held elsewhere"}, releases: []error{nil},
+			result: queue.NoResult, checks: []check{is(task.ErrSkipped), is(lock.ErrLocked)}},
 		// A dead letter keeps its result: its last failure may have been stored.
-		{name: "dead", o: worker.Outcome{Status: worker.Dead, Attempt: 2, Kind: "task.bad_payload", Error: "cannot decode"}, results: stored,
-			result: worker.ResultStored, checks: []check{is(worker.ErrDeadLettered), is(task.ErrBadPayload), deadLetter("dead")}},
-		{name: "dead, nothing stored", o: worker.Outcome{Status: worker.Dead, Attempt: 1, Kind: "worker.unknown_task", Error: "no such task"},
-			noFinal: true, result: worker.NoResult,
-			checks: []check{is(worker.ErrDeadLettered), is(worker.ErrUnknownTask), deadLetter("dead, nothing stored")}},
-		{name: "dead, result lost", o: worker.Outcome{Status: worker.Dead, Attempt: 2, Kind: "worker.too_many_deliveries", Error: "crashed"},
-			results: lost, result: worker.ResultLost,
-			checks: []check{is(worker.ErrDeadLettered), is(worker.ErrTooManyDeliveries), deadLetter("dead, result lost")}},
+		{name: "dead", o: queue.Outcome{Status: queue.Dead, Attempt: 2, Kind: "task.bad_payload", Error: "cannot decode"}, results: stored,
+			result: queue.ResultStored, checks: []check{is(queue.ErrDeadLettered), is(task.ErrBadPayload), deadLetter("dead")}},
+		{name: "dead, nothing stored", o: queue.Outcome{Status: queue.Dead, Attempt: 1, Kind: "worker.unknown_task", Error: "no such task"},
+			noFinal: true, result: queue.NoResult,
+			checks: []check{is(queue.ErrDeadLettered), is(worker.ErrUnknownTask), deadLetter("dead, nothing stored")}},
+		{name: "dead, result lost", o: queue.Outcome{Status: queue.Dead, Attempt: 2, Kind: "worker.too_many_deliveries", Error: "crashed"},
+			results: lost, result: queue.ResultLost,
+			checks: []check{is(queue.ErrDeadLettered), is(worker.ErrTooManyDeliveries), deadLetter("dead, result lost")}},
 	}
 	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		for _, tc := range cases {
@@ -745,12 +747,12 @@ func TestQueueOutcomes(t *testing.T) {
 		t.Run("not an outcome", func(t *testing.T) {
 			qEnqueue(t, b.Queue, qMsg("out", "bad"), time.Time{})
 			d := qTake(t, b.Queue, "out", "c1", 1)[0]
-			for _, s := range []worker.Status{worker.Queued, "", "running"} {
-				if err := b.Queue.Finish(t.Context(), d, worker.Outcome{Status: s, Attempt: 1}); err == nil {
+			for _, s := range []queue.Status{queue.Queued, "", "running"} {
+				if err := b.Queue.Finish(t.Context(), d, queue.Outcome{Status: s, Attempt: 1}); err == nil {
 					t.Errorf("Finish with status %q: no error", s)
 				}
 			}
-			qWantState(t, b.Queue, "out", "bad", worker.Queued, 1, "", "")
+			qWantState(t, b.Queue, "out", "bad", queue.Queued, 1, "", "")
 			qWantIDs(t, "Reclaim (still pending)", qReclaim(t, b.Queue, "out", "c2", 0, 10), "bad")
 		})
 	})
@@ -763,13 +765,13 @@ func TestQueueDeadLetters(t *testing.T) {
 			t.Fatalf("DeadLetters of a new queue = %v, %v; want none", dl, err)
 		}
 		before := time.Now().Truncate(time.Microsecond)
-		var want []worker.Message
+		var want []queue.Message
 		for i := 1; i <= 3; i++ {
 			m := qMsg("dl", fmt.Sprintf("x%d", i))
 			m.ExpiresAt = qAt.Add(time.Duration(i) * time.Hour)
 			qEnqueue(t, q, m, time.Time{})
 			d := qTake(t, q, "dl", "c1", 1)[0]
-			qFinish(t, q, d, worker.Outcome{Status: worker.Dead, Attempt: i + 1, Kind: "task.bad_payload", Error: "cannot decode " + m.ID})
+			qFinish(t, q, d, queue.Outcome{Status: queue.Dead, Attempt: i + 1, Kind: "task.bad_payload", Error: "cannot decode " + m.ID})
 			m.Attempt = i + 1 // the outcome's attempt
 			want = append(want, *m)
 		}
@@ -794,9 +796,9 @@ func TestQueueDeadLetters(t *testing.T) {
 		if dl, err := q.DeadLetters(t.Context(), "dl", 0); err != nil || len(dl) != 0 {
 			t.Fatalf("DeadLetters(n=0) = %+v, %v; want none", dl, err)
 		}
-		st := qWantState(t, q, "dl", "x1", worker.Dead, 2, "task.bad_payload", "cannot decode x1")
-		if !errors.Is(st.Err(), worker.ErrDeadLettered) {
-			t.Fatalf("State(dead).Err() = %v, want worker.ErrDeadLettered", st.Err())
+		st := qWantState(t, q, "dl", "x1", queue.Dead, 2, "task.bad_payload", "cannot decode x1")
+		if !errors.Is(st.Err(), queue.ErrDeadLettered) {
+			t.Fatalf("State(dead).Err() = %v, want queue.ErrDeadLettered", st.Err())
 		}
 		if ds := qTake(t, q, "dl", "c1", 10); ds != nil {
 			t.Fatalf("Take after dead-lettering: got %q", qIDs(ds))
@@ -810,10 +812,7 @@ func TestQueueRepairDead(t *testing.T) {
 	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		ctx := t.Context()
 		q := b.Queue
-		dr, ok := q.(worker.DeadRepairer)
-		if !ok {
-			t.Fatalf("%T is no worker.DeadRepairer", q)
-		}
+		dr := q
 		if done, kept, err := dr.RequeueDead(ctx, "rd"); err != nil || len(done)+len(kept) != 0 {
 			t.Fatalf("RequeueDead of an empty queue = %v, %v, %v", done, kept, err)
 		}
@@ -821,7 +820,7 @@ func TestQueueRepairDead(t *testing.T) {
 			m := qMsg("rd", fmt.Sprintf("x%d", i))
 			m.Headers = map[string]string{"tenant": m.ID}
 			qEnqueue(t, q, m, time.Time{})
-			qFinish(t, q, qTake(t, q, "rd", "c1", 1)[0], worker.Outcome{Status: worker.Dead, Attempt: 3, Kind: "task.unknown", Error: "no such task"})
+			qFinish(t, q, qTake(t, q, "rd", "c1", 1)[0], queue.Outcome{Status: queue.Dead, Attempt: 3, Kind: "task.unknown", Error: "no such task"})
 		}
 		done, kept, err := dr.RequeueDead(ctx, "rd", "x1")
 		if err != nil || !slices.Equal(done, []string{"x1"}) || len(kept) != 0 {
@@ -830,7 +829,7 @@ func TestQueueRepairDead(t *testing.T) {
 		if done, _, err := dr.RequeueDead(ctx, "rd", "x1"); err != nil || len(done) != 0 {
 			t.Fatalf("RequeueDead(x1) again = %v, %v; want nothing", done, err)
 		}
-		qWantState(t, q, "rd", "x1", worker.Queued, 1, "", "")
+		qWantState(t, q, "rd", "x1", queue.Queued, 1, "", "")
 		ds := qTake(t, q, "rd", "c1", 10)
 		if len(ds) != 1 {
 			t.Fatalf("Take after requeue: %q, want x1", qIDs(ds))
@@ -838,7 +837,7 @@ func TestQueueRepairDead(t *testing.T) {
 		if d := ds[0]; d.ID != "x1" || d.Attempt != 1 || d.LastKind != "" || string(d.Payload) != "payload of x1" || d.Headers["tenant"] != "x1" {
 			t.Fatalf("requeued delivery %+v; want x1, attempt 1, its payload and headers", d)
 		}
-		qFinish(t, q, ds[0], worker.Outcome{Status: worker.Succeeded, Attempt: 1})
+		qFinish(t, q, ds[0], queue.Outcome{Status: queue.Succeeded, Attempt: 1})
 		if n, err := dr.PurgeDead(ctx, "rd", "x2"); err != nil || n != 1 {
 			t.Fatalf("PurgeDead(x2) = %d, %v; want 1", n, err)
 		}
@@ -849,7 +848,7 @@ func TestQueueRepairDead(t *testing.T) {
 			t.Fatalf("RequeueDead(all) = %v, %v, %v; want [x3 x4]", done, kept, err)
 		}
 		for _, d := range qTake(t, q, "rd", "c1", 10) {
-			qFinish(t, q, d, worker.Outcome{Status: worker.Dead, Attempt: 1, Kind: "k", Error: "again"})
+			qFinish(t, q, d, queue.Outcome{Status: queue.Dead, Attempt: 1, Kind: "k", Error: "again"})
 		}
 		if n, err := dr.PurgeDead(ctx, "rd"); err != nil || n != 2 {
 			t.Fatalf("PurgeDead(all) = %d, %v; want 2", n, err)
@@ -857,7 +856,7 @@ func TestQueueRepairDead(t *testing.T) {
 		if n, err := dr.PurgeDead(ctx, "rd"); err != nil || n != 0 {
 			t.Fatalf("PurgeDead(all) again = %d, %v; want 0", n, err)
 		}
-		if st, _ := q.(worker.Inspector).Stats(ctx, "rd"); st.Ready+st.Running+st.Delayed+st.Dead != 0 {
+		if st, _ := q.Stats(ctx, "rd"); st.Ready+st.Running+st.Delayed+st.Dead != 0 {
 			t.Fatalf("stats at the end %+v; want nothing left", st)
 		}
 	})
@@ -866,14 +865,14 @@ func TestQueueRepairDead(t *testing.T) {
 func TestQueueWait(t *testing.T) {
 	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		q := b.Queue
-		if st, err := q.Wait(t.Context(), "w", "unknown"); !errors.Is(err, worker.ErrNotFound) {
-			t.Fatalf("Wait(unknown) = %+v, %v; want worker.ErrNotFound", st, err)
+		if st, err := q.Wait(t.Context(), "w", "unknown"); !errors.Is(err, queue.ErrNotFound) {
+			t.Fatalf("Wait(unknown) = %+v, %v; want queue.ErrNotFound", st, err)
 		}
 
 		t.Run("finished by another goroutine", func(t *testing.T) {
 			qEnqueue(t, q, qMsg("w", "job"), time.Time{})
 			type result struct {
-				st  *worker.State
+				st  *queue.State
 				err error
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -888,7 +887,7 @@ func TestQueueWait(t *testing.T) {
 			d := qTake(t, q, "w", "c1", 1)[0]
 			time.Sleep(100 * time.Millisecond)
 			// A retry is not an end.
-			qFinish(t, q, d, worker.Outcome{Status: worker.Scheduled, Attempt: 2, RunAt: time.Now().Add(-time.Second)})
+			qFinish(t, q, d, queue.Outcome{Status: queue.Scheduled, Attempt: 2, RunAt: time.Now().Add(-time.Second)})
 			select {
 			case r := <-done:
 				t.Fatalf("Wait returned on a retry: %+v, %v", r.st, r.err)
@@ -896,12 +895,12 @@ func TestQueueWait(t *testing.T) {
 			}
 			qPromote(t, q, "w", time.Now(), 10)
 			d = qTake(t, q, "w", "c1", 1)[0]
-			qFinish(t, q, d, worker.Outcome{Status: worker.Failed, Attempt: 2, Kind: "boom", Error: "x"})
+			qFinish(t, q, d, queue.Outcome{Status: queue.Failed, Attempt: 2, Kind: "boom", Error: "x"})
 			timeout := time.After(time.Second)
 			for range 2 {
 				select {
 				case r := <-done:
-					if r.err != nil || r.st.Status != worker.Failed || r.st.Attempt != 2 || r.st.Kind != "boom" {
+					if r.err != nil || r.st.Status != queue.Failed || r.st.Attempt != 2 || r.st.Kind != "boom" {
 						t.Fatalf("Wait = %+v, %v; want the failed state", r.st, r.err)
 					}
 				case <-timeout:
@@ -910,7 +909,7 @@ func TestQueueWait(t *testing.T) {
 			}
 			// Once ended, Wait returns at once.
 			st, err := q.Wait(t.Context(), "w", "job")
-			if err != nil || st.Status != worker.Failed {
+			if err != nil || st.Status != queue.Failed {
 				t.Fatalf("Wait after the end = %+v, %v", st, err)
 			}
 		})
@@ -934,7 +933,7 @@ func TestQueueWait(t *testing.T) {
 			case <-time.After(time.Second):
 				t.Fatal("Wait did not return within 1s of its context ending")
 			}
-			qWantState(t, q, "w", "forever", worker.Queued, 1, "", "")
+			qWantState(t, q, "w", "forever", queue.Queued, 1, "", "")
 		})
 	})
 }
@@ -968,7 +967,7 @@ func TestQueueFinalWrites(t *testing.T) {
 		t.Run("others first", func(t *testing.T) {
 			qEnqueue(t, q, qMsg("fw", "first"), time.Time{})
 			d := qTake(t, q, "fw", "c1", 1)[0]
-			var seen []worker.Status
+			var seen []queue.Status
 			look := qWrite(func(ctx context.Context) error {
 				st, err := q.State(ctx, "fw", "first")
 				if err != nil {
@@ -980,25 +979,25 @@ func TestQueueFinalWrites(t *testing.T) {
 			final := &task.FinalWrites{}
 			final.Release(look)
 			final.Result(look)
-			qFinish(t, q, d, worker.Outcome{Status: worker.Succeeded, Attempt: 1, Final: final})
-			if want := []worker.Status{worker.Queued, worker.Queued}; !slices.Equal(seen, want) {
+			qFinish(t, q, d, queue.Outcome{Status: queue.Succeeded, Attempt: 1, Final: final})
+			if want := []queue.Status{queue.Queued, queue.Queued}; !slices.Equal(seen, want) {
 				t.Fatalf("the deferred writes saw the task %q, want %q: made before it ended", seen, want)
 			}
-			if st := qWantState(t, q, "fw", "first", worker.Succeeded, 1, "", ""); st.Result != worker.ResultStored {
-				t.Fatalf("State.Result = %q, want %q", st.Result, worker.ResultStored)
+			if st := qWantState(t, q, "fw", "first", queue.Succeeded, 1, "", ""); st.Result != queue.ResultStored {
+				t.Fatalf("State.Result = %q, want %q", st.Result, queue.ResultStored)
 			}
 		})
 
 		t.Run("own store and locker", func(t *testing.T) {
 			for _, tc := range []struct {
-				o   worker.Outcome
+				o   queue.Outcome
 				rec store.Record
 			}{
-				{worker.Outcome{Status: worker.Succeeded, Attempt: 1},
+				{queue.Outcome{Status: queue.Succeeded, Attempt: 1},
 					store.Record{Status: store.Succeeded, Value: []byte(`"sent"`), Attempt: 1}},
-				{worker.Outcome{Status: worker.Failed, Attempt: 2, Kind: "timeout", Error: "took too long"},
+				{queue.Outcome{Status: queue.Failed, Attempt: 2, Kind: "timeout", Error: "took too long"},
 					store.Record{Status: store.Failed, Kind: "timeout", Error: "took too long", Attempt: 2}},
-				{worker.Outcome{Status: worker.Dead, Attempt: 3, Kind: "task.permanent", Error: "gave up"},
+				{queue.Outcome{Status: queue.Dead, Attempt: 3, Kind: "task.permanent", Error: "gave up"},
 					store.Record{Status: store.Failed, Kind: "task.permanent", Error: "gave up", Attempt: 3}},
 			} {
 				id := "own-" + string(tc.o.Status)
@@ -1026,8 +1025,8 @@ func TestQueueFinalWrites(t *testing.T) {
 				o.Final = final
 				qFinish(t, q, d, o)
 				st := qWantState(t, q, "fw", id, o.Status, o.Attempt, o.Kind, o.Error)
-				if st.Result != worker.ResultStored {
-					t.Fatalf("%s: State.Result = %q, want %q", id, st.Result, worker.ResultStored)
+				if st.Result != queue.ResultStored {
+					t.Fatalf("%s: State.Result = %q, want %q", id, st.Result, queue.ResultStored)
 				}
 				got := b.RequireRecord(t, "fw", id)
 				if got.Status != rec.Status || got.Task != "email" || !bytes.Equal(got.Value, rec.Value) ||
@@ -1049,9 +1048,9 @@ func TestQueueFinalWrites(t *testing.T) {
 			final := &task.FinalWrites{}
 			final.Release(releaser.FinalRelease(lease))
 			final.Release(other)
-			qFinish(t, q, d, worker.Outcome{Status: worker.Scheduled, Attempt: 2, RunAt: time.Now().Add(time.Hour),
+			qFinish(t, q, d, queue.Outcome{Status: queue.Scheduled, Attempt: 2, RunAt: time.Now().Add(time.Hour),
 				Kind: "lock.locked", Error: "held", Final: final})
-			qWantState(t, q, "fw", "again", worker.Scheduled, 2, "lock.locked", "held")
+			qWantState(t, q, "fw", "again", queue.Scheduled, 2, "lock.locked", "held")
 			if n.Load() != 1 {
 				t.Fatalf("the other release was made %d times, want once", n.Load())
 			}
@@ -1062,7 +1061,7 @@ func TestQueueFinalWrites(t *testing.T) {
 
 // qQueueWithStateTTL returns a queue of b's kind, on its clock or its
 // client and key prefix, that keeps finished tasks' states for ttl.
-func qQueueWithStateTTL(b *taskwaretest.Backend, ttl time.Duration) worker.Queue {
+func qQueueWithStateTTL(b *taskwaretest.Backend, ttl time.Duration) queue.Queue {
 	if b.Redis == nil {
 		return memorybackend.New(memorybackend.WithClock(b.Now), memorybackend.WithStateTTL(ttl)).Queue()
 	}
@@ -1077,7 +1076,7 @@ func TestQueueStateTTL(t *testing.T) {
 			// kept is a time after the end within the TTL, gone one after it.
 			kept, gone time.Duration
 		}{
-			{"default", 0, worker.DefaultStateTTL - time.Hour, worker.DefaultStateTTL + time.Hour},
+			{"default", 0, queue.DefaultStateTTL - time.Hour, queue.DefaultStateTTL + time.Hour},
 			{"WithStateTTL", time.Second, 500 * time.Millisecond, 1300 * time.Millisecond},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
@@ -1088,34 +1087,34 @@ func TestQueueStateTTL(t *testing.T) {
 				if tc.ttl != 0 {
 					q = qQueueWithStateTTL(b, tc.ttl)
 				}
-				queue := "ttl-" + tc.name
+				queueName := "ttl-" + tc.name
 				for _, id := range []string{"ok", "dead"} {
-					qEnqueue(t, q, qMsg(queue, id), time.Time{})
+					qEnqueue(t, q, qMsg(queueName, id), time.Time{})
 				}
-				ds := qTake(t, q, queue, "c1", 2)
-				qFinish(t, q, ds[0], worker.Outcome{Status: worker.Succeeded, Attempt: 1})
-				qFinish(t, q, ds[1], worker.Outcome{Status: worker.Dead, Attempt: 1, Kind: "k", Error: "e"})
-				qEnqueue(t, q, qMsg(queue, "waiting"), time.Now().Add(48*time.Hour))
+				ds := qTake(t, q, queueName, "c1", 2)
+				qFinish(t, q, ds[0], queue.Outcome{Status: queue.Succeeded, Attempt: 1})
+				qFinish(t, q, ds[1], queue.Outcome{Status: queue.Dead, Attempt: 1, Kind: "k", Error: "e"})
+				qEnqueue(t, q, qMsg(queueName, "waiting"), time.Now().Add(48*time.Hour))
 
 				b.Advance(tc.kept)
-				qWantState(t, q, queue, "ok", worker.Succeeded, 1, "", "")
-				if err := q.Enqueue(t.Context(), qMsg(queue, "ok"), time.Time{}); !errors.Is(err, worker.ErrDuplicate) {
-					t.Fatalf("Enqueue %v after the end: %v, want worker.ErrDuplicate", tc.kept, err)
+				qWantState(t, q, queueName, "ok", queue.Succeeded, 1, "", "")
+				if err := q.Enqueue(t.Context(), qMsg(queueName, "ok"), time.Time{}); !errors.Is(err, queue.ErrDuplicate) {
+					t.Fatalf("Enqueue %v after the end: %v, want queue.ErrDuplicate", tc.kept, err)
 				}
 
 				b.Advance(tc.gone - tc.kept)
-				qWantNotFound(t, q, queue, "ok")
-				qWantNotFound(t, q, queue, "dead")
-				if st, err := q.Wait(t.Context(), queue, "ok"); !errors.Is(err, worker.ErrNotFound) {
-					t.Fatalf("Wait %v after the end = %+v, %v; want worker.ErrNotFound", tc.gone, st, err)
+				qWantNotFound(t, q, queueName, "ok")
+				qWantNotFound(t, q, queueName, "dead")
+				if st, err := q.Wait(t.Context(), queueName, "ok"); !errors.Is(err, queue.ErrNotFound) {
+					t.Fatalf("Wait %v after the end = %+v, %v; want queue.ErrNotFound", tc.gone, st, err)
 				}
-				qWantState(t, q, queue, "waiting", worker.Scheduled, 1, "", "") // only ended tasks expire
-				if dl, err := q.DeadLetters(t.Context(), queue, 10); err != nil || len(dl) != 1 {
+				qWantState(t, q, queueName, "waiting", queue.Scheduled, 1, "", "") // only ended tasks expire
+				if dl, err := q.DeadLetters(t.Context(), queueName, 10); err != nil || len(dl) != 1 {
 					t.Fatalf("DeadLetters %v later = %+v, %v; want the entry kept", tc.gone, dl, err)
 				}
-				qEnqueue(t, q, qMsg(queue, "ok"), time.Time{})
-				qWantState(t, q, queue, "ok", worker.Queued, 1, "", "")
-				qWantIDs(t, "Take", qTake(t, q, queue, "c1", 10), "ok")
+				qEnqueue(t, q, qMsg(queueName, "ok"), time.Time{})
+				qWantState(t, q, queueName, "ok", queue.Queued, 1, "", "")
+				qWantIDs(t, "Take", qTake(t, q, queueName, "c1", 10), "ok")
 			})
 		}
 	})
@@ -1124,15 +1123,15 @@ func TestQueueStateTTL(t *testing.T) {
 func TestQueueCheckMessage(t *testing.T) {
 	cases := []struct {
 		name    string
-		m       worker.Message
+		m       queue.Message
 		invalid bool // matches task.ErrInvalidConfig
 	}{
-		{"no ID", worker.Message{Task: "t", Queue: "ok"}, false},
-		{"no task", worker.Message{ID: "x", Queue: "ok"}, false},
-		{"no queue", worker.Message{ID: "x", Task: "t"}, true},
-		{"open brace", worker.Message{ID: "x", Task: "t", Queue: "a{b"}, true},
-		{"close brace", worker.Message{ID: "x", Task: "t", Queue: "a}"}, true},
-		{"hash tag", worker.Message{ID: "x", Task: "t", Queue: "{ok}"}, true},
+		{"no ID", queue.Message{Task: "t", Queue: "ok"}, false},
+		{"no task", queue.Message{ID: "x", Queue: "ok"}, false},
+		{"no queue", queue.Message{ID: "x", Task: "t"}, true},
+		{"open brace", queue.Message{ID: "x", Task: "t", Queue: "a{b"}, true},
+		{"close brace", queue.Message{ID: "x", Task: "t", Queue: "a}"}, true},
+		{"hash tag", queue.Message{ID: "x", Task: "t", Queue: "{ok}"}, true},
 	}
 	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		for _, tc := range cases {
@@ -1190,7 +1189,7 @@ func TestMemoryQueueDeadLetterCap(t *testing.T) {
 		opts []memorybackend.Option
 		max  int
 	}{
-		{"default", nil, worker.DefaultDeadLetterMax},
+		{"default", nil, queue.DefaultDeadLetterMax},
 		{"WithDeadLetterMax", []memorybackend.Option{memorybackend.WithDeadLetterMax(3)}, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1199,7 +1198,7 @@ func TestMemoryQueueDeadLetterCap(t *testing.T) {
 			for i := range tc.max + extra {
 				id := fmt.Sprint(i)
 				qEnqueue(t, q, qMsg("cap", id), time.Time{})
-				qFinish(t, q, qTake(t, q, "cap", "c1", 1)[0], worker.Outcome{Status: worker.Dead, Attempt: 1, Kind: "k", Error: "e"})
+				qFinish(t, q, qTake(t, q, "cap", "c1", 1)[0], queue.Outcome{Status: queue.Dead, Attempt: 1, Kind: "k", Error: "e"})
 			}
 			dl, err := q.DeadLetters(t.Context(), "cap", tc.max+100)
 			if err != nil || len(dl) != tc.max {

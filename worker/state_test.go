@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/taskware/taskware/middleware"
 	"github.com/taskware/taskware/task"
 	"github.com/taskware/taskware/taskwaretest"
@@ -31,9 +33,9 @@ func TestRunningState(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var st *worker.State
+		var st *queue.State
 		for end := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-			if st, err = h.State(ctx); err == nil && st.Status == worker.Running {
+			if st, err = h.State(ctx); err == nil && st.Status == queue.Running {
 				break
 			}
 			if time.Now().After(end) {
@@ -50,7 +52,7 @@ func TestRunningState(t *testing.T) {
 			t.Fatal(err)
 		}
 		end, err := h.State(ctx)
-		if err != nil || end.Status != worker.Succeeded || end.Worker != "state-worker" || !end.StartedAt.Equal(st.StartedAt) ||
+		if err != nil || end.Status != queue.Succeeded || end.Worker != "state-worker" || !end.StartedAt.Equal(st.StartedAt) ||
 			end.FinishedAt.Before(end.StartedAt) {
 			t.Fatalf("final state %+v, %v; want succeeded, finished after it started at %v", end, err, st.StartedAt)
 		}
@@ -115,7 +117,7 @@ func TestMessageOfAWaitingTask(t *testing.T) {
 	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		ctx := context.Background()
 		mr, ok := b.Queue.(interface {
-			Message(ctx context.Context, queue, id string) (*worker.Message, error)
+			Message(ctx context.Context, name, id string) (*queue.Message, error)
 		})
 		if !ok {
 			t.Fatalf("%T reads no messages", b.Queue)
@@ -128,18 +130,18 @@ func TestMessageOfAWaitingTask(t *testing.T) {
 		for _, tc := range []struct {
 			id, args string
 		}{{ready.ID, `"ready-args"`}, {delayed.ID, `"delayed-args"`}} {
-			m, err := mr.Message(ctx, worker.DefaultQueue, tc.id)
+			m, err := mr.Message(ctx, queue.Default, tc.id)
 			if err != nil || string(m.Payload) != tc.args || m.Task != "msg" || m.Headers["tenant"] != "acme" || m.ID != tc.id {
 				t.Fatalf("Message(%s) = %+v, %v", tc.id, m, err)
 			}
 		}
-		if ds, err := b.Queue.Take(ctx, worker.DefaultQueue, "c", 1, 0); err != nil || len(ds) != 1 {
+		if ds, err := b.Queue.Take(ctx, queue.Default, "c", 1, 0); err != nil || len(ds) != 1 {
 			t.Fatalf("Take: %d, %v", len(ds), err)
 		}
-		if m, err := mr.Message(ctx, worker.DefaultQueue, ready.ID); err != nil || string(m.Payload) != `"ready-args"` {
+		if m, err := mr.Message(ctx, queue.Default, ready.ID); err != nil || string(m.Payload) != `"ready-args"` {
 			t.Fatalf("Message of a taken task = %+v, %v", m, err)
 		}
-		if _, err := mr.Message(ctx, worker.DefaultQueue, "nope"); !errors.Is(err, worker.ErrNotFound) {
+		if _, err := mr.Message(ctx, queue.Default, "nope"); !errors.Is(err, queue.ErrNotFound) {
 			t.Fatalf("Message of an unknown task: %v", err)
 		}
 	})

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
 
@@ -44,7 +46,7 @@ func (f optionFunc) apply(w *Worker) { f(w) }
 // Concurrency sets how many tasks run at once (DefaultConcurrency).
 func Concurrency(n int) Option { return optionFunc(func(w *Worker) { w.concurrency = n }) }
 
-// Queues sets the queues to take tasks from (DefaultQueue), each with a
+// Queues sets the queues to take tasks from (queue.Default), each with a
 // weight if its name ends in "=<weight>": Queues("critical=6",
 // "default=3", "low=1") takes from critical 6 times in 10, from default 3,
 // from low once, interleaved, as long as each has tasks (a queue with none
@@ -172,7 +174,7 @@ func OnError(fn func(error)) Option {
 // most Concurrency at once. Create it with New, register tasks with
 // Register, then call Run.
 type Worker struct {
-	queue                       Consumer
+	queue                       queue.Consumer
 	concurrency, maxDeliveries  int
 	maxOutages, prefetch        int
 	queues                      []string
@@ -184,8 +186,6 @@ type Worker struct {
 	consumer                    string
 	onError                     func(error)
 	events                      events
-	starter                     Starter // the queue's, if it records starts
-	cancels                     bool    // the queue tells of canceled tasks (CancelWatcher)
 	logger                      *slog.Logger
 
 	finishCtx context.Context // set by Run
@@ -193,17 +193,17 @@ type Worker struct {
 	mu       sync.Mutex
 	tasks    map[string]task.Func
 	running  bool
-	inflight map[*Delivery]*flight
+	inflight map[*queue.Delivery]*flight
 }
 
 // New returns a Worker that takes tasks from q (a backend's Queue). It panics with an error matching
 // task.ErrInvalidConfig on a nil queue or an option out of range.
-func New(q Consumer, opts ...Option) *Worker {
+func New(q queue.Consumer, opts ...Option) *Worker {
 	w := &Worker{
 		queue: q, concurrency: DefaultConcurrency, prefetch: -1, maxDeliveries: DefaultMaxDeliveries, maxOutages: DefaultMaxOutages,
-		queues: []string{DefaultQueue}, grace: DefaultGrace, visibility: DefaultVisibility,
+		queues: []string{queue.Default}, grace: DefaultGrace, visibility: DefaultVisibility,
 		pollWait: DefaultPollWait, promoteEvery: DefaultPromoteEvery,
-		tasks: make(map[string]task.Func), inflight: make(map[*Delivery]*flight),
+		tasks: make(map[string]task.Func), inflight: make(map[*queue.Delivery]*flight),
 	}
 	host, _ := os.Hostname()
 	w.consumer = host + ":" + strconv.Itoa(os.Getpid()) + ":" + randid.New()[:6]
@@ -219,8 +219,6 @@ func New(q Consumer, opts ...Option) *Worker {
 	if w.prefetch == -1 {
 		w.prefetch = w.concurrency
 	}
-	w.starter, _ = q.(Starter)
-	_, w.cancels = q.(CancelWatcher)
 	switch {
 	case q == nil:
 		panic(configError("New: nil Queue"))
@@ -232,7 +230,7 @@ func New(q Consumer, opts ...Option) *Worker {
 		panic(configError("New: no queues, or no consumer name"))
 	}
 	for _, name := range w.queues {
-		if err := ValidateQueueName(name); err != nil {
+		if err := queue.ValidateName(name); err != nil {
 			panic(err)
 		}
 	}
@@ -282,9 +280,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	w.running = true
 	w.mu.Unlock()
 
-	if cw, ok := w.queue.(CancelWatcher); ok {
-		defer cw.WatchCancels(w.canceled)()
-	}
+	defer w.queue.WatchCancels(w.canceled)()
 	// Tasks run under runCtx, which outlives ctx by the grace period.
 	runCtx, hardStop := context.WithCancelCause(task.WithRequeue(context.WithoutCancel(ctx)))
 	defer hardStop(nil)
@@ -304,7 +300,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	// (A channel counts the running ones: it waits without allocating.)
 	taken, running := semaphore.NewWeighted(int64(held)), make(chan struct{}, w.concurrency)
 	var tasks sync.WaitGroup
-	ready := make(chan *Delivery, held)
+	ready := make(chan *queue.Delivery, held)
 	started := make(chan struct{})
 	go func() {
 		defer close(started)
@@ -315,7 +311,7 @@ func (w *Worker) Run(ctx context.Context) error {
 				tasks.Go(func() {
 					defer taken.Release(1)
 					defer w.track(d, false)
-					o := Outcome{Status: Scheduled, RunAt: time.Now(), Attempt: d.Attempt}
+					o := queue.Outcome{Status: queue.Scheduled, RunAt: time.Now(), Attempt: d.Attempt}
 					if w.finish(runCtx, d, o) && w.events.on() {
 						w.publish(EventHandedBack, d, &o, nil, nil, 0)
 					}
@@ -330,7 +326,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			})
 		}
 	}()
-	dispatch := func(ds []*Delivery) {
+	dispatch := func(ds []*queue.Delivery) {
 		for _, d := range ds {
 			w.track(d, true)
 			ready <- d // never blocks: taken bounds what is held
@@ -359,7 +355,7 @@ func (w *Worker) Run(ctx context.Context) error {
 
 // takeLoop fills free slots with new tasks until ctx ends, over the
 // queues by their weights (or strictly in order: StrictPriority).
-func (w *Worker) takeLoop(ctx context.Context, sem *semaphore.Weighted, held int, dispatch func([]*Delivery)) {
+func (w *Worker) takeLoop(ctx context.Context, sem *semaphore.Weighted, held int, dispatch func([]*queue.Delivery)) {
 	pause := backoff.New(100*time.Millisecond, 5*time.Second)
 	order := takeOrder(w.weights)
 	wait := w.pollWait
@@ -374,7 +370,7 @@ func (w *Worker) takeLoop(ctx context.Context, sem *semaphore.Weighted, held int
 		for n < held && sem.TryAcquire(1) {
 			n++
 		}
-		var ds []*Delivery
+		var ds []*queue.Delivery
 		var err error
 		if w.strict {
 			ds, err = w.takeStrict(ctx, n, wait)
@@ -397,7 +393,7 @@ func (w *Worker) takeLoop(ctx context.Context, sem *semaphore.Weighted, held int
 
 // takeStrict takes up to n tasks from the first queue that has any, in
 // order; if none has, it waits on the first for up to wait.
-func (w *Worker) takeStrict(ctx context.Context, n int, wait time.Duration) ([]*Delivery, error) {
+func (w *Worker) takeStrict(ctx context.Context, n int, wait time.Duration) ([]*queue.Delivery, error) {
 	if len(w.queues) > 1 {
 		for _, q := range w.queues {
 			ds, err := w.queue.Take(ctx, q, w.consumer, n, 0)
@@ -448,7 +444,7 @@ type flight struct {
 	cancel   context.CancelCauseFunc // of the run, once it started
 }
 
-func (w *Worker) track(d *Delivery, add bool) {
+func (w *Worker) track(d *queue.Delivery, add bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if add {
@@ -461,14 +457,14 @@ func (w *Worker) track(d *Delivery, add bool) {
 // canceled is told of a canceled task (see CancelWatcher): if the worker
 // holds it, its run's context is cancelled with cause ErrCanceled, or, not
 // started yet, it never starts.
-func (w *Worker) canceled(queue, id string) {
+func (w *Worker) canceled(queueName, id string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for d, f := range w.inflight {
-		if d.ID == id && d.Queue == queue {
+		if d.ID == id && d.Queue == queueName {
 			f.canceled = true
 			if f.cancel != nil {
-				f.cancel(ErrCanceled)
+				f.cancel(queue.ErrCanceled)
 			}
 		}
 	}
@@ -476,10 +472,7 @@ func (w *Worker) canceled(queue, id string) {
 
 // startRun returns the context of d's run, to be cancelled by a Cancel,
 // or reports that d was canceled before it started.
-func (w *Worker) startRun(runCtx context.Context, d *Delivery) (context.Context, context.CancelCauseFunc, bool) {
-	if !w.cancels {
-		return runCtx, func(error) {}, true
-	}
+func (w *Worker) startRun(runCtx context.Context, d *queue.Delivery) (context.Context, context.CancelCauseFunc, bool) {
 	ctx, cancel := context.WithCancelCause(runCtx)
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -488,7 +481,7 @@ func (w *Worker) startRun(runCtx context.Context, d *Delivery) (context.Context,
 		return ctx, cancel, true
 	}
 	if f.canceled {
-		cancel(ErrCanceled)
+		cancel(queue.ErrCanceled)
 		return ctx, cancel, false
 	}
 	f.cancel = cancel
@@ -497,7 +490,7 @@ func (w *Worker) startRun(runCtx context.Context, d *Delivery) (context.Context,
 
 // extendAll renews the claims of the running tasks, one call per queue.
 func (w *Worker) extendAll(ctx context.Context) {
-	byQueue := make(map[string][]*Delivery)
+	byQueue := make(map[string][]*queue.Delivery)
 	w.mu.Lock()
 	for d := range w.inflight {
 		byQueue[d.Queue] = append(byQueue[d.Queue], d)
@@ -543,19 +536,19 @@ type run struct {
 }
 
 // execute runs one delivery and ends it in its queue.
-func (w *Worker) execute(runCtx context.Context, d *Delivery) {
+func (w *Worker) execute(runCtx context.Context, d *queue.Delivery) {
 	fn, ok := w.tasks[d.Task]
 	ev := w.events.on()
 	if ev && d.Deliveries > 1 {
 		w.publish(EventTakenOver, d, nil, nil, nil, 0)
 	}
-	var o Outcome
+	var o queue.Outcome
 	var err error
 	var inv *task.Invocation
 	var took time.Duration
 	switch {
 	case d.Malformed != nil:
-		o, err = deadOutcome(d, ErrBadMessage, d.Malformed.Error())
+		o, err = deadOutcome(d, queue.ErrBadMessage, d.Malformed.Error())
 	case !ok:
 		o, err = deadOutcome(d, ErrUnknownTask, fmt.Sprintf("no task %q is registered", d.Task))
 	case d.Deliveries > w.maxDeliveries:
@@ -571,13 +564,11 @@ func (w *Worker) execute(runCtx context.Context, d *Delivery) {
 		inv = &r.inv
 		ctx, cancel, run := w.startRun(runCtx, d)
 		if !run { // canceled before it started: it never runs
-			o, err = canceledOutcome(d), ErrCanceled
+			o, err = canceledOutcome(d), queue.ErrCanceled
 			break
 		}
 		start := time.Now()
-		if w.starter != nil {
-			w.starter.Started(w.finishCtx, d, w.consumer, start)
-		}
+		w.queue.Started(w.finishCtx, d, w.consumer, start)
 		if ev {
 			w.publish(EventStarted, d, nil, inv, nil, 0)
 		}
@@ -589,14 +580,14 @@ func (w *Worker) execute(runCtx context.Context, d *Delivery) {
 			// Cut short by a stop: no result, but the locks go, and the task
 			// goes back to its queue at once, for another worker.
 			r.final.Results = nil
-			o = Outcome{Status: Scheduled, RunAt: time.Now(), Attempt: r.inv.Attempt,
+			o = queue.Outcome{Status: queue.Scheduled, RunAt: time.Now(), Attempt: r.inv.Attempt,
 				Kind: task.KindOf(task.ErrAbandoned), Error: task.ErrAbandoned.Error()}
 			err = task.ErrAbandoned
-		case err != nil && errors.Is(context.Cause(ctx), ErrCanceled):
+		case err != nil && errors.Is(context.Cause(ctx), queue.ErrCanceled):
 			// Canceled while it ran: it ends so, with no result, and is
 			// not retried.
 			r.final.Results = nil
-			o, err = canceledOutcome(d), ErrCanceled
+			o, err = canceledOutcome(d), queue.ErrCanceled
 			o.Attempt = r.inv.Attempt
 		default:
 			o = w.outcome(d, &r.inv, err)
@@ -614,7 +605,7 @@ func (w *Worker) execute(runCtx context.Context, d *Delivery) {
 // (the claim is kept alive meanwhile) or until a hard stop: a finish is
 // safe to repeat, and a run whose end is lost runs again, its lock perhaps
 // still held by itself.
-func (w *Worker) finish(runCtx context.Context, d *Delivery, o Outcome) bool {
+func (w *Worker) finish(runCtx context.Context, d *queue.Delivery, o queue.Outcome) bool {
 	ctx := w.finishCtx
 	pause := backoff.New(50*time.Millisecond, time.Second)
 	deadline := time.Now().Add(w.visibility)
@@ -633,19 +624,19 @@ func (w *Worker) finish(runCtx context.Context, d *Delivery, o Outcome) bool {
 }
 
 // canceledOutcome is the outcome of a canceled delivery.
-func canceledOutcome(d *Delivery) Outcome {
-	return Outcome{Status: Canceled, Attempt: d.Attempt, Kind: ErrCanceled.ErrorKind(), Error: ErrCanceled.Error()}
+func canceledOutcome(d *queue.Delivery) queue.Outcome {
+	return queue.Outcome{Status: queue.Canceled, Attempt: d.Attempt, Kind: queue.ErrCanceled.ErrorKind(), Error: queue.ErrCanceled.Error()}
 }
 
 // deadOutcome is the outcome of a delivery that cannot run, and its error.
-func deadOutcome(d *Delivery, reason *task.Error, msg string) (Outcome, error) {
-	return Outcome{Status: Dead, Attempt: d.Attempt, Kind: reason.ErrorKind(), Error: msg},
-		&DeadLetterError{ID: d.ID, Reason: &task.Failure{Kind: reason.ErrorKind(), Message: msg}} // matches reason
+func deadOutcome(d *queue.Delivery, reason *task.Error, msg string) (queue.Outcome, error) {
+	return queue.Outcome{Status: queue.Dead, Attempt: d.Attempt, Kind: reason.ErrorKind(), Error: msg},
+		&queue.DeadLetterError{ID: d.ID, Reason: &task.Failure{Kind: reason.ErrorKind(), Message: msg}} // matches reason
 }
 
 // publishEnd publishes the events that end a run that o ended: a lease
 // lost first, if the run lost one.
-func (w *Worker) publishEnd(d *Delivery, o *Outcome, inv *task.Invocation, err error, took time.Duration) {
+func (w *Worker) publishEnd(d *queue.Delivery, o *queue.Outcome, inv *task.Invocation, err error, took time.Duration) {
 	if inv != nil {
 		for i := range inv.Locks {
 			if inv.Locks[i].Lost {
@@ -656,18 +647,18 @@ func (w *Worker) publishEnd(d *Delivery, o *Outcome, inv *task.Invocation, err e
 	}
 	var kind EventKind
 	switch o.Status {
-	case Succeeded:
+	case queue.Succeeded:
 		kind = EventSucceeded
-	case Failed:
+	case queue.Failed:
 		kind = EventFailed
-	case Skipped:
+	case queue.Skipped:
 		kind = EventSkipped
-	case Canceled:
+	case queue.Canceled:
 		kind = EventCanceled
-	case Dead:
+	case queue.Dead:
 		kind = EventDeadLettered
-		if _, ok := errors.AsType[*DeadLetterError](err); !ok {
-			err = &DeadLetterError{ID: d.ID, Reason: err}
+		if _, ok := errors.AsType[*queue.DeadLetterError](err); !ok {
+			err = &queue.DeadLetterError{ID: d.ID, Reason: err}
 		}
 	default:
 		switch {
@@ -683,7 +674,7 @@ func (w *Worker) publishEnd(d *Delivery, o *Outcome, inv *task.Invocation, err e
 }
 
 // publish sends one event of d's to the subscribers.
-func (w *Worker) publish(kind EventKind, d *Delivery, o *Outcome, inv *task.Invocation, err error, took time.Duration) {
+func (w *Worker) publish(kind EventKind, d *queue.Delivery, o *queue.Outcome, inv *task.Invocation, err error, took time.Duration) {
 	e := Event{Kind: kind, Task: d.Task, Queue: d.Queue, ID: d.ID, Attempt: max(d.Attempt, 1), Worker: w.consumer,
 		At: time.Now(), Err: err}
 	switch kind {
@@ -695,7 +686,7 @@ func (w *Worker) publish(kind EventKind, d *Delivery, o *Outcome, inv *task.Invo
 	default:
 		e.Duration = took
 	}
-	if o != nil && o.Status == Scheduled {
+	if o != nil && o.Status == queue.Scheduled {
 		e.RunAt = o.RunAt
 	}
 	if inv != nil && len(inv.Locks) > 0 {
@@ -724,10 +715,10 @@ func call(fn task.Func, ctx context.Context, inv *task.Invocation) (res any, err
 }
 
 // outcome maps a run's error to how its delivery ends.
-func (w *Worker) outcome(d *Delivery, inv *task.Invocation, err error) Outcome {
-	o := Outcome{Attempt: inv.Attempt}
+func (w *Worker) outcome(d *queue.Delivery, inv *task.Invocation, err error) queue.Outcome {
+	o := queue.Outcome{Attempt: inv.Attempt}
 	if err == nil {
-		o.Status = Succeeded
+		o.Status = queue.Succeeded
 		return o
 	}
 	// A skip of a retry hides a failure: it ends as that failure.
@@ -737,7 +728,7 @@ func (w *Worker) outcome(d *Delivery, inv *task.Invocation, err error) Outcome {
 	var skip *task.SkipError
 	switch {
 	case errors.As(err, &rq):
-		o.Status, o.RunAt, o.Retry = Scheduled, time.Now().Add(rq.After), rq.Retry
+		o.Status, o.RunAt, o.Retry = queue.Scheduled, time.Now().Add(rq.After), rq.Retry
 		if rq.Retry {
 			o.Attempt++
 		}
@@ -745,22 +736,22 @@ func (w *Worker) outcome(d *Delivery, inv *task.Invocation, err error) Outcome {
 			o.Kind, o.Error = task.KindOf(rq.Err), rq.Err.Error()
 		}
 	case errors.As(err, &skip):
-		o.Status = Skipped
+		o.Status = queue.Skipped
 		if skip.Reason != nil {
 			o.Kind, o.Error = task.KindOf(skip.Reason), skip.Reason.Error()
 		}
 	case errors.Is(err, task.ErrUnavailable) && !errors.Is(err, task.ErrPermanent):
 		// Not the task's failure: run it again later, without an attempt.
 		if d.Outages >= w.maxOutages {
-			o.Status = Dead
+			o.Status = queue.Dead
 			o.Kind, o.Error = task.KindOf(task.ErrUnavailable), fmt.Sprintf("backend unavailable %d times in a row: %v", d.Outages+1, err)
 			break
 		}
-		o.Status, o.RunAt, o.Outage = Scheduled, time.Now().Add(outagePauses.Jittered(d.Outages)), true
+		o.Status, o.RunAt, o.Outage = queue.Scheduled, time.Now().Add(outagePauses.Jittered(d.Outages)), true
 	case errors.Is(err, task.ErrPermanent):
-		o.Status = Dead
+		o.Status = queue.Dead
 	default:
-		o.Status = Failed
+		o.Status = queue.Failed
 	}
 	return o
 }

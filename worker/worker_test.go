@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/middleware"
 	"github.com/taskware/taskware/store"
@@ -64,10 +66,10 @@ func TestEndToEnd(t *testing.T) {
 			t.Fatalf("TryGet after = %d, %v", sum, err)
 		}
 		st, err := h.State(ctx)
-		if err != nil || st.Status != worker.Succeeded || st.Attempt != 1 || st.Task != "add" || st.Result != worker.ResultStored {
+		if err != nil || st.Status != queue.Succeeded || st.Attempt != 1 || st.Task != "add" || st.Result != queue.ResultStored {
 			t.Fatalf("state %+v, %v", st, err)
 		}
-		if rec := b.RequireRecord(t, h.Queue, h.ID); rec.Status != store.Succeeded || rec.Task != "add" || rec.Queue != worker.DefaultQueue {
+		if rec := b.RequireRecord(t, h.Queue, h.ID); rec.Status != store.Succeeded || rec.Task != "add" || rec.Queue != queue.Default {
 			t.Fatalf("stored %+v", rec)
 		}
 		// Many at once, each with its own result.
@@ -108,7 +110,7 @@ func TestEnqueueOptions(t *testing.T) {
 		if err != nil || h.ID != "greeting-1" || h.Queue != "mail" {
 			t.Fatalf("%+v, %v", h, err)
 		}
-		if _, err := worker.Enqueue(ctx, c, echo, "again", worker.WithID("greeting-1"), worker.OnQueue("mail")); !errors.Is(err, worker.ErrDuplicate) {
+		if _, err := worker.Enqueue(ctx, c, echo, "again", worker.WithID("greeting-1"), worker.OnQueue("mail")); !errors.Is(err, queue.ErrDuplicate) {
 			t.Fatalf("duplicate ID: %v, want ErrDuplicate", err)
 		}
 		if s, err := getWithin(t, h, 5*time.Second); err != nil || s != "hi" {
@@ -117,7 +119,7 @@ func TestEnqueueOptions(t *testing.T) {
 		if inv := <-ran; inv.ID != "greeting-1" || inv.EnqueuedAt.IsZero() || inv.Attempt != 1 {
 			t.Fatalf("ran %+v", inv)
 		}
-		if _, err := worker.Enqueue(ctx, c, echo, "later", worker.WithID("greeting-1"), worker.OnQueue("mail")); !errors.Is(err, worker.ErrDuplicate) {
+		if _, err := worker.Enqueue(ctx, c, echo, "later", worker.WithID("greeting-1"), worker.OnQueue("mail")); !errors.Is(err, queue.ErrDuplicate) {
 			t.Fatalf("duplicate of a finished ID: %v, want ErrDuplicate", err)
 		}
 
@@ -127,7 +129,7 @@ func TestEnqueueOptions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st, _ := h.State(ctx); st.Status != worker.Scheduled {
+		if st, _ := h.State(ctx); st.Status != queue.Scheduled {
 			t.Fatalf("a delayed task is %s", st.Status)
 		}
 		if _, err := getWithin(t, h, 5*time.Second); err != nil {
@@ -191,7 +193,7 @@ func TestRetries(t *testing.T) {
 			t.Fatalf("after two failures: %q, %v", s, err)
 		}
 		_, err := getWithin(t, dead, 5*time.Second)
-		if !errors.Is(err, worker.ErrDeadLettered) || !strings.Contains(fmt.Sprint(err), "boom") {
+		if !errors.Is(err, queue.ErrDeadLettered) || !strings.Contains(fmt.Sprint(err), "boom") {
 			t.Fatalf("out of retries: %v, want a dead letter of the boom", err)
 		}
 		mu.Lock()
@@ -211,10 +213,10 @@ func TestRetries(t *testing.T) {
 			}
 		}
 		st, _ := dead.State(ctx)
-		if st.Status != worker.Dead || st.Attempt != 3 || st.Result != worker.ResultStored {
+		if st.Status != queue.Dead || st.Attempt != 3 || st.Result != queue.ResultStored {
 			t.Fatalf("out of retries: state %+v", st)
 		}
-		dls, err := b.Queue.DeadLetters(ctx, worker.DefaultQueue, 10)
+		dls, err := b.Queue.DeadLetters(ctx, queue.Default, 10)
 		if err != nil || len(dls) != 1 || dls[0].ID != dead.ID || !strings.Contains(dls[0].Reason, "boom") {
 			t.Fatalf("dead letters %+v, %v", dls, err)
 		}
@@ -276,9 +278,9 @@ func TestDeadLetters(t *testing.T) {
 		ctx := context.Background()
 		c := worker.NewClient(b.Queue, b.Store)
 		now := time.Now()
-		for _, m := range []*worker.Message{
-			{ID: "bad-payload", Task: "add", Queue: worker.DefaultQueue, Payload: []byte(`{"A":`), EnqueuedAt: now, Attempt: 1},
-			{ID: "unknown", Task: "no-such-task", Queue: worker.DefaultQueue, Payload: []byte(`{}`), EnqueuedAt: now, Attempt: 1},
+		for _, m := range []*queue.Message{
+			{ID: "bad-payload", Task: "add", Queue: queue.Default, Payload: []byte(`{"A":`), EnqueuedAt: now, Attempt: 1},
+			{ID: "unknown", Task: "no-such-task", Queue: queue.Default, Payload: []byte(`{}`), EnqueuedAt: now, Attempt: 1},
 		} {
 			if err := b.Queue.Enqueue(ctx, m, time.Time{}); err != nil {
 				t.Fatal(err)
@@ -286,18 +288,18 @@ func TestDeadLetters(t *testing.T) {
 		}
 		reasons := map[string]*task.Error{"bad-payload": task.ErrBadPayload, "unknown": worker.ErrUnknownTask}
 		for id, reason := range reasons {
-			_, err := getWithin(t, worker.HandleOf(c, add, worker.DefaultQueue, id), 5*time.Second)
-			var dl *worker.DeadLetterError
-			if !errors.Is(err, worker.ErrDeadLettered) || !errors.Is(err, reason) || !errors.As(err, &dl) ||
+			_, err := getWithin(t, worker.HandleOf(c, add, queue.Default, id), 5*time.Second)
+			var dl *queue.DeadLetterError
+			if !errors.Is(err, queue.ErrDeadLettered) || !errors.Is(err, reason) || !errors.As(err, &dl) ||
 				dl.ID != id || task.KindOf(dl.Reason) != reason.ErrorKind() {
 				t.Fatalf("%s: %v, want a dead letter matching %v", id, err, reason)
 			}
-			if st, err := worker.HandleOf(c, add, worker.DefaultQueue, id).State(ctx); err != nil || st.Status != worker.Dead ||
+			if st, err := worker.HandleOf(c, add, queue.Default, id).State(ctx); err != nil || st.Status != queue.Dead ||
 				st.Kind != reason.ErrorKind() {
 				t.Fatalf("%s: state %+v, %v", id, st, err)
 			}
 		}
-		dls, err := b.Queue.DeadLetters(ctx, worker.DefaultQueue, 10)
+		dls, err := b.Queue.DeadLetters(ctx, queue.Default, 10)
 		if err != nil || len(dls) != 2 {
 			t.Fatalf("dead letters %+v, %v", dls, err)
 		}
@@ -355,12 +357,12 @@ func TestHandleNeverHangs(t *testing.T) {
 		}
 		for _, h := range []*worker.Handle[int]{h1, h2, h3, h4} {
 			b.RequireNoRecord(t, h.Queue, h.ID)
-			if st, err := h.State(ctx); err != nil || st.Result != worker.NoResult {
+			if st, err := h.State(ctx); err != nil || st.Result != queue.NoResult {
 				t.Fatalf("%s: state %+v, %v; want no result", h.ID, st, err)
 			}
 		}
 		// An ID nobody enqueued ends Get at once.
-		if _, err := getWithin(t, worker.HandleOf(c, quiet, worker.DefaultQueue, "nobody"), 5*time.Second); !errors.Is(err, worker.ErrNotFound) {
+		if _, err := getWithin(t, worker.HandleOf(c, quiet, queue.Default, "nobody"), 5*time.Second); !errors.Is(err, queue.ErrNotFound) {
 			t.Fatalf("unknown ID: %v", err)
 		}
 		// And a handle whose ctx ends returns its cause.
@@ -533,17 +535,17 @@ func TestPermanentFailure(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = getWithin(t, h, 5*time.Second)
-		if !errors.Is(err, worker.ErrDeadLettered) || !errors.Is(err, errNoAccount) {
+		if !errors.Is(err, queue.ErrDeadLettered) || !errors.Is(err, errNoAccount) {
 			t.Fatalf("Get = %v, want a dead letter matching errNoAccount", err)
 		}
 		st, err := h.State(ctx)
-		if err != nil || st.Status != worker.Dead || st.Attempt != 1 || st.Kind != errNoAccount.ErrorKind() || st.Result != worker.ResultStored {
+		if err != nil || st.Status != queue.Dead || st.Attempt != 1 || st.Kind != errNoAccount.ErrorKind() || st.Result != queue.ResultStored {
 			t.Fatalf("state %+v, %v", st, err)
 		}
 		if n := runs.Load(); n != 1 {
 			t.Fatalf("a permanent failure ran %d times, want once", n)
 		}
-		dls, err := b.Queue.DeadLetters(ctx, worker.DefaultQueue, 10)
+		dls, err := b.Queue.DeadLetters(ctx, queue.Default, 10)
 		if err != nil || len(dls) != 1 || dls[0].ID != h.ID || dls[0].Kind != errNoAccount.ErrorKind() {
 			t.Fatalf("dead letters %+v, %v", dls, err)
 		}
@@ -563,31 +565,31 @@ func TestTooManyDeliveries(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Two workers took it, and died.
-		if ds, err := b.Queue.Take(ctx, worker.DefaultQueue, "died-1", 1, 0); err != nil || len(ds) != 1 {
+		if ds, err := b.Queue.Take(ctx, queue.Default, "died-1", 1, 0); err != nil || len(ds) != 1 {
 			t.Fatalf("Take = %d deliveries, %v", len(ds), err)
 		}
-		if n, err := b.Queue.Recover(ctx, worker.DefaultQueue, 0, 1); err != nil || n != 1 {
+		if n, err := b.Queue.Recover(ctx, queue.Default, 0, 1); err != nil || n != 1 {
 			t.Fatalf("Recover = %d, %v; want the task back", n, err)
 		}
-		if ds, err := b.Queue.Take(ctx, worker.DefaultQueue, "died-2", 1, 0); err != nil || len(ds) != 1 || ds[0].Deliveries != 2 {
+		if ds, err := b.Queue.Take(ctx, queue.Default, "died-2", 1, 0); err != nil || len(ds) != 1 || ds[0].Deliveries != 2 {
 			t.Fatalf("Take = %+v, %v; want the task, delivered twice", ds, err)
 		}
 		w := worker.New(b.Queue, fast(worker.MaxDeliveries(2), worker.Visibility(300*time.Millisecond))...)
 		worker.Register(w, tk)
 		start(t, w)
 		_, err = getWithin(t, h, 5*time.Second)
-		var dl *worker.DeadLetterError
-		if !errors.Is(err, worker.ErrDeadLettered) || !errors.Is(err, worker.ErrTooManyDeliveries) || !errors.As(err, &dl) || dl.ID != h.ID {
+		var dl *queue.DeadLetterError
+		if !errors.Is(err, queue.ErrDeadLettered) || !errors.Is(err, worker.ErrTooManyDeliveries) || !errors.As(err, &dl) || dl.ID != h.ID {
 			t.Fatalf("Get = %v, want a dead letter matching worker.ErrTooManyDeliveries", err)
 		}
 		if n := runs.Load(); n != 0 {
 			t.Fatalf("the task ran %d times on its third delivery, want never", n)
 		}
 		st, err := h.State(ctx)
-		if err != nil || st.Status != worker.Dead || st.Kind != worker.ErrTooManyDeliveries.ErrorKind() || st.Result != worker.NoResult {
+		if err != nil || st.Status != queue.Dead || st.Kind != worker.ErrTooManyDeliveries.ErrorKind() || st.Result != queue.NoResult {
 			t.Fatalf("state %+v, %v", st, err)
 		}
-		dls, err := b.Queue.DeadLetters(ctx, worker.DefaultQueue, 10)
+		dls, err := b.Queue.DeadLetters(ctx, queue.Default, 10)
 		if err != nil || len(dls) != 1 || dls[0].ID != h.ID || dls[0].Kind != worker.ErrTooManyDeliveries.ErrorKind() || dls[0].Task != "deadly" {
 			t.Fatalf("dead letters %+v, %v", dls, err)
 		}
@@ -655,7 +657,7 @@ func TestPrefetchedTasksGoBackUnrunAtStop(t *testing.T) {
 			t.Fatalf("with one slot busy, other tasks ran: %v", runs)
 		}
 		// Both are held by w1: another consumer finds none ready.
-		if ds, err := b.Queue.Take(ctx, worker.DefaultQueue, "probe", 10, 0); err != nil || len(ds) != 0 {
+		if ds, err := b.Queue.Take(ctx, queue.Default, "probe", 10, 0); err != nil || len(ds) != 0 {
 			close(release)
 			t.Fatalf("another consumer took %d tasks (%v); want none: w1 holds them", len(ds), err)
 		}
@@ -736,7 +738,7 @@ func TestEnqueueMany(t *testing.T) {
 			t.Errorf("EnqueueMany of %d tasks took %d round trips, want 1", n, trips.N())
 		}
 		var many *worker.ManyError
-		if !errors.As(err, &many) || !errors.Is(err, worker.ErrDuplicate) || len(many.Errs) != n || len(hs) != n {
+		if !errors.As(err, &many) || !errors.Is(err, queue.ErrDuplicate) || len(many.Errs) != n || len(hs) != n {
 			t.Fatalf("EnqueueMany = %d handles, %v; want a ManyError of %d, matching ErrDuplicate", len(hs), err, n)
 		}
 		refusedIDs := map[string]bool{}

@@ -12,11 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/redis/go-redis/v9"
 	"github.com/taskware/taskware/redisbackend"
 	"github.com/taskware/taskware/store"
 	"github.com/taskware/taskware/taskwaretest"
-	"github.com/taskware/taskware/worker"
 )
 
 // aclCommands are the commands a restricted Redis user needs, as README.md
@@ -108,7 +109,7 @@ func TestACL(t *testing.T) {
 			if id == "later" {
 				at = time.Now().Add(time.Hour)
 			}
-			m := &worker.Message{ID: id, Task: "t", Queue: "acl", Payload: []byte("{}"), EnqueuedAt: time.Now(), Attempt: 1}
+			m := &queue.Message{ID: id, Task: "t", Queue: "acl", Payload: []byte("{}"), EnqueuedAt: time.Now(), Attempt: 1}
 			if err := q.Enqueue(ctx, m, at); err != nil {
 				t.Fatal(err)
 			}
@@ -118,7 +119,7 @@ func TestACL(t *testing.T) {
 					t.Fatalf("Take = %d, %v", len(ds), err)
 				}
 				if id == "dead" {
-					if err := q.Finish(ctx, ds[0], worker.Outcome{Status: worker.Dead, Attempt: 1, Kind: "k", Error: "e"}); err != nil {
+					if err := q.Finish(ctx, ds[0], queue.Outcome{Status: queue.Dead, Attempt: 1, Kind: "k", Error: "e"}); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -189,47 +190,47 @@ func exerciseBackend(ctx context.Context, t *testing.T, b *redisbackend.Backend)
 		}
 	}
 	q, l, s := b.Queue(), b.Locker(), b.Store()
-	const queue = "acl"
-	msg := func(id string) *worker.Message {
-		return &worker.Message{ID: id, Task: "t", Queue: queue, Payload: []byte("{}"), EnqueuedAt: time.Now(), Attempt: 1}
+	const qn = "acl"
+	msg := func(id string) *queue.Message {
+		return &queue.Message{ID: id, Task: "t", Queue: qn, Payload: []byte("{}"), EnqueuedAt: time.Now(), Attempt: 1}
 	}
 	must(q.Enqueue(ctx, msg("now"), time.Time{}))
 	must(q.Enqueue(ctx, msg("later"), time.Now().Add(time.Millisecond)))
 	if err := q.Enqueue(ctx, msg("now"), time.Time{}); err == nil {
 		t.Errorf("enqueued %q twice", "now")
-	} else if _, ok := errors.AsType[*worker.DuplicateError](err); !ok {
+	} else if _, ok := errors.AsType[*queue.DuplicateError](err); !ok {
 		t.Fatal(err)
 	}
 	time.Sleep(5 * time.Millisecond)
-	if _, err := q.Promote(ctx, queue, time.Now(), 10); err != nil {
+	if _, err := q.Promote(ctx, qn, time.Now(), 10); err != nil {
 		t.Fatal(err)
 	}
-	ds, err := q.Take(ctx, queue, "c1", 10, 0)
+	ds, err := q.Take(ctx, qn, "c1", 10, 0)
 	must(err)
 	if len(ds) != 2 {
 		t.Fatalf("took %d deliveries, want 2", len(ds))
 	}
-	must(q.Extend(ctx, queue, "c1", ds))
+	must(q.Extend(ctx, qn, "c1", ds))
 	time.Sleep(5 * time.Millisecond)
-	n, err := q.Recover(ctx, queue, time.Millisecond, 10) // c1 "died"
+	n, err := q.Recover(ctx, qn, time.Millisecond, 10) // c1 "died"
 	must(err)
 	if n != 2 {
 		t.Fatalf("recovered %d deliveries, want 2", n)
 	}
-	ds, err = q.Take(ctx, queue, "c2", 10, 10*time.Millisecond)
+	ds, err = q.Take(ctx, qn, "c2", 10, 10*time.Millisecond)
 	must(err)
 	if len(ds) != 2 {
 		t.Fatalf("took %d deliveries again, want 2", len(ds))
 	}
-	must(q.Finish(ctx, ds[0], worker.Outcome{Status: worker.Scheduled, Attempt: 2, RunAt: time.Now(), Kind: "k", Error: "e", Retry: true, Outage: true}))
-	must(q.Finish(ctx, ds[1], worker.Outcome{Status: worker.Dead, Attempt: 1, Kind: "k", Error: "e"}))
-	must(q.Leave(ctx, queue, "c2"))
-	dead, err := q.DeadLetters(ctx, queue, 10)
+	must(q.Finish(ctx, ds[0], queue.Outcome{Status: queue.Scheduled, Attempt: 2, RunAt: time.Now(), Kind: "k", Error: "e", Retry: true, Outage: true}))
+	must(q.Finish(ctx, ds[1], queue.Outcome{Status: queue.Dead, Attempt: 1, Kind: "k", Error: "e"}))
+	must(q.Leave(ctx, qn, "c2"))
+	dead, err := q.DeadLetters(ctx, qn, 10)
 	must(err)
 	if len(dead) != 1 {
 		t.Errorf("%d dead letters, want 1", len(dead))
 	}
-	if _, err := q.State(ctx, queue, ds[1].ID); err != nil {
+	if _, err := q.State(ctx, qn, ds[1].ID); err != nil {
 		t.Error(err)
 	}
 
@@ -242,14 +243,14 @@ func exerciseBackend(ctx context.Context, t *testing.T, b *redisbackend.Backend)
 	must(l.Release(ctx, lease))
 	must(l.Break(ctx, "k"))
 
-	must(s.Put(ctx, &store.Record{Queue: queue, ID: "r", Task: "t", Status: store.Succeeded, Attempt: 1}, time.Minute))
-	if _, err := s.Wait(ctx, queue, "r"); err != nil {
+	must(s.Put(ctx, &store.Record{Queue: qn, ID: "r", Task: "t", Status: store.Succeeded, Attempt: 1}, time.Minute))
+	if _, err := s.Wait(ctx, qn, "r"); err != nil {
 		t.Error(err)
 	}
 	if _, err := s.List(ctx); err != nil {
 		t.Error(err)
 	}
-	must(s.Delete(ctx, queue, "r"))
+	must(s.Delete(ctx, qn, "r"))
 	if _, err := b.Purge(ctx); err != nil {
 		t.Error(err)
 	}

@@ -13,6 +13,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/redis/go-redis/v9"
 	"github.com/taskware/taskware/internal/randid"
 	"github.com/taskware/taskware/lock"
@@ -306,7 +308,7 @@ func runPolicy(ctx context.Context, p policy, rdb redis.UniversalClient, prefix 
 	// One backend: a run's lock release, result write and acknowledgement
 	// go in one round trip.
 	backend := redisbackend.New(rdb, redisbackend.WithPrefix(prefix))
-	queue, locker, results := backend.Queue(), backend.Locker(), backend.Store()
+	queueName, locker, results := backend.Queue(), backend.Locker(), backend.Store()
 
 	var (
 		mu        sync.Mutex // guards st and workerErr
@@ -316,7 +318,7 @@ func runPolicy(ctx context.Context, p policy, rdb redis.UniversalClient, prefix 
 	)
 	reportTask := newReportTask(append([]task.Middleware{countRetries(&retries)}, p.chain(locker, results)...)...)
 
-	w := worker.New(queue, worker.Concurrency(concurrency), worker.OnEvent(countEvents(&mu, &st)),
+	w := worker.New(queueName, worker.Concurrency(concurrency), worker.OnEvent(countEvents(&mu, &st)),
 		worker.PollWait(50*time.Millisecond), worker.PromoteEvery(5*time.Millisecond),
 		worker.OnError(func(err error) {
 			mu.Lock()
@@ -339,7 +341,7 @@ func runPolicy(ctx context.Context, p policy, rdb redis.UniversalClient, prefix 
 	}))
 	defer stopProgress()
 
-	client := worker.NewClient(queue, results)
+	client := worker.NewClient(queueName, results)
 	gctx, gcancel := context.WithTimeout(ctx, waitLimit)
 	defer gcancel()
 	var wg sync.WaitGroup
@@ -408,7 +410,7 @@ func outcome(ctx context.Context, h *worker.Handle[report], st *policyStats) (*i
 		return &st.Expired, nil
 	case errors.Is(err, lock.ErrLocked):
 		return &st.FailedLocked, nil
-	case errors.Is(err, worker.ErrDeadLettered):
+	case errors.Is(err, queue.ErrDeadLettered):
 		return &st.Dead, nil
 	case ctx.Err() != nil:
 		return nil, err

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/taskware/taskware/redisbackend"
 	"github.com/taskware/taskware/taskwaretest"
 	"github.com/taskware/taskware/worker"
@@ -137,7 +139,7 @@ func TestDemoKeep(t *testing.T) {
 		t.Errorf("the demo does not say where its keys stay:\n%s", out.String())
 	}
 	b := redisbackend.New(c, redisbackend.WithPrefix(kept))
-	st, err := b.Queue().Stats(t.Context(), worker.DefaultQueue)
+	st, err := b.Queue().Stats(t.Context(), queue.Default)
 	if err != nil || st.Ready != 3 || st.Delayed != 3 {
 		t.Errorf("kept queue: %+v, %v; want 3 ready, 3 delayed", st, err)
 	}

@@ -16,11 +16,12 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/taskware/taskware/internal/humantime"
 	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/redisbackend"
 	"github.com/taskware/taskware/store"
-	"github.com/taskware/taskware/worker"
 )
 
 // defaultRedisURL is the Redis the inspection commands read when neither
@@ -49,14 +50,14 @@ type inspectOptions struct {
 // inspectFlags returns the flags of an inspection command, bound to o:
 // the connection's, --prefix and --json, and, if asked, --queue and
 // --limit.
-func inspectFlags(name string, o *inspectOptions, queue, limit bool) *flag.FlagSet {
+func inspectFlags(name string, o *inspectOptions, queueName, limit bool) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	redisFlags(fs, &o.RedisURL, &o.TLS)
 	f := fs.Lookup("redis")
 	f.Usage = "read the Redis at this `URL` (redis://host:port/db, rediss:// for TLS); default $TASKWARE_REDIS_URL, else " + defaultRedisURL
 	fs.StringVar(&o.Prefix, "prefix", redisbackend.DefaultPrefix, "the key `PREFIX` of the backend to inspect")
 	fs.BoolVar(&o.JSON, "json", false, "print one JSON document instead of a table")
-	if queue {
+	if queueName {
 		fs.StringVar(&o.Queue, "queue", "", "only this `QUEUE` (default: every queue)")
 	}
 	if limit {
@@ -158,7 +159,7 @@ func inspect(ctx context.Context, fs *flag.FlagSet, o *inspectOptions, args []st
 // queues returns the queue --queue names, or every queue.
 func (in *inspection) queues(ctx context.Context) ([]string, error) {
 	if in.o.QueueSet {
-		if err := worker.ValidateQueueName(in.o.Queue); err != nil {
+		if err := queue.ValidateName(in.o.Queue); err != nil {
 			return nil, usageError{fmt.Errorf("--queue: %w", err)}
 		}
 		return []string{in.o.Queue}, nil
@@ -315,19 +316,19 @@ type taskJSON struct {
 	Malformed  string `json:"malformed,omitempty"`
 }
 
-func taskJSONOf(ti worker.TaskInfo) taskJSON {
+func taskJSONOf(ti queue.TaskInfo) taskJSON {
 	j := taskJSON{ID: ti.ID, Task: ti.Task, Queue: ti.Queue, Status: string(ti.Status), Attempt: ti.Attempt,
 		EnqueuedAt: stamp(ti.EnqueuedAt), Entry: ti.Receipt, Worker: ti.Worker, Deliveries: ti.Deliveries,
 		RunAt: stamp(ti.RunAt), Kind: ti.Kind, Error: ti.Error, StartedAt: stamp(ti.StartedAt),
 		FinishedAt: stamp(ti.FinishedAt), Malformed: ti.Malformed}
-	if ti.Status == worker.Running && ti.Worker != "" && ti.Receipt != "" {
+	if ti.Status == queue.Running && ti.Worker != "" && ti.Receipt != "" {
 		ms := ti.Idle.Milliseconds()
 		j.IdleMs = &ms
 	}
 	return j
 }
 
-func tasksJSON(ts []worker.TaskInfo) []taskJSON {
+func tasksJSON(ts []queue.TaskInfo) []taskJSON {
 	out := make([]taskJSON, len(ts))
 	for i, ti := range ts {
 		out[i] = taskJSONOf(ti)
@@ -345,52 +346,52 @@ func runTasks(ctx context.Context, args []string, out io.Writer) error {
 			return usageError{fmt.Errorf("tasks: unexpected argument %q", args[0])}
 		case !o.QueueSet:
 			return usageError{errors.New("tasks: --queue is required")}
-		case !slices.Contains(worker.TaskSets, worker.TaskSet(o.State)):
+		case !slices.Contains(queue.TaskSets, queue.TaskSet(o.State)):
 			return usageError{fmt.Errorf("tasks: --state must be ready, running, delayed, dead or finished, not %q", o.State)}
 		}
-		if err := worker.ValidateQueueName(o.Queue); err != nil {
+		if err := queue.ValidateName(o.Queue); err != nil {
 			return usageError{fmt.Errorf("--queue: %w", err)}
 		}
-		ts, err := in.q.Tasks(ctx, o.Queue, worker.TaskSet(o.State), o.Limit)
+		ts, err := in.q.Tasks(ctx, o.Queue, queue.TaskSet(o.State), o.Limit)
 		if err != nil {
 			return err
 		}
 		if in.o.JSON {
 			return in.json(map[string]any{"tasks": tasksJSON(ts)})
 		}
-		in.taskTable(worker.TaskSet(o.State), ts, false)
+		in.taskTable(queue.TaskSet(o.State), ts, false)
 		return nil
 	})
 }
 
 // taskTable prints tasks of set as a table, with their queue if withQueue.
-func (in *inspection) taskTable(set worker.TaskSet, ts []worker.TaskInfo, withQueue bool) {
+func (in *inspection) taskTable(set queue.TaskSet, ts []queue.TaskInfo, withQueue bool) {
 	var header []string
-	var cells func(ti worker.TaskInfo) []any
+	var cells func(ti queue.TaskInfo) []any
 	switch set {
-	case worker.ReadyTasks:
+	case queue.ReadyTasks:
 		header = []string{"ID", "TASK", "ATTEMPT", "WAITING", "ENQUEUED", "ENTRY"}
-		cells = func(ti worker.TaskInfo) []any {
+		cells = func(ti queue.TaskInfo) []any {
 			return []any{ti.ID, ti.Task, ti.Attempt, in.age(entryTime(ti.Receipt)), in.ago(ti.EnqueuedAt), ti.Receipt}
 		}
-	case worker.RunningTasks:
+	case queue.RunningTasks:
 		header = []string{"ID", "TASK", "ATTEMPT", "WORKER", "IDLE", "DELIVERIES", "ENTRY"}
-		cells = func(ti worker.TaskInfo) []any {
+		cells = func(ti queue.TaskInfo) []any {
 			return []any{ti.ID, ti.Task, ti.Attempt, ti.Worker, duration(ti.Idle), ti.Deliveries, ti.Receipt}
 		}
-	case worker.DelayedTasks:
+	case queue.DelayedTasks:
 		header = []string{"ID", "TASK", "ATTEMPT", "DUE", "LAST KIND", "LAST ERROR"}
-		cells = func(ti worker.TaskInfo) []any {
+		cells = func(ti queue.TaskInfo) []any {
 			return []any{ti.ID, ti.Task, ti.Attempt, in.until(ti.RunAt), ti.Kind, ti.Error}
 		}
-	case worker.DeadTasks:
+	case queue.DeadTasks:
 		header = []string{"ID", "TASK", "ATTEMPT", "DIED", "KIND", "REASON", "ENTRY"}
-		cells = func(ti worker.TaskInfo) []any {
+		cells = func(ti queue.TaskInfo) []any {
 			return []any{ti.ID, ti.Task, ti.Attempt, in.ago(ti.FinishedAt), ti.Kind, ti.Error, ti.Receipt}
 		}
 	default:
 		header = []string{"ID", "TASK", "STATUS", "ATTEMPT", "WORKER", "FINISHED", "KIND", "ERROR"}
-		cells = func(ti worker.TaskInfo) []any {
+		cells = func(ti queue.TaskInfo) []any {
 			return []any{ti.ID, ti.Task, ti.Status, ti.Attempt, ti.Worker, in.ago(ti.FinishedAt), ti.Kind, ti.Error}
 		}
 	}
@@ -439,7 +440,7 @@ func runTask(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 		if len(ts) == 0 {
-			return &worker.NotFoundError{Queue: cmp.Or(o.Queue, "any"), ID: args[0]}
+			return &queue.NotFoundError{Queue: cmp.Or(o.Queue, "any"), ID: args[0]}
 		}
 		if in.o.JSON {
 			return in.json(map[string]any{"tasks": tasksJSON(ts)})
@@ -497,12 +498,12 @@ func runDead(ctx context.Context, args []string, out io.Writer) error {
 			if err != nil {
 				return err
 			}
-			all := []worker.TaskInfo{}
-			for _, queue := range queues {
+			all := []queue.TaskInfo{}
+			for _, name := range queues {
 				if len(all) >= o.Limit {
 					break
 				}
-				ts, err := in.q.Tasks(ctx, queue, worker.DeadTasks, o.Limit-len(all))
+				ts, err := in.q.Tasks(ctx, name, queue.DeadTasks, o.Limit-len(all))
 				if err != nil {
 					return err
 				}
@@ -511,7 +512,7 @@ func runDead(ctx context.Context, args []string, out io.Writer) error {
 			if in.o.JSON {
 				return in.json(map[string]any{"dead": tasksJSON(all)})
 			}
-			in.taskTable(worker.DeadTasks, all, true)
+			in.taskTable(queue.DeadTasks, all, true)
 			return nil
 		}
 	case "requeue":
@@ -521,16 +522,16 @@ func runDead(ctx context.Context, args []string, out io.Writer) error {
 				return err
 			}
 			var res deadJSON
-			for _, queue := range queues {
-				done, kept, err := in.q.RequeueDead(ctx, queue, ids...)
+			for _, name := range queues {
+				done, kept, err := in.q.RequeueDead(ctx, name, ids...)
 				if err != nil {
 					return err
 				}
 				for _, id := range done {
-					res.Requeued = append(res.Requeued, queueID{queue, id})
+					res.Requeued = append(res.Requeued, queueID{name, id})
 				}
 				for _, id := range kept {
-					res.Kept = append(res.Kept, queueID{queue, id})
+					res.Kept = append(res.Kept, queueID{name, id})
 				}
 			}
 			if in.o.JSON {
@@ -561,8 +562,8 @@ func runDead(ctx context.Context, args []string, out io.Writer) error {
 				return err
 			}
 			n := 0
-			for _, queue := range queues {
-				m, err := in.q.PurgeDead(ctx, queue, ids...)
+			for _, name := range queues {
+				m, err := in.q.PurgeDead(ctx, name, ids...)
 				if err != nil {
 					return err
 				}
@@ -815,14 +816,14 @@ func runWorkers(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 		rows := []workerJSON{}
-		for _, queue := range queues {
-			ws, err := in.q.Workers(ctx, queue)
+		for _, name := range queues {
+			ws, err := in.q.Workers(ctx, name)
 			if err != nil {
 				return err
 			}
 			for _, w := range ws {
-				rows = append(rows, workerJSON{Queue: queue, Name: w.Name, Pending: w.Pending, IdleMs: w.Idle.Milliseconds(),
-					Live: w.Idle < worker.LiveWorkerWindow})
+				rows = append(rows, workerJSON{Queue: name, Name: w.Name, Pending: w.Pending, IdleMs: w.Idle.Milliseconds(),
+					Live: w.Idle < queue.LiveWorkerWindow})
 			}
 		}
 		if in.o.JSON {
@@ -853,17 +854,17 @@ func runPause(ctx context.Context, args []string, out io.Writer, pause bool) err
 		if len(args) == 0 {
 			return usageError{fmt.Errorf("%s: name the queues", name)}
 		}
-		for _, queue := range args {
-			if err := worker.ValidateQueueName(queue); err != nil {
+		for _, queueName := range args {
+			if err := queue.ValidateName(queueName); err != nil {
 				return usageError{err}
 			}
 		}
-		for _, queue := range args {
+		for _, queueName := range args {
 			var err error
 			if pause {
-				err = in.q.Pause(ctx, queue)
+				err = in.q.Pause(ctx, queueName)
 			} else {
-				err = in.q.Resume(ctx, queue)
+				err = in.q.Resume(ctx, queueName)
 			}
 			if err != nil {
 				return err
@@ -872,8 +873,8 @@ func runPause(ctx context.Context, args []string, out io.Writer, pause bool) err
 		if in.o.JSON {
 			return in.json(map[string]any{name + "d": args})
 		}
-		for _, queue := range args {
-			fmt.Fprintf(in.out, "queue %s %sd\n", queue, name)
+		for _, queueName := range args {
+			fmt.Fprintf(in.out, "queue %s %sd\n", queueName, name)
 		}
 		return nil
 	})

@@ -14,6 +14,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/redis/go-redis/v9"
 
 	"github.com/taskware/taskware/internal/randid"
@@ -130,7 +132,7 @@ func (e *cliEnv) fill(t *testing.T) {
 	// One after the other, so that they finish in this order.
 	hg, err := worker.Enqueue(ctx, c, ghost, "nobody", worker.WithID("ghost-1"), worker.OnQueue("side"))
 	must(err)
-	if _, err := hg.Get(ctx); !errors.Is(err, worker.ErrDeadLettered) {
+	if _, err := hg.Get(ctx); !errors.Is(err, queue.ErrDeadLettered) {
 		t.Fatalf("ghost-1: %v, want it dead-lettered", err)
 	}
 	he, err := worker.Enqueue(ctx, c, email, "e-5@example.com", worker.WithID("e-5"), worker.OnQueue("side"))
@@ -363,14 +365,14 @@ func TestDeadRequeueAndPurge(t *testing.T) {
 		if err != nil || st.Ready != 1 || st.Dead != 0 {
 			t.Fatalf("side after requeue: %+v, %v; want 1 ready, 0 dead", st, err)
 		}
-		if s, err := q.State(ctx, "side", "ghost-1"); err != nil || s.Status != worker.Queued || s.Attempt != 1 {
+		if s, err := q.State(ctx, "side", "ghost-1"); err != nil || s.Status != queue.Queued || s.Attempt != 1 {
 			t.Errorf("ghost-1: %+v, %v; want queued afresh", s, err)
 		}
 		ds, err := q.Take(ctx, "side", "w2", 10, 0)
 		if err != nil || len(ds) != 1 || ds[0].ID != "ghost-1" || ds[0].Task != "ghost" || ds[0].Attempt != 1 || ds[0].Deliveries != 1 {
 			t.Fatalf("took %+v, %v; want ghost-1 afresh", ds, err)
 		}
-		if err := q.Finish(ctx, ds[0], worker.Outcome{Status: worker.Dead, Attempt: 1, Kind: "k", Error: "dead again"}); err != nil {
+		if err := q.Finish(ctx, ds[0], queue.Outcome{Status: queue.Dead, Attempt: 1, Kind: "k", Error: "dead again"}); err != nil {
 			t.Fatal(err)
 		}
 

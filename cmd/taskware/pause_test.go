@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/taskware/taskware/worker"
+	"github.com/taskware/taskware/queue"
 )
 
 // pause stops workers taking from a queue, resume lets them again; the
@@ -17,12 +17,12 @@ func TestPauseResume(t *testing.T) {
 		if out := e.cli(t, "pause", "default", "side"); out != "queue default paused\nqueue side paused\n" {
 			t.Errorf("pause printed %q", out)
 		}
-		for _, queue := range []string{"default", "side"} {
-			if paused, err := q.Paused(ctx, queue); err != nil || !paused {
-				t.Fatalf("%s: Paused = %v, %v", queue, paused, err)
+		for _, name := range []string{"default", "side"} {
+			if paused, err := q.Paused(ctx, name); err != nil || !paused {
+				t.Fatalf("%s: Paused = %v, %v", name, paused, err)
 			}
 		}
-		m := &worker.Message{ID: "p-1", Task: "t", Queue: "default", Payload: []byte("{}"), EnqueuedAt: time.Now(), Attempt: 1}
+		m := &queue.Message{ID: "p-1", Task: "t", Queue: "default", Payload: []byte("{}"), EnqueuedAt: time.Now(), Attempt: 1}
 		if err := q.Enqueue(ctx, m, time.Time{}); err != nil {
 			t.Fatal(err)
 		}

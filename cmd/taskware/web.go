@@ -83,7 +83,7 @@ func serveWeb(ctx context.Context, o *webOptions, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("web: %w", err)
 	}
-	srv := &http.Server{Handler: web.New(web.FromRedis(in.b), opts...), ReadHeaderTimeout: 10 * time.Second,
+	srv := &http.Server{Handler: web.New(web.FromBackend(in.b), opts...), ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout: time.Minute}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()

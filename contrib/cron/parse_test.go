@@ -10,6 +10,8 @@ import (
 	"time"
 	_ "time/tzdata" // the zones of the tests, whatever the machine has
 
+	"github.com/taskware/taskware/queue"
+
 	taskcron "github.com/taskware/taskware/contrib/cron"
 	"github.com/taskware/taskware/schedule"
 	"github.com/taskware/taskware/task"
@@ -161,7 +163,7 @@ func TestScheduler(t *testing.T) {
 		if tk.Status != schedule.Enqueued || tk.At.Nanosecond() != 0 || (i > 0 && tk.At.Sub(got[i-1].At) != time.Second) {
 			t.Errorf("tick %d: %s %v at %v", i, tk.ID, tk.Status, tk.At)
 		}
-		h := worker.HandleOf(client, beat, worker.DefaultQueue, tk.ID)
+		h := worker.HandleOf(client, beat, queue.Default, tk.ID)
 		if _, err := taskwaretest.Get(h, 5*time.Second); err != nil {
 			t.Errorf("tick %s: %v", tk.ID, err)
 		}

@@ -38,7 +38,7 @@ const (
 	// while it ran; absent otherwise.
 	LockLostKey = attribute.Key("taskware.lock.lost")
 	// DuplicateKey is true on the producer span of a message refused
-	// because its ID was known (worker.ErrDuplicate); absent otherwise.
+	// because its ID was known (queue.ErrDuplicate); absent otherwise.
 	DuplicateKey = attribute.Key("taskware.enqueue.duplicate")
 )
 

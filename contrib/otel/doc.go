@@ -3,7 +3,7 @@
 //
 // It has two halves, wired at the two ends of a queue:
 //
-//   - Producer wraps a worker.Producer (a backend's Queue), for
+//   - Producer wraps a queue.Producer (a backend's Queue), for
 //     worker.NewClient. Each message enqueued through it gets a producer
 //     span, "send <task>", and that span's context is injected into the
 //     message's Headers with the configured propagator, so it travels with

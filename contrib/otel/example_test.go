@@ -15,6 +15,7 @@ import (
 	taskotel "github.com/taskware/taskware/contrib/otel"
 	"github.com/taskware/taskware/memorybackend"
 	"github.com/taskware/taskware/middleware"
+	"github.com/taskware/taskware/queue"
 	"github.com/taskware/taskware/task"
 	"github.com/taskware/taskware/worker"
 )
@@ -33,7 +34,7 @@ func Example() {
 	opts := []taskotel.Option{taskotel.WithTracerProvider(tp), taskotel.WithPropagator(propagation.TraceContext{})}
 
 	backend := memorybackend.New()
-	queue, locker, results := backend.Queue(), backend.Locker(), backend.Store()
+	name, locker, results := backend.Queue(), backend.Locker(), backend.Store()
 	resize := task.New("resize", func(ctx context.Context, width int) (int, error) {
 		_, span := tp.Tracer("images").Start(ctx, "scale") // the task's own span
 		defer span.End()
@@ -44,7 +45,7 @@ func Example() {
 	held, _ := locker.TryAcquire(context.Background(), "nightly", time.Minute) // another run's
 	defer func() { _ = locker.Release(context.Background(), held) }()
 
-	w := worker.New(queue, worker.Around(taskotel.Middleware(opts...)))
+	w := worker.New(name, worker.Around(taskotel.Middleware(opts...)))
 	worker.Register(w, resize)
 	worker.Register(w, nightly)
 	ctx, stop := context.WithCancel(context.Background())
@@ -52,7 +53,7 @@ func Example() {
 	go func() { done <- w.Run(ctx) }()
 	defer func() { stop(); <-done }()
 
-	client := worker.NewClient(taskotel.Producer(queue, opts...), results)
+	client := worker.NewClient(taskotel.Producer(name, opts...), results)
 	reqCtx, req := tp.Tracer("http").Start(context.Background(), "POST /images")
 	h1, err := worker.Enqueue(reqCtx, client, resize, 640)
 	if err != nil {
@@ -105,17 +106,17 @@ func Example() {
 func ExampleProducer() {
 	tp := sdktrace.NewTracerProvider()
 	defer func() { _ = tp.Shutdown(context.Background()) }()
-	queue := memorybackend.New().Queue()
-	producer := taskotel.Producer(queue, taskotel.WithTracerProvider(tp), taskotel.WithPropagator(propagation.TraceContext{}))
+	name := memorybackend.New().Queue()
+	producer := taskotel.Producer(name, taskotel.WithTracerProvider(tp), taskotel.WithPropagator(propagation.TraceContext{}))
 
-	m := &worker.Message{ID: "mail-1", Task: "mail", Queue: worker.DefaultQueue, Headers: map[string]string{"tenant": "acme"}}
+	m := &queue.Message{ID: "mail-1", Task: "mail", Queue: queue.Default, Headers: map[string]string{"tenant": "acme"}}
 	if err := producer.Enqueue(context.Background(), m, time.Time{}); err != nil {
 		fmt.Println(err)
 		return
 	}
 	fmt.Println("the caller's headers:", len(m.Headers))
 
-	ds, err := queue.Take(context.Background(), worker.DefaultQueue, "example", 1, time.Second)
+	ds, err := name.Take(context.Background(), queue.Default, "example", 1, time.Second)
 	if err != nil || len(ds) != 1 {
 		fmt.Println(len(ds), err)
 		return

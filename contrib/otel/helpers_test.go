@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -115,16 +117,16 @@ func hasEvent(s sdktrace.ReadOnlySpan, name string) bool {
 
 // runWorker runs a worker on q with the tasks register adds, wrapped in
 // taskotel's middleware, until t ends.
-func runWorker(t *testing.T, q worker.Queue, tr *tracing, register func(w *worker.Worker), more ...taskotel.Option) {
+func runWorker(t *testing.T, q queue.Queue, tr *tracing, register func(w *worker.Worker), more ...taskotel.Option) {
 	t.Helper()
 	w := worker.New(q, worker.Around(taskotel.Middleware(tr.opts(more...)...)),
-		worker.PollWait(20*time.Millisecond), worker.Grace(time.Second), worker.Queues("otel", worker.DefaultQueue))
+		worker.PollWait(20*time.Millisecond), worker.Grace(time.Second), worker.Queues("otel", queue.Default))
 	register(w)
 	taskwaretest.StartWorker(t, w) // stopped when t ends
 }
 
 // client returns a client whose enqueues are traced.
-func client(q worker.Producer, s store.Reader, tr *tracing) *worker.Client {
+func client(q queue.Producer, s store.Reader, tr *tracing) *worker.Client {
 	return worker.NewClient(taskotel.Producer(q, tr.opts()...), s)
 }
 

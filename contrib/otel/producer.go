@@ -5,13 +5,13 @@ import (
 	"errors"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
-
-	"github.com/taskware/taskware/worker"
 )
 
 // Producer returns next with a producer span around each message it
@@ -28,16 +28,16 @@ import (
 // if the propagator injects nothing). Producer panics
 // with an error matching task.ErrInvalidConfig on a nil next or a nil or
 // invalid option.
-func Producer(next worker.Producer, opts ...Option) worker.Producer {
+func Producer(next queue.Producer, opts ...Option) queue.Producer {
 	c := newConfig("Producer", opts)
 	if next == nil {
-		panic(newConfigError("Producer: nil worker.Producer"))
+		panic(newConfigError("Producer: nil queue.Producer"))
 	}
 	return &producer{next: next, tracer: c.tracer(), prop: c.prop, attrs: c.attrs}
 }
 
 type producer struct {
-	next   worker.Producer
+	next   queue.Producer
 	tracer trace.Tracer
 	prop   propagation.TextMapPropagator
 	attrs  []attribute.KeyValue
@@ -45,7 +45,7 @@ type producer struct {
 
 // start starts m's span and returns the message to hand to next: m, or a
 // copy of it carrying the span's context in its headers.
-func (p *producer) start(ctx context.Context, m *worker.Message, batch int) (trace.Span, *worker.Message) {
+func (p *producer) start(ctx context.Context, m *queue.Message, batch int) (trace.Span, *queue.Message) {
 	attrs := make([]attribute.KeyValue, 0, 8+len(p.attrs))
 	attrs = append(attrs, systemAttr)
 	attrs = append(attrs, sendAttrs...)
@@ -65,7 +65,7 @@ func (p *producer) start(ctx context.Context, m *worker.Message, batch int) (tra
 // inject returns m with ctx's span context in its headers: a copy of m
 // with a copy of its headers, or m itself if the propagator injects
 // nothing.
-func (p *producer) inject(ctx context.Context, m *worker.Message) *worker.Message {
+func (p *producer) inject(ctx context.Context, m *queue.Message) *queue.Message {
 	carrier := propagation.MapCarrier{}
 	p.prop.Inject(ctx, carrier)
 	if len(carrier) == 0 {
@@ -87,7 +87,7 @@ func (p *producer) inject(ctx context.Context, m *worker.Message) *worker.Messag
 func end(span trace.Span, err error) {
 	switch {
 	case err == nil:
-	case errors.Is(err, worker.ErrDuplicate):
+	case errors.Is(err, queue.ErrDuplicate):
 		span.SetAttributes(DuplicateKey.Bool(true))
 	default:
 		span.RecordError(err)
@@ -96,8 +96,8 @@ func end(span trace.Span, err error) {
 	span.End()
 }
 
-// Enqueue implements worker.Producer.
-func (p *producer) Enqueue(ctx context.Context, m *worker.Message, runAt time.Time) error {
+// Enqueue implements queue.Producer.
+func (p *producer) Enqueue(ctx context.Context, m *queue.Message, runAt time.Time) error {
 	if m == nil {
 		return p.next.Enqueue(ctx, m, runAt)
 	}
@@ -107,10 +107,10 @@ func (p *producer) Enqueue(ctx context.Context, m *worker.Message, runAt time.Ti
 	return err
 }
 
-// EnqueueMany implements worker.Producer.
-func (p *producer) EnqueueMany(ctx context.Context, ms []*worker.Message, runAt time.Time) ([]error, error) {
+// EnqueueMany implements queue.Producer.
+func (p *producer) EnqueueMany(ctx context.Context, ms []*queue.Message, runAt time.Time) ([]error, error) {
 	spans := make([]trace.Span, len(ms))
-	sent := make([]*worker.Message, len(ms))
+	sent := make([]*queue.Message, len(ms))
 	for i, m := range ms {
 		if m == nil {
 			sent[i] = m
@@ -135,12 +135,17 @@ func (p *producer) EnqueueMany(ctx context.Context, ms []*worker.Message, runAt 
 	return errs, err
 }
 
-// State implements worker.Producer: it passes through.
-func (p *producer) State(ctx context.Context, queue, id string) (*worker.State, error) {
-	return p.next.State(ctx, queue, id)
+// State implements queue.Producer: it passes through.
+func (p *producer) State(ctx context.Context, name, id string) (*queue.State, error) {
+	return p.next.State(ctx, name, id)
 }
 
-// Wait implements worker.Producer: it passes through.
-func (p *producer) Wait(ctx context.Context, queue, id string) (*worker.State, error) {
-	return p.next.Wait(ctx, queue, id)
+// Wait implements queue.Producer: it passes through.
+func (p *producer) Wait(ctx context.Context, name, id string) (*queue.State, error) {
+	return p.next.Wait(ctx, name, id)
+}
+
+// Cancel implements queue.Producer: it passes through.
+func (p *producer) Cancel(ctx context.Context, name, id string) (queue.CancelOutcome, error) {
+	return p.next.Cancel(ctx, name, id)
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
@@ -23,7 +25,7 @@ var errBoom = errors.New("boom")
 // span, runs them on a traced worker over q, and checks the spans: one that
 // succeeds holding a lock and starts a span of its own, one that fails,
 // and one skipped because its lock is held elsewhere.
-func scenario(t *testing.T, q worker.Queue, l lock.Locker) {
+func scenario(t *testing.T, q queue.Queue, l lock.Locker) {
 	tr := newTracing(t)
 	ctx := getCtx(t)
 	held, err := l.TryAcquire(ctx, "held", time.Minute) // another run's

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
@@ -25,20 +27,21 @@ import (
 
 // fakeProducer records what it is given, and answers as told.
 type fakeProducer struct {
-	mu   sync.Mutex
-	got  []*worker.Message
-	err  error   // the whole call's
-	errs []error // EnqueueMany's, per message
+	queue.Producer // the rest, unused: a call panics
+	mu             sync.Mutex
+	got            []*queue.Message
+	err            error   // the whole call's
+	errs           []error // EnqueueMany's, per message
 }
 
-func (f *fakeProducer) Enqueue(ctx context.Context, m *worker.Message, runAt time.Time) error {
+func (f *fakeProducer) Enqueue(ctx context.Context, m *queue.Message, runAt time.Time) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.got = append(f.got, m)
 	return f.err
 }
 
-func (f *fakeProducer) EnqueueMany(ctx context.Context, ms []*worker.Message, runAt time.Time) ([]error, error) {
+func (f *fakeProducer) EnqueueMany(ctx context.Context, ms []*queue.Message, runAt time.Time) ([]error, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.got = append(f.got, ms...)
@@ -48,12 +51,12 @@ func (f *fakeProducer) EnqueueMany(ctx context.Context, ms []*worker.Message, ru
 	return f.errs, nil
 }
 
-func (f *fakeProducer) State(ctx context.Context, queue, id string) (*worker.State, error) {
-	return &worker.State{ID: id, Queue: queue, Status: worker.Succeeded}, nil
+func (f *fakeProducer) State(ctx context.Context, name, id string) (*queue.State, error) {
+	return &queue.State{ID: id, Queue: name, Status: queue.Succeeded}, nil
 }
 
-func (f *fakeProducer) Wait(ctx context.Context, queue, id string) (*worker.State, error) {
-	return f.State(ctx, queue, id)
+func (f *fakeProducer) Wait(ctx context.Context, name, id string) (*queue.State, error) {
+	return f.State(ctx, name, id)
 }
 
 // The message handed on is a copy carrying the span's context; the
@@ -63,7 +66,7 @@ func TestProducerCopiesHeaders(t *testing.T) {
 	f := &fakeProducer{}
 	p := taskotel.Producer(f, tr.opts()...)
 	shared := map[string]string{"tenant": "acme"}
-	m := &worker.Message{ID: "m-1", Task: "mail", Queue: "q", Headers: shared}
+	m := &queue.Message{ID: "m-1", Task: "mail", Queue: "q", Headers: shared}
 	if err := p.Enqueue(context.Background(), m, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +96,7 @@ func TestProducerNothingToInject(t *testing.T) {
 	tr := newTracing(t)
 	f := &fakeProducer{}
 	p := taskotel.Producer(f, taskotel.WithTracerProvider(tr.tp), taskotel.WithPropagator(propagation.NewCompositeTextMapPropagator()))
-	m := &worker.Message{ID: "m-1", Task: "mail", Queue: "q"}
+	m := &queue.Message{ID: "m-1", Task: "mail", Queue: "q"}
 	if err := p.Enqueue(context.Background(), m, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +110,7 @@ func TestProducerErrors(t *testing.T) {
 	tr := newTracing(t)
 	down := errors.New("redis down")
 	p := taskotel.Producer(&fakeProducer{err: down}, tr.opts()...)
-	if err := p.Enqueue(context.Background(), &worker.Message{ID: "m-1", Task: "mail", Queue: "q"}, time.Time{}); err != down {
+	if err := p.Enqueue(context.Background(), &queue.Message{ID: "m-1", Task: "mail", Queue: "q"}, time.Time{}); err != down {
 		t.Fatalf("Enqueue: %v, want %v", err, down)
 	}
 	send := tr.one(t, "send mail")
@@ -116,8 +119,8 @@ func TestProducerErrors(t *testing.T) {
 	}
 
 	// A duplicate is no failure: enqueueing under a known ID is idempotent.
-	p = taskotel.Producer(&fakeProducer{err: &worker.DuplicateError{Queue: "q", ID: "m-2"}}, tr.opts()...)
-	if err := p.Enqueue(context.Background(), &worker.Message{ID: "m-2", Task: "dup", Queue: "q"}, time.Time{}); !errors.Is(err, worker.ErrDuplicate) {
+	p = taskotel.Producer(&fakeProducer{err: &queue.DuplicateError{Queue: "q", ID: "m-2"}}, tr.opts()...)
+	if err := p.Enqueue(context.Background(), &queue.Message{ID: "m-2", Task: "dup", Queue: "q"}, time.Time{}); !errors.Is(err, queue.ErrDuplicate) {
 		t.Fatalf("Enqueue: %v, want a duplicate", err)
 	}
 	dup := tr.one(t, "send dup")
@@ -128,7 +131,7 @@ func TestProducerErrors(t *testing.T) {
 
 	// A whole EnqueueMany that fails fails each message's span.
 	p = taskotel.Producer(&fakeProducer{err: down}, tr.opts()...)
-	ms := []*worker.Message{{ID: "a", Task: "many", Queue: "q"}, {ID: "b", Task: "many", Queue: "q"}}
+	ms := []*queue.Message{{ID: "a", Task: "many", Queue: "q"}, {ID: "b", Task: "many", Queue: "q"}}
 	if _, err := p.EnqueueMany(context.Background(), ms, time.Time{}); err != down {
 		t.Fatalf("EnqueueMany: %v, want %v", err, down)
 	}
@@ -155,7 +158,7 @@ func TestEnqueueMany(t *testing.T) {
 		t.Fatal(err)
 	}
 	hs, err := worker.EnqueueMany(ctx, c, thumb, []string{"a.png", "b.png", "c.png"}, worker.WithIDs("a", "b", "c"))
-	if !errors.Is(err, worker.ErrDuplicate) {
+	if !errors.Is(err, queue.ErrDuplicate) {
 		t.Fatalf("EnqueueMany: %v, want b refused", err)
 	}
 	for _, h := range append(hs, hb) {
@@ -369,7 +372,7 @@ func TestWithAttributes(t *testing.T) {
 	tr := newTracing(t)
 	extra := attribute.String("service.role", "mailer")
 	p := taskotel.Producer(&fakeProducer{}, tr.opts(taskotel.WithAttributes(extra))...)
-	_ = p.Enqueue(context.Background(), &worker.Message{ID: "1", Task: "mail", Queue: "q"}, time.Time{})
+	_ = p.Enqueue(context.Background(), &queue.Message{ID: "1", Task: "mail", Queue: "q"}, time.Time{})
 	fn := taskotel.Middleware(tr.opts(taskotel.WithAttributes(extra))...)(func(ctx context.Context, inv *task.Invocation) (any, error) { return nil, nil })
 	_, _ = fn(context.Background(), &task.Invocation{ID: "1", Name: "mail"})
 	wantAttrs(t, tr.one(t, "send mail"), extra)
@@ -407,7 +410,7 @@ func TestProducerPassThrough(t *testing.T) {
 	p := taskotel.Producer(&fakeProducer{}, tr.opts()...)
 	st, err := p.State(context.Background(), "q", "x")
 	st2, err2 := p.Wait(context.Background(), "q", "x")
-	if err != nil || err2 != nil || st.ID != "x" || st2.Status != worker.Succeeded {
+	if err != nil || err2 != nil || st.ID != "x" || st2.Status != queue.Succeeded {
 		t.Fatalf("State %v %v, Wait %v %v", st, err, st2, err2)
 	}
 	if n := len(tr.rec.Ended()); n != 0 {

@@ -30,7 +30,7 @@
 // (ScrapeTimeout), for:
 //
 //   - taskware_queue_tasks{queue, state}: ready, running, delayed and dead
-//     tasks, from a worker.Inspector (InspectQueues);
+//     tasks, from a queue.Admin (InspectQueues);
 //   - taskware_queue_oldest_ready_age_seconds{queue} and
 //     taskware_queue_workers{queue};
 //   - taskware_locks_held, from a lock.Inspector (InspectLocks).

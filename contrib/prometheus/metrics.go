@@ -9,6 +9,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/taskware/taskware/lock"
@@ -58,7 +60,7 @@ type Metrics struct {
 
 	queueTasks, oldestReady, workers, locksHeld, dropped *prometheus.Desc
 
-	queues     worker.Inspector
+	queues     queue.Admin
 	queueNames []string
 	locks      lock.Inspector
 	timeout    time.Duration
@@ -128,7 +130,7 @@ func New(opts ...Option) *Metrics {
 			"How long the oldest ready task of a queue has waited, 0 if none.",
 			[]string{"queue"}, cl),
 		workers: prometheus.NewDesc(MetricQueueWorkers,
-			"Workers seen on a queue within worker.LiveWorkerWindow.",
+			"Workers seen on a queue within queue.LiveWorkerWindow.",
 			[]string{"queue"}, cl),
 		locksHeld: prometheus.NewDesc(MetricLocksHeld, "Locks held now.", nil, cl),
 		dropped: prometheus.NewDesc(MetricEventsDropped,

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
@@ -127,7 +129,7 @@ func TestObserveCountsEveryEventAndTimesRunEnds(t *testing.T) {
 func TestObserveInvalidUTF8(t *testing.T) {
 	m := taskprom.New()
 	reg := registry(t, m)
-	m.Observe(worker.Event{Kind: worker.EventDeadLettered, Task: "bad\xffname", Queue: "q", Err: worker.ErrBadMessage})
+	m.Observe(worker.Event{Kind: worker.EventDeadLettered, Task: "bad\xffname", Queue: "q", Err: queue.ErrBadMessage})
 	if got := counter(t, reg, taskprom.MetricEvents, "task", "bad\uFFFDname", "queue", "q", "event", "dead_lettered"); got != 1 {
 		t.Errorf("events_total = %v, want 1", got)
 	}
@@ -162,14 +164,15 @@ func TestBucketsAndConstLabels(t *testing.T) {
 	}
 }
 
-// fakeQueues is a worker.Inspector with canned answers.
+// fakeQueues is a queue.Admin with canned answers.
 type fakeQueues struct {
-	mu      sync.Mutex
-	stats   map[string]*worker.QueueStats
-	listErr error
-	errs    map[string]error
-	block   bool // Stats waits for its ctx to end
-	calls   atomic.Int64
+	queue.Admin // the rest, unused: a call panics
+	mu          sync.Mutex
+	stats       map[string]*queue.Stats
+	listErr     error
+	errs        map[string]error
+	block       bool // Stats waits for its ctx to end
+	calls       atomic.Int64
 }
 
 func (f *fakeQueues) Queues(ctx context.Context) ([]string, error) {
@@ -185,10 +188,10 @@ func (f *fakeQueues) Queues(ctx context.Context) ([]string, error) {
 	return names, nil
 }
 
-func (f *fakeQueues) Stats(ctx context.Context, queue string) (*worker.QueueStats, error) {
+func (f *fakeQueues) Stats(ctx context.Context, name string) (*queue.Stats, error) {
 	f.calls.Add(1)
 	f.mu.Lock()
-	block, err, s := f.block, f.errs[queue], f.stats[queue]
+	block, err, s := f.block, f.errs[name], f.stats[name]
 	f.mu.Unlock()
 	if block {
 		<-ctx.Done()
@@ -198,13 +201,13 @@ func (f *fakeQueues) Stats(ctx context.Context, queue string) (*worker.QueueStat
 		return nil, err
 	}
 	if s == nil {
-		return &worker.QueueStats{Queue: queue}, nil
+		return &queue.Stats{Queue: name}, nil
 	}
 	cp := *s
 	return &cp, nil
 }
 
-func (f *fakeQueues) Workers(ctx context.Context, queue string) ([]worker.WorkerInfo, error) {
+func (f *fakeQueues) Workers(ctx context.Context, name string) ([]queue.WorkerInfo, error) {
 	return nil, nil
 }
 
@@ -219,7 +222,7 @@ func (f *fakeLocks) Held(ctx context.Context) ([]lock.Info, error) { return f.he
 func (f *fakeLocks) Break(ctx context.Context, key string) error { return nil }
 
 func TestGaugesFromInspectors(t *testing.T) {
-	fq := &fakeQueues{stats: map[string]*worker.QueueStats{
+	fq := &fakeQueues{stats: map[string]*queue.Stats{
 		"emails":  {Queue: "emails", Ready: 5, Running: 2, Delayed: 3, Dead: 1, OldestReady: 1500 * time.Millisecond, Workers: 2},
 		"reports": {Queue: "reports", Dead: 4},
 	}}
@@ -244,7 +247,7 @@ taskware_queue_tasks{queue="reports",state="dead"} 4
 taskware_queue_tasks{queue="reports",state="delayed"} 0
 taskware_queue_tasks{queue="reports",state="ready"} 0
 taskware_queue_tasks{queue="reports",state="running"} 0
-# HELP taskware_queue_workers Workers seen on a queue within worker.LiveWorkerWindow.
+# HELP taskware_queue_workers Workers seen on a queue within queue.LiveWorkerWindow.
 # TYPE taskware_queue_workers gauge
 taskware_queue_workers{queue="emails"} 2
 taskware_queue_workers{queue="reports"} 0
@@ -271,7 +274,7 @@ taskware_scrape_errors_total{source="queues"} 0
 }
 
 func TestNamedQueuesAreReportedEvenEmpty(t *testing.T) {
-	fq := &fakeQueues{stats: map[string]*worker.QueueStats{
+	fq := &fakeQueues{stats: map[string]*queue.Stats{
 		"emails": {Queue: "emails", Ready: 5},
 		"other":  {Queue: "other", Ready: 9},
 	}}
@@ -312,7 +315,7 @@ func TestScrapeErrorsAreCountedNotFatal(t *testing.T) {
 
 	t.Run("one queue", func(t *testing.T) {
 		fq := &fakeQueues{
-			stats: map[string]*worker.QueueStats{"good": {Ready: 1}, "bad": {Ready: 2}},
+			stats: map[string]*queue.Stats{"good": {Ready: 1}, "bad": {Ready: 2}},
 			errs:  map[string]error{"bad": boom},
 		}
 		reg := registry(t, taskprom.New(taskprom.InspectQueues(fq), onError))
@@ -328,9 +331,9 @@ func TestScrapeErrorsAreCountedNotFatal(t *testing.T) {
 	})
 
 	t.Run("timeout", func(t *testing.T) {
-		stats := map[string]*worker.QueueStats{}
+		stats := map[string]*queue.Stats{}
 		for i := range 50 {
-			stats[fmt.Sprintf("q%02d", i)] = &worker.QueueStats{}
+			stats[fmt.Sprintf("q%02d", i)] = &queue.Stats{}
 		}
 		fq := &fakeQueues{stats: stats, block: true}
 		reg := registry(t, taskprom.New(taskprom.InspectQueues(fq), taskprom.ScrapeTimeout(20*time.Millisecond), onError))

@@ -7,11 +7,12 @@ import (
 	"slices"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/task"
-	"github.com/taskware/taskware/worker"
 )
 
 // DefaultScrapeTimeout bounds the calls to the inspectors that one scrape
@@ -36,7 +37,7 @@ type optionFunc func(*config)
 func (f optionFunc) apply(c *config) { f(c) }
 
 type config struct {
-	queues                       worker.Inspector
+	queues                       queue.Admin
 	queueNames                   []string
 	locks                        lock.Inspector
 	timeout                      time.Duration
@@ -51,12 +52,12 @@ type config struct {
 // i.Queues lists; a queue that empties then drops out of the scrape, so
 // name the queues to keep them at zero. It panics with an error matching
 // task.ErrInvalidConfig on a nil i or an invalid queue name.
-func InspectQueues(i worker.Inspector, queues ...string) Option {
+func InspectQueues(i queue.Admin, queues ...string) Option {
 	if i == nil {
-		panic(configError("InspectQueues: nil worker.Inspector"))
+		panic(configError("InspectQueues: nil queue.Admin"))
 	}
 	for _, q := range queues {
-		if err := worker.ValidateQueueName(q); err != nil {
+		if err := queue.ValidateName(q); err != nil {
 			panic(configError("InspectQueues: %v", err))
 		}
 	}

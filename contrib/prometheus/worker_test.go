@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskware/taskware/queue"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	taskprom "github.com/taskware/taskware/contrib/prometheus"
@@ -23,8 +25,8 @@ import (
 
 // backend is what a scenario runs on.
 type backend struct {
-	queue  worker.Queue
-	insp   worker.Inspector
+	queue  queue.Queue
+	insp   queue.Admin
 	store  store.Store
 	locker interface {
 		lock.Locker
@@ -112,7 +114,7 @@ func scenario(t *testing.T, b backend) {
 		t.Fatalf("the client's events did not come: %v\n%s", err, dump(t, reg))
 	}
 
-	const dq = worker.DefaultQueue
+	const dq = queue.Default
 	for _, c := range []struct {
 		task, queue, event string
 		want               float64

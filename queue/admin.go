@@ -1,0 +1,213 @@
+package queue
+
+import (
+	"context"
+	"maps"
+	"time"
+)
+
+// Admin is the side of a queue that operators, metrics and tools use:
+// inspection and repair.
+type Admin interface {
+	// Queues lists the queues that hold anything (ready, taken, delayed or
+	// dead tasks) or are paused. Sorted by name.
+	Queues(ctx context.Context) ([]string, error)
+	// Stats counts queue's tasks. A queue that holds nothing has zero
+	// counts, and no error.
+	Stats(ctx context.Context, queue string) (*Stats, error)
+	// Workers lists the workers known to queue, by name.
+	Workers(ctx context.Context, queue string) ([]WorkerInfo, error)
+	// Tasks lists up to limit tasks of queue in set: all if limit <= 0, up
+	// to a backend's cap (100 000 on Redis).
+	Tasks(ctx context.Context, queue string, set TaskSet, limit int) ([]TaskInfo, error)
+	// Find returns what each of queues (all, if none is given) knows of
+	// task id: none if none knows it.
+	Find(ctx context.Context, id string, queues ...string) ([]TaskInfo, error)
+	// Message returns task id's message (its arguments and headers) while
+	// it waits: ready, running or delayed; or an error matching
+	// ErrNotFound.
+	Message(ctx context.Context, queue, id string) (*Message, error)
+	// DeadLetters lists up to n of queue's dead letters, oldest first.
+	DeadLetters(ctx context.Context, queue string, n int) ([]DeadLetter, error)
+	// RequeueDead puts dead letters back as fresh deliveries, attempt 1,
+	// and returns the task IDs it requeued and the dead letters it kept,
+	// those whose task was enqueued anew since. The IDs are task IDs (or a
+	// backend's dead letter entries); none means all of the queue's.
+	RequeueDead(ctx context.Context, queue string, ids ...string) (requeued, kept []string, err error)
+	// PurgeDead deletes dead letters, named as RequeueDead names them, and
+	// returns how many it deleted.
+	PurgeDead(ctx context.Context, queue string, ids ...string) (int, error)
+	// Pause stops workers taking from queue, until Resume: tasks taken
+	// before go on, and so do enqueues.
+	Pause(ctx context.Context, queue string) error
+	Resume(ctx context.Context, queue string) error
+	Paused(ctx context.Context, queue string) (bool, error)
+	// Rates returns the outcome counts of queue's minutes from since's to
+	// now's, oldest first, one per minute, zero where nothing happened. A
+	// backend keeps at least the last hour.
+	Rates(ctx context.Context, queue string, since time.Time) ([]OutcomeCounts, error)
+}
+
+// Stats counts a queue's tasks by where they are.
+type Stats struct {
+	Queue string
+	// Ready tasks wait for a worker; Running ones are taken by one (running,
+	// or prefetched to start next); Delayed ones wait to be due (delayed,
+	// retried or rescheduled); Dead ones are dead letters.
+	Ready, Running, Delayed, Dead int64
+	// OldestReady is how long the oldest ready task has waited, 0 if none.
+	OldestReady time.Duration
+	// Workers counts the workers seen on the queue within LiveWorkerWindow.
+	Workers int
+}
+
+// LiveWorkerWindow is how recently a worker must have taken from, or
+// renewed its claims on, a queue to count as live there.
+const LiveWorkerWindow = time.Minute
+
+// WorkerInfo is what a queue knows of one worker that read from it.
+type WorkerInfo struct {
+	Name  string
+	Queue string
+	// Pending counts the tasks it holds: running, or prefetched.
+	Pending int64
+	// Idle is the time since it last took from, or renewed its claims on,
+	// the queue.
+	Idle time.Duration
+}
+
+// TaskSet names a part of a queue, for a listing of its tasks.
+type TaskSet string
+
+// The parts of a queue that Admin.Tasks lists.
+const (
+	// ReadyTasks wait for a worker, oldest first.
+	ReadyTasks TaskSet = "ready"
+	// RunningTasks are taken by a worker (running, or prefetched), oldest
+	// first, each with its worker and the time since its claim was renewed.
+	RunningTasks TaskSet = "running"
+	// DelayedTasks wait to be due (delayed, retried or rescheduled), by due
+	// time.
+	DelayedTasks TaskSet = "delayed"
+	// DeadTasks are the dead letters, oldest first.
+	DeadTasks TaskSet = "dead"
+	// FinishedTasks ended (succeeded, failed, skipped or dead) less than the
+	// state TTL ago, the latest first.
+	FinishedTasks TaskSet = "finished"
+)
+
+// TaskSets lists every TaskSet, in a queue's order.
+var TaskSets = []TaskSet{ReadyTasks, RunningTasks, DelayedTasks, DeadTasks, FinishedTasks}
+
+// TaskInfo is one task of a listing: what its queue knows of it where it
+// is. Fields that do not apply there are zero.
+type TaskInfo struct {
+	ID, Task, Queue string
+	Status          Status
+	// Attempt counts runs, 1 on the first.
+	Attempt int
+	// EnqueuedAt is when the task was enqueued, zero if unknown.
+	EnqueuedAt time.Time
+	// Receipt is the queue's entry of a ready, running or dead task (on
+	// Redis, a stream entry ID).
+	Receipt string
+	// Worker holds a running task; of a finished one, it is the worker that
+	// ran it, if the queue recorded it.
+	Worker string
+	// Idle is, for a running task, the time since its worker took it or
+	// last renewed its claim.
+	Idle time.Duration
+	// Deliveries counts how often the task was handed out; more than one
+	// means a worker died with it.
+	Deliveries int
+	// RunAt is when a delayed task is due.
+	RunAt time.Time
+	// Kind and Error describe a dead letter's reason, a finished task's
+	// failure or skip, or the failure a delayed retry follows.
+	Kind, Error string
+	// StartedAt is when the last run started and FinishedAt when the task
+	// ended (for a dead letter, when it was dead-lettered), if known.
+	StartedAt, FinishedAt time.Time
+	// Malformed says why the queue could not read the task's message.
+	Malformed string
+}
+
+// OutcomeCounts counts the tasks of a queue that ended, or went back to
+// wait, in one minute, by how: for dashboards of throughput and outcome
+// rates.
+type OutcomeCounts struct {
+	// Minute is the minute's start.
+	Minute time.Time
+	// Succeeded, Failed, Dead and Canceled count the tasks that ended so.
+	Succeeded, Failed, Dead, Canceled int64
+	// Skipped counts the skips by the kind of their reason, as the run
+	// reported it ("lock.locked", "middleware.expired"; "" for a skip
+	// without one). Nil if none.
+	Skipped map[string]int64
+	// Retried counts the runs that failed and go back to run again;
+	// Rescheduled those that go back without using an attempt.
+	Retried, Rescheduled int64
+}
+
+// Count counts one outcome: a task that ended with status, or went back
+// to wait (Scheduled, a retry if retry), with kind as its reason.
+func (c *OutcomeCounts) Count(status Status, kind string, retry bool) {
+	switch status {
+	case Succeeded:
+		c.Succeeded++
+	case Failed:
+		c.Failed++
+	case Dead:
+		c.Dead++
+	case Canceled:
+		c.Canceled++
+	case Skipped:
+		if c.Skipped == nil {
+			c.Skipped = make(map[string]int64, 1)
+		}
+		c.Skipped[kind]++
+	case Scheduled:
+		if retry {
+			c.Retried++
+		} else {
+			c.Rescheduled++
+		}
+	}
+}
+
+// Add adds o's counts to c's (its Minute stays).
+func (c *OutcomeCounts) Add(o OutcomeCounts) {
+	c.Succeeded += o.Succeeded
+	c.Failed += o.Failed
+	c.Dead += o.Dead
+	c.Canceled += o.Canceled
+	for kind, n := range o.Skipped {
+		if c.Skipped == nil {
+			c.Skipped = make(map[string]int64, len(o.Skipped))
+		}
+		c.Skipped[kind] += n
+	}
+	c.Retried += o.Retried
+	c.Rescheduled += o.Rescheduled
+}
+
+// Clone returns a copy of c that shares no map with it.
+func (c OutcomeCounts) Clone() OutcomeCounts {
+	c.Skipped = maps.Clone(c.Skipped)
+	return c
+}
+
+// SkippedTotal is the number of skips, whatever their reason.
+func (c OutcomeCounts) SkippedTotal() int64 {
+	var n int64
+	for _, v := range c.Skipped {
+		n += v
+	}
+	return n
+}
+
+// Ended is the number of tasks that ended: succeeded, failed, dead,
+// canceled or skipped.
+func (c OutcomeCounts) Ended() int64 {
+	return c.Succeeded + c.Failed + c.Dead + c.Canceled + c.SkippedTotal()
+}
