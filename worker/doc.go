@@ -6,7 +6,7 @@
 // with [EnqueueMany]) and returns a [Handle], whose
 // Get waits for the outcome: the stored result, or the error, which still
 // matches its kind (lock.ErrLocked, middleware.ErrExpired, task.ErrSkipped,
-// [ErrDeadLettered]). Every run a worker ends leaves the task's [State] in
+// queue.ErrDeadLettered). Every run a worker ends leaves the task's state in
 // the queue, stored result or not, so a handle never waits for a task that
 // has ended.
 //
@@ -21,26 +21,29 @@
 // [ErrTooManyDeliveries], task.ErrBadPayload, or a permanent failure
 // (task.ErrPermanent, retries exhausted among them).
 //
-// The queue contract has two sides: a [Producer] for callers (enqueue,
-// states, handles) and a [Consumer] for workers (take, reclaim, extend,
-// promote, finish). This package holds no backend: package redisbackend
-// keeps queues in Redis streams, package memorybackend in memory. A worker
-// collects each run's last writes (task.FinalWrites: the run's WithLock
-// release and StoreResult write) and hands them to [Consumer.Finish], which
-// makes those of its own backend in the call that ends the task.
+// The queue contract lives in package queue: a [Client] uses its
+// queue.Producer side (enqueue, states, waits, cancels), a [Worker] its
+// queue.Consumer side (take, reclaim, extend, promote, finish), and
+// operators its queue.Admin side. This package holds no backend: package
+// redisbackend keeps queues in Redis streams, package memorybackend in
+// memory. A worker collects each run's last writes (task.FinalWrites: the
+// run's WithLock release and StoreResult write) and hands them to the
+// queue's Finish, which makes those of its own backend in the call that
+// ends the task.
 //
-// The executor imports task and this contract only: no policy, no backend.
+// The executor imports task and the queue contract only: no policy, no
+// backend.
 //
 // # Flow control
 //
 // [UniqueKey] and [UniqueArgs] make one task of many enqueues: a duplicate
-// returns, with its *DuplicateError, a handle on the task that stands, and
-// the key is let go as soon as that task ends. [Client.Cancel] cancels a
-// task from any process: one not run yet never runs; a running one has
-// its context cancelled with cause [ErrCanceled] and ends as canceled, not
-// retried. A [Pauser] pauses a queue: nothing more is taken from it until
-// it is resumed; a [DeadRepairer] requeues dead letters as fresh tasks, or
-// purges them. [Queues] takes weights ("critical=6"), and
+// returns, with its *queue.DuplicateError, a handle on the task that
+// stands, and the key is let go as soon as that task ends. [Client.Cancel]
+// cancels a task from any process: one not run yet never runs; a running
+// one has its context cancelled with cause queue.ErrCanceled and ends as
+// canceled, not retried. A queue's Admin side pauses it (nothing more is
+// taken from it until it is resumed), and requeues dead letters as fresh
+// tasks, or purges them. [Queues] takes weights ("critical=6"), and
 // [StrictPriority] drains queues in order. Per enqueue, [WithRetries] and
 // [WithTimeout] override the task's middleware.Retry and Timeout.
 //
@@ -60,9 +63,9 @@
 // exits. [Logger] logs each event with log/slog, at a level
 // that tells contention (Info) from failure (Error). [Around] wraps every
 // task in middlewares (tracing, say). The modules contrib/prometheus and
-// contrib/otel build metrics and traces on these. A task's [State] says
-// when it started, on which worker, and when it finished; an [Inspector]
-// counts a queue's tasks ([QueueStats]) and lists its workers.
+// contrib/otel build metrics and traces on these. A task's state says
+// when it started, on which worker, and when it finished; a queue's Admin
+// side counts its tasks (queue.Stats) and lists its workers.
 //
 // Huey's signals map onto the events so:
 //

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -33,142 +32,8 @@ const (
 )
 
 // Pauses before a task whose run met an unavailable backend runs again:
-// doubling from outageMin to outageMax, jittered.
+// doubling from a second to a minute, jittered.
 var outagePauses = backoff.Policy{Min: time.Second, Max: time.Minute}
-
-// Option configures a Worker.
-type Option interface{ apply(*Worker) }
-
-type optionFunc func(*Worker)
-
-func (f optionFunc) apply(w *Worker) { f(w) }
-
-// Concurrency sets how many tasks run at once (DefaultConcurrency).
-func Concurrency(n int) Option { return optionFunc(func(w *Worker) { w.concurrency = n }) }
-
-// Queues sets the queues to take tasks from (queue.Default), each with a
-// weight if its name ends in "=<weight>": Queues("critical=6",
-// "default=3", "low=1") takes from critical 6 times in 10, from default 3,
-// from low once, interleaved, as long as each has tasks (a queue with none
-// costs one poll). Without weights, each queue is taken from in turn. See
-// StrictPriority for the other way.
-func Queues(names ...string) Option {
-	return optionFunc(func(w *Worker) { w.queues, w.weights = parseWeights(names) })
-}
-
-// StrictPriority takes from the queues in the order Queues names them: a
-// queue is taken from only when every queue before it has no task ready.
-// Weights are ignored. Lower queues can starve; a task that arrives on one
-// while all were empty waits up to PollWait divided by the number of
-// queues.
-func StrictPriority() Option { return optionFunc(func(w *Worker) { w.strict = true }) }
-
-// parseWeights splits "name=weight" names; a name without a weight, or
-// whose weight does not read as a number from 1 to 1000, weighs 1 and
-// keeps its whole name.
-func parseWeights(names []string) ([]string, []int) {
-	queues, weights := make([]string, len(names)), make([]int, len(names))
-	for i, name := range names {
-		queues[i], weights[i] = name, 1
-		if j := strings.LastIndexByte(name, '='); j > 0 {
-			if n, err := strconv.Atoi(name[j+1:]); err == nil && n >= 1 && n <= 1000 {
-				queues[i], weights[i] = name[:j], n
-			}
-		}
-	}
-	return queues, weights
-}
-
-// takeOrder is the order the worker takes from its queues in, by index: a
-// smooth weighted round robin, each queue as often as its weight, spread
-// out.
-func takeOrder(weights []int) []int {
-	total := 0
-	for _, wt := range weights {
-		total += wt
-	}
-	order := make([]int, 0, total)
-	current := make([]int, len(weights))
-	for range total {
-		best := 0
-		for i, wt := range weights {
-			current[i] += wt
-			if current[i] > current[best] {
-				best = i
-			}
-		}
-		current[best] -= total
-		order = append(order, best)
-	}
-	return order
-}
-
-// Grace sets how long Run lets running tasks finish after its ctx ends
-// (DefaultGrace). Tasks still running then are cancelled, and go back to
-// their queue at once, for another worker, without counting an attempt.
-func Grace(d time.Duration) Option { return optionFunc(func(w *Worker) { w.grace = d }) }
-
-// Visibility sets how long a taken task stays claimed without a sign of
-// life from its worker (DefaultVisibility). A live worker renews its claims
-// every third of it, so only a dead worker's tasks are taken over. Every
-// worker looks for such tasks every quarter of it (at least twice a
-// second), and puts them back in their queue: a dead worker's tasks are all
-// taken over within Visibility and a fraction of a second, whatever the
-// free slots of the live ones.
-func Visibility(d time.Duration) Option { return optionFunc(func(w *Worker) { w.visibility = d }) }
-
-// PollWait sets how long one Take waits for work (DefaultPollWait); it
-// bounds how long Run takes to notice its ctx ended while idle.
-func PollWait(d time.Duration) Option { return optionFunc(func(w *Worker) { w.pollWait = d }) }
-
-// PromoteEvery sets how often delayed tasks that are due move to their
-// queue (DefaultPromoteEvery): the precision of delays and retries.
-func PromoteEvery(d time.Duration) Option { return optionFunc(func(w *Worker) { w.promoteEvery = d }) }
-
-// MaxDeliveries dead-letters a task handed out more often than n without
-// finishing (DefaultMaxDeliveries): one that kills its worker every time.
-func MaxDeliveries(n int) Option { return optionFunc(func(w *Worker) { w.maxDeliveries = n }) }
-
-// MaxOutages dead-letters a task, with task.ErrUnavailable, once it has
-// gone back to its queue n times because the backend was unavailable
-// (DefaultMaxOutages). Each time it waits longer, from a second up to a
-// minute, and uses no attempt.
-func MaxOutages(n int) Option { return optionFunc(func(w *Worker) { w.maxOutages = n }) }
-
-// DefaultChain sets the chain of tasks registered without one of their own:
-// the worker-wide default, as with Huey's overridden put_result. A task
-// defined with middlewares runs with its own chain instead; to extend the
-// default, include it: task.New(name, fn, task.Chain(defaults...), extra).
-func DefaultChain(mws ...task.Middleware) Option {
-	return optionFunc(func(w *Worker) { w.defaults = mws })
-}
-
-// Around wraps every task the worker runs in mws, outside its own chain
-// or the default one: a tracing or metrics middleware for all of them
-// (the OpenTelemetry module's, say). The first is outermost.
-func Around(mws ...task.Middleware) Option {
-	return optionFunc(func(w *Worker) { w.around = append(w.around, mws...) })
-}
-
-// Prefetch sets how many tasks the worker takes beyond those it runs, so
-// that a slot that frees finds its next task at hand instead of waiting a
-// round trip for it (by default, as many as Concurrency). Prefetched tasks
-// are claimed, and kept alive, like running ones; at a stop they go back
-// to their queue at once, unrun. 0 takes tasks only for free slots.
-func Prefetch(n int) Option { return optionFunc(func(w *Worker) { w.prefetch = n }) }
-
-// Name names the worker, in its queues' consumer group too
-// (host:pid:random by default). Names must differ between live workers.
-func Name(name string) Option { return optionFunc(func(w *Worker) { w.consumer = name }) }
-
-// OnError sets where the worker reports errors it cannot return: a queue it
-// cannot reach, a finish that failed. By default they go to slog.Default.
-func OnError(fn func(error)) Option {
-	if fn == nil {
-		panic(configError("OnError: nil func"))
-	}
-	return optionFunc(func(w *Worker) { w.onError = fn })
-}
 
 // Worker takes tasks from a Consumer and runs them through their chains, at
 // most Concurrency at once. Create it with New, register tasks with
