@@ -130,12 +130,12 @@ type family struct {
 }
 
 func (f *family) exec(ctx context.Context, args []string, out io.Writer) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") && !isHelp(args[0]) {
-		return f.subs[0].exec(ctx, args, out)
-	}
-	if isHelp(args[0]) {
+	switch {
+	case len(args) > 0 && isHelp(args[0]):
 		f.help(out)
 		return nil
+	case len(args) == 0 || strings.HasPrefix(args[0], "-"):
+		return f.subs[0].exec(ctx, args, out)
 	}
 	for _, sub := range f.subs {
 		if sub.name == f.name+" "+args[0] {
