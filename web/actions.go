@@ -11,7 +11,6 @@ import (
 
 	"github.com/taskware/taskware/queue"
 
-	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/store"
 )
 
@@ -220,115 +219,31 @@ func notice(q url.Values) string {
 	return ""
 }
 
-// confirmData is a confirmation page: what the action will do, and the
-// form that does it.
-type confirmData struct {
-	// Action is the path the form posts to, Fields its hidden fields.
-	Action string
-	Fields [][2]string
-	// Question asks, Details tell what is there now; Possible is false if
-	// there is nothing to do (the lock is not held any more).
-	Question string
-	Details  [][2]string
-	Possible bool
-	Button   string
-	// Back is the page to go back to, relative.
-	Back string
-}
+// action is a change a POST makes; it returns where to go next,
+// relative.
+type action func(h *handler, r *http.Request) (string, error)
 
-// confirm is the page that asks before a change that cannot be undone:
-// ?do=break&key=K, ?do=requeue|purge&queue=Q&all=1 (or &id=ID),
-// ?do=purge-results&queue=Q (or &all=1).
-func (h *handler) confirm(r *http.Request) (*view, error) {
-	if h.cfg.readOnly {
-		return nil, &httpError{http.StatusForbidden, "This view is read-only: actions are turned off."}
+func (h *handler) serveAction(w http.ResponseWriter, r *http.Request, act action) {
+	if r.Method != http.MethodPost {
+		methodNotAllowed(w, "POST")
+		return
 	}
-	ctx := r.Context()
-	q := r.URL.Query()
-	d := &confirmData{Possible: true}
-	switch do := q.Get("do"); do {
-	case "break":
-		if h.src.Locks == nil {
-			return nil, &httpError{http.StatusNotImplemented, "This backend shows no locks."}
-		}
-		key := q.Get("key")
-		if key == "" {
-			return nil, &httpError{http.StatusBadRequest, "Say which lock: ?key=."}
-		}
-		held, err := h.src.Locks.Held(ctx)
-		if err != nil {
-			return nil, err
-		}
-		i := slices.IndexFunc(held, func(l lock.Info) bool { return l.Key == key })
-		d.Action, d.Fields, d.Back, d.Button = "break", [][2]string{{"key", key}}, "locks", "Break the lock"
-		d.Question = "Break lock " + key + "? Whoever holds it learns of it at its next renewal, as a lost lease, and another run may take it at once."
-		if i < 0 {
-			d.Possible = false
-			d.Question = "Lock " + key + " is not held any more."
-			break
-		}
-		l := lockRowOf(held[i])
-		d.Details = [][2]string{{"Key", l.Key}, {"Holder", l.Holder}, {"Fence", strconv.FormatInt(l.Fence, 10)},
-			{"Held for", l.Age()}, {"Time left", l.Left()}}
-		if l.TaskID != "" {
-			d.Details = append(d.Details, [2]string{"Task", queueName(l.TaskQueue) + " / " + l.TaskID})
-		}
-	case "requeue", "purge":
-		name := q.Get("queue")
-		if queue.ValidateName(name) != nil {
-			return nil, &httpError{http.StatusBadRequest, "Say which queue: ?queue=."}
-		}
-		d.Action, d.Back = do, to("dead", url.Values{"queue": {name}})
-		d.Fields = [][2]string{{"queue", name}}
-		what := "all dead letters"
-		if id := q.Get("id"); id != "" {
-			d.Fields, what = append(d.Fields, [2]string{"id", id}), "dead letter "+id
-		} else {
-			d.Fields = append(d.Fields, [2]string{"all", "1"})
-			st, err := h.src.Queue.Stats(ctx, name)
-			if err != nil {
-				return nil, err
-			}
-			what = fmt.Sprintf("all %d dead letters", st.Dead)
-			d.Possible = st.Dead > 0
-		}
-		if do == "requeue" {
-			d.Question = fmt.Sprintf("Requeue %s of queue %s? Each runs again as a fresh task, from attempt 1.", what, name)
-			d.Button = "Requeue"
-		} else {
-			d.Question = fmt.Sprintf("Purge %s of queue %s? They are deleted for good.", what, name)
-			d.Button = "Purge"
-		}
-	case "purge-results":
-		if h.src.Results == nil {
-			return nil, &httpError{http.StatusNotImplemented, "This backend has no result store."}
-		}
-		recs, err := h.src.Results.List(ctx)
-		if err != nil {
-			return nil, err
-		}
-		d.Action, d.Back, d.Button = do, "results", "Purge the records"
-		if q.Get("all") == "1" {
-			d.Fields = [][2]string{{"all", "1"}}
-			d.Question = fmt.Sprintf("Purge all %d stored records, of every queue? Handles waiting on them find nothing.", len(recs))
-			d.Possible = len(recs) > 0
-			break
-		}
-		if !q.Has("queue") {
-			return nil, &httpError{http.StatusBadRequest, "Say which records: ?queue= or ?all=1."}
-		}
-		name := q.Get("queue")
-		n := 0
-		for _, rec := range recs {
-			if rec.Queue == name {
-				n++
-			}
-		}
-		d.Fields = [][2]string{{"queue", name}}
-		d.Question = fmt.Sprintf("Purge the %d stored records of queue %s? Handles waiting on them find nothing.", n, queueName(name))
-		d.Possible = n > 0
-	default:
-		return nil, &httpError{http.StatusBadRequest, "Nothing to confirm: say ?do=break, requeue, purge or purge-results."}
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		h.renderError(w, r, &httpError{http.StatusBadRequest, "Bad form."})
+		return
 	}
-	return &view{Title: "Confirm", Data: d, template: "confirm"}, nil
+	if err := h.checkPost(r); err != nil {
+		h.renderError(w, r, err)
+		return
+	}
+	next, err := act(h, r)
+	if err != nil {
+		h.renderError(w, r, err)
+		return
+	}
+	// Relative, so that it works under any prefix: http.Redirect would
+	// make it absolute from the path the prefix was stripped off.
+	w.Header().Set("Location", next)
+	w.WriteHeader(http.StatusSeeOther)
 }

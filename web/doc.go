@@ -46,8 +46,10 @@
 //
 // JSON (GET): api/overview, api/tasks, api/task, api/dead, api/locks,
 // api/results and api/workers take the parameters of their page and
-// return what it shows: snake_case fields, times in RFC 3339, durations
-// in milliseconds (oldest_ready_ms, idle_ms, remaining_ms). Each has
+// return what it shows: snake_case fields, times in RFC 3339 and UTC,
+// durations in milliseconds (oldest_ready_ms, idle_ms, remaining_ms). A
+// queue, task, lock, worker, record and a queue's record counts have the
+// same fields as in the output of `taskware ... --json`. Each has
 // "live", a map from the data-live keys of the page's numbers to their
 // text, and "rows", the data-row keys of its rows, which the page's
 // script compares with its own to say "this list changed". An error is

@@ -20,6 +20,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/taskware/taskware/internal/randid"
+	"github.com/taskware/taskware/internal/rows"
 	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/memorybackend"
 	"github.com/taskware/taskware/middleware"
@@ -433,7 +434,7 @@ func TestAPI(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
 		var o overviewData
 		e.api(t, "overview", &o)
-		if len(o.Queues) != 2 || o.Queues[0] != (queueRow{Queue: "default", Ready: 2, Running: 1, Delayed: 1,
+		if len(o.Queues) != 2 || o.Queues[0] != (rows.Queue{Queue: "default", Ready: 2, Running: 1, Delayed: 1,
 			OldestReadyMs: o.Queues[0].OldestReadyMs, Workers: 1}) || o.Queues[1].Dead != 2 {
 			t.Errorf("api/overview queues %+v", o.Queues)
 		}
@@ -445,6 +446,10 @@ func TestAPI(t *testing.T) {
 		e.api(t, "tasks?queue=default&state=ready", &ts)
 		if len(ts.Tasks) != 2 || ts.Tasks[0].ID != "e-2" || ts.Counts["running"] != 1 {
 			t.Errorf("api/tasks %+v", ts)
+		}
+		e.api(t, "tasks?queue=default&state=running", &ts)
+		if len(ts.Tasks) != 1 || ts.Tasks[0].IdleMs == nil || ts.Tasks[0].EnqueuedAt.Location() != time.UTC {
+			t.Errorf("api/tasks running %+v: want its idle time, and times in UTC", ts.Tasks)
 		}
 		var td taskData
 		e.api(t, "task?queue=default&id=e-4", &td)
@@ -463,7 +468,8 @@ func TestAPI(t *testing.T) {
 		}
 		var rd resultsData
 		e.api(t, "results", &rd)
-		if rd.Total != 3 || len(rd.Queues) != 2 || rd.Queues[1].Succeeded != 1 || len(rd.Recent) != 3 {
+		if rd.Total != 3 || len(rd.Queues) != 2 || rd.Queues[1].Succeeded != 1 || rd.Queues[1].Records != 2 ||
+			rd.Queues[1].FailedKinds["error"] != 1 || len(rd.Recent) != 3 {
 			t.Errorf("api/results %+v", rd)
 		}
 		var wd workersData

@@ -6,8 +6,10 @@
 // ($TASKWARE_REDIS_URL, else redis://127.0.0.1:6379/0) under --prefix
 // ("taskware:"), print tables, or one JSON document with --json, and take
 // the TLS flags the demo takes. dead requeue, dead purge, locks break and
-// results purge change what they name; the rest only read. No output or
-// error shows the URL's password.
+// results purge change what they name; the rest only read; dead, locks and
+// results alone list. No output or error shows the URL's password, and
+// "taskware COMMAND -h" shows one command's help. Their JSON rows are the
+// web view's api/ rows (internal/rows).
 //
 // Its first command, demo, shows the problem taskware exists to solve,
 // through a real worker. It enqueues a few hundred "report" tasks, one

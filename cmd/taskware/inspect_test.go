@@ -19,6 +19,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/taskware/taskware/internal/randid"
+	"github.com/taskware/taskware/internal/rows"
 	"github.com/taskware/taskware/middleware"
 	"github.com/taskware/taskware/redisbackend"
 	"github.com/taskware/taskware/store"
@@ -284,7 +285,7 @@ func TestQueuesCounts(t *testing.T) {
 func TestInspectJSON(t *testing.T) {
 	cliEach(t, func(t *testing.T, e *cliEnv) {
 		e.fill(t)
-		var qs struct{ Queues []queueJSON }
+		var qs struct{ Queues []rows.Queue }
 		decode(t, e.cli(t, "queues", "--json"), &qs)
 		if len(qs.Queues) != 2 {
 			t.Fatalf("queues: %+v", qs)
@@ -293,7 +294,7 @@ func TestInspectJSON(t *testing.T) {
 		if d.Queue != "default" || d.Ready != 2 || d.Running != 1 || d.Delayed != 1 || d.Dead != 0 || d.Workers != 1 || d.OldestReadyMs < 0 || d.Paused {
 			t.Errorf("default: %+v", d)
 		}
-		var ts struct{ Tasks []taskJSON }
+		var ts struct{ Tasks []rows.Task }
 		decode(t, e.cli(t, "tasks", "--json", "--queue", "default", "--state", "running"), &ts)
 		if len(ts.Tasks) != 1 || ts.Tasks[0].ID != "e-1" || ts.Tasks[0].Worker != "worker-1" || ts.Tasks[0].IdleMs == nil {
 			t.Errorf("running: %+v", ts)
@@ -302,35 +303,35 @@ func TestInspectJSON(t *testing.T) {
 		if len(ts.Tasks) != 1 || ts.Tasks[0].ID != "e-4" {
 			t.Fatalf("delayed: %+v", ts)
 		}
-		if at, err := time.Parse(time.RFC3339Nano, ts.Tasks[0].RunAt); err != nil || time.Until(at) < 59*time.Minute {
-			t.Errorf("delayed e-4 runs at %q (%v), want in an hour", ts.Tasks[0].RunAt, err)
+		if at := ts.Tasks[0].RunAt; time.Until(at) < 59*time.Minute || at.Location() != time.UTC {
+			t.Errorf("delayed e-4 runs at %v, want in an hour, in UTC", at)
 		}
-		var dead struct{ Dead []taskJSON }
+		var dead struct{ Dead []rows.Task }
 		decode(t, e.cli(t, "dead", "list", "--json"), &dead)
 		if len(dead.Dead) != 1 || dead.Dead[0].ID != "ghost-1" || dead.Dead[0].Kind != "worker.unknown_task" {
 			t.Errorf("dead: %+v", dead)
 		}
-		var ls struct{ Locks []lockJSON }
+		var ls struct{ Locks []rows.Lock }
 		decode(t, e.cli(t, "locks", "list", "--json"), &ls)
 		if len(ls.Locks) != 1 || ls.Locks[0].Key != "report:acct-1" || ls.Locks[0].Holder != "cli-test" || ls.Locks[0].RemainingMs <= 0 {
 			t.Errorf("locks: %+v", ls)
 		}
-		var rs struct{ Results []recordJSON }
+		var rs struct{ Results []rows.Record }
 		decode(t, e.cli(t, "results", "list", "--json"), &rs)
 		if len(rs.Results) != 2 || rs.Results[1].ID != "e-5" || rs.Results[1].Value != `"sent to e-5@example.com"` {
 			t.Errorf("results: %+v", rs)
 		}
-		var st struct{ Stats []resultStats }
+		var st struct{ Stats []rows.ResultStats }
 		decode(t, e.cli(t, "results", "stats", "--json"), &st)
-		if len(st.Stats) != 2 || st.Stats[0].Failed != 1 || st.Stats[0].Kinds["lock.locked"] != 1 || st.Stats[1].Succeeded != 1 {
+		if len(st.Stats) != 2 || st.Stats[0].Failed != 1 || st.Stats[0].FailedKinds["lock.locked"] != 1 || st.Stats[1].Succeeded != 1 {
 			t.Errorf("stats: %+v", st)
 		}
-		var ws struct{ Workers []workerJSON }
+		var ws struct{ Workers []rows.Worker }
 		decode(t, e.cli(t, "workers", "--json"), &ws)
 		if len(ws.Workers) != 1 || ws.Workers[0].Name != "worker-1" || ws.Workers[0].Pending != 1 || !ws.Workers[0].Live {
 			t.Errorf("workers: %+v", ws)
 		}
-		var one struct{ Tasks []taskJSON }
+		var one struct{ Tasks []rows.Task }
 		decode(t, e.cli(t, "task", "--json", "e-5"), &one)
 		if len(one.Tasks) != 1 || one.Tasks[0].Status != "succeeded" || one.Tasks[0].Queue != "side" {
 			t.Errorf("task e-5: %+v", one)
@@ -435,10 +436,10 @@ func TestInspectUsage(t *testing.T) {
 		{"tasks", "--queue", "a{b}", "--state", "ready"},
 		{"task"},
 		{"task", "a", "b"},
-		{"dead"},
 		{"dead", "bury"},
 		{"dead", "list", "x"},
-		{"locks"},
+		{"dead", "--limit", "0"},
+		{"locks", "--bogus"},
 		{"locks", "break"},
 		{"locks", "list", "--bogus"},
 		{"results", "count"},
@@ -514,6 +515,91 @@ func TestInspectRedactsCredentials(t *testing.T) {
 		}
 		if strings.Contains(stderr.String()+out.String(), password) {
 			t.Errorf("the password shows:\n%s%s", out.String(), stderr.String())
+		}
+	}
+}
+
+// dead, locks and results alone list, as their list subcommand does, with
+// their flags before or without a subcommand.
+func TestFamilyAloneLists(t *testing.T) {
+	cliEach(t, func(t *testing.T, e *cliEnv) {
+		e.fill(t)
+		for _, tc := range [][2][]string{
+			{{"dead"}, {"dead", "list"}},
+			{{"dead", "--queue", "side", "--json"}, {"dead", "list", "--queue", "side", "--json"}},
+			{{"locks"}, {"locks", "list"}},
+			{{"results", "--limit", "1"}, {"results", "list", "--limit", "1"}},
+		} {
+			alone, list := normalize(e.cli(t, tc[0]...)), normalize(e.cli(t, tc[1]...))
+			if alone != list {
+				t.Errorf("%q printed:\n%s\n%q printed:\n%s", tc[0], alone, tc[1], list)
+			}
+			if strings.Contains(alone, "usage:") || strings.Count(alone, "\n") < 2 {
+				t.Errorf("%q printed no listing:\n%s", tc[0], alone)
+			}
+		}
+	})
+}
+
+// A command's -h prints its own help: its synopsis and its flags, not
+// every command's.
+func TestCommandHelp(t *testing.T) {
+	for _, tc := range []struct {
+		args       []string
+		want, omit []string
+	}{
+		{[]string{"task", "-h"}, []string{"usage: taskware task ID [--queue Q]", "what the queues know of task ID", "-queue QUEUE", "-json"}, []string{"-limit", "-state"}},
+		{[]string{"tasks", "--help"}, []string{"usage: taskware tasks --queue Q --state S [--limit N]", "-state STATE", "-limit N"}, nil},
+		{[]string{"queues", "-h"}, []string{"usage: taskware queues [flags]", "-prefix PREFIX"}, []string{"-queue", "-limit"}},
+		{[]string{"dead", "-h"}, []string{"usage: taskware dead list|requeue|purge", "dead requeue [--queue Q] [ID...]", "flags of dead list:", "-limit N"}, []string{"locks list"}},
+		{[]string{"dead", "help"}, []string{"usage: taskware dead list|requeue|purge"}, nil},
+		{[]string{"dead", "purge", "-h"}, []string{"usage: taskware dead purge [--queue Q] [ID...]", "-queue QUEUE"}, []string{"-limit", "dead list"}},
+		{[]string{"locks", "-h"}, []string{"usage: taskware locks list|break", "locks break KEY"}, []string{"-queue"}},
+		{[]string{"results", "stats", "-h"}, []string{"usage: taskware results stats [--queue Q]"}, []string{"-limit"}},
+		{[]string{"pause", "-h"}, []string{"usage: taskware pause QUEUE..."}, nil},
+		{[]string{"workers", "-h"}, []string{"usage: taskware workers [--queue Q]"}, nil},
+		{[]string{"demo", "-h"}, []string{"usage: taskware demo [flags]", "-tasks int", "-keep"}, []string{"-json"}},
+		{[]string{"web", "-h"}, []string{"usage: taskware web [--addr HOST:PORT]", "-addr HOST:PORT", "-read-only"}, []string{"-json"}},
+	} {
+		var out bytes.Buffer
+		if err := run(t.Context(), tc.args, &out); err != nil {
+			t.Errorf("run(%q) = %v", tc.args, err)
+			continue
+		}
+		got := out.String()
+		if !strings.HasPrefix(got, "usage: taskware "+tc.args[0]) || strings.Contains(got, "commands:") {
+			t.Errorf("run(%q) printed another command's help, or every command's:\n%s", tc.args, got)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("run(%q) lacks %q:\n%s", tc.args, w, got)
+			}
+		}
+		for _, o := range tc.omit {
+			if strings.Contains(got, o) {
+				t.Errorf("run(%q) shows %q, not its own:\n%s", tc.args, o, got)
+			}
+		}
+	}
+}
+
+// The table of commands puts what a command does beside its synopsis, or
+// under it when the synopsis is too long.
+func TestUsageLayout(t *testing.T) {
+	var out bytes.Buffer
+	printUsage(&out)
+	for _, want := range []string{
+		"\n  queues                      each queue's ready, running, delayed and dead\n" +
+			"                              tasks, the oldest ready one's wait, and its\n" +
+			"                              live workers\n",
+		"\n  tasks --queue Q --state S   a queue's tasks in state S: ready, running,\n" +
+			"        [--limit N]           delayed, dead or finished\n",
+		"\n  dead list [--queue Q] [--limit N]\n                              the dead letters\n",
+		"\n  demo   enqueue the same few hundred report tasks under two policies, run\n" +
+			"         them through a worker, and compare their outcomes and what the\n",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("usage lacks\n%s\nin:\n%s", want, out.String())
 		}
 	}
 }

@@ -37,7 +37,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		var opts demoOptions
 		if err := parse(demoFlags(&opts), args[1:]); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				printUsage(out)
+				help(out, demoDoc, demoFlags(&demoOptions{}))
 				return nil
 			}
 			return err
@@ -85,59 +85,6 @@ func parse(fs *flag.FlagSet, args []string) error {
 		return usageError{fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))}
 	}
 	return nil
-}
-
-func printUsage(w io.Writer) {
-	fmt.Fprint(w, `usage: taskware <command> [flags]
-
-commands:
-  demo   enqueue the same few hundred report tasks under two policies, run
-         them through a worker, and compare their outcomes and what the
-         result store keeps
-
-  queues                      each queue's ready, running, delayed and dead
-                              tasks, the oldest ready one's wait, and its
-                              live workers
-  tasks --queue Q --state S   a queue's tasks in state S: ready, running,
-        [--limit N]           delayed, dead or finished
-  task ID [--queue Q]         what the queues know of task ID
-  dead list [--queue Q] [--limit N]
-                              the dead letters
-  dead requeue [--queue Q] [ID...]
-                              run dead letters again, as fresh tasks (all of
-                              them if no ID is given)
-  dead purge [--queue Q] [ID...]
-                              delete dead letters (all of them if no ID is
-                              given)
-  locks list                  the locks held, by whom, since when
-  locks break KEY             remove a lock whoever holds it
-  results list [--queue Q] [--limit N]
-                              the stored results and errors
-  results stats [--queue Q]   count the stored records by queue and status
-  results purge [--queue Q]   delete the stored records (of one queue)
-  workers [--queue Q]         the workers each queue knows of
-  pause QUEUE...              take nothing more from these queues: tasks
-                              taken go on, enqueues go on
-  resume QUEUE...             take from them again
-  web [--addr HOST:PORT] [--read-only] [--basic-auth USER:PASS]
-                              serve a web view of all of the above, with
-                              its actions, on 127.0.0.1:8080 by default,
-                              until interrupted
-
-  An ID is a task's ID, or a dead letter's entry ID. --queue "" is the
-  queue of runs made in-process, which only results have.
-
-flags of demo:
-`)
-	fs := demoFlags(&demoOptions{})
-	fs.SetOutput(w)
-	fs.PrintDefaults()
-	fmt.Fprint(w, "\nflags of every other command:\n")
-	var o inspectOptions
-	fs = inspectFlags("inspect", &o, true, true)
-	fs.StringVar(&o.State, "state", "", "of tasks: list the tasks in this `STATE`: ready, running, delayed, dead or finished")
-	fs.SetOutput(w)
-	fs.PrintDefaults()
 }
 
 // exitCode reports err on stderr, with the usage for a usageError, and

@@ -46,7 +46,7 @@ func runWeb(ctx context.Context, args []string, out io.Writer) error {
 	var o webOptions
 	if err := parse(webFlags(&o), args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			printUsage(out)
+			help(out, webDoc, webFlags(&webOptions{}))
 			return nil
 		}
 		return err

@@ -8,7 +8,10 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"reflect"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -221,4 +224,73 @@ func TestWebUsage(t *testing.T) {
 	if err := run(t.Context(), []string{"web", "--addr", addr, "--redis", "redis://" + m.Addr() + "/0"}, &out); err == nil {
 		t.Errorf("a second server on %s started", addr)
 	}
+}
+
+// --json and the web view's api/ show a queue, task, dead letter, lock,
+// worker, record and a queue's record counts alike: field for field,
+// value for value, but for the times that pass between the two reads.
+func TestJSONAgreesWithWeb(t *testing.T) {
+	cliEach(t, func(t *testing.T, e *cliEnv) {
+		e.fill(t)
+		s := startWeb(t, "--redis", e.url, "--prefix", e.prefix)
+		for _, tc := range []struct {
+			cli      []string
+			cliPath  []string
+			api      string
+			apiPath  []string
+			sortedBy string
+		}{
+			{[]string{"queues"}, []string{"queues"}, "api/overview", []string{"queues"}, ""},
+			{[]string{"tasks", "--queue", "default", "--state", "running"}, []string{"tasks"}, "api/tasks?queue=default&state=running", []string{"tasks"}, ""},
+			{[]string{"tasks", "--queue", "side", "--state", "finished"}, []string{"tasks"}, "api/tasks?queue=side&state=finished", []string{"tasks"}, ""},
+			{[]string{"dead", "list", "--queue", "side"}, []string{"dead"}, "api/dead?queue=side", []string{"queues", "0", "letters"}, ""},
+			{[]string{"locks", "list"}, []string{"locks"}, "api/locks", []string{"locks"}, ""},
+			{[]string{"workers"}, []string{"workers"}, "api/workers", []string{"workers"}, ""},
+			{[]string{"results", "stats"}, []string{"stats"}, "api/results", []string{"queues"}, ""},
+			{[]string{"results", "list"}, []string{"results"}, "api/results", []string{"recent"}, "id"},
+		} {
+			cliRows := jsonRows(t, e.cli(t, append(tc.cli, "--json")...), tc.cliPath, tc.sortedBy)
+			code, body := s.get(t, tc.api)
+			if code != http.StatusOK {
+				t.Fatalf("GET %s: %d\n%s", tc.api, code, body)
+			}
+			apiRows := jsonRows(t, body, tc.apiPath, tc.sortedBy)
+			if len(cliRows) == 0 || !reflect.DeepEqual(cliRows, apiRows) {
+				t.Errorf("%s --json:\n%v\n%s:\n%v", strings.Join(tc.cli, " "), cliRows, tc.api, apiRows)
+			}
+		}
+	})
+}
+
+// jsonRows decodes the rows at path of the JSON document doc, without
+// the fields that change from one read to the next (expiries are now
+// plus a TTL), sorted by the field
+// sortedBy if it is not "".
+func jsonRows(t *testing.T, doc string, path []string, sortedBy string) []map[string]any {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal([]byte(doc), &v); err != nil {
+		t.Fatalf("%v\n%s", err, doc)
+	}
+	for _, p := range path {
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[p]
+		case []any:
+			i, _ := strconv.Atoi(p)
+			v = x[i]
+		}
+	}
+	list, _ := v.([]any)
+	out := make([]map[string]any, len(list))
+	for i, r := range list {
+		out[i] = r.(map[string]any)
+		for _, volatile := range []string{"idle_ms", "remaining_ms", "oldest_ready_ms", "expires_at", "first_expiry", "last_expiry"} {
+			delete(out[i], volatile)
+		}
+	}
+	if sortedBy != "" {
+		slices.SortFunc(out, func(a, b map[string]any) int { return strings.Compare(a[sortedBy].(string), b[sortedBy].(string)) })
+	}
+	return out
 }

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// doc is how the help shows a command: its synopsis, and what it does, in
+// lines as the table of commands wraps them.
+type doc struct {
+	synopsis []string
+	about    []string
+}
+
+// aboutColumn is where the table of commands starts what a command does,
+// past its two spaces of margin.
+const aboutColumn = 28
+
+// write prints d as a row of the table of commands: its synopsis and
+// what it does side by side, or, when the synopsis is too long for its
+// column, one above the other.
+func (d doc) write(w io.Writer) {
+	syn, about := d.synopsis, d.about
+	if len(syn[0]) >= aboutColumn-1 {
+		for _, s := range syn {
+			fmt.Fprintf(w, "  %s\n", s)
+		}
+		syn = nil
+	}
+	for i := range max(len(syn), len(about)) {
+		line := fmt.Sprintf("  %-*s%s", aboutColumn, at(syn, i), at(about, i))
+		fmt.Fprintln(w, strings.TrimRight(line, " "))
+	}
+}
+
+// at is lines[i], "" past its end.
+func at(lines []string, i int) string {
+	if i < len(lines) {
+		return lines[i]
+	}
+	return ""
+}
+
+// usageLine is d's synopsis on one line.
+func (d doc) usageLine() string {
+	return strings.Join(strings.Fields(strings.Join(d.synopsis, " ")), " ")
+}
+
+// help prints one command's help: its synopsis, what it does, and fs's
+// flags.
+func help(w io.Writer, d doc, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "usage: taskware %s [flags]\n\n", d.usageLine())
+	for _, line := range d.about {
+		fmt.Fprintf(w, "  %s\n", line)
+	}
+	fmt.Fprint(w, "\nflags:\n")
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+}
+
+func (c *inspectCommand) help(w io.Writer) { help(w, c.doc, c.flags(&inspectOptions{})) }
+
+// help prints the help of f's subcommands, and the flags of its first.
+func (f *family) help(w io.Writer) {
+	list := strings.TrimPrefix(f.subs[0].name, f.name+" ")
+	fmt.Fprintf(w, "usage: taskware %s %s [flags]\n\n", f.name, f.choices("|", "|"))
+	for _, sub := range f.subs {
+		sub.write(w)
+	}
+	fmt.Fprintf(w, "\n  taskware %s alone is taskware %s %s; taskware %s SUBCOMMAND -h shows one subcommand's help.\n\nflags of %s %s:\n",
+		f.name, f.name, list, f.name, f.name, list)
+	fs := f.subs[0].flags(&inspectOptions{})
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+}
+
+var (
+	demoDoc = doc{
+		synopsis: []string{"demo"},
+		about: []string{"enqueue the same few hundred report tasks under two policies, run",
+			"them through a worker, and compare their outcomes and what the", "result store keeps"},
+	}
+	webDoc = doc{
+		synopsis: []string{"web [--addr HOST:PORT] [--read-only] [--basic-auth USER:PASS]"},
+		about: []string{"serve a web view of all of the above, with", "its actions, on 127.0.0.1:8080 by default,",
+			"until interrupted"},
+	}
+)
+
+// commandDocs are the inspection commands and web, in the help's order.
+func commandDocs() []doc {
+	var docs []doc
+	for _, c := range []*inspectCommand{queuesCommand, tasksCommand, taskCommand} {
+		docs = append(docs, c.doc)
+	}
+	for _, f := range []*family{deadCommands, locksCommands, resultsCommands} {
+		for _, sub := range f.subs {
+			docs = append(docs, sub.doc)
+		}
+	}
+	for _, c := range []*inspectCommand{workersCommand, pauseCommand, resumeCommand} {
+		docs = append(docs, c.doc)
+	}
+	return append(docs, webDoc)
+}
+
+// printUsage prints the help of every command.
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, "usage: taskware <command> [flags]\n\ncommands:\n")
+	fmt.Fprintf(w, "  %-7s%s\n", demoDoc.synopsis[0], demoDoc.about[0])
+	for _, line := range demoDoc.about[1:] {
+		fmt.Fprintf(w, "  %-7s%s\n", "", line)
+	}
+	fmt.Fprintln(w)
+	for _, d := range commandDocs() {
+		d.write(w)
+	}
+	fmt.Fprint(w, `
+  An ID is a task's ID, or a dead letter's entry ID. --queue "" is the
+  queue of runs made in-process, which only results have. dead, locks
+  and results alone list. taskware COMMAND -h shows one command's help.
+
+flags of demo:
+`)
+	fs := demoFlags(&demoOptions{})
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fmt.Fprint(w, "\nflags of every other command:\n")
+	var o inspectOptions
+	fs = inspectFlags("inspect", &o, true, true)
+	fs.StringVar(&o.State, "state", "", "of tasks: list the tasks in this `STATE`: ready, running, delayed, dead or finished")
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+}

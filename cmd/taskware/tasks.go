@@ -1,0 +1,150 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/taskware/taskware/internal/rows"
+	"github.com/taskware/taskware/queue"
+)
+
+var (
+	tasksCommand = &inspectCommand{name: "tasks", queue: true, limit: true, state: true, run: listTasks, doc: doc{
+		synopsis: []string{"tasks --queue Q --state S", "      [--limit N]"},
+		about:    []string{"a queue's tasks in state S: ready, running,", "delayed, dead or finished"},
+	}}
+	taskCommand = &inspectCommand{name: "task", queue: true, run: showTask, doc: doc{
+		synopsis: []string{"task ID [--queue Q]"},
+		about:    []string{"what the queues know of task ID"},
+	}}
+)
+
+func listTasks(ctx context.Context, in *inspection, args []string) error {
+	o := in.o
+	switch {
+	case len(args) > 0:
+		return usageError{fmt.Errorf("tasks: unexpected argument %q", args[0])}
+	case !o.QueueSet:
+		return usageError{errors.New("tasks: --queue is required")}
+	case !slices.Contains(queue.TaskSets, queue.TaskSet(o.State)):
+		return usageError{fmt.Errorf("tasks: --state must be ready, running, delayed, dead or finished, not %q", o.State)}
+	}
+	if err := queue.ValidateName(o.Queue); err != nil {
+		return usageError{fmt.Errorf("--queue: %w", err)}
+	}
+	ts, err := in.q.Tasks(ctx, o.Queue, queue.TaskSet(o.State), o.Limit)
+	if err != nil {
+		return err
+	}
+	if in.o.JSON {
+		return in.json(map[string]any{"tasks": rows.TasksOf(ts)})
+	}
+	in.taskTable(queue.TaskSet(o.State), ts, false)
+	return nil
+}
+
+// taskColumns are the columns of a table of tasks of a set, and their
+// cells.
+func (in *inspection) taskColumns(set queue.TaskSet) ([]string, func(ti queue.TaskInfo) []any) {
+	switch set {
+	case queue.ReadyTasks:
+		return []string{"ID", "TASK", "ATTEMPT", "WAITING", "ENQUEUED", "ENTRY"}, func(ti queue.TaskInfo) []any {
+			return []any{ti.ID, ti.Task, ti.Attempt, in.age(entryTime(ti.Receipt)), in.ago(ti.EnqueuedAt), ti.Receipt}
+		}
+	case queue.RunningTasks:
+		return []string{"ID", "TASK", "ATTEMPT", "WORKER", "IDLE", "DELIVERIES", "ENTRY"}, func(ti queue.TaskInfo) []any {
+			return []any{ti.ID, ti.Task, ti.Attempt, ti.Worker, duration(ti.Idle), ti.Deliveries, ti.Receipt}
+		}
+	case queue.DelayedTasks:
+		return []string{"ID", "TASK", "ATTEMPT", "DUE", "LAST KIND", "LAST ERROR"}, func(ti queue.TaskInfo) []any {
+			return []any{ti.ID, ti.Task, ti.Attempt, in.until(ti.RunAt), ti.Kind, ti.Error}
+		}
+	case queue.DeadTasks:
+		return []string{"ID", "TASK", "ATTEMPT", "DIED", "KIND", "REASON", "ENTRY"}, func(ti queue.TaskInfo) []any {
+			return []any{ti.ID, ti.Task, ti.Attempt, in.ago(ti.FinishedAt), ti.Kind, ti.Error, ti.Receipt}
+		}
+	}
+	return []string{"ID", "TASK", "STATUS", "ATTEMPT", "WORKER", "FINISHED", "KIND", "ERROR"}, func(ti queue.TaskInfo) []any {
+		return []any{ti.ID, ti.Task, ti.Status, ti.Attempt, ti.Worker, in.ago(ti.FinishedAt), ti.Kind, ti.Error}
+	}
+}
+
+// taskTable prints tasks of set as a table, with their queue if withQueue.
+func (in *inspection) taskTable(set queue.TaskSet, ts []queue.TaskInfo, withQueue bool) {
+	header, cells := in.taskColumns(set)
+	if withQueue {
+		header = append([]string{"QUEUE"}, header...)
+	}
+	tw := in.table(header...)
+	for _, ti := range ts {
+		c := cells(ti)
+		if withQueue {
+			c = append([]any{ti.Queue}, c...)
+		}
+		in.row(tw, c...)
+	}
+	tw.Flush()
+}
+
+// entryTime is the time of a stream entry ID, when it was added.
+func entryTime(id string) time.Time {
+	ms, _, _ := strings.Cut(id, "-")
+	if n, err := strconv.ParseInt(ms, 10, 64); err == nil && n > 0 {
+		return time.UnixMilli(n)
+	}
+	return time.Time{}
+}
+
+func showTask(ctx context.Context, in *inspection, args []string) error {
+	switch {
+	case len(args) == 0:
+		return usageError{errors.New("task: no task ID given")}
+	case len(args) > 1:
+		return usageError{fmt.Errorf("task: unexpected argument %q", args[1])}
+	}
+	var queues []string
+	if in.o.QueueSet {
+		var err error
+		if queues, err = in.queues(ctx); err != nil {
+			return err
+		}
+	}
+	ts, err := in.q.Find(ctx, args[0], queues...)
+	if err != nil {
+		return err
+	}
+	if len(ts) == 0 {
+		return &queue.NotFoundError{Queue: cmp.Or(in.o.Queue, "any"), ID: args[0]}
+	}
+	if in.o.JSON {
+		return in.json(map[string]any{"tasks": rows.TasksOf(ts)})
+	}
+	for i, ti := range ts {
+		if i > 0 {
+			fmt.Fprintln(in.out)
+		}
+		in.taskFields(ti)
+	}
+	return nil
+}
+
+// taskFields prints what a queue knows of a task, a field a line.
+func (in *inspection) taskFields(ti queue.TaskInfo) {
+	tw := tabwriter.NewWriter(in.out, 0, 0, 2, ' ', 0)
+	for _, kv := range [][2]string{
+		{"ID", ti.ID}, {"QUEUE", ti.Queue}, {"TASK", ti.Task}, {"STATUS", string(ti.Status)},
+		{"ATTEMPT", strconv.Itoa(ti.Attempt)}, {"DUE", in.until(ti.RunAt)}, {"WORKER", ti.Worker},
+		{"STARTED", in.ago(ti.StartedAt)}, {"FINISHED", in.ago(ti.FinishedAt)}, {"KIND", ti.Kind},
+		{"ERROR", ti.Error},
+	} {
+		fmt.Fprintf(tw, "%s:\t%s\n", kv[0], cmp.Or(kv[1], "-"))
+	}
+	tw.Flush()
+}

@@ -1,0 +1,149 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+
+	"github.com/taskware/taskware/internal/rows"
+	"github.com/taskware/taskware/lock"
+	"github.com/taskware/taskware/queue"
+)
+
+// confirmData is a confirmation page: what the action will do, and the
+// form that does it.
+type confirmData struct {
+	// Action is the path the form posts to, Fields its hidden fields.
+	Action string
+	Fields [][2]string
+	// Question asks, Details tell what is there now; Possible is false if
+	// there is nothing to do (the lock is not held any more).
+	Question string
+	Details  [][2]string
+	Possible bool
+	Button   string
+	// Back is the page to go back to, relative.
+	Back string
+}
+
+// confirm is the page that asks before a change that cannot be undone:
+// ?do=break&key=K, ?do=requeue|purge&queue=Q&all=1 (or &id=ID),
+// ?do=purge-results&queue=Q (or &all=1).
+func (h *handler) confirm(r *http.Request) (*view, error) {
+	if h.cfg.readOnly {
+		return nil, &httpError{http.StatusForbidden, "This view is read-only: actions are turned off."}
+	}
+	q := r.URL.Query()
+	var d *confirmData
+	var err error
+	switch do := q.Get("do"); do {
+	case "break":
+		d, err = h.confirmBreak(r.Context(), q.Get("key"))
+	case "requeue", "purge":
+		d, err = h.confirmDead(r.Context(), do, q)
+	case "purge-results":
+		d, err = h.confirmPurgeResults(r.Context(), q)
+	default:
+		err = &httpError{http.StatusBadRequest, "Nothing to confirm: say ?do=break, requeue, purge or purge-results."}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &view{Title: "Confirm", Data: d, template: "confirm"}, nil
+}
+
+// confirmBreak asks before breaking lock key, and shows who holds it.
+func (h *handler) confirmBreak(ctx context.Context, key string) (*confirmData, error) {
+	if h.src.Locks == nil {
+		return nil, &httpError{http.StatusNotImplemented, "This backend shows no locks."}
+	}
+	if key == "" {
+		return nil, &httpError{http.StatusBadRequest, "Say which lock: ?key=."}
+	}
+	held, err := h.src.Locks.Held(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d := &confirmData{Action: "break", Fields: [][2]string{{"key", key}}, Back: "locks", Button: "Break the lock",
+		Question: "Break lock " + key + "? Whoever holds it learns of it at its next renewal, as a lost lease, and another run may take it at once.",
+		Possible: true}
+	i := slices.IndexFunc(held, func(l lock.Info) bool { return l.Key == key })
+	if i < 0 {
+		d.Possible, d.Question = false, "Lock "+key+" is not held any more."
+		return d, nil
+	}
+	l := rows.LockOf(held[i])
+	d.Details = [][2]string{{"Key", l.Key}, {"Holder", l.Holder}, {"Fence", strconv.FormatInt(l.Fence, 10)},
+		{"Held for", age(l.Since)}, {"Time left", l.Left()}}
+	if l.TaskID != "" {
+		d.Details = append(d.Details, [2]string{"Task", queueName(l.TaskQueue) + " / " + l.TaskID})
+	}
+	return d, nil
+}
+
+// confirmDead asks before requeueing or purging (do) a queue's dead
+// letters: one, or all of them.
+func (h *handler) confirmDead(ctx context.Context, do string, q url.Values) (*confirmData, error) {
+	name := q.Get("queue")
+	if queue.ValidateName(name) != nil {
+		return nil, &httpError{http.StatusBadRequest, "Say which queue: ?queue=."}
+	}
+	d := &confirmData{Action: do, Back: to("dead", url.Values{"queue": {name}}), Fields: [][2]string{{"queue", name}},
+		Possible: true}
+	what := "all dead letters"
+	if id := q.Get("id"); id != "" {
+		d.Fields, what = append(d.Fields, [2]string{"id", id}), "dead letter "+id
+	} else {
+		d.Fields = append(d.Fields, [2]string{"all", "1"})
+		st, err := h.src.Queue.Stats(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		what = fmt.Sprintf("all %d dead letters", st.Dead)
+		d.Possible = st.Dead > 0
+	}
+	if do == "requeue" {
+		d.Question = fmt.Sprintf("Requeue %s of queue %s? Each runs again as a fresh task, from attempt 1.", what, name)
+		d.Button = "Requeue"
+	} else {
+		d.Question = fmt.Sprintf("Purge %s of queue %s? They are deleted for good.", what, name)
+		d.Button = "Purge"
+	}
+	return d, nil
+}
+
+// confirmPurgeResults asks before purging the stored records of a queue,
+// or all of them, and counts them.
+func (h *handler) confirmPurgeResults(ctx context.Context, q url.Values) (*confirmData, error) {
+	if h.src.Results == nil {
+		return nil, &httpError{http.StatusNotImplemented, "This backend has no result store."}
+	}
+	recs, err := h.src.Results.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d := &confirmData{Action: "purge-results", Back: "results", Button: "Purge the records"}
+	if q.Get("all") == "1" {
+		d.Fields = [][2]string{{"all", "1"}}
+		d.Question = fmt.Sprintf("Purge all %d stored records, of every queue? Handles waiting on them find nothing.", len(recs))
+		d.Possible = len(recs) > 0
+		return d, nil
+	}
+	if !q.Has("queue") {
+		return nil, &httpError{http.StatusBadRequest, "Say which records: ?queue= or ?all=1."}
+	}
+	name := q.Get("queue")
+	n := 0
+	for _, rec := range recs {
+		if rec.Queue == name {
+			n++
+		}
+	}
+	d.Fields = [][2]string{{"queue", name}}
+	d.Question = fmt.Sprintf("Purge the %d stored records of queue %s? Handles waiting on them find nothing.", n, queueName(name))
+	d.Possible = n > 0
+	return d, nil
+}
