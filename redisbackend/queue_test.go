@@ -208,50 +208,6 @@ func TestQueueKeys(t *testing.T) {
 	})
 }
 
-// Entries and states written before a message was one string ("id",
-// "task", "payload", ... fields of their own) are still taken, promoted and
-// ended, so that tasks queued before an upgrade run after it.
-func TestQueueReadsEntriesOfEarlierVersions(t *testing.T) {
-	rqEach(t, func(t *testing.T, b *taskwaretest.Backend) {
-		ctx := t.Context()
-		q := b.Redis.Queue()
-		if _, err := q.Take(ctx, "old", "c1", 1, 0); err != nil { // creates the group
-			t.Fatal(err)
-		}
-		p := b.Prefix() + "queue:{old}"
-		enq := time.UnixMicro(1700000000000000)
-		if err := b.Client.XAdd(ctx, &redis.XAddArgs{Stream: p, Values: []any{"id", "ready", "task", "t", "payload", "r",
-			"enq", enq.UnixMicro(), "exp", 0, "attempt", 2}}).Err(); err != nil {
-			t.Fatal(err)
-		}
-		b.Client.HSet(ctx, p+":task:ready", "task", "t", "status", "queued", "attempt", 2)
-		b.Client.HSet(ctx, p+":task:later", "task", "t", "payload", "l", "enq", enq.UnixMicro(), "exp", 0,
-			"attempt", 1, "status", "scheduled")
-		b.Client.ZAdd(ctx, p+":delayed", redis.Z{Score: 1, Member: "later"})
-		rqPromote(t, q, "old")
-		ds := rqTake(t, q, "old", 10)
-		if len(ds) != 2 {
-			t.Fatalf("took %d, want 2", len(ds))
-		}
-		got := map[string]string{}
-		for _, d := range ds {
-			if d.Malformed != nil || d.Task != "t" || !d.EnqueuedAt.Equal(enq) {
-				t.Fatalf("delivery %+v", d)
-			}
-			got[d.ID] = fmt.Sprintf("%s %d", d.Payload, d.Attempt)
-			rqFinish(t, q, d, queue.Outcome{Status: queue.Succeeded, Attempt: d.Attempt})
-		}
-		if want := map[string]string{"ready": "r 2", "later": "l 1"}; fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Fatalf("took %v, want %v", got, want)
-		}
-		for _, id := range []string{"ready", "later"} {
-			if st, err := q.State(ctx, "old", id); err != nil || st.Status != queue.Succeeded {
-				t.Fatalf("state of %s: %+v, %v", id, st, err)
-			}
-		}
-	})
-}
-
 // Entries a read took for a consumer whose reply never reached the Queue
 // (a lost reply) are handed out by its next Take, before new ones; beyond
 // its n they go back to the stream, for the Takes after. Each is handed out
