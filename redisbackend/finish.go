@@ -37,8 +37,8 @@ type start struct {
 // Finish implements queue.Consumer, in one script: finish.lua for a task
 // that ends, requeue.lua for a run scheduled again. Either releases the
 // locks in o.Final that this backend took, acknowledges the delivery,
-// and, only if that acknowledged it, writes the task's state, and, for a
-// task that ends, the record of the run's own StoreResult. On a Cluster, where a lock's key and
+// and, only if that acknowledged it, writes the record of the run's own
+// StoreResult and the task's state. On a Cluster, where a lock's key and
 // the queue's keys lie apart, the releases go beside the script, in its
 // pipeline. The call shares its pipeline with the finishes, acquires and
 // releases of other tasks that end at the same time (see batcher). Any
@@ -61,9 +61,9 @@ func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) 
 	var args []any
 	if o.Status == queue.Scheduled {
 		f.runAt = o.RunAt.UnixMilli()
-		args = f.begin(requeueScript, &n.stream, &n.delayed, &f.state, counts)
+		args = f.begin(requeueScript, &n.stream, &n.delayed, &f.state, recordKey, counts)
 		args = append(args, &d.Receipt, &f.runAt, &f.o.Attempt, &f.o.Kind, &f.o.Error, &d.ID, flag(o.Retry),
-			flag(o.Outage))
+			flag(o.Outage), record, recordTTL, q.b.channelArg, &n.tag)
 	} else {
 		args = f.begin(finishScript, &n.stream, &n.dead, &f.state, recordKey, counts)
 		args = append(args, &d.Receipt, &f.status, &f.o.Kind, &f.o.Error, &f.o.Attempt, &f.result, q.b.stateTTLArg,

@@ -100,7 +100,8 @@ func rqKeys(t *testing.T, b *taskwaretest.Backend) []string {
 
 // TestQueueRoundTrips counts what the Redis queue sends: Enqueue and Take
 // are one round trip each, and so are Finish, with the run's lock release
-// and result write, and Promote.
+// and result write, whether the task ends or is scheduled again, and
+// Promote.
 func TestQueueRoundTrips(t *testing.T) {
 	rqEach(t, func(t *testing.T, b *taskwaretest.Backend) {
 		q := b.Queue
@@ -108,6 +109,9 @@ func TestQueueRoundTrips(t *testing.T) {
 		rqEnqueue(t, q, rqMsg("rtt", "warm"), time.Time{})
 		warm := rqTake(t, q, "rtt", 1)[0]
 		rqFinish(t, q, warm, queue.Outcome{Status: queue.Succeeded, Attempt: 1, Final: rqFinal(t, b, warm, "warm")})
+		rqEnqueue(t, q, rqMsg("rtt", "warm again"), time.Time{})
+		warm = rqTake(t, q, "rtt", 1)[0]
+		rqFinish(t, q, warm, queue.Outcome{Status: queue.Scheduled, Attempt: 2, RunAt: time.Now().Add(time.Hour)})
 		rqPromote(t, q, "rtt")
 
 		counter := &taskwaretest.RoundTrips{}
@@ -138,6 +142,13 @@ func TestQueueRoundTrips(t *testing.T) {
 			{"Finish with the lock release and the result", func() {
 				rqFinish(t, q, d, queue.Outcome{Status: queue.Succeeded, Attempt: 1, Final: final})
 			}},
+			{"Enqueue c", func() { rqEnqueue(t, q, rqMsg("rtt", "c"), time.Time{}) }},
+			{"Take c", func() { d = rqTake(t, q, "rtt", 10)[0] }},
+			{"TryAcquire c's lock", func() { final = rqFinal(t, b, d, "c") }},
+			{"Finish as a retry, with the lock release and the result", func() {
+				rqFinish(t, q, d, queue.Outcome{Status: queue.Scheduled, Attempt: 2, Retry: true, RunAt: time.Now().Add(time.Hour),
+					Kind: "error", Error: "boom", Final: final})
+			}},
 		} {
 			before := counter.N()
 			step.do()
@@ -152,7 +163,11 @@ func TestQueueRoundTrips(t *testing.T) {
 		if st, err := q.State(t.Context(), "rtt", "b"); err != nil || st.Status != queue.Succeeded || st.Result != queue.ResultStored {
 			t.Fatalf("State(b) = %+v, %v; want succeeded, its result stored", st, err)
 		}
+		if st, err := q.State(t.Context(), "rtt", "c"); err != nil || st.Status != queue.Scheduled {
+			t.Fatalf("State(c) = %+v, %v; want scheduled", st, err)
+		}
 		b.RequireRecord(t, "rtt", "b")
+		b.RequireRecord(t, "rtt", "c")
 		b.RequireNoLocks(t)
 	})
 }
