@@ -53,7 +53,8 @@ func (q *Queue) uniqueKey(m *queue.Message, state string) string {
 }
 
 // uniqueWindow is how long m's unique key holds, in ms: UniqueFor, or
-// the state TTL, so that no key outlives its use; 0 if m has no key.
+// the backend's state TTL, so that no key outlives its use; 0 if m has no
+// key.
 func (q *Queue) uniqueWindow(m *queue.Message) int64 {
 	if m.Unique == "" {
 		return 0
@@ -61,7 +62,7 @@ func (q *Queue) uniqueWindow(m *queue.Message) int64 {
 	if m.UniqueFor > 0 {
 		return max(m.UniqueFor.Milliseconds(), 1)
 	}
-	return queue.DefaultStateTTL.Milliseconds()
+	return q.b.stateTTL.Milliseconds()
 }
 
 // enqueued reads enqueue's answer for m: added, a duplicate of its ID, or
