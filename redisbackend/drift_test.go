@@ -106,3 +106,52 @@ func TestUniqueKeyWindowIsTheStateTTL(t *testing.T) {
 		})
 	}
 }
+
+// Any time is stored and read back as it was, to the microsecond: before
+// 1970 too, and the zero time, which means none.
+func TestMessageTimesRoundTrip(t *testing.T) {
+	times := []time.Time{
+		{},
+		time.Unix(0, 0),
+		time.UnixMicro(-1),
+		time.Date(1969, 7, 20, 20, 17, 40, 123456000, time.UTC),
+		time.Date(1, 1, 1, 0, 0, 1, 0, time.UTC),
+		time.Date(2026, 11, 26, 12, 0, 0, 999999000, time.UTC),
+	}
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
+		ctx := t.Context()
+		for i, at := range times {
+			m := &queue.Message{ID: string(rune('a' + i)), Task: "t", Queue: "times", Attempt: 1, EnqueuedAt: at, ExpiresAt: at}
+			if err := b.Queue.Enqueue(ctx, m, time.Time{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ds, err := b.Queue.Take(ctx, "times", "c", len(times), 0)
+		if err != nil || len(ds) != len(times) {
+			t.Fatalf("took %d of %d, %v", len(ds), len(times), err)
+		}
+		for i, d := range ds {
+			want := times[i]
+			if d.Malformed != nil || !d.ExpiresAt.Equal(want) || !d.EnqueuedAt.Equal(want) || d.ExpiresAt.IsZero() != want.IsZero() {
+				t.Errorf("%v came back as enqueued %v, expiring %v (malformed: %v)", want, d.EnqueuedAt, d.ExpiresAt, d.Malformed)
+			}
+		}
+	})
+}
+
+// A deadline before 1970 has passed: the run is skipped as expired.
+func TestDeadlineBefore1970(t *testing.T) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
+		ctx := t.Context()
+		tk := task.New("old", func(ctx context.Context, _ int) (int, error) { return 1, nil }, middleware.Expires(time.Hour))
+		c := worker.NewClient(b.Queue, b.Store)
+		h, err := worker.Enqueue(ctx, c, tk, 1, worker.ExpiresAt(time.Date(1969, 12, 31, 0, 0, 0, 0, time.UTC)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		finWorker(t, b, tk)
+		if _, err := finGet(h); !errors.Is(err, middleware.ErrExpired) {
+			t.Fatalf("the run of a task past a deadline before 1970: %v, want it skipped as expired", err)
+		}
+	})
+}

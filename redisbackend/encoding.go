@@ -76,7 +76,7 @@ func decodeRecord(s string) (*store.Record, error) {
 // "m1", then its attempt, deliveries, outages, last failure's kind and
 // error, then its core: its ID, task, enqueue and expiry times and
 // payload, and its headers if it has any, each as "<length>:<bytes>". A
-// time is in µs since 1970, or 0 for the zero time.
+// time is in µs since 1970 (negative before), or empty for the zero time.
 // The client encodes the core; the scripts put the header in front (and
 // change it: a takeover counts a delivery) and never read the core but for
 // the ID and task, its first parts (see lua/lib/entry.lua). A delayed
@@ -100,10 +100,10 @@ func encodeMessage(m *queue.Message) string {
 	return unsafe.String(unsafe.SliceData(b), len(b)) // b is never written again
 }
 
-// appendTime appends t in µs since 1970, or 0 for the zero time.
+// appendTime appends t in µs since 1970, or nothing for the zero time.
 func appendTime(b []byte, t time.Time) []byte {
 	if t.IsZero() {
-		return append(b, '0')
+		return b
 	}
 	return strconv.AppendInt(b, t.UnixMicro(), 10)
 }
@@ -229,10 +229,15 @@ func (p *entryParser) num(name, v string, min int64) int64 {
 
 // time reads what appendTime wrote.
 func (p *entryParser) time(name, v string) time.Time {
-	if us := p.num(name, v, 0); us > 0 {
-		return time.UnixMicro(us)
+	if v == "" {
+		return time.Time{}
 	}
-	return time.Time{}
+	us, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		p.bad = append(p.bad, fmt.Sprintf("%s %q", name, v))
+		return time.Time{}
+	}
+	return time.UnixMicro(us)
 }
 
 // finish names what is wrong in d.Malformed.
