@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"time"
+	"unsafe"
 
 	"github.com/taskware/taskware/queue"
 	"github.com/taskware/taskware/task"
@@ -51,10 +52,11 @@ func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) 
 	f := &finish{o: o, status: string(o.Status), names: q.names(d.Queue)}
 	f.locks = f.lockBuf[:0]
 	f.final(ctx, q.b, o.Final, d)
-	f.state, f.at = f.names.statePrefix+d.ID, time.Now().UnixMicro()
-	n, recordKey, record, recordTTL := f.names, &f.state, argEmpty, argZero
+	n := f.names
+	f.state, f.at = f.key(n.statePrefix, d.ID), time.Now().UnixMicro()
+	recordKey, record, recordTTL := &f.state, argEmpty, argZero
 	if f.rec != nil {
-		f.recordKey = q.b.keys.result(d.Queue, d.ID)
+		f.recordKey = f.key(n.recordPrefix, d.ID)
 		recordKey, record, recordTTL = &f.recordKey, &f.rec.value, &f.rec.ttlMs
 	}
 	counts := q.counts(n, f.at)
@@ -95,6 +97,23 @@ type finish struct {
 	lockBuf                  [2]*finalOp
 	ops                      []op // releases sent beside the script (Cluster), then the script
 	script                   script
+	keyBuf                   [192]byte // holds the state's and record's keys, if they fit
+	keyLen                   int
+}
+
+// key returns prefix+id, made in f.keyBuf if it fits: a finish's keys
+// need no allocation of their own.
+func (f *finish) key(prefix, id string) string {
+	n := len(prefix) + len(id)
+	var b []byte
+	if f.keyLen+n <= len(f.keyBuf) {
+		b = f.keyBuf[f.keyLen:f.keyLen]
+		f.keyLen += n
+	} else {
+		b = make([]byte, 0, n)
+	}
+	b = append(append(b, prefix...), id...)
+	return unsafe.String(unsafe.SliceData(b), n) // that part of keyBuf is never written again
 }
 
 // final sorts a run's deferred writes. This backend's releases are made by
