@@ -3,8 +3,6 @@ package redisbackend
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"time"
 
 	"github.com/taskware/taskware/queue"
 )
@@ -25,16 +23,9 @@ func (q *Queue) DeadLetters(ctx context.Context, name string, n int) ([]queue.De
 	}
 	out := make([]queue.DeadLetter, 0, len(msgs))
 	for _, m := range msgs {
-		f := make(map[string]string, len(m.Values))
-		for k, v := range m.Values {
-			f[k], _ = v.(string)
-		}
+		f := stringFields(m.Values)
 		d := parseEntry(name, m.ID, f)
-		dl := queue.DeadLetter{Message: d.Message, Kind: f["kind"], Reason: f["reason"]}
-		if us, err := strconv.ParseInt(f["at"], 10, 64); err == nil && us > 0 {
-			dl.At = time.UnixMicro(us)
-		}
-		out = append(out, dl)
+		out = append(out, queue.DeadLetter{Message: d.Message, Kind: f["kind"], Reason: f["reason"], At: microsTime(f["at"])})
 	}
 	return out, nil
 }
