@@ -31,7 +31,7 @@ type Backend struct {
 	// keys of any hash slot, such as a task's locks with its queue.
 	oneNode bool
 	// Script arguments of every finish, boxed once.
-	stateTTLArg, channelArg, deadMaxArg, resultPrefixArg any
+	stateTTLArg, channelArg, deadMaxArg any
 
 	locker Locker
 	store  Store
@@ -91,7 +91,6 @@ func New(client redis.UniversalClient, opts ...Option) *Backend {
 		b.oneNode = true
 	}
 	b.stateTTLArg, b.channelArg, b.deadMaxArg = b.stateTTL.Milliseconds(), b.keys.channel(), b.deadMax
-	b.resultPrefixArg = b.keys.prefix + "result:"
 	return b
 }
 

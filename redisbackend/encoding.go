@@ -2,6 +2,7 @@ package redisbackend
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -73,18 +74,20 @@ func decodeRecord(s string) (*store.Record, error) {
 
 // A message on Redis is one string, its stream entry's only field, "m":
 // "m1", then its attempt, deliveries, outages, last failure's kind and
-// error, then its core: its ID, task, enqueue and expiry times (µs) and
-// payload, each as "<length>:<bytes>". The client encodes the core; the
-// scripts put the header in front (and change it: a takeover counts a
-// delivery) and never read the core but for the ID, its first part. A
-// delayed task's state keeps the core alone. One field is less for Redis
-// to write, store and send, and for a Take to read, than six.
+// error, then its core: its ID, task, enqueue and expiry times and
+// payload, and its headers if it has any, each as "<length>:<bytes>". A
+// time is in µs since 1970 (negative before), or empty for the zero time.
+// The client encodes the core; the scripts put the header in front (and
+// change it: a takeover counts a delivery) and never read the core but for
+// the ID and task, its first parts (see lua/lib/entry.lua). A delayed
+// task's state keeps the core alone. One field is less for Redis to
+// write, store and send, and for a Take to read, than six.
 const messageVersion = "m1"
 
 func encodeMessage(m *queue.Message) string {
 	var nums [2][20]byte
-	enq := strconv.AppendInt(nums[0][:0], micros(m.EnqueuedAt), 10)
-	exp := strconv.AppendInt(nums[1][:0], micros(m.ExpiresAt), 10)
+	enq := appendTime(nums[0][:0], m.EnqueuedAt)
+	exp := appendTime(nums[1][:0], m.ExpiresAt)
 	b := make([]byte, 0, len(m.ID)+len(m.Task)+len(enq)+len(exp)+len(m.Payload)+5*8)
 	b = appendNetstring(b, m.ID)
 	b = appendNetstring(b, m.Task)
@@ -95,6 +98,14 @@ func encodeMessage(m *queue.Message) string {
 		b = appendNetstring(b, encodeHeaders(m.Headers))
 	}
 	return unsafe.String(unsafe.SliceData(b), len(b)) // b is never written again
+}
+
+// appendTime appends t in µs since 1970, or nothing for the zero time.
+func appendTime(b []byte, t time.Time) []byte {
+	if t.IsZero() {
+		return b
+	}
+	return strconv.AppendInt(b, t.UnixMicro(), 10)
 }
 
 func appendNetstring[S ~string | ~[]byte](b []byte, s S) []byte {
@@ -117,9 +128,7 @@ func netstring(s string) (field, rest string, ok bool) {
 }
 
 // encodeHeaders makes a message's headers one string: a netstring of each
-// key and value, the keys sorted. An entry without headers ends after its
-// payload; readers of entries written before headers ignore what follows
-// it.
+// key and value, the keys sorted.
 func encodeHeaders(h map[string]string) []byte {
 	keys := slices.Sorted(maps.Keys(h))
 	var b []byte
@@ -145,4 +154,107 @@ func decodeHeaders(s string) (map[string]string, bool) {
 		h[k], s = v, rest
 	}
 	return h, true
+}
+
+// entryParser reads a stream entry into a delivery, and says in Malformed
+// what it cannot read: an entry written by something other than taskware,
+// say.
+type entryParser struct{ bad []string }
+
+// fields reads an entry's fields: its message, "m", and the "attempt" a
+// dead letter adds beside it, which wins over the message's header.
+func (p *entryParser) fields(d *queue.Delivery, f map[string]string) {
+	m, ok := f["m"]
+	if !ok {
+		p.bad = append(p.bad, "no message")
+		return
+	}
+	p.message(d, m)
+	if a, ok := f["attempt"]; ok {
+		d.Attempt = int(p.num("attempt", a, 1))
+	}
+}
+
+// message reads an entry's "m" (see encodeMessage).
+func (p *entryParser) message(d *queue.Delivery, m string) {
+	if len(m) < len(messageVersion) || m[:len(messageVersion)] != messageVersion {
+		p.bad = append(p.bad, "message of an unknown version")
+		return
+	}
+	var f [10]string
+	rest, ok := m[len(messageVersion):], true
+	for i := range f {
+		if f[i], rest, ok = netstring(rest); !ok {
+			p.bad = append(p.bad, "unreadable message")
+			return
+		}
+	}
+	d.Attempt = int(p.num("attempt", f[0], 1))
+	d.Deliveries, d.Outages = int(p.num("dlv", f[1], 1)), int(p.num("out", f[2], 0))
+	d.LastKind, d.LastError = f[3], f[4]
+	d.ID, d.Task, d.Payload = f[5], f[6], payload(f[9])
+	d.EnqueuedAt, d.ExpiresAt = p.time("enq", f[7]), p.time("exp", f[8])
+	if d.ID == "" {
+		p.bad = append(p.bad, "no id")
+	}
+	if d.Task == "" {
+		p.bad = append(p.bad, "no task")
+	}
+	if rest != "" { // the headers
+		hs, _, ok := netstring(rest)
+		if ok {
+			d.Headers, ok = decodeHeaders(hs)
+		}
+		if !ok {
+			p.bad = append(p.bad, "unreadable headers")
+		}
+	}
+}
+
+func payload(v string) []byte {
+	if v == "" {
+		return nil
+	}
+	return []byte(v)
+}
+
+func (p *entryParser) num(name, v string, min int64) int64 {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < min {
+		p.bad = append(p.bad, fmt.Sprintf("%s %q", name, v))
+		return min
+	}
+	return n
+}
+
+// time reads what appendTime wrote.
+func (p *entryParser) time(name, v string) time.Time {
+	if v == "" {
+		return time.Time{}
+	}
+	us, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		p.bad = append(p.bad, fmt.Sprintf("%s %q", name, v))
+		return time.Time{}
+	}
+	return time.UnixMicro(us)
+}
+
+// finish names what is wrong in d.Malformed.
+func (p *entryParser) finish(d *queue.Delivery, name string) {
+	d.Queue = name
+	d.Deliveries = max(d.Deliveries, 1)
+	d.Attempt = max(d.Attempt, 1)
+	if len(p.bad) > 0 {
+		d.Malformed = fmt.Errorf("stream entry %s: %s", d.Receipt, strings.Join(p.bad, ", "))
+	}
+}
+
+// parseEntry reads a stream entry read with XRANGE.
+func parseEntry(name, receipt string, f map[string]string) *queue.Delivery {
+	d := &queue.Delivery{Receipt: receipt}
+	var p entryParser
+	p.fields(d, f)
+	p.finish(d, name)
+	return d
 }

@@ -22,7 +22,7 @@ import (
 // records, look up and break a lock). None of it is on a worker's path.
 // Each call says its round trips in its doc comment.
 
-// recoverConsumer is the consumer XAUTOCLAIM claims for in recoverScript:
+// recoverConsumer is the consumer XAUTOCLAIM claims for in recover.lua:
 // it is no worker.
 const recoverConsumer = "taskware:recover"
 
@@ -30,222 +30,13 @@ const recoverConsumer = "taskware:recover"
 // gives no "lag"), and how many tasks a listing returns.
 const maxCount = 100_000
 
-// groupLua defines groupinfo(stream), which returns the taskware group's
-// pending count, last delivered ID and lag (nil where Redis gives none,
-// before 7.0, or where it cannot tell, as after an XDEL of an unread
-// entry; miniredis gives a wrong one, without "entries-read"), or nil if
-// the group does not exist.
-const groupLua = `
-local function groupinfo(stream)
-  for _, g in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
-    local f = {}
-    for i = 1, #g, 2 do f[g[i]] = g[i + 1] end
-    if f['name'] == 'taskware' then
-      local lag = f['lag']
-      if type(lag) ~= 'number' or type(f['entries-read']) ~= 'number' then lag = nil end
-      return {pending = f['pending'], last = f['last-delivered-id'], lag = lag}
-    end
-  end
-end
--- The first ID after the last delivered one, for XRANGE.
-local function after(last)
-  if not last or last == '0-0' then return '-' end
-  return '(' .. last
-end
-`
-
 var (
-	// KEYS: stream, delayed, dead. ARGV: most to count, live window ms.
-	// Returns ready, running, delayed, dead, the first ready entry's ID
-	// (or ""), live workers, and the server's TIME (s, µs). Reads only.
-	statsScript = newScript(groupLua + `
-local ready, running, oldest, workers = 0, 0, '', 0
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  local g = groupinfo(KEYS[1])
-  local last = '0-0'
-  if g then running, last = g.pending, g.last end
-  local bound = tonumber(ARGV[1])
-  if g and g.lag then
-    ready = g.lag
-  else
-    -- No lag: count the entries up to the last delivered one, usually few
-    -- (recovery trims those finished), and take them from the length; if
-    -- there are too many, count the ready ones instead, up to bound.
-    local below, from, ok = 0, '-', true
-    if last ~= '0-0' then
-      while true do
-        local es = redis.call('XRANGE', KEYS[1], from, last, 'COUNT', 1000)
-        below = below + #es
-        if #es < 1000 then break end
-        if below >= bound then ok = false break end
-        from = '(' .. es[#es][1]
-      end
-    end
-    if ok then
-      ready = redis.call('XLEN', KEYS[1]) - below
-    else
-      from = after(last)
-      while ready < bound do
-        local es = redis.call('XRANGE', KEYS[1], from, '+', 'COUNT', 1000)
-        ready = ready + #es
-        if #es < 1000 then break end
-        from = '(' .. es[#es][1]
-      end
-    end
-  end
-  local first = redis.call('XRANGE', KEYS[1], after(last), '+', 'COUNT', 1)
-  if first[1] then oldest = first[1][1] end
-  if g then
-    for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], 'taskware')) do
-      local f = {}
-      for i = 1, #c, 2 do f[c[i]] = c[i + 1] end
-      if f['name'] ~= 'taskware:recover' and f['idle'] and f['idle'] < tonumber(ARGV[2]) then
-        workers = workers + 1
-      end
-    end
-  end
-end
-local dead = 0
-if redis.call('EXISTS', KEYS[3]) == 1 then dead = redis.call('XLEN', KEYS[3]) end
-local t = redis.call('TIME')
-return {ready, running, redis.call('ZCARD', KEYS[2]), dead, oldest, workers, t[1], t[2]}`)
-
-	// KEYS: stream. ARGV: count. The first count entries after the last
-	// delivered one. Reads only.
-	readyScript = newScript(groupLua + `
-if redis.call('EXISTS', KEYS[1]) == 0 then return {} end
-local g = groupinfo(KEYS[1])
-local last
-if g then last = g.last end
-return redis.call('XRANGE', KEYS[1], after(last), '+', 'COUNT', ARGV[1])`)
-
-	// KEYS: stream. ARGV: count. The first count pending entries, each as
-	// {id, consumer, idle ms, fields} (no fields if it is gone). Reads only.
-	runningScript = newScript(groupLua + `
-if redis.call('EXISTS', KEYS[1]) == 0 or not groupinfo(KEYS[1]) then return {} end
-local out = {}
-for _, p in ipairs(redis.call('XPENDING', KEYS[1], 'taskware', '-', '+', ARGV[1])) do
-  local e = redis.call('XRANGE', KEYS[1], p[1], p[1])
-  local f = {}
-  if e[1] then f = e[1][2] end
-  out[#out + 1] = {p[1], p[2], p[3], f}
-end
-return out`)
-
-	// KEYS: delayed. ARGV: count, state prefix. The first count delayed
-	// tasks, each as {id, due ms, state fields}. Reads only.
-	delayedScript = newScript(`
-local ids = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1, 'WITHSCORES')
-local out = {}
-for i = 1, #ids, 2 do
-  local h = redis.call('HMGET', ARGV[2] .. ids[i], 'm', 'attempt', 'status', 'reclaims', 'outages', 'lk', 'le', 'task',
-    'payload', 'enq', 'exp', 'kind', 'error')
-  for j = 1, 13 do if not h[j] then h[j] = '' end end
-  out[#out + 1] = {ids[i], ids[i + 1], h}
-end
-return out`)
-
-	// KEYS: stream, dead, delayed. ARGV: state prefix, max entries to
-	// look at, then the IDs (task IDs or dead-letter entry IDs) to requeue,
-	// none for all. Each dead letter chosen goes back to the stream as a
-	// fresh entry (attempt 1, delivery 1, no last failure), its state set
-	// to queued (made again if it expired), and leaves the dead letters.
-	// A letter that cannot be read, or whose task is known again under
-	// another status (enqueued anew since), stays. Returns {requeued task
-	// IDs, entries left}. Run twice, it finds nothing more to do.
-	requeueDeadScript = newScript(msgLua + coreTaskLua + `
-local want
-if #ARGV > 2 then
-  want = {}
-  for i = 3, #ARGV do want[ARGV[i]] = true end
-end
-local done, kept, from, seen = {}, {}, '-', 0
-while seen < tonumber(ARGV[2]) do
-  local es = redis.call('XRANGE', KEYS[2], from, '+', 'COUNT', 1000)
-  for _, e in ipairs(es) do
-    local f = e[2]
-    local h, core = unpackmsg(field(f, 'm'))
-    local id, task
-    if core then id, task = coreid(core), coretask(core) else id, task = field(f, 'id'), field(f, 'task') end
-    if not want or want[e[1]] or (id and want[id]) then
-      local ok = id and id ~= '' and task and task ~= ''
-      local s
-      if ok then
-        s = ARGV[1] .. id
-        local st = redis.call('HGET', s, 'status')
-        if st and st ~= 'dead' then ok = false end
-      end
-      if ok then
-        if core then
-          redis.call('XADD', KEYS[1], '*', 'm', packmsg({'1', '1', '0', '', ''}, core))
-        else
-          local args = {}
-          for i = 1, #f, 2 do
-            local k = f[i]
-            if k ~= 'attempt' and k ~= 'kind' and k ~= 'reason' and k ~= 'at' and k ~= 'dlv' and k ~= 'out' and k ~= 'lk' and k ~= 'le' then
-              args[#args + 1], args[#args + 2] = k, f[i + 1]
-            end
-          end
-          args[#args + 1], args[#args + 2], args[#args + 3], args[#args + 4] = 'attempt', '1', 'dlv', '1'
-          redis.call('XADD', KEYS[1], '*', unpack(args))
-        end
-        redis.call('HDEL', s, 'kind', 'error', 'result', 'reclaims', 'outages', 'lk', 'le', 'm', 'payload', 'st', 'wk', 'fin')
-        redis.call('HSET', s, 'task', task, 'status', 'queued', 'attempt', '1')
-        redis.call('PERSIST', s)
-        redis.call('ZREM', KEYS[3], id)
-        redis.call('XDEL', KEYS[2], e[1])
-        done[#done + 1] = id
-      else
-        kept[#kept + 1] = e[1]
-      end
-    end
-  end
-  seen = seen + #es
-  if #es < 1000 then break end
-  from = '(' .. es[#es][1]
-end
-return {done, kept}`)
-
-	// KEYS: dead. ARGV: max entries to look at, then the IDs (task IDs or
-	// entry IDs) to delete, none for all. Returns how many entries it
-	// deleted.
-	purgeDeadScript = newScript(msgLua + `
-if #ARGV == 1 then
-  if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-  local n = redis.call('XLEN', KEYS[1])
-  redis.call('DEL', KEYS[1])
-  return n
-end
-local want = {}
-for i = 2, #ARGV do want[ARGV[i]] = true end
-local n, from, seen = 0, '-', 0
-while seen < tonumber(ARGV[1]) do
-  local es = redis.call('XRANGE', KEYS[1], from, '+', 'COUNT', 1000)
-  for _, e in ipairs(es) do
-    local _, core = unpackmsg(field(e[2], 'm'))
-    local id
-    if core then id = coreid(core) else id = field(e[2], 'id') end
-    if want[e[1]] or (id and want[id]) then
-      n = n + redis.call('XDEL', KEYS[1], e[1])
-    end
-  end
-  seen = seen + #es
-  if #es < 1000 then break end
-  from = '(' .. es[#es][1]
-end
-return n`)
+	statsScript   = newScript(lua("lib/group.lua", "stats.lua"))
+	readyScript   = newScript(lua("lib/group.lua", "ready.lua"))
+	runningScript = newScript(lua("lib/group.lua", "running.lua"))
+	delayedScript = newScript(lua("delayed.lua"))
+	messageScript = newScript(lua("message.lua"))
 )
-
-// coreTaskLua defines coretask(core), which reads the task name, the
-// second part of a message's core (see encodeMessage).
-const coreTaskLua = `
-local function coretask(core)
-  local n, at = string.match(core, '^(%d+):()')
-  if not n then return nil end
-  local m, at2 = string.match(core, '^(%d+):()', at + n)
-  if m then return string.sub(core, at2, at2 + m - 1) end
-end
-`
 
 // Queues implements queue.Admin: one SCAN over the keyspace (on every
 // master of a Cluster), a round trip per page. A queue exists while its
@@ -394,7 +185,11 @@ func (q *Queue) runningTasks(ctx context.Context, name string, limit int) ([]que
 
 func (q *Queue) delayedTasks(ctx context.Context, name string, limit int) ([]queue.TaskInfo, error) {
 	k := q.b.keys
-	res, err := q.run(ctx, delayedScript, []string{k.delayed(name)}, limit, k.statePrefix(name)).Slice()
+	args := []any{limit, k.statePrefix(name)}
+	for _, f := range delayedFields {
+		args = append(args, f)
+	}
+	res, err := q.run(ctx, delayedScript, []string{k.delayed(name)}, args...).Slice()
 	if err != nil {
 		return nil, err
 	}
@@ -405,8 +200,8 @@ func (q *Queue) delayedTasks(ctx context.Context, name string, limit int) ([]que
 			continue
 		}
 		id := toString(p[0])
-		h := make([]string, 13)
-		if hs, _ := p[2].([]any); len(hs) == 13 {
+		h := make([]string, len(delayedFields))
+		if hs, _ := p[2].([]any); len(hs) == len(delayedFields) {
 			for i, v := range hs {
 				h[i] = toString(v)
 			}
@@ -420,34 +215,34 @@ func (q *Queue) delayedTasks(ctx context.Context, name string, limit int) ([]que
 	return out, nil
 }
 
-// delayedInfo reads a delayed task's state: its fields m, attempt, status,
-// reclaims, outages, lk, le, task, payload, enq, exp, kind and error, as
-// delayedScript reads them. The message's core, kept alone in the state
-// while it waits, gets the header the promotion will give it.
+// delayedFields are the fields of a delayed task's state that
+// delayed.lua returns, in order.
+var delayedFields = []string{"m", "attempt", "status", "reclaims", "outages", "lk", "le", "task", "kind", "error"}
+
+// delayedInfo reads a delayed task's state, delayedFields. The message's
+// core, kept alone in the state while it waits, gets the header the
+// promotion will give it.
 func delayedInfo(name, id string, h []string) queue.TaskInfo {
-	attempt := cmp.Or(h[1], "1")
+	core, attempt, status, reclaims, outages, lastKind, lastError, task, kind, errText := h[0], cmp.Or(h[1], "1"),
+		h[2], h[3], cmp.Or(h[4], "0"), h[5], h[6], h[7], h[8], h[9]
 	dlv := "1"
-	if n, err := strconv.Atoi(h[3]); err == nil {
+	if n, err := strconv.Atoi(reclaims); err == nil {
 		dlv = strconv.Itoa(n + 1)
 	}
 	f := map[string]string{}
-	if h[0] != "" {
-		var b []byte
-		b = append(b, messageVersion...)
-		for _, s := range []string{attempt, dlv, cmp.Or(h[4], "0"), h[5], h[6]} {
+	if core != "" {
+		b := []byte(messageVersion)
+		for _, s := range []string{attempt, dlv, outages, lastKind, lastError} {
 			b = appendNetstring(b, s)
 		}
-		f["m"] = string(append(b, h[0]...))
-	} else { // a state of the fields of its own, written before "m"
-		f = map[string]string{"id": id, "task": h[7], "payload": h[8], "enq": cmp.Or(h[9], "0"),
-			"exp": cmp.Or(h[10], "0"), "attempt": attempt, "dlv": dlv}
+		f["m"] = string(append(b, core...))
 	}
 	ti := entryInfo(name, "", f)
 	ti.ID = id
-	ti.Status = queue.Status(cmp.Or(h[2], string(queue.Scheduled)))
-	ti.Kind, ti.Error = h[11], h[12]
+	ti.Status = queue.Status(cmp.Or(status, string(queue.Scheduled)))
+	ti.Kind, ti.Error = kind, errText
 	if ti.Task == "" {
-		ti.Task = h[7]
+		ti.Task = task
 	}
 	return ti
 }
@@ -558,52 +353,6 @@ func (q *Queue) Find(ctx context.Context, id string, queues ...string) ([]queue.
 	return out, nil
 }
 
-// RequeueDead moves queue's dead letters of the given IDs (task IDs, or
-// the dead letters' entry IDs), or all of them if none is given, back to
-// the ready tasks as fresh deliveries: attempt 1, delivery 1, no last
-// failure, the task's state queued again (made anew if it expired). One
-// script, so one round trip, that looks at up to 100 000 dead letters. It
-// returns the IDs of the tasks requeued; a dead letter it cannot read, or
-// whose task is known again under another status (enqueued anew since),
-// stays where it is, and its entry ID is in the second list. Run twice, it
-// requeues nothing the second time. The task runs with the deadline it
-// was enqueued with: one past it is skipped as expired.
-func (q *Queue) RequeueDead(ctx context.Context, name string, ids ...string) (requeued, kept []string, err error) {
-	k := q.b.keys
-	args := make([]any, 0, 2+len(ids))
-	args = append(args, k.statePrefix(name), maxCount)
-	for _, id := range ids {
-		args = append(args, id)
-	}
-	res, err := q.run(ctx, requeueDeadScript, []string{k.stream(name), k.dead(name), k.delayed(name)}, args...).Slice()
-	if err == nil && len(res) != 2 {
-		err = fmt.Errorf("unexpected reply %v", res)
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("worker: requeue dead letters of %s: %w", name, unavailable(ctx, err))
-	}
-	return luaStrings(res[0]), luaStrings(res[1]), nil
-}
-
-// PurgeDead deletes queue's dead letters of the given IDs (task IDs, or
-// entry IDs), or all of them if none is given, and returns how many it
-// deleted: one script, so one round trip, that looks at up to 100 000
-// dead letters (for all, it deletes the stream). The tasks' states stay
-// "dead" until they expire.
-func (q *Queue) PurgeDead(ctx context.Context, name string, ids ...string) (int, error) {
-	key := q.b.keys.dead(name)
-	args := make([]any, 0, 1+len(ids))
-	args = append(args, maxCount)
-	for _, id := range ids {
-		args = append(args, id)
-	}
-	n, err := q.run(ctx, purgeDeadScript, []string{key}, args...).Int()
-	if err != nil {
-		return 0, fmt.Errorf("worker: purge dead letters of %s: %w", name, unavailable(ctx, err))
-	}
-	return n, nil
-}
-
 // Purge deletes the records of the given queues ("" is that of runs made
 // in-process), or every record if none is given, and returns how many it
 // deleted. It SCANs (on every master of a Cluster), a round trip per page,
@@ -674,6 +423,8 @@ func entryMillis(id string) (int64, bool) {
 	return n, err == nil
 }
 
+// microsTime reads a time the scripts wrote, in µs since 1970; zero if
+// absent.
 func microsTime(s string) time.Time {
 	if us, err := strconv.ParseInt(s, 10, 64); err == nil && us > 0 {
 		return time.UnixMicro(us)
@@ -737,18 +488,6 @@ func toInt(v any) int64 {
 	}
 	return 0
 }
-
-// KEYS: state, stream. The message of a task that waits: the core its
-// state keeps while it is delayed, or its stream entry's fields while it
-// is ready or taken ("e" names the entry). Reads only.
-var messageScript = newScript(`
-local h = redis.call('HMGET', KEYS[1], 'm', 'e')
-if h[1] then return {'core', h[1]} end
-if h[2] then
-  local e = redis.call('XRANGE', KEYS[2], h[2], h[2])
-  if e[1] then return {'entry', e[1][2]} end
-end
-return {}`)
 
 // Message returns the message of task id of queue (its arguments and
 // headers) while it waits: delayed, ready or taken. One round trip. It

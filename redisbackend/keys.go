@@ -1,32 +1,59 @@
 package redisbackend
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
-// keys names the backend's keys (see the package doc). Each key a script
-// touches carries a hash tag: a lock's key, or a queue's name.
+// keys names the backend's keys, each under its prefix, and each with a
+// hash tag, so that all the keys of one script share a Cluster slot: a
+// lock's key, or a queue's name. These functions are the one place that
+// spells a key (but for the limits' keys, in limit.go); the scripts in
+// lua/ are given the keys, or, where only the script knows the task IDs,
+// the prefix of the queue's task states.
 type keys struct{ prefix string }
 
+// lock is a lock's key (see locker.go for its value).
 func (k keys) lock(key string) string { return k.prefix + "lock:{" + key + "}" }
 
 // result is the key of a record: under its queue's hash tag, so that the
-// script that ends a task can see it. A run in-process has queue "", and
+// script that ends a task can write it. A run in-process has queue "", and
 // "{}" tags nothing: such keys spread over a Cluster by their whole name.
 func (k keys) result(queue, id string) string { return k.prefix + "result:{" + queue + "}:" + id }
 
-func (k keys) stream(queue string) string      { return k.prefix + "queue:{" + queue + "}" }
-func (k keys) delayed(queue string) string     { return k.prefix + "queue:{" + queue + "}:delayed" }
-func (k keys) dead(queue string) string        { return k.prefix + "queue:{" + queue + "}:dead" }
-func (k keys) paused(queue string) string      { return k.prefix + "queue:{" + queue + "}:paused" }
-func (k keys) statePrefix(queue string) string { return k.prefix + "queue:{" + queue + "}:task:" }
-func (k keys) state(queue, id string) string   { return k.statePrefix(queue) + id }
+// stream is a queue's stream of ready and taken tasks.
+func (k keys) stream(queue string) string { return k.prefix + "queue:{" + queue + "}" }
 
-// unique is the key that holds a unique key's task ID.
+// delayed is a queue's sorted set of the IDs of tasks that wait, by due
+// time (ms).
+func (k keys) delayed(queue string) string { return k.prefix + "queue:{" + queue + "}:delayed" }
+
+// dead is a queue's dead letters, a capped stream.
+func (k keys) dead(queue string) string { return k.prefix + "queue:{" + queue + "}:dead" }
+
+// paused exists while a queue is paused.
+func (k keys) paused(queue string) string { return k.prefix + "queue:{" + queue + "}:paused" }
+
+// statePrefix starts the keys of a queue's task states.
+func (k keys) statePrefix(queue string) string { return k.prefix + "queue:{" + queue + "}:task:" }
+
+// state is a task's state, a hash: its status, attempt and outcome, its
+// current stream entry, and its message's core while it is delayed.
+func (k keys) state(queue, id string) string { return k.statePrefix(queue) + id }
+
+// unique holds the ID of the task that holds a unique key, for its window.
 func (k keys) unique(queue, key string) string {
 	return k.prefix + "queue:{" + queue + "}:unique:" + key
 }
 
+// counts is a hash of a queue's outcomes in one minute (since 1970), kept
+// for an hour (see Queue.Rates).
+func (k keys) counts(queue string, minute int64) string {
+	return k.prefix + "queue:{" + queue + "}:rate:" + strconv.FormatInt(minute, 10)
+}
+
 // channel is the one Pub/Sub channel of the backend: results and task
-// states announce themselves on it.
+// states announce themselves on it, and workers hear of cancels.
 func (k keys) channel() string { return k.prefix + "done" }
 
 // Notices on the channel. Queue names have no braces, so "{<queue>}" ends

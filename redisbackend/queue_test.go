@@ -100,7 +100,8 @@ func rqKeys(t *testing.T, b *taskwaretest.Backend) []string {
 
 // TestQueueRoundTrips counts what the Redis queue sends: Enqueue and Take
 // are one round trip each, and so are Finish, with the run's lock release
-// and result write, and Promote.
+// and result write, whether the task ends or is scheduled again, and
+// Promote.
 func TestQueueRoundTrips(t *testing.T) {
 	rqEach(t, func(t *testing.T, b *taskwaretest.Backend) {
 		q := b.Queue
@@ -108,6 +109,9 @@ func TestQueueRoundTrips(t *testing.T) {
 		rqEnqueue(t, q, rqMsg("rtt", "warm"), time.Time{})
 		warm := rqTake(t, q, "rtt", 1)[0]
 		rqFinish(t, q, warm, queue.Outcome{Status: queue.Succeeded, Attempt: 1, Final: rqFinal(t, b, warm, "warm")})
+		rqEnqueue(t, q, rqMsg("rtt", "warm again"), time.Time{})
+		warm = rqTake(t, q, "rtt", 1)[0]
+		rqFinish(t, q, warm, queue.Outcome{Status: queue.Scheduled, Attempt: 2, RunAt: time.Now().Add(time.Hour)})
 		rqPromote(t, q, "rtt")
 
 		counter := &taskwaretest.RoundTrips{}
@@ -138,6 +142,13 @@ func TestQueueRoundTrips(t *testing.T) {
 			{"Finish with the lock release and the result", func() {
 				rqFinish(t, q, d, queue.Outcome{Status: queue.Succeeded, Attempt: 1, Final: final})
 			}},
+			{"Enqueue c", func() { rqEnqueue(t, q, rqMsg("rtt", "c"), time.Time{}) }},
+			{"Take c", func() { d = rqTake(t, q, "rtt", 10)[0] }},
+			{"TryAcquire c's lock", func() { final = rqFinal(t, b, d, "c") }},
+			{"Finish as a retry, with the lock release and the result", func() {
+				rqFinish(t, q, d, queue.Outcome{Status: queue.Scheduled, Attempt: 2, Retry: true, RunAt: time.Now().Add(time.Hour),
+					Kind: "error", Error: "boom", Final: final})
+			}},
 		} {
 			before := counter.N()
 			step.do()
@@ -152,7 +163,11 @@ func TestQueueRoundTrips(t *testing.T) {
 		if st, err := q.State(t.Context(), "rtt", "b"); err != nil || st.Status != queue.Succeeded || st.Result != queue.ResultStored {
 			t.Fatalf("State(b) = %+v, %v; want succeeded, its result stored", st, err)
 		}
+		if st, err := q.State(t.Context(), "rtt", "c"); err != nil || st.Status != queue.Scheduled {
+			t.Fatalf("State(c) = %+v, %v; want scheduled", st, err)
+		}
 		b.RequireRecord(t, "rtt", "b")
+		b.RequireRecord(t, "rtt", "c")
 		b.RequireNoLocks(t)
 	})
 }
@@ -204,50 +219,6 @@ func TestQueueKeys(t *testing.T) {
 		}
 		if n := b.Client.XLen(ctx, b.Prefix()+"queue:{mail}").Val(); n != 0 {
 			t.Fatalf("the stream holds %d entries after the only one ended and a Recover, want none", n)
-		}
-	})
-}
-
-// Entries and states written before a message was one string ("id",
-// "task", "payload", ... fields of their own) are still taken, promoted and
-// ended, so that tasks queued before an upgrade run after it.
-func TestQueueReadsEntriesOfEarlierVersions(t *testing.T) {
-	rqEach(t, func(t *testing.T, b *taskwaretest.Backend) {
-		ctx := t.Context()
-		q := b.Redis.Queue()
-		if _, err := q.Take(ctx, "old", "c1", 1, 0); err != nil { // creates the group
-			t.Fatal(err)
-		}
-		p := b.Prefix() + "queue:{old}"
-		enq := time.UnixMicro(1700000000000000)
-		if err := b.Client.XAdd(ctx, &redis.XAddArgs{Stream: p, Values: []any{"id", "ready", "task", "t", "payload", "r",
-			"enq", enq.UnixMicro(), "exp", 0, "attempt", 2}}).Err(); err != nil {
-			t.Fatal(err)
-		}
-		b.Client.HSet(ctx, p+":task:ready", "task", "t", "status", "queued", "attempt", 2)
-		b.Client.HSet(ctx, p+":task:later", "task", "t", "payload", "l", "enq", enq.UnixMicro(), "exp", 0,
-			"attempt", 1, "status", "scheduled")
-		b.Client.ZAdd(ctx, p+":delayed", redis.Z{Score: 1, Member: "later"})
-		rqPromote(t, q, "old")
-		ds := rqTake(t, q, "old", 10)
-		if len(ds) != 2 {
-			t.Fatalf("took %d, want 2", len(ds))
-		}
-		got := map[string]string{}
-		for _, d := range ds {
-			if d.Malformed != nil || d.Task != "t" || !d.EnqueuedAt.Equal(enq) {
-				t.Fatalf("delivery %+v", d)
-			}
-			got[d.ID] = fmt.Sprintf("%s %d", d.Payload, d.Attempt)
-			rqFinish(t, q, d, queue.Outcome{Status: queue.Succeeded, Attempt: d.Attempt})
-		}
-		if want := map[string]string{"ready": "r 2", "later": "l 1"}; fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Fatalf("took %v, want %v", got, want)
-		}
-		for _, id := range []string{"ready", "later"} {
-			if st, err := q.State(ctx, "old", id); err != nil || st.Status != queue.Succeeded {
-				t.Fatalf("state of %s: %+v, %v", id, st, err)
-			}
 		}
 	})
 }

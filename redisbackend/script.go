@@ -2,7 +2,9 @@ package redisbackend
 
 import (
 	"context"
+	"embed"
 	"errors"
+	"strings"
 
 	"github.com/redis/go-redis/v9"
 
@@ -17,6 +19,28 @@ type script struct {
 }
 
 func newScript(src string) script { return script{src: src, sha: redis.NewScript(src).Hash()} }
+
+// The backend's Lua, a file per script in lua/, and the helpers scripts
+// share in lua/lib/. Each file opens with a table of its KEYS and ARGV,
+// and names them as locals.
+//
+//go:embed lua
+var luaFiles embed.FS
+
+// lua returns the files of lua/ named, one after the other: a script is
+// the helpers it uses, then its own file.
+func lua(files ...string) string {
+	var b strings.Builder
+	for _, f := range files {
+		src, err := luaFiles.ReadFile("lua/" + f)
+		if err != nil {
+			panic("redisbackend: " + err.Error()) // a name misspelt here: the package fails to start
+		}
+		b.Write(src)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
 
 // Command arguments that never change, boxed once so that no call pays for
 // them.

@@ -1,0 +1,149 @@
+package redisbackend
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/taskware/taskware/internal/randid"
+	"github.com/taskware/taskware/queue"
+)
+
+var (
+	enqueueScript     = newScript(lua("lib/entry.lua", "lib/enqueue.lua", "enqueue.lua"))
+	enqueueManyScript = newScript(lua("lib/entry.lua", "lib/enqueue.lua", "enqueue_many.lua"))
+)
+
+// nonce returns a fresh nonce for one call of a script.
+func nonce() string {
+	var b [randid.Len]byte
+	randid.Fill(&b)
+	return string(b[:16])
+}
+
+// Enqueue implements queue.Producer, in one round trip.
+func (q *Queue) Enqueue(ctx context.Context, m *queue.Message, runAt time.Time) error {
+	if err := queue.ValidateMessage(m); err != nil {
+		return err
+	}
+	var runAtMs int64
+	if runAt.After(time.Now()) {
+		runAtMs = runAt.UnixMilli()
+	}
+	k := q.b.keys
+	state := k.state(m.Queue, m.ID)
+	keys := []string{k.stream(m.Queue), k.delayed(m.Queue), state, q.uniqueKey(m, state)}
+	res, err := q.run(ctx, enqueueScript, keys, m.ID, m.Task, encodeMessage(m), max(m.Attempt, 1), runAtMs, nonce(),
+		q.uniqueWindow(m)).Result()
+	if err != nil {
+		return fmt.Errorf("worker: enqueue %s: %w", m.ID, unavailable(ctx, err))
+	}
+	return enqueued(m, res)
+}
+
+// uniqueKey is m's unique key, or, if it has none, state: a key of the
+// same hash tag, for a script to be given but not to use.
+func (q *Queue) uniqueKey(m *queue.Message, state string) string {
+	if m.Unique == "" {
+		return state
+	}
+	return q.b.keys.unique(m.Queue, m.Unique)
+}
+
+// uniqueWindow is how long m's unique key holds, in ms: UniqueFor, or
+// the backend's state TTL, so that no key outlives its use; 0 if m has no
+// key.
+func (q *Queue) uniqueWindow(m *queue.Message) int64 {
+	if m.Unique == "" {
+		return 0
+	}
+	if m.UniqueFor > 0 {
+		return max(m.UniqueFor.Milliseconds(), 1)
+	}
+	return q.b.stateTTL.Milliseconds()
+}
+
+// enqueued reads enqueue's answer for m: added, a duplicate of its ID, or
+// of the task holding its unique key.
+func enqueued(m *queue.Message, res any) error {
+	switch v := res.(type) {
+	case int64:
+		if v == 1 {
+			return nil
+		}
+		return &queue.DuplicateError{Queue: m.Queue, ID: m.ID, Existing: m.ID}
+	case string:
+		return &queue.DuplicateError{Queue: m.Queue, ID: m.ID, Existing: v}
+	}
+	return fmt.Errorf("worker: enqueue %s: unexpected reply %v", m.ID, res)
+}
+
+// enqueueChunk is the most tasks one script enqueues: Redis runs nothing
+// else meanwhile.
+const enqueueChunk = 256
+
+// EnqueueMany implements queue.Producer: one script per queue and chunk
+// of 256 tasks, all in one pipeline, so one round trip for the call.
+func (q *Queue) EnqueueMany(ctx context.Context, ms []*queue.Message, runAt time.Time) ([]error, error) {
+	for _, m := range ms {
+		if err := queue.ValidateMessage(m); err != nil {
+			return nil, err
+		}
+	}
+	var runAtMs int64
+	if runAt.After(time.Now()) {
+		runAtMs = runAt.UnixMilli()
+	}
+	// The tasks of each queue, in order, by their place in ms.
+	byQueue := map[string][]int{}
+	var order []string
+	for i, m := range ms {
+		if _, ok := byQueue[m.Queue]; !ok {
+			order = append(order, m.Queue)
+		}
+		byQueue[m.Queue] = append(byQueue[m.Queue], i)
+	}
+	var ops []op
+	var chunks [][]int // each op's tasks, by their place in ms
+	states, uniques, msgs := make([]string, len(ms)), make([]string, len(ms)), make([]string, len(ms))
+	for _, name := range order {
+		n := q.names(name)
+		all := byQueue[name]
+		for len(all) > 0 {
+			idx := all[:min(len(all), enqueueChunk)]
+			all = all[len(idx):]
+			args := make([]any, 0, 5+2*len(idx)+2+5*len(idx))
+			args = append(args, argEvalSHA, enqueueManyScript.sha, 2+2*len(idx), &n.stream, &n.delayed)
+			for _, i := range idx {
+				states[i] = n.statePrefix + ms[i].ID
+				uniques[i] = q.uniqueKey(ms[i], states[i])
+				args = append(args, &states[i], &uniques[i])
+			}
+			args = append(args, runAtMs, nonce())
+			for _, i := range idx {
+				m := ms[i]
+				msgs[i] = encodeMessage(m)
+				args = append(args, &m.ID, &m.Task, &msgs[i], max(m.Attempt, 1), q.uniqueWindow(m))
+			}
+			ops = append(ops, scriptOp(enqueueManyScript, args))
+			chunks = append(chunks, idx)
+		}
+	}
+	q.b.exec(ctx, ops)
+	errs := make([]error, len(ms))
+	for c, o := range ops {
+		res, err := o.cmd.(*redis.Cmd).Slice()
+		if err == nil && len(res) != len(chunks[c]) {
+			err = fmt.Errorf("unexpected reply %v", res)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("worker: enqueue %d tasks: %w", len(ms), unavailable(ctx, err))
+		}
+		for j, i := range chunks[c] {
+			errs[i] = enqueued(ms[i], res[j])
+		}
+	}
+	return errs, nil
+}

@@ -1,0 +1,173 @@
+package redisbackend
+
+import (
+	"context"
+	"fmt"
+	"time"
+	"unsafe"
+
+	"github.com/taskware/taskware/queue"
+	"github.com/taskware/taskware/task"
+)
+
+var (
+	startScript   = newScript(lua("start.lua"))
+	finishScript  = newScript(releaseLua + lua("lib/count.lua", "finish.lua"))
+	requeueScript = newScript(releaseLua + lua("lib/entry.lua", "lib/count.lua", "requeue.lua"))
+)
+
+// Started implements queue.Consumer: it marks the task running, since at,
+// on worker, in a pipeline shared with other calls, without waiting for
+// Redis. A mark that is lost leaves the task "queued" until it ends.
+func (q *Queue) Started(_ context.Context, d *queue.Delivery, name string, at time.Time) {
+	s := &start{key: q.names(d.Queue).statePrefix + d.ID, at: at.UnixMicro(), worker: name}
+	s.args = [6]any{argEvalSHA, startScript.sha, argOneKey, &s.key, &s.at, &s.worker}
+	s.ops[0] = scriptOp(startScript, s.args[:])
+	q.b.batch.post(s.ops[:])
+}
+
+// start is one Started call: its command's arguments point into it, so
+// that they need no allocation of their own.
+type start struct {
+	key, worker string
+	at          int64
+	args        [6]any
+	ops         [1]op
+}
+
+// Finish implements queue.Consumer, in one script: finish.lua for a task
+// that ends, requeue.lua for a run scheduled again. Either releases the
+// locks in o.Final that this backend took, acknowledges the delivery,
+// and, only if that acknowledged it, writes the record of the run's own
+// StoreResult and the task's state. On a Cluster, where a lock's key and
+// the queue's keys lie apart, the releases go beside the script, in its
+// pipeline. The call shares its pipeline with the finishes, acquires and
+// releases of other tasks that end at the same time (see batcher). Any
+// other deferred write is made first, on its own; if one of them fails,
+// the state of a task that ends says queue.ResultLost.
+func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) error {
+	if err := queue.ValidateOutcome(d, o); err != nil {
+		return err
+	}
+	f := &finish{o: o, status: string(o.Status), names: q.names(d.Queue)}
+	f.locks = f.lockBuf[:0]
+	f.final(ctx, q.b, o.Final, d)
+	n := f.names
+	f.state, f.at = f.key(n.statePrefix, d.ID), time.Now().UnixMicro()
+	recordKey, record, recordTTL := &f.state, argEmpty, argZero
+	if f.rec != nil {
+		f.recordKey = f.key(n.recordPrefix, d.ID)
+		recordKey, record, recordTTL = &f.recordKey, &f.rec.value, &f.rec.ttlMs
+	}
+	counts := q.counts(n, f.at)
+	var args []any
+	if o.Status == queue.Scheduled {
+		f.runAt = o.RunAt.UnixMilli()
+		args = f.begin(requeueScript, &n.stream, &n.delayed, &f.state, recordKey, counts)
+		args = append(args, &d.Receipt, &f.runAt, &f.o.Attempt, &f.o.Kind, &f.o.Error, &d.ID, flag(o.Retry),
+			flag(o.Outage), record, recordTTL, q.b.channelArg, &n.tag)
+	} else {
+		args = f.begin(finishScript, &n.stream, &n.dead, &f.state, recordKey, counts)
+		args = append(args, &d.Receipt, &f.status, &f.o.Kind, &f.o.Error, &f.o.Attempt, &f.result, q.b.stateTTLArg,
+			q.b.channelArg, &d.ID, &f.at, q.b.deadMaxArg, record, recordTTL, &n.tag)
+	}
+	for _, l := range f.locks {
+		args = append(args, l.token)
+	}
+	f.ops = append(f.ops, scriptOp(f.script, args))
+	if err := q.b.batch.do(ctx, f.ops); err != nil {
+		return fmt.Errorf("worker: finish %s: %w", d.ID, err)
+	}
+	if err := f.ops[len(f.ops)-1].cmd.Err(); err != nil {
+		return fmt.Errorf("worker: finish %s: %w", d.ID, unavailable(ctx, err))
+	}
+	return nil
+}
+
+// finish is one Finish: the command's arguments point into it, so that
+// they need no allocation of their own.
+type finish struct {
+	o                        queue.Outcome
+	status, state, recordKey string
+	result                   string // of writes made apart: "", "stored" or "lost"
+	at, runAt                int64
+	names                    *queueNames
+	rec                      *finalOp   // the run's own record, written by the script
+	locks                    []*finalOp // the run's releases, made by the script
+	lockBuf                  [2]*finalOp
+	ops                      []op // releases sent beside the script (Cluster), then the script
+	script                   script
+	keyBuf                   [192]byte // holds the state's and record's keys, if they fit
+	keyLen                   int
+}
+
+// key returns prefix+id, made in f.keyBuf if it fits: a finish's keys
+// need no allocation of their own.
+func (f *finish) key(prefix, id string) string {
+	n := len(prefix) + len(id)
+	var b []byte
+	if f.keyLen+n <= len(f.keyBuf) {
+		b = f.keyBuf[f.keyLen:f.keyLen]
+		f.keyLen += n
+	} else {
+		b = make([]byte, 0, n)
+	}
+	b = append(append(b, prefix...), id...)
+	return unsafe.String(unsafe.SliceData(b), n) // that part of keyBuf is never written again
+}
+
+// final sorts a run's deferred writes. This backend's releases are made by
+// the script (or, on a Cluster, beside it), and its record of the task by
+// the script; any other write is made now.
+func (f *finish) final(ctx context.Context, b *Backend, w *task.FinalWrites, d *queue.Delivery) {
+	if w == nil {
+		return
+	}
+	own := func(w task.FinalWrite) *finalOp {
+		if fo, ok := w.(*finalOp); ok && fo.b == b {
+			return fo
+		}
+		return nil
+	}
+	for _, r := range w.Releases {
+		switch fo := own(r); {
+		case fo != nil && b.oneNode:
+			f.locks = append(f.locks, fo)
+		case fo != nil:
+			f.ops = append(f.ops, scriptOp(releaseScript, []any{argEvalSHA, releaseScript.sha, argOneKey, fo.lockKey, fo.token}))
+		default:
+			_ = r.Apply(ctx) // a release that fails expires with its TTL
+		}
+	}
+	for _, r := range w.Results {
+		if fo := own(r); fo != nil && fo.queue == d.Queue && fo.id == d.ID {
+			f.rec = fo // the last one wins, as it would applied in order
+		} else if err := r.Apply(ctx); err != nil {
+			f.result = string(queue.ResultLost)
+		} else if f.result == "" {
+			f.result = string(queue.ResultStored)
+		}
+	}
+}
+
+// begin starts the arguments of an EVALSHA of s, with its fixed keys and
+// then the locks to release.
+func (f *finish) begin(s script, keys ...*string) []any {
+	f.script = s
+	args := make([]any, 0, 3+len(keys)+len(f.locks)+14+len(f.locks))
+	args = append(args, argEvalSHA, s.sha, len(keys)+len(f.locks))
+	for _, k := range keys {
+		args = append(args, k)
+	}
+	for _, l := range f.locks {
+		args = append(args, l.lockKey)
+	}
+	return args
+}
+
+func flag(b bool) any {
+	if b {
+		return argOne
+	}
+	return argZero
+}

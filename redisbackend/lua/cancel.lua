@@ -1,0 +1,40 @@
+-- cancel.lua, after lib/count.lua and lib/cancel.lua: Queue.Cancel.
+-- Returns "missing", "ended", "canceled" (the task never runs: it was
+-- delayed, or ready and not taken, and its entry is deleted), or "sent"
+-- (a worker holds it: the notice "x<tag><id>" tells it to cancel the
+-- run). The state's "cx" keeps the cancel: a retry of the run never runs.
+--
+-- KEYS[1]  state      the task's state
+-- KEYS[2]  delayed    the queue's delayed set
+-- KEYS[3]  stream     the queue's stream
+-- KEYS[4]  counts     the outcome counts of at's minute (lib/count.lua)
+-- ARGV[1]  id         the task's ID
+-- ARGV[2]  channel    the backend's Pub/Sub channel
+-- ARGV[3]  tag        the queue's hash tag, "{<queue>}"
+-- ARGV[4]  state_ttl  how long the ended task's state is kept, ms
+-- ARGV[5]  at         now, µs
+
+local state, delayed, stream, counts = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local id, channel, tag, state_ttl, at = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+
+local h = redis.call('HMGET', state, 'status', 'e')
+local status, entry = h[1], h[2]
+if not status then return 'missing' end
+if status == 'succeeded' or status == 'failed' or status == 'skipped' or status == 'dead' or status == 'canceled' then
+  return 'ended'
+end
+redis.call('HSET', state, 'cx', '1')
+if status == 'scheduled' then
+  redis.call('ZREM', delayed, id)
+  endcanceled(state, id, counts, state_ttl, channel, tag, at)
+  return 'canceled'
+end
+if entry then
+  local ok, p = pcall(redis.call, 'XPENDING', stream, 'taskware', entry, entry, 1)
+  if (not ok or #p == 0) and redis.call('XDEL', stream, entry) == 1 then
+    endcanceled(state, id, counts, state_ttl, channel, tag, at)
+    return 'canceled'
+  end
+end
+redis.call('PUBLISH', channel, 'x' .. tag .. id)
+return 'sent'

@@ -1,0 +1,16 @@
+-- lib/count.lua: the counts of a queue's outcomes (see Rates), a hash per
+-- minute, kept for an hour (65 minutes: Rates reads the last 60).
+--
+--   count(counts, field)    counts one in field of the minute's hash
+--   outcome(status, kind)   the field of an end: its status, or
+--                           "skipped:<kind>" for a skip
+
+local function count(counts, field)
+  redis.call('HINCRBY', counts, field, 1)
+  redis.call('PEXPIRE', counts, 3900000)
+end
+
+local function outcome(status, kind)
+  if status ~= 'skipped' then return status end
+  return 'skipped:' .. kind
+end

@@ -1,0 +1,68 @@
+-- recover.lua, after lib/entry.lua: Queue.Recover. Moves the entries idle
+-- for min_idle back to the stream's end, counting each takeover in the
+-- task's state ("reclaims") and in the entry's deliveries; forgets the
+-- consumers with nothing pending, idle for forget_idle; trims the finished
+-- entries. Returns how many entries it moved. The states' keys are made of
+-- state_prefix and the IDs of the entries it claims, which only the script
+-- knows: they share the queue's hash tag.
+--
+-- KEYS[1]  stream        the queue's stream
+-- ARGV[1]  min_idle      ms
+-- ARGV[2]  count         the most entries to move
+-- ARGV[3]  state_prefix  the queue's task states' keys, but for the ID
+-- ARGV[4]  forget_idle   ms
+
+local stream = KEYS[1]
+local min_idle, count, state_prefix, forget_idle = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+
+local r = redis.call('XAUTOCLAIM', stream, 'taskware', 'taskware:recover', min_idle, '0-0', 'COUNT', count)
+local moved = 0
+for _, e in ipairs(r[2]) do
+  redis.call('XACK', stream, 'taskware', e[1])
+  local f = e[2]
+  if f then -- an entry deleted while pending has none
+    local h, core = unpackmsg(field(f, 'm'))
+    local id = core and coreid(core)
+    if id then
+      local state = state_prefix .. id
+      local n = redis.call('HINCRBY', state, 'reclaims', 1)
+      if redis.call('HGET', state, 'status') == 'running' then redis.call('HSET', state, 'status', 'queued') end
+      h[2] = tostring(n + 1)
+      redis.call('HSET', state, 'e', redis.call('XADD', stream, '*', 'm', packmsg(h, core)))
+    else -- not taskware's: back as it was, for a worker to dead-letter
+      redis.call('XADD', stream, '*', unpack(f))
+    end
+    moved = moved + 1
+  end
+end
+
+for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', stream, 'taskware')) do
+  local name, pending, idle
+  for i = 1, #c, 2 do
+    if c[i] == 'name' then name = c[i + 1] elseif c[i] == 'pending' then pending = c[i + 1] elseif c[i] == 'idle' then idle = c[i + 1] end
+  end
+  if name and pending == 0 and idle and idle > forget_idle then
+    redis.call('XGROUP', 'DELCONSUMER', stream, 'taskware', name)
+  end
+end
+
+-- Finished entries stay in the stream (no XDEL): trim what lies below the
+-- oldest pending entry, or, with none pending, up to the last delivered.
+local last
+for _, g in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
+  local name, id
+  for i = 1, #g, 2 do
+    if g[i] == 'name' then name = g[i + 1] elseif g[i] == 'last-delivered-id' then id = g[i + 1] end
+  end
+  if name == 'taskware' then last = id end
+end
+local p = redis.call('XPENDING', stream, 'taskware')
+local minid
+if p[1] > 0 then
+  minid = p[2]
+elseif last then
+  local ms, seq = string.match(last, '^(%d+)-(%d+)$')
+  if ms then minid = ms .. '-' .. string.format('%d', tonumber(seq) + 1) end
+end
+if minid then redis.call('XTRIM', stream, 'MINID', minid) end
+return moved

@@ -1,0 +1,48 @@
+-- requeue.lua, after the locker's release, lib/entry.lua and
+-- lib/count.lua: Queue.Finish of a run scheduled again, a retry or a
+-- "try again later". It releases the run's locks, then, only if the XACK
+-- of its entry acknowledged it (see finish.lua), moves the message's core
+-- from the entry to the task's state, to wait in the delayed set until
+-- run_at, writes the record of the run's own StoreResult, and counts the
+-- retry or reschedule. Returns 1, or 0 if the entry was finished already.
+--
+-- KEYS[1]    stream      the queue's stream
+-- KEYS[2]    delayed     the queue's delayed set
+-- KEYS[3]    state       the task's state
+-- KEYS[4]    record      the task's record, or its state again if none
+-- KEYS[5]    counts      the outcome counts of now's minute (lib/count.lua)
+-- KEYS[6..]  locks       the locks to release
+-- ARGV[1]    entry       the delivery's stream entry
+-- ARGV[2]    run_at      when the task is due again, ms
+-- ARGV[3]    attempt     the next run's attempt
+-- ARGV[4]    kind        the run's error's kind
+-- ARGV[5]    error       the run's error
+-- ARGV[6]    id          the task's ID
+-- ARGV[7]    retry       "1" for a retry: the next run is told of this failure
+-- ARGV[8]    outage      "1" if the run failed for an outage
+-- ARGV[9]    record      the record, encoded; "" if none
+-- ARGV[10]   record_ttl  ms
+-- ARGV[11]   channel     the backend's Pub/Sub channel
+-- ARGV[12]   tag         the queue's hash tag, "{<queue>}"
+-- ARGV[13..] tokens      the locks' owner tokens, in the order of KEYS[6..]
+
+local stream, delayed, state, record_key, counts = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local entry, run_at, attempt, kind, err, id, retry, outage = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local record, record_ttl, channel, tag = ARGV[9], ARGV[10], ARGV[11], ARGV[12]
+
+release(6, 13)
+if redis.call('XACK', stream, 'taskware', entry) == 0 then return 0 end
+local e = redis.call('XRANGE', stream, entry, entry)
+local core
+if e[1] then core = select(2, unpackmsg(field(e[1][2], 'm'))) end
+redis.call('HSET', state, 'status', 'scheduled', 'attempt', attempt, 'kind', kind, 'error', err)
+if core then redis.call('HSET', state, 'm', core) end
+if retry == '1' then redis.call('HSET', state, 'lk', kind, 'le', err) end
+if outage == '1' then redis.call('HINCRBY', state, 'outages', 1) end
+redis.call('ZADD', delayed, run_at, id)
+if record ~= '' then
+  redis.call('SET', record_key, record, 'PX', record_ttl)
+  if redis.call('HGET', state, 'w') then redis.call('PUBLISH', channel, 'r' .. tag .. id) end
+end
+if retry == '1' then count(counts, 'retried') else count(counts, 'rescheduled') end
+return 1

@@ -1,0 +1,59 @@
+-- requeue_dead.lua, after lib/entry.lua: Queue.RequeueDead. Each dead
+-- letter chosen goes back to the stream as a fresh entry (attempt 1,
+-- delivery 1, no last failure), its task's state set to queued (made
+-- again if it expired), and leaves the dead letters. A letter that
+-- cannot be read, or whose task is known again under another status
+-- (enqueued anew since), stays. Returns {requeued task IDs, entries
+-- left}. Run twice, it finds nothing more to do. The states' keys are
+-- made of state_prefix and the IDs the script reads: they share the
+-- queue's hash tag.
+--
+-- KEYS[1]  stream        the queue's stream
+-- KEYS[2]  dead          the queue's dead letters
+-- KEYS[3]  delayed       the queue's delayed set
+-- ARGV[1]  state_prefix  the queue's task states' keys, but for the ID
+-- ARGV[2]  bound         the most dead letters to look at
+-- ARGV[3..] ids          the task IDs or dead letters' entry IDs to
+--                        requeue; none: all
+
+local stream, dead, delayed = KEYS[1], KEYS[2], KEYS[3]
+local state_prefix, bound = ARGV[1], tonumber(ARGV[2])
+
+local want
+if #ARGV > 2 then
+  want = {}
+  for i = 3, #ARGV do want[ARGV[i]] = true end
+end
+local done, kept, from, seen = {}, {}, '-', 0
+while seen < bound do
+  local es = redis.call('XRANGE', dead, from, '+', 'COUNT', 1000)
+  for _, e in ipairs(es) do
+    local _, core = unpackmsg(field(e[2], 'm'))
+    local id, task
+    if core then id, task = coreid(core), coretask(core) end
+    if not want or want[e[1]] or (id and want[id]) then
+      local state
+      local ok = id and id ~= '' and task and task ~= ''
+      if ok then
+        state = state_prefix .. id
+        local status = redis.call('HGET', state, 'status')
+        if status and status ~= 'dead' then ok = false end
+      end
+      if ok then
+        redis.call('XADD', stream, '*', 'm', packmsg({'1', '1', '0', '', ''}, core))
+        redis.call('HDEL', state, 'kind', 'error', 'result', 'reclaims', 'outages', 'lk', 'le', 'm', 'st', 'wk', 'fin')
+        redis.call('HSET', state, 'task', task, 'status', 'queued', 'attempt', '1')
+        redis.call('PERSIST', state)
+        redis.call('ZREM', delayed, id)
+        redis.call('XDEL', dead, e[1])
+        done[#done + 1] = id
+      else
+        kept[#kept + 1] = e[1]
+      end
+    end
+  end
+  seen = seen + #es
+  if #es < 1000 then break end
+  from = '(' .. es[#es][1]
+end
+return {done, kept}

@@ -1,0 +1,62 @@
+-- stats.lua, after lib/group.lua: Queue.Stats. Reads only. Returns ready,
+-- running, delayed, dead, the first ready entry's ID (or ""), the live
+-- workers, and the server's TIME (s, µs).
+--
+-- KEYS[1]  stream       the queue's stream
+-- KEYS[2]  delayed      the queue's delayed set
+-- KEYS[3]  dead         the queue's dead letters
+-- ARGV[1]  bound        the most entries to count one by one
+-- ARGV[2]  live_window  how recently a live worker was seen, ms
+
+local stream, delayed, dead = KEYS[1], KEYS[2], KEYS[3]
+local bound, live_window = tonumber(ARGV[1]), tonumber(ARGV[2])
+
+local ready, running, oldest, workers = 0, 0, '', 0
+if redis.call('EXISTS', stream) == 1 then
+  local g = groupinfo(stream)
+  local last = '0-0'
+  if g then running, last = g.pending, g.last end
+  if g and g.lag then
+    ready = g.lag
+  else
+    -- No lag: count the entries up to the last delivered one, usually few
+    -- (recovery trims those finished), and take them from the length; if
+    -- there are too many, count the ready ones instead, up to bound.
+    local below, from, ok = 0, '-', true
+    if last ~= '0-0' then
+      while true do
+        local es = redis.call('XRANGE', stream, from, last, 'COUNT', 1000)
+        below = below + #es
+        if #es < 1000 then break end
+        if below >= bound then ok = false break end
+        from = '(' .. es[#es][1]
+      end
+    end
+    if ok then
+      ready = redis.call('XLEN', stream) - below
+    else
+      from = after(last)
+      while ready < bound do
+        local es = redis.call('XRANGE', stream, from, '+', 'COUNT', 1000)
+        ready = ready + #es
+        if #es < 1000 then break end
+        from = '(' .. es[#es][1]
+      end
+    end
+  end
+  local first = redis.call('XRANGE', stream, after(last), '+', 'COUNT', 1)
+  if first[1] then oldest = first[1][1] end
+  if g then
+    for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', stream, 'taskware')) do
+      local f = {}
+      for i = 1, #c, 2 do f[c[i]] = c[i + 1] end
+      if f['name'] ~= 'taskware:recover' and f['idle'] and f['idle'] < live_window then
+        workers = workers + 1
+      end
+    end
+  end
+end
+local dead_count = 0
+if redis.call('EXISTS', dead) == 1 then dead_count = redis.call('XLEN', dead) end
+local t = redis.call('TIME')
+return {ready, running, redis.call('ZCARD', delayed), dead_count, oldest, workers, t[1], t[2]}

@@ -1,0 +1,96 @@
+package redisbackend
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/taskware/taskware/queue"
+)
+
+var (
+	recoverScript = newScript(lua("lib/entry.lua", "recover.lua"))
+	promoteScript = newScript(lua("lib/entry.lua", "lib/count.lua", "lib/cancel.lua", "promote.lua"))
+	leaveScript   = newScript(lua("leave.lua"))
+)
+
+// Recover implements queue.Consumer, in one round trip: a script claims
+// the idle entries, and adds each back at the stream's end, counting the
+// takeover. It also forgets consumers with nothing pending that have been
+// idle a hundred times minIdle.
+func (q *Queue) Recover(ctx context.Context, name string, minIdle time.Duration, n int) (int, error) {
+	if err := q.ensureGroup(ctx, name, false); err != nil {
+		return 0, fmt.Errorf("worker: recover on %s: %w", name, err)
+	}
+	k := q.b.keys
+	moved, err := q.run(ctx, recoverScript, []string{k.stream(name)}, minIdle.Milliseconds(), max(n, 1),
+		k.statePrefix(name), (100 * minIdle).Milliseconds()).Int()
+	if err != nil {
+		return 0, fmt.Errorf("worker: recover on %s: %w", name, unavailable(ctx, err))
+	}
+	return moved, nil
+}
+
+// Leave implements queue.Consumer.
+func (q *Queue) Leave(ctx context.Context, name, consumer string) error {
+	q.mu.Lock()
+	delete(q.seen, seenKey{name, consumer})
+	q.mu.Unlock()
+	err := q.run(ctx, leaveScript, []string{q.b.keys.stream(name)}, consumer).Err()
+	if err != nil && !redis.HasErrorPrefix(err, "NOGROUP") {
+		return fmt.Errorf("worker: leave %s: %w", name, unavailable(ctx, err))
+	}
+	return nil
+}
+
+// Extend implements queue.Consumer in one round trip: one XCLAIM ...
+// JUSTID for all of them, which resets their idle time, and, while a
+// worker watches for cancels, an HGET of each one's cancel mark beside it
+// in the pipeline (see WatchCancels).
+func (q *Queue) Extend(ctx context.Context, name, consumer string, ds []*queue.Delivery) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	ids := make([]string, len(ds))
+	for i, d := range ds {
+		ids[i] = d.Receipt
+	}
+	watchers := q.cancelWatchers()
+	var claim *redis.StringSliceCmd
+	var flags []*redis.StringCmd
+	_, _ = q.b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		claim = p.XClaimJustID(ctx, &redis.XClaimArgs{Stream: q.b.keys.stream(name), Group: group, Consumer: consumer, Messages: ids})
+		if len(watchers) > 0 { // a cancel notice may have been lost: read the mark it left
+			flags = make([]*redis.StringCmd, len(ds))
+			for i, d := range ds {
+				flags[i] = p.HGet(ctx, q.b.keys.state(name, d.ID), "cx")
+			}
+		}
+		return nil
+	})
+	if err := claim.Err(); err != nil {
+		return fmt.Errorf("worker: extend on %s: %w", name, unavailable(ctx, err))
+	}
+	for i, f := range flags {
+		if f.Val() == "1" {
+			for _, fn := range watchers {
+				fn(name, ds[i].ID)
+			}
+		}
+	}
+	return nil
+}
+
+// Promote implements queue.Consumer, in one round trip.
+func (q *Queue) Promote(ctx context.Context, name string, now time.Time, n int) (int, error) {
+	names := q.names(name)
+	nowUs := now.UnixMicro()
+	moved, err := q.run(ctx, promoteScript, []string{names.stream, names.delayed, *q.counts(names, nowUs)},
+		now.UnixMilli(), n, names.statePrefix, q.b.stateTTLArg, q.b.channelArg, names.tag, nowUs).Int()
+	if err != nil {
+		return 0, fmt.Errorf("worker: promote on %s: %w", name, unavailable(ctx, err))
+	}
+	return moved, nil
+}

@@ -1,0 +1,70 @@
+package redisbackend
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/taskware/taskware/queue"
+)
+
+// Rates implements queue.Admin, in one round trip: a pipeline of the
+// minutes' hashes (keys.counts), which the scripts that end, requeue or
+// cancel tasks count into (lua/lib/count.lua), each kept an hour.
+func (q *Queue) Rates(ctx context.Context, name string, since time.Time) ([]queue.OutcomeCounts, error) {
+	now := time.Now()
+	first, last := since.Unix()/60, now.Unix()/60
+	if first < last-59 {
+		first = last - 59 // an hour at most: older minutes are gone
+	}
+	cmds := make([]*redis.MapStringStringCmd, 0, last-first+1)
+	_, err := q.b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for m := first; m <= last; m++ {
+			cmds = append(cmds, p.HGetAll(ctx, q.b.keys.counts(name, m)))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("worker: rates of %s: %w", name, unavailable(ctx, err))
+	}
+	out := make([]queue.OutcomeCounts, len(cmds))
+	for i, c := range cmds {
+		out[i] = outcomeCounts(time.Unix((first+int64(i))*60, 0), c.Val())
+	}
+	return out, nil
+}
+
+// outcomeCounts reads a minute's hash: a field per status, and one per
+// skip's kind, "skipped:<kind>".
+func outcomeCounts(minute time.Time, h map[string]string) queue.OutcomeCounts {
+	c := queue.OutcomeCounts{Minute: minute}
+	for field, v := range h {
+		n, _ := strconv.ParseInt(v, 10, 64)
+		switch field {
+		case "succeeded":
+			c.Succeeded = n
+		case "failed":
+			c.Failed = n
+		case "dead":
+			c.Dead = n
+		case "canceled":
+			c.Canceled = n
+		case "retried":
+			c.Retried = n
+		case "rescheduled":
+			c.Rescheduled = n
+		default:
+			if kind, ok := strings.CutPrefix(field, "skipped:"); ok {
+				if c.Skipped == nil {
+					c.Skipped = make(map[string]int64)
+				}
+				c.Skipped[kind] = n
+			}
+		}
+	}
+	return c
+}

@@ -1,0 +1,87 @@
+package redisbackend
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/taskware/taskware/queue"
+)
+
+var waitStateScript = newScript(lua("wait_state.lua"))
+
+// State implements queue.Producer.
+func (q *Queue) State(ctx context.Context, name, id string) (*queue.State, error) {
+	h, err := q.b.client.HGetAll(ctx, q.b.keys.state(name, id)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("worker: state of %s: %w", id, unavailable(ctx, err))
+	}
+	return parseState(name, id, h)
+}
+
+func parseState(name, id string, h map[string]string) (*queue.State, error) {
+	if len(h) == 0 {
+		return nil, &queue.NotFoundError{Queue: name, ID: id}
+	}
+	st := &queue.State{ID: id, Task: h["task"], Queue: name, Status: queue.Status(h["status"]), Kind: h["kind"],
+		Error: h["error"], Result: queue.ResultStatus(h["result"])}
+	st.Attempt, _ = strconv.Atoi(h["attempt"])
+	st.StartedAt, st.FinishedAt, st.Worker = microsTime(h["st"]), microsTime(h["fin"]), h["wk"]
+	return st, nil
+}
+
+// Wait implements queue.Producer. Waiters share the backend's one Pub/Sub
+// subscription. Each look at the state marks it as waited for, in the
+// same script: the task's end is announced only then, so that a finish
+// publishes nothing when nobody waits.
+func (q *Queue) Wait(ctx context.Context, name, id string) (*queue.State, error) {
+	var st *queue.State
+	key := q.b.keys.state(name, id)
+	err := q.b.hub.wait(ctx, stateNotice(name, id), func(ctx context.Context) (bool, error) {
+		res, err := q.run(ctx, waitStateScript, []string{key}).Slice()
+		if err != nil {
+			return false, fmt.Errorf("worker: state of %s: %w", id, unavailable(ctx, err))
+		}
+		h := make(map[string]string, len(res)/2)
+		for i := 0; i+1 < len(res); i += 2 {
+			k, _ := res[i].(string)
+			h[k], _ = res[i+1].(string)
+		}
+		if st, err = parseState(name, id, h); err != nil {
+			return false, err
+		}
+		return st.Status.Terminal(), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// Pause implements queue.Admin: one SET. Takes that find the queue
+// paused hand back what they read, at once and unrun, and wait as if
+// nothing were ready; tasks workers took before go on. The mark has no
+// TTL: it stays until Resume.
+func (q *Queue) Pause(ctx context.Context, name string) error {
+	if err := q.b.client.Set(ctx, q.b.keys.paused(name), "1", 0).Err(); err != nil {
+		return fmt.Errorf("worker: pause %s: %w", name, unavailable(ctx, err))
+	}
+	return nil
+}
+
+// Resume implements queue.Admin: one DEL.
+func (q *Queue) Resume(ctx context.Context, name string) error {
+	if err := q.b.client.Del(ctx, q.b.keys.paused(name)).Err(); err != nil {
+		return fmt.Errorf("worker: resume %s: %w", name, unavailable(ctx, err))
+	}
+	return nil
+}
+
+// Paused implements queue.Admin: one EXISTS.
+func (q *Queue) Paused(ctx context.Context, name string) (bool, error) {
+	n, err := q.b.client.Exists(ctx, q.b.keys.paused(name)).Result()
+	if err != nil {
+		return false, fmt.Errorf("worker: paused %s: %w", name, unavailable(ctx, err))
+	}
+	return n == 1, nil
+}

@@ -1,0 +1,196 @@
+package redisbackend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/taskware/taskware/internal/backoff"
+	"github.com/taskware/taskware/queue"
+)
+
+var handBackScript = newScript(lua("hand_back.lua"))
+
+// ensureGroup creates queue's consumer group (and stream) once per process.
+func (q *Queue) ensureGroup(ctx context.Context, name string, force bool) error {
+	if _, ok := q.groups.Load(name); ok && !force {
+		return nil
+	}
+	err := q.b.client.XGroupCreateMkStream(ctx, q.b.keys.stream(name), group, "0").Err()
+	if err != nil && !redis.HasErrorPrefix(err, "BUSYGROUP") {
+		return unavailable(ctx, err)
+	}
+	q.groups.Store(name, struct{}{})
+	return nil
+}
+
+// Take implements queue.Consumer: one round trip for up to n messages,
+// two plain XREADGROUPs in one pipeline. The first reads consumer's own
+// pending entries past the last one this Queue read for it: none, unless
+// the reply of an earlier read was lost after Redis ran it (go-redis sends
+// a pipeline again after a cut connection), and those are handed out now;
+// beyond n, they go back to the stream. The second reads new entries.
+// When none is ready, XREAD BLOCK waits for one, taking nothing, and then
+// it takes again. (So a consumer's Takes must not overlap: one worker, one
+// name.)
+func (q *Queue) Take(ctx context.Context, name, consumer string, n int, wait time.Duration) ([]*queue.Delivery, error) {
+	limit := n // n <= 0 is all: so is COUNT 0
+	if n <= 0 {
+		limit = math.MaxInt
+	}
+	if err := q.ensureGroup(ctx, name, false); err != nil {
+		return nil, fmt.Errorf("worker: take from %s: %w", name, err)
+	}
+	names := q.names(name)
+	// The reads are not cut short when ctx ends: what they took would stay
+	// pending, unseen, until the next Take. Only the wait heeds ctx.
+	sctx := context.WithoutCancel(ctx)
+	// The first read has no COUNT: it must read every entry past the last
+	// one, or it would skip some next time. There are few, if any.
+	read := func(pipe redis.Pipeliner, from string, count int) *redis.XStreamSliceCmd {
+		return pipe.XReadGroup(sctx, &redis.XReadGroupArgs{Group: group, Consumer: consumer,
+			Streams: []string{names.stream, from}, Count: int64(count), Block: -1}) // -1: no BLOCK
+	}
+	for try := 0; ; try++ {
+		// The newest entry's ID, read in the same pipeline, is where a wait
+		// for new entries starts.
+		pipe := q.b.client.Pipeline()
+		paused := pipe.Exists(sctx, names.paused)
+		cmds := [2]*redis.XStreamSliceCmd{read(pipe, q.lastSeen(name, consumer), 0), read(pipe, ">", max(n, 0))}
+		newest := pipe.XRevRangeN(sctx, names.stream, "+", "-", 1)
+		_, _ = pipe.Exec(sctx)
+		err := cmdsErr(paused, cmds[0], cmds[1], newest)
+		if err != nil && redis.HasErrorPrefix(err, "NOGROUP") && try == 0 { // the stream was deleted under us
+			if err = q.ensureGroup(ctx, name, true); err == nil {
+				continue
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("worker: take from %s: %w", name, unavailable(ctx, err))
+		}
+		size := 0
+		for _, c := range cmds {
+			for _, st := range c.Val() {
+				size += len(st.Messages)
+			}
+		}
+		out := make([]*queue.Delivery, 0, size)
+		for _, c := range cmds {
+			out = appendEntries(out, name, c.Val())
+		}
+		if paused.Val() == 1 {
+			// Paused (Pause): what the reads took goes back, unrun, and
+			// the caller waits as if nothing were ready.
+			if len(out) > 0 && q.handBack(sctx, names.stream, out) == nil {
+				q.saw(name, consumer, out)
+			}
+			_ = backoff.Sleep(ctx, wait)
+			return nil, nil
+		}
+		if len(out) > 0 || try > 0 || wait <= 0 {
+			if len(out) == 0 {
+				return nil, nil
+			}
+			seen := out
+			if len(out) > limit { // a lost reply's entries, beside new ones
+				if q.handBack(sctx, names.stream, out[limit:]) != nil {
+					seen = out[:limit] // still pending: the next Take reads them again
+				}
+				out = out[:limit]
+			}
+			q.saw(name, consumer, seen)
+			return out, nil
+		}
+		// Nothing ready: wait for a newer entry without taking it (a read
+		// cut short by ctx then takes nothing), and take again.
+		after := "0-0"
+		if es := newest.Val(); len(es) == 1 {
+			after = es[0].ID
+		}
+		err = q.b.client.XRead(ctx, &redis.XReadArgs{Streams: []string{names.stream, after}, Count: 1, Block: max(wait, time.Millisecond)}).Err()
+		if errors.Is(err, redis.Nil) {
+			return nil, nil // nothing came
+		}
+		if err != nil {
+			return nil, fmt.Errorf("worker: take from %s: %w", name, unavailable(ctx, err))
+		}
+	}
+}
+
+// cmdsErr is the first error of cmds that is not redis.Nil (an empty
+// reply).
+func cmdsErr(cmds ...redis.Cmder) error {
+	for _, c := range cmds {
+		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
+			return err
+		}
+	}
+	return nil
+}
+
+// appendEntries appends the entries of an XREADGROUP reply to out. An
+// entry deleted while pending has no fields: it is handed out malformed.
+func appendEntries(out []*queue.Delivery, name string, streams []redis.XStream) []*queue.Delivery {
+	for _, st := range streams {
+		for _, m := range st.Messages {
+			d := &queue.Delivery{Receipt: m.ID}
+			var p entryParser
+			if v, ok := m.Values["m"].(string); ok && len(m.Values) == 1 {
+				p.message(d, v) // the usual entry: no map to make
+			} else {
+				p.fields(d, stringFields(m.Values))
+			}
+			p.finish(d, name)
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// lastSeen is the last entry a Take read for consumer, or "0-0".
+func (q *Queue) lastSeen(name, consumer string) string {
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	if id, ok := q.seen[seenKey{name, consumer}]; ok {
+		return id
+	}
+	return "0-0"
+}
+
+// saw notes the last of ds, read for consumer in the order of their IDs.
+func (q *Queue) saw(name, consumer string, ds []*queue.Delivery) {
+	if len(ds) == 0 {
+		return
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.seen == nil {
+		q.seen = make(map[seenKey]string)
+	}
+	q.seen[seenKey{name, consumer}] = ds[len(ds)-1].Receipt
+}
+
+// handBack puts ds, read but not to be handed out, back at the stream's
+// end, unrun, for any consumer: one round trip, safe to run twice.
+func (q *Queue) handBack(ctx context.Context, stream string, ds []*queue.Delivery) error {
+	n := q.names(ds[0].Queue)
+	keys := make([]string, 1+len(ds))
+	args := make([]any, len(ds))
+	keys[0] = stream
+	for i, d := range ds {
+		keys[1+i], args[i] = stream, d.Receipt
+		if d.ID != "" {
+			keys[1+i] = n.statePrefix + d.ID
+		}
+	}
+	if err := q.run(ctx, handBackScript, keys, args...).Err(); err != nil {
+		return unavailable(ctx, err)
+	}
+	return nil
+}
+
+type seenKey struct{ queue, consumer string }
