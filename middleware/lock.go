@@ -152,7 +152,7 @@ func SkipLocked(hooks ...SkipHook) task.Middleware {
 				errors.Is(err, task.ErrPermanent) {
 				return res, err
 			}
-			if inv.LastErr != nil && task.CanRequeue(ctx) {
+			if inv.LastErr != nil && inv.CanRequeue {
 				return nil, task.Requeue(backoff.Jitter(RetryLockedDelay), false, err)
 			}
 			for _, h := range hooks {

@@ -166,7 +166,7 @@ func retry(name string, maxAttempts int, opts []RetryOption) task.Middleware {
 					return res, &RetriesExhaustedError{Attempts: inv.Attempt, Err: err}
 				}
 				pause := pauses.Jittered(inv.Attempt - 1)
-				if task.CanRequeue(ctx) {
+				if inv.CanRequeue {
 					return nil, task.Requeue(pause, true, err)
 				}
 				if werr := backoff.Sleep(ctx, pause); werr != nil {
@@ -192,7 +192,7 @@ func RescheduleLocked(delay time.Duration) task.Middleware {
 		return func(ctx context.Context, inv *task.Invocation) (any, error) {
 			res, err := next(ctx, inv)
 			if err == nil || !errors.Is(err, lock.ErrLocked) || task.IsSkipped(err) ||
-				errors.Is(err, task.ErrRequeued) || !task.CanRequeue(ctx) {
+				errors.Is(err, task.ErrRequeued) || !inv.CanRequeue {
 				return res, err
 			}
 			return nil, task.Requeue(backoff.Jitter(delay), false, err)

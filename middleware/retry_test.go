@@ -89,11 +89,11 @@ func TestRetryExhaustedKeepsKind(t *testing.T) {
 func TestRetryRequeuesUnderWorker(t *testing.T) {
 	boom := errors.New("boom")
 	mw := middleware.Retry(4, middleware.RetryBackoff(100*time.Millisecond, 250*time.Millisecond))
-	ctx := task.WithRequeue(context.Background())
+	ctx := context.Background()
 	for attempt, want := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 3: 250 * time.Millisecond} {
 		f := &flaky{n: 9, err: boom}
 		start := time.Now()
-		_, err := mw(f.run)(ctx, &task.Invocation{Attempt: attempt})
+		_, err := mw(f.run)(ctx, &task.Invocation{Attempt: attempt, CanRequeue: true})
 		var rq *task.RequeueError
 		if !errors.As(err, &rq) || !rq.Retry || !errors.Is(err, boom) || len(f.attempts) != 1 {
 			t.Fatalf("attempt %d: %v after %d runs", attempt, err, len(f.attempts))
@@ -106,7 +106,7 @@ func TestRetryRequeuesUnderWorker(t *testing.T) {
 		}
 	}
 	f := &flaky{n: 9, err: boom}
-	if _, err := mw(f.run)(ctx, &task.Invocation{Attempt: 4}); !errors.Is(err, middleware.ErrRetriesExhausted) || errors.Is(err, task.ErrRequeued) {
+	if _, err := mw(f.run)(ctx, &task.Invocation{Attempt: 4, CanRequeue: true}); !errors.Is(err, middleware.ErrRetriesExhausted) || errors.Is(err, task.ErrRequeued) {
 		t.Fatalf("last attempt: %v", err)
 	}
 }
@@ -115,13 +115,13 @@ func TestRescheduleLocked(t *testing.T) {
 	locked := &lock.LockedError{Key: "k"}
 	mw := middleware.RescheduleLocked(time.Second)
 	fn := returns(nil, locked)
-	_, err := mw(fn)(task.WithRequeue(context.Background()), &task.Invocation{})
+	_, err := mw(fn)(context.Background(), &task.Invocation{CanRequeue: true})
 	var rq *task.RequeueError
 	if !errors.As(err, &rq) || rq.Retry || rq.After > time.Second || rq.After < time.Second/2 || !errors.Is(err, lock.ErrLocked) {
 		t.Fatalf("under a worker: %v", err)
 	}
 	// A requeue is not a skip, and SkipLocked outside leaves it alone.
-	_, err = middleware.SkipLocked()(mw(fn))(task.WithRequeue(context.Background()), &task.Invocation{})
+	_, err = middleware.SkipLocked()(mw(fn))(context.Background(), &task.Invocation{CanRequeue: true})
 	if task.IsSkipped(err) || !errors.Is(err, task.ErrRequeued) {
 		t.Fatalf("SkipLocked turned a reschedule into %v", err)
 	}
@@ -129,7 +129,7 @@ func TestRescheduleLocked(t *testing.T) {
 		t.Fatalf("in-process: %v, want the locked error as it is", err)
 	}
 	boom := errors.New("boom")
-	if _, err := mw(returns(nil, boom))(task.WithRequeue(context.Background()), &task.Invocation{}); err != boom {
+	if _, err := mw(returns(nil, boom))(context.Background(), &task.Invocation{CanRequeue: true}); err != boom {
 		t.Fatalf("other failures pass: %v", err)
 	}
 }
@@ -184,12 +184,12 @@ func TestNewPoliciesRejectBadConfig(t *testing.T) {
 
 // A run its worker abandons is not over: neither stored nor retried.
 func TestAbandonedRunIsNotFinal(t *testing.T) {
-	ctx, cancel := context.WithCancelCause(task.WithRequeue(context.Background()))
+	ctx, cancel := context.WithCancelCause(context.Background())
 	cancel(task.ErrAbandoned)
 	s := memorybackend.New().Store()
 	f := &flaky{n: 9, err: context.Canceled}
 	run := task.Chain(middleware.StoreResult(s), middleware.Retry(5))(f.run)
-	_, err := run(ctx, &task.Invocation{ID: "a", Attempt: 1})
+	_, err := run(ctx, &task.Invocation{ID: "a", Attempt: 1, CanRequeue: true})
 	if !errors.Is(err, context.Canceled) || errors.Is(err, task.ErrRequeued) || len(f.attempts) != 1 {
 		t.Fatalf("outcome %v after %d runs", err, len(f.attempts))
 	}
