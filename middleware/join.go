@@ -147,8 +147,9 @@ func JoinLocked(r store.Reader, opts ...JoinOption) task.Middleware {
 	return func(next task.Func) task.Func {
 		return func(ctx context.Context, inv *task.Invocation) (any, error) {
 			res, err := next(ctx, inv)
-			if err == nil || !errors.Is(err, lock.ErrLocked) || errors.Is(err, task.ErrRequeued) ||
-				errors.Is(err, task.ErrPermanent) || errors.Is(err, task.ErrUnavailable) {
+			// A skip of the lock's error (SkipLocked inside) may still be
+			// joined; any other outcome stays as it is.
+			if err == nil || !errors.Is(err, lock.ErrLocked) || task.IsOutcome(err) && !task.IsSkipped(err) {
 				return res, err
 			}
 			if joined, jres, jerr := c.join(ctx, inv, err); joined {

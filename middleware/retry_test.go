@@ -111,57 +111,6 @@ func TestRetryRequeuesUnderWorker(t *testing.T) {
 	}
 }
 
-func TestRescheduleLocked(t *testing.T) {
-	locked := &lock.LockedError{Key: "k"}
-	mw := middleware.RescheduleLocked(time.Second)
-	fn := returns(nil, locked)
-	_, err := mw(fn)(context.Background(), &task.Invocation{CanRequeue: true})
-	var rq *task.RequeueError
-	if !errors.As(err, &rq) || rq.Retry || rq.After > time.Second || rq.After < time.Second/2 || !errors.Is(err, lock.ErrLocked) {
-		t.Fatalf("under a worker: %v", err)
-	}
-	// A requeue is not a skip, and SkipLocked outside leaves it alone.
-	_, err = middleware.SkipLocked()(mw(fn))(context.Background(), &task.Invocation{CanRequeue: true})
-	if task.IsSkipped(err) || !errors.Is(err, task.ErrRequeued) {
-		t.Fatalf("SkipLocked turned a reschedule into %v", err)
-	}
-	if _, err := mw(fn)(context.Background(), &task.Invocation{}); err != locked {
-		t.Fatalf("in-process: %v, want the locked error as it is", err)
-	}
-	boom := errors.New("boom")
-	if _, err := mw(returns(nil, boom))(context.Background(), &task.Invocation{CanRequeue: true}); err != boom {
-		t.Fatalf("other failures pass: %v", err)
-	}
-}
-
-func TestTimeout(t *testing.T) {
-	slow := func(ctx context.Context, inv *task.Invocation) (any, error) {
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(5 * time.Second):
-			return "late", nil
-		}
-	}
-	start := time.Now()
-	_, err := middleware.Timeout(20*time.Millisecond)(slow)(context.Background(), &task.Invocation{})
-	if !errors.Is(err, context.DeadlineExceeded) || task.KindOf(err) != task.KindTimeout || time.Since(start) > time.Second {
-		t.Fatalf("%v after %v", err, time.Since(start))
-	}
-	if res, err := middleware.Timeout(time.Second)(returns("quick", nil))(context.Background(), &task.Invocation{}); res != "quick" || err != nil {
-		t.Fatalf("%v, %v", res, err)
-	}
-}
-
-func TestRecover(t *testing.T) {
-	boom := func(ctx context.Context, inv *task.Invocation) (any, error) { panic("boom") }
-	_, err := middleware.Recover()(boom)(context.Background(), &task.Invocation{})
-	var pe *task.PanicError
-	if !errors.As(err, &pe) || pe.Value != "boom" || !strings.Contains(string(pe.Stack), "retry_test.go") || task.KindOf(err) != "task.panic" {
-		t.Fatalf("%v", err)
-	}
-}
-
 func TestNewPoliciesRejectBadConfig(t *testing.T) {
 	for name, build := range map[string]func(){
 		"Retry 0":               func() { middleware.Retry(0) },
