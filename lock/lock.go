@@ -150,36 +150,13 @@ type TaskRef struct {
 // IsZero reports whether t names no run (it has no ID).
 func (t TaskRef) IsZero() bool { return t.ID == "" }
 
-// String returns "queue/id", or "id" for a run in-process, each part as
-// is if it is made of letters, digits and "._:-" only, and quoted as a Go
-// string otherwise; "" for the zero TaskRef. ParseHolderTask reads it back
-// from a LockedError's message.
+// String returns "queue/id", or "id" for a run in-process; "" for the
+// zero TaskRef. It is for people: read a run from the TaskRef itself.
 func (t TaskRef) String() string {
-	if t.IsZero() {
-		return ""
-	}
 	if t.Queue == "" {
-		return refPart(t.ID)
+		return t.ID
 	}
-	return refPart(t.Queue) + "/" + refPart(t.ID)
-}
-
-// refPart is s as is if every byte of it is safe in a TaskRef's text, and
-// quoted otherwise.
-func refPart(s string) string {
-	if s == "" {
-		return `""`
-	}
-	for i := 0; i < len(s); i++ {
-		if !refSafe(s[i]) {
-			return strconv.Quote(s)
-		}
-	}
-	return s
-}
-
-func refSafe(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-'
+	return t.Queue + "/" + t.ID
 }
 
 // ownerCtx carries the task run that locks taken under it are taken for.
@@ -201,7 +178,7 @@ func (c *ownerCtx) Value(key any) any {
 // WithOwnerTask returns ctx marked as working for the task run id of queue
 // ("" for a run in-process): a Locker that sees it in TryAcquire records
 // the run with the lease, so that a LockedError met by another run names
-// it (see HolderTask), and Inspector.Held lists it. middleware.WithLock
+// it (LockedError.Task), and Inspector.Held lists it. middleware.WithLock
 // marks each run's context this way; an empty id leaves ctx unmarked.
 func WithOwnerTask(ctx context.Context, queue, id string) context.Context {
 	if id == "" {

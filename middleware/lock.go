@@ -23,7 +23,7 @@ import (
 //
 // The lease records the run it is held for, its queue and ID
 // (lock.Guard.HoldFor), so a *lock.LockedError met by another run names
-// it (lock.HolderTask): JoinLocked, outside, waits for that run's result.
+// it (its Task): JoinLocked, outside, waits for that run's result.
 func WithLock(l lock.Locker, key string, opts ...lock.Option) task.Middleware {
 	if key == "" {
 		configPanic("WithLock: empty key")
