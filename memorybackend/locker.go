@@ -54,15 +54,7 @@ func (l *Locker) held(key string, now time.Time) (memLock, bool) {
 // run that ctx works for (lock.OwnerTaskFrom), and a LockedError names the
 // holder's.
 func (l *Locker) TryAcquire(ctx context.Context, key string, ttl time.Duration) (*lock.Lease, error) {
-	return l.TryAcquireFor(ctx, key, ttl, lock.TaskRef{})
-}
-
-// TryAcquireFor implements lock.TaskLocker: TryAcquire for the task run
-// owner (if zero, the one ctx works for).
-func (l *Locker) TryAcquireFor(ctx context.Context, key string, ttl time.Duration, owner lock.TaskRef) (*lock.Lease, error) {
-	if owner.IsZero() {
-		owner, _ = lock.OwnerTaskFrom(ctx)
-	}
+	owner, _ := lock.OwnerTaskFrom(ctx)
 	if err := lock.Validate(key, ttl); err != nil {
 		return nil, err
 	}
