@@ -91,8 +91,7 @@ var (
 	argZrem        any = "zrem"
 )
 
-func (k keys) rate(key string) string { return k.prefix + "rate:{" + key + "}" }
-func (k keys) sem(key string) string  { return k.prefix + "sem:{" + key + "}" }
+func (k keys) sem(key string) string { return k.prefix + "sem:{" + key + "}" }
 
 // RateLimiter is the backend's limit.RateLimiter: the GCRA in one script
 // on the server's clock, one round trip per Allow.
