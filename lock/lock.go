@@ -24,7 +24,8 @@ type Locker interface {
 	// ctx works for, if any (OwnerTaskFrom), which the lock records: the
 	// lease, Inspector.Held and the LockedError another owner meets name
 	// it. If another owner holds key, the error is a *LockedError, which
-	// matches ErrLocked.
+	// matches ErrLocked; if ctx ends first, the error matches its cause
+	// (context.Cause), as Guard's waits do.
 	TryAcquire(ctx context.Context, key string, ttl time.Duration) (*Lease, error)
 	// Release frees the lease's key if the lease still owns it, and returns
 	// an error matching ErrNotHeld if it does not.

@@ -156,6 +156,11 @@ func (l *Locker) TryAcquire(ctx context.Context, key string, ttl time.Duration) 
 		if ctx.Err() != nil || errors.Is(err, task.ErrUnavailable) {
 			l.forget(rl, ttl) // it may hold the lock now, and nobody would release it
 		}
+		if cause := context.Cause(ctx); cause != nil && !errors.Is(err, cause) {
+			// Cut short mid-call, go-redis says only "context canceled":
+			// the caller's cause says why.
+			return nil, fmt.Errorf("lock %q: acquire: %w: %w", key, cause, err)
+		}
 		return nil, fmt.Errorf("lock %q: acquire: %w", key, err)
 	}
 	switch v := res.(type) {
