@@ -178,7 +178,7 @@ func seed(t testing.TB, b *redisbackend.Backend) *seeded {
 	locker := b.Locker()
 	nightly, err := locker.TryAcquire(ctx, nightlyLock, 10*time.Minute)
 	must("lock "+nightlyLock, err)
-	invoice, err := locker.TryAcquireFor(ctx, invoiceLock, 10*time.Minute, lock.TaskRef{Queue: mailQueue, ID: runningID})
+	invoice, err := locker.TryAcquire(lock.WithOwnerTask(ctx, mailQueue, runningID), invoiceLock, 10*time.Minute)
 	must("lock "+invoiceLock, err)
 
 	// Stored results.

@@ -97,8 +97,7 @@ func TestPoint02OnlyTheWholeTokenOwns(t *testing.T) {
 							t.Fatal(err)
 						}
 					}
-					fake := *lease
-					fake.LockerData = nil
+					fake := *lease // a copy: the locker rebuilds its own state
 					switch tok {
 					case "":
 						fake.Token = ""

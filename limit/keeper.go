@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/taskware/taskware/internal/lockerstate"
 	"github.com/taskware/taskware/lock"
 )
 
@@ -117,7 +118,7 @@ type Hold struct {
 }
 
 // Permit returns the permit held.
-func (h *Hold) Permit() *Permit { return h.hold.Lease().LockerData.(*Permit) }
+func (h *Hold) Permit() *Permit { return permitOf(h.hold.Lease()) }
 
 // Release stops renewal, cancels the Hold's context and gives the permit
 // back. A second Release does nothing.
@@ -164,7 +165,8 @@ func (h *Hold) lost() *PermitLostError {
 }
 
 // permits is a Semaphore's permits, n to a key, as a lock.Locker, for a
-// lock.Guard to hold and renew: the lease's LockerData is the *Permit.
+// lock.Guard to hold and renew: each lease keeps its *Permit as its
+// locker's state (internal/lockerstate).
 type permits struct {
 	sem Semaphore
 	n   int
@@ -178,15 +180,20 @@ func (p permits) TryAcquire(ctx context.Context, key string, ttl time.Duration) 
 		}
 		return nil, err
 	}
-	return &lock.Lease{Key: permit.Key, Token: permit.Token, TTL: permit.TTL, AcquiredAt: permit.AcquiredAt, LockerData: permit}, nil
+	lease := &lock.Lease{Key: permit.Key, Token: permit.Token, TTL: permit.TTL, AcquiredAt: permit.AcquiredAt}
+	*lockerstate.Lease(lease) = permit
+	return lease, nil
 }
 
+// permitOf returns the permit a lease of permits stands for.
+func permitOf(lease *lock.Lease) *Permit { return (*lockerstate.Lease(lease)).(*Permit) }
+
 func (p permits) Release(ctx context.Context, lease *lock.Lease) error {
-	return p.sem.Release(ctx, lease.LockerData.(*Permit))
+	return p.sem.Release(ctx, permitOf(lease))
 }
 
 func (p permits) Refresh(ctx context.Context, lease *lock.Lease, ttl time.Duration) error {
-	err := p.sem.Refresh(ctx, lease.LockerData.(*Permit), ttl)
+	err := p.sem.Refresh(ctx, permitOf(lease), ttl)
 	if errors.Is(err, ErrPermitLost) {
 		err = lockerError{err, lock.ErrNotHeld}
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strconv"
 	"time"
+
+	"github.com/taskware/taskware/internal/lockerstate"
 )
 
 // Rate is a number of events per period: PerSecond(10) is ten a second,
@@ -154,7 +156,12 @@ type Permit struct {
 	// than its TTL started running, so renewal can count on it.
 	AcquiredAt time.Time
 
-	// SemaphoreData is the Semaphore's own state for this permit, if it
-	// keeps any. Leave it alone.
-	SemaphoreData any
+	// state is the Semaphore's own state for this permit, if it keeps any:
+	// the Redis semaphore keeps its command arguments there
+	// (internal/lockerstate).
+	state any
+}
+
+func init() {
+	lockerstate.Permit = func(permit any) *any { return &permit.(*Permit).state }
 }

@@ -22,10 +22,10 @@
 // run (only middleware.WithLock's own release does, see [FinalReleaser]).
 //
 // A lock taken for a task run ([Guard.HoldFor], as middleware.WithLock
-// does) names that run ([TaskRef]) in its Lease, its Info and the
-// [LockedError] another run gets: [HolderTask] finds it in an error, a
-// skipped handle's stored one included, and middleware.JoinLocked waits
-// for its outcome.
+// does, or any acquire under [WithOwnerTask]) records that run ([TaskRef])
+// with the lock, so that its Lease, its Info and the [LockedError] another
+// run gets name it, as a field: middleware.JoinLocked reads it with
+// errors.As and waits for that run's outcome.
 //
 // Lockers and Guards are safe for concurrent use; a Hold belongs to the
 // goroutine that took it.

@@ -102,22 +102,7 @@ func (g *Guard) TTL() time.Duration { return g.ttl }
 // Acquire takes key, waiting for it as the guard's Wait option allows.
 // Once the wait runs out, it returns the last *LockedError.
 func (g *Guard) Acquire(ctx context.Context, key string) (*Lease, error) {
-	return g.acquire(ctx, key, TaskRef{})
-}
-
-// acquire is Acquire for the task run run, if not zero.
-func (g *Guard) acquire(ctx context.Context, key string, run TaskRef) (*Lease, error) {
-	tl, _ := g.locker.(TaskLocker)
-	if !run.IsZero() && tl == nil {
-		ctx = WithOwnerTask(ctx, run.Queue, run.ID)
-	}
-	try := func() (*Lease, error) {
-		if tl != nil && !run.IsZero() {
-			return tl.TryAcquireFor(ctx, key, g.ttl, run)
-		}
-		return g.locker.TryAcquire(ctx, key, g.ttl)
-	}
-	lease, err := try()
+	lease, err := g.locker.TryAcquire(ctx, key, g.ttl)
 	if err == nil || g.wait == 0 || !errors.Is(err, ErrLocked) {
 		return lease, err
 	}
@@ -131,7 +116,7 @@ func (g *Guard) acquire(ctx context.Context, key string, run TaskRef) (*Lease, e
 		if serr := backoff.Sleep(ctx, min(pause.Next(), left)); serr != nil {
 			return nil, serr
 		}
-		lease, err = try()
+		lease, err = g.locker.TryAcquire(ctx, key, g.ttl)
 		if err == nil || !errors.Is(err, ErrLocked) {
 			return lease, err
 		}
@@ -152,17 +137,24 @@ func (g *Guard) Hold(ctx context.Context, key string) (*Hold, error) {
 	return g.HoldFor(ctx, key, TaskRef{})
 }
 
-// HoldFor is Hold for the task run run: the lease records it (see
-// WithOwnerTask), so that a LockedError met by another owner names it, and
-// the Hold's context carries it (OwnerTaskFrom), for the locks the run
-// takes inside. middleware.WithLock holds its locks this way. A zero run
-// is Hold's.
+// HoldFor is Hold for the task run run: the lease records it (the acquire's
+// context is marked with WithOwnerTask), so that a LockedError met by
+// another owner names it, and the Hold's context carries it
+// (OwnerTaskFrom), for the locks the run takes inside. middleware.WithLock
+// holds its locks this way. A zero run is Hold's.
 func (g *Guard) HoldFor(ctx context.Context, key string, run TaskRef) (*Hold, error) {
-	lease, err := g.acquire(ctx, key, run)
+	// The mark is part of the Hold, so that it costs no allocation of its
+	// own.
+	h := &Hold{guard: g, owner: ownerCtx{Context: ctx, task: run}}
+	actx := ctx
+	if !run.IsZero() {
+		actx = &h.owner
+	}
+	lease, err := g.Acquire(actx, key)
 	if err != nil {
 		return nil, err
 	}
-	h := &Hold{guard: g, lease: lease, run: run, sent: lease.AcquiredAt}
+	h.lease, h.sent = lease, lease.AcquiredAt
 	h.Context, h.cancel = context.WithCancelCause(ctx)
 	g.renewer.add(h)
 	return h, nil
@@ -200,7 +192,7 @@ type Hold struct {
 	context.Context
 	guard  *Guard
 	lease  *Lease
-	run    TaskRef // the task run it is held for, if any
+	owner  ownerCtx // the task run it is held for, if any
 	cancel context.CancelCauseFunc
 
 	mu       sync.Mutex
@@ -217,8 +209,8 @@ func (h *Hold) Value(key any) any {
 	switch {
 	case key == (leaseKey{}):
 		return h.lease
-	case key == (ownerKey{}) && !h.run.IsZero():
-		return h
+	case key == (ownerKey{}) && !h.owner.task.IsZero():
+		return &h.owner
 	}
 	return h.Context.Value(key)
 }

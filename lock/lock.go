@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/taskware/taskware/internal/lockerstate"
 	"github.com/taskware/taskware/task"
 )
 
@@ -19,8 +20,12 @@ import (
 // held by its own new token succeeds; a release that finds the lock already
 // released by its token succeeds.
 type Locker interface {
-	// TryAcquire makes one attempt to take key for ttl. If another owner
-	// holds it, the error is a *LockedError, which matches ErrLocked.
+	// TryAcquire makes one attempt to take key for ttl, for the task run
+	// ctx works for, if any (OwnerTaskFrom), which the lock records: the
+	// lease, Inspector.Held and the LockedError another owner meets name
+	// it. If another owner holds key, the error is a *LockedError, which
+	// matches ErrLocked; if ctx ends first, the error matches its cause
+	// (context.Cause), as Guard's waits do.
 	TryAcquire(ctx context.Context, key string, ttl time.Duration) (*Lease, error)
 	// Release frees the lease's key if the lease still owns it, and returns
 	// an error matching ErrNotHeld if it does not.
@@ -28,18 +33,6 @@ type Locker interface {
 	// Refresh sets the lease's remaining TTL to ttl if the lease still owns
 	// its key, and returns an error matching ErrNotHeld if it does not.
 	Refresh(ctx context.Context, lease *Lease, ttl time.Duration) error
-}
-
-// TaskLocker is a Locker that takes the task run a lease is for as an
-// argument, so that a Guard records it without marking a context (see
-// WithOwnerTask) on every acquire. Both of taskware's backends are
-// TaskLockers; for any other Locker, Guard.HoldFor marks the context.
-type TaskLocker interface {
-	Locker
-	// TryAcquireFor is TryAcquire for the task run run: the lease, Held
-	// and the LockedError another owner meets name it. A zero run is
-	// TryAcquire's: the run ctx works for, if any.
-	TryAcquireFor(ctx context.Context, key string, ttl time.Duration, run TaskRef) (*Lease, error)
 }
 
 // Inspector shows and breaks the locks of a backend, for operators, the
@@ -75,12 +68,17 @@ type Lease struct {
 	// later than the lock's TTL started running, so renewal can count on it.
 	AcquiredAt time.Time
 	// Task is the task run the lease was taken for, as WithOwnerTask put it
-	// in the acquire's context (middleware.WithLock does); zero if none.
+	// in the acquire's context (Guard.HoldFor, and so middleware.WithLock,
+	// does); zero if none.
 	Task TaskRef
 
-	// LockerData is the Locker's own state for this lease, if it keeps any
-	// (the Redis locker keeps its command arguments there). Leave it alone.
-	LockerData any
+	// state is the Locker's own state for this lease, if it keeps any: the
+	// Redis locker keeps its command arguments there (internal/lockerstate).
+	state any
+}
+
+func init() {
+	lockerstate.Lease = func(lease any) *any { return &lease.(*Lease).state }
 }
 
 // Info describes a held lock, for inspection.
@@ -150,36 +148,13 @@ type TaskRef struct {
 // IsZero reports whether t names no run (it has no ID).
 func (t TaskRef) IsZero() bool { return t.ID == "" }
 
-// String returns "queue/id", or "id" for a run in-process, each part as
-// is if it is made of letters, digits and "._:-" only, and quoted as a Go
-// string otherwise; "" for the zero TaskRef. ParseHolderTask reads it back
-// from a LockedError's message.
+// String returns "queue/id", or "id" for a run in-process; "" for the
+// zero TaskRef. It is for people: read a run from the TaskRef itself.
 func (t TaskRef) String() string {
-	if t.IsZero() {
-		return ""
-	}
 	if t.Queue == "" {
-		return refPart(t.ID)
+		return t.ID
 	}
-	return refPart(t.Queue) + "/" + refPart(t.ID)
-}
-
-// refPart is s as is if every byte of it is safe in a TaskRef's text, and
-// quoted otherwise.
-func refPart(s string) string {
-	if s == "" {
-		return `""`
-	}
-	for i := 0; i < len(s); i++ {
-		if !refSafe(s[i]) {
-			return strconv.Quote(s)
-		}
-	}
-	return s
-}
-
-func refSafe(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-'
+	return t.Queue + "/" + t.ID
 }
 
 // ownerCtx carries the task run that locks taken under it are taken for.
@@ -201,8 +176,9 @@ func (c *ownerCtx) Value(key any) any {
 // WithOwnerTask returns ctx marked as working for the task run id of queue
 // ("" for a run in-process): a Locker that sees it in TryAcquire records
 // the run with the lease, so that a LockedError met by another run names
-// it (see HolderTask), and Inspector.Held lists it. middleware.WithLock
-// marks each run's context this way; an empty id leaves ctx unmarked.
+// it (LockedError.Task), and Inspector.Held lists it. Guard.HoldFor, and
+// so middleware.WithLock, marks its acquire's context this way; an empty
+// id leaves ctx unmarked.
 func WithOwnerTask(ctx context.Context, queue, id string) context.Context {
 	if id == "" {
 		return ctx
@@ -218,11 +194,8 @@ func WithOwnerTask(ctx context.Context, queue, id string) context.Context {
 // or a Hold taken for a run (Guard.HoldFor, and so middleware.WithLock)
 // set it: what Locker implementations record with a lease.
 func OwnerTaskFrom(ctx context.Context) (TaskRef, bool) {
-	switch c := ctx.Value(ownerKey{}).(type) {
-	case *ownerCtx:
+	if c, ok := ctx.Value(ownerKey{}).(*ownerCtx); ok {
 		return c.task, true
-	case *Hold:
-		return c.run, true
 	}
 	return TaskRef{}, false
 }

@@ -312,6 +312,20 @@ func TestWaitGivesUp(t *testing.T) {
 	})
 }
 
+// An acquire cut short by its context says why: it matches the context's
+// cause, on every backend, whether the cause came before the call or
+// during it.
+func TestAcquireReturnsCause(t *testing.T) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
+		cause := errors.New("shutting down")
+		ctx, cancel := context.WithCancelCause(context.Background())
+		cancel(cause)
+		if _, err := b.Locker.TryAcquire(ctx, "k", time.Minute); !errors.Is(err, cause) {
+			t.Fatalf("TryAcquire on a cancelled ctx: %v, want its cause", err)
+		}
+	})
+}
+
 // A lock freed while a waiter waits is taken by the waiter.
 func TestWaitTakesFreedLock(t *testing.T) {
 	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {

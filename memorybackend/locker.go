@@ -54,20 +54,12 @@ func (l *Locker) held(key string, now time.Time) (memLock, bool) {
 // run that ctx works for (lock.OwnerTaskFrom), and a LockedError names the
 // holder's.
 func (l *Locker) TryAcquire(ctx context.Context, key string, ttl time.Duration) (*lock.Lease, error) {
-	return l.TryAcquireFor(ctx, key, ttl, lock.TaskRef{})
-}
-
-// TryAcquireFor implements lock.TaskLocker: TryAcquire for the task run
-// owner (if zero, the one ctx works for).
-func (l *Locker) TryAcquireFor(ctx context.Context, key string, ttl time.Duration, owner lock.TaskRef) (*lock.Lease, error) {
-	if owner.IsZero() {
-		owner, _ = lock.OwnerTaskFrom(ctx)
-	}
+	owner, _ := lock.OwnerTaskFrom(ctx)
 	if err := lock.Validate(key, ttl); err != nil {
 		return nil, err
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	if ctx.Err() != nil {
+		return nil, context.Cause(ctx)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()

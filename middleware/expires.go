@@ -40,7 +40,8 @@ func (e *ExpiredError) Is(target error) bool { return target == ErrExpired }
 // It returns task.Skip(*ExpiredError) without calling the rest of the chain,
 // so no lock is taken for a stale run. A maxWait of 0 honours only the
 // deadlines set at enqueue; a negative one panics. The time is read from
-// ctx's clock (task.Now), the wall clock unless a test sets one.
+// the run's clock (task.Invocation.Now), the wall clock unless a test sets
+// one.
 //
 // A retry keeps its first EnqueuedAt, so retries can outlive maxWait. A
 // retry that expires is not skipped: the run failed before, and a skip
@@ -54,7 +55,7 @@ func Expires(maxWait time.Duration) task.Middleware {
 	}
 	return func(next task.Func) task.Func {
 		return func(ctx context.Context, inv *task.Invocation) (any, error) {
-			now := task.Now(ctx)
+			now := inv.Now()
 			waited := now.Sub(inv.EnqueuedAt)
 			switch {
 			case maxWait > 0 && !inv.EnqueuedAt.IsZero() && waited > maxWait:

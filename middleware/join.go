@@ -82,13 +82,13 @@ func (e *JoinedError) Unwrap() error { return e.Err }
 // one report, and all fifty get it.
 //
 // It acts on an error matching lock.ErrLocked from WithLock inside it,
-// whose *lock.LockedError names the holder's run (WithLock records it with
-// the lease; see lock.HolderTask). It waits for that run's record with
-// r.Wait, without polling, for up to JoinWait (DefaultJoinWait) and while
-// ctx lets it. If the holder succeeded, the run returns its result; if it
-// failed, the run fails with a *JoinedError that carries the holder's
-// failure. r must be the store the task's StoreResult writes to, and the
-// holder must store its outcome there.
+// whose *lock.LockedError names the holder's run in its Task (WithLock
+// records the run with the lock, in the backend). It waits for that run's
+// record with r.Wait, without polling, for up to JoinWait
+// (DefaultJoinWait) and while ctx lets it. If the holder succeeded, the
+// run returns its result; if it failed, the run fails with a *JoinedError
+// that carries the holder's failure. r must be the store the task's
+// StoreResult writes to, and the holder must store its outcome there.
 //
 // The result: with JoinAs[R], the holder's value decoded into an R with
 // the run's codec. Without it, and only with the JSON codec, its encoded
@@ -147,8 +147,9 @@ func JoinLocked(r store.Reader, opts ...JoinOption) task.Middleware {
 	return func(next task.Func) task.Func {
 		return func(ctx context.Context, inv *task.Invocation) (any, error) {
 			res, err := next(ctx, inv)
-			if err == nil || !errors.Is(err, lock.ErrLocked) || errors.Is(err, task.ErrRequeued) ||
-				errors.Is(err, task.ErrPermanent) || errors.Is(err, task.ErrUnavailable) {
+			// A skip of the lock's error (SkipLocked inside) may still be
+			// joined; any other outcome stays as it is.
+			if err == nil || !errors.Is(err, lock.ErrLocked) || task.IsOutcome(err) && !task.IsSkipped(err) {
 				return res, err
 			}
 			if joined, jres, jerr := c.join(ctx, inv, err); joined {

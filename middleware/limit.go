@@ -92,7 +92,7 @@ func (c *limitConfig) limited(ctx context.Context, inv *task.Invocation, err err
 	for _, h := range c.hooks {
 		h(ctx, inv, err)
 	}
-	if task.CanRequeue(ctx) {
+	if inv.CanRequeue {
 		return task.Requeue(after, false, err)
 	}
 	return err

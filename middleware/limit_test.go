@@ -299,15 +299,15 @@ func TestLimitInProcess(t *testing.T) {
 	})
 }
 
-// Under a worker (task.WithRequeue), a run over a limit asks to be requeued
+// Under a worker (Invocation.CanRequeue), a run over a limit asks to be requeued
 // after the limit's delay, without an attempt, and its cause matches the
 // limit's sentinel.
 func TestLimitRequeues(t *testing.T) {
 	b := memorybackend.New()
-	ctx := task.WithRequeue(context.Background())
+	ctx := context.Background()
 	noop := func(context.Context, *task.Invocation) (any, error) { return nil, nil }
 	rated := middleware.RateLimit(b.RateLimiter(), "k", limit.PerSecond(4), 1)(noop)
-	inv := &task.Invocation{ID: "x", Attempt: 1}
+	inv := &task.Invocation{ID: "x", Attempt: 1, CanRequeue: true}
 	if _, err := rated(ctx, inv); err != nil {
 		t.Fatal(err)
 	}
@@ -321,7 +321,7 @@ func TestLimitRequeues(t *testing.T) {
 	var limited task.Func
 	limited = middleware.ConcurrencyLimit(b.Semaphore(), "k", 1, middleware.LimitRetryDelay(100*time.Millisecond))(
 		func(ctx context.Context, inv *task.Invocation) (any, error) {
-			_, inner = limited(ctx, &task.Invocation{ID: "y", Attempt: 1})
+			_, inner = limited(ctx, &task.Invocation{ID: "y", Attempt: 1, CanRequeue: true})
 			return nil, nil
 		})
 	if _, err := limited(ctx, inv); err != nil {

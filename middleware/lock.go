@@ -2,42 +2,11 @@ package middleware
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
-	"github.com/taskware/taskware/internal/backoff"
 	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/task"
 )
-
-// KeyFunc derives a lock key from an invocation, for example from its
-// arguments (see KeyFromArgs).
-type KeyFunc func(inv *task.Invocation) (string, error)
-
-// of derives inv's key, refusing an empty one: what names a lock or limit,
-// for the error.
-func (key KeyFunc) of(inv *task.Invocation, what string) (string, error) {
-	k, err := key(inv)
-	if err == nil && k == "" {
-		err = fmt.Errorf("middleware: empty %s key", what)
-	}
-	return k, err
-}
-
-// KeyFromArgs returns a KeyFunc that calls fn with the invocation's typed
-// arguments: one lock per user, say. It fails the run if the arguments are
-// not an A.
-func KeyFromArgs[A any](fn func(args A) string) KeyFunc {
-	return func(inv *task.Invocation) (string, error) {
-		a, ok := task.ArgsOf[A](inv)
-		if !ok {
-			var want A
-			return "", fmt.Errorf("middleware: lock key: arguments are %T, want %T", inv.Args, want)
-		}
-		return fn(a), nil
-	}
-}
 
 // WithLock runs the task while holding the lock key on l. The options set
 // the lease TTL (lock.TTL, 30s by default), how long to wait for a held lock
@@ -54,7 +23,7 @@ func KeyFromArgs[A any](fn func(args A) string) KeyFunc {
 //
 // The lease records the run it is held for, its queue and ID
 // (lock.Guard.HoldFor), so a *lock.LockedError met by another run names
-// it (lock.HolderTask): JoinLocked, outside, waits for that run's result.
+// it (its Task): JoinLocked, outside, waits for that run's result.
 func WithLock(l lock.Locker, key string, opts ...lock.Option) task.Middleware {
 	if key == "" {
 		configPanic("WithLock: empty key")
@@ -118,47 +87,4 @@ func uncancelled(ctx context.Context) context.Context {
 		return context.WithoutCancel(ctx)
 	}
 	return ctx
-}
-
-// RetryLockedDelay is about how long SkipLocked waits before a retry that
-// found its lock held runs again (see SkipLocked).
-const RetryLockedDelay = 100 * time.Millisecond
-
-// SkipHook sees every run that SkipLocked turns into a skip, with the
-// original error (a *lock.LockedError, usually). Count it in a metric rather
-// than in the result store.
-type SkipHook func(ctx context.Context, inv *task.Invocation, err error)
-
-// SkipLocked turns an error matching lock.ErrLocked, from anywhere inside
-// it, into task.Skip(err), which matches task.ErrSkipped and still
-// lock.ErrLocked. Skips are neither failures nor retried, and StoreResult
-// does not store them. Each hook sees every skip.
-//
-// A retry of a run that failed is not skipped: a skip would hide the
-// failure. Under a worker it runs again about RetryLockedDelay later,
-// without counting an attempt (put Expires outside to bound that); run
-// in-process, it ends as a permanent failure that carries the last one
-// (task.AfterFailure).
-func SkipLocked(hooks ...SkipHook) task.Middleware {
-	for _, h := range hooks {
-		if h == nil {
-			configPanic("SkipLocked: nil hook")
-		}
-	}
-	return func(next task.Func) task.Func {
-		return func(ctx context.Context, inv *task.Invocation) (any, error) {
-			res, err := next(ctx, inv)
-			if err == nil || !errors.Is(err, lock.ErrLocked) || task.IsSkipped(err) || errors.Is(err, task.ErrRequeued) ||
-				errors.Is(err, task.ErrPermanent) {
-				return res, err
-			}
-			if inv.LastErr != nil && task.CanRequeue(ctx) {
-				return nil, task.Requeue(backoff.Jitter(RetryLockedDelay), false, err)
-			}
-			for _, h := range hooks {
-				h(ctx, inv, err)
-			}
-			return nil, task.AfterFailure(task.Skip(err), inv.LastErr)
-		}
-	}
 }

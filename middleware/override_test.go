@@ -47,10 +47,10 @@ func TestRetryHeaderOverrides(t *testing.T) {
 func TestRetryHeaderUnderWorker(t *testing.T) {
 	boom := errors.New("boom")
 	mw := middleware.RetryUpTo(1, middleware.RetryBackoff(time.Millisecond, time.Millisecond))
-	ctx := task.WithRequeue(context.Background())
+	ctx := context.Background()
 	h := map[string]string{task.HeaderRetries: "2"}
 	for attempt, requeued := range map[int]bool{1: true, 2: true, 3: false} {
-		_, err := mw(returns(nil, boom))(ctx, &task.Invocation{Attempt: attempt, Headers: h})
+		_, err := mw(returns(nil, boom))(ctx, &task.Invocation{Attempt: attempt, Headers: h, CanRequeue: true})
 		if errors.Is(err, task.ErrRequeued) != requeued || errors.Is(err, middleware.ErrRetriesExhausted) == requeued {
 			t.Fatalf("attempt %d: %v", attempt, err)
 		}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/taskware/taskware/internal/backoff"
-	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/task"
 )
 
@@ -98,13 +97,14 @@ func RetryUnless(errs ...error) RetryOption {
 //
 // The rules:
 //
-//   - Skips and requeues are outcomes, not failures: never retried. Nor is
-//     a run its worker abandoned (task.ErrAbandoned): it runs again anyway.
-//     Nor is an error of the infrastructure (task.ErrUnavailable): a
-//     worker runs the task again without counting an attempt.
-//   - A permanent failure (task.ErrPermanent: a bad payload, or one the
-//     task marked with task.Permanent) is not retried, nor is anything
-//     RetryIf or RetryUnless refuses.
+//   - An error that is already an outcome (task.IsOutcome) is not
+//     retried: a skip or a requeue, which is no failure; a permanent
+//     failure (task.ErrPermanent: a bad payload, or one the task marked
+//     with task.Permanent); an error of the infrastructure
+//     (task.ErrUnavailable), after which a worker runs the task again
+//     without counting an attempt. Nor is a run its worker abandoned
+//     (task.ErrAbandoned): it runs again anyway. Nor is anything RetryIf
+//     or RetryUnless refuses.
 //   - lock.ErrLeaseLost is retried: the run may not have finished its work
 //     under the lock, and its writes may have been fenced off.
 //   - lock.ErrLocked is retried, as a failure. Put SkipLocked or
@@ -154,8 +154,7 @@ func retry(name string, maxAttempts int, opts []RetryOption) task.Middleware {
 		return func(ctx context.Context, inv *task.Invocation) (any, error) {
 			for {
 				res, err := next(ctx, inv)
-				if err == nil || task.IsSkipped(err) || errors.Is(err, task.ErrRequeued) || errors.Is(err, task.ErrUnavailable) ||
-					errors.Is(err, task.ErrPermanent) || task.Abandoned(ctx) || !c.retryIf(err) {
+				if err == nil || task.IsOutcome(err) || task.Abandoned(ctx) || !c.retryIf(err) {
 					return res, err
 				}
 				limit := maxAttempts
@@ -166,7 +165,7 @@ func retry(name string, maxAttempts int, opts []RetryOption) task.Middleware {
 					return res, &RetriesExhaustedError{Attempts: inv.Attempt, Err: err}
 				}
 				pause := pauses.Jittered(inv.Attempt - 1)
-				if task.CanRequeue(ctx) {
+				if inv.CanRequeue {
 					return nil, task.Requeue(pause, true, err)
 				}
 				if werr := backoff.Sleep(ctx, pause); werr != nil {
@@ -174,71 +173,6 @@ func retry(name string, maxAttempts int, opts []RetryOption) task.Middleware {
 				}
 				inv.Attempt, inv.LastErr = inv.Attempt+1, err
 			}
-		}
-	}
-}
-
-// RescheduleLocked runs a run that finds its lock held again after about
-// delay, without counting an attempt: sidekiq-unique-jobs' "reschedule"
-// strategy, next to SkipLocked's "skip". Under a worker, the run goes back
-// to the queue's delayed set; in-process, where nothing can requeue it, the
-// lock.ErrLocked failure is returned as it is. Put Expires outside it to
-// bound how long a run keeps being rescheduled.
-func RescheduleLocked(delay time.Duration) task.Middleware {
-	if delay <= 0 {
-		configPanic("RescheduleLocked: delay must be positive, got %v", delay)
-	}
-	return func(next task.Func) task.Func {
-		return func(ctx context.Context, inv *task.Invocation) (any, error) {
-			res, err := next(ctx, inv)
-			if err == nil || !errors.Is(err, lock.ErrLocked) || task.IsSkipped(err) ||
-				errors.Is(err, task.ErrRequeued) || !task.CanRequeue(ctx) {
-				return res, err
-			}
-			return nil, task.Requeue(backoff.Jitter(delay), false, err)
-		}
-	}
-}
-
-// Timeout gives each run at most d: its context's deadline. A task that
-// heeds it returns context.DeadlineExceeded, whose kind is "timeout". It
-// panics with an error matching task.ErrInvalidConfig if d is not
-// positive.
-//
-// A run's message may ask for another timeout, in the header
-// task.HeaderTimeout (worker.WithTimeout sets it): a valid one replaces d
-// for that run, shorter or longer, up to task.MaxHeaderTimeout; one that is
-// not a positive duration is ignored.
-func Timeout(d time.Duration) task.Middleware {
-	if d <= 0 {
-		configPanic("Timeout: d must be positive, got %v", d)
-	}
-	return func(next task.Func) task.Func {
-		return func(ctx context.Context, inv *task.Invocation) (any, error) {
-			timeout := d
-			if h, ok := inv.TimeoutHeader(); ok {
-				timeout = h
-			}
-			ctx, cancel := context.WithTimeout(ctx, timeout)
-			defer cancel()
-			return next(ctx, inv)
-		}
-	}
-}
-
-// Recover turns a panic inside it into a failure, a *task.PanicError
-// (matching task.ErrPanic) with the panic's value on one line and its stack
-// apart, so that one bad run cannot take down a worker. Put it inside
-// StoreResult and Retry, so that the failure is stored and retried.
-func Recover() task.Middleware {
-	return func(next task.Func) task.Func {
-		return func(ctx context.Context, inv *task.Invocation) (res any, err error) {
-			defer func() {
-				if v := recover(); v != nil {
-					res, err = nil, task.Recovered(v)
-				}
-			}()
-			return next(ctx, inv)
 		}
 	}
 }

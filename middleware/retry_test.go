@@ -89,11 +89,11 @@ func TestRetryExhaustedKeepsKind(t *testing.T) {
 func TestRetryRequeuesUnderWorker(t *testing.T) {
 	boom := errors.New("boom")
 	mw := middleware.Retry(4, middleware.RetryBackoff(100*time.Millisecond, 250*time.Millisecond))
-	ctx := task.WithRequeue(context.Background())
+	ctx := context.Background()
 	for attempt, want := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 3: 250 * time.Millisecond} {
 		f := &flaky{n: 9, err: boom}
 		start := time.Now()
-		_, err := mw(f.run)(ctx, &task.Invocation{Attempt: attempt})
+		_, err := mw(f.run)(ctx, &task.Invocation{Attempt: attempt, CanRequeue: true})
 		var rq *task.RequeueError
 		if !errors.As(err, &rq) || !rq.Retry || !errors.Is(err, boom) || len(f.attempts) != 1 {
 			t.Fatalf("attempt %d: %v after %d runs", attempt, err, len(f.attempts))
@@ -106,59 +106,8 @@ func TestRetryRequeuesUnderWorker(t *testing.T) {
 		}
 	}
 	f := &flaky{n: 9, err: boom}
-	if _, err := mw(f.run)(ctx, &task.Invocation{Attempt: 4}); !errors.Is(err, middleware.ErrRetriesExhausted) || errors.Is(err, task.ErrRequeued) {
+	if _, err := mw(f.run)(ctx, &task.Invocation{Attempt: 4, CanRequeue: true}); !errors.Is(err, middleware.ErrRetriesExhausted) || errors.Is(err, task.ErrRequeued) {
 		t.Fatalf("last attempt: %v", err)
-	}
-}
-
-func TestRescheduleLocked(t *testing.T) {
-	locked := &lock.LockedError{Key: "k"}
-	mw := middleware.RescheduleLocked(time.Second)
-	fn := returns(nil, locked)
-	_, err := mw(fn)(task.WithRequeue(context.Background()), &task.Invocation{})
-	var rq *task.RequeueError
-	if !errors.As(err, &rq) || rq.Retry || rq.After > time.Second || rq.After < time.Second/2 || !errors.Is(err, lock.ErrLocked) {
-		t.Fatalf("under a worker: %v", err)
-	}
-	// A requeue is not a skip, and SkipLocked outside leaves it alone.
-	_, err = middleware.SkipLocked()(mw(fn))(task.WithRequeue(context.Background()), &task.Invocation{})
-	if task.IsSkipped(err) || !errors.Is(err, task.ErrRequeued) {
-		t.Fatalf("SkipLocked turned a reschedule into %v", err)
-	}
-	if _, err := mw(fn)(context.Background(), &task.Invocation{}); err != locked {
-		t.Fatalf("in-process: %v, want the locked error as it is", err)
-	}
-	boom := errors.New("boom")
-	if _, err := mw(returns(nil, boom))(task.WithRequeue(context.Background()), &task.Invocation{}); err != boom {
-		t.Fatalf("other failures pass: %v", err)
-	}
-}
-
-func TestTimeout(t *testing.T) {
-	slow := func(ctx context.Context, inv *task.Invocation) (any, error) {
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(5 * time.Second):
-			return "late", nil
-		}
-	}
-	start := time.Now()
-	_, err := middleware.Timeout(20*time.Millisecond)(slow)(context.Background(), &task.Invocation{})
-	if !errors.Is(err, context.DeadlineExceeded) || task.KindOf(err) != task.KindTimeout || time.Since(start) > time.Second {
-		t.Fatalf("%v after %v", err, time.Since(start))
-	}
-	if res, err := middleware.Timeout(time.Second)(returns("quick", nil))(context.Background(), &task.Invocation{}); res != "quick" || err != nil {
-		t.Fatalf("%v, %v", res, err)
-	}
-}
-
-func TestRecover(t *testing.T) {
-	boom := func(ctx context.Context, inv *task.Invocation) (any, error) { panic("boom") }
-	_, err := middleware.Recover()(boom)(context.Background(), &task.Invocation{})
-	var pe *task.PanicError
-	if !errors.As(err, &pe) || pe.Value != "boom" || !strings.Contains(string(pe.Stack), "retry_test.go") || task.KindOf(err) != "task.panic" {
-		t.Fatalf("%v", err)
 	}
 }
 
@@ -184,12 +133,12 @@ func TestNewPoliciesRejectBadConfig(t *testing.T) {
 
 // A run its worker abandons is not over: neither stored nor retried.
 func TestAbandonedRunIsNotFinal(t *testing.T) {
-	ctx, cancel := context.WithCancelCause(task.WithRequeue(context.Background()))
+	ctx, cancel := context.WithCancelCause(context.Background())
 	cancel(task.ErrAbandoned)
 	s := memorybackend.New().Store()
 	f := &flaky{n: 9, err: context.Canceled}
 	run := task.Chain(middleware.StoreResult(s), middleware.Retry(5))(f.run)
-	_, err := run(ctx, &task.Invocation{ID: "a", Attempt: 1})
+	_, err := run(ctx, &task.Invocation{ID: "a", Attempt: 1, CanRequeue: true})
 	if !errors.Is(err, context.Canceled) || errors.Is(err, task.ErrRequeued) || len(f.attempts) != 1 {
 		t.Fatalf("outcome %v after %d runs", err, len(f.attempts))
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/taskware/taskware/internal/lockerstate"
 	"github.com/taskware/taskware/internal/randid"
 	"github.com/taskware/taskware/limit"
 )
@@ -90,8 +91,7 @@ var (
 	argZrem        any = "zrem"
 )
 
-func (k keys) rate(key string) string { return k.prefix + "rate:{" + key + "}" }
-func (k keys) sem(key string) string  { return k.prefix + "sem:{" + key + "}" }
+func (k keys) sem(key string) string { return k.prefix + "sem:{" + key + "}" }
 
 // RateLimiter is the backend's limit.RateLimiter: the GCRA in one script
 // on the server's clock, one round trip per Allow.
@@ -175,7 +175,8 @@ func (s *Semaphore) TryAcquire(ctx context.Context, key string, n int, ttl time.
 	keyEnd := len(str) - randid.Len
 	now := time.Now() // the permit runs from before the request, to be safe
 	p := &redisPermit{sem: s, semKey: str[:keyEnd], n: int64(n), ttlUs: durMicros(ttl)}
-	p.Permit = limit.Permit{Key: key, Token: str[keyEnd:], Limit: n, TTL: ttl, AcquiredAt: now, SemaphoreData: p}
+	p.Permit = limit.Permit{Key: key, Token: str[keyEnd:], Limit: n, TTL: ttl, AcquiredAt: now}
+	*lockerstate.Permit(&p.Permit) = p
 	p.args = [7]any{argEvalSHA, semAcquireScript.sha, argOneKey, &p.semKey, &p.Token, &p.n, &p.ttlUs}
 	p.ops[0] = scriptOp(semAcquireScript, p.args[:])
 	err := s.b.batch.do(ctx, p.ops[:])
@@ -216,7 +217,7 @@ func (s *Semaphore) forget(p *redisPermit) {
 // own returns p's Redis state: the one TryAcquire made, if p is that very
 // permit, or else state rebuilt from its fields.
 func (s *Semaphore) own(p *limit.Permit) *redisPermit {
-	if rp, ok := p.SemaphoreData.(*redisPermit); ok && &rp.Permit == p && rp.sem == s &&
+	if rp, ok := (*lockerstate.Permit(p)).(*redisPermit); ok && &rp.Permit == p && rp.sem == s &&
 		rp.semKey[len(s.b.keys.prefix)+len("sem:{"):len(rp.semKey)-1] == p.Key {
 		return rp
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/taskware/taskware/internal/backoff"
+	"github.com/taskware/taskware/internal/lockerstate"
 	"github.com/taskware/taskware/internal/randid"
 	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/task"
@@ -118,18 +119,10 @@ func ttlArg(ttl time.Duration) int64 { return max(ttl.Milliseconds(), 1) }
 // that ctx works for (lock.OwnerTaskFrom), in the same one round trip, and
 // a LockedError names the holder's, read from the value the script returns.
 func (l *Locker) TryAcquire(ctx context.Context, key string, ttl time.Duration) (*lock.Lease, error) {
-	return l.TryAcquireFor(ctx, key, ttl, lock.TaskRef{})
-}
-
-// TryAcquireFor implements lock.TaskLocker: TryAcquire for the task run
-// owner (if zero, the one ctx works for).
-func (l *Locker) TryAcquireFor(ctx context.Context, key string, ttl time.Duration, owner lock.TaskRef) (*lock.Lease, error) {
 	if err := lock.Validate(key, ttl); err != nil {
 		return nil, err
 	}
-	if owner.IsZero() {
-		owner, _ = lock.OwnerTaskFrom(ctx)
-	}
+	owner, _ := lock.OwnerTaskFrom(ctx)
 	var token [randid.Len]byte
 	randid.Fill(&token)
 	// One string holds the key, the token and, with a run, the holder
@@ -144,7 +137,8 @@ func (l *Locker) TryAcquireFor(ctx context.Context, key string, ttl time.Duratio
 	tokenEnd := keyEnd + randid.Len
 	now := time.Now() // the lease runs from before the request, to be safe
 	rl := &redisLease{locker: l, lockKey: s[:keyEnd], ttlMs: ttlArg(ttl), sinceUs: now.UnixMicro()}
-	rl.Lease = lock.Lease{Key: key, Token: s[keyEnd:tokenEnd], TTL: ttl, AcquiredAt: now, Task: owner, LockerData: rl}
+	rl.Lease = lock.Lease{Key: key, Token: s[keyEnd:tokenEnd], TTL: ttl, AcquiredAt: now, Task: owner}
+	*lockerstate.Lease(&rl.Lease) = rl
 	var holder any = l.b.holder
 	if run != "" {
 		rl.holderArg = s[tokenEnd:]
@@ -161,6 +155,11 @@ func (l *Locker) TryAcquireFor(ctx context.Context, key string, ttl time.Duratio
 	if err != nil {
 		if ctx.Err() != nil || errors.Is(err, task.ErrUnavailable) {
 			l.forget(rl, ttl) // it may hold the lock now, and nobody would release it
+		}
+		if cause := context.Cause(ctx); cause != nil && !errors.Is(err, cause) {
+			// Cut short mid-call, go-redis says only "context canceled":
+			// the caller's cause says why.
+			return nil, fmt.Errorf("lock %q: acquire: %w: %w", key, cause, err)
 		}
 		return nil, fmt.Errorf("lock %q: acquire: %w", key, err)
 	}
@@ -183,7 +182,7 @@ func (l *Locker) TryAcquireFor(ctx context.Context, key string, ttl time.Duratio
 // that very lease, unchanged, or else state rebuilt from its fields (a
 // lease copied or built by hand).
 func (l *Locker) own(lease *lock.Lease) *redisLease {
-	if rl, ok := lease.LockerData.(*redisLease); ok && &rl.Lease == lease && rl.locker == l &&
+	if rl, ok := (*lockerstate.Lease(lease)).(*redisLease); ok && &rl.Lease == lease && rl.locker == l &&
 		rl.lockKey[len(l.b.keys.prefix)+len("lock:{"):len(rl.lockKey)-1] == lease.Key {
 		return rl
 	}

@@ -1,20 +1,24 @@
 // Package task is taskware's core contract: a task is a plain function, and
 // every policy around it is a [Middleware].
 //
-// One run of one task is an [Invocation]. A [Func] runs it and returns the
+// One run of one task is an [Invocation]: its facts, whether whoever runs
+// it honours a requeue ([Invocation.CanRequeue]), and the clock it reads
+// the time from ([Invocation.Now]). A [Func] runs it and returns the
 // outcome; a [Middleware] wraps a Func in a policy; [Chain] composes
-// middlewares, the first one outermost. [New] turns a typed Go function into a
-// [Task] whose chain is built once, when the task is defined, and never per
-// call.
+// middlewares, the first one outermost. [New] turns a typed Go function
+// into a [Task] whose chain is built once, when the task is defined, and
+// never per call.
 //
-// The outcome travels in the error. [Skip] marks a run that was deliberately
-// not done (the lock was held, the run expired): it matches [ErrSkipped] and
-// its reason under errors.Is, and it is neither a failure nor retried.
-// [Permanent] marks a failure no retry can mend: a worker dead-letters it.
-// [Unavailable] marks an error of the infrastructure, which is no outcome
-// at all: a worker runs the task again later. [AfterFailure] keeps a retry
-// from ending as a skip that would hide why it was retried. A panic becomes
-// a [PanicError] with a one-line message.
+// The outcome travels in the error. [Skip] marks a run that was
+// deliberately not done (the lock was held, the run expired): it matches
+// [ErrSkipped] and its reason under errors.Is, and it is neither a failure
+// nor retried. [Requeue] asks for the run again later. [Permanent] marks a
+// failure no retry can mend: a worker dead-letters it. [Unavailable] marks
+// an error of the infrastructure, which is no outcome at all: a worker
+// runs the task again later. [IsOutcome] tells any of these four, which no
+// other policy may turn into something else. [AfterFailure] keeps a retry
+// from ending as a skip that would hide why it was retried. A panic
+// becomes a [PanicError] with a one-line message.
 //
 // Sentinel errors made with [NewError] carry a kind, a short, stable and
 // unique name ("lock.locked", "middleware.expired") that is stored with a

@@ -4,148 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
+	"runtime/debug"
+	"strings"
 )
 
-// Kinds that name no sentinel of their own.
-const (
-	// KindError is the kind of an error that names no kind of its own.
-	KindError = "error"
-	// KindTimeout is the kind of context.DeadlineExceeded.
-	KindTimeout = "timeout"
-	// KindCanceled is the kind of context.Canceled.
-	KindCanceled = "canceled"
-)
-
-var (
-	// ErrSkipped matches every outcome made by Skip: the run was deliberately
-	// not done. A skip is neither a failure nor retried.
-	ErrSkipped = NewError("task.skipped", "task: skipped")
-	// ErrInvalidConfig matches every misconfiguration that taskware reports
-	// when a chain, locker or store is built: an empty key, a TTL <= 0, a nil
-	// store. Constructors panic with it, so it surfaces at start-up.
-	ErrInvalidConfig = register(errInvalidConfig)
-	// ErrBadPayload matches a payload that the task's codec cannot decode
-	// into the task's argument type. Retrying cannot help, so it is also
-	// permanent (see ErrPermanent).
-	ErrBadPayload = NewError("task.bad_payload", "task: payload does not decode")
-)
-
-// kinds holds every kind NewError has handed out, so that no two sentinels
-// share one: a stored failure must match only its own sentinel.
-var kinds sync.Map
-
-// errInvalidConfig is ErrInvalidConfig, made apart so that NewError can
-// panic with it.
-var errInvalidConfig = &Error{kind: "task.invalid_config", msg: "taskware: invalid configuration"}
-
-func register(e *Error) *Error {
-	if _, taken := kinds.LoadOrStore(e.kind, e); taken {
-		panic(fmt.Errorf("%w: task.NewError: kind %q is taken", errInvalidConfig, e.kind))
-	}
-	return e
-}
-
-// Error is a sentinel error with a kind: a short, stable name stored with a
-// failure, so that a failure read back from a store still matches the
-// sentinel under errors.Is (see Failure).
-type Error struct {
-	kind, msg string
-}
-
-// NewError returns a sentinel error with the given kind and message. Kinds
-// are unique: qualify yours with your package's name, as taskware's own are
-// ("lock.locked", "store.not_found"). NewError panics with an error
-// matching ErrInvalidConfig if kind is empty, one of the kinds above, or
-// already taken, so make sentinels once, in package variables.
-func NewError(kind, msg string) *Error {
-	if kind == "" || kind == KindError || kind == KindTimeout || kind == KindCanceled {
-		panic(fmt.Errorf("%w: task.NewError: kind %q is reserved", errInvalidConfig, kind))
-	}
-	return register(&Error{kind: kind, msg: msg})
-}
-
-// Error returns the message.
-func (e *Error) Error() string { return e.msg }
-
-// ErrorKind returns the kind.
-func (e *Error) ErrorKind() string { return e.kind }
-
-// kinder is implemented by errors that name their kind.
-type kinder interface {
-	error
-	ErrorKind() string
-}
-
-// KindOf returns the kind of err: that of the first error in its chain that
-// names one, "timeout" or "canceled" for context errors, "" for nil, and
-// KindError otherwise.
-func KindOf(err error) string {
-	if err == nil {
-		return ""
-	}
-	if k, ok := errors.AsType[kinder](err); ok {
-		return k.ErrorKind()
-	}
-	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		return KindTimeout
-	case errors.Is(err, context.Canceled):
-		return KindCanceled
-	}
-	return KindError
-}
-
-// Skip returns an outcome that marks the run as deliberately not done,
-// because of reason. It matches both ErrSkipped and reason under errors.Is.
-func Skip(reason error) error { return &SkipError{Reason: reason} }
-
-// SkipError is the outcome made by Skip.
-type SkipError struct {
-	// Reason says why the run was skipped, for example lock.ErrLocked.
-	Reason error
-}
-
-func (e *SkipError) Error() string {
-	if e.Reason == nil {
-		return "task: skipped"
-	}
-	return "task: skipped: " + e.Reason.Error()
-}
-
-// ErrorKind reports ErrSkipped's kind.
-func (e *SkipError) ErrorKind() string { return ErrSkipped.kind }
-
-// Is matches ErrSkipped.
-func (e *SkipError) Is(target error) bool { return target == ErrSkipped }
-
-// Unwrap returns the reason.
-func (e *SkipError) Unwrap() error { return e.Reason }
-
-// IsSkipped reports whether err is, or wraps, a skip.
-func IsSkipped(err error) bool { return errors.Is(err, ErrSkipped) }
-
-// Failure is an error rebuilt from a stored kind and message, as a result
-// store returns it. It matches under errors.Is every error of the same
-// kind, so a stored "lock.locked" failure matches lock.ErrLocked and
-// nothing else. Failures of KindError match nothing but themselves.
-type Failure struct {
-	Kind    string
-	Message string
-}
-
-func (f *Failure) Error() string { return f.Message }
-
-// ErrorKind returns the stored kind.
-func (f *Failure) ErrorKind() string { return f.Kind }
-
-// Is reports whether target has the same, named kind.
-func (f *Failure) Is(target error) bool {
-	if f.Kind == "" || f.Kind == KindError {
-		return false
-	}
-	return KindOf(target) == f.Kind
-}
+// ErrBadPayload matches a payload that the task's codec cannot decode into
+// the task's argument type. Retrying cannot help, so it is also permanent
+// (see ErrPermanent).
+var ErrBadPayload = NewError("task.bad_payload", "task: payload does not decode")
 
 // PayloadError reports a payload that does not decode. It matches
 // ErrBadPayload and ErrPermanent.
@@ -168,3 +34,113 @@ func (e *PayloadError) Is(target error) bool {
 
 // Unwrap returns the codec's error.
 func (e *PayloadError) Unwrap() error { return e.Err }
+
+// ErrPanic matches the failure made of a panic (see PanicError).
+var ErrPanic = NewError("task.panic", "task: panicked")
+
+// Limits of a PanicError, so that one panic cannot bloat every record,
+// state and dead letter it reaches.
+const (
+	MaxPanicMessage = 1 << 10 // bytes of the panic's value in Error()
+	MaxPanicStack   = 16 << 10
+)
+
+// PanicError is a panic turned into a failure. Its message is one line; the
+// stack is kept apart, in Stack, for logs. It matches ErrPanic.
+type PanicError struct {
+	Value any
+	// Stack is the panicking goroutine's stack, at most MaxPanicStack bytes.
+	Stack []byte
+}
+
+// Recovered returns the failure of a panic with value v, with the stack of
+// the goroutine that calls it: call it from the deferred function that
+// recovered.
+func Recovered(v any) *PanicError {
+	stack := debug.Stack()
+	if len(stack) > MaxPanicStack {
+		stack = append(stack[:MaxPanicStack:MaxPanicStack], "\n…"...)
+	}
+	return &PanicError{Value: v, Stack: stack}
+}
+
+// Error returns "task panicked: " and the panic's value, on one line and
+// cut to MaxPanicMessage bytes.
+func (e *PanicError) Error() string {
+	msg := fmt.Sprint(e.Value)
+	if len(msg) > MaxPanicMessage {
+		msg = msg[:MaxPanicMessage] + "…"
+	}
+	return "task panicked: " + strings.Join(strings.Fields(msg), " ")
+}
+
+// ErrorKind reports ErrPanic's kind.
+func (e *PanicError) ErrorKind() string { return ErrPanic.kind }
+
+// Is matches ErrPanic.
+func (e *PanicError) Is(target error) bool { return target == ErrPanic }
+
+var (
+	// ErrUnavailable matches an error of the infrastructure, not of the
+	// task: a backend that could not be reached, a connection cut, a Redis
+	// call that timed out. It is no outcome of the task's: a worker runs the
+	// task again later without counting an attempt, and policies neither
+	// store it nor retry it as a failure. Backends mark such errors with
+	// Unavailable.
+	ErrUnavailable = NewError("task.unavailable", "taskware: backend unavailable")
+	// ErrTooLarge matches arguments or a result over their size cap: at
+	// enqueue an error, at the end of a run a permanent failure.
+	ErrTooLarge = NewError("task.too_large", "taskware: too large")
+)
+
+// Unavailable marks err as an error of the infrastructure (see
+// ErrUnavailable); nil stays nil.
+func Unavailable(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &UnavailableError{Err: err}
+}
+
+// UnavailableError is an error marked by Unavailable. It matches
+// ErrUnavailable and wraps the backend's error.
+type UnavailableError struct{ Err error }
+
+func (e *UnavailableError) Error() string { return "backend unavailable: " + e.Err.Error() }
+
+// ErrorKind reports ErrUnavailable's kind.
+func (e *UnavailableError) ErrorKind() string { return ErrUnavailable.kind }
+
+// Is matches ErrUnavailable.
+func (e *UnavailableError) Is(target error) bool { return target == ErrUnavailable }
+
+// Unwrap returns the backend's error.
+func (e *UnavailableError) Unwrap() error { return e.Err }
+
+// TooLargeError reports arguments or a result over their size cap. It
+// matches ErrTooLarge.
+type TooLargeError struct {
+	// What is too large: "arguments of report", "result of report".
+	What      string
+	Size, Max int
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("%s: %d bytes, over the cap of %d", e.What, e.Size, e.Max)
+}
+
+// ErrorKind reports ErrTooLarge's kind.
+func (e *TooLargeError) ErrorKind() string { return ErrTooLarge.kind }
+
+// Is matches ErrTooLarge.
+func (e *TooLargeError) Is(target error) bool { return target == ErrTooLarge }
+
+// ErrAbandoned is the cause with which a worker cancels a run's context
+// when it stops before the run ends. The run is not over: another worker
+// runs it again, so its outcome is not final, and policies neither store
+// nor retry it.
+var ErrAbandoned = NewError("task.abandoned", "task: run abandoned by its worker; it will run again")
+
+// Abandoned reports whether ctx was cancelled because its run was
+// abandoned.
+func Abandoned(ctx context.Context) bool { return errors.Is(context.Cause(ctx), ErrAbandoned) }

@@ -152,11 +152,33 @@ type write string
 
 func (w write) Apply(context.Context) error { fmt.Println(string(w)); return nil }
 
-// Tests move time with a clock of their own on the context; Expires and
-// the test kit read it with Now.
-func ExampleWithClock() {
+// Tests move time with a clock of their own on the invocation; Expires
+// reads it with Now.
+func ExampleInvocation_Now() {
 	at := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
-	ctx := task.WithClock(context.Background(), func() time.Time { return at })
-	fmt.Println(task.Now(ctx))
+	inv := &task.Invocation{ID: "1", Clock: func() time.Time { return at }}
+	fmt.Println(inv.Now())
 	// Output: 2026-11-25 09:00:00 +0000 UTC
+}
+
+// A policy that acts on failures leaves an outcome alone: here, one that
+// turns a failure into a skip, but never a skip, requeue, permanent failure
+// or an error of the infrastructure into anything else.
+func ExampleIsOutcome() {
+	skipFailures := func(next task.Func) task.Func {
+		return func(ctx context.Context, inv *task.Invocation) (any, error) {
+			res, err := next(ctx, inv)
+			if err == nil || task.IsOutcome(err) {
+				return res, err
+			}
+			return nil, task.Skip(err)
+		}
+	}
+	for _, err := range []error{errors.New("flaky"), task.Permanent(errors.New("bad input"))} {
+		_, got := skipFailures(func(context.Context, *task.Invocation) (any, error) { return nil, err })(context.Background(), &task.Invocation{})
+		fmt.Println(got, task.IsSkipped(got))
+	}
+	// Output:
+	// task: skipped: flaky true
+	// bad input false
 }

@@ -3,132 +3,104 @@ package task
 import (
 	"context"
 	"time"
+
+	"github.com/taskware/taskware/internal/runctx"
 )
 
-// Reserved headers. Header names that begin with "taskware-" belong to
-// taskware: a producer sets them (worker.WithRetries, worker.WithTimeout)
-// to change how one run is treated, and the policies read them from
-// Invocation.Headers. A producer in another language may set them too, in
-// the formats below. Do not use the prefix for headers of your own.
-const (
-	// HeaderRetries overrides, for one enqueued run, how many times
-	// middleware.Retry (or RetryUpTo) retries it: a decimal count of
-	// retries after the first run, "0" for none. A count above
-	// MaxHeaderRetries counts as MaxHeaderRetries; anything else that is
-	// not a count of 0 or more is ignored, and the configured count holds.
-	HeaderRetries = "taskware-retries"
-	// HeaderTimeout overrides, for one enqueued run, the time
-	// middleware.Timeout gives it: a Go duration ("50ms", "1m30s", as
-	// time.ParseDuration reads it). A duration above MaxHeaderTimeout
-	// counts as MaxHeaderTimeout; one that is not positive, or does not
-	// parse, is ignored, and the configured timeout holds.
-	HeaderTimeout = "taskware-timeout"
+// Invocation holds the facts of one run of one task. It is created by whoever
+// starts the run (Task.Call, or a worker taking it from a queue) and passed by
+// pointer through the chain, so middlewares may read it and the typed task
+// may fill in Args and Codec. It belongs to that one run.
+type Invocation struct {
+	// ID identifies the run. It is stable across retries and keys the result.
+	ID string
+	// Name is the task's registered name.
+	Name string
+	// Queue is the queue the run came from, "" for a run in-process. IDs
+	// are unique per queue, so a result is stored under (Queue, ID).
+	Queue string
+	// Payload holds the encoded arguments (JSON unless the task says otherwise).
+	Payload []byte
+	// EnqueuedAt is when the run was requested.
+	EnqueuedAt time.Time
+	// ExpiresAt, if not zero, is a deadline set when the run was requested,
+	// after which it must not start (see middleware.Expires).
+	ExpiresAt time.Time
+	// Attempt counts runs of this ID, 1 on the first.
+	Attempt int
+	// LastErr is the failure that made this run a retry, nil on a run that
+	// never failed. A retry must not end as a silent skip: see
+	// AfterFailure.
+	LastErr error
+	// Headers is the metadata the run's message carries (trace context,
+	// say), set at enqueue; nil if none. Read it, do not change it.
+	Headers map[string]string
 
-	// MaxHeaderRetries bounds HeaderRetries, so that a message cannot keep
-	// a failing run going for days: sidekiq's default count of retries.
-	MaxHeaderRetries = 25
-	// MaxHeaderTimeout bounds HeaderTimeout.
-	MaxHeaderTimeout = 24 * time.Hour
-)
+	// CanRequeue is set by whoever runs the invocation when it honours
+	// Requeue, as a worker does: policies may then send the run back to
+	// its queue instead of waiting in-process. Task.Call leaves it false,
+	// so a retry policy waits and runs again itself.
+	CanRequeue bool
+	// Clock, if set, is the run's clock, which Now reads: tests move time
+	// this way (see package taskwaretest). Nil means the wall clock.
+	Clock func() time.Time
 
-// RetriesHeader returns the count of retries the run's HeaderRetries
-// header asks for, bounded by MaxHeaderRetries, and whether there is a
-// valid one. It does not allocate when the header is absent or valid.
-func (inv *Invocation) RetriesHeader() (retries int, ok bool) {
-	if len(inv.Headers) == 0 {
-		return 0, false
-	}
-	v, ok := inv.Headers[HeaderRetries]
-	if !ok {
-		return 0, false
-	}
-	return parseRetries(v)
+	// Args holds the decoded arguments. A typed task sets it from Payload
+	// before any middleware runs, so that middlewares can derive lock keys
+	// from the arguments; read it with ArgsOf.
+	Args any
+	// Codec encodes Payload and results. A typed task sets its own; nil
+	// means JSON.
+	Codec Codec
+	// Final, when set by whoever runs the invocation (a worker), collects
+	// the run's last writes (see FinalWrites); nil means write at once.
+	Final *FinalWrites
+	// Locks records the locks the run asked for, in order: middleware.WithLock
+	// appends each, held or not, so that the worker's events and metrics
+	// can tell which lock a run waited for, held, or lost.
+	Locks []LockUse
 }
 
-// TimeoutHeader returns the timeout the run's HeaderTimeout header asks
-// for, bounded by MaxHeaderTimeout, and whether there is a valid one. It
-// does not allocate when the header is absent or valid.
-func (inv *Invocation) TimeoutHeader() (timeout time.Duration, ok bool) {
-	if len(inv.Headers) == 0 {
-		return 0, false
-	}
-	v, ok := inv.Headers[HeaderTimeout]
-	if !ok {
-		return 0, false
-	}
-	return parseTimeout(v)
+// LockUse is one lock a run asked for.
+type LockUse struct {
+	Key string
+	// Fence is the lease's fencing token, 0 if the lock was not taken.
+	Fence int64
+	// Wait is how long taking it took, held or not; Held how long the run
+	// held it.
+	Wait, Held time.Duration
+	// Lost reports that the lease was lost during the run.
+	Lost bool
 }
 
-// parseRetries reads a HeaderRetries value: a decimal count of 0 or more,
-// bounded by MaxHeaderRetries. ok is false if v is not one.
-func parseRetries(v string) (retries int, ok bool) {
-	if v == "" {
-		return 0, false
+// Now returns the time by the run's clock: inv.Clock's, or the wall
+// clock's if it has none. Policies that compare a run's times (Expires)
+// read it.
+func (inv *Invocation) Now() time.Time {
+	if inv.Clock != nil {
+		return inv.Clock()
 	}
-	n := 0
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		if n <= MaxHeaderRetries { // past the bound, only the digits matter
-			n = n*10 + int(c-'0')
-		}
-	}
-	return min(n, MaxHeaderRetries), true
+	return time.Now()
 }
 
-// parseTimeout reads a HeaderTimeout value: a positive Go duration,
-// bounded by MaxHeaderTimeout. ok is false if v is not one.
-func parseTimeout(v string) (timeout time.Duration, ok bool) {
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		return 0, false
+// CodecOrJSON returns inv.Codec, or JSON if it is nil.
+func (inv *Invocation) CodecOrJSON() Codec {
+	if inv.Codec == nil {
+		return JSON
 	}
-	return min(d, MaxHeaderTimeout), true
+	return inv.Codec
 }
 
-type invocationKey struct{}
-
-// InvocationContext is a context that carries an invocation, for
-// InvocationFrom: the parent context with Inv on top. Whoever starts a run
-// sets one up and passes a pointer to it as the run's ctx. A runner that
-// already allocates something per run embeds an InvocationContext in it,
-// so that carrying the invocation costs no allocation:
-//
-//	type run struct {
-//		inv task.Invocation
-//		ctx task.InvocationContext
-//	}
-//	r := &run{inv: task.Invocation{ID: id, Name: name, Attempt: 1}}
-//	r.ctx = task.InvocationContext{Context: parent, Inv: &r.inv}
-//	res, err := fn(&r.ctx, &r.inv)
-//
-// Use it by pointer: a value in a context.Context interface is a copy, and
-// an allocation. Deadlines, cancellation, causes and every other value come
-// from Context, which must not be nil; contexts derived from it
-// (context.WithValue, WithCancel, WithTimeout, WithoutCancel) keep the
-// invocation, without a goroutine of their own.
-type InvocationContext struct {
-	context.Context
-	// Inv is the invocation InvocationFrom returns.
-	Inv *Invocation
+// ArgsOf returns inv's decoded arguments as an A, and whether they are one.
+func ArgsOf[A any](inv *Invocation) (A, bool) {
+	a, ok := inv.Args.(A)
+	return a, ok
 }
 
-// Value returns c.Inv for the key of InvocationFrom, and asks the parent
-// context for any other key.
-func (c *InvocationContext) Value(key any) any {
-	if _, ok := key.(invocationKey); ok {
-		return c.Inv
-	}
-	return c.Context.Value(key)
-}
-
-// WithInvocation returns a context that carries inv, for InvocationFrom. It
-// allocates one small value: a runner that allocates per run anyway embeds
-// an InvocationContext instead.
+// WithInvocation returns a context that carries inv, for InvocationFrom.
+// Task.Invoke runs its invocation under one.
 func WithInvocation(ctx context.Context, inv *Invocation) context.Context {
-	return &InvocationContext{Context: ctx, Inv: inv}
+	return &runctx.Context[*Invocation]{Context: ctx, Inv: inv}
 }
 
 // InvocationFrom returns the invocation of the run whose context ctx is,
@@ -145,7 +117,7 @@ func WithInvocation(ctx context.Context, inv *Invocation) context.Context {
 // keep it once the run has ended. Nothing is paid for it unless it is
 // asked for: the lookup walks ctx's chain of contexts, as any Value does.
 func InvocationFrom(ctx context.Context) (*Invocation, bool) {
-	inv, _ := ctx.Value(invocationKey{}).(*Invocation)
+	inv, _ := ctx.Value(runctx.Key{}).(*Invocation)
 	return inv, inv != nil
 }
 
@@ -153,13 +125,13 @@ func InvocationFrom(ctx context.Context) (*Invocation, bool) {
 // context that carries it, allocated together.
 type inProcess struct {
 	inv Invocation
-	ctx InvocationContext
+	ctx runctx.Context[*Invocation]
 }
 
 // newInProcess returns a run of inv under parent: the context to run it
 // with, which carries it, and the invocation, in one allocation.
 func newInProcess(parent context.Context, inv Invocation) (context.Context, *Invocation) {
 	r := &inProcess{inv: inv}
-	r.ctx = InvocationContext{Context: parent, Inv: &r.inv}
+	r.ctx = runctx.Context[*Invocation]{Context: parent, Inv: &r.inv}
 	return &r.ctx, &r.inv
 }

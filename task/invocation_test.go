@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/taskware/taskware/internal/runctx"
 )
 
 type otherKey struct{}
@@ -16,7 +18,7 @@ func TestInvocationFromThroughWrappedContexts(t *testing.T) {
 	parent, cancelParent := context.WithCancelCause(context.WithValue(context.Background(), otherKey{}, "v"))
 	defer cancelParent(nil)
 	inv := &Invocation{ID: "r1", Name: "mail", Attempt: 2}
-	ic := &InvocationContext{Context: parent, Inv: inv}
+	ic := &runctx.Context[*Invocation]{Context: parent, Inv: inv}
 
 	timed, cancelTimed := context.WithTimeout(ic, time.Minute)
 	defer cancelTimed()
@@ -46,13 +48,13 @@ func TestInvocationFromThroughWrappedContexts(t *testing.T) {
 	}
 
 	// Cancellation and its cause flow down from the parent, through the
-	// InvocationContext, to contexts derived from it.
+	// carrying context, to contexts derived from it.
 	boom := errors.New("boom")
 	cancelParent(boom)
 	select {
 	case <-cancellable.Done():
 	case <-time.After(5 * time.Second):
-		t.Fatal("the parent's cancellation did not reach a context derived from the InvocationContext")
+		t.Fatal("the parent's cancellation did not reach a context derived from the carrying context")
 	}
 	if !errors.Is(context.Cause(cancellable), boom) || !errors.Is(ic.Err(), context.Canceled) {
 		t.Fatalf("cause %v, err %v", context.Cause(cancellable), ic.Err())
@@ -63,7 +65,7 @@ func TestInvocationFromWithoutOne(t *testing.T) {
 	for name, ctx := range map[string]context.Context{
 		"background":  context.Background(),
 		"a value":     context.WithValue(context.Background(), otherKey{}, "v"),
-		"a nil Inv":   &InvocationContext{Context: context.Background()},
+		"a nil Inv":   &runctx.Context[*Invocation]{Context: context.Background()},
 		"a nil under": WithInvocation(context.Background(), nil),
 	} {
 		if inv, ok := InvocationFrom(ctx); ok || inv != nil {
@@ -137,13 +139,13 @@ func TestReservedHeaders(t *testing.T) {
 }
 
 // BenchmarkInvocationFrom is what a runner pays to carry the invocation,
-// with an InvocationContext embedded in the struct it allocates per run
+// with a runctx.Context embedded in the struct it allocates per run
 // anyway, and what a task pays to read it back through a middleware's
 // context: nothing allocated.
 func BenchmarkInvocationFrom(b *testing.B) {
 	type run struct {
 		inv Invocation
-		ctx InvocationContext
+		ctx runctx.Context[*Invocation]
 	}
 	parent := context.WithValue(context.Background(), otherKey{}, "v")
 	r := &run{}
@@ -157,7 +159,7 @@ func BenchmarkInvocationFrom(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		r.inv = Invocation{ID: "r", Attempt: 1}
-		r.ctx = InvocationContext{Context: parent, Inv: &r.inv}
+		r.ctx = runctx.Context[*Invocation]{Context: parent, Inv: &r.inv}
 		if _, err := fn(&r.ctx, &r.inv); err != nil {
 			b.Fatal(err)
 		}
@@ -168,13 +170,13 @@ func BenchmarkInvocationFrom(b *testing.B) {
 func BenchmarkInvocationFromUnused(b *testing.B) {
 	type run struct {
 		inv Invocation
-		ctx InvocationContext
+		ctx runctx.Context[*Invocation]
 	}
 	r := &run{}
 	var fn Func = func(ctx context.Context, inv *Invocation) (any, error) { return nil, ctx.Err() }
 	b.ReportAllocs()
 	for b.Loop() {
-		r.ctx = InvocationContext{Context: context.Background(), Inv: &r.inv}
+		r.ctx = runctx.Context[*Invocation]{Context: context.Background(), Inv: &r.inv}
 		if _, err := fn(&r.ctx, &r.inv); err != nil {
 			b.Fatal(err)
 		}

@@ -1,19 +1,103 @@
 package task
 
 import (
+	"errors"
 	"fmt"
-	"runtime/debug"
-	"strings"
+	"time"
 )
 
-var (
-	// ErrPermanent matches a failure that no retry can mend: the run is not
-	// retried, and a worker dead-letters its task. Mark one with Permanent;
-	// a bad payload and a task out of retries are permanent too.
-	ErrPermanent = NewError("task.permanent", "task: permanent failure")
-	// ErrPanic matches the failure made of a panic (see PanicError).
-	ErrPanic = NewError("task.panic", "task: panicked")
-)
+// IsOutcome reports whether err already decides what becomes of the run,
+// so that no policy may turn it into anything else: a skip, a requeue, a
+// permanent failure, or an error of the infrastructure (which is no
+// outcome of the task's: a worker runs the task again). The policies that
+// act on a failure (a retry, a reschedule, the skip of a held lock) leave
+// such an error as it is.
+func IsOutcome(err error) bool {
+	return err != nil && (errors.Is(err, ErrSkipped) || errors.Is(err, ErrRequeued) ||
+		errors.Is(err, ErrPermanent) || errors.Is(err, ErrUnavailable))
+}
+
+// ErrSkipped matches every outcome made by Skip: the run was deliberately
+// not done. A skip is neither a failure nor retried.
+var ErrSkipped = NewError("task.skipped", "task: skipped")
+
+// Skip returns an outcome that marks the run as deliberately not done,
+// because of reason. It matches both ErrSkipped and reason under errors.Is.
+func Skip(reason error) error { return &SkipError{Reason: reason} }
+
+// SkipError is the outcome made by Skip.
+type SkipError struct {
+	// Reason says why the run was skipped, for example lock.ErrLocked.
+	Reason error
+}
+
+func (e *SkipError) Error() string {
+	if e.Reason == nil {
+		return "task: skipped"
+	}
+	return "task: skipped: " + e.Reason.Error()
+}
+
+// ErrorKind reports ErrSkipped's kind.
+func (e *SkipError) ErrorKind() string { return ErrSkipped.kind }
+
+// Is matches ErrSkipped.
+func (e *SkipError) Is(target error) bool { return target == ErrSkipped }
+
+// Unwrap returns the reason.
+func (e *SkipError) Unwrap() error { return e.Reason }
+
+// IsSkipped reports whether err is, or wraps, a skip.
+func IsSkipped(err error) bool { return errors.Is(err, ErrSkipped) }
+
+// ErrRequeued matches an outcome that asks for the invocation to run again
+// later, with the same ID: a retry (middleware.Retry) or a reschedule
+// (middleware.RescheduleLocked). It is not final, so StoreResult does not
+// store it; a worker puts the run back in its queue's delayed set.
+var ErrRequeued = NewError("task.requeued", "task: requeued")
+
+// Requeue returns an outcome that asks for the invocation to run again after
+// d. It matches ErrRequeued and err under errors.Is. Return it only when
+// Invocation.CanRequeue says that whoever runs the invocation honours it.
+func Requeue(d time.Duration, retry bool, err error) error {
+	return &RequeueError{After: d, Retry: retry, Err: err}
+}
+
+// RequeueError is the outcome made by Requeue.
+type RequeueError struct {
+	// After is how long to wait before the next run.
+	After time.Duration
+	// Retry is true if the next run counts as a new attempt (a retry), and
+	// false if it does not (a reschedule, because a lock was held).
+	Retry bool
+	// Err is the outcome of this run.
+	Err error
+}
+
+func (e *RequeueError) Error() string {
+	what := "rescheduled"
+	if e.Retry {
+		what = "retrying"
+	}
+	if e.Err == nil {
+		return fmt.Sprintf("task: %s in %v", what, e.After)
+	}
+	return fmt.Sprintf("task: %s in %v: %v", what, e.After, e.Err)
+}
+
+// ErrorKind reports ErrRequeued's kind.
+func (e *RequeueError) ErrorKind() string { return ErrRequeued.kind }
+
+// Is matches ErrRequeued.
+func (e *RequeueError) Is(target error) bool { return target == ErrRequeued }
+
+// Unwrap returns this run's outcome.
+func (e *RequeueError) Unwrap() error { return e.Err }
+
+// ErrPermanent matches a failure that no retry can mend: the run is not
+// retried, and a worker dead-letters its task. Mark one with Permanent;
+// a bad payload and a task out of retries are permanent too.
+var ErrPermanent = NewError("task.permanent", "task: permanent failure")
 
 // Permanent marks err as final: not retried, and dead-lettered by a worker.
 // The result matches ErrPermanent and err under errors.Is, and keeps err's
@@ -35,103 +119,6 @@ func (e *PermanentError) Is(target error) bool { return target == ErrPermanent }
 
 // Unwrap returns the failure.
 func (e *PermanentError) Unwrap() error { return e.Err }
-
-// Limits of a PanicError, so that one panic cannot bloat every record,
-// state and dead letter it reaches.
-const (
-	MaxPanicMessage = 1 << 10 // bytes of the panic's value in Error()
-	MaxPanicStack   = 16 << 10
-)
-
-// PanicError is a panic turned into a failure. Its message is one line; the
-// stack is kept apart, in Stack, for logs. It matches ErrPanic.
-type PanicError struct {
-	Value any
-	// Stack is the panicking goroutine's stack, at most MaxPanicStack bytes.
-	Stack []byte
-}
-
-// Recovered returns the failure of a panic with value v, with the stack of
-// the goroutine that calls it: call it from the deferred function that
-// recovered.
-func Recovered(v any) *PanicError {
-	stack := debug.Stack()
-	if len(stack) > MaxPanicStack {
-		stack = append(stack[:MaxPanicStack:MaxPanicStack], "\n…"...)
-	}
-	return &PanicError{Value: v, Stack: stack}
-}
-
-// Error returns "task panicked: " and the panic's value, on one line and
-// cut to MaxPanicMessage bytes.
-func (e *PanicError) Error() string {
-	msg := fmt.Sprint(e.Value)
-	if len(msg) > MaxPanicMessage {
-		msg = msg[:MaxPanicMessage] + "…"
-	}
-	return "task panicked: " + strings.Join(strings.Fields(msg), " ")
-}
-
-// ErrorKind reports ErrPanic's kind.
-func (e *PanicError) ErrorKind() string { return ErrPanic.kind }
-
-// Is matches ErrPanic.
-func (e *PanicError) Is(target error) bool { return target == ErrPanic }
-
-var (
-	// ErrUnavailable matches an error of the infrastructure, not of the
-	// task: a backend that could not be reached, a connection cut, a Redis
-	// call that timed out. It is no outcome of the task's: a worker runs the
-	// task again later without counting an attempt, and policies neither
-	// store it nor retry it as a failure. Backends mark such errors with
-	// Unavailable.
-	ErrUnavailable = NewError("task.unavailable", "taskware: backend unavailable")
-	// ErrTooLarge matches arguments or a result over their size cap: at
-	// enqueue an error, at the end of a run a permanent failure.
-	ErrTooLarge = NewError("task.too_large", "taskware: too large")
-)
-
-// Unavailable marks err as an error of the infrastructure (see
-// ErrUnavailable); nil stays nil.
-func Unavailable(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &UnavailableError{Err: err}
-}
-
-// UnavailableError is an error marked by Unavailable. It matches
-// ErrUnavailable and wraps the backend's error.
-type UnavailableError struct{ Err error }
-
-func (e *UnavailableError) Error() string { return "backend unavailable: " + e.Err.Error() }
-
-// ErrorKind reports ErrUnavailable's kind.
-func (e *UnavailableError) ErrorKind() string { return ErrUnavailable.kind }
-
-// Is matches ErrUnavailable.
-func (e *UnavailableError) Is(target error) bool { return target == ErrUnavailable }
-
-// Unwrap returns the backend's error.
-func (e *UnavailableError) Unwrap() error { return e.Err }
-
-// TooLargeError reports arguments or a result over their size cap. It
-// matches ErrTooLarge.
-type TooLargeError struct {
-	// What is too large: "arguments of report", "result of report".
-	What      string
-	Size, Max int
-}
-
-func (e *TooLargeError) Error() string {
-	return fmt.Sprintf("%s: %d bytes, over the cap of %d", e.What, e.Size, e.Max)
-}
-
-// ErrorKind reports ErrTooLarge's kind.
-func (e *TooLargeError) ErrorKind() string { return ErrTooLarge.kind }
-
-// Is matches ErrTooLarge.
-func (e *TooLargeError) Is(target error) bool { return target == ErrTooLarge }
 
 // AfterFailure is the outcome of a retry that ends in a skip: the run
 // failed before, with last, and a skip now (the retry expired, or its lock

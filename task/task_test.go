@@ -292,14 +292,65 @@ func TestPanicErrorIsOneLine(t *testing.T) {
 	}
 }
 
-// The clock of a ctx is the wall clock unless WithClock says otherwise.
+// A run's clock is the wall clock unless its invocation has one.
 func TestClock(t *testing.T) {
-	if d := time.Since(task.Now(context.Background())); d < 0 || d > time.Second {
+	if d := time.Since((&task.Invocation{}).Now()); d < 0 || d > time.Second {
 		t.Fatalf("Now without a clock is %v off", d)
 	}
 	at := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
-	ctx := task.WithClock(context.Background(), func() time.Time { return at })
-	if !task.Now(ctx).Equal(at) {
-		t.Fatalf("Now = %v", task.Now(ctx))
+	inv := &task.Invocation{Clock: func() time.Time { return at }}
+	if !inv.Now().Equal(at) {
+		t.Fatalf("Now = %v", inv.Now())
+	}
+}
+
+// Only whoever runs an invocation says it can requeue: a task called
+// in-process from a run that can (a sub-task under a worker) cannot, so
+// its retry policy waits in-process instead of handing the caller a
+// requeue.
+func TestCallCannotRequeue(t *testing.T) {
+	var seen []bool
+	spy := func(next task.Func) task.Func {
+		return func(ctx context.Context, inv *task.Invocation) (any, error) {
+			seen = append(seen, inv.CanRequeue)
+			return next(ctx, inv)
+		}
+	}
+	sub := task.New("sub", func(ctx context.Context, n int) (int, error) { return n, nil }, spy)
+	parent := task.New("parent", func(ctx context.Context, n int) (int, error) { return sub.Call(ctx, n) }, spy)
+	if _, err := parent.Invoke(context.Background(), &task.Invocation{ID: "p", Attempt: 1, CanRequeue: true}); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 2 || !seen[0] || seen[1] {
+		t.Fatalf("CanRequeue seen by the parent and the sub-task: %v, want [true false]", seen)
+	}
+}
+
+// IsOutcome tells the errors that already decide what becomes of a run,
+// wrapped or not, from the failures a policy may still act on.
+func TestIsOutcome(t *testing.T) {
+	boom := errors.New("boom")
+	for _, tt := range []struct {
+		err  error
+		want bool
+	}{
+		{nil, false},
+		{boom, false},
+		{context.Canceled, false},
+		{&task.Failure{Kind: task.KindError, Message: "boom"}, false},
+		{task.Skip(boom), true},
+		{fmt.Errorf("wrapped: %w", task.Skip(boom)), true},
+		{task.Requeue(time.Second, true, boom), true},
+		{task.Permanent(boom), true},
+		{&task.PayloadError{Task: "t", Err: boom}, true},
+		{task.AfterFailure(task.Skip(boom), boom), true},
+		{task.Unavailable(boom), true},
+		{errors.Join(boom, task.Unavailable(boom)), true},
+		{&task.Failure{Kind: "task.skipped", Message: "stored skip"}, true},
+		{task.Recovered("oops"), false},
+	} {
+		if got := task.IsOutcome(tt.err); got != tt.want {
+			t.Errorf("IsOutcome(%v) = %v, want %v", tt.err, got, tt.want)
+		}
 	}
 }

@@ -21,7 +21,6 @@ import (
 	"github.com/taskware/taskware/memorybackend"
 	"github.com/taskware/taskware/redisbackend"
 	"github.com/taskware/taskware/store"
-	"github.com/taskware/taskware/task"
 )
 
 // Locker is a backend's locker: it takes locks and shows them.
@@ -128,10 +127,6 @@ func (b *Backend) Prefix() string {
 
 // Now is the backend's clock: the wall clock, moved on by Advance.
 func (b *Backend) Now() time.Time { return time.Now().Add(time.Duration(b.offset.Load())) }
-
-// Context returns ctx on the backend's clock (see task.WithClock), so that
-// middleware.Expires reads the time from it. Run does this itself.
-func (b *Backend) Context(ctx context.Context) context.Context { return task.WithClock(ctx, b.Now) }
 
 // Advance moves the backend's clock d ahead: TTLs of locks and records run
 // out d sooner, and runs enqueued before look d older. On a real Redis,

@@ -56,13 +56,13 @@ func Attempt(n int) RunOption {
 // check.
 func Run[A, R any](t testing.TB, b *Backend, tk *task.Task[A, R], args A, opts ...RunOption) (R, error) {
 	t.Helper()
-	return RunContext(b.Context(context.Background()), b, tk, args, opts...)
+	return RunContext(context.Background(), b, tk, args, opts...)
 }
 
 // RunContext is Run under ctx, for a test that cancels it or sets a
-// deadline. Set the backend's clock on ctx with b.Context.
+// deadline.
 func RunContext[A, R any](ctx context.Context, b *Backend, tk *task.Task[A, R], args A, opts ...RunOption) (R, error) {
-	inv := &task.Invocation{EnqueuedAt: b.Now(), Attempt: 1, Args: args}
+	inv := &task.Invocation{EnqueuedAt: b.Now(), Attempt: 1, Args: args, Clock: b.Now}
 	for _, o := range opts {
 		o.apply(inv, b)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/taskware/taskware/internal/backoff"
 	"github.com/taskware/taskware/internal/randid"
+	"github.com/taskware/taskware/internal/runctx"
 	"github.com/taskware/taskware/task"
 )
 
@@ -147,7 +148,7 @@ func (w *Worker) Run(ctx context.Context) error {
 
 	defer w.queue.WatchCancels(w.canceled)()
 	// Tasks run under runCtx, which outlives ctx by the grace period.
-	runCtx, hardStop := context.WithCancelCause(task.WithRequeue(context.WithoutCancel(ctx)))
+	runCtx, hardStop := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer hardStop(nil)
 	w.finishCtx = context.WithoutCancel(runCtx) // finishes go on after a hard stop
 	// Claims are kept alive, due tasks promoted and dead workers' tasks
@@ -397,7 +398,7 @@ type run struct {
 	releases [2]task.FinalWrite // room for the usual few, without allocating
 	results  [1]task.FinalWrite
 	locks    [1]task.LockUse
-	ctx      task.InvocationContext // the run's context, which carries inv
+	ctx      runctx.Context[*task.Invocation] // the run's context, which carries inv
 }
 
 // execute runs one delivery and ends it in its queue.
@@ -420,7 +421,8 @@ func (w *Worker) execute(runCtx context.Context, d *queue.Delivery) {
 		o, err = deadOutcome(d, ErrTooManyDeliveries, fmt.Sprintf("handed out %d times without finishing", d.Deliveries))
 	default:
 		r := &run{inv: task.Invocation{ID: d.ID, Name: d.Task, Queue: d.Queue, Payload: d.Payload,
-			EnqueuedAt: d.EnqueuedAt, ExpiresAt: d.ExpiresAt, Attempt: max(d.Attempt, 1), Headers: d.Headers}}
+			EnqueuedAt: d.EnqueuedAt, ExpiresAt: d.ExpiresAt, Attempt: max(d.Attempt, 1), Headers: d.Headers,
+			CanRequeue: true}} // a requeue goes back to the queue
 		if d.LastKind != "" || d.LastError != "" {
 			r.inv.LastErr = &task.Failure{Kind: d.LastKind, Message: d.LastError}
 		}
@@ -437,7 +439,7 @@ func (w *Worker) execute(runCtx context.Context, d *queue.Delivery) {
 		if ev {
 			w.publish(EventStarted, d, nil, inv, nil, 0)
 		}
-		r.ctx = task.InvocationContext{Context: ctx, Inv: &r.inv}
+		r.ctx = runctx.Context[*task.Invocation]{Context: ctx, Inv: &r.inv}
 		_, err = call(fn, &r.ctx, &r.inv)
 		took = time.Since(start)
 		switch {
