@@ -491,7 +491,7 @@ func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) 
 		if s == nil || s.st.Status.Terminal() {
 			return nil
 		}
-		s.st.Status, s.st.Attempt, s.st.Kind, s.st.Error = queue.Scheduled, o.Attempt, o.Kind, o.Error
+		s.st.Status, s.st.Attempt, s.st.Kind, s.st.Error, s.st.Result = queue.Scheduled, o.Attempt, o.Kind, o.Error, result
 		msg := p.entry.msg
 		msg.Attempt = o.Attempt
 		if o.Retry {
