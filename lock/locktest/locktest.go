@@ -33,7 +33,7 @@ type Locker interface {
 
 type promise struct {
 	name  string
-	check func(t *T)
+	check func(t *tester)
 	cases []promise
 }
 
@@ -89,19 +89,19 @@ func run(t *testing.T, p promise, newBackend func(t *testing.T) Backend) {
 		if b.Locker == nil || b.Holder == "" {
 			t.Fatal("locktest: the Backend needs a Locker, and the Holder it records")
 		}
-		p.check(&T{T: t, b: b, l: b.Locker})
+		p.check(&tester{T: t, b: b, l: b.Locker})
 	})
 }
 
-// T is one subtest, on its own backend.
-type T struct {
+// tester is one subtest, on its own backend.
+type tester struct {
 	*testing.T
 	b Backend
 	l Locker
 }
 
 // advance moves the locker's clock d ahead, or lets d pass.
-func (t *T) advance(d time.Duration) {
+func (t *tester) advance(d time.Duration) {
 	if t.b.Advance != nil {
 		t.b.Advance(d)
 		return
@@ -111,14 +111,14 @@ func (t *T) advance(d time.Duration) {
 
 // ttl is a TTL the suite can wait out: an hour on a locker's own clock,
 // 600ms in real time (room for a loaded machine at half of it).
-func (t *T) ttl() time.Duration {
+func (t *tester) ttl() time.Duration {
 	if t.b.Advance == nil {
 		return 600 * time.Millisecond
 	}
 	return time.Hour
 }
 
-func (t *T) acquire(key string, ttl time.Duration) *lock.Lease {
+func (t *tester) acquire(key string, ttl time.Duration) *lock.Lease {
 	t.Helper()
 	l, err := t.l.TryAcquire(t.Context(), key, ttl)
 	if err != nil {
@@ -127,7 +127,7 @@ func (t *T) acquire(key string, ttl time.Duration) *lock.Lease {
 	return l
 }
 
-func (t *T) release(l *lock.Lease) {
+func (t *tester) release(l *lock.Lease) {
 	t.Helper()
 	if err := t.l.Release(t.Context(), l); err != nil {
 		t.Fatalf("Release(%q): %v", l.Key, err)
@@ -136,7 +136,7 @@ func (t *T) release(l *lock.Lease) {
 
 // locked fails t unless an acquire of key is refused with a *LockedError,
 // and returns it.
-func (t *T) locked(key string) *lock.LockedError {
+func (t *tester) locked(key string) *lock.LockedError {
 	t.Helper()
 	l, err := t.l.TryAcquire(t.Context(), key, time.Minute)
 	le, ok := errors.AsType[*lock.LockedError](err)
@@ -147,7 +147,7 @@ func (t *T) locked(key string) *lock.LockedError {
 }
 
 // notHeld fails t unless err says the lease of key is not held.
-func (t *T) notHeld(what, key string, err error) {
+func (t *tester) notHeld(what, key string, err error) {
 	t.Helper()
 	nh, ok := errors.AsType[*lock.NotHeldError](err)
 	if !ok || !errors.Is(err, lock.ErrNotHeld) || nh.Key != key || task.KindOf(err) != "lock.not_held" {
@@ -155,7 +155,7 @@ func (t *T) notHeld(what, key string, err error) {
 	}
 }
 
-func (t *T) held() []lock.Info {
+func (t *tester) held() []lock.Info {
 	t.Helper()
 	held, err := t.l.Held(t.Context())
 	if err != nil {
@@ -173,7 +173,7 @@ func near(got, want time.Time) bool {
 
 // A lease names its key, a random owner token, a fence above zero, the
 // TTL it was taken with, and when it was taken.
-func acquireLease(t *T) {
+func acquireLease(t *tester) {
 	before := time.Now()
 	a := t.acquire("k", time.Minute)
 	if a.Key != "k" || len(a.Token) < 16 || a.Fence <= 0 || a.TTL != time.Minute || !near(a.AcquiredAt, before) || a.AcquiredAt.After(time.Now()) {
@@ -191,7 +191,7 @@ func acquireLease(t *T) {
 
 // A lock held is refused to any other owner, with an error that says who
 // holds it, since when, and for how much longer.
-func heldByAnother(t *T) {
+func heldByAnother(t *tester) {
 	before := time.Now()
 	t.acquire("k", time.Minute)
 	le := t.locked("k")
@@ -204,7 +204,7 @@ func heldByAnother(t *T) {
 }
 
 // Keys are apart, whatever they hold: a lock on one leaves the others free.
-func keysApart(t *T) {
+func keysApart(t *tester) {
 	keys := []string{"k", "k2", "a|x", "c{1}", "{c}1", "ü:*?[x]", "report:42", strings.Repeat("long", 100)}
 	leases := make([]*lock.Lease, len(keys))
 	for i, k := range keys {
@@ -226,7 +226,7 @@ func keysApart(t *T) {
 
 // A lock taken for a task run (lock.WithOwnerTask) names that run: in its
 // lease, in the LockedError another owner meets, and in Held.
-func ownerTask(t *T) {
+func ownerTask(t *tester) {
 	runs := []lock.TaskRef{
 		{Queue: "default", ID: "5f0c9a"},
 		{Queue: "", ID: "in-process-1"},
@@ -257,7 +257,7 @@ func ownerTask(t *T) {
 
 // An empty key or a TTL that is not positive is refused, with an error
 // matching task.ErrInvalidConfig, and changes nothing.
-func badArguments(t *T) {
+func badArguments(t *tester) {
 	for _, c := range []struct {
 		key string
 		ttl time.Duration
@@ -282,7 +282,7 @@ func badArguments(t *T) {
 
 // Only the owner of a lease, the holder of its whole token, releases or
 // refreshes it: another token, a prefix of it, or none proves nothing.
-func onlyOwner(t *T) {
+func onlyOwner(t *tester) {
 	mine := t.acquire("k", time.Minute)
 	for _, token := range []string{"00000000000000000000000000000000", mine.Token[:len(mine.Token)/2], mine.Token + "0", ""} {
 		thief := *mine
@@ -302,7 +302,7 @@ func onlyOwner(t *T) {
 
 // A release frees the lock: the next owner gets it, with a new token and
 // a larger fence, and the released lease refreshes nothing.
-func releaseFrees(t *T) {
+func releaseFrees(t *tester) {
 	a := t.acquire("k", time.Minute)
 	t.release(a)
 	if held := t.held(); len(held) != 0 {
@@ -320,7 +320,7 @@ func releaseFrees(t *T) {
 // A release sent again by its owner (a reply lost, the call resent)
 // succeeds, and frees nothing it should not: another owner's lease taken
 // since stays.
-func releaseTwice(t *T) {
+func releaseTwice(t *tester) {
 	a := t.acquire("k", time.Minute)
 	t.release(a)
 	t.release(a)
@@ -333,7 +333,7 @@ func releaseTwice(t *T) {
 
 // A holder that crashes never releases: its lock frees itself after its
 // TTL, and the crashed holder can refresh nothing once another holds it.
-func crashedHolder(t *T) {
+func crashedHolder(t *tester) {
 	ttl := t.ttl()
 	crashed := t.acquire("k", ttl)
 	t.advance(ttl / 2)
@@ -353,7 +353,7 @@ func crashedHolder(t *T) {
 
 // A refresh sets the remaining TTL anew: renewed before its TTL ran out,
 // a lease outlives it, and expires a TTL after its last refresh.
-func refreshRenews(t *T) {
+func refreshRenews(t *tester) {
 	ttl := t.ttl()
 	lease := t.acquire("k", ttl)
 	for range 3 { // renewed at a half, the way a Hold renews at a third
@@ -379,7 +379,7 @@ func refreshRenews(t *T) {
 
 // Fences grow with every lease of a key: after a release, a break, or an
 // expiry alike.
-func fenceIncreases(t *T) {
+func fenceIncreases(t *tester) {
 	var last int64
 	next := func(how string) *lock.Lease {
 		t.Helper()
@@ -410,7 +410,7 @@ func fenceIncreases(t *T) {
 
 // Held lists the locks held now, sorted by key: by whom, with which fence,
 // since when, and for how much longer. Released and expired ones are gone.
-func heldLists(t *T) {
+func heldLists(t *tester) {
 	if held := t.held(); len(held) != 0 {
 		t.Fatalf("Held of a new locker = %+v; want none", held)
 	}
@@ -441,7 +441,7 @@ func heldLists(t *T) {
 
 // Break removes a lock whoever holds it: the key is free, and its holder
 // learns of it at its next refresh or release. A free key breaks too.
-func breakFrees(t *T) {
+func breakFrees(t *tester) {
 	lease := t.acquire("k", time.Minute)
 	if err := t.l.Break(t.Context(), "k"); err != nil {
 		t.Fatalf("Break: %v", err)

@@ -21,7 +21,7 @@ func deadLetterPromises() []promise {
 // A dead letter keeps its message as its last run had it, the outcome's
 // attempt, kind and reason, and when it died; DeadLetters lists the oldest
 // first, at most n.
-func deadLetters(t *T) {
+func deadLetters(t *tester) {
 	if dl, err := t.q.DeadLetters(t.Context(), "dl", 10); err != nil || len(dl) != 0 {
 		t.Fatalf("DeadLetters of a new queue = %v, %v; want none", dl, err)
 	}
@@ -71,7 +71,7 @@ func deadLetters(t *T) {
 // Dead letters go back as fresh deliveries (attempt 1, no last failure,
 // their arguments and headers), or are purged: by task ID, or all. A dead
 // letter whose task was enqueued anew since is kept.
-func repairDead(t *T) {
+func repairDead(t *tester) {
 	ctx := t.Context()
 	if done, kept, err := t.q.RequeueDead(ctx, "rd"); err != nil || len(done)+len(kept) != 0 {
 		t.Fatalf("RequeueDead of an empty queue = %v, %v, %v", done, kept, err)
@@ -120,7 +120,7 @@ func adminPromises() []promise {
 
 // Queues, Stats, Workers, Tasks and Find agree on one history: one task
 // ready, one running, one delayed, one dead letter and one succeeded.
-func inspect(t *T) {
+func inspect(t *tester) {
 	ctx := t.Context()
 	for _, id := range []string{"a", "b", "c", "d"} {
 		t.enqueue(msg("q", id), time.Time{})
@@ -216,7 +216,7 @@ func inspect(t *T) {
 }
 
 // A paused queue is listed though it holds nothing, until resumed.
-func pause(t *T) {
+func pause(t *tester) {
 	ctx := t.Context()
 	for _, name := range []string{"idle", "idle"} { // pausing twice is pausing
 		if err := t.q.Pause(ctx, name); err != nil {
@@ -248,7 +248,7 @@ func pause(t *T) {
 // Rates counts each outcome in its minute: ends by status, skips by the
 // kind of their reason, retries apart from reschedules. A Cancel counts
 // as a cancel.
-func rates(t *T) {
+func rates(t *tester) {
 	began := time.Now()
 	outcomes := []queue.Outcome{
 		{Status: queue.Succeeded, Attempt: 1},
@@ -309,7 +309,7 @@ func ttlPromises() []promise {
 // A finished task's state is kept for the queue's state TTL, and with it
 // the window in which its ID is a duplicate; then it is gone, and the ID
 // free. Tasks that have not ended, and dead letters, do not expire.
-func stateTTL(t *T) {
+func stateTTL(t *tester) {
 	ttl := t.b.StateTTL
 	const name = "ttl"
 	for _, id := range []string{"ok", "dead", "canceled"} {
@@ -345,7 +345,7 @@ func stateTTL(t *T) {
 
 // A unique key without a window of its own (UniqueFor 0) holds for the
 // queue's state TTL at most, though its holder still waits.
-func uniqueKeyTTL(t *T) {
+func uniqueKeyTTL(t *tester) {
 	ttl := t.b.StateTTL
 	t.enqueue(uniqueMsg("uttl", "holder", "k", 0), time.Now().Add(48*time.Hour))
 	t.advance(ttl / 2)

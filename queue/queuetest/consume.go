@@ -22,7 +22,7 @@ func takePromises() []promise {
 
 // Take hands out the oldest ready messages first, at most n (all if n <=
 // 0), each with a receipt of its own.
-func takeOrder(t *T) {
+func takeOrder(t *tester) {
 	for i := range 10 {
 		t.enqueue(msg("fifo", fmt.Sprintf("m%d", i)), time.Time{})
 	}
@@ -57,18 +57,18 @@ func takeOrder(t *T) {
 
 // A Take that waits returns as soon as a message is ready, enqueued or
 // promoted; or nothing, without error, once its wait is over.
-func takeWait(t *T) {
+func takeWait(t *tester) {
 	for _, tc := range []struct {
 		name    string
-		prepare func(t *T, name string)
-		arrive  func(t *T, name string)
+		prepare func(t *tester, name string)
+		arrive  func(t *tester, name string)
 	}{
-		{"enqueued", nil, func(t *T, name string) { t.enqueue(msg(name, "w"), time.Time{}) }},
+		{"enqueued", nil, func(t *tester, name string) { t.enqueue(msg(name, "w"), time.Time{}) }},
 		{"promoted",
-			func(t *T, name string) { t.enqueue(msg(name, "w"), time.Now().Add(time.Hour)) },
-			func(t *T, name string) { t.promote(name, time.Now().Add(2*time.Hour), 10) }},
+			func(t *tester, name string) { t.enqueue(msg(name, "w"), time.Now().Add(time.Hour)) },
+			func(t *tester, name string) { t.promote(name, time.Now().Add(2*time.Hour), 10) }},
 	} {
-		t.sub(tc.name, func(t *T) {
+		t.sub(tc.name, func(t *tester) {
 			name := "wait-" + tc.name
 			if tc.prepare != nil {
 				tc.prepare(t, name)
@@ -95,7 +95,7 @@ func takeWait(t *T) {
 			}
 		})
 	}
-	t.sub("nothing came", func(t *T) {
+	t.sub("nothing came", func(t *tester) {
 		start := time.Now()
 		ds, err := t.q.Take(t.Context(), "wait-empty", "c1", 5, 150*time.Millisecond)
 		if ds != nil || err != nil {
@@ -105,7 +105,7 @@ func takeWait(t *T) {
 			t.Fatalf("Take returned after %v; want it to wait about 150ms", waited)
 		}
 	})
-	t.sub("sub-millisecond wait", func(t *T) {
+	t.sub("sub-millisecond wait", func(t *tester) {
 		// Not a wait for ever.
 		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 		defer cancel()
@@ -118,7 +118,7 @@ func takeWait(t *T) {
 
 // Consumers that take at once share the messages: none is handed to two,
 // and none is handed out again while it is taken.
-func consumersShare(t *T) {
+func consumersShare(t *tester) {
 	const total, consumers = 100, 4
 	var (
 		taken atomic.Int64
@@ -163,7 +163,7 @@ func consumersShare(t *T) {
 
 // A paused queue hands nothing out, and takes enqueues; resumed, it hands
 // out what waited, in order.
-func takePaused(t *T) {
+func takePaused(t *tester) {
 	t.enqueue(msg("p", "before"), time.Time{})
 	if err := t.q.Pause(t.Context(), "p"); err != nil {
 		t.Fatalf("Pause: %v", err)
@@ -193,7 +193,7 @@ func promotePromises() []promise {
 // Promote moves the messages due by its time to the ready ones, at most
 // n, the earliest due first; a promoted message queues behind those ready
 // already.
-func promoteDue(t *T) {
+func promoteDue(t *tester) {
 	now := time.Now()
 	soon, late := now.Add(time.Hour), now.Add(2*time.Hour)
 	t.enqueue(msg("d", "late"), late)
@@ -257,8 +257,8 @@ func recoverPromises() []promise {
 // Recover moves back the deliveries whose claim was not extended for
 // minIdle, oldest first, at most n, each counted as a takeover; Extend
 // keeps a claim fresh. Claims are timed on the wall clock.
-func recoverIdle(t *T) {
-	const idle = 600 * time.Millisecond // real time, with room for a loaded machine
+func recoverIdle(t *tester) {
+	const idle = time.Second // real time, with room for a loaded machine
 	for _, id := range []string{"a", "b", "c"} {
 		t.enqueue(msg("rc", id), time.Time{})
 	}
@@ -322,7 +322,7 @@ func recoverIdle(t *T) {
 // twice. The first finish stands: a late one changes nothing, so a retry
 // does not bring back a task that has ended, nor a success overwrite a
 // retry under way.
-func lateFinish(t *T) {
+func lateFinish(t *tester) {
 	twice := func(id string) (slow, fast *queue.Delivery) {
 		t.Helper()
 		t.enqueue(msg("late", id), time.Time{})
@@ -361,7 +361,7 @@ func lateFinish(t *T) {
 
 // A late finish writes no record over the one that stands: its record
 // write is not made, though its lock release is.
-func lateFinishKeepsRecord(t *T) {
+func lateFinishKeepsRecord(t *tester) {
 	t.enqueue(msg("late", "t1"), time.Time{})
 	slow := t.take("late", "slow", 1)[0]
 	fast := t.reclaim("late", "fast", 0, 10)

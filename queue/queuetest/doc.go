@@ -52,7 +52,7 @@
 // past TTLs at once. One on the wall clock (a real Redis) leaves it nil,
 // with a state TTL of a few seconds: the suite then sleeps through it.
 // Claims are timed on the wall clock in any case, with idle times of
-// hundreds of milliseconds.
+// about a second.
 //
 // The suite imports only the contracts (queue, task, store, lock): no
 // backend, and not the executor.

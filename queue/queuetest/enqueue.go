@@ -24,7 +24,7 @@ func enqueuePromises() []promise {
 
 // Message shows a task's message while it waits: ready, taken, delayed;
 // not once it ended, however it ended (a dead one's is in DeadLetters).
-func messageWhileWaiting(t *T) {
+func messageWhileWaiting(t *tester) {
 	wantMessage := func(what, id string) {
 		t.Helper()
 		got, err := t.q.Message(t.Context(), "mw", id)
@@ -62,7 +62,7 @@ func messageWhileWaiting(t *T) {
 // A message comes back from Take as it went in: every field, its payload
 // and headers copied, its times to the microsecond. Message shows it while
 // it waits; once it ends, nothing does.
-func roundTrip(t *T) {
+func roundTrip(t *tester) {
 	binary := []byte{0, 1, 2, 0xff, 0xfe, '\r', '\n', 0, 0xc3, 0x28}
 	big := make([]byte, 64<<10)
 	for i := range big {
@@ -80,7 +80,7 @@ func roundTrip(t *T) {
 			Headers: map[string]string{"tenant": "acme", "": "empty key", "trace": "a=b;c\x00d"}}, 1},
 	}
 	for i, tc := range cases {
-		t.sub(tc.name, func(t *T) {
+		t.sub(tc.name, func(t *tester) {
 			name := fmt.Sprintf("rt%d", i)
 			m := tc.m
 			m.Queue = name
@@ -113,7 +113,7 @@ func roundTrip(t *T) {
 			}
 			sameMessage(t, "Message", *got, want)
 			o := queue.Outcome{Status: queue.Succeeded, Attempt: tc.want}
-			var made func(*T)
+			var made func(*tester)
 			o.Final, made = final([]error{nil}, nil)
 			t.finish(d, o)
 			made(t)
@@ -130,7 +130,7 @@ func roundTrip(t *T) {
 
 // An ID the queue knows is refused, wherever its task is: ready, delayed,
 // running or ended. The same ID on another queue is another task.
-func duplicate(t *T) {
+func duplicate(t *tester) {
 	t.enqueue(msg("dup", "a"), time.Time{})
 	t.duplicate("while ready", msg("dup", "a"), time.Time{}, "a")
 	t.duplicate("while ready, delayed", msg("dup", "a"), time.Now().Add(time.Hour), "a")
@@ -157,7 +157,7 @@ func duplicate(t *T) {
 
 // A message without an ID, a task or a valid queue name is refused, and
 // leaves nothing behind.
-func refused(t *T) {
+func refused(t *tester) {
 	cases := []struct {
 		name    string
 		m       queue.Message
@@ -172,7 +172,7 @@ func refused(t *T) {
 		{"hash tag", queue.Message{ID: "x", Task: "t", Queue: "{ok}"}, true},
 	}
 	for _, tc := range cases {
-		t.sub(tc.name, func(t *T) {
+		t.sub(tc.name, func(t *tester) {
 			err := t.q.Enqueue(t.Context(), &tc.m, time.Time{})
 			if err == nil {
 				t.Fatalf("Enqueue(%+v): no error", tc.m)
@@ -195,7 +195,7 @@ func refused(t *T) {
 // EnqueueMany adds each message as Enqueue does, and answers for each at
 // its place: a duplicate, of a known ID or of one earlier in the call, is
 // refused there alone.
-func enqueueMany(t *T) {
+func enqueueMany(t *tester) {
 	t.enqueue(msg("many", "known"), time.Time{})
 	batch := []*queue.Message{msg("many", "a"), msg("many", "known"), msg("many", "b"), msg("many", "a"), msg("other", "a")}
 	errs, err := t.q.EnqueueMany(t.Context(), batch, time.Time{})
@@ -239,7 +239,7 @@ func uniqueMsg(name, id, key string, window time.Duration) *queue.Message {
 // Concurrent enqueues of one unique key under many IDs add one task: each
 // other is refused as a duplicate that names it. A task enqueued again
 // under its own ID is a duplicate of itself.
-func uniqueOneHolder(t *T) {
+func uniqueOneHolder(t *tester) {
 	const n = 20
 	errs := make([]error, n)
 	var wg sync.WaitGroup
@@ -275,25 +275,25 @@ func uniqueOneHolder(t *T) {
 
 // A unique key is let go when its task ends, however it ends; a retry
 // that waits keeps it.
-func uniqueFreedAtEnd(t *T) {
+func uniqueFreedAtEnd(t *tester) {
 	ends := []struct {
 		name string
-		end  func(t *T, d *queue.Delivery)
+		end  func(t *tester, d *queue.Delivery)
 	}{
-		{"succeeded", func(t *T, d *queue.Delivery) { t.finish(d, queue.Outcome{Status: queue.Succeeded, Attempt: 1}) }},
-		{"failed", func(t *T, d *queue.Delivery) {
+		{"succeeded", func(t *tester, d *queue.Delivery) { t.finish(d, queue.Outcome{Status: queue.Succeeded, Attempt: 1}) }},
+		{"failed", func(t *tester, d *queue.Delivery) {
 			t.finish(d, queue.Outcome{Status: queue.Failed, Attempt: 1, Kind: "boom", Error: "x"})
 		}},
-		{"skipped", func(t *T, d *queue.Delivery) {
+		{"skipped", func(t *tester, d *queue.Delivery) {
 			t.finish(d, queue.Outcome{Status: queue.Skipped, Attempt: 1, Kind: "lock.locked", Error: "held"})
 		}},
-		{"dead", func(t *T, d *queue.Delivery) {
+		{"dead", func(t *tester, d *queue.Delivery) {
 			t.finish(d, queue.Outcome{Status: queue.Dead, Attempt: 1, Kind: "task.permanent", Error: "no"})
 		}},
-		{"canceled", func(t *T, d *queue.Delivery) {
+		{"canceled", func(t *tester, d *queue.Delivery) {
 			t.finish(d, queue.Outcome{Status: queue.Canceled, Attempt: 1, Kind: queue.ErrCanceled.ErrorKind(), Error: queue.ErrCanceled.Error()})
 		}},
-		{"retried, then succeeded", func(t *T, d *queue.Delivery) {
+		{"retried, then succeeded", func(t *tester, d *queue.Delivery) {
 			t.finish(d, queue.Outcome{Status: queue.Scheduled, Attempt: 2, RunAt: time.Now().Add(-time.Second), Kind: "boom", Error: "x", Retry: true})
 			t.duplicate("while its retry waits", uniqueMsg(d.Queue, "second", "k", time.Hour), time.Time{}, d.ID)
 			t.promote(d.Queue, time.Now(), 10)
@@ -301,7 +301,7 @@ func uniqueFreedAtEnd(t *T) {
 		}},
 	}
 	for i, e := range ends {
-		t.sub(e.name, func(t *T) {
+		t.sub(e.name, func(t *tester) {
 			name := fmt.Sprint("uend", i)
 			t.enqueue(uniqueMsg(name, "first", "k", time.Hour), time.Time{})
 			d := t.takeOne(name, "first")
@@ -311,7 +311,7 @@ func uniqueFreedAtEnd(t *T) {
 			t.duplicate("held anew", uniqueMsg(name, "third", "k", time.Hour), time.Time{}, "second")
 		})
 	}
-	t.sub("canceled before it ran", func(t *T) {
+	t.sub("canceled before it ran", func(t *tester) {
 		t.enqueue(uniqueMsg("ucancel", "first", "k", time.Hour), time.Now().Add(time.Hour))
 		if out, err := t.q.Cancel(t.Context(), "ucancel", "first"); err != nil || out != queue.CancelDone {
 			t.Fatalf("Cancel = %q, %v", out, err)
@@ -322,7 +322,7 @@ func uniqueFreedAtEnd(t *T) {
 
 // A unique window bounds the key: past it, the key is free though its
 // holder still waits to run.
-func uniqueWindow(t *T) {
+func uniqueWindow(t *tester) {
 	window, within := time.Minute, 30*time.Second
 	if t.real() {
 		window, within = 800*time.Millisecond, 0
@@ -349,7 +349,7 @@ func expiresAtPromises() []promise {
 	}
 	out := make([]promise, len(cases))
 	for i, c := range cases {
-		out[i] = promise{name: c.name, check: func(t *T) { expiresAt(t, c.at) }}
+		out[i] = promise{name: c.name, check: func(t *tester) { expiresAt(t, c.at) }}
 	}
 	return out
 }
@@ -357,7 +357,7 @@ func expiresAtPromises() []promise {
 // A deadline reads back as it was set, to the microsecond, whenever it
 // is: the zero time (no deadline), before 1970 or long after. It does
 // through every place a message waits: ready, delayed, retried, dead.
-func expiresAt(t *T, deadline time.Time) {
+func expiresAt(t *tester, deadline time.Time) {
 	m := func(id string) *queue.Message {
 		m := msg("exp", id)
 		m.ExpiresAt = deadline

@@ -36,23 +36,23 @@ func finalWrites(releases ...task.FinalWrite) *task.FinalWrites {
 // whose Err matches what the outcome was; the state says whether the
 // run's deferred result writes stored a result. A release that fails
 // changes nothing: the lock expires with its TTL.
-func outcomes(t *T) {
-	type check func(t *T, err error)
+func outcomes(t *tester) {
+	type check func(t *tester, err error)
 	is := func(target error) check {
-		return func(t *T, err error) {
+		return func(t *tester, err error) {
 			t.Helper()
 			if !errors.Is(err, target) {
 				t.Errorf("Err() = %v, want it to match %v", err, target)
 			}
 		}
 	}
-	succeeded := func(t *T, err error) {
+	succeeded := func(t *tester, err error) {
 		if err != nil {
 			t.Errorf("Err() = %v, want nil", err)
 		}
 	}
 	kind := func(kind, msg string) check {
-		return func(t *T, err error) {
+		return func(t *tester, err error) {
 			f, ok := errors.AsType[*task.Failure](err)
 			if !ok || f.Kind != kind || f.Message != msg {
 				t.Errorf("Err() = %#v, want a task.Failure of kind %q, %q", err, kind, msg)
@@ -60,7 +60,7 @@ func outcomes(t *T) {
 		}
 	}
 	deadLetter := func(id string) check {
-		return func(t *T, err error) {
+		return func(t *tester, err error) {
 			if e, ok := errors.AsType[*queue.DeadLetterError](err); !ok || e.ID != id {
 				t.Errorf("Err() = %#v, want a *queue.DeadLetterError for %q", err, id)
 			}
@@ -118,10 +118,10 @@ func outcomes(t *T) {
 			result: queue.NoResult, checks: []check{is(queue.ErrCanceled)}},
 	}
 	for _, tc := range cases {
-		t.sub(tc.name, func(t *T) {
+		t.sub(tc.name, func(t *tester) {
 			t.enqueue(msg("out", tc.name), time.Time{})
 			d := t.takeOne("out", tc.name)
-			o, made := tc.o, func(*T) {}
+			o, made := tc.o, func(*tester) {}
 			if !tc.noFinal {
 				o.Final, made = final(tc.results, tc.releases)
 			}
@@ -143,7 +143,7 @@ func outcomes(t *T) {
 
 // A status that is not an outcome is refused, and leaves the delivery
 // taken, to be recovered.
-func notAnOutcome(t *T) {
+func notAnOutcome(t *tester) {
 	t.enqueue(msg("out", "bad"), time.Time{})
 	d := t.takeOne("out", "bad")
 	for _, s := range []queue.Status{queue.Queued, queue.Running, ""} {
@@ -157,7 +157,7 @@ func notAnOutcome(t *T) {
 
 // A Scheduled outcome sends the task back to wait until RunAt as the
 // next attempt; a retry's next run learns the failure it follows.
-func retry(t *T) {
+func retry(t *tester) {
 	m := msg("r", "job")
 	m.ExpiresAt = at.Add(time.Hour)
 	m.Headers = map[string]string{"tenant": "acme"}
@@ -211,7 +211,7 @@ func retry(t *T) {
 
 // Finish makes a deferred write of no backend's first, on its own, before
 // the task ends.
-func othersFirst(t *T) {
+func othersFirst(t *tester) {
 	t.enqueue(msg("fw", "first"), time.Time{})
 	d := t.takeOne("fw", "first")
 	var seen []queue.Status
@@ -256,7 +256,7 @@ func finalWritePromises() []promise {
 	}
 	out := make([]promise, len(outcomes))
 	for i, c := range outcomes {
-		out[i] = promise{name: c.name, check: func(t *T) { ownFinalWrites(t, c.o, c.rec) }}
+		out[i] = promise{name: c.name, check: func(t *tester) { ownFinalWrites(t, c.o, c.rec) }}
 	}
 	return out
 }
@@ -266,7 +266,7 @@ func finalWritePromises() []promise {
 // and one that sends it back to wait. Nothing is written before; after,
 // the record is stored with its TTL, the lock free, and the state says the
 // result is stored.
-func ownFinalWrites(t *T, o queue.Outcome, rec store.Record) {
+func ownFinalWrites(t *tester, o queue.Outcome, rec store.Record) {
 	const ttl = 3 * time.Hour
 	id := "own-" + string(o.Status)
 	if o.Status == queue.Scheduled {
@@ -296,7 +296,7 @@ func ownFinalWrites(t *T, o queue.Outcome, rec store.Record) {
 // fails and is retried stores its failure, in the Finish that sends the
 // task back (a Scheduled outcome), and the retry's outcome replaces it
 // when it ends. Each Finish releases the run's lock.
-func retryKeepsFailureRecord(t *T) {
+func retryKeepsFailureRecord(t *tester) {
 	t.enqueue(msg("rk", "job"), time.Time{})
 	d := t.takeOne("rk", "job")
 	failure := store.Record{Queue: "rk", ID: "job", Task: "email", Status: store.Failed, Kind: "lock.locked", Error: `lock "a": held`, Attempt: 1}

@@ -18,7 +18,7 @@ func statePromises() []promise {
 
 // A task the queue never knew, or knows on another queue only, is not
 // found.
-func stateNotFound(t *T) {
+func stateNotFound(t *tester) {
 	t.wantNotFound("nq", "never")
 	t.enqueue(msg("nq", "known"), time.Time{})
 	t.wantNotFound("nq", "never")
@@ -30,7 +30,7 @@ func stateNotFound(t *T) {
 
 // Started marks a taken task running, since when and on which worker,
 // which its end keeps; a start recorded after the end changes nothing.
-func started(t *T) {
+func started(t *tester) {
 	t.enqueue(msg("st", "job"), time.Time{})
 	d := t.takeOne("st", "job")
 	startedAt := time.Now().Add(-time.Second)
@@ -64,7 +64,7 @@ func waitPromises() []promise {
 	}
 }
 
-func waitNotFound(t *T) {
+func waitNotFound(t *tester) {
 	if st, err := t.q.Wait(t.Context(), "w", "unknown"); !errors.Is(err, queue.ErrNotFound) {
 		t.Fatalf("Wait(unknown) = %+v, %v; want queue.ErrNotFound", st, err)
 	}
@@ -72,7 +72,7 @@ func waitNotFound(t *T) {
 
 // Waiters of a task are woken by its end, not by a retry; once it ended,
 // Wait returns at once.
-func waitWoken(t *T) {
+func waitWoken(t *tester) {
 	t.enqueue(msg("w", "job"), time.Time{})
 	type result struct {
 		st  *queue.State
@@ -116,7 +116,7 @@ func waitWoken(t *T) {
 }
 
 // A Wait whose context ends returns its cause, and leaves the task alone.
-func waitContextEnds(t *T) {
+func waitContextEnds(t *tester) {
 	t.enqueue(msg("w", "forever"), time.Time{})
 	cause := errors.New("caller gave up")
 	ctx, cancel := context.WithCancelCause(context.Background())
@@ -148,7 +148,7 @@ func cancelPromises() []promise {
 }
 
 // wantCanceled fails t unless id ended as canceled.
-func (t *T) wantCanceled(name, id string, attempt int) {
+func (t *tester) wantCanceled(name, id string, attempt int) {
 	t.Helper()
 	st := t.wantState(name, id, queue.Canceled, attempt, queue.ErrCanceled.ErrorKind(), queue.ErrCanceled.Error())
 	if !errors.Is(st.Err(), queue.ErrCanceled) || st.FinishedAt.IsZero() {
@@ -156,7 +156,7 @@ func (t *T) wantCanceled(name, id string, attempt int) {
 	}
 }
 
-func (t *T) cancel(name, id string, want queue.CancelOutcome) {
+func (t *tester) cancel(name, id string, want queue.CancelOutcome) {
 	t.Helper()
 	if out, err := t.q.Cancel(t.Context(), name, id); err != nil || out != want {
 		t.Fatalf("Cancel(%q) = %q, %v; want %q", id, out, err, want)
@@ -165,7 +165,7 @@ func (t *T) cancel(name, id string, want queue.CancelOutcome) {
 
 // A ready task canceled never runs: it ends as canceled at once, its
 // waiters woken.
-func cancelReady(t *T) {
+func cancelReady(t *tester) {
 	t.enqueue(msg("c", "ready"), time.Time{})
 	t.enqueue(msg("c", "kept"), time.Time{})
 	ctx, stop := context.WithTimeout(context.Background(), 10*time.Second)
@@ -191,7 +191,7 @@ func cancelReady(t *T) {
 }
 
 // A delayed task canceled never runs either: Promote passes it by.
-func cancelDelayed(t *T) {
+func cancelDelayed(t *tester) {
 	t.enqueue(msg("c", "delayed"), time.Now().Add(time.Hour))
 	t.cancel("c", "delayed", queue.CancelDone)
 	t.wantCanceled("c", "delayed", 1)
@@ -204,7 +204,7 @@ func cancelDelayed(t *T) {
 
 // A task a worker holds is canceled by that worker: Cancel tells it, through
 // WatchCancels, and a retry of the run never runs.
-func cancelTaken(t *T) {
+func cancelTaken(t *tester) {
 	var mu sync.Mutex
 	var told []string
 	stop := t.q.WatchCancels(func(name, id string) {
@@ -247,7 +247,7 @@ func cancelTaken(t *T) {
 
 // A task that ended is too late to cancel; one the queue never knew is
 // not found.
-func cancelEnded(t *T) {
+func cancelEnded(t *tester) {
 	t.enqueue(msg("c", "done"), time.Time{})
 	t.finish(t.takeOne("c", "done"), queue.Outcome{Status: queue.Succeeded, Attempt: 1})
 	t.cancel("c", "done", queue.CancelTooLate)

@@ -59,7 +59,7 @@ const MaxRealStateTTL = 10 * time.Second
 // group of them.
 type promise struct {
 	name  string
-	check func(t *T)
+	check func(t *tester)
 	cases []promise
 }
 
@@ -105,7 +105,7 @@ func run(t *testing.T, p promise, newBackend func(t *testing.T) Backend) {
 		if err := b.validate(); err != nil {
 			t.Fatalf("queuetest: %v", err)
 		}
-		p.check(&T{T: t, b: b, q: b.Queue})
+		p.check(&tester{T: t, b: b, q: b.Queue})
 	})
 }
 
@@ -121,24 +121,24 @@ func (b *Backend) validate() error {
 	return nil
 }
 
-// T is one subtest, on its own backend.
-type T struct {
+// tester is one subtest, on its own backend.
+type tester struct {
 	*testing.T
 	b Backend
 	q queue.Queue
 }
 
 // sub runs fn as a subtest of t, on t's backend.
-func (t *T) sub(name string, fn func(t *T)) {
+func (t *tester) sub(name string, fn func(t *tester)) {
 	t.Helper()
-	t.Run(name, func(st *testing.T) { fn(&T{T: st, b: t.b, q: t.q}) })
+	t.Run(name, func(st *testing.T) { fn(&tester{T: st, b: t.b, q: t.q}) })
 }
 
 // real reports whether the backend runs on the wall clock only.
-func (t *T) real() bool { return t.b.Advance == nil }
+func (t *tester) real() bool { return t.b.Advance == nil }
 
 // advance moves the backend's clock d ahead, or lets d pass.
-func (t *T) advance(d time.Duration) {
+func (t *tester) advance(d time.Duration) {
 	if t.b.Advance != nil {
 		t.b.Advance(d)
 		return
@@ -153,7 +153,7 @@ func msg(name, id string) *queue.Message {
 	return &queue.Message{ID: id, Task: "email", Queue: name, Payload: []byte("payload of " + id), EnqueuedAt: at}
 }
 
-func (t *T) enqueue(m *queue.Message, runAt time.Time) {
+func (t *tester) enqueue(m *queue.Message, runAt time.Time) {
 	t.Helper()
 	if err := t.q.Enqueue(t.Context(), m, runAt); err != nil {
 		t.Fatalf("Enqueue(%q, %v): %v", m.ID, runAt, err)
@@ -162,7 +162,7 @@ func (t *T) enqueue(m *queue.Message, runAt time.Time) {
 
 // duplicate fails t unless Enqueue of m is refused as a duplicate of
 // existing.
-func (t *T) duplicate(what string, m *queue.Message, runAt time.Time, existing string) {
+func (t *tester) duplicate(what string, m *queue.Message, runAt time.Time, existing string) {
 	t.Helper()
 	err := t.q.Enqueue(t.Context(), m, runAt)
 	de, ok := errors.AsType[*queue.DuplicateError](err)
@@ -171,7 +171,7 @@ func (t *T) duplicate(what string, m *queue.Message, runAt time.Time, existing s
 	}
 }
 
-func (t *T) take(name, consumer string, n int) []*queue.Delivery {
+func (t *tester) take(name, consumer string, n int) []*queue.Delivery {
 	t.Helper()
 	ds, err := t.q.Take(t.Context(), name, consumer, n, 0)
 	if err != nil {
@@ -181,7 +181,7 @@ func (t *T) take(name, consumer string, n int) []*queue.Delivery {
 }
 
 // takeOne takes the one ready message of queue name, which must be id.
-func (t *T) takeOne(name, id string) *queue.Delivery {
+func (t *tester) takeOne(name, id string) *queue.Delivery {
 	t.Helper()
 	ds := t.take(name, "c1", 10)
 	wantIDs(t, "Take", ds, id)
@@ -191,7 +191,7 @@ func (t *T) takeOne(name, id string) *queue.Delivery {
 // reclaim moves up to n deliveries of queue idle for minIdle back to the
 // ready ones (Recover), then hands those to consumer: the takeover of a
 // dead worker's tasks.
-func (t *T) reclaim(name, consumer string, minIdle time.Duration, n int) []*queue.Delivery {
+func (t *tester) reclaim(name, consumer string, minIdle time.Duration, n int) []*queue.Delivery {
 	t.Helper()
 	moved, err := t.q.Recover(t.Context(), name, minIdle, n)
 	if err != nil {
@@ -207,7 +207,7 @@ func (t *T) reclaim(name, consumer string, minIdle time.Duration, n int) []*queu
 	return ds
 }
 
-func (t *T) promote(name string, now time.Time, n int) int {
+func (t *tester) promote(name string, now time.Time, n int) int {
 	t.Helper()
 	moved, err := t.q.Promote(t.Context(), name, now, n)
 	if err != nil {
@@ -216,14 +216,14 @@ func (t *T) promote(name string, now time.Time, n int) int {
 	return moved
 }
 
-func (t *T) finish(d *queue.Delivery, o queue.Outcome) {
+func (t *tester) finish(d *queue.Delivery, o queue.Outcome) {
 	t.Helper()
 	if err := t.q.Finish(t.Context(), d, o); err != nil {
 		t.Fatalf("Finish(%q, %+v): %v", d.ID, o, err)
 	}
 }
 
-func (t *T) state(name, id string) *queue.State {
+func (t *tester) state(name, id string) *queue.State {
 	t.Helper()
 	st, err := t.q.State(t.Context(), name, id)
 	if err != nil {
@@ -233,7 +233,7 @@ func (t *T) state(name, id string) *queue.State {
 }
 
 // wantState fails t unless id's state has status, attempt, kind and error.
-func (t *T) wantState(name, id string, status queue.Status, attempt int, kind, msg string) *queue.State {
+func (t *tester) wantState(name, id string, status queue.Status, attempt int, kind, msg string) *queue.State {
 	t.Helper()
 	st := t.state(name, id)
 	if st.ID != id || st.Queue != name || st.Status != status || st.Attempt != attempt || st.Kind != kind || st.Error != msg {
@@ -243,14 +243,14 @@ func (t *T) wantState(name, id string, status queue.Status, attempt int, kind, m
 }
 
 // wantResult fails t unless id's state says result of its outcome.
-func (t *T) wantResult(name, id string, result queue.ResultStatus) {
+func (t *tester) wantResult(name, id string, result queue.ResultStatus) {
 	t.Helper()
 	if st := t.state(name, id); st.Result != result {
 		t.Fatalf("State(%q).Result = %q (state %+v); want %q", id, st.Result, *st, result)
 	}
 }
 
-func (t *T) wantNotFound(name, id string) {
+func (t *tester) wantNotFound(name, id string) {
 	t.Helper()
 	st, err := t.q.State(t.Context(), name, id)
 	if !errors.Is(err, queue.ErrNotFound) || st != nil {
@@ -259,7 +259,7 @@ func (t *T) wantNotFound(name, id string) {
 }
 
 // stats returns queue name's counts, Workers and OldestReady left out.
-func (t *T) stats(name string) queue.Stats {
+func (t *tester) stats(name string) queue.Stats {
 	t.Helper()
 	st, err := t.q.Stats(t.Context(), name)
 	if err != nil {
@@ -268,7 +268,7 @@ func (t *T) stats(name string) queue.Stats {
 	return queue.Stats{Queue: st.Queue, Ready: st.Ready, Running: st.Running, Delayed: st.Delayed, Dead: st.Dead}
 }
 
-func (t *T) wantStats(name string, ready, running, delayed, dead int64) {
+func (t *tester) wantStats(name string, ready, running, delayed, dead int64) {
 	t.Helper()
 	want := queue.Stats{Queue: name, Ready: ready, Running: running, Delayed: delayed, Dead: dead}
 	if got := t.stats(name); got != want {
@@ -285,7 +285,7 @@ func ids(ds []*queue.Delivery) []string {
 	return out
 }
 
-func wantIDs(t *T, what string, ds []*queue.Delivery, want ...string) {
+func wantIDs(t *tester, what string, ds []*queue.Delivery, want ...string) {
 	t.Helper()
 	if got := ids(ds); !slices.Equal(got, want) {
 		t.Fatalf("%s: got IDs %q, want %q", what, got, want)
@@ -306,7 +306,7 @@ func sameTime(got, want time.Time) bool {
 
 // sameMessage fails t unless got has every field of want, times to the
 // microsecond and no finer, and no Unique, which the queue keeps apart.
-func sameMessage(t *T, what string, got, want queue.Message) {
+func sameMessage(t *tester, what string, got, want queue.Message) {
 	t.Helper()
 	if got.ID != want.ID || got.Task != want.Task || got.Queue != want.Queue || got.Attempt != want.Attempt ||
 		!bytes.Equal(got.Payload, want.Payload) || got.LastKind != want.LastKind || got.LastError != want.LastError ||
@@ -341,7 +341,7 @@ func counted(err error) (write, *atomic.Int32) {
 // final returns the deferred writes of a run: result writes that fail with
 // results' errors and releases that fail with releases' (nil: succeed), and
 // a check that fails t unless each was made exactly once.
-func final(results, releases []error) (*task.FinalWrites, func(t *T)) {
+func final(results, releases []error) (*task.FinalWrites, func(t *tester)) {
 	f := &task.FinalWrites{}
 	var counts []*atomic.Int32
 	for _, err := range results {
@@ -354,7 +354,7 @@ func final(results, releases []error) (*task.FinalWrites, func(t *T)) {
 		f.Release(w)
 		counts = append(counts, n)
 	}
-	return f, func(t *T) {
+	return f, func(t *tester) {
 		t.Helper()
 		for i, n := range counts {
 			if got := n.Load(); got != 1 {
@@ -374,7 +374,7 @@ func stored() *task.FinalWrites {
 var errWrite = errors.New("the test's write failed")
 
 // record defers the put of rec for ttl in the backend's own store.
-func (t *T) record(rec store.Record, ttl time.Duration) task.FinalWrite {
+func (t *tester) record(rec store.Record, ttl time.Duration) task.FinalWrite {
 	t.Helper()
 	w, err := t.b.Store.FinalPut(&rec, ttl)
 	if err != nil {
@@ -384,7 +384,7 @@ func (t *T) record(rec store.Record, ttl time.Duration) task.FinalWrite {
 }
 
 // lockFor takes key on the backend's locker and defers its release.
-func (t *T) lockFor(key string) task.FinalWrite {
+func (t *tester) lockFor(key string) task.FinalWrite {
 	t.Helper()
 	lease, err := t.b.Locker.TryAcquire(t.Context(), key, time.Hour)
 	if err != nil {
@@ -394,7 +394,7 @@ func (t *T) lockFor(key string) task.FinalWrite {
 }
 
 // wantLocked fails t unless key is held, and wantFree unless it is free.
-func (t *T) wantLocked(key string) {
+func (t *tester) wantLocked(key string) {
 	t.Helper()
 	lease, err := t.b.Locker.TryAcquire(t.Context(), key, time.Minute)
 	if err == nil {
@@ -406,7 +406,7 @@ func (t *T) wantLocked(key string) {
 	}
 }
 
-func (t *T) wantFree(key string) {
+func (t *tester) wantFree(key string) {
 	t.Helper()
 	lease, err := t.b.Locker.TryAcquire(t.Context(), key, time.Minute)
 	if err != nil {
@@ -419,7 +419,7 @@ func (t *T) wantFree(key string) {
 
 // wantRecord fails t unless the store holds want under its queue and ID,
 // and returns what it holds.
-func (t *T) wantRecord(want store.Record) *store.Record {
+func (t *tester) wantRecord(want store.Record) *store.Record {
 	t.Helper()
 	got, err := t.b.Store.Get(t.Context(), want.Queue, want.ID)
 	if err != nil {
@@ -432,7 +432,7 @@ func (t *T) wantRecord(want store.Record) *store.Record {
 	return got
 }
 
-func (t *T) wantNoRecord(name, id string) {
+func (t *tester) wantNoRecord(name, id string) {
 	t.Helper()
 	if got, err := t.b.Store.Get(t.Context(), name, id); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("record %s/%s = %+v, %v; want none", name, id, got, err)
@@ -441,7 +441,7 @@ func (t *T) wantNoRecord(name, id string) {
 
 // eventually polls cond until it holds or d passes, and fails t then
 // with what.
-func (t *T) eventually(d time.Duration, what string, cond func() bool) {
+func (t *tester) eventually(d time.Duration, what string, cond func() bool) {
 	t.Helper()
 	for end := time.Now().Add(d); !cond(); time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(end) {

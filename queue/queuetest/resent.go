@@ -26,7 +26,7 @@ func resentPromises() []promise {
 
 // An Enqueue of the same message again is a duplicate of the first, and
 // adds nothing: one task, handed out once.
-func resentEnqueue(t *T) {
+func resentEnqueue(t *tester) {
 	t.enqueue(msg("re", "a"), time.Time{})
 	t.duplicate("sent again", msg("re", "a"), time.Time{}, "a")
 	errs, err := t.q.EnqueueMany(t.Context(), []*queue.Message{msg("re", "b")}, time.Time{})
@@ -48,7 +48,7 @@ func resentEnqueue(t *T) {
 // it: taken (Stats counts it running, listed with its consumer), never
 // handed to another, and recovered once its claim is idle. Nothing is
 // lost, nothing doubled.
-func resentTake(t *T) {
+func resentTake(t *tester) {
 	for _, id := range []string{"a", "b"} {
 		t.enqueue(msg("rt", id), time.Time{})
 	}
@@ -73,9 +73,9 @@ func resentTake(t *T) {
 // A Finish of a delivery finished already returns no error and changes
 // nothing: not the state, the counts, the dead letters, nor the record,
 // whose second write is not made.
-func resentFinish(t *T) {
+func resentFinish(t *tester) {
 	for _, status := range []queue.Status{queue.Succeeded, queue.Failed, queue.Dead, queue.Skipped, queue.Canceled} {
-		t.sub(string(status), func(t *T) {
+		t.sub(string(status), func(t *tester) {
 			id := "twice-" + string(status)
 			t.enqueue(msg("rf", id), time.Time{})
 			d := t.takeOne("rf", id)
@@ -115,7 +115,7 @@ func resentFinish(t *T) {
 
 // A Scheduled finish sent again changes nothing either: one wait in the
 // delayed set, one retry.
-func resentFinishScheduled(t *T) {
+func resentFinishScheduled(t *tester) {
 	t.enqueue(msg("rs", "job"), time.Time{})
 	d := t.takeOne("rs", "job")
 	o := queue.Outcome{Status: queue.Scheduled, Attempt: 2, RunAt: time.Now().Add(-time.Second), Kind: "boom", Error: "x", Retry: true}
@@ -139,7 +139,7 @@ func resentFinishScheduled(t *T) {
 
 // A Cancel sent again says too late (the task it canceled has ended) or
 // sent (a worker still holds the task), never an error, and counts once.
-func resentCancel(t *T) {
+func resentCancel(t *tester) {
 	t.enqueue(msg("rc", "ready"), time.Time{})
 	t.cancel("rc", "ready", queue.CancelDone)
 	t.cancel("rc", "ready", queue.CancelTooLate)
@@ -168,7 +168,7 @@ func resentCancel(t *T) {
 
 // A RequeueDead sent again requeues nothing more: the task is queued
 // once, and its dead letter gone.
-func resentRequeueDead(t *T) {
+func resentRequeueDead(t *tester) {
 	t.enqueue(msg("rr", "x"), time.Time{})
 	t.finish(t.takeOne("rr", "x"), queue.Outcome{Status: queue.Dead, Attempt: 1, Kind: "k", Error: "e"})
 	for i, want := range [][]string{{"x"}, nil} {
@@ -186,7 +186,7 @@ func resentRequeueDead(t *T) {
 }
 
 // A PurgeDead sent again deletes nothing more.
-func resentPurgeDead(t *T) {
+func resentPurgeDead(t *tester) {
 	for _, id := range []string{"x", "y"} {
 		t.enqueue(msg("rp", id), time.Time{})
 		t.finish(t.takeOne("rp", id), queue.Outcome{Status: queue.Dead, Attempt: 1, Kind: "k", Error: "e"})

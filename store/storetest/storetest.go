@@ -32,7 +32,7 @@ type Store interface {
 
 type promise struct {
 	name  string
-	check func(t *T)
+	check func(t *tester)
 	cases []promise
 }
 
@@ -93,19 +93,19 @@ func run(t *testing.T, p promise, newBackend func(t *testing.T) Backend) {
 		if b.Store == nil {
 			t.Fatal("storetest: the Backend needs a Store")
 		}
-		p.check(&T{T: t, b: b, s: b.Store})
+		p.check(&tester{T: t, b: b, s: b.Store})
 	})
 }
 
-// T is one subtest, on its own backend.
-type T struct {
+// tester is one subtest, on its own backend.
+type tester struct {
 	*testing.T
 	b Backend
 	s Store
 }
 
 // advance moves the store's clock d ahead, or lets d pass.
-func (t *T) advance(d time.Duration) {
+func (t *tester) advance(d time.Duration) {
 	if t.b.Advance != nil {
 		t.b.Advance(d)
 		return
@@ -114,7 +114,7 @@ func (t *T) advance(d time.Duration) {
 }
 
 // real reports whether the store runs on the wall clock only.
-func (t *T) real() bool { return t.b.Advance == nil }
+func (t *tester) real() bool { return t.b.Advance == nil }
 
 // at has nanoseconds below the microsecond, which stores may drop.
 var at = time.Date(2025, 3, 14, 15, 9, 26, 535897932, time.UTC)
@@ -125,7 +125,7 @@ var errExpired = task.NewError("storetest.expired", "storetest: expired")
 
 // same fails t unless got holds every field of want: At to the
 // microsecond; ExpiresAt, which Put ignores, is not compared.
-func same(t *T, got, want *store.Record) {
+func same(t *tester, got, want *store.Record) {
 	t.Helper()
 	if got == nil {
 		t.Fatalf("record %q/%q: got nil", want.Queue, want.ID)
@@ -141,7 +141,7 @@ func same(t *T, got, want *store.Record) {
 
 // expiresAbout fails t unless rec expires ttl after a moment in [from, to],
 // give or take a second.
-func expiresAbout(t *T, rec *store.Record, ttl time.Duration, from, to time.Time) {
+func expiresAbout(t *tester, rec *store.Record, ttl time.Duration, from, to time.Time) {
 	t.Helper()
 	lo, hi := from.Add(ttl-time.Second), to.Add(ttl+time.Second)
 	if rec.ExpiresAt.Before(lo) || rec.ExpiresAt.After(hi) {
@@ -149,14 +149,14 @@ func expiresAbout(t *T, rec *store.Record, ttl time.Duration, from, to time.Time
 	}
 }
 
-func (t *T) put(rec *store.Record, ttl time.Duration) {
+func (t *tester) put(rec *store.Record, ttl time.Duration) {
 	t.Helper()
 	if err := t.s.Put(t.Context(), rec, ttl); err != nil {
 		t.Fatalf("Put(%q/%q, %v): %v", rec.Queue, rec.ID, ttl, err)
 	}
 }
 
-func (t *T) get(name, id string) *store.Record {
+func (t *tester) get(name, id string) *store.Record {
 	t.Helper()
 	rec, err := t.s.Get(t.Context(), name, id)
 	if err != nil {
@@ -167,7 +167,7 @@ func (t *T) get(name, id string) *store.Record {
 
 // notFound fails t unless Get of queue and id finds nothing, with a
 // *store.NotFoundError that names them.
-func (t *T) notFound(name, id string) {
+func (t *tester) notFound(name, id string) {
 	t.Helper()
 	rec, err := t.s.Get(t.Context(), name, id)
 	nf, ok := errors.AsType[*store.NotFoundError](err)
@@ -182,7 +182,7 @@ func (t *T) notFound(name, id string) {
 	}
 }
 
-func (t *T) list() []*store.Record {
+func (t *tester) list() []*store.Record {
 	t.Helper()
 	list, err := t.s.List(t.Context())
 	if err != nil {
@@ -194,7 +194,7 @@ func (t *T) list() []*store.Record {
 // A record comes back as it was put: every field, binary values, odd
 // queues and IDs, At to the microsecond (stamped by Put if zero), and an
 // ExpiresAt of its TTL.
-func putRoundTrip(t *T) {
+func putRoundTrip(t *tester) {
 	recs := []*store.Record{
 		{Queue: "emails", ID: "ok", Task: "resize", Status: store.Succeeded, Value: []byte("{\"w\":640}\x00\xff\r\n"), Attempt: 1, At: at},
 		{Queue: "emails", ID: "failed", Task: "resize", Status: store.Failed, Error: `lock "img:7": held by another owner`, Kind: "lock.locked", Attempt: 3, At: at.Add(time.Microsecond)},
@@ -224,7 +224,7 @@ func putRoundTrip(t *T) {
 
 // A Put replaces the record whole: no field of the last stays, and the
 // TTL is the new one.
-func putReplaces(t *T) {
+func putReplaces(t *tester) {
 	steps := []struct {
 		rec *store.Record
 		ttl time.Duration
@@ -255,7 +255,7 @@ func putReplaces(t *T) {
 
 // A Put of no record, no ID, a TTL that is not positive, or a queue with a
 // brace is refused, as a deferred put is when made; nothing is written.
-func putRefused(t *T) {
+func putRefused(t *tester) {
 	rec := func(id string) *store.Record {
 		return &store.Record{Queue: "q", ID: id, Task: "t", Status: store.Succeeded, Value: []byte("1"), At: at}
 	}
@@ -291,7 +291,7 @@ func putRefused(t *T) {
 
 // A record shares no memory with its callers: not the one put, nor those
 // Get and List return; a deferred put copies its record when made.
-func sharesNoMemory(t *T) {
+func sharesNoMemory(t *tester) {
 	value := []byte("original")
 	t.put(&store.Record{Queue: "q", ID: "r", Status: store.Succeeded, Value: value, At: at}, time.Hour)
 	copy(value, "CHANGED!")
@@ -329,7 +329,7 @@ func sharesNoMemory(t *T) {
 
 // A deferred put writes nothing until applied; applied, it is a Put: the
 // record with its TTL, its waiters woken.
-func deferredPut(t *T) {
+func deferredPut(t *tester) {
 	rec := &store.Record{Queue: "q", ID: "later", Task: "t", Status: store.Failed, Error: "boom", Kind: task.KindError, Attempt: 2, At: at}
 	w, err := t.s.FinalPut(rec, 2*time.Hour)
 	if err != nil {
@@ -357,7 +357,7 @@ func deferredPut(t *T) {
 }
 
 // Get of a record never put, or put under another queue, finds nothing.
-func getNotFound(t *T) {
+func getNotFound(t *tester) {
 	t.put(&store.Record{Queue: "emails", ID: "ok", Status: store.Succeeded, At: at}, time.Hour)
 	t.put(&store.Record{Queue: "", ID: "mine", Status: store.Succeeded, At: at}, time.Hour)
 	t.notFound("emails", "never-put")
@@ -369,7 +369,7 @@ func getNotFound(t *T) {
 
 // Delete removes one record, under its own queue only; deleting what is
 // not there is no error.
-func deleteOne(t *T) {
+func deleteOne(t *tester) {
 	keep := &store.Record{Queue: "emails", ID: "keep", Task: "t", Status: store.Succeeded, Value: []byte("v"), Attempt: 1, At: at}
 	t.put(keep, time.Hour)
 	t.put(&store.Record{Queue: "emails", ID: "gone", Status: store.Failed, Error: "x", At: at}, time.Hour)
@@ -392,7 +392,7 @@ func deleteOne(t *T) {
 
 // A record lives for its TTL, and then it is gone: from Get, from List,
 // and for Wait, which waits for a new one.
-func ttlExpires(t *T) {
+func ttlExpires(t *tester) {
 	rec := &store.Record{Queue: "q", ID: "short-lived", Task: "t", Status: store.Failed, Error: "boom", Kind: task.KindError, Attempt: 1, At: at}
 	ttl, margin := time.Hour, time.Minute
 	if t.real() {
@@ -417,7 +417,7 @@ func ttlExpires(t *T) {
 
 // List returns the records stored now, sorted by queue (the in-process ""
 // first), then ID, each with its ExpiresAt; expired ones are left out.
-func listSorted(t *T) {
+func listSorted(t *tester) {
 	short, advance := time.Minute, 2*time.Minute
 	if t.real() {
 		short, advance = 300*time.Millisecond, 500*time.Millisecond

@@ -20,7 +20,7 @@ type waited struct {
 
 // goWait runs Wait in a goroutine until it returns, at the latest when t
 // ends, and delivers its outcome.
-func goWait(t *T, name, id string) <-chan waited {
+func goWait(t *tester, name, id string) <-chan waited {
 	return goWaitCtx(t.Context(), t.s, name, id)
 }
 
@@ -37,14 +37,14 @@ func goWaitCtx(ctx context.Context, s store.Store, name, id string) <-chan waite
 // subscribe and read once).
 func settle() { time.Sleep(150 * time.Millisecond) }
 
-func timeout(t *T, d time.Duration) (context.Context, context.CancelFunc) {
+func timeout(t *tester, d time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(t.Context(), d)
 }
 
 // Records are keyed by queue and ID: the same ID on two queues, and on
 // queue "" (a run in-process), names distinct records, which are put,
 // replaced, read, listed, waited for and deleted apart.
-func sameIDOnTwoQueues(t *T) {
+func sameIDOnTwoQueues(t *tester) {
 	const id = "same-id"
 	// Queues and IDs that a key made by joining them with ":" would mix up.
 	stored := []*store.Record{
@@ -116,7 +116,7 @@ func sameIDOnTwoQueues(t *T) {
 
 // A stored failure keeps its kind: read back, Err matches the sentinels
 // of its kind, and a skip matches task.ErrSkipped too.
-func errorKinds(t *T) {
+func errorKinds(t *tester) {
 	cases := []struct {
 		rec      store.Record
 		wantNil  bool
@@ -182,7 +182,7 @@ func errorKinds(t *T) {
 // store.ErrNotFound and queue.ErrNotFound both say "not found", and a
 // stored failure of one must not match the other once read back: their
 // kinds differ, and Record.Err matches by kind.
-func notFoundKindsApart(t *T) {
+func notFoundKindsApart(t *tester) {
 	_, storeErr := t.s.Get(t.Context(), "q", "no-such-record") // the store's own error, as a task meets it
 	queueErr := error(&queue.NotFoundError{Queue: "q", ID: "no-such-task"})
 	cases := []struct {
@@ -220,7 +220,7 @@ func notFoundKindsApart(t *T) {
 }
 
 // Wait returns a record stored already at once.
-func waitStored(t *T) {
+func waitStored(t *tester) {
 	rec := &store.Record{Queue: "q", ID: "done", Task: "t", Status: store.Succeeded, Value: []byte("v"), Attempt: 1, At: at}
 	t.put(rec, time.Hour)
 	ctx, cancel := timeout(t, 5*time.Second)
@@ -233,7 +233,7 @@ func waitStored(t *T) {
 }
 
 // A waiter is woken by the Put of its record, not before.
-func waitWoken(t *T) {
+func waitWoken(t *tester) {
 	done := goWait(t, "q", "later")
 	settle()
 	select {
@@ -256,7 +256,7 @@ func waitWoken(t *T) {
 
 // Many waiters of one record are all woken by its Put; waiters of other
 // records, the same ID on other queues included, are not.
-func waitMany(t *T) {
+func waitMany(t *tester) {
 	const n = 16
 	hot := make([]<-chan waited, n)
 	for i := range hot {
@@ -307,7 +307,7 @@ func waitMany(t *T) {
 
 // A Wait whose context ends returns its cause: ended before, cancelled
 // while it waits, or at a deadline.
-func waitCause(t *T) {
+func waitCause(t *tester) {
 	errCause := errors.New("caller gave up")
 	cases := []struct {
 		name  string
