@@ -284,12 +284,12 @@ func ownFinalWrites(t *tester, o queue.Outcome, rec store.Record) {
 	t.finish(d, o)
 	after := time.Now()
 	t.wantState("fw", id, o.Status, o.Attempt, o.Kind, o.Error)
-	t.wantResult("fw", id, queue.ResultStored)
+	t.wantFree("lock-" + id)
 	got := t.wantRecord(rec)
 	if lo, hi := before.Add(ttl-2*time.Second), after.Add(ttl+2*time.Second); got.ExpiresAt.Before(lo) || got.ExpiresAt.After(hi) {
 		t.Errorf("record expires at %v; want within [%v, %v]: its TTL is %v", got.ExpiresAt, lo, hi, ttl)
 	}
-	t.wantFree("lock-" + id)
+	t.wantResult("fw", id, queue.ResultStored)
 }
 
 // With StoreResult inside Retry, every run stores its outcome: a run that
