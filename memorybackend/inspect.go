@@ -29,8 +29,8 @@ func (q *Queue) Queues(ctx context.Context) ([]string, error) {
 // Stats implements queue.Admin. Memory does not note when a task
 // became ready: OldestReady is the time since the oldest ready task was
 // enqueued (for a task that was delayed, that is longer than it has been
-// ready). Workers counts the workers that hold tasks, and took or renewed
-// one within queue.LiveWorkerWindow: memory keeps no list of consumers.
+// ready). Workers counts the consumers that took from the queue, or
+// renewed their claims, within queue.LiveWorkerWindow.
 func (q *Queue) Stats(ctx context.Context, name string) (*queue.Stats, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -54,9 +54,10 @@ func (q *Queue) Stats(ctx context.Context, name string) (*queue.Stats, error) {
 	return st, nil
 }
 
-// Workers implements queue.Admin: the workers that hold tasks of
-// queue (memory keeps no list of consumers), with the time since each last
-// took or renewed one.
+// Workers implements queue.Admin: the consumers that took from queue,
+// until they leave or are forgotten (see Leave, Recover), each with the
+// deliveries it holds and the time since it last took or renewed its
+// claims.
 func (q *Queue) Workers(ctx context.Context, name string) ([]queue.WorkerInfo, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -67,18 +68,20 @@ func (q *Queue) Workers(ctx context.Context, name string) ([]queue.WorkerInfo, e
 	return mq.workers(name, q.now()), nil
 }
 
-// workers sums the pending deliveries by consumer. q.mu is held.
+// workers lists the consumers, with their pending deliveries. q.mu is
+// held.
 func (mq *memQueue) workers(name string, now time.Time) []queue.WorkerInfo {
-	by := map[string]*queue.WorkerInfo{}
+	by := make(map[string]*queue.WorkerInfo, len(mq.consumers))
+	for c, seen := range mq.consumers {
+		by[c] = &queue.WorkerInfo{Name: c, Queue: name, Idle: max(now.Sub(seen), 0)}
+	}
 	for _, p := range mq.pending {
 		w := by[p.consumer]
-		idle := max(now.Sub(p.claimed), 0)
-		if w == nil {
-			w = &queue.WorkerInfo{Name: p.consumer, Queue: name, Idle: idle}
+		if w == nil { // not seen: cannot be, as taking or extending is being seen
+			w = &queue.WorkerInfo{Name: p.consumer, Queue: name, Idle: max(now.Sub(p.claimed), 0)}
 			by[p.consumer] = w
 		}
 		w.Pending++
-		w.Idle = min(w.Idle, idle)
 	}
 	out := make([]queue.WorkerInfo, 0, len(by))
 	for _, w := range by {

@@ -49,6 +49,10 @@ type memQueue struct {
 	// unique holds each unique key's task, until it ends or its window
 	// closes.
 	unique map[string]uniqueHold
+	// consumers holds when each consumer was last seen: when it last took
+	// from the queue or renewed its claims, until it leaves or is
+	// forgotten (see Workers, Leave, Recover).
+	consumers map[string]time.Time
 	// arrived is closed, and dropped, when a message becomes ready; Takes
 	// that wait make it.
 	arrived  chan struct{}
@@ -311,7 +315,8 @@ func (q *Queue) Take(ctx context.Context, name, consumer string, n int, wait tim
 	var timeout <-chan time.Time
 	for {
 		q.mu.Lock()
-		mq := q.queue(name, wait > 0)
+		mq := q.queue(name, true)
+		mq.saw(consumer, q.now())
 		if out := q.take(mq, name, consumer, n); out != nil || wait <= 0 {
 			q.mu.Unlock()
 			return out, nil
@@ -338,7 +343,9 @@ func (q *Queue) Take(ctx context.Context, name, consumer string, n int, wait tim
 
 // Recover implements queue.Consumer, as XAUTOCLAIM does: the oldest
 // deliveries idle for minIdle, at most n (100 if n <= 0), go back to the
-// end of the ready messages, each takeover counted.
+// end of the ready messages, each takeover counted. Consumers that hold
+// nothing and were not seen for 100 times minIdle are forgotten, as on
+// Redis.
 func (q *Queue) Recover(ctx context.Context, name string, minIdle time.Duration, n int) (int, error) {
 	if ctx.Err() != nil {
 		return 0, context.Cause(ctx)
@@ -352,15 +359,22 @@ func (q *Queue) Recover(ctx context.Context, name string, minIdle time.Duration,
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	mq := q.queue(name, false)
-	if mq == nil || len(mq.pending) == 0 {
+	if mq == nil {
 		return 0, nil
 	}
+	now := q.now()
+	defer func() {
+		for c, seen := range mq.consumers {
+			if now.Sub(seen) > 100*minIdle && !mq.holds(c) {
+				delete(mq.consumers, c)
+			}
+		}
+	}()
 	ps := make([]*memPend, 0, len(mq.pending))
 	for _, p := range mq.pending {
 		ps = append(ps, p)
 	}
 	slices.SortFunc(ps, func(a, b *memPend) int { return cmp.Compare(a.entry.seq, b.entry.seq) })
-	now := q.now()
 	moved := 0
 	for _, p := range ps {
 		if moved == n {
@@ -393,8 +407,35 @@ func (q *Queue) Started(_ context.Context, d *queue.Delivery, name string, at ti
 	}
 }
 
-// Leave implements queue.Consumer. Memory keeps no list of consumers.
-func (q *Queue) Leave(ctx context.Context, name, consumer string) error { return nil }
+// Leave implements queue.Consumer: consumer is forgotten, unless it still
+// holds deliveries, which would be lost with it.
+func (q *Queue) Leave(ctx context.Context, name, consumer string) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if mq := q.queue(name, false); mq != nil && !mq.holds(consumer) {
+		delete(mq.consumers, consumer)
+	}
+	return nil
+}
+
+// saw notes that consumer took from the queue, or renewed its claims, at
+// now. q.mu is held.
+func (mq *memQueue) saw(consumer string, now time.Time) {
+	if mq.consumers == nil {
+		mq.consumers = make(map[string]time.Time)
+	}
+	mq.consumers[consumer] = now
+}
+
+// holds reports whether consumer holds deliveries. q.mu is held.
+func (mq *memQueue) holds(consumer string) bool {
+	for _, p := range mq.pending {
+		if p.consumer == consumer {
+			return true
+		}
+	}
+	return false
+}
 
 // Extend implements queue.Consumer, as XCLAIM does: each delivery still pending is
 // consumer's from now on, as if just taken, without counting a delivery.
@@ -409,6 +450,7 @@ func (q *Queue) Extend(ctx context.Context, name, consumer string, ds []*queue.D
 		return nil
 	}
 	now := q.now()
+	mq.saw(consumer, now)
 	for _, d := range ds {
 		if p := mq.pending[d.Receipt]; p != nil {
 			p.consumer, p.claimed = consumer, now
