@@ -113,6 +113,7 @@ func repairDead(t *tester) {
 func adminPromises() []promise {
 	return []promise{
 		{name: "Inspect", check: inspect},
+		{name: "Workers", check: workers},
 		{name: "Pause", check: pause},
 		{name: "Rates", check: rates},
 	}
@@ -213,6 +214,52 @@ func inspect(t *tester) {
 	if found, err := t.q.Find(ctx, "zzz"); err != nil || len(found) != 0 {
 		t.Errorf("Find(zzz) = %+v, %v; want none", found, err)
 	}
+}
+
+// A worker that took from a queue is known to it, with what it holds,
+// after it finished its tasks too: until it leaves, which it cannot while
+// it holds tasks, or until a Recover forgets it, idle far longer than its
+// minIdle with nothing held.
+func workers(t *tester) {
+	ctx := t.Context()
+	wantWorkers := func(what string, want ...queue.WorkerInfo) {
+		t.Helper()
+		ws, err := t.q.Workers(ctx, "wk")
+		if err != nil || len(ws) != len(want) {
+			t.Fatalf("Workers %s = %+v, %v; want %+v", what, ws, err, want)
+		}
+		for i, w := range ws {
+			if w.Name != want[i].Name || w.Queue != "wk" || w.Pending != want[i].Pending || w.Idle < 0 || w.Idle > time.Minute {
+				t.Fatalf("Workers %s = %+v; want %+v, each seen just now", what, ws, want)
+			}
+		}
+		st, err := t.q.Stats(ctx, "wk")
+		if err != nil || st.Workers != len(want) {
+			t.Fatalf("Stats.Workers %s = %+v, %v; want %d", what, st, err, len(want))
+		}
+	}
+	for _, id := range []string{"a", "b"} {
+		t.enqueue(msg("wk", id), time.Time{})
+	}
+	held := t.take("wk", "w1", 1)
+	t.finish(t.take("wk", "w2", 1)[0], queue.Outcome{Status: queue.Succeeded, Attempt: 1})
+	wantWorkers("after w1 took a and w2 took and finished b", queue.WorkerInfo{Name: "w1", Pending: 1}, queue.WorkerInfo{Name: "w2"})
+	for _, w := range []string{"w1", "w2"} {
+		if err := t.q.Leave(ctx, "wk", w); err != nil {
+			t.Fatalf("Leave(%s): %v", w, err)
+		}
+	}
+	wantWorkers("after both left, w1 holding a", queue.WorkerInfo{Name: "w1", Pending: 1})
+	if err := t.q.Extend(ctx, "wk", "w1", held); err != nil {
+		t.Fatalf("Extend: %v", err)
+	}
+	t.finish(held[0], queue.Outcome{Status: queue.Succeeded, Attempt: 1})
+	wantWorkers("after w1 finished a", queue.WorkerInfo{Name: "w1"})
+	time.Sleep(300 * time.Millisecond)
+	if _, err := t.q.Recover(ctx, "wk", time.Millisecond, 10); err != nil {
+		t.Fatalf("Recover: %v", err)
+	}
+	wantWorkers("after a Recover(minIdle=1ms) 300ms later")
 }
 
 // A paused queue is listed though it holds nothing, until resumed.
