@@ -26,10 +26,9 @@ func (q *Queue) Queues(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-// Stats implements queue.Admin. Memory does not note when a task
-// became ready: OldestReady is the time since the oldest ready task was
-// enqueued (for a task that was delayed, that is longer than it has been
-// ready). Workers counts the consumers that took from the queue, or
+// Stats implements queue.Admin. OldestReady is the time since the oldest
+// ready task became ready (enqueued, promoted, recovered or requeued), as
+// on Redis. Workers counts the consumers that took from the queue, or
 // renewed their claims, within queue.LiveWorkerWindow.
 func (q *Queue) Stats(ctx context.Context, name string) (*queue.Stats, error) {
 	q.mu.Lock()
@@ -42,9 +41,7 @@ func (q *Queue) Stats(ctx context.Context, name string) (*queue.Stats, error) {
 	now := q.now()
 	st.Ready, st.Running, st.Delayed, st.Dead = int64(len(mq.ready)), int64(len(mq.pending)), int64(len(mq.due)), int64(len(mq.dead))
 	if len(mq.ready) > 0 {
-		if enq := mq.ready[0].msg.EnqueuedAt; !enq.IsZero() {
-			st.OldestReady = max(now.Sub(enq), 0)
-		}
+		st.OldestReady = max(now.Sub(mq.ready[0].ready), 0)
 	}
 	for _, w := range mq.workers(name, now) {
 		if w.Idle < queue.LiveWorkerWindow {
@@ -225,7 +222,7 @@ func (q *Queue) RequeueDead(ctx context.Context, name string, ids ...string) (re
 		m.Attempt, m.LastKind, m.LastError = 1, "", ""
 		mq.states[m.ID] = &memState{st: queue.State{ID: m.ID, Task: m.Task, Queue: name, Status: queue.Queued, Attempt: 1}, msg: &m}
 		delete(mq.due, m.ID) // a stale heap item is skipped
-		mq.push(&m, 1, 0)
+		mq.push(&m, 1, 0, now)
 		requeued = append(requeued, m.ID)
 	}
 	clear(mq.dead[len(left):])

@@ -67,6 +67,8 @@ type memEntry struct {
 	// deliveries is 1 + the takeovers of its task so far, outages the
 	// times it went back for an unavailable backend.
 	deliveries, outages int
+	// ready is when it became ready, as a stream entry's ID says on Redis.
+	ready time.Time
 }
 
 // memPend is a taken message: a pending entry of the consumer group.
@@ -176,11 +178,12 @@ func normalize(m queue.Message) queue.Message {
 }
 
 // push appends m, a normalized message of the queue's own, to the ready
-// messages and wakes waiting Takes. Stored payloads are never changed in
-// place, so the entry may share m's. q.mu is held.
-func (mq *memQueue) push(m *queue.Message, deliveries, outages int) {
+// messages at now and wakes waiting Takes. Stored payloads are never
+// changed in place, so the entry may share m's. q.mu is held.
+func (mq *memQueue) push(m *queue.Message, deliveries, outages int, now time.Time) {
 	mq.seq++
-	e := &memEntry{seq: mq.seq, receipt: strconv.FormatUint(mq.seq, 10) + "-0", msg: *m, deliveries: deliveries, outages: outages}
+	e := &memEntry{seq: mq.seq, receipt: strconv.FormatUint(mq.seq, 10) + "-0", msg: *m, deliveries: deliveries, outages: outages,
+		ready: now}
 	mq.ready = append(mq.ready, e)
 	if mq.arrived != nil {
 		close(mq.arrived)
@@ -278,7 +281,7 @@ func (q *Queue) enqueue(m *queue.Message, runAt time.Time) error {
 		mq.schedule(m.ID, runAt.UnixMilli())
 		return nil
 	}
-	mq.push(&msg, 1, 0)
+	mq.push(&msg, 1, 0, now)
 	return nil
 }
 
@@ -392,7 +395,7 @@ func (q *Queue) Recover(ctx context.Context, name string, minIdle time.Duration,
 				s.st.Status = queue.Queued
 			}
 		}
-		mq.push(&p.entry.msg, 1+reclaims, p.entry.outages)
+		mq.push(&p.entry.msg, 1+reclaims, p.entry.outages, now)
 		moved++
 	}
 	return moved, nil
@@ -488,7 +491,7 @@ func (q *Queue) Promote(ctx context.Context, name string, now time.Time, n int) 
 				continue
 			}
 			s.st.Status = queue.Queued
-			mq.push(s.msg, 1+s.reclaims, s.outages)
+			mq.push(s.msg, 1+s.reclaims, s.outages, clock)
 		}
 	}
 	return moved, nil
