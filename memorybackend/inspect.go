@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -253,18 +254,16 @@ func (q *Queue) PurgeDead(ctx context.Context, name string, ids ...string) (int,
 	return n - len(left), nil
 }
 
-// Find returns what each of queues (every queue Queues lists, if none is
-// given) knows of task id, from its state and, for a delayed task, its due
-// time. A queue that knows nothing of id is left out.
+// Find returns what each of queues (every queue the backend knows, sorted,
+// if none is given: those whose tasks all ended too) knows of task id,
+// from its state and, for a delayed task, its due time. A queue that knows
+// nothing of id is left out.
 func (q *Queue) Find(ctx context.Context, id string, queues ...string) ([]queue.TaskInfo, error) {
-	if len(queues) == 0 {
-		var err error
-		if queues, err = q.Queues(ctx); err != nil {
-			return nil, err
-		}
-	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if len(queues) == 0 {
+		queues = slices.Sorted(maps.Keys(q.queues))
+	}
 	out := []queue.TaskInfo{}
 	now := q.now()
 	for _, name := range queues {
