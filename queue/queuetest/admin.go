@@ -113,6 +113,7 @@ func repairDead(t *tester) {
 func adminPromises() []promise {
 	return []promise{
 		{name: "Inspect", check: inspect},
+		{name: "Queues", check: queues},
 		{name: "Workers", check: workers},
 		{name: "Pause", check: pause},
 		{name: "Rates", check: rates},
@@ -216,6 +217,35 @@ func inspect(t *tester) {
 	}
 	if found, err := t.q.Find(ctx, "zzz"); err != nil || len(found) != 0 {
 		t.Errorf("Find(zzz) = %+v, %v; want none", found, err)
+	}
+}
+
+// Queues lists the queues that hold something (ready, taken, delayed or
+// dead tasks) or are paused, sorted; not one whose tasks all ended. Find,
+// asked of no queue in particular, still finds an ended task there.
+func queues(t *tester) {
+	ctx := t.Context()
+	if qs, err := t.q.Queues(ctx); err != nil || len(qs) != 0 {
+		t.Fatalf("Queues of a new backend = %q, %v; want none", qs, err)
+	}
+	t.enqueue(msg("ready", "r"), time.Time{})
+	t.enqueue(msg("delayed", "d"), time.Now().Add(time.Hour))
+	t.enqueue(msg("taken", "t"), time.Time{})
+	t.takeOne("taken", "t")
+	t.enqueue(msg("dead", "x"), time.Time{})
+	t.finish(t.takeOne("dead", "x"), queue.Outcome{Status: queue.Dead, Attempt: 1, Kind: "k", Error: "e"})
+	t.enqueue(msg("drained", "done"), time.Time{})
+	t.finish(t.takeOne("drained", "done"), queue.Outcome{Status: queue.Succeeded, Attempt: 1})
+	if err := t.q.Pause(ctx, "paused"); err != nil {
+		t.Fatalf("Pause: %v", err)
+	}
+	found, err := t.q.Find(ctx, "done")
+	if err != nil || len(found) != 1 || found[0].Queue != "drained" || found[0].Status != queue.Succeeded {
+		t.Errorf("Find(done) = %+v, %v; want it, succeeded, on drained", found, err)
+	}
+	want := []string{"dead", "delayed", "paused", "ready", "taken"}
+	if qs, err := t.q.Queues(ctx); err != nil || !slices.Equal(qs, want) {
+		t.Fatalf("Queues = %q, %v; want %q: not drained, which holds nothing", qs, err, want)
 	}
 }
 
