@@ -30,7 +30,9 @@ type Backend struct {
 	Locker Locker
 	// StateTTL is the state TTL the queue was made with. It must not be
 	// queue.DefaultStateTTL, so that the suite sees the option honoured;
-	// on the wall clock (Advance nil) it must be at most MaxRealStateTTL.
+	// on the wall clock (Advance nil) it must be at least 2s, for the
+	// states the suite reads to outlive its reads on a loaded machine, and
+	// at most MaxRealStateTTL.
 	StateTTL time.Duration
 	// Advance moves the backend's clock d ahead: the TTLs of states, unique
 	// keys and records run out d sooner. Nil if the backend runs on the
@@ -115,8 +117,9 @@ func (b *Backend) validate() error {
 		return errors.New("the Backend needs a Queue, a Store and a Locker")
 	case b.StateTTL <= 0 || b.StateTTL == queue.DefaultStateTTL:
 		return fmt.Errorf("StateTTL %v: make the queue with a state TTL of its own, not the default, and say which", b.StateTTL)
-	case b.Advance == nil && b.StateTTL > MaxRealStateTTL:
-		return fmt.Errorf("StateTTL %v on the wall clock: the suite waits it out; give Advance, or at most %v", b.StateTTL, MaxRealStateTTL)
+	case b.Advance == nil && (b.StateTTL < 2*time.Second || b.StateTTL > MaxRealStateTTL):
+		return fmt.Errorf("StateTTL %v on the wall clock: the suite waits it out, and reads states before; give Advance, or between 2s and %v",
+			b.StateTTL, MaxRealStateTTL)
 	}
 	return nil
 }
