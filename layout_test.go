@@ -8,8 +8,8 @@ import (
 
 // The layout the design asks for, checked on the import graph: only the
 // Redis backend talks to Redis (the command line and the test kit aside),
-// the concept packages import no backend, and the executor imports no
-// policy. (go list needs the go command: CI has it.)
+// the concept packages and the conformance suites import no backend, and
+// the executor imports no policy. (go list needs the go command: CI has it.)
 func TestLayout(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("no go command")
@@ -61,6 +61,18 @@ func TestLayout(t *testing.T) {
 	for _, d := range deps["/queue"] { // task's own deps aside
 		if d != mod+"/task" && !imports("/task", d) && strings.Contains(strings.Split(d, "/")[0], ".") {
 			t.Errorf("queue imports %s: the contract imports only task and the standard library", d)
+		}
+	}
+	// The conformance suites know the contracts only, so that any backend
+	// can run them, and the executor's bugs cannot pass for a backend's.
+	for _, suite := range []string{"/queue/queuetest", "/lock/locktest", "/store/storetest"} {
+		if _, ok := deps[suite]; !ok {
+			t.Errorf("%s is missing", mod+suite)
+		}
+		for _, dep := range []string{"/redisbackend", "/memorybackend", "/taskwaretest", "/worker", "/middleware"} {
+			if imports(suite, mod+dep) {
+				t.Errorf("%s imports %s: a conformance suite knows the contracts only", mod+suite, mod+dep)
+			}
 		}
 	}
 	if imports("/worker", mod+"/middleware") {

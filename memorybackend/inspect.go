@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -26,11 +27,10 @@ func (q *Queue) Queues(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-// Stats implements queue.Admin. Memory does not note when a task
-// became ready: OldestReady is the time since the oldest ready task was
-// enqueued (for a task that was delayed, that is longer than it has been
-// ready). Workers counts the workers that hold tasks, and took or renewed
-// one within queue.LiveWorkerWindow: memory keeps no list of consumers.
+// Stats implements queue.Admin. OldestReady is the time since the oldest
+// ready task became ready (enqueued, promoted, recovered or requeued), as
+// on Redis. Workers counts the consumers that took from the queue, or
+// renewed their claims, within queue.LiveWorkerWindow.
 func (q *Queue) Stats(ctx context.Context, name string) (*queue.Stats, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -42,9 +42,7 @@ func (q *Queue) Stats(ctx context.Context, name string) (*queue.Stats, error) {
 	now := q.now()
 	st.Ready, st.Running, st.Delayed, st.Dead = int64(len(mq.ready)), int64(len(mq.pending)), int64(len(mq.due)), int64(len(mq.dead))
 	if len(mq.ready) > 0 {
-		if enq := mq.ready[0].msg.EnqueuedAt; !enq.IsZero() {
-			st.OldestReady = max(now.Sub(enq), 0)
-		}
+		st.OldestReady = max(now.Sub(mq.ready[0].ready), 0)
 	}
 	for _, w := range mq.workers(name, now) {
 		if w.Idle < queue.LiveWorkerWindow {
@@ -54,9 +52,10 @@ func (q *Queue) Stats(ctx context.Context, name string) (*queue.Stats, error) {
 	return st, nil
 }
 
-// Workers implements queue.Admin: the workers that hold tasks of
-// queue (memory keeps no list of consumers), with the time since each last
-// took or renewed one.
+// Workers implements queue.Admin: the consumers that took from queue,
+// until they leave or are forgotten (see Leave, Recover), each with the
+// deliveries it holds and the time since it last took or renewed its
+// claims.
 func (q *Queue) Workers(ctx context.Context, name string) ([]queue.WorkerInfo, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -67,18 +66,20 @@ func (q *Queue) Workers(ctx context.Context, name string) ([]queue.WorkerInfo, e
 	return mq.workers(name, q.now()), nil
 }
 
-// workers sums the pending deliveries by consumer. q.mu is held.
+// workers lists the consumers, with their pending deliveries. q.mu is
+// held.
 func (mq *memQueue) workers(name string, now time.Time) []queue.WorkerInfo {
-	by := map[string]*queue.WorkerInfo{}
+	by := make(map[string]*queue.WorkerInfo, len(mq.consumers))
+	for c, seen := range mq.consumers {
+		by[c] = &queue.WorkerInfo{Name: c, Queue: name, Idle: max(now.Sub(seen), 0)}
+	}
 	for _, p := range mq.pending {
 		w := by[p.consumer]
-		idle := max(now.Sub(p.claimed), 0)
-		if w == nil {
-			w = &queue.WorkerInfo{Name: p.consumer, Queue: name, Idle: idle}
+		if w == nil { // not seen: cannot be, as taking or extending is being seen
+			w = &queue.WorkerInfo{Name: p.consumer, Queue: name, Idle: max(now.Sub(p.claimed), 0)}
 			by[p.consumer] = w
 		}
 		w.Pending++
-		w.Idle = min(w.Idle, idle)
 	}
 	out := make([]queue.WorkerInfo, 0, len(by))
 	for _, w := range by {
@@ -222,7 +223,7 @@ func (q *Queue) RequeueDead(ctx context.Context, name string, ids ...string) (re
 		m.Attempt, m.LastKind, m.LastError = 1, "", ""
 		mq.states[m.ID] = &memState{st: queue.State{ID: m.ID, Task: m.Task, Queue: name, Status: queue.Queued, Attempt: 1}, msg: &m}
 		delete(mq.due, m.ID) // a stale heap item is skipped
-		mq.push(&m, 1, 0)
+		mq.push(&m, 1, 0, now)
 		requeued = append(requeued, m.ID)
 	}
 	clear(mq.dead[len(left):])
@@ -253,18 +254,16 @@ func (q *Queue) PurgeDead(ctx context.Context, name string, ids ...string) (int,
 	return n - len(left), nil
 }
 
-// Find returns what each of queues (every queue Queues lists, if none is
-// given) knows of task id, from its state and, for a delayed task, its due
-// time. A queue that knows nothing of id is left out.
+// Find returns what each of queues (every queue the backend knows, sorted,
+// if none is given: those whose tasks all ended too) knows of task id,
+// from its state and, for a delayed task, its due time. A queue that knows
+// nothing of id is left out.
 func (q *Queue) Find(ctx context.Context, id string, queues ...string) ([]queue.TaskInfo, error) {
-	if len(queues) == 0 {
-		var err error
-		if queues, err = q.Queues(ctx); err != nil {
-			return nil, err
-		}
-	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if len(queues) == 0 {
+		queues = slices.Sorted(maps.Keys(q.queues))
+	}
 	out := []queue.TaskInfo{}
 	now := q.now()
 	for _, name := range queues {

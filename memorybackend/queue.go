@@ -49,6 +49,10 @@ type memQueue struct {
 	// unique holds each unique key's task, until it ends or its window
 	// closes.
 	unique map[string]uniqueHold
+	// consumers holds when each consumer was last seen: when it last took
+	// from the queue or renewed its claims, until it leaves or is
+	// forgotten (see Workers, Leave, Recover).
+	consumers map[string]time.Time
 	// arrived is closed, and dropped, when a message becomes ready; Takes
 	// that wait make it.
 	arrived  chan struct{}
@@ -63,6 +67,8 @@ type memEntry struct {
 	// deliveries is 1 + the takeovers of its task so far, outages the
 	// times it went back for an unavailable backend.
 	deliveries, outages int
+	// ready is when it became ready, as a stream entry's ID says on Redis.
+	ready time.Time
 }
 
 // memPend is a taken message: a pending entry of the consumer group.
@@ -172,11 +178,12 @@ func normalize(m queue.Message) queue.Message {
 }
 
 // push appends m, a normalized message of the queue's own, to the ready
-// messages and wakes waiting Takes. Stored payloads are never changed in
-// place, so the entry may share m's. q.mu is held.
-func (mq *memQueue) push(m *queue.Message, deliveries, outages int) {
+// messages at now and wakes waiting Takes. Stored payloads are never
+// changed in place, so the entry may share m's. q.mu is held.
+func (mq *memQueue) push(m *queue.Message, deliveries, outages int, now time.Time) {
 	mq.seq++
-	e := &memEntry{seq: mq.seq, receipt: strconv.FormatUint(mq.seq, 10) + "-0", msg: *m, deliveries: deliveries, outages: outages}
+	e := &memEntry{seq: mq.seq, receipt: strconv.FormatUint(mq.seq, 10) + "-0", msg: *m, deliveries: deliveries, outages: outages,
+		ready: now}
 	mq.ready = append(mq.ready, e)
 	if mq.arrived != nil {
 		close(mq.arrived)
@@ -274,7 +281,7 @@ func (q *Queue) enqueue(m *queue.Message, runAt time.Time) error {
 		mq.schedule(m.ID, runAt.UnixMilli())
 		return nil
 	}
-	mq.push(&msg, 1, 0)
+	mq.push(&msg, 1, 0, now)
 	return nil
 }
 
@@ -311,7 +318,8 @@ func (q *Queue) Take(ctx context.Context, name, consumer string, n int, wait tim
 	var timeout <-chan time.Time
 	for {
 		q.mu.Lock()
-		mq := q.queue(name, wait > 0)
+		mq := q.queue(name, true)
+		mq.saw(consumer, q.now())
 		if out := q.take(mq, name, consumer, n); out != nil || wait <= 0 {
 			q.mu.Unlock()
 			return out, nil
@@ -338,7 +346,9 @@ func (q *Queue) Take(ctx context.Context, name, consumer string, n int, wait tim
 
 // Recover implements queue.Consumer, as XAUTOCLAIM does: the oldest
 // deliveries idle for minIdle, at most n (100 if n <= 0), go back to the
-// end of the ready messages, each takeover counted.
+// end of the ready messages, each takeover counted. Consumers that hold
+// nothing and were not seen for 100 times minIdle are forgotten, as on
+// Redis.
 func (q *Queue) Recover(ctx context.Context, name string, minIdle time.Duration, n int) (int, error) {
 	if ctx.Err() != nil {
 		return 0, context.Cause(ctx)
@@ -352,15 +362,22 @@ func (q *Queue) Recover(ctx context.Context, name string, minIdle time.Duration,
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	mq := q.queue(name, false)
-	if mq == nil || len(mq.pending) == 0 {
+	if mq == nil {
 		return 0, nil
 	}
+	now := q.now()
+	defer func() {
+		for c, seen := range mq.consumers {
+			if now.Sub(seen) > 100*minIdle && !mq.holds(c) {
+				delete(mq.consumers, c)
+			}
+		}
+	}()
 	ps := make([]*memPend, 0, len(mq.pending))
 	for _, p := range mq.pending {
 		ps = append(ps, p)
 	}
 	slices.SortFunc(ps, func(a, b *memPend) int { return cmp.Compare(a.entry.seq, b.entry.seq) })
-	now := q.now()
 	moved := 0
 	for _, p := range ps {
 		if moved == n {
@@ -378,7 +395,7 @@ func (q *Queue) Recover(ctx context.Context, name string, minIdle time.Duration,
 				s.st.Status = queue.Queued
 			}
 		}
-		mq.push(&p.entry.msg, 1+reclaims, p.entry.outages)
+		mq.push(&p.entry.msg, 1+reclaims, p.entry.outages, now)
 		moved++
 	}
 	return moved, nil
@@ -393,8 +410,35 @@ func (q *Queue) Started(_ context.Context, d *queue.Delivery, name string, at ti
 	}
 }
 
-// Leave implements queue.Consumer. Memory keeps no list of consumers.
-func (q *Queue) Leave(ctx context.Context, name, consumer string) error { return nil }
+// Leave implements queue.Consumer: consumer is forgotten, unless it still
+// holds deliveries, which would be lost with it.
+func (q *Queue) Leave(ctx context.Context, name, consumer string) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if mq := q.queue(name, false); mq != nil && !mq.holds(consumer) {
+		delete(mq.consumers, consumer)
+	}
+	return nil
+}
+
+// saw notes that consumer took from the queue, or renewed its claims, at
+// now. q.mu is held.
+func (mq *memQueue) saw(consumer string, now time.Time) {
+	if mq.consumers == nil {
+		mq.consumers = make(map[string]time.Time)
+	}
+	mq.consumers[consumer] = now
+}
+
+// holds reports whether consumer holds deliveries. q.mu is held.
+func (mq *memQueue) holds(consumer string) bool {
+	for _, p := range mq.pending {
+		if p.consumer == consumer {
+			return true
+		}
+	}
+	return false
+}
 
 // Extend implements queue.Consumer, as XCLAIM does: each delivery still pending is
 // consumer's from now on, as if just taken, without counting a delivery.
@@ -409,6 +453,7 @@ func (q *Queue) Extend(ctx context.Context, name, consumer string, ds []*queue.D
 		return nil
 	}
 	now := q.now()
+	mq.saw(consumer, now)
 	for _, d := range ds {
 		if p := mq.pending[d.Receipt]; p != nil {
 			p.consumer, p.claimed = consumer, now
@@ -446,7 +491,7 @@ func (q *Queue) Promote(ctx context.Context, name string, now time.Time, n int) 
 				continue
 			}
 			s.st.Status = queue.Queued
-			mq.push(s.msg, 1+s.reclaims, s.outages)
+			mq.push(s.msg, 1+s.reclaims, s.outages, clock)
 		}
 	}
 	return moved, nil
@@ -491,7 +536,7 @@ func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) 
 		if s == nil || s.st.Status.Terminal() {
 			return nil
 		}
-		s.st.Status, s.st.Attempt, s.st.Kind, s.st.Error = queue.Scheduled, o.Attempt, o.Kind, o.Error
+		s.st.Status, s.st.Attempt, s.st.Kind, s.st.Error, s.st.Result = queue.Scheduled, o.Attempt, o.Kind, o.Error, result
 		msg := p.entry.msg
 		msg.Attempt = o.Attempt
 		if o.Retry {
@@ -605,113 +650,6 @@ func (q *Queue) Paused(ctx context.Context, name string) (bool, error) {
 	defer q.mu.Unlock()
 	mq := q.queue(name, false)
 	return mq != nil && mq.paused, nil
-}
-
-// Cancel implements queue.Producer: a task that has not run (delayed, or
-// ready) ends as canceled at once; one a worker holds is canceled by that
-// worker, told through WatchCancels. Either way a retry of it never runs.
-func (q *Queue) Cancel(ctx context.Context, name, id string) (queue.CancelOutcome, error) {
-	q.mu.Lock()
-	mq := q.queue(name, false)
-	var s *memState
-	if mq != nil {
-		s = mq.state(id, q.now())
-	}
-	switch {
-	case s == nil:
-		q.mu.Unlock()
-		return "", &queue.NotFoundError{Queue: name, ID: id}
-	case s.st.Status.Terminal():
-		q.mu.Unlock()
-		return queue.CancelTooLate, nil
-	}
-	s.canceled = true
-	if s.st.Status == queue.Scheduled {
-		delete(mq.due, id) // its heap item is stale now
-		q.endCanceled(mq, s, q.now())
-		q.mu.Unlock()
-		return queue.CancelDone, nil
-	}
-	for i, e := range mq.ready {
-		if e.msg.ID == id {
-			mq.ready = slices.Delete(mq.ready, i, i+1)
-			q.endCanceled(mq, s, q.now())
-			q.mu.Unlock()
-			return queue.CancelDone, nil
-		}
-	}
-	q.mu.Unlock()
-	q.watchMu.Lock()
-	fns := make([]func(name, id string), 0, len(q.watchers))
-	for fn := range q.watchers {
-		fns = append(fns, *fn)
-	}
-	q.watchMu.Unlock()
-	for _, fn := range fns {
-		fn(name, id)
-	}
-	return queue.CancelSent, nil
-}
-
-// endCanceled ends s, which has not run, as canceled. q.mu is held.
-func (q *Queue) endCanceled(mq *memQueue, s *memState, now time.Time) {
-	s.st.Status, s.st.Kind, s.st.Error = queue.Canceled, queue.ErrCanceled.ErrorKind(), queue.ErrCanceled.Error()
-	s.st.FinishedAt = time.UnixMicro(now.UnixMicro())
-	mq.count(now, func(c *queue.OutcomeCounts) { c.Canceled++ })
-	q.end(mq, s, now)
-}
-
-// WatchCancels implements queue.Consumer.
-func (q *Queue) WatchCancels(fn func(name, id string)) (stop func()) {
-	q.watchMu.Lock()
-	defer q.watchMu.Unlock()
-	if q.watchers == nil {
-		q.watchers = make(map[*func(name, id string)]struct{})
-	}
-	key := &fn
-	q.watchers[key] = struct{}{}
-	return func() {
-		q.watchMu.Lock()
-		defer q.watchMu.Unlock()
-		delete(q.watchers, key)
-	}
-}
-
-// count counts an outcome at now in its minute. q.mu is held.
-func (mq *memQueue) count(now time.Time, add func(*queue.OutcomeCounts)) {
-	m := now.Unix() / 60
-	if mq.minutes == nil {
-		mq.minutes = make(map[int64]*queue.OutcomeCounts)
-	}
-	c := mq.minutes[m]
-	if c == nil {
-		c = &queue.OutcomeCounts{Minute: time.Unix(m*60, 0)}
-		mq.minutes[m] = c
-		for old := range mq.minutes { // kept an hour, as on Redis
-			if old < m-60 {
-				delete(mq.minutes, old)
-			}
-		}
-	}
-	add(c)
-}
-
-// Rates implements queue.Admin.
-func (q *Queue) Rates(ctx context.Context, name string, since time.Time) ([]queue.OutcomeCounts, error) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	first, last := since.Unix()/60, q.now().Unix()/60
-	first = max(first, last-59)
-	out := make([]queue.OutcomeCounts, 0, last-first+1)
-	mq := q.queue(name, false)
-	for m := first; m <= last; m++ {
-		c := queue.OutcomeCounts{Minute: time.Unix(m*60, 0)}
-		if mq != nil && mq.minutes[m] != nil {
-			c = mq.minutes[m].Clone()
-		}
-		out = append(out, c)
-	}
-	return out, nil
 }
 
 // The whole contract, checked by the compiler.

@@ -18,7 +18,7 @@ import (
 
 // What the Redis queue does on the wire: its round trips and its keys. The
 // queue's behaviour, the same on every backend, is the conformance suite in
-// package worker.
+// package queue/queuetest (see conformance_test.go).
 
 // rqEach runs fn over the Redis backends: miniredis, and a real Redis.
 func rqEach(t *testing.T, fn func(t *testing.T, b *taskwaretest.Backend)) {

@@ -32,7 +32,9 @@ func elsewhere(t *testing.T, b *taskwaretest.Backend) *worker.Client {
 	return worker.NewClient(other.Queue(), other.Store())
 }
 
-// A canceled task that has not run never runs: ready or delayed.
+// A canceled task that has not run never runs under a worker, ready or
+// delayed, and its handle says it was canceled. (What Cancel answers, and
+// when, is the queue's promise: see package queuetest.)
 func TestCancelPending(t *testing.T) {
 	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		ctx := context.Background()
@@ -66,12 +68,6 @@ func TestCancelPending(t *testing.T) {
 		}
 		if n := runs.Load(); n != 1 {
 			t.Fatalf("%d runs, want 1: canceled tasks ran", n)
-		}
-		if out, err := other.Cancel(ctx, kept.Queue, kept.ID); err != nil || out != queue.CancelTooLate {
-			t.Errorf("Cancel of an ended task = %q, %v", out, err)
-		}
-		if _, err := other.Cancel(ctx, kept.Queue, "nope"); !errors.Is(err, queue.ErrNotFound) {
-			t.Errorf("Cancel of an unknown task: %v", err)
 		}
 	})
 }

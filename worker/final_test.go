@@ -163,59 +163,6 @@ func TestFailedResultWriteIsReported(t *testing.T) {
 	}
 }
 
-// A worker that finishes late, after its task was taken over and ended by
-// another, changes nothing: not the state, and not the record, which is
-// the run's that stands.
-func TestLateFinishKeepsTheRecordThatStands(t *testing.T) {
-	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
-		ctx := context.Background()
-		q, fp := b.Queue, b.Store.(store.FinalPutter)
-		if err := q.Enqueue(ctx, &queue.Message{ID: "t1", Task: "t", Queue: "late", Attempt: 1}, time.Time{}); err != nil {
-			t.Fatal(err)
-		}
-		slow, err := q.Take(ctx, "late", "slow", 1, 0)
-		if err != nil || len(slow) != 1 {
-			t.Fatal(slow, err)
-		}
-		if n, err := q.Recover(ctx, "late", 0, 10); err != nil || n != 1 {
-			t.Fatalf("Recover = %d, %v", n, err)
-		}
-		fast, err := q.Take(ctx, "late", "fast", 1, 0)
-		if err != nil || len(fast) != 1 {
-			t.Fatal(fast, err)
-		}
-		end := func(d *queue.Delivery, status queue.Status, value string) {
-			t.Helper()
-			rec := &store.Record{Queue: "late", ID: "t1", Task: "t", Status: store.Succeeded, Value: []byte(value), Attempt: 1}
-			if status == queue.Failed {
-				rec.Status, rec.Value, rec.Error, rec.Kind = store.Failed, nil, value, task.KindError
-			}
-			w, err := fp.FinalPut(rec, time.Hour)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f := &task.FinalWrites{}
-			f.Result(w)
-			o := queue.Outcome{Status: status, Attempt: 1, Final: f}
-			if status == queue.Failed {
-				o.Kind, o.Error = task.KindError, value
-			}
-			if err := q.Finish(ctx, d, o); err != nil {
-				t.Fatal(err)
-			}
-		}
-		end(fast[0], queue.Succeeded, `"fast"`)
-		end(slow[0], queue.Failed, "slow and late")
-		st, err := q.State(ctx, "late", "t1")
-		if err != nil || st.Status != queue.Succeeded || st.Result != queue.ResultStored {
-			t.Fatalf("state %+v, %v; want the fast run's success", st, err)
-		}
-		if rec := b.RequireRecord(t, "late", "t1"); rec.Status != store.Succeeded || string(rec.Value) != `"fast"` {
-			t.Fatalf("record %+v: a late finish wrote over the run that stands", rec)
-		}
-	})
-}
-
 // plainStore is a store that cannot defer its writes: StoreResult writes
 // to it during the run, and the queue does not know of the record.
 type plainStore struct{ s store.Store }

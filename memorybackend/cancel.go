@@ -1,0 +1,79 @@
+package memorybackend
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/taskware/taskware/queue"
+)
+
+// Cancel implements queue.Producer: a task that has not run (delayed, or
+// ready) ends as canceled at once; one a worker holds is canceled by that
+// worker, told through WatchCancels. Either way a retry of it never runs.
+func (q *Queue) Cancel(ctx context.Context, name, id string) (queue.CancelOutcome, error) {
+	q.mu.Lock()
+	mq := q.queue(name, false)
+	var s *memState
+	if mq != nil {
+		s = mq.state(id, q.now())
+	}
+	switch {
+	case s == nil:
+		q.mu.Unlock()
+		return "", &queue.NotFoundError{Queue: name, ID: id}
+	case s.st.Status.Terminal():
+		q.mu.Unlock()
+		return queue.CancelTooLate, nil
+	}
+	s.canceled = true
+	if s.st.Status == queue.Scheduled {
+		delete(mq.due, id) // its heap item is stale now
+		q.endCanceled(mq, s, q.now())
+		q.mu.Unlock()
+		return queue.CancelDone, nil
+	}
+	for i, e := range mq.ready {
+		if e.msg.ID == id {
+			mq.ready = slices.Delete(mq.ready, i, i+1)
+			q.endCanceled(mq, s, q.now())
+			q.mu.Unlock()
+			return queue.CancelDone, nil
+		}
+	}
+	q.mu.Unlock()
+	q.watchMu.Lock()
+	fns := make([]func(name, id string), 0, len(q.watchers))
+	for fn := range q.watchers {
+		fns = append(fns, *fn)
+	}
+	q.watchMu.Unlock()
+	for _, fn := range fns {
+		fn(name, id)
+	}
+	return queue.CancelSent, nil
+}
+
+// endCanceled ends s, which has not run, as canceled. q.mu is held.
+func (q *Queue) endCanceled(mq *memQueue, s *memState, now time.Time) {
+	s.st.Status, s.st.Kind, s.st.Error = queue.Canceled, queue.ErrCanceled.ErrorKind(), queue.ErrCanceled.Error()
+	s.st.FinishedAt = time.UnixMicro(now.UnixMicro())
+	mq.count(now, func(c *queue.OutcomeCounts) { c.Canceled++ })
+	q.end(mq, s, now)
+}
+
+// WatchCancels implements queue.Consumer.
+func (q *Queue) WatchCancels(fn func(name, id string)) (stop func()) {
+	q.watchMu.Lock()
+	defer q.watchMu.Unlock()
+	if q.watchers == nil {
+		q.watchers = make(map[*func(name, id string)]struct{})
+	}
+	key := &fn
+	q.watchers[key] = struct{}{}
+	return func() {
+		q.watchMu.Lock()
+		defer q.watchMu.Unlock()
+		delete(q.watchers, key)
+	}
+}
