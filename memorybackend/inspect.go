@@ -13,13 +13,14 @@ import (
 )
 
 // Queues implements queue.Admin: the queues with ready, taken,
-// delayed or dead tasks, or paused, sorted by name.
+// delayed or dead tasks, paused, or with tasks' states kept, sorted by
+// name.
 func (q *Queue) Queues(ctx context.Context) ([]string, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	out := []string{}
 	for name, mq := range q.queues {
-		if len(mq.ready) > 0 || len(mq.pending) > 0 || len(mq.due) > 0 || len(mq.dead) > 0 || mq.paused {
+		if len(mq.ready) > 0 || len(mq.pending) > 0 || len(mq.due) > 0 || len(mq.dead) > 0 || mq.paused || len(mq.states) > 0 {
 			out = append(out, name)
 		}
 	}

@@ -9,8 +9,10 @@ import (
 // Admin is the side of a queue that operators, metrics and tools use:
 // inspection and repair.
 type Admin interface {
-	// Queues lists the queues that hold anything (ready, taken, delayed or
-	// dead tasks) or are paused. Sorted by name.
+	// Queues lists the queues the backend knows, sorted by name: those that
+	// hold anything (ready, taken, delayed or dead tasks) or are paused,
+	// and those that drained while their tasks' states are kept (a backend
+	// may keep a drained queue listed for longer, never shorter).
 	Queues(ctx context.Context) ([]string, error)
 	// Stats counts queue's tasks. A queue that holds nothing has zero
 	// counts, and no error.

@@ -65,7 +65,7 @@ func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) 
 		f.runAt = o.RunAt.UnixMilli()
 		args = f.begin(requeueScript, &n.stream, &n.delayed, &f.state, recordKey, counts)
 		args = append(args, &d.Receipt, &f.runAt, &f.o.Attempt, &f.o.Kind, &f.o.Error, &d.ID, flag(o.Retry),
-			flag(o.Outage), record, recordTTL, q.b.channelArg, &n.tag)
+			flag(o.Outage), record, recordTTL, q.b.channelArg, &n.tag, &f.result)
 	} else {
 		args = f.begin(finishScript, &n.stream, &n.dead, &f.state, recordKey, counts)
 		args = append(args, &d.Receipt, &f.status, &f.o.Kind, &f.o.Error, &f.o.Attempt, &f.result, q.b.stateTTLArg,

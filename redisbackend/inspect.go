@@ -35,7 +35,7 @@ var (
 	readyScript   = newScript(lua("lib/group.lua", "ready.lua"))
 	runningScript = newScript(lua("lib/group.lua", "running.lua"))
 	delayedScript = newScript(lua("delayed.lua"))
-	messageScript = newScript(lua("message.lua"))
+	messageScript = newScript(lua("lib/entry.lua", "message.lua"))
 )
 
 // Queues implements queue.Admin: one SCAN over the keyspace (on every
@@ -500,17 +500,10 @@ func (q *Queue) Message(ctx context.Context, name, id string) (*queue.Message, e
 	if err != nil {
 		return nil, fmt.Errorf("worker: message of %s: %w", id, unavailable(ctx, err))
 	}
-	if len(res) != 2 {
+	if len(res) == 0 {
 		return nil, &queue.NotFoundError{Queue: name, ID: id}
 	}
-	var d *queue.Delivery
-	switch kind, _ := res[0].(string); kind {
-	case "core": // a delayed task's: the header the stream entry would add is not kept
-		core, _ := res[1].(string)
-		d = parseEntry(name, "", map[string]string{"m": messageVersion + "1:11:11:00:0:" + core})
-	default:
-		d = parseEntry(name, "", luaFields(res[1]))
-	}
+	d := parseEntry(name, "", luaFields(res))
 	if d.Malformed != nil {
 		return nil, fmt.Errorf("worker: message of %s: %w", id, d.Malformed)
 	}

@@ -245,9 +245,6 @@ func ownerTask(t *tester) {
 		if le, ok := errors.AsType[*lock.LockedError](err); !ok || le.Task != run {
 			t.Fatalf("the LockedError another run meets: %#v; want it to name %+v", err, run)
 		}
-		if got, ok := lock.HolderTask(err); !ok || got != run {
-			t.Fatalf("HolderTask = %+v, %v; want %+v", got, ok, run)
-		}
 		held := t.held()
 		if len(held) != i+1 || held[i].Key != key || held[i].Task != run {
 			t.Fatalf("Held = %+v; want %s held by %+v", held, key, run)

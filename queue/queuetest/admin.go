@@ -243,9 +243,9 @@ func queues(t *tester) {
 	if err != nil || len(found) != 1 || found[0].Queue != "drained" || found[0].Status != queue.Succeeded {
 		t.Errorf("Find(done) = %+v, %v; want it, succeeded, on drained", found, err)
 	}
-	want := []string{"dead", "delayed", "paused", "ready", "taken"}
+	want := []string{"dead", "delayed", "drained", "paused", "ready", "taken"}
 	if qs, err := t.q.Queues(ctx); err != nil || !slices.Equal(qs, want) {
-		t.Fatalf("Queues = %q, %v; want %q: not drained, which holds nothing", qs, err, want)
+		t.Fatalf("Queues = %q, %v; want %q: drained too, whose task's state is kept", qs, err, want)
 	}
 }
 

@@ -1,18 +1,25 @@
--- message.lua: Queue.Message. Reads only. Returns {"core", core} for a
--- task that waits in the delayed set (its state keeps its message's
--- core), {"entry", fields} for one ready or taken (its state's "e" names
--- its stream entry), or {} for one that is neither.
+-- message.lua, after lib/entry.lua: Queue.Message. Reads only. Returns
+-- the stream entry's fields of a task that waits: for one in the delayed
+-- set, the fields its entry will have once promoted (its state keeps its
+-- message's core, its attempt and its last failure); for one ready or
+-- taken, those of the entry its state's "e" names. Returns {} for a task
+-- that ended, or that the queue does not know.
 --
 -- KEYS[1]  state   the task's state
 -- KEYS[2]  stream  the queue's stream
 
 local state, stream = KEYS[1], KEYS[2]
 
-local h = redis.call('HMGET', state, 'm', 'e')
-local core, entry = h[1], h[2]
-if core then return {'core', core} end
+local h = redis.call('HMGET', state, 'status', 'm', 'e', 'attempt', 'reclaims', 'outages', 'lk', 'le')
+local status, core, entry = h[1], h[2], h[3]
+if status ~= 'queued' and status ~= 'running' and status ~= 'scheduled' then return {} end
+if core then
+  local dlv = '1'
+  if h[5] then dlv = tostring(tonumber(h[5]) + 1) end
+  return {'m', packmsg({h[4] or '1', dlv, h[6] or '0', h[7] or '', h[8] or ''}, core)}
+end
 if entry then
   local e = redis.call('XRANGE', stream, entry, entry)
-  if e[1] then return {'entry', e[1][2]} end
+  if e[1] then return e[1][2] end
 end
 return {}

@@ -3,7 +3,8 @@
 -- "try again later". It releases the run's locks, then, only if the XACK
 -- of its entry acknowledged it (see finish.lua), moves the message's core
 -- from the entry to the task's state, to wait in the delayed set until
--- run_at, writes the record of the run's own StoreResult, and counts the
+-- run_at, writes the record of the run's own StoreResult (the state says
+-- whether the run's result was stored), and counts the
 -- retry or reschedule. Returns 1, or 0 if the entry was finished already.
 --
 -- KEYS[1]    stream      the queue's stream
@@ -24,18 +25,20 @@
 -- ARGV[10]   record_ttl  ms
 -- ARGV[11]   channel     the backend's Pub/Sub channel
 -- ARGV[12]   tag         the queue's hash tag, "{<queue>}"
--- ARGV[13..] tokens      the locks' owner tokens, in the order of KEYS[6..]
+-- ARGV[13]   result      "", or "stored" or "lost": of records written apart
+-- ARGV[14..] tokens      the locks' owner tokens, in the order of KEYS[6..]
 
 local stream, delayed, state, record_key, counts = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local entry, run_at, attempt, kind, err, id, retry, outage = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
-local record, record_ttl, channel, tag = ARGV[9], ARGV[10], ARGV[11], ARGV[12]
+local record, record_ttl, channel, tag, result = ARGV[9], ARGV[10], ARGV[11], ARGV[12], ARGV[13]
 
-release(6, 13)
+release(6, 14)
 if redis.call('XACK', stream, 'taskware', entry) == 0 then return 0 end
 local e = redis.call('XRANGE', stream, entry, entry)
 local core
 if e[1] then core = select(2, unpackmsg(field(e[1][2], 'm'))) end
-redis.call('HSET', state, 'status', 'scheduled', 'attempt', attempt, 'kind', kind, 'error', err)
+if record ~= '' and result ~= 'lost' then result = 'stored' end
+redis.call('HSET', state, 'status', 'scheduled', 'attempt', attempt, 'kind', kind, 'error', err, 'result', result)
 if core then redis.call('HSET', state, 'm', core) end
 if retry == '1' then redis.call('HSET', state, 'lk', kind, 'le', err) end
 if outage == '1' then redis.call('HINCRBY', state, 'outages', 1) end

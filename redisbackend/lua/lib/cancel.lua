@@ -10,7 +10,7 @@
 local function endcanceled(state, id, counts, ttl, channel, tag, at)
   local h = redis.call('HMGET', state, 'w', 'uk')
   if h[2] and redis.call('GET', h[2]) == id then redis.call('DEL', h[2]) end
-  redis.call('HSET', state, 'status', 'canceled', 'kind', 'worker.canceled', 'error', 'worker: canceled', 'fin', at)
+  redis.call('HSET', state, 'status', 'canceled', 'kind', 'queue.canceled', 'error', 'queue: canceled', 'fin', at)
   count(counts, 'canceled')
   redis.call('HDEL', state, 'm')
   redis.call('PEXPIRE', state, ttl)
