@@ -23,12 +23,21 @@
 //   - middleware: the policies;
 //   - lock: Locker, Lease, Guard and lock.Do;
 //   - store: Store, the records of outcomes, with a blocking Wait;
-//   - worker: the executor, the client side and the queue contract;
+//   - queue: the contract between the executor and its backends, one
+//     interface per side (Producer, Consumer, Admin), and queuetest, the
+//     conformance suite every backend passes (lock/locktest and
+//     store/storetest for the other two contracts);
+//   - worker: the executor, the client side (Enqueue, Handle) and events;
 //   - redisbackend: locks, results and queues on Redis, from one
 //     constructor on one client and key prefix;
 //   - memorybackend: the same in memory;
 //   - taskwaretest: backends for tests in one line, a clock to move, and
 //     helpers to run a chain and check what it left.
+//
+// An option is named by what it sets (worker.Concurrency,
+// worker.Timeout, redisbackend.Prefix), with a With prefix only where that
+// name is a type of its package (task.WithCodec, task.WithMiddleware);
+// contrib/otel follows OpenTelemetry's own With convention.
 //
 // The examples below show the cases of the article this project started
 // from: the Huey default, per-task SkipLocked, a global filter, the "mixed"

@@ -72,7 +72,7 @@ type taskware struct {
 }
 
 func openTaskware(client *redis.Client, prefix string, ttl time.Duration) (Contender, error) {
-	return &taskware{redisbackend.New(client, redisbackend.WithPrefix(prefix)).Locker(), ttl, nopCloser{}}, nil
+	return &taskware{redisbackend.New(client, redisbackend.Prefix(prefix)).Locker(), ttl, nopCloser{}}, nil
 }
 
 func openTaskwareAuto(client *redis.Client, prefix string, ttl time.Duration) (Contender, error) {
@@ -80,7 +80,7 @@ func openTaskwareAuto(client *redis.Client, prefix string, ttl time.Duration) (C
 	if err != nil {
 		return nil, err
 	}
-	return &taskware{redisbackend.New(ap, redisbackend.WithPrefix(prefix)).Locker(), ttl, ap}, nil
+	return &taskware{redisbackend.New(ap, redisbackend.Prefix(prefix)).Locker(), ttl, ap}, nil
 }
 
 func (t *taskware) Acquire(ctx context.Context, key string) (any, error) {

@@ -86,7 +86,7 @@ func fillTaskware(ctx context.Context, env Env, n int, payload []byte) (func() e
 	if enc, err := t.Encode(arg); err != nil || !bytes.Equal(enc, payload) {
 		return clear, fmt.Errorf("the codec makes %d bytes of the argument, not the payload's %d (err %v)", len(enc), len(payload), err)
 	}
-	c := worker.NewClient(redisbackend.New(env.Client, redisbackend.WithPrefix(env.Prefix)).Queue(), nil)
+	c := worker.NewClient(redisbackend.New(env.Client, redisbackend.Prefix(env.Prefix)).Queue(), nil)
 	args := make([]string, 0, setupBatch)
 	for i := 0; i < n; i += setupBatch {
 		args = args[:0]

@@ -144,7 +144,7 @@ func openTaskwareQueue(lockStore, auto bool) func(Env) (TaskQueue, error) {
 			}
 			c, closer = ap, ap
 		}
-		b := redisbackend.New(c, redisbackend.WithPrefix(env.Prefix))
+		b := redisbackend.New(c, redisbackend.Prefix(env.Prefix))
 		t := &taskwareQueue{queue: b.Queue(), conc: env.Concurrency, closer: closer, keys: env.Client, prefix: env.Prefix}
 		t.client = worker.NewClient(t.queue, nil)
 		var chain []task.Middleware

@@ -81,7 +81,7 @@ func newBackend(t testing.TB) *redisbackend.Backend {
 	prefix := "tw-e2e-" + strings.ToLower(rand.Text()[:10]) + ":"
 	// Registered after Redis's own cleanup, so run before it closes the client.
 	t.Cleanup(func() { taskwaretest.DeletePrefix(t, client, prefix) })
-	return redisbackend.New(client, redisbackend.WithPrefix(prefix), redisbackend.WithHolder(holder))
+	return redisbackend.New(client, redisbackend.Prefix(prefix), redisbackend.Holder(holder))
 }
 
 // seed puts a known state in b through taskware's own API:
@@ -113,9 +113,9 @@ func seed(t testing.TB, b *redisbackend.Backend) *seeded {
 	on := worker.OnQueue(mailQueue)
 
 	// Two dead letters: taken, then finished as dead.
-	_, err := worker.Enqueue(ctx, client, evil, xss, on, worker.WithID(xssID))
+	_, err := worker.Enqueue(ctx, client, evil, xss, on, worker.ID(xssID))
 	must("enqueue the payload", err)
-	_, err = worker.Enqueue(ctx, client, send, "poison@example.com", on, worker.WithID(poisonID))
+	_, err = worker.Enqueue(ctx, client, send, "poison@example.com", on, worker.ID(poisonID))
 	must("enqueue poison", err)
 	ds, err := q.Take(ctx, mailQueue, taker, 2, time.Second)
 	must("take the dead-to-be", err)
@@ -131,7 +131,7 @@ func seed(t testing.TB, b *redisbackend.Backend) *seeded {
 	}
 
 	// One running: taken and not finished.
-	_, err = worker.Enqueue(ctx, client, send, "running@example.com", on, worker.WithID(runningID))
+	_, err = worker.Enqueue(ctx, client, send, "running@example.com", on, worker.ID(runningID))
 	must("enqueue running", err)
 	ds, err = q.Take(ctx, mailQueue, taker, 1, time.Second)
 	must("take running", err)
@@ -145,18 +145,18 @@ func seed(t testing.TB, b *redisbackend.Backend) *seeded {
 
 	// Three ready, two delayed.
 	for i := range 3 {
-		_, err = worker.Enqueue(ctx, client, send, fmt.Sprintf("ready%d@example.com", i), on, worker.WithID("ready-"+strconv.Itoa(i+1)))
+		_, err = worker.Enqueue(ctx, client, send, fmt.Sprintf("ready%d@example.com", i), on, worker.ID("ready-"+strconv.Itoa(i+1)))
 		must("enqueue ready", err)
 	}
 	for i := range 2 {
-		_, err = worker.Enqueue(ctx, client, send, fmt.Sprintf("later%d@example.com", i), on, worker.WithID("delayed-"+strconv.Itoa(i+1)),
+		_, err = worker.Enqueue(ctx, client, send, fmt.Sprintf("later%d@example.com", i), on, worker.ID("delayed-"+strconv.Itoa(i+1)),
 			worker.Delay(time.Hour))
 		must("enqueue delayed", err)
 	}
 
 	// A dead letter made by a worker's run: no worker knows "render-report".
 	render := task.New("render-report", func(context.Context, int) (string, error) { return "", nil })
-	h, err := worker.Enqueue(ctx, client, render, 2026, worker.OnQueue(reportQueue), worker.WithID(reportID))
+	h, err := worker.Enqueue(ctx, client, render, 2026, worker.OnQueue(reportQueue), worker.ID(reportID))
 	must("enqueue the report", err)
 	w := worker.New(q, worker.Queues(reportQueue), worker.Name("e2e-report-worker"), worker.PollWait(50*time.Millisecond),
 		worker.OnError(func(err error) { t.Logf("e2e: seed worker: %v", err) }))

@@ -72,7 +72,7 @@ func TestWebView(t *testing.T) {
 		// The numbers are live: a task enqueued now shows without a reload.
 		send := task.New("send-email", func(context.Context, string) (struct{}, error) { return struct{}{}, nil })
 		if _, err := worker.Enqueue(ctx, worker.NewClient(q, nil), send, "late@example.com",
-			worker.OnQueue(mailQueue), worker.WithID("ready-late")); err != nil {
+			worker.OnQueue(mailQueue), worker.ID("ready-late")); err != nil {
 			t.Fatal(err)
 		}
 		c := s.queues[mailQueue]

@@ -24,8 +24,8 @@ import (
 func TestFaultCancelNoticeLost(t *testing.T) {
 	const visibility = 900 * time.Millisecond
 	direct, prefix, p, c := proxied(t)
-	faulty := redisbackend.New(c, redisbackend.WithPrefix(prefix))
-	clean := redisbackend.New(direct, redisbackend.WithPrefix(prefix))
+	faulty := redisbackend.New(c, redisbackend.Prefix(prefix))
+	clean := redisbackend.New(direct, redisbackend.Prefix(prefix))
 	ctx := context.Background()
 
 	var runs atomic.Int32

@@ -19,8 +19,8 @@ import (
 func TestFaultEventsOncePerOutcome(t *testing.T) {
 	const n = 300
 	direct, prefix, p, c := proxied(t)
-	faulty := redisbackend.New(c, redisbackend.WithPrefix(prefix))
-	clean := redisbackend.New(direct, redisbackend.WithPrefix(prefix))
+	faulty := redisbackend.New(c, redisbackend.Prefix(prefix))
+	clean := redisbackend.New(direct, redisbackend.Prefix(prefix))
 	ctx := context.Background()
 
 	var mu sync.Mutex

@@ -42,7 +42,7 @@ func TestFaultLockOverlapUnderStalls(t *testing.T) {
 	for who := range holders {
 		p := taskwaretest.NewProxy(t, direct.Options().Addr)
 		proxies = append(proxies, p)
-		locker := redisbackend.New(through(t, direct, p), redisbackend.WithPrefix(prefix)).Locker()
+		locker := redisbackend.New(through(t, direct, p), redisbackend.Prefix(prefix)).Locker()
 		g, err := lock.NewGuard(locker, lock.TTL(ttl), lock.Wait(3*time.Second))
 		if err != nil {
 			t.Fatal(err)

@@ -48,7 +48,7 @@ func TestFaultNoTaskLost(t *testing.T) {
 	handles := make([]*worker.Handle[string], n)
 	for i := range n {
 		id := fmt.Sprint("task-", i)
-		h, err := worker.Enqueue(ctx, client, tk, id, worker.WithID(id))
+		h, err := worker.Enqueue(ctx, client, tk, id, worker.ID(id))
 		if err != nil {
 			t.Fatal(err)
 		}

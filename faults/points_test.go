@@ -162,7 +162,7 @@ func TestPoint03HolderStopsWithinValidity(t *testing.T) {
 					direct := b.Client.(*redis.Client)
 					p = taskwaretest.NewProxy(t, direct.Options().Addr)
 					defer p.Resume()
-					locker = redisbackend.New(through(t, direct, p), redisbackend.WithPrefix(b.Prefix())).Locker()
+					locker = redisbackend.New(through(t, direct, p), redisbackend.Prefix(b.Prefix())).Locker()
 				}
 				g, err := lock.NewGuard(locker, lock.TTL(ttl))
 				if err != nil {
@@ -230,7 +230,7 @@ func TestPoint06ResultsPerQueue(t *testing.T) {
 		c := worker.NewClient(b.Queue, b.Store)
 		hs := map[string]*worker.Handle[string]{}
 		for _, q := range []string{"q1", "q2"} {
-			h, err := worker.Enqueue(context.Background(), c, tk, "from "+q, worker.OnQueue(q), worker.WithID("same"))
+			h, err := worker.Enqueue(context.Background(), c, tk, "from "+q, worker.OnQueue(q), worker.ID("same"))
 			if err != nil {
 				t.Fatalf("enqueue the same ID on %s: %v", q, err)
 			}
@@ -468,8 +468,8 @@ func TestPoint10OutageRequeues(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			direct, prefix, p, c := proxied(t)
-			b := redisbackend.New(direct, redisbackend.WithPrefix(prefix))
-			locks := redisbackend.New(c, redisbackend.WithPrefix(prefix+"locks:")).Locker() // locks through the proxy
+			b := redisbackend.New(direct, redisbackend.Prefix(prefix))
+			locks := redisbackend.New(c, redisbackend.Prefix(prefix+"locks:")).Locker() // locks through the proxy
 			var runs atomic.Int32
 			tk := task.New("seven", func(context.Context, int) (int, error) { runs.Add(1); return 7, nil },
 				middleware.StoreResult(b.Store()), middleware.WithLock(locks, "k"))

@@ -21,8 +21,8 @@ import (
 func TestFaultResentCalls(t *testing.T) {
 	const n = 1000
 	direct, prefix, p, c := proxied(t)
-	faulty := redisbackend.New(c, redisbackend.WithPrefix(prefix))
-	clean := redisbackend.New(direct, redisbackend.WithPrefix(prefix))
+	faulty := redisbackend.New(c, redisbackend.Prefix(prefix))
+	clean := redisbackend.New(direct, redisbackend.Prefix(prefix))
 	ctx := context.Background()
 	// Every call here is a script but a Take, two plain XREADGROUPs.
 	scripts := func(cmd []string) bool { return cmd[0] == "evalsha" || cmd[0] == "eval" || cmd[0] == "xreadgroup" }

@@ -35,21 +35,21 @@ type optionFunc func(*config)
 
 func (f optionFunc) apply(c *config) { f(c) }
 
-// WithClock makes TTLs, idle times and timestamps follow now instead of
+// Clock makes TTLs, idle times and timestamps follow now instead of
 // the wall clock, so that tests can move time. A nil now is the wall clock.
-func WithClock(now func() time.Time) Option { return optionFunc(func(c *config) { c.now = now }) }
+func Clock(now func() time.Time) Option { return optionFunc(func(c *config) { c.now = now }) }
 
-// WithHolder sets the holder recorded with each lock, lock.DefaultHolder()
+// Holder sets the holder recorded with each lock, lock.DefaultHolder()
 // by default.
-func WithHolder(h string) Option { return optionFunc(func(c *config) { c.holder = h }) }
+func Holder(h string) Option { return optionFunc(func(c *config) { c.holder = h }) }
 
-// WithStateTTL sets how long a finished task's state is kept
+// StateTTL sets how long a finished task's state is kept
 // (queue.DefaultStateTTL).
-func WithStateTTL(d time.Duration) Option { return optionFunc(func(c *config) { c.stateTTL = d }) }
+func StateTTL(d time.Duration) Option { return optionFunc(func(c *config) { c.stateTTL = d }) }
 
-// WithDeadLetterMax caps each queue's dead letters at n
+// DeadLetterMax caps each queue's dead letters at n
 // (queue.DefaultDeadLetterMax), the oldest going first.
-func WithDeadLetterMax(n int) Option { return optionFunc(func(c *config) { c.deadMax = n }) }
+func DeadLetterMax(n int) Option { return optionFunc(func(c *config) { c.deadMax = n }) }
 
 // New returns an empty Backend. It panics with an error matching
 // task.ErrInvalidConfig on a nil clock, an empty holder, or a state TTL or

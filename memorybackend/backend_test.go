@@ -20,10 +20,10 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		name string
 		opts []memorybackend.Option
 	}{
-		{"empty holder", []memorybackend.Option{memorybackend.WithHolder("")}},
-		{"zero state TTL", []memorybackend.Option{memorybackend.WithStateTTL(0)}},
-		{"negative state TTL", []memorybackend.Option{memorybackend.WithStateTTL(-time.Second)}},
-		{"zero dead-letter cap", []memorybackend.Option{memorybackend.WithDeadLetterMax(0)}},
+		{"empty holder", []memorybackend.Option{memorybackend.Holder("")}},
+		{"zero state TTL", []memorybackend.Option{memorybackend.StateTTL(0)}},
+		{"negative state TTL", []memorybackend.Option{memorybackend.StateTTL(-time.Second)}},
+		{"zero dead-letter cap", []memorybackend.Option{memorybackend.DeadLetterMax(0)}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -43,7 +43,7 @@ func TestClockAndHolder(t *testing.T) {
 	var offset atomic.Int64
 	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	now := func() time.Time { return start.Add(time.Duration(offset.Load())) }
-	b := memorybackend.New(memorybackend.WithClock(now), memorybackend.WithHolder("worker-7"))
+	b := memorybackend.New(memorybackend.Clock(now), memorybackend.Holder("worker-7"))
 	ctx := context.Background()
 
 	lease, err := b.Locker().TryAcquire(ctx, "k", time.Minute)

@@ -22,13 +22,13 @@ const stateTTL = 90 * time.Minute
 // newBackend returns a fresh memory backend on a clock of its own.
 func newBackend(opts ...memorybackend.Option) (*memorybackend.Backend, *clock) {
 	c := &clock{}
-	return memorybackend.New(append([]memorybackend.Option{memorybackend.WithClock(c.Now)}, opts...)...), c
+	return memorybackend.New(append([]memorybackend.Option{memorybackend.Clock(c.Now)}, opts...)...), c
 }
 
 // The memory queue keeps every promise of queue.Queue.
 func TestConformance(t *testing.T) {
 	queuetest.Run(t, func(t *testing.T) queuetest.Backend {
-		b, c := newBackend(memorybackend.WithStateTTL(stateTTL))
+		b, c := newBackend(memorybackend.StateTTL(stateTTL))
 		return queuetest.Backend{Queue: b.Queue(), Store: b.Store(), Locker: b.Locker(), StateTTL: stateTTL, Advance: c.Advance}
 	})
 }

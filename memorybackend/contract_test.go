@@ -11,7 +11,7 @@ import (
 // The memory locker keeps every promise of lock.Locker and lock.Inspector.
 func TestLockerConformance(t *testing.T) {
 	locktest.Run(t, func(t *testing.T) locktest.Backend {
-		b, c := newBackend(memorybackend.WithHolder("conformance"))
+		b, c := newBackend(memorybackend.Holder("conformance"))
 		return locktest.Backend{Locker: b.Locker(), Holder: "conformance", Advance: c.Advance}
 	})
 }

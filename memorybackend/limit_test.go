@@ -25,7 +25,7 @@ func (c *fakeClock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d)
 // a fake clock lets 2 through at once, then one per 100ms, exactly.
 func TestRateLimiterOnClock(t *testing.T) {
 	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
-	b := memorybackend.New(memorybackend.WithClock(clock.Now))
+	b := memorybackend.New(memorybackend.Clock(clock.Now))
 	rl := b.RateLimiter()
 	if b.RateLimiter() != rl {
 		t.Fatal("RateLimiter() returns a new limiter on each call")
@@ -65,7 +65,7 @@ func TestRateLimiterOnClock(t *testing.T) {
 // keys no longer used; their limits are as if never used.
 func TestRateLimiterForgets(t *testing.T) {
 	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
-	rl := memorybackend.New(memorybackend.WithClock(clock.Now)).RateLimiter()
+	rl := memorybackend.New(memorybackend.Clock(clock.Now)).RateLimiter()
 	ctx := context.Background()
 	for i := range 3000 {
 		if d, err := rl.Allow(ctx, string(rune('a'+i%26))+string(rune(i)), limit.PerSecond(1), 1); err != nil || !d.Allowed {
@@ -82,7 +82,7 @@ func TestRateLimiterForgets(t *testing.T) {
 // A permit expires with its TTL on the backend's clock, unless refreshed.
 func TestSemaphoreOnClock(t *testing.T) {
 	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
-	b := memorybackend.New(memorybackend.WithClock(clock.Now))
+	b := memorybackend.New(memorybackend.Clock(clock.Now))
 	sem := b.Semaphore()
 	if b.Semaphore() != sem {
 		t.Fatal("Semaphore() returns a new semaphore on each call")

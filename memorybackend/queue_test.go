@@ -60,7 +60,7 @@ func TestDeadLetterCap(t *testing.T) {
 		max  int
 	}{
 		{"default", nil, queue.DefaultDeadLetterMax},
-		{"WithDeadLetterMax", []memorybackend.Option{memorybackend.WithDeadLetterMax(3)}, 3},
+		{"DeadLetterMax", []memorybackend.Option{memorybackend.DeadLetterMax(3)}, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			q := memorybackend.New(tc.opts...).Queue()

@@ -9,7 +9,7 @@
 //     leave chosen errors out.
 //   - [Retry] (or [RetryUpTo], counted in retries) runs a failed
 //     invocation again with backoff; [Timeout] bounds a run (both can be
-//     overridden per enqueue: worker.WithRetries, worker.WithTimeout);
+//     overridden per enqueue: worker.Retries, worker.Timeout);
 //     [Recover] turns a panic into a failure; [RescheduleLocked] runs a
 //     locked-out run again later.
 //   - [JoinLocked] makes a run that finds its lock held wait for the

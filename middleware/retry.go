@@ -91,7 +91,7 @@ func RetryUnless(errs ...error) RetryOption {
 // task.ErrInvalidConfig if attempts is below 1.
 //
 // A run's message may ask for another count of retries, in the header
-// task.HeaderRetries (worker.WithRetries sets it): a valid one replaces
+// task.HeaderRetries (worker.Retries sets it): a valid one replaces
 // the configured count for that run, up to task.MaxHeaderRetries; one that
 // is not a count is ignored.
 //

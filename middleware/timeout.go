@@ -13,7 +13,7 @@ import (
 // positive.
 //
 // A run's message may ask for another timeout, in the header
-// task.HeaderTimeout (worker.WithTimeout sets it): a valid one replaces d
+// task.HeaderTimeout (worker.Timeout sets it): a valid one replaces d
 // for that run, shorter or longer, up to task.MaxHeaderTimeout; one that is
 // not a positive duration is ignored.
 func Timeout(d time.Duration) task.Middleware {

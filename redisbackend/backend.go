@@ -45,22 +45,22 @@ type optionFunc func(*Backend)
 
 func (f optionFunc) apply(b *Backend) { f(b) }
 
-// WithPrefix sets the key prefix, DefaultPrefix by default. It must not
+// Prefix sets the key prefix, DefaultPrefix by default. It must not
 // contain '{' or '}', which would break the keys' Cluster hash tags.
-func WithPrefix(p string) Option { return optionFunc(func(b *Backend) { b.keys.prefix = p }) }
+func Prefix(p string) Option { return optionFunc(func(b *Backend) { b.keys.prefix = p }) }
 
-// WithHolder sets the holder recorded with each lock, lock.DefaultHolder()
+// Holder sets the holder recorded with each lock, lock.DefaultHolder()
 // by default.
-func WithHolder(h string) Option { return optionFunc(func(b *Backend) { b.holder = h }) }
+func Holder(h string) Option { return optionFunc(func(b *Backend) { b.holder = h }) }
 
-// WithStateTTL sets how long a finished task's state is kept
+// StateTTL sets how long a finished task's state is kept
 // (queue.DefaultStateTTL): its outcome for handles, and the window in
 // which its ID counts as a duplicate.
-func WithStateTTL(d time.Duration) Option { return optionFunc(func(b *Backend) { b.stateTTL = d }) }
+func StateTTL(d time.Duration) Option { return optionFunc(func(b *Backend) { b.stateTTL = d }) }
 
-// WithDeadLetterMax caps each queue's dead letters at about n
+// DeadLetterMax caps each queue's dead letters at about n
 // (queue.DefaultDeadLetterMax), the oldest going first.
-func WithDeadLetterMax(n int) Option {
+func DeadLetterMax(n int) Option {
 	return optionFunc(func(b *Backend) { b.deadMax = int64(n) })
 }
 

@@ -22,7 +22,7 @@ func TestConformance(t *testing.T) {
 		}
 		queuetest.Run(t, func(t *testing.T) queuetest.Backend {
 			kb := taskwaretest.New(t, name)
-			b := redisbackend.New(kb.Client, redisbackend.WithPrefix(kb.Prefix()), redisbackend.WithStateTTL(stateTTL))
+			b := redisbackend.New(kb.Client, redisbackend.Prefix(kb.Prefix()), redisbackend.StateTTL(stateTTL))
 			qb := queuetest.Backend{Queue: b.Queue(), Store: b.Store(), Locker: b.Locker(), StateTTL: stateTTL}
 			if !kb.Real {
 				qb.Advance = kb.Advance

@@ -27,7 +27,7 @@ func TestLockerConformance(t *testing.T) {
 	eachKit(t, func(t *testing.T, name string) {
 		locktest.Run(t, func(t *testing.T) locktest.Backend {
 			kb := taskwaretest.New(t, name)
-			b := redisbackend.New(kb.Client, redisbackend.WithPrefix(kb.Prefix()), redisbackend.WithHolder("conformance"))
+			b := redisbackend.New(kb.Client, redisbackend.Prefix(kb.Prefix()), redisbackend.Holder("conformance"))
 			lb := locktest.Backend{Locker: b.Locker(), Holder: "conformance"}
 			if !kb.Real {
 				lb.Advance = kb.Advance

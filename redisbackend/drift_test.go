@@ -69,17 +69,17 @@ func TestUniqueKeyWindowIsTheStateTTL(t *testing.T) {
 			switch name {
 			case "memory":
 				var offset time.Duration
-				m := memorybackend.New(memorybackend.WithStateTTL(ttl),
-					memorybackend.WithClock(func() time.Time { return time.Now().Add(offset) }))
+				m := memorybackend.New(memorybackend.StateTTL(ttl),
+					memorybackend.Clock(func() time.Time { return time.Now().Add(offset) }))
 				q, after = m.Queue(), func() { offset = ttl + time.Minute }
 			case "miniredis":
 				mr := taskwaretest.Miniredis(t)
 				c := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 				t.Cleanup(func() { c.Close() })
-				q, after = redisbackend.New(c, redisbackend.WithStateTTL(ttl)).Queue(), func() { mr.FastForward(ttl + time.Minute) }
+				q, after = redisbackend.New(c, redisbackend.StateTTL(ttl)).Queue(), func() { mr.FastForward(ttl + time.Minute) }
 			case "redis":
 				c, prefix := taskwaretest.Redis(t)
-				q = redisbackend.New(c, redisbackend.WithPrefix(prefix), redisbackend.WithStateTTL(ttl)).Queue()
+				q = redisbackend.New(c, redisbackend.Prefix(prefix), redisbackend.StateTTL(ttl)).Queue()
 				after = func() {
 					// A real Redis's clock cannot move: the key must expire
 					// within the state TTL.

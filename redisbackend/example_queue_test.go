@@ -22,7 +22,7 @@ func ExampleBackend_Queue() {
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
 	defer rdb.Close()
 
-	backend := redisbackend.New(rdb, redisbackend.WithPrefix("myapp:"))
+	backend := redisbackend.New(rdb, redisbackend.Prefix("myapp:"))
 	queue, results, locker := backend.Queue(), backend.Store(), backend.Locker()
 	greet := task.New("greet", func(ctx context.Context, name string) (string, error) { return "hello " + name, nil },
 		middleware.StoreResult(results, middleware.ResultTTL(time.Hour)),

@@ -27,7 +27,7 @@ func ExampleNew() {
 	defer client.Close()
 	ctx := context.Background()
 
-	b := redisbackend.New(client, redisbackend.WithPrefix("myapp:"), redisbackend.WithHolder("worker-1"))
+	b := redisbackend.New(client, redisbackend.Prefix("myapp:"), redisbackend.Holder("worker-1"))
 	locker, results, q := b.Locker(), b.Store(), b.Queue()
 
 	// A producer enqueues a task; a worker takes it.

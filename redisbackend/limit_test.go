@@ -78,7 +78,7 @@ func TestLimitRoundTrips(t *testing.T) {
 // hash tag and a TTL, gone once nothing holds them.
 func TestLimitKeys(t *testing.T) {
 	c, prefix := taskwaretest.Redis(t)
-	b := redisbackend.New(c, redisbackend.WithPrefix(prefix))
+	b := redisbackend.New(c, redisbackend.Prefix(prefix))
 	ctx := context.Background()
 	if _, err := b.RateLimiter().Allow(ctx, "api", limit.PerSecond(10), 1); err != nil {
 		t.Fatal(err)
@@ -126,7 +126,7 @@ func TestLimitResentCalls(t *testing.T) {
 			c := redis.NewClient(&redis.Options{Addr: p.Addr(), MinRetryBackoff: time.Millisecond, MaxRetryBackoff: 2 * time.Millisecond})
 			t.Cleanup(func() { c.Close() })
 			prefix := "taskware-test:" + strings.ReplaceAll(t.Name(), "/", "_") + ":"
-			b := redisbackend.New(c, redisbackend.WithPrefix(prefix))
+			b := redisbackend.New(c, redisbackend.Prefix(prefix))
 			t.Cleanup(func() { taskwaretest.DeletePrefix(t, c, prefix) })
 			ctx := context.Background()
 			touches := func(keyPart string) func(cmd []string) bool {
@@ -205,7 +205,7 @@ func TestLimitScriptCacheFlushed(t *testing.T) {
 // share one limit.
 func TestLimitSharedAcrossClients(t *testing.T) {
 	eachRedis(t, func(t *testing.T, b *taskwaretest.Backend) {
-		other := redisbackend.New(b.Client, redisbackend.WithPrefix(b.Prefix()))
+		other := redisbackend.New(b.Client, redisbackend.Prefix(b.Prefix()))
 		ctx := context.Background()
 		var wg sync.WaitGroup
 		var mu sync.Mutex
@@ -238,7 +238,7 @@ func TestLimitSharedAcrossClients(t *testing.T) {
 // ConcurrencyLimit run (acquire and release), sequential and concurrent.
 func BenchmarkLimitRedis(b *testing.B) {
 	c, prefix := taskwaretest.Redis(b)
-	r := redisbackend.New(c, redisbackend.WithPrefix(prefix))
+	r := redisbackend.New(c, redisbackend.Prefix(prefix))
 	noop := func(context.Context, *task.Invocation) (any, error) { return nil, nil }
 	for _, bc := range []struct {
 		name string

@@ -153,7 +153,7 @@ func TestScriptCacheFlushed(t *testing.T) {
 func TestLockKeys(t *testing.T) {
 	c, prefix := taskwaretest.Redis(t)
 	ctx := context.Background()
-	l := redisbackend.New(c, redisbackend.WithPrefix(prefix), redisbackend.WithHolder("worker-7")).Locker()
+	l := redisbackend.New(c, redisbackend.Prefix(prefix), redisbackend.Holder("worker-7")).Locker()
 	lease, err := l.TryAcquire(ctx, "report", time.Minute)
 	if err != nil {
 		t.Fatal(err)
@@ -179,7 +179,7 @@ func TestLockKeys(t *testing.T) {
 		t.Fatalf("Held = %+v, %v", held, err)
 	}
 	// Another prefix is another keyspace.
-	other := redisbackend.New(c, redisbackend.WithPrefix(prefix+"other:")).Locker()
+	other := redisbackend.New(c, redisbackend.Prefix(prefix+"other:")).Locker()
 	if held, _ := other.Held(ctx); len(held) != 0 {
 		t.Fatalf("other prefix sees %+v", held)
 	}
@@ -231,12 +231,12 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		opts   []redisbackend.Option
 	}{
 		{"nil client", nil, nil},
-		{"brace in prefix", c, []redisbackend.Option{redisbackend.WithPrefix("app{1}:")}},
-		{"closing brace in prefix", c, []redisbackend.Option{redisbackend.WithPrefix("app}:")}},
-		{"empty holder", c, []redisbackend.Option{redisbackend.WithHolder("")}},
-		{"zero state TTL", c, []redisbackend.Option{redisbackend.WithStateTTL(0)}},
-		{"negative state TTL", c, []redisbackend.Option{redisbackend.WithStateTTL(-time.Second)}},
-		{"zero dead-letter cap", c, []redisbackend.Option{redisbackend.WithDeadLetterMax(0)}},
+		{"brace in prefix", c, []redisbackend.Option{redisbackend.Prefix("app{1}:")}},
+		{"closing brace in prefix", c, []redisbackend.Option{redisbackend.Prefix("app}:")}},
+		{"empty holder", c, []redisbackend.Option{redisbackend.Holder("")}},
+		{"zero state TTL", c, []redisbackend.Option{redisbackend.StateTTL(0)}},
+		{"negative state TTL", c, []redisbackend.Option{redisbackend.StateTTL(-time.Second)}},
+		{"zero dead-letter cap", c, []redisbackend.Option{redisbackend.DeadLetterMax(0)}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -249,8 +249,8 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		})
 	}
 	// The defaults, and good options, are accepted.
-	b := redisbackend.New(c, redisbackend.WithPrefix("app:"), redisbackend.WithHolder("h"),
-		redisbackend.WithStateTTL(time.Minute), redisbackend.WithDeadLetterMax(1))
+	b := redisbackend.New(c, redisbackend.Prefix("app:"), redisbackend.Holder("h"),
+		redisbackend.StateTTL(time.Minute), redisbackend.DeadLetterMax(1))
 	if b.Prefix() != "app:" || b.Client() != c {
 		t.Errorf("Prefix %q, Client %v", b.Prefix(), b.Client())
 	}
@@ -266,7 +266,7 @@ func TestNewRefusesBadConfig(t *testing.T) {
 func TestLockValueNamesRun(t *testing.T) {
 	c, prefix := taskwaretest.Redis(t)
 	ctx := context.Background()
-	b := redisbackend.New(c, redisbackend.WithPrefix(prefix), redisbackend.WithHolder("worker-7"))
+	b := redisbackend.New(c, redisbackend.Prefix(prefix), redisbackend.Holder("worker-7"))
 	l := b.Locker()
 	run := lock.TaskRef{Queue: "default", ID: "abc/1|x"}
 	owned := lock.WithOwnerTask(ctx, run.Queue, run.ID)
@@ -369,7 +369,7 @@ func TestAcquireForRunSentTwice(t *testing.T) {
 	p := taskwaretest.NewProxy(t, srv.Addr())
 	c := redis.NewClient(&redis.Options{Addr: p.Addr(), ReadTimeout: time.Second})
 	defer c.Close()
-	l := redisbackend.New(c, redisbackend.WithHolder("h")).Locker()
+	l := redisbackend.New(c, redisbackend.Holder("h")).Locker()
 	ctx := lock.WithOwnerTask(context.Background(), "default", "run-1")
 	if _, err := l.TryAcquire(ctx, "warm-up", time.Minute); err != nil {
 		t.Fatal(err)

@@ -304,7 +304,7 @@ func TestStoreRoundTrips(t *testing.T) {
 func TestStorePrefixes(t *testing.T) {
 	eachRedis(t, func(t *testing.T, b *taskwaretest.Backend) {
 		mustPut(t, b.Store, &store.Record{Queue: "q", ID: "mine", Status: store.Succeeded, Value: []byte("m"), At: at}, time.Hour)
-		other := redisbackend.New(b.Client, redisbackend.WithPrefix(b.Prefix()+"other:")).Store()
+		other := redisbackend.New(b.Client, redisbackend.Prefix(b.Prefix()+"other:")).Store()
 		theirs := &store.Record{Queue: "q", ID: "0-other", Status: store.Succeeded, Value: []byte("o"), At: at}
 		mustPut(t, other, theirs, time.Hour)
 		ids := func(s store.Store) string {

@@ -13,7 +13,7 @@
 //
 // There is no leader and no lock. A tick's task gets an ID made of the
 // entry's name and the tick's time (TickID: "cleanup@2026-11-25T10:00:00Z"),
-// and is enqueued with worker.WithID. The first scheduler's enqueue wins;
+// and is enqueued with worker.ID. The first scheduler's enqueue wins;
 // the queue refuses the others' copies with queue.ErrDuplicate, which
 // the scheduler counts as done, silently. A tick keeps its own time as its
 // ID whenever the scheduler handles it, early in its second or late after
@@ -68,5 +68,5 @@
 //
 // Ticks are handled at their exact time, without jitter: Run sleeps on a
 // timer until the next tick, and wakes at least once a second to read the
-// clock again. WithClock gives it another clock, for tests.
+// clock again. Clock gives it another clock, for tests.
 package schedule

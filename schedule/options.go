@@ -134,20 +134,20 @@ func OnTick(fn func(Tick)) Option {
 	return optionFunc(func(s *Scheduler) { s.onTick = fn })
 }
 
-// WithClock makes the scheduler read the time from now instead of
+// Clock makes the scheduler read the time from now instead of
 // time.Now: for tests. The scheduler still waits on real timers, for at
 // most a second at a time, then reads now again, so a clock moved ahead is
 // noticed within a second. It panics with an error matching
 // task.ErrInvalidConfig on a nil func.
-func WithClock(now func() time.Time) Option {
+func Clock(now func() time.Time) Option {
 	if now == nil {
-		panic(configError("WithClock: nil func"))
+		panic(configError("Clock: nil func"))
 	}
 	return optionFunc(func(s *Scheduler) { s.now = now })
 }
 
 // EnqueueOptions adds opts to every enqueue of the entry's ticks: OnQueue,
-// WithHeaders, Delay. The scheduler sets the ID (TickID) and the expiry
+// Headers, Delay. The scheduler sets the ID (TickID) and the expiry
 // (see Expiry) itself, after them.
 func EnqueueOptions(opts ...worker.EnqueueOption) EntryOption {
 	for _, o := range opts {

@@ -312,7 +312,7 @@ func (st *state) done(tick, following time.Time) {
 func (s *Scheduler) enqueue(ctx context.Context, st *state, id string, tick, following time.Time) error {
 	opts := make([]worker.EnqueueOption, 0, len(st.opts)+2)
 	opts = append(opts, st.opts...)
-	opts = append(opts, worker.WithID(id))
+	opts = append(opts, worker.ID(id))
 	switch {
 	case st.noExpiry:
 	case st.expiry > 0:

@@ -250,7 +250,7 @@ func TestMissedTicks(t *testing.T) {
 			rec := newTicks()
 			q := memorybackend.New().Queue()
 			noop := task.New("noop", func(ctx context.Context, _ int) (int, error) { return 0, nil })
-			s := schedule.New(worker.NewClient(q, nil), schedule.WithClock(c.Now), schedule.OnTick(rec.record))
+			s := schedule.New(worker.NewClient(q, nil), schedule.Clock(c.Now), schedule.OnTick(rec.record))
 			schedule.Add(s, "noop", schedule.Every(time.Minute), noop, 0, tc.opts...)
 			start(t, s)
 			seen := 0
@@ -336,7 +336,7 @@ func TestTickMessage(t *testing.T) {
 			p := &capture{Producer: memorybackend.New().Queue()}
 			rec := newTicks()
 			report := task.New("report", func(ctx context.Context, hour string) (int, error) { return 0, nil })
-			s := schedule.New(worker.NewClient(p, nil), schedule.WithClock(func() time.Time { return now }), schedule.OnTick(rec.record))
+			s := schedule.New(worker.NewClient(p, nil), schedule.Clock(func() time.Time { return now }), schedule.OnTick(rec.record))
 			schedule.AddFunc(s, "report", schedule.Every(time.Minute), report,
 				func(at time.Time) string { return at.UTC().Format(time.TimeOnly) }, tc.opts...)
 			start(t, s)
@@ -449,7 +449,7 @@ func TestInvalidConfig(t *testing.T) {
 		{"Expiry(0)", func() { schedule.Expiry(0) }},
 		{"OnError(nil)", func() { schedule.OnError(nil) }},
 		{"OnTick(nil)", func() { schedule.OnTick(nil) }},
-		{"WithClock(nil)", func() { schedule.WithClock(nil) }},
+		{"Clock(nil)", func() { schedule.Clock(nil) }},
 		{"nil enqueue option", func() { schedule.EnqueueOptions(nil) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -3,7 +3,7 @@ package task
 import "time"
 
 // Reserved headers. Header names that begin with "taskware-" belong to
-// taskware: a producer sets them (worker.WithRetries, worker.WithTimeout)
+// taskware: a producer sets them (worker.Retries, worker.Timeout)
 // to change how one run is treated, and the policies read them from
 // Invocation.Headers. A producer in another language may set them too, in
 // the formats below. Do not use the prefix for headers of your own.

@@ -82,7 +82,7 @@ func New(t testing.TB, name string) *Backend {
 // NewMemory returns a backend in memory.
 func NewMemory(t testing.TB) *Backend {
 	b := &Backend{Name: "memory"}
-	m := memorybackend.New(memorybackend.WithClock(b.Now))
+	m := memorybackend.New(memorybackend.Clock(b.Now))
 	b.Locker, b.Store, b.Queue = m.Locker(), m.Store(), m.Queue()
 	b.RateLimiter, b.Semaphore = m.RateLimiter(), m.Semaphore()
 	return b
@@ -107,7 +107,7 @@ func NewRedis(t testing.TB) *Backend {
 	t.Helper()
 	c, prefix := Redis(t)
 	b := &Backend{Name: "redis", Real: true}
-	b.setRedis(redisbackend.New(c, redisbackend.WithPrefix(prefix)))
+	b.setRedis(redisbackend.New(c, redisbackend.Prefix(prefix)))
 	return b
 }
 
@@ -212,7 +212,7 @@ func Redis(t testing.TB) (*redis.Client, string) {
 
 // DeletePrefix deletes every key under prefix, and only those.
 func DeletePrefix(t testing.TB, c redis.UniversalClient, prefix string) {
-	if _, err := redisbackend.New(c, redisbackend.WithPrefix(prefix)).Purge(context.Background()); err != nil {
+	if _, err := redisbackend.New(c, redisbackend.Prefix(prefix)).Purge(context.Background()); err != nil {
 		t.Errorf("taskwaretest: %v", err)
 	}
 }

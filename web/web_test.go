@@ -71,7 +71,7 @@ func newEnv(t *testing.T, kind string, opts ...Option) *env {
 	e := &env{kind: kind}
 	holder := "web-test " + xss
 	if kind == "memory" {
-		mb := memorybackend.New(memorybackend.WithHolder(holder))
+		mb := memorybackend.New(memorybackend.Holder(holder))
 		e.src, e.b = FromBackend(mb), backend{mb.Queue(), mb.Locker(), mb.Store()}
 	} else {
 		var c *redis.Client
@@ -85,7 +85,7 @@ func newEnv(t *testing.T, kind string, opts ...Option) *env {
 		base, _, _ := strings.Cut(t.Name(), "/")
 		prefix := "tw-web-" + strings.TrimPrefix(base, "Test") + "-" + randid.New()[:8] + ":"
 		t.Cleanup(func() { taskwaretest.DeletePrefix(t, c, prefix) })
-		rb := redisbackend.New(c, redisbackend.WithPrefix(prefix), redisbackend.WithHolder(holder))
+		rb := redisbackend.New(c, redisbackend.Prefix(prefix), redisbackend.Holder(holder))
 		e.src, e.b = FromBackend(rb), backend{rb.Queue(), rb.Locker(), rb.Store()}
 	}
 	e.serve(t, New(e.src, opts...))
@@ -138,11 +138,11 @@ func (e *env) seed(t *testing.T) {
 	}, middleware.StoreResult(s))
 	c := worker.NewClient(q, s)
 	for _, id := range []string{"e-1", "e-2", "e-3"} {
-		_, err := worker.Enqueue(ctx, c, email, id+"@example.com", worker.WithID(id))
+		_, err := worker.Enqueue(ctx, c, email, id+"@example.com", worker.ID(id))
 		must(err)
 	}
-	_, err := worker.Enqueue(ctx, c, email, "later@example.com", worker.WithID("e-4"), worker.Delay(time.Hour),
-		worker.WithHeaders(map[string]string{"trace": "t-4"}))
+	_, err := worker.Enqueue(ctx, c, email, "later@example.com", worker.ID("e-4"), worker.Delay(time.Hour),
+		worker.Headers(map[string]string{"trace": "t-4"}))
 	must(err)
 	ds, err := q.Take(ctx, "default", "worker-1", 1, 0)
 	must(err)
@@ -155,17 +155,17 @@ func (e *env) seed(t *testing.T) {
 	worker.Register(w, email)
 	worker.Register(w, evil)
 	stop := taskwaretest.Start(t, w)
-	hg, err := worker.Enqueue(ctx, c, ghost, "nobody", worker.WithID("ghost-1"), worker.OnQueue("side"))
+	hg, err := worker.Enqueue(ctx, c, ghost, "nobody", worker.ID("ghost-1"), worker.OnQueue("side"))
 	must(err)
 	if _, err := hg.Get(ctx); !errors.Is(err, queue.ErrDeadLettered) {
 		t.Fatalf("ghost-1: %v, want it dead-lettered", err)
 	}
-	he, err := worker.Enqueue(ctx, c, email, "e-5@example.com", worker.WithID("e-5"), worker.OnQueue("side"))
+	he, err := worker.Enqueue(ctx, c, email, "e-5@example.com", worker.ID("e-5"), worker.OnQueue("side"))
 	must(err)
 	if _, err := he.Get(ctx); err != nil {
 		t.Fatalf("e-5: %v", err)
 	}
-	hv, err := worker.Enqueue(ctx, c, evil, xss, worker.WithID("evil-1"), worker.OnQueue("side"))
+	hv, err := worker.Enqueue(ctx, c, evil, xss, worker.ID("evil-1"), worker.OnQueue("side"))
 	must(err)
 	if _, err := hv.Get(ctx); !errors.Is(err, queue.ErrDeadLettered) {
 		t.Fatalf("evil-1: %v, want it dead-lettered", err)
@@ -884,7 +884,7 @@ func TestBackendError(t *testing.T) {
 	m := taskwaretest.Miniredis(t)
 	c := redis.NewClient(&redis.Options{Addr: m.Addr(), MaxRetries: -1})
 	t.Cleanup(func() { c.Close() })
-	rb := redisbackend.New(c, redisbackend.WithPrefix("tw-web-err:"))
+	rb := redisbackend.New(c, redisbackend.Prefix("tw-web-err:"))
 	addr := m.Addr()
 	e := &env{}
 	e.serve(t, New(FromBackend(rb), Timeout(2*time.Second), Redact(func(s string) string {

@@ -28,7 +28,7 @@ func elsewhere(t *testing.T, b *taskwaretest.Backend) *worker.Client {
 	opt := *b.Client.(*redis.Client).Options()
 	c := redis.NewClient(&opt)
 	t.Cleanup(func() { c.Close() })
-	other := redisbackend.New(c, redisbackend.WithPrefix(b.Prefix()))
+	other := redisbackend.New(c, redisbackend.Prefix(b.Prefix()))
 	return worker.NewClient(other.Queue(), other.Store())
 }
 

@@ -81,21 +81,21 @@ func OnQueue(name string) EnqueueOption {
 	return enqueueOptionFunc(func(c *enqueueConfig) { c.queue = name })
 }
 
-// WithID gives the task the caller's ID instead of a random one. An ID the
+// ID gives the task the caller's ID instead of a random one. An ID the
 // queue already knows is refused with ErrDuplicate: enqueueing is then
 // idempotent.
-func WithID(id string) EnqueueOption { return enqueueOptionFunc(func(c *enqueueConfig) { c.id = id }) }
+func ID(id string) EnqueueOption { return enqueueOptionFunc(func(c *enqueueConfig) { c.id = id }) }
 
-// WithIDs gives the tasks of an EnqueueMany the caller's IDs, one per task,
+// IDs gives the tasks of an EnqueueMany the caller's IDs, one per task,
 // in order: each ID the queue already knows is refused with ErrDuplicate.
-func WithIDs(ids ...string) EnqueueOption {
+func IDs(ids ...string) EnqueueOption {
 	return enqueueOptionFunc(func(c *enqueueConfig) { c.ids = ids })
 }
 
-// WithHeaders sets the task's metadata, which middlewares read as
+// Headers sets the task's metadata, which middlewares read as
 // task.Invocation.Headers: a tenant, a trace context (the OpenTelemetry
 // module sets that one itself). The map is copied.
-func WithHeaders(h map[string]string) EnqueueOption {
+func Headers(h map[string]string) EnqueueOption {
 	h = maps.Clone(h)
 	return enqueueOptionFunc(func(c *enqueueConfig) { c.headers = keepReserved(c.headers, h) })
 }
@@ -149,7 +149,7 @@ func ExpiresAt(t time.Time) EnqueueOption {
 func Enqueue[A, R any](ctx context.Context, c *Client, t *task.Task[A, R], args A, opts ...EnqueueOption) (*Handle[R], error) {
 	cfg := newEnqueueConfig(opts)
 	if cfg.ids != nil {
-		return nil, configError("Enqueue: WithIDs is for EnqueueMany; use WithID")
+		return nil, configError("Enqueue: IDs is for EnqueueMany; use ID")
 	}
 	now := time.Now()
 	m, err := message(c, t, &cfg, args, cfg.id, now)
@@ -171,7 +171,7 @@ func Enqueue[A, R any](ctx context.Context, c *Client, t *task.Task[A, R], args 
 // EnqueueMany puts a run of t for each of args on c's queue, as Enqueue
 // does with the same options, in one round trip per batch of the backend
 // (a script per few hundred tasks, on Redis), and returns a handle for
-// each. Give the tasks IDs of your own with WithIDs.
+// each. Give the tasks IDs of your own with IDs.
 //
 // If some tasks are refused (a duplicate ID), the error is a *ManyError
 // whose Errs[i] is the error of args[i], nil for those enqueued, and
@@ -182,7 +182,7 @@ func Enqueue[A, R any](ctx context.Context, c *Client, t *task.Task[A, R], args 
 func EnqueueMany[A, R any](ctx context.Context, c *Client, t *task.Task[A, R], args []A, opts ...EnqueueOption) ([]*Handle[R], error) {
 	cfg := newEnqueueConfig(opts)
 	if cfg.id != "" {
-		return nil, configError("EnqueueMany: WithID is for Enqueue; use WithIDs")
+		return nil, configError("EnqueueMany: ID is for Enqueue; use IDs")
 	}
 	if cfg.ids != nil && len(cfg.ids) != len(args) {
 		return nil, configError("EnqueueMany: %d IDs for %d tasks", len(cfg.ids), len(args))

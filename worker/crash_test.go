@@ -67,7 +67,7 @@ func TestCrashRecovery(t *testing.T) {
 	}
 	c, prefix := taskwaretest.Redis(t)
 	ctx := context.Background()
-	rb := redisbackend.New(c, redisbackend.WithPrefix(prefix))
+	rb := redisbackend.New(c, redisbackend.Prefix(prefix))
 	tk := crashTask(rb)
 	q, results, locker := rb.Queue(), rb.Store(), rb.Locker()
 	client := worker.NewClient(q, results)
@@ -75,7 +75,7 @@ func TestCrashRecovery(t *testing.T) {
 	const n, childConcurrency = 8, 3
 	var handles []*worker.Handle[string]
 	for i := range n {
-		h, err := worker.Enqueue(ctx, client, tk, fmt.Sprint("t", i), worker.WithID(fmt.Sprint("t", i)))
+		h, err := worker.Enqueue(ctx, client, tk, fmt.Sprint("t", i), worker.ID(fmt.Sprint("t", i)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -187,7 +187,7 @@ func crashChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rb := redisbackend.New(redis.NewClient(opt), redisbackend.WithPrefix(prefix))
+	rb := redisbackend.New(redis.NewClient(opt), redisbackend.Prefix(prefix))
 	w := worker.New(rb.Queue(), worker.Concurrency(3), worker.Visibility(time.Second), worker.PollWait(50*time.Millisecond))
 	worker.Register(w, crashTask(rb))
 	_ = w.Run(context.Background()) // until killed

@@ -44,8 +44,8 @@
 // canceled, not retried. A queue's Admin side pauses it (nothing more is
 // taken from it until it is resumed), and requeues dead letters as fresh
 // tasks, or purges them. [Queues] takes weights ("critical=6"), and
-// [StrictPriority] drains queues in order. Per enqueue, [WithRetries] and
-// [WithTimeout] override the task's middleware.Retry and Timeout.
+// [StrictPriority] drains queues in order. Per enqueue, [Retries] and
+// [Timeout] override the task's middleware.Retry and Timeout.
 //
 // # Seeing it run
 //

@@ -16,7 +16,7 @@ import (
 // One enqueue changes a task's retries and timeout: the task is built to
 // retry once with 30s per run, and this import may take three retries and
 // must give up after 50ms each.
-func ExampleWithRetries() {
+func ExampleRetries() {
 	backend := memorybackend.New()
 	name, results := backend.Queue(), backend.Store()
 	runs := make(chan int, 10)
@@ -41,7 +41,7 @@ func ExampleWithRetries() {
 
 	client := worker.NewClient(name, results)
 	h, err := worker.Enqueue(context.Background(), client, imp, "big.csv",
-		worker.WithRetries(3), worker.WithTimeout(50*time.Millisecond))
+		worker.Retries(3), worker.Timeout(50*time.Millisecond))
 	if err != nil {
 		stop()
 		fmt.Println(err)

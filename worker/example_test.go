@@ -33,14 +33,14 @@ func ExampleEnqueue() {
 	go func() { done <- w.Run(ctx) }()
 
 	client := worker.NewClient(name, results)
-	h, err := worker.Enqueue(context.Background(), client, resize, 640, worker.WithID("img-1"))
+	h, err := worker.Enqueue(context.Background(), client, resize, 640, worker.ID("img-1"))
 	if err != nil {
 		stop()
 		fmt.Println(err)
 		return
 	}
 	fmt.Println(h.Get(context.Background()))
-	_, err = worker.Enqueue(context.Background(), client, resize, 640, worker.WithID("img-1"))
+	_, err = worker.Enqueue(context.Background(), client, resize, 640, worker.ID("img-1"))
 	fmt.Println(errors.Is(err, queue.ErrDuplicate))
 
 	stop()
@@ -102,12 +102,12 @@ func ExampleEnqueueMany() {
 	client := worker.NewClient(backend.Queue(), nil)
 	thumb := task.New("thumb", func(ctx context.Context, img string) (struct{}, error) { return struct{}{}, nil })
 	ctx := context.Background()
-	if _, err := worker.Enqueue(ctx, client, thumb, "b.png", worker.WithID("b")); err != nil {
+	if _, err := worker.Enqueue(ctx, client, thumb, "b.png", worker.ID("b")); err != nil {
 		fmt.Println(err)
 		return
 	}
 
-	hs, err := worker.EnqueueMany(ctx, client, thumb, []string{"a.png", "b.png", "c.png"}, worker.WithIDs("a", "b", "c"))
+	hs, err := worker.EnqueueMany(ctx, client, thumb, []string{"a.png", "b.png", "c.png"}, worker.IDs("a", "b", "c"))
 	var many *worker.ManyError
 	if errors.As(err, &many) {
 		for i, err := range many.Errs {
@@ -206,9 +206,9 @@ func ExampleLogger() {
 	go func() { done <- w.Run(ctx) }()
 
 	client := worker.NewClient(name, nil)
-	h1, _ := worker.Enqueue(context.Background(), client, charge, 500, worker.WithID("c-1"))
+	h1, _ := worker.Enqueue(context.Background(), client, charge, 500, worker.ID("c-1"))
 	_, _ = h1.Get(context.Background())
-	h2, _ := worker.Enqueue(context.Background(), client, charge, -1, worker.WithID("c-2"))
+	h2, _ := worker.Enqueue(context.Background(), client, charge, -1, worker.ID("c-2"))
 	_, _ = h2.Get(context.Background())
 	stop()
 	<-done
@@ -219,7 +219,7 @@ func ExampleLogger() {
 
 // Around wraps every task a worker runs, whatever its own chain: here a
 // middleware that reads the tenant each task was enqueued for from its
-// headers (WithHeaders).
+// headers (Headers).
 func ExampleAround() {
 	backend := memorybackend.New()
 	name, results := backend.Queue(), backend.Store()
@@ -239,7 +239,7 @@ func ExampleAround() {
 	go func() { done <- w.Run(ctx) }()
 
 	client := worker.NewClient(name, results)
-	h, _ := worker.Enqueue(context.Background(), client, resize, 640, worker.WithHeaders(map[string]string{"tenant": "acme"}))
+	h, _ := worker.Enqueue(context.Background(), client, resize, 640, worker.Headers(map[string]string{"tenant": "acme"}))
 	fmt.Println(h.Get(context.Background()))
 	stop()
 	<-done
@@ -280,8 +280,8 @@ func ExampleUniqueKey() {
 		middleware.StoreResult(results))
 	client := worker.NewClient(name, results)
 	ctx := context.Background()
-	first, _ := worker.Enqueue(ctx, client, report, "acct-1", worker.UniqueKey("report:acct-1", time.Hour), worker.WithID("r1"))
-	again, err := worker.Enqueue(ctx, client, report, "acct-1", worker.UniqueKey("report:acct-1", time.Hour), worker.WithID("r2"))
+	first, _ := worker.Enqueue(ctx, client, report, "acct-1", worker.UniqueKey("report:acct-1", time.Hour), worker.ID("r1"))
+	again, err := worker.Enqueue(ctx, client, report, "acct-1", worker.UniqueKey("report:acct-1", time.Hour), worker.ID("r2"))
 	fmt.Println(errors.Is(err, queue.ErrDuplicate), first.ID, again.ID)
 
 	w := worker.New(name)
@@ -290,7 +290,7 @@ func ExampleUniqueKey() {
 	done := make(chan error)
 	go func() { done <- w.Run(wctx) }()
 	fmt.Println(again.Get(ctx))
-	_, err = worker.Enqueue(ctx, client, report, "acct-1", worker.UniqueKey("report:acct-1", time.Hour), worker.WithID("r3"))
+	_, err = worker.Enqueue(ctx, client, report, "acct-1", worker.UniqueKey("report:acct-1", time.Hour), worker.ID("r3"))
 	fmt.Println(err)
 	stop()
 	<-done

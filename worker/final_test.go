@@ -122,7 +122,7 @@ func TestFailedResultWriteIsReported(t *testing.T) {
 				case b.Client == nil:
 					t.Skip("no go-redis client on memory: see the other store")
 				default:
-					results = redisbackend.New(b.Client, redisbackend.WithPrefix(b.Prefix()+"elsewhere:")).Store()
+					results = redisbackend.New(b.Client, redisbackend.Prefix(b.Prefix()+"elsewhere:")).Store()
 					b.Client.(*redis.Client).AddHook(failSet{})
 				}
 				tk := task.New("echo", func(ctx context.Context, fail bool) (string, error) {

@@ -8,30 +8,30 @@ import (
 	"github.com/taskware/taskware/task"
 )
 
-// WithRetries lets this one task be retried up to n times after its first
+// Retries lets this one task be retried up to n times after its first
 // run (n+1 runs at most) instead of the count its chain's middleware.Retry
 // or middleware.RetryUpTo was built with. It changes a Retry the chain
 // has: a task without one is not retried either way. n is bounded by
 // task.MaxHeaderRetries; a negative n leaves the configured count.
 //
 // It travels as the reserved header task.HeaderRetries, next to those of
-// WithHeaders, whichever option comes first.
-func WithRetries(n int) EnqueueOption {
+// Headers, whichever option comes first.
+func Retries(n int) EnqueueOption {
 	if n < 0 {
 		return reservedHeader(task.HeaderRetries, "")
 	}
 	return reservedHeader(task.HeaderRetries, strconv.Itoa(min(n, task.MaxHeaderRetries)))
 }
 
-// WithTimeout gives this one task at most d per run, shorter or longer than
+// Timeout gives this one task at most d per run, shorter or longer than
 // the timeout its chain's middleware.Timeout was built with. It changes a
 // Timeout the chain has: a task without one has no deadline either way. d
 // is bounded by task.MaxHeaderTimeout; a d that is not positive leaves the
 // configured timeout.
 //
 // It travels as the reserved header task.HeaderTimeout, next to those of
-// WithHeaders, whichever option comes first.
-func WithTimeout(d time.Duration) EnqueueOption {
+// Headers, whichever option comes first.
+func Timeout(d time.Duration) EnqueueOption {
 	if d <= 0 {
 		return reservedHeader(task.HeaderTimeout, "")
 	}
@@ -39,7 +39,7 @@ func WithTimeout(d time.Duration) EnqueueOption {
 }
 
 // reservedHeader sets the header key to value on a copy of the headers so
-// far ("" removes it): the map of a WithHeaders is shared by every Enqueue
+// far ("" removes it): the map of a Headers is shared by every Enqueue
 // that passes it, and stays as it is.
 func reservedHeader(key, value string) EnqueueOption {
 	return enqueueOptionFunc(func(c *enqueueConfig) {
@@ -60,11 +60,11 @@ func reservedHeader(key, value string) EnqueueOption {
 	})
 }
 
-// reservedHeaders are the headers WithRetries and WithTimeout set.
+// reservedHeaders are the headers Retries and Timeout set.
 var reservedHeaders = [...]string{task.HeaderRetries, task.HeaderTimeout}
 
-// keepReserved returns the headers h of a WithHeaders applied after prev:
-// h, with the reserved headers of prev (set by WithRetries or WithTimeout
+// keepReserved returns the headers h of a Headers applied after prev:
+// h, with the reserved headers of prev (set by Retries or Timeout
 // before it) kept over h's own. It returns h itself, uncopied, when prev
 // has none.
 func keepReserved(prev, h map[string]string) map[string]string {

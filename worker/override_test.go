@@ -26,9 +26,9 @@ func overrideWorker(t *testing.T, b *taskwaretest.Backend, register func(w *work
 	return worker.NewClient(b.Queue, b.Store)
 }
 
-// A task built with one retry runs three times when enqueued WithRetries(2),
+// A task built with one retry runs three times when enqueued Retries(2),
 // and twice without; its headers survive every requeue.
-func TestWithRetriesOverridesRetry(t *testing.T) {
+func TestRetriesOverridesRetry(t *testing.T) {
 	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		var mu sync.Mutex
 		runs := map[string]int{}
@@ -53,10 +53,10 @@ func TestWithRetriesOverridesRetry(t *testing.T) {
 			runs int
 		}{
 			{"configured", nil, 2},
-			{"WithRetries(2)", []worker.EnqueueOption{worker.WithRetries(2)}, 3},
-			{"WithRetries(0)", []worker.EnqueueOption{worker.WithRetries(0)}, 1},
-			{"WithHeaders then WithRetries", []worker.EnqueueOption{worker.WithHeaders(map[string]string{"tenant": "a"}), worker.WithRetries(2)}, 3},
-			{"WithRetries(-1) leaves the configured count", []worker.EnqueueOption{worker.WithRetries(-1)}, 2},
+			{"Retries(2)", []worker.EnqueueOption{worker.Retries(2)}, 3},
+			{"Retries(0)", []worker.EnqueueOption{worker.Retries(0)}, 1},
+			{"Headers then Retries", []worker.EnqueueOption{worker.Headers(map[string]string{"tenant": "a"}), worker.Retries(2)}, 3},
+			{"Retries(-1) leaves the configured count", []worker.EnqueueOption{worker.Retries(-1)}, 2},
 		}
 		for _, cs := range cases {
 			h, err := worker.Enqueue(ctx, c, tk, struct{}{}, cs.opts...)
@@ -78,7 +78,7 @@ func TestWithRetriesOverridesRetry(t *testing.T) {
 }
 
 // A task built with a timeout of one second times out after 50ms when
-// enqueued WithTimeout(50*time.Millisecond).
+// enqueued Timeout(50*time.Millisecond).
 func TestWithTimeoutOverridesTimeout(t *testing.T) {
 	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		var mu sync.Mutex
@@ -102,12 +102,12 @@ func TestWithTimeoutOverridesTimeout(t *testing.T) {
 		c := overrideWorker(t, b, func(w *worker.Worker) { worker.Register(w, slow) })
 		ctx := context.Background()
 
-		short, err := worker.Enqueue(ctx, c, slow, 5*time.Second, worker.WithTimeout(50*time.Millisecond))
+		short, err := worker.Enqueue(ctx, c, slow, 5*time.Second, worker.Timeout(50*time.Millisecond))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if _, err := taskwaretest.Get(short, 10*time.Second); !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("WithTimeout(50ms): %v, want a timeout", err)
+			t.Fatalf("Timeout(50ms): %v, want a timeout", err)
 		}
 		// Without the option, the configured second holds: 100ms is enough.
 		configured, err := worker.Enqueue(ctx, c, slow, 100*time.Millisecond)
@@ -120,7 +120,7 @@ func TestWithTimeoutOverridesTimeout(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		if d := left[short.ID]; d <= 0 || d > 50*time.Millisecond {
-			t.Fatalf("WithTimeout(50ms): the run had %v", d)
+			t.Fatalf("Timeout(50ms): the run had %v", d)
 		}
 		if d := left[configured.ID]; d <= 500*time.Millisecond || d > time.Second {
 			t.Fatalf("configured: the run had %v", d)
@@ -128,9 +128,9 @@ func TestWithTimeoutOverridesTimeout(t *testing.T) {
 	})
 }
 
-// The reserved headers sit next to WithHeaders' own whichever option comes
+// The reserved headers sit next to Headers' own whichever option comes
 // first, and the caller's map is left as it is.
-func TestOverrideHeadersMergeWithHeaders(t *testing.T) {
+func TestOverrideHeadersMerge(t *testing.T) {
 	b := taskwaretest.NewMemory(t)
 	seen := make(chan map[string]string, 4)
 	tk := task.New("headers", func(ctx context.Context, _ struct{}) (int, error) { return 0, nil },
@@ -143,7 +143,7 @@ func TestOverrideHeadersMergeWithHeaders(t *testing.T) {
 	c := overrideWorker(t, b, func(w *worker.Worker) { worker.Register(w, tk) })
 	ctx := context.Background()
 	mine := map[string]string{"tenant": "a", task.HeaderRetries: "9"}
-	headers := worker.WithHeaders(mine)
+	headers := worker.Headers(mine)
 
 	get := func(name string, opts ...worker.EnqueueOption) map[string]string {
 		t.Helper()
@@ -168,19 +168,19 @@ func TestOverrideHeadersMergeWithHeaders(t *testing.T) {
 			}
 		}
 	}
-	check("WithHeaders first", get("WithHeaders first", headers, worker.WithRetries(2), worker.WithTimeout(50*time.Millisecond)))
+	check("Headers first", get("Headers first", headers, worker.Retries(2), worker.Timeout(50*time.Millisecond)))
 	if mine[task.HeaderRetries] != "9" || len(mine) != 2 {
 		t.Fatalf("the caller's map changed: %v", mine)
 	}
-	// The options do not leak into the next Enqueue that shares WithHeaders.
-	if got := get("WithHeaders alone", headers); got[task.HeaderRetries] != "9" || got[task.HeaderTimeout] != "" {
-		t.Fatalf("WithHeaders alone: %v", got)
+	// The options do not leak into the next Enqueue that shares Headers.
+	if got := get("Headers alone", headers); got[task.HeaderRetries] != "9" || got[task.HeaderTimeout] != "" {
+		t.Fatalf("Headers alone: %v", got)
 	}
-	if got := get("capped", worker.WithRetries(1000), worker.WithTimeout(1000*time.Hour)); got[task.HeaderRetries] != "25" || got[task.HeaderTimeout] != "24h0m0s" {
+	if got := get("capped", worker.Retries(1000), worker.Timeout(1000*time.Hour)); got[task.HeaderRetries] != "25" || got[task.HeaderTimeout] != "24h0m0s" {
 		t.Fatalf("capped: %v", got)
 	}
-	got := get("WithHeaders last", worker.WithRetries(2), worker.WithTimeout(50*time.Millisecond), headers)
-	check("WithHeaders last", got)
+	got := get("Headers last", worker.Retries(2), worker.Timeout(50*time.Millisecond), headers)
+	check("Headers last", got)
 }
 
 // A task reads its own invocation from its context under a worker.
@@ -197,7 +197,7 @@ func TestInvocationFromUnderWorker(t *testing.T) {
 		return 0, nil
 	}, middleware.Timeout(time.Minute))
 	c := overrideWorker(t, b, func(w *worker.Worker) { worker.Register(w, tk) })
-	h, err := worker.Enqueue(context.Background(), c, tk, struct{}{}, worker.WithHeaders(map[string]string{"tenant": "a"}))
+	h, err := worker.Enqueue(context.Background(), c, tk, struct{}{}, worker.Headers(map[string]string{"tenant": "a"}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,11 +79,11 @@ func TestHeadersTravelWithTheTask(t *testing.T) {
 		start(t, w)
 		c := worker.NewClient(b.Queue, b.Store)
 		h := map[string]string{"tenant": "acme", "traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "empty": ""}
-		ready, err := worker.Enqueue(ctx, c, tk, 0, worker.WithHeaders(h))
+		ready, err := worker.Enqueue(ctx, c, tk, 0, worker.Headers(h))
 		if err != nil {
 			t.Fatal(err)
 		}
-		delayed, err := worker.Enqueue(ctx, c, tk, 0, worker.WithHeaders(h), worker.Delay(50*time.Millisecond))
+		delayed, err := worker.Enqueue(ctx, c, tk, 0, worker.Headers(h), worker.Delay(50*time.Millisecond))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -125,8 +125,8 @@ func TestMessageOfAWaitingTask(t *testing.T) {
 		tk := task.New("msg", func(ctx context.Context, s string) (int, error) { return 0, nil })
 		c := worker.NewClient(b.Queue, b.Store)
 		h := map[string]string{"tenant": "acme"}
-		ready, _ := worker.Enqueue(ctx, c, tk, "ready-args", worker.WithHeaders(h))
-		delayed, _ := worker.Enqueue(ctx, c, tk, "delayed-args", worker.WithHeaders(h), worker.Delay(time.Hour))
+		ready, _ := worker.Enqueue(ctx, c, tk, "ready-args", worker.Headers(h))
+		delayed, _ := worker.Enqueue(ctx, c, tk, "delayed-args", worker.Headers(h), worker.Delay(time.Hour))
 		for _, tc := range []struct {
 			id, args string
 		}{{ready.ID, `"ready-args"`}, {delayed.ID, `"delayed-args"`}} {

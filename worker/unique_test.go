@@ -102,7 +102,7 @@ func TestUniqueArgs(t *testing.T) {
 		if _, err := worker.Enqueue(ctx, c, other, 5, worker.UniqueArgs(time.Minute)); err != nil {
 			t.Fatalf("same arguments of another task: %v", err)
 		}
-		if h, err := worker.Enqueue(ctx, c, tk, 1, worker.WithID(a.ID)); !errors.Is(err, queue.ErrDuplicate) || h == nil || h.ID != a.ID {
+		if h, err := worker.Enqueue(ctx, c, tk, 1, worker.ID(a.ID)); !errors.Is(err, queue.ErrDuplicate) || h == nil || h.ID != a.ID {
 			t.Fatalf("known ID: %v, %v", h, err)
 		}
 	})

@@ -106,11 +106,11 @@ func TestEnqueueOptions(t *testing.T) {
 		ctx := context.Background()
 
 		// A caller-chosen ID, on another queue; a second time is refused.
-		h, err := worker.Enqueue(ctx, c, echo, "hi", worker.WithID("greeting-1"), worker.OnQueue("mail"))
+		h, err := worker.Enqueue(ctx, c, echo, "hi", worker.ID("greeting-1"), worker.OnQueue("mail"))
 		if err != nil || h.ID != "greeting-1" || h.Queue != "mail" {
 			t.Fatalf("%+v, %v", h, err)
 		}
-		if _, err := worker.Enqueue(ctx, c, echo, "again", worker.WithID("greeting-1"), worker.OnQueue("mail")); !errors.Is(err, queue.ErrDuplicate) {
+		if _, err := worker.Enqueue(ctx, c, echo, "again", worker.ID("greeting-1"), worker.OnQueue("mail")); !errors.Is(err, queue.ErrDuplicate) {
 			t.Fatalf("duplicate ID: %v, want ErrDuplicate", err)
 		}
 		if s, err := getWithin(t, h, 5*time.Second); err != nil || s != "hi" {
@@ -119,7 +119,7 @@ func TestEnqueueOptions(t *testing.T) {
 		if inv := <-ran; inv.ID != "greeting-1" || inv.EnqueuedAt.IsZero() || inv.Attempt != 1 {
 			t.Fatalf("ran %+v", inv)
 		}
-		if _, err := worker.Enqueue(ctx, c, echo, "later", worker.WithID("greeting-1"), worker.OnQueue("mail")); !errors.Is(err, queue.ErrDuplicate) {
+		if _, err := worker.Enqueue(ctx, c, echo, "later", worker.ID("greeting-1"), worker.OnQueue("mail")); !errors.Is(err, queue.ErrDuplicate) {
 			t.Fatalf("duplicate of a finished ID: %v, want ErrDuplicate", err)
 		}
 
@@ -713,7 +713,7 @@ func TestEnqueueMany(t *testing.T) {
 				}
 			}, middleware.StoreResult(b.Store))
 		c := worker.NewClient(b.Queue, b.Store)
-		if _, err := worker.Enqueue(ctx, c, echo, -1, worker.WithID("known")); err != nil {
+		if _, err := worker.Enqueue(ctx, c, echo, -1, worker.ID("known")); err != nil {
 			t.Fatal(err)
 		}
 		// 600 tasks: more than one script's chunk. Task 7 has an ID known
@@ -733,7 +733,7 @@ func TestEnqueueMany(t *testing.T) {
 		if b.Client != nil {
 			b.Client.AddHook(trips)
 		}
-		hs, err := worker.EnqueueMany(ctx, c, echo, args, worker.WithIDs(ids...))
+		hs, err := worker.EnqueueMany(ctx, c, echo, args, worker.IDs(ids...))
 		if b.Client != nil && trips.N() != 1 {
 			t.Errorf("EnqueueMany of %d tasks took %d round trips, want 1", n, trips.N())
 		}
@@ -770,7 +770,7 @@ func TestEnqueueMany(t *testing.T) {
 			}
 		}
 		// Bad options are refused before anything is enqueued.
-		for _, opts := range [][]worker.EnqueueOption{{worker.WithIDs("a")}, {worker.WithID("a")}} {
+		for _, opts := range [][]worker.EnqueueOption{{worker.IDs("a")}, {worker.ID("a")}} {
 			if _, err := worker.EnqueueMany(ctx, c, echo, []int{1, 2}, opts...); !errors.Is(err, task.ErrInvalidConfig) {
 				t.Errorf("EnqueueMany with %d options: %v, want ErrInvalidConfig", len(opts), err)
 			}

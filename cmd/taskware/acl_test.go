@@ -94,7 +94,7 @@ func TestACL(t *testing.T) {
 		}
 		c := redis.NewClient(opt)
 		defer c.Close()
-		exerciseBackend(ctx, t, redisbackend.New(c, redisbackend.WithPrefix(prefix+"backend:")))
+		exerciseBackend(ctx, t, redisbackend.New(c, redisbackend.Prefix(prefix+"backend:")))
 	})
 
 	t.Run("inspect", func(t *testing.T) {
@@ -102,7 +102,7 @@ func TestACL(t *testing.T) {
 		// with a ready, a running, a delayed and a dead task, and a
 		// record, set up by the admin.
 		p := prefix + "inspect:"
-		b := redisbackend.New(admin, redisbackend.WithPrefix(p))
+		b := redisbackend.New(admin, redisbackend.Prefix(p))
 		q := b.Queue()
 		for i, id := range []string{"now", "run", "dead", "later"} {
 			var at time.Time

@@ -246,7 +246,7 @@ func demo(ctx context.Context, opts demoOptions, out io.Writer) (sum summary, er
 		if opts.Keep && err == nil {
 			return
 		}
-		_, perr := redisbackend.New(client, redisbackend.WithPrefix(opts.Prefix)).Purge(context.WithoutCancel(ctx))
+		_, perr := redisbackend.New(client, redisbackend.Prefix(opts.Prefix)).Purge(context.WithoutCancel(ctx))
 		err = errors.Join(err, perr)
 	}()
 
@@ -286,7 +286,7 @@ func demo(ctx context.Context, opts demoOptions, out io.Writer) (sum summary, er
 // something waiting to show: reports ready and delayed that no worker
 // takes, and an account's lock held for an hour.
 func leaveBehind(ctx context.Context, rdb redis.UniversalClient, prefix string) error {
-	backend := redisbackend.New(rdb, redisbackend.WithPrefix(prefix), redisbackend.WithHolder("taskware-demo"))
+	backend := redisbackend.New(rdb, redisbackend.Prefix(prefix), redisbackend.Holder("taskware-demo"))
 	client := worker.NewClient(backend.Queue(), backend.Store())
 	reportTask := newReportTask()
 	for n := range 3 {
@@ -307,7 +307,7 @@ func leaveBehind(ctx context.Context, rdb redis.UniversalClient, prefix string) 
 func runPolicy(ctx context.Context, p policy, rdb redis.UniversalClient, prefix string, tasks int, out io.Writer) (policyStats, error) {
 	// One backend: a run's lock release, result write and acknowledgement
 	// go in one round trip.
-	backend := redisbackend.New(rdb, redisbackend.WithPrefix(prefix))
+	backend := redisbackend.New(rdb, redisbackend.Prefix(prefix))
 	queueName, locker, results := backend.Queue(), backend.Locker(), backend.Store()
 
 	var (

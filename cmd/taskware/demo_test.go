@@ -138,7 +138,7 @@ func TestDemoKeep(t *testing.T) {
 	if !strings.Contains(out.String(), "--prefix "+kept) {
 		t.Errorf("the demo does not say where its keys stay:\n%s", out.String())
 	}
-	b := redisbackend.New(c, redisbackend.WithPrefix(kept))
+	b := redisbackend.New(c, redisbackend.Prefix(kept))
 	st, err := b.Queue().Stats(t.Context(), queue.Default)
 	if err != nil || st.Ready != 3 || st.Delayed != 3 {
 		t.Errorf("kept queue: %+v, %v; want 3 ready, 3 delayed", st, err)

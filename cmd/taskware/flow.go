@@ -49,7 +49,7 @@ type flowStats struct {
 // rate-limited emails through one worker, and prints what they did.
 func demoFlow(ctx context.Context, rdb redis.UniversalClient, prefix string, out io.Writer) (flowStats, error) {
 	var st flowStats
-	backend := redisbackend.New(rdb, redisbackend.WithPrefix(prefix))
+	backend := redisbackend.New(rdb, redisbackend.Prefix(prefix))
 	queue, locker := backend.Queue(), backend.Locker()
 	var runs, skips, limited, sent atomic.Int64
 	var maxAttempt atomic.Int64

@@ -210,7 +210,7 @@ func open(ctx context.Context, o *inspectOptions) (*inspection, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := redisbackend.New(c, redisbackend.WithPrefix(o.Prefix))
+	b := redisbackend.New(c, redisbackend.Prefix(o.Prefix))
 	return &inspection{o: o, b: b, q: b.Queue(), now: time.Now(), out: &bytes.Buffer{}, close: closeFn}, nil
 }
 

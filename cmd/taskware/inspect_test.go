@@ -57,7 +57,7 @@ func cliEach(t *testing.T, fn func(t *testing.T, e *cliEnv)) {
 			base := t.Name()[:strings.IndexByte(t.Name(), '/')]
 			prefix := "tw-cli-" + strings.TrimPrefix(base, "Test") + "-" + randid.New()[:8] + ":"
 			t.Cleanup(func() { taskwaretest.DeletePrefix(t, c, prefix) })
-			b := redisbackend.New(c, redisbackend.WithPrefix(prefix), redisbackend.WithHolder("cli-test"))
+			b := redisbackend.New(c, redisbackend.Prefix(prefix), redisbackend.Holder("cli-test"))
 			fn(t, &cliEnv{url: url, prefix: prefix, client: c, b: b})
 		})
 	}
@@ -107,10 +107,10 @@ func (e *cliEnv) fill(t *testing.T) {
 	ghost := task.New("ghost", func(ctx context.Context, to string) (string, error) { return "", nil })
 	c := worker.NewClient(q, s)
 	for _, id := range []string{"e-1", "e-2", "e-3"} {
-		_, err := worker.Enqueue(ctx, c, email, id+"@example.com", worker.WithID(id))
+		_, err := worker.Enqueue(ctx, c, email, id+"@example.com", worker.ID(id))
 		must(err)
 	}
-	_, err := worker.Enqueue(ctx, c, email, "later@example.com", worker.WithID("e-4"), worker.Delay(time.Hour))
+	_, err := worker.Enqueue(ctx, c, email, "later@example.com", worker.ID("e-4"), worker.Delay(time.Hour))
 	must(err)
 	ds, err := q.Take(ctx, "default", "worker-1", 1, 0)
 	must(err)
@@ -131,12 +131,12 @@ func (e *cliEnv) fill(t *testing.T) {
 		}
 	}()
 	// One after the other, so that they finish in this order.
-	hg, err := worker.Enqueue(ctx, c, ghost, "nobody", worker.WithID("ghost-1"), worker.OnQueue("side"))
+	hg, err := worker.Enqueue(ctx, c, ghost, "nobody", worker.ID("ghost-1"), worker.OnQueue("side"))
 	must(err)
 	if _, err := hg.Get(ctx); !errors.Is(err, queue.ErrDeadLettered) {
 		t.Fatalf("ghost-1: %v, want it dead-lettered", err)
 	}
-	he, err := worker.Enqueue(ctx, c, email, "e-5@example.com", worker.WithID("e-5"), worker.OnQueue("side"))
+	he, err := worker.Enqueue(ctx, c, email, "e-5@example.com", worker.ID("e-5"), worker.OnQueue("side"))
 	must(err)
 	if _, err := he.Get(ctx); err != nil {
 		t.Fatalf("e-5: %v", err)

@@ -27,6 +27,6 @@ func TestTraceRedis(t *testing.T) {
 	prefix := fmt.Sprintf("tw-otel-%s:%d:", strings.ReplaceAll(t.Name(), "/", "_"), os.Getpid())
 	// Cleanups run last first: this one runs once the worker has stopped.
 	t.Cleanup(func() { taskwaretest.DeletePrefix(t, c, prefix) })
-	b := redisbackend.New(c, redisbackend.WithPrefix(prefix))
+	b := redisbackend.New(c, redisbackend.Prefix(prefix))
 	scenario(t, b.Queue(), b.Locker())
 }

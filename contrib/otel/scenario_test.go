@@ -50,15 +50,15 @@ func scenario(t *testing.T, q queue.Queue, l lock.Locker) {
 
 	c := client(q, nil, tr)
 	reqCtx, req := tr.tp.Tracer("test").Start(ctx, "request")
-	hWork, err := worker.Enqueue(reqCtx, c, work, "hello", worker.WithID("w-1"), worker.OnQueue("otel"))
+	hWork, err := worker.Enqueue(reqCtx, c, work, "hello", worker.ID("w-1"), worker.OnQueue("otel"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	hBroken, err := worker.Enqueue(reqCtx, c, broken, "x", worker.WithID("b-1"), worker.OnQueue("otel"))
+	hBroken, err := worker.Enqueue(reqCtx, c, broken, "x", worker.ID("b-1"), worker.OnQueue("otel"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	hContended, err := worker.Enqueue(reqCtx, c, contended, "x", worker.WithID("c-1"), worker.OnQueue("otel"))
+	hContended, err := worker.Enqueue(reqCtx, c, contended, "x", worker.ID("c-1"), worker.OnQueue("otel"))
 	if err != nil {
 		t.Fatal(err)
 	}

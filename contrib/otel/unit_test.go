@@ -153,11 +153,11 @@ func TestEnqueueMany(t *testing.T) {
 	runWorker(t, b.Queue(), tr, func(w *worker.Worker) { worker.Register(w, thumb) })
 	c := client(b.Queue(), nil, tr)
 	ctx := getCtx(t)
-	hb, err := worker.Enqueue(ctx, c, thumb, "b.png", worker.WithID("b"))
+	hb, err := worker.Enqueue(ctx, c, thumb, "b.png", worker.ID("b"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs, err := worker.EnqueueMany(ctx, c, thumb, []string{"a.png", "b.png", "c.png"}, worker.WithIDs("a", "b", "c"))
+	hs, err := worker.EnqueueMany(ctx, c, thumb, []string{"a.png", "b.png", "c.png"}, worker.IDs("a", "b", "c"))
 	if !errors.Is(err, queue.ErrDuplicate) {
 		t.Fatalf("EnqueueMany: %v, want b refused", err)
 	}
@@ -430,7 +430,7 @@ func TestConcurrent(t *testing.T) {
 	errs := make(chan error, 20)
 	for i := range 20 {
 		wg.Go(func() {
-			h, err := worker.Enqueue(ctx, c, echo, i, worker.WithID(fmt.Sprint(i)))
+			h, err := worker.Enqueue(ctx, c, echo, i, worker.ID(fmt.Sprint(i)))
 			if err == nil {
 				_, err = h.Get(ctx)
 			}

@@ -43,7 +43,7 @@ func TestWorkerRedis(t *testing.T) {
 	c, _ := taskwaretest.Redis(t)
 	prefix := fmt.Sprintf("tw-prom-%s:%d:", strings.ReplaceAll(t.Name(), "/", "_"), time.Now().UnixNano())
 	t.Cleanup(func() { taskwaretest.DeletePrefix(t, c, prefix) }) // before Redis closes c
-	b := redisbackend.New(c, redisbackend.WithPrefix(prefix))
+	b := redisbackend.New(c, redisbackend.Prefix(prefix))
 	scenario(t, backend{queue: b.Queue(), insp: b.Queue(), store: b.Store(), locker: b.Locker()})
 }
 

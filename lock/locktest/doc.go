@@ -6,7 +6,7 @@
 //
 //	func TestLockerConformance(t *testing.T) {
 //		locktest.Run(t, func(t *testing.T) locktest.Backend {
-//			l := mylocker.New(mylocker.WithHolder("test"))
+//			l := mylocker.New(mylocker.Holder("test"))
 //			return locktest.Backend{Locker: l, Holder: "test", Advance: l.Clock().Advance}
 //		})
 //	}

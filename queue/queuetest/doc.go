@@ -6,7 +6,7 @@
 //
 //	func TestConformance(t *testing.T) {
 //		queuetest.Run(t, func(t *testing.T) queuetest.Backend {
-//			b := mybackend.New(mybackend.WithStateTTL(90 * time.Minute))
+//			b := mybackend.New(mybackend.StateTTL(90 * time.Minute))
 //			return queuetest.Backend{Queue: b.Queue(), Store: b.Store(), Locker: b.Locker(),
 //				StateTTL: 90 * time.Minute, Advance: b.Clock().Advance}
 //		})

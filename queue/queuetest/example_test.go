@@ -22,7 +22,7 @@ func (c *clock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 func newMemory(t *testing.T) queuetest.Backend {
 	const stateTTL = 90 * time.Minute
 	c := &clock{}
-	b := memorybackend.New(memorybackend.WithClock(c.Now), memorybackend.WithStateTTL(stateTTL))
+	b := memorybackend.New(memorybackend.Clock(c.Now), memorybackend.StateTTL(stateTTL))
 	return queuetest.Backend{Queue: b.Queue(), Store: b.Store(), Locker: b.Locker(), StateTTL: stateTTL, Advance: c.Advance}
 }
 
