@@ -218,6 +218,26 @@ func (h *Hold) Value(key any) any {
 // Lease returns the lease held.
 func (h *Hold) Lease() *Lease { return h.lease }
 
+// Err is the Hold's context's error, and reads the clock: once the
+// lease's validity has ended, it is context.Canceled (with cause
+// ErrLeaseLost), even if the renewer, woken late on a busy machine, has
+// not yet said so. Code that checks ctx.Err() before each write never
+// writes on a lease that may be gone. (Done closes when the renewer
+// wakes: a process paused past the validity is what fencing guards
+// against; see Fence.)
+func (h *Hold) Err() error {
+	if err := h.Context.Err(); err != nil {
+		return err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.released || h.lost != nil || time.Now().Before(h.validUntil()) {
+		return nil
+	}
+	h.loseLocked(errors.Join(errValidityEnded, h.lastErr))
+	return h.Context.Err()
+}
+
 // Release stops renewal, cancels the Hold's context and releases the lease.
 // It does not wait for a refresh in flight: a refresh that reaches the
 // lock after its release finds it no longer owned, and changes nothing. It
