@@ -17,10 +17,10 @@
 // the view's root is reached with its trailing slash (a ServeMux pattern
 // ending in "/" redirects to it):
 //
-//	mux.Handle("/admin/tasks/", http.StripPrefix("/admin/tasks", web.New(web.FromRedis(b))))
+//	mux.Handle("/admin/tasks/", http.StripPrefix("/admin/tasks", web.New(web.FromBackend(b))))
 //
-// Source is what the view reads and changes, as interfaces; FromRedis and
-// FromMemory fill it from a backend.
+// Source is what the view reads and changes, as interfaces (a queue.Queue,
+// a lock.Inspector, a store.Store); FromBackend fills it from a backend.
 //
 // # Paths
 //
@@ -96,8 +96,8 @@
 // listed), with the field queue-name and the buttons pause-by-name and
 // resume-by-name. Charts rate-<series> with their totals
 // rate-<series>-total, the series being throughput (every outcome),
-// succeeded, failed, dead, skipped_locked, skipped_expired and retried;
-// no-rates or rates-error instead when there are none.
+// succeeded, failed, dead, skipped (every reason), skipped_locked and
+// retried; no-rates or rates-error instead when there are none.
 //
 // Tasks: queue-select, state-select, state-<state> (tabs), listed (how
 // many are listed); a row task-<id> per task with cells name, status,
