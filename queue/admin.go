@@ -40,7 +40,9 @@ type Admin interface {
 	// returns how many it deleted.
 	PurgeDead(ctx context.Context, queue string, ids ...string) (int, error)
 	// Pause stops workers taking from queue, until Resume: tasks taken
-	// before go on, and so do enqueues.
+	// before go on, and so do enqueues. The ready tasks stay as they are,
+	// however often workers poll: in order, and with their age
+	// (Stats.OldestReady).
 	Pause(ctx context.Context, queue string) error
 	Resume(ctx context.Context, queue string) error
 	Paused(ctx context.Context, queue string) (bool, error)
@@ -57,7 +59,9 @@ type Stats struct {
 	// or prefetched to start next); Delayed ones wait to be due (delayed,
 	// retried or rescheduled); Dead ones are dead letters.
 	Ready, Running, Delayed, Dead int64
-	// OldestReady is how long the oldest ready task has waited, 0 if none.
+	// OldestReady is how long the oldest ready task has waited since it
+	// became ready (enqueued, due, or requeued), 0 if none. A paused queue's
+	// keeps growing.
 	OldestReady time.Duration
 	// Workers counts the workers seen on the queue within LiveWorkerWindow.
 	Workers int
