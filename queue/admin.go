@@ -37,7 +37,9 @@ type Admin interface {
 	// backend's dead letter entries); none means all of the queue's.
 	RequeueDead(ctx context.Context, queue string, ids ...string) (requeued, kept []string, err error)
 	// PurgeDead deletes dead letters, named as RequeueDead names them, and
-	// returns how many it deleted.
+	// returns how many it deleted. Either, sent again by the backend after
+	// a lost reply, answers as the first time; called again by the caller,
+	// it finds nothing more to do.
 	PurgeDead(ctx context.Context, queue string, ids ...string) (int, error)
 	// Pause stops workers taking from queue, until Resume: tasks taken
 	// before go on, and so do enqueues. The ready tasks stay as they are,
