@@ -37,10 +37,14 @@ type Admin interface {
 	// backend's dead letter entries); none means all of the queue's.
 	RequeueDead(ctx context.Context, queue string, ids ...string) (requeued, kept []string, err error)
 	// PurgeDead deletes dead letters, named as RequeueDead names them, and
-	// returns how many it deleted.
+	// returns how many it deleted. Either, sent again by the backend after
+	// a lost reply, answers as the first time; called again by the caller,
+	// it finds nothing more to do.
 	PurgeDead(ctx context.Context, queue string, ids ...string) (int, error)
 	// Pause stops workers taking from queue, until Resume: tasks taken
-	// before go on, and so do enqueues.
+	// before go on, and so do enqueues. The ready tasks stay as they are,
+	// however often workers poll: in order, and with their age
+	// (Stats.OldestReady).
 	Pause(ctx context.Context, queue string) error
 	Resume(ctx context.Context, queue string) error
 	Paused(ctx context.Context, queue string) (bool, error)
@@ -57,7 +61,9 @@ type Stats struct {
 	// or prefetched to start next); Delayed ones wait to be due (delayed,
 	// retried or rescheduled); Dead ones are dead letters.
 	Ready, Running, Delayed, Dead int64
-	// OldestReady is how long the oldest ready task has waited, 0 if none.
+	// OldestReady is how long the oldest ready task has waited since it
+	// became ready (enqueued, due, or requeued), 0 if none. A paused queue's
+	// keeps growing.
 	OldestReady time.Duration
 	// Workers counts the workers seen on the queue within LiveWorkerWindow.
 	Workers int

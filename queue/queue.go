@@ -34,7 +34,9 @@ type Producer interface {
 	// Wait returns task id's state once it is terminal, or when ctx ends.
 	Wait(ctx context.Context, queue, id string) (*State, error)
 	// Cancel cancels task id of queue (see CancelOutcome), or returns an
-	// error matching ErrNotFound.
+	// error matching ErrNotFound. A Cancel the backend sent again, its
+	// reply lost, answers as the first did (CancelDone for the task it
+	// canceled); a second Cancel of the caller's says CancelTooLate.
 	Cancel(ctx context.Context, queue, id string) (CancelOutcome, error)
 }
 

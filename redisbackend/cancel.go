@@ -14,12 +14,13 @@ var cancelScript = newScript(lua("lib/count.lua", "lib/cancel.lua", "cancel.lua"
 // ends a task that has not run (delayed, or ready and not taken: its
 // entry is deleted), or tells the workers, on the backend's channel, to
 // cancel the run of one they hold. Either way the state keeps the cancel,
-// so that a retry of the run never runs.
+// so that a retry of the run never runs. A Cancel sent again (its reply
+// lost) finds its nonce in the state, and answers as the first time.
 func (q *Queue) Cancel(ctx context.Context, name, id string) (queue.CancelOutcome, error) {
 	n := q.names(name)
 	at := time.Now().UnixMicro()
 	res, err := q.run(ctx, cancelScript, []string{n.statePrefix + id, n.delayed, n.stream, *q.counts(n, at)},
-		id, q.b.channelArg, n.tag, q.b.stateTTLArg, at).Text()
+		id, q.b.channelArg, n.tag, q.b.stateTTLArg, at, nonce()).Text()
 	if err != nil {
 		return "", fmt.Errorf("worker: cancel %s: %w", id, unavailable(ctx, err))
 	}

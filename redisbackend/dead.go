@@ -3,6 +3,7 @@ package redisbackend
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/taskware/taskware/queue"
 )
@@ -11,6 +12,13 @@ var (
 	requeueDeadScript = newScript(lua("lib/entry.lua", "requeue_dead.lua"))
 	purgeDeadScript   = newScript(lua("lib/entry.lua", "purge_dead.lua"))
 )
+
+// replyTTL is how long RequeueDead and PurgeDead keep their answers for a
+// call sent again: far longer than go-redis takes to send it again after
+// a lost reply (its retries, each after a read timeout of 3s by default).
+const replyTTL = time.Minute
+
+var argReplyTTL any = replyTTL.Milliseconds()
 
 // DeadLetters implements queue.Queue.
 func (q *Queue) DeadLetters(ctx context.Context, name string, n int) ([]queue.DeadLetter, error) {
@@ -37,17 +45,19 @@ func (q *Queue) DeadLetters(ctx context.Context, name string, n int) ([]queue.De
 // script, so one round trip, that looks at up to 100 000 dead letters. It
 // returns the IDs of the tasks requeued; a dead letter it cannot read, or
 // whose task is known again under another status (enqueued anew since),
-// stays where it is, and its entry ID is in the second list. Run twice, it
-// requeues nothing the second time. The task runs with the deadline it
+// stays where it is, and its entry ID is in the second list. Called twice,
+// it requeues nothing the second time; sent again after a lost reply, it
+// returns the first answer, kept a minute under the call's nonce. The task runs with the deadline it
 // was enqueued with: one past it is skipped as expired.
 func (q *Queue) RequeueDead(ctx context.Context, name string, ids ...string) (requeued, kept []string, err error) {
 	k := q.b.keys
-	args := make([]any, 0, 2+len(ids))
-	args = append(args, k.statePrefix(name), maxCount)
+	args := make([]any, 0, 3+len(ids))
+	args = append(args, k.statePrefix(name), maxCount, argReplyTTL)
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	res, err := q.run(ctx, requeueDeadScript, []string{k.stream(name), k.dead(name), k.delayed(name)}, args...).Slice()
+	keys := []string{k.stream(name), k.dead(name), k.delayed(name), k.reply(name, nonce())}
+	res, err := q.run(ctx, requeueDeadScript, keys, args...).Slice()
 	if err == nil && len(res) != 2 {
 		err = fmt.Errorf("unexpected reply %v", res)
 	}
@@ -61,15 +71,16 @@ func (q *Queue) RequeueDead(ctx context.Context, name string, ids ...string) (re
 // entry IDs), or all of them if none is given, and returns how many it
 // deleted: one script, so one round trip, that looks at up to 100 000
 // dead letters (for all, it deletes the stream). The tasks' states stay
-// "dead" until they expire.
+// "dead" until they expire. Sent again after a lost reply, it returns the
+// first count, kept a minute under the call's nonce.
 func (q *Queue) PurgeDead(ctx context.Context, name string, ids ...string) (int, error) {
-	key := q.b.keys.dead(name)
-	args := make([]any, 0, 1+len(ids))
-	args = append(args, maxCount)
+	k := q.b.keys
+	args := make([]any, 0, 2+len(ids))
+	args = append(args, maxCount, argReplyTTL)
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	n, err := q.run(ctx, purgeDeadScript, []string{key}, args...).Int()
+	n, err := q.run(ctx, purgeDeadScript, []string{k.dead(name), k.reply(name, nonce())}, args...).Int()
 	if err != nil {
 		return 0, fmt.Errorf("worker: purge dead letters of %s: %w", name, unavailable(ctx, err))
 	}

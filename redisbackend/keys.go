@@ -34,6 +34,13 @@ func (k keys) dead(queue string) string { return k.prefix + "queue:{" + queue + 
 // paused exists while a queue is paused.
 func (k keys) paused(queue string) string { return k.prefix + "queue:{" + queue + "}:paused" }
 
+// reply keeps, for a minute, the answer of an admin call that is not safe
+// to run twice (RequeueDead, PurgeDead), under the call's nonce: the call
+// sent again after a lost reply returns it (see replyTTL).
+func (k keys) reply(queue, nonce string) string {
+	return k.prefix + "queue:{" + queue + "}:reply:" + nonce
+}
+
 // statePrefix starts the keys of a queue's task states.
 func (k keys) statePrefix(queue string) string { return k.prefix + "queue:{" + queue + "}:task:" }
 

@@ -258,3 +258,34 @@ func TestTakeHandsOutWhatALostReplyTook(t *testing.T) {
 		}
 	})
 }
+
+// A Take reads new entries in a script: a server that lost its script
+// cache gets its body instead, and a paused queue is still not read.
+// miniredis only: flushing a shared server's script cache would disturb
+// others.
+func TestTakeAfterScriptFlush(t *testing.T) {
+	b := taskwaretest.New(t, "miniredis")
+	q := b.Redis.Queue()
+	ctx := t.Context()
+	for _, id := range []string{"a", "b"} {
+		rqEnqueue(t, q, rqMsg("flushed", id), time.Time{})
+	}
+	if err := q.Pause(ctx, "flushed"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Client.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if ds := rqTake(t, q, "flushed", 1); len(ds) != 0 {
+		t.Fatalf("a paused queue handed out %d", len(ds))
+	}
+	if err := q.Resume(ctx, "flushed"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Client.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if ds := rqTake(t, q, "flushed", 1); len(ds) != 1 || ds[0].ID != "a" {
+		t.Fatalf("took %d, want a", len(ds))
+	}
+}

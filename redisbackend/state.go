@@ -58,10 +58,11 @@ func (q *Queue) Wait(ctx context.Context, name, id string) (*queue.State, error)
 	return st, nil
 }
 
-// Pause implements queue.Admin: one SET. Takes that find the queue
-// paused hand back what they read, at once and unrun, and wait as if
-// nothing were ready; tasks workers took before go on. The mark has no
-// TTL: it stays until Resume.
+// Pause implements queue.Admin: one SET. A Take reads the mark in the
+// script that would read new entries (take_new.lua), reads none, and
+// waits as if nothing were ready: no entry moves, so the ready tasks keep
+// their order and their age. Tasks workers took before go on. The mark
+// has no TTL: it stays until Resume.
 func (q *Queue) Pause(ctx context.Context, name string) error {
 	if err := q.b.client.Set(ctx, q.b.keys.paused(name), "1", 0).Err(); err != nil {
 		return fmt.Errorf("worker: pause %s: %w", name, unavailable(ctx, err))

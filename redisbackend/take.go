@@ -13,7 +13,10 @@ import (
 	"github.com/taskware/taskware/queue"
 )
 
-var handBackScript = newScript(lua("hand_back.lua"))
+var (
+	handBackScript = newScript(lua("hand_back.lua"))
+	takeNewScript  = newScript(lua("take_new.lua"))
+)
 
 // ensureGroup creates queue's consumer group (and stream) once per process.
 func (q *Queue) ensureGroup(ctx context.Context, name string, force bool) error {
@@ -29,11 +32,13 @@ func (q *Queue) ensureGroup(ctx context.Context, name string, force bool) error 
 }
 
 // Take implements queue.Consumer: one round trip for up to n messages,
-// two plain XREADGROUPs in one pipeline. The first reads consumer's own
+// two XREADGROUPs in one pipeline. The first reads consumer's own
 // pending entries past the last one this Queue read for it: none, unless
 // the reply of an earlier read was lost after Redis ran it (go-redis sends
 // a pipeline again after a cut connection), and those are handed out now;
-// beyond n, they go back to the stream. The second reads new entries.
+// beyond n, they go back to the stream. The second, a script
+// (take_new.lua), reads new entries unless the queue is paused: a paused
+// queue's entries are never read, so they keep their places.
 // When none is ready, XREAD BLOCK waits for one, taking nothing, and then
 // it takes again. (So a consumer's Takes must not overlap: one worker, one
 // name.)
@@ -59,11 +64,19 @@ func (q *Queue) Take(ctx context.Context, name, consumer string, n int, wait tim
 		// The newest entry's ID, read in the same pipeline, is where a wait
 		// for new entries starts.
 		pipe := q.b.client.Pipeline()
-		paused := pipe.Exists(sctx, names.paused)
-		cmds := [2]*redis.XStreamSliceCmd{read(pipe, q.lastSeen(name, consumer), 0), read(pipe, ">", max(n, 0))}
+		cmds := [2]*redis.XStreamSliceCmd{read(pipe, q.lastSeen(name, consumer), 0), takeNew(sctx, pipe, names, consumer, max(n, 0), false)}
 		newest := pipe.XRevRangeN(sctx, names.stream, "+", "-", 1)
 		_, _ = pipe.Exec(sctx)
-		err := cmdsErr(paused, cmds[0], cmds[1], newest)
+		if noScript(cmds[1]) {
+			cmds[1] = takeNew(sctx, nil, names, consumer, max(n, 0), true)
+			_ = q.b.client.Process(sctx, cmds[1])
+		}
+		reads := cmds[:]
+		paused := cmds[1].Err() != nil && redis.HasErrorPrefix(cmds[1].Err(), "PAUSED")
+		if paused {
+			reads = cmds[:1]
+		}
+		err := cmdsErr(newest, reads...)
 		if err != nil && redis.HasErrorPrefix(err, "NOGROUP") && try == 0 { // the stream was deleted under us
 			if err = q.ensureGroup(ctx, name, true); err == nil {
 				continue
@@ -73,18 +86,18 @@ func (q *Queue) Take(ctx context.Context, name, consumer string, n int, wait tim
 			return nil, fmt.Errorf("worker: take from %s: %w", name, unavailable(ctx, err))
 		}
 		size := 0
-		for _, c := range cmds {
+		for _, c := range reads {
 			for _, st := range c.Val() {
 				size += len(st.Messages)
 			}
 		}
 		out := make([]*queue.Delivery, 0, size)
-		for _, c := range cmds {
+		for _, c := range reads {
 			out = appendEntries(out, name, c.Val())
 		}
-		if paused.Val() == 1 {
-			// Paused (Pause): what the reads took goes back, unrun, and
-			// the caller waits as if nothing were ready.
+		if paused {
+			// Paused (Pause): the caller waits as if nothing were ready.
+			// Only a lost reply's entries were read: they go back, unrun.
 			if len(out) > 0 && q.handBack(sctx, names.stream, out) == nil {
 				q.saw(name, consumer, out)
 			}
@@ -121,15 +134,32 @@ func (q *Queue) Take(ctx context.Context, name, consumer string, n int, wait tim
 	}
 }
 
-// cmdsErr is the first error of cmds that is not redis.Nil (an empty
-// reply).
-func cmdsErr(cmds ...redis.Cmder) error {
-	for _, c := range cmds {
+// cmdsErr is the first error of newest and reads that is not redis.Nil
+// (an empty reply).
+func cmdsErr(newest redis.Cmder, reads ...*redis.XStreamSliceCmd) error {
+	if err := newest.Err(); err != nil && !errors.Is(err, redis.Nil) {
+		return err
+	}
+	for _, c := range reads {
 		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
 			return err
 		}
 	}
 	return nil
+}
+
+// takeNew is an EVALSHA of take_new.lua (an EVAL if eval) for consumer
+// and up to n new entries, added to pipe unless pipe is nil.
+func takeNew(ctx context.Context, pipe redis.Pipeliner, names *queueNames, consumer string, n int, eval bool) *redis.XStreamSliceCmd {
+	cmd := redis.NewXStreamSliceCmd(ctx, argEvalSHA, takeNewScript.sha, 2, names.stream, names.paused, consumer, n)
+	if eval {
+		cmd = redis.NewXStreamSliceCmd(ctx, "eval", takeNewScript.src, 2, names.stream, names.paused, consumer, n)
+	}
+	cmd.SetFirstKeyPos(3)
+	if pipe != nil {
+		_ = pipe.Process(ctx, cmd)
+	}
+	return cmd
 }
 
 // appendEntries appends the entries of an XREADGROUP reply to out. An

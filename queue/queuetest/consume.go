@@ -3,6 +3,7 @@ package queuetest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -162,19 +163,44 @@ func consumersShare(t *tester) {
 }
 
 // A paused queue hands nothing out, and takes enqueues; resumed, it hands
-// out what waited, in order.
+// out what waited, in order. The Takes of a worker that polls it meanwhile
+// move nothing: each ready task keeps its entry, so its place, and the
+// oldest ready one's age (Stats.OldestReady) is its real age.
 func takePaused(t *tester) {
 	t.enqueue(msg("p", "before"), time.Time{})
+	enqueued := time.Now()
 	if err := t.q.Pause(t.Context(), "p"); err != nil {
 		t.Fatalf("Pause: %v", err)
 	}
 	t.enqueue(msg("p", "during"), time.Time{})
+	receipts := func() []string {
+		ts, err := t.q.Tasks(t.Context(), "p", queue.ReadyTasks, 10)
+		if err != nil {
+			t.Fatalf("Tasks(ready): %v", err)
+		}
+		out := make([]string, 0, len(ts))
+		for _, ti := range ts {
+			out = append(out, ti.ID+"@"+ti.Receipt)
+		}
+		return out
+	}
+	before := receipts()
 	if ds := t.take("p", "c1", 10); ds != nil {
 		t.Fatalf("Take of a paused queue: got %q, want nothing", ids(ds))
 	}
-	ds, err := t.q.Take(t.Context(), "p", "c1", 10, 100*time.Millisecond)
-	if ds != nil || err != nil {
-		t.Fatalf("a waiting Take of a paused queue = %q, %v; want nil, nil", ids(ds), err)
+	for range 3 { // a live worker, polling
+		ds, err := t.q.Take(t.Context(), "p", "c1", 10, 100*time.Millisecond)
+		if ds != nil || err != nil {
+			t.Fatalf("a waiting Take of a paused queue = %q, %v; want nil, nil", ids(ds), err)
+		}
+	}
+	if after := receipts(); !slices.Equal(after, before) {
+		t.Fatalf("the paused queue's ready tasks were %q, and after its Takes %q; want them unmoved", before, after)
+	}
+	age := time.Since(enqueued)
+	st, err := t.q.Stats(t.Context(), "p")
+	if err != nil || st.OldestReady < age-100*time.Millisecond { // Redis's clock: a margin for skew
+		t.Fatalf("Stats of the paused queue: OldestReady %v, %v; its oldest task is %v old", st.OldestReady, err, age)
 	}
 	t.wantState("p", "before", queue.Queued, 1, "", "")
 	t.wantStats("p", 2, 0, 0, 0)

@@ -46,6 +46,15 @@
 //     returns nothing requeued, nothing purged.
 //   - Pause and Resume: the second changes nothing.
 //
+// For Cancel, RequeueDead and PurgeDead, a second call of the caller's is
+// not the first sent again: the first gets the answer of a single call
+// ("canceled", the IDs requeued, the count deleted), the second the
+// answers above. A backend that may send a call again tells the two apart
+// (the Redis backend by a nonce per call, kept with the answer) and gives
+// the call sent again the first answer. The suite cannot lose a reply: it
+// checks the two calls; the fault suite (TestFaultResentCalls) checks the
+// call sent again, on Redis.
+//
 // # Time
 //
 // A backend with a clock of its own gives Advance, and the suite moves it

@@ -11,7 +11,9 @@ import (
 
 // A call sent again, after a reply that was lost, answers as if it was
 // sent once. The package doc says what that means for each call; these
-// check it at the contract: each call made twice, in a row.
+// check it at the contract: each call made twice, in a row. (A Cancel,
+// RequeueDead or PurgeDead sent again by the backend itself gives the
+// first answer: see the package doc.)
 func resentPromises() []promise {
 	return []promise{
 		{name: "Enqueue", check: resentEnqueue},
@@ -137,7 +139,7 @@ func resentFinishScheduled(t *tester) {
 	t.wantStats("rs", 0, 0, 0, 0)
 }
 
-// A Cancel sent again says too late (the task it canceled has ended) or
+// A second Cancel says too late (the task the first canceled has ended) or
 // sent (a worker still holds the task), never an error, and counts once.
 func resentCancel(t *tester) {
 	t.enqueue(msg("rc", "ready"), time.Time{})
@@ -166,8 +168,8 @@ func resentCancel(t *tester) {
 	}
 }
 
-// A RequeueDead sent again requeues nothing more: the task is queued
-// once, and its dead letter gone.
+// A second RequeueDead requeues nothing more: the task is queued once,
+// and its dead letter gone.
 func resentRequeueDead(t *tester) {
 	t.enqueue(msg("rr", "x"), time.Time{})
 	t.finish(t.takeOne("rr", "x"), queue.Outcome{Status: queue.Dead, Attempt: 1, Kind: "k", Error: "e"})
@@ -185,7 +187,7 @@ func resentRequeueDead(t *tester) {
 	wantIDs(t, "Take", t.take("rr", "c1", 10), "x")
 }
 
-// A PurgeDead sent again deletes nothing more.
+// A second PurgeDead deletes nothing more.
 func resentPurgeDead(t *tester) {
 	for _, id := range []string{"x", "y"} {
 		t.enqueue(msg("rp", id), time.Time{})

@@ -3,6 +3,9 @@
 -- delayed, or ready and not taken, and its entry is deleted), or "sent"
 -- (a worker holds it: the notice "x<tag><id>" tells it to cancel the
 -- run). The state's "cx" keeps the cancel: a retry of the run never runs.
+-- A cancel that ends the task or sends the notice leaves its nonce and its
+-- answer in the state ("cn", "ca"): sent again (its reply lost), it finds
+-- them and gives the same answer, and does nothing more.
 --
 -- KEYS[1]  state      the task's state
 -- KEYS[2]  delayed    the queue's delayed set
@@ -13,28 +16,31 @@
 -- ARGV[3]  tag        the queue's hash tag, "{<queue>}"
 -- ARGV[4]  state_ttl  how long the ended task's state is kept, ms
 -- ARGV[5]  at         now, µs
+-- ARGV[6]  nonce      this call's, to know it when it comes again
 
 local state, delayed, stream, counts = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local id, channel, tag, state_ttl, at = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local id, channel, tag, state_ttl, at, nonce = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 
-local h = redis.call('HMGET', state, 'status', 'e')
+local h = redis.call('HMGET', state, 'status', 'e', 'cn', 'ca')
 local status, entry = h[1], h[2]
 if not status then return 'missing' end
+if h[3] == nonce and h[4] then return h[4] end
 if status == 'succeeded' or status == 'failed' or status == 'skipped' or status == 'dead' or status == 'canceled' then
   return 'ended'
 end
 redis.call('HSET', state, 'cx', '1')
+local answer = 'sent'
 if status == 'scheduled' then
   redis.call('ZREM', delayed, id)
-  endcanceled(state, id, counts, state_ttl, channel, tag, at)
-  return 'canceled'
-end
-if entry then
+  answer = 'canceled'
+elseif entry then
   local ok, p = pcall(redis.call, 'XPENDING', stream, 'taskware', entry, entry, 1)
-  if (not ok or #p == 0) and redis.call('XDEL', stream, entry) == 1 then
-    endcanceled(state, id, counts, state_ttl, channel, tag, at)
-    return 'canceled'
-  end
+  if (not ok or #p == 0) and redis.call('XDEL', stream, entry) == 1 then answer = 'canceled' end
 end
-redis.call('PUBLISH', channel, 'x' .. tag .. id)
-return 'sent'
+if answer == 'canceled' then
+  endcanceled(state, id, counts, state_ttl, channel, tag, at)
+else
+  redis.call('PUBLISH', channel, 'x' .. tag .. id)
+end
+redis.call('HSET', state, 'cn', nonce, 'ca', answer)
+return answer

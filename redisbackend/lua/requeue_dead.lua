@@ -4,25 +4,30 @@
 -- again if it expired), and leaves the dead letters. A letter that
 -- cannot be read, or whose task is known again under another status
 -- (enqueued anew since), stays. Returns {requeued task IDs, entries
--- left}. Run twice, it finds nothing more to do. The states' keys are
--- made of state_prefix and the IDs the script reads: they share the
--- queue's hash tag.
+-- left}. Called twice, it finds nothing more to do; the answer is kept in
+-- reply for reply_ttl, so the call sent again (its reply lost) returns it.
+-- The states' keys are made of state_prefix and the IDs the script reads:
+-- they share the queue's hash tag.
 --
 -- KEYS[1]  stream        the queue's stream
 -- KEYS[2]  dead          the queue's dead letters
 -- KEYS[3]  delayed       the queue's delayed set
+-- KEYS[4]  reply         this call's answer, under its nonce
 -- ARGV[1]  state_prefix  the queue's task states' keys, but for the ID
 -- ARGV[2]  bound         the most dead letters to look at
--- ARGV[3..] ids          the task IDs or dead letters' entry IDs to
+-- ARGV[3]  reply_ttl     how long the answer is kept, ms
+-- ARGV[4..] ids          the task IDs or dead letters' entry IDs to
 --                        requeue; none: all
 
-local stream, dead, delayed = KEYS[1], KEYS[2], KEYS[3]
-local state_prefix, bound = ARGV[1], tonumber(ARGV[2])
+local stream, dead, delayed, reply = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local state_prefix, bound, reply_ttl = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 
+local again = redis.call('GET', reply)
+if again then return cjson.decode(again) end
 local want
-if #ARGV > 2 then
+if #ARGV > 3 then
   want = {}
-  for i = 3, #ARGV do want[ARGV[i]] = true end
+  for i = 4, #ARGV do want[ARGV[i]] = true end
 end
 local done, kept, from, seen = {}, {}, '-', 0
 while seen < bound do
@@ -56,4 +61,5 @@ while seen < bound do
   if #es < 1000 then break end
   from = '(' .. es[#es][1]
 end
+redis.call('SET', reply, cjson.encode({done, kept}), 'PX', reply_ttl)
 return {done, kept}
