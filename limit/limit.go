@@ -101,6 +101,64 @@ type RateLimiter interface {
 	// again. The error is for a bad argument (task.ErrInvalidConfig) or a
 	// backend that could not answer (task.ErrUnavailable, usually).
 	Allow(ctx context.Context, key string, rate Rate, burst int) (Decision, error)
+	// Reserve is Allow for an event that will wait for its turn, named
+	// turn (a run's ID and attempt). It counts the event at the soonest
+	// time rate and burst allow it: now, and the Decision is allowed, or
+	// later, and the turn is kept: the refusal's RetryAfter says when it
+	// comes. A Reserve of the same turn is refused before then, with the
+	// time left, and allowed from then on, up to TurnGrace late, without
+	// being counted again: an event that comes back late uses the turn it
+	// was given, so its lateness is not passed on to the events after it.
+	// A turn not used within TurnGrace is forgotten, and the event given a
+	// new one.
+	Reserve(ctx context.Context, key, turn string, rate Rate, burst int) (Decision, error)
+}
+
+// MaxTurnGrace bounds TurnGrace, and how long a turn is remembered.
+const MaxTurnGrace = 10 * time.Second
+
+// TurnGrace is how late a turn given by Reserve may be used: the burst's
+// worth of intervals, at most MaxTurnGrace. Turns used later than their
+// time, all at once, are at most a burst more than the limit allows.
+func TurnGrace(rate Rate, burst int) time.Duration {
+	return min(rate.Interval()*time.Duration(burst), MaxTurnGrace)
+}
+
+// Turn is what a RateLimiter keeps of a turn given by Reserve.
+type Turn struct {
+	// At is when the turn comes (or came, if it was used at once).
+	At time.Time
+	// Used says it was allowed: Reserve of it again is a repeat.
+	Used bool
+}
+
+// ReserveGCRA is Reserve for RateLimiter implementations that keep the
+// state themselves, as GCRA is Allow: given now, key's theoretical arrival
+// time tat and the turn kept under the turn's name (the zero Turn if
+// none), it decides, and returns the new tat and the turn to keep, until
+// MaxTurnGrace past its At.
+func ReserveGCRA(now, tat time.Time, turn Turn, interval time.Duration, burst int) (Decision, time.Time, Turn) {
+	span := interval * time.Duration(burst)
+	ahead := max(tat.Sub(now), 0)
+	remaining := int(max(span-ahead, 0) / interval)
+	switch {
+	case turn.Used:
+		return Decision{Allowed: true, Remaining: remaining, ResetAfter: ahead}, tat, turn
+	case turn.At.After(now):
+		return Decision{RetryAfter: turn.At.Sub(now), ResetAfter: ahead}, tat, turn
+	case !turn.At.IsZero() && now.Sub(turn.At) <= TurnGrace(Rate{Events: 1, Per: interval}, burst):
+		return Decision{Allowed: true, Remaining: remaining, ResetAfter: ahead}, tat, Turn{At: turn.At, Used: true}
+	}
+	// A new turn: the soonest the GCRA allows one more event, counted now.
+	if tat.Before(now) {
+		tat = now
+	}
+	next := tat.Add(interval)
+	if at := next.Add(-span); at.After(now) {
+		return Decision{RetryAfter: at.Sub(now), ResetAfter: next.Sub(now)}, next, Turn{At: at}
+	}
+	return Decision{Allowed: true, Remaining: int((span - next.Sub(now)) / interval), ResetAfter: next.Sub(now)}, next,
+		Turn{At: now, Used: true}
 }
 
 // GCRA is the generic cell rate algorithm, for RateLimiter implementations

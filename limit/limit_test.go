@@ -172,3 +172,40 @@ func TestErrors(t *testing.T) {
 		t.Errorf("requeued: %v", err)
 	}
 }
+
+// ReserveGCRA: a turn comes when the GCRA allows it; used late within
+// TurnGrace it is still the turn it was given; later than that, it is
+// forgotten and the event gets a new one.
+func TestReserveGCRA(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	iv := 100 * time.Millisecond
+	d, tat, a := limit.ReserveGCRA(t0, time.Time{}, limit.Turn{}, iv, 1)
+	if !d.Allowed || !a.Used || !tat.Equal(t0.Add(iv)) {
+		t.Fatalf("first: %+v, tat %v, turn %+v", d, tat, a)
+	}
+	d, tat, b := limit.ReserveGCRA(t0, tat, limit.Turn{}, iv, 1)
+	if d.Allowed || d.RetryAfter != iv || !b.At.Equal(t0.Add(iv)) || b.Used || !tat.Equal(t0.Add(2*iv)) {
+		t.Fatalf("second: %+v, tat %v, turn %+v", d, tat, b)
+	}
+	// b, 60 ms late: its turn, the tat unchanged.
+	late := b.At.Add(60 * time.Millisecond)
+	d, tat2, b2 := limit.ReserveGCRA(late, tat, b, iv, 1)
+	if !d.Allowed || !b2.Used || !tat2.Equal(tat) {
+		t.Fatalf("late within grace: %+v, tat %v, turn %+v", d, tat2, b2)
+	}
+	// The same turn again, once used: allowed, not counted.
+	if d, tat3, _ := limit.ReserveGCRA(late, tat, b2, iv, 1); !d.Allowed || !tat3.Equal(tat) {
+		t.Fatalf("used again: %+v, tat %v", d, tat3)
+	}
+	// With c's turn given, b comes 150 ms late, past TurnGrace (100 ms):
+	// a new turn after c's, counted.
+	_, tat, _ = limit.ReserveGCRA(late, tat, limit.Turn{}, iv, 1)
+	stale := b.At.Add(150 * time.Millisecond)
+	d, tat4, b4 := limit.ReserveGCRA(stale, tat, b, iv, 1)
+	if d.Allowed || d.RetryAfter != 50*time.Millisecond || !b4.At.Equal(tat) || !tat4.Equal(tat.Add(iv)) {
+		t.Fatalf("late past grace: %+v, tat %v, turn %+v", d, tat4, b4)
+	}
+	if g := limit.TurnGrace(limit.PerHour(1), 3); g != limit.MaxTurnGrace {
+		t.Fatalf("TurnGrace of a slow rate: %v", g)
+	}
+}

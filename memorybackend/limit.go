@@ -10,14 +10,20 @@ import (
 	"github.com/taskware/taskware/limit"
 )
 
-// RateLimiter is the backend's limit.RateLimiter: the GCRA (limit.GCRA) on
-// the backend's clock, one theoretical arrival time per key, forgotten once
-// it has passed.
+// RateLimiter is the backend's limit.RateLimiter: the GCRA (limit.GCRA,
+// limit.ReserveGCRA) on the backend's clock, one theoretical arrival time
+// per key and the turns given by Reserve, forgotten once they have passed.
 type RateLimiter struct {
 	now  func() time.Time
 	mu   sync.Mutex
-	tats map[string]time.Time
-	ops  int // Allows since the last sweep of stale keys
+	keys map[string]*rateKey
+	ops  int // calls since the last sweep of stale keys
+}
+
+// rateKey is one key's limit: its theoretical arrival time, and its turns.
+type rateKey struct {
+	tat   time.Time
+	turns map[string]limit.Turn
 }
 
 // Semaphore is the backend's limit.Semaphore: per key, the permits held,
@@ -32,7 +38,7 @@ type Semaphore struct {
 // newLimiters returns the rate limiter and semaphore of a backend on the
 // clock now (wall: the wall clock).
 func newLimiters(now func() time.Time, wall bool) (*RateLimiter, *Semaphore) {
-	return &RateLimiter{now: now, tats: make(map[string]time.Time)},
+	return &RateLimiter{now: now, keys: make(map[string]*rateKey)},
 		&Semaphore{now: now, wall: wall, sems: make(map[string]map[string]time.Time)}
 }
 
@@ -44,8 +50,10 @@ func (b *Backend) RateLimiter() *RateLimiter { return b.rate }
 // every call.
 func (b *Backend) Semaphore() *Semaphore { return b.sem }
 
-// sweepEvery is how many Allows pass between sweeps of the keys whose
-// time has passed, so that the map does not grow with keys no longer used.
+// sweepEvery is how many calls at least pass between sweeps of what has
+// passed (limits, turns, permits), so that storage does not grow with keys
+// no longer used; as many as there are keys, if more, so that sweeping
+// costs O(1) a call.
 const sweepEvery = 1024
 
 // Allow implements limit.RateLimiter.
@@ -58,20 +66,69 @@ func (r *RateLimiter) Allow(ctx context.Context, key string, rate limit.Rate, bu
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	now := r.now()
-	if r.ops++; r.ops >= sweepEvery {
-		r.ops = 0
-		for k, tat := range r.tats {
-			if !tat.After(now) {
-				delete(r.tats, k)
-			}
-		}
+	now := r.sweep()
+	k := r.keys[key]
+	var tat time.Time
+	if k != nil {
+		tat = k.tat
 	}
-	d, tat := limit.GCRA(now, r.tats[key], rate.Interval(), burst)
+	d, tat := limit.GCRA(now, tat, rate.Interval(), burst)
 	if d.Allowed {
-		r.tats[key] = tat
+		r.key(key).tat = tat
 	}
 	return d, nil
+}
+
+// Reserve implements limit.RateLimiter.
+func (r *RateLimiter) Reserve(ctx context.Context, key, turn string, rate limit.Rate, burst int) (limit.Decision, error) {
+	if err := limit.ValidateRate(key, rate, burst); err != nil {
+		return limit.Decision{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return limit.Decision{}, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.sweep()
+	k := r.key(key)
+	d, tat, t := limit.ReserveGCRA(now, k.tat, k.turns[turn], rate.Interval(), burst)
+	k.tat = tat
+	if k.turns == nil {
+		k.turns = make(map[string]limit.Turn)
+	}
+	k.turns[turn] = t
+	return d, nil
+}
+
+// key returns key's limit, made if new. r.mu is held.
+func (r *RateLimiter) key(key string) *rateKey {
+	k := r.keys[key]
+	if k == nil {
+		k = &rateKey{}
+		r.keys[key] = k
+	}
+	return k
+}
+
+// sweep returns the time now, having dropped, every so often, the turns
+// past remembering and the keys with nothing left to keep. r.mu is held.
+func (r *RateLimiter) sweep() time.Time {
+	now := r.now()
+	if r.ops++; r.ops < max(sweepEvery, len(r.keys)) {
+		return now
+	}
+	r.ops = 0
+	for key, k := range r.keys {
+		for name, t := range k.turns {
+			if now.Sub(t.At) > limit.MaxTurnGrace {
+				delete(k.turns, name)
+			}
+		}
+		if len(k.turns) == 0 && !k.tat.After(now) {
+			delete(r.keys, key)
+		}
+	}
+	return now
 }
 
 // live returns key's permits, less the expired ones. s.mu is held.

@@ -21,9 +21,13 @@ import (
 // resend of an allowed Allow (go-redis sends a command again after a lost
 // reply, after Redis ran it) finds its nonce and is allowed again without
 // being counted twice; a refused one changed nothing. The set expires once
-// the TAT has passed and the nonces are old, so nothing outlives its use.
+// the TAT has passed and the nonces and turns are old, so nothing outlives
+// its use.
 // It holds a member per event allowed in the last dedupWindow: keep rates
-// above some thousands a second on a key to memory you can spare.
+// above some thousands a second on a key to memory you can spare. A
+// Reserve keeps its turn there as well, by name: "t:<turn>" scored by when
+// it comes, "u:<turn>" once used, for dedupWindow past its time; so a
+// resent Reserve, or the run coming back for its turn, is answered by it.
 //
 // A semaphore is one sorted set, "<prefix>sem:{<key>}", of the permits'
 // owner tokens scored by their expiry (µs, the server's clock). An acquire
@@ -52,7 +56,43 @@ if nxt - now > span then
   return {0, nxt - now - span, tat - now}
 end
 redis.call('ZADD', KEYS[1], string.format('%d', nxt), '', string.format('%d', now), ARGV[3])
-redis.call('PEXPIRE', KEYS[1], string.format('%d', math.ceil(math.max(nxt - now, win) / 1000)))
+redis.call('PEXPIRE', KEYS[1], string.format('%d', math.ceil((nxt - now + win) / 1000)))
+return {1, math.floor((span - (nxt - now)) / iv), nxt - now}`)
+	// reserveScript is Reserve: limit.ReserveGCRA, with the key's turns in
+	// its set, "u:<turn>" used (scored by when), "t:<turn>" to come (scored
+	// by its time). ARGV: interval (µs), burst, turn, window (µs), grace (µs).
+	reserveScript = newScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local iv, burst, win, grace = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local used, kept = 'u:' .. ARGV[3], 't:' .. ARGV[3]
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%d', now - win))
+local tat = tonumber(redis.call('ZSCORE', KEYS[1], '') or 0)
+if tat < now then tat = now end
+local span = iv * burst
+local remaining = math.floor(math.max(span - (tat - now), 0) / iv)
+if redis.call('ZSCORE', KEYS[1], used) then
+  return {1, remaining, tat - now}
+end
+local at = tonumber(redis.call('ZSCORE', KEYS[1], kept) or -1)
+if at > now then
+  return {0, at - now, tat - now}
+end
+if at >= 0 and now - at <= grace then
+  redis.call('ZADD', KEYS[1], string.format('%d', at), used)
+  redis.call('ZREM', KEYS[1], kept)
+  return {1, remaining, tat - now}
+end
+local nxt = tat + iv
+at = math.max(nxt - span, now)
+redis.call('ZADD', KEYS[1], string.format('%d', nxt), '')
+redis.call('PEXPIRE', KEYS[1], string.format('%d', math.ceil((nxt - now + win) / 1000)))
+if at > now then
+  redis.call('ZADD', KEYS[1], string.format('%d', at), kept)
+  return {0, at - now, nxt - now}
+end
+redis.call('ZREM', KEYS[1], kept)
+redis.call('ZADD', KEYS[1], string.format('%d', now), used)
 return {1, math.floor((span - (nxt - now)) / iv), nxt - now}`)
 	semAcquireScript = newScript(`
 local t = redis.call('TIME')
@@ -127,12 +167,35 @@ func (r *RateLimiter) Allow(ctx context.Context, key string, rate limit.Rate, bu
 	if err := r.b.batch.do(ctx, c.ops[:]); err != nil {
 		return limit.Decision{}, fmt.Errorf("limit %q: allow: %w", key, err)
 	}
-	res, err := c.ops[0].cmd.(*redis.Cmd).Int64Slice()
+	return decision(ctx, key, "allow", c.ops[0].cmd.(*redis.Cmd))
+}
+
+// Reserve implements limit.RateLimiter, in one round trip. A turn is kept
+// in the key's set as long as an allowed Allow's nonce, so a resent
+// Reserve answers as the first did.
+func (r *RateLimiter) Reserve(ctx context.Context, key, turn string, rate limit.Rate, burst int) (limit.Decision, error) {
+	if err := limit.ValidateRate(key, rate, burst); err != nil {
+		return limit.Decision{}, err
+	}
+	iv := (rate.Interval() + time.Microsecond - 1) / time.Microsecond
+	grace := (limit.TurnGrace(rate, burst) + time.Microsecond - 1) / time.Microsecond
+	args := []any{argEvalSHA, reserveScript.sha, argOneKey, r.b.keys.prefix + "rate:{" + key + "}",
+		int64(iv), int64(burst), turn, argDedupWindow, int64(grace)}
+	ops := [1]op{scriptOp(reserveScript, args)}
+	if err := r.b.batch.do(ctx, ops[:]); err != nil {
+		return limit.Decision{}, fmt.Errorf("limit %q: reserve: %w", key, err)
+	}
+	return decision(ctx, key, "reserve", ops[0].cmd.(*redis.Cmd))
+}
+
+// decision reads the reply of an Allow or a Reserve.
+func decision(ctx context.Context, key, call string, cmd *redis.Cmd) (limit.Decision, error) {
+	res, err := cmd.Int64Slice()
 	if err != nil {
-		return limit.Decision{}, fmt.Errorf("limit %q: allow: %w", key, unavailable(ctx, err))
+		return limit.Decision{}, fmt.Errorf("limit %q: %s: %w", key, call, unavailable(ctx, err))
 	}
 	if len(res) != 3 {
-		return limit.Decision{}, fmt.Errorf("limit %q: allow: unexpected reply %v", key, res)
+		return limit.Decision{}, fmt.Errorf("limit %q: %s: unexpected reply %v", key, call, res)
 	}
 	d := limit.Decision{Allowed: res[0] == 1, ResetAfter: time.Duration(res[2]) * time.Microsecond}
 	if d.Allowed {
