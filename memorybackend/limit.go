@@ -33,6 +33,7 @@ type Semaphore struct {
 	wall bool // now is the wall clock
 	mu   sync.Mutex
 	sems map[string]map[string]time.Time // key, token: expiry
+	ops  int                             // acquires since the last sweep
 }
 
 // newLimiters returns the rate limiter and semaphore of a backend on the
@@ -157,6 +158,13 @@ func (s *Semaphore) TryAcquire(ctx context.Context, key string, n int, ttl time.
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
+	// Every so often, the permits of dead holders go, on every key.
+	if s.ops++; s.ops >= max(sweepEvery, len(s.sems)) {
+		s.ops = 0
+		for k := range s.sems {
+			s.live(k, now)
+		}
+	}
 	held := s.live(key, now)
 	if len(held) >= n {
 		first := slices.MinFunc(mapValues(held), func(a, b time.Time) int { return a.Compare(b) })
