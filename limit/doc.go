@@ -9,7 +9,7 @@
 // exactly: the time at which the next event would be allowed.
 // [RateLimiter.Reserve] is for an event that will wait: over the limit, it
 // is given the next free turn, counted at once, and it may use that turn
-// when it comes, even a little late ([TurnGrace]), so that the lateness of
+// when it comes, even late (up to [MaxTurnLate]), so that the lateness of
 // one event is not passed on to the next: under load, the rate is kept.
 //
 // A [Semaphore] hands out at most n [Permit]s on a key at once. Permits are

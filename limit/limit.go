@@ -106,23 +106,18 @@ type RateLimiter interface {
 	// time rate and burst allow it: now, and the Decision is allowed, or
 	// later, and the turn is kept: the refusal's RetryAfter says when it
 	// comes. A Reserve of the same turn is refused before then, with the
-	// time left, and allowed from then on, up to TurnGrace late, without
+	// time left, and allowed from then on, up to MaxTurnLate late, without
 	// being counted again: an event that comes back late uses the turn it
 	// was given, so its lateness is not passed on to the events after it.
-	// A turn not used within TurnGrace is forgotten, and the event given a
-	// new one.
+	// Late events are paced all the same: no more than burst + 1 start at
+	// once, the others wait a little, keeping their turns. A turn later
+	// than MaxTurnLate is forgotten, and the event given a new one.
 	Reserve(ctx context.Context, key, turn string, rate Rate, burst int) (Decision, error)
 }
 
-// MaxTurnGrace bounds TurnGrace, and how long a turn is remembered.
-const MaxTurnGrace = 10 * time.Second
-
-// TurnGrace is how late a turn given by Reserve may be used: the burst's
-// worth of intervals, at most MaxTurnGrace. Turns used later than their
-// time, all at once, are at most a burst more than the limit allows.
-func TurnGrace(rate Rate, burst int) time.Duration {
-	return min(rate.Interval()*time.Duration(burst), MaxTurnGrace)
-}
+// MaxTurnLate is how late a turn given by Reserve may still be used, and
+// how long it is remembered.
+const MaxTurnLate = 10 * time.Second
 
 // Turn is what a RateLimiter keeps of a turn given by Reserve.
 type Turn struct {
@@ -133,32 +128,46 @@ type Turn struct {
 }
 
 // ReserveGCRA is Reserve for RateLimiter implementations that keep the
-// state themselves, as GCRA is Allow: given now, key's theoretical arrival
-// time tat and the turn kept under the turn's name (the zero Turn if
-// none), it decides, and returns the new tat and the turn to keep, until
-// MaxTurnGrace past its At.
-func ReserveGCRA(now, tat time.Time, turn Turn, interval time.Duration, burst int) (Decision, time.Time, Turn) {
+// state themselves, as GCRA is Allow. Given now, key's theoretical arrival
+// time tat, the theoretical arrival time of its actual starts (started;
+// the zero time if none) and the turn kept under the turn's name (the
+// zero Turn if none), it decides, and returns the new tat, started and
+// turn, to keep until MaxTurnLate past the turn's At.
+//
+// The turns follow the GCRA from tat; the starts follow it from started
+// with one more event of burst, so that a run late for its turn still
+// starts on it, and runs late together start no more than burst + 1 at once.
+func ReserveGCRA(now, tat, started time.Time, turn Turn, interval time.Duration, burst int) (Decision, time.Time, time.Time, Turn) {
+	if now.Sub(turn.At) > MaxTurnLate { // forgotten, used or not
+		turn = Turn{}
+	}
 	span := interval * time.Duration(burst)
 	ahead := max(tat.Sub(now), 0)
-	remaining := int(max(span-ahead, 0) / interval)
-	switch {
-	case turn.Used:
-		return Decision{Allowed: true, Remaining: remaining, ResetAfter: ahead}, tat, turn
-	case turn.At.After(now):
-		return Decision{RetryAfter: turn.At.Sub(now), ResetAfter: ahead}, tat, turn
-	case !turn.At.IsZero() && now.Sub(turn.At) <= TurnGrace(Rate{Events: 1, Per: interval}, burst):
-		return Decision{Allowed: true, Remaining: remaining, ResetAfter: ahead}, tat, Turn{At: turn.At, Used: true}
+	if turn.Used {
+		return Decision{Allowed: true, Remaining: int(max(span-ahead, 0) / interval), ResetAfter: ahead}, tat, started, turn
 	}
-	// A new turn: the soonest the GCRA allows one more event, counted now.
-	if tat.Before(now) {
-		tat = now
+	if turn.At.IsZero() { // a new turn: the soonest the GCRA allows one more event, counted now
+		tat = maxTime(tat, now).Add(interval)
+		ahead = tat.Sub(now)
+		turn = Turn{At: maxTime(tat.Add(-span), now)}
 	}
-	next := tat.Add(interval)
-	if at := next.Add(-span); at.After(now) {
-		return Decision{RetryAfter: at.Sub(now), ResetAfter: next.Sub(now)}, next, Turn{At: at}
+	if turn.At.After(now) {
+		return Decision{RetryAfter: turn.At.Sub(now), ResetAfter: ahead}, tat, started, turn
 	}
-	return Decision{Allowed: true, Remaining: int((span - next.Sub(now)) / interval), ResetAfter: next.Sub(now)}, next,
-		Turn{At: now, Used: true}
+	// The turn has come: the start, if the pace of starts allows it.
+	next := maxTime(started, now).Add(interval)
+	if wait := next.Sub(now) - span - interval; wait > 0 {
+		return Decision{RetryAfter: wait, ResetAfter: ahead}, tat, started, turn
+	}
+	turn.Used = true
+	return Decision{Allowed: true, Remaining: int(max(span-ahead, 0) / interval), ResetAfter: ahead}, tat, next, turn
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // GCRA is the generic cell rate algorithm, for RateLimiter implementations

@@ -20,10 +20,11 @@ type RateLimiter struct {
 	ops  int // calls since the last sweep of stale keys
 }
 
-// rateKey is one key's limit: its theoretical arrival time, and its turns.
+// rateKey is one key's limit: its theoretical arrival time, that of its
+// starts, and its turns (see limit.ReserveGCRA).
 type rateKey struct {
-	tat   time.Time
-	turns map[string]limit.Turn
+	tat, started time.Time
+	turns        map[string]limit.Turn
 }
 
 // Semaphore is the backend's limit.Semaphore: per key, the permits held,
@@ -92,8 +93,9 @@ func (r *RateLimiter) Reserve(ctx context.Context, key, turn string, rate limit.
 	defer r.mu.Unlock()
 	now := r.sweep()
 	k := r.key(key)
-	d, tat, t := limit.ReserveGCRA(now, k.tat, k.turns[turn], rate.Interval(), burst)
-	k.tat = tat
+	var d limit.Decision
+	var t limit.Turn
+	d, k.tat, k.started, t = limit.ReserveGCRA(now, k.tat, k.started, k.turns[turn], rate.Interval(), burst)
 	if k.turns == nil {
 		k.turns = make(map[string]limit.Turn)
 	}
@@ -121,11 +123,11 @@ func (r *RateLimiter) sweep() time.Time {
 	r.ops = 0
 	for key, k := range r.keys {
 		for name, t := range k.turns {
-			if now.Sub(t.At) > limit.MaxTurnGrace {
+			if now.Sub(t.At) > limit.MaxTurnLate {
 				delete(k.turns, name)
 			}
 		}
-		if len(k.turns) == 0 && !k.tat.After(now) {
+		if len(k.turns) == 0 && !k.tat.After(now) && !k.started.After(now) {
 			delete(r.keys, key)
 		}
 	}

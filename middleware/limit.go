@@ -105,9 +105,10 @@ func (c *limitConfig) limited(ctx context.Context, inv *task.Invocation, err err
 // and attempt) and goes back to its queue until its turn comes within
 // RateWait, without using an attempt (the worker's event is
 // EventRescheduled, its Err a *limit.RateLimitedError); it waits the rest
-// in place, and runs on its turn. A run that comes back late, by up to
-// limit.TurnGrace, still uses its turn: lateness is not passed on, and the
-// rate is kept under load. In-process, a run over the limit returns the
+// in place, and runs on its turn. A run that comes back late still uses
+// its turn (up to limit.MaxTurnLate): lateness is not passed on, and the
+// rate is kept under load; runs late together start burst + 1 at once at
+// most. In-process, a run over the limit returns the
 // *limit.RateLimitedError, which matches limit.ErrRateLimited and says
 // when to try again, unless its turn comes within RateWait: it waits for
 // it. Every run counts, retries included. Put Expires outside RateLimit to
@@ -147,19 +148,26 @@ func rateLimit(name string, l limit.RateLimiter, key KeyFunc, rate limit.Rate, b
 			}
 			turn := inv.ID + "#" + strconv.Itoa(inv.Attempt)
 			d, err := l.Reserve(ctx, k, turn, rate, burst)
-			if err != nil {
-				return nil, err
-			}
-			if !d.Allowed && d.RetryAfter > c.wait {
-				// Back to the queue, to come back RateWait before the
-				// turn: the worker's promotion and take are late by less.
-				e := &limit.RateLimitedError{Key: k, Rate: rate, Burst: burst, RetryAfter: d.RetryAfter}
-				return nil, c.limited(ctx, inv, e, d.RetryAfter-c.wait)
-			}
-			if !d.Allowed { // the turn is this run's: no need to ask again
+			// A turn within RateWait is waited for in place, and taken:
+			// asked again, as runs late together are paced.
+			for tries := 0; err == nil && !d.Allowed && d.RetryAfter <= c.wait && tries < 3; tries++ {
 				if err := sleep(ctx, d.RetryAfter); err != nil {
 					return nil, err
 				}
+				d, err = l.Reserve(ctx, k, turn, rate, burst)
+			}
+			if err != nil {
+				return nil, err
+			}
+			if !d.Allowed {
+				// Back to the queue, to come back RateWait before the
+				// turn: the worker's promotion and take are late by less.
+				after := d.RetryAfter
+				if after > c.wait {
+					after -= c.wait
+				}
+				e := &limit.RateLimitedError{Key: k, Rate: rate, Burst: burst, RetryAfter: d.RetryAfter}
+				return nil, c.limited(ctx, inv, e, after)
 			}
 			return next(ctx, inv)
 		}
