@@ -149,8 +149,10 @@ func rateLimit(name string, l limit.RateLimiter, key KeyFunc, rate limit.Rate, b
 			turn := inv.ID + "#" + strconv.Itoa(inv.Attempt)
 			d, err := l.Reserve(ctx, k, turn, rate, burst)
 			// A turn within RateWait is waited for in place, and taken:
-			// asked again, as runs late together are paced.
-			for tries := 0; err == nil && !d.Allowed && d.RetryAfter <= c.wait && tries < 3; tries++ {
+			// asked again, as runs late together are paced, one an
+			// interval; a few intervals at most, rather than go back
+			// behind the queue's backlog.
+			for tries := 0; err == nil && !d.Allowed && d.RetryAfter <= c.wait && tries < 8; tries++ {
 				if err := sleep(ctx, d.RetryAfter); err != nil {
 					return nil, err
 				}
