@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"testing"
@@ -72,6 +73,14 @@ func (rawJSON) Marshal(v any) ([]byte, error) {
 }
 
 func (rawJSON) Unmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
+
+func (c rawJSON) Encode(w io.Writer, v any) error {
+	b, err := c.Marshal(v)
+	if err == nil {
+		_, err = w.Write(b)
+	}
+	return err
+}
 
 // newBackend returns a Redis backend under a key prefix of t's own,
 // tw-e2e-<random>:, whose keys are deleted when t ends.

@@ -80,6 +80,60 @@ func TestRateLimiterBackends(t *testing.T) {
 	})
 }
 
+// Reserve on every backend: a run over the limit is given the next free
+// turn, counted at once; the same turn again is the same answer; a run
+// that comes back late uses its turn, and the turns after it do not move.
+func TestReserveBackends(t *testing.T) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
+		ctx := context.Background()
+		rl := b.RateLimiter
+		rate := limit.PerSecond(5) // a turn every 200 ms
+		reserve := func(turn string) limit.Decision {
+			t.Helper()
+			d, err := rl.Reserve(ctx, "r", turn, rate, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return d
+		}
+		if d := reserve("a"); !d.Allowed {
+			t.Fatalf("the first turn: %+v", d)
+		}
+		bTurn, cTurn := reserve("b"), reserve("c")
+		given := time.Now() // the turns come at most RetryAfter after this
+		if bTurn.Allowed || bTurn.RetryAfter <= 0 || bTurn.RetryAfter > 200*time.Millisecond ||
+			cTurn.Allowed || cTurn.RetryAfter <= 200*time.Millisecond || cTurn.RetryAfter > 400*time.Millisecond {
+			t.Fatalf("turns b %+v, c %+v: want one interval apart", bTurn, cTurn)
+		}
+		// The same turn again: the same time, not a new turn.
+		if d := reserve("b"); d.Allowed || d.RetryAfter > bTurn.RetryAfter || d.RetryAfter <= 0 {
+			t.Fatalf("b again: %+v, want its turn in %v at most", d, bTurn.RetryAfter)
+		}
+		// A used turn again is allowed, and not counted: the next turn
+		// still comes after c's.
+		if d := reserve("a"); !d.Allowed {
+			t.Fatalf("a again: %+v", d)
+		}
+		if d := reserve("d"); d.Allowed || d.RetryAfter <= 400*time.Millisecond || d.RetryAfter > 600*time.Millisecond {
+			t.Fatalf("turn d: %+v", d)
+		}
+		// b comes back 50 ms late or more: it uses its turn, and c's does
+		// not move.
+		time.Sleep(time.Until(given.Add(bTurn.RetryAfter + 50*time.Millisecond)))
+		if d := reserve("b"); !d.Allowed {
+			t.Fatalf("b, late: %+v", d)
+		}
+		asked := time.Now()
+		d := reserve("c")
+		if due := given.Add(cTurn.RetryAfter).Sub(asked); d.Allowed || d.RetryAfter > due+5*time.Millisecond {
+			t.Fatalf("c after a late b: %+v, want its turn in %v at most", d, due)
+		}
+		if _, err := rl.Reserve(ctx, "", "t", rate, 1); !errors.Is(err, task.ErrInvalidConfig) {
+			t.Errorf("an empty key: %v", err)
+		}
+	})
+}
+
 // The semaphores of every backend agree: n permits and no more, owned
 // ones, an idempotent release, and a crashed holder's permit freed by its
 // TTL.

@@ -7,6 +7,10 @@
 // it comes no sooner than that time less the burst's worth of intervals.
 // When it is not, the [Decision] says how long to wait ([Decision.RetryAfter]),
 // exactly: the time at which the next event would be allowed.
+// [RateLimiter.Reserve] is for an event that will wait: over the limit, it
+// is given the next free turn, counted at once, and it may use that turn
+// when it comes, even late (up to [MaxTurnLate]), so that the lateness of
+// one event is not passed on to the next: under load, the rate is kept.
 //
 // A [Semaphore] hands out at most n [Permit]s on a key at once. Permits are
 // leases, as locks are (see package lock): each has a random owner token,
@@ -19,8 +23,8 @@
 // lost; unlike a lock's, it carries no lease (lock.LeaseFrom, lock.Fence).
 //
 // This package holds the concepts, not a backend: package redisbackend
-// keeps limits on Redis (one round trip per Allow, per acquire and per
-// release, on the server's clock), package memorybackend in memory. The
+// keeps limits on Redis (one round trip per Allow or Reserve, per acquire
+// and per release, on the server's clock), package memorybackend in memory. The
 // policies that use them, middleware.RateLimit and
 // middleware.ConcurrencyLimit, requeue a run that is over its limit without
 // using an attempt; the outcome matches [ErrRateLimited] or

@@ -101,6 +101,73 @@ type RateLimiter interface {
 	// again. The error is for a bad argument (task.ErrInvalidConfig) or a
 	// backend that could not answer (task.ErrUnavailable, usually).
 	Allow(ctx context.Context, key string, rate Rate, burst int) (Decision, error)
+	// Reserve is Allow for an event that will wait for its turn, named
+	// turn (a run's ID and attempt). It counts the event at the soonest
+	// time rate and burst allow it: now, and the Decision is allowed, or
+	// later, and the turn is kept: the refusal's RetryAfter says when it
+	// comes. A Reserve of the same turn is refused before then, with the
+	// time left, and allowed from then on, up to MaxTurnLate late, without
+	// being counted again: an event that comes back late uses the turn it
+	// was given, so its lateness is not passed on to the events after it.
+	// Late events are paced all the same: no more than burst + 1 start at
+	// once, the others wait a little, keeping their turns. A turn later
+	// than MaxTurnLate is forgotten, and the event given a new one.
+	Reserve(ctx context.Context, key, turn string, rate Rate, burst int) (Decision, error)
+}
+
+// MaxTurnLate is how late a turn given by Reserve may still be used, and
+// how long it is remembered.
+const MaxTurnLate = 10 * time.Second
+
+// Turn is what a RateLimiter keeps of a turn given by Reserve.
+type Turn struct {
+	// At is when the turn comes (or came, if it was used at once).
+	At time.Time
+	// Used says it was allowed: Reserve of it again is a repeat.
+	Used bool
+}
+
+// ReserveGCRA is Reserve for RateLimiter implementations that keep the
+// state themselves, as GCRA is Allow. Given now, key's theoretical arrival
+// time tat, the theoretical arrival time of its actual starts (started;
+// the zero time if none) and the turn kept under the turn's name (the
+// zero Turn if none), it decides, and returns the new tat, started and
+// turn, to keep until MaxTurnLate past the turn's At.
+//
+// The turns follow the GCRA from tat; the starts follow it from started
+// with one more event of burst, so that a run late for its turn still
+// starts on it, and runs late together start no more than burst + 1 at once.
+func ReserveGCRA(now, tat, started time.Time, turn Turn, interval time.Duration, burst int) (Decision, time.Time, time.Time, Turn) {
+	if now.Sub(turn.At) > MaxTurnLate { // forgotten, used or not
+		turn = Turn{}
+	}
+	span := interval * time.Duration(burst)
+	ahead := max(tat.Sub(now), 0)
+	if turn.Used {
+		return Decision{Allowed: true, Remaining: int(max(span-ahead, 0) / interval), ResetAfter: ahead}, tat, started, turn
+	}
+	if turn.At.IsZero() { // a new turn: the soonest the GCRA allows one more event, counted now
+		tat = maxTime(tat, now).Add(interval)
+		ahead = tat.Sub(now)
+		turn = Turn{At: maxTime(tat.Add(-span), now)}
+	}
+	if turn.At.After(now) {
+		return Decision{RetryAfter: turn.At.Sub(now), ResetAfter: ahead}, tat, started, turn
+	}
+	// The turn has come: the start, if the pace of starts allows it.
+	next := maxTime(started, now).Add(interval)
+	if wait := next.Sub(now) - span - interval; wait > 0 {
+		return Decision{RetryAfter: wait, ResetAfter: ahead}, tat, started, turn
+	}
+	turn.Used = true
+	return Decision{Allowed: true, Remaining: int(max(span-ahead, 0) / interval), ResetAfter: ahead}, tat, next, turn
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // GCRA is the generic cell rate algorithm, for RateLimiter implementations

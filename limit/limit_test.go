@@ -172,3 +172,55 @@ func TestErrors(t *testing.T) {
 		t.Errorf("requeued: %v", err)
 	}
 }
+
+// ReserveGCRA: a turn comes when the GCRA allows it; used late, it is
+// still the turn it was given, and the turns after it do not move; runs
+// late together start a burst + 1 at once, the others keeping their turns;
+// a turn later than MaxTurnLate is forgotten.
+func TestReserveGCRA(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	iv := 100 * time.Millisecond
+	var tat, started time.Time
+	reserve := func(now time.Time, turn limit.Turn) (limit.Decision, limit.Turn) {
+		d, newTat, newStarted, next := limit.ReserveGCRA(now, tat, started, turn, iv, 1)
+		tat, started = newTat, newStarted
+		return d, next
+	}
+	if d, a := reserve(t0, limit.Turn{}); !d.Allowed || !a.Used || !tat.Equal(t0.Add(iv)) {
+		t.Fatalf("first: %+v, turn %+v, tat %v", d, a, tat)
+	}
+	turns := make([]limit.Turn, 5)
+	for i := range turns {
+		var d limit.Decision
+		d, turns[i] = reserve(t0, limit.Turn{})
+		if d.Allowed || d.RetryAfter != time.Duration(i+1)*iv || !turns[i].At.Equal(t0.Add(time.Duration(i+1)*iv)) {
+			t.Fatalf("turn %d: %+v, %+v", i, d, turns[i])
+		}
+	}
+	// The first comes 60 ms late: its turn; the tat does not move.
+	tatBefore := tat
+	d, used := reserve(turns[0].At.Add(60*time.Millisecond), turns[0])
+	if !d.Allowed || !used.Used || !tat.Equal(tatBefore) {
+		t.Fatalf("late: %+v, %+v", d, used)
+	}
+	if d, _ := reserve(turns[0].At.Add(70*time.Millisecond), used); !d.Allowed || !tat.Equal(tatBefore) {
+		t.Fatalf("used again: %+v", d)
+	}
+	// The four others all come 1 s late, together: two start (burst + 1),
+	// the next waits an interval, keeping its turn.
+	late := t0.Add(time.Second + 500*time.Millisecond)
+	for i, turn := range turns[1:] {
+		d, kept := reserve(late, turn)
+		switch {
+		case i < 2 && !d.Allowed:
+			t.Fatalf("late turn %d: %+v", i+1, d)
+		case i >= 2 && (d.Allowed || d.RetryAfter <= 0 || d.RetryAfter > time.Duration(i-1)*iv || !kept.At.Equal(turn.At)):
+			t.Fatalf("late turn %d, beyond burst + 1: %+v, %+v", i+1, d, kept)
+		}
+	}
+	// Past MaxTurnLate: forgotten, a new turn.
+	stale := turns[4].At.Add(limit.MaxTurnLate + time.Millisecond)
+	if d, fresh := reserve(stale, turns[4]); !d.Allowed || !fresh.At.Equal(stale) {
+		t.Fatalf("stale: %+v, %+v", d, fresh)
+	}
+}

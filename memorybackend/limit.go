@@ -10,14 +10,21 @@ import (
 	"github.com/taskware/taskware/limit"
 )
 
-// RateLimiter is the backend's limit.RateLimiter: the GCRA (limit.GCRA) on
-// the backend's clock, one theoretical arrival time per key, forgotten once
-// it has passed.
+// RateLimiter is the backend's limit.RateLimiter: the GCRA (limit.GCRA,
+// limit.ReserveGCRA) on the backend's clock, one theoretical arrival time
+// per key and the turns given by Reserve, forgotten once they have passed.
 type RateLimiter struct {
 	now  func() time.Time
 	mu   sync.Mutex
-	tats map[string]time.Time
-	ops  int // Allows since the last sweep of stale keys
+	keys map[string]*rateKey
+	ops  int // calls since the last sweep of stale keys
+}
+
+// rateKey is one key's limit: its theoretical arrival time, that of its
+// starts, and its turns (see limit.ReserveGCRA).
+type rateKey struct {
+	tat, started time.Time
+	turns        map[string]limit.Turn
 }
 
 // Semaphore is the backend's limit.Semaphore: per key, the permits held,
@@ -27,12 +34,13 @@ type Semaphore struct {
 	wall bool // now is the wall clock
 	mu   sync.Mutex
 	sems map[string]map[string]time.Time // key, token: expiry
+	ops  int                             // acquires since the last sweep
 }
 
 // newLimiters returns the rate limiter and semaphore of a backend on the
 // clock now (wall: the wall clock).
 func newLimiters(now func() time.Time, wall bool) (*RateLimiter, *Semaphore) {
-	return &RateLimiter{now: now, tats: make(map[string]time.Time)},
+	return &RateLimiter{now: now, keys: make(map[string]*rateKey)},
 		&Semaphore{now: now, wall: wall, sems: make(map[string]map[string]time.Time)}
 }
 
@@ -44,8 +52,10 @@ func (b *Backend) RateLimiter() *RateLimiter { return b.rate }
 // every call.
 func (b *Backend) Semaphore() *Semaphore { return b.sem }
 
-// sweepEvery is how many Allows pass between sweeps of the keys whose
-// time has passed, so that the map does not grow with keys no longer used.
+// sweepEvery is how many calls at least pass between sweeps of what has
+// passed (limits, turns, permits), so that storage does not grow with keys
+// no longer used; as many as there are keys, if more, so that sweeping
+// costs O(1) a call.
 const sweepEvery = 1024
 
 // Allow implements limit.RateLimiter.
@@ -58,20 +68,70 @@ func (r *RateLimiter) Allow(ctx context.Context, key string, rate limit.Rate, bu
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	now := r.now()
-	if r.ops++; r.ops >= sweepEvery {
-		r.ops = 0
-		for k, tat := range r.tats {
-			if !tat.After(now) {
-				delete(r.tats, k)
-			}
-		}
+	now := r.sweep()
+	k := r.keys[key]
+	var tat time.Time
+	if k != nil {
+		tat = k.tat
 	}
-	d, tat := limit.GCRA(now, r.tats[key], rate.Interval(), burst)
+	d, tat := limit.GCRA(now, tat, rate.Interval(), burst)
 	if d.Allowed {
-		r.tats[key] = tat
+		r.key(key).tat = tat
 	}
 	return d, nil
+}
+
+// Reserve implements limit.RateLimiter.
+func (r *RateLimiter) Reserve(ctx context.Context, key, turn string, rate limit.Rate, burst int) (limit.Decision, error) {
+	if err := limit.ValidateRate(key, rate, burst); err != nil {
+		return limit.Decision{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return limit.Decision{}, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.sweep()
+	k := r.key(key)
+	var d limit.Decision
+	var t limit.Turn
+	d, k.tat, k.started, t = limit.ReserveGCRA(now, k.tat, k.started, k.turns[turn], rate.Interval(), burst)
+	if k.turns == nil {
+		k.turns = make(map[string]limit.Turn)
+	}
+	k.turns[turn] = t
+	return d, nil
+}
+
+// key returns key's limit, made if new. r.mu is held.
+func (r *RateLimiter) key(key string) *rateKey {
+	k := r.keys[key]
+	if k == nil {
+		k = &rateKey{}
+		r.keys[key] = k
+	}
+	return k
+}
+
+// sweep returns the time now, having dropped, every so often, the turns
+// past remembering and the keys with nothing left to keep. r.mu is held.
+func (r *RateLimiter) sweep() time.Time {
+	now := r.now()
+	if r.ops++; r.ops < max(sweepEvery, len(r.keys)) {
+		return now
+	}
+	r.ops = 0
+	for key, k := range r.keys {
+		for name, t := range k.turns {
+			if now.Sub(t.At) > limit.MaxTurnLate {
+				delete(k.turns, name)
+			}
+		}
+		if len(k.turns) == 0 && !k.tat.After(now) && !k.started.After(now) {
+			delete(r.keys, key)
+		}
+	}
+	return now
 }
 
 // live returns key's permits, less the expired ones. s.mu is held.
@@ -100,6 +160,13 @@ func (s *Semaphore) TryAcquire(ctx context.Context, key string, n int, ttl time.
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
+	// Every so often, the permits of dead holders go, on every key.
+	if s.ops++; s.ops >= max(sweepEvery, len(s.sems)) {
+		s.ops = 0
+		for k := range s.sems {
+			s.live(k, now)
+		}
+	}
 	held := s.live(key, now)
 	if len(held) >= n {
 		first := slices.MinFunc(mapValues(held), func(a, b time.Time) int { return a.Compare(b) })

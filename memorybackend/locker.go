@@ -23,6 +23,7 @@ type Locker struct {
 	mu    sync.Mutex
 	locks map[string]memLock
 	fence int64 // one counter for all keys: increasing per key too
+	ops   int   // acquires since the last sweep of expired locks
 }
 
 // memLock is a lock, held while token is set. A released one stays until
@@ -64,6 +65,14 @@ func (l *Locker) TryAcquire(ctx context.Context, key string, ttl time.Duration) 
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
+	// Every so often, released and dead holders' locks go once expired,
+	// on every key, as the store's records do.
+	if l.ops++; l.ops >= max(sweepEvery, len(l.locks)) {
+		l.ops = 0
+		for k := range l.locks {
+			l.held(k, now)
+		}
+	}
 	if m, ok := l.held(key, now); ok && m.token != "" {
 		return nil, &lock.LockedError{Key: key, Holder: m.holder, Since: m.since, Remaining: m.expiry.Sub(now), Task: m.task}
 	}

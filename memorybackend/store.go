@@ -17,7 +17,7 @@ type Store struct {
 	mu      sync.Mutex
 	records map[recordKey]*store.Record
 	waiters waiters[recordKey]
-	puts    int // to sweep expired records now and then
+	puts    int // since the last sweep of expired records
 }
 
 type recordKey struct{ queue, id string }
@@ -52,7 +52,8 @@ func (s *Store) Put(ctx context.Context, rec *store.Record, ttl time.Duration) e
 	key := recordKey{r.Queue, r.ID}
 	s.records[key] = r
 	s.waiters.wake(key)
-	if s.puts++; s.puts%1024 == 0 {
+	if s.puts++; s.puts >= max(sweepEvery, len(s.records)) {
+		s.puts = 0
 		for k := range s.records {
 			s.live(k, now)
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"strings"
 	"sync"
@@ -420,7 +421,14 @@ func TestJoinLockedRawAndCodecs(t *testing.T) {
 
 type otherCodec struct{}
 
-func (otherCodec) Marshal(v any) ([]byte, error)      { return json.Marshal(v) }
+func (otherCodec) Marshal(v any) ([]byte, error) { return json.Marshal(v) }
+func (c otherCodec) Encode(w io.Writer, v any) error {
+	b, err := c.Marshal(v)
+	if err == nil {
+		_, err = w.Write(b)
+	}
+	return err
+}
 func (otherCodec) Unmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
 
 // Two calls for one report in-process: the second finds the lock held by

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"strconv"
 	"time"
 
 	"github.com/taskware/taskware/limit"
@@ -14,8 +15,8 @@ import (
 // run that found every permit held runs again (see LimitRetryDelay).
 const DefaultLimitRetryDelay = 500 * time.Millisecond
 
-// DefaultRateWait is how long RateLimit lets a run wait in place for its
-// turn before it sends it back to its queue (see RateWait).
+// DefaultRateWait is how long before its turn a run RateLimit sent back to
+// its queue comes back, to wait the rest in place (see RateWait).
 const DefaultRateWait = 100 * time.Millisecond
 
 // LimitOption configures RateLimit and ConcurrencyLimit.
@@ -67,12 +68,11 @@ func LimitRetryDelay(d time.Duration) LimitOption {
 	return limitOptionFunc(func(c *limitConfig) { c.delay = d })
 }
 
-// RateWait sets how long a run that RateLimit turns away may wait in place
-// for its turn, holding its worker's slot, before it goes back to its
-// queue instead (DefaultRateWait; 0 never waits). A run that comes back
-// from its queue is late by the worker's promotion and take, and with a
-// small burst every late run delays the next: waiting in place for the
-// turns near at hand keeps the rate.
+// RateWait sets how long before its turn a run that RateLimit turns away
+// comes back from its queue, to wait the rest in place, holding its
+// worker's slot (DefaultRateWait; 0 comes back due exactly at its turn).
+// The worker's promotion and take make a run from its queue late, by up
+// to worker.PromoteEvery: waiting in place, it runs on its turn.
 func RateWait(d time.Duration) LimitOption {
 	return limitOptionFunc(func(c *limitConfig) { c.wait = d })
 }
@@ -100,17 +100,19 @@ func (c *limitConfig) limited(ctx context.Context, inv *task.Invocation, err err
 
 // RateLimit lets runs start under key at most at rate, with up to burst at
 // once, as counted by l (the GCRA: with burst 1, one run every
-// rate.Interval()). A run over the limit does not call next: under a
-// worker, it goes back to its queue until exactly when the limit allows
-// the next run, without using an attempt (the worker's event is
-// EventRescheduled, its Err a *limit.RateLimitedError); in-process, it
-// returns the *limit.RateLimitedError, which matches limit.ErrRateLimited
-// and says when to try again. Every run counts, retries included.
-//
-// A run whose turn comes within RateWait (DefaultRateWait) waits for it in
-// place. Runs that wait for the same limit come back together and race
-// for it; one wins, the others wait again. Put Expires outside RateLimit to bound
-// how long a run may keep waiting.
+// rate.Interval()). A run over the limit does not call next. Under a
+// worker, it is given its turn (limit.RateLimiter.Reserve, named by its ID
+// and attempt) and goes back to its queue until its turn comes within
+// RateWait, without using an attempt (the worker's event is
+// EventRescheduled, its Err a *limit.RateLimitedError); it waits the rest
+// in place, and runs on its turn. A run that comes back late still uses
+// its turn (up to limit.MaxTurnLate): lateness is not passed on, and the
+// rate is kept under load; runs late together start burst + 1 at once at
+// most. In-process, a run over the limit returns the
+// *limit.RateLimitedError, which matches limit.ErrRateLimited and says
+// when to try again, unless its turn comes within RateWait: it waits for
+// it. Every run counts, retries included. Put Expires outside RateLimit to
+// bound how long a run may keep waiting.
 func RateLimit(l limit.RateLimiter, key string, rate limit.Rate, burst int, opts ...LimitOption) task.Middleware {
 	if key == "" {
 		configPanic("RateLimit: empty key")
@@ -141,28 +143,70 @@ func rateLimit(name string, l limit.RateLimiter, key KeyFunc, rate limit.Rate, b
 			if err != nil {
 				return nil, err
 			}
-			d, err := l.Allow(ctx, k, rate, burst)
-			// A turn near at hand is waited for in place (RateWait), a
-			// few times at most: others may take it first.
-			for tries := 0; err == nil && !d.Allowed && d.RetryAfter <= c.wait && tries < 3; tries++ {
-				t := time.NewTimer(d.RetryAfter)
-				select {
-				case <-ctx.Done():
-					t.Stop()
-					return nil, context.Cause(ctx)
-				case <-t.C:
+			if !inv.CanRequeue || inv.ID == "" {
+				return c.allowInPlace(ctx, inv, l, k, rate, burst, next)
+			}
+			turn := inv.ID + "#" + strconv.Itoa(inv.Attempt)
+			d, err := l.Reserve(ctx, k, turn, rate, burst)
+			// A turn within RateWait is waited for in place, and taken:
+			// asked again, as runs late together are paced, one an
+			// interval; a few intervals at most, rather than go back
+			// behind the queue's backlog.
+			for tries := 0; err == nil && !d.Allowed && d.RetryAfter <= c.wait && tries < 8; tries++ {
+				if err := sleep(ctx, d.RetryAfter); err != nil {
+					return nil, err
 				}
-				d, err = l.Allow(ctx, k, rate, burst)
+				d, err = l.Reserve(ctx, k, turn, rate, burst)
 			}
 			if err != nil {
 				return nil, err
 			}
 			if !d.Allowed {
+				// Back to the queue, to come back RateWait before the
+				// turn: the worker's promotion and take are late by less.
+				after := d.RetryAfter
+				if after > c.wait {
+					after -= c.wait
+				}
 				e := &limit.RateLimitedError{Key: k, Rate: rate, Burst: burst, RetryAfter: d.RetryAfter}
-				return nil, c.limited(ctx, inv, e, d.RetryAfter)
+				return nil, c.limited(ctx, inv, e, after)
 			}
 			return next(ctx, inv)
 		}
+	}
+}
+
+// allowInPlace is RateLimit for a run that cannot be requeued: a turn near
+// at hand (RateWait) is waited for in place, a few times at most, as
+// others may take it first; past that, the refusal is the outcome.
+func (c *limitConfig) allowInPlace(ctx context.Context, inv *task.Invocation, l limit.RateLimiter, k string,
+	rate limit.Rate, burst int, next task.Func) (any, error) {
+	d, err := l.Allow(ctx, k, rate, burst)
+	for tries := 0; err == nil && !d.Allowed && d.RetryAfter <= c.wait && tries < 3; tries++ {
+		if err := sleep(ctx, d.RetryAfter); err != nil {
+			return nil, err
+		}
+		d, err = l.Allow(ctx, k, rate, burst)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !d.Allowed {
+		e := &limit.RateLimitedError{Key: k, Rate: rate, Burst: burst, RetryAfter: d.RetryAfter}
+		return nil, c.limited(ctx, inv, e, d.RetryAfter)
+	}
+	return next(ctx, inv)
+}
+
+// sleep waits d, or until ctx ends, and then returns its cause.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-t.C:
+		return nil
 	}
 }
 

@@ -311,10 +311,19 @@ func TestLimitRequeues(t *testing.T) {
 	if _, err := rated(ctx, inv); err != nil {
 		t.Fatal(err)
 	}
-	_, err := rated(ctx, inv)
+	// Another run: its turn is 250 ms away; it comes back RateWait
+	// (DefaultRateWait) before it, to wait the rest in place.
+	_, err := rated(ctx, &task.Invocation{ID: "x2", Attempt: 1, CanRequeue: true})
 	var rq *task.RequeueError
-	if !errors.As(err, &rq) || rq.Retry || rq.After <= 200*time.Millisecond || rq.After > 250*time.Millisecond || !errors.Is(err, limit.ErrRateLimited) {
+	if !errors.As(err, &rq) || rq.Retry || rq.After <= 100*time.Millisecond || rq.After > 150*time.Millisecond || !errors.Is(err, limit.ErrRateLimited) {
 		t.Fatalf("over the rate: %v", err)
+	}
+	if rl, ok := errors.AsType[*limit.RateLimitedError](err); !ok || rl.RetryAfter <= 200*time.Millisecond || rl.RetryAfter > 250*time.Millisecond {
+		t.Fatalf("the turn: %v", err)
+	}
+	// The same run again is the same turn: allowed, not counted twice.
+	if _, err := rated(ctx, inv); err != nil {
+		t.Fatalf("the first run again: %v", err)
 	}
 
 	var inner error

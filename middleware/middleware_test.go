@@ -34,6 +34,8 @@ func TestMisconfigurationPanicsAtBuild(t *testing.T) {
 		"IgnoreErrors nil":         {func() { middleware.StoreResult(s, middleware.IgnoreErrors(nil)) }, "IgnoreErrors(nil)"},
 		"IgnoreErrorsFunc nil":     {func() { middleware.StoreResult(s, middleware.IgnoreErrorsFunc(nil)) }, "IgnoreErrorsFunc(nil)"},
 		"StoreSkips zero TTL":      {func() { middleware.StoreResult(s, middleware.StoreSkips(0)) }, "StoreSkips TTL"},
+		"MaxResultSize past Redis": {func() { middleware.StoreResult(s, middleware.MaxResultSize(middleware.MaxResultLimit+1)) }, "at most"},
+		"MaxResultSize zero":       {func() { middleware.StoreResult(s, middleware.MaxResultSize(0)) }, "MaxResultSize"},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -238,6 +240,22 @@ func TestWithLockKeyErrors(t *testing.T) {
 		_, err := run([]task.Middleware{middleware.WithLockFunc(l, tt.key)}, fn, &task.Invocation{Args: tt.args})
 		if err == nil || !strings.Contains(err.Error(), tt.want) || called {
 			t.Errorf("%s: %v (called %v)", tt.name, err, called)
+		}
+	}
+}
+
+// A failure's stored text is capped; so is a skip's reason.
+func TestStoreResultCapsErrorText(t *testing.T) {
+	s := memorybackend.New().Store()
+	huge := errors.New(strings.Repeat("x", 1<<20))
+	for _, err := range []error{huge, task.Skip(huge)} {
+		inv := &task.Invocation{ID: "capped", Queue: "q", Name: "t", Attempt: 1}
+		if _, got := run([]task.Middleware{middleware.StoreResult(s, middleware.StoreSkips(time.Minute))}, returns(nil, err), inv); got != err {
+			t.Fatalf("outcome changed: %.100v", got)
+		}
+		rec, gerr := s.Get(context.Background(), "q", "capped")
+		if gerr != nil || len(rec.Error) > task.MaxErrorText+len("…") || !strings.HasPrefix(rec.Error, "xxx") {
+			t.Fatalf("%T: stored %d bytes of error, %v", err, len(rec.Error), gerr)
 		}
 	}
 }

@@ -18,6 +18,9 @@ const (
 	// 512 MB, past which it resets the connection, and large enough for a
 	// report.
 	DefaultMaxResult = 4 << 20
+	// MaxResultLimit is the largest MaxResultSize: Redis's 512 MB for a
+	// string, less a MiB for the record's other fields.
+	MaxResultLimit = 511 << 20
 )
 
 // StoreOption configures StoreResult.
@@ -68,9 +71,11 @@ func IgnoreErrorsFunc(ignore func(err error) bool) StoreOption {
 	})
 }
 
-// MaxResultSize caps an encoded result at n bytes (DefaultMaxResult). A
-// larger result is not stored: the run ends as a permanent failure of its
-// own kind (task.ErrTooLarge), which is stored, small, and not retried.
+// MaxResultSize caps an encoded result at n bytes (DefaultMaxResult), at
+// most MaxResultLimit. A larger result is not stored: the run ends as a
+// permanent failure of its own kind (task.ErrTooLarge), which is stored,
+// small, and not retried. Encoding stops at the cap (task.MarshalCapped),
+// so a huge result costs no more than the cap.
 func MaxResultSize(n int) StoreOption {
 	return storeOptionFunc(func(c *storeConfig) { c.maxResult = n })
 }
@@ -124,8 +129,9 @@ func StoreResult(s store.Writer, opts ...StoreOption) task.Middleware {
 	if c.resultTTL <= 0 || c.errorTTL <= 0 {
 		configPanic("StoreResult: TTLs must be positive, got ResultTTL %v, ErrorTTL %v", c.resultTTL, c.errorTTL)
 	}
-	if c.maxResult <= 0 {
-		configPanic("StoreResult: MaxResultSize must be positive, got %d", c.maxResult)
+	if c.maxResult <= 0 || c.maxResult > MaxResultLimit {
+		configPanic("StoreResult: MaxResultSize must be positive and at most %d (what Redis can take), got %d",
+			MaxResultLimit, c.maxResult)
 	}
 	deferrer, _ := s.(store.FinalPutter)
 	return func(next task.Func) task.Func {
@@ -165,13 +171,12 @@ func StoreResult(s store.Writer, opts ...StoreOption) task.Middleware {
 func (c *storeConfig) record(inv *task.Invocation, res any, err error) (*store.Record, time.Duration, error) {
 	rec := &store.Record{Queue: inv.Queue, ID: inv.ID, Task: inv.Name, Attempt: inv.Attempt} // the store stamps At
 	if err == nil && res != nil {
-		rec.Value, err = inv.CodecOrJSON().Marshal(res)
+		rec.Value, err = task.MarshalCapped(inv.CodecOrJSON(), res, c.maxResult, "result of "+inv.Name)
 		switch {
+		case errors.Is(err, task.ErrTooLarge):
+			err = task.Permanent(err)
 		case err != nil:
 			err = fmt.Errorf("middleware: result of %s does not encode: %w", inv.Name, err)
-		case len(rec.Value) > c.maxResult:
-			err = task.Permanent(&task.TooLargeError{What: "result of " + inv.Name, Size: len(rec.Value), Max: c.maxResult})
-			rec.Value = nil
 		}
 	}
 	switch {
@@ -192,7 +197,7 @@ func (c *storeConfig) record(inv *task.Invocation, res any, err error) (*store.R
 		if se, ok := errors.AsType[*task.SkipError](err); ok && se.Reason != nil {
 			reason = se.Reason
 		}
-		rec.Status, rec.Error, rec.Kind = store.Skipped, reason.Error(), task.KindOf(reason)
+		rec.Status, rec.Error, rec.Kind = store.Skipped, task.ErrorText(reason), task.KindOf(reason)
 		return rec, c.skipTTL, err
 	}
 	for _, ignore := range c.ignore {
@@ -200,6 +205,6 @@ func (c *storeConfig) record(inv *task.Invocation, res any, err error) (*store.R
 			return nil, 0, err
 		}
 	}
-	rec.Status, rec.Error, rec.Kind = store.Failed, err.Error(), task.KindOf(err)
+	rec.Status, rec.Error, rec.Kind = store.Failed, task.ErrorText(err), task.KindOf(err)
 	return rec, c.errorTTL, err
 }

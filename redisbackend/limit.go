@@ -21,9 +21,14 @@ import (
 // resend of an allowed Allow (go-redis sends a command again after a lost
 // reply, after Redis ran it) finds its nonce and is allowed again without
 // being counted twice; a refused one changed nothing. The set expires once
-// the TAT has passed and the nonces are old, so nothing outlives its use.
+// the TAT has passed and the nonces and turns are old, so nothing outlives
+// its use.
 // It holds a member per event allowed in the last dedupWindow: keep rates
-// above some thousands a second on a key to memory you can spare.
+// above some thousands a second on a key to memory you can spare. A
+// Reserve keeps its turn there as well, by name: "t:<turn>" scored by when
+// it comes, "u:<turn>" once used, for limit.MaxTurnLate past its time, so a
+// resent Reserve, or the run coming back for its turn, is answered by it;
+// and the TAT of the starts, "s:".
 //
 // A semaphore is one sorted set, "<prefix>sem:{<key>}", of the permits'
 // owner tokens scored by their expiry (µs, the server's clock). An acquire
@@ -52,8 +57,39 @@ if nxt - now > span then
   return {0, nxt - now - span, tat - now}
 end
 redis.call('ZADD', KEYS[1], string.format('%d', nxt), '', string.format('%d', now), ARGV[3])
-redis.call('PEXPIRE', KEYS[1], string.format('%d', math.ceil(math.max(nxt - now, win) / 1000)))
+redis.call('PEXPIRE', KEYS[1], string.format('%d', math.ceil((nxt - now + win) / 1000)))
 return {1, math.floor((span - (nxt - now)) / iv), nxt - now}`)
+	// reserveScript is Reserve: limit.ReserveGCRA, with the key's turns in
+	// its set, "t:<turn>" scored by when it comes, "u:<turn>" once used,
+	// and the starts' TAT as "s:". ARGV: interval (µs), burst, turn,
+	// window (µs): how long a turn is kept, and may be late.
+	reserveScript = newScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local iv, burst, win = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[4])
+local used, kept = 'u:' .. ARGV[3], 't:' .. ARGV[3]
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%d', now - win))
+local tat = tonumber(redis.call('ZSCORE', KEYS[1], '') or 0)
+local span = iv * burst
+if redis.call('ZSCORE', KEYS[1], used) then
+  local ahead = math.max(tat - now, 0)
+  return {1, math.floor(math.max(span - ahead, 0) / iv), ahead}
+end
+local at = tonumber(redis.call('ZSCORE', KEYS[1], kept) or -1)
+if at < 0 then
+  tat = math.max(tat, now) + iv
+  at = math.max(tat - span, now)
+  redis.call('ZADD', KEYS[1], string.format('%d', tat), '', string.format('%d', at), kept)
+end
+local ahead = math.max(tat - now, 0)
+redis.call('PEXPIRE', KEYS[1], string.format('%d', math.max(math.ceil((math.max(tat, at) - now + win) / 1000), 1)))
+if at > now then return {0, at - now, ahead} end
+local started = tonumber(redis.call('ZSCORE', KEYS[1], 's:') or 0)
+local nxt = math.max(started, now) + iv
+if nxt - now > span + iv then return {0, nxt - now - span - iv, ahead} end
+redis.call('ZREM', KEYS[1], kept)
+redis.call('ZADD', KEYS[1], string.format('%d', nxt), 's:', string.format('%d', at), used)
+return {1, math.floor(math.max(span - ahead, 0) / iv), ahead}`)
 	semAcquireScript = newScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -88,6 +124,7 @@ const dedupWindow = 10 * time.Second
 
 var (
 	argDedupWindow any = dedupWindow.Microseconds()
+	argTurnWindow  any = limit.MaxTurnLate.Microseconds()
 	argZrem        any = "zrem"
 )
 
@@ -127,12 +164,34 @@ func (r *RateLimiter) Allow(ctx context.Context, key string, rate limit.Rate, bu
 	if err := r.b.batch.do(ctx, c.ops[:]); err != nil {
 		return limit.Decision{}, fmt.Errorf("limit %q: allow: %w", key, err)
 	}
-	res, err := c.ops[0].cmd.(*redis.Cmd).Int64Slice()
+	return decision(ctx, key, "allow", c.ops[0].cmd.(*redis.Cmd))
+}
+
+// Reserve implements limit.RateLimiter, in one round trip. A turn is kept
+// in the key's set for limit.MaxTurnLate past its time, so a resent
+// Reserve answers as the first did.
+func (r *RateLimiter) Reserve(ctx context.Context, key, turn string, rate limit.Rate, burst int) (limit.Decision, error) {
+	if err := limit.ValidateRate(key, rate, burst); err != nil {
+		return limit.Decision{}, err
+	}
+	iv := (rate.Interval() + time.Microsecond - 1) / time.Microsecond
+	args := []any{argEvalSHA, reserveScript.sha, argOneKey, r.b.keys.prefix + "rate:{" + key + "}",
+		int64(iv), int64(burst), turn, argTurnWindow}
+	ops := [1]op{scriptOp(reserveScript, args)}
+	if err := r.b.batch.do(ctx, ops[:]); err != nil {
+		return limit.Decision{}, fmt.Errorf("limit %q: reserve: %w", key, err)
+	}
+	return decision(ctx, key, "reserve", ops[0].cmd.(*redis.Cmd))
+}
+
+// decision reads the reply of an Allow or a Reserve.
+func decision(ctx context.Context, key, call string, cmd *redis.Cmd) (limit.Decision, error) {
+	res, err := cmd.Int64Slice()
 	if err != nil {
-		return limit.Decision{}, fmt.Errorf("limit %q: allow: %w", key, unavailable(ctx, err))
+		return limit.Decision{}, fmt.Errorf("limit %q: %s: %w", key, call, unavailable(ctx, err))
 	}
 	if len(res) != 3 {
-		return limit.Decision{}, fmt.Errorf("limit %q: allow: unexpected reply %v", key, res)
+		return limit.Decision{}, fmt.Errorf("limit %q: %s: unexpected reply %v", key, call, res)
 	}
 	d := limit.Decision{Allowed: res[0] == 1, ResetAfter: time.Duration(res[2]) * time.Microsecond}
 	if d.Allowed {

@@ -18,7 +18,9 @@
 // runs the task again later. [IsOutcome] tells any of these four, which no
 // other policy may turn into something else. [AfterFailure] keeps a retry
 // from ending as a skip that would hide why it was retried. A panic
-// becomes a [PanicError] with a one-line message.
+// becomes a [PanicError] with a one-line message. The text of a failure
+// that an outcome or a record keeps is cut to [MaxErrorText] ([ErrorText]),
+// and a result is encoded no further than its cap ([MarshalCapped]).
 //
 // Sentinel errors made with [NewError] carry a kind, a short, stable and
 // unique name ("lock.locked", "middleware.expired") that is stored with a

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"strings"
+	"unicode/utf8"
 )
 
 // ErrBadPayload matches a payload that the task's codec cannot decode into
@@ -45,6 +46,32 @@ const (
 	MaxPanicStack   = 16 << 10
 )
 
+// MaxErrorText caps, in bytes, the text of a failure that an outcome or a
+// record keeps (ErrorText), as MaxPanicMessage caps a panic's: one huge
+// error message must not be stored, copied to every record, state and
+// dead letter, nor make the write that ends its task too large to send.
+const MaxErrorText = 4 << 10
+
+// ErrorText returns err's text for an outcome or a record: err.Error(), cut
+// to MaxErrorText bytes (CapErrorText).
+func ErrorText(err error) string { return CapErrorText(err.Error()) }
+
+// CapErrorText returns msg cut to MaxErrorText bytes, at the start of a
+// rune, with "…" after the cut.
+func CapErrorText(msg string) string { return capText(msg, MaxErrorText) }
+
+// capText returns s cut to at most n bytes, not inside a rune, marked "…"
+// if cut.
+func capText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
 // PanicError is a panic turned into a failure. Its message is one line; the
 // stack is kept apart, in Stack, for logs. It matches ErrPanic.
 type PanicError struct {
@@ -67,10 +94,7 @@ func Recovered(v any) *PanicError {
 // Error returns "task panicked: " and the panic's value, on one line and
 // cut to MaxPanicMessage bytes.
 func (e *PanicError) Error() string {
-	msg := fmt.Sprint(e.Value)
-	if len(msg) > MaxPanicMessage {
-		msg = msg[:MaxPanicMessage] + "…"
-	}
+	msg := capText(fmt.Sprint(e.Value), MaxPanicMessage)
 	return "task panicked: " + strings.Join(strings.Fields(msg), " ")
 }
 
@@ -123,9 +147,15 @@ type TooLargeError struct {
 	// What is too large: "arguments of report", "result of report".
 	What      string
 	Size, Max int
+	// Partial says the encoding stopped past the cap (MarshalCapped): Size
+	// is how far it got, and the value is larger still.
+	Partial bool
 }
 
 func (e *TooLargeError) Error() string {
+	if e.Partial {
+		return fmt.Sprintf("%s: over %d bytes, the cap", e.What, e.Max)
+	}
 	return fmt.Sprintf("%s: %d bytes, over the cap of %d", e.What, e.Size, e.Max)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -115,6 +116,10 @@ func TestWrongArgsType(t *testing.T) {
 type upper struct{}
 
 func (upper) Marshal(v any) ([]byte, error) { return []byte(strings.ToUpper(fmt.Sprint(v))), nil }
+func (upper) Encode(w io.Writer, v any) error {
+	_, err := io.WriteString(w, strings.ToUpper(fmt.Sprint(v)))
+	return err
+}
 func (upper) Unmarshal(data []byte, v any) error {
 	*(v.(*string)) = strings.ToLower(string(data))
 	return nil

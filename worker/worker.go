@@ -497,6 +497,7 @@ func canceledOutcome(d *queue.Delivery) queue.Outcome {
 
 // deadOutcome is the outcome of a delivery that cannot run, and its error.
 func deadOutcome(d *queue.Delivery, reason *task.Error, msg string) (queue.Outcome, error) {
+	msg = task.CapErrorText(msg)
 	return queue.Outcome{Status: queue.Dead, Attempt: d.Attempt, Kind: reason.ErrorKind(), Error: msg},
 		&queue.DeadLetterError{ID: d.ID, Reason: &task.Failure{Kind: reason.ErrorKind(), Message: msg}} // matches reason
 }
@@ -581,7 +582,8 @@ func call(fn task.Func, ctx context.Context, inv *task.Invocation) (res any, err
 	return fn(ctx, inv)
 }
 
-// outcome maps a run's error to how its delivery ends.
+// outcome maps a run's error to how its delivery ends. Its text is capped
+// (task.ErrorText): a huge one would be stored whole, or not at all.
 func (w *Worker) outcome(d *queue.Delivery, inv *task.Invocation, err error) queue.Outcome {
 	o := queue.Outcome{Attempt: inv.Attempt}
 	if err == nil {
@@ -590,7 +592,7 @@ func (w *Worker) outcome(d *queue.Delivery, inv *task.Invocation, err error) que
 	}
 	// A skip of a retry hides a failure: it ends as that failure.
 	err = task.AfterFailure(err, inv.LastErr)
-	o.Kind, o.Error = task.KindOf(err), err.Error()
+	o.Kind, o.Error = task.KindOf(err), task.ErrorText(err)
 	var rq *task.RequeueError
 	var skip *task.SkipError
 	switch {
@@ -600,18 +602,18 @@ func (w *Worker) outcome(d *queue.Delivery, inv *task.Invocation, err error) que
 			o.Attempt++
 		}
 		if rq.Err != nil {
-			o.Kind, o.Error = task.KindOf(rq.Err), rq.Err.Error()
+			o.Kind, o.Error = task.KindOf(rq.Err), task.ErrorText(rq.Err)
 		}
 	case errors.As(err, &skip):
 		o.Status = queue.Skipped
 		if skip.Reason != nil {
-			o.Kind, o.Error = task.KindOf(skip.Reason), skip.Reason.Error()
+			o.Kind, o.Error = task.KindOf(skip.Reason), task.ErrorText(skip.Reason)
 		}
 	case errors.Is(err, task.ErrUnavailable) && !errors.Is(err, task.ErrPermanent):
 		// Not the task's failure: run it again later, without an attempt.
 		if d.Outages >= w.maxOutages {
 			o.Status = queue.Dead
-			o.Kind, o.Error = task.KindOf(task.ErrUnavailable), fmt.Sprintf("backend unavailable %d times in a row: %v", d.Outages+1, err)
+			o.Kind, o.Error = task.KindOf(task.ErrUnavailable), task.CapErrorText(fmt.Sprintf("backend unavailable %d times in a row: %v", d.Outages+1, err))
 			break
 		}
 		o.Status, o.RunAt, o.Outage = queue.Scheduled, time.Now().Add(outagePauses.Jittered(d.Outages)), true
