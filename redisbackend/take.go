@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -13,7 +15,10 @@ import (
 	"github.com/taskware/taskware/queue"
 )
 
-var handBackScript = newScript(lua("hand_back.lua"))
+var (
+	handBackScript = newScript(lua("hand_back.lua"))
+	takeScript     = newScript(lua("lib/group.lua", "take.lua"))
+)
 
 // ensureGroup creates queue's consumer group (and stream) once per process.
 func (q *Queue) ensureGroup(ctx context.Context, name string, force bool) error {
@@ -29,11 +34,12 @@ func (q *Queue) ensureGroup(ctx context.Context, name string, force bool) error 
 }
 
 // Take implements queue.Consumer: one round trip for up to n messages,
-// two plain XREADGROUPs in one pipeline. The first reads consumer's own
-// pending entries past the last one this Queue read for it: none, unless
-// the reply of an earlier read was lost after Redis ran it (go-redis sends
-// a pipeline again after a cut connection), and those are handed out now;
-// beyond n, they go back to the stream. The second reads new entries.
+// two XREADGROUPs in one pipeline. The first reads consumer's own pending
+// entries past the newest one this Queue read for it: none, unless the
+// reply of an earlier read was lost after Redis ran it (go-redis sends a
+// pipeline again after a cut connection), and those are handed out now;
+// beyond n, they go back to the stream. The second, in take.lua, reads new
+// entries, those taken over (Recover) first.
 // When none is ready, XREAD BLOCK waits for one, taking nothing, and then
 // it takes again. (So a consumer's Takes must not overlap: one worker, one
 // name.)
@@ -55,17 +61,25 @@ func (q *Queue) Take(ctx context.Context, name, consumer string, n int, wait tim
 		return pipe.XReadGroup(sctx, &redis.XReadGroupArgs{Group: group, Consumer: consumer,
 			Streams: []string{names.stream, from}, Count: int64(count), Block: -1}) // -1: no BLOCK
 	}
+	loaded := false // take.lua, once in this call
 	for try := 0; ; try++ {
 		// The newest entry's ID, read in the same pipeline, is where a wait
 		// for new entries starts.
 		pipe := q.b.client.Pipeline()
 		paused := pipe.Exists(sctx, names.paused)
-		cmds := [2]*redis.XStreamSliceCmd{read(pipe, q.lastSeen(name, consumer), 0), read(pipe, ">", max(n, 0))}
+		cmds := [2]*redis.XStreamSliceCmd{read(pipe, q.lastSeen(name, consumer), 0), takeNew(sctx, pipe, names, consumer, max(n, 0))}
 		newest := pipe.XRevRangeN(sctx, names.stream, "+", "-", 1)
 		_, _ = pipe.Exec(sctx)
 		err := cmdsErr(paused, cmds[0], cmds[1], newest)
 		if err != nil && redis.HasErrorPrefix(err, "NOGROUP") && try == 0 { // the stream was deleted under us
 			if err = q.ensureGroup(ctx, name, true); err == nil {
+				continue
+			}
+		}
+		if err != nil && noScript(cmds[1]) && !loaded { // a restart or SCRIPT FLUSH: load it, and take again
+			loaded = true
+			if err = q.b.client.ScriptLoad(sctx, takeScript.src).Err(); err == nil {
+				try--
 				continue
 			}
 		}
@@ -121,6 +135,16 @@ func (q *Queue) Take(ctx context.Context, name, consumer string, n int, wait tim
 	}
 }
 
+// takeNew queues, in pipe, a read of up to n entries of the queue's stream
+// that no consumer has read (n <= 0: all), those taken over first (see
+// take.lua): one XREADGROUP, in a script.
+func takeNew(ctx context.Context, pipe redis.Pipeliner, names *queueNames, consumer string, n int) *redis.XStreamSliceCmd {
+	cmd := redis.NewXStreamSliceCmd(ctx, argEvalSHA, takeScript.sha, 3, names.stream, names.ahead, names.early, consumer, n)
+	cmd.SetFirstKeyPos(3)
+	_ = pipe.Process(ctx, cmd)
+	return cmd
+}
+
 // cmdsErr is the first error of cmds that is not redis.Nil (an empty
 // reply).
 func cmdsErr(cmds ...redis.Cmder) error {
@@ -161,17 +185,42 @@ func (q *Queue) lastSeen(name, consumer string) string {
 	return "0-0"
 }
 
-// saw notes the last of ds, read for consumer in the order of their IDs.
+// saw notes the newest entry of ds, read for consumer, if it is newer than
+// the last one noted. (Entries taken over come ahead of older ones: see
+// take.lua.)
 func (q *Queue) saw(name, consumer string, ds []*queue.Delivery) {
 	if len(ds) == 0 {
 		return
+	}
+	newest := ds[0].Receipt
+	for _, d := range ds[1:] {
+		if newerID(d.Receipt, newest) {
+			newest = d.Receipt
+		}
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.seen == nil {
 		q.seen = make(map[seenKey]string)
 	}
-	q.seen[seenKey{name, consumer}] = ds[len(ds)-1].Receipt
+	k := seenKey{name, consumer}
+	if last, ok := q.seen[k]; !ok || newerID(newest, last) {
+		q.seen[k] = newest
+	}
+}
+
+// newerID reports whether stream entry ID a ("<ms>-<seq>") comes after b.
+func newerID(a, b string) bool {
+	am, as := splitID(a)
+	bm, bs := splitID(b)
+	return am > bm || am == bm && as > bs
+}
+
+func splitID(id string) (ms, seq uint64) {
+	m, s, _ := strings.Cut(id, "-")
+	ms, _ = strconv.ParseUint(m, 10, 64)
+	seq, _ = strconv.ParseUint(s, 10, 64)
+	return ms, seq
 }
 
 // handBack puts ds, read but not to be handed out, back at the stream's
