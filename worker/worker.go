@@ -548,10 +548,20 @@ func (w *Worker) execute(runCtx context.Context, d *queue.Delivery) {
 	}
 }
 
-// finish ends d in its queue (see end), and reports whether it did. A
-// finish superseded by another worker's takeover publishes
-// EventSuperseded.
+// finish ends d, not run, in its queue (see end), and reports whether it
+// did. A delivery taken over by another worker is not finished: it is
+// that worker's. Either publishes EventSuperseded.
 func (w *Worker) finish(runCtx context.Context, d *queue.Delivery, o queue.Outcome) bool {
+	w.mu.Lock()
+	f := w.inflight[d]
+	lost := f != nil && f.lost
+	w.mu.Unlock()
+	if lost {
+		if w.events.on() {
+			w.publish(EventSuperseded, d, nil, nil, queue.ErrClaimLost, 0)
+		}
+		return false
+	}
 	err := w.end(runCtx, d, o)
 	if errors.Is(err, queue.ErrSuperseded) && w.events.on() {
 		w.publish(EventSuperseded, d, nil, nil, err, 0)
