@@ -15,7 +15,7 @@ import (
 // A worker's events count outcomes a monitor can trust: with the replies
 // of its finishes and start marks dropped over and over (Redis ran the
 // call, the connection broke, go-redis sent it again), every task still
-// reports exactly one outcome event.
+// reports exactly one outcome event, and none is superseded.
 func TestFaultEventsOncePerOutcome(t *testing.T) {
 	const n = 300
 	direct, prefix, p, c := proxied(t)
@@ -25,10 +25,13 @@ func TestFaultEventsOncePerOutcome(t *testing.T) {
 
 	var mu sync.Mutex
 	outcomes, started := map[string]int{}, map[string]int{}
+	superseded := 0 // a finish sent again is not superseded: no other worker took the task
 	record := func(e worker.Event) {
 		mu.Lock()
 		defer mu.Unlock()
 		switch e.Kind {
+		case worker.EventSuperseded:
+			superseded++
 		case worker.EventStarted:
 			started[e.ID]++
 		case worker.EventSucceeded, worker.EventFailed, worker.EventSkipped, worker.EventDeadLettered,
@@ -101,8 +104,11 @@ func TestFaultEventsOncePerOutcome(t *testing.T) {
 			reran++
 		}
 	}
-	figure(t, "events under dropped replies", "%d of %d tasks without exactly one outcome event, %d replies dropped (%d tasks ran twice)",
-		wrong, n, dropped, reran)
+	figure(t, "events under dropped replies", "%d of %d tasks without exactly one outcome event, %d superseded, %d replies dropped (%d tasks ran twice)",
+		wrong, n, superseded, dropped, reran)
+	if superseded > 0 {
+		t.Errorf("%d superseded events: a finish sent again after a lost reply was taken for another worker's", superseded)
+	}
 	if dropped == 0 {
 		t.Fatal("no reply was dropped: the test tested nothing")
 	}

@@ -48,7 +48,7 @@ func TestFaultResentCalls(t *testing.T) {
 		}
 		return nil
 	}
-	// Every call here is a script but a Take, two plain XREADGROUPs.
+	// Every call here is a script but a Take, a plain XREADGROUP and a script.
 	scripts := func(cmd []string) bool { return cmd[0] == "evalsha" || cmd[0] == "eval" || cmd[0] == "xreadgroup" }
 
 	kinds := []struct {
@@ -106,6 +106,47 @@ func TestFaultResentCalls(t *testing.T) {
 				return fmt.Errorf("Take handed out %d messages, want %s", len(ds), id)
 			}
 			return clean.Queue().Finish(ctx, ds[0], queue.Outcome{Status: queue.Succeeded, Attempt: 1})
+		}, nil},
+		{"finish", "ErrSuperseded", func(i int) error {
+			d, err := takeFresh(ctx, clean, "fin", fmt.Sprint("f", i))
+			if err != nil {
+				return err
+			}
+			return faulty.Queue().Finish(ctx, d, queue.Outcome{Status: queue.Succeeded, Attempt: 1})
+		}, nil},
+		{"retry", "ErrSuperseded", func(i int) error {
+			d, err := takeFresh(ctx, clean, "retry", fmt.Sprint("r", i))
+			if err != nil {
+				return err
+			}
+			return faulty.Queue().Finish(ctx, d, queue.Outcome{Status: queue.Scheduled, Attempt: 2, Retry: true,
+				RunAt: time.Now().Add(time.Hour), Kind: "k", Error: "e"})
+		}, nil},
+		{"finish taken over", "success of a finish superseded", func(i int) error {
+			slow, err := takeFresh(ctx, clean, "over", fmt.Sprint("o", i))
+			if err != nil {
+				return err
+			}
+			if n, err := clean.Queue().Recover(ctx, "over", 0, 10); err != nil || n != 1 {
+				return fmt.Errorf("setting up: recovered %d, %v", n, err)
+			}
+			ds, err := clean.Queue().Take(ctx, "over", "fast", 1, 0)
+			if err != nil || len(ds) != 1 {
+				return fmt.Errorf("setting up: %d, %v", len(ds), err)
+			}
+			if i%2 == 0 { // the new delivery's finish first, or last
+				if err := clean.Queue().Finish(ctx, ds[0], queue.Outcome{Status: queue.Succeeded, Attempt: 1}); err != nil {
+					return fmt.Errorf("setting up: %w", err)
+				}
+			}
+			err = faulty.Queue().Finish(ctx, slow, queue.Outcome{Status: queue.Succeeded, Attempt: 1})
+			if !errors.Is(err, queue.ErrSuperseded) {
+				return fmt.Errorf("Finish of a delivery taken over = %v, want ErrSuperseded", err)
+			}
+			if i%2 == 1 {
+				return clean.Queue().Finish(ctx, ds[0], queue.Outcome{Status: queue.Succeeded, Attempt: 1})
+			}
+			return nil
 		}, nil},
 		{"dead letter", "dead letter written twice", func(i int) error {
 			id := fmt.Sprint("d", i)
@@ -216,4 +257,17 @@ func TestFaultResentCalls(t *testing.T) {
 			}
 		})
 	}
+}
+
+// takeFresh enqueues a message id on queue name and takes it, as consumer
+// "slow".
+func takeFresh(ctx context.Context, b *redisbackend.Backend, name, id string) (*queue.Delivery, error) {
+	if err := b.Queue().Enqueue(ctx, &queue.Message{ID: id, Task: "t", Queue: name, Attempt: 1}, time.Time{}); err != nil {
+		return nil, fmt.Errorf("setting up: %w", err)
+	}
+	ds, err := b.Queue().Take(ctx, name, "slow", 1, 0)
+	if err != nil || len(ds) != 1 {
+		return nil, fmt.Errorf("setting up: %d, %v", len(ds), err)
+	}
+	return ds[0], nil
 }

@@ -69,6 +69,9 @@ type memEntry struct {
 	deliveries, outages int
 	// ready is when it became ready, as a stream entry's ID says on Redis.
 	ready time.Time
+	// ahead marks a delivery taken over (Recover): it waits ahead of those
+	// never taken.
+	ahead bool
 }
 
 // memPend is a taken message: a pending entry of the consumer group.
@@ -89,6 +92,9 @@ type memState struct {
 	reclaims, outages int
 	unique            string // the unique key it holds, if any
 	canceled          bool   // see Cancel
+	// takenOver lists the receipts Recover took over: a late Finish of one
+	// is superseded.
+	takenOver []string
 }
 
 // uniqueHold is the task holding a unique key, until when at most.
@@ -189,6 +195,20 @@ func (mq *memQueue) push(m *queue.Message, deliveries, outages int, now time.Tim
 		close(mq.arrived)
 		mq.arrived = nil
 	}
+}
+
+// moveAhead moves the newest ready entry, one taken over, ahead of those
+// never taken, behind the others taken over. q.mu is held.
+func (mq *memQueue) moveAhead() {
+	last := len(mq.ready) - 1
+	e := mq.ready[last]
+	e.ahead = true
+	i := 0
+	for i < last && mq.ready[i].ahead {
+		i++
+	}
+	copy(mq.ready[i+1:], mq.ready[i:last])
+	mq.ready[i] = e
 }
 
 // schedule puts id in the delayed set, due at ms. q.mu is held.
@@ -346,7 +366,8 @@ func (q *Queue) Take(ctx context.Context, name, consumer string, n int, wait tim
 
 // Recover implements queue.Consumer, as XAUTOCLAIM does: the oldest
 // deliveries idle for minIdle, at most n (100 if n <= 0), go back to the
-// end of the ready messages, each takeover counted. Consumers that hold
+// ready messages, behind those taken over before and ahead of the others,
+// each takeover counted. Consumers that hold
 // nothing and were not seen for 100 times minIdle are forgotten, as on
 // Redis.
 func (q *Queue) Recover(ctx context.Context, name string, minIdle time.Duration, n int) (int, error) {
@@ -395,7 +416,11 @@ func (q *Queue) Recover(ctx context.Context, name string, minIdle time.Duration,
 				s.st.Status = queue.Queued
 			}
 		}
+		if s := mq.state(p.entry.msg.ID, now); s != nil {
+			s.takenOver = append(s.takenOver, p.entry.receipt)
+		}
 		mq.push(&p.entry.msg, 1+reclaims, p.entry.outages, now)
+		mq.moveAhead()
 		moved++
 	}
 	return moved, nil
@@ -441,25 +466,29 @@ func (mq *memQueue) holds(consumer string) bool {
 }
 
 // Extend implements queue.Consumer, as XCLAIM does: each delivery still pending is
-// consumer's from now on, as if just taken, without counting a delivery.
-func (q *Queue) Extend(ctx context.Context, name, consumer string, ds []*queue.Delivery) error {
+// consumer's from now on, as if just taken, without counting a delivery;
+// the others (finished, or taken over) are lost.
+func (q *Queue) Extend(ctx context.Context, name, consumer string, ds []*queue.Delivery) ([]*queue.Delivery, error) {
 	if len(ds) == 0 {
-		return nil
+		return nil, nil
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	mq := q.queue(name, false)
 	if mq == nil {
-		return nil
+		return ds, nil
 	}
 	now := q.now()
 	mq.saw(consumer, now)
+	var lost []*queue.Delivery
 	for _, d := range ds {
 		if p := mq.pending[d.Receipt]; p != nil {
 			p.consumer, p.claimed = consumer, now
+		} else {
+			lost = append(lost, d)
 		}
 	}
-	return nil
+	return lost, nil
 }
 
 // Promote implements queue.Consumer. n <= 0 moves none, n < 0 all that are due, as
@@ -500,8 +529,9 @@ func (q *Queue) Promote(ctx context.Context, name string, now time.Time, n int) 
 // Finish implements queue.Consumer. It makes o.Final's releases, then, if
 // the delivery is still pending (the one to end its task), its result
 // writes, and ends the task; the state says whether a result was stored. A
-// delivery no longer pending (finished already, or taken over) stays as it
-// is, and its result is not written over the one that stands.
+// delivery no longer pending (finished already, or taken over: then
+// queue.ErrSuperseded) stays as it is, and its result is not written over
+// the one that stands.
 func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) error {
 	if err := queue.ValidateOutcome(d, o); err != nil {
 		return err
@@ -515,7 +545,11 @@ func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) 
 	if !pending {
 		// Finished already: by this call, or by the worker that took the
 		// delivery over. That one's outcome stands.
+		s := mq.state(d.ID, q.now())
 		q.mu.Unlock()
+		if s != nil && slices.Contains(s.takenOver, d.Receipt) {
+			return fmt.Errorf("worker: finish %s: %w", d.ID, queue.ErrSuperseded)
+		}
 		return nil
 	}
 	delete(mq.pending, d.Receipt) // this call ends it: nobody can take it over now

@@ -21,6 +21,15 @@ var (
 	// ErrCanceled is the outcome of a canceled task (Producer.Cancel), and
 	// the cause its run's context is cancelled with if it was running.
 	ErrCanceled = task.NewError("queue.canceled", "queue: canceled")
+	// ErrClaimLost is the cause a worker cancels a run's context with when
+	// it learns (Consumer.Extend) that another worker took the run's
+	// delivery over: the task runs there, and this run's end changes
+	// nothing.
+	ErrClaimLost = task.NewError("queue.claim_lost", "queue: claim lost")
+	// ErrSuperseded is what Consumer.Finish returns for a delivery that
+	// another worker took over (Consumer.Recover) before it finished: the
+	// finish changed nothing, and the new delivery's outcome stands.
+	ErrSuperseded = task.NewError("queue.superseded", "queue: finish superseded by a takeover")
 	// ErrBadMessage is the reason a message is dead-lettered when the queue
 	// cannot read it: a field missing or malformed (written by hand, or by
 	// something other than taskware).

@@ -73,17 +73,26 @@ type Consumer interface {
 	// at, in its task's state (Running, StartedAt, Worker). A start
 	// recorded after the task ended changes nothing.
 	Started(ctx context.Context, d *Delivery, worker string, at time.Time)
-	// Extend renews consumer's claim on deliveries, all of one queue.
-	Extend(ctx context.Context, queue, consumer string, ds []*Delivery) error
+	// Extend renews consumer's claim on deliveries, all of one queue, and
+	// returns those of ds it no longer holds: finished, or taken over by
+	// Recover (their worker was cut off for longer than minIdle). A lost
+	// delivery belongs to whoever took it over: its holder must not start
+	// it, and should stop its run (cause ErrClaimLost).
+	Extend(ctx context.Context, queue, consumer string, ds []*Delivery) (lost []*Delivery, err error)
 	// Finish ends d as o says, makes o.Final's writes, and wakes the task's
 	// waiters. If it fails, d stays claimed and runs again once recovered.
-	// A delivery ended already (by another worker that took it over) stays
-	// as that one ended it.
+	// A delivery ended already changes nothing: Finish returns nil if this
+	// delivery's own finish ended it (a call sent again after a lost
+	// reply), and an error matching ErrSuperseded if Recover took it over
+	// (its new delivery's outcome stands; o.Final's releases are made, its
+	// results are not written).
 	Finish(ctx context.Context, d *Delivery, o Outcome) error
-	// Recover moves up to n deliveries of queue whose claim has not been
-	// extended for minIdle (their worker died) back to its ready messages,
-	// counting each in its next Deliveries, and returns how many it moved.
-	// It also forgets consumers idle for far longer with nothing pending.
+	// Recover puts up to n deliveries of queue whose claim has not been
+	// extended for minIdle (their worker died) back among its ready
+	// messages, ahead of those never taken: the next Takes hand them out
+	// first. It counts each in its next Deliveries, and returns how many it
+	// moved. It also forgets consumers idle for far longer with nothing
+	// pending.
 	Recover(ctx context.Context, queue string, minIdle time.Duration, n int) (int, error)
 	// Promote moves up to n due messages of queue from the delayed set to
 	// the ready ones, and returns how many it moved.

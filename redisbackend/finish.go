@@ -6,14 +6,16 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/taskware/taskware/queue"
 	"github.com/taskware/taskware/task"
 )
 
 var (
 	startScript   = newScript(lua("start.lua"))
-	finishScript  = newScript(releaseLua + lua("lib/count.lua", "finish.lua"))
-	requeueScript = newScript(releaseLua + lua("lib/entry.lua", "lib/count.lua", "requeue.lua"))
+	finishScript  = newScript(releaseLua + lua("lib/count.lua", "lib/superseded.lua", "finish.lua"))
+	requeueScript = newScript(releaseLua + lua("lib/entry.lua", "lib/count.lua", "lib/superseded.lua", "requeue.lua"))
 )
 
 // Started implements queue.Consumer: it marks the task running, since at,
@@ -39,7 +41,9 @@ type start struct {
 // that ends, requeue.lua for a run scheduled again. Either releases the
 // locks in o.Final that this backend took, acknowledges the delivery,
 // and, only if that acknowledged it, writes the record of the run's own
-// StoreResult and the task's state. On a Cluster, where a lock's key and
+// StoreResult and the task's state. If it acknowledged nothing, the
+// task's state tells whether Recover took the delivery over
+// (queue.ErrSuperseded) or this finish ran already. On a Cluster, where a lock's key and
 // the queue's keys lie apart, the releases go beside the script, in its
 // pipeline. The call shares its pipeline with the finishes, acquires and
 // releases of other tasks that end at the same time (see batcher). Any
@@ -78,11 +82,19 @@ func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) 
 	if err := q.b.batch.do(ctx, f.ops); err != nil {
 		return fmt.Errorf("worker: finish %s: %w", d.ID, err)
 	}
-	if err := f.ops[len(f.ops)-1].cmd.Err(); err != nil {
+	cmd := f.ops[len(f.ops)-1].cmd.(*redis.Cmd)
+	if err := cmd.Err(); err != nil {
 		return fmt.Errorf("worker: finish %s: %w", d.ID, unavailable(ctx, err))
+	}
+	if n, _ := cmd.Int(); n == finishSuperseded {
+		return fmt.Errorf("worker: finish %s: %w", d.ID, queue.ErrSuperseded)
 	}
 	return nil
 }
+
+// finishSuperseded is what finish.lua and requeue.lua answer for a
+// delivery taken over before it finished (lib/superseded.lua).
+const finishSuperseded = 2
 
 // finish is one Finish: the command's arguments point into it, so that
 // they need no allocation of their own.

@@ -31,6 +31,12 @@ func (k keys) delayed(queue string) string { return k.prefix + "queue:{" + queue
 // dead is a queue's dead letters, a capped stream.
 func (k keys) dead(queue string) string { return k.prefix + "queue:{" + queue + "}:dead" }
 
+// ahead is a queue's list of the entries Recover took over, to be handed
+// out first (take.lua), and early the set of those handed out ahead of
+// the consumer group's cursor.
+func (k keys) ahead(queue string) string { return k.prefix + "queue:{" + queue + "}:ahead" }
+func (k keys) early(queue string) string { return k.prefix + "queue:{" + queue + "}:early" }
+
 // paused exists while a queue is paused.
 func (k keys) paused(queue string) string { return k.prefix + "queue:{" + queue + "}:paused" }
 

@@ -17,15 +17,16 @@ var (
 )
 
 // Recover implements queue.Consumer, in one round trip: a script claims
-// the idle entries, and adds each back at the stream's end, counting the
-// takeover. It also forgets consumers with nothing pending that have been
-// idle a hundred times minIdle.
+// the idle entries, adds each back at the stream's end, counting the
+// takeover, and lists it to be taken ahead of the entries never taken
+// (see Take). It also forgets consumers with nothing pending that have
+// been idle a hundred times minIdle.
 func (q *Queue) Recover(ctx context.Context, name string, minIdle time.Duration, n int) (int, error) {
 	if err := q.ensureGroup(ctx, name, false); err != nil {
 		return 0, fmt.Errorf("worker: recover on %s: %w", name, err)
 	}
 	k := q.b.keys
-	moved, err := q.run(ctx, recoverScript, []string{k.stream(name)}, minIdle.Milliseconds(), max(n, 1),
+	moved, err := q.run(ctx, recoverScript, []string{k.stream(name), k.ahead(name)}, minIdle.Milliseconds(), max(n, 1),
 		k.statePrefix(name), (100 * minIdle).Milliseconds()).Int()
 	if err != nil {
 		return 0, fmt.Errorf("worker: recover on %s: %w", name, unavailable(ctx, err))
@@ -46,12 +47,13 @@ func (q *Queue) Leave(ctx context.Context, name, consumer string) error {
 }
 
 // Extend implements queue.Consumer in one round trip: one XCLAIM ...
-// JUSTID for all of them, which resets their idle time, and, while a
-// worker watches for cancels, an HGET of each one's cancel mark beside it
-// in the pipeline (see WatchCancels).
-func (q *Queue) Extend(ctx context.Context, name, consumer string, ds []*queue.Delivery) error {
+// JUSTID for all of them, which resets their idle time and answers with
+// those still pending (a finished or taken-over entry is not: it was
+// acknowledged), and, while a worker watches for cancels, an HGET of each
+// one's cancel mark beside it in the pipeline (see WatchCancels).
+func (q *Queue) Extend(ctx context.Context, name, consumer string, ds []*queue.Delivery) ([]*queue.Delivery, error) {
 	if len(ds) == 0 {
-		return nil
+		return nil, nil
 	}
 	ids := make([]string, len(ds))
 	for i, d := range ds {
@@ -71,7 +73,7 @@ func (q *Queue) Extend(ctx context.Context, name, consumer string, ds []*queue.D
 		return nil
 	})
 	if err := claim.Err(); err != nil {
-		return fmt.Errorf("worker: extend on %s: %w", name, unavailable(ctx, err))
+		return nil, fmt.Errorf("worker: extend on %s: %w", name, unavailable(ctx, err))
 	}
 	for i, f := range flags {
 		if f.Val() == "1" {
@@ -80,7 +82,26 @@ func (q *Queue) Extend(ctx context.Context, name, consumer string, ds []*queue.D
 			}
 		}
 	}
-	return nil
+	return lostOf(ds, claim.Val()), nil
+}
+
+// lostOf returns those of ds whose receipts are not among held, the IDs
+// an XCLAIM answered with, in their order.
+func lostOf(ds []*queue.Delivery, held []string) []*queue.Delivery {
+	if len(held) == len(ds) {
+		return nil
+	}
+	in := make(map[string]struct{}, len(held))
+	for _, id := range held {
+		in[id] = struct{}{}
+	}
+	var lost []*queue.Delivery
+	for _, d := range ds {
+		if _, ok := in[d.Receipt]; !ok {
+			lost = append(lost, d)
+		}
+	}
+	return lost
 }
 
 // Promote implements queue.Consumer, in one round trip.

@@ -55,6 +55,7 @@ func (q *Queue) run(ctx context.Context, s script, keys []string, args ...any) *
 type queueNames struct {
 	name                                            string
 	stream, delayed, dead, paused, statePrefix, tag string
+	ahead, early                                    string                       // see take.lua
 	recordPrefix                                    string                       // a record's key, but for the ID
 	minute                                          atomic.Pointer[minuteCounts] // the last minute's counts key
 }
@@ -76,7 +77,8 @@ func (q *Queue) names(name string) *queueNames {
 	}
 	k := q.b.keys
 	n = &queueNames{name: name, stream: k.stream(name), delayed: k.delayed(name), dead: k.dead(name),
-		paused: k.paused(name), statePrefix: k.statePrefix(name), recordPrefix: k.result(name, ""), tag: "{" + name + "}"}
+		paused: k.paused(name), statePrefix: k.statePrefix(name), recordPrefix: k.result(name, ""), tag: "{" + name + "}",
+		ahead: k.ahead(name), early: k.early(name)}
 	q.mu.Lock()
 	if q.byName == nil {
 		q.byName = make(map[string]*queueNames)

@@ -59,7 +59,7 @@ func (q *Queue) Wait(ctx context.Context, name, id string) (*queue.State, error)
 }
 
 // Pause implements queue.Admin: one SET. A Take reads the mark in the
-// script that would read new entries (take_new.lua), reads none, and
+// script that would read new entries (take.lua), reads none, and
 // waits as if nothing were ready: no entry moves, so the ready tasks keep
 // their order and their age. Tasks workers took before go on. The mark
 // has no TTL: it stays until Resume.

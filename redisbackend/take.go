@@ -15,7 +15,7 @@ import (
 
 var (
 	handBackScript = newScript(lua("hand_back.lua"))
-	takeNewScript  = newScript(lua("take_new.lua"))
+	takeScript     = newScript(lua("lib/group.lua", "take.lua"))
 )
 
 // ensureGroup creates queue's consumer group (and stream) once per process.
@@ -36,9 +36,10 @@ func (q *Queue) ensureGroup(ctx context.Context, name string, force bool) error 
 // pending entries past the last one this Queue read for it: none, unless
 // the reply of an earlier read was lost after Redis ran it (go-redis sends
 // a pipeline again after a cut connection), and those are handed out now;
-// beyond n, they go back to the stream. The second, a script
-// (take_new.lua), reads new entries unless the queue is paused: a paused
-// queue's entries are never read, so they keep their places.
+// beyond n, they go back to the stream. The second, a script (take.lua),
+// reads new entries, those taken over (Recover) first, unless the queue
+// is paused: a paused queue's entries are never read, so they keep their
+// places.
 // When none is ready, XREAD BLOCK waits for one, taking nothing, and then
 // it takes again. (So a consumer's Takes must not overlap: one worker, one
 // name.)
@@ -148,12 +149,13 @@ func cmdsErr(newest redis.Cmder, reads ...*redis.XStreamSliceCmd) error {
 	return nil
 }
 
-// takeNew is an EVALSHA of take_new.lua (an EVAL if eval) for consumer
-// and up to n new entries, added to pipe unless pipe is nil.
+// takeNew is an EVALSHA of take.lua (an EVAL if eval) for consumer and up
+// to n new entries (n <= 0: all), those taken over first, added to pipe
+// unless pipe is nil.
 func takeNew(ctx context.Context, pipe redis.Pipeliner, names *queueNames, consumer string, n int, eval bool) *redis.XStreamSliceCmd {
-	cmd := redis.NewXStreamSliceCmd(ctx, argEvalSHA, takeNewScript.sha, 2, names.stream, names.paused, consumer, n)
+	cmd := redis.NewXStreamSliceCmd(ctx, argEvalSHA, takeScript.sha, 4, names.stream, names.ahead, names.early, names.paused, consumer, n)
 	if eval {
-		cmd = redis.NewXStreamSliceCmd(ctx, "eval", takeNewScript.src, 2, names.stream, names.paused, consumer, n)
+		cmd = redis.NewXStreamSliceCmd(ctx, "eval", takeScript.src, 4, names.stream, names.ahead, names.early, names.paused, consumer, n)
 	}
 	cmd.SetFirstKeyPos(3)
 	if pipe != nil {

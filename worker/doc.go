@@ -89,8 +89,11 @@
 // and taskware adds what Huey cannot tell: EventDeadLettered with its
 // reason (an unknown task, a malformed message, too many deliveries),
 // EventLeaseLost, EventTakenOver (a dead worker's task runs again),
-// EventCanceled while it runs, and EventHandedBack (a task taken but not
-// started when its worker stopped goes back to its queue, unrun).
+// EventCanceled while it runs, EventHandedBack (a task taken but not
+// started when its worker stopped goes back to its queue, unrun), and
+// EventSuperseded (a worker cut off from its queue for longer than the
+// visibility timeout learns that another took its task over: its run is
+// stopped or never starts, and its finish changes nothing).
 //
 // Delivery is at least once: a task whose worker dies mid-run runs again.
 // Workers, clients and handles are safe for concurrent use.

@@ -14,7 +14,7 @@ type EventKind string
 
 // The kinds of events. Each run a worker takes ends in exactly one of
 // Succeeded, Failed, Retrying, Rescheduled, Skipped, DeadLettered,
-// Abandoned, Canceled or HandedBack; Started comes before it if the run reached its
+// Abandoned, Canceled, HandedBack or Superseded; Started comes before it if the run reached its
 // chain, TakenOver before that if an earlier worker never finished it, and
 // LeaseLost before the end if the run lost a lock.
 const (
@@ -57,6 +57,14 @@ const (
 	// EventHandedBack: a stopping worker gave back a task it had taken but
 	// not started (prefetched): it goes back to its queue, unrun.
 	EventHandedBack EventKind = "handed_back"
+	// EventSuperseded: another worker took the task over (this one was cut
+	// off from its queue for longer than the visibility timeout), and this
+	// worker's delivery ended with no effect: dropped before it started,
+	// its run stopped, or its finish changed nothing. The other delivery's
+	// outcome stands. Err matches queue.ErrClaimLost if the worker learned
+	// of the takeover before the run ended (the run never started, or its
+	// context was cancelled with that cause), else queue.ErrSuperseded.
+	EventSuperseded EventKind = "superseded"
 )
 
 // Event is one thing that happened to a task.

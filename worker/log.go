@@ -8,8 +8,9 @@ import (
 // Logger logs one structured record per event of the worker or client on
 // l, at a level that says whether anyone should look: Debug for enqueued
 // and started, Info for succeeded, skipped (contention is not an error),
-// rescheduled, canceled and handed back, Warn for retrying, lease lost, abandoned and
-// taken over, Error for failed and dead-lettered. Like any subscriber
+// rescheduled, canceled and handed back, Warn for retrying, lease lost,
+// abandoned, taken over and superseded, Error for failed and
+// dead-lettered. Like any subscriber
 // (OnEvent), it never slows a task. On a worker, it also takes the errors
 // that OnError would report, unless OnError is set.
 func Logger(l *slog.Logger) EventOption {
@@ -35,7 +36,7 @@ func LogLevel(k EventKind) slog.Level {
 	switch k {
 	case EventEnqueued, EventStarted:
 		return slog.LevelDebug
-	case EventRetrying, EventLeaseLost, EventAbandoned, EventTakenOver:
+	case EventRetrying, EventLeaseLost, EventAbandoned, EventTakenOver, EventSuperseded:
 		return slog.LevelWarn
 	case EventFailed, EventDeadLettered:
 		return slog.LevelError

@@ -303,18 +303,11 @@ func (w *Worker) leaveAll(ctx context.Context) {
 	}
 }
 
-// flight is what the worker knows of a delivery it holds: whether it was
-// canceled, and how to cancel its run once started.
-type flight struct {
-	canceled bool
-	cancel   context.CancelCauseFunc // of the run, once it started
-}
-
 func (w *Worker) track(d *queue.Delivery, add bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if add {
-		w.inflight[d] = &flight{}
+		w.inflight[d] = &flight{claimed: time.Now()}
 	} else {
 		delete(w.inflight, d)
 	}
@@ -332,39 +325,6 @@ func (w *Worker) canceled(queueName, id string) {
 			if f.cancel != nil {
 				f.cancel(queue.ErrCanceled)
 			}
-		}
-	}
-}
-
-// startRun returns the context of d's run, to be cancelled by a Cancel,
-// or reports that d was canceled before it started.
-func (w *Worker) startRun(runCtx context.Context, d *queue.Delivery) (context.Context, context.CancelCauseFunc, bool) {
-	ctx, cancel := context.WithCancelCause(runCtx)
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	f := w.inflight[d]
-	if f == nil {
-		return ctx, cancel, true
-	}
-	if f.canceled {
-		cancel(queue.ErrCanceled)
-		return ctx, cancel, false
-	}
-	f.cancel = cancel
-	return ctx, cancel, true
-}
-
-// extendAll renews the claims of the running tasks, one call per queue.
-func (w *Worker) extendAll(ctx context.Context) {
-	byQueue := make(map[string][]*queue.Delivery)
-	w.mu.Lock()
-	for d := range w.inflight {
-		byQueue[d.Queue] = append(byQueue[d.Queue], d)
-	}
-	w.mu.Unlock()
-	for q, ds := range byQueue {
-		if err := w.queue.Extend(ctx, q, w.consumer, ds); err != nil && ctx.Err() == nil {
-			w.onError(err)
 		}
 	}
 }
@@ -429,8 +389,14 @@ func (w *Worker) execute(runCtx context.Context, d *queue.Delivery) {
 		r.final.Releases, r.final.Results = r.releases[:0], r.results[:0]
 		r.inv.Final, r.inv.Locks = &r.final, r.locks[:0]
 		inv = &r.inv
-		ctx, cancel, run := w.startRun(runCtx, d)
-		if !run { // canceled before it started: it never runs
+		ctx, cancel, why := w.startRun(runCtx, d)
+		if why == queue.ErrClaimLost { // taken over before it started: another worker's
+			if ev {
+				w.publish(EventSuperseded, d, nil, nil, why, 0)
+			}
+			return
+		}
+		if why != nil { // canceled before it started: it never runs
 			o, err = canceledOutcome(d), queue.ErrCanceled
 			break
 		}
@@ -450,6 +416,13 @@ func (w *Worker) execute(runCtx context.Context, d *queue.Delivery) {
 			o = queue.Outcome{Status: queue.Scheduled, RunAt: time.Now(), Attempt: r.inv.Attempt,
 				Kind: task.KindOf(task.ErrAbandoned), Error: task.ErrAbandoned.Error()}
 			err = task.ErrAbandoned
+		case err != nil && errors.Is(context.Cause(ctx), queue.ErrClaimLost):
+			// Taken over while it ran: its end changes nothing (the finish
+			// is superseded) but for its locks, which go.
+			r.final.Results = nil
+			o = queue.Outcome{Status: queue.Scheduled, RunAt: time.Now(), Attempt: r.inv.Attempt,
+				Kind: queue.ErrClaimLost.ErrorKind(), Error: queue.ErrClaimLost.Error()}
+			err = queue.ErrClaimLost
 		case err != nil && errors.Is(context.Cause(ctx), queue.ErrCanceled):
 			// Canceled while it ran: it ends so, with no result, and is
 			// not retried.
@@ -462,29 +435,59 @@ func (w *Worker) execute(runCtx context.Context, d *queue.Delivery) {
 		cancel(nil)
 		o.Final = &r.final
 	}
-	if w.finish(runCtx, d, o) && ev {
+	ferr := w.end(runCtx, d, o)
+	switch {
+	case !ev:
+	case ferr == nil:
 		w.publishEnd(d, &o, inv, err, took)
+	case errors.Is(ferr, queue.ErrSuperseded):
+		if errors.Is(err, queue.ErrClaimLost) { // the worker knew before the run ended
+			ferr = err
+		}
+		w.publish(EventSuperseded, d, nil, inv, ferr, took)
 	}
 }
 
-// finish ends d in its queue, and reports whether it did. While the
-// backend is unavailable it tries again, for up to the visibility timeout
-// (the claim is kept alive meanwhile) or until a hard stop: a finish is
-// safe to repeat, and a run whose end is lost runs again, its lock perhaps
-// still held by itself.
+// finish ends d, not run, in its queue (see end), and reports whether it
+// did. A delivery taken over by another worker is not finished: it is
+// that worker's. Either publishes EventSuperseded.
 func (w *Worker) finish(runCtx context.Context, d *queue.Delivery, o queue.Outcome) bool {
+	w.mu.Lock()
+	f := w.inflight[d]
+	lost := f != nil && f.lost
+	w.mu.Unlock()
+	if lost {
+		if w.events.on() {
+			w.publish(EventSuperseded, d, nil, nil, queue.ErrClaimLost, 0)
+		}
+		return false
+	}
+	err := w.end(runCtx, d, o)
+	if errors.Is(err, queue.ErrSuperseded) && w.events.on() {
+		w.publish(EventSuperseded, d, nil, nil, err, 0)
+	}
+	return err == nil
+}
+
+// end ends d in its queue. While the backend is unavailable it tries
+// again, for up to the visibility timeout (the claim is kept alive
+// meanwhile) or until a hard stop: a finish is safe to repeat, and a run
+// whose end is lost runs again, its lock perhaps still held by itself. It
+// returns the error of a finish that failed (reported to OnError) or was
+// superseded (queue.ErrSuperseded: not a failure, not reported).
+func (w *Worker) end(runCtx context.Context, d *queue.Delivery, o queue.Outcome) error {
 	ctx := w.finishCtx
 	pause := backoff.New(50*time.Millisecond, time.Second)
 	deadline := time.Now().Add(w.visibility)
 	for {
 		err := w.queue.Finish(ctx, d, o)
-		if err == nil {
-			return true
+		if err == nil || errors.Is(err, queue.ErrSuperseded) {
+			return err
 		}
 		if !errors.Is(err, task.ErrUnavailable) || time.Now().After(deadline) || runCtx.Err() != nil {
 			// The delivery stays claimed, and is run again once recovered.
 			w.onError(err)
-			return false
+			return err
 		}
 		_ = backoff.Sleep(runCtx, pause.Next())
 	}

@@ -210,7 +210,8 @@ func exerciseBackend(ctx context.Context, t *testing.T, b *redisbackend.Backend)
 	if len(ds) != 2 {
 		t.Fatalf("took %d deliveries, want 2", len(ds))
 	}
-	must(q.Extend(ctx, qn, "c1", ds))
+	_, err = q.Extend(ctx, qn, "c1", ds)
+	must(err)
 	time.Sleep(5 * time.Millisecond)
 	n, err := q.Recover(ctx, qn, time.Millisecond, 10) // c1 "died"
 	must(err)

@@ -15,7 +15,8 @@
 //   - taskware_events_total{task, queue, event}: a counter of every event,
 //     by its kind (worker.EventKind): enqueued, started, each way a run
 //     ends, lease_lost, taken_over. A run skipped on purpose counts as
-//     event="skipped", never as a failure;
+//     event="skipped", never as a failure; one whose task another worker
+//     took over (its worker cut off from Redis) as event="superseded";
 //   - taskware_task_skips_total{task, queue, reason}: the skips again, by
 //     the kind of their reason: "lock.locked" is lock contention,
 //     "middleware.expired" a run that waited too long;

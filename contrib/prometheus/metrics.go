@@ -92,7 +92,7 @@ func New(opts ...Option) *Metrics {
 	m := &Metrics{
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name:        MetricEvents,
-			Help:        "Events of tasks, by task, queue and event: enqueued, started, then how each run ended (succeeded, failed, retrying, rescheduled, skipped, dead_lettered, abandoned, canceled, handed_back), lease_lost and taken_over.",
+			Help:        "Events of tasks, by task, queue and event: enqueued, started, then how each run ended (succeeded, failed, retrying, rescheduled, skipped, dead_lettered, abandoned, canceled, handed_back, superseded), lease_lost and taken_over. A superseded run (its task taken over from a worker cut off for longer than the visibility timeout) is counted apart, never as a success or failure.",
 			ConstLabels: cl,
 		}, []string{"task", "queue", "event"}),
 		skips: prometheus.NewCounterVec(prometheus.CounterOpts{

@@ -283,8 +283,8 @@ func workers(t *tester) {
 		}
 	}
 	wantWorkers("after both left, w1 holding a", queue.WorkerInfo{Name: "w1", Pending: 1})
-	if err := t.q.Extend(ctx, "wk", "w1", held); err != nil {
-		t.Fatalf("Extend: %v", err)
+	if lost, err := t.q.Extend(ctx, "wk", "w1", held); err != nil || lost != nil {
+		t.Fatalf("Extend = %q, %v; want none lost", ids(lost), err)
 	}
 	t.finish(held[0], queue.Outcome{Status: queue.Succeeded, Attempt: 1})
 	wantWorkers("after w1 finished a", queue.WorkerInfo{Name: "w1"})

@@ -2,6 +2,7 @@ package queuetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -277,6 +278,8 @@ func recoverPromises() []promise {
 		{name: "IdleOnly", check: recoverIdle},
 		{name: "LateFinish", check: lateFinish},
 		{name: "LateFinishKeepsRecord", check: lateFinishKeepsRecord},
+		{name: "ExtendReportsLost", check: extendReportsLost},
+		{name: "TakenOverFirst", check: takenOverFirst},
 	}
 }
 
@@ -296,8 +299,8 @@ func recoverIdle(t *tester) {
 	}
 
 	time.Sleep(idle * 6 / 10)
-	if err := t.q.Extend(t.Context(), "rc", "c2", []*queue.Delivery{db}); err != nil {
-		t.Fatalf("Extend: %v", err)
+	if lost, err := t.q.Extend(t.Context(), "rc", "c2", []*queue.Delivery{db}); err != nil || lost != nil {
+		t.Fatalf("Extend = %q, %v; want none lost", ids(lost), err)
 	}
 	time.Sleep(idle * 6 / 10)
 	// a and c (c1 died) were not extended for idle; b was.
@@ -347,7 +350,9 @@ func recoverIdle(t *tester) {
 // A delivery taken over from a worker that was only slow is finished
 // twice. The first finish stands: a late one changes nothing, so a retry
 // does not bring back a task that has ended, nor a success overwrite a
-// retry under way.
+// retry under way. The finish of the delivery taken over says so
+// (queue.ErrSuperseded), before or after the other one's, and whatever
+// its outcome; the new delivery's finish sent again does not.
 func lateFinish(t *tester) {
 	twice := func(id string) (slow, fast *queue.Delivery) {
 		t.Helper()
@@ -368,13 +373,15 @@ func lateFinish(t *tester) {
 	}
 
 	slow, fast := twice("retried-then-done")
-	t.finish(slow, retry)
+	t.superseded(slow, retry)
 	t.finish(fast, done())
 	ended("retried-then-done")
 
 	slow, fast = twice("done-then-retried")
 	t.finish(fast, done())
-	t.finish(slow, retry)
+	t.superseded(slow, retry)
+	t.finish(fast, done()) // sent again: done already, by itself
+	t.superseded(slow, done())
 	ended("done-then-retried")
 
 	t.promote("late", time.Now(), 10)
@@ -401,7 +408,11 @@ func lateFinishKeepsRecord(t *tester) {
 			o.Kind, o.Error = "error", value
 		}
 		o.Final.Result(t.record(rec, time.Hour))
-		t.finish(d, o)
+		if d == slow {
+			t.superseded(d, o)
+		} else {
+			t.finish(d, o)
+		}
 	}
 	end(fast[0], queue.Succeeded, `"fast"`, "fast-lock")
 	end(slow, queue.Failed, "slow and late", "slow-lock")
@@ -410,4 +421,86 @@ func lateFinishKeepsRecord(t *tester) {
 	t.wantRecord(store.Record{Queue: "late", ID: "t1", Task: "email", Status: store.Succeeded, Value: []byte(`"fast"`), Attempt: 1})
 	t.wantFree("fast-lock")
 	t.wantFree("slow-lock")
+}
+
+// Extend returns the deliveries its consumer no longer holds: finished,
+// or taken over by Recover. The others stay held, and the new delivery of
+// one taken over is its new consumer's.
+func extendReportsLost(t *tester) {
+	for _, id := range []string{"a", "b", "c"} {
+		t.enqueue(msg("xl", id), time.Time{})
+	}
+	held := t.take("xl", "c1", 3)
+	wantIDs(t, "Take", held, "a", "b", "c")
+	extend := func(consumer string, ds []*queue.Delivery, want ...string) {
+		t.Helper()
+		lost, err := t.q.Extend(t.Context(), "xl", consumer, ds)
+		if err != nil {
+			t.Fatalf("Extend: %v", err)
+		}
+		wantIDs(t, "Extend's lost deliveries", lost, want...)
+	}
+	extend("c1", held)
+	t.finish(held[2], queue.Outcome{Status: queue.Succeeded, Attempt: 1})
+	extend("c1", held, "c")
+	ds := t.reclaim("xl", "c2", 0, 1)
+	wantIDs(t, "Recover(n=1)", ds, "a")
+	extend("c1", held[:2], "a")
+	extend("c2", ds)
+	if err := t.q.Finish(t.Context(), held[0], queue.Outcome{Status: queue.Succeeded, Attempt: 1}); !errors.Is(err, queue.ErrSuperseded) {
+		t.Fatalf("Finish of the delivery taken over = %v, want queue.ErrSuperseded", err)
+	}
+	t.wantState("xl", "a", queue.Queued, 1, "", "") // not ended by the finish superseded
+	t.finish(ds[0], queue.Outcome{Status: queue.Succeeded, Attempt: 1})
+	t.finish(held[1], queue.Outcome{Status: queue.Succeeded, Attempt: 1})
+	t.wantStats("xl", 0, 0, 0, 0)
+}
+
+// What Recover puts back is handed out before the messages that were
+// never taken, oldest takeover first; the next Takes do not hand it out
+// again, whether its new holder still holds it or finished it.
+func takenOverFirst(t *tester) {
+	for _, id := range []string{"x", "y"} {
+		t.enqueue(msg("ah", id), time.Time{})
+	}
+	wantIDs(t, "Take", t.take("ah", "dead", 2), "x", "y")
+	for _, id := range []string{"p", "q", "r"} {
+		t.enqueue(msg("ah", id), time.Time{})
+	}
+	if n, err := t.q.Recover(t.Context(), "ah", 0, 10); err != nil || n != 2 {
+		t.Fatalf("Recover = %d, %v; want 2", n, err)
+	}
+	first := t.take("ah", "c1", 1)
+	wantIDs(t, "Take(1) after Recover", first, "x")
+	second := t.take("ah", "c2", 2)
+	wantIDs(t, "Take(2) after it", second, "y", "p")
+	t.finish(first[0], queue.Outcome{Status: queue.Succeeded, Attempt: 1})
+	var rest []*queue.Delivery
+	for _, id := range []string{"q", "r", "s"} { // one at a time: s comes after x and y, put back
+		if id == "s" {
+			t.enqueue(msg("ah", id), time.Time{})
+		}
+		ds := t.take("ah", "c1", 1)
+		wantIDs(t, "Take(1) of the rest", ds, id)
+		rest = append(rest, ds...)
+	}
+	if ds := t.take("ah", "c3", 10); ds != nil {
+		t.Fatalf("Take once all were taken: got %q; a task taken over was handed out twice", ids(ds))
+	}
+	t.wantStats("ah", 0, 5, 0, 0)
+	for _, c := range []struct {
+		consumer string
+		ds       []*queue.Delivery
+	}{{"c2", second}, {"c1", rest}} {
+		if lost, err := t.q.Extend(t.Context(), "ah", c.consumer, c.ds); err != nil || lost != nil {
+			t.Fatalf("Extend by %s = %q, %v; want none lost", c.consumer, ids(lost), err)
+		}
+		for _, d := range c.ds {
+			t.finish(d, queue.Outcome{Status: queue.Succeeded, Attempt: 1})
+		}
+	}
+	t.wantStats("ah", 0, 0, 0, 0)
+	if ds := t.take("ah", "c3", 10); ds != nil {
+		t.Fatalf("Take at the end: got %q", ids(ds))
+	}
 }

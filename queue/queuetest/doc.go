@@ -39,7 +39,10 @@
 //     Nothing is lost, nothing handed out twice.
 //   - Finish: the second returns no error and changes nothing: not the
 //     state, the counts, the delayed set or the dead letters, and its
-//     result writes are not made.
+//     result writes are not made. (A finish of a delivery that Recover
+//     took over changes nothing either, but returns an error matching
+//     queue.ErrSuperseded: it was not this delivery's finish that ended
+//     the task.)
 //   - Cancel: the second says too late (the first ended the task) or sent
 //     (a worker still holds it), never an error, and the cancel counts once.
 //   - RequeueDead and PurgeDead: the second finds nothing more to do and

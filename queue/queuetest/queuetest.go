@@ -226,6 +226,15 @@ func (t *tester) finish(d *queue.Delivery, o queue.Outcome) {
 	}
 }
 
+// superseded finishes d, which another delivery took over, and wants
+// queue.ErrSuperseded.
+func (t *tester) superseded(d *queue.Delivery, o queue.Outcome) {
+	t.Helper()
+	if err := t.q.Finish(t.Context(), d, o); !errors.Is(err, queue.ErrSuperseded) {
+		t.Fatalf("Finish(%q, %+v) of a delivery taken over = %v, want queue.ErrSuperseded", d.ID, o, err)
+	}
+}
+
 func (t *tester) state(name, id string) *queue.State {
 	t.Helper()
 	st, err := t.q.State(t.Context(), name, id)

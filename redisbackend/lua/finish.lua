@@ -1,4 +1,5 @@
--- finish.lua, after the locker's release and lib/count.lua: Queue.Finish
+-- finish.lua, after the locker's release, lib/count.lua and
+-- lib/superseded.lua: Queue.Finish
 -- of a task that ends (succeeded, failed, skipped, dead or canceled).
 -- It releases the run's locks, then ends the task once: only if the XACK
 -- of its entry acknowledged it. (It did not if the entry was finished
@@ -7,8 +8,9 @@
 -- (recover.lua). The record of the run's own StoreResult is written after
 -- that XACK, so that a late finish overwrites nothing. A dead letter is
 -- the entry as it was, malformed or not, with the reason. Notices go out
--- only if someone waits (the state's "w", see Queue.Wait). Returns 1, or
--- 0 if the entry was finished already.
+-- only if someone waits (the state's "w", see Queue.Wait). Returns 1, or,
+-- if the entry was finished already, 0 (by this call) or 2 (taken over:
+-- lib/superseded.lua).
 --
 -- KEYS[1]    stream      the queue's stream
 -- KEYS[2]    dead        the queue's dead letters
@@ -38,7 +40,7 @@ local state_ttl, channel, id, at, dead_max = ARGV[7], ARGV[8], ARGV[9], ARGV[10]
 local record, record_ttl, tag = ARGV[12], ARGV[13], ARGV[14]
 
 release(6, 15)
-if redis.call('XACK', stream, 'taskware', entry) == 0 then return 0 end
+if redis.call('XACK', stream, 'taskware', entry) == 0 then return superseded(state, entry) end
 if status == 'dead' then
   local e = redis.call('XRANGE', stream, entry, entry)
   local d = {}

@@ -1,19 +1,30 @@
 -- recover.lua, after lib/entry.lua: Queue.Recover. Moves the entries idle
--- for min_idle back to the stream's end, counting each takeover in the
--- task's state ("reclaims") and in the entry's deliveries; forgets the
+-- for min_idle back to the stream's end, listed in ahead, so that the next
+-- Takes hand them out first (take.lua); counts each takeover in the
+-- task's state ("reclaims") and in the entry's deliveries, and names the
+-- entry taken over in the state ("tk", a space-separated list), so that
+-- its late finish is told apart from a finish sent again; forgets the
 -- consumers with nothing pending, idle for forget_idle; trims the finished
 -- entries. Returns how many entries it moved. The states' keys are made of
 -- state_prefix and the IDs of the entries it claims, which only the script
 -- knows: they share the queue's hash tag.
 --
 -- KEYS[1]  stream        the queue's stream
+-- KEYS[2]  ahead         the queue's taken-over entries (take.lua), a sorted
+--                        set of their IDs, zero-padded to sort as numbers
 -- ARGV[1]  min_idle      ms
 -- ARGV[2]  count         the most entries to move
 -- ARGV[3]  state_prefix  the queue's task states' keys, but for the ID
 -- ARGV[4]  forget_idle   ms
 
-local stream = KEYS[1]
+local stream, ahead = KEYS[1], KEYS[2]
 local min_idle, count, state_prefix, forget_idle = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+
+-- padded(id) sorts as the stream entry ID id does.
+local function padded(id)
+  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+  return string.rep('0', 20 - #ms) .. ms .. '-' .. string.rep('0', 20 - #seq) .. seq
+end
 
 local r = redis.call('XAUTOCLAIM', stream, 'taskware', 'taskware:recover', min_idle, '0-0', 'COUNT', count)
 local moved = 0
@@ -28,9 +39,12 @@ for _, e in ipairs(r[2]) do
       local n = redis.call('HINCRBY', state, 'reclaims', 1)
       if redis.call('HGET', state, 'status') == 'running' then redis.call('HSET', state, 'status', 'queued') end
       h[2] = tostring(n + 1)
-      redis.call('HSET', state, 'e', redis.call('XADD', stream, '*', 'm', packmsg(h, core)))
+      local tk = redis.call('HGET', state, 'tk')
+      local new = redis.call('XADD', stream, '*', 'm', packmsg(h, core))
+      redis.call('HSET', state, 'e', new, 'tk', tk and (tk .. ' ' .. e[1]) or e[1])
+      redis.call('ZADD', ahead, 0, padded(new))
     else -- not taskware's: back as it was, for a worker to dead-letter
-      redis.call('XADD', stream, '*', unpack(f))
+      redis.call('ZADD', ahead, 0, padded(redis.call('XADD', stream, '*', unpack(f))))
     end
     moved = moved + 1
   end

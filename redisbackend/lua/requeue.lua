@@ -1,11 +1,12 @@
--- requeue.lua, after the locker's release, lib/entry.lua and
--- lib/count.lua: Queue.Finish of a run scheduled again, a retry or a
+-- requeue.lua, after the locker's release, lib/entry.lua, lib/count.lua
+-- and lib/superseded.lua: Queue.Finish of a run scheduled again, a retry or a
 -- "try again later". It releases the run's locks, then, only if the XACK
 -- of its entry acknowledged it (see finish.lua), moves the message's core
 -- from the entry to the task's state, to wait in the delayed set until
 -- run_at, writes the record of the run's own StoreResult (the state says
 -- whether the run's result was stored), and counts the
--- retry or reschedule. Returns 1, or 0 if the entry was finished already.
+-- retry or reschedule. Returns 1, or, if the entry was finished already,
+-- 0 or 2 (see finish.lua).
 --
 -- KEYS[1]    stream      the queue's stream
 -- KEYS[2]    delayed     the queue's delayed set
@@ -33,7 +34,7 @@ local entry, run_at, attempt, kind, err, id, retry, outage = ARGV[1], ARGV[2], A
 local record, record_ttl, channel, tag, result = ARGV[9], ARGV[10], ARGV[11], ARGV[12], ARGV[13]
 
 release(6, 14)
-if redis.call('XACK', stream, 'taskware', entry) == 0 then return 0 end
+if redis.call('XACK', stream, 'taskware', entry) == 0 then return superseded(state, entry) end
 local e = redis.call('XRANGE', stream, entry, entry)
 local core
 if e[1] then core = select(2, unpackmsg(field(e[1][2], 'm'))) end

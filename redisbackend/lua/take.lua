@@ -1,0 +1,106 @@
+-- take.lua, after lib/group.lua: the read of new entries of Queue.Take. Entries that Recover
+-- took over (listed in ahead) come first, claimed straight from the
+-- stream ahead of the group's cursor and noted in early; then new entries
+-- as XREADGROUP hands them out. When that read reaches an entry handed out
+-- early, which it would hand out again, the entry goes back to the
+-- consumer that holds it (or, finished meanwhile, is acknowledged again),
+-- and is not handed out. Without taken-over entries it is one plain
+-- XREADGROUP. Returns the reply of an XREADGROUP, or, if the queue is
+-- paused, the error "PAUSED" having read nothing: no entry is taken, so
+-- none has to be handed back and each keeps its place.
+--
+-- KEYS[1]  stream    the queue's stream
+-- KEYS[2]  ahead     the queue's taken-over entries, a sorted set (see recover.lua)
+-- KEYS[3]  early     the queue's entries handed out ahead of the cursor, a hash
+-- KEYS[4]  paused    exists while the queue is paused
+-- ARGV[1]  consumer  the taking consumer
+-- ARGV[2]  n         the most entries to hand out; 0 for all
+
+local stream, ahead, early, paused = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local consumer, n = ARGV[1], tonumber(ARGV[2])
+
+if redis.call('EXISTS', paused) == 1 then return redis.error_reply('PAUSED') end
+
+local function read(count)
+  local r = redis.call('XREADGROUP', 'GROUP', 'taskware', consumer, 'COUNT', count, 'STREAMS', stream, '>')
+  if r and r[1] then return r[1][2] end
+  return {}
+end
+
+if redis.call('EXISTS', ahead) == 0 and redis.call('EXISTS', early) == 0 then
+  return {{stream, read(n)}}
+end
+
+-- newer reports whether stream ID a comes after b.
+local function newer(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+  return am > bm or am == bm and as > bs
+end
+-- cursor is the group's last delivered ID: entries after it were never
+-- handed out by a read.
+local function cursor()
+  local g = groupinfo(stream)
+  return g and g.last or '0-0'
+end
+
+local out = {}
+local last = cursor()
+local limit = -1
+if n > 0 then limit = n - 1 end
+for _, m in ipairs(redis.call('ZRANGE', ahead, 0, limit)) do
+  redis.call('ZREM', ahead, m)
+  local ms, seq = string.match(m, '^0*(%d+)-0*(%d+)$')
+  local id = ms .. '-' .. seq
+  if newer(id, last) then -- else a read handed it out already
+    local c = redis.call('XCLAIM', stream, 'taskware', consumer, 0, id, 'FORCE')
+    if c[1] and c[1][2] then
+      out[#out + 1] = c[1]
+      redis.call('HSET', early, id, 1)
+    else -- deleted (canceled) meanwhile
+      redis.call('XACK', stream, 'taskware', id)
+    end
+  end
+end
+
+-- then new entries, reading on past those handed out early
+while n == 0 or #out < n do
+  local want = 0
+  if n > 0 then want = n - #out end
+  -- who holds each entry handed out early that this read will reach
+  local holders = {}
+  if redis.call('EXISTS', early) == 1 then
+    local range = redis.call('XRANGE', stream, after(cursor()), '+', 'COUNT', want == 0 and 1000000 or want)
+    for _, e in ipairs(range) do
+      if redis.call('HGET', early, e[1]) then
+        local p = redis.call('XPENDING', stream, 'taskware', e[1], e[1], 1)
+        holders[e[1]] = p[1] and p[1][2] or false
+      end
+    end
+  end
+  local got = read(want)
+  for _, e in ipairs(got) do
+    local h = holders[e[1]]
+    if h == nil then
+      out[#out + 1] = e
+    else
+      redis.call('HDEL', early, e[1])
+      if h then
+        redis.call('XCLAIM', stream, 'taskware', h, 0, e[1], 'JUSTID')
+      else
+        redis.call('XACK', stream, 'taskware', e[1])
+      end
+    end
+  end
+  if want == 0 or #got < want then break end
+end
+if redis.call('EXISTS', early) == 1 then
+  -- forget entries the cursor passed without a read (deleted)
+  local last = cursor()
+  local ids = redis.call('HGETALL', early)
+  for i = 1, #ids, 2 do
+    if not newer(ids[i], last) then redis.call('HDEL', early, ids[i]) end
+  end
+end
+return {{stream, out}}
