@@ -8,12 +8,12 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/taskware/taskware/queue"
 
 	"golang.org/x/sync/errgroup"
-	"golang.org/x/sync/semaphore"
 
 	"github.com/taskware/taskware/internal/backoff"
 	"github.com/taskware/taskware/internal/randid"
@@ -59,7 +59,9 @@ type Worker struct {
 	mu       sync.Mutex
 	tasks    map[string]task.Func
 	running  bool
+	stopping bool // Run's ctx ended: a run that parks is handed back
 	inflight map[*queue.Delivery]*flight
+	parked   int // runs that gave back their slot (see park)
 }
 
 // New returns a Worker that takes tasks from q (a backend's Queue). It panics with an error matching
@@ -83,7 +85,7 @@ func New(q queue.Consumer, opts ...Option) *Worker {
 		}
 	}
 	if w.prefetch == -1 {
-		w.prefetch = w.concurrency
+		w.prefetch = defaultPrefetch(w.concurrency)
 	}
 	switch {
 	case q == nil:
@@ -159,12 +161,11 @@ func (w *Worker) Run(ctx context.Context) error {
 	bg.Go(func() error { w.every(bgCtx, w.promoteEvery, w.promoteAll); return nil })
 	bg.Go(func() error { w.every(bgCtx, w.recoverEvery(), w.recoverAll); return nil })
 
-	// taken bounds the deliveries held, running or prefetched; running
-	// those that run. One goroutine starts them in the order taken; at a
-	// stop, those not started go back to their queue unrun.
+	// slots count the deliveries held, running or prefetched, and those
+	// that run. One goroutine starts them in the order taken; at a stop,
+	// those not started go back to their queue unrun.
 	held := w.concurrency + w.prefetch
-	// (A channel counts the running ones: it waits without allocating.)
-	taken, running := semaphore.NewWeighted(int64(held)), make(chan struct{}, w.concurrency)
+	slots := newSlots(w.concurrency)
 	var tasks sync.WaitGroup
 	ready := make(chan *queue.Delivery, held)
 	started := make(chan struct{})
@@ -172,10 +173,10 @@ func (w *Worker) Run(ctx context.Context) error {
 		defer close(started)
 		for d := range ready {
 			select {
-			case running <- struct{}{}:
+			case slots.running <- struct{}{}:
 			case <-ctx.Done():
 				tasks.Go(func() {
-					defer taken.Release(1)
+					defer slots.release(1)
 					defer w.track(d, false)
 					o := queue.Outcome{Status: queue.Scheduled, RunAt: time.Now(), Attempt: d.Attempt}
 					if w.finish(runCtx, d, o) && w.events.on() {
@@ -185,22 +186,27 @@ func (w *Worker) Run(ctx context.Context) error {
 				continue
 			}
 			tasks.Go(func() {
-				defer taken.Release(1)
-				defer w.track(d, false)
-				defer func() { <-running }()
-				w.execute(runCtx, d)
+				parked := false
+				defer func() {
+					w.track(d, false)
+					if !parked {
+						slots.free()
+					}
+				}()
+				parked = w.execute(runCtx, d, slots)
 			})
 		}
 	}()
 	dispatch := func(ds []*queue.Delivery) {
 		for _, d := range ds {
 			w.track(d, true)
-			ready <- d // never blocks: taken bounds what is held
+			ready <- d // never blocks: takeLoop bounds what is held
 		}
 	}
-	w.takeLoop(ctx, taken, held, dispatch)
+	w.takeLoop(ctx, slots, dispatch)
 	close(ready)
 	<-started
+	w.handBackParked()
 
 	done := make(chan struct{})
 	go func() { tasks.Wait(); close(done) }()
@@ -220,30 +226,45 @@ func (w *Worker) Run(ctx context.Context) error {
 }
 
 // takeLoop fills free slots with new tasks until ctx ends, over the
-// queues by their weights (or strictly in order: StrictPriority).
-func (w *Worker) takeLoop(ctx context.Context, sem *semaphore.Weighted, held int, dispatch func([]*queue.Delivery)) {
+// queues by their weights (or strictly in order: StrictPriority). A take
+// asks for the free slots and as many more as ended since the last take
+// (or half as many as the last take asked for, if more), up to Prefetch,
+// at least one: while tasks end fast, enough to hide a round trip; while
+// they end slowly, next to nothing, so that a burst spreads over the
+// workers instead of going to the first that takes.
+func (w *Worker) takeLoop(ctx context.Context, s *slots, dispatch func([]*queue.Delivery)) {
 	pause := backoff.New(100*time.Millisecond, 5*time.Second)
-	order := takeOrder(w.weights)
+	turns := newTurns(w.weights)
 	wait := w.pollWait
 	if len(w.queues) > 1 {
 		wait /= time.Duration(len(w.queues))
 	}
-	for i := 0; ctx.Err() == nil; i++ {
-		if sem.Acquire(ctx, 1) != nil {
-			return
+	var seen int64 // of s.ended, at the last take
+	ahead := 1     // asked for beyond the free slots, at the last take
+	for ctx.Err() == nil {
+		ended := s.ended.Load()
+		// Half as many as the last take's at least: it decays while
+		// fewer end, as when the worker idles.
+		more := min(w.prefetch, max(1, int(ended-seen), ahead/2))
+		n := w.concurrency + more - int(s.held.Load())
+		if n <= 0 {
+			select {
+			case <-s.wake:
+			case <-ctx.Done():
+			}
+			continue
 		}
-		n := 1
-		for n < held && sem.TryAcquire(1) {
-			n++
-		}
+		seen, ahead = ended, more
+		s.held.Add(int64(n))
 		var ds []*queue.Delivery
 		var err error
 		if w.strict {
 			ds, err = w.takeStrict(ctx, n, wait)
 		} else {
-			ds, err = w.queue.Take(ctx, w.queues[order[i%len(order)]], w.consumer, n, wait)
+			ds, err = w.takeWeighted(ctx, turns, n, wait)
 		}
-		sem.Release(int64(n - len(ds)))
+		s.held.Add(int64(len(ds) - n))
+		dispatch(ds) // those taken before an error too
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -253,8 +274,33 @@ func (w *Worker) takeLoop(ctx context.Context, sem *semaphore.Weighted, held int
 			continue
 		}
 		pause.Reset()
-		dispatch(ds)
 	}
+}
+
+// takeWeighted takes up to n tasks over the queues by their weights: the
+// next n turns of the weighted round robin say how many from each, so
+// that weights hold per task taken, whatever the size of a take. If none
+// of those queues has a task, it waits on the queue of the next turn for
+// up to wait.
+func (w *Worker) takeWeighted(ctx context.Context, t *turns, n int, wait time.Duration) ([]*queue.Delivery, error) {
+	if len(w.queues) == 1 {
+		return w.queue.Take(ctx, w.queues[0], w.consumer, n, wait)
+	}
+	var ds []*queue.Delivery
+	for i, want := range t.next(n) {
+		if want == 0 {
+			continue
+		}
+		got, err := w.queue.Take(ctx, w.queues[i], w.consumer, want, 0)
+		ds = append(ds, got...)
+		if err != nil {
+			return ds, err
+		}
+	}
+	if len(ds) > 0 {
+		return ds, nil
+	}
+	return w.queue.Take(ctx, w.queues[t.peek()], w.consumer, n, wait)
 }
 
 // takeStrict takes up to n tasks from the first queue that has any, in
@@ -304,10 +350,11 @@ func (w *Worker) leaveAll(ctx context.Context) {
 }
 
 // flight is what the worker knows of a delivery it holds: whether it was
-// canceled, and how to cancel its run once started.
+// canceled, how to cancel its run once started, and whether the run
+// parked.
 type flight struct {
-	canceled bool
-	cancel   context.CancelCauseFunc // of the run, once it started
+	canceled, parked bool
+	cancel           context.CancelCauseFunc // of the run, once it started
 }
 
 func (w *Worker) track(d *queue.Delivery, add bool) {
@@ -315,8 +362,82 @@ func (w *Worker) track(d *queue.Delivery, add bool) {
 	defer w.mu.Unlock()
 	if add {
 		w.inflight[d] = &flight{}
-	} else {
-		delete(w.inflight, d)
+		return
+	}
+	if f := w.inflight[d]; f != nil && f.parked {
+		w.parked--
+	}
+	delete(w.inflight, d)
+}
+
+// maxParked bounds the runs a worker keeps parked; beyond it, a run that
+// would park waits in its slot. Each costs a goroutine and a claim to
+// extend, not a slot.
+const maxParked = 1000
+
+// slots count what a worker holds: its deliveries, running or
+// prefetched, and of those the ones running.
+type slots struct {
+	running chan struct{} // one per running delivery, up to Concurrency
+	held    atomic.Int64  // deliveries held, up to Concurrency and Prefetch
+	ended   atomic.Int64  // deliveries let go, ever
+	wake    chan struct{} // told when one is let go
+}
+
+func newSlots(concurrency int) *slots {
+	return &slots{running: make(chan struct{}, concurrency), wake: make(chan struct{}, 1)}
+}
+
+// free lets go of a running delivery.
+func (s *slots) free() {
+	<-s.running
+	s.release(1)
+}
+
+// release lets go of n deliveries held.
+func (s *slots) release(n int64) {
+	s.held.Add(-n)
+	s.ended.Add(n)
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Park implements task.Parker.
+func (r *run) Park() { r.w.park(r) }
+
+// park is Invocation.Park for r's run of d: it gives back d's slots, so
+// that the worker takes and starts other tasks while r waits on another
+// run. d stays tracked, so its claim is extended and a Cancel reaches it.
+// At a stop, a parked run is abandoned at once, to be handed back, rather
+// than keep the stop waiting for the run it waits on.
+func (w *Worker) park(r *run) {
+	w.mu.Lock()
+	f := w.inflight[r.d]
+	if f == nil || w.parked >= maxParked || !r.state.CompareAndSwap(runRunning, runParked) {
+		w.mu.Unlock()
+		return
+	}
+	f.parked = true
+	w.parked++
+	if w.stopping && f.cancel != nil {
+		f.cancel(task.ErrAbandoned)
+	}
+	w.mu.Unlock()
+	r.slots.free()
+}
+
+// handBackParked abandons the parked runs, once Run's ctx has ended: they
+// go back to their queue at once, for a worker that stays.
+func (w *Worker) handBackParked() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.stopping = true
+	for _, f := range w.inflight {
+		if f.parked && f.cancel != nil {
+			f.cancel(task.ErrAbandoned)
+		}
 	}
 }
 
@@ -391,8 +512,19 @@ func (w *Worker) every(ctx context.Context, d time.Duration, fn func(context.Con
 	}
 }
 
+// States of a run.
+const (
+	runRunning = iota
+	runParked
+	runEnded
+)
+
 // run is what one run allocates: its invocation and its last writes.
 type run struct {
+	w        *Worker
+	d        *queue.Delivery
+	slots    *slots
+	state    atomic.Int32 // running, then parked (slots given back, see park) or ended
 	inv      task.Invocation
 	final    task.FinalWrites
 	releases [2]task.FinalWrite // room for the usual few, without allocating
@@ -401,8 +533,9 @@ type run struct {
 	ctx      runctx.Context[*task.Invocation] // the run's context, which carries inv
 }
 
-// execute runs one delivery and ends it in its queue.
-func (w *Worker) execute(runCtx context.Context, d *queue.Delivery) {
+// execute runs one delivery, which holds s, and ends it in its queue. It
+// reports whether the run parked, having given back s already.
+func (w *Worker) execute(runCtx context.Context, d *queue.Delivery, s *slots) (parked bool) {
 	fn, ok := w.tasks[d.Task]
 	ev := w.events.on()
 	if ev && d.Deliveries > 1 {
@@ -428,6 +561,8 @@ func (w *Worker) execute(runCtx context.Context, d *queue.Delivery) {
 		}
 		r.final.Releases, r.final.Results = r.releases[:0], r.results[:0]
 		r.inv.Final, r.inv.Locks = &r.final, r.locks[:0]
+		r.w, r.d, r.slots = w, d, s
+		r.inv.Parker = r
 		inv = &r.inv
 		ctx, cancel, run := w.startRun(runCtx, d)
 		if !run { // canceled before it started: it never runs
@@ -441,9 +576,10 @@ func (w *Worker) execute(runCtx context.Context, d *queue.Delivery) {
 		}
 		r.ctx = runctx.Context[*task.Invocation]{Context: ctx, Inv: &r.inv}
 		_, err = call(fn, &r.ctx, &r.inv)
+		parked = !r.state.CompareAndSwap(runRunning, runEnded)
 		took = time.Since(start)
 		switch {
-		case err != nil && task.Abandoned(runCtx):
+		case err != nil && task.Abandoned(ctx): // a hard stop, or parked at a stop
 			// Cut short by a stop: no result, but the locks go, and the task
 			// goes back to its queue at once, for another worker.
 			r.final.Results = nil
@@ -465,6 +601,7 @@ func (w *Worker) execute(runCtx context.Context, d *queue.Delivery) {
 	if w.finish(runCtx, d, o) && ev {
 		w.publishEnd(d, &o, inv, err, took)
 	}
+	return parked
 }
 
 // finish ends d in its queue, and reports whether it did. While the
