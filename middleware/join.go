@@ -109,9 +109,9 @@ func (e *JoinedError) Unwrap() error { return e.Err }
 // there.
 //
 // Under a worker, a run parks while it waits (task.Invocation.Park): it
-// gives back its worker slot, so that any number of joiners wait on one
-// holder while the worker goes on taking and running tasks, its claim
-// kept alive meanwhile. So every run that starts while the holder runs
+// gives back its worker slot, so that joiners (up to 1000 a worker, then
+// each waits in its slot) wait on one holder while the worker goes on
+// taking and running tasks, their claims kept alive meanwhile. So every run that starts while the holder runs
 // joins it: 50 tasks for one report enqueued at once make 1 run on a
 // worker of default settings. A run that starts after the holder ended
 // finds the lock free and runs again. A worker that stops hands its parked
