@@ -55,11 +55,13 @@ func TestWeightsHoldPerTaskStarted(t *testing.T) {
 		defer mu.Unlock()
 		t.Logf("FIGURE weights 6/3/1 at concurrency 10, first %d starts: critical %d, default %d, low %d (want 300, 150, 50)",
 			starts, byQueue["critical"], byQueue["default"], byQueue["low"])
-		// Exact per turn of the round robin; the starts of one take may
-		// interleave with the next's by a take's size.
-		for q, want := range map[string]int{"critical": 300, "default": 150, "low": 50} {
-			if got := byQueue[q]; got < want-15 || got > want+15 {
-				t.Errorf("%s: %d of %d starts, want %d ± 15", q, got, starts, want)
+		// Exact per turn of the round robin, but a take's tasks start
+		// queue by queue, and the 500th start may cut a take of up to 20
+		// (Concurrency and Prefetch), 2 of them low's; runs racing to the
+		// count add a few.
+		for q, want := range map[string][2]int{"critical": {300, 25}, "default": {150, 25}, "low": {50, 8}} {
+			if got := byQueue[q]; got < want[0]-want[1] || got > want[0]+want[1] {
+				t.Errorf("%s: %d of %d starts, want %d ± %d", q, got, starts, want[0], want[1])
 			}
 		}
 	})
