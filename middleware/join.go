@@ -77,7 +77,11 @@ type JoinedError struct {
 	Err error
 }
 
-func (e *JoinedError) Error() string { return ErrJoined.Error() + ": " + e.Err.Error() }
+// Error names the holder and reads as its failure: "joined: the holder
+// failed (default/abc123): upstream down".
+func (e *JoinedError) Error() string {
+	return ErrJoined.Error() + " (" + e.Holder.String() + "): " + e.Err.Error()
+}
 
 // ErrorKind reports ErrJoined's kind.
 func (e *JoinedError) ErrorKind() string { return ErrJoined.ErrorKind() }
