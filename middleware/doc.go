@@ -14,7 +14,8 @@
 //     locked-out run again later.
 //   - [JoinLocked] makes a run that finds its lock held wait for the
 //     holder's outcome and return it as its own: a singleflight across
-//     processes.
+//     processes. A joiner waits without a worker slot, and a holder's
+//     failure is one failure: its joiners are skipped (ErrJoined).
 //   - [RateLimit] and [ConcurrencyLimit] bound how often and how many runs
 //     of a key start; a run over the limit goes back to its queue without
 //     using an attempt.

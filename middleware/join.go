@@ -60,10 +60,16 @@ func JoinAs[R any]() JoinOption {
 	})
 }
 
-// JoinedError is the outcome of a run that joined a holder that failed: the
-// holder's failure, rebuilt from its record (a *task.Failure, which
-// matches the original's kind), made the run's own. Its text is the
-// holder's, so a joiner's stored failure reads as the holder's does.
+// ErrJoined is the kind of the skip of a run that joined a holder that
+// failed (see JoinedError): the holder's failure is one failure, counted,
+// logged and stored once, by the holder.
+var ErrJoined = task.NewError("middleware.joined", "joined: the holder failed")
+
+// JoinedError is the reason of the skip of a run that joined a holder that
+// failed: it carries the holder's failure, rebuilt from its record (a
+// *task.Failure, which matches the original's kind). It matches ErrJoined
+// and, in-process, the holder's failure under errors.Is; its kind is
+// ErrJoined's, so that events, logs and metrics tell it from a failure.
 type JoinedError struct {
 	// Holder is the run whose outcome was joined.
 	Holder lock.TaskRef
@@ -71,7 +77,17 @@ type JoinedError struct {
 	Err error
 }
 
-func (e *JoinedError) Error() string { return e.Err.Error() }
+// Error names the holder and reads as its failure: "joined: the holder
+// failed (default/abc123): upstream down".
+func (e *JoinedError) Error() string {
+	return ErrJoined.Error() + " (" + e.Holder.String() + "): " + e.Err.Error()
+}
+
+// ErrorKind reports ErrJoined's kind.
+func (e *JoinedError) ErrorKind() string { return ErrJoined.ErrorKind() }
+
+// Is matches ErrJoined.
+func (e *JoinedError) Is(target error) bool { return target == ErrJoined }
 
 // Unwrap returns the holder's failure.
 func (e *JoinedError) Unwrap() error { return e.Err }
@@ -86,9 +102,26 @@ func (e *JoinedError) Unwrap() error { return e.Err }
 // records the run with the lock, in the backend). It waits for that run's
 // record with r.Wait, without polling, for up to JoinWait
 // (DefaultJoinWait) and while ctx lets it. If the holder succeeded, the
-// run returns its result; if it failed, the run fails with a *JoinedError
-// that carries the holder's failure. r must be the store the task's
-// StoreResult writes to, and the holder must store its outcome there.
+// run returns its result as its own (StoreResult stores it under the run's
+// ID, and it counts as a success). If the holder failed, the run is
+// skipped (task.Skip) with a *JoinedError as its reason, of kind
+// "middleware.joined", that carries the holder's failure: one failure is
+// one failure, however many joined it, in events (EventSkipped), logs
+// (Info), metrics (skipped, reason middleware.joined) and the store
+// (nothing stored, or a skip record under StoreSkips). r must be the store
+// the task's StoreResult writes to, and the holder must store its outcome
+// there.
+//
+// Under a worker, a run parks while it waits (task.Invocation.Park): it
+// gives back its worker slot, so that joiners (up to 1000 a worker, then
+// each waits in its slot) wait on one holder while the worker goes on
+// taking and running tasks, their claims kept alive meanwhile. So every run that starts while the holder runs
+// joins it: 50 tasks for one report enqueued at once make 1 run on a
+// worker of default settings. A run that starts after the holder ended
+// finds the lock free and runs again. A worker that stops hands its parked
+// runs back to their queue at once, and those of a worker that dies are
+// taken over, like any claimed task; a holder whose worker dies is waited
+// for until JoinWait.
 //
 // The result: with JoinAs[R], the holder's value decoded into an R with
 // the run's codec. Without it, and only with the JSON codec, its encoded
@@ -175,6 +208,7 @@ func (c *joinConfig) join(ctx context.Context, inv *task.Invocation, err error) 
 	if c.decode == nil && codec != task.JSON {
 		return false, nil, nil
 	}
+	inv.Park() // the wait keeps no worker slot
 	wctx, cancel := context.WithTimeout(ctx, c.wait)
 	rec, werr := c.r.Wait(wctx, holder.Queue, holder.ID)
 	cancel()
@@ -195,7 +229,7 @@ func (c *joinConfig) join(ctx context.Context, inv *task.Invocation, err error) 
 		}
 		return true, v, nil
 	case store.Failed:
-		return true, nil, &JoinedError{Holder: holder, Err: rec.Err()}
+		return true, nil, task.Skip(&JoinedError{Holder: holder, Err: rec.Err()})
 	}
 	return false, nil, nil // skipped: not followed
 }

@@ -59,6 +59,25 @@ type Invocation struct {
 	// appends each, held or not, so that the worker's events and metrics
 	// can tell which lock a run waited for, held, or lost.
 	Locks []LockUse
+	// Parker, set by whoever runs the invocation (a worker), is what Park
+	// calls; nil means there is no slot to give back (Task.Call).
+	Parker Parker
+}
+
+// Parker gives back a run's worker slot (see Invocation.Park).
+type Parker interface {
+	// Park gives back the slot; it does nothing the second time.
+	Park()
+}
+
+// Park gives back the run's worker slot, if it has one, for the rest of
+// the run: a policy calls it before it waits on another run's outcome
+// (middleware.JoinLocked), so that the wait keeps no slot from work. The
+// run still ends as usual, its delivery kept claimed meanwhile.
+func (inv *Invocation) Park() {
+	if inv.Parker != nil {
+		inv.Parker.Park()
+	}
 }
 
 // LockUse is one lock a run asked for.

@@ -9,10 +9,10 @@ import (
 )
 
 // flight is what the worker knows of a delivery it holds: whether it was
-// canceled or its claim lost, when its claim was last renewed, and how to
-// cancel its run once started.
+// canceled or its claim lost, when its claim was last renewed, how to
+// cancel its run once started, and whether the run parked.
 type flight struct {
-	canceled, lost bool
+	canceled, lost, parked bool
 	claimed        time.Time               // when the claim was last taken or renewed (sent)
 	cancel         context.CancelCauseFunc // of the run, once it started
 }

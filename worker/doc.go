@@ -11,7 +11,9 @@
 // has ended.
 //
 // A [Worker] takes tasks from one or more queues and runs at most
-// Concurrency at once, holding as many more ready to start ([Prefetch]).
+// Concurrency at once, holding up to as many more ready to start, as many
+// as ended since its last take ([Prefetch]). A run that waits on another
+// run parks (task.Invocation.Park): it gives back its slot while it waits.
 // Tasks registered with [Register] run with their own
 // chain, or the worker's default chain if they have none. [Worker.Run]
 // stops on ctx: it lets running tasks finish within a grace period and

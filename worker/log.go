@@ -7,7 +7,8 @@ import (
 
 // Logger logs one structured record per event of the worker or client on
 // l, at a level that says whether anyone should look: Debug for enqueued
-// and started, Info for succeeded, skipped (contention is not an error),
+// and started, Info for succeeded, skipped (contention is not an error,
+// nor a joiner of a holder that failed: middleware.ErrJoined),
 // rescheduled, canceled and handed back, Warn for retrying, lease lost,
 // abandoned, taken over and superseded, Error for failed and
 // dead-lettered. Like any subscriber

@@ -63,12 +63,19 @@ func Around(mws ...task.Middleware) Option {
 	return optionFunc(func(w *Worker) { w.around = append(w.around, mws...) })
 }
 
-// Prefetch sets how many tasks the worker takes beyond those it runs, so
-// that a slot that frees finds its next task at hand instead of waiting a
-// round trip for it (by default, as many as Concurrency). Prefetched tasks
+// Prefetch sets how many tasks, at most, the worker takes beyond those it
+// runs, so that a slot that frees finds its next task at hand instead of
+// waiting a round trip for it (by default, as many as Concurrency). It
+// adapts: a take asks for the free slots and as many more as ended since
+// the last take, up to n, at least one. So while tasks end fast the
+// worker holds up to n ready, and while they end slowly (a burst of long
+// ones) it holds one, leaving the rest to other workers. Prefetched tasks
 // are claimed, and kept alive, like running ones; at a stop they go back
 // to their queue at once, unrun. 0 takes tasks only for free slots.
 func Prefetch(n int) Option { return optionFunc(func(w *Worker) { w.prefetch = n }) }
+
+// defaultPrefetch is Prefetch's default for a concurrency of n.
+func defaultPrefetch(n int) int { return n }
 
 // Name names the worker, in its queues' consumer group too
 // (host:pid:random by default). Names must differ between live workers.

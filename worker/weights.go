@@ -7,10 +7,12 @@ import (
 
 // Queues sets the queues to take tasks from (queue.Default), each with a
 // weight if its name ends in "=<weight>": Queues("critical=6",
-// "default=3", "low=1") takes from critical 6 times in 10, from default 3,
-// from low once, interleaved, as long as each has tasks (a queue with none
-// costs one poll). Without weights, each queue is taken from in turn. See
-// StrictPriority for the other way.
+// "default=3", "low=1") takes 6 tasks in 10 from critical, 3 from default,
+// 1 from low, interleaved, as long as each has tasks: the weights hold per
+// task, whatever the size of a take (a take of several tasks takes from
+// each queue its share, one round trip a queue; a queue with none costs
+// one poll, its share going to the others). Without weights, each queue
+// is taken from in turn. See StrictPriority for the other way.
 //
 // A weight that does not read as a number from 1 to 1000 makes New panic
 // with an error matching task.ErrInvalidConfig.
@@ -73,3 +75,28 @@ func takeOrder(weights []int) []int {
 	}
 	return order
 }
+
+// turns walks the weighted round robin of takeOrder, a turn per task.
+type turns struct {
+	order []int // queue indexes, see takeOrder
+	at    int
+	count []int // what next returns, reused
+}
+
+func newTurns(weights []int) *turns {
+	return &turns{order: takeOrder(weights), count: make([]int, len(weights))}
+}
+
+// next takes the next n turns and returns how many fell to each queue, by
+// index. The slice is reused by the next call.
+func (t *turns) next(n int) []int {
+	clear(t.count)
+	for range n {
+		t.count[t.order[t.at]]++
+		t.at = (t.at + 1) % len(t.order)
+	}
+	return t.count
+}
+
+// peek returns the queue of the next turn, without taking it.
+func (t *turns) peek() int { return t.order[t.at] }

@@ -8,12 +8,12 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/taskware/taskware/queue"
 
 	"golang.org/x/sync/errgroup"
-	"golang.org/x/sync/semaphore"
 
 	"github.com/taskware/taskware/internal/backoff"
 	"github.com/taskware/taskware/internal/randid"
@@ -59,7 +59,9 @@ type Worker struct {
 	mu       sync.Mutex
 	tasks    map[string]task.Func
 	running  bool
+	stopping bool // Run's ctx ended: a run that parks is handed back
 	inflight map[*queue.Delivery]*flight
+	parked   int // runs that gave back their slot (see park)
 }
 
 // New returns a Worker that takes tasks from q (a backend's Queue). It panics with an error matching
@@ -83,7 +85,7 @@ func New(q queue.Consumer, opts ...Option) *Worker {
 		}
 	}
 	if w.prefetch == -1 {
-		w.prefetch = w.concurrency
+		w.prefetch = defaultPrefetch(w.concurrency)
 	}
 	switch {
 	case q == nil:
@@ -159,12 +161,11 @@ func (w *Worker) Run(ctx context.Context) error {
 	bg.Go(func() error { w.every(bgCtx, w.promoteEvery, w.promoteAll); return nil })
 	bg.Go(func() error { w.every(bgCtx, w.recoverEvery(), w.recoverAll); return nil })
 
-	// taken bounds the deliveries held, running or prefetched; running
-	// those that run. One goroutine starts them in the order taken; at a
-	// stop, those not started go back to their queue unrun.
+	// slots count the deliveries held, running or prefetched, and those
+	// that run. One goroutine starts them in the order taken; at a stop,
+	// those not started go back to their queue unrun.
 	held := w.concurrency + w.prefetch
-	// (A channel counts the running ones: it waits without allocating.)
-	taken, running := semaphore.NewWeighted(int64(held)), make(chan struct{}, w.concurrency)
+	slots := newSlots(w.concurrency)
 	var tasks sync.WaitGroup
 	ready := make(chan *queue.Delivery, held)
 	started := make(chan struct{})
@@ -172,10 +173,10 @@ func (w *Worker) Run(ctx context.Context) error {
 		defer close(started)
 		for d := range ready {
 			select {
-			case running <- struct{}{}:
+			case slots.running <- struct{}{}:
 			case <-ctx.Done():
 				tasks.Go(func() {
-					defer taken.Release(1)
+					defer slots.release(1)
 					defer w.track(d, false)
 					o := queue.Outcome{Status: queue.Scheduled, RunAt: time.Now(), Attempt: d.Attempt}
 					if w.finish(runCtx, d, o) && w.events.on() {
@@ -185,22 +186,27 @@ func (w *Worker) Run(ctx context.Context) error {
 				continue
 			}
 			tasks.Go(func() {
-				defer taken.Release(1)
-				defer w.track(d, false)
-				defer func() { <-running }()
-				w.execute(runCtx, d)
+				parked := false
+				defer func() {
+					w.track(d, false)
+					if !parked {
+						slots.free()
+					}
+				}()
+				parked = w.execute(runCtx, d, slots)
 			})
 		}
 	}()
 	dispatch := func(ds []*queue.Delivery) {
 		for _, d := range ds {
 			w.track(d, true)
-			ready <- d // never blocks: taken bounds what is held
+			ready <- d // never blocks: takeLoop bounds what is held
 		}
 	}
-	w.takeLoop(ctx, taken, held, dispatch)
+	w.takeLoop(ctx, slots, dispatch)
 	close(ready)
 	<-started
+	w.handBackParked()
 
 	done := make(chan struct{})
 	go func() { tasks.Wait(); close(done) }()
@@ -217,58 +223,6 @@ func (w *Worker) Run(ctx context.Context) error {
 	_ = w.events.flush(flushCtx) // up to the grace period, as documented
 	cancelFlush()
 	return nil
-}
-
-// takeLoop fills free slots with new tasks until ctx ends, over the
-// queues by their weights (or strictly in order: StrictPriority).
-func (w *Worker) takeLoop(ctx context.Context, sem *semaphore.Weighted, held int, dispatch func([]*queue.Delivery)) {
-	pause := backoff.New(100*time.Millisecond, 5*time.Second)
-	order := takeOrder(w.weights)
-	wait := w.pollWait
-	if len(w.queues) > 1 {
-		wait /= time.Duration(len(w.queues))
-	}
-	for i := 0; ctx.Err() == nil; i++ {
-		if sem.Acquire(ctx, 1) != nil {
-			return
-		}
-		n := 1
-		for n < held && sem.TryAcquire(1) {
-			n++
-		}
-		var ds []*queue.Delivery
-		var err error
-		if w.strict {
-			ds, err = w.takeStrict(ctx, n, wait)
-		} else {
-			ds, err = w.queue.Take(ctx, w.queues[order[i%len(order)]], w.consumer, n, wait)
-		}
-		sem.Release(int64(n - len(ds)))
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			w.onError(err)
-			_ = backoff.Sleep(ctx, pause.Next())
-			continue
-		}
-		pause.Reset()
-		dispatch(ds)
-	}
-}
-
-// takeStrict takes up to n tasks from the first queue that has any, in
-// order; if none has, it waits on the first for up to wait.
-func (w *Worker) takeStrict(ctx context.Context, n int, wait time.Duration) ([]*queue.Delivery, error) {
-	if len(w.queues) > 1 {
-		for _, q := range w.queues {
-			ds, err := w.queue.Take(ctx, q, w.consumer, n, 0)
-			if err != nil || len(ds) > 0 {
-				return ds, err
-			}
-		}
-	}
-	return w.queue.Take(ctx, w.queues[0], w.consumer, n, wait)
 }
 
 // recoverEvery is how often the worker looks for dead workers' tasks: a
@@ -308,9 +262,12 @@ func (w *Worker) track(d *queue.Delivery, add bool) {
 	defer w.mu.Unlock()
 	if add {
 		w.inflight[d] = &flight{claimed: time.Now()}
-	} else {
-		delete(w.inflight, d)
+		return
 	}
+	if f := w.inflight[d]; f != nil && f.parked {
+		w.parked--
+	}
+	delete(w.inflight, d)
 }
 
 // canceled is told of a canceled task (see CancelWatcher): if the worker
@@ -351,8 +308,19 @@ func (w *Worker) every(ctx context.Context, d time.Duration, fn func(context.Con
 	}
 }
 
+// States of a run.
+const (
+	runRunning = iota
+	runParked
+	runEnded
+)
+
 // run is what one run allocates: its invocation and its last writes.
 type run struct {
+	w        *Worker
+	d        *queue.Delivery
+	slots    *slots
+	state    atomic.Int32 // running, then parked (slots given back, see park) or ended
 	inv      task.Invocation
 	final    task.FinalWrites
 	releases [2]task.FinalWrite // room for the usual few, without allocating
@@ -361,8 +329,9 @@ type run struct {
 	ctx      runctx.Context[*task.Invocation] // the run's context, which carries inv
 }
 
-// execute runs one delivery and ends it in its queue.
-func (w *Worker) execute(runCtx context.Context, d *queue.Delivery) {
+// execute runs one delivery, which holds s, and ends it in its queue. It
+// reports whether the run parked, having given back s already.
+func (w *Worker) execute(runCtx context.Context, d *queue.Delivery, s *slots) (parked bool) {
 	fn, ok := w.tasks[d.Task]
 	ev := w.events.on()
 	if ev && d.Deliveries > 1 {
@@ -388,6 +357,8 @@ func (w *Worker) execute(runCtx context.Context, d *queue.Delivery) {
 		}
 		r.final.Releases, r.final.Results = r.releases[:0], r.results[:0]
 		r.inv.Final, r.inv.Locks = &r.final, r.locks[:0]
+		r.w, r.d, r.slots = w, d, s
+		r.inv.Parker = r
 		inv = &r.inv
 		ctx, cancel, why := w.startRun(runCtx, d)
 		if why == queue.ErrClaimLost { // taken over before it started: another worker's
@@ -407,9 +378,10 @@ func (w *Worker) execute(runCtx context.Context, d *queue.Delivery) {
 		}
 		r.ctx = runctx.Context[*task.Invocation]{Context: ctx, Inv: &r.inv}
 		_, err = call(fn, &r.ctx, &r.inv)
+		parked = !r.state.CompareAndSwap(runRunning, runEnded)
 		took = time.Since(start)
 		switch {
-		case err != nil && task.Abandoned(runCtx):
+		case err != nil && task.Abandoned(ctx): // a hard stop, or parked at a stop
 			// Cut short by a stop: no result, but the locks go, and the task
 			// goes back to its queue at once, for another worker.
 			r.final.Results = nil
@@ -446,6 +418,7 @@ func (w *Worker) execute(runCtx context.Context, d *queue.Delivery) {
 		}
 		w.publish(EventSuperseded, d, nil, inv, ferr, took)
 	}
+	return parked
 }
 
 // finish ends d, not run, in its queue (see end), and reports whether it

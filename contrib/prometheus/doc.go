@@ -19,7 +19,9 @@
 //     took over (its worker cut off from Redis) as event="superseded";
 //   - taskware_task_skips_total{task, queue, reason}: the skips again, by
 //     the kind of their reason: "lock.locked" is lock contention,
-//     "middleware.expired" a run that waited too long;
+//     "middleware.expired" a run that waited too long, "middleware.joined"
+//     a run that joined a holder that failed (middleware.JoinLocked): the
+//     holder's failure counts once, as its own failed or dead_lettered;
 //   - taskware_task_duration_seconds{task, outcome}: a histogram of how
 //     long runs took, by the event that ended them;
 //   - taskware_lock_wait_seconds{task} and taskware_lock_held_seconds{task}:

@@ -97,7 +97,7 @@ func New(opts ...Option) *Metrics {
 		}, []string{"task", "queue", "event"}),
 		skips: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name:        MetricSkips,
-			Help:        "Runs skipped on purpose, by task, queue and reason: lock.locked is contention, middleware.expired a run that waited too long. Not failures.",
+			Help:        "Runs skipped on purpose, by task, queue and reason: lock.locked is contention, middleware.expired a run that waited too long, middleware.joined a run that joined a holder that failed (the failure counts once, as the holder's). Not failures.",
 			ConstLabels: cl,
 		}, []string{"task", "queue", "reason"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{

@@ -59,6 +59,10 @@ func TestObserveCountsEveryEventAndTimesRunEnds(t *testing.T) {
 	ev(worker.EventStarted, "report", 0, nil)
 	ev(worker.EventSkipped, "report", time.Millisecond, func(e *worker.Event) { e.Err = task.Skip(middleware.ErrExpired) })
 	ev(worker.EventStarted, "report", 0, nil)
+	ev(worker.EventSkipped, "report", time.Millisecond, func(e *worker.Event) {
+		e.Err = task.Skip(&middleware.JoinedError{Err: errors.New("upstream down")})
+	})
+	ev(worker.EventStarted, "report", 0, nil)
 	ev(worker.EventLeaseLost, "report", 0, held)
 	ev(worker.EventFailed, "report", 2*time.Second, func(e *worker.Event) { held(e); e.Err = lock.ErrLeaseLost })
 	ev(worker.EventCanceled, "report", 0, nil)
@@ -68,8 +72,8 @@ func TestObserveCountsEveryEventAndTimesRunEnds(t *testing.T) {
 		task, event string
 		want        float64
 	}{
-		{"report", "enqueued", 3}, {"report", "started", 4}, {"report", "succeeded", 1},
-		{"report", "skipped", 2}, {"report", "lease_lost", 1}, {"report", "failed", 1},
+		{"report", "enqueued", 3}, {"report", "started", 5}, {"report", "succeeded", 1},
+		{"report", "skipped", 3}, {"report", "lease_lost", 1}, {"report", "failed", 1},
 		{"report", "canceled", 1}, {"ghost", "dead_lettered", 1},
 	} {
 		if got := counter(t, reg, taskprom.MetricEvents, "task", c.task, "queue", "q", "event", c.event); got != c.want {
@@ -79,7 +83,11 @@ func TestObserveCountsEveryEventAndTimesRunEnds(t *testing.T) {
 	if n := series(t, reg, taskprom.MetricEvents); n != 8 {
 		t.Errorf("%d series of events_total, want 8:\n%s", n, dump(t, reg))
 	}
-	// Contention and expiry are skips, each under its reason.
+	// Contention, expiry and a joined failure are skips, each under its
+	// reason: the joined one is no failure.
+	if got := counter(t, reg, taskprom.MetricSkips, "task", "report", "queue", "q", "reason", "middleware.joined"); got != 1 {
+		t.Errorf("skips{middleware.joined} = %v, want 1", got)
+	}
 	if got := counter(t, reg, taskprom.MetricSkips, "task", "report", "queue", "q", "reason", "lock.locked"); got != 1 {
 		t.Errorf("skips{lock.locked} = %v, want 1", got)
 	}
@@ -91,7 +99,7 @@ func TestObserveCountsEveryEventAndTimesRunEnds(t *testing.T) {
 	for _, c := range []struct {
 		outcome string
 		want    uint64
-	}{{"succeeded", 1}, {"skipped", 2}, {"failed", 1}} {
+	}{{"succeeded", 1}, {"skipped", 3}, {"failed", 1}} {
 		if got := observations(t, reg, taskprom.MetricTaskDuration, "task", "report", "outcome", c.outcome); got != c.want {
 			t.Errorf("duration{%s} has %d observations, want %d", c.outcome, got, c.want)
 		}
