@@ -13,8 +13,8 @@ import (
 // cancel its run once started, and whether the run parked.
 type flight struct {
 	canceled, lost, parked bool
-	claimed        time.Time               // when the claim was last taken or renewed (sent)
-	cancel         context.CancelCauseFunc // of the run, once it started
+	claimed                time.Time               // when the claim was last taken or renewed (sent)
+	cancel                 context.CancelCauseFunc // of the run, once it started
 }
 
 // startRun returns the context of d's run, to be cancelled by a Cancel or

@@ -43,8 +43,10 @@ const (
 	// EventLeaseLost: the run lost a lock it held (LockKey); its end
 	// follows.
 	EventLeaseLost EventKind = "lease_lost"
-	// EventAbandoned: a stopping worker cut the run short after its grace
-	// period; the task goes back to its queue, for another worker.
+	// EventAbandoned: a stopping worker cut the run short, after its grace
+	// period (at once for a run parked waiting on another, see
+	// task.Invocation.Park); the task goes back to its queue, for another
+	// worker.
 	EventAbandoned EventKind = "abandoned"
 	// EventTakenOver: a worker took a task that an earlier one took and
 	// never finished (it died); the run starts again.
