@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskware/taskware/internal/suite"
+
 	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/task"
 )
@@ -31,38 +33,35 @@ type Locker interface {
 	lock.Inspector
 }
 
-type promise struct {
-	name  string
-	check func(t *tester)
-	cases []promise
-}
+// promise is one subtest: a promise, or, with Cases, a group of them.
+type promise = suite.Promise[*tester]
 
 func promises() []promise {
 	return []promise{
-		{name: "Acquire", cases: []promise{
-			{name: "Lease", check: acquireLease},
-			{name: "HeldByAnother", check: heldByAnother},
-			{name: "KeysApart", check: keysApart},
-			{name: "OwnerTask", check: ownerTask},
-			{name: "BadArguments", check: badArguments},
+		{Name: "Acquire", Cases: []promise{
+			{Name: "Lease", Check: acquireLease},
+			{Name: "HeldByAnother", Check: heldByAnother},
+			{Name: "KeysApart", Check: keysApart},
+			{Name: "OwnerTask", Check: ownerTask},
+			{Name: "BadArguments", Check: badArguments},
 		}},
-		{name: "Release", cases: []promise{
-			{name: "OnlyOwner", check: onlyOwner},
-			{name: "Frees", check: releaseFrees},
-			{name: "Twice", check: releaseTwice},
+		{Name: "Release", Cases: []promise{
+			{Name: "OnlyOwner", Check: onlyOwner},
+			{Name: "Frees", Check: releaseFrees},
+			{Name: "Twice", Check: releaseTwice},
 		}},
-		{name: "TTL", cases: []promise{
-			{name: "CrashedHolderFreed", check: crashedHolder},
-			{name: "RefreshRenews", check: refreshRenews},
+		{Name: "TTL", Cases: []promise{
+			{Name: "CrashedHolderFreed", Check: crashedHolder},
+			{Name: "RefreshRenews", Check: refreshRenews},
 		}},
-		{name: "Fence", cases: []promise{
-			{name: "Increases", check: fenceIncreases},
+		{Name: "Fence", Cases: []promise{
+			{Name: "Increases", Check: fenceIncreases},
 		}},
-		{name: "Held", cases: []promise{
-			{name: "Lists", check: heldLists},
+		{Name: "Held", Cases: []promise{
+			{Name: "Lists", Check: heldLists},
 		}},
-		{name: "Break", cases: []promise{
-			{name: "FreesAndHolderLoses", check: breakFrees},
+		{Name: "Break", Cases: []promise{
+			{Name: "FreesAndHolderLoses", Check: breakFrees},
 		}},
 	}
 }
@@ -72,24 +71,12 @@ func promises() []promise {
 // promise: "Release/OnlyOwner", say.
 func Run(t *testing.T, newBackend func(t *testing.T) Backend) {
 	t.Helper()
-	for _, p := range promises() {
-		run(t, p, newBackend)
-	}
-}
-
-func run(t *testing.T, p promise, newBackend func(t *testing.T) Backend) {
-	t.Run(p.name, func(t *testing.T) {
-		if p.check == nil {
-			for _, c := range p.cases {
-				run(t, c, newBackend)
-			}
-			return
-		}
+	suite.Run(t, promises(), func(t *testing.T) *tester {
 		b := newBackend(t)
 		if b.Locker == nil || b.Holder == "" {
 			t.Fatal("locktest: the Backend needs a Locker, and the Holder it records")
 		}
-		p.check(&tester{T: t, b: b, l: b.Locker})
+		return &tester{T: t, b: b, l: b.Locker}
 	})
 }
 

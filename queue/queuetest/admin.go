@@ -13,8 +13,8 @@ import (
 
 func deadLetterPromises() []promise {
 	return []promise{
-		{name: "List", check: deadLetters},
-		{name: "RequeueAndPurge", check: repairDead},
+		{Name: "List", Check: deadLetters},
+		{Name: "RequeueAndPurge", Check: repairDead},
 	}
 }
 
@@ -112,11 +112,11 @@ func repairDead(t *tester) {
 
 func adminPromises() []promise {
 	return []promise{
-		{name: "Inspect", check: inspect},
-		{name: "Queues", check: queues},
-		{name: "Workers", check: workers},
-		{name: "Pause", check: pause},
-		{name: "Rates", check: rates},
+		{Name: "Inspect", Check: inspect},
+		{Name: "Queues", Check: queues},
+		{Name: "Workers", Check: workers},
+		{Name: "Pause", Check: pause},
+		{Name: "Rates", Check: rates},
 	}
 }
 
@@ -381,8 +381,8 @@ func rates(t *tester) {
 
 func ttlPromises() []promise {
 	return []promise{
-		{name: "State", check: stateTTL},
-		{name: "UniqueKey", check: uniqueKeyTTL},
+		{Name: "State", Check: stateTTL},
+		{Name: "UniqueKey", Check: uniqueKeyTTL},
 	}
 }
 

@@ -15,10 +15,10 @@ import (
 
 func takePromises() []promise {
 	return []promise{
-		{name: "Order", check: takeOrder},
-		{name: "Wait", check: takeWait},
-		{name: "ConsumersShare", check: consumersShare},
-		{name: "Paused", check: takePaused},
+		{Name: "Order", Check: takeOrder},
+		{Name: "Wait", Check: takeWait},
+		{Name: "ConsumersShare", Check: consumersShare},
+		{Name: "Paused", Check: takePaused},
 	}
 }
 
@@ -213,7 +213,7 @@ func takePaused(t *tester) {
 
 func promotePromises() []promise {
 	return []promise{
-		{name: "DueOnly", check: promoteDue},
+		{Name: "DueOnly", Check: promoteDue},
 	}
 }
 
@@ -275,11 +275,11 @@ func promoteDue(t *tester) {
 
 func recoverPromises() []promise {
 	return []promise{
-		{name: "IdleOnly", check: recoverIdle},
-		{name: "LateFinish", check: lateFinish},
-		{name: "LateFinishKeepsRecord", check: lateFinishKeepsRecord},
-		{name: "ExtendReportsLost", check: extendReportsLost},
-		{name: "TakenOverFirst", check: takenOverFirst},
+		{Name: "IdleOnly", Check: recoverIdle},
+		{Name: "LateFinish", Check: lateFinish},
+		{Name: "LateFinishKeepsRecord", Check: lateFinishKeepsRecord},
+		{Name: "ExtendReportsLost", Check: extendReportsLost},
+		{Name: "TakenOverFirst", Check: takenOverFirst},
 	}
 }
 

@@ -14,11 +14,11 @@ import (
 
 func enqueuePromises() []promise {
 	return []promise{
-		{name: "RoundTrip", check: roundTrip},
-		{name: "Duplicate", check: duplicate},
-		{name: "Refused", check: refused},
-		{name: "Many", check: enqueueMany},
-		{name: "MessageWhileWaiting", check: messageWhileWaiting},
+		{Name: "RoundTrip", Check: roundTrip},
+		{Name: "Duplicate", Check: duplicate},
+		{Name: "Refused", Check: refused},
+		{Name: "Many", Check: enqueueMany},
+		{Name: "MessageWhileWaiting", Check: messageWhileWaiting},
 	}
 }
 
@@ -224,9 +224,9 @@ func enqueueMany(t *tester) {
 
 func uniquePromises() []promise {
 	return []promise{
-		{name: "OneHolder", check: uniqueOneHolder},
-		{name: "FreedWhenTaskEnds", check: uniqueFreedAtEnd},
-		{name: "Window", check: uniqueWindow},
+		{Name: "OneHolder", Check: uniqueOneHolder},
+		{Name: "FreedWhenTaskEnds", Check: uniqueFreedAtEnd},
+		{Name: "Window", Check: uniqueWindow},
 	}
 }
 
@@ -349,7 +349,7 @@ func expiresAtPromises() []promise {
 	}
 	out := make([]promise, len(cases))
 	for i, c := range cases {
-		out[i] = promise{name: c.name, check: func(t *tester) { expiresAt(t, c.at) }}
+		out[i] = promise{Name: c.name, Check: func(t *tester) { expiresAt(t, c.at) }}
 	}
 	return out
 }

@@ -14,12 +14,12 @@ import (
 
 func finishPromises() []promise {
 	return []promise{
-		{name: "Outcomes", check: outcomes},
-		{name: "NotAnOutcome", check: notAnOutcome},
-		{name: "Retry", check: retry},
-		{name: "OthersFirst", check: othersFirst},
-		{name: "FinalWrites", cases: finalWritePromises()},
-		{name: "RetryKeepsFailureRecord", check: retryKeepsFailureRecord},
+		{Name: "Outcomes", Check: outcomes},
+		{Name: "NotAnOutcome", Check: notAnOutcome},
+		{Name: "Retry", Check: retry},
+		{Name: "OthersFirst", Check: othersFirst},
+		{Name: "FinalWrites", Cases: finalWritePromises()},
+		{Name: "RetryKeepsFailureRecord", Check: retryKeepsFailureRecord},
 	}
 }
 
@@ -256,7 +256,7 @@ func finalWritePromises() []promise {
 	}
 	out := make([]promise, len(outcomes))
 	for i, c := range outcomes {
-		out[i] = promise{name: c.name, check: func(t *tester) { ownFinalWrites(t, c.o, c.rec) }}
+		out[i] = promise{Name: c.name, Check: func(t *tester) { ownFinalWrites(t, c.o, c.rec) }}
 	}
 	return out
 }

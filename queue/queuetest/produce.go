@@ -11,8 +11,8 @@ import (
 
 func statePromises() []promise {
 	return []promise{
-		{name: "NotFound", check: stateNotFound},
-		{name: "Started", check: started},
+		{Name: "NotFound", Check: stateNotFound},
+		{Name: "Started", Check: started},
 	}
 }
 
@@ -58,9 +58,9 @@ func started(t *tester) {
 
 func waitPromises() []promise {
 	return []promise{
-		{name: "NotFound", check: waitNotFound},
-		{name: "WokenByEnd", check: waitWoken},
-		{name: "ContextEnds", check: waitContextEnds},
+		{Name: "NotFound", Check: waitNotFound},
+		{Name: "WokenByEnd", Check: waitWoken},
+		{Name: "ContextEnds", Check: waitContextEnds},
 	}
 }
 
@@ -140,10 +140,10 @@ func waitContextEnds(t *tester) {
 
 func cancelPromises() []promise {
 	return []promise{
-		{name: "Ready", check: cancelReady},
-		{name: "Delayed", check: cancelDelayed},
-		{name: "Taken", check: cancelTaken},
-		{name: "EndedOrUnknown", check: cancelEnded},
+		{Name: "Ready", Check: cancelReady},
+		{Name: "Delayed", Check: cancelDelayed},
+		{Name: "Taken", Check: cancelTaken},
+		{Name: "EndedOrUnknown", Check: cancelEnded},
 	}
 }
 

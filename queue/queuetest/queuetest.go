@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskware/taskware/internal/suite"
+
 	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/queue"
 	"github.com/taskware/taskware/store"
@@ -57,31 +59,26 @@ type Locker interface {
 // time, for a backend without a clock of its own.
 const MaxRealStateTTL = 10 * time.Second
 
-// promise is one subtest: a promise of queue.Queue, or, with cases, a
-// group of them.
-type promise struct {
-	name  string
-	check func(t *tester)
-	cases []promise
-}
+// promise is one subtest: a promise, or, with Cases, a group of them.
+type promise = suite.Promise[*tester]
 
 // promises is the whole suite, in the order Run runs it.
 func promises() []promise {
 	return []promise{
-		{name: "Enqueue", cases: enqueuePromises()},
-		{name: "Unique", cases: uniquePromises()},
-		{name: "ExpiresAt", cases: expiresAtPromises()},
-		{name: "Take", cases: takePromises()},
-		{name: "Promote", cases: promotePromises()},
-		{name: "Recover", cases: recoverPromises()},
-		{name: "Finish", cases: finishPromises()},
-		{name: "State", cases: statePromises()},
-		{name: "Wait", cases: waitPromises()},
-		{name: "Cancel", cases: cancelPromises()},
-		{name: "DeadLetters", cases: deadLetterPromises()},
-		{name: "Admin", cases: adminPromises()},
-		{name: "TTL", cases: ttlPromises()},
-		{name: "Resent", cases: resentPromises()},
+		{Name: "Enqueue", Cases: enqueuePromises()},
+		{Name: "Unique", Cases: uniquePromises()},
+		{Name: "ExpiresAt", Cases: expiresAtPromises()},
+		{Name: "Take", Cases: takePromises()},
+		{Name: "Promote", Cases: promotePromises()},
+		{Name: "Recover", Cases: recoverPromises()},
+		{Name: "Finish", Cases: finishPromises()},
+		{Name: "State", Cases: statePromises()},
+		{Name: "Wait", Cases: waitPromises()},
+		{Name: "Cancel", Cases: cancelPromises()},
+		{Name: "DeadLetters", Cases: deadLetterPromises()},
+		{Name: "Admin", Cases: adminPromises()},
+		{Name: "TTL", Cases: ttlPromises()},
+		{Name: "Resent", Cases: resentPromises()},
 	}
 }
 
@@ -90,24 +87,12 @@ func promises() []promise {
 // "Finish/RetryKeepsFailureRecord", say.
 func Run(t *testing.T, newBackend func(t *testing.T) Backend) {
 	t.Helper()
-	for _, p := range promises() {
-		run(t, p, newBackend)
-	}
-}
-
-func run(t *testing.T, p promise, newBackend func(t *testing.T) Backend) {
-	t.Run(p.name, func(t *testing.T) {
-		if p.check == nil {
-			for _, c := range p.cases {
-				run(t, c, newBackend)
-			}
-			return
-		}
+	suite.Run(t, promises(), func(t *testing.T) *tester {
 		b := newBackend(t)
 		if err := b.validate(); err != nil {
 			t.Fatalf("queuetest: %v", err)
 		}
-		p.check(&tester{T: t, b: b, q: b.Queue})
+		return &tester{T: t, b: b, q: b.Queue}
 	})
 }
 
@@ -464,17 +449,4 @@ func (t *tester) eventually(d time.Duration, what string, cond func() bool) {
 
 // Names returns the name of every promise Run checks, in the order it
 // runs them: the subtests a backend must pass, "Enqueue/RoundTrip" first.
-func Names() []string {
-	var out []string
-	var walk func(prefix string, ps []promise)
-	walk = func(prefix string, ps []promise) {
-		for _, p := range ps {
-			if p.check != nil {
-				out = append(out, prefix+p.name)
-			}
-			walk(prefix+p.name+"/", p.cases)
-		}
-	}
-	walk("", promises())
-	return out
-}
+func Names() []string { return suite.Names(promises()) }

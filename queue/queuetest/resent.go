@@ -16,13 +16,13 @@ import (
 // first answer: see the package doc.)
 func resentPromises() []promise {
 	return []promise{
-		{name: "Enqueue", check: resentEnqueue},
-		{name: "Take", check: resentTake},
-		{name: "Finish", check: resentFinish},
-		{name: "FinishScheduled", check: resentFinishScheduled},
-		{name: "Cancel", check: resentCancel},
-		{name: "RequeueDead", check: resentRequeueDead},
-		{name: "PurgeDead", check: resentPurgeDead},
+		{Name: "Enqueue", Check: resentEnqueue},
+		{Name: "Take", Check: resentTake},
+		{Name: "Finish", Check: resentFinish},
+		{Name: "FinishScheduled", Check: resentFinishScheduled},
+		{Name: "Cancel", Check: resentCancel},
+		{Name: "RequeueDead", Check: resentRequeueDead},
+		{Name: "PurgeDead", Check: resentPurgeDead},
 	}
 }
 

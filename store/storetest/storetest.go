@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskware/taskware/internal/suite"
+
 	"github.com/taskware/taskware/queue"
 	"github.com/taskware/taskware/store"
 	"github.com/taskware/taskware/task"
@@ -30,43 +32,40 @@ type Store interface {
 	store.FinalPutter
 }
 
-type promise struct {
-	name  string
-	check func(t *tester)
-	cases []promise
-}
+// promise is one subtest: a promise, or, with Cases, a group of them.
+type promise = suite.Promise[*tester]
 
 func promises() []promise {
 	return []promise{
-		{name: "Put", cases: []promise{
-			{name: "RoundTrip", check: putRoundTrip},
-			{name: "Replaces", check: putReplaces},
-			{name: "Refused", check: putRefused},
-			{name: "SharesNoMemory", check: sharesNoMemory},
-			{name: "Deferred", check: deferredPut},
+		{Name: "Put", Cases: []promise{
+			{Name: "RoundTrip", Check: putRoundTrip},
+			{Name: "Replaces", Check: putReplaces},
+			{Name: "Refused", Check: putRefused},
+			{Name: "SharesNoMemory", Check: sharesNoMemory},
+			{Name: "Deferred", Check: deferredPut},
 		}},
-		{name: "Get", cases: []promise{
-			{name: "NotFound", check: getNotFound},
-			{name: "ErrorKinds", check: errorKinds},
-			{name: "NotFoundKindsApart", check: notFoundKindsApart},
+		{Name: "Get", Cases: []promise{
+			{Name: "NotFound", Check: getNotFound},
+			{Name: "ErrorKinds", Check: errorKinds},
+			{Name: "NotFoundKindsApart", Check: notFoundKindsApart},
 		}},
-		{name: "Keys", cases: []promise{
-			{name: "SameIDOnTwoQueues", check: sameIDOnTwoQueues},
+		{Name: "Keys", Cases: []promise{
+			{Name: "SameIDOnTwoQueues", Check: sameIDOnTwoQueues},
 		}},
-		{name: "Delete", cases: []promise{
-			{name: "OneRecord", check: deleteOne},
+		{Name: "Delete", Cases: []promise{
+			{Name: "OneRecord", Check: deleteOne},
 		}},
-		{name: "TTL", cases: []promise{
-			{name: "Expires", check: ttlExpires},
+		{Name: "TTL", Cases: []promise{
+			{Name: "Expires", Check: ttlExpires},
 		}},
-		{name: "List", cases: []promise{
-			{name: "Sorted", check: listSorted},
+		{Name: "List", Cases: []promise{
+			{Name: "Sorted", Check: listSorted},
 		}},
-		{name: "Wait", cases: []promise{
-			{name: "StoredAtOnce", check: waitStored},
-			{name: "WokenByPut", check: waitWoken},
-			{name: "ManyWaiters", check: waitMany},
-			{name: "ContextCause", check: waitCause},
+		{Name: "Wait", Cases: []promise{
+			{Name: "StoredAtOnce", Check: waitStored},
+			{Name: "WokenByPut", Check: waitWoken},
+			{Name: "ManyWaiters", Check: waitMany},
+			{Name: "ContextCause", Check: waitCause},
 		}},
 	}
 }
@@ -76,24 +75,12 @@ func promises() []promise {
 // the promise: "Put/Replaces", say.
 func Run(t *testing.T, newBackend func(t *testing.T) Backend) {
 	t.Helper()
-	for _, p := range promises() {
-		run(t, p, newBackend)
-	}
-}
-
-func run(t *testing.T, p promise, newBackend func(t *testing.T) Backend) {
-	t.Run(p.name, func(t *testing.T) {
-		if p.check == nil {
-			for _, c := range p.cases {
-				run(t, c, newBackend)
-			}
-			return
-		}
+	suite.Run(t, promises(), func(t *testing.T) *tester {
 		b := newBackend(t)
 		if b.Store == nil {
 			t.Fatal("storetest: the Backend needs a Store")
 		}
-		p.check(&tester{T: t, b: b, s: b.Store})
+		return &tester{T: t, b: b, s: b.Store}
 	})
 }
 
