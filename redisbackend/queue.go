@@ -39,7 +39,7 @@ type Queue struct {
 
 	mu     sync.RWMutex
 	byName map[string]*queueNames
-	seen   map[seenKey]string // the last entry a Take read for each consumer
+	seen   map[seenKey]taken // what each consumer's Takes handed out (see taken)
 
 	watchMu  sync.Mutex
 	watchers map[*func(queue, id string)]struct{} // see WatchCancels

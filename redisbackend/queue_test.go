@@ -289,3 +289,79 @@ func TestTakeAfterScriptFlush(t *testing.T) {
 		t.Fatalf("took %d, want a", len(ds))
 	}
 }
+
+// Entries taken over (Recover) are handed out ahead of the group's cursor.
+// That must not hide what a lost reply took between the cursor and them:
+// each entry is handed out once, none is left pending unseen, and none
+// that a Take handed out comes back from a later one.
+func TestTakeAfterTakeoverHandsOutWhatALostReplyTook(t *testing.T) {
+	rqEach(t, func(t *testing.T, b *taskwaretest.Backend) {
+		q := b.Redis.Queue()
+		ctx := t.Context()
+		stream := b.Prefix() + "queue:{gap}"
+		rqTake(t, q, "gap", 1) // makes the group
+		rqEnqueue(t, q, rqMsg("gap", "stale"), time.Time{})
+		// Another consumer takes stale and goes silent; then b, c, d come.
+		if err := b.Client.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "taskware", Consumer: "gone",
+			Streams: []string{stream, ">"}, Count: 1}).Err(); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{"b", "c", "d"} {
+			rqEnqueue(t, q, rqMsg("gap", id), time.Time{})
+		}
+		if n, err := q.Recover(ctx, "gap", 0, 10); err != nil || n != 1 {
+			t.Fatalf("Recover: %d, %v; want 1 taken over", n, err)
+		}
+		var got []string
+		take := func(n int) {
+			t.Helper()
+			for _, d := range rqTake(t, q, "gap", n) {
+				got = append(got, d.ID)
+			}
+		}
+		take(1) // stale, ahead of the cursor
+		// A read whose reply is lost: Redis hands b and c to c1.
+		if err := b.Client.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "taskware", Consumer: "c1",
+			Streams: []string{stream, ">"}, Count: 2}).Err(); err != nil {
+			t.Fatal(err)
+		}
+		for range 4 {
+			take(2)
+		}
+		if want := "[stale b c d]"; fmt.Sprint(got) != want {
+			t.Fatalf("took %v, want %s: each once, none left pending", got, want)
+		}
+	})
+}
+
+// A Take that hands out a taken-over entry beside new ones does not hand
+// the taken-over one out again.
+func TestTakeHandsOutATakenOverEntryOnce(t *testing.T) {
+	rqEach(t, func(t *testing.T, b *taskwaretest.Backend) {
+		q := b.Redis.Queue()
+		ctx := t.Context()
+		stream := b.Prefix() + "queue:{once}"
+		rqTake(t, q, "once", 1) // makes the group
+		rqEnqueue(t, q, rqMsg("once", "stale"), time.Time{})
+		if err := b.Client.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "taskware", Consumer: "gone",
+			Streams: []string{stream, ">"}, Count: 1}).Err(); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{"b", "c"} {
+			rqEnqueue(t, q, rqMsg("once", id), time.Time{})
+		}
+		if n, err := q.Recover(ctx, "once", 0, 10); err != nil || n != 1 {
+			t.Fatalf("Recover: %d, %v; want 1 taken over", n, err)
+		}
+		var got []string
+		for range 4 {
+			for _, d := range rqTake(t, q, "once", 2) {
+				got = append(got, d.ID)
+			}
+		}
+		if want := "[stale b c]"; fmt.Sprint(got) != want {
+			t.Fatalf("took %v, want %s: each once", got, want)
+		}
+	})
+}
+

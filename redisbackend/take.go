@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -33,10 +35,11 @@ func (q *Queue) ensureGroup(ctx context.Context, name string, force bool) error 
 
 // Take implements queue.Consumer: one round trip for up to n messages,
 // two XREADGROUPs in one pipeline. The first reads consumer's own
-// pending entries past the last one this Queue read for it: none, unless
-// the reply of an earlier read was lost after Redis ran it (go-redis sends
-// a pipeline again after a cut connection), and those are handed out now;
-// beyond n, they go back to the stream. The second, a script (take.lua),
+// pending entries past the last one this Queue read for it in order: those
+// it handed out and holds (see taken), and any an earlier read took
+// whose reply was lost after Redis ran it (go-redis sends a pipeline again
+// after a cut connection); those are handed out now, and beyond n go back
+// to the stream. The second, a script (take.lua),
 // reads new entries, those taken over (Recover) first, unless the queue
 // is paused: a paused queue's entries are never read, so they keep their
 // places.
@@ -86,37 +89,33 @@ func (q *Queue) Take(ctx context.Context, name, consumer string, n int, wait tim
 		if err != nil {
 			return nil, fmt.Errorf("worker: take from %s: %w", name, unavailable(ctx, err))
 		}
-		size := 0
-		for _, c := range reads {
-			for _, st := range c.Val() {
-				size += len(st.Messages)
-			}
+		pending, fresh := cmds[0].Val(), []redis.XStream(nil)
+		if !paused {
+			fresh = cmds[1].Val()
 		}
-		out := make([]*queue.Delivery, 0, size)
-		for _, c := range reads {
-			out = appendEntries(out, name, c.Val())
-		}
+		out, in := q.sort(name, consumer, pending, fresh)
 		if paused {
 			// Paused (Pause): the caller waits as if nothing were ready.
 			// Only a lost reply's entries were read: they go back, unrun.
-			if len(out) > 0 && q.handBack(sctx, names.stream, out) == nil {
-				q.saw(name, consumer, out)
+			if len(out) > 0 {
+				_ = q.handBack(sctx, names.stream, out)
 			}
+			q.saw(name, consumer, pending, nil, 0)
 			_ = backoff.Sleep(ctx, wait)
 			return nil, nil
 		}
 		if len(out) > 0 || try > 0 || wait <= 0 {
+			if len(out) > limit { // a lost reply's entries, beside new ones
+				// If the hand back fails, they stay pending, not seen:
+				// the next Take reads them again.
+				_ = q.handBack(sctx, names.stream, out[limit:])
+				in = max(in-(len(out)-limit), 0)
+				out = out[:limit]
+			}
+			q.saw(name, consumer, pending, out, in)
 			if len(out) == 0 {
 				return nil, nil
 			}
-			seen := out
-			if len(out) > limit { // a lost reply's entries, beside new ones
-				if q.handBack(sctx, names.stream, out[limit:]) != nil {
-					seen = out[:limit] // still pending: the next Take reads them again
-				}
-				out = out[:limit]
-			}
-			q.saw(name, consumer, seen)
 			return out, nil
 		}
 		// Nothing ready: wait for a newer entry without taking it (a read
@@ -183,27 +182,107 @@ func appendEntries(out []*queue.Delivery, name string, streams []redis.XStream) 
 	return out
 }
 
-// lastSeen is the last entry a Take read for consumer, or "0-0".
+// taken is what a consumer's Takes handed out, as far as its next Take's
+// first read (its pending entries past last) must know: last is the last
+// entry read in order, and held the entries past last handed out, so
+// that the read hands out only what a lost reply took. Entries taken
+// over (Recover) are claimed ahead of the group's cursor: were last to
+// move past them, it would skip the entries between, which a lost reply
+// may have taken. So they are held instead.
+type taken struct {
+	last string
+	held map[string]struct{}
+}
+
+// lastSeen is the last entry a Take read in order for consumer, or "0-0".
 func (q *Queue) lastSeen(name, consumer string) string {
 	q.mu.RLock()
 	defer q.mu.RUnlock()
-	if id, ok := q.seen[seenKey{name, consumer}]; ok {
-		return id
+	if t, ok := q.seen[seenKey{name, consumer}]; ok {
+		return t.last
 	}
 	return "0-0"
 }
 
-// saw notes the last of ds, read for consumer in the order of their IDs.
-func (q *Queue) saw(name, consumer string, ds []*queue.Delivery) {
-	if len(ds) == 0 {
-		return
+// sort makes the deliveries of one Take, from its read of consumer's
+// pending entries past the last one and the reply of take.lua: first
+// what a lost reply took (pending, but not held), then what the script
+// claimed, then what it read in order, of which there are in.
+func (q *Queue) sort(name, consumer string, pending, fresh []redis.XStream) (out []*queue.Delivery, in int) {
+	q.mu.RLock()
+	held := q.seen[seenKey{name, consumer}].held
+	var lost []redis.XMessage
+	for _, st := range pending {
+		for _, m := range st.Messages {
+			if _, ok := held[m.ID]; !ok {
+				lost = append(lost, m)
+			}
+		}
 	}
+	q.mu.RUnlock()
+	size := len(lost)
+	for _, st := range fresh {
+		size += len(st.Messages)
+	}
+	if len(fresh) == 2 {
+		in = len(fresh[1].Messages)
+	}
+	out = make([]*queue.Delivery, 0, size)
+	out = appendEntries(out, name, []redis.XStream{{Messages: lost}})
+	return appendEntries(out, name, fresh), in
+}
+
+// saw notes what a Take of consumer handed out: out, whose last in
+// entries the script read in order (any beyond were handed back), given
+// pending, its read of consumer's pending entries past the last one.
+// Held entries no longer pending are forgotten (finished or taken over),
+// as are those the new last passes.
+func (q *Queue) saw(name, consumer string, pending []redis.XStream, out []*queue.Delivery, in int) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.seen == nil {
-		q.seen = make(map[seenKey]string)
+	k := seenKey{name, consumer}
+	t := q.seen[k]
+	if t.last == "" {
+		t.last = "0-0"
 	}
-	q.seen[seenKey{name, consumer}] = ds[len(ds)-1].Receipt
+	if ordered := out[max(len(out)-in, 0):]; len(ordered) > 0 {
+		t.last = ordered[len(ordered)-1].Receipt
+	}
+	held := make(map[string]struct{})
+	for _, st := range pending {
+		for _, m := range st.Messages {
+			if _, ok := t.held[m.ID]; ok && streamIDAfter(m.ID, t.last) {
+				held[m.ID] = struct{}{}
+			}
+		}
+	}
+	for _, d := range out[:max(len(out)-in, 0)] {
+		if streamIDAfter(d.Receipt, t.last) {
+			held[d.Receipt] = struct{}{}
+		}
+	}
+	if len(held) == 0 {
+		held = nil
+	}
+	t.held = held
+	if q.seen == nil {
+		q.seen = make(map[seenKey]taken)
+	}
+	q.seen[k] = t
+}
+
+// streamIDAfter reports whether stream entry ID a comes after b.
+func streamIDAfter(a, b string) bool {
+	am, as := splitStreamID(a)
+	bm, bs := splitStreamID(b)
+	return am > bm || am == bm && as > bs
+}
+
+func splitStreamID(id string) (ms, seq uint64) {
+	m, s, _ := strings.Cut(id, "-")
+	ms, _ = strconv.ParseUint(m, 10, 64)
+	seq, _ = strconv.ParseUint(s, 10, 64)
+	return ms, seq
 }
 
 // handBack puts ds, read but not to be handed out, back at the stream's

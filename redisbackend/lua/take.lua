@@ -5,9 +5,11 @@
 -- early, which it would hand out again, the entry goes back to the
 -- consumer that holds it (or, finished meanwhile, is acknowledged again),
 -- and is not handed out. Without taken-over entries it is one plain
--- XREADGROUP. Returns the reply of an XREADGROUP, or, if the queue is
--- paused, the error "PAUSED" having read nothing: no entry is taken, so
--- none has to be handed back and each keeps its place.
+-- XREADGROUP. Returns, in the shape of an XREADGROUP reply, two lists of
+-- the stream's entries: those claimed ahead of the cursor, then those
+-- read in order (the caller tells them apart: see Queue.Take). If the
+-- queue is paused, it returns the error "PAUSED" having read nothing: no
+-- entry is taken, so none has to be handed back and each keeps its place.
 --
 -- KEYS[1]  stream    the queue's stream
 -- KEYS[2]  ahead     the queue's taken-over entries, a sorted set (see recover.lua)
@@ -28,7 +30,7 @@ local function read(count)
 end
 
 if redis.call('EXISTS', ahead) == 0 and redis.call('EXISTS', early) == 0 then
-  return {{stream, read(n)}}
+  return {{stream, {}}, {stream, read(n)}}
 end
 
 -- newer reports whether stream ID a comes after b.
@@ -45,7 +47,7 @@ local function cursor()
   return g and g.last or '0-0'
 end
 
-local out = {}
+local claimed, out = {}, {}
 local last = cursor()
 local limit = -1
 if n > 0 then limit = n - 1 end
@@ -56,7 +58,7 @@ for _, m in ipairs(redis.call('ZRANGE', ahead, 0, limit)) do
   if newer(id, last) then -- else a read handed it out already
     local c = redis.call('XCLAIM', stream, 'taskware', consumer, 0, id, 'FORCE')
     if c[1] and c[1][2] then
-      out[#out + 1] = c[1]
+      claimed[#claimed + 1] = c[1]
       redis.call('HSET', early, id, 1)
     else -- deleted (canceled) meanwhile
       redis.call('XACK', stream, 'taskware', id)
@@ -65,9 +67,9 @@ for _, m in ipairs(redis.call('ZRANGE', ahead, 0, limit)) do
 end
 
 -- then new entries, reading on past those handed out early
-while n == 0 or #out < n do
+while n == 0 or #claimed + #out < n do
   local want = 0
-  if n > 0 then want = n - #out end
+  if n > 0 then want = n - #claimed - #out end
   -- who holds each entry handed out early that this read will reach
   local holders = {}
   if redis.call('EXISTS', early) == 1 then
@@ -103,4 +105,4 @@ if redis.call('EXISTS', early) == 1 then
     if not newer(ids[i], last) then redis.call('HDEL', early, ids[i]) end
   end
 end
-return {{stream, out}}
+return {{stream, claimed}, {stream, out}}
