@@ -365,3 +365,41 @@ func TestTakeHandsOutATakenOverEntryOnce(t *testing.T) {
 	})
 }
 
+// Recover trims finished entries from the stream. A taken-over entry,
+// claimed ahead of the group's cursor, is pending above entries no read
+// has handed out yet: the trim must stop at the cursor, not at the oldest
+// pending entry, or it deletes tasks never run.
+func TestRecoverKeepsEntriesBelowOnesClaimedAhead(t *testing.T) {
+	rqEach(t, func(t *testing.T, b *taskwaretest.Backend) {
+		q := b.Redis.Queue()
+		ctx := t.Context()
+		stream := b.Prefix() + "queue:{trim}"
+		rqTake(t, q, "trim", 1) // makes the group
+		rqEnqueue(t, q, rqMsg("trim", "stale"), time.Time{})
+		if err := b.Client.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "taskware", Consumer: "gone",
+			Streams: []string{stream, ">"}, Count: 1}).Err(); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{"b", "c"} {
+			rqEnqueue(t, q, rqMsg("trim", id), time.Time{})
+		}
+		if n, err := q.Recover(ctx, "trim", 0, 10); err != nil || n != 1 {
+			t.Fatalf("Recover: %d, %v; want 1 taken over", n, err)
+		}
+		var got []string
+		for _, d := range rqTake(t, q, "trim", 1) { // stale, claimed ahead of b and c
+			got = append(got, d.ID)
+		}
+		if _, err := q.Recover(ctx, "trim", time.Hour, 10); err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			for _, d := range rqTake(t, q, "trim", 1) {
+				got = append(got, d.ID)
+			}
+		}
+		if want := "[stale b c]"; fmt.Sprint(got) != want {
+			t.Fatalf("took %v, want %s: a Recover's trim deleted tasks never run", got, want)
+		}
+	})
+}

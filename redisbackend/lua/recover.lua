@@ -26,6 +26,14 @@ local function padded(id)
   return string.rep('0', 20 - #ms) .. ms .. '-' .. string.rep('0', 20 - #seq) .. seq
 end
 
+-- older reports whether stream entry ID a comes before b.
+local function older(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+  return am < bm or am == bm and as < bs
+end
+
 local r = redis.call('XAUTOCLAIM', stream, 'taskware', 'taskware:recover', min_idle, '0-0', 'COUNT', count)
 local moved = 0
 for _, e in ipairs(r[2]) do
@@ -60,8 +68,10 @@ for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', stream, 'taskware')) do
   end
 end
 
--- Finished entries stay in the stream (no XDEL): trim what lies below the
--- oldest pending entry, or, with none pending, up to the last delivered.
+-- Finished entries stay in the stream (no XDEL): trim what lies below
+-- both the oldest pending entry and the group's cursor. Entries past the
+-- cursor were never read, though taken-over ones claimed ahead of it are
+-- pending there (take.lua).
 local last
 for _, g in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
   local name, id
@@ -70,13 +80,12 @@ for _, g in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
   end
   if name == 'taskware' then last = id end
 end
-local p = redis.call('XPENDING', stream, 'taskware')
 local minid
-if p[1] > 0 then
-  minid = p[2]
-elseif last then
+if last then
   local ms, seq = string.match(last, '^(%d+)-(%d+)$')
   if ms then minid = ms .. '-' .. string.format('%d', tonumber(seq) + 1) end
 end
+local p = redis.call('XPENDING', stream, 'taskware')
+if p[1] > 0 and (not minid or older(p[2], minid)) then minid = p[2] end
 if minid then redis.call('XTRIM', stream, 'MINID', minid) end
 return moved
