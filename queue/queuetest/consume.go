@@ -280,6 +280,7 @@ func recoverPromises() []promise {
 		{Name: "LateFinishKeepsRecord", Check: lateFinishKeepsRecord},
 		{Name: "ExtendReportsLost", Check: extendReportsLost},
 		{Name: "TakenOverFirst", Check: takenOverFirst},
+		{Name: "TakenOverOnceToItsHolder", Check: takenOverOnceToItsHolder},
 	}
 }
 
@@ -503,4 +504,25 @@ func takenOverFirst(t *tester) {
 	if ds := t.take("ah", "c3", 10); ds != nil {
 		t.Fatalf("Take at the end: got %q", ids(ds))
 	}
+}
+
+// A Take that hands out a taken-over message beside new ones does not
+// hand it out again with the next Takes of the same consumer, and they go
+// on with the messages never taken.
+func takenOverOnceToItsHolder(t *tester) {
+	t.enqueue(msg("ho", "x"), time.Time{})
+	wantIDs(t, "Take", t.take("ho", "dead", 1), "x")
+	for _, id := range []string{"p", "q", "r"} {
+		t.enqueue(msg("ho", id), time.Time{})
+	}
+	if n, err := t.q.Recover(t.Context(), "ho", 0, 10); err != nil || n != 1 {
+		t.Fatalf("Recover = %d, %v; want 1", n, err)
+	}
+	wantIDs(t, "Take(2) after Recover", t.take("ho", "c1", 2), "x", "p")
+	wantIDs(t, "the next Take(1)", t.take("ho", "c1", 1), "q")
+	wantIDs(t, "the next Take(5)", t.take("ho", "c1", 5), "r")
+	if ds := t.take("ho", "c1", 5); ds != nil {
+		t.Fatalf("Take once all were taken: got %q; a task taken over was handed out twice", ids(ds))
+	}
+	t.wantStats("ho", 0, 4, 0, 0)
 }
