@@ -248,21 +248,24 @@ func (q *Queue) saw(name, consumer string, pending []redis.XStream, out []*queue
 	if ordered := out[max(len(out)-in, 0):]; len(ordered) > 0 {
 		t.last = ordered[len(ordered)-1].Receipt
 	}
-	held := make(map[string]struct{})
+	var held map[string]struct{} // nil, the usual case, makes no map
+	hold := func(id string) {
+		if held == nil {
+			held = make(map[string]struct{})
+		}
+		held[id] = struct{}{}
+	}
 	for _, st := range pending {
 		for _, m := range st.Messages {
 			if _, ok := t.held[m.ID]; ok && streamIDAfter(m.ID, t.last) {
-				held[m.ID] = struct{}{}
+				hold(m.ID)
 			}
 		}
 	}
 	for _, d := range out[:max(len(out)-in, 0)] {
 		if streamIDAfter(d.Receipt, t.last) {
-			held[d.Receipt] = struct{}{}
+			hold(d.Receipt)
 		}
-	}
-	if len(held) == 0 {
-		held = nil
 	}
 	t.held = held
 	if q.seen == nil {
