@@ -97,6 +97,23 @@ func (s *Store) Delete(ctx context.Context, queue, id string) error {
 	return nil
 }
 
+// Purge implements store.Store.
+func (s *Store) Purge(ctx context.Context, queues ...string) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now, n := s.now(), 0
+	for key := range s.records {
+		if len(queues) > 0 && !slices.Contains(queues, key.queue) {
+			continue
+		}
+		if s.live(key, now) != nil {
+			n++
+		}
+		delete(s.records, key)
+	}
+	return n, nil
+}
+
 // Wait implements store.Reader: it is woken by the Put of the record.
 func (s *Store) Wait(ctx context.Context, queue, id string) (*store.Record, error) {
 	key := recordKey{queue, id}

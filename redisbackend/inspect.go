@@ -353,9 +353,7 @@ func (q *Queue) Find(ctx context.Context, id string, queues ...string) ([]queue.
 	return out, nil
 }
 
-// Purge deletes the records of the given queues ("" is that of runs made
-// in-process), or every record if none is given, and returns how many it
-// deleted. It SCANs (on every master of a Cluster), a round trip per page,
+// Purge implements store.Store. It SCANs (on every master of a Cluster), a round trip per page,
 // and deletes each page's keys in one pipeline.
 func (s *Store) Purge(ctx context.Context, queues ...string) (int, error) {
 	k := s.b.keys

@@ -119,6 +119,10 @@ type Store interface {
 	// List returns the records stored now, sorted by queue and ID, for
 	// inspection and cleanup.
 	List(ctx context.Context) ([]*Record, error)
+	// Purge deletes the records of the given queues ("" is that of runs
+	// made in-process), or every record if none is given, and returns how
+	// many it deleted.
+	Purge(ctx context.Context, queues ...string) (int, error)
 }
 
 // FinalPutter is a Writer that can defer a put to the end of a run, so that

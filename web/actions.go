@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,8 +9,6 @@ import (
 	"strconv"
 
 	"github.com/taskware/taskware/queue"
-
-	"github.com/taskware/taskware/store"
 )
 
 // actions are the changes, by path: each is a POST with the form's CSRF
@@ -146,7 +143,7 @@ func (h *handler) purgeResults(r *http.Request) (string, error) {
 	if !all {
 		queues = []string{name}
 	}
-	n, err := purgeRecords(r.Context(), h.src.Results, queues...)
+	n, err := h.src.Results.Purge(r.Context(), queues...)
 	if err != nil {
 		return "", err
 	}
@@ -155,29 +152,6 @@ func (h *handler) purgeResults(r *http.Request) (string, error) {
 		q.Set("queue", name)
 	}
 	return to("results", q), nil
-}
-
-// purgeRecords deletes the records of queues, or all: in bulk if s is a
-// ResultPurger, else one by one.
-func purgeRecords(ctx context.Context, s store.Store, queues ...string) (int, error) {
-	if p, ok := s.(ResultPurger); ok {
-		return p.Purge(ctx, queues...)
-	}
-	recs, err := s.List(ctx)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, rec := range recs {
-		if len(queues) > 0 && !slices.Contains(queues, rec.Queue) {
-			continue
-		}
-		if err := s.Delete(ctx, rec.Queue, rec.ID); err != nil {
-			return n, err
-		}
-		n++
-	}
-	return n, nil
 }
 
 // notice is the sentence that tells what an action did, from the query

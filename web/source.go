@@ -1,8 +1,6 @@
 package web
 
 import (
-	"context"
-
 	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/queue"
 	"github.com/taskware/taskware/store"
@@ -21,14 +19,6 @@ type Source struct {
 	// Results is the result store: its records are counted and listed,
 	// a task's page shows its record, and records are purged.
 	Results store.Store
-}
-
-// ResultPurger is a store.Store that purges records in bulk, as the Redis
-// backend's store does: those of the given queues, or all if none is
-// given. The web view purges through it when the store is one, and
-// record by record otherwise.
-type ResultPurger interface {
-	Purge(ctx context.Context, queues ...string) (int, error)
 }
 
 // Backend is a backend of taskware's shape: its queue, locker and store,

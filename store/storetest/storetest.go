@@ -54,6 +54,7 @@ func promises() []promise {
 		}},
 		{Name: "Delete", Cases: []promise{
 			{Name: "OneRecord", Check: deleteOne},
+			{Name: "PurgeByQueue", Check: purgeByQueue},
 		}},
 		{Name: "TTL", Cases: []promise{
 			{Name: "Expires", Check: ttlExpires},
@@ -436,5 +437,37 @@ func listSorted(t *tester) {
 		if got[i].ExpiresAt.IsZero() {
 			t.Fatalf("List: record %q has no ExpiresAt", keys[i])
 		}
+	}
+}
+
+// Purge deletes the records of the queues it is given ("" names runs made
+// in-process, not every queue) and counts them; given none, it deletes
+// every record.
+func purgeByQueue(t *tester) {
+	for _, key := range []string{"emails/a", "emails/b", "reports/a", "/a", "/b", "logs/a"} {
+		name, id, _ := strings.Cut(key, "/")
+		t.put(&store.Record{Queue: name, ID: id, Status: store.Succeeded, Attempt: 1, At: at}, time.Hour)
+	}
+	keys := func() []string {
+		var out []string
+		for _, r := range t.list() {
+			out = append(out, r.Queue+"/"+r.ID)
+		}
+		return out
+	}
+	if n, err := t.s.Purge(t.Context(), "emails", ""); err != nil || n != 4 {
+		t.Fatalf("Purge(emails, \"\") = %d, %v; want 4", n, err)
+	}
+	if got, want := keys(), []string{"logs/a", "reports/a"}; !slices.Equal(got, want) {
+		t.Fatalf("after Purge(emails, \"\"): List = %q, want %q", got, want)
+	}
+	if n, err := t.s.Purge(t.Context(), "nothing-here"); err != nil || n != 0 {
+		t.Fatalf("Purge of a queue with no records = %d, %v; want 0", n, err)
+	}
+	if n, err := t.s.Purge(t.Context()); err != nil || n != 2 {
+		t.Fatalf("Purge() = %d, %v; want 2, every record", n, err)
+	}
+	if got := keys(); len(got) != 0 {
+		t.Fatalf("after Purge(): List = %q, want none", got)
 	}
 }
