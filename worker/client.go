@@ -29,6 +29,10 @@ type Client struct {
 // past which it resets the connection.
 const DefaultMaxPayload = 1 << 20
 
+// MaxPayloadLimit is the largest MaxPayloadSize: Redis's 512 MB for a
+// string, less room for the message around the arguments.
+const MaxPayloadLimit = 511 << 20
+
 // ClientOption configures a Client.
 type ClientOption interface{ applyClient(*Client) }
 
@@ -37,8 +41,8 @@ type clientOptionFunc func(*Client)
 func (f clientOptionFunc) applyClient(c *Client) { f(c) }
 
 // MaxPayloadSize caps a task's encoded arguments at n bytes
-// (DefaultMaxPayload): Enqueue refuses larger ones with an error matching
-// task.ErrTooLarge.
+// (DefaultMaxPayload, at most MaxPayloadLimit): Enqueue refuses larger
+// ones with an error matching task.ErrTooLarge.
 func MaxPayloadSize(n int) ClientOption {
 	return clientOptionFunc(func(c *Client) { c.maxPayload = n })
 }
@@ -47,14 +51,17 @@ func MaxPayloadSize(n int) ClientOption {
 // reads results from s, the store the tasks' StoreResult writes to. s may
 // be nil: handles then learn only how a task ended, not its result. It
 // panics with an error matching task.ErrInvalidConfig on a nil queue or a
-// cap that is not positive.
+// cap that is not positive or is over MaxPayloadLimit.
 func NewClient(q queue.Producer, s store.Reader, opts ...ClientOption) *Client {
 	c := &Client{queue: q, store: s, maxPayload: DefaultMaxPayload}
 	for _, o := range opts {
 		o.applyClient(c)
 	}
-	if q == nil || c.maxPayload <= 0 {
-		panic(configError("NewClient: nil Queue, or a MaxPayloadSize that is not positive"))
+	if q == nil {
+		panic(configError("NewClient: nil Queue"))
+	}
+	if c.maxPayload <= 0 || c.maxPayload > MaxPayloadLimit {
+		panic(configError("NewClient: MaxPayloadSize(%d): want 1 to MaxPayloadLimit (%d)", c.maxPayload, MaxPayloadLimit))
 	}
 	return c
 }

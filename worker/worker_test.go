@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskware/taskware/memorybackend"
 	"github.com/taskware/taskware/queue"
 
 	"github.com/taskware/taskware/lock"
@@ -779,4 +780,22 @@ func TestEnqueueMany(t *testing.T) {
 			t.Errorf("EnqueueMany of none = %v, %v", hs, err)
 		}
 	})
+}
+
+// A payload cap Redis could never hold, or one that is not positive, is
+// a configuration error, not a cap that fails at the first large enqueue.
+func TestMaxPayloadSizeIsBounded(t *testing.T) {
+	q := memorybackend.New().Queue()
+	for _, n := range []int{0, -1, worker.MaxPayloadLimit + 1} {
+		func() {
+			defer func() {
+				err, _ := recover().(error)
+				if !errors.Is(err, task.ErrInvalidConfig) || !strings.Contains(err.Error(), fmt.Sprint(n)) {
+					t.Errorf("NewClient(MaxPayloadSize(%d)) panicked with %v, want ErrInvalidConfig naming it", n, err)
+				}
+			}()
+			worker.NewClient(q, nil, worker.MaxPayloadSize(n))
+		}()
+	}
+	worker.NewClient(q, nil, worker.MaxPayloadSize(worker.MaxPayloadLimit)) // the limit itself is allowed
 }
