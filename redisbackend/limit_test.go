@@ -116,17 +116,18 @@ func TestLimitKeys(t *testing.T) {
 func TestLimitResentCalls(t *testing.T) {
 	for _, name := range redisNames {
 		t.Run(name, func(t *testing.T) {
-			var addr string
+			// A prefix of its own: two suites may run beside each other on
+			// one server.
+			addr, prefix := "", "taskware-test:"+strings.ReplaceAll(t.Name(), "/", "_")+":"
 			if name == "miniredis" {
 				addr = taskwaretest.Miniredis(t).Addr()
 			} else {
-				c, _ := taskwaretest.Redis(t)
-				addr = c.Options().Addr
+				c, p := taskwaretest.Redis(t)
+				addr, prefix = c.Options().Addr, p
 			}
 			p := taskwaretest.NewProxy(t, addr)
 			c := redis.NewClient(&redis.Options{Addr: p.Addr(), MinRetryBackoff: time.Millisecond, MaxRetryBackoff: 2 * time.Millisecond})
 			t.Cleanup(func() { c.Close() })
-			prefix := "taskware-test:" + strings.ReplaceAll(t.Name(), "/", "_") + ":"
 			b := redisbackend.New(c, redisbackend.Prefix(prefix))
 			t.Cleanup(func() { taskwaretest.DeletePrefix(t, c, prefix) })
 			ctx := context.Background()
