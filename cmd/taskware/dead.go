@@ -95,12 +95,12 @@ func (in *inspection) printRequeued(res deadJSON) error {
 	}
 	fmt.Fprintf(in.out, "requeued %d dead letters\n", len(res.Requeued))
 	for _, r := range res.Requeued {
-		fmt.Fprintf(in.out, "  %s %s\n", r.Queue, r.ID)
+		fmt.Fprintf(in.out, "  %s %s\n", visible(r.Queue), visible(r.ID))
 	}
 	if len(res.Kept) > 0 {
 		fmt.Fprintf(in.out, "left %d dead letters that cannot be read, or whose task is known again:\n", len(res.Kept))
 		for _, r := range res.Kept {
-			fmt.Fprintf(in.out, "  %s entry %s\n", r.Queue, r.ID)
+			fmt.Fprintf(in.out, "  %s entry %s\n", visible(r.Queue), visible(r.ID))
 		}
 	}
 	return nil

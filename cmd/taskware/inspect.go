@@ -116,7 +116,7 @@ func (c *inspectCommand) exec(ctx context.Context, args []string, out io.Writer)
 	}
 	defer in.close()
 	err = c.run(ctx, in, rest)
-	if _, werr := io.WriteString(out, redactText(in.out.String(), o.RedisURL)); err == nil {
+	if _, werr := io.WriteString(out, visibleText(redactText(in.out.String(), o.RedisURL))); err == nil {
 		err = werr
 	}
 	return redact(err, o.RedisURL)

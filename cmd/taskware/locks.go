@@ -55,6 +55,6 @@ func breakLock(ctx context.Context, in *inspection, args []string) error {
 	if in.o.JSON {
 		return in.json(map[string]any{"broken": rows.LockOf(info)})
 	}
-	fmt.Fprintf(in.out, "broke lock %q, held by %s for %s (fence %d)\n", info.Key, cell(info.Holder), in.age(info.Since), info.Fence)
+	fmt.Fprintf(in.out, "broke lock %s, held by %s for %s (fence %d)\n", quote(info.Key), visible(info.Holder), in.age(info.Since), info.Fence)
 	return nil
 }

@@ -93,7 +93,7 @@ func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
-	fmt.Fprintln(stderr, "taskware:", err)
+	fmt.Fprintln(stderr, "taskware:", visibleText(err.Error()))
 	if _, ok := errors.AsType[usageError](err); ok {
 		printUsage(stderr)
 		return 2

@@ -48,7 +48,7 @@ func setPaused(ctx context.Context, in *inspection, names []string, pause bool) 
 		return in.json(map[string]any{verb + "d": names})
 	}
 	for _, name := range names {
-		fmt.Fprintf(in.out, "queue %s %sd\n", name, verb)
+		fmt.Fprintf(in.out, "queue %s %sd\n", visible(name), verb)
 	}
 	return nil
 }

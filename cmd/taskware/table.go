@@ -28,25 +28,15 @@ func (in *inspection) row(tw io.Writer, cells ...any) {
 	fmt.Fprintln(tw, strings.Join(s, "\t"))
 }
 
-// cell makes s fit a table's cell: one line, no tab, "-" if empty.
-func cell(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r == '\t' || r == '\n' || r == '\r' {
-			return ' '
-		}
-		return r
-	}, s)
-	if len(s) > 60 {
-		s = s[:57] + "..."
-	}
-	return cmp.Or(s, "-")
-}
-
 // json prints v as the command's one JSON document.
 func (in *inspection) json(v any) error {
-	enc := json.NewEncoder(in.out)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	doc, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	in.out.Write(visibleJSON(doc))
+	in.out.WriteByte('\n')
+	return nil
 }
 
 // age shows how long ago t was, "-" if t is zero.

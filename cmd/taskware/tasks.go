@@ -135,7 +135,8 @@ func showTask(ctx context.Context, in *inspection, args []string) error {
 	return nil
 }
 
-// taskFields prints what a queue knows of a task, a field a line.
+// taskFields prints what a queue knows of a task, a field a line, each
+// value visible.
 func (in *inspection) taskFields(ti queue.TaskInfo) {
 	tw := tabwriter.NewWriter(in.out, 0, 0, 2, ' ', 0)
 	for _, kv := range [][2]string{
@@ -144,7 +145,14 @@ func (in *inspection) taskFields(ti queue.TaskInfo) {
 		{"STARTED", in.ago(ti.StartedAt)}, {"FINISHED", in.ago(ti.FinishedAt)}, {"KIND", ti.Kind},
 		{"ERROR", ti.Error},
 	} {
-		fmt.Fprintf(tw, "%s:\t%s\n", kv[0], cmp.Or(kv[1], "-"))
+		// A value of many lines (an error's) goes on under its first.
+		for i, line := range strings.Split(cmp.Or(kv[1], "-"), "\n") {
+			if i == 0 {
+				fmt.Fprintf(tw, "%s:\t%s\n", kv[0], visible(line))
+			} else {
+				fmt.Fprintf(tw, "\t%s\n", visible(line))
+			}
+		}
 	}
 	tw.Flush()
 }
