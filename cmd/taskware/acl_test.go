@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"io"
 	"net/url"
 	"os"
 	"strconv"
@@ -138,7 +139,7 @@ func TestACL(t *testing.T) {
 			{"pause", "acl"}, {"resume", "acl"},
 		} {
 			var out bytes.Buffer
-			if err := run(ctx, append(args, "--redis", userURL, "--prefix", p), &out); err != nil {
+			if err := run(ctx, append(args, "--redis", userURL, "--prefix", p), &out, io.Discard); err != nil {
 				t.Errorf("taskware %s as %s: %v\n%s", strings.Join(args, " "), name, err, out.String())
 			}
 		}
@@ -147,7 +148,7 @@ func TestACL(t *testing.T) {
 	t.Run("wrong password", func(t *testing.T) {
 		u.User = url.UserPassword(name, "wrong-"+password)
 		var out, stderr bytes.Buffer
-		err := run(ctx, []string{"demo", "--redis", u.String()}, &out)
+		err := run(ctx, []string{"demo", "--redis", u.String()}, &out, io.Discard)
 		if code := exitCode(err, &stderr); code != 1 || !strings.Contains(stderr.String(), "WRONGPASS") {
 			t.Errorf("exit %d, stderr %q; want 1 and WRONGPASS", code, stderr.String())
 		}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/taskware/taskware/internal/rows"
 	"github.com/taskware/taskware/queue"
@@ -55,6 +54,7 @@ func listDead(ctx context.Context, in *inspection, args []string) error {
 		}
 		all = append(all, ts...)
 	}
+	in.empty = len(all) == 0
 	if in.o.JSON {
 		return in.json(map[string]any{"dead": rows.TasksOf(all)})
 	}
@@ -83,8 +83,8 @@ func requeueDead(ctx context.Context, in *inspection, ids []string) error {
 	if err := in.printRequeued(res); err != nil {
 		return err
 	}
-	if len(ids) > 0 && len(res.Requeued)+len(res.Kept) == 0 {
-		return fmt.Errorf("dead requeue: no dead letter %s", strings.Join(ids, ", "))
+	if in.empty = len(res.Requeued)+len(res.Kept) == 0; in.empty && len(ids) > 0 {
+		return fmt.Errorf("dead requeue: %w", in.deadNotFound(ids))
 	}
 	return nil
 }
@@ -126,8 +126,18 @@ func purgeDead(ctx context.Context, in *inspection, ids []string) error {
 	} else {
 		fmt.Fprintf(in.out, "purged %d dead letters\n", n)
 	}
-	if len(ids) > 0 && n == 0 {
-		return fmt.Errorf("dead purge: no dead letter %s", strings.Join(ids, ", "))
+	if in.empty = n == 0; in.empty && len(ids) > 0 {
+		return fmt.Errorf("dead purge: %w", in.deadNotFound(ids))
 	}
 	return nil
+}
+
+// deadNotFound says that none of the dead letters ids was found, in the
+// queue --queue names or in any.
+func (in *inspection) deadNotFound(ids []string) error {
+	var queues []string
+	if in.o.QueueSet {
+		queues = []string{in.o.Queue}
+	}
+	return &notFoundError{what: "dead letter", ids: ids, queues: queues}
 }

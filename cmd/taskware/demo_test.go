@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"strings"
 	"testing"
 
@@ -43,7 +44,7 @@ func TestDemo(t *testing.T) {
 // TestRunDemo runs the demo through the command line.
 func TestRunDemo(t *testing.T) {
 	var out bytes.Buffer
-	if err := run(t.Context(), []string{"demo", "--tasks", "20"}, &out); err != nil {
+	if err := run(t.Context(), []string{"demo", "--tasks", "20"}, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(out.String(), "20 report tasks") || strings.Count(out.String(), "20/20 done") != 2 {
@@ -146,7 +147,7 @@ func TestDemoKeep(t *testing.T) {
 	if held, err := b.Locker().Held(t.Context()); err != nil || len(held) != 1 || held[0].Key != "report:acct-0" {
 		t.Errorf("kept locks: %+v, %v", held, err)
 	}
-	if err := run(t.Context(), []string{"demo", "--keep"}, &out); err == nil || !strings.Contains(err.Error(), "--keep needs --redis") {
+	if err := run(t.Context(), []string{"demo", "--keep"}, &out, io.Discard); err == nil || !strings.Contains(err.Error(), "--keep needs --redis") {
 		t.Errorf("demo --keep without --redis: %v", err)
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/taskware/taskware/queue"
 	"github.com/taskware/taskware/redisbackend"
 )
@@ -26,7 +28,7 @@ const defaultRedisURL = "redis://127.0.0.1:6379/0"
 const defaultLimit = 100
 
 // inspectCommands are the inspection commands, by name.
-var inspectCommands = map[string]func(ctx context.Context, args []string, out io.Writer) error{
+var inspectCommands = map[string]func(ctx context.Context, args []string, out, errOut io.Writer) error{
 	"queues":  queuesCommand.exec,
 	"tasks":   tasksCommand.exec,
 	"task":    taskCommand.exec,
@@ -96,7 +98,7 @@ func (c *inspectCommand) flags(o *inspectOptions) *flag.FlagSet {
 // exec runs c with args, its flags and arguments, and prints what it
 // showed, with every password of the URL hidden, as is any error; -h
 // prints c's help.
-func (c *inspectCommand) exec(ctx context.Context, args []string, out io.Writer) error {
+func (c *inspectCommand) exec(ctx context.Context, args []string, out, errOut io.Writer) error {
 	var o inspectOptions
 	fs := c.flags(&o)
 	rest, err := parseArgs(fs, args)
@@ -116,6 +118,11 @@ func (c *inspectCommand) exec(ctx context.Context, args []string, out io.Writer)
 	}
 	defer in.close()
 	err = c.run(ctx, in, rest)
+	if in.empty && (err == nil || errors.Is(err, queue.ErrNotFound)) {
+		var note bytes.Buffer
+		in.noteEmpty(ctx, &note)
+		io.WriteString(errOut, visibleText(redactText(note.String(), o.RedisURL)))
+	}
 	if _, werr := io.WriteString(out, visibleText(redactText(in.out.String(), o.RedisURL))); err == nil {
 		err = werr
 	}
@@ -129,17 +136,17 @@ type family struct {
 	subs []*inspectCommand
 }
 
-func (f *family) exec(ctx context.Context, args []string, out io.Writer) error {
+func (f *family) exec(ctx context.Context, args []string, out, errOut io.Writer) error {
 	switch {
 	case len(args) > 0 && isHelp(args[0]):
 		f.help(out)
 		return nil
 	case len(args) == 0 || strings.HasPrefix(args[0], "-"):
-		return f.subs[0].exec(ctx, args, out)
+		return f.subs[0].exec(ctx, args, out, errOut)
 	}
 	for _, sub := range f.subs {
 		if sub.name == f.name+" "+args[0] {
-			return sub.exec(ctx, args[1:], out)
+			return sub.exec(ctx, args[1:], out, errOut)
 		}
 	}
 	return usageError{fmt.Errorf("%s: unknown subcommand %q; say %s", f.name, args[0], f.choices(", ", " or "))}
@@ -189,10 +196,14 @@ func isHelp(arg string) bool {
 
 // inspection is a connected inspection command.
 type inspection struct {
-	o     *inspectOptions
-	b     *redisbackend.Backend
-	q     *redisbackend.Queue
-	now   time.Time
+	o      *inspectOptions
+	b      *redisbackend.Backend
+	q      *redisbackend.Queue
+	client *redis.Client
+	now    time.Time
+	// empty says the command found nothing to show, or not what it
+	// was asked for: then it notes whether its prefix holds any key.
+	empty bool
 	out   *bytes.Buffer // what to print, redacted before it is
 	close func()
 }
@@ -211,7 +222,7 @@ func open(ctx context.Context, o *inspectOptions) (*inspection, error) {
 		return nil, err
 	}
 	b := redisbackend.New(c, redisbackend.Prefix(o.Prefix))
-	return &inspection{o: o, b: b, q: b.Queue(), now: time.Now(), out: &bytes.Buffer{}, close: closeFn}, nil
+	return &inspection{o: o, b: b, q: b.Queue(), client: c, now: time.Now(), out: &bytes.Buffer{}, close: closeFn}, nil
 }
 
 // queues returns the queue --queue names, or every queue.
@@ -231,4 +242,41 @@ func noArgs(name string, args []string) error {
 		return usageError{fmt.Errorf("%s: unexpected argument %q", name, args[0])}
 	}
 	return nil
+}
+
+// notFoundError is what a command looked up and did not find, named with
+// where it looked: `task "x" not found in queue "a"`, or "in any queue".
+// It matches queue.ErrNotFound.
+type notFoundError struct {
+	what string // "task", "dead letter"
+	ids  []string
+	// queues are those looked in; none means every queue.
+	queues []string
+}
+
+func (e *notFoundError) Error() string {
+	what := e.what
+	if len(e.ids) > 1 {
+		what += "s"
+	}
+	where := "in any queue"
+	switch len(e.queues) {
+	case 0:
+	case 1:
+		where = "in queue " + quote(e.queues[0])
+	default:
+		where = "in queues " + quoteAll(e.queues)
+	}
+	return fmt.Sprintf("%s %s not found %s", what, quoteAll(e.ids), where)
+}
+
+func (e *notFoundError) Is(target error) bool { return target == queue.ErrNotFound }
+
+// quoteAll is names quoted, with commas between them.
+func quoteAll(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = quote(n)
+	}
+	return strings.Join(q, ", ")
 }

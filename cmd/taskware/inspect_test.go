@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -79,7 +80,7 @@ func (e *cliEnv) try(t *testing.T, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	var out bytes.Buffer
-	err := run(ctx, append(args, "--redis", e.url, "--prefix", e.prefix), &out)
+	err := run(ctx, append(args, "--redis", e.url, "--prefix", e.prefix), &out, io.Discard)
 	return out.String(), err
 }
 
@@ -359,7 +360,7 @@ func TestDeadRequeueAndPurge(t *testing.T) {
 		ctx := t.Context()
 		q := e.b.Queue()
 		golden(t, "dead_requeue", e.cli(t, "dead", "requeue", "ghost-1"))
-		if out, err := e.try(t, "dead", "requeue", "ghost-1"); err == nil || !strings.Contains(err.Error(), "no dead letter ghost-1") {
+		if out, err := e.try(t, "dead", "requeue", "ghost-1"); err == nil || !strings.Contains(err.Error(), `dead requeue: dead letter "ghost-1" not found in any queue`) {
 			t.Errorf("requeued again: %v\n%s", err, out)
 		}
 		st, err := q.Stats(ctx, "side")
@@ -449,7 +450,7 @@ func TestInspectUsage(t *testing.T) {
 	} {
 		var out bytes.Buffer
 		m := taskwaretest.Miniredis(t)
-		err := run(t.Context(), append([]string{args[0], "--redis", "redis://" + m.Addr()}, args[1:]...), &out)
+		err := run(t.Context(), append([]string{args[0], "--redis", "redis://" + m.Addr()}, args[1:]...), &out, io.Discard)
 		if _, ok := errors.AsType[usageError](err); !ok {
 			t.Errorf("run(%q) = %v, want a usage error", args, err)
 		}
@@ -457,12 +458,12 @@ func TestInspectUsage(t *testing.T) {
 			t.Errorf("run(%q): exit %d, want 2", args, code)
 		}
 	}
-	if _, ok := errors.AsType[usageError](run(t.Context(), []string{"queues", "--redis", "::"}, &bytes.Buffer{})); !ok {
+	if _, ok := errors.AsType[usageError](run(t.Context(), []string{"queues", "--redis", "::"}, &bytes.Buffer{}, io.Discard)); !ok {
 		t.Errorf("a bad --redis is no usage error")
 	}
 	for _, args := range [][]string{{"queues", "-h"}, {"dead", "-h"}, {"locks", "list", "-h"}} {
 		var out bytes.Buffer
-		if err := run(t.Context(), args, &out); err != nil || !strings.Contains(out.String(), "usage: taskware") {
+		if err := run(t.Context(), args, &out, io.Discard); err != nil || !strings.Contains(out.String(), "usage: taskware") {
 			t.Errorf("run(%q) = %v, printed:\n%s", args, err, out.String())
 		}
 	}
@@ -495,7 +496,7 @@ func TestInspectRedactsCredentials(t *testing.T) {
 	t.Setenv("TASKWARE_REDIS_URL", good)
 	for _, args := range [][]string{{"queues"}, {"workers", "--json"}, {"locks", "list"}, {"results", "stats"}} {
 		var out bytes.Buffer
-		if err := run(t.Context(), append(args, "--prefix", "tw-cli-redact:"), &out); err != nil {
+		if err := run(t.Context(), append(args, "--prefix", "tw-cli-redact:"), &out, io.Discard); err != nil {
 			t.Errorf("run(%q) with $TASKWARE_REDIS_URL: %v", args, err)
 		}
 		if strings.Contains(out.String(), password) {
@@ -508,7 +509,7 @@ func TestInspectRedactsCredentials(t *testing.T) {
 		"redis://ops:" + password + "@" + m.Addr() + "/0?password=" + password + "&dial_timeout=bogus",
 	} {
 		var out, stderr bytes.Buffer
-		err := run(t.Context(), []string{"queues", "--redis", rawURL}, &out)
+		err := run(t.Context(), []string{"queues", "--redis", rawURL}, &out, io.Discard)
 		code := exitCode(err, &stderr)
 		if code == 0 {
 			t.Errorf("queues --redis %s: no error", redactURL(rawURL))
@@ -562,7 +563,7 @@ func TestCommandHelp(t *testing.T) {
 		{[]string{"web", "-h"}, []string{"usage: taskware web [--addr HOST:PORT]", "-addr HOST:PORT", "-read-only"}, []string{"-json"}},
 	} {
 		var out bytes.Buffer
-		if err := run(t.Context(), tc.args, &out); err != nil {
+		if err := run(t.Context(), tc.args, &out, io.Discard); err != nil {
 			t.Errorf("run(%q) = %v", tc.args, err)
 			continue
 		}

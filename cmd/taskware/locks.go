@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/taskware/taskware/internal/rows"
+	"github.com/taskware/taskware/queue"
 )
 
 var locksCommands = &family{name: "locks", subs: []*inspectCommand{
@@ -27,6 +28,7 @@ func listLocks(ctx context.Context, in *inspection, args []string) error {
 	if err != nil {
 		return err
 	}
+	in.empty = len(held) == 0
 	if in.o.JSON {
 		return in.json(map[string]any{"locks": rows.LocksOf(held)})
 	}
@@ -47,7 +49,8 @@ func breakLock(ctx context.Context, in *inspection, args []string) error {
 		return err
 	}
 	if !held {
-		return fmt.Errorf("locks break: lock %q is not held", args[0])
+		in.empty = true
+		return fmt.Errorf("locks break: lock %s is not held: %w", quote(args[0]), queue.ErrNotFound)
 	}
 	if err := l.Break(ctx, args[0]); err != nil {
 		return err

@@ -17,9 +17,15 @@ func main() {
 	// error once, itself.
 	redis.SetLogger(quiet{})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := run(ctx, os.Args[1:], os.Stdout)
+	code := cli(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	os.Exit(exitCode(err, os.Stderr))
+	os.Exit(code)
+}
+
+// cli runs the command line args, as main does: what it shows goes to
+// stdout, notes and its error to stderr. It returns the exit status.
+func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return exitCode(run(ctx, args, stdout, stderr), stderr)
 }
 
 // usageError is a mistake on the command line: an unknown command or a bad
@@ -27,8 +33,9 @@ func main() {
 type usageError struct{ error }
 
 // run runs the command named by args[0] with the rest of args as its flags,
-// writing what it shows to out.
-func run(ctx context.Context, args []string, out io.Writer) error {
+// writing what it shows to out, and notes beside it (that a prefix holds
+// no keys) to errOut; it returns its error.
+func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 	if len(args) == 0 {
 		return usageError{errors.New("no command given")}
 	}
@@ -57,7 +64,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return runWeb(ctx, args[1:], out)
 	}
 	if cmd, ok := inspectCommands[args[0]]; ok {
-		return cmd(ctx, args[1:], out)
+		return cmd(ctx, args[1:], out, errOut)
 	}
 	return usageError{fmt.Errorf("unknown command %q", args[0])}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -28,7 +29,7 @@ func TestRunRejectsBadUsage(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, stderr bytes.Buffer
-			err := run(context.Background(), tc.args, &out)
+			err := run(context.Background(), tc.args, &out, io.Discard)
 			if _, ok := errors.AsType[usageError](err); !ok || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("run(%q) = %v, want a usage error containing %q", tc.args, err, tc.want)
 			}
@@ -48,7 +49,7 @@ func TestRunRejectsBadUsage(t *testing.T) {
 func TestRunHelp(t *testing.T) {
 	for _, args := range [][]string{{"help"}, {"-h"}, {"demo", "-h"}} {
 		var out bytes.Buffer
-		if err := run(context.Background(), args, &out); err != nil {
+		if err := run(context.Background(), args, &out, io.Discard); err != nil {
 			t.Errorf("run(%q) = %v, want nil", args, err)
 		}
 		if !strings.Contains(out.String(), "usage: taskware") || !strings.Contains(out.String(), "-redis URL") {

@@ -24,6 +24,7 @@ func listQueues(ctx context.Context, in *inspection, args []string) error {
 	if err != nil {
 		return err
 	}
+	in.empty = len(qs) == 0
 	if in.o.JSON {
 		return in.json(map[string]any{"queues": qs})
 	}

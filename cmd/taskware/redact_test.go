@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -90,7 +91,7 @@ func TestRunHidesPasswords(t *testing.T) {
 			defer cancel()
 			var out, stderr bytes.Buffer
 			logs.Reset()
-			err := run(ctx, []string{"demo", "--tasks", "1", "--redis", tc.url}, &out)
+			err := run(ctx, []string{"demo", "--tasks", "1", "--redis", tc.url}, &out, io.Discard)
 			code := exitCode(err, &stderr)
 			t.Logf("exit %d: %v", code, err)
 			if code != tc.code {

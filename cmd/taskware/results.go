@@ -47,6 +47,7 @@ func listResults(ctx context.Context, in *inspection, args []string) error {
 		return err
 	}
 	recs = recs[:min(len(recs), in.o.Limit)]
+	in.empty = len(recs) == 0
 	if in.o.JSON {
 		rs := make([]rows.Record, len(recs))
 		for i, r := range recs {
@@ -70,6 +71,7 @@ func countResults(ctx context.Context, in *inspection, args []string) error {
 		return err
 	}
 	stats := rows.ResultStatsOf(recs)
+	in.empty = len(stats) == 0
 	if in.o.JSON {
 		return in.json(map[string]any{"stats": stats})
 	}
@@ -105,6 +107,7 @@ func purgeResults(ctx context.Context, in *inspection, args []string) error {
 	if err != nil {
 		return err
 	}
+	in.empty = n == 0
 	if in.o.JSON {
 		return in.json(map[string]any{"purged": n})
 	}

@@ -43,6 +43,7 @@ func listTasks(ctx context.Context, in *inspection, args []string) error {
 	if err != nil {
 		return err
 	}
+	in.empty = len(ts) == 0
 	if in.o.JSON {
 		return in.json(map[string]any{"tasks": rows.TasksOf(ts)})
 	}
@@ -121,7 +122,8 @@ func showTask(ctx context.Context, in *inspection, args []string) error {
 		return err
 	}
 	if len(ts) == 0 {
-		return &queue.NotFoundError{Queue: cmp.Or(in.o.Queue, "any"), ID: args[0]}
+		in.empty = true
+		return &notFoundError{what: "task", ids: args[:1], queues: queues}
 	}
 	if in.o.JSON {
 		return in.json(map[string]any{"tasks": rows.TasksOf(ts)})

@@ -96,7 +96,7 @@ func TestConnectTLS(t *testing.T) {
 
 	// Through the command line, a TLS failure is a failure, not a usage error.
 	var out, stderr bytes.Buffer
-	err := run(t.Context(), []string{"demo", "--redis", "rediss://" + plain.addr + "/0"}, &out)
+	err := run(t.Context(), []string{"demo", "--redis", "rediss://" + plain.addr + "/0"}, &out, io.Discard)
 	if code := exitCode(err, &stderr); code != 1 || !strings.Contains(stderr.String(), "x509") {
 		t.Errorf("without --tls-ca: exit %d, stderr %q; want 1 and the x509 error", code, stderr.String())
 	}
@@ -134,7 +134,7 @@ func TestRunRejectsBadTLSFiles(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, stderr bytes.Buffer
-			err := run(t.Context(), append([]string{"demo", "--redis", url}, tc.args...), &out)
+			err := run(t.Context(), append([]string{"demo", "--redis", url}, tc.args...), &out, io.Discard)
 			if code := exitCode(err, &stderr); code != 2 {
 				t.Errorf("exit code %d, want 2 (error: %v)", code, err)
 			}
@@ -149,7 +149,7 @@ func TestRunRejectsBadTLSFiles(t *testing.T) {
 
 	t.Run("without --redis", func(t *testing.T) {
 		var out bytes.Buffer
-		err := run(t.Context(), []string{"demo", "--tls-ca", cert}, &out)
+		err := run(t.Context(), []string{"demo", "--tls-ca", cert}, &out, io.Discard)
 		if _, ok := errors.AsType[usageError](err); !ok || !strings.Contains(err.Error(), "need --redis") {
 			t.Errorf("run = %v, want a usage error: the --tls-* flags need --redis", err)
 		}

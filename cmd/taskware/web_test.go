@@ -57,7 +57,7 @@ func startWeb(t *testing.T, args ...string) *webServer {
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, append([]string{"web", "--addr", "127.0.0.1:0"}, args...), out) }()
+	go func() { done <- run(ctx, append([]string{"web", "--addr", "127.0.0.1:0"}, args...), out, io.Discard) }()
 	var once sync.Once
 	var stopErr error
 	tr := &http.Transport{}
@@ -188,7 +188,7 @@ func TestWebOptions(t *testing.T) {
 	var out bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err := run(ctx, []string{"web", "--addr", "127.0.0.1:0", "--redis", "redis://:wrong-pw-789@" + m.Addr() + "/0"}, &out)
+	err := run(ctx, []string{"web", "--addr", "127.0.0.1:0", "--redis", "redis://:wrong-pw-789@" + m.Addr() + "/0"}, &out, io.Discard)
 	if err == nil || strings.Contains(err.Error(), "wrong-pw-789") || strings.Contains(out.String(), "wrong-pw-789") {
 		t.Errorf("run with a wrong password: %v\n%s", err, out.String())
 	}
@@ -209,19 +209,19 @@ func TestWebUsage(t *testing.T) {
 		{[]string{"web", "--prefix", "a{b}"}, "a prefix has no braces"},
 	} {
 		var out bytes.Buffer
-		err := run(t.Context(), append(tc.args, "--redis", "redis://"+m.Addr()+"/0"), &out)
+		err := run(t.Context(), append(tc.args, "--redis", "redis://"+m.Addr()+"/0"), &out, io.Discard)
 		if _, ok := errors.AsType[usageError](err); !ok || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("run(%q) = %v, want a usage error containing %q", tc.args, err, tc.want)
 		}
 	}
 	var out bytes.Buffer
-	if err := run(t.Context(), []string{"web", "-h"}, &out); err != nil || !strings.Contains(out.String(), "web [--addr") {
+	if err := run(t.Context(), []string{"web", "-h"}, &out, io.Discard); err != nil || !strings.Contains(out.String(), "web [--addr") {
 		t.Errorf("web -h: %v\n%s", err, out.String())
 	}
 	// A port taken: an error, not a hang.
 	s := startWeb(t, "--redis", "redis://"+m.Addr()+"/0")
 	addr := strings.TrimSuffix(strings.TrimPrefix(s.url, "http://"), "/")
-	if err := run(t.Context(), []string{"web", "--addr", addr, "--redis", "redis://" + m.Addr() + "/0"}, &out); err == nil {
+	if err := run(t.Context(), []string{"web", "--addr", addr, "--redis", "redis://" + m.Addr() + "/0"}, &out, io.Discard); err == nil {
 		t.Errorf("a second server on %s started", addr)
 	}
 }

@@ -23,6 +23,7 @@ func listWorkers(ctx context.Context, in *inspection, args []string) error {
 	if err != nil {
 		return err
 	}
+	in.empty = len(ws) == 0
 	if in.o.JSON {
 		return in.json(map[string]any{"workers": ws})
 	}
