@@ -129,9 +129,17 @@ func (in *inspection) noteEmpty(ctx context.Context, w io.Writer) {
 	}
 	fmt.Fprintf(w, "taskware: taskware's keys are under these prefixes; say which with --prefix:\n")
 	for _, p := range ps[:min(len(ps), prefixesShown)] {
-		fmt.Fprintf(w, "  %-24s %d keys\n", quote(p), s.keys[p])
+		fmt.Fprintf(w, "  %-24s %s\n", quote(p), keysText(s.keys[p]))
 	}
 	if len(ps) > prefixesShown {
 		fmt.Fprintf(w, "  and %d more\n", len(ps)-prefixesShown)
 	}
+}
+
+// keysText is "1 key", "2 keys".
+func keysText(n int) string {
+	if n == 1 {
+		return "1 key"
+	}
+	return fmt.Sprintf("%d keys", n)
 }
