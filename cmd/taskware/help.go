@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 )
 
@@ -56,8 +57,7 @@ func help(w io.Writer, d doc, fs *flag.FlagSet) {
 		fmt.Fprintf(w, "  %s\n", line)
 	}
 	fmt.Fprint(w, "\nflags:\n")
-	fs.SetOutput(w)
-	fs.PrintDefaults()
+	printFlags(w, fs)
 }
 
 func (c *inspectCommand) help(w io.Writer) { help(w, c.doc, c.flags(&inspectOptions{})) }
@@ -72,8 +72,7 @@ func (f *family) help(w io.Writer) {
 	fmt.Fprintf(w, "\n  taskware %s alone is taskware %s %s; taskware %s SUBCOMMAND -h shows one subcommand's help.\n\nflags of %s %s:\n",
 		f.name, f.name, list, f.name, f.name, list)
 	fs := f.subs[0].flags(&inspectOptions{})
-	fs.SetOutput(w)
-	fs.PrintDefaults()
+	printFlags(w, fs)
 }
 
 var (
@@ -125,12 +124,46 @@ func printUsage(w io.Writer) {
 flags of demo:
 `)
 	fs := demoFlags(&demoOptions{})
-	fs.SetOutput(w)
-	fs.PrintDefaults()
+	printFlags(w, fs)
 	fmt.Fprint(w, "\nflags of every other command:\n")
 	var o inspectOptions
 	fs = inspectFlags("inspect", &o, true, true)
 	fs.StringVar(&o.State, "state", "", "of tasks: list the tasks in this `STATE`: ready, running, delayed, dead or finished")
-	fs.SetOutput(w)
-	fs.PrintDefaults()
+	printFlags(w, fs)
+}
+
+// printFlags prints fs's flags as flag.PrintDefaults does, but spelled as
+// the README and every message spell them: "--json", not "-json". (Either
+// parses.)
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		arg, usage := flag.UnquoteUsage(f)
+		if arg != "" {
+			arg = " " + arg
+		}
+		fmt.Fprintf(w, "  --%s%s\n    \t%s", f.Name, arg, strings.ReplaceAll(usage, "\n", "\n    \t"))
+		switch def := f.DefValue; {
+		case def == "", def == "false", def == "0":
+		case isStringFlag(f):
+			fmt.Fprintf(w, " (default %q)", def)
+		default:
+			fmt.Fprintf(w, " (default %s)", def)
+		}
+		fmt.Fprintln(w)
+	})
+}
+
+// isStringFlag reports whether f holds a string, whose default is quoted.
+func isStringFlag(f *flag.Flag) bool {
+	_, ok := f.Value.(flag.Getter).Get().(string)
+	return ok
+}
+
+// flagDashRe finds a flag as package flag's errors name it, "-json".
+var flagDashRe = regexp.MustCompile(`(: |flag |for )-(\w)`)
+
+// flagError is a bad flag, as a usageError, its flag spelled "--json" as
+// in the help rather than "-json" as package flag spells it.
+func flagError(fs *flag.FlagSet, err error) error {
+	return usageError{fmt.Errorf("%s: %s", fs.Name(), flagDashRe.ReplaceAllString(err.Error(), "$1--$2"))}
 }

@@ -176,7 +176,7 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 		case errors.Is(err, flag.ErrHelp):
 			return nil, err
 		case err != nil:
-			return nil, usageError{fmt.Errorf("%s: %w", fs.Name(), err)}
+			return nil, flagError(fs, err)
 		}
 		if args = fs.Args(); len(args) == 0 {
 			break

@@ -474,7 +474,7 @@ func TestUsageListsCommands(t *testing.T) {
 	var out bytes.Buffer
 	printUsage(&out)
 	for _, cmd := range []string{"demo", "queues", "tasks", "task ID", "dead list", "dead requeue", "dead purge",
-		"locks list", "locks break", "results list", "results purge", "results stats", "workers", "-json", "-prefix"} {
+		"locks list", "locks break", "results list", "results purge", "results stats", "workers", "  --json", "  --prefix PREFIX"} {
 		if !strings.Contains(out.String(), cmd) {
 			t.Errorf("usage does not list %q", cmd)
 		}
@@ -482,6 +482,33 @@ func TestUsageListsCommands(t *testing.T) {
 	for name := range inspectCommands {
 		if !strings.Contains(out.String(), "  "+name) {
 			t.Errorf("usage does not list %q", name)
+		}
+	}
+	if single := regexp.MustCompile(`(?m)^  -\w.*`).FindString(out.String()); single != "" {
+		t.Errorf("usage spells a flag with one dash: %q", single)
+	}
+}
+
+// Every flag the README's command line section names is one a command
+// takes, spelled as the help spells it.
+func TestReadmeFlagsExist(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(readme), "**The command line.**")
+	section, _, _ = strings.Cut(section, "\n## ")
+	var help bytes.Buffer
+	printUsage(&help)
+	help.WriteString("\n")
+	printFlags(&help, webFlags(&webOptions{}))
+	flags := regexp.MustCompile(`--[a-z][a-z-]*`).FindAllString(section, -1)
+	if len(flags) < 5 {
+		t.Fatalf("found %d flags in the README's command line section: %q", len(flags), flags)
+	}
+	for _, f := range flags {
+		if !regexp.MustCompile(`(?m)^  ` + f + `\b`).MatchString(help.String()) {
+			t.Errorf("the README names %s, which no command's help lists", f)
 		}
 	}
 }
@@ -549,18 +576,22 @@ func TestCommandHelp(t *testing.T) {
 		args       []string
 		want, omit []string
 	}{
-		{[]string{"task", "-h"}, []string{"usage: taskware task ID [--queue Q]", "what the queues know of task ID", "-queue QUEUE", "-json"}, []string{"-limit", "-state"}},
-		{[]string{"tasks", "--help"}, []string{"usage: taskware tasks --queue Q --state S [--limit N]", "-state STATE", "-limit N"}, nil},
-		{[]string{"queues", "-h"}, []string{"usage: taskware queues [flags]", "-prefix PREFIX"}, []string{"-queue", "-limit"}},
-		{[]string{"dead", "-h"}, []string{"usage: taskware dead list|requeue|purge", "dead requeue [--queue Q] [ID...]", "flags of dead list:", "-limit N"}, []string{"locks list"}},
+		{[]string{"task", "-h"}, []string{"usage: taskware task ID [--queue Q]", "what the queues know of task ID", "--queue QUEUE", "--json"}, []string{"--limit", "--state"}},
+		{[]string{"tasks", "--help"}, []string{"usage: taskware tasks --queue Q --state S [--limit N]", "--state STATE", "--limit N"}, nil},
+		{[]string{"queues", "-h"}, []string{"usage: taskware queues [flags]", "--prefix PREFIX"}, []string{"--queue", "--limit"}},
+		{[]string{"dead", "-h"}, []string{"usage: taskware dead list|requeue|purge", "dead requeue [--queue Q] [ID...]", "flags of dead list:", "--limit N"}, []string{"locks list"}},
 		{[]string{"dead", "help"}, []string{"usage: taskware dead list|requeue|purge"}, nil},
-		{[]string{"dead", "purge", "-h"}, []string{"usage: taskware dead purge [--queue Q] [ID...]", "-queue QUEUE"}, []string{"-limit", "dead list"}},
-		{[]string{"locks", "-h"}, []string{"usage: taskware locks list|break", "locks break KEY"}, []string{"-queue"}},
-		{[]string{"results", "stats", "-h"}, []string{"usage: taskware results stats [--queue Q]"}, []string{"-limit"}},
+		{[]string{"dead", "purge", "-h"}, []string{"usage: taskware dead purge [--queue Q] [ID...]", "--queue QUEUE"}, []string{"--limit", "dead list"}},
+		{[]string{"dead", "requeue", "--help"}, []string{"usage: taskware dead requeue [--queue Q] [ID...]"}, []string{"--limit", "dead list"}},
+		{[]string{"locks", "-h"}, []string{"usage: taskware locks list|break", "locks break KEY"}, []string{"--queue"}},
+		{[]string{"locks", "break", "-h"}, []string{"usage: taskware locks break KEY"}, []string{"--queue", "locks list"}},
+		{[]string{"results", "--help"}, []string{"usage: taskware results list|stats|purge", "flags of results list:", "--limit N"}, nil},
+		{[]string{"results", "stats", "-h"}, []string{"usage: taskware results stats [--queue Q]"}, []string{"--limit"}},
 		{[]string{"pause", "-h"}, []string{"usage: taskware pause QUEUE..."}, nil},
+		{[]string{"resume", "-h"}, []string{"usage: taskware resume QUEUE..."}, nil},
 		{[]string{"workers", "-h"}, []string{"usage: taskware workers [--queue Q]"}, nil},
-		{[]string{"demo", "-h"}, []string{"usage: taskware demo [flags]", "-tasks int", "-keep"}, []string{"-json"}},
-		{[]string{"web", "-h"}, []string{"usage: taskware web [--addr HOST:PORT]", "-addr HOST:PORT", "-read-only"}, []string{"-json"}},
+		{[]string{"demo", "-h"}, []string{"usage: taskware demo [flags]", "--tasks int", "--keep"}, []string{"--json"}},
+		{[]string{"web", "-h"}, []string{"usage: taskware web [--addr HOST:PORT]", "--addr HOST:PORT", "--read-only"}, []string{"--json"}},
 	} {
 		var out bytes.Buffer
 		if err := run(t.Context(), tc.args, &out, io.Discard); err != nil {
@@ -568,6 +599,9 @@ func TestCommandHelp(t *testing.T) {
 			continue
 		}
 		got := out.String()
+		if single := regexp.MustCompile(`(?m)^  -\w`).FindString(got); single != "" {
+			t.Errorf("run(%q) spells a flag with one dash, not as the README does:\n%s", tc.args, got)
+		}
 		if !strings.HasPrefix(got, "usage: taskware "+tc.args[0]) || strings.Contains(got, "commands:") {
 			t.Errorf("run(%q) printed another command's help, or every command's:\n%s", tc.args, got)
 		}

@@ -87,7 +87,7 @@ func parse(fs *flag.FlagSet, args []string) error {
 	case errors.Is(err, flag.ErrHelp):
 		return err
 	case err != nil:
-		return usageError{fmt.Errorf("%s: %w", fs.Name(), err)}
+		return flagError(fs, err)
 	case fs.NArg() > 0:
 		return usageError{fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))}
 	}

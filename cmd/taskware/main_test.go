@@ -21,7 +21,7 @@ func TestRunRejectsBadUsage(t *testing.T) {
 	}{
 		{"no command", nil, "no command"},
 		{"unknown command", []string{"frobnicate"}, `unknown command "frobnicate"`},
-		{"bad flag", []string{"demo", "--bogus"}, "flag provided but not defined: -bogus"},
+		{"bad flag", []string{"demo", "--bogus"}, "flag provided but not defined: --bogus"},
 		{"bad flag value", []string{"demo", "--tasks", "many"}, `invalid value "many"`},
 		{"tasks below 1", []string{"demo", "--tasks", "0"}, "--tasks must be at least 1"},
 		{"stray argument", []string{"demo", "extra"}, `unexpected argument "extra"`},
