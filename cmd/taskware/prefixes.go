@@ -63,7 +63,7 @@ func scanPrefixes(ctx context.Context, c redis.Cmdable, maxKeys int, maxTime tim
 	s := prefixScan{keys: map[string]int{}}
 	var cursor uint64
 	for s.scanned < maxKeys {
-		keys, next, err := c.Scan(ctx, cursor, "", prefixScanBatch).Result()
+		keys, next, err := c.Scan(ctx, cursor, "", int64(min(prefixScanBatch, maxKeys))).Result()
 		if err != nil {
 			if ctx.Err() != nil && s.scanned > 0 {
 				return s, nil // out of time: what was found so far
