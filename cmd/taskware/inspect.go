@@ -99,6 +99,10 @@ func (c *inspectCommand) flags(o *inspectOptions) *flag.FlagSet {
 // showed, with every password of the URL hidden, as is any error; -h
 // prints c's help.
 func (c *inspectCommand) exec(ctx context.Context, args []string, out, errOut io.Writer) error {
+	return helpOnUsage(c.execute(ctx, args, out, errOut), c.help)
+}
+
+func (c *inspectCommand) execute(ctx context.Context, args []string, out, errOut io.Writer) error {
 	var o inspectOptions
 	fs := c.flags(&o)
 	rest, err := parseArgs(fs, args)
@@ -149,7 +153,7 @@ func (f *family) exec(ctx context.Context, args []string, out, errOut io.Writer)
 			return sub.exec(ctx, args[1:], out, errOut)
 		}
 	}
-	return usageError{fmt.Errorf("%s: unknown subcommand %q; say %s", f.name, args[0], f.choices(", ", " or "))}
+	return withHelp{usageError{fmt.Errorf("%s: unknown subcommand %s; say %s", f.name, quote(args[0]), f.choices(", ", " or "))}, f.help}
 }
 
 // choices lists f's subcommands: "list, requeue or purge".

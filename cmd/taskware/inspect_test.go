@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -635,6 +636,62 @@ func TestUsageLayout(t *testing.T) {
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("usage lacks\n%s\nin:\n%s", want, out.String())
+		}
+	}
+}
+
+// A not-found message names what was looked up and where: the queue
+// --queue names, or every queue; and it matches queue.ErrNotFound.
+func TestNotFoundNamesWhatAndWhere(t *testing.T) {
+	cliEach(t, func(t *testing.T, e *cliEnv) {
+		e.fill(t)
+		for _, tc := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"task", "nope"}, `task "nope" not found in any queue`},
+			{[]string{"task", "e-5", "--queue", "default"}, `task "e-5" not found in queue "default"`},
+			{[]string{"dead", "requeue", "nope", "gone"}, `dead requeue: dead letters "nope", "gone" not found in any queue`},
+			{[]string{"dead", "purge", "--queue", "side", "nope"}, `dead purge: dead letter "nope" not found in queue "side"`},
+			{[]string{"locks", "break", "nope"}, `locks break: lock "nope" is not held`},
+		} {
+			out, err := e.try(t, tc.args...)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, queue.ErrNotFound) {
+				t.Errorf("%q: %v, want %q matching queue.ErrNotFound\n%s", tc.args, err, tc.want, out)
+			}
+			if strings.Contains(fmt.Sprint(err), `"any"`) {
+				t.Errorf("%q: %v names a queue \"any\"", tc.args, err)
+			}
+		}
+	})
+}
+
+// A usage error shows the help of the command it is in, not every
+// command's; "help COMMAND" shows that command's help.
+func TestUsageErrorShowsOwnHelp(t *testing.T) {
+	m := taskwaretest.Miniredis(t)
+	for _, tc := range []struct {
+		args []string
+		help string
+	}{
+		{[]string{"task"}, "usage: taskware task ID [--queue Q]"},
+		{[]string{"tasks", "--queue", "q"}, "usage: taskware tasks --queue Q --state S"},
+		{[]string{"dead", "bury"}, "usage: taskware dead list|requeue|purge"},
+		{[]string{"dead", "purge", "--bogus"}, "usage: taskware dead purge [--queue Q] [ID...]"},
+		{[]string{"locks", "break"}, "usage: taskware locks break KEY"},
+		{[]string{"demo", "--tasks", "0"}, "usage: taskware demo [flags]"},
+		{[]string{"web", "--bogus"}, "usage: taskware web [--addr HOST:PORT]"},
+	} {
+		var out, stderr bytes.Buffer
+		code := cli(t.Context(), append(tc.args, "--redis", "redis://"+m.Addr()), &out, &stderr)
+		if code != 2 || !strings.Contains(stderr.String(), tc.help) || strings.Contains(stderr.String(), "commands:") {
+			t.Errorf("%q: exit %d, want 2 and its own help:\n%s", tc.args, code, stderr.String())
+		}
+	}
+	for _, tc := range [][2]string{{"task", "usage: taskware task ID"}, {"dead purge", "usage: taskware dead purge"}, {"web", "usage: taskware web"}} {
+		var out bytes.Buffer
+		if code := cli(t.Context(), append([]string{"help"}, strings.Fields(tc[0])...), &out, io.Discard); code != 0 || !strings.HasPrefix(out.String(), tc[1]) {
+			t.Errorf("help %s: exit %d:\n%s", tc[0], code, out.String())
 		}
 	}
 }

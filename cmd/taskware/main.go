@@ -32,6 +32,23 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // flag. The command then prints its usage and exits with status 2.
 type usageError struct{ error }
 
+// withHelp is an error of one command, whose help, rather than every
+// command's, follows it when it is a usageError.
+type withHelp struct {
+	error
+	help func(io.Writer)
+}
+
+func (e withHelp) Unwrap() error { return e.error }
+
+// helpOnUsage returns err with help attached if it is a usageError.
+func helpOnUsage(err error, help func(io.Writer)) error {
+	if _, ok := errors.AsType[usageError](err); ok {
+		return withHelp{err, help}
+	}
+	return err
+}
+
 // run runs the command named by args[0] with the rest of args as its flags,
 // writing what it shows to out, and notes beside it (that a prefix holds
 // no keys) to errOut; it returns its error.
@@ -41,32 +58,49 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 	}
 	switch args[0] {
 	case "demo":
-		var opts demoOptions
-		if err := parse(demoFlags(&opts), args[1:]); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				help(out, demoDoc, demoFlags(&demoOptions{}))
-				return nil
-			}
-			return err
-		}
-		if opts.Tasks < 1 {
-			return usageError{fmt.Errorf("demo: --tasks must be at least 1, got %d", opts.Tasks)}
-		}
-		if opts.Keep && opts.RedisURL == "" {
-			return usageError{errors.New("demo: --keep needs --redis: an embedded miniredis ends with the demo")}
-		}
-		_, err := demo(ctx, opts, out)
-		return redact(err, opts.RedisURL)
+		return helpOnUsage(runDemo(ctx, args[1:], out), func(w io.Writer) { help(w, demoDoc, demoFlags(&demoOptions{})) })
 	case "help", "-h", "-help", "--help":
-		printUsage(out)
-		return nil
+		return showHelp(ctx, args[1:], out)
 	case "web":
-		return runWeb(ctx, args[1:], out)
+		return helpOnUsage(runWeb(ctx, args[1:], out), func(w io.Writer) { help(w, webDoc, webFlags(&webOptions{})) })
 	}
 	if cmd, ok := inspectCommands[args[0]]; ok {
 		return cmd(ctx, args[1:], out, errOut)
 	}
-	return usageError{fmt.Errorf("unknown command %q", args[0])}
+	return usageError{fmt.Errorf("unknown command %s", quote(args[0]))}
+}
+
+// showHelp prints the help of the command args name, "help dead list"
+// as "dead list -h" does, or every command's.
+func showHelp(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		printUsage(out)
+		return nil
+	}
+	if args[0] == "demo" || args[0] == "web" || inspectCommands[args[0]] != nil {
+		return run(ctx, append(args, "-h"), out, io.Discard)
+	}
+	return usageError{fmt.Errorf("help: unknown command %s", quote(args[0]))}
+}
+
+// runDemo runs the demo command with its flags, args.
+func runDemo(ctx context.Context, args []string, out io.Writer) error {
+	var opts demoOptions
+	if err := parse(demoFlags(&opts), args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			help(out, demoDoc, demoFlags(&demoOptions{}))
+			return nil
+		}
+		return err
+	}
+	if opts.Tasks < 1 {
+		return usageError{fmt.Errorf("demo: --tasks must be at least 1, got %d", opts.Tasks)}
+	}
+	if opts.Keep && opts.RedisURL == "" {
+		return usageError{errors.New("demo: --keep needs --redis: an embedded miniredis ends with the demo")}
+	}
+	_, err := demo(ctx, opts, out)
+	return redact(err, opts.RedisURL)
 }
 
 // demoFlags returns the flags of the demo command, bound to opts.
@@ -102,7 +136,12 @@ func exitCode(err error, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stderr, "taskware:", visibleText(err.Error()))
 	if _, ok := errors.AsType[usageError](err); ok {
-		printUsage(stderr)
+		fmt.Fprintln(stderr)
+		if h, ok := errors.AsType[withHelp](err); ok {
+			h.help(stderr)
+		} else {
+			printUsage(stderr)
+		}
 		return 2
 	}
 	return 1
