@@ -113,6 +113,7 @@ func TestNoRawControlInAnyCommand(t *testing.T) {
 			seen bool
 		}{
 			{"queues", []string{"queues"}, 0, true},
+			{"tasks", []string{"tasks"}, 0, true},
 			{"tasks ready", []string{"tasks", "--queue", evilQueue, "--state", "ready"}, 0, true},
 			{"tasks running", []string{"tasks", "--queue", evilQueue, "--state", "running"}, 0, true},
 			{"tasks delayed", []string{"tasks", "--queue", evilQueue, "--state", "delayed"}, 0, true},

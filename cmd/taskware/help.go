@@ -128,7 +128,7 @@ flags of demo:
 	fmt.Fprint(w, "\nflags of every other command:\n")
 	var o inspectOptions
 	fs = inspectFlags("inspect", &o, true, true)
-	fs.StringVar(&o.State, "state", "", "of tasks: list the tasks in this `STATE`: ready, running, delayed, dead or finished")
+	fs.StringVar(&o.State, "state", "ready", "of tasks: list the tasks in this `STATE`: ready, running, delayed, dead or finished")
 	printFlags(w, fs)
 }
 

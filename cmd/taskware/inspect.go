@@ -90,7 +90,7 @@ func inspectFlags(name string, o *inspectOptions, queueName, limit bool) *flag.F
 func (c *inspectCommand) flags(o *inspectOptions) *flag.FlagSet {
 	fs := inspectFlags(c.name, o, c.queue, c.limit)
 	if c.state {
-		fs.StringVar(&o.State, "state", "", "list the tasks in this `STATE`: ready, running, delayed, dead or finished")
+		fs.StringVar(&o.State, "state", string(queue.ReadyTasks), "list the tasks in this `STATE`: ready, running, delayed, dead or finished")
 	}
 	return fs
 }

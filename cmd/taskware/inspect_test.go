@@ -431,8 +431,6 @@ func TestResultsPurge(t *testing.T) {
 // Bad usage of the inspection commands is a usageError, exit status 2.
 func TestInspectUsage(t *testing.T) {
 	for _, args := range [][]string{
-		{"tasks", "--state", "ready"},
-		{"tasks", "--queue", "q"},
 		{"tasks", "--queue", "q", "--state", "bogus"},
 		{"tasks", "--queue", "q", "--state", "ready", "--limit", "0"},
 		{"tasks", "--queue", "a{b}", "--state", "ready"},
@@ -549,7 +547,8 @@ func TestInspectRedactsCredentials(t *testing.T) {
 }
 
 // dead, locks and results alone list, as their list subcommand does, with
-// their flags before or without a subcommand.
+// their flags before or without a subcommand; tasks alone lists the ready
+// tasks, of every queue.
 func TestFamilyAloneLists(t *testing.T) {
 	cliEach(t, func(t *testing.T, e *cliEnv) {
 		e.fill(t)
@@ -558,6 +557,7 @@ func TestFamilyAloneLists(t *testing.T) {
 			{{"dead", "--queue", "side", "--json"}, {"dead", "list", "--queue", "side", "--json"}},
 			{{"locks"}, {"locks", "list"}},
 			{{"results", "--limit", "1"}, {"results", "list", "--limit", "1"}},
+			{{"tasks", "--queue", "default"}, {"tasks", "--queue", "default", "--state", "ready"}},
 		} {
 			alone, list := normalize(e.cli(t, tc[0]...)), normalize(e.cli(t, tc[1]...))
 			if alone != list {
@@ -566,6 +566,13 @@ func TestFamilyAloneLists(t *testing.T) {
 			if strings.Contains(alone, "usage:") || strings.Count(alone, "\n") < 2 {
 				t.Errorf("%q printed no listing:\n%s", tc[0], alone)
 			}
+		}
+		all := e.cli(t, "tasks")
+		if !strings.HasPrefix(all, "QUEUE ") || !strings.Contains(all, "e-2") || !strings.Contains(all, "e-3") || strings.Contains(all, "e-4") {
+			t.Errorf("tasks alone lists not the ready tasks of every queue:\n%s", all)
+		}
+		if side := e.cli(t, "tasks", "--state", "dead"); !strings.Contains(side, "side ") || !strings.Contains(side, "ghost-1") {
+			t.Errorf("tasks --state dead lists not the dead of every queue:\n%s", side)
 		}
 	})
 }
@@ -578,7 +585,7 @@ func TestCommandHelp(t *testing.T) {
 		want, omit []string
 	}{
 		{[]string{"task", "-h"}, []string{"usage: taskware task ID [--queue Q]", "what the queues know of task ID", "--queue QUEUE", "--json"}, []string{"--limit", "--state"}},
-		{[]string{"tasks", "--help"}, []string{"usage: taskware tasks --queue Q --state S [--limit N]", "--state STATE", "--limit N"}, nil},
+		{[]string{"tasks", "--help"}, []string{"usage: taskware tasks [--state S] [--queue Q] [--limit N]", "--state STATE", "--limit N", `(default "ready")`}, nil},
 		{[]string{"queues", "-h"}, []string{"usage: taskware queues [flags]", "--prefix PREFIX"}, []string{"--queue", "--limit"}},
 		{[]string{"dead", "-h"}, []string{"usage: taskware dead list|requeue|purge", "dead requeue [--queue Q] [ID...]", "flags of dead list:", "--limit N"}, []string{"locks list"}},
 		{[]string{"dead", "help"}, []string{"usage: taskware dead list|requeue|purge"}, nil},
@@ -628,8 +635,8 @@ func TestUsageLayout(t *testing.T) {
 		"\n  queues                      each queue's ready, running, delayed and dead\n" +
 			"                              tasks, the oldest ready one's wait, and its\n" +
 			"                              live workers\n",
-		"\n  tasks --queue Q --state S   a queue's tasks in state S: ready, running,\n" +
-			"        [--limit N]           delayed, dead or finished\n",
+		"\n  tasks [--state S]           the tasks in state S (ready, running, delayed,\n" +
+			"        [--queue Q]           dead or finished; ready by default), of one\n",
 		"\n  dead list [--queue Q] [--limit N]\n                              the dead letters\n",
 		"\n  demo   enqueue the same few hundred report tasks under two policies, run\n" +
 			"         them through a worker, and compare their outcomes and what the\n",
@@ -675,7 +682,7 @@ func TestUsageErrorShowsOwnHelp(t *testing.T) {
 		help string
 	}{
 		{[]string{"task"}, "usage: taskware task ID [--queue Q]"},
-		{[]string{"tasks", "--queue", "q"}, "usage: taskware tasks --queue Q --state S"},
+		{[]string{"tasks", "--state", "q"}, "usage: taskware tasks [--state S]"},
 		{[]string{"dead", "bury"}, "usage: taskware dead list|requeue|purge"},
 		{[]string{"dead", "purge", "--bogus"}, "usage: taskware dead purge [--queue Q] [ID...]"},
 		{[]string{"locks", "break"}, "usage: taskware locks break KEY"},

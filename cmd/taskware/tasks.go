@@ -17,8 +17,8 @@ import (
 
 var (
 	tasksCommand = &inspectCommand{name: "tasks", queue: true, limit: true, state: true, run: listTasks, doc: doc{
-		synopsis: []string{"tasks --queue Q --state S", "      [--limit N]"},
-		about:    []string{"a queue's tasks in state S: ready, running,", "delayed, dead or finished"},
+		synopsis: []string{"tasks [--state S]", "      [--queue Q]", "      [--limit N]"},
+		about:    []string{"the tasks in state S (ready, running, delayed,", "dead or finished; ready by default), of one", "queue or of every queue"},
 	}}
 	taskCommand = &inspectCommand{name: "task", queue: true, run: showTask, doc: doc{
 		synopsis: []string{"task ID [--queue Q]"},
@@ -31,23 +31,30 @@ func listTasks(ctx context.Context, in *inspection, args []string) error {
 	switch {
 	case len(args) > 0:
 		return usageError{fmt.Errorf("tasks: unexpected argument %q", args[0])}
-	case !o.QueueSet:
-		return usageError{errors.New("tasks: --queue is required")}
 	case !slices.Contains(queue.TaskSets, queue.TaskSet(o.State)):
-		return usageError{fmt.Errorf("tasks: --state must be ready, running, delayed, dead or finished, not %q", o.State)}
+		return usageError{fmt.Errorf("tasks: --state must be ready, running, delayed, dead or finished, not %s", quote(o.State))}
 	}
-	if err := queue.ValidateName(o.Queue); err != nil {
-		return usageError{fmt.Errorf("--queue: %w", err)}
-	}
-	ts, err := in.q.Tasks(ctx, o.Queue, queue.TaskSet(o.State), o.Limit)
+	queues, err := in.queues(ctx)
 	if err != nil {
 		return err
+	}
+	set := queue.TaskSet(o.State)
+	ts := []queue.TaskInfo{}
+	for _, name := range queues {
+		if len(ts) >= o.Limit {
+			break
+		}
+		more, err := in.q.Tasks(ctx, name, set, o.Limit-len(ts))
+		if err != nil {
+			return err
+		}
+		ts = append(ts, more...)
 	}
 	in.empty = len(ts) == 0
 	if in.o.JSON {
 		return in.json(map[string]any{"tasks": rows.TasksOf(ts)})
 	}
-	in.taskTable(queue.TaskSet(o.State), ts, false)
+	in.taskTable(set, ts, !o.QueueSet)
 	return nil
 }
 
