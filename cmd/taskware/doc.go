@@ -6,10 +6,19 @@
 // ($TASKWARE_REDIS_URL, else redis://127.0.0.1:6379/0) under --prefix
 // ("taskware:"), print tables, or one JSON document with --json, and take
 // the TLS flags the demo takes. dead requeue, dead purge, locks break and
-// results purge change what they name; the rest only read; dead, locks and
-// results alone list. No output or error shows the URL's password, and
-// "taskware COMMAND -h" shows one command's help. Their JSON rows are the
-// web view's api/ rows (internal/rows).
+// results purge change what they name; the rest only read; dead, locks,
+// results and tasks alone list. No output or error shows the URL's
+// password, and "taskware COMMAND -h" shows one command's help, as does a
+// mistake in it. Their JSON rows are the web view's api/ rows
+// (internal/rows).
+//
+// What they print comes from Redis, written by whoever enqueues: every
+// control character in it (C0, DEL, C1, bidirectional controls) is shown
+// as a visible escape ("\x1b", "\u202e"), by one helper (visible) and a
+// last pass over every output and error; cells are cut between
+// characters. A command that finds nothing notes on stderr when its
+// --prefix holds no keys, with the prefixes of taskware's keys a bounded
+// SCAN finds.
 //
 // Its first command, demo, shows the problem taskware exists to solve,
 // through a real worker. It enqueues a few hundred "report" tasks, one
