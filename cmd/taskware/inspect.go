@@ -96,12 +96,15 @@ func (c *inspectCommand) flags(o *inspectOptions) *flag.FlagSet {
 }
 
 // exec runs c with args, its flags and arguments, and prints what it
-// showed, with every password of the URL hidden, as is any error; -h
-// prints c's help.
+// showed, with every password of the URL hidden and every control
+// character visible, as is any error; -h prints c's help, and so does a
+// usage error after its message. When c found nothing, a note on errOut
+// says whether its prefix holds any key.
 func (c *inspectCommand) exec(ctx context.Context, args []string, out, errOut io.Writer) error {
 	return helpOnUsage(c.execute(ctx, args, out, errOut), c.help)
 }
 
+// execute is exec, but for the help after a usage error.
 func (c *inspectCommand) execute(ctx context.Context, args []string, out, errOut io.Writer) error {
 	var o inspectOptions
 	fs := c.flags(&o)
@@ -122,13 +125,13 @@ func (c *inspectCommand) execute(ctx context.Context, args []string, out, errOut
 	}
 	defer in.close()
 	err = c.run(ctx, in, rest)
+	if _, werr := io.WriteString(out, visibleText(redactText(in.out.String(), o.RedisURL))); err == nil {
+		err = werr
+	}
 	if in.empty && (err == nil || errors.Is(err, queue.ErrNotFound)) {
 		var note bytes.Buffer
 		in.noteEmpty(ctx, &note)
 		io.WriteString(errOut, visibleText(redactText(note.String(), o.RedisURL)))
-	}
-	if _, werr := io.WriteString(out, visibleText(redactText(in.out.String(), o.RedisURL))); err == nil {
-		err = werr
 	}
 	return redact(err, o.RedisURL)
 }
