@@ -107,3 +107,37 @@
   }
   setTimeout(tick, every);
 })();
+
+// Fit any screen, and accessible (issue 18, items 3 and 6): each cell of a
+// listing is labelled with its column's name, which the phone layout (under
+// 600 px, style.css) shows before it; a table that scrolls sideways in its
+// own box can be focused, so that the keyboard scrolls it too.
+(function () {
+  "use strict";
+  document.querySelectorAll("main table").forEach(function (table) {
+    var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+      return th.textContent.trim();
+    });
+    table.querySelectorAll("tbody tr").forEach(function (tr) {
+      Array.prototype.forEach.call(tr.children, function (cell, i) {
+        if (cell.tagName === "TD" && heads[i] && !cell.hasAttribute("data-label")) {
+          cell.setAttribute("data-label", heads[i]);
+        }
+      });
+    });
+  });
+  function focusable() {
+    document.querySelectorAll("main table").forEach(function (table) {
+      var scrolls = table.scrollWidth > table.clientWidth + 1;
+      if (scrolls && !table.hasAttribute("tabindex")) {
+        table.setAttribute("tabindex", "0");
+        table.setAttribute("data-scrolls", "");
+      } else if (!scrolls && table.hasAttribute("data-scrolls")) {
+        table.removeAttribute("tabindex");
+        table.removeAttribute("data-scrolls");
+      }
+    });
+  }
+  focusable();
+  window.addEventListener("resize", focusable);
+})();
