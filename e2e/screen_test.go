@@ -209,8 +209,22 @@ func TestKeyboard(t *testing.T) {
 		t.Errorf("the first Tab focused %+v, want the skip link, on screen", f)
 	}
 
+	// Enter on it moves the focus to the content: the next Tab is in it,
+	// past the sections' links.
+	run(br, "press Enter on the skip link", chromedp.KeyEvent(kb.Enter))
+	if f := br.focused(); f.ID != "main" {
+		t.Errorf("Enter on the skip link focused %+v, want the main content", f)
+	}
+	br.tab()
+	if f := br.focused(); !f.InMain {
+		t.Errorf("the Tab after the skip link focused %s, outside the main content", f.HTML)
+	}
+
 	// Tab to the end: every focusable element once, in order, and then
 	// out of the page.
+	br.open(base)
+	br.tab()
+	f = br.focused()
 	var focusable []string
 	br.eval("list the focusable elements", `[...document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, [tabindex="0"]')]
 		.filter(el => !el.disabled && el.getClientRects().length > 0).map(el => el.outerHTML.slice(0, 120))`, &focusable)
@@ -262,7 +276,9 @@ func TestKeyboard(t *testing.T) {
 type focus struct {
 	Body          bool // nothing in the page has the focus
 	HTML          string
-	TestID, Class string
+	ID, TestID    string
+	Class         string
+	InMain        bool   // within the main content
 	Outline       string // its computed outline-style
 	Left, Width   float64
 }
@@ -281,7 +297,8 @@ func (b *browser) focused() focus {
 		const el = document.activeElement;
 		if (!el || el === document.body || el === document.documentElement) return {Body: true};
 		const r = el.getBoundingClientRect();
-		return {HTML: el.outerHTML.slice(0, 120), TestID: el.getAttribute('data-testid') || '',
+		return {HTML: el.outerHTML.slice(0, 120), ID: el.id, TestID: el.getAttribute('data-testid') || '',
+			InMain: !!el.closest('main') && el.tagName !== 'MAIN',
 			Class: el.className || '', Outline: getComputedStyle(el).outlineStyle, Left: r.left, Width: r.width};
 	})()`, &f)
 	return f
