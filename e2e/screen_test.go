@@ -274,13 +274,13 @@ func TestKeyboard(t *testing.T) {
 
 // focus is what the element focused now is.
 type focus struct {
-	Body          bool // nothing in the page has the focus
-	HTML          string
-	ID, TestID    string
-	Class         string
-	InMain        bool   // within the main content
-	Outline       string // its computed outline-style
-	Left, Width   float64
+	Body        bool // nothing in the page has the focus
+	HTML        string
+	ID, TestID  string
+	Class       string
+	InMain      bool   // within the main content
+	Outline     string // its computed outline-style
+	Left, Width float64
 }
 
 // tab presses Tab.
