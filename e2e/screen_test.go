@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -71,10 +72,31 @@ func webPages() []webPage {
 	}
 }
 
-// screenshotPages are the pages whose screenshots web/README.md shows.
+// screenshotPages are the pages whose screenshots web/README.md shows,
+// besides those the sections' links lead to (see allPages).
 var screenshotPages = map[string]bool{
 	"overview": true, "tasks": true, "task": true, "dead": true, "locks": true,
 	"confirm": true, "results": true, "workers": true,
+}
+
+// allPages returns webPages and, after them, each page the sections'
+// links (nav-<name>) lead to that they do not name: a new section is
+// checked, and screenshot, without a change here.
+func (b *browser) allPages(base string) []webPage {
+	b.t.Helper()
+	pages := webPages()
+	b.open(base)
+	var nav []webPage
+	b.eval("read the sections", `[...document.querySelectorAll('header nav a[data-testid^="nav-"]')]
+		.map(a => ({Name: a.getAttribute('data-testid').slice(4), Path: a.getAttribute('href')}))`, &nav)
+	for _, n := range nav {
+		if !slices.ContainsFunc(pages, func(p webPage) bool { return p.Name == n.Name }) {
+			n.Path = strings.TrimPrefix(n.Path, "./")
+			pages = append(pages, n)
+			screenshotPages[n.Name] = true
+		}
+	}
+	return pages
 }
 
 // TestPhoneLayout loads every page on a phone's screen: none is wider
@@ -89,7 +111,8 @@ func TestPhoneLayout(t *testing.T) {
 	base := serve(t, b)
 	br := newBrowser(t)
 
-	for _, pg := range webPages() {
+	pages := br.allPages(base)
+	for _, pg := range pages {
 		t.Run(pg.Name, func(t *testing.T) {
 			br := br.in(t)
 			br.emulate(phone, false)
@@ -131,7 +154,7 @@ func TestPhoneLayout(t *testing.T) {
 		t.Run(fmt.Sprintf("width-%d", width), func(t *testing.T) {
 			br := br.in(t)
 			br.emulate(screen{Name: fmt.Sprint(width), Width: width, Height: 900}, false)
-			for _, pg := range webPages() {
+			for _, pg := range pages {
 				br.open(base + pg.Path)
 				var got struct {
 					Page, View float64
@@ -170,6 +193,7 @@ func TestAccessibility(t *testing.T) {
 	seed(t, b)
 	base := serve(t, b)
 	br := newBrowser(t)
+	pages := br.allPages(base)
 
 	for _, sc := range []struct {
 		screen
@@ -179,7 +203,7 @@ func TestAccessibility(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			br := br.in(t)
 			br.emulate(sc.screen, sc.dark)
-			for _, pg := range webPages() {
+			for _, pg := range pages {
 				br.open(base + pg.Path)
 				for _, v := range br.axe(axe) {
 					t.Errorf("%s (%s): axe %s violation %s: %s (%s)\n%s",

@@ -114,15 +114,29 @@
 // own box can be focused, so that the keyboard scrolls it too.
 (function () {
   "use strict";
-  document.querySelectorAll("main table").forEach(function (table) {
-    var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
-      return th.textContent.trim();
-    });
-    table.querySelectorAll("tbody tr").forEach(function (tr) {
-      Array.prototype.forEach.call(tr.children, function (cell, i) {
-        if (cell.tagName === "TD" && heads[i] && !cell.hasAttribute("data-label")) {
-          cell.setAttribute("data-label", heads[i]);
+  // The name of each column, by index, from the head's first row; a
+  // column without a name in words (a checkbox's) gets "".
+  function columns(table) {
+    var names = [];
+    var row = table.querySelector("thead tr");
+    if (row) {
+      Array.prototype.forEach.call(row.cells, function (th) {
+        for (var i = 0; i < (th.colSpan || 1); i++) {
+          names.push(th.textContent.trim());
         }
+      });
+    }
+    return names;
+  }
+  document.querySelectorAll("main table").forEach(function (table) {
+    var names = columns(table);
+    table.querySelectorAll("tbody tr").forEach(function (tr) {
+      var col = 0;
+      Array.prototype.forEach.call(tr.cells, function (cell) {
+        if (cell.tagName === "TD" && !cell.hasAttribute("data-label")) {
+          cell.setAttribute("data-label", names[col] || "");
+        }
+        col += cell.colSpan || 1;
       });
     });
   });
