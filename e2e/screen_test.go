@@ -247,7 +247,7 @@ func TestKeyboard(t *testing.T) {
 	br.tab()
 	f = br.focused()
 	var focusable []string
-	br.eval("list the focusable elements", `[...document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, [tabindex="0"]')]
+	br.eval("list the focusable elements", `[...document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]:not([tabindex="-1"])')]
 		.filter(el => !el.disabled && el.getClientRects().length > 0).map(el => el.outerHTML.slice(0, 120))`, &focusable)
 	visited := []string{f.HTML}
 	for range 3 * len(focusable) {
