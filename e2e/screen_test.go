@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
@@ -19,7 +20,12 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/taskware/taskware/queue"
+	"github.com/taskware/taskware/redisbackend"
+	"github.com/taskware/taskware/store"
+	"github.com/taskware/taskware/task"
 	"github.com/taskware/taskware/taskwaretest"
+	"github.com/taskware/taskware/worker"
 )
 
 // The two screens every page is checked on: a laptop's, and a phone's
@@ -108,10 +114,13 @@ func (b *browser) allPages(base string) []webPage {
 func TestPhoneLayout(t *testing.T) {
 	b := newBackend(t)
 	seed(t, b)
+	seedLong(t, b)
 	base := serve(t, b)
 	br := newBrowser(t)
-
-	pages := br.allPages(base)
+	pages := append(br.allPages(base),
+		webPage{"long-dead", "dead?queue=" + longQueue},
+		webPage{"long-tasks", "tasks?queue=" + longQueue + "&state=dead"},
+		webPage{"long-task", "task?queue=" + longQueue + "&id=" + longID})
 	for _, pg := range pages {
 		t.Run(pg.Name, func(t *testing.T) {
 			br := br.in(t)
@@ -434,4 +443,46 @@ func (b *browser) axe(src string) []violation {
 		b.t.Fatalf("e2e: axe-core's result %s: %v", raw, err)
 	}
 	return vs
+}
+
+// The seed of seedLong: what a phone finds hardest to fit.
+const (
+	longQueue = "bulk"
+	longID    = "long-1"
+)
+
+// seedLong adds to the seed a dead letter of queue bulk whose task name,
+// argument, error (a stack of long lines and one word of 600 letters)
+// and lock key are long and unbroken: on a phone, a page must wrap them,
+// not grow.
+func seedLong(t testing.TB, b *redisbackend.Backend) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+	defer cancel()
+	word := func(n int) string { return strings.Repeat("abcdefghij", n/10) }
+	name := "reports.monthly.RenderAndDeliverTheConsolidatedStatementForEveryAccount_" + word(60)
+	long := task.New(name, func(context.Context, string) (struct{}, error) { return struct{}{}, nil })
+	client := worker.NewClient(b.Queue(), b.Store())
+	if _, err := worker.Enqueue(ctx, client, long, "https://example.com/"+word(300), worker.OnQueue(longQueue), worker.ID(longID)); err != nil {
+		t.Fatalf("e2e: seed the long task: %v", err)
+	}
+	ds, err := b.Queue().Take(ctx, longQueue, "e2e-worker-with-a-rather-long-name-"+word(40), 1, time.Second)
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("e2e: take the long task: %v (%d taken)", err, len(ds))
+	}
+	var stack strings.Builder
+	stack.WriteString("panic: runtime error: index out of range [7] with length 7 " + word(600) + "\n\ngoroutine 42 [running]:\n")
+	for i := range 20 {
+		fmt.Fprintf(&stack, "github.com/example/reports/internal/render.(*Statement).writeSection%d(0xc000123456, {0xc000abcdef, 0x1f4})\n\t/home/build/src/github.com/example/reports/internal/render/statement_section_%d.go:%d +0x1a5\n", i, i, 100+i)
+	}
+	if err := b.Queue().Finish(ctx, ds[0], queue.Outcome{Status: queue.Dead, Attempt: ds[0].Attempt, Kind: "task.panic", Error: stack.String()}); err != nil {
+		t.Fatalf("e2e: dead-letter the long task: %v", err)
+	}
+	if _, err := b.Locker().TryAcquire(ctx, "statement:"+word(200), 10*time.Minute); err != nil {
+		t.Fatalf("e2e: lock a long key: %v", err)
+	}
+	rec := &store.Record{Queue: longQueue, ID: longID, Task: name, Status: store.Failed, Error: stack.String(), Kind: "task.panic", Attempt: 1}
+	if err := b.Store().Put(ctx, rec, time.Hour); err != nil {
+		t.Fatalf("e2e: store the long record: %v", err)
+	}
 }
