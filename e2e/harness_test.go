@@ -45,3 +45,42 @@ func TestHarnessTellsEscapedFromInjected(t *testing.T) {
 		t.Errorf("injected page passed the check (err %v): the harness cannot see an injection", err)
 	}
 }
+
+// axe-core, as TestAccessibility runs it, finds the violations of a page
+// made to have them (an image without a text, a field without a label,
+// grey on grey) and none on the same page repaired: if it found nothing
+// anywhere, TestAccessibility would prove nothing.
+func TestHarnessFindsAccessibilityViolations(t *testing.T) {
+	axe := axeSource(t)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/broken", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write([]byte(`<!doctype html><html lang="en"><title>broken</title><main>` +
+			`<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw="><input name="q">` +
+			`<p style="color:#aaa;background:#bbb">faint</p></main></html>`))
+	})
+	mux.HandleFunc("/repaired", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write([]byte(`<!doctype html><html lang="en"><title>repaired</title><main>` +
+			`<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" alt="a dot"><label>Search <input name="q"></label>` +
+			`<p style="color:#222;background:#fff">plain</p></main></html>`))
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	b := newBrowser(t)
+	b.open(srv.URL + "/broken")
+	found := map[string]bool{}
+	for _, v := range b.axe(axe) {
+		found[v.ID] = true
+	}
+	for _, id := range []string{"image-alt", "label", "color-contrast"} {
+		if !found[id] {
+			t.Errorf("axe-core missed %s on the broken page (found %v)", id, keys(found))
+		}
+	}
+	b.open(srv.URL + "/repaired")
+	if vs := b.axe(axe); len(vs) != 0 {
+		t.Errorf("axe-core found %+v on the repaired page, want nothing", vs)
+	}
+}

@@ -67,7 +67,6 @@ func TestWebView(t *testing.T) {
 				t.Errorf("%s: no button pause-%s", p.URL, name)
 			}
 		}
-		br.screenshot("overview.png")
 
 		// The numbers are live: a task enqueued now shows without a reload.
 		send := task.New("send-email", func(context.Context, string) (struct{}, error) { return struct{}{}, nil })
@@ -247,7 +246,6 @@ func TestWebView(t *testing.T) {
 				t.Errorf("%s: no button break-%s", p.URL, key)
 			}
 		}
-		br.screenshot("locks.png")
 
 		// Break nightly-report: the button asks on a page of its own.
 		br.clickAndLoad("break-" + nightlyLock)
