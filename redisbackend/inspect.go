@@ -31,11 +31,12 @@ const recoverConsumer = "taskware:recover"
 const maxCount = 100_000
 
 var (
-	statsScript   = newScript(lua("lib/group.lua", "stats.lua"))
-	readyScript   = newScript(lua("lib/group.lua", "ready.lua"))
-	runningScript = newScript(lua("lib/group.lua", "running.lua"))
-	delayedScript = newScript(lua("delayed.lua"))
-	messageScript = newScript(lua("lib/entry.lua", "message.lua"))
+	statsScript    = newScript(lua("lib/group.lua", "stats.lua"))
+	readyScript    = newScript(lua("lib/group.lua", "ready.lua"))
+	runningScript  = newScript(lua("lib/group.lua", "running.lua"))
+	delayedScript  = newScript(lua("delayed.lua"))
+	messageScript  = newScript(lua("lib/entry.lua", "message.lua"))
+	finishedScript = newScript(lua("finished.lua"))
 )
 
 // Queues implements queue.Admin: one SCAN over the keyspace (on every
@@ -150,25 +151,36 @@ func (q *Queue) Tasks(ctx context.Context, name string, set queue.TaskSet, limit
 }
 
 func (q *Queue) readyTasks(ctx context.Context, name string, limit int) ([]queue.TaskInfo, error) {
-	rows, err := q.readyRows(ctx, name, "", limit)
-	return infos(rows), err
+	res, err := q.readyRows(ctx, name, "", limit, limit, "")
+	return infos(res.rows), err
 }
 
 // readyRows lists up to limit ready tasks after entry cursor ("": from the
-// first).
-func (q *Queue) readyRows(ctx context.Context, name, cursor string, limit int) ([]row, error) {
-	res, err := q.run(ctx, readyScript, []string{q.b.keys.stream(name)}, limit, cursor).Slice()
-	if err != nil {
-		return nil, err
+// first), reading at most scan entries, whose fields contain lower (in
+// their lower-cased text) and each of needles: a prefilter, done by
+// ready.lua.
+func (q *Queue) readyRows(ctx context.Context, name, cursor string, limit, scan int, lower string, needles ...string) (rowBatch, error) {
+	args := []any{limit, cursor, scan, lower}
+	for _, n := range needles {
+		args = append(args, n)
 	}
-	out := make([]row, 0, len(res))
-	for _, e := range res {
+	res, err := q.run(ctx, readyScript, []string{q.b.keys.stream(name)}, args...).Slice()
+	if err == nil && len(res) != 4 {
+		err = fmt.Errorf("unexpected reply %v", res)
+	}
+	if err != nil {
+		return rowBatch{}, err
+	}
+	entries, _ := res[0].([]any)
+	b := rowBatch{rows: make([]row, 0, len(entries)), last: toString(res[1]), more: toInt(res[2]) == 1,
+		read: int(toInt(res[3]))}
+	for _, e := range entries {
 		id, f := luaEntry(e)
 		ti, args := entryRow(name, id, f)
 		ti.Status = queue.Queued
-		out = append(out, row{info: ti, args: args, id: id})
+		b.rows = append(b.rows, row{info: ti, args: args, id: id})
 	}
-	return out, nil
+	return b, nil
 }
 
 func (q *Queue) runningTasks(ctx context.Context, name string, limit int) ([]queue.TaskInfo, error) {
@@ -313,34 +325,35 @@ func (q *Queue) finishedTasks(ctx context.Context, queueName string, limit int) 
 }
 
 // finishedRows lists every finished task, the latest first: a SCAN of
-// the queue's task states.
+// the queue's task states, and a script per page of it that returns the
+// finished ones only.
 func (q *Queue) finishedRows(ctx context.Context, queueName string) ([]row, error) {
 	prefix := q.b.keys.statePrefix(queueName)
 	var out []row
+	args := make([]any, len(stateFields))
+	for i, f := range stateFields {
+		args[i] = f
+	}
 	err := q.b.scan(ctx, escapeGlob(prefix)+"*", func(ctx context.Context, node redis.Cmdable, keys []string) error {
-		cmds := make([]*redis.SliceCmd, len(keys))
-		_, err := node.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i, key := range keys {
-				cmds[i] = p.HMGet(ctx, key, stateFields...)
-			}
-			return nil
-		})
+		res, err := q.run(ctx, finishedScript, keys, args...).Slice()
 		if err != nil {
 			return err
 		}
-		for i, c := range cmds {
-			v := c.Val()
-			if len(v) != len(stateFields) {
+		for _, r := range res {
+			p, _ := r.([]any)
+			if len(p) != 2 {
+				continue
+			}
+			i, vs := int(toInt(p[0]))-1, p[1].([]any)
+			if i < 0 || i >= len(keys) || len(vs) != len(stateFields) {
 				continue
 			}
 			h := make(map[string]string, len(stateFields))
 			for j, name := range stateFields {
-				h[name] = toString(v[j])
+				h[name] = toString(vs[j])
 			}
-			if st := queue.Status(h["status"]); st.Terminal() {
-				ti := stateInfo(queueName, keys[i][len(prefix):], h)
-				out = append(out, row{info: ti, pos: -ti.FinishedAt.UnixMicro(), id: ti.ID})
-			}
+			ti := stateInfo(queueName, keys[i][len(prefix):], h)
+			out = append(out, row{info: ti, pos: -ti.FinishedAt.UnixMicro(), id: ti.ID})
 		}
 		return nil
 	})

@@ -60,63 +60,101 @@ func (q *Queue) ListTasks(ctx context.Context, name string, tq queue.TaskQuery) 
 		}
 	}
 	limit := tq.PageLimit()
-	batch := limit + 1
+	size := limit + 1
 	if tq.Filtered() {
-		batch = max(batch, pageBatch)
+		size = max(size, pageBatch)
 	}
 	var finished []row // read once
-	fetch := func() ([]row, error) {
+	fetch := func(budget int) (rowBatch, error) {
+		var rows []row
+		var err error
 		switch tq.Set {
 		case queue.ReadyTasks:
-			return q.readyRows(ctx, name, after, batch)
+			// Searched server-side: only the entries that may match come
+			// back.
+			var needles []string
+			for _, n := range []string{tq.Task, tq.Kind} {
+				if n != "" {
+					needles = append(needles, n)
+				}
+			}
+			scan := size
+			if tq.Filtered() {
+				scan = min(budget, readyScan)
+			}
+			return q.readyRows(ctx, name, after, size, scan, strings.ToLower(tq.Search), needles...)
 		case queue.RunningTasks:
-			return q.runningRows(ctx, name, after, batch)
+			rows, err = q.runningRows(ctx, name, after, size)
 		case queue.DelayedTasks:
-			return q.delayedRows(ctx, name, after, pos, batch)
+			rows, err = q.delayedRows(ctx, name, after, pos, size)
 		case queue.DeadTasks:
-			return q.deadRows(ctx, name, after, batch)
-		}
-		if finished == nil {
-			rows, err := q.finishedRows(ctx, name)
-			if err != nil {
-				return nil, err
+			rows, err = q.deadRows(ctx, name, after, size)
+		default:
+			if finished == nil {
+				if finished, err = q.finishedRows(ctx, name); err != nil {
+					return rowBatch{}, err
+				}
 			}
-			finished = rows
-		}
-		i := 0
-		if after != "" {
-			i, _ = slices.BinarySearchFunc(finished, 0, func(r row, _ int) int { return r.compare(pos, after) })
-			if i < len(finished) && finished[i].compare(pos, after) == 0 {
-				i++
+			i := 0
+			if after != "" {
+				i, _ = slices.BinarySearchFunc(finished, 0, func(r row, _ int) int { return r.compare(pos, after) })
+				if i < len(finished) && finished[i].compare(pos, after) == 0 {
+					i++
+				}
 			}
+			rows = finished[i:min(len(finished), i+size)]
 		}
-		return finished[i:min(len(finished), i+batch)], nil
+		if err != nil {
+			return rowBatch{}, err
+		}
+		b := rowBatch{rows: rows, read: len(rows), more: len(rows) == size}
+		if len(rows) > 0 {
+			b.lastPos, b.last = rows[len(rows)-1].pos, rows[len(rows)-1].id
+		}
+		return b, nil
 	}
 	page := &queue.TaskPage{Tasks: []queue.TaskInfo{}}
-	for scanned := 0; ; {
-		rows, err := fetch()
+	for scanned := 0; scanned < queue.ScanBudget; {
+		b, err := fetch(queue.ScanBudget - scanned)
 		if err != nil {
 			return nil, fmt.Errorf("worker: list %s tasks of %s: %w", tq.Set, name, unavailable(ctx, err))
 		}
-		for i, r := range rows {
-			scanned++
-			if tq.Match(r.info, r.args) {
-				page.Tasks = append(page.Tasks, r.info)
+		for i, r := range b.rows {
+			if !tq.Match(r.info, r.args) {
+				continue
 			}
-			more := i+1 < len(rows) || len(rows) == batch
-			if len(page.Tasks) == limit || scanned >= queue.ScanBudget {
-				if more {
+			page.Tasks = append(page.Tasks, r.info)
+			if len(page.Tasks) == limit {
+				if i+1 < len(b.rows) || b.more {
 					page.Next = encodeCursor(tq.Set, r.pos, r.id)
 				}
 				return page, nil
 			}
 		}
-		if len(rows) < batch {
+		if !b.more || b.last == "" {
 			return page, nil
 		}
-		last := rows[len(rows)-1]
-		pos, after = last.pos, last.id
+		pos, after = b.lastPos, b.last
+		scanned += max(b.read, 1)
 	}
+	// The budget is spent: go on from the last row read.
+	page.Next = encodeCursor(tq.Set, pos, after)
+	return page, nil
+}
+
+// readyScan is how many entries ready.lua reads a call for a filtered
+// page: a few milliseconds of Redis's time.
+const readyScan = 10_000
+
+// rowBatch is what a listing read in one round trip: rows, the place of the
+// last row read (which may not be among them, for a prefiltered read),
+// how many were read, and whether more may follow.
+type rowBatch struct {
+	rows    []row
+	last    string
+	lastPos int64
+	read    int
+	more    bool
 }
 
 // entryID matches a stream entry ID, the cursor of a stream's listing.

@@ -136,4 +136,3 @@ func badCursor(err error) error {
 	}
 	return err
 }
-

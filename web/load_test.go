@@ -132,7 +132,7 @@ func TestPagesUnderLoad(t *testing.T) {
 		}
 	}
 	slices.SortFunc(times, func(a, b timing) int { return int(b.took - a.took) })
-	for _, tm := range times[:min(8, len(times))] {
+	for _, tm := range times {
 		t.Logf("%8v  %s", tm.took.Round(100*time.Microsecond), tm.path)
 	}
 	worst := times[0]

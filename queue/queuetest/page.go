@@ -174,8 +174,8 @@ func pageSurvives(t *tester) {
 	if err != nil || len(p.Tasks) != 2 || p.Next == "" {
 		t.Fatalf("first delayed page = %+v, %v; want 2 tasks and a next", p, err)
 	}
-	t.enqueue(msg("ps", "d15"), due)                 // after the cursor, at its due time
-	t.enqueue(msg("ps", "d00"), due)                 // before it
+	t.enqueue(msg("ps", "d15"), due)                  // after the cursor, at its due time
+	t.enqueue(msg("ps", "d00"), due)                  // before it
 	t.enqueue(msg("ps", "d5"), due.Add(-time.Second)) // before it, earlier
 	if moved := t.promote("ps", due.Add(-time.Second), 10); moved != 1 {
 		t.Fatalf("Promote = %d, want d5", moved)
