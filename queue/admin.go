@@ -181,7 +181,7 @@ type TaskQuery struct {
 const (
 	DefaultPageSize = 100
 	MaxPageSize     = 1000
-	ScanBudget      = 100_000
+	ScanBudget      = 20_000
 )
 
 // PageLimit is q.Limit, defaulted and capped.

@@ -29,9 +29,11 @@ const (
 // With 100k ready tasks in one queue (and the usual seed: dead letters,
 // results, locks), every page is served, and the slowest is reported as a
 // FIGURE line: the overview, the tasks of each state (the first page, a
-// page deep in the listing by its cursor, a search that matches one task
-// near the end, a filter), a task's page, the dead letters, results, locks
-// and workers. On the real Redis only (miniredis measures nothing useful),
+// page deep in the listing by its cursor, searches, filters), a task's
+// page, the dead letters, results, locks and workers. A search reads at
+// most queue.ScanBudget entries a page: one that matches near the start
+// finds its task on the first page, one that matches near the end is
+// followed by its Next links there. On the real Redis only (miniredis measures nothing useful),
 // and not in -short runs: seeding takes some seconds.
 func TestPagesUnderLoad(t *testing.T) {
 	if testing.Short() {
@@ -127,6 +129,9 @@ func TestPagesUnderLoad(t *testing.T) {
 			}
 			if strings.HasSuffix(p, "&q=user-1234%40") && !strings.Contains(body, "load-001234") {
 				t.Errorf("GET %s: no load-001234 found", p)
+			}
+			if strings.HasSuffix(p, "&q=user-99990%40") && !strings.Contains(body, `data-testid="page-next"`) {
+				t.Errorf("GET %s: no next page to search on", p)
 			}
 			times = append(times, timing{p, took})
 		}
