@@ -49,14 +49,14 @@ func (q *Queue) ListTasks(ctx context.Context, name string, tq queue.TaskQuery) 
 	rows := q.rows(name, tq.Set)
 	start := 0
 	if tq.After != "" {
-		start = len(rows)
-		for i, r := range rows {
-			if c := r.compare(pos, after); c >= 0 {
+		// After the cursor's own row if it is there (dead letters of one
+		// time keep their order, not their IDs'), else at the first row
+		// past its place.
+		start = slices.IndexFunc(rows, func(r pageRow) bool { return r.compare(pos, after) == 0 }) + 1
+		if start == 0 {
+			start = len(rows)
+			if i := slices.IndexFunc(rows, func(r pageRow) bool { return r.compare(pos, after) > 0 }); i >= 0 {
 				start = i
-				if c == 0 {
-					start++
-				}
-				break
 			}
 		}
 	}
