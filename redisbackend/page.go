@@ -43,6 +43,9 @@ const pageBatch = 1000
 // are read from the cursor on, in batches of the page's size (1 000 when
 // filtered), one round trip each, until the page is full, the set ends or
 // queue.ScanBudget rows were read; then the cursor is the last row read.
+// The ready tasks are searched and filtered by task in ready.lua, which
+// reads up to 10 000 entries a call and returns only those that may
+// match, so that a search of a long stream costs no reply per entry.
 // A ready, running or dead task's cursor is its entry ID (XRANGE and
 // XPENDING go on after it), a delayed task's its due time and ID. A
 // finished page SCANs all the queue's task states, as Tasks does, and
@@ -82,7 +85,7 @@ func (q *Queue) ListTasks(ctx context.Context, name string, tq queue.TaskQuery) 
 			if tq.Filtered() {
 				scan = min(budget, readyScan)
 			}
-			return q.readyRows(ctx, name, after, size, scan, strings.ToLower(tq.Search), needles...)
+			return q.readyRows(ctx, name, after, size, scan, asciiLower(tq.Search), needles...)
 		case queue.RunningTasks:
 			rows, err = q.runningRows(ctx, name, after, size)
 		case queue.DelayedTasks:
@@ -187,4 +190,16 @@ func decodeCursor(set queue.TaskSet, c string) (pos int64, id string, ok bool) {
 		}
 	}
 	return pos, parts[2], true
+}
+
+// asciiLower is s lower-cased for ready.lua, whose string.lower folds
+// ASCII only: "" (no prefilter) for a search with other letters, which Go
+// folds and Lua would not.
+func asciiLower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return ""
+		}
+	}
+	return strings.ToLower(s)
 }
