@@ -1,8 +1,10 @@
 package queue
 
 import (
+	"bytes"
 	"context"
 	"maps"
+	"strings"
 	"time"
 )
 
@@ -22,6 +24,15 @@ type Admin interface {
 	// Tasks lists up to limit tasks of queue in set: all if limit <= 0, up
 	// to a backend's cap (100 000 on Redis).
 	Tasks(ctx context.Context, queue string, set TaskSet, limit int) ([]TaskInfo, error)
+	// ListTasks returns one page of queue's tasks in q.Set that match q's
+	// filters, in the order Tasks lists them, and the cursor of the next
+	// page ("" at the end). Paging from "" to the end lists every task
+	// that stayed in the set meanwhile exactly once, in order; tasks added
+	// or removed between pages change nothing else. A backend may stop a
+	// filtered page short of q.Limit, after scanning its budget of rows
+	// (ScanBudget), with a Next to go on from. A cursor it cannot read, or
+	// one of another set, is an error matching ErrBadCursor.
+	ListTasks(ctx context.Context, queue string, q TaskQuery) (*TaskPage, error)
 	// Find returns what each of queues (all, if none is given) knows of
 	// task id: none if none knows it.
 	Find(ctx context.Context, id string, queues ...string) ([]TaskInfo, error)
@@ -138,6 +149,92 @@ type TaskInfo struct {
 	StartedAt, FinishedAt time.Time
 	// Malformed says why the queue could not read the task's message.
 	Malformed string
+}
+
+// TaskQuery asks ListTasks for one page of a set of tasks, filtered.
+// Zero fields filter nothing.
+type TaskQuery struct {
+	Set TaskSet
+	// After is the Next of the page before: "" for the first page.
+	After string
+	// Limit is the most tasks on the page: DefaultPageSize if <= 0, at
+	// most MaxPageSize.
+	Limit int
+	// Task keeps the tasks of this name.
+	Task string
+	// Search keeps the tasks whose ID, task name or arguments (as encoded)
+	// contain it, ignoring case. A finished task's arguments are gone: its
+	// ID and name are searched.
+	Search string
+	// Status keeps the tasks of this status (in FinishedTasks: succeeded,
+	// failed, skipped, dead or canceled).
+	Status Status
+	// Kind keeps the tasks whose error kind (TaskInfo.Kind) is this.
+	Kind string
+	// Since and Until keep the tasks whose time (TaskInfo.Time) is in
+	// [Since, Until).
+	Since, Until time.Time
+}
+
+// Page sizes of ListTasks, and how many rows a backend reads for one
+// filtered page before it returns what it found.
+const (
+	DefaultPageSize = 100
+	MaxPageSize     = 1000
+	ScanBudget      = 20_000
+)
+
+// PageLimit is q.Limit, defaulted and capped.
+func (q TaskQuery) PageLimit() int {
+	if q.Limit <= 0 {
+		return DefaultPageSize
+	}
+	return min(q.Limit, MaxPageSize)
+}
+
+// Filtered says whether q has a filter, so that a page may be short.
+func (q TaskQuery) Filtered() bool {
+	return q.Task != "" || q.Search != "" || q.Status != "" || q.Kind != "" || !q.Since.IsZero() || !q.Until.IsZero()
+}
+
+// Match says whether t, whose encoded arguments are args (nil if
+// unknown), passes q's filters. Backends share it, so that they filter
+// alike.
+func (q TaskQuery) Match(t TaskInfo, args []byte) bool {
+	if q.Task != "" && t.Task != q.Task || q.Status != "" && t.Status != q.Status || q.Kind != "" && t.Kind != q.Kind {
+		return false
+	}
+	if !q.Since.IsZero() || !q.Until.IsZero() {
+		at := t.Time()
+		if at.IsZero() || !q.Since.IsZero() && at.Before(q.Since) || !q.Until.IsZero() && !at.Before(q.Until) {
+			return false
+		}
+	}
+	if q.Search != "" {
+		s := strings.ToLower(q.Search)
+		return strings.Contains(strings.ToLower(t.ID), s) || strings.Contains(strings.ToLower(t.Task), s) ||
+			bytes.Contains(bytes.ToLower(args), []byte(s))
+	}
+	return true
+}
+
+// Time is the time a listing filters t by: when a dead or finished task
+// ended, when a delayed one is due, else when it was enqueued.
+func (t TaskInfo) Time() time.Time {
+	switch {
+	case !t.FinishedAt.IsZero():
+		return t.FinishedAt
+	case !t.RunAt.IsZero():
+		return t.RunAt
+	}
+	return t.EnqueuedAt
+}
+
+// TaskPage is one page of ListTasks.
+type TaskPage struct {
+	Tasks []TaskInfo
+	// Next is the cursor of the next page, "" if this one is the last.
+	Next string
 }
 
 // OutcomeCounts counts the tasks of a queue that ended, or went back to

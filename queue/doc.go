@@ -9,6 +9,15 @@
 //   - An [Admin] is what operators use: list queues and tasks, count
 //     outcomes, pause queues, repair dead letters.
 //
+// [Admin.ListTasks] pages through a set of a queue's tasks by cursor, with
+// the filters of a [TaskQuery]: a task name, a search of IDs, names and
+// arguments, a status, an error kind, a time window. A cursor is the
+// place of a page's last row (on Redis, a stream entry ID, or a due time
+// and ID), so paging lists every task that stays in the set exactly once
+// while others come and go. A filtered page reads at most [ScanBudget]
+// rows, and may end short of its limit with a cursor to go on from. A
+// cursor the backend did not make is an error matching [ErrBadCursor].
+//
 // A [Queue] is all three. Both of taskware's backends implement it whole,
 // which their packages check at compile time; a backend that lacks a
 // feature still has its method, which returns an error matching

@@ -34,6 +34,9 @@ var (
 	// cannot read it: a field missing or malformed (written by hand, or by
 	// something other than taskware).
 	ErrBadMessage = task.NewError("queue.bad_message", "queue: malformed message")
+	// ErrBadCursor is what Admin.ListTasks returns for a cursor it did not
+	// make: garbled, or of another set of tasks.
+	ErrBadCursor = task.NewError("queue.bad_cursor", "queue: bad cursor")
 	// ErrNotSupported is what a backend's method returns for a feature the
 	// backend does not have.
 	ErrNotSupported = task.NewError("queue.not_supported", "queue: not supported by this backend")

@@ -31,11 +31,12 @@ const recoverConsumer = "taskware:recover"
 const maxCount = 100_000
 
 var (
-	statsScript   = newScript(lua("lib/group.lua", "stats.lua"))
-	readyScript   = newScript(lua("lib/group.lua", "ready.lua"))
-	runningScript = newScript(lua("lib/group.lua", "running.lua"))
-	delayedScript = newScript(lua("delayed.lua"))
-	messageScript = newScript(lua("lib/entry.lua", "message.lua"))
+	statsScript    = newScript(lua("lib/group.lua", "stats.lua"))
+	readyScript    = newScript(lua("lib/group.lua", "ready.lua"))
+	runningScript  = newScript(lua("lib/group.lua", "running.lua"))
+	delayedScript  = newScript(lua("delayed.lua"))
+	messageScript  = newScript(lua("lib/entry.lua", "message.lua"))
+	finishedScript = newScript(lua("finished.lua"))
 )
 
 // Queues implements queue.Admin: one SCAN over the keyspace (on every
@@ -118,8 +119,8 @@ func (q *Queue) Workers(ctx context.Context, name string) ([]queue.WorkerInfo, e
 // Tasks implements queue.Admin. Ready, running and delayed tasks are one
 // round trip each (a script that only reads), dead letters one XRANGE.
 // Finished tasks are found by a SCAN of the queue's task states, a round
-// trip per page and one pipeline of HMGETs per page; they come the latest
-// first. limit <= 0, or above 100 000, means 100 000.
+// trip per page and one script per page that returns the finished ones
+// (finished.lua); they come the latest first. limit <= 0, or above 100 000, means 100 000.
 func (q *Queue) Tasks(ctx context.Context, name string, set queue.TaskSet, limit int) ([]queue.TaskInfo, error) {
 	if limit <= 0 || limit > maxCount {
 		limit = maxCount
@@ -150,42 +151,77 @@ func (q *Queue) Tasks(ctx context.Context, name string, set queue.TaskSet, limit
 }
 
 func (q *Queue) readyTasks(ctx context.Context, name string, limit int) ([]queue.TaskInfo, error) {
-	res, err := q.run(ctx, readyScript, []string{q.b.keys.stream(name)}, limit).Slice()
+	res, err := q.readyRows(ctx, name, "", limit, limit, "")
+	return infos(res.rows), err
+}
+
+// readyRows lists up to limit ready tasks after entry cursor ("": from the
+// first), reading at most scan entries, whose fields contain lower (in
+// their lower-cased text) and each of needles: a prefilter, done by
+// ready.lua.
+func (q *Queue) readyRows(ctx context.Context, name, cursor string, limit, scan int, lower string, needles ...string) (rowBatch, error) {
+	args := []any{limit, cursor, scan, lower}
+	for _, n := range needles {
+		args = append(args, n)
+	}
+	res, err := q.run(ctx, readyScript, []string{q.b.keys.stream(name)}, args...).Slice()
+	if err == nil && len(res) != 4 {
+		err = fmt.Errorf("unexpected reply %v", res)
+	}
 	if err != nil {
-		return nil, err
+		return rowBatch{}, err
 	}
-	out := make([]queue.TaskInfo, 0, len(res))
-	for _, e := range res {
+	entries, _ := res[0].([]any)
+	b := rowBatch{rows: make([]row, 0, len(entries)), last: toString(res[1]), more: toInt(res[2]) == 1,
+		read: int(toInt(res[3]))}
+	for _, e := range entries {
 		id, f := luaEntry(e)
-		ti := entryInfo(name, id, f)
+		ti, args := entryRow(name, id, f)
 		ti.Status = queue.Queued
-		out = append(out, ti)
+		b.rows = append(b.rows, row{info: ti, args: args, id: id})
 	}
-	return out, nil
+	return b, nil
 }
 
 func (q *Queue) runningTasks(ctx context.Context, name string, limit int) ([]queue.TaskInfo, error) {
-	res, err := q.run(ctx, runningScript, []string{q.b.keys.stream(name)}, limit).Slice()
+	rows, err := q.runningRows(ctx, name, "", limit)
+	return infos(rows), err
+}
+
+// runningRows lists up to limit running tasks after entry cursor ("": from
+// the first).
+func (q *Queue) runningRows(ctx context.Context, name, cursor string, limit int) ([]row, error) {
+	res, err := q.run(ctx, runningScript, []string{q.b.keys.stream(name)}, limit, cursor).Slice()
 	if err != nil {
 		return nil, err
 	}
-	out := make([]queue.TaskInfo, 0, len(res))
+	out := make([]row, 0, len(res))
 	for _, r := range res {
 		p, _ := r.([]any)
 		if len(p) != 4 {
 			continue
 		}
 		id := toString(p[0])
-		ti := entryInfo(name, id, luaFields(p[3]))
+		ti, args := entryRow(name, id, luaFields(p[3]))
 		ti.Status, ti.Worker, ti.Idle = queue.Running, toString(p[1]), time.Duration(toInt(p[2]))*time.Millisecond
-		out = append(out, ti)
+		out = append(out, row{info: ti, args: args, id: id})
 	}
 	return out, nil
 }
 
 func (q *Queue) delayedTasks(ctx context.Context, name string, limit int) ([]queue.TaskInfo, error) {
+	rows, err := q.delayedRows(ctx, name, "", 0, limit)
+	return infos(rows), err
+}
+
+// delayedRows lists up to limit delayed tasks after the task afterID due
+// at afterMs ("": from the first).
+func (q *Queue) delayedRows(ctx context.Context, name, afterID string, afterMs int64, limit int) ([]row, error) {
 	k := q.b.keys
-	args := []any{limit, k.statePrefix(name)}
+	args := []any{limit, k.statePrefix(name), "", afterID}
+	if afterID != "" {
+		args[2] = afterMs
+	}
 	for _, f := range delayedFields {
 		args = append(args, f)
 	}
@@ -193,7 +229,7 @@ func (q *Queue) delayedTasks(ctx context.Context, name string, limit int) ([]que
 	if err != nil {
 		return nil, err
 	}
-	out := make([]queue.TaskInfo, 0, len(res))
+	out := make([]row, 0, len(res))
 	for _, r := range res {
 		p, _ := r.([]any)
 		if len(p) != 3 {
@@ -206,11 +242,13 @@ func (q *Queue) delayedTasks(ctx context.Context, name string, limit int) ([]que
 				h[i] = toString(v)
 			}
 		}
-		ti := delayedInfo(name, id, h)
-		if ms, err := strconv.ParseFloat(toString(p[1]), 64); err == nil {
-			ti.RunAt = time.UnixMilli(int64(ms))
+		ti, args := delayedRow(name, id, h)
+		var ms int64
+		if f, err := strconv.ParseFloat(toString(p[1]), 64); err == nil {
+			ms = int64(f)
+			ti.RunAt = time.UnixMilli(ms)
 		}
-		out = append(out, ti)
+		out = append(out, row{info: ti, args: args, pos: ms, id: id})
 	}
 	return out, nil
 }
@@ -219,10 +257,10 @@ func (q *Queue) delayedTasks(ctx context.Context, name string, limit int) ([]que
 // delayed.lua returns, in order.
 var delayedFields = []string{"m", "attempt", "status", "reclaims", "outages", "lk", "le", "task", "kind", "error"}
 
-// delayedInfo reads a delayed task's state, delayedFields. The message's
+// delayedRow reads a delayed task's state, delayedFields. The message's
 // core, kept alone in the state while it waits, gets the header the
 // promotion will give it.
-func delayedInfo(name, id string, h []string) queue.TaskInfo {
+func delayedRow(name, id string, h []string) (queue.TaskInfo, []byte) {
 	core, attempt, status, reclaims, outages, lastKind, lastError, task, kind, errText := h[0], cmp.Or(h[1], "1"),
 		h[2], h[3], cmp.Or(h[4], "0"), h[5], h[6], h[7], h[8], h[9]
 	dlv := "1"
@@ -237,28 +275,42 @@ func delayedInfo(name, id string, h []string) queue.TaskInfo {
 		}
 		f["m"] = string(append(b, core...))
 	}
-	ti := entryInfo(name, "", f)
+	ti, args := entryRow(name, "", f)
 	ti.ID = id
 	ti.Status = queue.Status(cmp.Or(status, string(queue.Scheduled)))
 	ti.Kind, ti.Error = kind, errText
 	if ti.Task == "" {
 		ti.Task = task
 	}
-	return ti
+	return ti, args
 }
 
 func (q *Queue) deadTasks(ctx context.Context, name string, limit int) ([]queue.TaskInfo, error) {
-	msgs, err := q.b.client.XRangeN(ctx, q.b.keys.dead(name), "-", "+", int64(limit)).Result()
+	rows, err := q.deadRows(ctx, name, "", limit)
+	return infos(rows), err
+}
+
+// deadRows lists up to limit dead letters after entry cursor ("": from
+// the first).
+func (q *Queue) deadRows(ctx context.Context, name, cursor string, limit int) ([]row, error) {
+	start, n := "-", int64(limit)
+	if cursor != "" {
+		start, n = cursor, n+1 // inclusive, the cursor's own dropped: "(" needs Redis 6.2
+	}
+	msgs, err := q.b.client.XRangeN(ctx, q.b.keys.dead(name), start, "+", n).Result()
 	if err != nil {
 		return nil, err
 	}
-	out := make([]queue.TaskInfo, 0, len(msgs))
+	out := make([]row, 0, len(msgs))
 	for _, m := range msgs {
+		if m.ID == cursor || len(out) == limit {
+			continue
+		}
 		f := stringFields(m.Values)
-		ti := entryInfo(name, m.ID, f)
+		ti, args := entryRow(name, m.ID, f)
 		ti.Status, ti.Kind, ti.Error = queue.Dead, f["kind"], f["reason"]
 		ti.FinishedAt = microsTime(f["at"])
-		out = append(out, ti)
+		out = append(out, row{info: ti, args: args, id: m.ID})
 	}
 	return out, nil
 }
@@ -268,41 +320,48 @@ func (q *Queue) deadTasks(ctx context.Context, name string, limit int) ([]queue.
 var stateFields = []string{"task", "status", "attempt", "kind", "error", "st", "wk", "fin"}
 
 func (q *Queue) finishedTasks(ctx context.Context, queueName string, limit int) ([]queue.TaskInfo, error) {
+	rows, err := q.finishedRows(ctx, queueName)
+	return infos(rows[:min(len(rows), limit)]), err
+}
+
+// finishedRows lists every finished task, the latest first: a SCAN of
+// the queue's task states, and a script per page of it that returns the
+// finished ones only.
+func (q *Queue) finishedRows(ctx context.Context, queueName string) ([]row, error) {
 	prefix := q.b.keys.statePrefix(queueName)
-	var out []queue.TaskInfo
+	var out []row
+	args := make([]any, len(stateFields))
+	for i, f := range stateFields {
+		args[i] = f
+	}
 	err := q.b.scan(ctx, escapeGlob(prefix)+"*", func(ctx context.Context, node redis.Cmdable, keys []string) error {
-		cmds := make([]*redis.SliceCmd, len(keys))
-		_, err := node.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i, key := range keys {
-				cmds[i] = p.HMGet(ctx, key, stateFields...)
-			}
-			return nil
-		})
+		res, err := q.run(ctx, finishedScript, keys, args...).Slice()
 		if err != nil {
 			return err
 		}
-		for i, c := range cmds {
-			v := c.Val()
-			if len(v) != len(stateFields) {
+		for _, r := range res {
+			p, _ := r.([]any)
+			if len(p) != 2 {
+				continue
+			}
+			i, vs := int(toInt(p[0]))-1, p[1].([]any)
+			if i < 0 || i >= len(keys) || len(vs) != len(stateFields) {
 				continue
 			}
 			h := make(map[string]string, len(stateFields))
 			for j, name := range stateFields {
-				h[name] = toString(v[j])
+				h[name] = toString(vs[j])
 			}
-			if st := queue.Status(h["status"]); st.Terminal() {
-				out = append(out, stateInfo(queueName, keys[i][len(prefix):], h))
-			}
+			ti := stateInfo(queueName, keys[i][len(prefix):], h)
+			out = append(out, row{info: ti, pos: -ti.FinishedAt.UnixMicro(), id: ti.ID})
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(out, func(a, b queue.TaskInfo) int {
-		return cmp.Or(b.FinishedAt.Compare(a.FinishedAt), strings.Compare(a.ID, b.ID))
-	})
-	return out[:min(len(out), limit)], nil
+	slices.SortFunc(out, func(a, b row) int { return a.compare(b.pos, b.id) })
+	return out, nil
 }
 
 // stateInfo reads a task's state hash.
@@ -400,15 +459,16 @@ func (l *Locker) Lookup(ctx context.Context, key string) (lock.Info, bool, error
 	return parseLock(key, v.val, v.ttl), true, nil
 }
 
-// entryInfo reads a stream entry (of the stream, or of the dead letters).
-func entryInfo(name, receipt string, f map[string]string) queue.TaskInfo {
+// entryRow reads a stream entry (of the stream, or of the dead letters),
+// and its encoded arguments.
+func entryRow(name, receipt string, f map[string]string) (queue.TaskInfo, []byte) {
 	d := parseEntry(name, receipt, f)
 	ti := queue.TaskInfo{ID: d.ID, Task: d.Task, Queue: name, Attempt: d.Attempt, EnqueuedAt: d.EnqueuedAt,
 		Receipt: receipt, Deliveries: d.Deliveries, Kind: d.LastKind, Error: d.LastError}
 	if d.Malformed != nil {
 		ti.Malformed = d.Malformed.Error()
 	}
-	return ti
+	return ti, d.Payload
 }
 
 // entryMillis reads the time of a stream entry ID, "<ms>-<seq>".

@@ -9,6 +9,11 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
+// scanCount is the COUNT of each SCAN: large, so that a keyspace of
+// 100k task states is a few dozen round trips, not hundreds; Redis reads
+// that many slots a call, well under a millisecond.
+const scanCount = 4096
+
 // scan calls fn with each batch of keys matching pattern, on every master
 // when the client is a *redis.ClusterClient. fn gets the node the keys live
 // on, to read them in one pipeline; calls are serialised.
@@ -17,7 +22,7 @@ func (b *Backend) scan(ctx context.Context, pattern string, fn func(ctx context.
 	scan := func(ctx context.Context, node redis.Cmdable) error {
 		var cursor uint64
 		for {
-			keys, next, err := node.Scan(ctx, cursor, pattern, 256).Result()
+			keys, next, err := node.Scan(ctx, cursor, pattern, scanCount).Result()
 			if err != nil {
 				return err
 			}

@@ -60,23 +60,46 @@ func (h *handler) pause(r *http.Request, pause bool) (string, error) {
 	return to("", url.Values{"notice": {done}, "queue": {name}}), nil
 }
 
+// cancel cancels the form's tasks of its queue: one, then the task's
+// page shows the outcome; or several, selected in a listing, which then
+// counts them.
 func (h *handler) cancel(r *http.Request) (string, error) {
 	name, err := requiredQueue(r)
 	if err != nil {
 		return "", err
 	}
-	id := r.PostFormValue("id")
-	if id == "" {
+	ids := r.PostForm["id"]
+	if len(ids) == 0 || slices.Contains(ids, "") {
 		return "", &httpError{http.StatusBadRequest, "Say which task: the form has no id."}
 	}
-	out, err := h.src.Queue.Cancel(r.Context(), name, id)
-	if errors.Is(err, queue.ErrNotFound) {
-		return "", &httpError{http.StatusNotFound, fmt.Sprintf("No task %s on queue %s.", id, name)}
+	if len(ids) > maxLimit {
+		return "", &httpError{http.StatusBadRequest, fmt.Sprintf("Select at most %d tasks.", maxLimit)}
 	}
-	if err != nil {
-		return "", err
+	if len(ids) == 1 {
+		id := ids[0]
+		out, err := h.src.Queue.Cancel(r.Context(), name, id)
+		if errors.Is(err, queue.ErrNotFound) {
+			return "", &httpError{http.StatusNotFound, fmt.Sprintf("No task %s on queue %s.", id, name)}
+		}
+		if err != nil {
+			return "", err
+		}
+		return to("task", url.Values{"queue": {name}, "id": {id}, "notice": {"cancel"}, "outcome": {string(out)}}), nil
 	}
-	return to("task", url.Values{"queue": {name}, "id": {id}, "notice": {"cancel"}, "outcome": {string(out)}}), nil
+	var done, late int
+	for _, id := range ids {
+		out, err := h.src.Queue.Cancel(r.Context(), name, id)
+		switch {
+		case errors.Is(err, queue.ErrNotFound) || err == nil && out == queue.CancelTooLate:
+			late++
+		case err != nil:
+			return "", err
+		default:
+			done++
+		}
+	}
+	return to("tasks", url.Values{"queue": {name}, "notice": {"canceled"}, "n": {strconv.Itoa(done)},
+		"kept": {strconv.Itoa(late)}}), nil
 }
 
 // repair requeues or purges the form's dead letters of its queue: those
@@ -173,6 +196,13 @@ func notice(q url.Values) string {
 		case queue.CancelTooLate:
 			return "Too late: the task had ended already."
 		}
+	case "canceled":
+		late, _ := strconv.Atoi(q.Get("kept"))
+		s := fmt.Sprintf("Canceled %d tasks of queue %s, or told their workers to stop them.", n, q.Get("queue"))
+		if late > 0 {
+			s += fmt.Sprintf(" %d had ended already.", late)
+		}
+		return s
 	case "requeued":
 		kept, _ := strconv.Atoi(q.Get("kept"))
 		s := fmt.Sprintf("Requeued %d dead letters of queue %s.", n, q.Get("queue"))

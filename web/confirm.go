@@ -30,7 +30,8 @@ type confirmData struct {
 }
 
 // confirm is the page that asks before a change that cannot be undone:
-// ?do=break&key=K, ?do=requeue|purge&queue=Q&all=1 (or &id=ID),
+// ?do=break&key=K, ?do=requeue|purge&queue=Q&all=1 (or &id=ID, once or
+// more), ?do=cancel&queue=Q&id=ID (once or more),
 // ?do=purge-results&queue=Q (or &all=1).
 func (h *handler) confirm(r *http.Request) (*view, error) {
 	if h.cfg.readOnly {
@@ -44,10 +45,12 @@ func (h *handler) confirm(r *http.Request) (*view, error) {
 		d, err = h.confirmBreak(r.Context(), q.Get("key"))
 	case "requeue", "purge":
 		d, err = h.confirmDead(r.Context(), do, q)
+	case "cancel":
+		d, err = confirmCancel(q)
 	case "purge-results":
 		d, err = h.confirmPurgeResults(r.Context(), q)
 	default:
-		err = &httpError{http.StatusBadRequest, "Nothing to confirm: say ?do=break, requeue, purge or purge-results."}
+		err = &httpError{http.StatusBadRequest, "Nothing to confirm: say ?do=break, requeue, purge, cancel or purge-results."}
 	}
 	if err != nil {
 		return nil, err
@@ -94,8 +97,15 @@ func (h *handler) confirmDead(ctx context.Context, do string, q url.Values) (*co
 	d := &confirmData{Action: do, Back: to("dead", url.Values{"queue": {name}}), Fields: [][2]string{{"queue", name}},
 		Possible: true}
 	what := "all dead letters"
-	if id := q.Get("id"); id != "" {
-		d.Fields, what = append(d.Fields, [2]string{"id", id}), "dead letter "+id
+	if ids := q["id"]; len(ids) > 0 {
+		if err := checkIDs(ids); err != nil {
+			return nil, err
+		}
+		what = "dead letter " + ids[0]
+		if len(ids) > 1 {
+			what = fmt.Sprintf("the %d dead letters listed", len(ids))
+		}
+		d.Fields, d.Details = append(d.Fields, idFields(ids)...), idDetails(ids)
 	} else {
 		d.Fields = append(d.Fields, [2]string{"all", "1"})
 		st, err := h.src.Queue.Stats(ctx, name)
@@ -146,4 +156,52 @@ func (h *handler) confirmPurgeResults(ctx context.Context, q url.Values) (*confi
 	d.Question = fmt.Sprintf("Purge the %d stored records of queue %s? Handles waiting on them find nothing.", n, queueName(name))
 	d.Possible = n > 0
 	return d, nil
+}
+
+// confirmCancel asks before canceling the tasks selected in a listing.
+func confirmCancel(q url.Values) (*confirmData, error) {
+	name, ids := q.Get("queue"), q["id"]
+	if queue.ValidateName(name) != nil {
+		return nil, &httpError{http.StatusBadRequest, "Say which queue: ?queue=."}
+	}
+	if err := checkIDs(ids); err != nil {
+		return nil, err
+	}
+	back := url.Values{"queue": {name}}
+	if s := q.Get("state"); slices.Contains(queue.TaskSets, queue.TaskSet(s)) {
+		back.Set("state", s)
+	}
+	d := &confirmData{Action: "cancel", Back: to("tasks", back), Possible: true, Button: "Cancel the tasks",
+		Fields: append([][2]string{{"queue", name}}, idFields(ids)...), Details: idDetails(ids),
+		Question: fmt.Sprintf("Cancel %d tasks of queue %s? Those waiting will not run; those running are told to stop.", len(ids), name)}
+	return d, nil
+}
+
+// checkIDs refuses an empty selection, or more IDs than a page lists.
+func checkIDs(ids []string) error {
+	if len(ids) == 0 || slices.Contains(ids, "") {
+		return &httpError{http.StatusBadRequest, "Select at least one task."}
+	}
+	if len(ids) > maxLimit {
+		return &httpError{http.StatusBadRequest, fmt.Sprintf("Select at most %d tasks.", maxLimit)}
+	}
+	return nil
+}
+
+// idFields are the hidden fields naming ids, idDetails the lines that
+// list them on the confirmation.
+func idFields(ids []string) [][2]string {
+	out := make([][2]string, len(ids))
+	for i, id := range ids {
+		out[i] = [2]string{"id", id}
+	}
+	return out
+}
+
+func idDetails(ids []string) [][2]string {
+	out := make([][2]string, len(ids))
+	for i, id := range ids {
+		out[i] = [2]string{"Task", id}
+	}
+	return out
 }

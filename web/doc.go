@@ -29,20 +29,41 @@
 //	""              overview: each queue's ready, running, delayed and dead
 //	                tasks, the oldest ready one's wait, live workers, paused;
 //	                the outcome rates of the last 15 minutes, charted
-//	tasks?queue=Q&state=S[&limit=N]
-//	                a queue's tasks in state S: ready, running, delayed,
-//	                dead or finished (at most N, 100 by default, 1000 at most)
+//	tasks?queue=Q&state=S[&FIND]
+//	                a page of a queue's tasks in state S: ready, running,
+//	                delayed, dead or finished, with links to the first and
+//	                next pages; rows selected are canceled (ready, running,
+//	                delayed) or requeued and purged (dead) together
 //	task?queue=Q&id=ID
 //	                one task (without queue: looked for in every queue)
 //	dead[?queue=Q]  dead letters, with their reasons
 //	locks           the locks held
-//	results         stored records by queue and status, the latest ones
+//	results[?FIND]  stored records by queue and status, and a page of the
+//	                latest ones (FIND: q searches IDs, task names and
+//	                errors; status is succeeded, failed or skipped)
 //	workers[?queue=Q]
 //	                the workers each queue knows of
 //	confirm?do=...  asks before a change: do=break&key=K;
 //	                do=requeue|purge&queue=Q (all of the queue's dead
-//	                letters); do=purge-results&queue=Q or &all=1
+//	                letters, or those of each id=ID, listed);
+//	                do=cancel&queue=Q&id=ID... (the tasks listed);
+//	                do=purge-results&queue=Q or &all=1
 //	static/...      style.css and app.js
+//
+// FIND is what a listing finds, kept in its URL so that it can be linked
+// to: q (a search of task IDs, task names and argument text, ignoring
+// case), task (a task name), status, kind (an error kind), since and
+// until (UTC, 2006-01-02T15:04), limit (per page: 100 by default, 1000
+// at most) and after (the cursor of the page, from its "next" link; one
+// the backend did not make is a 400). A cursor is the place of the last
+// row, so a listing pages through tasks added and removed meanwhile
+// without skipping or repeating one (see queue.Admin.ListTasks). A search
+// reads at most queue.ScanBudget tasks a page: a page may hold fewer
+// matches than its limit, or none, and a "next" link to search on. The
+// finished tasks' listing reads every task state of the queue, as
+// before: on Redis, its time grows with the queue (about 0.4 s and more
+// for 100k task states on a busy machine; TestPagesUnderLoad reports
+// it).
 //
 // JSON (GET): api/overview, api/tasks, api/task, api/dead, api/locks,
 // api/results and api/workers take the parameters of their page and
@@ -59,7 +80,7 @@
 // See Other to the page that shows its effect, with a notice):
 //
 //	pause, resume   queue
-//	cancel          queue, id
+//	cancel          queue, id (repeatable: several go back to the tasks page)
 //	requeue, purge  queue, and id (repeatable: task IDs or entry IDs) or all=1
 //	break           key
 //	purge-results   queue ("" is that of runs in-process) or all=1
@@ -100,9 +121,13 @@
 // retried; no-rates or rates-error instead when there are none.
 //
 // Tasks: queue-select, state-select, state-<state> (tabs), listed (how
-// many are listed); a row task-<id> per task with cells name, status,
-// attempt, kind, error, and a button cancel-<id> for a task not ended;
-// no-tasks; queue-list when no queue is chosen.
+// many are listed); the search form find with search, filter-task,
+// filter-status, filter-kind, filter-since, filter-until and find-submit;
+// links page-first and page-next; the bulk form bulk with bulk-cancel, or
+// bulk-requeue and bulk-purge, and the checkboxes select-all and
+// select-<id>; a row task-<id> per task with cells name, status, attempt,
+// kind, error, and a button cancel-<id> for a task not ended; no-tasks;
+// queue-list when no queue is chosen.
 //
 // Task: task-id, task-name, task-queue, task-status, task-attempt,
 // task-enqueued, task-started, task-finished, task-run-at (delayed only),
@@ -116,7 +141,9 @@
 // dead-count-<queue> and buttons requeue-all-<queue> and purge-all-<queue>
 // (to the confirm page); a row dead-<id> per letter (<id> is its task ID,
 // or its entry ID if it has none) with cells name, attempt, kind and
-// reason, and buttons requeue-<id> and purge-<id>; no-dead.
+// reason, and buttons requeue-<id> and purge-<id>; a link find-dead-<queue>
+// to the queue's dead letters in the tasks listing, to search and select
+// them; no-dead.
 //
 // Locks: locks-count; a row lock-<key> per lock, with cells key, holder,
 // task (the holder run, linked to its task's page), fence, age and left,

@@ -22,8 +22,6 @@ const (
 	// scanLimit is how far a task's page looks in its listing for what
 	// the state does not say (its enqueue time, its message).
 	scanLimit = 1000
-	// recentRecords is how many records the results page lists.
-	recentRecords = 50
 )
 
 // liveData is what a page's script updates in place: the text of each

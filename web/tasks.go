@@ -2,10 +2,9 @@ package web
 
 import (
 	"cmp"
-	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
-	"strconv"
 
 	"github.com/taskware/taskware/internal/rows"
 	"github.com/taskware/taskware/queue"
@@ -15,51 +14,82 @@ import (
 type tasksData struct {
 	// Queue and State say what is listed; with no queue, nothing is, and
 	// the page offers the queues.
-	Queue  string      `json:"queue"`
-	State  string      `json:"state"`
-	Limit  int         `json:"limit"`
-	Tasks  []rows.Task `json:"tasks"`
-	Queues []string    `json:"queues"`
+	Queue string      `json:"queue"`
+	State string      `json:"state"`
+	Limit int         `json:"limit"`
+	Find  findParams  `json:"find"`
+	Page  pageLinks   `json:"page"`
+	Tasks []rows.Task `json:"tasks"`
+	// Queues are the queues to choose from; Tabs link to each state's
+	// listing, the search kept.
+	Queues []string `json:"queues"`
+	Tabs   []tab    `json:"-"`
 	// Counts are the queue's counts by state (not "finished", which the
 	// queue does not count).
-	Counts map[string]int64 `json:"counts"`
-	States []string         `json:"-"`
+	Counts   map[string]int64 `json:"counts"`
+	States   []string         `json:"-"`
+	Statuses []string         `json:"-"`
 	liveData
 }
 
-// tasksParams reads ?queue=, ?state= and ?limit=.
-func tasksParams(r *http.Request) (name, state string, limit int, err error) {
+// tab links to one state's listing of a queue.
+type tab struct {
+	State, URL string
+	Count      int64
+	Counted    bool
+}
+
+// statuses are the task statuses a listing can filter by.
+var statuses = []queue.Status{queue.Queued, queue.Running, queue.Scheduled, queue.Succeeded, queue.Failed,
+	queue.Skipped, queue.Dead, queue.Canceled}
+
+// Bulk tells which bulk actions fit the listed state: cancel for tasks
+// that wait or run, requeue and purge for dead letters.
+func (d *tasksData) Bulk() string {
+	switch queue.TaskSet(d.State) {
+	case queue.ReadyTasks, queue.RunningTasks, queue.DelayedTasks:
+		return "cancel"
+	case queue.DeadTasks:
+		return "dead"
+	}
+	return ""
+}
+
+// tasksParams reads ?queue= and ?state=.
+func tasksParams(r *http.Request) (name, state string, err error) {
 	if name, err = queueParam(r); err != nil {
-		return "", "", 0, err
+		return "", "", err
 	}
 	state = cmp.Or(r.FormValue("state"), string(queue.ReadyTasks))
 	if !slices.Contains(queue.TaskSets, queue.TaskSet(state)) {
-		return "", "", 0, &httpError{http.StatusBadRequest, "Bad state: say ready, running, delayed, dead or finished."}
+		return "", "", &httpError{http.StatusBadRequest, "Bad state: say ready, running, delayed, dead or finished."}
 	}
-	limit = defaultLimit
-	if s := r.FormValue("limit"); s != "" {
-		if limit, err = strconv.Atoi(s); err != nil || limit < 1 || limit > maxLimit {
-			return "", "", 0, &httpError{http.StatusBadRequest, fmt.Sprintf("Bad limit: say 1 to %d.", maxLimit)}
-		}
-	}
-	return name, state, limit, nil
+	return name, state, nil
 }
 
 func (h *handler) tasks(r *http.Request) (*view, error) {
-	name, state, limit, err := tasksParams(r)
+	name, state, err := tasksParams(r)
 	if err != nil {
 		return nil, err
 	}
-	d := &tasksData{Queue: name, State: state, Limit: limit, Tasks: []rows.Task{}, liveData: liveData{Rows: []string{}}}
+	find, tq, err := findParamsOf(r, queue.TaskSet(state))
+	if err != nil {
+		return nil, err
+	}
+	d := &tasksData{Queue: name, State: state, Limit: find.Limit, Find: find, Tasks: []rows.Task{},
+		liveData: liveData{Rows: []string{}}}
 	for _, s := range queue.TaskSets {
 		d.States = append(d.States, string(s))
+	}
+	for _, s := range statuses {
+		d.Statuses = append(d.Statuses, string(s))
 	}
 	if d.Queues, err = h.src.Queue.Queues(r.Context()); err != nil {
 		return nil, err
 	}
 	title := "Tasks"
 	if name != "" {
-		if err := h.listTasks(r, d); err != nil {
+		if err := h.listTasks(r, d, tq); err != nil {
 			return nil, err
 		}
 		title = "Tasks " + state + " of " + name
@@ -68,18 +98,19 @@ func (h *handler) tasks(r *http.Request) (*view, error) {
 		Slow: state == string(queue.FinishedTasks)}, nil
 }
 
-// listTasks fills d with the tasks of its queue and state, and the
-// queue's counts.
-func (h *handler) listTasks(r *http.Request, d *tasksData) error {
+// listTasks fills d with a page of the tasks of its queue and state, and
+// the queue's counts.
+func (h *handler) listTasks(r *http.Request, d *tasksData, tq queue.TaskQuery) error {
 	ctx := r.Context()
-	ts, err := h.src.Queue.Tasks(ctx, d.Queue, queue.TaskSet(d.State), d.Limit)
+	page, err := h.src.Queue.ListTasks(ctx, d.Queue, tq)
 	if err != nil {
-		return err
+		return badCursor(err)
 	}
-	d.Tasks = rows.TasksOf(ts)
+	d.Tasks = rows.TasksOf(page.Tasks)
 	for _, t := range d.Tasks {
 		d.Rows = append(d.Rows, t.Key())
 	}
+	d.Page = linksOf("tasks", url.Values{"queue": {d.Queue}, "state": {d.State}}, d.Find, page.Next)
 	st, err := h.src.Queue.Stats(ctx, d.Queue)
 	if err != nil {
 		return err
@@ -87,6 +118,12 @@ func (h *handler) listTasks(r *http.Request, d *tasksData) error {
 	d.Counts = map[string]int64{"ready": st.Ready, "running": st.Running, "delayed": st.Delayed, "dead": st.Dead}
 	for k, v := range d.Counts {
 		d.set(v, "count", k)
+	}
+	keep := findParams{Search: d.Find.Search, Task: d.Find.Task, Limit: d.Find.Limit}
+	for _, s := range d.States {
+		c, counted := d.Counts[s]
+		d.Tabs = append(d.Tabs, tab{State: s, Count: c, Counted: counted,
+			URL: listURL("tasks", url.Values{"queue": {d.Queue}, "state": {s}}, keep, "")})
 	}
 	d.set(len(d.Tasks), "listed")
 	return nil

@@ -117,6 +117,7 @@ func adminPromises() []promise {
 		{Name: "Workers", Check: workers},
 		{Name: "Pause", Check: pause},
 		{Name: "Rates", Check: rates},
+		{Name: "ListTasks", Cases: pagePromises()},
 	}
 }
 

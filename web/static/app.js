@@ -155,3 +155,17 @@
   focusable();
   window.addEventListener("resize", focusable);
 })();
+
+// Find (issue 18): a checkbox marked data-select-all="<form id>" selects
+// or clears every row checkbox of that form on the page.
+(function () {
+  "use strict";
+  document.querySelectorAll("input[data-select-all]").forEach(function (all) {
+    var form = all.getAttribute("data-select-all");
+    all.addEventListener("change", function () {
+      document.querySelectorAll('input[type="checkbox"][form="' + form + '"]').forEach(function (box) {
+        box.checked = all.checked;
+      });
+    });
+  });
+})();

@@ -6,6 +6,7 @@
 --                      an XDEL of an unread entry; miniredis gives a wrong
 --                      one, without "entries-read").
 --   after(last)        the first ID after last, for XRANGE
+--   idless(a, b)       whether entry ID a comes before b
 
 local function groupinfo(stream)
   for _, g in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
@@ -22,4 +23,14 @@ end
 local function after(last)
   if not last or last == '0-0' then return '-' end
   return '(' .. last
+end
+
+-- idless(a, b): whether stream entry ID a comes before b.
+local function idless(a, b)
+  local ams, aseq = string.match(a, '^(%d+)-(%d+)$')
+  local bms, bseq = string.match(b, '^(%d+)-(%d+)$')
+  if not ams or not bms then return false end
+  ams, bms = tonumber(ams), tonumber(bms)
+  if ams ~= bms then return ams < bms end
+  return tonumber(aseq) < tonumber(bseq)
 end
