@@ -81,6 +81,9 @@ type Outcome struct {
 	// marks one that goes back because the backend was unavailable: it is
 	// counted in the next delivery's Outages.
 	Retry, Outage bool
+	// Stack is a panic's stack (task.PanicError), at most MaxAttemptStack
+	// bytes (CapStack), for the run's Attempt; "" if the run did not panic.
+	Stack string
 	// Final holds the run's deferred last writes (its lock releases and
 	// result record), or nil. Finish makes them, whatever the status:
 	// those of the queue's own backend in the round trip that ends the

@@ -2,6 +2,7 @@ package redisbackend
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 
@@ -85,4 +86,51 @@ func (q *Queue) Paused(ctx context.Context, name string) (bool, error) {
 		return false, fmt.Errorf("worker: paused %s: %w", name, unavailable(ctx, err))
 	}
 	return n == 1, nil
+}
+
+// Attempts implements queue.Admin: the history lives in the task's state
+// hash (lib/attempt.lua), read with it in one HGETALL.
+func (q *Queue) Attempts(ctx context.Context, name, id string) ([]queue.Attempt, error) {
+	h, err := q.b.client.HGetAll(ctx, q.b.keys.state(name, id)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("worker: attempts of %s: %w", id, unavailable(ctx, err))
+	}
+	return parseAttempts(h), nil
+}
+
+// storedAttempt is one run as lib/attempt.lua encodes it: numbers that
+// came from Redis as strings stay strings.
+type storedAttempt struct {
+	Attempt    json.Number `json:"a"`
+	Status     string      `json:"s"`
+	Retry      bool        `json:"r"`
+	Kind       string      `json:"k"`
+	Error      string      `json:"e"`
+	Stack      string      `json:"x"`
+	Worker     string      `json:"w"`
+	StartedAt  json.Number `json:"st"`
+	FinishedAt json.Number `json:"f"`
+}
+
+// parseAttempts reads the runs of a state hash, "a<n>", oldest first; a
+// field that cannot be read is left out.
+func parseAttempts(h map[string]string) []queue.Attempt {
+	n, _ := strconv.Atoi(h["an"])
+	var out []queue.Attempt
+	for i := max(1, n-queue.MaxAttempts+1); i <= n; i++ {
+		v, ok := h["a"+strconv.Itoa(i)]
+		if !ok {
+			continue
+		}
+		var s storedAttempt
+		if json.Unmarshal([]byte(v), &s) != nil {
+			continue
+		}
+		a := queue.Attempt{Status: queue.Status(s.Status), Retry: s.Retry, Kind: s.Kind, Error: s.Error,
+			Stack: s.Stack, Worker: s.Worker, StartedAt: microsTime(s.StartedAt.String()),
+			FinishedAt: microsTime(s.FinishedAt.String())}
+		a.Attempt, _ = strconv.Atoi(s.Attempt.String())
+		out = append(out, a)
+	}
+	return out
 }

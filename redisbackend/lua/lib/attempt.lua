@@ -1,0 +1,19 @@
+-- lib/attempt.lua: a task's history of runs (see Admin.Attempts), kept in
+-- its state hash, so that it lives as long as the state: "an" counts the
+-- runs recorded, and "a<n>" holds run n, JSON; only the last 20
+-- (queue.MaxAttempts) are kept.
+--
+--   add_attempt(state, before, run, status, retry, kind, err, stack, at)
+--     records a run that ends now (at, µs). before is the state's
+--     {status, st, wk} as it was before the finish: the run's start and
+--     worker are known if it was running.
+
+local function add_attempt(state, before, run, status, retry, kind, err, stack, at)
+  local a = {a = run, s = status, k = kind, e = err, f = at}
+  if retry == '1' then a.r = true end
+  if stack ~= '' then a.x = stack end
+  if before[1] == 'running' and before[2] then a.st, a.w = before[2], before[3] or '' end
+  local n = redis.call('HINCRBY', state, 'an', 1)
+  redis.call('HSET', state, 'a' .. n, cjson.encode(a))
+  if n > 20 then redis.call('HDEL', state, 'a' .. (n - 20)) end
+end
