@@ -178,6 +178,9 @@ func (q *Queue) Message(ctx context.Context, name, id string) (*queue.Message, e
 		if s := mq.state(id, q.now()); s != nil && s.msg != nil {
 			m := normalize(*s.msg)
 			return &m, nil
+		} else if s != nil && s.failed != nil && s.st.Status == queue.Failed {
+			m := normalize(*s.failed)
+			return &m, nil
 		}
 		for _, e := range mq.ready {
 			if e.msg.ID == id {

@@ -97,6 +97,9 @@ type memState struct {
 	takenOver []string
 	// attempts is the task's history of runs, the last queue.MaxAttempts.
 	attempts []queue.Attempt
+	// failed is a failed task's message, as its last run had it, for
+	// Message.
+	failed *queue.Message
 }
 
 // addAttempt records the run that o ends, at now: its worker and start
@@ -619,6 +622,11 @@ func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) 
 		}
 	}
 	q.end(mq, s, now)
+	if o.Status == queue.Failed {
+		m := normalize(p.entry.msg)
+		m.Queue = d.Queue
+		s.failed = &m
+	}
 	return nil
 }
 

@@ -27,7 +27,8 @@ type Admin interface {
 	// task id: none if none knows it.
 	Find(ctx context.Context, id string, queues ...string) ([]TaskInfo, error)
 	// Message returns task id's message (its arguments and headers) while
-	// it waits: ready, running or delayed; or an error matching
+	// it waits: ready, running or delayed; or, once it failed, as its last
+	// run had it, while its state is kept; or an error matching
 	// ErrNotFound.
 	Message(ctx context.Context, queue, id string) (*Message, error)
 	// DeadLetters lists up to n of queue's dead letters, oldest first.

@@ -1,4 +1,4 @@
--- finish.lua, after the locker's release, lib/count.lua,
+-- finish.lua, after the locker's release, lib/entry.lua, lib/count.lua,
 -- lib/superseded.lua and lib/attempt.lua: Queue.Finish
 -- of a task that ends (succeeded, failed, skipped, dead or canceled).
 -- It releases the run's locks, then ends the task once: only if the XACK
@@ -7,7 +7,8 @@
 -- that took the task over.) The entry stays in the stream, to be trimmed
 -- (recover.lua). The record of the run's own StoreResult is written after
 -- that XACK, so that a late finish overwrites nothing. A dead letter is
--- the entry as it was, malformed or not, with the reason. Notices go out
+-- the entry as it was, malformed or not, with the reason; a failed
+-- task's state keeps its message's core ("m"), for Message. Notices go out
 -- only if someone waits (the state's "w", see Queue.Wait). Returns 1, or,
 -- if the entry was finished already, 0 (by this call) or 2 (taken over:
 -- lib/superseded.lua).
@@ -69,6 +70,12 @@ if record ~= '' then
   if result ~= 'lost' then result = 'stored' end
 end
 redis.call('HSET', state, 'status', status, 'kind', kind, 'error', err, 'attempt', attempt, 'result', result, 'fin', at)
+if status == 'failed' then
+  local e = redis.call('XRANGE', stream, entry, entry)
+  local core
+  if e[1] then core = select(2, unpackmsg(field(e[1][2], 'm'))) end
+  if core then redis.call('HSET', state, 'm', core) end
+end
 count(counts, outcome(status, kind))
 redis.call('PEXPIRE', state, state_ttl)
 if waited then redis.call('PUBLISH', channel, 't' .. tag .. id) end
