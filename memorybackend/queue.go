@@ -103,11 +103,14 @@ type memState struct {
 }
 
 // addAttempt records the run that o ends, at now: its worker and start
-// are the state's if the run started.
+// are o's, or else the state's if the run started.
 func (s *memState) addAttempt(d *queue.Delivery, o queue.Outcome, now time.Time) {
 	a := queue.Attempt{Attempt: d.Attempt, Status: o.Status, Retry: o.Retry, Kind: o.Kind, Error: o.Error,
 		Stack: queue.CapStack(o.Stack), FinishedAt: time.UnixMicro(now.UnixMicro())}
-	if s.st.Status == queue.Running {
+	switch {
+	case o.Worker != "":
+		a.Worker, a.StartedAt = o.Worker, time.UnixMicro(o.StartedAt.UnixMicro())
+	case s.st.Status == queue.Running:
 		a.Worker, a.StartedAt = s.st.Worker, s.st.StartedAt
 	}
 	if len(s.attempts) >= queue.MaxAttempts {

@@ -84,6 +84,10 @@ type Outcome struct {
 	// Stack is a panic's stack (task.PanicError), at most MaxAttemptStack
 	// bytes (CapStack), for the run's Attempt; "" if the run did not panic.
 	Stack string
+	// Worker ran the delivery since StartedAt, for the run's Attempt; if
+	// empty, the Attempt has those Started recorded, if the task runs.
+	Worker    string
+	StartedAt time.Time
 	// Final holds the run's deferred last writes (its lock releases and
 	// result record), or nil. Finish makes them, whatever the status:
 	// those of the queue's own backend in the round trip that ends the

@@ -405,6 +405,7 @@ func (w *Worker) execute(runCtx context.Context, d *queue.Delivery, s *slots) (p
 			o = w.outcome(d, &r.inv, err)
 		}
 		cancel(nil)
+		o.Worker, o.StartedAt = w.consumer, start
 		o.Final = &r.final
 	}
 	ferr := w.end(runCtx, d, o)

@@ -86,14 +86,17 @@ func attemptHistory(t *tester) {
 	}
 }
 
-// The history keeps the last queue.MaxAttempts runs.
+// The history keeps the last queue.MaxAttempts runs. An Outcome that
+// names its worker and start gives them to its Attempt.
 func attemptsCapped(t *tester) {
 	t.enqueue(msg("ac", "job"), time.Time{})
 	runs := queue.MaxAttempts + 2
+	started := time.Now().Add(-time.Second)
 	for i := 1; i <= runs; i++ {
 		d := t.takeOne("ac", "job")
+		// The outcome may name its worker and start itself: not Started.
 		t.finish(d, queue.Outcome{Status: queue.Scheduled, Attempt: i + 1, RunAt: time.Now().Add(-time.Second),
-			Retry: true, Kind: "k", Error: fmt.Sprint(i)})
+			Retry: true, Kind: "k", Error: fmt.Sprint(i), Worker: "w-out", StartedAt: started})
 		t.promote("ac", time.Now(), 10)
 	}
 	as, err := t.q.Attempts(t.Context(), "ac", "job")
@@ -102,5 +105,8 @@ func attemptsCapped(t *tester) {
 	}
 	if first, last := as[0], as[len(as)-1]; first.Attempt != 3 || first.Error != "3" || last.Attempt != runs || last.Error != fmt.Sprint(runs) {
 		t.Fatalf("Attempts kept %+v .. %+v; want the last %d, from attempt 3", first, last, queue.MaxAttempts)
+	}
+	if last := as[len(as)-1]; last.Worker != "w-out" || !sameTime(last.StartedAt, started) || last.Duration() < time.Second {
+		t.Fatalf("an attempt whose outcome named its worker and start = %+v; want w-out, started at %v", last, started)
 	}
 }

@@ -35,14 +35,17 @@
 -- ARGV[14]   tag         the queue's hash tag, "{<queue>}"
 -- ARGV[15]   run         the delivery's attempt, for its history (lib/attempt.lua)
 -- ARGV[16]   stack       a panic's stack, "" if none
--- ARGV[17..] tokens      the locks' owner tokens, in the order of KEYS[6..]
+-- ARGV[17]   worker      the worker that ran it, "" if unknown
+-- ARGV[18]   started     when it started, µs
+-- ARGV[19..] tokens      the locks' owner tokens, in the order of KEYS[6..]
 
 local stream, dead, state, record_key, counts = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local entry, status, kind, err, attempt, result = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local state_ttl, channel, id, at, dead_max = ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11]
 local record, record_ttl, tag, run, stack = ARGV[12], ARGV[13], ARGV[14], ARGV[15], ARGV[16]
+local worker, started = ARGV[17], ARGV[18]
 
-release(6, 17)
+release(6, 19)
 if redis.call('XACK', stream, 'taskware', entry) == 0 then return superseded(state, entry) end
 if status == 'dead' then
   local e = redis.call('XRANGE', stream, entry, entry)
@@ -62,7 +65,7 @@ end
 if id == '' then return 1 end
 local h = redis.call('HMGET', state, 'w', 'uk', 'status', 'st', 'wk')
 local waited, unique = h[1], h[2]
-add_attempt(state, {h[3], h[4], h[5]}, run, status, '0', kind, err, stack, at)
+add_attempt(state, {h[3], h[4], h[5]}, run, status, '0', kind, err, stack, at, worker, started)
 if unique and redis.call('GET', unique) == id then redis.call('DEL', unique) end
 if record ~= '' then
   redis.call('SET', record_key, record, 'PX', record_ttl)

@@ -30,20 +30,22 @@
 -- ARGV[14]   run         the delivery's attempt, for its history (lib/attempt.lua)
 -- ARGV[15]   stack       a panic's stack, "" if none
 -- ARGV[16]   at          now, µs
--- ARGV[17..] tokens      the locks' owner tokens, in the order of KEYS[6..]
+-- ARGV[17]   worker      the worker that ran it, "" if unknown
+-- ARGV[18]   started     when it started, µs
+-- ARGV[19..] tokens      the locks' owner tokens, in the order of KEYS[6..]
 
 local stream, delayed, state, record_key, counts = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local entry, run_at, attempt, kind, err, id, retry, outage = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 local record, record_ttl, channel, tag, result = ARGV[9], ARGV[10], ARGV[11], ARGV[12], ARGV[13]
-local run, stack, at = ARGV[14], ARGV[15], ARGV[16]
+local run, stack, at, worker, started = ARGV[14], ARGV[15], ARGV[16], ARGV[17], ARGV[18]
 
-release(6, 17)
+release(6, 19)
 if redis.call('XACK', stream, 'taskware', entry) == 0 then return superseded(state, entry) end
 local e = redis.call('XRANGE', stream, entry, entry)
 local core
 if e[1] then core = select(2, unpackmsg(field(e[1][2], 'm'))) end
 if record ~= '' and result ~= 'lost' then result = 'stored' end
-add_attempt(state, redis.call('HMGET', state, 'status', 'st', 'wk'), run, 'scheduled', retry, kind, err, stack, at)
+add_attempt(state, redis.call('HMGET', state, 'status', 'st', 'wk'), run, 'scheduled', retry, kind, err, stack, at, worker, started)
 redis.call('HSET', state, 'status', 'scheduled', 'attempt', attempt, 'kind', kind, 'error', err, 'result', result)
 if core then redis.call('HSET', state, 'm', core) end
 if retry == '1' then redis.call('HSET', state, 'lk', kind, 'le', err) end
