@@ -10,7 +10,9 @@
 --     as it was before the finish, tells them if the task was running.
 
 local function add_attempt(state, before, run, status, retry, kind, err, stack, at, worker, started)
-  local a = {a = run, s = status, k = kind, e = err, f = at}
+  local a = {a = run, s = status, f = at}
+  if kind ~= '' then a.k = kind end
+  if err ~= '' then a.e = err end
   if retry == '1' then a.r = true end
   if stack ~= '' then a.x = stack end
   if worker ~= '' then
