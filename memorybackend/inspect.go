@@ -178,6 +178,9 @@ func (q *Queue) Message(ctx context.Context, name, id string) (*queue.Message, e
 		if s := mq.state(id, q.now()); s != nil && s.msg != nil {
 			m := normalize(*s.msg)
 			return &m, nil
+		} else if s != nil && s.failed != nil && s.st.Status == queue.Failed {
+			m := normalize(*s.failed)
+			return &m, nil
 		}
 		for _, e := range mq.ready {
 			if e.msg.ID == id {
@@ -222,7 +225,11 @@ func (q *Queue) RequeueDead(ctx context.Context, name string, ids ...string) (re
 		}
 		m := dl.Message
 		m.Attempt, m.LastKind, m.LastError = 1, "", ""
-		mq.states[m.ID] = &memState{st: queue.State{ID: m.ID, Task: m.Task, Queue: name, Status: queue.Queued, Attempt: 1}, msg: &m}
+		fresh := &memState{st: queue.State{ID: m.ID, Task: m.Task, Queue: name, Status: queue.Queued, Attempt: 1}, msg: &m}
+		if s := mq.state(m.ID, now); s != nil {
+			fresh.attempts = s.attempts // the history outlives a requeue, as on Redis
+		}
+		mq.states[m.ID] = fresh
 		delete(mq.due, m.ID) // a stale heap item is skipped
 		mq.push(&m, 1, 0, now)
 		requeued = append(requeued, m.ID)

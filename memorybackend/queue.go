@@ -95,6 +95,28 @@ type memState struct {
 	// takenOver lists the receipts Recover took over: a late Finish of one
 	// is superseded.
 	takenOver []string
+	// attempts is the task's history of runs, the last queue.MaxAttempts.
+	attempts []queue.Attempt
+	// failed is a failed task's message, as its last run had it, for
+	// Message.
+	failed *queue.Message
+}
+
+// addAttempt records the run that o ends, at now: its worker and start
+// are o's, or else the state's if the run started.
+func (s *memState) addAttempt(d *queue.Delivery, o queue.Outcome, now time.Time) {
+	a := queue.Attempt{Attempt: d.Attempt, Status: o.Status, Retry: o.Retry, Kind: o.Kind, Error: o.Error,
+		Stack: queue.CapStack(o.Stack), FinishedAt: time.UnixMicro(now.UnixMicro())}
+	switch {
+	case o.Worker != "":
+		a.Worker, a.StartedAt = o.Worker, time.UnixMicro(o.StartedAt.UnixMicro())
+	case s.st.Status == queue.Running:
+		a.Worker, a.StartedAt = s.st.Worker, s.st.StartedAt
+	}
+	if len(s.attempts) >= queue.MaxAttempts {
+		s.attempts = slices.Delete(s.attempts, 0, len(s.attempts)-queue.MaxAttempts+1)
+	}
+	s.attempts = append(s.attempts, a)
 }
 
 // uniqueHold is the task holding a unique key, until when at most.
@@ -570,6 +592,7 @@ func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) 
 		if s == nil || s.st.Status.Terminal() {
 			return nil
 		}
+		s.addAttempt(d, o, now)
 		s.st.Status, s.st.Attempt, s.st.Kind, s.st.Error, s.st.Result = queue.Scheduled, o.Attempt, o.Kind, o.Error, result
 		msg := p.entry.msg
 		msg.Attempt = o.Attempt
@@ -588,6 +611,7 @@ func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) 
 		s = &memState{st: queue.State{ID: d.ID, Queue: d.Queue}}
 		mq.states[d.ID] = s
 	}
+	s.addAttempt(d, o, now)
 	s.st.Status, s.st.Attempt, s.st.Kind, s.st.Error, s.st.Result = o.Status, o.Attempt, o.Kind, o.Error, result
 	s.st.FinishedAt = time.UnixMicro(now.UnixMicro())
 	mq.count(now, func(c *queue.OutcomeCounts) { c.Count(o.Status, o.Kind, false) })
@@ -601,6 +625,11 @@ func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) 
 		}
 	}
 	q.end(mq, s, now)
+	if o.Status == queue.Failed {
+		m := normalize(p.entry.msg)
+		m.Queue = d.Queue
+		s.failed = &m
+	}
 	return nil
 }
 
@@ -613,6 +642,16 @@ func (q *Queue) State(ctx context.Context, name, id string) (*queue.State, error
 		return &st, nil
 	}
 	return nil, &queue.NotFoundError{Queue: name, ID: id}
+}
+
+// Attempts implements queue.Admin.
+func (q *Queue) Attempts(ctx context.Context, name, id string) ([]queue.Attempt, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if s := q.state(name, id); s != nil {
+		return slices.Clone(s.attempts), nil
+	}
+	return nil, nil
 }
 
 // state returns the live state of queue's task id, or nil. q.mu is held.

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Admin is the side of a queue that operators, metrics and tools use:
@@ -37,7 +38,8 @@ type Admin interface {
 	// task id: none if none knows it.
 	Find(ctx context.Context, id string, queues ...string) ([]TaskInfo, error)
 	// Message returns task id's message (its arguments and headers) while
-	// it waits: ready, running or delayed; or an error matching
+	// it waits: ready, running or delayed; or, once it failed, as its last
+	// run had it, while its state is kept; or an error matching
 	// ErrNotFound.
 	Message(ctx context.Context, queue, id string) (*Message, error)
 	// DeadLetters lists up to n of queue's dead letters, oldest first.
@@ -63,6 +65,62 @@ type Admin interface {
 	// now's, oldest first, one per minute, zero where nothing happened. A
 	// backend keeps at least the last hour.
 	Rates(ctx context.Context, queue string, since time.Time) ([]OutcomeCounts, error)
+	// Attempts returns task id's history of runs, oldest first: one
+	// Attempt for each Finish of a delivery, the last MaxAttempts of them,
+	// kept as long as the task's state. It returns none, and no error, for
+	// a task the queue knows no run of.
+	Attempts(ctx context.Context, queue, id string) ([]Attempt, error)
+}
+
+// MaxAttempts is how many runs a task's history (Admin.Attempts) keeps:
+// the last ones.
+const MaxAttempts = 20
+
+// MaxAttemptStack caps, in bytes, the panic stack an Attempt keeps.
+const MaxAttemptStack = 8 << 10
+
+// Attempt is one run of a task, as its Finish recorded it.
+type Attempt struct {
+	// Attempt is the run's attempt, 1 on the first; a run that went back
+	// without using an attempt (rescheduled) shares its number with the
+	// next.
+	Attempt int
+	// Status is how the run ended: the task's end (Succeeded, Failed,
+	// Skipped, Dead, Canceled), or Scheduled if it goes back to run again
+	// (Retry if for a failure).
+	Status Status
+	Retry  bool
+	// Kind and Error are the run's error, capped as an Outcome's; Stack
+	// is a panic's stack, at most MaxAttemptStack bytes, "" if none.
+	Kind, Error, Stack string
+	// Worker ran it since StartedAt, as Consumer.Started recorded; empty
+	// and zero if the delivery ended without starting.
+	Worker    string
+	StartedAt time.Time
+	// FinishedAt is when the run's Finish was made.
+	FinishedAt time.Time
+}
+
+// Duration is how long the run took, from its start to its finish; 0 if
+// it never started.
+func (a Attempt) Duration() time.Duration {
+	if a.StartedAt.IsZero() || a.FinishedAt.Before(a.StartedAt) {
+		return 0
+	}
+	return a.FinishedAt.Sub(a.StartedAt)
+}
+
+// CapStack cuts a panic's stack to MaxAttemptStack bytes, at the start of
+// a character.
+func CapStack(stack string) string {
+	if len(stack) <= MaxAttemptStack {
+		return stack
+	}
+	n := MaxAttemptStack
+	for n > 0 && !utf8.RuneStart(stack[n]) {
+		n--
+	}
+	return stack[:n]
 }
 
 // Stats counts a queue's tasks by where they are.

@@ -81,6 +81,13 @@ type Outcome struct {
 	// marks one that goes back because the backend was unavailable: it is
 	// counted in the next delivery's Outages.
 	Retry, Outage bool
+	// Stack is a panic's stack (task.PanicError), at most MaxAttemptStack
+	// bytes (CapStack), for the run's Attempt; "" if the run did not panic.
+	Stack string
+	// Worker ran the delivery since StartedAt, for the run's Attempt; if
+	// empty, the Attempt has those Started recorded, if the task runs.
+	Worker    string
+	StartedAt time.Time
 	// Final holds the run's deferred last writes (its lock releases and
 	// result record), or nil. Finish makes them, whatever the status:
 	// those of the queue's own backend in the round trip that ends the

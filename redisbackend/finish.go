@@ -14,8 +14,8 @@ import (
 
 var (
 	startScript   = newScript(lua("start.lua"))
-	finishScript  = newScript(releaseLua + lua("lib/count.lua", "lib/superseded.lua", "finish.lua"))
-	requeueScript = newScript(releaseLua + lua("lib/entry.lua", "lib/count.lua", "lib/superseded.lua", "requeue.lua"))
+	finishScript  = newScript(releaseLua + lua("lib/entry.lua", "lib/count.lua", "lib/superseded.lua", "lib/attempt.lua", "finish.lua"))
+	requeueScript = newScript(releaseLua + lua("lib/entry.lua", "lib/count.lua", "lib/superseded.lua", "lib/attempt.lua", "requeue.lua"))
 )
 
 // Started implements queue.Consumer: it marks the task running, since at,
@@ -53,11 +53,14 @@ func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) 
 	if err := queue.ValidateOutcome(d, o); err != nil {
 		return err
 	}
-	f := &finish{o: o, status: string(o.Status), names: q.names(d.Queue)}
+	f := &finish{o: o, status: string(o.Status), names: q.names(d.Queue), stack: queue.CapStack(o.Stack)}
 	f.locks = f.lockBuf[:0]
 	f.final(ctx, q.b, o.Final, d)
 	n := f.names
 	f.state, f.at = f.key(n.statePrefix, d.ID), time.Now().UnixMicro()
+	if !o.StartedAt.IsZero() {
+		f.started = o.StartedAt.UnixMicro()
+	}
 	recordKey, record, recordTTL := &f.state, argEmpty, argZero
 	if f.rec != nil {
 		f.recordKey = f.key(n.recordPrefix, d.ID)
@@ -69,11 +72,11 @@ func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) 
 		f.runAt = o.RunAt.UnixMilli()
 		args = f.begin(requeueScript, &n.stream, &n.delayed, &f.state, recordKey, counts)
 		args = append(args, &d.Receipt, &f.runAt, &f.o.Attempt, &f.o.Kind, &f.o.Error, &d.ID, flag(o.Retry),
-			flag(o.Outage), record, recordTTL, q.b.channelArg, &n.tag, &f.result)
+			flag(o.Outage), record, recordTTL, q.b.channelArg, &n.tag, &f.result, &d.Attempt, &f.stack, &f.at, &f.o.Worker, &f.started)
 	} else {
 		args = f.begin(finishScript, &n.stream, &n.dead, &f.state, recordKey, counts)
 		args = append(args, &d.Receipt, &f.status, &f.o.Kind, &f.o.Error, &f.o.Attempt, &f.result, q.b.stateTTLArg,
-			q.b.channelArg, &d.ID, &f.at, q.b.deadMaxArg, record, recordTTL, &n.tag)
+			q.b.channelArg, &d.ID, &f.at, q.b.deadMaxArg, record, recordTTL, &n.tag, &d.Attempt, &f.stack, &f.o.Worker, &f.started)
 	}
 	for _, l := range f.locks {
 		args = append(args, l.token)
@@ -101,6 +104,8 @@ const finishSuperseded = 2
 type finish struct {
 	o                        queue.Outcome
 	status, state, recordKey string
+	stack                    string // the run's panic stack, capped
+	started                  int64  // the run's start, µs, 0 if unknown
 	result                   string // of writes made apart: "", "stored" or "lost"
 	at, runAt                int64
 	names                    *queueNames
@@ -166,7 +171,7 @@ func (f *finish) final(ctx context.Context, b *Backend, w *task.FinalWrites, d *
 // then the locks to release.
 func (f *finish) begin(s script, keys ...*string) []any {
 	f.script = s
-	args := make([]any, 0, 3+len(keys)+len(f.locks)+14+len(f.locks))
+	args := make([]any, 0, 3+len(keys)+len(f.locks)+18+len(f.locks))
 	args = append(args, argEvalSHA, s.sha, len(keys)+len(f.locks))
 	for _, k := range keys {
 		args = append(args, k)

@@ -2,6 +2,7 @@ package redisbackend
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 
@@ -12,11 +13,38 @@ var waitStateScript = newScript(lua("wait_state.lua"))
 
 // State implements queue.Producer.
 func (q *Queue) State(ctx context.Context, name, id string) (*queue.State, error) {
-	h, err := q.b.client.HGetAll(ctx, q.b.keys.state(name, id)).Result()
+	v, err := q.b.client.HMGet(ctx, q.b.keys.state(name, id), stateReadFields...).Result()
 	if err != nil {
 		return nil, fmt.Errorf("worker: state of %s: %w", id, unavailable(ctx, err))
 	}
-	return parseState(name, id, h)
+	return parseState(name, id, readFields(v))
+}
+
+// stateReadFields are the fields of a task's state that State and Wait
+// read: not its message, nor its history of runs (Attempts).
+var stateReadFields = []string{"task", "status", "attempt", "kind", "error", "result", "st", "wk", "fin"}
+
+// stateReadFieldsArgs are stateReadFields, as a script's arguments.
+var stateReadFieldsArgs = func() []any {
+	a := make([]any, len(stateReadFields))
+	for i, f := range stateReadFields {
+		a[i] = f
+	}
+	return a
+}()
+
+// readFields maps the values of stateReadFields, as HMGET returns them,
+// to their names, leaving out those the hash has not.
+func readFields(v []any) map[string]string {
+	h := make(map[string]string, len(stateReadFields))
+	for i, name := range stateReadFields {
+		if i < len(v) {
+			if s, ok := v[i].(string); ok {
+				h[name] = s
+			}
+		}
+	}
+	return h
 }
 
 func parseState(name, id string, h map[string]string) (*queue.State, error) {
@@ -38,16 +66,11 @@ func (q *Queue) Wait(ctx context.Context, name, id string) (*queue.State, error)
 	var st *queue.State
 	key := q.b.keys.state(name, id)
 	err := q.b.hub.wait(ctx, stateNotice(name, id), func(ctx context.Context) (bool, error) {
-		res, err := q.run(ctx, waitStateScript, []string{key}).Slice()
+		res, err := q.run(ctx, waitStateScript, []string{key}, stateReadFieldsArgs...).Slice()
 		if err != nil {
 			return false, fmt.Errorf("worker: state of %s: %w", id, unavailable(ctx, err))
 		}
-		h := make(map[string]string, len(res)/2)
-		for i := 0; i+1 < len(res); i += 2 {
-			k, _ := res[i].(string)
-			h[k], _ = res[i+1].(string)
-		}
-		if st, err = parseState(name, id, h); err != nil {
+		if st, err = parseState(name, id, readFields(res)); err != nil {
 			return false, err
 		}
 		return st.Status.Terminal(), nil
@@ -85,4 +108,51 @@ func (q *Queue) Paused(ctx context.Context, name string) (bool, error) {
 		return false, fmt.Errorf("worker: paused %s: %w", name, unavailable(ctx, err))
 	}
 	return n == 1, nil
+}
+
+// Attempts implements queue.Admin: the history lives in the task's state
+// hash (lib/attempt.lua), read with it in one HGETALL.
+func (q *Queue) Attempts(ctx context.Context, name, id string) ([]queue.Attempt, error) {
+	h, err := q.b.client.HGetAll(ctx, q.b.keys.state(name, id)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("worker: attempts of %s: %w", id, unavailable(ctx, err))
+	}
+	return parseAttempts(h), nil
+}
+
+// storedAttempt is one run as lib/attempt.lua encodes it: numbers that
+// came from Redis as strings stay strings.
+type storedAttempt struct {
+	Attempt    json.Number `json:"a"`
+	Status     string      `json:"s"`
+	Retry      bool        `json:"r"`
+	Kind       string      `json:"k"`
+	Error      string      `json:"e"`
+	Stack      string      `json:"x"`
+	Worker     string      `json:"w"`
+	StartedAt  json.Number `json:"st"`
+	FinishedAt json.Number `json:"f"`
+}
+
+// parseAttempts reads the runs of a state hash, "a<n>", oldest first; a
+// field that cannot be read is left out.
+func parseAttempts(h map[string]string) []queue.Attempt {
+	n, _ := strconv.Atoi(h["an"])
+	var out []queue.Attempt
+	for i := max(1, n-queue.MaxAttempts+1); i <= n; i++ {
+		v, ok := h["a"+strconv.Itoa(i)]
+		if !ok {
+			continue
+		}
+		var s storedAttempt
+		if json.Unmarshal([]byte(v), &s) != nil {
+			continue
+		}
+		a := queue.Attempt{Status: queue.Status(s.Status), Retry: s.Retry, Kind: s.Kind, Error: s.Error,
+			Stack: s.Stack, Worker: s.Worker, StartedAt: microsTime(s.StartedAt.String()),
+			FinishedAt: microsTime(s.FinishedAt.String())}
+		a.Attempt, _ = strconv.Atoi(s.Attempt.String())
+		out = append(out, a)
+	}
+	return out
 }

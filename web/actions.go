@@ -1,14 +1,18 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
+	"time"
 
+	"github.com/taskware/taskware/internal/randid"
 	"github.com/taskware/taskware/queue"
+	"github.com/taskware/taskware/store"
 )
 
 // actions are the changes, by path: each is a POST with the form's CSRF
@@ -21,6 +25,8 @@ var actions = map[string]action{
 	"purge":         func(h *handler, r *http.Request) (string, error) { return h.repair(r, false) },
 	"break":         (*handler).breakLock,
 	"purge-results": (*handler).purgeResults,
+	"retry":         (*handler).retry,
+	"purge-record":  (*handler).purgeRecord,
 }
 
 // to returns the relative URL of page with query q.
@@ -57,7 +63,7 @@ func (h *handler) pause(r *http.Request, pause bool) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return to("", url.Values{"notice": {done}, "queue": {name}}), nil
+	return to("", url.Values{"queue": {name}, "notice": {h.signNotice(url.Values{"notice": {done}, "queue": {name}})}}), nil
 }
 
 // cancel cancels the form's tasks of its queue: one, then the task's
@@ -84,7 +90,8 @@ func (h *handler) cancel(r *http.Request) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		return to("task", url.Values{"queue": {name}, "id": {id}, "notice": {"cancel"}, "outcome": {string(out)}}), nil
+		return to("task", url.Values{"queue": {name}, "id": {id},
+			"notice": {h.signNotice(url.Values{"notice": {"cancel"}, "outcome": {string(out)}})}}), nil
 	}
 	var done, late int
 	for _, id := range ids {
@@ -98,8 +105,8 @@ func (h *handler) cancel(r *http.Request) (string, error) {
 			done++
 		}
 	}
-	return to("tasks", url.Values{"queue": {name}, "notice": {"canceled"}, "n": {strconv.Itoa(done)},
-		"kept": {strconv.Itoa(late)}}), nil
+	return to("tasks", url.Values{"queue": {name}, "notice": {h.signNotice(url.Values{"notice": {"canceled"},
+		"queue": {name}, "n": {strconv.Itoa(done)}, "kept": {strconv.Itoa(late)}})}}), nil
 }
 
 // repair requeues or purges the form's dead letters of its queue: those
@@ -117,7 +124,7 @@ func (h *handler) repair(r *http.Request, requeue bool) (string, error) {
 	if all {
 		ids = nil
 	}
-	q := url.Values{"queue": {name}}
+	q := url.Values{"queue": {name}} // the notice's fields
 	if requeue {
 		done, kept, err := h.src.Queue.RequeueDead(r.Context(), name, ids...)
 		if err != nil {
@@ -134,7 +141,10 @@ func (h *handler) repair(r *http.Request, requeue bool) (string, error) {
 		q.Set("notice", "purged")
 		q.Set("n", strconv.Itoa(n))
 	}
-	return to("dead", q), nil
+	if len(ids) == 1 && r.PostFormValue("back") == "task" { // from the task's page
+		return to("task", url.Values{"queue": {name}, "id": {ids[0]}, "notice": {h.signNotice(q)}}), nil
+	}
+	return to("dead", url.Values{"queue": {name}, "notice": {h.signNotice(q)}}), nil
 }
 
 func (h *handler) breakLock(r *http.Request) (string, error) {
@@ -148,7 +158,7 @@ func (h *handler) breakLock(r *http.Request) (string, error) {
 	if err := h.src.Locks.Break(r.Context(), key); err != nil {
 		return "", err
 	}
-	return to("locks", url.Values{"notice": {"broken"}, "key": {key}}), nil
+	return to("locks", url.Values{"notice": {h.signNotice(url.Values{"notice": {"broken"}, "key": {key}})}}), nil
 }
 
 // purgeResults purges the records of the form's queue ("" is that of runs
@@ -174,12 +184,80 @@ func (h *handler) purgeResults(r *http.Request) (string, error) {
 	if !all {
 		q.Set("queue", name)
 	}
-	return to("results", q), nil
+	return to("results", url.Values{"notice": {h.signNotice(q)}}), nil
 }
 
-// notice is the sentence that tells what an action did, from the query
-// it redirected with; "" if none. Only numbers and known words are taken
-// as they come; names are shown as text.
+// formTask reads the form's queue and task id, both required.
+func formTask(r *http.Request) (name, id string, err error) {
+	if name, err = requiredQueue(r); err != nil {
+		return "", "", err
+	}
+	if id = r.PostFormValue("id"); id == "" {
+		return "", "", &httpError{http.StatusBadRequest, "Say which task: the form has no id."}
+	}
+	return name, id, nil
+}
+
+// retry enqueues a failed or dead task again, as a new task of a new ID
+// with the same arguments and headers, and goes to its page.
+func (h *handler) retry(r *http.Request) (string, error) {
+	name, id, err := formTask(r)
+	if err != nil {
+		return "", err
+	}
+	old, err := h.retryable(r.Context(), name, id)
+	if err != nil {
+		return "", err
+	}
+	m := &queue.Message{ID: randid.New(), Task: old.Task, Queue: name, Payload: old.Payload, Headers: old.Headers}
+	if err := h.src.Queue.Enqueue(r.Context(), m, time.Time{}); err != nil {
+		return "", err
+	}
+	return to("task", url.Values{"queue": {name}, "id": {m.ID},
+		"notice": {h.signNotice(url.Values{"notice": {"retried"}, "from": {id}})}}), nil
+}
+
+// retryable returns the message of task id of queue name to enqueue
+// again: the task must have failed or died.
+func (h *handler) retryable(ctx context.Context, name, id string) (*queue.Message, error) {
+	st, err := h.src.Queue.State(ctx, name, id)
+	if errors.Is(err, queue.ErrNotFound) {
+		return nil, &httpError{http.StatusNotFound, fmt.Sprintf("No task %s on queue %s.", id, name)}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if st.Status != queue.Failed && st.Status != queue.Dead {
+		return nil, &httpError{http.StatusConflict, fmt.Sprintf("Task %s is %s: only a failed or dead task is retried.", id, st.Status)}
+	}
+	m, err := h.message(ctx, name, id, st.Status)
+	if err != nil {
+		return nil, err
+	}
+	if m == nil || m.Task == "" {
+		return nil, &httpError{http.StatusConflict, fmt.Sprintf("The queue keeps no message of task %s to enqueue again.", id)}
+	}
+	return m, nil
+}
+
+// purgeRecord deletes the stored record of the form's task.
+func (h *handler) purgeRecord(r *http.Request) (string, error) {
+	if h.src.Results == nil {
+		return "", &httpError{http.StatusNotImplemented, "This backend has no result store."}
+	}
+	name, id, err := formTask(r)
+	if err != nil {
+		return "", err
+	}
+	if err := h.src.Results.Delete(r.Context(), name, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return "", err
+	}
+	return to("task", url.Values{"queue": {name}, "id": {id},
+		"notice": {h.signNotice(url.Values{"notice": {"purged-record"}})}}), nil
+}
+
+// notice is the sentence that tells what an action did, from the fields
+// of its signed notice (see signNotice); "" if none.
 func notice(q url.Values) string {
 	n, _ := strconv.Atoi(q.Get("n"))
 	switch q.Get("notice") {
@@ -212,6 +290,10 @@ func notice(q url.Values) string {
 		return s
 	case "purged":
 		return fmt.Sprintf("Purged %d dead letters of queue %s.", n, q.Get("queue"))
+	case "retried":
+		return fmt.Sprintf("Enqueued again as this new task, from task %s.", q.Get("from"))
+	case "purged-record":
+		return "Deleted the stored record of this task."
 	case "broken":
 		return fmt.Sprintf("Broke lock %s: its holder learns of it at its next renewal.", q.Get("key"))
 	case "purged-results":

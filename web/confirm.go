@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"github.com/taskware/taskware/internal/rows"
 	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/queue"
+	"github.com/taskware/taskware/store"
 )
 
 // confirmData is a confirmation page: what the action will do, and the
@@ -31,8 +33,10 @@ type confirmData struct {
 
 // confirm is the page that asks before a change that cannot be undone:
 // ?do=break&key=K, ?do=requeue|purge&queue=Q&all=1 (or &id=ID, once or
-// more), ?do=cancel&queue=Q&id=ID (once or more),
-// ?do=purge-results&queue=Q (or &all=1).
+// more), ?do=cancel&queue=Q&id=ID (once or more, from a listing; once,
+// from a task's page), ?do=purge-results&queue=Q (or &all=1), and from a
+// task's page ?do=retry|purge-record&queue=Q&id=ID (and requeue or purge
+// with &back=task).
 func (h *handler) confirm(r *http.Request) (*view, error) {
 	if h.cfg.readOnly {
 		return nil, &httpError{http.StatusForbidden, "This view is read-only: actions are turned off."}
@@ -46,11 +50,18 @@ func (h *handler) confirm(r *http.Request) (*view, error) {
 	case "requeue", "purge":
 		d, err = h.confirmDead(r.Context(), do, q)
 	case "cancel":
-		d, err = confirmCancel(q)
+		if len(q["id"]) > 1 { // selected in a listing
+			d, err = confirmCancel(q)
+		} else {
+			d, err = h.confirmTask(r.Context(), do, q)
+		}
 	case "purge-results":
 		d, err = h.confirmPurgeResults(r.Context(), q)
+	case "retry", "purge-record":
+		d, err = h.confirmTask(r.Context(), do, q)
 	default:
-		err = &httpError{http.StatusBadRequest, "Nothing to confirm: say ?do=break, requeue, purge, cancel or purge-results."}
+		err = &httpError{http.StatusBadRequest,
+			"Nothing to confirm: say ?do=break, requeue, purge, purge-results, retry, cancel or purge-record."}
 	}
 	if err != nil {
 		return nil, err
@@ -106,6 +117,10 @@ func (h *handler) confirmDead(ctx context.Context, do string, q url.Values) (*co
 			what = fmt.Sprintf("the %d dead letters listed", len(ids))
 		}
 		d.Fields, d.Details = append(d.Fields, idFields(ids)...), idDetails(ids)
+		if len(ids) == 1 && q.Get("back") == "task" {
+			d.Fields = append(d.Fields, [2]string{"back", "task"})
+			d.Back = taskPage(name, ids[0])
+		}
 	} else {
 		d.Fields = append(d.Fields, [2]string{"all", "1"})
 		st, err := h.src.Queue.Stats(ctx, name)
@@ -204,4 +219,60 @@ func idDetails(ids []string) [][2]string {
 		out[i] = [2]string{"Task", id}
 	}
 	return out
+}
+
+// taskPage is the relative URL of task id's page.
+func taskPage(name, id string) string { return to("task", url.Values{"queue": {name}, "id": {id}}) }
+
+// confirmTask asks before an action on one task, from its page: retry (a
+// failed or dead task, enqueued again as a new one), cancel (one not
+// ended), or purge-record (its stored record).
+func (h *handler) confirmTask(ctx context.Context, do string, q url.Values) (*confirmData, error) {
+	name, id := q.Get("queue"), q.Get("id")
+	if queue.ValidateName(name) != nil || id == "" {
+		return nil, &httpError{http.StatusBadRequest, "Say which task: ?queue=&id=."}
+	}
+	st, err := h.src.Queue.State(ctx, name, id)
+	if errors.Is(err, queue.ErrNotFound) {
+		return nil, &httpError{http.StatusNotFound, fmt.Sprintf("No task %s on queue %s.", id, name)}
+	}
+	if err != nil {
+		return nil, err
+	}
+	d := &confirmData{Action: do, Fields: [][2]string{{"queue", name}, {"id", id}}, Back: taskPage(name, id),
+		Details: [][2]string{{"Task", st.Task}, {"Status", string(st.Status)}, {"Attempt", strconv.Itoa(st.Attempt)}}}
+	switch do {
+	case "retry":
+		_, err := h.retryable(ctx, name, id)
+		d.Possible = err == nil
+		d.Question = fmt.Sprintf("Enqueue task %s of queue %s again? It runs as a new task, with the same arguments, from attempt 1.", id, name)
+		if he, ok := errors.AsType[*httpError](err); ok {
+			d.Question = he.msg
+		} else if err != nil {
+			return nil, err
+		}
+		d.Button = "Retry"
+	case "cancel":
+		d.Possible = !st.Status.Terminal()
+		d.Question = fmt.Sprintf("Cancel task %s of queue %s? If it waits, it never runs; if it runs, its worker is told to stop it.", id, name)
+		if !d.Possible {
+			d.Question = fmt.Sprintf("Task %s has ended (%s): there is nothing to cancel.", id, st.Status)
+		}
+		d.Button = "Cancel the task"
+	case "purge-record":
+		if h.src.Results == nil {
+			return nil, &httpError{http.StatusNotImplemented, "This backend has no result store."}
+		}
+		_, err := h.src.Results.Get(ctx, name, id)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		d.Possible = err == nil
+		d.Question = fmt.Sprintf("Delete the stored record of task %s of queue %s? Handles waiting on it find nothing.", id, name)
+		if !d.Possible {
+			d.Question = fmt.Sprintf("Task %s has no stored record.", id)
+		}
+		d.Button = "Delete the record"
+	}
+	return d, nil
 }

@@ -47,7 +47,9 @@
 //	                do=requeue|purge&queue=Q (all of the queue's dead
 //	                letters, or those of each id=ID, listed);
 //	                do=cancel&queue=Q&id=ID... (the tasks listed);
-//	                do=purge-results&queue=Q or &all=1
+//	                do=purge-results&queue=Q or &all=1; and from a
+//	                task's page do=retry|cancel|purge-record&queue=Q&id=ID,
+//	                do=requeue|purge&queue=Q&id=ID&back=task
 //	static/...      style.css and app.js
 //
 // FIND is what a listing finds, kept in its URL so that it can be linked
@@ -77,11 +79,17 @@
 // {"status": code, "error": text}.
 //
 // Actions (POST, form-encoded, each with the csrf field; each answers 303
-// See Other to the page that shows its effect, with a notice):
+// See Other to the page that shows its effect, with a notice: a value of
+// ?notice= signed with the handler's key that expires after a minute, so
+// a link cannot make a banner claim what never happened):
 //
 //	pause, resume   queue
 //	cancel          queue, id (repeatable: several go back to the tasks page)
-//	requeue, purge  queue, and id (repeatable: task IDs or entry IDs) or all=1
+//	requeue, purge  queue, and id (repeatable: task IDs or entry IDs) or all=1;
+//	                back=task (with one id) to go back to the task's page
+//	retry           queue, id: a failed or dead task, enqueued again as a
+//	                new task (a new ID) with its arguments and headers
+//	purge-record    queue, id: the task's stored record
 //	break           key
 //	purge-results   queue ("" is that of runs in-process) or all=1
 //
@@ -135,7 +143,14 @@
 // task-malformed, task-args (the arguments as text), task-headers,
 // task-result ("stored", "lost" or "none"); task-record,
 // task-record-status, task-record-error, task-record-value for the stored
-// record; the button cancel.
+// record; attempts (the table of runs, oldest first, or a line if none),
+// a row attempt-<i> per run (from 0) with cells attempt-number,
+// attempt-outcome, attempt-worker, attempt-took, attempt-kind,
+// attempt-error, and attempt-stack (a panic's, folded in a <details>);
+// task-actions, with the links to their confirm pages action-requeue and
+// action-purge (dead), action-retry (failed or dead, its arguments
+// known), action-cancel (not ended), action-purge-record (a stored
+// record).
 //
 // Dead letters: dead-total; per queue a section dead-queue-<queue> with
 // dead-count-<queue> and buttons requeue-all-<queue> and purge-all-<queue>

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/taskware/taskware/internal/rows"
@@ -39,7 +40,68 @@ type taskData struct {
 	RecordError string       `json:"record_error,omitempty"`
 	// Others are the other queues that know a task of this ID.
 	Others []string `json:"other_queues,omitempty"`
+	// Attempts are the task's runs, oldest first (queue.Admin.Attempts).
+	Attempts []attemptRow `json:"attempts"`
 	liveData
+}
+
+// attemptRow is one run of a task's history.
+type attemptRow struct {
+	Attempt    int       `json:"attempt"`
+	Status     string    `json:"status"`
+	Retry      bool      `json:"retry,omitempty"`
+	Kind       string    `json:"kind,omitempty"`
+	Error      string    `json:"error,omitempty"`
+	Stack      string    `json:"stack,omitempty"`
+	Worker     string    `json:"worker,omitempty"`
+	StartedAt  time.Time `json:"started_at,omitzero"`
+	FinishedAt time.Time `json:"finished_at,omitzero"`
+	DurationMs int64     `json:"duration_ms"`
+}
+
+// Outcome shows how the run ended: its status, "retried" for a retry and
+// "rescheduled" for a run that went back without using an attempt.
+func (a attemptRow) Outcome() string {
+	switch {
+	case a.Status != string(queue.Scheduled):
+		return a.Status
+	case a.Retry:
+		return "retried"
+	default:
+		return "rescheduled"
+	}
+}
+
+// Took shows how long the run took, "-" if it never started.
+func (a attemptRow) Took() string {
+	if a.StartedAt.IsZero() {
+		return "-"
+	}
+	return duration(time.Duration(a.DurationMs) * time.Millisecond)
+}
+
+// Dead says the task is a dead letter: it can be requeued or purged.
+func (t *taskData) Dead() bool { return t.Status == string(queue.Dead) }
+
+// Retryable says the task failed or died: it can be enqueued again, if
+// its arguments are known.
+func (t *taskData) Retryable() bool {
+	return t.ArgsKnown && (t.Status == string(queue.Failed) || t.Status == string(queue.Dead))
+}
+
+// addAttempts adds to d the task's history of runs.
+func (h *handler) addAttempts(ctx context.Context, d *taskData) error {
+	as, err := h.src.Queue.Attempts(ctx, d.Queue, d.ID)
+	if err != nil {
+		return err
+	}
+	d.Attempts = make([]attemptRow, len(as))
+	for i, a := range as {
+		d.Attempts[i] = attemptRow{Attempt: a.Attempt, Status: string(a.Status), Retry: a.Retry, Kind: a.Kind,
+			Error: a.Error, Stack: a.Stack, Worker: a.Worker, StartedAt: a.StartedAt.UTC(),
+			FinishedAt: a.FinishedAt.UTC(), DurationMs: a.Duration().Milliseconds()}
+	}
+	return nil
 }
 
 // HeaderKeys lists the headers' names, sorted.
@@ -69,6 +131,9 @@ func (h *handler) task(r *http.Request) (*view, error) {
 	d := &taskData{taskRow: rows.TaskOfState(st), Result: string(st.Result), Others: others}
 	d.ID = id
 	if err := h.enrich(ctx, d, st); err != nil {
+		return nil, err
+	}
+	if err := h.addAttempts(ctx, d); err != nil {
 		return nil, err
 	}
 	h.addRecord(ctx, d)
@@ -154,9 +219,10 @@ func (d *taskData) merge(l rows.Task) {
 }
 
 // message returns the message of task id of queue name, in status: while
-// it waits, or as its latest dead letter; nil if the queue has it no more.
+// it waits, once it failed, or as its latest dead letter; nil if the
+// queue has it no more.
 func (h *handler) message(ctx context.Context, name, id string, status queue.Status) (*queue.Message, error) {
-	if !status.Terminal() {
+	if !status.Terminal() || status == queue.Failed {
 		m, err := h.src.Queue.Message(ctx, name, id)
 		if errors.Is(err, queue.ErrNotFound) {
 			return nil, nil

@@ -56,7 +56,7 @@ func (h *handler) servePage(w http.ResponseWriter, r *http.Request, p page) {
 func (h *handler) render(w http.ResponseWriter, r *http.Request, code int, v *view) {
 	v.App, v.ReadOnly = h.cfg.title, h.cfg.readOnly
 	v.CSRF = h.csrfToken(w, r)
-	v.Notice = notice(r.URL.Query())
+	v.Notice = h.noticeOf(r.URL.Query())
 	if v.API != "" && h.cfg.refresh > 0 {
 		every := h.cfg.refresh
 		if v.Slow {

@@ -26,7 +26,8 @@ var files embed.FS
 type handler struct {
 	src    Source
 	cfg    config
-	key    []byte // the CSRF tokens' HMAC key, random per handler
+	key    []byte // the HMAC key of CSRF tokens and notices, random per handler
+	now    func() time.Time
 	pages  map[string]*template.Template
 	static http.Handler
 	cop    *http.CrossOriginProtection
@@ -47,7 +48,7 @@ func New(src Source, opts ...Option) http.Handler {
 	if c.redact == nil {
 		c.redact = func(s string) string { return s }
 	}
-	h := &handler{src: src, cfg: c, key: make([]byte, 32), pages: map[string]*template.Template{},
+	h := &handler{src: src, cfg: c, key: make([]byte, 32), now: time.Now, pages: map[string]*template.Template{},
 		cop: http.NewCrossOriginProtection()}
 	rand.Read(h.key)
 	for _, name := range []string{"overview", "tasks", "task", "dead", "locks", "results", "workers", "confirm", "error"} {

@@ -345,7 +345,7 @@ func TestPages(t *testing.T) {
 		}
 		body = e.page(t, "task?queue=default&id=e-4")
 		wantCell(t, body, "", "task-status", "scheduled")
-		if !strings.Contains(body, `data-testid="task-run-at"`) || !strings.Contains(body, `data-testid="cancel"`) {
+		if !strings.Contains(body, `data-testid="task-run-at"`) || !strings.Contains(body, `data-testid="action-cancel"`) {
 			t.Errorf("a delayed task's page lacks its due time or cancel button:\n%s", body)
 		}
 		body = e.page(t, "task?id=ghost-1") // any queue
@@ -572,13 +572,13 @@ func TestActions(t *testing.T) {
 		q := e.src.Queue
 
 		loc := e.act(t, "pause", url.Values{"queue": {"default"}})
-		if loc != "./?notice=paused&queue=default" {
+		if !strings.HasPrefix(loc, "./?notice=") || !strings.HasSuffix(loc, "&queue=default") {
 			t.Errorf("pause went to %q", loc)
 		}
 		if p, err := q.Paused(ctx, "default"); err != nil || !p {
 			t.Errorf("paused: %v %v", p, err)
 		}
-		body := e.page(t, "?notice=paused&queue=default")
+		body := e.page(t, strings.TrimPrefix(loc, "./"))
 		wantCell(t, body, "queue-default", "paused", "paused")
 		wantCell(t, body, "", "notice", "Paused queue default: workers take nothing from it until it is resumed.")
 		if !strings.Contains(body, `data-testid="resume-default"`) {
@@ -597,7 +597,7 @@ func TestActions(t *testing.T) {
 		}
 
 		loc = e.act(t, "cancel", url.Values{"queue": {"default"}, "id": {"e-3"}})
-		if !strings.HasPrefix(loc, "task?") || !strings.Contains(loc, "outcome=canceled") {
+		if !strings.HasPrefix(loc, "task?id=e-3&notice=") {
 			t.Errorf("cancel went to %q", loc)
 		}
 		if st, err := q.State(ctx, "default", "e-3"); err != nil || st.Status != queue.Canceled {
@@ -615,7 +615,7 @@ func TestActions(t *testing.T) {
 		}
 		token := csrfRe.FindStringSubmatch(body)[1]
 		code, loc := e.post(t, "break", url.Values{"key": {"report:acct-1"}, "csrf": {token}})
-		if code != http.StatusSeeOther || loc != "locks?key=report%3Aacct-1&notice=broken" {
+		if code != http.StatusSeeOther || !strings.HasPrefix(loc, "locks?notice=") {
 			t.Errorf("break: %d %q", code, loc)
 		}
 		held, _ := e.src.Locks.Held(ctx)
@@ -632,9 +632,10 @@ func TestActions(t *testing.T) {
 			t.Errorf("confirm page:\n%s", body)
 		}
 		loc = e.act(t, "purge-results", url.Values{"queue": {"side"}})
-		if loc != "results?n=2&notice=purged-results&queue=side" {
+		if !strings.HasPrefix(loc, "results?notice=") {
 			t.Errorf("purge-results went to %q", loc)
 		}
+		wantCell(t, e.page(t, loc), "", "notice", "Purged 2 records of queue side.")
 		if recs, _ := e.b.store.List(ctx); len(recs) != 1 || recs[0].ID != "in-1" {
 			t.Errorf("records left: %v", recs)
 		}
@@ -644,17 +645,18 @@ func TestActions(t *testing.T) {
 		}
 
 		loc = e.act(t, "requeue", url.Values{"queue": {"side"}, "id": {"ghost-1"}})
-		if loc != "dead?kept=0&n=1&notice=requeued&queue=side" {
+		if !strings.HasPrefix(loc, "dead?notice=") || !strings.HasSuffix(loc, "&queue=side") {
 			t.Errorf("requeue went to %q", loc)
 		}
+		wantCell(t, e.page(t, loc), "", "notice", "Requeued 1 dead letters of queue side.")
 		if st, _ := q.Stats(ctx, "side"); st.Ready != 1 || st.Dead != 1 {
 			t.Errorf("side after the requeue: %+v", st)
 		}
-		e.act(t, "purge", url.Values{"queue": {"side"}, "id": {"evil-1"}})
+		loc = e.act(t, "purge", url.Values{"queue": {"side"}, "id": {"evil-1"}})
 		if st, _ := q.Stats(ctx, "side"); st.Dead != 0 {
 			t.Errorf("side after the purge: %+v", st)
 		}
-		body = e.page(t, "dead?queue=side&notice=purged&n=1")
+		body = e.page(t, loc)
 		wantCell(t, body, "", "notice", "Purged 1 dead letters of queue side.")
 		if code, _ := e.post(t, "purge", url.Values{"queue": {"side"}, "csrf": {e.token(t, "")}}); code != http.StatusBadRequest {
 			t.Errorf("purge with no id nor all: %d, want 400", code)

@@ -405,6 +405,7 @@ func (w *Worker) execute(runCtx context.Context, d *queue.Delivery, s *slots) (p
 			o = w.outcome(d, &r.inv, err)
 		}
 		cancel(nil)
+		o.Worker, o.StartedAt = w.consumer, start
 		o.Final = &r.final
 	}
 	ferr := w.end(runCtx, d, o)
@@ -569,6 +570,9 @@ func (w *Worker) outcome(d *queue.Delivery, inv *task.Invocation, err error) que
 	// A skip of a retry hides a failure: it ends as that failure.
 	err = task.AfterFailure(err, inv.LastErr)
 	o.Kind, o.Error = task.KindOf(err), task.ErrorText(err)
+	if pe, ok := errors.AsType[*task.PanicError](err); ok {
+		o.Stack = queue.CapStack(string(pe.Stack))
+	}
 	var rq *task.RequeueError
 	var skip *task.SkipError
 	switch {

@@ -23,7 +23,8 @@ func enqueuePromises() []promise {
 }
 
 // Message shows a task's message while it waits: ready, taken, delayed;
-// not once it ended, however it ended (a dead one's is in DeadLetters).
+// and a failed one's; not once it ended otherwise (a dead one's is in
+// DeadLetters).
 func messageWhileWaiting(t *tester) {
 	wantMessage := func(what, id string) {
 		t.Helper()
@@ -41,7 +42,7 @@ func messageWhileWaiting(t *tester) {
 			t.Fatalf("Message of %s = %+v, %v; want queue.ErrNotFound", what, got, err)
 		}
 	}
-	for _, id := range []string{"ok", "dead", "canceled"} {
+	for _, id := range []string{"ok", "dead", "canceled", "failed"} {
 		t.enqueue(msg("mw", id), time.Time{})
 	}
 	t.enqueue(msg("mw", "delayed"), time.Now().Add(time.Hour))
@@ -57,6 +58,9 @@ func messageWhileWaiting(t *tester) {
 	wantNone("a canceled task", "canceled")
 	wantNone("an unknown task", "never")
 	wantMessage("delayed", "delayed")
+	d := t.takeOne("mw", "failed")
+	t.finish(d, queue.Outcome{Status: queue.Failed, Attempt: 1, Kind: "k", Error: "e"})
+	wantMessage("failed", "failed")
 }
 
 // A message comes back from Take as it went in: every field, its payload

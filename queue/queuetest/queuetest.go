@@ -77,6 +77,7 @@ func promises() []promise {
 		{Name: "Cancel", Cases: cancelPromises()},
 		{Name: "DeadLetters", Cases: deadLetterPromises()},
 		{Name: "Admin", Cases: adminPromises()},
+		{Name: "Attempts", Cases: attemptPromises()},
 		{Name: "TTL", Cases: ttlPromises()},
 		{Name: "Resent", Cases: resentPromises()},
 	}

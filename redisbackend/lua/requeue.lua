@@ -1,5 +1,5 @@
--- requeue.lua, after the locker's release, lib/entry.lua, lib/count.lua
--- and lib/superseded.lua: Queue.Finish of a run scheduled again, a retry or a
+-- requeue.lua, after the locker's release, lib/entry.lua, lib/count.lua,
+-- lib/superseded.lua and lib/attempt.lua: Queue.Finish of a run scheduled again, a retry or a
 -- "try again later". It releases the run's locks, then, only if the XACK
 -- of its entry acknowledged it (see finish.lua), moves the message's core
 -- from the entry to the task's state, to wait in the delayed set until
@@ -27,18 +27,25 @@
 -- ARGV[11]   channel     the backend's Pub/Sub channel
 -- ARGV[12]   tag         the queue's hash tag, "{<queue>}"
 -- ARGV[13]   result      "", or "stored" or "lost": of records written apart
--- ARGV[14..] tokens      the locks' owner tokens, in the order of KEYS[6..]
+-- ARGV[14]   run         the delivery's attempt, for its history (lib/attempt.lua)
+-- ARGV[15]   stack       a panic's stack, "" if none
+-- ARGV[16]   at          now, µs
+-- ARGV[17]   worker      the worker that ran it, "" if unknown
+-- ARGV[18]   started     when it started, µs
+-- ARGV[19..] tokens      the locks' owner tokens, in the order of KEYS[6..]
 
 local stream, delayed, state, record_key, counts = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local entry, run_at, attempt, kind, err, id, retry, outage = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 local record, record_ttl, channel, tag, result = ARGV[9], ARGV[10], ARGV[11], ARGV[12], ARGV[13]
+local run, stack, at, worker, started = ARGV[14], ARGV[15], ARGV[16], ARGV[17], ARGV[18]
 
-release(6, 14)
+release(6, 19)
 if redis.call('XACK', stream, 'taskware', entry) == 0 then return superseded(state, entry) end
 local e = redis.call('XRANGE', stream, entry, entry)
 local core
 if e[1] then core = select(2, unpackmsg(field(e[1][2], 'm'))) end
 if record ~= '' and result ~= 'lost' then result = 'stored' end
+add_attempt(state, redis.call('HMGET', state, 'status', 'st', 'wk'), run, 'scheduled', retry, kind, err, stack, at, worker, started)
 redis.call('HSET', state, 'status', 'scheduled', 'attempt', attempt, 'kind', kind, 'error', err, 'result', result)
 if core then redis.call('HSET', state, 'm', core) end
 if retry == '1' then redis.call('HSET', state, 'lk', kind, 'le', err) end
