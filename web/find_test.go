@@ -130,9 +130,10 @@ func TestBulkActions(t *testing.T) {
 			t.Fatalf("the cancel confirmation does not list the tasks:\n%s", body)
 		}
 		loc := e.act(t, "cancel", url.Values{"queue": {"default"}, "id": {"e-2", "e-3"}})
-		if !strings.HasPrefix(loc, "tasks?") || !strings.Contains(loc, "n=2") {
+		if !strings.HasPrefix(loc, "tasks?notice=") {
 			t.Errorf("bulk cancel went to %q", loc)
 		}
+		wantCell(t, e.page(t, loc), "", "notice", "Canceled 2 tasks of queue default, or told their workers to stop them.")
 		if st := e.stats(t, "default"); st.Ready != 0 {
 			t.Errorf("after a bulk cancel: %d ready, want 0", st.Ready)
 		}
