@@ -50,9 +50,14 @@ type Admin interface {
 	Paused(ctx context.Context, queue string) (bool, error)
 	// Rates returns the outcome counts of queue's minutes from since's to
 	// now's, oldest first, one per minute, zero where nothing happened. A
-	// backend keeps at least the last hour.
+	// backend keeps at least the last RatesKept: older minutes are left
+	// out.
 	Rates(ctx context.Context, queue string, since time.Time) ([]OutcomeCounts, error)
 }
+
+// RatesKept is how far back Admin.Rates reaches: a day of minutes, for
+// the web view's 24 hour charts.
+const RatesKept = 24 * time.Hour
 
 // Stats counts a queue's tasks by where they are.
 type Stats struct {
