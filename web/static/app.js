@@ -22,8 +22,8 @@
   }
   var status = document.getElementById("live-status");
   var changed = document.getElementById("changed");
-  // The charts' geometry, as the server draws them (see pages.go).
-  var CHART_HEIGHT = 40;
+  // The charts' geometry, as the server draws them (see charts.go).
+  var PLOT_TOP = 6, PLOT_HEIGHT = 40;
 
   function rowsChanged(rows) {
     if (!Array.isArray(rows)) {
@@ -40,28 +40,42 @@
     return shown.some(function (k) { return !set[k]; });
   }
 
+  function hhmm(t) {
+    var d = new Date(t);
+    return String(d.getUTCHours()).padStart(2, "0") + ":" + String(d.getUTCMinutes()).padStart(2, "0");
+  }
+
+  // drawCharts redraws each chart's bars on its row's scale, with their
+  // hover text; the numbers around them are live values.
   function drawCharts(rates) {
-    if (!rates || !Array.isArray(rates.series)) {
+    if (!rates || !Array.isArray(rates.rows) || !Array.isArray(rates.starts)) {
       return;
     }
-    rates.series.forEach(function (s) {
-      var svg = document.querySelector('svg[data-chart="' + CSS.escape(s.name) + '"]');
-      if (!svg) {
-        return;
-      }
-      var top = Math.max(1, Math.max.apply(null, s.counts));
-      svg.querySelectorAll("rect[data-i]").forEach(function (rect) {
-        var i = parseInt(rect.getAttribute("data-i"), 10);
-        var c = s.counts[i] || 0;
-        var h = c > 0 ? Math.max(1, Math.round(c * CHART_HEIGHT / top)) : 0;
-        rect.setAttribute("height", String(h));
-        rect.setAttribute("y", String(CHART_HEIGHT - h));
-        var t = rect.querySelector("title");
-        if (t && rates.minutes && rates.minutes[i]) {
-          var m = new Date(rates.minutes[i]);
-          t.textContent = String(m.getUTCHours()).padStart(2, "0") + ":" +
-            String(m.getUTCMinutes()).padStart(2, "0") + " UTC: " + c;
+    rates.rows.forEach(function (row) {
+      var top = Math.max(1, row.top || 0);
+      (row.charts || []).forEach(function (c) {
+        var svg = document.querySelector('svg[data-chart="' + CSS.escape(row.name) + '"][data-queue="' +
+          CSS.escape(c.queue) + '"]');
+        if (!svg) {
+          return;
         }
+        svg.querySelectorAll("rect[data-i]").forEach(function (rect) {
+          var i = parseInt(rect.getAttribute("data-i"), 10);
+          var v = c.counts[i] || 0;
+          var h = v > 0 ? Math.max(1, v * PLOT_HEIGHT / top) : 0;
+          h = Math.round(h * 100) / 100;
+          rect.setAttribute("height", String(h));
+          rect.setAttribute("y", String(PLOT_TOP + PLOT_HEIGHT - h));
+          var t = rect.querySelector("title");
+          if (t && rates.starts[i]) {
+            var from = new Date(rates.starts[i]);
+            var text = c.queue + ", " + hhmm(from);
+            if (rates.bucket_seconds > 60) {
+              text += "\u2013" + hhmm(from.getTime() + rates.bucket_seconds * 1000);
+            }
+            t.textContent = text + " UTC: " + v;
+          }
+        });
       });
     });
   }
