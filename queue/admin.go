@@ -138,8 +138,10 @@ type TaskInfo struct {
 	// Kind and Error describe a dead letter's reason, a finished task's
 	// failure or skip, or the failure a delayed retry follows.
 	Kind, Error string
-	// StartedAt is when the last run started and FinishedAt when the task
-	// ended (for a dead letter, when it was dead-lettered), if known.
+	// StartedAt is when the last run started (for a running task, the
+	// run going on, once its worker recorded the start: Consumer.Started)
+	// and FinishedAt when the task ended (for a dead letter, when it was
+	// dead-lettered), if known.
 	StartedAt, FinishedAt time.Time
 	// Malformed says why the queue could not read the task's message.
 	Malformed string

@@ -79,6 +79,9 @@ func (h *handler) listTasks(r *http.Request, d *tasksData) error {
 	d.Tasks = rows.TasksOf(ts)
 	for _, t := range d.Tasks {
 		d.Rows = append(d.Rows, t.Key())
+		if f := t.RunningFor(); f != "" {
+			d.set(f, "task", t.Key(), "running_for")
+		}
 	}
 	st, err := h.src.Queue.Stats(ctx, d.Queue)
 	if err != nil {
