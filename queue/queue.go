@@ -11,6 +11,7 @@ type Queue interface {
 	Producer
 	Consumer
 	Admin
+	Server
 }
 
 // Producer is the side of a queue that callers use: enqueue, follow a

@@ -79,6 +79,7 @@ func promises() []promise {
 		{Name: "Admin", Cases: adminPromises()},
 		{Name: "TTL", Cases: ttlPromises()},
 		{Name: "Resent", Cases: resentPromises()},
+		{Name: "Server", Cases: serverPromises()},
 	}
 }
 
