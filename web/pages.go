@@ -57,6 +57,8 @@ var funcs = template.FuncMap{
 	"payload":   func(s string) string { return payloadText([]byte(s)) },
 	"plot":      plotOf,
 	"windows":   func() []chartWindow { return chartWindows },
+	"bytes":     byteSize,
+	"uptime":    uptimeText,
 }
 
 // duration shows d as the tables do (see humantime.Duration).

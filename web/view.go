@@ -42,6 +42,7 @@ var pages = map[string]page{
 	"results": (*handler).results,
 	"workers": (*handler).workers,
 	"confirm": (*handler).confirm,
+	"redis":   (*handler).redis,
 }
 
 func (h *handler) servePage(w http.ResponseWriter, r *http.Request, p page) {
