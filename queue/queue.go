@@ -12,6 +12,7 @@ type Queue interface {
 	Consumer
 	Admin
 	Server
+	Schedules
 }
 
 // Producer is the side of a queue that callers use: enqueue, follow a

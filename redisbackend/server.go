@@ -64,7 +64,7 @@ func keyKind(k string) string {
 		return "semaphore"
 	case strings.HasPrefix(k, "result:{"):
 		return "result"
-	case strings.HasPrefix(k, "schedules"):
+	case k == "schedules":
 		return "schedules"
 	case strings.HasPrefix(k, "queue:{"):
 		_, rest, ok := splitTagged(k[len("queue:{"):])

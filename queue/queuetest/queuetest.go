@@ -80,6 +80,7 @@ func promises() []promise {
 		{Name: "TTL", Cases: ttlPromises()},
 		{Name: "Resent", Cases: resentPromises()},
 		{Name: "Server", Cases: serverPromises()},
+		{Name: "Schedules", Cases: schedulePromises()},
 	}
 }
 
