@@ -34,15 +34,16 @@ type page func(h *handler, r *http.Request) (*view, error)
 // pages are the pages, by path; api/<path> serves each one's Data as
 // JSON ("api/overview" for the overview).
 var pages = map[string]page{
-	"":        (*handler).overview,
-	"tasks":   (*handler).tasks,
-	"task":    (*handler).task,
-	"dead":    (*handler).dead,
-	"locks":   (*handler).locks,
-	"results": (*handler).results,
-	"workers": (*handler).workers,
-	"confirm": (*handler).confirm,
-	"redis":   (*handler).redis,
+	"":          (*handler).overview,
+	"tasks":     (*handler).tasks,
+	"task":      (*handler).task,
+	"dead":      (*handler).dead,
+	"locks":     (*handler).locks,
+	"results":   (*handler).results,
+	"workers":   (*handler).workers,
+	"confirm":   (*handler).confirm,
+	"redis":     (*handler).redis,
+	"schedules": (*handler).schedules,
 }
 
 func (h *handler) servePage(w http.ResponseWriter, r *http.Request, p page) {
