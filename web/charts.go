@@ -184,7 +184,8 @@ type geometry struct {
 var chartGeometry = geometry{Width: chartWidth, Height: chartHeight, Left: plotLeft, Right: plotLeft + plotWidth,
 	TopY: plotTop, MidY: plotTop + plotHeight/2, BaseY: plotTop + plotHeight, LabelY: chartHeight - 2}
 
-// bar is one bucket's bar, with its hover text.
+// bar is one bucket's bar, with its hover text; a bucket that counts
+// nothing has none.
 type bar struct {
 	I          int
 	X, Y, W, H string
@@ -219,10 +220,10 @@ func plotOf(d *ratesData, row chartRow, c chart) plot {
 			row.Label, c.Queue, bucketText(d.window.Bucket), d.window.Label, c.Total, row.Top)}
 	step := float64(plotWidth) / float64(max(len(c.Counts), 1))
 	for i, v := range c.Counts {
-		h := 0.0
-		if v > 0 {
-			h = max(1, float64(v)*plotHeight/float64(max(row.Top, 1)))
+		if v == 0 {
+			continue // no bar: a day of 140 charts is mostly empty minutes
 		}
+		h := max(1, float64(v)*plotHeight/float64(max(row.Top, 1)))
 		from := d.Starts[i]
 		title := c.Queue + ", " + from.Format("15:04")
 		if d.BucketSeconds > 60 {

@@ -23,7 +23,7 @@
   var status = document.getElementById("live-status");
   var changed = document.getElementById("changed");
   // The charts' geometry, as the server draws them (see charts.go).
-  var PLOT_TOP = 6, PLOT_HEIGHT = 40;
+  var PLOT_LEFT = 34, PLOT_TOP = 6, PLOT_WIDTH = 240, PLOT_HEIGHT = 40;
 
   function rowsChanged(rows) {
     if (!Array.isArray(rows)) {
@@ -46,11 +46,13 @@
   }
 
   // drawCharts redraws each chart's bars on its row's scale, with their
-  // hover text; the numbers around them are live values.
+  // hover text, adding and removing bars as buckets fill or empty; the
+  // numbers around them are live values.
   function drawCharts(rates) {
     if (!rates || !Array.isArray(rates.rows) || !Array.isArray(rates.starts)) {
       return;
     }
+    var SVG = "http://www.w3.org/2000/svg";
     rates.rows.forEach(function (row) {
       var top = Math.max(1, row.top || 0);
       (row.charts || []).forEach(function (c) {
@@ -59,22 +61,40 @@
         if (!svg) {
           return;
         }
+        var bars = {};
         svg.querySelectorAll("rect[data-i]").forEach(function (rect) {
-          var i = parseInt(rect.getAttribute("data-i"), 10);
-          var v = c.counts[i] || 0;
-          var h = v > 0 ? Math.max(1, v * PLOT_HEIGHT / top) : 0;
-          h = Math.round(h * 100) / 100;
+          bars[rect.getAttribute("data-i")] = rect;
+        });
+        var step = PLOT_WIDTH / Math.max(c.counts.length, 1);
+        c.counts.forEach(function (v, i) {
+          var rect = bars[i];
+          delete bars[i];
+          if (!v) {
+            if (rect) {
+              rect.remove();
+            }
+            return;
+          }
+          if (!rect) {
+            rect = document.createElementNS(SVG, "rect");
+            rect.setAttribute("data-i", String(i));
+            rect.setAttribute("x", String(Math.round((PLOT_LEFT + i * step + step * 0.1) * 100) / 100));
+            rect.setAttribute("width", String(Math.round(step * 80) / 100));
+            rect.appendChild(document.createElementNS(SVG, "title"));
+            svg.insertBefore(rect, svg.querySelector("line.axis"));
+          }
+          var h = Math.round(Math.max(1, v * PLOT_HEIGHT / top) * 100) / 100;
           rect.setAttribute("height", String(h));
           rect.setAttribute("y", String(PLOT_TOP + PLOT_HEIGHT - h));
-          var t = rect.querySelector("title");
-          if (t && rates.starts[i]) {
-            var from = new Date(rates.starts[i]);
-            var text = c.queue + ", " + hhmm(from);
-            if (rates.bucket_seconds > 60) {
-              text += "\u2013" + hhmm(from.getTime() + rates.bucket_seconds * 1000);
-            }
-            t.textContent = text + " UTC: " + v;
+          var from = new Date(rates.starts[i]);
+          var text = c.queue + ", " + hhmm(from);
+          if (rates.bucket_seconds > 60) {
+            text += "\u2013" + hhmm(from.getTime() + rates.bucket_seconds * 1000);
           }
+          rect.querySelector("title").textContent = text + " UTC: " + v;
+        });
+        Object.keys(bars).forEach(function (k) {
+          bars[k].remove();
         });
       });
     });
