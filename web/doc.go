@@ -107,7 +107,8 @@
 // outcome), succeeded, failed, dead, skipped (every reason),
 // skipped_locked and retried; in it a chart chart-<series>-<queue> per
 // queue, whose scale's top (scale-top, shared by the row) and bars are
-// SVG, each bar titled with its queue, time and count; rates-error
+// SVG, a bar per bucket that counts something, titled with its queue,
+// time and count; rates-error
 // instead when they failed.
 //
 // Tasks: queue-select, state-select, state-<state> (tabs), listed (how
