@@ -34,16 +34,18 @@ type page func(h *handler, r *http.Request) (*view, error)
 // pages are the pages, by path; api/<path> serves each one's Data as
 // JSON ("api/overview" for the overview).
 var pages = map[string]page{
-	"":          (*handler).overview,
-	"tasks":     (*handler).tasks,
-	"task":      (*handler).task,
-	"dead":      (*handler).dead,
-	"locks":     (*handler).locks,
-	"results":   (*handler).results,
-	"workers":   (*handler).workers,
-	"confirm":   (*handler).confirm,
-	"redis":     (*handler).redis,
+	"":        (*handler).overview,
+	"tasks":   (*handler).tasks,
+	"task":    (*handler).task,
+	"dead":    (*handler).dead,
+	"locks":   (*handler).locks,
+	"results": (*handler).results,
+	"workers": (*handler).workers,
+	"confirm": (*handler).confirm,
+
+	// What runs beside the queues: the schedulers' entries, the Redis server.
 	"schedules": (*handler).schedules,
+	"redis":     (*handler).redis,
 }
 
 func (h *handler) servePage(w http.ResponseWriter, r *http.Request, p page) {
