@@ -30,7 +30,8 @@ const (
 // and missed ticks, in the web view's schedules page. It publishes after
 // each tick, and every PublishEvery, and withdraws them when Run returns.
 // name tells schedulers apart there; "" makes one of the host's name, the
-// process ID and a random suffix.
+// process ID and a random suffix. It panics with an error matching
+// task.ErrInvalidConfig on a nil board.
 func Publish(board queue.Schedules, name string) Option {
 	if board == nil {
 		panic(configError("Publish: nil board"))
