@@ -8,8 +8,10 @@
 //     claimed, finish them, recover those of dead workers.
 //   - An [Admin] is what operators use: list queues and tasks, count
 //     outcomes, pause queues, repair dead letters.
+//   - A [Server] describes the server under the backend, for operators.
+//   - [Schedules] is where schedulers publish their entries and ticks.
 //
-// A [Queue] is all three. Both of taskware's backends implement it whole,
+// A [Queue] is all of them. Both of taskware's backends implement it whole,
 // which their packages check at compile time; a backend that lacks a
 // feature still has its method, which returns an error matching
 // [ErrNotSupported]. A wrapper (a tracing producer, say) implements the
