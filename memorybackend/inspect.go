@@ -125,6 +125,9 @@ func (q *Queue) Tasks(ctx context.Context, name string, set queue.TaskSet, limit
 			ti := msgInfo(&p.entry.msg, queue.Running)
 			ti.Receipt, ti.Deliveries = p.entry.receipt, p.entry.deliveries
 			ti.Worker, ti.Idle = p.consumer, max(now.Sub(p.claimed), 0)
+			if s := mq.state(p.entry.msg.ID, now); s != nil {
+				ti.StartedAt = s.st.StartedAt
+			}
 			out = append(out, ti)
 		}
 	case queue.DelayedTasks:

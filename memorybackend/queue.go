@@ -28,6 +28,8 @@ type Queue struct {
 	mu      sync.Mutex
 	queues  map[string]*memQueue
 	waiters waiters[recordKey] // by queue and task ID, while someone waits
+	// schedules are the schedulers' publications, by scheduler.
+	schedules map[string]published
 }
 
 func newQueue(now func() time.Time, stateTTL time.Duration, deadMax int) *Queue {

@@ -86,3 +86,36 @@ func TestDeadLetterCap(t *testing.T) {
 		})
 	}
 }
+
+// A minute's counts are kept a day (queue.RatesKept), and dropped after.
+func TestRatesKeptADay(t *testing.T) {
+	now := time.Now()
+	q := memorybackend.New(memorybackend.Clock(func() time.Time { return now })).Queue()
+	enqueue(t, q, "q", "a")
+	ds, err := q.Take(t.Context(), "q", "c1", 1, 0)
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("Take = %v, %v", ds, err)
+	}
+	if err := q.Finish(t.Context(), ds[0], queue.Outcome{Status: queue.Succeeded, Attempt: 1}); err != nil {
+		t.Fatal(err)
+	}
+	sum := func() int64 {
+		rates, err := q.Rates(t.Context(), "q", now.Add(-queue.RatesKept))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		for _, r := range rates {
+			n += r.Succeeded
+		}
+		return n
+	}
+	now = now.Add(queue.RatesKept - 2*time.Minute)
+	if n := sum(); n != 1 {
+		t.Fatalf("a day later, %d succeeded counted; want 1", n)
+	}
+	now = now.Add(2 * time.Hour)
+	if n := sum(); n != 0 {
+		t.Fatalf("a day and two hours later, %d succeeded counted; want 0", n)
+	}
+}

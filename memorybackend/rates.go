@@ -17,8 +17,8 @@ func (mq *memQueue) count(now time.Time, add func(*queue.OutcomeCounts)) {
 	if c == nil {
 		c = &queue.OutcomeCounts{Minute: time.Unix(m*60, 0)}
 		mq.minutes[m] = c
-		for old := range mq.minutes { // kept an hour, as on Redis
-			if old < m-60 {
+		for old := range mq.minutes { // kept a day and an hour, as on Redis
+			if old < m-25*60 {
 				delete(mq.minutes, old)
 			}
 		}
@@ -31,7 +31,7 @@ func (q *Queue) Rates(ctx context.Context, name string, since time.Time) ([]queu
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	first, last := since.Unix()/60, q.now().Unix()/60
-	first = max(first, last-59)
+	first = max(first, last-int64(queue.RatesKept/time.Minute)+1)
 	out := make([]queue.OutcomeCounts, 0, last-first+1)
 	mq := q.queue(name, false)
 	for m := first; m <= last; m++ {

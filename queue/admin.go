@@ -63,7 +63,8 @@ type Admin interface {
 	Paused(ctx context.Context, queue string) (bool, error)
 	// Rates returns the outcome counts of queue's minutes from since's to
 	// now's, oldest first, one per minute, zero where nothing happened. A
-	// backend keeps at least the last hour.
+	// backend keeps at least the last RatesKept: older minutes are left
+	// out.
 	Rates(ctx context.Context, queue string, since time.Time) ([]OutcomeCounts, error)
 	// Attempts returns task id's history of runs, oldest first: one
 	// Attempt for each Finish of a delivery, the last MaxAttempts of them,
@@ -122,6 +123,10 @@ func CapStack(stack string) string {
 	}
 	return stack[:n]
 }
+
+// RatesKept is how far back Admin.Rates reaches: a day of minutes, for
+// the web view's 24 hour charts.
+const RatesKept = 24 * time.Hour
 
 // Stats counts a queue's tasks by where they are.
 type Stats struct {
@@ -202,8 +207,10 @@ type TaskInfo struct {
 	// Kind and Error describe a dead letter's reason, a finished task's
 	// failure or skip, or the failure a delayed retry follows.
 	Kind, Error string
-	// StartedAt is when the last run started and FinishedAt when the task
-	// ended (for a dead letter, when it was dead-lettered), if known.
+	// StartedAt is when the last run started (for a running task, the
+	// run going on, once its worker recorded the start: Consumer.Started)
+	// and FinishedAt when the task ended (for a dead letter, when it was
+	// dead-lettered), if known.
 	StartedAt, FinishedAt time.Time
 	// Malformed says why the queue could not read the task's message.
 	Malformed string

@@ -8,6 +8,8 @@
 //     claimed, finish them, recover those of dead workers.
 //   - An [Admin] is what operators use: list queues and tasks, count
 //     outcomes, pause queues, repair dead letters.
+//   - A [Server] describes the server under the backend, for operators.
+//   - [Schedules] is where schedulers publish their entries and ticks.
 //
 // [Admin.ListTasks] pages through a set of a queue's tasks by cursor, with
 // the filters of a [TaskQuery]: a task name, a search of IDs, names and
@@ -18,7 +20,7 @@
 // rows, and may end short of its limit with a cursor to go on from. A
 // cursor the backend did not make is an error matching [ErrBadCursor].
 //
-// A [Queue] is all three. Both of taskware's backends implement it whole,
+// A [Queue] is all of them. Both of taskware's backends implement it whole,
 // which their packages check at compile time; a backend that lacks a
 // feature still has its method, which returns an error matching
 // [ErrNotSupported]. A wrapper (a tracing producer, say) implements the

@@ -11,6 +11,8 @@ type Queue interface {
 	Producer
 	Consumer
 	Admin
+	Server
+	Schedules
 }
 
 // Producer is the side of a queue that callers use: enqueue, follow a

@@ -33,7 +33,7 @@ const maxCount = 100_000
 var (
 	statsScript    = newScript(lua("lib/group.lua", "stats.lua"))
 	readyScript    = newScript(lua("lib/group.lua", "ready.lua"))
-	runningScript  = newScript(lua("lib/group.lua", "running.lua"))
+	runningScript  = newScript(lua("lib/group.lua", "lib/entry.lua", "running.lua"))
 	delayedScript  = newScript(lua("delayed.lua"))
 	messageScript  = newScript(lua("lib/entry.lua", "message.lua"))
 	finishedScript = newScript(lua("finished.lua"))
@@ -191,19 +191,20 @@ func (q *Queue) runningTasks(ctx context.Context, name string, limit int) ([]que
 // runningRows lists up to limit running tasks after entry cursor ("": from
 // the first).
 func (q *Queue) runningRows(ctx context.Context, name, cursor string, limit int) ([]row, error) {
-	res, err := q.run(ctx, runningScript, []string{q.b.keys.stream(name)}, limit, cursor).Slice()
+	res, err := q.run(ctx, runningScript, []string{q.b.keys.stream(name)}, limit, cursor, q.b.keys.statePrefix(name)).Slice()
 	if err != nil {
 		return nil, err
 	}
 	out := make([]row, 0, len(res))
 	for _, r := range res {
 		p, _ := r.([]any)
-		if len(p) != 4 {
+		if len(p) != 5 {
 			continue
 		}
 		id := toString(p[0])
 		ti, args := entryRow(name, id, luaFields(p[3]))
 		ti.Status, ti.Worker, ti.Idle = queue.Running, toString(p[1]), time.Duration(toInt(p[2]))*time.Millisecond
+		ti.StartedAt = microsTime(toString(p[4]))
 		out = append(out, row{info: ti, args: args, id: id})
 	}
 	return out, nil

@@ -60,7 +60,7 @@ func (k keys) unique(queue, key string) string {
 }
 
 // counts is a hash of a queue's outcomes in one minute (since 1970), kept
-// for an hour (see Queue.Rates).
+// for 25 hours (see Queue.Rates).
 func (k keys) counts(queue string, minute int64) string {
 	return k.prefix + "queue:{" + queue + "}:rate:" + strconv.FormatInt(minute, 10)
 }

@@ -113,6 +113,12 @@ func TestQueueRoundTrips(t *testing.T) {
 		warm = rqTake(t, q, "rtt", 1)[0]
 		rqFinish(t, q, warm, queue.Outcome{Status: queue.Scheduled, Attempt: 2, RunAt: time.Now().Add(time.Hour)})
 		rqPromote(t, q, "rtt")
+		if _, err := q.Tasks(t.Context(), "rtt", queue.RunningTasks, 1); err != nil {
+			t.Fatal(err)
+		}
+		if err := q.PublishSchedules(t.Context(), "s0", nil, time.Minute); err != nil {
+			t.Fatal(err)
+		}
 
 		counter := &taskwaretest.RoundTrips{}
 		b.Client.AddHook(counter)
@@ -148,6 +154,27 @@ func TestQueueRoundTrips(t *testing.T) {
 			{"Finish as a retry, with the lock release and the result", func() {
 				rqFinish(t, q, d, queue.Outcome{Status: queue.Scheduled, Attempt: 2, Retry: true, RunAt: time.Now().Add(time.Hour),
 					Kind: "error", Error: "boom", Final: final})
+			}},
+			// A day of minutes is one pipeline, for the web view's charts.
+			{"Rates of a day", func() {
+				if rs, err := q.Rates(t.Context(), "rtt", time.Now().Add(-queue.RatesKept)); err != nil || len(rs) < 1440 {
+					t.Fatalf("Rates = %d minutes, %v", len(rs), err)
+				}
+			}},
+			{"Tasks running, with their starts", func() {
+				if _, err := q.Tasks(t.Context(), "rtt", queue.RunningTasks, 10); err != nil {
+					t.Fatal(err)
+				}
+			}},
+			{"PublishSchedules", func() {
+				if err := q.PublishSchedules(t.Context(), "s1", []queue.ScheduleEntry{{Name: "x"}}, time.Minute); err != nil {
+					t.Fatal(err)
+				}
+			}},
+			{"Schedules", func() {
+				if es, err := q.Schedules(t.Context()); err != nil || len(es) != 1 {
+					t.Fatalf("Schedules = %+v, %v", es, err)
+				}
 			}},
 		} {
 			before := counter.N()
@@ -199,8 +226,8 @@ func TestQueueKeys(t *testing.T) {
 		if got := rqKeys(t, b); !slices.Equal(got, want) {
 			t.Fatalf("keys after Finish: %q, want %q", got, want)
 		}
-		if ttl := b.Client.PTTL(ctx, b.Prefix()+minute).Val(); ttl <= 0 || ttl > 65*time.Minute {
-			t.Fatalf("the minute's count: TTL %v, want about an hour", ttl)
+		if ttl := b.Client.PTTL(ctx, b.Prefix()+minute).Val(); ttl <= queue.RatesKept || ttl > queue.RatesKept+2*time.Hour {
+			t.Fatalf("the minute's count: TTL %v, want a little over %v (queue.RatesKept)", ttl, queue.RatesKept)
 		}
 		state := b.Prefix() + "queue:{mail}:task:now"
 		if ttl := b.Client.PTTL(ctx, state).Val(); ttl <= 0 || ttl > queue.DefaultStateTTL {

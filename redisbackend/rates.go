@@ -14,12 +14,13 @@ import (
 
 // Rates implements queue.Admin, in one round trip: a pipeline of the
 // minutes' hashes (keys.counts), which the scripts that end, requeue or
-// cancel tasks count into (lua/lib/count.lua), each kept an hour.
+// cancel tasks count into (lua/lib/count.lua), each kept 25 hours: a day
+// of minutes (queue.RatesKept) is 1 440 HGETALLs in one pipeline.
 func (q *Queue) Rates(ctx context.Context, name string, since time.Time) ([]queue.OutcomeCounts, error) {
 	now := time.Now()
 	first, last := since.Unix()/60, now.Unix()/60
-	if first < last-59 {
-		first = last - 59 // an hour at most: older minutes are gone
+	if keep := int64(queue.RatesKept / time.Minute); first < last-keep+1 {
+		first = last - keep + 1 // older minutes are gone
 	}
 	cmds := make([]*redis.MapStringStringCmd, 0, last-first+1)
 	_, err := q.b.client.Pipelined(ctx, func(p redis.Pipeliner) error {

@@ -64,6 +64,16 @@
 // schedule, a schedule that never fires) panics at Add with an error
 // matching task.ErrInvalidConfig, as the rest of taskware does.
 //
+// # Seen from the web view
+//
+// A scheduler runs in its process, where nobody else sees it. With
+// Publish, it writes its entries to the backend while it runs (their
+// schedule, task and queue, next and last tick, and missed ticks), after
+// each tick and every PublishEvery, for PublishTTL: the web view's
+// schedules page lists every process's, and one that stopped drops off.
+//
+//	s := schedule.New(client, schedule.Publish(backend.Queue(), ""))
+//
 // # Time
 //
 // Ticks are handled at their exact time, without jitter: Run sleeps on a

@@ -66,3 +66,35 @@ func Example() {
 	// the next tick's run skipped, the lock held: true
 	// the first run removed 3 files
 }
+
+// A scheduler that publishes its entries to the backend, where the web
+// view's schedules page (and anyone with the backend) reads them.
+func ExamplePublish() {
+	backend := memorybackend.New()
+	report := task.New("report", func(ctx context.Context, day string) (string, error) { return "done", nil })
+	s := schedule.New(worker.NewClient(backend.Queue(), nil), schedule.Publish(backend.Queue(), "reports-1"))
+	schedule.Add(s, "daily-report", schedule.Every(24*time.Hour), report, "yesterday",
+		schedule.EnqueueOptions(worker.OnQueue("reports")))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- s.Run(ctx) }()
+	for {
+		es, _ := backend.Queue().Schedules(ctx)
+		if len(es) == 1 {
+			e := es[0]
+			fmt.Println(e.Name, "|", e.Spec, "|", e.Task, "on", e.Queue, "| by", e.Scheduler)
+			fmt.Println("next tick at midnight UTC:", e.Next.UTC().Format(time.TimeOnly))
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	<-done
+	es, _ := backend.Queue().Schedules(context.Background())
+	fmt.Println("after it stopped:", len(es))
+	// Output:
+	// daily-report | every 24h0m0s | report on reports | by reports-1
+	// next tick at midnight UTC: 00:00:00
+	// after it stopped: 0
+}

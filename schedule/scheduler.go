@@ -43,6 +43,10 @@ type Scheduler struct {
 	onError func(error)
 	onTick  func(Tick)
 	policy  policy
+	// board is where Run publishes the entries (Publish), nil if nowhere,
+	// under name.
+	board queue.Schedules
+	name  string
 
 	mu      sync.Mutex
 	entries []*entry
@@ -58,6 +62,8 @@ type entry struct {
 	opts     []worker.EnqueueOption
 	expiry   time.Duration // 0: at the next tick
 	noExpiry bool
+	// task and queue are what each tick enqueues where, as published.
+	task, queue string
 	// put enqueues the task of the tick at tick with opts.
 	put func(ctx context.Context, c *worker.Client, tick time.Time, opts []worker.EnqueueOption) error
 }
@@ -154,7 +160,7 @@ func AddFunc[A, R any](s *Scheduler, name string, sched Schedule, t *task.Task[A
 	if t == nil || argsFor == nil {
 		panic(configError("Add(%q): nil task or arguments func", name))
 	}
-	e := &entry{name: name, sched: sched, policy: s.policy,
+	e := &entry{name: name, sched: sched, policy: s.policy, task: t.Name(),
 		put: func(ctx context.Context, c *worker.Client, tick time.Time, opts []worker.EnqueueOption) error {
 			_, err := worker.Enqueue(ctx, c, t, argsFor(tick), opts...)
 			return err
@@ -165,6 +171,7 @@ func AddFunc[A, R any](s *Scheduler, name string, sched Schedule, t *task.Task[A
 		}
 		o.applyEntry(e)
 	}
+	e.queue = worker.QueueOf(e.opts...)
 	s.add(e)
 }
 
@@ -202,6 +209,10 @@ type state struct {
 	// has no more ticks.
 	next  time.Time
 	fails int // enqueues failed in a row
+	// tick is the last Tick handled, for Publish; missed counts the
+	// Missed ones.
+	tick   Tick
+	missed int64
 }
 
 // Run enqueues the ticks of s's entries as they fall, until ctx ends; then
@@ -235,15 +246,19 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}
 	timer := time.NewTimer(0)
 	defer timer.Stop()
+	pub := &publisher{board: s.board}
+	defer pub.withdraw(ctx, s.name)
 	for {
 		if ctx.Err() != nil {
 			return nil
 		}
 		now := s.now()
 		wake := now.Add(maxSleep)
+		handled := false
 		for _, st := range states {
 			if !st.next.IsZero() && !st.next.After(now) {
 				s.handle(ctx, st, now)
+				handled = true
 				if ctx.Err() != nil {
 					return nil
 				}
@@ -251,6 +266,9 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			if !st.next.IsZero() && st.next.Before(wake) {
 				wake = st.next
 			}
+		}
+		if err := pub.publish(ctx, s, states, handled); err != nil {
+			s.onError(err)
 		}
 		timer.Reset(max(wake.Sub(s.now()), 0))
 		select {
@@ -274,7 +292,7 @@ func (s *Scheduler) handle(ctx context.Context, st *state, now time.Time) {
 	if ev.Late > st.policy.lateness() {
 		ev.Status = Missed
 		st.done(tick, following)
-		s.tick(ev)
+		s.tick(st, ev)
 		return
 	}
 	err := s.enqueue(ctx, st, ev.ID, tick, following)
@@ -295,11 +313,11 @@ func (s *Scheduler) handle(ctx context.Context, st *state, now time.Time) {
 			st.next = following
 		}
 		st.fails++
-		s.tick(ev)
+		s.tick(st, ev)
 		return
 	}
 	st.done(tick, following)
-	s.tick(ev)
+	s.tick(st, ev)
 }
 
 // done marks tick handled, following the next tick.
@@ -325,8 +343,12 @@ func (s *Scheduler) enqueue(ctx context.Context, st *state, id string, tick, fol
 	return st.put(ctx, s.client, tick, opts)
 }
 
-// tick reports ev to OnTick, if set.
-func (s *Scheduler) tick(ev Tick) {
+// tick records ev as st's last tick, and reports it to OnTick, if set.
+func (s *Scheduler) tick(st *state, ev Tick) {
+	st.tick = ev
+	if ev.Status == Missed {
+		st.missed++
+	}
 	if s.onTick != nil {
 		s.onTick(ev)
 	}

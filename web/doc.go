@@ -26,9 +26,10 @@
 //
 // Relative to where the handler is mounted. Pages (GET):
 //
-//	""              overview: each queue's ready, running, delayed and dead
+//	[?window=W]     overview: each queue's ready, running, delayed and dead
 //	                tasks, the oldest ready one's wait, live workers, paused;
-//	                the outcome rates of the last 15 minutes, charted
+//	                each queue's outcomes charted over W: 15m (by minute,
+//	                the default), 1h (by minute) or 24h (by quarter hour)
 //	tasks?queue=Q&state=S[&FIND]
 //	                a page of a queue's tasks in state S: ready, running,
 //	                delayed, dead or finished, with links to the first and
@@ -43,6 +44,12 @@
 //	                errors; status is succeeded, failed or skipped)
 //	workers[?queue=Q]
 //	                the workers each queue knows of
+//	schedules       the entries of the schedulers that publish them
+//	                (schedule.Publish): schedule, task, queue, next and
+//	                last tick, missed ticks
+//	redis           the Redis server (version, mode, uptime, memory,
+//	                clients, ops, keyspace) and taskware's keys by kind;
+//	                "not a Redis backend" on others (queue.Server)
 //	confirm?do=...  asks before a change: do=break&key=K;
 //	                do=requeue|purge&queue=Q (all of the queue's dead
 //	                letters, or those of each id=ID, listed);
@@ -68,7 +75,7 @@
 // it).
 //
 // JSON (GET): api/overview, api/tasks, api/task, api/dead, api/locks,
-// api/results and api/workers take the parameters of their page and
+// api/results, api/workers, api/schedules and api/redis take the parameters of their page and
 // return what it shows: snake_case fields, times in RFC 3339 and UTC,
 // durations in milliseconds (oldest_ready_ms, idle_ms, remaining_ms). A
 // queue, task, lock, worker, record and a queue's record counts have the
@@ -114,7 +121,7 @@
 // (queue, task ID, lock key, worker) is put in as it is, attribute-escaped.
 //
 // Every page: nav-overview, nav-tasks, nav-dead, nav-locks, nav-results,
-// nav-workers; notice (what an action did); changed (shown when rows came
+// nav-workers, nav-schedules, nav-redis; notice (what an action did); changed (shown when rows came
 // or went); live-status; read-only (a badge, in read-only mode); error (on
 // an error page).
 //
@@ -123,18 +130,24 @@
 // button pause-<queue> or resume-<queue>; no-queues if there is none; a
 // form to pause or resume any queue by name (an empty queue is not
 // listed), with the field queue-name and the buttons pause-by-name and
-// resume-by-name. Charts rate-<series> with their totals
-// rate-<series>-total, the series being throughput (every outcome),
-// succeeded, failed, dead, skipped (every reason), skipped_locked and
-// retried; no-rates or rates-error instead when there are none.
+// resume-by-name. The window switch windows, with links window-15m,
+// window-1h and window-24h. A row of charts rate-<series> per series with
+// its total rate-<series>-total, the series being throughput (every
+// outcome), succeeded, failed, dead, skipped (every reason),
+// skipped_locked and retried; in it a chart chart-<series>-<queue> per
+// queue, whose scale's top (scale-top, shared by the row) and bars are
+// SVG, a bar per bucket that counts something, titled with its queue,
+// time and count; rates-error
+// instead when they failed.
 //
 // Tasks: queue-select, state-select, state-<state> (tabs), listed (how
 // many are listed); the search form find with search, filter-task,
 // filter-status, filter-kind, filter-since, filter-until and find-submit;
 // links page-first and page-next; the bulk form bulk with bulk-cancel, or
 // bulk-requeue and bulk-purge, and the checkboxes select-all and
-// select-<id>; a row task-<id> per task with cells name, status, attempt,
-// kind, error, and a button cancel-<id> for a task not ended; no-tasks;
+// select-<id>; a row task-<id> per task with cells name, status,
+// running-for (of a running task whose start is recorded), attempt, kind,
+// error, and a button cancel-<id> for a task not ended; no-tasks;
 // queue-list when no queue is chosen.
 //
 // Task: task-id, task-name, task-queue, task-status, task-attempt,
@@ -174,4 +187,13 @@
 //
 // Workers: a row worker-<queue>-<name> per worker with cells name,
 // pending, idle and live ("yes" or "no"); no-workers.
+//
+// Schedules: a row schedule-<entry> per entry with cells name, spec,
+// task, queue, next, last, last-status, missed and scheduler;
+// no-schedules.
+//
+// Redis: not-redis on a backend without a server; version, mode, uptime,
+// used-memory, peak-memory, max-memory, clients, ops; a row db-<db> per
+// database; a row kind-<kind> per kind of key with its count (≥N when the
+// scan stopped at its budget); no-keys.
 package web

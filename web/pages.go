@@ -53,7 +53,10 @@ var funcs = template.FuncMap{
 	"queueName": queueName,
 	"paused":    pausedText,
 	"payload":   func(s string) string { return payloadText([]byte(s)) },
-	"bars":      bars,
+	"plot":      plotOf,
+	"windows":   func() []chartWindow { return chartWindows },
+	"bytes":     byteSize,
+	"uptime":    uptimeText,
 }
 
 // duration shows d as the tables do (see humantime.Duration).

@@ -109,6 +109,9 @@ func (h *handler) listTasks(r *http.Request, d *tasksData, tq queue.TaskQuery) e
 	d.Tasks = rows.TasksOf(page.Tasks)
 	for _, t := range d.Tasks {
 		d.Rows = append(d.Rows, t.Key())
+		if f := t.RunningFor(); f != "" {
+			d.set(f, "task", t.Key(), "running_for")
+		}
 	}
 	d.Page = linksOf("tasks", url.Values{"queue": {d.Queue}, "state": {d.State}}, d.Find, page.Next)
 	st, err := h.src.Queue.Stats(ctx, d.Queue)

@@ -42,6 +42,10 @@ var pages = map[string]page{
 	"results": (*handler).results,
 	"workers": (*handler).workers,
 	"confirm": (*handler).confirm,
+
+	// What runs beside the queues: the schedulers' entries, the Redis server.
+	"schedules": (*handler).schedules,
+	"redis":     (*handler).redis,
 }
 
 func (h *handler) servePage(w http.ResponseWriter, r *http.Request, p page) {

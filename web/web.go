@@ -51,7 +51,8 @@ func New(src Source, opts ...Option) http.Handler {
 	h := &handler{src: src, cfg: c, key: make([]byte, 32), now: time.Now, pages: map[string]*template.Template{},
 		cop: http.NewCrossOriginProtection()}
 	rand.Read(h.key)
-	for _, name := range []string{"overview", "tasks", "task", "dead", "locks", "results", "workers", "confirm", "error"} {
+	for _, name := range []string{"overview", "tasks", "task", "dead", "locks", "results", "workers", "confirm", "error",
+		"redis", "schedules"} {
 		h.pages[name] = template.Must(template.New("layout.html").Funcs(funcs).
 			ParseFS(files, "templates/layout.html", "templates/"+name+".html"))
 	}

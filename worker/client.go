@@ -271,6 +271,10 @@ func newEnqueueConfig(opts []EnqueueOption) enqueueConfig {
 	return cfg
 }
 
+// QueueOf returns the queue a task enqueued with opts goes to:
+// queue.Default unless OnQueue names another.
+func QueueOf(opts ...EnqueueOption) string { return newEnqueueConfig(opts).queue }
+
 // runAtFrom is when a task enqueued now runs, by the options.
 func (cfg *enqueueConfig) runAtFrom(now time.Time) time.Time {
 	runAt := cfg.runAt

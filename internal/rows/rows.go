@@ -132,6 +132,15 @@ func (t Task) Idle() string {
 	return humantime.Duration(time.Duration(*t.IdleMs) * time.Millisecond)
 }
 
+// RunningFor shows how long a running task's run has gone on, since its
+// worker recorded its start; "" if it is not running or that is unknown.
+func (t Task) RunningFor() string {
+	if queue.Status(t.Status) != queue.Running || t.StartedAt.IsZero() {
+		return ""
+	}
+	return humantime.Duration(max(time.Since(t.StartedAt), 0))
+}
+
 // Lock is a lock held.
 type Lock struct {
 	Key         string    `json:"key"`

@@ -378,6 +378,21 @@ func rates(t *tester) {
 	if empty, err := t.q.Rates(t.Context(), "none", began); err != nil || len(empty) == 0 || empty[len(empty)-1].Ended() != 0 {
 		t.Fatalf("Rates(none) = %+v, %v; want zero minutes", empty, err)
 	}
+	// A day back, every minute is there, and the latest holds the counts.
+	day, err := t.q.Rates(t.Context(), "rates", time.Now().Add(-queue.RatesKept))
+	if err != nil {
+		t.Fatalf("Rates of a day: %v", err)
+	}
+	if n, want := len(day), int(queue.RatesKept/time.Minute); n < want || n > want+1 {
+		t.Fatalf("Rates of a day: %d minutes, want %d or %d", n, want, want+1)
+	}
+	var daySum queue.OutcomeCounts
+	for _, r := range day[len(day)-3:] {
+		daySum.Add(r)
+	}
+	if daySum.Succeeded != 2 || daySum.Canceled != 2 {
+		t.Errorf("Rates of a day ends with %+v; want the counts of the last minutes", daySum)
+	}
 }
 
 func ttlPromises() []promise {

@@ -28,8 +28,8 @@ func stateNotFound(t *tester) {
 	}
 }
 
-// Started marks a taken task running, since when and on which worker,
-// which its end keeps; a start recorded after the end changes nothing.
+// Started marks a taken task running, since when and on which worker (in
+// its state and in the listing of running tasks), which its end keeps; a start recorded after the end changes nothing.
 func started(t *tester) {
 	t.enqueue(msg("st", "job"), time.Time{})
 	d := t.takeOne("st", "job")
@@ -42,6 +42,11 @@ func started(t *tester) {
 	})
 	if st.Worker != "worker-1" || !sameTime(st.StartedAt, startedAt) || !st.FinishedAt.IsZero() {
 		t.Fatalf("running state %+v; want worker-1, started at %v, not finished", *st, startedAt)
+	}
+	// The listing of running tasks says so too, for "running for".
+	ts, err := t.q.Tasks(t.Context(), "st", queue.RunningTasks, 10)
+	if err != nil || len(ts) != 1 || ts[0].ID != "job" || !sameTime(ts[0].StartedAt, startedAt) {
+		t.Fatalf("Tasks(running) = %+v, %v; want job, started at %v", ts, err, startedAt)
 	}
 	before := time.Now().Add(-time.Second)
 	t.finish(d, queue.Outcome{Status: queue.Succeeded, Attempt: 1})

@@ -80,6 +80,8 @@ func promises() []promise {
 		{Name: "Attempts", Cases: attemptPromises()},
 		{Name: "TTL", Cases: ttlPromises()},
 		{Name: "Resent", Cases: resentPromises()},
+		{Name: "Server", Cases: serverPromises()},
+		{Name: "Schedules", Cases: schedulePromises()},
 	}
 }
 

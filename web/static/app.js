@@ -22,8 +22,8 @@
   }
   var status = document.getElementById("live-status");
   var changed = document.getElementById("changed");
-  // The charts' geometry, as the server draws them (see pages.go).
-  var CHART_HEIGHT = 40;
+  // The charts' geometry, as the server draws them (see charts.go).
+  var PLOT_LEFT = 34, PLOT_TOP = 6, PLOT_WIDTH = 240, PLOT_HEIGHT = 40;
 
   function rowsChanged(rows) {
     if (!Array.isArray(rows)) {
@@ -40,28 +40,62 @@
     return shown.some(function (k) { return !set[k]; });
   }
 
+  function hhmm(t) {
+    var d = new Date(t);
+    return String(d.getUTCHours()).padStart(2, "0") + ":" + String(d.getUTCMinutes()).padStart(2, "0");
+  }
+
+  // drawCharts redraws each chart's bars on its row's scale, with their
+  // hover text, adding and removing bars as buckets fill or empty; the
+  // numbers around them are live values.
   function drawCharts(rates) {
-    if (!rates || !Array.isArray(rates.series)) {
+    if (!rates || !Array.isArray(rates.rows) || !Array.isArray(rates.starts)) {
       return;
     }
-    rates.series.forEach(function (s) {
-      var svg = document.querySelector('svg[data-chart="' + CSS.escape(s.name) + '"]');
-      if (!svg) {
-        return;
-      }
-      var top = Math.max(1, Math.max.apply(null, s.counts));
-      svg.querySelectorAll("rect[data-i]").forEach(function (rect) {
-        var i = parseInt(rect.getAttribute("data-i"), 10);
-        var c = s.counts[i] || 0;
-        var h = c > 0 ? Math.max(1, Math.round(c * CHART_HEIGHT / top)) : 0;
-        rect.setAttribute("height", String(h));
-        rect.setAttribute("y", String(CHART_HEIGHT - h));
-        var t = rect.querySelector("title");
-        if (t && rates.minutes && rates.minutes[i]) {
-          var m = new Date(rates.minutes[i]);
-          t.textContent = String(m.getUTCHours()).padStart(2, "0") + ":" +
-            String(m.getUTCMinutes()).padStart(2, "0") + " UTC: " + c;
+    var SVG = "http://www.w3.org/2000/svg";
+    rates.rows.forEach(function (row) {
+      var top = Math.max(1, row.top || 0);
+      (row.charts || []).forEach(function (c) {
+        var svg = document.querySelector('svg[data-chart="' + CSS.escape(row.name) + '"][data-queue="' +
+          CSS.escape(c.queue) + '"]');
+        if (!svg) {
+          return;
         }
+        var bars = {};
+        svg.querySelectorAll("rect[data-i]").forEach(function (rect) {
+          bars[rect.getAttribute("data-i")] = rect;
+        });
+        var step = PLOT_WIDTH / Math.max(c.counts.length, 1);
+        c.counts.forEach(function (v, i) {
+          var rect = bars[i];
+          delete bars[i];
+          if (!v) {
+            if (rect) {
+              rect.remove();
+            }
+            return;
+          }
+          if (!rect) {
+            rect = document.createElementNS(SVG, "rect");
+            rect.setAttribute("data-i", String(i));
+            rect.setAttribute("x", String(Math.round((PLOT_LEFT + i * step + step * 0.1) * 100) / 100));
+            rect.setAttribute("width", String(Math.round(step * 80) / 100));
+            rect.appendChild(document.createElementNS(SVG, "title"));
+            svg.insertBefore(rect, svg.querySelector("line.axis"));
+          }
+          var h = Math.round(Math.max(1, v * PLOT_HEIGHT / top) * 100) / 100;
+          rect.setAttribute("height", String(h));
+          rect.setAttribute("y", String(PLOT_TOP + PLOT_HEIGHT - h));
+          var from = new Date(rates.starts[i]);
+          var text = c.queue + ", " + hhmm(from);
+          if (rates.bucket_seconds > 60) {
+            text += "\u2013" + hhmm(from.getTime() + rates.bucket_seconds * 1000);
+          }
+          rect.querySelector("title").textContent = text + " UTC: " + v;
+        });
+        Object.keys(bars).forEach(function (k) {
+          bars[k].remove();
+        });
       });
     });
   }

@@ -1,5 +1,5 @@
 -- lib/count.lua: the counts of a queue's outcomes (see Rates), a hash per
--- minute, kept for an hour (65 minutes: Rates reads the last 60).
+-- minute, kept for 25 hours (Rates reads the last 24, queue.RatesKept).
 --
 --   count(counts, field)    counts one in field of the minute's hash
 --   outcome(status, kind)   the field of an end: its status, or
@@ -7,7 +7,7 @@
 
 local function count(counts, field)
   redis.call('HINCRBY', counts, field, 1)
-  redis.call('PEXPIRE', counts, 3900000)
+  redis.call('PEXPIRE', counts, 90000000)
 end
 
 local function outcome(status, kind)
