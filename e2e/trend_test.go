@@ -79,7 +79,6 @@ func TestTrend(t *testing.T) {
 		p.wantIn(t, "schedule-nightly", "queue", reportQueue)
 		p.wantIn(t, "schedule-nightly", "missed", "1")
 		p.wantIn(t, "schedule-nightly", "scheduler", "e2e-host")
-		br.screenshot("schedules.png")
 	})
 
 	t.Run("redis", func(t *testing.T) {
@@ -99,6 +98,5 @@ func TestTrend(t *testing.T) {
 		if si.Keys["stream"] < 2 {
 			t.Errorf("Redis holds %d streams under the prefix, want the seeded queues'", si.Keys["stream"])
 		}
-		br.screenshot("redis.png")
 	})
 }
