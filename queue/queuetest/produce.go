@@ -48,6 +48,10 @@ func started(t *tester) {
 	if err != nil || len(ts) != 1 || ts[0].ID != "job" || !sameTime(ts[0].StartedAt, startedAt) {
 		t.Fatalf("Tasks(running) = %+v, %v; want job, started at %v", ts, err, startedAt)
 	}
+	page, err := t.q.ListTasks(t.Context(), "st", queue.TaskQuery{Set: queue.RunningTasks})
+	if err != nil || len(page.Tasks) != 1 || !sameTime(page.Tasks[0].StartedAt, startedAt) {
+		t.Fatalf("ListTasks(running) = %+v, %v; want job, started at %v", page, err, startedAt)
+	}
 	before := time.Now().Add(-time.Second)
 	t.finish(d, queue.Outcome{Status: queue.Succeeded, Attempt: 1})
 	end := t.wantState("st", "job", queue.Succeeded, 1, "", "")
