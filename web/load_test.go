@@ -18,16 +18,16 @@ import (
 const loadTasks = 100_000
 
 // pageTarget is the target for any page with loadTasks in a
-// queue, which TestPagesUnderLoad reports against; pageBound is what fails
-// it, five times over, so that a busy CI machine does not flake: the
-// figure is the point, not the assertion. The finished tasks' listing is
-// apart: it SCANs every task state of the queue (100k here), so it grows
-// with the queue; it is reported on its own line, and bounded at
-// finishedBound.
+// queue, which TestPagesUnderLoad reports against. Speed is reported, not
+// asserted: beside another suite at -cpu=1 a page that takes 0.1 s alone
+// took 2.5 s. pageBound and finishedBound catch a page that hangs, not a
+// slow one. The finished tasks' listing is apart: it SCANs every task
+// state of the queue (100k here), so it grows with the queue; it is
+// reported on its own line.
 const (
 	pageTarget    = 300 * time.Millisecond
-	pageBound     = 1500 * time.Millisecond
-	finishedBound = 10 * time.Second
+	pageBound     = 30 * time.Second
+	finishedBound = 60 * time.Second
 )
 
 // With 100k ready tasks in one queue (and the usual seed: dead letters,
