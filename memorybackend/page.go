@@ -3,13 +3,11 @@ package memorybackend
 import (
 	"cmp"
 	"context"
-	"encoding/base64"
-	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/taskware/taskware/internal/pagecursor"
 	"github.com/taskware/taskware/queue"
 )
 
@@ -33,16 +31,9 @@ func (r pageRow) compare(pos int64, id string) int {
 // negated: the latest come first), and its ID. A cursor whose row is gone
 // goes on at the first row after its place.
 func (q *Queue) ListTasks(ctx context.Context, name string, tq queue.TaskQuery) (*queue.TaskPage, error) {
-	if !slices.Contains(queue.TaskSets, tq.Set) {
-		return nil, fmt.Errorf("worker: list %q tasks of %s: no such set of tasks", tq.Set, name)
-	}
-	var pos int64
-	var after string
-	if tq.After != "" {
-		var ok bool
-		if pos, after, ok = decodeCursor(tq.Set, tq.After); !ok {
-			return nil, fmt.Errorf("worker: list %s tasks of %s: %w %q", tq.Set, name, queue.ErrBadCursor, tq.After)
-		}
+	pos, after, err := pagecursor.Parse(name, tq, nil)
+	if err != nil {
+		return nil, err
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -70,7 +61,7 @@ func (q *Queue) ListTasks(ctx context.Context, name string, tq queue.TaskQuery) 
 		page.Tasks = append(page.Tasks, r.info)
 		if len(page.Tasks) == limit {
 			if i+1 < len(rows) {
-				page.Next = encodeCursor(tq.Set, r.pos, r.id)
+				page.Next = pagecursor.Encode(tq.Set, r.pos, r.id)
 			}
 			break
 		}
@@ -142,23 +133,4 @@ func (q *Queue) rows(name string, set queue.TaskSet) []pageRow {
 		slices.SortFunc(out, func(a, b pageRow) int { return a.compare(b.pos, b.id) })
 	}
 	return out
-}
-
-// encodeCursor makes an opaque cursor, safe in a URL, of a row's place in
-// set.
-func encodeCursor(set queue.TaskSet, pos int64, id string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(string(set) + "|" + strconv.FormatInt(pos, 10) + "|" + id))
-}
-
-func decodeCursor(set queue.TaskSet, c string) (pos int64, id string, ok bool) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return 0, "", false
-	}
-	parts := strings.SplitN(string(b), "|", 3)
-	if len(parts) != 3 || parts[0] != string(set) {
-		return 0, "", false
-	}
-	pos, err = strconv.ParseInt(parts[1], 10, 64)
-	return pos, parts[2], err == nil
 }

@@ -3,13 +3,12 @@ package redisbackend
 import (
 	"cmp"
 	"context"
-	"encoding/base64"
 	"fmt"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
+	"github.com/taskware/taskware/internal/pagecursor"
 	"github.com/taskware/taskware/queue"
 )
 
@@ -51,16 +50,9 @@ const pageBatch = 1000
 // finished page SCANs all the queue's task states, as Tasks does, and
 // goes on after the end time and ID of the cursor.
 func (q *Queue) ListTasks(ctx context.Context, name string, tq queue.TaskQuery) (*queue.TaskPage, error) {
-	if !slices.Contains(queue.TaskSets, tq.Set) {
-		return nil, fmt.Errorf("worker: list %q tasks of %s: no such set of tasks", tq.Set, name)
-	}
-	var pos int64
-	var after string
-	if tq.After != "" {
-		var ok bool
-		if pos, after, ok = decodeCursor(tq.Set, tq.After); !ok {
-			return nil, fmt.Errorf("worker: list %s tasks of %s: %w %q", tq.Set, name, queue.ErrBadCursor, tq.After)
-		}
+	pos, after, err := pagecursor.Parse(name, tq, func(id string) bool { return cursorID(tq.Set, id) })
+	if err != nil {
+		return nil, err
 	}
 	limit := tq.PageLimit()
 	size := limit + 1
@@ -129,7 +121,7 @@ func (q *Queue) ListTasks(ctx context.Context, name string, tq queue.TaskQuery) 
 			page.Tasks = append(page.Tasks, r.info)
 			if len(page.Tasks) == limit {
 				if i+1 < len(b.rows) || b.more {
-					page.Next = encodeCursor(tq.Set, r.pos, r.id)
+					page.Next = pagecursor.Encode(tq.Set, r.pos, r.id)
 				}
 				return page, nil
 			}
@@ -141,7 +133,7 @@ func (q *Queue) ListTasks(ctx context.Context, name string, tq queue.TaskQuery) 
 		scanned += max(b.read, 1)
 	}
 	// The budget is spent: go on from the last row read.
-	page.Next = encodeCursor(tq.Set, pos, after)
+	page.Next = pagecursor.Encode(tq.Set, pos, after)
 	return page, nil
 }
 
@@ -163,33 +155,14 @@ type rowBatch struct {
 // entryID matches a stream entry ID, the cursor of a stream's listing.
 var entryID = regexp.MustCompile(`^[0-9]{1,20}-[0-9]{1,20}$`)
 
-// encodeCursor makes an opaque cursor, safe in a URL, of a row's place in
-// set.
-func encodeCursor(set queue.TaskSet, pos int64, id string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(string(set) + "|" + strconv.FormatInt(pos, 10) + "|" + id))
-}
-
-// decodeCursor reads a cursor of set; one of a stream's listing must name
-// an entry.
-func decodeCursor(set queue.TaskSet, c string) (pos int64, id string, ok bool) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return 0, "", false
-	}
-	parts := strings.SplitN(string(b), "|", 3)
-	if len(parts) != 3 || parts[0] != string(set) || parts[2] == "" {
-		return 0, "", false
-	}
-	if pos, err = strconv.ParseInt(parts[1], 10, 64); err != nil {
-		return 0, "", false
-	}
+// cursorID reports whether id may end a cursor of set: any ID but "",
+// and an entry ID in a stream's listing.
+func cursorID(set queue.TaskSet, id string) bool {
 	switch set {
 	case queue.ReadyTasks, queue.RunningTasks, queue.DeadTasks:
-		if !entryID.MatchString(parts[2]) {
-			return 0, "", false
-		}
+		return entryID.MatchString(id)
 	}
-	return pos, parts[2], true
+	return id != ""
 }
 
 // asciiLower is s lower-cased for ready.lua, whose string.lower folds

@@ -326,19 +326,7 @@ func TestTakeAfterTakeoverHandsOutWhatALostReplyTook(t *testing.T) {
 		q := b.Redis.Queue()
 		ctx := t.Context()
 		stream := b.Prefix() + "queue:{gap}"
-		rqTake(t, q, "gap", 1) // makes the group
-		rqEnqueue(t, q, rqMsg("gap", "stale"), time.Time{})
-		// Another consumer takes stale and goes silent; then b, c, d come.
-		if err := b.Client.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "taskware", Consumer: "gone",
-			Streams: []string{stream, ">"}, Count: 1}).Err(); err != nil {
-			t.Fatal(err)
-		}
-		for _, id := range []string{"b", "c", "d"} {
-			rqEnqueue(t, q, rqMsg("gap", id), time.Time{})
-		}
-		if n, err := q.Recover(ctx, "gap", 0, 10); err != nil || n != 1 {
-			t.Fatalf("Recover: %d, %v; want 1 taken over", n, err)
-		}
+		rqStaleAhead(t, b, q, "gap", "b", "c", "d")
 		var got []string
 		take := func(n int) {
 			t.Helper()
@@ -366,20 +354,7 @@ func TestTakeAfterTakeoverHandsOutWhatALostReplyTook(t *testing.T) {
 func TestTakeHandsOutATakenOverEntryOnce(t *testing.T) {
 	rqEach(t, func(t *testing.T, b *taskwaretest.Backend) {
 		q := b.Redis.Queue()
-		ctx := t.Context()
-		stream := b.Prefix() + "queue:{once}"
-		rqTake(t, q, "once", 1) // makes the group
-		rqEnqueue(t, q, rqMsg("once", "stale"), time.Time{})
-		if err := b.Client.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "taskware", Consumer: "gone",
-			Streams: []string{stream, ">"}, Count: 1}).Err(); err != nil {
-			t.Fatal(err)
-		}
-		for _, id := range []string{"b", "c"} {
-			rqEnqueue(t, q, rqMsg("once", id), time.Time{})
-		}
-		if n, err := q.Recover(ctx, "once", 0, 10); err != nil || n != 1 {
-			t.Fatalf("Recover: %d, %v; want 1 taken over", n, err)
-		}
+		rqStaleAhead(t, b, q, "once", "b", "c")
 		var got []string
 		for range 4 {
 			for _, d := range rqTake(t, q, "once", 2) {
@@ -400,19 +375,7 @@ func TestRecoverKeepsEntriesBelowOnesClaimedAhead(t *testing.T) {
 	rqEach(t, func(t *testing.T, b *taskwaretest.Backend) {
 		q := b.Redis.Queue()
 		ctx := t.Context()
-		stream := b.Prefix() + "queue:{trim}"
-		rqTake(t, q, "trim", 1) // makes the group
-		rqEnqueue(t, q, rqMsg("trim", "stale"), time.Time{})
-		if err := b.Client.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "taskware", Consumer: "gone",
-			Streams: []string{stream, ">"}, Count: 1}).Err(); err != nil {
-			t.Fatal(err)
-		}
-		for _, id := range []string{"b", "c"} {
-			rqEnqueue(t, q, rqMsg("trim", id), time.Time{})
-		}
-		if n, err := q.Recover(ctx, "trim", 0, 10); err != nil || n != 1 {
-			t.Fatalf("Recover: %d, %v; want 1 taken over", n, err)
-		}
+		rqStaleAhead(t, b, q, "trim", "b", "c")
 		var got []string
 		for _, d := range rqTake(t, q, "trim", 1) { // stale, claimed ahead of b and c
 			got = append(got, d.ID)
@@ -429,4 +392,24 @@ func TestRecoverKeepsEntriesBelowOnesClaimedAhead(t *testing.T) {
 			t.Fatalf("took %v, want %s: a Recover's trim deleted tasks never run", got, want)
 		}
 	})
+}
+
+// rqStaleAhead makes stale, held by a consumer gone silent, the entry
+// before later's, and has Recover take it over: it is then claimed ahead
+// of the group's cursor, past later, which no read has handed out.
+func rqStaleAhead(t *testing.T, b *taskwaretest.Backend, q queue.Queue, name string, later ...string) {
+	t.Helper()
+	ctx := t.Context()
+	rqTake(t, q, name, 1) // makes the group
+	rqEnqueue(t, q, rqMsg(name, "stale"), time.Time{})
+	if err := b.Client.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "taskware", Consumer: "gone",
+		Streams: []string{b.Prefix() + "queue:{" + name + "}", ">"}, Count: 1}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range later {
+		rqEnqueue(t, q, rqMsg(name, id), time.Time{})
+	}
+	if n, err := q.Recover(ctx, name, 0, 10); err != nil || n != 1 {
+		t.Fatalf("Recover: %d, %v; want 1 taken over", n, err)
+	}
 }
