@@ -8,7 +8,7 @@ import (
 	"github.com/taskware/taskware/queue"
 )
 
-var cancelScript = newScript(lua("lib/count.lua", "lib/cancel.lua", "cancel.lua"))
+var cancelScript = newScript(lua("lib/count.lua", "lib/ended.lua", "lib/cancel.lua", "cancel.lua"))
 
 // Cancel implements queue.Producer, in one round trip: a script that
 // ends a task that has not run (delayed, or ready and not taken: its
@@ -19,7 +19,7 @@ var cancelScript = newScript(lua("lib/count.lua", "lib/cancel.lua", "cancel.lua"
 func (q *Queue) Cancel(ctx context.Context, name, id string) (queue.CancelOutcome, error) {
 	n := q.names(name)
 	at := time.Now().UnixMicro()
-	res, err := q.run(ctx, cancelScript, []string{n.statePrefix + id, n.delayed, n.stream, *q.counts(n, at)},
+	res, err := q.run(ctx, cancelScript, []string{n.statePrefix + id, n.delayed, n.stream, *q.counts(n, at), n.ended},
 		id, q.b.channelArg, n.tag, q.b.stateTTLArg, at, nonce()).Text()
 	if err != nil {
 		return "", fmt.Errorf("worker: cancel %s: %w", id, unavailable(ctx, err))

@@ -87,6 +87,7 @@ func ExampleNew() {
 	// locks held: 0
 	// myapp:lock:{nightly-report}
 	// myapp:queue:{reports}
+	// myapp:queue:{reports}:ended
 	// myapp:queue:{reports}:rate:<minute>
 	// myapp:queue:{reports}:task:r-1
 	// myapp:result:{reports}:r-1

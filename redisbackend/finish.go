@@ -14,7 +14,7 @@ import (
 
 var (
 	startScript   = newScript(lua("start.lua"))
-	finishScript  = newScript(releaseLua + lua("lib/entry.lua", "lib/count.lua", "lib/superseded.lua", "lib/attempt.lua", "finish.lua"))
+	finishScript  = newScript(releaseLua + lua("lib/entry.lua", "lib/count.lua", "lib/superseded.lua", "lib/attempt.lua", "lib/ended.lua", "finish.lua"))
 	requeueScript = newScript(releaseLua + lua("lib/entry.lua", "lib/count.lua", "lib/superseded.lua", "lib/attempt.lua", "requeue.lua"))
 )
 
@@ -74,7 +74,7 @@ func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) 
 		args = append(args, &d.Receipt, &f.runAt, &f.o.Attempt, &f.o.Kind, &f.o.Error, &d.ID, flag(o.Retry),
 			flag(o.Outage), record, recordTTL, q.b.channelArg, &n.tag, &f.result, &d.Attempt, &f.stack, &f.at, &f.o.Worker, &f.started)
 	} else {
-		args = f.begin(finishScript, &n.stream, &n.dead, &f.state, recordKey, counts)
+		args = f.begin(finishScript, &n.stream, &n.dead, &f.state, recordKey, counts, &n.ended)
 		args = append(args, &d.Receipt, &f.status, &f.o.Kind, &f.o.Error, &f.o.Attempt, &f.result, q.b.stateTTLArg,
 			q.b.channelArg, &d.ID, &f.at, q.b.deadMaxArg, record, recordTTL, &n.tag, &d.Attempt, &f.stack, &f.o.Worker, &f.started)
 	}

@@ -123,11 +123,12 @@ func TestFinishSharesOneRoundTrip(t *testing.T) {
 			// task. (On a fresh server the script then goes again as EVAL,
 			// once.)
 			// Its keys: the queue's stream and dead letters, the task's
-			// state and record, the minute's outcome counts, the lock.
+			// state and record, the minute's outcome counts, the index of
+			// ended tasks, the lock.
 			p := b.Prefix()
 			minute := regexp.QuoteMeta(p+"queue:{default}:rate:") + `\d+`
 			want := regexp.MustCompile("^" + regexp.QuoteMeta("evalsha "+p+"queue:{default} "+p+"queue:{default}:dead "+
-				p+"queue:{default}:task:"+h.ID+" "+p+"result:{default}:"+h.ID+" ") + minute + regexp.QuoteMeta(" "+p+"lock:{k}") + "$")
+				p+"queue:{default}:task:"+h.ID+" "+p+"result:{default}:"+h.ID+" ") + minute + regexp.QuoteMeta(" "+p+"queue:{default}:ended "+p+"lock:{k}") + "$")
 			var finish [][]string
 			for _, trip := range rec.trips {
 				for _, c := range trip {

@@ -321,48 +321,73 @@ func (q *Queue) deadRows(ctx context.Context, name, cursor string, limit int) ([
 var stateFields = []string{"task", "status", "attempt", "kind", "error", "st", "wk", "fin"}
 
 func (q *Queue) finishedTasks(ctx context.Context, queueName string, limit int) ([]queue.TaskInfo, error) {
-	rows, err := q.finishedRows(ctx, queueName)
-	return infos(rows[:min(len(rows), limit)]), err
+	var out []queue.TaskInfo
+	var pos int64
+	after := ""
+	for len(out) < limit {
+		b, err := q.finishedRows(ctx, queueName, pos, after, limit-len(out))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, infos(b.rows)...)
+		if !b.more {
+			break
+		}
+		pos, after = b.lastPos, b.last
+	}
+	return out, nil
 }
 
-// finishedRows lists every finished task, the latest first: a SCAN of
-// the queue's task states, and a script per page of it that returns the
-// finished ones only.
-func (q *Queue) finishedRows(ctx context.Context, queueName string) ([]row, error) {
-	prefix := q.b.keys.statePrefix(queueName)
-	var out []row
-	args := make([]any, len(stateFields))
-	for i, f := range stateFields {
-		args[i] = f
+// finishedRows reads up to size entries of the queue's index of ended
+// tasks (lib/ended.lua), the latest first, after the cursor (pos, after;
+// after "" for the latest), in one script: the rows of those whose state
+// still says ended. A row's place is its score in the index, the
+// negated end time in µs.
+func (q *Queue) finishedRows(ctx context.Context, queueName string, pos int64, after string, size int) (rowBatch, error) {
+	args := make([]any, 0, 4+len(stateFields))
+	var from any = ""
+	if after != "" {
+		from = pos
 	}
-	err := q.b.scan(ctx, escapeGlob(prefix)+"*", func(ctx context.Context, node redis.Cmdable, keys []string) error {
-		res, err := q.run(ctx, finishedScript, keys, args...).Slice()
-		if err != nil {
-			return err
-		}
-		for _, r := range res {
-			p, _ := r.([]any)
-			if len(p) != 2 {
-				continue
-			}
-			i, vs := int(toInt(p[0]))-1, p[1].([]any)
-			if i < 0 || i >= len(keys) || len(vs) != len(stateFields) {
-				continue
-			}
-			h := make(map[string]string, len(stateFields))
-			for j, name := range stateFields {
-				h[name] = toString(vs[j])
-			}
-			ti := stateInfo(queueName, keys[i][len(prefix):], h)
-			out = append(out, row{info: ti, pos: -ti.FinishedAt.UnixMicro(), id: ti.ID})
-		}
-		return nil
-	})
+	args = append(args, q.b.keys.statePrefix(queueName), size, from, after)
+	for _, f := range stateFields {
+		args = append(args, f)
+	}
+	res, err := q.run(ctx, finishedScript, []string{q.b.keys.ended(queueName)}, args...).Slice()
 	if err != nil {
-		return nil, err
+		return rowBatch{}, err
 	}
-	slices.SortFunc(out, func(a, b row) int { return a.compare(b.pos, b.id) })
-	return out, nil
+	if len(res) != 4 {
+		return rowBatch{}, fmt.Errorf("finished.lua answered %d values, want 4", len(res))
+	}
+	b := rowBatch{last: toString(res[0]), lastPos: score(res[1])}
+	list, _ := res[2].([]any)
+	for _, r := range list {
+		p, _ := r.([]any)
+		if len(p) != 3 {
+			continue
+		}
+		vs, _ := p[2].([]any)
+		if len(vs) != len(stateFields) {
+			continue
+		}
+		h := make(map[string]string, len(stateFields))
+		for j, name := range stateFields {
+			h[name] = toString(vs[j])
+		}
+		ti := stateInfo(queueName, toString(p[0]), h)
+		b.rows = append(b.rows, row{info: ti, pos: score(p[1]), id: ti.ID})
+	}
+	b.read = int(toInt(res[3]))
+	b.more = b.read == size
+	return b, nil
+}
+
+// score reads a sorted set's score, an integer of up to 2^53 that Redis
+// may write in exponent form.
+func score(v any) int64 {
+	f, _ := strconv.ParseFloat(toString(v), 64)
+	return int64(f)
 }
 
 // stateInfo reads a task's state hash.

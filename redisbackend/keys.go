@@ -37,6 +37,10 @@ func (k keys) dead(queue string) string { return k.prefix + "queue:{" + queue + 
 func (k keys) ahead(queue string) string { return k.prefix + "queue:{" + queue + "}:ahead" }
 func (k keys) early(queue string) string { return k.prefix + "queue:{" + queue + "}:early" }
 
+// ended is the index of a queue's ended tasks, newest first, for their
+// listing (see lib/ended.lua).
+func (k keys) ended(queue string) string { return k.prefix + "queue:{" + queue + "}:ended" }
+
 // paused exists while a queue is paused.
 func (k keys) paused(queue string) string { return k.prefix + "queue:{" + queue + "}:paused" }
 

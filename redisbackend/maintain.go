@@ -12,7 +12,7 @@ import (
 
 var (
 	recoverScript = newScript(lua("lib/entry.lua", "recover.lua"))
-	promoteScript = newScript(lua("lib/entry.lua", "lib/count.lua", "lib/cancel.lua", "promote.lua"))
+	promoteScript = newScript(lua("lib/entry.lua", "lib/count.lua", "lib/ended.lua", "lib/cancel.lua", "promote.lua"))
 	leaveScript   = newScript(lua("leave.lua"))
 )
 
@@ -20,14 +20,16 @@ var (
 // the idle entries, adds each back at the stream's end, counting the
 // takeover, and lists it to be taken ahead of the entries never taken
 // (see Take). It also forgets consumers with nothing pending that have
-// been idle a hundred times minIdle.
+// been idle a hundred times minIdle, and trims the index of ended tasks
+// of those whose state has expired.
 func (q *Queue) Recover(ctx context.Context, name string, minIdle time.Duration, n int) (int, error) {
 	if err := q.ensureGroup(ctx, name, false); err != nil {
 		return 0, fmt.Errorf("worker: recover on %s: %w", name, err)
 	}
 	k := q.b.keys
-	moved, err := q.run(ctx, recoverScript, []string{k.stream(name), k.ahead(name)}, minIdle.Milliseconds(), max(n, 1),
-		k.statePrefix(name), (100 * minIdle).Milliseconds()).Int()
+	expired := -(time.Now().Add(-q.b.stateTTL).UnixMicro())
+	moved, err := q.run(ctx, recoverScript, []string{k.stream(name), k.ahead(name), k.ended(name)}, minIdle.Milliseconds(), max(n, 1),
+		k.statePrefix(name), (100 * minIdle).Milliseconds(), expired).Int()
 	if err != nil {
 		return 0, fmt.Errorf("worker: recover on %s: %w", name, unavailable(ctx, err))
 	}
@@ -108,7 +110,7 @@ func lostOf(ds []*queue.Delivery, held []string) []*queue.Delivery {
 func (q *Queue) Promote(ctx context.Context, name string, now time.Time, n int) (int, error) {
 	names := q.names(name)
 	nowUs := now.UnixMicro()
-	moved, err := q.run(ctx, promoteScript, []string{names.stream, names.delayed, *q.counts(names, nowUs)},
+	moved, err := q.run(ctx, promoteScript, []string{names.stream, names.delayed, *q.counts(names, nowUs), names.ended},
 		now.UnixMilli(), n, names.statePrefix, q.b.stateTTLArg, q.b.channelArg, names.tag, nowUs).Int()
 	if err != nil {
 		return 0, fmt.Errorf("worker: promote on %s: %w", name, unavailable(ctx, err))

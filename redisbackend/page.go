@@ -1,11 +1,9 @@
 package redisbackend
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/taskware/taskware/internal/pagecursor"
@@ -21,10 +19,6 @@ type row struct {
 	args []byte
 	pos  int64
 	id   string
-}
-
-func (r row) compare(pos int64, id string) int {
-	return cmp.Or(cmp.Compare(r.pos, pos), strings.Compare(r.id, id))
 }
 
 func infos(rows []row) []queue.TaskInfo {
@@ -46,9 +40,9 @@ const pageBatch = 1000
 // reads up to 10 000 entries a call and returns only those that may
 // match, so that a search of a long stream costs no reply per entry.
 // A ready, running or dead task's cursor is its entry ID (XRANGE and
-// XPENDING go on after it), a delayed task's its due time and ID. A
-// finished page SCANs all the queue's task states, as Tasks does, and
-// goes on after the end time and ID of the cursor.
+// XPENDING go on after it), a delayed task's its due time and ID, and a
+// finished task's its end time and ID in the queue's index of ended
+// tasks (lib/ended.lua), read newest first, a script a batch.
 func (q *Queue) ListTasks(ctx context.Context, name string, tq queue.TaskQuery) (*queue.TaskPage, error) {
 	pos, after, err := pagecursor.Parse(name, tq, func(id string) bool { return cursorID(tq.Set, id) })
 	if err != nil {
@@ -59,7 +53,6 @@ func (q *Queue) ListTasks(ctx context.Context, name string, tq queue.TaskQuery) 
 	if tq.Filtered() {
 		size = max(size, pageBatch)
 	}
-	var finished []row // read once
 	fetch := func(budget int) (rowBatch, error) {
 		var rows []row
 		var err error
@@ -85,19 +78,7 @@ func (q *Queue) ListTasks(ctx context.Context, name string, tq queue.TaskQuery) 
 		case queue.DeadTasks:
 			rows, err = q.deadRows(ctx, name, after, size)
 		default:
-			if finished == nil {
-				if finished, err = q.finishedRows(ctx, name); err != nil {
-					return rowBatch{}, err
-				}
-			}
-			i := 0
-			if after != "" {
-				i, _ = slices.BinarySearchFunc(finished, 0, func(r row, _ int) int { return r.compare(pos, after) })
-				if i < len(finished) && finished[i].compare(pos, after) == 0 {
-					i++
-				}
-			}
-			rows = finished[i:min(len(finished), i+size)]
+			return q.finishedRows(ctx, name, pos, after, size)
 		}
 		if err != nil {
 			return rowBatch{}, err

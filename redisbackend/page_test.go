@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/taskware/taskware/queue"
 	"github.com/taskware/taskware/taskwaretest"
 )
@@ -47,6 +48,90 @@ func TestListTasksScanBudget(t *testing.T) {
 			if err != nil || len(p.Tasks) != 1 || p.Tasks[0].ID != last || p.Next != "" {
 				t.Fatalf("ListTasks(%+v), second page: %+v, %v; want %s alone, the last page", tq, p, err, last)
 			}
+		}
+	})
+}
+
+// The finished listing reads the queue's index of ended tasks: every way
+// a task ends lists it (a finish of each status, a cancel), the latest
+// first; an entry whose state no longer says ended (requeued from the
+// dead letters, or expired) is skipped; Recover trims the entries older
+// than the state TTL; and paging goes through tasks that ended in the
+// same microsecond one by one, none twice.
+func TestFinishedListingReadsTheEndedIndex(t *testing.T) {
+	rqEach(t, func(t *testing.T, b *taskwaretest.Backend) {
+		ctx := t.Context()
+		q := b.Queue
+		ended := b.Prefix() + "queue:{idx}:ended"
+		for _, id := range []string{"a", "b", "c", "d"} {
+			rqEnqueue(t, q, rqMsg("idx", id), time.Time{})
+		}
+		rqEnqueue(t, q, rqMsg("idx", "later"), time.Now().Add(time.Hour))
+		for _, d := range rqTake(t, q, "idx", 4) {
+			status := map[string]queue.Status{"a": queue.Succeeded, "b": queue.Failed, "c": queue.Dead, "d": queue.Skipped}[d.ID]
+			rqFinish(t, q, d, queue.Outcome{Status: status, Attempt: 1, Kind: "k", Error: "e"})
+			time.Sleep(time.Millisecond) // each its own end time
+		}
+		if _, err := q.Cancel(ctx, "idx", "later"); err != nil {
+			t.Fatal(err)
+		}
+		list := func(tq queue.TaskQuery) (ids []string, next string) {
+			t.Helper()
+			tq.Set = queue.FinishedTasks
+			p, err := q.ListTasks(ctx, "idx", tq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ti := range p.Tasks {
+				ids = append(ids, ti.ID)
+			}
+			return ids, p.Next
+		}
+		if got, _ := list(queue.TaskQuery{}); fmt.Sprint(got) != "[later d c b a]" {
+			t.Fatalf("finished: %v, want [later d c b a], the latest first", got)
+		}
+
+		if _, _, err := q.RequeueDead(ctx, "idx", "c"); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Client.Del(ctx, b.Prefix()+"queue:{idx}:task:a").Err(); err != nil { // as if expired
+			t.Fatal(err)
+		}
+		if got, _ := list(queue.TaskQuery{}); fmt.Sprint(got) != "[later d b]" {
+			t.Fatalf("finished, c requeued and a's state gone: %v, want [later d b]", got)
+		}
+
+		old := -time.Now().Add(-queue.DefaultStateTTL - time.Minute).UnixMicro()
+		if err := b.Client.ZAdd(ctx, ended, redis.Z{Score: float64(old), Member: "old"}).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := q.Recover(ctx, "idx", time.Minute, 10); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := b.Client.ZScore(ctx, ended, "old").Result(); err != redis.Nil {
+			t.Fatalf("an entry older than the state TTL after Recover: score %v, %v; want it trimmed", n, err)
+		}
+		if n := b.Client.ZCard(ctx, ended).Val(); n != 5 {
+			t.Fatalf("entries after Recover: %d, want the 5 within the state TTL kept", n)
+		}
+
+		tie := -time.Now().Add(time.Minute).UnixMicro() // the latest of all
+		for _, id := range []string{"t3", "t1", "t2"} {
+			b.Client.HSet(ctx, b.Prefix()+"queue:{idx}:task:"+id, "task", "email", "status", "succeeded", "fin", -tie)
+			b.Client.ZAdd(ctx, ended, redis.Z{Score: float64(tie), Member: id})
+		}
+		var paged []string
+		tq := queue.TaskQuery{Limit: 1}
+		for range 10 {
+			ids, next := list(tq)
+			paged = append(paged, ids...)
+			if next == "" {
+				break
+			}
+			tq.After = next
+		}
+		if fmt.Sprint(paged) != "[t1 t2 t3 later d b]" {
+			t.Fatalf("paged one by one: %v, want [t1 t2 t3 later d b]", paged)
 		}
 	})
 }

@@ -221,10 +221,14 @@ func TestQueueKeys(t *testing.T) {
 		rqFinish(t, q, d, queue.Outcome{Status: queue.Dead, Attempt: 1, Kind: "task.bad_payload", Error: "cannot decode",
 			Final: rqFinal(t, b, d, "")})
 		minute := fmt.Sprintf("queue:{mail}:rate:%d", time.Now().Unix()/60) // the outcome's count (see Rates)
-		want = []string{"queue:{mail}", "queue:{mail}:dead", "queue:{mail}:delayed", minute,
+		want = []string{"queue:{mail}", "queue:{mail}:dead", "queue:{mail}:delayed", "queue:{mail}:ended", minute,
 			"queue:{mail}:task:later", "queue:{mail}:task:now", "result:{mail}:now"}
 		if got := rqKeys(t, b); !slices.Equal(got, want) {
 			t.Fatalf("keys after Finish: %q, want %q", got, want)
+		}
+		// The index of ended tasks lives as long as its latest state.
+		if ttl, state := b.Client.PTTL(ctx, b.Prefix()+"queue:{mail}:ended").Val(), b.Client.PTTL(ctx, b.Prefix()+"queue:{mail}:task:now").Val(); ttl <= 0 || ttl < state-time.Second {
+			t.Fatalf("the index of ended tasks: TTL %v, want about the state's %v", ttl, state)
 		}
 		if ttl := b.Client.PTTL(ctx, b.Prefix()+minute).Val(); ttl <= queue.RatesKept || ttl > queue.RatesKept+2*time.Hour {
 			t.Fatalf("the minute's count: TTL %v, want a little over %v (queue.RatesKept)", ttl, queue.RatesKept)

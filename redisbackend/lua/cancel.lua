@@ -1,4 +1,4 @@
--- cancel.lua, after lib/count.lua and lib/cancel.lua: Queue.Cancel.
+-- cancel.lua, after lib/count.lua, lib/ended.lua and lib/cancel.lua: Queue.Cancel.
 -- Returns "missing", "ended", "canceled" (the task never runs: it was
 -- delayed, or ready and not taken, and its entry is deleted), or "sent"
 -- (a worker holds it: the notice "x<tag><id>" tells it to cancel the
@@ -11,6 +11,7 @@
 -- KEYS[2]  delayed    the queue's delayed set
 -- KEYS[3]  stream     the queue's stream
 -- KEYS[4]  counts     the outcome counts of at's minute (lib/count.lua)
+-- KEYS[5]  ended      the queue's ended tasks (lib/ended.lua)
 -- ARGV[1]  id         the task's ID
 -- ARGV[2]  channel    the backend's Pub/Sub channel
 -- ARGV[3]  tag        the queue's hash tag, "{<queue>}"
@@ -18,7 +19,7 @@
 -- ARGV[5]  at         now, µs
 -- ARGV[6]  nonce      this call's, to know it when it comes again
 
-local state, delayed, stream, counts = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local state, delayed, stream, counts, ended = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local id, channel, tag, state_ttl, at, nonce = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 
 local h = redis.call('HMGET', state, 'status', 'e', 'cn', 'ca')
@@ -38,7 +39,7 @@ elseif entry then
   if (not ok or #p == 0) and redis.call('XDEL', stream, entry) == 1 then answer = 'canceled' end
 end
 if answer == 'canceled' then
-  endcanceled(state, id, counts, state_ttl, channel, tag, at)
+  endcanceled(state, id, counts, ended, state_ttl, channel, tag, at)
 else
   redis.call('PUBLISH', channel, 'x' .. tag .. id)
 end

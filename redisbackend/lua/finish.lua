@@ -1,5 +1,5 @@
 -- finish.lua, after the locker's release, lib/entry.lua, lib/count.lua,
--- lib/superseded.lua and lib/attempt.lua: Queue.Finish
+-- lib/superseded.lua, lib/attempt.lua and lib/ended.lua: Queue.Finish
 -- of a task that ends (succeeded, failed, skipped, dead or canceled).
 -- It releases the run's locks, then ends the task once: only if the XACK
 -- of its entry acknowledged it. (It did not if the entry was finished
@@ -18,7 +18,8 @@
 -- KEYS[3]    state       the task's state
 -- KEYS[4]    record      the task's record, or its state again if none
 -- KEYS[5]    counts      the outcome counts of at's minute (lib/count.lua)
--- KEYS[6..]  locks       the locks to release
+-- KEYS[6]    ended       the queue's ended tasks (lib/ended.lua)
+-- KEYS[7..]  locks       the locks to release
 -- ARGV[1]    entry       the delivery's stream entry
 -- ARGV[2]    status      the task's end: succeeded, failed, ...
 -- ARGV[3]    kind        the error's kind
@@ -37,15 +38,15 @@
 -- ARGV[16]   stack       a panic's stack, "" if none
 -- ARGV[17]   worker      the worker that ran it, "" if unknown
 -- ARGV[18]   started     when it started, µs
--- ARGV[19..] tokens      the locks' owner tokens, in the order of KEYS[6..]
+-- ARGV[19..] tokens      the locks' owner tokens, in the order of KEYS[7..]
 
-local stream, dead, state, record_key, counts = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local stream, dead, state, record_key, counts, ended = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local entry, status, kind, err, attempt, result = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local state_ttl, channel, id, at, dead_max = ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11]
 local record, record_ttl, tag, run, stack = ARGV[12], ARGV[13], ARGV[14], ARGV[15], ARGV[16]
 local worker, started = ARGV[17], ARGV[18]
 
-release(6, 19)
+release(7, 19)
 if redis.call('XACK', stream, 'taskware', entry) == 0 then return superseded(state, entry) end
 if status == 'dead' then
   local e = redis.call('XRANGE', stream, entry, entry)
@@ -81,5 +82,6 @@ if status == 'failed' then
 end
 count(counts, outcome(status, kind))
 redis.call('PEXPIRE', state, state_ttl)
+indexended(ended, id, at, state_ttl)
 if waited then redis.call('PUBLISH', channel, 't' .. tag .. id) end
 return 1

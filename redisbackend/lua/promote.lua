@@ -1,4 +1,5 @@
--- promote.lua, after lib/entry.lua, lib/count.lua and lib/cancel.lua:
+-- promote.lua, after lib/entry.lua, lib/count.lua, lib/ended.lua and
+-- lib/cancel.lua:
 -- Queue.Promote. Moves the tasks due by now from the delayed set to the
 -- stream, each with the core its state kept while it waited; a task
 -- canceled meanwhile (its state's "cx") ends as canceled instead, and one
@@ -9,6 +10,7 @@
 -- KEYS[1]  stream        the queue's stream
 -- KEYS[2]  delayed       the queue's delayed set
 -- KEYS[3]  counts        the outcome counts of now's minute (lib/count.lua)
+-- KEYS[4]  ended         the queue's ended tasks (lib/ended.lua)
 -- ARGV[1]  now           ms
 -- ARGV[2]  count         the most tasks to move
 -- ARGV[3]  state_prefix  the queue's task states' keys, but for the ID
@@ -17,7 +19,7 @@
 -- ARGV[6]  tag           the queue's hash tag, "{<queue>}"
 -- ARGV[7]  now_us        now, µs
 
-local stream, delayed, counts = KEYS[1], KEYS[2], KEYS[3]
+local stream, delayed, counts, ended = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local now, count, state_prefix, state_ttl, channel, tag, now_us = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 
 local ids = redis.call('ZRANGEBYSCORE', delayed, '-inf', now, 'LIMIT', 0, tonumber(count))
@@ -26,7 +28,7 @@ for _, id in ipairs(ids) do
   local h = redis.call('HMGET', state, 'm', 'attempt', 'status', 'reclaims', 'outages', 'lk', 'le', 'cx')
   local core, attempt, status, reclaims, outages, last_kind, last_error, canceled = h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8]
   if status == 'scheduled' and canceled then
-    endcanceled(state, id, counts, state_ttl, channel, tag, now_us)
+    endcanceled(state, id, counts, ended, state_ttl, channel, tag, now_us)
   elseif status == 'scheduled' and core then
     local dlv = '1'
     if reclaims then dlv = tostring(tonumber(reclaims) + 1) end

@@ -5,19 +5,23 @@
 -- entry taken over in the state ("tk", a space-separated list), so that
 -- its late finish is told apart from a finish sent again; forgets the
 -- consumers with nothing pending, idle for forget_idle; trims the finished
--- entries. Returns how many entries it moved. The states' keys are made of
+-- entries, and the index of ended tasks of the states that have
+-- expired (lib/ended.lua). Returns how many entries it moved. The states' keys are made of
 -- state_prefix and the IDs of the entries it claims, which only the script
 -- knows: they share the queue's hash tag.
 --
 -- KEYS[1]  stream        the queue's stream
 -- KEYS[2]  ahead         the queue's taken-over entries (take.lua), a sorted
 --                        set of their IDs, zero-padded to sort as numbers
+-- KEYS[3]  ended         the queue's ended tasks (lib/ended.lua)
 -- ARGV[1]  min_idle      ms
 -- ARGV[2]  count         the most entries to move
 -- ARGV[3]  state_prefix  the queue's task states' keys, but for the ID
 -- ARGV[4]  forget_idle   ms
+-- ARGV[5]  expired       the score past which a state has expired: minus
+--                        (now - the state TTL), µs
 
-local stream, ahead = KEYS[1], KEYS[2]
+local stream, ahead, ended = KEYS[1], KEYS[2], KEYS[3]
 local min_idle, count, state_prefix, forget_idle = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 
 -- padded(id) sorts as the stream entry ID id does.
@@ -88,4 +92,5 @@ end
 local p = redis.call('XPENDING', stream, 'taskware')
 if p[1] > 0 and (not minid or older(p[2], minid)) then minid = p[2] end
 if minid then redis.call('XTRIM', stream, 'MINID', minid) end
+redis.call('ZREMRANGEBYSCORE', ended, '(' .. ARGV[5], '+inf')
 return moved
