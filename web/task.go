@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/taskware/taskware/internal/rows"
@@ -41,43 +40,8 @@ type taskData struct {
 	// Others are the other queues that know a task of this ID.
 	Others []string `json:"other_queues,omitempty"`
 	// Attempts are the task's runs, oldest first (queue.Admin.Attempts).
-	Attempts []attemptRow `json:"attempts"`
+	Attempts []rows.Attempt `json:"attempts"`
 	liveData
-}
-
-// attemptRow is one run of a task's history.
-type attemptRow struct {
-	Attempt    int       `json:"attempt"`
-	Status     string    `json:"status"`
-	Retry      bool      `json:"retry,omitempty"`
-	Kind       string    `json:"kind,omitempty"`
-	Error      string    `json:"error,omitempty"`
-	Stack      string    `json:"stack,omitempty"`
-	Worker     string    `json:"worker,omitempty"`
-	StartedAt  time.Time `json:"started_at,omitzero"`
-	FinishedAt time.Time `json:"finished_at,omitzero"`
-	DurationMs int64     `json:"duration_ms"`
-}
-
-// Outcome shows how the run ended: its status, "retried" for a retry and
-// "rescheduled" for a run that went back without using an attempt.
-func (a attemptRow) Outcome() string {
-	switch {
-	case a.Status != string(queue.Scheduled):
-		return a.Status
-	case a.Retry:
-		return "retried"
-	default:
-		return "rescheduled"
-	}
-}
-
-// Took shows how long the run took, "-" if it never started.
-func (a attemptRow) Took() string {
-	if a.StartedAt.IsZero() {
-		return "-"
-	}
-	return duration(time.Duration(a.DurationMs) * time.Millisecond)
 }
 
 // Dead says the task is a dead letter: it can be requeued or purged.
@@ -95,12 +59,7 @@ func (h *handler) addAttempts(ctx context.Context, d *taskData) error {
 	if err != nil {
 		return err
 	}
-	d.Attempts = make([]attemptRow, len(as))
-	for i, a := range as {
-		d.Attempts[i] = attemptRow{Attempt: a.Attempt, Status: string(a.Status), Retry: a.Retry, Kind: a.Kind,
-			Error: a.Error, Stack: a.Stack, Worker: a.Worker, StartedAt: a.StartedAt.UTC(),
-			FinishedAt: a.FinishedAt.UTC(), DurationMs: a.Duration().Milliseconds()}
-	}
+	d.Attempts = rows.AttemptsOf(as)
 	return nil
 }
 

@@ -10,7 +10,11 @@
 // results and tasks alone list. No output or error shows the URL's
 // password, and "taskware COMMAND -h" shows one command's help, as does a
 // mistake in it. Their JSON rows are the web view's api/ rows
-// (internal/rows).
+// (internal/rows). task prints what the queues know of a task, then its
+// attempts, as the web view's task page does: a row each with its
+// outcome, kind, worker, start, duration and error cut to one line;
+// --stack prints each panic's error and stack in full, and --json has
+// every attempt, stacks included.
 //
 // What they print comes from Redis, written by whoever enqueues: every
 // control character in it (C0, DEL, C1, bidirectional controls) is shown

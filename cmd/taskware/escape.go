@@ -40,6 +40,10 @@ func visible(s string) string { return escape(s, "") }
 // forgot to make visible reaches the terminal raw.
 func visibleText(s string) string { return escape(s, "\n\t") }
 
+// visibleLine is visible, but keeps tabs: for a line of a panic's stack,
+// whose tabs indent its file lines.
+func visibleLine(s string) string { return escape(s, "\t") }
+
 // escape writes the control characters of s, but those in keep, and its
 // bytes that are not UTF-8, as escapes.
 func escape(s, keep string) string {

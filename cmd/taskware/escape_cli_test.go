@@ -29,11 +29,15 @@ const (
 	evilHolder = "h\x1b]0;x\x07\r"
 	evilWorker = "w\x1b[1A\x9b"
 	evilPrefix = "p\x1b]0;x\x07\u2067:"
+	// evilStack is a panic's stack, with a hyperlink (OSC 8) in a file
+	// line that a tab indents.
+	evilStack = "goroutine 1 [running]:\n\tmain.go:1 \x1b]8;;http://evil\x07link\x1b]8;;\x07\u202e\r\x9b\n"
 )
 
 // seedEvil gives e's Redis, under e's prefix, a queue whose tasks in
 // every state, dead letters, stored records, lock and worker are named
-// with escape sequences; and, under e.prefix+evilPrefix, a lock only, for
+// with escape sequences (a failed task's attempt has a panic's stack with
+// them too); and, under e.prefix+evilPrefix, a lock only, for
 // the note on an empty prefix to name.
 func seedEvil(t *testing.T, e *cliEnv) {
 	t.Helper()
@@ -68,7 +72,8 @@ func seedEvil(t *testing.T, e *cliEnv) {
 	for _, n := range []string{"", "2", "3", "4"} { // one for each change to a dead letter, and to list
 		take(evilID+"dead"+n, queue.Outcome{Status: queue.Dead, Attempt: 1, Kind: evilKind, Error: evilError})
 	}
-	take(evilID+"fail", queue.Outcome{Status: queue.Failed, Attempt: 1, Kind: evilKind, Error: evilError})
+	take(evilID+"fail", queue.Outcome{Status: queue.Failed, Attempt: 1, Kind: evilKind, Error: evilError,
+		Stack: evilStack, Worker: evilWorker, StartedAt: time.Now()})
 	take(evilID+"retry", queue.Outcome{Status: queue.Scheduled, Attempt: 2, RunAt: time.Now().Add(time.Hour),
 		Retry: true, Kind: evilKind, Error: evilError})
 	enqueue(evilID+"ready", time.Time{})
@@ -135,6 +140,7 @@ func TestNoRawControlInAnyCommand(t *testing.T) {
 			{"task retried", []string{"task", evilID + "retry"}, nil, 0, true},
 			{"task dead", []string{"task", evilID + "dead"}, nil, 0, true},
 			{"task failed", []string{"task", evilID + "fail"}, nil, 0, true},
+			{"task failed --stack", []string{"task", evilID + "fail", "--stack"}, nil, 0, true},
 			{"task missing", []string{"task", evilID + "none", "--queue", evilQueue}, nil, 1, true},
 			{"dead", []string{"dead"}, nil, 0, true},
 			{"dead list", []string{"dead", "list", "--queue", evilQueue}, nil, 0, true},
@@ -197,5 +203,37 @@ func TestNoRawControlInAnyCommand(t *testing.T) {
 				})
 			}
 		}
+		// The failed task's attempt reaches the output, made visible: its
+		// error in the table, its stack with --stack, both in --json.
+		t.Run("task attempts", func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			defer cancel()
+			show := func(args ...string) string {
+				t.Helper()
+				var stdout, stderr bytes.Buffer
+				args = append([]string{"task", evilID + "fail", "--redis", e.url, "--prefix", e.prefix}, args...)
+				if code := cli(ctx, args, &stdout, &stderr); code != 0 {
+					t.Fatalf("%q: exit status %d\n%s", args, code, stderr.String())
+				}
+				return stdout.String()
+			}
+			errorCell := `boom\x1b]52;c;cHduZWQ=\x07\u009b\u2066 line two\x1b[1A`
+			if out := show(); !strings.Contains(out, "  "+errorCell+"\n") || !strings.Contains(out, "--stack prints the stack") {
+				t.Errorf("the attempt's error is not in its table, visible on one line as %s:\n%s", errorCell, out)
+			}
+			// (Its last byte, not UTF-8, may be stored as U+FFFD.)
+			stackLine := "    \tmain.go:1 " + `\x1b]8;;http://evil\x07link\x1b]8;;\x07\u202e\r`
+			if out := show("--stack"); !strings.Contains(out, stackLine) {
+				t.Errorf("task --stack lacks the stack's line %q:\n%s", stackLine, out)
+			}
+			var doc struct{ Tasks []taskAttempts }
+			if err := json.Unmarshal([]byte(show("--json")), &doc); err != nil || len(doc.Tasks) != 1 || len(doc.Tasks[0].Attempts) != 1 {
+				t.Fatalf("task --json: %+v, %v; want one task, one attempt", doc, err)
+			}
+			valid := func(s string) string { return strings.ToValidUTF8(s, "\uFFFD") } // as encoding/json reads a bad byte
+			if a := doc.Tasks[0].Attempts[0]; a.Stack != valid(evilStack) || a.Error != valid(evilError) || a.Worker != valid(evilWorker) {
+				t.Errorf("task --json's attempt: %+v; want the evil stack, error and worker", a)
+			}
+		})
 	})
 }

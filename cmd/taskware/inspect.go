@@ -45,9 +45,9 @@ type inspectCommand struct {
 	// name is the command as typed: "queues", "dead list".
 	name string
 	doc
-	// queue, limit and state say whether it takes --queue, --limit and
-	// --state.
-	queue, limit, state bool
+	// queue, limit, state and stack say whether it takes --queue,
+	// --limit, --state and --stack.
+	queue, limit, state, stack bool
 	// run does the command's work on a connection; what it prints to
 	// in.out is shown once it returns.
 	run func(ctx context.Context, in *inspection, args []string) error
@@ -65,6 +65,8 @@ type inspectOptions struct {
 	QueueSet bool
 	Limit    int
 	State    string
+	// Stack is --stack: print each panicked attempt's stack in full.
+	Stack bool
 }
 
 // inspectFlags returns the flags of an inspection command, bound to o:
@@ -91,6 +93,9 @@ func (c *inspectCommand) flags(o *inspectOptions) *flag.FlagSet {
 	fs := inspectFlags(c.name, o, c.queue, c.limit)
 	if c.state {
 		fs.StringVar(&o.State, "state", string(queue.ReadyTasks), "list the tasks in this `STATE`: ready, running, delayed, dead or finished")
+	}
+	if c.stack {
+		fs.BoolVar(&o.Stack, "stack", false, "under the attempts, print each panic's error and stack in full")
 	}
 	return fs
 }

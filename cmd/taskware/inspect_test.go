@@ -179,13 +179,18 @@ func normalize(out string) string {
 
 // unstarted hides whether the start of e-5's run was recorded: a worker
 // records it without waiting, and a start that lands after the end is
-// dropped, so its worker and start time may be known or not.
+// dropped, so its worker and start time (and its attempt's duration) may
+// be known or not.
 func unstarted(out string) string {
 	var b strings.Builder
 	for line := range strings.SplitAfterSeq(out, "\n") {
 		switch {
 		case strings.HasPrefix(line, "e-5 "):
 			line = strings.Replace(line, " w-side ", " -      ", 1)
+		case strings.HasPrefix(line, "1 ") && strings.Contains(out, "ID:        e-5"):
+			// ATTEMPT OUTCOME KIND WORKER STARTED TOOK ERROR
+			f := strings.Fields(line)
+			line = strings.Join([]string{f[0], f[1], f[2], "-", "-", "-", f[len(f)-1]}, "  ") + "\n"
 		case strings.HasPrefix(line, "WORKER:") && strings.Contains(out, "ID:        e-5"):
 			line = "WORKER:    -\n"
 		case strings.HasPrefix(line, "STARTED:") && strings.Contains(out, "ID:        e-5"):
@@ -333,10 +338,109 @@ func TestInspectJSON(t *testing.T) {
 		if len(ws.Workers) != 1 || ws.Workers[0].Name != "worker-1" || ws.Workers[0].Pending != 1 || !ws.Workers[0].Live {
 			t.Errorf("workers: %+v", ws)
 		}
-		var one struct{ Tasks []rows.Task }
+		var one struct{ Tasks []taskAttempts }
 		decode(t, e.cli(t, "task", "--json", "e-5"), &one)
-		if len(one.Tasks) != 1 || one.Tasks[0].Status != "succeeded" || one.Tasks[0].Queue != "side" {
+		if len(one.Tasks) != 1 || one.Tasks[0].Status != "succeeded" || one.Tasks[0].Queue != "side" ||
+			len(one.Tasks[0].Attempts) != 1 || one.Tasks[0].Attempts[0].Status != "succeeded" {
 			t.Errorf("task e-5: %+v", one)
+		}
+		decode(t, e.cli(t, "task", "--json", "e-4"), &one)
+		if len(one.Tasks) != 1 || one.Tasks[0].Attempts == nil || len(one.Tasks[0].Attempts) != 0 {
+			t.Errorf("task e-4, never run: %+v; want attempts []", one)
+		}
+	})
+}
+
+// task prints a task's attempts under its state, a row each, the error
+// cut to one line; a panic's stack only with --stack, in full; and --json
+// has every attempt, with its whole error and stack.
+func TestTaskAttempts(t *testing.T) {
+	longError := "first line\nof a long error: " + strings.Repeat("x", 60) + " and its end"
+	const stack = "goroutine 7 [running]:\nmain.handler()\n\t/src/main.go:12 +0x1d\n"
+	cliEach(t, func(t *testing.T, e *cliEnv) {
+		ctx := t.Context()
+		q := e.b.Queue()
+		must := func(err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		must(q.Enqueue(ctx, &queue.Message{ID: "f-1", Task: "flaky", Queue: "hist", Payload: []byte(`[]`),
+			EnqueuedAt: time.Now(), Attempt: 1}, time.Time{}))
+		started := time.Now().Add(-3 * time.Second)
+		for _, o := range []queue.Outcome{
+			{Status: queue.Scheduled, Attempt: 2, RunAt: time.Now().Add(-time.Second), Retry: true, Kind: "k1",
+				Error: longError, Worker: "w-1", StartedAt: started},
+			{Status: queue.Dead, Attempt: 2, Kind: "task.panic", Error: "task: panicked: oops", Stack: stack,
+				Worker: "w-2", StartedAt: started},
+		} {
+			_, err := q.Promote(ctx, "hist", time.Now(), 10)
+			must(err)
+			ds, err := q.Take(ctx, "hist", "taker", 1, 0)
+			must(err)
+			if len(ds) != 1 || ds[0].ID != "f-1" {
+				t.Fatalf("took %+v, want f-1", ds)
+			}
+			must(q.Finish(ctx, ds[0], o))
+		}
+
+		out := e.cli(t, "task", "f-1")
+		_, table, ok := strings.Cut(out, "\nATTEMPT ")
+		if !ok {
+			t.Fatalf("no table of attempts:\n%s", out)
+		}
+		lines := strings.Split(strings.TrimRight(table, "\n"), "\n")
+		if len(lines) != 4 || strings.Fields(lines[0])[0] != "OUTCOME" {
+			t.Fatalf("the attempts: %q; want the header, two rows and a note on the stack", lines)
+		}
+		for i, want := range [][]string{
+			{"1", "retried", "k1", "w-1", "first line of a long error: xxx"},
+			{"2", "dead", "task.panic", "w-2", "task: panicked: oops"},
+		} {
+			row := lines[i+1]
+			f := strings.Fields(row)
+			if len(f) < 8 || f[0] != want[0] || f[1] != want[1] || f[2] != want[2] || f[3] != want[3] ||
+				!strings.Contains(row, "ago  ") || !strings.Contains(row, want[4]) {
+				t.Errorf("attempt %d: %q; want %q, started some time ago", i+1, row, want)
+				continue
+			}
+			if took, err := time.ParseDuration(f[6]); err != nil || took < 3*time.Second {
+				t.Errorf("attempt %d took %q (%v); want 3s at least, since its start", i+1, f[6], err)
+			}
+		}
+		if first := lines[1]; !strings.HasSuffix(first, "...") || strings.Contains(first, "its end") {
+			t.Errorf("the long error is not cut to its cell: %q", first)
+		}
+		if note := lines[3]; note != "(attempt 2 panicked: --stack prints the stack)" {
+			t.Errorf("note: %q", note)
+		}
+		if strings.Contains(out, "goroutine") {
+			t.Errorf("the stack shows without --stack:\n%s", out)
+		}
+
+		withStack := e.cli(t, "task", "f-1", "--stack")
+		want := "\nSTACK OF ATTEMPT 2: task: panicked: oops\n    goroutine 7 [running]:\n    main.handler()\n    \t/src/main.go:12 +0x1d\n"
+		if !strings.HasSuffix(withStack, want) || strings.Contains(withStack, "--stack prints") ||
+			strings.Count(withStack, "goroutine") != 1 {
+			t.Errorf("task --stack ends not in the panic's stack %q:\n%s", want, withStack)
+		}
+		if !strings.HasPrefix(normalize(withStack), normalize(strings.TrimSuffix(out, lines[3]+"\n"))) {
+			t.Errorf("task --stack changes what task prints before the stack:\n%s\nwant first:\n%s", withStack, out)
+		}
+
+		var doc struct{ Tasks []taskAttempts }
+		decode(t, e.cli(t, "task", "f-1", "--json"), &doc)
+		if len(doc.Tasks) != 1 || len(doc.Tasks[0].Attempts) != 2 {
+			t.Fatalf("task --json: %+v; want one task, two attempts", doc)
+		}
+		a1, a2 := doc.Tasks[0].Attempts[0], doc.Tasks[0].Attempts[1]
+		if a1.Attempt != 1 || a1.Status != "scheduled" || !a1.Retry || a1.Error != longError || a1.Stack != "" || a1.Worker != "w-1" ||
+			a1.DurationMs < 3000 || a1.StartedAt.Location() != time.UTC {
+			t.Errorf("attempt 1 in JSON: %+v", a1)
+		}
+		if a2.Attempt != 2 || a2.Status != "dead" || a2.Kind != "task.panic" || a2.Stack != stack || a2.Worker != "w-2" {
+			t.Errorf("attempt 2 in JSON: %+v", a2)
 		}
 	})
 }
@@ -473,7 +577,7 @@ func TestUsageListsCommands(t *testing.T) {
 	var out bytes.Buffer
 	printUsage(&out)
 	for _, cmd := range []string{"demo", "queues", "tasks", "task ID", "dead list", "dead requeue", "dead purge",
-		"locks list", "locks break", "results list", "results purge", "results stats", "workers", "  --json", "  --prefix PREFIX"} {
+		"locks list", "locks break", "results list", "results purge", "results stats", "workers", "  --json", "  --prefix PREFIX", "  --stack"} {
 		if !strings.Contains(out.String(), cmd) {
 			t.Errorf("usage does not list %q", cmd)
 		}
@@ -584,7 +688,7 @@ func TestCommandHelp(t *testing.T) {
 		args       []string
 		want, omit []string
 	}{
-		{[]string{"task", "-h"}, []string{"usage: taskware task ID [--queue Q]", "what the queues know of task ID", "--queue QUEUE", "--json"}, []string{"--limit", "--state"}},
+		{[]string{"task", "-h"}, []string{"usage: taskware task ID [--queue Q] [--stack]", "what the queues know of task ID, and its\n  attempts", "--queue QUEUE", "--json", "--stack\n"}, []string{"--limit", "--state"}},
 		{[]string{"tasks", "--help"}, []string{"usage: taskware tasks [--state S] [--queue Q] [--limit N]", "--state STATE", "--limit N", `(default "ready")`}, nil},
 		{[]string{"queues", "-h"}, []string{"usage: taskware queues [flags]", "--prefix PREFIX"}, []string{"--queue", "--limit"}},
 		{[]string{"dead", "-h"}, []string{"usage: taskware dead list|requeue|purge", "dead requeue [--queue Q] [ID...]", "flags of dead list:", "--limit N"}, []string{"locks list"}},

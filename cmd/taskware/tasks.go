@@ -20,9 +20,10 @@ var (
 		synopsis: []string{"tasks [--state S]", "      [--queue Q]", "      [--limit N]"},
 		about:    []string{"the tasks in state S (ready, running, delayed,", "dead or finished; ready by default), of one", "queue or of every queue"},
 	}}
-	taskCommand = &inspectCommand{name: "task", queue: true, run: showTask, doc: doc{
-		synopsis: []string{"task ID [--queue Q]"},
-		about:    []string{"what the queues know of task ID"},
+	taskCommand = &inspectCommand{name: "task", queue: true, stack: true, run: showTask, doc: doc{
+		synopsis: []string{"task ID [--queue Q]", "        [--stack]"},
+		about: []string{"what the queues know of task ID, and its", "attempts: outcome, kind, worker, start,",
+			"duration and error; --stack adds each", "panic's stack"},
 	}}
 )
 
@@ -132,16 +133,69 @@ func showTask(ctx context.Context, in *inspection, args []string) error {
 		in.empty = true
 		return &notFoundError{what: "task", ids: args[:1], queues: queues}
 	}
+	found := make([]taskAttempts, len(ts))
+	for i, ti := range ts {
+		as, err := in.q.Attempts(ctx, ti.Queue, ti.ID)
+		if err != nil {
+			return err
+		}
+		found[i] = taskAttempts{Task: rows.TaskOf(ti), Attempts: rows.AttemptsOf(as)}
+	}
 	if in.o.JSON {
-		return in.json(map[string]any{"tasks": rows.TasksOf(ts)})
+		return in.json(map[string]any{"tasks": found})
 	}
 	for i, ti := range ts {
 		if i > 0 {
 			fmt.Fprintln(in.out)
 		}
 		in.taskFields(ti)
+		in.attemptTable(found[i].Attempts)
 	}
 	return nil
+}
+
+// taskAttempts is a task's row in task --json: the task where its queue
+// holds it, and its runs, stacks included.
+type taskAttempts struct {
+	rows.Task
+	Attempts []rows.Attempt `json:"attempts"`
+}
+
+// attemptTable prints a task's runs, oldest first, a row each, its error
+// cut to one line; then, with --stack, each panic's error and stack in
+// full, else which attempts have one.
+func (in *inspection) attemptTable(as []rows.Attempt) {
+	fmt.Fprintln(in.out)
+	if len(as) == 0 {
+		fmt.Fprintln(in.out, "ATTEMPTS:  none recorded")
+		return
+	}
+	tw := in.table("ATTEMPT", "OUTCOME", "KIND", "WORKER", "STARTED", "TOOK", "ERROR")
+	var panicked []string
+	for _, a := range as {
+		in.row(tw, a.Attempt, a.Outcome(), a.Kind, a.Worker, in.ago(a.StartedAt), a.Took(), a.Error)
+		if a.Stack != "" {
+			panicked = append(panicked, strconv.Itoa(a.Attempt))
+		}
+	}
+	tw.Flush()
+	switch {
+	case len(panicked) == 0:
+	case !in.o.Stack && len(panicked) == 1:
+		fmt.Fprintf(in.out, "(attempt %s panicked: --stack prints the stack)\n", panicked[0])
+	case !in.o.Stack:
+		fmt.Fprintf(in.out, "(attempts %s panicked: --stack prints the stacks)\n", strings.Join(panicked, ", "))
+	default:
+		for _, a := range as {
+			if a.Stack == "" {
+				continue
+			}
+			fmt.Fprintf(in.out, "\nSTACK OF ATTEMPT %d: %s\n", a.Attempt, visible(a.Error))
+			for line := range strings.SplitSeq(strings.TrimRight(a.Stack, "\n"), "\n") {
+				fmt.Fprintf(in.out, "    %s\n", visibleLine(line))
+			}
+		}
+	}
 }
 
 // taskFields prints what a queue knows of a task, a field a line, each

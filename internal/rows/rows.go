@@ -141,6 +141,59 @@ func (t Task) RunningFor() string {
 	return humantime.Duration(max(time.Since(t.StartedAt), 0))
 }
 
+// Attempt is one run of a task's history (queue.Admin.Attempts).
+type Attempt struct {
+	Attempt int    `json:"attempt"`
+	Status  string `json:"status"`
+	Retry   bool   `json:"retry,omitempty"`
+	Kind    string `json:"kind,omitempty"`
+	Error   string `json:"error,omitempty"`
+	// Stack is a panic's stack, "" if the run did not panic.
+	Stack      string    `json:"stack,omitempty"`
+	Worker     string    `json:"worker,omitempty"`
+	StartedAt  time.Time `json:"started_at,omitzero"`
+	FinishedAt time.Time `json:"finished_at,omitzero"`
+	DurationMs int64     `json:"duration_ms"`
+}
+
+// AttemptOf is the row of one run of a task.
+func AttemptOf(a queue.Attempt) Attempt {
+	return Attempt{Attempt: a.Attempt, Status: string(a.Status), Retry: a.Retry, Kind: a.Kind, Error: a.Error,
+		Stack: a.Stack, Worker: a.Worker, StartedAt: a.StartedAt.UTC(), FinishedAt: a.FinishedAt.UTC(),
+		DurationMs: a.Duration().Milliseconds()}
+}
+
+// AttemptsOf is the rows of a task's history; never nil, so that none
+// shows as [].
+func AttemptsOf(as []queue.Attempt) []Attempt {
+	out := make([]Attempt, len(as))
+	for i, a := range as {
+		out[i] = AttemptOf(a)
+	}
+	return out
+}
+
+// Outcome shows how the run ended: its status, "retried" for a retry and
+// "rescheduled" for a run that went back without using an attempt.
+func (a Attempt) Outcome() string {
+	switch {
+	case a.Status != string(queue.Scheduled):
+		return a.Status
+	case a.Retry:
+		return "retried"
+	default:
+		return "rescheduled"
+	}
+}
+
+// Took shows how long the run took, "-" if it never started.
+func (a Attempt) Took() string {
+	if a.StartedAt.IsZero() {
+		return "-"
+	}
+	return humantime.Duration(time.Duration(a.DurationMs) * time.Millisecond)
+}
+
 // Lock is a lock held.
 type Lock struct {
 	Key         string    `json:"key"`

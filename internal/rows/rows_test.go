@@ -40,6 +40,12 @@ func TestJSON(t *testing.T) {
 			`{"id":"t-2","task":"email","queue":"q","status":"failed","attempt":1,"worker":"w","kind":"k","error":"e","started_at":"2026-11-25T12:04:05.6Z","finished_at":"2026-11-25T12:04:05.6Z"}`},
 		{"task of a state", TaskOfState(&queue.State{ID: "t-3", Task: "email", Queue: "q", Status: queue.Scheduled}),
 			`{"id":"t-3","task":"email","queue":"q","status":"scheduled"}`},
+		{"panicked attempt", AttemptOf(queue.Attempt{Attempt: 2, Status: queue.Dead, Kind: "task.panic", Error: "oops",
+			Stack: "goroutine 1 [running]:", Worker: "w", StartedAt: at, FinishedAt: at.Add(1500 * time.Millisecond)}),
+			`{"attempt":2,"status":"dead","kind":"task.panic","error":"oops","stack":"goroutine 1 [running]:","worker":"w","started_at":"2026-11-25T12:04:05.6Z","finished_at":"2026-11-25T12:04:07.1Z","duration_ms":1500}`},
+		{"attempt never started", AttemptOf(queue.Attempt{Attempt: 1, Status: queue.Scheduled, Retry: true, FinishedAt: at}),
+			`{"attempt":1,"status":"scheduled","retry":true,"finished_at":"2026-11-25T12:04:05.6Z","duration_ms":0}`},
+		{"no attempts", AttemptsOf(nil), `[]`},
 		{"lock", LockOf(lock.Info{Key: "k", Holder: "h", Fence: 7, Since: at, Remaining: 2 * time.Second,
 			Task: lock.TaskRef{Queue: "q", ID: "t-1"}}),
 			`{"key":"k","holder":"h","fence":7,"since":"2026-11-25T12:04:05.6Z","remaining_ms":2000,"task_queue":"q","task_id":"t-1"}`},
@@ -113,6 +119,24 @@ func TestShownValues(t *testing.T) {
 	}
 	if w := WorkerOf(queue.WorkerInfo{Idle: queue.LiveWorkerWindow}); w.Live || w.LiveText() != "no" {
 		t.Errorf("a worker idle for the live window: %+v", w)
+	}
+}
+
+// An attempt shows how it ended, "retried" or "rescheduled" for a run
+// that goes back, and how long it took, "-" if it never started.
+func TestAttemptShown(t *testing.T) {
+	start := time.Now()
+	for _, tc := range []struct {
+		a             queue.Attempt
+		outcome, took string
+	}{
+		{queue.Attempt{Status: queue.Failed, StartedAt: start, FinishedAt: start.Add(2 * time.Second)}, "failed", "2s"},
+		{queue.Attempt{Status: queue.Scheduled, Retry: true, StartedAt: start, FinishedAt: start}, "retried", "0s"},
+		{queue.Attempt{Status: queue.Scheduled, FinishedAt: start}, "rescheduled", "-"},
+	} {
+		if r := AttemptOf(tc.a); r.Outcome() != tc.outcome || r.Took() != tc.took {
+			t.Errorf("%+v: Outcome %q, Took %q; want %q, %q", tc.a, r.Outcome(), r.Took(), tc.outcome, tc.took)
+		}
 	}
 }
 
