@@ -1,14 +1,18 @@
 package web
 
 import (
+	"context"
 	"html"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/taskware/taskware/queue"
+	"github.com/taskware/taskware/task"
+	"github.com/taskware/taskware/worker"
 )
 
 var nextRe = regexp.MustCompile(`href="([^"]+)" rel="next"`)
@@ -161,4 +165,130 @@ func (e *env) stats(t *testing.T, name string) *queue.Stats {
 		t.Fatal(err)
 	}
 	return st
+}
+
+// seedFailed puts on queue "bad" the tasks of "email" fail-1 and fail-2,
+// failed for good, and fine-1, succeeded, all ended by a worker "w-bad";
+// it returns the failed ones' payloads by ID.
+func (e *env) seedFailed(t *testing.T) map[string]string {
+	t.Helper()
+	ctx := t.Context()
+	c := worker.NewClient(e.b.q, nil)
+	email := task.New("email", func(ctx context.Context, to string) (string, error) { return "", nil })
+	for _, id := range []string{"fail-1", "fail-2", "fine-1"} {
+		if _, err := worker.Enqueue(ctx, c, email, id+"@example.com", worker.ID(id), worker.OnQueue("bad")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ds, err := e.b.q.Take(ctx, "bad", "w-bad", 3, 0)
+	if err != nil || len(ds) != 3 {
+		t.Fatalf("took %d tasks, %v; want 3", len(ds), err)
+	}
+	payloads := map[string]string{}
+	for _, d := range ds {
+		o := queue.Outcome{Status: queue.Failed, Attempt: d.Attempt, Kind: "test.bounced", Error: "mailbox full"}
+		if d.ID == "fine-1" {
+			o = queue.Outcome{Status: queue.Succeeded, Attempt: d.Attempt}
+		} else {
+			payloads[d.ID] = string(d.Payload)
+		}
+		if err := e.b.q.Finish(ctx, d, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return payloads
+}
+
+// Failed and dead tasks selected in a listing are retried together, after
+// a confirmation that lists them: each becomes a new ready task of the
+// same name and arguments, from attempt 1. Only failed and dead rows can
+// be selected for it.
+func TestBulkRetry(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		ctx := t.Context()
+		payloads := e.seedFailed(t)
+		body := e.page(t, "tasks?queue=bad&state=finished")
+		for _, id := range []string{"fail-1", "fail-2"} {
+			if !strings.Contains(body, `data-testid="select-`+id+`"`) {
+				t.Errorf("the finished listing offers no box to select %s", id)
+			}
+		}
+		if !strings.Contains(body, `data-testid="bulk-retry"`) || strings.Contains(body, `data-testid="select-fine-1"`) ||
+			strings.Contains(body, `data-testid="bulk-requeue"`) {
+			t.Errorf("the finished listing offers a retry of the succeeded fine-1, none at all, or a requeue:\n%s", body)
+		}
+		body = e.page(t, "tasks?queue=bad&state=finished&status=succeeded")
+		if strings.Contains(body, `data-testid="bulk-retry"`) || strings.Contains(body, `data-select-all="bulk"`) {
+			t.Error("a listing of succeeded tasks alone offers a bulk retry")
+		}
+		if !strings.Contains(e.page(t, "tasks?queue=side&state=dead"), `data-testid="bulk-retry"`) {
+			t.Error("the dead listing offers no bulk retry")
+		}
+		if strings.Contains(e.page(t, "tasks?queue=default&state=ready"), `data-testid="bulk-retry"`) {
+			t.Error("the ready listing offers a bulk retry")
+		}
+
+		body = e.page(t, "confirm?do=retry&queue=bad&state=finished&id=fail-1&id=fail-2&id=fine-1")
+		if !strings.Contains(body, "Retry 3 tasks of queue bad") || !strings.Contains(body, "<dd>fail-2</dd>") ||
+			!strings.Contains(body, `href="tasks?queue=bad&amp;state=finished"`) {
+			t.Fatalf("the retry confirmation does not list the tasks, or leads back elsewhere:\n%s", body)
+		}
+		// fine-1 (succeeded) and a task that is not there are counted, not retried.
+		loc := e.act(t, "retry", url.Values{"queue": {"bad"}, "id": {"fail-1", "fail-2", "fine-1", "gone-1"}})
+		if !strings.HasPrefix(loc, "tasks?notice=") || !strings.Contains(loc, "state=ready") {
+			t.Errorf("bulk retry went to %q", loc)
+		}
+		wantCell(t, e.page(t, loc), "", "notice",
+			"Retried 2 tasks of queue bad: each enqueued again as a new task, from attempt 1. "+
+				"2 were not: they are gone, no longer failed or dead, or their arguments are not kept.")
+		e.wantRetried(t, "bad", "email "+payloads["fail-1"], "email "+payloads["fail-2"])
+		for _, id := range []string{"fail-1", "fail-2"} { // the old tasks stay as they were
+			if st, err := e.b.q.State(ctx, "bad", id); err != nil || st.Status != queue.Failed {
+				t.Errorf("%s after the retry: %+v, %v; want it failed still", id, st, err)
+			}
+		}
+
+		// The dead letters of "side", from their listing.
+		dls, err := e.b.q.DeadLetters(ctx, "side", 10)
+		if err != nil || len(dls) != 2 {
+			t.Fatalf("dead letters of side: %+v, %v; want 2", dls, err)
+		}
+		loc = e.act(t, "retry", url.Values{"queue": {"side"}, "id": {"ghost-1", "evil-1"}})
+		wantCell(t, e.page(t, loc), "", "notice", "Retried 2 tasks of queue side: each enqueued again as a new task, from attempt 1.")
+		e.wantRetried(t, "side", dls[0].Task+" "+string(dls[0].Payload), dls[1].Task+" "+string(dls[1].Payload))
+
+		for _, form := range []url.Values{{"queue": {"bad"}}, {"queue": {"bad"}, "id": {"fail-1", ""}}} {
+			form.Set("csrf", e.token(t, ""))
+			if code, _ := e.post(t, "retry", form); code != http.StatusBadRequest {
+				t.Errorf("POST retry %v: %d, want 400", form, code)
+			}
+		}
+	})
+}
+
+// wantRetried checks that queue name's ready tasks are exactly one new
+// task for each of want ("<task name> <payload>"), each at attempt 1.
+func (e *env) wantRetried(t *testing.T, name string, want ...string) {
+	t.Helper()
+	ctx := t.Context()
+	page, err := e.b.q.ListTasks(ctx, name, queue.TaskQuery{Set: queue.ReadyTasks, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ti := range page.Tasks {
+		m, err := e.b.q.Message(ctx, name, ti.ID)
+		if err != nil {
+			t.Fatalf("the message of retried task %s: %v", ti.ID, err)
+		}
+		if m.Attempt != 1 {
+			t.Errorf("retried task %s (%s) is at attempt %d, want 1", ti.ID, m.Task, m.Attempt)
+		}
+		got = append(got, m.Task+" "+string(m.Payload))
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("ready tasks of %s after the retry: %q, want %q", name, got, want)
+	}
 }
