@@ -65,8 +65,13 @@
 // to: q (a search of task IDs, task names and argument text, ignoring
 // case), task (a task name), status, kind (an error kind), since and
 // until (UTC, 2006-01-02T15:04), limit (per page: 100 by default, 1000
-// at most) and after (the cursor of the page, from its "next" link; one
-// the backend did not make is a 400). A cursor is the place of the last
+// at most), after (the cursor of the page, from its "next" link; one
+// the backend did not make is a 400) and prev (repeated: the cursors of
+// the pages before, oldest first, "" for the first page). Cursors lead
+// forward only, so the "next" link carries the trail back: the
+// "previous" link follows it, and past 20 pages it drops the oldest, so
+// that "previous" leads back to where the trail starts, and "first" to
+// the first page. A cursor is the place of the last
 // row, so a listing pages through tasks added and removed meanwhile
 // without skipping or repeating one (see queue.Admin.ListTasks). A search
 // reads at most queue.ScanBudget tasks a page: a page may hold fewer
@@ -190,7 +195,9 @@
 // results-<queue>-succeeded, -failed, -skipped and -total (<queue> is
 // empty for runs in-process: results--failed), a button
 // purge-results-<queue>, and purge-results-all; rows
-// record-<queue>-<id> of the latest records; no-results, no-store.
+// record-<queue>-<id> of the latest records, with the search form and the
+// links of the tasks listing (find, page-first, page-previous, page-next);
+// no-results, no-store.
 //
 // Workers: a row worker-<queue>-<name> per worker with cells name,
 // pending, idle and live ("yes" or "no"); no-workers.

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
@@ -9,21 +10,42 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/taskware/taskware/queue"
 	"github.com/taskware/taskware/task"
 	"github.com/taskware/taskware/worker"
 )
 
-var nextRe = regexp.MustCompile(`href="([^"]+)" rel="next"`)
+var (
+	nextRe   = regexp.MustCompile(`href="([^"]+)" rel="next"`)
+	prevRe   = regexp.MustCompile(`href="([^"]+)" rel="prev"`)
+	firstRe  = regexp.MustCompile(`href="([^"]+)" data-testid="page-first"`)
+	rowRe    = regexp.MustCompile(`data-testid="task-([^"]*)" data-row=`)
+	recordRe = regexp.MustCompile(`data-testid="record-[^"]*"`)
+)
 
 // nextLink returns the page's "next page" link, "" if none.
-func nextLink(body string) string {
-	m := nextRe.FindStringSubmatch(body)
+func nextLink(body string) string { return link(nextRe, body) }
+
+// prevLink returns the page's "previous page" link, "" if none.
+func prevLink(body string) string { return link(prevRe, body) }
+
+func link(re *regexp.Regexp, body string) string {
+	m := re.FindStringSubmatch(body)
 	if m == nil {
 		return ""
 	}
 	return html.UnescapeString(m[1])
+}
+
+// listed returns the keys of the rows of a tasks listing, in order.
+func listed(body string) string {
+	var keys []string
+	for _, m := range rowRe.FindAllStringSubmatch(body, -1) {
+		keys = append(keys, m[1])
+	}
+	return strings.Join(keys, " ")
 }
 
 // The tasks listing searches IDs, task names and arguments, filters, and
@@ -82,6 +104,71 @@ func TestFindTasks(t *testing.T) {
 	})
 }
 
+// "Previous page" goes back along the trail of cursors the "next" links
+// carry, to the very rows shown before, filters kept; the trail holds at
+// most maxTrail cursors, so past that many pages "previous" leads back to
+// where it starts, and "first" to the first page.
+func TestPreviousPage(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		const pages = maxTrail + 5
+		for i := range pages + 1 {
+			m := &queue.Message{ID: fmt.Sprintf("m-%02d", i), Task: "email", Queue: "many", Payload: []byte(`"x"`)}
+			if err := e.b.q.Enqueue(t.Context(), m, time.Time{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		p := "tasks?queue=many&state=ready&task=email&limit=1"
+		body := e.page(t, p)
+		if prevLink(body) != "" || strings.Contains(body, `data-testid="page-first"`) {
+			t.Error("the first page links to a previous or first page")
+		}
+		var shown []string // the rows of each page, from the first
+		for i := range pages {
+			shown = append(shown, listed(body))
+			if p = nextLink(body); p == "" {
+				t.Fatalf("page %d has no next link", i)
+			}
+			u, err := url.Parse(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := len(u.Query()["prev"]); n != min(i+1, maxTrail) {
+				t.Fatalf("the next link of page %d carries %d cursors back, want %d: %s", i, n, min(i+1, maxTrail), p)
+			}
+			body = e.page(t, p)
+		}
+		shown = append(shown, listed(body))
+		first := html.UnescapeString(firstRe.FindStringSubmatch(body)[1])
+
+		// Back from the last page along the trail, to where it starts.
+		at := pages
+		for p = prevLink(body); p != ""; p = prevLink(body) {
+			if !strings.Contains(p, "task=email") || !strings.Contains(p, "limit=1") {
+				t.Fatalf("previous link %q does not keep the filters", p)
+			}
+			body = e.page(t, p)
+			at--
+			if got := listed(body); got != shown[at] {
+				t.Fatalf("back to page %d: rows %q, want %q as before", at, got, shown[at])
+			}
+		}
+		if at != pages-maxTrail {
+			t.Errorf("previous leads back to page %d, want %d (%d pages back)", at, pages-maxTrail, maxTrail)
+		}
+		if !strings.Contains(body, `data-testid="page-first"`) {
+			t.Error("where the trail starts, no link to the first page")
+		}
+		if got := listed(e.page(t, first)); got != shown[0] {
+			t.Errorf("first page: rows %q, want %q", got, shown[0])
+		}
+		// Next then previous, on the first pages: the same rows.
+		body = e.page(t, nextLink(e.page(t, first)))
+		if got := listed(e.page(t, prevLink(body))); got != shown[0] {
+			t.Errorf("next then previous: rows %q, want %q", got, shown[0])
+		}
+	})
+}
+
 // The results page filters its records by status and search, and pages
 // them.
 func TestFindResults(t *testing.T) {
@@ -117,6 +204,13 @@ func TestFindResults(t *testing.T) {
 			if n != 1 {
 				t.Errorf("record %s listed %d times", k, n)
 			}
+		}
+		records := func(body string) string { return fmt.Sprint(recordRe.FindAllString(body, -1)) }
+		first := e.page(t, "results?limit=1&status=failed")
+		second := e.page(t, nextLink(first))
+		if back := e.page(t, prevLink(second)); records(back) != records(first) || records(first) == records(second) {
+			t.Errorf("results: next then previous shows %s, want %s as before (the second page: %s)",
+				records(back), records(first), records(second))
 		}
 		if code, _ := e.get(t, "results?after=%21%21"); code != http.StatusBadRequest {
 			t.Errorf("results with a bad cursor: %d, want 400", code)

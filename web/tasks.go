@@ -144,7 +144,7 @@ func (h *handler) listTasks(r *http.Request, d *tasksData, tq queue.TaskQuery) e
 	for _, s := range d.States {
 		c, counted := d.Counts[s]
 		d.Tabs = append(d.Tabs, tab{State: s, Count: c, Counted: counted,
-			URL: listURL("tasks", url.Values{"queue": {d.Queue}, "state": {s}}, keep, "")})
+			URL: listURL("tasks", url.Values{"queue": {d.Queue}, "state": {s}}, keep, "", nil)})
 	}
 	d.set(len(d.Tasks), "listed")
 	return nil
