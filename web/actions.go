@@ -198,23 +198,58 @@ func formTask(r *http.Request) (name, id string, err error) {
 	return name, id, nil
 }
 
-// retry enqueues a failed or dead task again, as a new task of a new ID
-// with the same arguments and headers, and goes to its page.
+// retry enqueues failed or dead tasks of the form's queue again, each as
+// a new task of a new ID with the same arguments and headers: one, from
+// its page, then the new task's page shows it; or several, selected in a
+// listing, then the ready listing counts them.
 func (h *handler) retry(r *http.Request) (string, error) {
-	name, id, err := formTask(r)
+	name, err := requiredQueue(r)
 	if err != nil {
 		return "", err
 	}
-	old, err := h.retryable(r.Context(), name, id)
+	ids := r.PostForm["id"]
+	if err := checkIDs(ids); err != nil {
+		return "", err
+	}
+	if len(ids) == 1 {
+		id := ids[0]
+		newID, err := h.retryTask(r.Context(), name, id)
+		if err != nil {
+			return "", err
+		}
+		return to("task", url.Values{"queue": {name}, "id": {newID},
+			"notice": {h.signNotice(url.Values{"notice": {"retried"}, "from": {id}})}}), nil
+	}
+	var done, kept int
+	for _, id := range ids {
+		_, err := h.retryTask(r.Context(), name, id)
+		if _, refused := errors.AsType[*httpError](err); refused { // gone, or not failed any more
+			kept++
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		done++
+	}
+	return to("tasks", url.Values{"queue": {name}, "state": {string(queue.ReadyTasks)},
+		"notice": {h.signNotice(url.Values{"notice": {"retried-tasks"}, "queue": {name},
+			"n": {strconv.Itoa(done)}, "kept": {strconv.Itoa(kept)}})}}), nil
+}
+
+// retryTask enqueues task id of queue name, failed or dead, again as a
+// new task with its arguments and headers, and returns the new task's ID.
+// A task that is not there or not retryable is an *httpError.
+func (h *handler) retryTask(ctx context.Context, name, id string) (string, error) {
+	old, err := h.retryable(ctx, name, id)
 	if err != nil {
 		return "", err
 	}
 	m := &queue.Message{ID: randid.New(), Task: old.Task, Queue: name, Payload: old.Payload, Headers: old.Headers}
-	if err := h.src.Queue.Enqueue(r.Context(), m, time.Time{}); err != nil {
+	if err := h.src.Queue.Enqueue(ctx, m, time.Time{}); err != nil {
 		return "", err
 	}
-	return to("task", url.Values{"queue": {name}, "id": {m.ID},
-		"notice": {h.signNotice(url.Values{"notice": {"retried"}, "from": {id}})}}), nil
+	return m.ID, nil
 }
 
 // retryable returns the message of task id of queue name to enqueue
@@ -292,6 +327,13 @@ func notice(q url.Values) string {
 		return fmt.Sprintf("Purged %d dead letters of queue %s.", n, q.Get("queue"))
 	case "retried":
 		return fmt.Sprintf("Enqueued again as this new task, from task %s.", q.Get("from"))
+	case "retried-tasks":
+		kept, _ := strconv.Atoi(q.Get("kept"))
+		s := fmt.Sprintf("Retried %d tasks of queue %s: each enqueued again as a new task, from attempt 1.", n, q.Get("queue"))
+		if kept > 0 {
+			s += fmt.Sprintf(" %d were not: they are gone, no longer failed or dead, or their arguments are not kept.", kept)
+		}
+		return s
 	case "purged-record":
 		return "Deleted the stored record of this task."
 	case "broken":

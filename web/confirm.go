@@ -33,9 +33,9 @@ type confirmData struct {
 
 // confirm is the page that asks before a change that cannot be undone:
 // ?do=break&key=K, ?do=requeue|purge&queue=Q&all=1 (or &id=ID, once or
-// more), ?do=cancel&queue=Q&id=ID (once or more, from a listing; once,
-// from a task's page), ?do=purge-results&queue=Q (or &all=1), and from a
-// task's page ?do=retry|purge-record&queue=Q&id=ID (and requeue or purge
+// more), ?do=cancel|retry&queue=Q&id=ID (once or more, from a listing;
+// once, from a task's page), ?do=purge-results&queue=Q (or &all=1), and
+// from a task's page ?do=purge-record&queue=Q&id=ID (and requeue or purge
 // with &back=task).
 func (h *handler) confirm(r *http.Request) (*view, error) {
 	if h.cfg.readOnly {
@@ -49,15 +49,15 @@ func (h *handler) confirm(r *http.Request) (*view, error) {
 		d, err = h.confirmBreak(r.Context(), q.Get("key"))
 	case "requeue", "purge":
 		d, err = h.confirmDead(r.Context(), do, q)
-	case "cancel":
+	case "cancel", "retry":
 		if len(q["id"]) > 1 { // selected in a listing
-			d, err = confirmCancel(q)
+			d, err = confirmSelection(do, q)
 		} else {
 			d, err = h.confirmTask(r.Context(), do, q)
 		}
 	case "purge-results":
 		d, err = h.confirmPurgeResults(r.Context(), q)
-	case "retry", "purge-record":
+	case "purge-record":
 		d, err = h.confirmTask(r.Context(), do, q)
 	default:
 		err = &httpError{http.StatusBadRequest,
@@ -173,8 +173,9 @@ func (h *handler) confirmPurgeResults(ctx context.Context, q url.Values) (*confi
 	return d, nil
 }
 
-// confirmCancel asks before canceling the tasks selected in a listing.
-func confirmCancel(q url.Values) (*confirmData, error) {
+// confirmSelection asks before canceling or retrying (do) the tasks
+// selected in a listing, and lists them; Cancel goes back to the listing.
+func confirmSelection(do string, q url.Values) (*confirmData, error) {
 	name, ids := q.Get("queue"), q["id"]
 	if queue.ValidateName(name) != nil {
 		return nil, &httpError{http.StatusBadRequest, "Say which queue: ?queue=."}
@@ -186,9 +187,15 @@ func confirmCancel(q url.Values) (*confirmData, error) {
 	if s := q.Get("state"); slices.Contains(queue.TaskSets, queue.TaskSet(s)) {
 		back.Set("state", s)
 	}
-	d := &confirmData{Action: "cancel", Back: to("tasks", back), Possible: true, Button: "Cancel the tasks",
-		Fields: append([][2]string{{"queue", name}}, idFields(ids)...), Details: idDetails(ids),
-		Question: fmt.Sprintf("Cancel %d tasks of queue %s? Those waiting will not run; those running are told to stop.", len(ids), name)}
+	d := &confirmData{Action: do, Back: to("tasks", back), Possible: true,
+		Fields: append([][2]string{{"queue", name}}, idFields(ids)...), Details: idDetails(ids)}
+	if do == "retry" {
+		d.Button = "Retry the tasks"
+		d.Question = fmt.Sprintf("Retry %d tasks of queue %s? Each failed or dead one is enqueued again as a new task, with the same arguments, from attempt 1.", len(ids), name)
+	} else {
+		d.Button = "Cancel the tasks"
+		d.Question = fmt.Sprintf("Cancel %d tasks of queue %s? Those waiting will not run; those running are told to stop.", len(ids), name)
+	}
 	return d, nil
 }
 

@@ -32,9 +32,11 @@
 //	                the default), 1h (by minute) or 24h (by quarter hour)
 //	tasks?queue=Q&state=S[&FIND]
 //	                a page of a queue's tasks in state S: ready, running,
-//	                delayed, dead or finished, with links to the first and
-//	                next pages; rows selected are canceled (ready, running,
-//	                delayed) or requeued and purged (dead) together
+//	                delayed, dead or finished, with links to the first,
+//	                previous and next pages; rows selected are canceled
+//	                (ready, running, delayed), requeued, retried or purged
+//	                (dead), or retried (finished: the failed and dead ones)
+//	                together
 //	task?queue=Q&id=ID
 //	                one task (without queue: looked for in every queue)
 //	dead[?queue=Q]  dead letters, with their reasons
@@ -53,7 +55,7 @@
 //	confirm?do=...  asks before a change: do=break&key=K;
 //	                do=requeue|purge&queue=Q (all of the queue's dead
 //	                letters, or those of each id=ID, listed);
-//	                do=cancel&queue=Q&id=ID... (the tasks listed);
+//	                do=cancel|retry&queue=Q&id=ID... (the tasks listed);
 //	                do=purge-results&queue=Q or &all=1; and from a
 //	                task's page do=retry|cancel|purge-record&queue=Q&id=ID,
 //	                do=requeue|purge&queue=Q&id=ID&back=task
@@ -63,8 +65,13 @@
 // to: q (a search of task IDs, task names and argument text, ignoring
 // case), task (a task name), status, kind (an error kind), since and
 // until (UTC, 2006-01-02T15:04), limit (per page: 100 by default, 1000
-// at most) and after (the cursor of the page, from its "next" link; one
-// the backend did not make is a 400). A cursor is the place of the last
+// at most), after (the cursor of the page, from its "next" link; one
+// the backend did not make is a 400) and prev (repeated: the cursors of
+// the pages before, oldest first, "" for the first page). Cursors lead
+// forward only, so the "next" link carries the trail back: the
+// "previous" link follows it, and past 20 pages it drops the oldest, so
+// that "previous" leads back to where the trail starts, and "first" to
+// the first page. A cursor is the place of the last
 // row, so a listing pages through tasks added and removed meanwhile
 // without skipping or repeating one (see queue.Admin.ListTasks). A search
 // reads at most queue.ScanBudget tasks a page: a page may hold fewer
@@ -95,7 +102,10 @@
 //	requeue, purge  queue, and id (repeatable: task IDs or entry IDs) or all=1;
 //	                back=task (with one id) to go back to the task's page
 //	retry           queue, id: a failed or dead task, enqueued again as a
-//	                new task (a new ID) with its arguments and headers
+//	                new task (a new ID) with its arguments and headers;
+//	                id is repeatable: several, selected in a listing, go
+//	                to the queue's ready tasks, counted (those not there,
+//	                or not failed or dead, are counted apart)
 //	purge-record    queue, id: the task's stored record
 //	break           key
 //	purge-results   queue ("" is that of runs in-process) or all=1
@@ -143,9 +153,11 @@
 // Tasks: queue-select, state-select, state-<state> (tabs), listed (how
 // many are listed); the search form find with search, filter-task,
 // filter-status, filter-kind, filter-since, filter-until and find-submit;
-// links page-first and page-next; the bulk form bulk with bulk-cancel, or
-// bulk-requeue and bulk-purge, and the checkboxes select-all and
-// select-<id>; a row task-<id> per task with cells name, status,
+// links page-first, page-previous and page-next; the bulk form bulk with
+// bulk-cancel (ready, running, delayed), bulk-requeue, bulk-retry and
+// bulk-purge (dead), or bulk-retry (finished, if a row failed or died),
+// and the checkboxes select-all and select-<id> (in finished, on the
+// failed and dead rows only); a row task-<id> per task with cells name, status,
 // running-for (of a running task whose start is recorded), attempt, kind,
 // error, and a button cancel-<id> for a task not ended; no-tasks;
 // queue-list when no queue is chosen.
@@ -183,7 +195,9 @@
 // results-<queue>-succeeded, -failed, -skipped and -total (<queue> is
 // empty for runs in-process: results--failed), a button
 // purge-results-<queue>, and purge-results-all; rows
-// record-<queue>-<id> of the latest records; no-results, no-store.
+// record-<queue>-<id> of the latest records, with the search form and the
+// links of the tasks listing (find, page-first, page-previous, page-next);
+// no-results, no-store.
 //
 // Workers: a row worker-<queue>-<name> per worker with cells name,
 // pending, idle and live ("yes" or "no"); no-workers.

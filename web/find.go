@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,8 +16,10 @@ import (
 // findParams is what a listing is asked to find, as the URL says it:
 // ?q= (search in IDs, task names and arguments), ?task=, ?status=,
 // ?kind=, ?since= and ?until= (UTC, "2006-01-02T15:04" as a datetime-local
-// field sends it, or RFC 3339), ?after= (the cursor of the page) and
-// ?limit=. They stay in the URL, so that a listing can be linked to.
+// field sends it, or RFC 3339), ?after= (the cursor of the page), ?prev=
+// (repeated: the cursors of the pages before it, the oldest first, "" for
+// the first page) and ?limit=. They stay in the URL, so that a listing
+// can be linked to.
 type findParams struct {
 	Search string `json:"q,omitempty"`
 	Task   string `json:"task,omitempty"`
@@ -25,8 +28,16 @@ type findParams struct {
 	Since  string `json:"since,omitempty"`
 	Until  string `json:"until,omitempty"`
 	After  string `json:"after,omitempty"`
-	Limit  int    `json:"limit"`
+	// Prev is the trail of cursors back to where it starts: cursors are
+	// opaque and lead forward only, so the way back is carried along.
+	Prev  []string `json:"prev,omitempty"`
+	Limit int      `json:"limit"`
 }
+
+// maxTrail bounds the trail of cursors a listing's URL carries: past it
+// the oldest are dropped, and "previous" leads back to where the trail
+// starts ("first" still goes to the first page).
+const maxTrail = 20
 
 // maxFindText bounds each text field of a search, so that a URL cannot
 // make the backend match against megabytes.
@@ -36,7 +47,7 @@ const maxFindText = 200
 func findParamsOf(r *http.Request, set queue.TaskSet) (findParams, queue.TaskQuery, error) {
 	f := findParams{Search: strings.TrimSpace(r.FormValue("q")), Task: r.FormValue("task"), Status: r.FormValue("status"),
 		Kind: r.FormValue("kind"), Since: r.FormValue("since"), Until: r.FormValue("until"), After: r.FormValue("after"),
-		Limit: defaultLimit}
+		Prev: trail(r.Form["prev"]), Limit: defaultLimit}
 	for _, s := range []string{f.Search, f.Task, f.Status, f.Kind, f.Since, f.Until} {
 		if len(s) > maxFindText {
 			return f, queue.TaskQuery{}, &httpError{http.StatusBadRequest, fmt.Sprintf("Search fields take at most %d bytes.", maxFindText)}
@@ -59,6 +70,12 @@ func findParamsOf(r *http.Request, set queue.TaskSet) (findParams, queue.TaskQue
 		return f, tq, err
 	}
 	return f, tq, nil
+}
+
+// trail is cursors bounded to the latest maxTrail. The cursors are not
+// checked here: one the backend did not make is refused when followed.
+func trail(cursors []string) []string {
+	return cursors[max(0, len(cursors)-maxTrail):]
 }
 
 // formTime reads a time of the search form, in UTC; zero if empty.
@@ -94,24 +111,30 @@ func (f findParams) Filtered() bool {
 	return f.Search != "" || f.Task != "" || f.Status != "" || f.Kind != "" || f.Since != "" || f.Until != ""
 }
 
-// pageLinks are the links of a paged listing: to its first page (if this
-// is not it) and its next (if there is one).
+// pageLinks are the links of a paged listing: to its first page and its
+// previous (if this is not the first, and the trail says which it was),
+// and its next (if there is one).
 type pageLinks struct {
-	First string `json:"first,omitempty"`
-	Next  string `json:"next,omitempty"`
+	First    string `json:"first,omitempty"`
+	Previous string `json:"previous,omitempty"`
+	Next     string `json:"next,omitempty"`
 	// Cursor is the next page's cursor, for the API.
 	Cursor string `json:"cursor,omitempty"`
 }
 
 // listURL is the URL of the listing at path, whose query without f's
-// fields is base, from cursor after ("": its first page).
-func listURL(path string, base url.Values, f findParams, after string) string {
+// fields is base, from cursor after ("": its first page), with the trail
+// prev of the cursors before it.
+func listURL(path string, base url.Values, f findParams, after string, prev []string) string {
 	v := f.values()
 	for k, vs := range base {
 		v[k] = vs
 	}
 	if after != "" {
 		v.Set("after", after)
+	}
+	if len(prev) > 0 {
+		v["prev"] = prev
 	}
 	return to(path, v)
 }
@@ -120,11 +143,18 @@ func listURL(path string, base url.Values, f findParams, after string) string {
 // whose next page's cursor is next.
 func linksOf(path string, base url.Values, f findParams, next string) pageLinks {
 	var l pageLinks
+	// prev is the trail of the next page, but for this one; nothing is
+	// before the first page.
+	var prev []string
 	if f.After != "" {
-		l.First = listURL(path, base, f, "")
+		prev = slices.Clone(f.Prev)
+		l.First = listURL(path, base, f, "", nil)
+		if n := len(prev); n > 0 {
+			l.Previous = listURL(path, base, f, prev[n-1], prev[:n-1])
+		}
 	}
 	if next != "" {
-		l.Next, l.Cursor = listURL(path, base, f, next), next
+		l.Next, l.Cursor = listURL(path, base, f, next, trail(append(prev, f.After))), next
 	}
 	return l
 }

@@ -44,15 +44,33 @@ var statuses = []queue.Status{queue.Queued, queue.Running, queue.Scheduled, queu
 	queue.Skipped, queue.Dead, queue.Canceled}
 
 // Bulk tells which bulk actions fit the listed state: cancel for tasks
-// that wait or run, requeue and purge for dead letters.
+// that wait or run; requeue, purge and retry for dead letters; retry for
+// finished tasks, if the page lists a failed or dead one.
 func (d *tasksData) Bulk() string {
 	switch queue.TaskSet(d.State) {
 	case queue.ReadyTasks, queue.RunningTasks, queue.DelayedTasks:
 		return "cancel"
 	case queue.DeadTasks:
 		return "dead"
+	case queue.FinishedTasks:
+		if slices.ContainsFunc(d.Tasks, retryableRow) {
+			return "retry"
+		}
 	}
 	return ""
+}
+
+// Selectable says whether row t can be selected for the bulk actions:
+// every row but, among finished tasks, those neither failed nor dead,
+// which nothing retries.
+func (d *tasksData) Selectable(t rows.Task) bool {
+	return queue.TaskSet(d.State) != queue.FinishedTasks || retryableRow(t)
+}
+
+// retryableRow says whether a listed task can be enqueued again: it
+// failed or died, and has an ID to find its message by.
+func retryableRow(t rows.Task) bool {
+	return t.ID != "" && (t.Status == string(queue.Failed) || t.Status == string(queue.Dead))
 }
 
 // tasksParams reads ?queue= and ?state=.
@@ -126,7 +144,7 @@ func (h *handler) listTasks(r *http.Request, d *tasksData, tq queue.TaskQuery) e
 	for _, s := range d.States {
 		c, counted := d.Counts[s]
 		d.Tabs = append(d.Tabs, tab{State: s, Count: c, Counted: counted,
-			URL: listURL("tasks", url.Values{"queue": {d.Queue}, "state": {s}}, keep, "")})
+			URL: listURL("tasks", url.Values{"queue": {d.Queue}, "state": {s}}, keep, "", nil)})
 	}
 	d.set(len(d.Tasks), "listed")
 	return nil
