@@ -317,39 +317,28 @@ func (q *Queue) deadRows(ctx context.Context, name, cursor string, limit int) ([
 }
 
 // stateFields are the fields of a task's state that a listing of finished
-// tasks reads: not its message.
-var stateFields = []string{"task", "status", "attempt", "kind", "error", "st", "wk", "fin"}
+// tasks reads, not its message: status, kind and task first, as
+// finished.lua filters on them.
+var stateFields = []string{"status", "kind", "task", "attempt", "error", "st", "wk", "fin"}
 
 func (q *Queue) finishedTasks(ctx context.Context, queueName string, limit int) ([]queue.TaskInfo, error) {
-	var out []queue.TaskInfo
-	var pos int64
-	after := ""
-	for len(out) < limit {
-		b, err := q.finishedRows(ctx, queueName, pos, after, limit-len(out))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, infos(b.rows)...)
-		if !b.more {
-			break
-		}
-		pos, after = b.lastPos, b.last
-	}
-	return out, nil
+	b, err := q.finishedRows(ctx, queueName, 0, "", limit, queue.ScanBudget, queue.TaskQuery{})
+	return infos(b.rows), err
 }
 
-// finishedRows reads up to size entries of the queue's index of ended
-// tasks (lib/ended.lua), the latest first, after the cursor (pos, after;
-// after "" for the latest), in one script: the rows of those whose state
-// still says ended. A row's place is its score in the index, the
-// negated end time in µs.
-func (q *Queue) finishedRows(ctx context.Context, queueName string, pos int64, after string, size int) (rowBatch, error) {
-	args := make([]any, 0, 4+len(stateFields))
+// finishedRows reads the queue's index of ended tasks (lib/ended.lua),
+// the latest first, after the cursor (pos, after; after "" for the
+// latest), in one script: up to size rows of tasks whose state still says
+// ended and that may match tq, of at most scan entries read. A row's place
+// is its score in the index, the negated end time in µs.
+func (q *Queue) finishedRows(ctx context.Context, queueName string, pos int64, after string, size, scan int, tq queue.TaskQuery) (rowBatch, error) {
+	args := make([]any, 0, 9+len(stateFields))
 	var from any = ""
 	if after != "" {
 		from = pos
 	}
-	args = append(args, q.b.keys.statePrefix(queueName), size, from, after)
+	args = append(args, q.b.keys.statePrefix(queueName), size, max(scan, size), from, after,
+		string(tq.Status), tq.Kind, tq.Task, asciiLower(tq.Search))
 	for _, f := range stateFields {
 		args = append(args, f)
 	}
@@ -357,10 +346,10 @@ func (q *Queue) finishedRows(ctx context.Context, queueName string, pos int64, a
 	if err != nil {
 		return rowBatch{}, err
 	}
-	if len(res) != 4 {
-		return rowBatch{}, fmt.Errorf("finished.lua answered %d values, want 4", len(res))
+	if len(res) != 5 {
+		return rowBatch{}, fmt.Errorf("finished.lua answered %d values, want 5", len(res))
 	}
-	b := rowBatch{last: toString(res[0]), lastPos: score(res[1])}
+	b := rowBatch{last: toString(res[0]), lastPos: score(res[1]), read: int(toInt(res[3])), more: toInt(res[4]) == 1}
 	list, _ := res[2].([]any)
 	for _, r := range list {
 		p, _ := r.([]any)
@@ -378,8 +367,6 @@ func (q *Queue) finishedRows(ctx context.Context, queueName string, pos int64, a
 		ti := stateInfo(queueName, toString(p[0]), h)
 		b.rows = append(b.rows, row{info: ti, pos: score(p[1]), id: ti.ID})
 	}
-	b.read = int(toInt(res[3]))
-	b.more = b.read == size
 	return b, nil
 }
 

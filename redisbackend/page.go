@@ -36,9 +36,10 @@ const pageBatch = 1000
 // are read from the cursor on, in batches of the page's size (1 000 when
 // filtered), one round trip each, until the page is full, the set ends or
 // queue.ScanBudget rows were read; then the cursor is the last row read.
-// The ready tasks are searched and filtered by task in ready.lua, which
-// reads up to 10 000 entries a call and returns only those that may
-// match, so that a search of a long stream costs no reply per entry.
+// The ready tasks are searched and filtered by task in ready.lua, and the
+// finished ones by status, kind, task and ID or name in finished.lua:
+// each reads up to 10 000 entries a call and returns only those that may
+// match, so that a search of a long set costs no reply per entry.
 // A ready, running or dead task's cursor is its entry ID (XRANGE and
 // XPENDING go on after it), a delayed task's its due time and ID, and a
 // finished task's its end time and ID in the queue's index of ended
@@ -78,7 +79,12 @@ func (q *Queue) ListTasks(ctx context.Context, name string, tq queue.TaskQuery) 
 		case queue.DeadTasks:
 			rows, err = q.deadRows(ctx, name, after, size)
 		default:
-			return q.finishedRows(ctx, name, pos, after, size)
+			// Filtered server-side too.
+			scan := size
+			if tq.Filtered() {
+				scan = min(budget, readyScan)
+			}
+			return q.finishedRows(ctx, name, pos, after, size, scan, tq)
 		}
 		if err != nil {
 			return rowBatch{}, err

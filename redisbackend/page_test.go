@@ -90,6 +90,20 @@ func TestFinishedListingReadsTheEndedIndex(t *testing.T) {
 		if got, _ := list(queue.TaskQuery{}); fmt.Sprint(got) != "[later d c b a]" {
 			t.Fatalf("finished: %v, want [later d c b a], the latest first", got)
 		}
+		for _, c := range []struct {
+			tq   queue.TaskQuery
+			want string
+		}{
+			{queue.TaskQuery{Status: queue.Failed}, "[b]"},
+			{queue.TaskQuery{Kind: "queue.canceled"}, "[later]"},
+			{queue.TaskQuery{Search: "LATER"}, "[later]"},
+			{queue.TaskQuery{Task: "email", Status: queue.Dead}, "[c]"},
+			{queue.TaskQuery{Task: "sms"}, "[]"},
+		} {
+			if got, _ := list(c.tq); fmt.Sprint(got) != c.want && !(c.want == "[]" && got == nil) {
+				t.Errorf("finished, %+v: %v, want %s", c.tq, got, c.want)
+			}
+		}
 
 		if _, _, err := q.RequeueDead(ctx, "idx", "c"); err != nil {
 			t.Fatal(err)
