@@ -118,9 +118,9 @@ func (q *Queue) Workers(ctx context.Context, name string) ([]queue.WorkerInfo, e
 
 // Tasks implements queue.Admin. Ready, running and delayed tasks are one
 // round trip each (a script that only reads), dead letters one XRANGE.
-// Finished tasks are found by a SCAN of the queue's task states, a round
-// trip per page and one script per page that returns the finished ones
-// (finished.lua); they come the latest first. limit <= 0, or above 100 000, means 100 000.
+// Finished tasks are read from the queue's index of ended tasks, the
+// latest first, by one script (finished.lua) that reads up to
+// queue.ScanBudget of them. limit <= 0, or above 100 000, means 100 000.
 func (q *Queue) Tasks(ctx context.Context, name string, set queue.TaskSet, limit int) ([]queue.TaskInfo, error) {
 	if limit <= 0 || limit > maxCount {
 		limit = maxCount
