@@ -120,6 +120,8 @@ func TestFaultNoKeyWithoutTTL(t *testing.T) {
 	}
 	stop()
 
+	// Kept without a TTL: the streams, and the set of the queues' names
+	// (one key, a member a queue), which lists them.
 	var keys, streams, noTTL []string
 	iter := b.Client.Scan(ctx, 0, b.Prefix()+"*", 500).Iterator()
 	for iter.Next(ctx) {
@@ -129,7 +131,7 @@ func TestFaultNoKeyWithoutTTL(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, k := range keys {
-		if typ := b.Client.Type(ctx, k).Val(); typ == "stream" {
+		if typ := b.Client.Type(ctx, k).Val(); typ == "stream" || k == b.Prefix()+"queues" {
 			streams = append(streams, strings.TrimPrefix(k, b.Prefix()))
 			continue
 		}
@@ -137,7 +139,7 @@ func TestFaultNoKeyWithoutTTL(t *testing.T) {
 			noTTL = append(noTTL, strings.TrimPrefix(k, b.Prefix()))
 		}
 	}
-	figure(t, "keys without a TTL", "%d of %d keys after a mixed workload, but the %d streams %q", len(noTTL), len(keys), len(streams), streams)
+	figure(t, "keys without a TTL", "%d of %d keys after a mixed workload, but the %d streams and set of queues %q", len(noTTL), len(keys), len(streams), streams)
 	if len(noTTL) > 0 {
 		t.Fatalf("keys without a TTL: %q", noTTL)
 	}

@@ -32,6 +32,7 @@ func (q *Queue) Enqueue(ctx context.Context, m *queue.Message, runAt time.Time) 
 	if runAt.After(time.Now()) {
 		runAtMs = runAt.UnixMilli()
 	}
+	q.register(ctx, m.Queue)
 	k := q.b.keys
 	state := k.state(m.Queue, m.ID)
 	keys := []string{k.stream(m.Queue), k.delayed(m.Queue), state, q.uniqueKey(m, state)}
@@ -105,6 +106,7 @@ func (q *Queue) EnqueueMany(ctx context.Context, ms []*queue.Message, runAt time
 		}
 		byQueue[m.Queue] = append(byQueue[m.Queue], i)
 	}
+	q.register(ctx, order...)
 	var ops []op
 	var chunks [][]int // each op's tasks, by their place in ms
 	states, uniques, msgs := make([]string, len(ms)), make([]string, len(ms)), make([]string, len(ms))

@@ -90,5 +90,6 @@ func ExampleNew() {
 	// myapp:queue:{reports}:ended
 	// myapp:queue:{reports}:rate:<minute>
 	// myapp:queue:{reports}:task:r-1
+	// myapp:queues
 	// myapp:result:{reports}:r-1
 }

@@ -39,10 +39,62 @@ var (
 	finishedScript = newScript(lua("finished.lua"))
 )
 
-// Queues implements queue.Admin: one SCAN over the keyspace (on every
-// master of a Cluster), a round trip per page. A queue exists while its
-// stream, delayed set or dead letters do, or while it is paused.
+// Queues implements queue.Admin: the queues in the set of queues that
+// this backend's producers, workers and admins add to (a queue once per
+// process, see register), with one SMEMBERS and a pipeline of EXISTS of
+// their keys, so that a page of the web view costs no SCAN of the
+// keyspace. A queue is listed while its stream, delayed set, dead letters
+// or pause mark exists. While the set is empty (keys written before it
+// was kept), the queues are found by a SCAN, as they were then.
 func (q *Queue) Queues(ctx context.Context) ([]string, error) {
+	names, err := q.b.client.SMembers(ctx, q.b.keys.queues()).Result()
+	if err != nil {
+		return nil, fmt.Errorf("worker: list queues: %w", unavailable(ctx, err))
+	}
+	if len(names) == 0 {
+		return q.scanQueues(ctx)
+	}
+	slices.Sort(names)
+	k := q.b.keys
+	exists := make([]*redis.IntCmd, len(names))
+	_, err = q.b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, name := range names {
+			exists[i] = p.Exists(ctx, k.stream(name), k.delayed(name), k.dead(name), k.paused(name))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("worker: list queues: %w", unavailable(ctx, err))
+	}
+	out := names[:0]
+	for i, name := range names {
+		if exists[i].Val() > 0 {
+			out = append(out, name)
+		}
+	}
+	return out, nil
+}
+
+// register adds names to the set of queues (keys.queues), each once per
+// Queue: a round trip the first time a process uses a queue. An add that
+// fails is tried again the next time.
+func (q *Queue) register(ctx context.Context, names ...string) {
+	var add []any
+	for _, name := range names {
+		if _, ok := q.known.Load(name); !ok {
+			add = append(add, name)
+		}
+	}
+	if len(add) == 0 || q.b.client.SAdd(ctx, q.b.keys.queues(), add...).Err() != nil {
+		return
+	}
+	for _, name := range add {
+		q.known.Store(name.(string), struct{}{})
+	}
+}
+
+// scanQueues finds the queues by a SCAN of the keyspace.
+func (q *Queue) scanQueues(ctx context.Context) ([]string, error) {
 	k := q.b.keys
 	start := len(k.prefix) + len("queue:{")
 	seen := map[string]bool{}

@@ -2,13 +2,15 @@ package redisbackend_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/taskware/taskware/queue"
-
+	"github.com/redis/go-redis/v9"
 	"github.com/taskware/taskware/lock"
+	"github.com/taskware/taskware/queue"
 	"github.com/taskware/taskware/redisbackend"
 	"github.com/taskware/taskware/store"
 	"github.com/taskware/taskware/taskwaretest"
@@ -258,5 +260,67 @@ func TestInspectCluster(t *testing.T) {
 	}
 	if requeued, _, err := rq.RequeueDead(ctx, "q"); err != nil || len(requeued) != 1 {
 		t.Errorf("RequeueDead = %q, %v", requeued, err)
+	}
+}
+
+// Queues reads the set of queues that producers, workers and admins add
+// to, with no SCAN: a queue enqueued to, one only paused and one only
+// taken from are listed, and one in the set whose keys are gone is not.
+// Keys written with no set (before it was kept) are found by a SCAN.
+func TestQueuesFromTheSetOfQueues(t *testing.T) {
+	rqEach(t, func(t *testing.T, b *taskwaretest.Backend) {
+		ctx := t.Context()
+		legacy := b.Prefix() + "queue:{legacy}"
+		if err := b.Client.XAdd(ctx, &redis.XAddArgs{Stream: legacy, Values: []string{"m", "x"}}).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := b.Queue.Queues(ctx); err != nil || fmt.Sprint(got) != "[legacy]" {
+			t.Fatalf("Queues with no set of queues = %v, %v; want [legacy], found by a SCAN", got, err)
+		}
+
+		q := b.Redis.Queue() // a new Queue: it adds each queue to the set once
+		rqEnqueue(t, q, rqMsg("sent", "a"), time.Time{})
+		if err := q.Pause(ctx, "held"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := q.Take(ctx, "served", "c1", 1, 0); err != nil {
+			t.Fatal(err)
+		}
+		rqEnqueue(t, q, rqMsg("gone", "g"), time.Time{})
+		if err := b.Client.Del(ctx, b.Prefix()+"queue:{gone}", b.Prefix()+"queue:{gone}:task:g").Err(); err != nil {
+			t.Fatal(err)
+		}
+		var scans atomic.Int32
+		b.Client.AddHook(scanCounter{&scans})
+		got, err := q.Queues(ctx)
+		if err != nil || fmt.Sprint(got) != "[held sent served]" {
+			t.Fatalf("Queues = %v, %v; want [held sent served] (legacy was never added, gone has no keys)", got, err)
+		}
+		if n := scans.Load(); n != 0 {
+			t.Fatalf("Queues sent %d SCANs, want none", n)
+		}
+	})
+}
+
+// scanCounter counts the SCANs a client sends.
+type scanCounter struct{ n *atomic.Int32 }
+
+func (c scanCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (c scanCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if cmd.Name() == "scan" {
+			c.n.Add(1)
+		}
+		return next(ctx, cmd)
+	}
+}
+func (c scanCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		for _, cmd := range cmds {
+			if cmd.Name() == "scan" {
+				c.n.Add(1)
+			}
+		}
+		return next(ctx, cmds)
 	}
 }

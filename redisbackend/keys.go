@@ -41,6 +41,10 @@ func (k keys) early(queue string) string { return k.prefix + "queue:{" + queue +
 // listing (see lib/ended.lua).
 func (k keys) ended(queue string) string { return k.prefix + "queue:{" + queue + "}:ended" }
 
+// queues is the set of the names of the queues this backend's producers,
+// workers and admins have used (see Queue.Queues).
+func (k keys) queues() string { return k.prefix + "queues" }
+
 // paused exists while a queue is paused.
 func (k keys) paused(queue string) string { return k.prefix + "queue:{" + queue + "}:paused" }
 

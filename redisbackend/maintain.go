@@ -29,7 +29,7 @@ func (q *Queue) Recover(ctx context.Context, name string, minIdle time.Duration,
 	k := q.b.keys
 	expired := -(time.Now().Add(-q.b.stateTTL).UnixMicro())
 	moved, err := q.run(ctx, recoverScript, []string{k.stream(name), k.ahead(name), k.ended(name)}, minIdle.Milliseconds(), max(n, 1),
-		k.statePrefix(name), (100 * minIdle).Milliseconds(), expired, q.b.stateTTLArg).Int()
+		k.statePrefix(name), (100 * minIdle).Milliseconds(), expired).Int()
 	if err != nil {
 		return 0, fmt.Errorf("worker: recover on %s: %w", name, unavailable(ctx, err))
 	}

@@ -36,6 +36,7 @@ const group = "taskware"
 type Queue struct {
 	b      *Backend
 	groups sync.Map // queue name -> struct{}: its group exists
+	known  sync.Map // queue name -> struct{}: it is in the set of queues (keys.queues)
 
 	mu     sync.RWMutex
 	byName map[string]*queueNames

@@ -87,6 +87,7 @@ func (q *Queue) Wait(ctx context.Context, name, id string) (*queue.State, error)
 // their order and their age. Tasks workers took before go on. The mark
 // has no TTL: it stays until Resume.
 func (q *Queue) Pause(ctx context.Context, name string) error {
+	q.register(ctx, name)
 	if err := q.b.client.Set(ctx, q.b.keys.paused(name), "1", 0).Err(); err != nil {
 		return fmt.Errorf("worker: pause %s: %w", name, unavailable(ctx, err))
 	}

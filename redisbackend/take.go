@@ -25,6 +25,7 @@ func (q *Queue) ensureGroup(ctx context.Context, name string, force bool) error 
 	if _, ok := q.groups.Load(name); ok && !force {
 		return nil
 	}
+	q.register(ctx, name)
 	err := q.b.client.XGroupCreateMkStream(ctx, q.b.keys.stream(name), group, "0").Err()
 	if err != nil && !redis.HasErrorPrefix(err, "BUSYGROUP") {
 		return unavailable(ctx, err)

@@ -25,7 +25,7 @@ import (
 // ("A restricted Redis user") gives them: those redisbackend sends and its
 // scripts call, and go-redis's PING. HELLO and AUTH need no right.
 const aclCommands = "+ping +evalsha +eval +time +get +set +del +exists +pttl +pexpire +scan +publish +subscribe " +
-	"+hset +hsetnx +hget +hmget +hgetall +hdel +hincrby +persist +zadd +zcard +zrange +zrangebyscore +zrem +zremrangebyscore +zscore " +
+	"+hset +hsetnx +hget +hmget +hgetall +hdel +hincrby +persist +zadd +zcard +zcount +zrange +zrangebyscore +zrank +zrem +zremrangebyscore +zscore +sadd +smembers " +
 	"+xadd +xread +xreadgroup +xrange +xrevrange +xlen +xack +xdel +xtrim +xclaim +xautoclaim +xpending " +
 	"+xgroup|create +xgroup|delconsumer +xinfo|consumers +xinfo|groups"
 

@@ -82,6 +82,6 @@ if status == 'failed' then
 end
 count(counts, outcome(status, kind))
 redis.call('PEXPIRE', state, state_ttl)
-indexended(ended, id, at)
+indexended(ended, id, at, state_ttl)
 if waited then redis.call('PUBLISH', channel, 't' .. tag .. id) end
 return 1

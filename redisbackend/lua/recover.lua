@@ -6,8 +6,7 @@
 -- its late finish is told apart from a finish sent again; forgets the
 -- consumers with nothing pending, idle for forget_idle; trims the finished
 -- entries, and the index of ended tasks of the states that have
--- expired (lib/ended.lua), and gives the index twice the states' TTL:
--- it outlives the states of the tasks that end until the next Recover. Returns how many entries it moved. The states' keys are made of
+-- expired (lib/ended.lua). Returns how many entries it moved. The states' keys are made of
 -- state_prefix and the IDs of the entries it claims, which only the script
 -- knows: they share the queue's hash tag.
 --
@@ -21,7 +20,6 @@
 -- ARGV[4]  forget_idle   ms
 -- ARGV[5]  expired       the score past which a state has expired: minus
 --                        (now - the state TTL), µs
--- ARGV[6]  state_ttl     how long an ended task's state is kept, ms
 
 local stream, ahead, ended = KEYS[1], KEYS[2], KEYS[3]
 local min_idle, count, state_prefix, forget_idle = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
@@ -95,5 +93,4 @@ local p = redis.call('XPENDING', stream, 'taskware')
 if p[1] > 0 and (not minid or older(p[2], minid)) then minid = p[2] end
 if minid then redis.call('XTRIM', stream, 'MINID', minid) end
 redis.call('ZREMRANGEBYSCORE', ended, '(' .. ARGV[5], '+inf')
-redis.call('PEXPIRE', ended, 2 * tonumber(ARGV[6]))
 return moved

@@ -15,7 +15,6 @@ local function endcanceled(state, id, counts, ended, ttl, channel, tag, at)
   count(counts, 'canceled')
   redis.call('HDEL', state, 'm')
   redis.call('PEXPIRE', state, ttl)
-  indexended(ended, id, at)
-  redis.call('PEXPIRE', ended, ttl) -- a queue no worker serves is never recovered
+  indexended(ended, id, at, ttl)
   if h[1] then redis.call('PUBLISH', channel, 't' .. tag .. id) end
 end
