@@ -211,18 +211,21 @@ func (h *handler) retry(r *http.Request) (string, error) {
 	if err := checkIDs(ids); err != nil {
 		return "", err
 	}
+	rt := &retrier{h: h, name: name}
 	if len(ids) == 1 {
 		id := ids[0]
-		newID, err := h.retryTask(r.Context(), name, id)
+		newID, err := rt.retry(r.Context(), id)
 		if err != nil {
 			return "", err
 		}
 		return to("task", url.Values{"queue": {name}, "id": {newID},
 			"notice": {h.signNotice(url.Values{"notice": {"retried"}, "from": {id}})}}), nil
 	}
-	var done, kept int
+	// Each new task is made first, then all are enqueued in one call.
+	var kept int
+	var ms []*queue.Message
 	for _, id := range ids {
-		_, err := h.retryTask(r.Context(), name, id)
+		m, err := rt.retryable(r.Context(), id)
 		if _, refused := errors.AsType[*httpError](err); refused { // gone, or not failed any more
 			kept++
 			continue
@@ -230,49 +233,79 @@ func (h *handler) retry(r *http.Request) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		done++
+		ms = append(ms, m)
+	}
+	done := 0
+	if len(ms) > 0 {
+		errs, err := h.src.Queue.EnqueueMany(r.Context(), ms, time.Time{})
+		if err != nil {
+			return "", err
+		}
+		for _, err := range errs {
+			if err != nil {
+				return "", err
+			}
+			done++
+		}
 	}
 	return to("tasks", url.Values{"queue": {name}, "state": {string(queue.ReadyTasks)},
 		"notice": {h.signNotice(url.Values{"notice": {"retried-tasks"}, "queue": {name},
 			"n": {strconv.Itoa(done)}, "kept": {strconv.Itoa(kept)}})}}), nil
 }
 
-// retryTask enqueues task id of queue name, failed or dead, again as a
-// new task with its arguments and headers, and returns the new task's ID.
-// A task that is not there or not retryable is an *httpError.
-func (h *handler) retryTask(ctx context.Context, name, id string) (string, error) {
-	old, err := h.retryable(ctx, name, id)
+// retrier retries failed and dead tasks of one queue: each as a new task
+// with its arguments and headers. It reads the queue's dead letters once,
+// for all the dead tasks of a bulk retry.
+type retrier struct {
+	h    *handler
+	name string
+	dead []queue.DeadLetter // read on first need
+	read bool
+}
+
+// retry enqueues task id again, and returns the new task's ID. A task
+// that is not there or not retryable is an *httpError.
+func (rt *retrier) retry(ctx context.Context, id string) (string, error) {
+	m, err := rt.retryable(ctx, id)
 	if err != nil {
 		return "", err
 	}
-	m := &queue.Message{ID: randid.New(), Task: old.Task, Queue: name, Payload: old.Payload, Headers: old.Headers}
-	if err := h.src.Queue.Enqueue(ctx, m, time.Time{}); err != nil {
+	if err := rt.h.src.Queue.Enqueue(ctx, m, time.Time{}); err != nil {
 		return "", err
 	}
 	return m.ID, nil
 }
 
-// retryable returns the message of task id of queue name to enqueue
-// again: the task must have failed or died.
-func (h *handler) retryable(ctx context.Context, name, id string) (*queue.Message, error) {
-	st, err := h.src.Queue.State(ctx, name, id)
+// retryable returns the new task that retries task id: the task must have
+// failed or died, and its message be kept.
+func (rt *retrier) retryable(ctx context.Context, id string) (*queue.Message, error) {
+	st, err := rt.h.src.Queue.State(ctx, rt.name, id)
 	if errors.Is(err, queue.ErrNotFound) {
-		return nil, &httpError{http.StatusNotFound, fmt.Sprintf("No task %s on queue %s.", id, name)}
+		return nil, &httpError{http.StatusNotFound, fmt.Sprintf("No task %s on queue %s.", id, rt.name)}
 	}
 	if err != nil {
 		return nil, err
 	}
-	if st.Status != queue.Failed && st.Status != queue.Dead {
+	var old *queue.Message
+	switch st.Status {
+	case queue.Failed:
+		old, err = rt.h.message(ctx, rt.name, id, st.Status)
+	case queue.Dead:
+		if !rt.read {
+			rt.dead, err = rt.h.src.Queue.DeadLetters(ctx, rt.name, scanLimit)
+			rt.read = err == nil
+		}
+		old = latestLetter(rt.dead, id)
+	default:
 		return nil, &httpError{http.StatusConflict, fmt.Sprintf("Task %s is %s: only a failed or dead task is retried.", id, st.Status)}
 	}
-	m, err := h.message(ctx, name, id, st.Status)
 	if err != nil {
 		return nil, err
 	}
-	if m == nil || m.Task == "" {
+	if old == nil || old.Task == "" {
 		return nil, &httpError{http.StatusConflict, fmt.Sprintf("The queue keeps no message of task %s to enqueue again.", id)}
 	}
-	return m, nil
+	return &queue.Message{ID: randid.New(), Task: old.Task, Queue: rt.name, Payload: old.Payload, Headers: old.Headers}, nil
 }
 
 // purgeRecord deletes the stored record of the form's task.

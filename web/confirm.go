@@ -250,7 +250,7 @@ func (h *handler) confirmTask(ctx context.Context, do string, q url.Values) (*co
 		Details: [][2]string{{"Task", st.Task}, {"Status", string(st.Status)}, {"Attempt", strconv.Itoa(st.Attempt)}}}
 	switch do {
 	case "retry":
-		_, err := h.retryable(ctx, name, id)
+		_, err := (&retrier{h: h, name: name}).retryable(ctx, id)
 		d.Possible = err == nil
 		d.Question = fmt.Sprintf("Enqueue task %s of queue %s again? It runs as a new task, with the same arguments, from attempt 1.", id, name)
 		if he, ok := errors.AsType[*httpError](err); ok {

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -347,7 +348,13 @@ func TestBulkRetry(t *testing.T) {
 		if err != nil || len(dls) != 2 {
 			t.Fatalf("dead letters of side: %+v, %v; want 2", dls, err)
 		}
+		reads := &deadReads{Queue: e.h.src.Queue}
+		e.h.src.Queue = reads
 		loc = e.act(t, "retry", url.Values{"queue": {"side"}, "id": {"ghost-1", "evil-1"}})
+		e.h.src.Queue = reads.Queue
+		if n := reads.n.Load(); n != 1 {
+			t.Errorf("a bulk retry of 2 dead letters read the dead letters %d times, want once", n)
+		}
 		wantCell(t, e.page(t, loc), "", "notice", "Retried 2 tasks of queue side: each enqueued again as a new task, from attempt 1.")
 		e.wantRetried(t, "side", dls[0].Task+" "+string(dls[0].Payload), dls[1].Task+" "+string(dls[1].Payload))
 
@@ -385,4 +392,15 @@ func (e *env) wantRetried(t *testing.T, name string, want ...string) {
 	if !slices.Equal(got, want) {
 		t.Errorf("ready tasks of %s after the retry: %q, want %q", name, got, want)
 	}
+}
+
+// deadReads counts the calls of DeadLetters.
+type deadReads struct {
+	queue.Queue
+	n atomic.Int32
+}
+
+func (d *deadReads) DeadLetters(ctx context.Context, name string, n int) ([]queue.DeadLetter, error) {
+	d.n.Add(1)
+	return d.Queue.DeadLetters(ctx, name, n)
 }

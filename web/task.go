@@ -195,12 +195,17 @@ func (h *handler) message(ctx context.Context, name, id string, status queue.Sta
 	if err != nil {
 		return nil, err
 	}
-	for i := len(dls) - 1; i >= 0; i-- { // the latest letter of the ID
+	return latestLetter(dls, id), nil
+}
+
+// latestLetter is the message of the latest of dls of task id, nil if none.
+func latestLetter(dls []queue.DeadLetter, id string) *queue.Message {
+	for i := len(dls) - 1; i >= 0; i-- {
 		if dls[i].ID == id {
-			return &dls[i].Message, nil
+			return &dls[i].Message
 		}
 	}
-	return nil, nil
+	return nil
 }
 
 // addRecord adds to d the task's stored record, if the Source has a
