@@ -17,7 +17,9 @@ func TestRateLimiterBackends(t *testing.T) {
 	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
 		ctx := context.Background()
 		rl := b.RateLimiter
-		rate := limit.PerSecond(10)
+		// 10 a minute: a burst's calls must come within an interval of
+		// each other, which 6 s gives on a busy machine too.
+		rate := limit.PerMinute(10)
 		for _, tc := range []struct {
 			name                string
 			key                 string
@@ -49,23 +51,34 @@ func TestRateLimiterBackends(t *testing.T) {
 				}
 			})
 		}
-		// Once RetryAfter has passed, the next event is allowed.
-		d, err := rl.Allow(ctx, "one", rate, 1)
+		// Once RetryAfter has passed, the next event is allowed (2 a
+		// second: the refusal must come within 500 ms of the event).
+		fast := limit.PerSecond(2)
+		if d, err := rl.Allow(ctx, "again", fast, 1); err != nil || !d.Allowed {
+			t.Fatalf("first event: %+v, %v", d, err)
+		}
+		d, err := rl.Allow(ctx, "again", fast, 1)
 		if err != nil || d.Allowed {
 			t.Fatalf("%+v, %v", d, err)
 		}
 		time.Sleep(d.RetryAfter + 5*time.Millisecond)
-		if d, err = rl.Allow(ctx, "one", rate, 1); err != nil || !d.Allowed {
+		if d, err = rl.Allow(ctx, "again", fast, 1); err != nil || !d.Allowed {
 			t.Fatalf("after RetryAfter: %+v, %v", d, err)
 		}
 		// A refusal is not counted: a key refused many times is allowed
-		// again one interval after its last allowed event.
+		// again one interval after its last allowed event. (A minute's
+		// interval: beside another suite at -cpu=1, 20 calls outlasted
+		// the 100 ms of 10 a second.)
+		slow := limit.PerMinute(1)
+		if d, err = rl.Allow(ctx, "refused", slow, 1); err != nil || !d.Allowed {
+			t.Fatalf("first event: %+v, %v", d, err)
+		}
 		for range 20 {
-			if d, err = rl.Allow(ctx, "one", rate, 1); err != nil || d.Allowed {
+			if d, err = rl.Allow(ctx, "refused", slow, 1); err != nil || d.Allowed {
 				t.Fatalf("%+v, %v", d, err)
 			}
 		}
-		if d.RetryAfter > rate.Interval() {
+		if d.RetryAfter > slow.Interval() {
 			t.Fatalf("refusals counted: retry after %v", d.RetryAfter)
 		}
 		for _, bad := range []struct {
