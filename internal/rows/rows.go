@@ -188,8 +188,11 @@ func (a Attempt) Outcome() string {
 
 // Took shows how long the run took, "-" if it never started.
 func (a Attempt) Took() string {
-	if a.StartedAt.IsZero() {
+	switch {
+	case a.StartedAt.IsZero():
 		return "-"
+	case a.DurationMs == 0: // kept in whole ms: not "0s", which reads as no run
+		return "<1ms"
 	}
 	return humantime.Duration(time.Duration(a.DurationMs) * time.Millisecond)
 }

@@ -131,7 +131,7 @@ func TestAttemptShown(t *testing.T) {
 		outcome, took string
 	}{
 		{queue.Attempt{Status: queue.Failed, StartedAt: start, FinishedAt: start.Add(2 * time.Second)}, "failed", "2s"},
-		{queue.Attempt{Status: queue.Scheduled, Retry: true, StartedAt: start, FinishedAt: start}, "retried", "0s"},
+		{queue.Attempt{Status: queue.Scheduled, Retry: true, StartedAt: start, FinishedAt: start}, "retried", "<1ms"},
 		{queue.Attempt{Status: queue.Scheduled, FinishedAt: start}, "rescheduled", "-"},
 	} {
 		if r := AttemptOf(tc.a); r.Outcome() != tc.outcome || r.Took() != tc.took {
