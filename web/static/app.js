@@ -142,38 +142,12 @@
   setTimeout(tick, every);
 })();
 
-// Fit any screen, and accessible (issue 18, items 3 and 6): each cell of a
-// listing is labelled with its column's name, which the phone layout (under
-// 600 px, style.css) shows before it; a table that scrolls sideways in its
-// own box can be focused, so that the keyboard scrolls it too.
+// Fit any screen, and accessible (issue 18, item 6): a table that scrolls
+// sideways in its own box can be focused, so that the keyboard scrolls it
+// too. (Each cell's column name, which the phone layout shows before it,
+// comes from the server: data-label in the templates.)
 (function () {
   "use strict";
-  // The name of each column, by index, from the head's first row; a
-  // column without a name in words (a checkbox's) gets "".
-  function columns(table) {
-    var names = [];
-    var row = table.querySelector("thead tr");
-    if (row) {
-      Array.prototype.forEach.call(row.cells, function (th) {
-        for (var i = 0; i < (th.colSpan || 1); i++) {
-          names.push(th.textContent.trim());
-        }
-      });
-    }
-    return names;
-  }
-  document.querySelectorAll("main table").forEach(function (table) {
-    var names = columns(table);
-    table.querySelectorAll("tbody tr").forEach(function (tr) {
-      var col = 0;
-      Array.prototype.forEach.call(tr.cells, function (cell) {
-        if (cell.tagName === "TD" && !cell.hasAttribute("data-label")) {
-          cell.setAttribute("data-label", names[col] || "");
-        }
-        col += cell.colSpan || 1;
-      });
-    });
-  });
   function focusable() {
     document.querySelectorAll("main table").forEach(function (table) {
       var scrolls = table.scrollWidth > table.clientWidth + 1;
