@@ -134,6 +134,8 @@ func TestACL(t *testing.T) {
 			{"tasks", "--queue", "acl", "--state", "ready"}, {"tasks", "--queue", "acl", "--state", "running"},
 			{"tasks", "--queue", "acl", "--state", "delayed"}, {"tasks", "--queue", "acl", "--state", "dead"},
 			{"tasks", "--queue", "acl", "--state", "finished"}, {"task", "now", "--queue", "acl"}, {"task", "now"},
+			{"tasks", "--queue", "acl", "--state", "ready", "--search", "no", "--since", "1h", "--limit", "1"},
+			{"tasks", "--queue", "acl", "--state", "finished", "--status", "dead", "--kind", "k", "--task", "t"},
 			{"results", "list"}, {"results", "stats"}, {"dead", "list"},
 			{"dead", "requeue", "--queue", "acl"}, {"dead", "purge", "--queue", "acl"}, {"results", "purge"},
 			{"pause", "acl"}, {"resume", "acl"},

@@ -145,3 +145,43 @@ func cell(s string) string {
 
 // quote returns s, visible, in double quotes: for a name in a message.
 func quote(s string) string { return `"` + visible(s) + `"` }
+
+// shellWord returns s as a POSIX shell (bash, zsh) reads it back as one
+// word: bare if it is all letters, digits and a few marks; else in single
+// quotes; else, if it holds a control character or a byte that is not
+// UTF-8, in ANSI-C quotes ($'...'), the character written as the escapes
+// of its bytes, "\x1b", "\xe2\x80\xae". No control character is left raw,
+// as visible leaves none; but unlike visible's, these escapes are the
+// shell's, so that a command line printed with it runs as given.
+func shellWord(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool { return !shellSafe(r) }) < 0 {
+		return s
+	}
+	if !strings.ContainsFunc(s, func(r rune) bool { return controlRune(r) || r == utf8.RuneError }) {
+		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	}
+	var b strings.Builder
+	b.WriteString("$'")
+	for len(s) > 0 {
+		r, n := utf8.DecodeRuneInString(s)
+		switch {
+		case r == '\\' || r == '\'':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == utf8.RuneError || controlRune(r):
+			for i := range n {
+				fmt.Fprintf(&b, `\x%02x`, s[i])
+			}
+		default:
+			b.WriteString(s[:n])
+		}
+		s = s[n:]
+	}
+	b.WriteByte('\'')
+	return b.String()
+}
+
+// shellSafe reports whether r needs no quotes in a shell word.
+func shellSafe(r rune) bool {
+	return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("@%+=:,./_-", r)
+}

@@ -114,6 +114,37 @@ func rawControl(out string) (string, bool) {
 func TestNoRawControlInAnyCommand(t *testing.T) {
 	cliEach(t, func(t *testing.T, e *cliEnv) {
 		seedEvil(t, e)
+		// First, while the four dead letters are there: the next page's
+		// command shows the evil names escaped, a shell reads them back
+		// as they were, and run again it lists the next page.
+		t.Run("tasks next page", func(t *testing.T) {
+			args := []string{"tasks", "--queue", evilQueue, "--state", "dead", "--task", evilTask, "--kind", evilKind,
+				"--limit", "1", "--redis", e.url, "--prefix", e.prefix}
+			seen := map[string]bool{}
+			for page := 0; args != nil; page++ {
+				if page == 10 {
+					t.Fatal("ten pages of dead letters, and more")
+				}
+				out, stderr := runArgs(t, args)
+				if c, ok := rawControl(stderr); ok {
+					t.Fatalf("stderr has %q raw:\n%q", c, stderr)
+				}
+				for _, id := range listedIDs(t, out) {
+					if seen[id] {
+						t.Errorf("page %d lists %s again", page+1, id)
+					}
+					seen[id] = true
+				}
+				next := nextCommand(t, stderr)
+				if next != nil && (!slices.Contains(next, evilQueue) || !slices.Contains(next, evilTask) || !slices.Contains(next, evilKind)) {
+					t.Fatalf("bash reads the next page's command as %q; want the evil queue, task and kind as given\n%s", next, stderr)
+				}
+				args = next
+			}
+			if len(seen) != 4 {
+				t.Errorf("the pages listed %d dead letters, want the 4", len(seen))
+			}
+		})
 		// ESC as the table shows it, or as JSON does.
 		shown := []string{`\x1b`, `\u001b`}
 		for _, tc := range []struct {
@@ -135,6 +166,19 @@ func TestNoRawControlInAnyCommand(t *testing.T) {
 			{"tasks dead", []string{"tasks", "--queue", evilQueue, "--state", "dead"}, nil, 0, true},
 			{"tasks finished", []string{"tasks", "--queue", evilQueue, "--state", "finished"}, nil, 0, true},
 			{"tasks bad state", []string{"tasks", "--queue", evilQueue, "--state", evilKind}, nil, 2, true},
+			{"tasks search", []string{"tasks", "--queue", evilQueue, "--search", evilTask}, nil, 0, true},
+			{"tasks task", []string{"tasks", "--queue", evilQueue, "--state", "finished", "--task", evilTask}, nil, 0, true},
+			{"tasks kind", []string{"tasks", "--queue", evilQueue, "--state", "dead", "--kind", evilKind}, nil, 0, true},
+			{"tasks status", []string{"tasks", "--queue", evilQueue, "--state", "finished", "--status", "failed"}, nil, 0, true},
+			// The next page's command repeats the queue, the task and the
+			// kind, escaped as a shell reads them.
+			{"tasks next page", []string{"tasks", "--queue", evilQueue, "--state", "dead", "--task", evilTask, "--kind", evilKind,
+				"--limit", "1"}, nil, 0, true},
+			{"tasks bad status", []string{"tasks", "--queue", evilQueue, "--status", evilKind}, nil, 2, true},
+			{"tasks bad since", []string{"tasks", "--queue", evilQueue, "--since", evilError}, nil, 2, true},
+			{"tasks bad until", []string{"tasks", "--queue", evilQueue, "--until", evilKind}, nil, 2, true},
+			{"tasks bad after", []string{"tasks", "--queue", evilQueue, "--after", evilID}, nil, 2, true},
+			{"tasks search without queue", []string{"tasks", "--search", evilTask}, nil, 2, false},
 			{"task ready", []string{"task", evilID + "ready"}, nil, 0, true},
 			{"task running", []string{"task", evilID + "run", "--queue", evilQueue}, nil, 0, true},
 			{"task retried", []string{"task", evilID + "retry"}, nil, 0, true},

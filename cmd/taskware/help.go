@@ -130,6 +130,7 @@ flags of demo:
 	var o inspectOptions
 	fs = inspectFlags("inspect", &o, true, true)
 	fs.StringVar(&o.State, "state", "ready", "of tasks: list the tasks in this `STATE`: ready, running, delayed, dead or finished")
+	findFlags(fs, &o.Find, "of tasks: ")
 	fs.BoolVar(&o.Stack, "stack", false, "of task: under the attempts, print each panic's error and stack in full")
 	printFlags(w, fs)
 }

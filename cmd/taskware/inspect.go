@@ -46,8 +46,9 @@ type inspectCommand struct {
 	name string
 	doc
 	// queue, limit, state and stack say whether it takes --queue,
-	// --limit, --state and --stack.
-	queue, limit, state, stack bool
+	// --limit, --state and --stack; find, whether it takes the flags
+	// that find tasks in a queue and page through them (findFlags).
+	queue, limit, state, stack, find bool
 	// run does the command's work on a connection; what it prints to
 	// in.out is shown once it returns.
 	run func(ctx context.Context, in *inspection, args []string) error
@@ -67,6 +68,17 @@ type inspectOptions struct {
 	State    string
 	// Stack is --stack: print each panicked attempt's stack in full.
 	Stack bool
+	// Find is what the find flags say, as given.
+	Find findOptions
+	// Given are the flags given on the command line, with their values:
+	// the next page's command repeats them.
+	Given []*flag.Flag
+}
+
+// findOptions are the flags that find tasks in one queue, and the page
+// cursor; each "" when not given.
+type findOptions struct {
+	Task, Search, Status, Kind, Since, Until, After string
 }
 
 // inspectFlags returns the flags of an inspection command, bound to o:
@@ -97,7 +109,24 @@ func (c *inspectCommand) flags(o *inspectOptions) *flag.FlagSet {
 	if c.stack {
 		fs.BoolVar(&o.Stack, "stack", false, "under the attempts, print each panic's error and stack in full")
 	}
+	if c.find {
+		findFlags(fs, &o.Find, "")
+	}
 	return fs
+}
+
+// findFlags adds the flags that find tasks in one queue, and --after, to
+// fs, bound to f; each usage starts with lead ("of tasks: " in the help
+// of every command).
+func findFlags(fs *flag.FlagSet, f *findOptions, lead string) {
+	lead += "with --queue: "
+	fs.StringVar(&f.Task, "task", "", lead+"only the tasks of this task `NAME`")
+	fs.StringVar(&f.Search, "search", "", lead+"only the tasks whose ID, task name or arguments hold this `TEXT`, ignoring case (a finished task's arguments are gone)")
+	fs.StringVar(&f.Status, "status", "", lead+"only the tasks of this `STATUS`: "+statusChoices())
+	fs.StringVar(&f.Kind, "kind", "", lead+"only the tasks whose error kind is this `KIND` (dead, finished, retried tasks)")
+	fs.StringVar(&f.Since, "since", "", lead+"only the tasks whose time is `T` or later: an RFC 3339 time, or a duration before now (1h: an hour ago; -1h: in an hour). A task's time is when it ended (dead, finished), when it is due (delayed), else when it was enqueued")
+	fs.StringVar(&f.Until, "until", "", lead+"only the tasks whose time is before `T`, said as --since says it")
+	fs.StringVar(&f.After, "after", "", lead+"the page after this `CURSOR`, as the next page's command (on stderr) or --json's \"next\" gives it")
 }
 
 // exec runs c with args, its flags and arguments, and prints what it
@@ -123,7 +152,10 @@ func (c *inspectCommand) execute(ctx context.Context, args []string, out, errOut
 	case c.limit && o.Limit < 1:
 		return usageError{fmt.Errorf("%s: --limit must be at least 1, got %d", c.name, o.Limit)}
 	}
-	fs.Visit(func(f *flag.Flag) { o.QueueSet = o.QueueSet || f.Name == "queue" })
+	fs.Visit(func(f *flag.Flag) {
+		o.QueueSet = o.QueueSet || f.Name == "queue"
+		o.Given = append(o.Given, f)
+	})
 	in, err := open(ctx, &o)
 	if err != nil {
 		return redact(err, o.RedisURL)
@@ -133,6 +165,7 @@ func (c *inspectCommand) execute(ctx context.Context, args []string, out, errOut
 	if _, werr := io.WriteString(out, visibleText(redactText(in.out.String(), o.RedisURL))); err == nil {
 		err = werr
 	}
+	io.WriteString(errOut, visibleText(redactText(in.notes.String(), o.RedisURL)))
 	if in.empty && (err == nil || errors.Is(err, queue.ErrNotFound)) {
 		var note bytes.Buffer
 		in.noteEmpty(ctx, &note)
@@ -217,6 +250,9 @@ type inspection struct {
 	// was asked for: then it notes whether its prefix holds any key.
 	empty bool
 	out   *bytes.Buffer // what to print, redacted before it is
+	// notes is what to print on stderr after out, as out is: the next
+	// page's command.
+	notes *bytes.Buffer
 	close func()
 }
 
@@ -234,7 +270,8 @@ func open(ctx context.Context, o *inspectOptions) (*inspection, error) {
 		return nil, err
 	}
 	b := redisbackend.New(c, redisbackend.Prefix(o.Prefix))
-	return &inspection{o: o, b: b, q: b.Queue(), client: c, now: time.Now(), out: &bytes.Buffer{}, close: closeFn}, nil
+	return &inspection{o: o, b: b, q: b.Queue(), client: c, now: time.Now(), out: &bytes.Buffer{},
+		notes: &bytes.Buffer{}, close: closeFn}, nil
 }
 
 // queues returns the queue --queue names, or every queue.

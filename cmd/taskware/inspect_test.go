@@ -577,7 +577,8 @@ func TestUsageListsCommands(t *testing.T) {
 	var out bytes.Buffer
 	printUsage(&out)
 	for _, cmd := range []string{"demo", "queues", "tasks", "task ID", "dead list", "dead requeue", "dead purge",
-		"locks list", "locks break", "results list", "results purge", "results stats", "workers", "  --json", "  --prefix PREFIX", "  --stack"} {
+		"locks list", "locks break", "results list", "results purge", "results stats", "workers", "  --json", "  --prefix PREFIX", "  --stack", "  --task NAME", "  --search TEXT", "  --status STATUS", "  --kind KIND",
+		"  --since T", "  --until T", "  --after CURSOR"} {
 		if !strings.Contains(out.String(), cmd) {
 			t.Errorf("usage does not list %q", cmd)
 		}
@@ -689,7 +690,10 @@ func TestCommandHelp(t *testing.T) {
 		want, omit []string
 	}{
 		{[]string{"task", "-h"}, []string{"usage: taskware task ID [--queue Q] [--stack]", "what the queues know of task ID, and its\n  attempts", "--queue QUEUE", "--json", "--stack\n"}, []string{"--limit", "--state"}},
-		{[]string{"tasks", "--help"}, []string{"usage: taskware tasks [--state S] [--queue Q] [--limit N]", "--state STATE", "--limit N", `(default "ready")`}, nil},
+		{[]string{"tasks", "--help"}, []string{"usage: taskware tasks [--state S] [--queue Q] [--limit N] [--task NAME] [--search TEXT] [--status S] [--kind K] [--since T] [--until T] [--after CURSOR] [flags]",
+			"--state STATE", "--limit N", `(default "ready")`, "--task NAME", "--search TEXT", "--status STATUS", "--kind KIND",
+			"--since T", "--until T", "--after CURSOR"}, []string{"--stack"}},
+		{[]string{"task", "-h"}, []string{"--queue QUEUE"}, []string{"--search", "--after"}},
 		{[]string{"queues", "-h"}, []string{"usage: taskware queues [flags]", "--prefix PREFIX"}, []string{"--queue", "--limit"}},
 		{[]string{"dead", "-h"}, []string{"usage: taskware dead list|requeue|purge", "dead requeue [--queue Q] [ID...]", "flags of dead list:", "--limit N"}, []string{"locks list"}},
 		{[]string{"dead", "help"}, []string{"usage: taskware dead list|requeue|purge"}, nil},

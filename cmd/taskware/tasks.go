@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"slices"
 	"strconv"
@@ -16,9 +17,14 @@ import (
 )
 
 var (
-	tasksCommand = &inspectCommand{name: "tasks", queue: true, limit: true, state: true, run: listTasks, doc: doc{
-		synopsis: []string{"tasks [--state S]", "      [--queue Q]", "      [--limit N]"},
-		about:    []string{"the tasks in state S (ready, running, delayed,", "dead or finished; ready by default), of one", "queue or of every queue"},
+	tasksCommand = &inspectCommand{name: "tasks", queue: true, limit: true, state: true, find: true, run: listTasks, doc: doc{
+		synopsis: []string{"tasks [--state S]", "      [--queue Q]", "      [--limit N]", "      [--task NAME]",
+			"      [--search TEXT]", "      [--status S]", "      [--kind K]", "      [--since T]", "      [--until T]",
+			"      [--after CURSOR]"},
+		about: []string{"the tasks in state S (ready, running, delayed,", "dead or finished; ready by default), of one",
+			"queue or of every queue. Of one queue, a page", "of N (at most 1000) found by task name, by",
+			"TEXT in IDs, names or arguments, by status,", "error kind or time (T: RFC 3339, or 1h for an",
+			"hour ago); stderr gets the next page's command"},
 	}}
 	taskCommand = &inspectCommand{name: "task", queue: true, stack: true, run: showTask, doc: doc{
 		synopsis: []string{"task ID [--queue Q]", "        [--stack]"},
@@ -27,6 +33,20 @@ var (
 	}}
 )
 
+// taskStatuses are the statuses --status takes.
+var taskStatuses = []queue.Status{queue.Queued, queue.Running, queue.Scheduled, queue.Succeeded, queue.Failed,
+	queue.Skipped, queue.Dead, queue.Canceled}
+
+// statusChoices are taskStatuses as a message says them: "queued,
+// running, ... or canceled".
+func statusChoices() string {
+	names := make([]string, len(taskStatuses))
+	for i, s := range taskStatuses {
+		names[i] = string(s)
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
 func listTasks(ctx context.Context, in *inspection, args []string) error {
 	o := in.o
 	switch {
@@ -34,6 +54,12 @@ func listTasks(ctx context.Context, in *inspection, args []string) error {
 		return usageError{fmt.Errorf("tasks: unexpected argument %q", args[0])}
 	case !slices.Contains(queue.TaskSets, queue.TaskSet(o.State)):
 		return usageError{fmt.Errorf("tasks: --state must be ready, running, delayed, dead or finished, not %s", quote(o.State))}
+	}
+	if o.QueueSet {
+		return findTasks(ctx, in)
+	}
+	if name := o.Find.given(); name != "" {
+		return usageError{fmt.Errorf("tasks: --%s needs --queue: tasks are found, and paged, in one queue", name)}
 	}
 	queues, err := in.queues(ctx)
 	if err != nil {
@@ -55,8 +81,124 @@ func listTasks(ctx context.Context, in *inspection, args []string) error {
 	if in.o.JSON {
 		return in.json(map[string]any{"tasks": rows.TasksOf(ts)})
 	}
-	in.taskTable(set, ts, !o.QueueSet)
+	in.taskTable(set, ts, true)
 	return nil
+}
+
+// given returns the name of the first find flag given a value, "" if
+// none is.
+func (f findOptions) given() string {
+	for _, kv := range [][2]string{{"task", f.Task}, {"search", f.Search}, {"status", f.Status}, {"kind", f.Kind},
+		{"since", f.Since}, {"until", f.Until}, {"after", f.After}} {
+		if kv[1] != "" {
+			return kv[0]
+		}
+	}
+	return ""
+}
+
+// findTasks lists one page of the tasks of --queue that the find flags
+// ask for, from --after, and notes the next page's command on stderr.
+func findTasks(ctx context.Context, in *inspection) error {
+	o := in.o
+	queues, err := in.queues(ctx) // checks the name
+	if err != nil {
+		return err
+	}
+	tq, err := o.Find.query(queue.TaskSet(o.State), in.now)
+	if err != nil {
+		return err
+	}
+	tq.Limit = o.Limit
+	page, err := in.q.ListTasks(ctx, queues[0], tq)
+	if errors.Is(err, queue.ErrBadCursor) {
+		return usageError{fmt.Errorf("tasks: --after %s is no cursor of %s tasks of queue %s: start again without it",
+			quote(tq.After), tq.Set, quote(queues[0]))}
+	}
+	if err != nil {
+		return err
+	}
+	in.empty = len(page.Tasks) == 0
+	if page.Next != "" {
+		fmt.Fprintf(in.notes, "next page: taskware tasks %s\n", nextPageArgs(o.Given, tq, page.Next))
+	}
+	if o.JSON {
+		doc := map[string]any{"tasks": rows.TasksOf(page.Tasks)}
+		if page.Next != "" {
+			doc["next"] = page.Next
+		}
+		return in.json(doc)
+	}
+	in.taskTable(tq.Set, page.Tasks, false)
+	return nil
+}
+
+// query is the TaskQuery of f for set, its times read as of now; a bad
+// --status or time is a usageError.
+func (f findOptions) query(set queue.TaskSet, now time.Time) (queue.TaskQuery, error) {
+	tq := queue.TaskQuery{Set: set, After: f.After, Task: f.Task, Search: f.Search, Status: queue.Status(f.Status), Kind: f.Kind}
+	if f.Status != "" && !slices.Contains(taskStatuses, tq.Status) {
+		return tq, usageError{fmt.Errorf("tasks: --status must be %s, not %s", statusChoices(), quote(f.Status))}
+	}
+	var err error
+	if tq.Since, err = flagTime("since", f.Since, now); err != nil {
+		return tq, err
+	}
+	if tq.Until, err = flagTime("until", f.Until, now); err != nil {
+		return tq, err
+	}
+	return tq, nil
+}
+
+// flagTime reads the time --name says, s: an RFC 3339 time, or a
+// duration before now; zero if s is "".
+func flagTime(name, s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, usageError{fmt.Errorf("tasks: --%s %s is no time: say an RFC 3339 time (2026-01-02T15:04:05Z) or a duration before now (1h)",
+		name, quote(s))}
+}
+
+// flagTimeText is t as --since and --until read it back, "" if zero.
+func flagTimeText(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// nextPageArgs are the flags of the command that lists the page after
+// this one, shell-quoted: those given, but --since and --until as the
+// times they meant here (a duration would move with the clock) and
+// --after as next.
+func nextPageArgs(given []*flag.Flag, tq queue.TaskQuery, next string) string {
+	var words []string
+	for _, f := range given {
+		value := f.Value.String()
+		switch f.Name {
+		case "after":
+			continue
+		case "since":
+			value = flagTimeText(tq.Since)
+		case "until":
+			value = flagTimeText(tq.Until)
+		}
+		if b, ok := f.Value.(flag.Getter).Get().(bool); ok {
+			if b {
+				words = append(words, "--"+f.Name)
+			}
+			continue
+		}
+		words = append(words, "--"+f.Name, shellWord(value))
+	}
+	return strings.Join(append(words, "--after", shellWord(next)), " ")
 }
 
 // taskColumns are the columns of a table of tasks of a set, and their
