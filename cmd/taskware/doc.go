@@ -10,7 +10,11 @@
 // results and tasks alone list. No output or error shows the URL's
 // password, and "taskware COMMAND -h" shows one command's help, as does a
 // mistake in it. Their JSON rows are the web view's api/ rows
-// (internal/rows). task prints what the queues know of a task, then its
+// (internal/rows). tasks of one --queue finds tasks as the web view's
+// listing does (--task, --search, --status, --kind, --since, --until), a
+// page at a time (queue.Admin.ListTasks): stderr gives the next page's
+// command, its --after cursor and every value quoted for a shell, and
+// --json gives the cursor as "next". task prints what the queues know of a task, then its
 // attempts, as the web view's task page does: a row each with its
 // outcome, kind, worker, start, duration and error cut to one line;
 // --stack prints each panic's error and stack in full, and --json has
