@@ -208,6 +208,9 @@ type WorkflowState struct {
 	// CreatedAt is when it was enqueued, FinishedAt when it ended (zero
 	// while it runs).
 	CreatedAt, FinishedAt time.Time
+	// Result is the output step's result, encoded, once the workflow
+	// Succeeded; nil if that step was skipped.
+	Result []byte
 	// StepStates lists every step, in the order of WorkflowSpec.Steps.
 	StepStates []StepState
 }
