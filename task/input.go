@@ -2,6 +2,14 @@ package task
 
 // BindMode says how a workflow step's arguments are built from its
 // parents' outcomes (Invocation.Inputs), before any middleware runs.
+//
+// Invocation.Fields, when not nil, has one entry per input. For
+// BindFields it names the field each input sets. For the other modes an
+// input whose entry is "" carries no data (a parent that only orders the
+// step), and any other entry marks one that does. A misfit (arguments of
+// the wrong shape, a result that does not decode, a parent that did not
+// succeed for a step that needs it to) fails the run with a
+// *PayloadError.
 type BindMode uint8
 
 // The ways a step's arguments are built.
