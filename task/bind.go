@@ -76,9 +76,13 @@ func bindInputs(inv *Invocation, a any) error {
 			if name == "" {
 				continue
 			}
-			f := v.FieldByName(name)
-			if !f.IsValid() || !f.CanSet() {
+			sf, ok := v.Type().FieldByName(name)
+			if !ok || !sf.IsExported() {
 				return fmt.Errorf("bind fields: %s has no exported field %q", v.Type(), name)
+			}
+			f, err := v.FieldByIndexErr(sf.Index) // an error, not a panic, through a nil embedded pointer
+			if err != nil || !f.CanSet() {
+				return fmt.Errorf("bind fields: field %q of %s cannot be set: %v", name, v.Type(), err)
 			}
 			if u, ok := f.Addr().Interface().(upstream); ok {
 				if err := u.fill(inv.Inputs[i], c); err != nil {

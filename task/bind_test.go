@@ -126,6 +126,8 @@ func TestBindMisfits(t *testing.T) {
 		Total  int
 		hidden int
 	}
+	type Inner struct{ X int }
+	type Outer struct{ *Inner }
 	tests := []struct {
 		name string
 		run  func() error
@@ -171,6 +173,10 @@ func TestBindMisfits(t *testing.T) {
 			_, err := runBound[Args](t, &task.Invocation{Bind: task.BindFields, Fields: []string{"hidden"}, Inputs: []task.Input{ok("a", "1")}})
 			return err
 		}, `no exported field "hidden"`},
+		{"fields, through a nil embedded pointer", func() error {
+			_, err := runBound[Outer](t, &task.Invocation{Bind: task.BindFields, Fields: []string{"X"}, Inputs: []task.Input{ok("a", "1")}})
+			return err
+		}, `field "X" of task_test.Outer cannot be set`},
 		{"fields, not a struct", func() error {
 			_, err := runBound[int](t, &task.Invocation{Bind: task.BindFields, Fields: []string{"X"}, Inputs: []task.Input{ok("a", "1")}})
 			return err
