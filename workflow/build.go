@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash"
+	"io"
 	"reflect"
 	"strconv"
 
@@ -705,7 +706,8 @@ func digest(h hash.Hash, m *queue.Message) {
 	field(h, m.Task)
 	field(h, m.Queue)
 	field(h, string(m.Payload))
-	field(h, fmt.Sprint(s.Bind, s.Outcomes, s.IfSkipped, s.Absorbed, s.Output, len(s.Parents), len(s.Fields)))
+	flags := []byte{byte(s.Bind), byte(s.IfSkipped), bit(s.Outcomes), bit(s.Absorbed), bit(s.Output), bit(s.Fields != nil)}
+	h.Write(binary.AppendUvarint(flags, uint64(len(s.Parents))))
 	for i, p := range s.Parents {
 		field(h, p.Name)
 		if s.Fields != nil {
@@ -714,10 +716,17 @@ func digest(h hash.Hash, m *queue.Message) {
 	}
 }
 
+func bit(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // field writes s to h, its length first, so that no two lists of fields
 // write the same bytes.
 func field(h hash.Hash, s string) {
 	var n [binary.MaxVarintLen64]byte
 	h.Write(n[:binary.PutUvarint(n[:], uint64(len(s)))])
-	h.Write([]byte(s))
+	io.WriteString(h, s)
 }
