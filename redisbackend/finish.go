@@ -14,7 +14,7 @@ import (
 
 var (
 	startScript   = newScript(lua("start.lua"))
-	finishScript  = newScript(releaseLua + lua("lib/entry.lua", "lib/count.lua", "lib/superseded.lua", "lib/attempt.lua", "lib/ended.lua", "finish.lua"))
+	finishScript  = newScript(releaseLua + lua("lib/entry.lua", "lib/count.lua", "lib/superseded.lua", "lib/attempt.lua", "lib/ended.lua", "lib/finish.lua", "finish.lua"))
 	requeueScript = newScript(releaseLua + lua("lib/entry.lua", "lib/count.lua", "lib/superseded.lua", "lib/attempt.lua", "requeue.lua"))
 )
 
