@@ -35,17 +35,18 @@ func outcomeInput(step string, o queue.Outcome) task.Input {
 func failureCancelsWaitingAndQueued(t *tester) {
 	for _, o := range []queue.Outcome{boom, permanent, stopped} {
 		t.sub(string(o.Status), func(t *tester) {
-			f := newFlow("w12", "wf",
+			wf, idle := "wf-"+string(o.Status), "wf-"+string(o.Status)+"-idle"
+			f := newFlow("w12", wf,
 				step("A"), step("B", "A"), step("C", "B"),
-				step("D").on("wf-idle"),
+				step("D").on(idle),
 				step("E"), step("F", "E"),
 				step("G"),
 				step("H", "C", "F", "G", "D"))
 			t.enqueueFlow(f, time.Time{})
-			ds := t.takeSteps(f, "wf", "A", "E", "G")
+			ds := t.takeSteps(f, wf, "A", "E", "G")
 			t.finish(ds["G"], queue.Outcome{Status: queue.Scheduled, Attempt: 2, RunAt: time.Now().Add(time.Hour), Retry: true, Kind: "boom", Error: "x"})
 			t.succeed(ds["A"], "a")
-			t.finish(t.takeSteps(f, "wf", "B")["B"], o)
+			t.finish(t.takeSteps(f, wf, "B")["B"], o)
 
 			w := t.wantWorkflow(f, queue.Failed, 7, "B", o.Kind)
 			if w.Error != o.Error {
@@ -59,10 +60,10 @@ func failureCancelsWaitingAndQueued(t *tester) {
 			if o.Status == queue.Dead {
 				dead = 1
 			}
-			t.wantStats("wf", 0, 1, 0, dead)
-			t.wantStats("wf-idle", 0, 0, 0, 0)
-			t.promote("wf", time.Now().Add(2*time.Hour), 10)
-			t.noneReady("wf", "wf-idle")
+			t.wantStats(wf, 0, 1, 0, dead)
+			t.wantStats(idle, 0, 0, 0, 0)
+			t.promote(wf, time.Now().Add(2*time.Hour), 10)
+			t.noneReady(wf, idle)
 
 			t.finish(ds["E"], queue.Outcome{Status: queue.Failed, Attempt: 1, Kind: "other", Error: "also broke"})
 			t.wantStep(f, "E", queue.Failed, 1, "other")
@@ -70,7 +71,7 @@ func failureCancelsWaitingAndQueued(t *tester) {
 			if w := t.wantWorkflow(f, queue.Failed, 8, "B", o.Kind); w.Error != o.Error {
 				t.Fatalf("Workflow.Error after a second failure = %q; want the first's, %q", w.Error, o.Error)
 			}
-			t.noneReady("wf", "wf-idle")
+			t.noneReady(wf, idle)
 		})
 	}
 }
@@ -82,14 +83,15 @@ func failureCancelsWaitingAndQueued(t *tester) {
 func absorbedFailureRuns(t *tester) {
 	for _, o := range []queue.Outcome{boom, permanent, stopped} {
 		t.sub(string(o.Status), func(t *tester) {
-			f := newFlow("w13", "wf", step("A"), step("P"), step("O", "A", "P").takesOutcomes())
+			wf := "wf-" + string(o.Status)
+			f := newFlow("w13", wf, step("A"), step("P"), step("O", "A", "P").takesOutcomes())
 			t.enqueueFlow(f, time.Time{})
 			var p *queue.Delivery
 			if o.Status == queue.Canceled {
-				t.cancel("wf", f.id("A"), queue.CancelDone)
-				p = t.takeSteps(f, "wf", "P")["P"]
+				t.cancel(wf, f.id("A"), queue.CancelDone)
+				p = t.takeSteps(f, wf, "P")["P"]
 			} else {
-				ds := t.takeSteps(f, "wf", "A", "P")
+				ds := t.takeSteps(f, wf, "A", "P")
 				t.finish(ds["A"], o)
 				p = ds["P"]
 			}
@@ -97,7 +99,7 @@ func absorbedFailureRuns(t *tester) {
 			t.wantSteps(f, queue.Waiting, "", "O")
 			t.wantWorkflow(f, queue.Running, 1, "", "")
 			t.succeed(p, "p")
-			d := t.takeSteps(f, "wf", "O")["O"]
+			d := t.takeSteps(f, wf, "O")["O"]
 			wantInputs(t, d, outcomeInput("A", o), input("P", "p"))
 			t.succeed(d, "o")
 			if w := t.wantWorkflow(f, queue.Succeeded, 3, "", ""); string(w.Result) != "o" {
@@ -182,18 +184,19 @@ func skipOutcomesChildRuns(t *tester) {
 func stepCancelFails(t *tester) {
 	for _, c := range []struct{ name, step string }{{"waiting", "B"}, {"queued", "A"}, {"running", "A"}} {
 		t.sub(c.name, func(t *tester) {
-			f := newFlow("w15", "wf", step("A"), step("B", "A"), step("C").on("wf-idle"), step("D", "B", "C"))
+			wf, idle := "wf-"+c.name, "wf-"+c.name+"-idle"
+			f := newFlow("w15", wf, step("A"), step("B", "A"), step("C").on(idle), step("D", "B", "C"))
 			t.enqueueFlow(f, time.Time{})
 			if c.name == "running" {
-				a := t.takeSteps(f, "wf", "A")["A"]
-				t.cancel("wf", f.id("A"), queue.CancelSent)
+				a := t.takeSteps(f, wf, "A")["A"]
+				t.cancel(wf, f.id("A"), queue.CancelSent)
 				t.wantWorkflow(f, queue.Running, 0, "", "")
 				t.finish(a, stopped)
 			} else {
-				t.cancel("wf", f.id(c.step), queue.CancelDone)
-				t.cancel("wf", f.id(c.step), queue.CancelTooLate)
+				t.cancel(wf, f.id(c.step), queue.CancelDone)
+				t.cancel(wf, f.id(c.step), queue.CancelTooLate)
 			}
-			t.wantCanceled("wf", f.id(c.step), 1)
+			t.wantCanceled(wf, f.id(c.step), 1)
 			w := t.wantWorkflow(f, queue.Failed, 4, c.step, queue.ErrCanceled.ErrorKind())
 			if w.Error != queue.ErrCanceled.Error() {
 				t.Fatalf("Workflow.Error = %q; want the cancel's, %q", w.Error, queue.ErrCanceled.Error())
@@ -203,7 +206,7 @@ func stepCancelFails(t *tester) {
 					t.wantSteps(f, queue.Canceled, queue.KindWorkflowFailed, name)
 				}
 			}
-			t.noneReady("wf", "wf-idle")
+			t.noneReady(wf, idle)
 		})
 	}
 }
@@ -291,56 +294,57 @@ func cancelWorkflow(t *tester) {
 func retryReopensAndResumes(t *tester) {
 	for _, o := range []queue.Outcome{boom, permanent, stopped} {
 		t.sub(string(o.Status), func(t *tester) {
-			f := newFlow("w17", "wf",
+			wf, idle := "wf-"+string(o.Status), "wf-"+string(o.Status)+"-idle"
+			f := newFlow("w17", wf,
 				step("A"), step("B", "A"), step("C", "B"),
-				step("D").on("wf-idle"),
+				step("D").on(idle),
 				step("E"), step("F", "E"),
 				step("H", "C", "F"))
 			t.enqueueFlow(f, time.Time{})
-			ds := t.takeSteps(f, "wf", "A", "E")
+			ds := t.takeSteps(f, wf, "A", "E")
 			t.succeed(ds["A"], "a")
 			if o.Status == queue.Canceled { // canceled before it ran
-				t.cancel("wf", f.id("B"), queue.CancelDone)
-				t.noneReady("wf")
+				t.cancel(wf, f.id("B"), queue.CancelDone)
+				t.noneReady(wf)
 			} else {
-				t.finish(t.takeSteps(f, "wf", "B")["B"], o)
+				t.finish(t.takeSteps(f, wf, "B")["B"], o)
 			}
 			t.wantWorkflow(f, queue.Failed, 6, "B", o.Kind)
 			t.succeed(ds["E"], "e")
 			t.wantSteps(f, queue.Canceled, queue.KindWorkflowFailed, "C", "D", "F", "H")
 			t.wantWorkflow(f, queue.Failed, 7, "B", o.Kind)
 
-			if err := t.q.RetryStep(t.Context(), "wf", "w17", "B"); err != nil {
+			if err := t.q.RetryStep(t.Context(), wf, "w17", "B"); err != nil {
 				t.Fatalf("RetryStep(B): %v", err)
 			}
 			t.wantWorkflow(f, queue.Running, 2, "", "")
 			t.wantSteps(f, queue.Succeeded, "", "A", "E")
 			t.wantSteps(f, queue.Queued, "", "B", "D", "F")
 			t.wantSteps(f, queue.Waiting, "", "C", "H")
-			if err := t.q.RetryStep(t.Context(), "wf", "w17", "B"); !errors.Is(err, queue.ErrNotRetryable) {
+			if err := t.q.RetryStep(t.Context(), wf, "w17", "B"); !errors.Is(err, queue.ErrNotRetryable) {
 				t.Fatalf("RetryStep(B) again = %v; want queue.ErrNotRetryable: the workflow runs", err)
 			}
 
-			ds = t.takeSteps(f, "wf", "B", "F")
+			ds = t.takeSteps(f, wf, "B", "F")
 			if b := ds["B"]; b.Attempt != 1 || b.LastKind != "" || b.LastError != "" {
 				t.Fatalf("B retried: attempt %d, last failure %q %q; want a fresh attempt 1", b.Attempt, b.LastKind, b.LastError)
 			}
 			wantInputs(t, ds["B"], input("A", "a"))
 			wantInputs(t, ds["F"], input("E", "e"))
-			d := t.takeSteps(f, "wf-idle", "D")["D"]
+			d := t.takeSteps(f, idle, "D")["D"]
 			t.succeed(ds["B"], "b")
-			c := t.takeSteps(f, "wf", "C")["C"]
+			c := t.takeSteps(f, wf, "C")["C"]
 			wantInputs(t, c, input("B", "b"))
 			t.succeed(ds["F"], "f")
 			t.succeed(d, "d")
 			t.succeed(c, "c")
-			h := t.takeSteps(f, "wf", "H")["H"]
+			h := t.takeSteps(f, wf, "H")["H"]
 			wantInputs(t, h, input("C", "c"), input("F", "f"))
 			t.succeed(h, "h")
 			if w := t.wantWorkflow(f, queue.Succeeded, 7, "", ""); string(w.Result) != "h" {
 				t.Fatalf("Workflow.Result = %q, want %q", w.Result, "h")
 			}
-			t.noneReady("wf", "wf-idle")
+			t.noneReady(wf, idle)
 		})
 	}
 }
@@ -426,11 +430,11 @@ func (t *tester) wantWaited(done <-chan workflowWait, status queue.Status) *queu
 // context if that ends first; queue.ErrNotFound for an unknown workflow.
 func waitWorkflow(t *tester) {
 	t.sub("succeeded", func(t *tester) {
-		f := chainFlow("w22", "wf", "A", "B")
+		f := chainFlow("w22", "wait-ok", "A", "B")
 		t.enqueueFlow(f, time.Time{})
 		first, second := t.waitFor(t.Context(), f), t.waitFor(t.Context(), f)
-		t.succeed(t.takeSteps(f, "wf", "A")["A"], "a")
-		t.succeed(t.takeSteps(f, "wf", "B")["B"], "b")
+		t.succeed(t.takeSteps(f, "wait-ok", "A")["A"], "a")
+		t.succeed(t.takeSteps(f, "wait-ok", "B")["B"], "b")
 		for _, done := range []<-chan workflowWait{first, second} {
 			if w := t.wantWaited(done, queue.Succeeded); w.Ended != 2 || string(w.Result) != "b" {
 				t.Fatalf("WaitWorkflow = %+v; want both steps ended, and B's result", *w)
@@ -439,10 +443,10 @@ func waitWorkflow(t *tester) {
 		t.wantWaited(t.waitFor(t.Context(), f), queue.Succeeded)
 	})
 	t.sub("failed", func(t *tester) {
-		f := newFlow("w22", "wf", step("A"), step("B", "A"), step("C"))
+		f := newFlow("w22", "wait-failed", step("A"), step("B", "A"), step("C"))
 		t.enqueueFlow(f, time.Time{})
 		done := t.waitFor(t.Context(), f)
-		ds := t.takeSteps(f, "wf", "A", "C")
+		ds := t.takeSteps(f, "wait-failed", "A", "C")
 		t.finish(ds["A"], boom)
 		if w := t.wantWaited(done, queue.Failed); w.FailedStep != "A" {
 			t.Fatalf("WaitWorkflow = %+v; want it failed by A", *w)
@@ -450,16 +454,16 @@ func waitWorkflow(t *tester) {
 		t.wantSteps(f, queue.Queued, "", "C")
 	})
 	t.sub("canceled", func(t *tester) {
-		f := chainFlow("w22", "wf", "A", "B")
+		f := chainFlow("w22", "wait-canceled", "A", "B")
 		t.enqueueFlow(f, time.Time{})
 		done := t.waitFor(t.Context(), f)
-		if _, err := t.q.CancelWorkflow(t.Context(), "wf", "w22"); err != nil {
+		if _, err := t.q.CancelWorkflow(t.Context(), "wait-canceled", "w22"); err != nil {
 			t.Fatalf("CancelWorkflow: %v", err)
 		}
 		t.wantWaited(done, queue.Canceled)
 	})
 	t.sub("context ends", func(t *tester) {
-		f := chainFlow("w22", "wf", "A", "B")
+		f := chainFlow("w22", "wait-ctx", "A", "B")
 		t.enqueueFlow(f, time.Time{})
 		cause := errors.New("caller gave up")
 		ctx, cancel := context.WithCancelCause(t.Context())
