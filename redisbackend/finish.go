@@ -13,8 +13,8 @@ import (
 )
 
 var (
-	startScript   = newScript(lua("start.lua"))
-	finishScript  = newScript(releaseLua + lua("lib/entry.lua", "lib/count.lua", "lib/superseded.lua", "lib/attempt.lua", "lib/ended.lua", "lib/finish.lua", "finish.lua"))
+	startScript  = newScript(lua("start.lua"))
+	finishScript = newScript(releaseLua + lua("lib/entry.lua", "lib/count.lua", "lib/superseded.lua", "lib/attempt.lua", "lib/ended.lua", "lib/finish.lua", "finish.lua"))
 	// finishStepScript ends a workflow step: finish.lua's work, then the
 	// step's end in its workflow, in the same run.
 	finishStepScript = newScript(releaseLua + lua("lib/entry.lua", "lib/count.lua", "lib/superseded.lua", "lib/attempt.lua", "lib/ended.lua",
