@@ -489,3 +489,80 @@ func TestUnregisteredStep(t *testing.T) {
 		}
 	})
 }
+
+// TestAfterOrdersWithoutData: a step that waits for another through After
+// (and one through Order) takes no data from it, and runs once it ended.
+func TestAfterOrdersWithoutData(t *testing.T) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
+		var firstDone, secondDone atomic.Bool
+		var sawFirst, sawSecond atomic.Bool
+		first := task.New("first", func(ctx context.Context, s string) (string, error) {
+			firstDone.Store(true)
+			return "not a number", nil // a value the step after could not decode
+		})
+		second := task.New("second", func(ctx context.Context, n int) (int, error) {
+			secondDone.Store(true)
+			return n, nil
+		})
+		add := task.New("add", func(ctx context.Context, n int) (int, error) {
+			sawFirst.Store(firstDone.Load())
+			sawSecond.Store(secondDone.Load())
+			return n + 1, nil
+		})
+		c := start(t, b, func(w *worker.Worker) {
+			worker.Register(w, first)
+			worker.Register(w, second)
+			worker.Register(w, add)
+		})
+		w := workflow.New("after")
+		f := workflow.Start(w, first, "x", workflow.Name("first"))
+		s := workflow.Start(w, second, 5, workflow.Name("second"))
+		root := workflow.Start(w, add, 10, workflow.Name("root"))
+		out := workflow.Then(w, root, add, workflow.Name("out"), workflow.After(f))
+		workflow.Order(w, s, out)
+		h := enqueue(t, c, w, out)
+		got, err := get(t, h)
+		if err != nil || got != 12 {
+			t.Fatalf("Get = %d, %v; want 12, from root's 11 alone", got, err)
+		}
+		if !sawFirst.Load() || !sawSecond.Load() {
+			t.Fatalf("out ran before first (%v) or second (%v) ended", sawFirst.Load(), sawSecond.Load())
+		}
+		if _, steps := stateOf(t, h); !slices.Equal(steps["out"].Parents, []string{"root", "first", "second"}) {
+			t.Fatalf("out's parents %v", steps["out"].Parents)
+		}
+	})
+}
+
+// TestOutcomeAbsorbsFailure: a step whose only child takes its outcome
+// fails without failing the workflow: the child runs, and sees the
+// failure's kind.
+func TestOutcomeAbsorbsFailure(t *testing.T) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
+		fails := task.New("fails", func(ctx context.Context, n int) (int, error) { return 0, errFlaky })
+		ok := task.New("ok", func(ctx context.Context, n int) (int, error) { return n, nil })
+		report := task.New("report", func(ctx context.Context, us []task.Upstream[int]) (string, error) {
+			var parts []string
+			for _, u := range us {
+				parts = append(parts, fmt.Sprintf("%s=%d/%v", u.Step, u.Value, errors.Is(u.Err, errFlaky)))
+			}
+			return strings.Join(parts, " "), nil
+		})
+		c := start(t, b, func(w *worker.Worker) {
+			worker.Register(w, fails)
+			worker.Register(w, ok)
+			worker.Register(w, report)
+		})
+		w := workflow.New("absorb")
+		x := workflow.Start(w, fails, 1, workflow.Name("x"))
+		y := workflow.Start(w, ok, 2, workflow.Name("y"))
+		h := enqueue(t, c, w, workflow.JoinOutcomes(w, []workflow.Step[int]{x, y}, report))
+		got, err := get(t, h)
+		if err != nil || got != "x=0/true y=2/false" {
+			t.Fatalf("Get = %q, %v; want the failure and the success, in order", got, err)
+		}
+		if st, steps := stateOf(t, h); st.Status != queue.Succeeded || steps["x"].Status != queue.Failed {
+			t.Fatalf("workflow %s, x %s: want succeeded, failed", st.Status, steps["x"].Status)
+		}
+	})
+}
