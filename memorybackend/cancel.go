@@ -8,9 +8,11 @@ import (
 	"github.com/taskware/taskware/queue"
 )
 
-// Cancel implements queue.Producer: a task that has not run (delayed, or
-// ready) ends as canceled at once; one a worker holds is canceled by that
-// worker, told through WatchCancels. Either way a retry of it never runs.
+// Cancel implements queue.Producer: a task that has not run (delayed,
+// ready, or a workflow step waiting for its parents) ends as canceled at
+// once; one a worker holds is canceled by that worker, told through
+// WatchCancels. Either way a retry of it never runs. A step's cancel fails
+// its workflow as its failure would (see Workflows).
 func (q *Queue) Cancel(ctx context.Context, name, id string) (queue.CancelOutcome, error) {
 	q.mu.Lock()
 	mq := q.queue(name, false)
@@ -27,7 +29,7 @@ func (q *Queue) Cancel(ctx context.Context, name, id string) (queue.CancelOutcom
 		return queue.CancelTooLate, nil
 	}
 	s.canceled = true
-	if s.st.Status == queue.Scheduled {
+	if s.st.Status == queue.Scheduled || s.st.Status == queue.Waiting {
 		delete(mq.due, id) // its heap item is stale now
 		q.endCanceled(mq, s, q.now())
 		q.mu.Unlock()
@@ -42,16 +44,24 @@ func (q *Queue) Cancel(ctx context.Context, name, id string) (queue.CancelOutcom
 		}
 	}
 	q.mu.Unlock()
+	q.tellCancels(recordKey{name, id})
+	return queue.CancelSent, nil
+}
+
+// tellCancels tells the watchers of cancels (see WatchCancels) of the
+// tasks of keys. q.mu is not held: a watcher may call the queue.
+func (q *Queue) tellCancels(keys ...recordKey) {
 	q.watchMu.Lock()
 	fns := make([]func(name, id string), 0, len(q.watchers))
 	for fn := range q.watchers {
 		fns = append(fns, *fn)
 	}
 	q.watchMu.Unlock()
-	for _, fn := range fns {
-		fn(name, id)
+	for _, k := range keys {
+		for _, fn := range fns {
+			fn(k.queue, k.id)
+		}
 	}
-	return queue.CancelSent, nil
 }
 
 // endCanceled ends s, which has not run, as canceled. q.mu is held.
@@ -60,6 +70,9 @@ func (q *Queue) endCanceled(mq *memQueue, s *memState, now time.Time) {
 	s.st.FinishedAt = time.UnixMicro(now.UnixMicro())
 	mq.count(now, func(c *queue.OutcomeCounts) { c.Canceled++ })
 	q.end(mq, s, now)
+	if s.wf != nil {
+		q.stepEnded(s, nil, now)
+	}
 }
 
 // WatchCancels implements queue.Consumer.

@@ -28,6 +28,8 @@ type Queue struct {
 	mu      sync.Mutex
 	queues  map[string]*memQueue
 	waiters waiters[recordKey] // by queue and task ID, while someone waits
+	// wfWaiters wait for workflows' ends, by home queue and workflow ID.
+	wfWaiters waiters[recordKey]
 	// schedules are the schedulers' publications, by scheduler.
 	schedules map[string]published
 }
@@ -59,6 +61,8 @@ type memQueue struct {
 	// that wait make it.
 	arrived  chan struct{}
 	finished int // terminal finishes, to sweep expired states now and then
+	// workflows are the records of the workflows whose home this queue is.
+	workflows map[string]*memWorkflow
 }
 
 // memEntry is a ready or pending message: a stream entry.
@@ -102,6 +106,8 @@ type memState struct {
 	// failed is a failed task's message, as its last run had it, for
 	// Message.
 	failed *queue.Message
+	// wf is a workflow step's place and inputs; nil for a plain task.
+	wf *memStep
 }
 
 // addAttempt records the run that o ends, at now: its worker and start
@@ -183,6 +189,9 @@ func (mq *memQueue) sweep(now time.Time) {
 			delete(mq.unique, k)
 		}
 	}
+	for id := range mq.workflows {
+		mq.workflow(id, now)
+	}
 }
 
 // normalize returns m as a Redis queue hands it back: times to the
@@ -201,6 +210,7 @@ func normalize(m queue.Message) queue.Message {
 		m.Payload = append([]byte(nil), m.Payload...)
 	}
 	m.Headers = maps.Clone(m.Headers) // the caller's map stays the caller's
+	m.Step = cloneStep(m.Step)
 	if len(m.Headers) == 0 {
 		m.Headers = nil
 	}
@@ -343,6 +353,9 @@ func (q *Queue) take(mq *memQueue, name, consumer string, n int) []*queue.Delive
 	for i, e := range mq.ready[:n] {
 		mq.pending[e.receipt] = &memPend{entry: e, consumer: consumer, claimed: now}
 		out[i] = e.delivery(name)
+		if e.msg.Step != nil {
+			mq.stepDelivery(out[i], now)
+		}
 		mq.ready[i] = nil
 	}
 	mq.ready = mq.ready[n:]
@@ -632,6 +645,9 @@ func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) 
 		m.Queue = d.Queue
 		s.failed = &m
 	}
+	if s.wf != nil {
+		q.stepEnded(s, o.Result, now)
+	}
 	return nil
 }
 
@@ -689,6 +705,7 @@ func (q *Queue) DeadLetters(ctx context.Context, name string, n int) ([]queue.De
 	out := make([]queue.DeadLetter, len(dead))
 	for i, dl := range dead {
 		out[i] = dl
+		out[i].Step = cloneStep(dl.Step)
 		out[i].Payload = append([]byte(nil), dl.Payload...)
 		if len(dl.Payload) == 0 {
 			out[i].Payload = nil

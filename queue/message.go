@@ -47,6 +47,9 @@ type Message struct {
 	// Headers is the message's metadata, set at enqueue and read by
 	// middlewares as task.Invocation.Headers. Nil if none.
 	Headers map[string]string
+	// Step places the message in a workflow (see Workflows); nil for a
+	// plain task.
+	Step *Step
 }
 
 // Delivery is a message taken by a worker: it stays claimed by that worker
@@ -65,6 +68,9 @@ type Delivery struct {
 	// Malformed says why the queue could not read the message, if it could
 	// not; a worker dead-letters it with ErrBadMessage.
 	Malformed error
+	// Inputs are a workflow step's parents' outcomes, in the order of
+	// Step.Parents, when the step was released; nil for a plain task.
+	Inputs []task.Input
 }
 
 // Outcome is how a worker ends a delivery.
@@ -94,7 +100,14 @@ type Outcome struct {
 	// task, any other first, on its own. The task's state then says
 	// whether a result was stored.
 	Final *task.FinalWrites
+	// Result is a workflow step's result, encoded, when it succeeded: its
+	// children's input. At most MaxStepResult bytes; nil for a plain task.
+	Result []byte
 }
+
+// MaxStepResult caps a step's result, as it becomes its children's
+// payload.
+const MaxStepResult = 1 << 20
 
 // DeadLetter is one entry of a queue's dead letters.
 type DeadLetter struct {

@@ -13,6 +13,7 @@ type Queue interface {
 	Admin
 	Server
 	Schedules
+	Workflows
 }
 
 // Producer is the side of a queue that callers use: enqueue, follow a

@@ -31,7 +31,7 @@ type Backend struct {
 	// keys of any hash slot, such as a task's locks with its queue.
 	oneNode bool
 	// Script arguments of every finish, boxed once.
-	stateTTLArg, channelArg, deadMaxArg any
+	stateTTLArg, channelArg, deadMaxArg, prefixArg any
 
 	locker Locker
 	store  Store
@@ -90,7 +90,7 @@ func New(client redis.UniversalClient, opts ...Option) *Backend {
 	default:
 		b.oneNode = true
 	}
-	b.stateTTLArg, b.channelArg, b.deadMaxArg = b.stateTTL.Milliseconds(), b.keys.channel(), b.deadMax
+	b.stateTTLArg, b.channelArg, b.deadMaxArg, b.prefixArg = b.stateTTL.Milliseconds(), b.keys.channel(), b.deadMax, b.keys.prefix
 	return b
 }
 

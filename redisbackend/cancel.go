@@ -8,19 +8,21 @@ import (
 	"github.com/taskware/taskware/queue"
 )
 
-var cancelScript = newScript(lua("lib/count.lua", "lib/ended.lua", "lib/cancel.lua", "cancel.lua"))
+var cancelScript = newScript(lua("lib/entry.lua", "lib/count.lua", "lib/ended.lua", "lib/cancel.lua", "lib/flow.lua", "cancel.lua"))
 
 // Cancel implements queue.Producer, in one round trip: a script that
 // ends a task that has not run (delayed, or ready and not taken: its
 // entry is deleted), or tells the workers, on the backend's channel, to
 // cancel the run of one they hold. Either way the state keeps the cancel,
 // so that a retry of the run never runs. A Cancel sent again (its reply
-// lost) finds its nonce in the state, and answers as the first time.
+// lost) finds its nonce in the state, and answers as the first time. A
+// workflow step that has not started (waiting too) ends canceled, which
+// fails its workflow in the same script (see queue.Workflows).
 func (q *Queue) Cancel(ctx context.Context, name, id string) (queue.CancelOutcome, error) {
 	n := q.names(name)
 	at := time.Now().UnixMicro()
 	res, err := q.run(ctx, cancelScript, []string{n.statePrefix + id, n.delayed, n.stream, *q.counts(n, at), n.ended},
-		id, q.b.channelArg, n.tag, q.b.stateTTLArg, at, nonce()).Text()
+		id, q.b.channelArg, n.tag, q.b.stateTTLArg, at, nonce(), q.b.prefixArg).Text()
 	if err != nil {
 		return "", fmt.Errorf("worker: cancel %s: %w", id, unavailable(ctx, err))
 	}

@@ -11,8 +11,8 @@ import (
 	"unsafe"
 
 	"github.com/taskware/taskware/queue"
-
 	"github.com/taskware/taskware/store"
+	"github.com/taskware/taskware/task"
 )
 
 // A record on Redis is one string, so that a write is a plain SET with its
@@ -82,22 +82,152 @@ func decodeRecord(s string) (*store.Record, error) {
 // the ID and task, its first parts (see lua/lib/entry.lua). A delayed
 // task's state keeps the core alone. One field is less for Redis to
 // write, store and send, and for a Take to read, than six.
+//
+// A workflow step's core has its headers (empty if none) and its Step
+// (encodeStep) too, seven parts; the script that releases it appends an
+// eighth, its inputs (see lua/lib/flow.lua), which a Take reads into
+// Delivery.Inputs.
 const messageVersion = "m1"
 
 func encodeMessage(m *queue.Message) string {
 	var nums [2][20]byte
 	enq := appendTime(nums[0][:0], m.EnqueuedAt)
 	exp := appendTime(nums[1][:0], m.ExpiresAt)
-	b := make([]byte, 0, len(m.ID)+len(m.Task)+len(enq)+len(exp)+len(m.Payload)+5*8)
+	var step []byte
+	if m.Step != nil {
+		step = encodeStep(m.Step)
+	}
+	b := make([]byte, 0, len(m.ID)+len(m.Task)+len(enq)+len(exp)+len(m.Payload)+len(step)+7*8)
 	b = appendNetstring(b, m.ID)
 	b = appendNetstring(b, m.Task)
 	b = appendNetstring(b, enq)
 	b = appendNetstring(b, exp)
 	b = appendNetstring(b, m.Payload)
-	if len(m.Headers) > 0 {
+	if len(m.Headers) > 0 || m.Step != nil {
 		b = appendNetstring(b, encodeHeaders(m.Headers))
 	}
+	if m.Step != nil {
+		b = appendNetstring(b, step)
+	}
 	return unsafe.String(unsafe.SliceData(b), len(b)) // b is never written again
+}
+
+// encodeStep makes a message's Step one string of netstrings: its
+// workflow, home queue and name, its bind mode and skip policy (numbers),
+// its flags ("u" outcomes, "a" absorbed, "o" output), then its parents,
+// children and fields, each a netstring of netstrings (a step's queue and
+// name, for the first two).
+func encodeStep(s *queue.Step) []byte {
+	var b []byte
+	b = appendNetstring(b, s.Workflow)
+	b = appendNetstring(b, s.Home)
+	b = appendNetstring(b, s.Name)
+	b = appendNetstring(b, strconv.Itoa(int(s.Bind)))
+	b = appendNetstring(b, strconv.Itoa(int(s.IfSkipped)))
+	b = appendNetstring(b, stepFlags(s))
+	b = appendNetstring(b, encodeRefs(s.Parents))
+	b = appendNetstring(b, encodeRefs(s.Children))
+	var f []byte
+	for _, name := range s.Fields {
+		f = appendNetstring(f, name)
+	}
+	return appendNetstring(b, f)
+}
+
+// stepFlags are a step's flags, as encodeStep writes them.
+func stepFlags(s *queue.Step) string {
+	var f []byte
+	if s.Outcomes {
+		f = append(f, 'u')
+	}
+	if s.Absorbed {
+		f = append(f, 'a')
+	}
+	if s.Output {
+		f = append(f, 'o')
+	}
+	return string(f)
+}
+
+func encodeRefs(refs []queue.StepRef) []byte {
+	var b []byte
+	for _, r := range refs {
+		b = appendNetstring(b, r.Queue)
+		b = appendNetstring(b, r.Name)
+	}
+	return b
+}
+
+// netstrings splits a string of netstrings.
+func netstrings(s string) ([]string, bool) {
+	var out []string
+	for s != "" {
+		f, rest, ok := netstring(s)
+		if !ok {
+			return nil, false
+		}
+		out, s = append(out, f), rest
+	}
+	return out, true
+}
+
+// decodeStep reads what encodeStep wrote.
+func decodeStep(v string) (*queue.Step, bool) {
+	f, ok := netstrings(v)
+	if !ok || len(f) != 9 {
+		return nil, false
+	}
+	bind, err1 := strconv.Atoi(f[3])
+	skip, err2 := strconv.Atoi(f[4])
+	parents, ok1 := decodeRefs(f[6])
+	children, ok2 := decodeRefs(f[7])
+	fields, ok3 := netstrings(f[8])
+	if err1 != nil || err2 != nil || bind < 0 || bind > 255 || skip < 0 || skip > 255 || !ok1 || !ok2 || !ok3 {
+		return nil, false
+	}
+	return &queue.Step{Workflow: f[0], Home: f[1], Name: f[2], Bind: task.BindMode(bind), IfSkipped: queue.SkipPolicy(skip),
+		Outcomes: strings.Contains(f[5], "u"), Absorbed: strings.Contains(f[5], "a"), Output: strings.Contains(f[5], "o"),
+		Parents: parents, Children: children, Fields: fields}, true
+}
+
+func decodeRefs(v string) ([]queue.StepRef, bool) {
+	f, ok := netstrings(v)
+	if !ok || len(f)%2 != 0 {
+		return nil, false
+	}
+	var refs []queue.StepRef
+	for i := 0; i < len(f); i += 2 {
+		refs = append(refs, queue.StepRef{Queue: f[i], Name: f[i+1]})
+	}
+	return refs, true
+}
+
+// decodeInputs reads the inputs a release appended to a step's core:
+// each parent's name, then its status, kind, error and value (see
+// lua/lib/flow.lua), in the order of the step's parents.
+func decodeInputs(v string, s *queue.Step) ([]task.Input, bool) {
+	f, ok := netstrings(v)
+	if !ok || len(f)%2 != 0 || s == nil {
+		return nil, false
+	}
+	if len(f) == 0 {
+		return nil, true
+	}
+	by := make(map[string]task.Input, len(f)/2)
+	for i := 0; i < len(f); i += 2 {
+		o, ok := netstrings(f[i+1])
+		if !ok || len(o) != 4 {
+			return nil, false
+		}
+		by[f[i]] = task.Input{Step: f[i], Status: o[0], Kind: o[1], Error: o[2], Value: payload(o[3])}
+	}
+	ins := make([]task.Input, 0, len(by))
+	for _, p := range s.Parents {
+		if in, ok := by[p.Name]; ok {
+			ins = append(ins, in)
+		}
+	}
+	return ins, true
 }
 
 // appendTime appends t in µs since 1970, or nothing for the zero time.
@@ -201,12 +331,34 @@ func (p *entryParser) message(d *queue.Delivery, m string) {
 		p.bad = append(p.bad, "no task")
 	}
 	if rest != "" { // the headers
-		hs, _, ok := netstring(rest)
-		if ok {
+		hs, after, ok := netstring(rest)
+		if ok && hs != "" {
 			d.Headers, ok = decodeHeaders(hs)
 		}
 		if !ok {
 			p.bad = append(p.bad, "unreadable headers")
+			return
+		}
+		rest = after
+	}
+	if rest != "" { // a workflow step's place
+		ss, after, ok := netstring(rest)
+		if ok {
+			d.Step, ok = decodeStep(ss)
+		}
+		if !ok {
+			p.bad = append(p.bad, "unreadable step")
+			return
+		}
+		rest = after
+	}
+	if rest != "" { // a released step's inputs
+		is, _, ok := netstring(rest)
+		if ok {
+			d.Inputs, ok = decodeInputs(is, d.Step)
+		}
+		if !ok {
+			p.bad = append(p.bad, "unreadable inputs")
 		}
 	}
 }

@@ -13,8 +13,12 @@ import (
 )
 
 var (
-	startScript   = newScript(lua("start.lua"))
-	finishScript  = newScript(releaseLua + lua("lib/entry.lua", "lib/count.lua", "lib/superseded.lua", "lib/attempt.lua", "lib/ended.lua", "finish.lua"))
+	startScript  = newScript(lua("start.lua"))
+	finishScript = newScript(releaseLua + lua("lib/entry.lua", "lib/count.lua", "lib/superseded.lua", "lib/attempt.lua", "lib/ended.lua", "lib/finish.lua", "finish.lua"))
+	// finishStepScript ends a workflow step: finish.lua's work, then the
+	// step's end in its workflow, in the same run.
+	finishStepScript = newScript(releaseLua + lua("lib/entry.lua", "lib/count.lua", "lib/superseded.lua", "lib/attempt.lua", "lib/ended.lua",
+		"lib/finish.lua", "lib/flow.lua", "finish_step.lua"))
 	requeueScript = newScript(releaseLua + lua("lib/entry.lua", "lib/count.lua", "lib/superseded.lua", "lib/attempt.lua", "requeue.lua"))
 )
 
@@ -49,6 +53,12 @@ type start struct {
 // releases of other tasks that end at the same time (see batcher). Any
 // other deferred write is made first, on its own; if one of them fails,
 // the state of a task that ends says queue.ResultLost.
+//
+// A workflow step that ends (d.Step set) ends in finish_step.lua, which
+// does finish.lua's work and, only if that acknowledged the delivery, the
+// step's end in its workflow: its children's inputs and release, or the
+// workflow's failure (see queue.Workflows). A finish sent again, or
+// superseded, releases nothing.
 func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) error {
 	if err := queue.ValidateOutcome(d, o); err != nil {
 		return err
@@ -74,12 +84,19 @@ func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) 
 		args = append(args, &d.Receipt, &f.runAt, &f.o.Attempt, &f.o.Kind, &f.o.Error, &d.ID, flag(o.Retry),
 			flag(o.Outage), record, recordTTL, q.b.channelArg, &n.tag, &f.result, &d.Attempt, &f.stack, &f.at, &f.o.Worker, &f.started)
 	} else {
-		args = f.begin(finishScript, &n.stream, &n.dead, &f.state, recordKey, counts, &n.ended)
+		s := finishScript
+		if d.Step != nil {
+			s = finishStepScript
+		}
+		args = f.begin(s, &n.stream, &n.dead, &f.state, recordKey, counts, &n.ended)
 		args = append(args, &d.Receipt, &f.status, &f.o.Kind, &f.o.Error, &f.o.Attempt, &f.result, q.b.stateTTLArg,
 			q.b.channelArg, &d.ID, &f.at, q.b.deadMaxArg, record, recordTTL, &n.tag, &d.Attempt, &f.stack, &f.o.Worker, &f.started)
 	}
 	for _, l := range f.locks {
 		args = append(args, l.token)
+	}
+	if d.Step != nil && o.Status != queue.Scheduled {
+		args = append(args, q.b.prefixArg, &d.Step.Workflow, &d.Step.Home, &d.Step.Name, f.o.Result)
 	}
 	f.ops = append(f.ops, scriptOp(f.script, args))
 	if err := q.b.batch.do(ctx, f.ops); err != nil {

@@ -62,6 +62,22 @@ func (k keys) statePrefix(queue string) string { return k.prefix + "queue:{" + q
 // current stream entry, and its message's core while it is delayed.
 func (k keys) state(queue, id string) string { return k.statePrefix(queue) + id }
 
+// inputs is a workflow step's inputs: its parents' outcomes, as they end
+// (see lua/lib/flow.lua, which builds the workflows' keys too: a step's
+// children may sit on other queues).
+func (k keys) inputs(queue, id string) string { return k.prefix + "queue:{" + queue + "}:in:" + id }
+
+// workflow is a workflow's record, in its home queue; workflowSteps its
+// steps' names, queues, places and parents; workflowEnded the steps that
+// ended, and how.
+func (k keys) workflow(queue, id string) string { return k.prefix + "queue:{" + queue + "}:wf:" + id }
+func (k keys) workflowSteps(queue, id string) string {
+	return k.prefix + "queue:{" + queue + "}:wfsteps:" + id
+}
+func (k keys) workflowEnded(queue, id string) string {
+	return k.prefix + "queue:{" + queue + "}:wfended:" + id
+}
+
 // unique holds the ID of the task that holds a unique key, for its window.
 func (k keys) unique(queue, key string) string {
 	return k.prefix + "queue:{" + queue + "}:unique:" + key
@@ -81,6 +97,9 @@ func (k keys) channel() string { return k.prefix + "done" }
 // unambiguously.
 func resultNotice(queue, id string) string { return "r{" + queue + "}" + id }
 func stateNotice(queue, id string) string  { return "t{" + queue + "}" + id }
+
+// workflowNotice announces a workflow's end (lua/lib/flow.lua).
+func workflowNotice(queue, id string) string { return "w{" + queue + "}" + id }
 
 // splitTagged splits "<tag>}<rest>", the end of a key after its "{", at the
 // first '}'.

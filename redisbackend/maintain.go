@@ -12,7 +12,7 @@ import (
 
 var (
 	recoverScript = newScript(lua("lib/entry.lua", "recover.lua"))
-	promoteScript = newScript(lua("lib/entry.lua", "lib/count.lua", "lib/ended.lua", "lib/cancel.lua", "promote.lua"))
+	promoteScript = newScript(lua("lib/entry.lua", "lib/count.lua", "lib/ended.lua", "lib/cancel.lua", "lib/flow.lua", "promote.lua"))
 	leaveScript   = newScript(lua("leave.lua"))
 )
 
@@ -111,7 +111,7 @@ func (q *Queue) Promote(ctx context.Context, name string, now time.Time, n int) 
 	names := q.names(name)
 	nowUs := now.UnixMicro()
 	moved, err := q.run(ctx, promoteScript, []string{names.stream, names.delayed, *q.counts(names, nowUs), names.ended},
-		now.UnixMilli(), n, names.statePrefix, q.b.stateTTLArg, q.b.channelArg, names.tag, nowUs).Int()
+		now.UnixMilli(), n, names.statePrefix, q.b.stateTTLArg, q.b.channelArg, names.tag, nowUs, q.b.prefixArg).Int()
 	if err != nil {
 		return 0, fmt.Errorf("worker: promote on %s: %w", name, unavailable(ctx, err))
 	}

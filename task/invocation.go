@@ -35,6 +35,11 @@ type Invocation struct {
 	// Headers is the metadata the run's message carries (trace context,
 	// say), set at enqueue; nil if none. Read it, do not change it.
 	Headers map[string]string
+	// Bind says how a workflow step's arguments are built from Inputs
+	// (and Fields), its parents' outcomes; BindNone for a plain task.
+	Bind   BindMode
+	Inputs []Input
+	Fields []string
 
 	// CanRequeue is set by whoever runs the invocation when it honours
 	// Requeue, as a worker does: policies may then send the run back to

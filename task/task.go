@@ -84,7 +84,8 @@ func (t *Task[A, R]) FuncWith(mws ...Middleware) Func {
 	return t.bind(Chain(mws...)(t.inner))
 }
 
-// bind is outermost: it decodes the payload and sets the codec before any
+// bind is outermost: it decodes the payload (or, for a workflow step,
+// builds the arguments from its inputs) and sets the codec before any
 // middleware runs, so that middlewares can see the arguments.
 func (t *Task[A, R]) bind(next Func) Func {
 	return func(ctx context.Context, inv *Invocation) (any, error) {
@@ -93,7 +94,11 @@ func (t *Task[A, R]) bind(next Func) Func {
 		}
 		if inv.Args == nil {
 			var a A
-			if len(inv.Payload) > 0 {
+			if inv.Bind != BindNone { // a workflow step: from its parents' outcomes
+				if err := bindInputs(inv, &a); err != nil {
+					return nil, &PayloadError{Task: t.name, Err: err}
+				}
+			} else if len(inv.Payload) > 0 {
 				if err := inv.Codec.Unmarshal(inv.Payload, &a); err != nil {
 					return nil, &PayloadError{Task: t.name, Err: err}
 				}

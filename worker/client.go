@@ -19,6 +19,7 @@ import (
 // use.
 type Client struct {
 	queue      queue.Producer
+	workflows  queue.Workflows // nil unless WithWorkflows
 	store      store.Reader
 	maxPayload int
 	events     events
@@ -46,6 +47,17 @@ func (f clientOptionFunc) applyClient(c *Client) { f(c) }
 func MaxPayloadSize(n int) ClientOption {
 	return clientOptionFunc(func(c *Client) { c.maxPayload = n })
 }
+
+// WithWorkflows gives the client q's workflow side, with which package
+// workflow enqueues workflows and follows them: pass the backend's Queue,
+// the one NewClient got (or that Queue itself, if NewClient got a
+// wrapper of its Producer side).
+func WithWorkflows(q queue.Workflows) ClientOption {
+	return clientOptionFunc(func(c *Client) { c.workflows = q })
+}
+
+// Workflows returns the workflow side that WithWorkflows gave c, or nil.
+func (c *Client) Workflows() queue.Workflows { return c.workflows }
 
 // NewClient returns a Client that enqueues on q (a backend's Queue) and
 // reads results from s, the store the tasks' StoreResult writes to. s may

@@ -33,6 +33,15 @@
 // queue's Finish, which makes those of its own backend in the call that
 // ends the task.
 //
+// A workflow step (package workflow) is a task like any other, and its
+// task must be registered as any task is. Its delivery carries its
+// parents' outcomes, which the worker hands to the run
+// (task.Invocation.Inputs) for the task to build its arguments from; its
+// success gives the queue its result, encoded with its codec
+// (queue.Outcome.Result), for the queue to hand to its children. A
+// Client enqueues workflows once given the queue's workflow side
+// ([WithWorkflows]).
+//
 // The executor imports task and the queue contract only: no policy, no
 // backend.
 //

@@ -355,6 +355,9 @@ func (w *Worker) execute(runCtx context.Context, d *queue.Delivery, s *slots) (p
 		if d.LastKind != "" || d.LastError != "" {
 			r.inv.LastErr = &task.Failure{Kind: d.LastKind, Message: d.LastError}
 		}
+		if d.Step != nil { // a workflow step: its arguments come from its parents
+			r.inv.Bind, r.inv.Inputs, r.inv.Fields = d.Step.Bind, d.Inputs, d.Step.Fields
+		}
 		r.final.Releases, r.final.Results = r.releases[:0], r.results[:0]
 		r.inv.Final, r.inv.Locks = &r.final, r.locks[:0]
 		r.w, r.d, r.slots = w, d, s
@@ -377,7 +380,8 @@ func (w *Worker) execute(runCtx context.Context, d *queue.Delivery, s *slots) (p
 			w.publish(EventStarted, d, nil, inv, nil, 0)
 		}
 		r.ctx = runctx.Context[*task.Invocation]{Context: ctx, Inv: &r.inv}
-		_, err = call(fn, &r.ctx, &r.inv)
+		var res any
+		res, err = call(fn, &r.ctx, &r.inv)
 		parked = !r.state.CompareAndSwap(runRunning, runEnded)
 		took = time.Since(start)
 		switch {
@@ -403,6 +407,12 @@ func (w *Worker) execute(runCtx context.Context, d *queue.Delivery, s *slots) (p
 			o.Attempt = r.inv.Attempt
 		default:
 			o = w.outcome(d, &r.inv, err)
+			if d.Step != nil && o.Status == queue.Succeeded {
+				err = stepResult(&o, &r.inv, res)
+				if err != nil {
+					r.final.Results = nil // a step that ends dead stores no success
+				}
+			}
 		}
 		cancel(nil)
 		o.Worker, o.StartedAt = w.consumer, start
@@ -465,6 +475,23 @@ func (w *Worker) end(runCtx context.Context, d *queue.Delivery, o queue.Outcome)
 		}
 		_ = backoff.Sleep(runCtx, pause.Next())
 	}
+}
+
+// stepResult sets o.Result to a workflow step's result, encoded with the
+// run's codec, for its children. A result over queue.MaxStepResult (kind
+// task.too_large), or one that does not encode, ends the step dead
+// instead: no retry mends it. It returns that error.
+func stepResult(o *queue.Outcome, inv *task.Invocation, res any) error {
+	b, err := task.MarshalCapped(inv.CodecOrJSON(), res, queue.MaxStepResult, "result of "+inv.Name)
+	if err != nil {
+		if !errors.Is(err, task.ErrTooLarge) {
+			err = fmt.Errorf("result of %s does not encode: %w", inv.Name, err)
+		}
+		o.Status, o.Kind, o.Error = queue.Dead, task.KindOf(err), task.ErrorText(err)
+		return err
+	}
+	o.Result = b
+	return nil
 }
 
 // canceledOutcome is the outcome of a canceled delivery.

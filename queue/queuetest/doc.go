@@ -58,6 +58,18 @@
 // checks the two calls; the fault suite (TestFaultResentCalls) checks the
 // call sent again, on Redis.
 //
+// # Workflows
+//
+// The Workflow group enqueues workflows that it builds by hand (chains, a
+// diamond, a fan-in of 25) and plays the worker: it takes each step
+// released, and finishes it with the outcome a promise needs. Each take
+// must hand out exactly the steps expected, so a step released twice, or
+// before its last parent ended, fails at once. It checks that a finish
+// sent again, or superseded, releases nothing and counts no parent twice;
+// that a failure cancels the steps not started, and a retry reopens them;
+// that skips follow each child's policy; and that an ended workflow's
+// record and steps follow the state TTL.
+//
 // # Time
 //
 // A backend with a clock of its own gives Advance, and the suite moves it

@@ -82,6 +82,7 @@ func promises() []promise {
 		{Name: "Resent", Cases: resentPromises()},
 		{Name: "Server", Cases: serverPromises()},
 		{Name: "Schedules", Cases: schedulePromises()},
+		{Name: "Workflow", Cases: workflowPromises()},
 	}
 }
 

@@ -1,11 +1,15 @@
--- cancel.lua, after lib/count.lua, lib/ended.lua and lib/cancel.lua: Queue.Cancel.
+-- cancel.lua, after lib/entry.lua, lib/count.lua, lib/ended.lua,
+-- lib/cancel.lua and lib/flow.lua: Queue.Cancel.
 -- Returns "missing", "ended", "canceled" (the task never runs: it was
--- delayed, or ready and not taken, and its entry is deleted), or "sent"
--- (a worker holds it: the notice "x<tag><id>" tells it to cancel the
--- run). The state's "cx" keeps the cancel: a retry of the run never runs.
--- A cancel that ends the task or sends the notice leaves its nonce and its
--- answer in the state ("cn", "ca"): sent again (its reply lost), it finds
--- them and gives the same answer, and does nothing more.
+-- delayed, or ready and not taken, and its entry is deleted; or a
+-- workflow step still waiting), or "sent" (a worker holds it: the notice
+-- "x<tag><id>" tells it to cancel the run). The state's "cx" keeps the
+-- cancel: a retry of the run never runs. A cancel that ends the task or
+-- sends the notice leaves its nonce and its answer in the state ("cn",
+-- "ca"): sent again (its reply lost), it finds them and gives the same
+-- answer, and does nothing more. A workflow step canceled before it ran
+-- keeps its core, and its end goes to its workflow, as a failure's does
+-- (lib/flow.lua).
 --
 -- KEYS[1]  state      the task's state
 -- KEYS[2]  delayed    the queue's delayed set
@@ -18,12 +22,13 @@
 -- ARGV[4]  state_ttl  how long the ended task's state is kept, ms
 -- ARGV[5]  at         now, µs
 -- ARGV[6]  nonce      this call's, to know it when it comes again
+-- ARGV[7]  prefix     the backend's key prefix
 
 local state, delayed, stream, counts, ended = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local id, channel, tag, state_ttl, at, nonce = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local id, channel, tag, state_ttl, at, nonce, prefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 
-local h = redis.call('HMGET', state, 'status', 'e', 'cn', 'ca')
-local status, entry = h[1], h[2]
+local h = redis.call('HMGET', state, 'status', 'e', 'cn', 'ca', 'wf', 'wq')
+local status, entry, wf = h[1], h[2], h[5]
 if not status then return 'missing' end
 if h[3] == nonce and h[4] then return h[4] end
 if status == 'succeeded' or status == 'failed' or status == 'skipped' or status == 'dead' or status == 'canceled' then
@@ -31,17 +36,38 @@ if status == 'succeeded' or status == 'failed' or status == 'skipped' or status 
 end
 redis.call('HSET', state, 'cx', '1')
 local answer = 'sent'
+local core
 if status == 'scheduled' then
   redis.call('ZREM', delayed, id)
   answer = 'canceled'
+elseif status == 'waiting' then
+  answer = 'canceled'
 elseif entry then
   local ok, p = pcall(redis.call, 'XPENDING', stream, 'taskware', entry, entry, 1)
-  if (not ok or #p == 0) and redis.call('XDEL', stream, entry) == 1 then answer = 'canceled' end
+  if (not ok or #p == 0) then
+    if wf then
+      local e = redis.call('XRANGE', stream, entry, entry)
+      if e[1] then core = select(2, unpackmsg(field(e[1][2], 'm'))) end
+    end
+    if redis.call('XDEL', stream, entry) == 1 then answer = 'canceled' end
+  end
 end
 if answer == 'canceled' then
-  endcanceled(state, id, counts, ended, state_ttl, channel, tag, at)
+  endcanceled(state, id, counts, ended, state_ttl, channel, tag, at, wf)
+  if core then redis.call('HSET', state, 'm', core) end
 else
   redis.call('PUBLISH', channel, 'x' .. tag .. id)
 end
 redis.call('HSET', state, 'cn', nonce, 'ca', answer)
+if answer == 'canceled' and wf then
+  flowinit(prefix, at, state_ttl, channel)
+  local q = string.sub(tag, 2, -2)
+  redis.call('PEXPIRE', inputskey(q, id), state_ttl)
+  local W = wfopen(h[6], wf)
+  if W then
+    local s = redis.call('HMGET', state, 'wp', 'wc')
+    stepsended(W, {q = q, name = string.sub(id, #wf + 2), status = 'canceled', kind = 'queue.canceled',
+      err = 'queue: canceled', value = '', wp = s[1] or '', wc = s[2] or ''})
+  end
+end
 return answer

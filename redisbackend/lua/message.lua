@@ -3,7 +3,8 @@
 -- set, the fields its entry will have once promoted (its state keeps its
 -- message's core, its attempt and its last failure); for one ready or
 -- taken, those of the entry its state's "e" names; for one that failed,
--- the fields made of the core its state keeps (finish.lua). Returns {}
+-- or a workflow step that waits for its parents, the fields made of the
+-- core its state keeps (finish.lua, lib/flow.lua). Returns {}
 -- for a task that ended otherwise, or that the queue does not know.
 --
 -- KEYS[1]  state   the task's state
@@ -13,7 +14,9 @@ local state, stream = KEYS[1], KEYS[2]
 
 local h = redis.call('HMGET', state, 'status', 'm', 'e', 'attempt', 'reclaims', 'outages', 'lk', 'le')
 local status, core, entry = h[1], h[2], h[3]
-if status ~= 'queued' and status ~= 'running' and status ~= 'scheduled' and status ~= 'failed' then return {} end
+if status ~= 'queued' and status ~= 'running' and status ~= 'scheduled' and status ~= 'failed' and status ~= 'waiting' then
+  return {}
+end
 if status == 'failed' and not core then return {} end
 if core then
   local dlv = '1'

@@ -1,9 +1,10 @@
--- promote.lua, after lib/entry.lua, lib/count.lua, lib/ended.lua and
--- lib/cancel.lua:
+-- promote.lua, after lib/entry.lua, lib/count.lua, lib/ended.lua,
+-- lib/cancel.lua and lib/flow.lua:
 -- Queue.Promote. Moves the tasks due by now from the delayed set to the
 -- stream, each with the core its state kept while it waited; a task
--- canceled meanwhile (its state's "cx") ends as canceled instead, and one
--- that ended meanwhile (delivered twice) is dropped. Returns how many it
+-- canceled meanwhile (its state's "cx") ends as canceled instead (a
+-- workflow step's end then goes to its workflow, as in cancel.lua), and
+-- one that ended meanwhile (delivered twice) is dropped. Returns how many it
 -- took from the delayed set. The states' keys are made of state_prefix and
 -- the IDs the script reads: they share the queue's hash tag.
 --
@@ -18,17 +19,29 @@
 -- ARGV[5]  channel       the backend's Pub/Sub channel
 -- ARGV[6]  tag           the queue's hash tag, "{<queue>}"
 -- ARGV[7]  now_us        now, µs
+-- ARGV[8]  prefix        the backend's key prefix
 
 local stream, delayed, counts, ended = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local now, count, state_prefix, state_ttl, channel, tag, now_us = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local prefix = ARGV[8]
 
 local ids = redis.call('ZRANGEBYSCORE', delayed, '-inf', now, 'LIMIT', 0, tonumber(count))
 for _, id in ipairs(ids) do
   local state = state_prefix .. id
-  local h = redis.call('HMGET', state, 'm', 'attempt', 'status', 'reclaims', 'outages', 'lk', 'le', 'cx')
+  local h = redis.call('HMGET', state, 'm', 'attempt', 'status', 'reclaims', 'outages', 'lk', 'le', 'cx', 'wf', 'wq')
   local core, attempt, status, reclaims, outages, last_kind, last_error, canceled = h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8]
+  local wf = h[9]
   if status == 'scheduled' and canceled then
-    endcanceled(state, id, counts, ended, state_ttl, channel, tag, now_us)
+    endcanceled(state, id, counts, ended, state_ttl, channel, tag, now_us, wf)
+    if wf then
+      flowinit(prefix, now_us, state_ttl, channel)
+      local W = wfopen(h[10], wf)
+      local s = redis.call('HMGET', state, 'wp', 'wc')
+      if W then
+        stepsended(W, {q = string.sub(tag, 2, -2), name = string.sub(id, #wf + 2), status = 'canceled', kind = 'queue.canceled',
+          err = 'queue: canceled', value = '', wp = s[1] or '', wc = s[2] or ''})
+      end
+    end
   elseif status == 'scheduled' and core then
     local dlv = '1'
     if reclaims then dlv = tostring(tonumber(reclaims) + 1) end

@@ -1,0 +1,260 @@
+-- lib/flow.lua, after lib/entry.lua, lib/count.lua and lib/ended.lua: the
+-- steps of workflows (see Queue.EnqueueWorkflow), released in the script
+-- that ends their parents.
+--
+-- Keys, built here from the backend's prefix, as keys.go builds them: a
+-- step's children may sit on other queues (on one node only):
+--   queue:{q}:task:<wf>:<step>  a step's state: a task's, plus "wf" and
+--                               "wq" (its workflow and home queue), "wn"
+--                               (its parents' number), "wp" (policy
+--                               letters: u outcomes, k/r/f if a parent
+--                               skipped, a absorbed, o output), "wc" (its
+--                               children, netstrings of queue and name),
+--                               and "m", its core, while it waits or after
+--                               a cancel, for a retry
+--   queue:{q}:in:<wf>:<step>    its inputs: parent name -> netstrings of
+--                               status, kind, error and value; a field is
+--                               written once (HSETNX): a parent counts once
+--   queue:{h}:wf:<wf>           the workflow's record: name status n created
+--                               fin out digest fstep fkind ferr res w, and
+--                               the nonces of cancels and retries
+--   queue:{h}:wfsteps:<wf>      step name -> netstrings of queue, place,
+--                               task and parents
+--   queue:{h}:wfended:<wf>      step name -> how it ended: membership, so
+--                               that an end counts once; HLEN is progress
+--
+-- Exactly once: a step's end reaches here only past the XACK of its entry
+-- (finish.lua), or from a status guard (a cancel, a release); a child
+-- counts a parent only if its HSETNX added it, and is released only from
+-- status "waiting".
+--
+--   flowinit(prefix, at, ttl, channel)  sets what the functions below use
+--   wfopen(home, wf)           the workflow, or nil if unknown
+--   stepsended(W, s)           the end of step s, {q, name, status, kind,
+--                              err, value, wp, wc}: its record, its
+--                              children's inputs and release, the
+--                              workflow's end; and so on for every step
+--                              that ends in turn
+--   verdict(W, q, name, force) releases a waiting step whose parents are
+--                              all done: queued, or ended as its policy or
+--                              the workflow says (force: queued whatever
+--                              a parent did); returns the step if it
+--                              ended, for stepsended
+--   cancelall(W, kind, notify) ends canceled every step not started; if
+--                              notify, tells the workers running the others
+--   corebase(core)             a step's core without the inputs a release
+--                              appended
+--   stepqueue(v)               the queue of a wfsteps value
+
+local flow = {}
+
+local function flowinit(prefix, at, ttl, channel)
+  flow.prefix, flow.at, flow.ttl, flow.channel = prefix, at, ttl, channel
+  flow.minute = string.format('%d', math.floor(tonumber(at) / 60000000))
+end
+
+local function qkey(q) return flow.prefix .. 'queue:{' .. q .. '}' end
+local function statekey(q, id) return qkey(q) .. ':task:' .. id end
+local function inputskey(q, id) return qkey(q) .. ':in:' .. id end
+
+-- nslist splits a string of netstrings.
+local function nslist(s)
+  local out, pos = {}, 1
+  while pos <= #s do
+    local n, at = string.match(s, '^(%d+):()', pos)
+    if not n then break end
+    out[#out + 1] = string.sub(s, at, at + n - 1)
+    pos = at + n
+  end
+  return out
+end
+
+local function stepqueue(v) return coreid(v) end
+
+-- A step's core is seven netstrings (encodeMessage): ID, task, times,
+-- payload, headers, step; a release appends its inputs, an eighth.
+local function corebase(core)
+  local pos = 1
+  for _ = 1, 7 do
+    local n, at = string.match(core, '^(%d+):()', pos)
+    if not n then return core end
+    pos = at + n
+  end
+  return string.sub(core, 1, pos - 1)
+end
+
+local function has(letters, c) return string.find(letters or '', c, 1, true) ~= nil end
+
+local function failure(status) return status == 'failed' or status == 'dead' or status == 'canceled' end
+
+local function wfopen(home, wf)
+  local b = qkey(home)
+  local W = {home = home, id = wf, rec = b .. ':wf:' .. wf, steps = b .. ':wfsteps:' .. wf, ended = b .. ':wfended:' .. wf}
+  local h = redis.call('HMGET', W.rec, 'status', 'n', 'w')
+  if not h[1] then return nil end
+  W.status, W.n, W.waited = h[1], tonumber(h[2]), h[3]
+  return W
+end
+
+-- wfmark notes step name's end in the workflow: 1 if it is new.
+local function wfmark(W, name, status)
+  local n = redis.call('HSET', W.ended, name, status)
+  if W.status ~= 'running' then redis.call('PEXPIRE', W.ended, flow.ttl) end
+  return n
+end
+
+-- wfend ends the workflow: its keys expire (a failed one's too, unless a
+-- retry comes), and its waiters hear of it.
+local function wfend(W, status, fstep, fkind, ferr)
+  W.status = status
+  redis.call('HSET', W.rec, 'status', status, 'fin', flow.at)
+  if fstep then redis.call('HSET', W.rec, 'fstep', fstep, 'fkind', fkind, 'ferr', ferr) end
+  redis.call('PEXPIRE', W.rec, flow.ttl)
+  redis.call('PEXPIRE', W.steps, flow.ttl)
+  redis.call('PEXPIRE', W.ended, flow.ttl)
+  if W.waited then redis.call('PUBLISH', flow.channel, 'w{' .. W.home .. '}' .. W.id) end
+end
+
+-- endstep ends step id of queue q, which is not running, as status: as a
+-- task's end, but that its core stays (for a retry of the workflow).
+local function endstep(q, id, status, kind, err)
+  local state = statekey(q, id)
+  local w = redis.call('HGET', state, 'w')
+  redis.call('HSET', state, 'status', status, 'kind', kind, 'error', err, 'fin', flow.at)
+  count(qkey(q) .. ':rate:' .. flow.minute, outcome(status, kind))
+  redis.call('PEXPIRE', state, flow.ttl)
+  redis.call('PEXPIRE', inputskey(q, id), flow.ttl)
+  indexended(qkey(q) .. ':ended', id, flow.at, flow.ttl)
+  if w then redis.call('PUBLISH', flow.channel, 't{' .. q .. '}' .. id) end
+end
+
+local function cancelkind(W)
+  if W.status == 'canceled' then return 'workflow.canceled', 'workflow: canceled' end
+  return 'workflow.failed', 'workflow: another step failed'
+end
+
+local function cancelall(W, kind, notify)
+  local err = 'workflow: another step failed'
+  if kind == 'workflow.canceled' then err = 'workflow: canceled' end
+  local done = {}
+  local e = redis.call('HGETALL', W.ended)
+  for i = 1, #e, 2 do done[e[i]] = true end
+  local steps = redis.call('HGETALL', W.steps)
+  local canceled, sent = 0, 0
+  for i = 1, #steps, 2 do
+    local name = steps[i]
+    if not done[name] then
+      local q, id = stepqueue(steps[i + 1]), W.id .. ':' .. name
+      local state, stream = statekey(q, id), qkey(q)
+      local h = redis.call('HMGET', state, 'status', 'e')
+      local status, entry, stop = h[1], h[2], false
+      if status == 'waiting' then
+        stop = true
+      elseif status == 'scheduled' then
+        redis.call('ZREM', stream .. ':delayed', id)
+        stop = true
+      elseif (status == 'queued' or status == 'running') and entry then
+        local ok, p = pcall(redis.call, 'XPENDING', stream, 'taskware', entry, entry, 1)
+        if not ok or #p == 0 then
+          local x = redis.call('XRANGE', stream, entry, entry)
+          local core
+          if x[1] then core = select(2, unpackmsg(field(x[1][2], 'm'))) end
+          if redis.call('XDEL', stream, entry) == 1 then
+            stop = true
+            if core then redis.call('HSET', state, 'm', core) end
+          end
+        end
+      end
+      if stop then
+        endstep(q, id, 'canceled', kind, err)
+        redis.call('HSET', W.ended, name, 'canceled')
+        canceled = canceled + 1
+      elseif notify and (status == 'queued' or status == 'running') then
+        redis.call('HSET', state, 'cx', '1')
+        redis.call('PUBLISH', flow.channel, 'x{' .. q .. '}' .. id)
+        sent = sent + 1
+      end
+    end
+  end
+  redis.call('PEXPIRE', W.ended, flow.ttl)
+  return canceled, sent
+end
+
+-- skipped reports whether an input (netstrings of status, kind, error,
+-- value) is of a parent that did not succeed.
+local function skipped(v) return string.match(v, '^%d+:(%a+)') ~= 'succeeded' end
+
+local function verdict(W, q, name, force)
+  local id = W.id .. ':' .. name
+  local state, inputs = statekey(q, id), inputskey(q, id)
+  local h = redis.call('HMGET', state, 'wn', 'wp', 'wc')
+  local wp = h[2] or ''
+  if W.status ~= 'running' then
+    local kind, err = cancelkind(W)
+    endstep(q, id, 'canceled', kind, err)
+    wfmark(W, name, 'canceled')
+    return nil
+  end
+  if redis.call('HLEN', inputs) < (tonumber(h[1]) or 0) then return nil end
+  local ins = redis.call('HGETALL', inputs)
+  if not force and not has(wp, 'u') then
+    for i = 2, #ins, 2 do
+      if skipped(ins[i]) then
+        if has(wp, 'r') then break end
+        local status = 'skipped'
+        if has(wp, 'f') then status = 'failed' end
+        local err = 'workflow: parent ' .. ins[i - 1] .. ' did not succeed'
+        endstep(q, id, status, 'workflow.parent_skipped', err)
+        return {q = q, name = name, status = status, kind = 'workflow.parent_skipped', err = err, value = '', wp = wp, wc = h[3] or ''}
+      end
+    end
+  end
+  local m = redis.call('HMGET', state, 'm', 'attempt')
+  if not m[1] then return nil end
+  local packed = {}
+  for i = 1, #ins, 2 do packed[#packed + 1] = ns(ins[i]) .. ns(ins[i + 1]) end
+  local e = redis.call('XADD', qkey(q), '*', 'm', packmsg({m[2] or '1', '1', '0', '', ''}, corebase(m[1]) .. ns(table.concat(packed))))
+  redis.call('HSET', state, 'status', 'queued', 'e', e)
+  redis.call('HDEL', state, 'm')
+  return nil
+end
+
+-- release records input packed of parent pname in child name of queue q,
+-- and releases the child if that was its last parent.
+local function release(W, q, name, pname, packed)
+  local id = W.id .. ':' .. name
+  local inputs = inputskey(q, id)
+  if redis.call('HSETNX', inputs, pname, packed) == 0 then return nil end
+  local status = redis.call('HGET', statekey(q, id), 'status')
+  if status == 'waiting' then return verdict(W, q, name, false) end
+  if status ~= 'queued' and status ~= 'running' and status ~= 'scheduled' then
+    redis.call('PEXPIRE', inputs, flow.ttl) -- ended, or not made yet: the key lives no longer than it
+  end
+  return nil
+end
+
+local function stepsended(W, first)
+  local work = {first}
+  while #work > 0 do
+    local s = table.remove(work)
+    if wfmark(W, s.name, s.status) == 1 then
+      if failure(s.status) and not has(s.wp, 'a') then
+        if W.status == 'running' then
+          wfend(W, 'failed', s.name, s.kind, s.err)
+          cancelall(W, 'workflow.failed', false)
+        end
+      else
+        local value = ''
+        if s.status == 'succeeded' then value = s.value or '' end
+        if s.status == 'succeeded' and has(s.wp, 'o') then redis.call('HSET', W.rec, 'res', value) end
+        local packed = ns(s.status) .. ns(s.kind or '') .. ns(s.err or '') .. ns(value)
+        local wc = nslist(s.wc or '')
+        for i = 1, #wc - 1, 2 do
+          local c = release(W, wc[i], wc[i + 1], s.name, packed)
+          if c then work[#work + 1] = c end
+        end
+      end
+      if W.status == 'running' and redis.call('HLEN', W.ended) >= W.n then wfend(W, 'succeeded') end
+    end
+  end
+end
