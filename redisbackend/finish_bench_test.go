@@ -179,3 +179,47 @@ func serverLoad(ctx context.Context, b *testing.B, c *redis.Client) (time.Durati
 	}
 	return cpu, cmds
 }
+
+// BenchmarkEnqueueWorkflow measures the enqueue of a workflow of 10,000
+// steps on a real Redis, one call, one round trip (40 scripts in one
+// pipeline): a chain, and a fan-in of 9,999 roots into one step. Each op
+// is one workflow; redis-cmds/op counts the commands its scripts call.
+func BenchmarkEnqueueWorkflow(b *testing.B) {
+	const n = 10_000
+	for _, shape := range []string{"chain", "fan-in"} {
+		b.Run(shape, func(b *testing.B) {
+			c, prefix := taskwaretest.Redis(b)
+			q := redisbackend.New(c, redisbackend.Prefix(prefix)).Queue()
+			specs := make([]*queue.WorkflowSpec, b.N)
+			for i := range specs {
+				wf := fmt.Sprint("w", i)
+				spec := &queue.WorkflowSpec{ID: wf, Name: shape, Queue: "bench", Digest: "d"}
+				for j := range n {
+					s := &queue.Step{Workflow: wf, Home: "bench", Name: fmt.Sprint("s", j), Output: j == n-1}
+					switch {
+					case shape == "chain" && j > 0:
+						s.Parents, s.Bind = []queue.StepRef{{Queue: "bench", Name: fmt.Sprint("s", j-1)}}, task.BindOne
+					case shape == "fan-in" && j == n-1:
+						s.Bind = task.BindAll
+						for p := range n - 1 {
+							s.Parents = append(s.Parents, queue.StepRef{Queue: "bench", Name: fmt.Sprint("s", p)})
+						}
+					}
+					spec.Steps = append(spec.Steps, &queue.Message{ID: queue.StepID(wf, s.Name), Task: "email", Queue: "bench",
+						Payload: []byte(`"a@example.com"`), Step: s})
+				}
+				specs[i] = spec
+			}
+			b.ReportAllocs()
+			cpu := redisCPU(b, c)
+			b.ResetTimer()
+			for _, spec := range specs {
+				if err := q.EnqueueWorkflow(b.Context(), spec, time.Time{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			cpu(b.N)
+		})
+	}
+}
