@@ -705,6 +705,7 @@ func (q *Queue) DeadLetters(ctx context.Context, name string, n int) ([]queue.De
 	out := make([]queue.DeadLetter, len(dead))
 	for i, dl := range dead {
 		out[i] = dl
+		out[i].Step = cloneStep(dl.Step)
 		out[i].Payload = append([]byte(nil), dl.Payload...)
 		if len(dl.Payload) == 0 {
 			out[i].Payload = nil

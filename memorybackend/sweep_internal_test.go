@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/taskware/taskware/limit"
+	"github.com/taskware/taskware/queue"
 	"github.com/taskware/taskware/store"
 )
 
@@ -84,6 +85,54 @@ func TestSweepFreesUntouchedKeys(t *testing.T) {
 		if n > 1 {
 			t.Errorf("entries after %v: [locks, permits, rate limits, records][%d] not freed", after, i)
 		}
+	}
+}
+
+// The records of ended workflows go with the expired states, though
+// nobody reads them again; a running workflow's stays.
+func TestSweepDropsEndedWorkflows(t *testing.T) {
+	const workflows = 100
+	now := time.Unix(1_700_000_000, 0)
+	b := New(Clock(func() time.Time { return now }), StateTTL(time.Minute))
+	q, ctx := b.queue, context.Background()
+	one := func(id string) *queue.WorkflowSpec {
+		return &queue.WorkflowSpec{ID: id, Queue: "wf", Digest: "d", Steps: []*queue.Message{
+			{ID: queue.StepID(id, "only"), Task: "t", Queue: "wf", Step: &queue.Step{Workflow: id, Home: "wf", Name: "only"}}}}
+	}
+	for i := range workflows + 1 {
+		if err := q.EnqueueWorkflow(ctx, one("w"+strconv.Itoa(i)), time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ds, err := q.Take(ctx, "wf", "c", workflows, 0) // all but the last, which runs on
+	if err != nil || len(ds) != workflows {
+		t.Fatalf("Take = %d, %v", len(ds), err)
+	}
+	for _, d := range ds {
+		if err := q.Finish(ctx, d, queue.Outcome{Status: queue.Succeeded, Attempt: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now = now.Add(time.Hour)
+	for i := range 1024 { // plain tasks' finishes: the sweep's turn comes
+		id := "p" + strconv.Itoa(i)
+		if err := q.Enqueue(ctx, &queue.Message{ID: id, Task: "t", Queue: "wf"}, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		ds, err := q.Take(ctx, "wf", "c", 1, 0)
+		if err != nil || len(ds) != 1 {
+			t.Fatalf("Take = %d, %v", len(ds), err)
+		}
+		if err := q.Finish(ctx, ds[0], queue.Outcome{Status: queue.Succeeded, Attempt: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q.mu.Lock()
+	left := len(q.queues["wf"].workflows)
+	_, running := q.queues["wf"].workflows["w"+strconv.Itoa(workflows)]
+	q.mu.Unlock()
+	if left != 1 || !running {
+		t.Fatalf("%d workflow records left (the running one among them: %v); want only the running one", left, running)
 	}
 }
 
