@@ -10,9 +10,9 @@
 --                               letters: u outcomes, k/r/f if a parent
 --                               skipped, a absorbed, o output), "wc" (its
 --                               children, netstrings of queue, name and
---                               number of parents),
---                               and "m", its core, while it waits or after
---                               a cancel, for a retry
+--                               number of parents), and "m", its core,
+--                               while it waits, or once it failed or was
+--                               canceled, for a retry
 --   queue:{q}:in:<wf>:<step>    its inputs: parent name -> netstrings of
 --                               status, kind, error and value; a field is
 --                               written once (HSETNX): a parent counts once
@@ -41,7 +41,8 @@
 --                              all done: queued, or ended as its policy or
 --                              the workflow says (force: queued whatever
 --                              a parent did); returns the step if it
---                              ended, for stepsended
+--                              ended, for stepsended (release calls it
+--                              with what it read of the step already)
 --   cancelall(W, kind, notify) ends canceled every step not started; if
 --                              notify, tells the workers running the others
 --   corebase(core)             a step's core without the inputs a release
