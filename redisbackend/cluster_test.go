@@ -1,11 +1,13 @@
 package redisbackend_test
 
 import (
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/taskware/taskware/queue"
 	"github.com/taskware/taskware/redisbackend"
+	"github.com/taskware/taskware/task"
 	"github.com/taskware/taskware/taskwaretest"
 )
 
@@ -81,4 +83,50 @@ func TestQueueScriptsOnCluster(t *testing.T) {
 		}
 	}
 	b.RequireNoLocks(t)
+}
+
+// On a Cluster, a workflow whose steps are all on its home queue runs:
+// its scripts touch that queue's slot only (a key of another slot would
+// fail with CROSSSLOT), through a fan-out and fan-in, a failure and its
+// retry, a step's cancel, a workflow's cancel and a wait. One whose steps
+// span queues is refused, with an error matching task.ErrInvalidConfig.
+func TestWorkflowsOnCluster(t *testing.T) {
+	c := taskwaretest.Cluster(t)
+	q := redisbackend.New(c).Queue()
+	ctx := t.Context()
+	for _, name := range []string{"a", "b", "c"} {
+		wf := "wf-" + name
+		wfEnqueue(t, q, wfSpec(wf, name, "r", "x<-r", "y<-r", "j<-x,y"))
+		rqFinish(t, q, wfTake(t, q, name, wf, "r")["r"], wfOK)
+		ds := wfTake(t, q, name, wf, "x", "y")
+		rqFinish(t, q, ds["x"], queue.Outcome{Status: queue.Failed, Attempt: 1, Kind: "k", Error: "e"})
+		wfWant(t, q, name, wf, queue.Failed)
+		rqFinish(t, q, ds["y"], wfOK)
+		if err := q.RetryStep(ctx, name, wf, "x"); err != nil {
+			t.Fatalf("RetryStep on %s: %v", name, err)
+		}
+		rqFinish(t, q, wfTake(t, q, name, wf, "x")["x"], wfOK)
+		rqFinish(t, q, wfTake(t, q, name, wf, "j")["j"], queue.Outcome{Status: queue.Succeeded, Attempt: 1, Result: []byte("j")})
+		if w, err := q.WaitWorkflow(ctx, name, wf); err != nil || w.Status != queue.Succeeded || string(w.Result) != "j" || w.Ended != 4 {
+			t.Fatalf("WaitWorkflow on %s = %+v, %v; want it succeeded with j's result", name, w, err)
+		}
+
+		wfEnqueue(t, q, wfSpec("stop-"+name, name, "r", "s<-r"))
+		if res, err := q.Cancel(ctx, name, "stop-"+name+":s"); err != nil || res != queue.CancelDone {
+			t.Fatalf("Cancel of a waiting step on %s = %q, %v", name, res, err)
+		}
+		wfWant(t, q, name, "stop-"+name, queue.Failed)
+		wfEnqueue(t, q, wfSpec("gone-"+name, name, "r", "s<-r"))
+		if wc, err := q.CancelWorkflow(ctx, name, "gone-"+name); err != nil || wc.Canceled != 2 {
+			t.Fatalf("CancelWorkflow on %s = %+v, %v; want 2 steps canceled", name, wc, err)
+		}
+		wfTake(t, q, name, "gone-"+name)
+	}
+	err := q.EnqueueWorkflow(ctx, wfSpec("across", "a", "r", "s@b<-r"), time.Time{})
+	if !errors.Is(err, task.ErrInvalidConfig) {
+		t.Fatalf("EnqueueWorkflow of steps on two queues on a Cluster = %v; want task.ErrInvalidConfig", err)
+	}
+	if _, err := q.Workflow(ctx, "a", "across"); !errors.Is(err, queue.ErrNotFound) {
+		t.Fatalf("Workflow of a refused workflow: %v; want queue.ErrNotFound", err)
+	}
 }

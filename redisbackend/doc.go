@@ -45,6 +45,21 @@
 // its own, and if it fails the state says queue.ResultLost. A task's end
 // is published only if someone waits for it: Wait marks the task's state.
 //
+// Workflows (queue.Workflows). A step is a task whose state also says
+// where it sits in its workflow, and waits ("waiting", its message's core
+// in its state) until the finish of its last parent releases it: the
+// script that ends a step (finish_step.lua, which runs finish.lua's work
+// first) records the step's end in its workflow, its outcome as each
+// child's input, and queues each child whose parents have all ended, in
+// the same run, and only if the XACK of the step's entry acknowledged it.
+// A child counts a parent once (one HSETNX per parent), and is released
+// only from "waiting", so a finish sent again or superseded releases
+// nothing (lua/lib/flow.lua). A failure that is not absorbed fails the
+// workflow and cancels its steps not started in the same script. An
+// EnqueueWorkflow is one round trip, as EnqueueMany is. On a Cluster, a
+// workflow's steps must all be on its home queue, whose slot then holds
+// all its keys.
+//
 // Every script answers the same when go-redis sends it again after losing
 // its reply, and connection errors come back marked task.ErrUnavailable;
 // see FAULTS.md. Everything here is safe for concurrent use.

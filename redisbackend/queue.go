@@ -20,7 +20,8 @@ const group = "taskware"
 // keys are named in keys.go; its scripts are in lua/, a file each, named
 // after the operation, which a Go file of the same name sends: enqueue,
 // take, finish, maintain (recover, extend, promote), cancel, rates,
-// state, inspect and dead.
+// state, inspect, dead and workflow (whose steps end in finish_step.lua,
+// which finish.go sends).
 //
 // A payload is stored once: in the stream entry while the task is ready or
 // taken, in its state while it waits in the delayed set.

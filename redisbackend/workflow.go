@@ -56,11 +56,25 @@ func (q *Queue) EnqueueWorkflow(ctx context.Context, wf *queue.WorkflowSpec, run
 	}
 	// The children of each step, from the parents: the backend's own
 	// reading of the graph, whatever Step.Children says.
-	children := make(map[string][]queue.StepRef, len(wf.Steps))
+	// lua/lib/flow.lua reads each child as netstrings of its queue, name
+	// and number of parents (a parent named twice counts once).
+	children := make(map[string][]byte, len(wf.Steps))
+	parents := make([]int, len(wf.Steps))
 	var output string
-	for _, m := range wf.Steps {
+	for i, m := range wf.Steps {
+		seen := make(map[string]bool, len(m.Step.Parents))
 		for _, p := range m.Step.Parents {
-			children[p.Name] = append(children[p.Name], queue.StepRef{Queue: m.Queue, Name: m.Step.Name})
+			seen[p.Name] = true
+		}
+		parents[i] = len(seen)
+		for _, p := range m.Step.Parents {
+			if !seen[p.Name] {
+				continue
+			}
+			seen[p.Name] = false
+			c := appendNetstring(children[p.Name], m.Queue)
+			c = appendNetstring(c, m.Step.Name)
+			children[p.Name] = appendNetstring(c, strconv.Itoa(parents[i]))
 		}
 		if m.Step.Output && output == "" {
 			output = m.Step.Name
@@ -111,8 +125,8 @@ func (q *Queue) EnqueueWorkflow(ctx context.Context, wf *queue.WorkflowSpec, run
 			for _, i := range idx {
 				m := wf.Steps[i]
 				s := m.Step
-				args = append(args, s.Name, m.Task, encodeMessage(m), len(s.Parents), policyLetters(s),
-					string(encodeRefs(children[s.Name])), stepEntry(m, i))
+				args = append(args, s.Name, m.Task, encodeMessage(m), parents[i], policyLetters(s),
+					string(children[s.Name]), stepEntry(m, i))
 			}
 			ops = append(ops, scriptOp(enqueueWorkflowScript, args))
 		}

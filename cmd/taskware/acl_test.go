@@ -25,7 +25,7 @@ import (
 // ("A restricted Redis user") gives them: those redisbackend sends and its
 // scripts call, and go-redis's PING. HELLO and AUTH need no right.
 const aclCommands = "+ping +evalsha +eval +time +get +set +del +exists +pttl +pexpire +scan +publish +subscribe " +
-	"+hset +hsetnx +hget +hmget +hgetall +hdel +hincrby +persist +zadd +zcard +zcount +zrange +zrangebyscore +zrank +zrem +zremrangebyscore +zscore +sadd +smembers " +
+	"+hset +hsetnx +hget +hmget +hgetall +hlen +hdel +hincrby +persist +zadd +zcard +zcount +zrange +zrangebyscore +zrank +zrem +zremrangebyscore +zscore +sadd +smembers " +
 	"+xadd +xread +xreadgroup +xrange +xrevrange +xlen +xack +xdel +xtrim +xclaim +xautoclaim +xpending " +
 	"+xgroup|create +xgroup|delconsumer +xinfo|consumers +xinfo|groups"
 
@@ -238,6 +238,8 @@ func exerciseBackend(ctx context.Context, t *testing.T, b *redisbackend.Backend)
 		t.Error(err)
 	}
 
+	exerciseWorkflows(ctx, t, q)
+
 	lease, err := l.TryAcquire(ctx, "k", time.Minute)
 	must(err)
 	must(l.Refresh(ctx, lease, 2*time.Minute))
@@ -257,5 +259,62 @@ func exerciseBackend(ctx context.Context, t *testing.T, b *redisbackend.Backend)
 	must(s.Delete(ctx, qn, "r"))
 	if _, err := b.Purge(ctx); err != nil {
 		t.Error(err)
+	}
+}
+
+// exerciseWorkflows makes the workflow calls: an enqueue, a fan-in
+// released, a failure, its retry, a wait, a step's cancel and a
+// workflow's.
+func exerciseWorkflows(ctx context.Context, t *testing.T, q *redisbackend.Queue) {
+	t.Helper()
+	const qn = "acl-wf"
+	spec := func(id string) *queue.WorkflowSpec {
+		wf := &queue.WorkflowSpec{ID: id, Name: "acl", Queue: qn, Digest: "d"}
+		for _, name := range []string{"a", "b", "j"} {
+			s := &queue.Step{Workflow: id, Home: qn, Name: name, Output: name == "j"}
+			if name == "j" {
+				s.Parents = []queue.StepRef{{Queue: qn, Name: "a"}, {Queue: qn, Name: "b"}}
+			} else {
+				s.Children = []queue.StepRef{{Queue: qn, Name: "j"}}
+			}
+			wf.Steps = append(wf.Steps, &queue.Message{ID: queue.StepID(id, name), Task: "t", Queue: qn, Payload: []byte("{}"), Step: s})
+		}
+		return wf
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	take := func(n int) []*queue.Delivery {
+		t.Helper()
+		ds, err := q.Take(ctx, qn, "c1", 10, 0)
+		must(err)
+		if len(ds) != n {
+			t.Fatalf("took %d steps, want %d", len(ds), n)
+		}
+		return ds
+	}
+	ok := queue.Outcome{Status: queue.Succeeded, Attempt: 1, Result: []byte("1")}
+	must(q.EnqueueWorkflow(ctx, spec("w1"), time.Time{}))
+	ds := take(2)
+	must(q.Finish(ctx, ds[0], ok))
+	must(q.Finish(ctx, ds[1], queue.Outcome{Status: queue.Failed, Attempt: 1, Kind: "k", Error: "e"}))
+	_, err := q.Workflow(ctx, qn, "w1")
+	must(err)
+	must(q.RetryStep(ctx, qn, "w1", strings.TrimPrefix(ds[1].ID, "w1:")))
+	must(q.Finish(ctx, take(1)[0], ok))
+	must(q.Finish(ctx, take(1)[0], ok))
+	if w, err := q.WaitWorkflow(ctx, qn, "w1"); err != nil || w.Status != queue.Succeeded {
+		t.Fatalf("WaitWorkflow = %+v, %v; want it succeeded", w, err)
+	}
+	must(q.EnqueueWorkflow(ctx, spec("w2"), time.Time{}))
+	if _, err := q.Cancel(ctx, qn, "w2:j"); err != nil {
+		t.Fatal(err)
+	}
+	must(q.EnqueueWorkflow(ctx, spec("w3"), time.Time{}))
+	if _, err := q.CancelWorkflow(ctx, qn, "w3"); err != nil {
+		t.Fatal(err)
 	}
 }

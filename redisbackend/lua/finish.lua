@@ -41,4 +41,5 @@
 -- ARGV[18]   started     when it started, µs
 -- ARGV[19..] tokens      the locks' owner tokens, in the order of KEYS[7..]
 
-return finish()
+local r = finish()
+return r

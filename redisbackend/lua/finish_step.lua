@@ -18,8 +18,8 @@
 -- ARGV[s+3]  name      the step's name
 -- ARGV[s+4]  result    the step's result, encoded, if it succeeded
 
-local r = finish()
-if r ~= 1 or ARGV[9] == '' then return r end
+local r, h = finish({'wp', 'wc', 'wn'})
+if r ~= 1 or not h then return r end
 local s = 19 + #KEYS - 6
 local prefix, wf, home, name, result = ARGV[s], ARGV[s + 1], ARGV[s + 2], ARGV[s + 3], ARGV[s + 4]
 local stream, state, entry, status, kind, err = KEYS[1], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4]
@@ -27,7 +27,7 @@ local state_ttl, channel, id, at, tag = ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARG
 
 flowinit(prefix, at, state_ttl, channel)
 local q = string.sub(tag, 2, -2)
-redis.call('PEXPIRE', inputskey(q, id), state_ttl)
+if h[8] ~= '0' then redis.call('PEXPIRE', inputskey(q, id), state_ttl) end
 if status == 'dead' or status == 'canceled' then -- finish() kept a failed one's
   local e = redis.call('XRANGE', stream, entry, entry)
   local core
@@ -36,6 +36,5 @@ if status == 'dead' or status == 'canceled' then -- finish() kept a failed one's
 end
 local W = wfopen(home, wf)
 if not W then return 1 end
-local h = redis.call('HMGET', state, 'wp', 'wc')
-stepsended(W, {q = q, name = name, status = status, kind = kind, err = err, value = result, wp = h[1] or '', wc = h[2] or ''})
+stepsended(W, {q = q, name = name, status = status, kind = kind, err = err, value = result, wp = h[6] or '', wc = h[7] or ''})
 return 1

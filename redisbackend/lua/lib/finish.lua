@@ -1,14 +1,16 @@
 -- lib/finish.lua, after the locker's release, lib/entry.lua, lib/count.lua,
 -- lib/superseded.lua, lib/attempt.lua and lib/ended.lua.
 --
---   finish()
+--   finish(extra)
 --
 -- is finish.lua's work, on its KEYS and ARGV (see finish.lua): it ends the
 -- task once, and returns 1, or, if the entry was finished already, 0 (by
 -- this call) or 2 (taken over). finish_step.lua calls it first, then
--- releases the step's children.
+-- releases the step's children: extra, if given, names fields of the
+-- state to read as it was, in the read finish makes anyway, and returned
+-- second (nil if it made none).
 
-local function finish()
+local function finish(extra)
   local stream, dead, state, record_key, counts, ended = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
   local entry, status, kind, err, attempt, result = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
   local state_ttl, channel, id, at, dead_max = ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11]
@@ -33,7 +35,12 @@ local function finish()
     redis.call('XADD', dead, 'MAXLEN', '~', dead_max, '*', unpack(d))
   end
   if id == '' then return 1 end
-  local h = redis.call('HMGET', state, 'w', 'uk', 'status', 'st', 'wk')
+  local h
+  if extra then
+    h = redis.call('HMGET', state, 'w', 'uk', 'status', 'st', 'wk', unpack(extra))
+  else
+    h = redis.call('HMGET', state, 'w', 'uk', 'status', 'st', 'wk')
+  end
   local waited, unique = h[1], h[2]
   add_attempt(state, {h[3], h[4], h[5]}, run, status, '0', kind, err, stack, at, worker, started)
   if unique and redis.call('GET', unique) == id then redis.call('DEL', unique) end
@@ -53,5 +60,5 @@ local function finish()
   redis.call('PEXPIRE', state, state_ttl)
   indexended(ended, id, at, state_ttl)
   if waited then redis.call('PUBLISH', channel, 't' .. tag .. id) end
-  return 1
+  return 1, h
 end

@@ -9,9 +9,10 @@
 --                               (its parents' number), "wp" (policy
 --                               letters: u outcomes, k/r/f if a parent
 --                               skipped, a absorbed, o output), "wc" (its
---                               children, netstrings of queue and name),
---                               and "m", its core, while it waits or after
---                               a cancel, for a retry
+--                               children, netstrings of queue, name and
+--                               number of parents), and "m", its core,
+--                               while it waits, or once it failed or was
+--                               canceled, for a retry
 --   queue:{q}:in:<wf>:<step>    its inputs: parent name -> netstrings of
 --                               status, kind, error and value; a field is
 --                               written once (HSETNX): a parent counts once
@@ -35,11 +36,13 @@
 --                              children's inputs and release, the
 --                              workflow's end; and so on for every step
 --                              that ends in turn
---   verdict(W, q, name, force) releases a waiting step whose parents are
+--   verdict(W, q, name, force)
+--                              releases a waiting step whose parents are
 --                              all done: queued, or ended as its policy or
 --                              the workflow says (force: queued whatever
 --                              a parent did); returns the step if it
---                              ended, for stepsended
+--                              ended, for stepsended (release calls it
+--                              with what it read of the step already)
 --   cancelall(W, kind, notify) ends canceled every step not started; if
 --                              notify, tells the workers running the others
 --   corebase(core)             a step's core without the inputs a release
@@ -184,19 +187,32 @@ end
 -- value) is of a parent that did not succeed.
 local function skipped(v) return string.match(v, '^%d+:(%a+)') ~= 'succeeded' end
 
-local function verdict(W, q, name, force)
+-- verdict: pre, if given, is the step's {status, wp, wc, m, attempt} as
+-- release read them, wn its number of parents, and pname and packed the
+-- input release just recorded. Returns, besides the step if it ended,
+-- whether it is alive: waiting or queued.
+local function verdict(W, q, name, force, pre, wn, pname, packed)
   local id = W.id .. ':' .. name
   local state, inputs = statekey(q, id), inputskey(q, id)
-  local h = redis.call('HMGET', state, 'wn', 'wp', 'wc')
+  local h = pre
+  if not h then
+    h = redis.call('HMGET', state, 'status', 'wp', 'wc', 'wn')
+    wn = tonumber(h[4]) or 0
+  end
   local wp = h[2] or ''
   if W.status ~= 'running' then
     local kind, err = cancelkind(W)
     endstep(q, id, 'canceled', kind, err)
     wfmark(W, name, 'canceled')
-    return nil
+    return nil, false
   end
-  if redis.call('HLEN', inputs) < (tonumber(h[1]) or 0) then return nil end
-  local ins = redis.call('HGETALL', inputs)
+  local ins = {}
+  if pre and wn == 1 then
+    ins = {pname, packed} -- its one input, just recorded
+  elseif wn > 0 then
+    if redis.call('HLEN', inputs) < wn then return nil, true end
+    ins = redis.call('HGETALL', inputs)
+  end
   if not force and not has(wp, 'u') then
     for i = 2, #ins, 2 do
       if skipped(ins[i]) then
@@ -205,38 +221,51 @@ local function verdict(W, q, name, force)
         if has(wp, 'f') then status = 'failed' end
         local err = 'workflow: parent ' .. ins[i - 1] .. ' did not succeed'
         endstep(q, id, status, 'workflow.parent_skipped', err)
-        return {q = q, name = name, status = status, kind = 'workflow.parent_skipped', err = err, value = '', wp = wp, wc = h[3] or ''}
+        return {q = q, name = name, status = status, kind = 'workflow.parent_skipped', err = err, value = '', wp = wp, wc = h[3] or ''}, false
       end
     end
   end
-  local m = redis.call('HMGET', state, 'm', 'attempt')
-  if not m[1] then return nil end
-  local packed = {}
-  for i = 1, #ins, 2 do packed[#packed + 1] = ns(ins[i]) .. ns(ins[i + 1]) end
-  local e = redis.call('XADD', qkey(q), '*', 'm', packmsg({m[2] or '1', '1', '0', '', ''}, corebase(m[1]) .. ns(table.concat(packed))))
+  local core, attempt = h[4], h[5]
+  if not pre or wn > 1 then
+    local m = redis.call('HMGET', state, 'm', 'attempt')
+    core, attempt = m[1], m[2]
+  end
+  if not core then return nil, false end
+  local all = {}
+  for i = 1, #ins, 2 do all[#all + 1] = ns(ins[i]) .. ns(ins[i + 1]) end
+  local e = redis.call('XADD', qkey(q), '*', 'm', packmsg({attempt or '1', '1', '0', '', ''}, corebase(core) .. ns(table.concat(all))))
   redis.call('HSET', state, 'status', 'queued', 'e', e)
   redis.call('HDEL', state, 'm')
-  return nil
+  return nil, true
 end
 
 -- release records input packed of parent pname in child name of queue q,
--- and releases the child if that was its last parent.
-local function release(W, q, name, pname, packed)
+-- which has wn parents, and releases the child if that was its last
+-- parent (a child of one parent is read whole at once: it is released).
+-- Returns what verdict does: the child if it ended, and whether it is
+-- known to be alive.
+local function release(W, q, name, wn, pname, packed)
   local id = W.id .. ':' .. name
-  local inputs = inputskey(q, id)
-  if redis.call('HSETNX', inputs, pname, packed) == 0 then return nil end
-  local status = redis.call('HGET', statekey(q, id), 'status')
-  if status == 'waiting' then return verdict(W, q, name, false) end
-  if status ~= 'queued' and status ~= 'running' and status ~= 'scheduled' then
-    redis.call('PEXPIRE', inputs, flow.ttl) -- ended, or not made yet: the key lives no longer than it
+  local state, inputs = statekey(q, id), inputskey(q, id)
+  if redis.call('HSETNX', inputs, pname, packed) == 0 then return nil, false end
+  local h
+  if wn == 1 then
+    h = redis.call('HMGET', state, 'status', 'wp', 'wc', 'm', 'attempt')
+  else
+    h = redis.call('HMGET', state, 'status', 'wp', 'wc')
   end
-  return nil
+  if h[1] == 'waiting' then return verdict(W, q, name, false, h, wn, pname, packed) end
+  if h[1] == 'queued' or h[1] == 'running' or h[1] == 'scheduled' then return nil, true end
+  redis.call('PEXPIRE', inputs, flow.ttl) -- ended, or not made yet: the key lives no longer than it
+  return nil, false
 end
 
+-- stepsended: the workflow can have ended only if no child of the step
+-- is alive, so only then does it count the steps that ended.
 local function stepsended(W, first)
   local work = {first}
   while #work > 0 do
-    local s = table.remove(work)
+    local s, alive = table.remove(work), false
     if wfmark(W, s.name, s.status) == 1 then
       if failure(s.status) and not has(s.wp, 'a') then
         if W.status == 'running' then
@@ -249,12 +278,13 @@ local function stepsended(W, first)
         if s.status == 'succeeded' and has(s.wp, 'o') then redis.call('HSET', W.rec, 'res', value) end
         local packed = ns(s.status) .. ns(s.kind or '') .. ns(s.err or '') .. ns(value)
         local wc = nslist(s.wc or '')
-        for i = 1, #wc - 1, 2 do
-          local c = release(W, wc[i], wc[i + 1], s.name, packed)
+        for i = 1, #wc - 2, 3 do
+          local c, live = release(W, wc[i], wc[i + 1], tonumber(wc[i + 2]), s.name, packed)
           if c then work[#work + 1] = c end
+          alive = alive or live
         end
       end
-      if W.status == 'running' and redis.call('HLEN', W.ended) >= W.n then wfend(W, 'succeeded') end
+      if W.status == 'running' and not alive and redis.call('HLEN', W.ended) >= W.n then wfend(W, 'succeeded') end
     end
   end
 end
