@@ -43,6 +43,16 @@
 //     a second for 5 s, p50, p99 and the greatest, each library's worker
 //     with its defaults.
 //
+// Workflows (issue 19) are measured by cmd/wfbench against taskware's own
+// plain task, on a Redis of the run's own: three FlowWays (a plain task,
+// a workflow step in chains of 5, a task chained by hand) each run units
+// whose whole lifecycle, enqueue to finish, Lifecycle measures: round
+// trips, Redis CPU (INFO cpu), µs by command (CommandStats, INFO
+// commandstats) and by script (ScriptLog and Scripts, from SLOWLOG), and
+// allocations; FlowTable shows them with their ratios to the plain task,
+// CommandTable by command. EnqueueWorkflowTime times the enqueue of one
+// workflow (ChainDef, FanInDef), on Redis or memory (MemoryWorkflows).
+//
 // Taskware writes only keys under a prefix of the run's own (NewPrefix);
 // asynq, which takes no prefix, writes in a logical DB of its own, which
 // must be empty and is left empty. Every key written is deleted after:
