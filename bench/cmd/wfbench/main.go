@@ -22,7 +22,10 @@
 // each as the median (min–max) over the rounds, and as the ratio to the
 // plain task's, computed within each round. A second table breaks the
 // server's µs down by command (commandstats, medians), the commands
-// scripts call included.
+// scripts call included. With -scripts, as many more rounds of a fifth
+// of -n units run with the server's SLOWLOG logging every command, for a
+// third table that tells the scripts apart, by SHA (commandstats counts
+// them all as evalsha); SLOWLOG's own cost stays out of the first two.
 //
 // Then the enqueue of one workflow of -steps steps, a chain and a fan-in
 // (all but one step roots, joined by the last), -rounds times, on Redis
@@ -63,7 +66,7 @@ func main() {
 	flag.IntVar(&c.rounds, "rounds", 5, "rounds, in which the ways take turns")
 	flag.IntVar(&c.steps, "steps", 10000, "steps of the workflow whose enqueue is timed")
 	flag.IntVar(&c.top, "top", 15, "commands shown in the breakdown")
-	flag.BoolVar(&c.scripts, "scripts", false, "after the rounds, one more of a fifth of -n units per way with the server's SLOWLOG logging every command, for a table by script (it sets the server's slowlog-* settings, then puts them back: use a server of the run's own)")
+	flag.BoolVar(&c.scripts, "scripts", false, "after the rounds, as many more of a fifth of -n units per way with the server's SLOWLOG logging every command, for a table by script (it sets the server's slowlog-* settings, then puts them back: use a server of the run's own)")
 	flag.DurationVar(&c.timeout, "timeout", 5*time.Minute, "give up on a measurement after this long")
 	flag.Parse()
 	if c.n < bench.ChainLength || c.n%bench.ChainLength != 0 || c.conc < 1 || c.rounds < 1 || c.steps < 2 {
@@ -109,15 +112,18 @@ func run(url string, c config) (err error) {
 	if c.scripts {
 		units := max(c.n/5/bench.ChainLength*bench.ChainLength, bench.ChainLength)
 		byScript := make([]bench.FlowRow, len(bench.FlowWays))
-		for i, way := range bench.FlowWays {
-			env := bench.Env{Client: client, Prefix: fmt.Sprintf("%s%d:s:", base, i), Concurrency: c.conc}
-			res, err := scripts(ctx, way, env, units, c.timeout)
-			if err != nil {
-				return fmt.Errorf("%s, by script: %w", way.Name, err)
+		for round := range c.rounds {
+			for i, way := range bench.FlowWays {
+				env := bench.Env{Client: client, Prefix: fmt.Sprintf("%s%d:s%d:", base, i, round), Concurrency: c.conc}
+				res, err := scripts(ctx, way, env, units, c.timeout)
+				if err != nil {
+					return fmt.Errorf("%s, by script: %w", way.Name, err)
+				}
+				byScript[i].Name = way.Name
+				byScript[i].Rounds = append(byScript[i].Rounds, res)
 			}
-			byScript[i] = bench.FlowRow{Name: way.Name, Rounds: []bench.FlowResult{res}}
 		}
-		fmt.Printf("\nRedis µs and calls per unit, by script (\"evalsha <sha>/<keys>\") and command (those scripts call included, inside the scripts' µs), from SLOWLOG in one more round of %d units per way\n\n", units)
+		fmt.Printf("\nRedis µs and calls per unit, by script (\"evalsha <sha>/<keys>\") and command (those scripts call included, inside the scripts' µs), from SLOWLOG in %d more rounds of %d units per way; medians\n\n", c.rounds, units)
 		fmt.Print(bench.CommandTable(byScript, c.top))
 	}
 
