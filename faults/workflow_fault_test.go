@@ -136,7 +136,7 @@ func TestFaultWorkflowResentFinish(t *testing.T) {
 	var workerErrs atomic.Int64
 	var stops []func()
 	for i := range 2 {
-		w := worker.New(takes, worker.Name(fmt.Sprint("wfr", i)), worker.Concurrency(8), worker.Visibility(5*time.Second),
+		w := worker.New(takes, worker.Name(fmt.Sprint("wfr", i)), worker.Concurrency(8), worker.Visibility(10*time.Second),
 			worker.PollWait(50*time.Millisecond), worker.Grace(time.Second), worker.OnError(func(error) { workerErrs.Add(1) }))
 		worker.Register(w, ta)
 		worker.Register(w, tb)
@@ -224,7 +224,7 @@ const (
 	wfKillChains    = 200
 	wfKillLength    = 5
 	wfKillAfter     = 500 // step runs before the kill
-	wfKillVis       = 2 * time.Second
+	wfKillVis       = 3 * time.Second
 )
 
 // wfKillSteps is the step of the killed worker's chains, with the chain of
