@@ -23,6 +23,10 @@
 --                               task and parents
 --   queue:{h}:wfended:<wf>      step name -> how it ended: membership, so
 --                               that an end counts once; HLEN is progress
+--   queue:{h}:workflows         the index of the workflows of home queue
+--                               h, a sorted set of IDs by creation time
+--                               (µs), for listings (list_workflows.lua);
+--                               wfindex adds to it
 --
 -- Exactly once: a step's end reaches here only past the XACK of its entry
 -- (finish.lua), or from a status guard (a cancel, a release); a child
@@ -48,6 +52,9 @@
 --   corebase(core)             a step's core without the inputs a release
 --                              appended
 --   stepqueue(v)               the queue of a wfsteps value
+--   wfindex(home, wf, created) lists workflow wf in its home's index,
+--                              and drops two sampled entries whose record
+--                              has expired
 
 local flow = {}
 
@@ -286,5 +293,18 @@ local function stepsended(W, first)
       end
       if W.status == 'running' and not alive and redis.call('HLEN', W.ended) >= W.n then wfend(W, 'succeeded') end
     end
+  end
+end
+
+-- wfindex: an ended workflow's record expires on its own, but not its
+-- entry in the index. Each enqueue samples two entries and drops those
+-- whose record is gone, so that the index holds about twice the live
+-- workflows at most, whatever their age, for two EXISTS: cheaper than a
+-- walk of the index, and a listing drops the dead entries it reads.
+local function wfindex(home, wf, created)
+  local index = qkey(home) .. ':workflows'
+  redis.call('ZADD', index, created, wf)
+  for _, id in ipairs(redis.call('ZRANDMEMBER', index, 2)) do
+    if redis.call('EXISTS', qkey(home) .. ':wf:' .. id) == 0 then redis.call('ZREM', index, id) end
   end
 end
