@@ -225,9 +225,11 @@ func TestWorkflowKeysExpire(t *testing.T) {
 		wfEnqueue(t, q, wfSpec("run", "wf", "a", "b<-a"))
 
 		// Kept as for tasks: the streams (the stream and dead letters), the
-		// set of queues, the minute counts (25h); and the running workflow.
+		// set of queues, the minute counts (25h); and the running workflow,
+		// and the index of workflows, which lists it.
 		kept := func(key string) bool {
 			return strings.Contains(key, ":run") || strings.HasSuffix(key, "queues") || strings.Contains(key, ":rate:") ||
+				strings.HasSuffix(key, ":workflows") ||
 				kb.Client.Type(ctx, key).Val() == "stream"
 		}
 		keys := func() []string {
@@ -261,5 +263,44 @@ func TestWorkflowKeysExpire(t *testing.T) {
 				t.Errorf("%s is left past the state TTL", k)
 			}
 		}
+		// A listing drops the entries of the records gone.
+		if p, err := q.ListWorkflows(ctx, "wf", queue.WorkflowQuery{}); err != nil || len(p.Workflows) != 1 || p.Workflows[0].ID != "run" {
+			t.Fatalf("ListWorkflows(wf) past the state TTL = %+v, %v; want the running workflow only", p, err)
+		}
+		if ids := kb.Client.ZRange(ctx, kb.Prefix()+"queue:{wf}:workflows", 0, -1).Val(); !slices.Equal(ids, []string{"run"}) {
+			t.Fatalf("the index of workflows holds %q after a listing; want the running workflow only", ids)
+		}
 	})
+}
+
+// Each enqueue of a workflow drops from its home's index the sampled
+// entries whose record expired, so that the index of a queue never
+// listed stays near the workflows it keeps.
+func TestWorkflowIndexTrimmedByEnqueue(t *testing.T) {
+	kb := taskwaretest.New(t, "miniredis")
+	b := redisbackend.New(kb.Client, redisbackend.Prefix(kb.Prefix()), redisbackend.StateTTL(time.Minute))
+	q := b.Queue()
+	ctx := t.Context()
+	index := kb.Prefix() + "queue:{wi}:workflows"
+	const old, fresh = 20, 40
+	for i := range old {
+		id := fmt.Sprintf("old%d", i)
+		wfEnqueue(t, q, wfSpec(id, "wi", "a"))
+		if _, err := q.CancelWorkflow(ctx, "wi", id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kb.Advance(2 * time.Minute)
+	if n := kb.Client.ZCard(ctx, index).Val(); n != old {
+		t.Fatalf("the index holds %d before new enqueues; want the %d expired", n, old)
+	}
+	for i := range fresh {
+		wfEnqueue(t, q, wfSpec(fmt.Sprintf("new%d", i), "wi", "a"))
+	}
+	// Each enqueue samples two: after 40, all but a few of the 20 are gone
+	// (keeping 10 of them would take a run of bad draws beyond chance).
+	n := kb.Client.ZCard(ctx, index).Val()
+	if n < fresh || n > fresh+old/2 {
+		t.Fatalf("the index holds %d after %d enqueues; want the %d live, and under half of the %d expired", n, fresh, fresh, old)
+	}
 }
