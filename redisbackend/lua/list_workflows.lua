@@ -1,6 +1,6 @@
 -- list_workflows.lua: a page of Queue.ListWorkflows, newest first, read
 -- from the home queue's index of workflows (queue:{q}:workflows, scored
--- by creation time in µs; ties sort by ID, descending, as ZREVRANGE
+-- by creation time in µs; ties sort by ID, descending, as ZRANGE REV
 -- reads them). Goes on after the cursor (pos, after): the entries newer
 -- than pos are skipped by count, those of score pos down to after by
 -- comparison. Reads at most scan entries, in batches, and returns the
@@ -46,7 +46,7 @@ local batch = count + 1
 if status ~= '' then batch = 1000 end
 local out, read, last, last_score = {}, 0, '', ''
 while read < scan do
-  local entries = redis.call('ZREVRANGE', index, start, start + batch - 1, 'WITHSCORES')
+  local entries = redis.call('ZRANGE', index, start, start + batch - 1, 'REV', 'WITHSCORES')
   local gone = 0
   for i = 1, #entries, 2 do
     local id, score = entries[i], entries[i + 1]

@@ -53,8 +53,8 @@
 --                              appended
 --   stepqueue(v)               the queue of a wfsteps value
 --   wfindex(home, wf, created) lists workflow wf in its home's index,
---                              and drops two sampled entries whose record
---                              has expired
+--                              and drops two entries it samples whose
+--                              record has expired
 
 local flow = {}
 
@@ -297,14 +297,18 @@ local function stepsended(W, first)
 end
 
 -- wfindex: an ended workflow's record expires on its own, but not its
--- entry in the index. Each enqueue samples two entries and drops those
--- whose record is gone, so that the index holds about twice the live
--- workflows at most, whatever their age, for two EXISTS: cheaper than a
--- walk of the index, and a listing drops the dead entries it reads.
+-- entry in the index. Each enqueue looks at two entries, at ranks its
+-- creation time picks (µs: as good as random, and deterministic, as a
+-- script must be), and drops those whose record is gone: the index holds
+-- about twice the live workflows at most, whatever their age, for two
+-- reads, where a walk of the index would read it all. A listing drops
+-- the dead entries it reads too.
 local function wfindex(home, wf, created)
   local index = qkey(home) .. ':workflows'
   redis.call('ZADD', index, created, wf)
-  for _, id in ipairs(redis.call('ZRANDMEMBER', index, 2)) do
-    if redis.call('EXISTS', qkey(home) .. ':wf:' .. id) == 0 then redis.call('ZREM', index, id) end
+  local n, at = redis.call('ZCARD', index), tonumber(created)
+  for _, r in ipairs({at % n, math.floor(at / n) % n}) do
+    local id = redis.call('ZRANGE', index, r, r)[1]
+    if id and redis.call('EXISTS', qkey(home) .. ':wf:' .. id) == 0 then redis.call('ZREM', index, id) end
   end
 end
