@@ -1,6 +1,7 @@
 package rows
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/taskware/taskware/queue"
@@ -38,4 +39,9 @@ func WorkflowSummariesOf(ws []queue.WorkflowState) []WorkflowSummary {
 		out[i] = WorkflowSummaryOf(w)
 	}
 	return out
+}
+
+// Progress shows how many of its steps ended: "3/5".
+func (w WorkflowSummary) Progress() string {
+	return strconv.Itoa(w.Ended) + "/" + strconv.Itoa(w.Steps)
 }
