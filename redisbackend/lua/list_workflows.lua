@@ -36,10 +36,11 @@ local function below(a, b)
   return #a < #b
 end
 
-local start = 0
+-- start is the rank of the first entry of the cursor's score (the first
+-- entry if none); at that score, as a number.
+local start, at = 0, nil
 if pos ~= '' then
-  start = redis.call('ZCOUNT', index, '(' .. pos, '+inf')
-  pos = tonumber(pos)
+  start, at = redis.call('ZCOUNT', index, '(' .. pos, '+inf'), tonumber(pos)
 end
 
 local batch = count + 1
@@ -50,7 +51,7 @@ while read < scan do
   local gone = 0
   for i = 1, #entries, 2 do
     local id, score = entries[i], entries[i + 1]
-    if pos == '' or tonumber(score) ~= pos or below(id, after) then
+    if not at or tonumber(score) ~= at or below(id, after) then
       read, last, last_score = read + 1, id, score
       local v = redis.call('HMGET', wf_prefix .. id, 'name', 'status', 'n', 'fin', 'out', 'fstep', 'fkind', 'ferr')
       if not v[2] then
