@@ -272,35 +272,3 @@ func TestWorkflowKeysExpire(t *testing.T) {
 		}
 	})
 }
-
-// Each enqueue of a workflow drops from its home's index the sampled
-// entries whose record expired, so that the index of a queue never
-// listed stays near the workflows it keeps.
-func TestWorkflowIndexTrimmedByEnqueue(t *testing.T) {
-	kb := taskwaretest.New(t, "miniredis")
-	b := redisbackend.New(kb.Client, redisbackend.Prefix(kb.Prefix()), redisbackend.StateTTL(time.Minute))
-	q := b.Queue()
-	ctx := t.Context()
-	index := kb.Prefix() + "queue:{wi}:workflows"
-	const old, fresh = 20, 40
-	for i := range old {
-		id := fmt.Sprintf("old%d", i)
-		wfEnqueue(t, q, wfSpec(id, "wi", "a"))
-		if _, err := q.CancelWorkflow(ctx, "wi", id); err != nil {
-			t.Fatal(err)
-		}
-	}
-	kb.Advance(2 * time.Minute)
-	if n := kb.Client.ZCard(ctx, index).Val(); n != old {
-		t.Fatalf("the index holds %d before new enqueues; want the %d expired", n, old)
-	}
-	for i := range fresh {
-		wfEnqueue(t, q, wfSpec(fmt.Sprintf("new%d", i), "wi", "a"))
-	}
-	// Each enqueue samples two: after 40, all but a few of the 20 are gone
-	// (keeping 10 of them would take a run of bad draws beyond chance).
-	n := kb.Client.ZCard(ctx, index).Val()
-	if n < fresh || n > fresh+old/2 {
-		t.Fatalf("the index holds %d after %d enqueues; want the %d live, and under half of the %d expired", n, fresh, fresh, old)
-	}
-}

@@ -53,11 +53,13 @@ while read < scan do
     local id, score = entries[i], entries[i + 1]
     if not at or tonumber(score) ~= at or below(id, after) then
       read, last, last_score = read + 1, id, score
-      local v = redis.call('HMGET', wf_prefix .. id, 'name', 'status', 'n', 'fin', 'out', 'fstep', 'fkind', 'ferr')
-      if not v[2] then
+      local record = wf_prefix .. id
+      local s = redis.call('HGET', record, 'status')
+      if not s then
         redis.call('ZREM', index, id)
         gone = gone + 1
-      elseif status == '' or v[2] == status then
+      elseif status == '' or s == status then
+        local v = redis.call('HMGET', record, 'name', 'status', 'n', 'fin', 'out', 'fstep', 'fkind', 'ferr')
         out[#out + 1] = {id, score, redis.call('HLEN', ended_prefix .. id), unpack(v)}
         if #out > count then return {1, last, last_score, out} end
       end
