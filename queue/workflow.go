@@ -73,6 +73,16 @@ type Workflows interface {
 	// matching ErrNotRetryable if the workflow did not fail, or the step
 	// is not the one that failed it, and ErrNotFound if either is unknown.
 	RetryStep(ctx context.Context, queue, id, step string) error
+	// ListWorkflows returns one page of the workflows whose home is queue,
+	// newest first (by CreatedAt, then ID, both descending), of q.Status
+	// if given, and the cursor of the next page ("" at the end). Paging
+	// from "" to the end lists every workflow kept meanwhile exactly once;
+	// workflows enqueued meanwhile come before the first page. A listing
+	// leaves out Result and StepStates (Workflow reads them). A page
+	// filtered by status may hold fewer than its limit, and still have a
+	// Next. Bad input (see WorkflowQuery) is an error matching
+	// task.ErrInvalidConfig.
+	ListWorkflows(ctx context.Context, queue string, q WorkflowQuery) (*WorkflowPage, error)
 }
 
 // ErrNotRetryable matches a RetryStep of a step or workflow that did not

@@ -56,9 +56,12 @@
 // only from "waiting", so a finish sent again or superseded releases
 // nothing (lua/lib/flow.lua). A failure that is not absorbed fails the
 // workflow and cancels its steps not started in the same script. An
-// EnqueueWorkflow is one round trip, as EnqueueMany is. On a Cluster, a
-// workflow's steps must all be on its home queue, whose slot then holds
-// all its keys.
+// EnqueueWorkflow is one round trip, as EnqueueMany is; it lists the
+// workflow in its home queue's index (queue:{q}:workflows, by creation
+// time), which ListWorkflows pages in one script a page, and makes the
+// stream of each step's queue, so that Queues lists a queue whose steps
+// only wait. On a Cluster, a workflow's steps must all be on its home
+// queue, whose slot then holds all its keys.
 //
 // Every script answers the same when go-redis sends it again after losing
 // its reply, and connection errors come back marked task.ErrUnavailable;

@@ -78,6 +78,11 @@ func (k keys) workflowEnded(queue, id string) string {
 	return k.prefix + "queue:{" + queue + "}:wfended:" + id
 }
 
+// workflows is the index of the workflows whose home is queue, a sorted
+// set of their IDs scored by creation time (µs), for their listing (see
+// lua/list_workflows.lua; lua/lib/flow.lua adds to it).
+func (k keys) workflows(queue string) string { return k.prefix + "queue:{" + queue + "}:workflows" }
+
 // unique holds the ID of the task that holds a unique key, for its window.
 func (k keys) unique(queue, key string) string {
 	return k.prefix + "queue:{" + queue + "}:unique:" + key

@@ -225,9 +225,11 @@ func TestWorkflowKeysExpire(t *testing.T) {
 		wfEnqueue(t, q, wfSpec("run", "wf", "a", "b<-a"))
 
 		// Kept as for tasks: the streams (the stream and dead letters), the
-		// set of queues, the minute counts (25h); and the running workflow.
+		// set of queues, the minute counts (25h); and the running workflow,
+		// and the index of workflows, which lists it.
 		kept := func(key string) bool {
 			return strings.Contains(key, ":run") || strings.HasSuffix(key, "queues") || strings.Contains(key, ":rate:") ||
+				strings.HasSuffix(key, ":workflows") ||
 				kb.Client.Type(ctx, key).Val() == "stream"
 		}
 		keys := func() []string {
@@ -260,6 +262,13 @@ func TestWorkflowKeysExpire(t *testing.T) {
 			if !kept(k) {
 				t.Errorf("%s is left past the state TTL", k)
 			}
+		}
+		// A listing drops the entries of the records gone.
+		if p, err := q.ListWorkflows(ctx, "wf", queue.WorkflowQuery{}); err != nil || len(p.Workflows) != 1 || p.Workflows[0].ID != "run" {
+			t.Fatalf("ListWorkflows(wf) past the state TTL = %+v, %v; want the running workflow only", p, err)
+		}
+		if ids := kb.Client.ZRange(ctx, kb.Prefix()+"queue:{wf}:workflows", 0, -1).Val(); !slices.Equal(ids, []string{"run"}) {
+			t.Fatalf("the index of workflows holds %q after a listing; want the running workflow only", ids)
 		}
 	})
 }

@@ -39,6 +39,11 @@
 //	                together
 //	task?queue=Q&id=ID
 //	                one task (without queue: looked for in every queue)
+//	workflows?queue=Q[&status=S][&limit=N][&after=C&prev=...]
+//	                a page of the workflows whose home is Q, newest first,
+//	                of status S (running, succeeded, failed or canceled),
+//	                N a page (100 by default, 500 at most), paged as FIND
+//	                says; each links to workflow?queue=Q&id=ID
 //	dead[?queue=Q]  dead letters, with their reasons
 //	locks           the locks held
 //	results[?FIND]  stored records by queue and status, and a page of the
@@ -81,8 +86,8 @@
 // for 100k task states on a busy machine; TestPagesUnderLoad reports
 // it).
 //
-// JSON (GET): api/overview, api/tasks, api/task, api/dead, api/locks,
-// api/results, api/workers, api/schedules and api/redis take the parameters of their page and
+// JSON (GET): api/overview, api/tasks, api/task, api/workflows, api/dead,
+// api/locks, api/results, api/workers, api/schedules and api/redis take the parameters of their page and
 // return what it shows: snake_case fields, times in RFC 3339 and UTC,
 // durations in milliseconds (oldest_ready_ms, idle_ms, remaining_ms). A
 // queue, task, lock, worker, record and a queue's record counts have the

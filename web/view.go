@@ -43,6 +43,9 @@ var pages = map[string]page{
 	"workers": (*handler).workers,
 	"confirm": (*handler).confirm,
 
+	// The workflows of a home queue.
+	"workflows": (*handler).workflows,
+
 	// What runs beside the queues: the schedulers' entries, the Redis server.
 	"schedules": (*handler).schedules,
 	"redis":     (*handler).redis,

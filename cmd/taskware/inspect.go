@@ -29,15 +29,16 @@ const defaultLimit = 100
 
 // inspectCommands are the inspection commands, by name.
 var inspectCommands = map[string]func(ctx context.Context, args []string, out, errOut io.Writer) error{
-	"queues":  queuesCommand.exec,
-	"tasks":   tasksCommand.exec,
-	"task":    taskCommand.exec,
-	"dead":    deadCommands.exec,
-	"locks":   locksCommands.exec,
-	"results": resultsCommands.exec,
-	"workers": workersCommand.exec,
-	"pause":   pauseCommand.exec,
-	"resume":  resumeCommand.exec,
+	"queues":    queuesCommand.exec,
+	"tasks":     tasksCommand.exec,
+	"task":      taskCommand.exec,
+	"workflows": workflowsCommand.exec,
+	"dead":      deadCommands.exec,
+	"locks":     locksCommands.exec,
+	"results":   resultsCommands.exec,
+	"workers":   workersCommand.exec,
+	"pause":     pauseCommand.exec,
+	"resume":    resumeCommand.exec,
 }
 
 // inspectCommand is an inspection command, or a subcommand of a family.
@@ -49,6 +50,8 @@ type inspectCommand struct {
 	// --limit, --state and --stack; find, whether it takes the flags
 	// that find tasks in a queue and page through them (findFlags).
 	queue, limit, state, stack, find bool
+	// more adds the command's own flags, bound to o, if it has any.
+	more func(fs *flag.FlagSet, o *inspectOptions)
 	// run does the command's work on a connection; what it prints to
 	// in.out is shown once it returns.
 	run func(ctx context.Context, in *inspection, args []string) error
@@ -111,6 +114,9 @@ func (c *inspectCommand) flags(o *inspectOptions) *flag.FlagSet {
 	}
 	if c.find {
 		findFlags(fs, &o.Find, "")
+	}
+	if c.more != nil {
+		c.more(fs, o)
 	}
 	return fs
 }

@@ -40,6 +40,7 @@ func workflowPromises() []promise {
 		{Name: "SucceededHasResult", Check: succeededHasResult},
 		{Name: "TTLsAfterEnd", Check: workflowTTLsAfterEnd},
 		{Name: "DelayedRoots", Check: delayedRoots},
+		{Name: "List", Cases: workflowListPromises()},
 	}
 }
 

@@ -8,6 +8,9 @@
 -- ("waiting", its core in its state); a root is enqueued as a task is
 -- (lib/enqueue.lua), now or at run_at. A waiting step whose inputs came
 -- first (its chunk landed after its parents ended) is released at once.
+-- The record's first write lists the workflow in its home's index
+-- (wfindex); every chunk makes its queue's stream and consumer group, so
+-- that a queue of waiting steps only is a queue.
 -- Returns 1, or "dup".
 --
 -- KEYS[1]      record    the workflow's record (lib/flow.lua)
@@ -44,10 +47,14 @@ local run_at, nonce, state_ttl, channel, q = ARGV[9], ARGV[10], ARGV[11], ARGV[1
 local h = redis.call('HMGET', record, 'digest', 'status')
 if h[1] and h[1] ~= digest then return 'dup' end
 if h[1] and h[2] ~= 'running' then return 1 end
+flowinit(prefix, created, state_ttl, channel)
 if not h[1] then
   redis.call('HSET', record, 'name', wname, 'status', 'running', 'n', n, 'created', created, 'out', out, 'digest', digest)
+  wfindex(home, wf, created)
 end
-flowinit(prefix, created, state_ttl, channel)
+-- The queue exists, and is listed (Queue.Queues), even while its steps
+-- only wait.
+if redis.call('EXISTS', stream) == 0 then redis.call('XGROUP', 'CREATE', stream, 'taskware', '0', 'MKSTREAM') end
 local W
 for t = 1, #KEYS - 5 do
   local state, a = KEYS[5 + t], 7 * t + 7

@@ -23,6 +23,10 @@
 --                               task and parents
 --   queue:{h}:wfended:<wf>      step name -> how it ended: membership, so
 --                               that an end counts once; HLEN is progress
+--   queue:{h}:workflows         the index of the workflows of home queue
+--                               h, a sorted set of IDs by creation time
+--                               (µs), for listings (list_workflows.lua);
+--                               wfindex adds to it
 --
 -- Exactly once: a step's end reaches here only past the XACK of its entry
 -- (finish.lua), or from a status guard (a cancel, a release); a child
@@ -48,6 +52,9 @@
 --   corebase(core)             a step's core without the inputs a release
 --                              appended
 --   stepqueue(v)               the queue of a wfsteps value
+--   wfindex(home, wf, created) lists workflow wf in its home's index,
+--                              and drops two entries it samples whose
+--                              record has expired
 
 local flow = {}
 
@@ -286,5 +293,22 @@ local function stepsended(W, first)
       end
       if W.status == 'running' and not alive and redis.call('HLEN', W.ended) >= W.n then wfend(W, 'succeeded') end
     end
+  end
+end
+
+-- wfindex: an ended workflow's record expires on its own, but not its
+-- entry in the index. Each enqueue looks at two entries, at ranks its
+-- creation time picks (µs: as good as random, and deterministic, as a
+-- script must be), and drops those whose record is gone: the index holds
+-- about twice the live workflows at most, whatever their age, for two
+-- reads, where a walk of the index would read it all. A listing drops
+-- the dead entries it reads too.
+local function wfindex(home, wf, created)
+  local index = qkey(home) .. ':workflows'
+  redis.call('ZADD', index, created, wf)
+  local n, at = redis.call('ZCARD', index), tonumber(created)
+  for _, r in ipairs({at % n, math.floor(at / n) % n}) do
+    local id = redis.call('ZRANGE', index, r, r)[1]
+    if id and redis.call('EXISTS', qkey(home) .. ':wf:' .. id) == 0 then redis.call('ZREM', index, id) end
   end
 end
