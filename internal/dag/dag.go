@@ -23,6 +23,12 @@ type Options struct {
 	GapX, GapY int
 	// Sweeps bounds the ordering's passes, down and up (8).
 	Sweeps int
+	// MaxBends bounds the points that long edges pass through, one per
+	// layer crossed (2000): past it, as in a chain whose every step
+	// also hangs from the root, long edges are drawn straight, over the
+	// layers between, and the ordering sees only the short ones, so
+	// that the layout stays small and quick.
+	MaxBends int
 }
 
 func (o Options) withDefaults() Options {
@@ -36,6 +42,7 @@ func (o Options) withDefaults() Options {
 	def(&o.GapX, 60)
 	def(&o.GapY, 16)
 	def(&o.Sweeps, 8)
+	def(&o.MaxBends, 2000)
 	return o
 }
 

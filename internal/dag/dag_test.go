@@ -173,3 +173,29 @@ func checkLayout(t *testing.T, parents [][]int, l *Layout) {
 		}
 	}
 }
+
+// Past MaxBends, long edges are straight: two points, and no room taken
+// in the layers they cross.
+func TestStraightPastMaxBends(t *testing.T) {
+	parents := [][]int{{}}
+	for i := 1; i < 40; i++ {
+		parents = append(parents, []int{0, i - 1})
+	}
+	l, err := Place(parents, Options{MaxBends: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkLayout(t, parents, l)
+	for _, e := range l.Edges {
+		if len(e.Points) != 2 {
+			t.Fatalf("edge %d→%d has %d points, want 2: straight", e.From, e.To, len(e.Points))
+		}
+	}
+	if l.Height != 36 {
+		t.Errorf("height %d, want one row (36): the long edges take no room", l.Height)
+	}
+	bent, _ := Place(parents, Options{})
+	if bent.Height <= l.Height {
+		t.Errorf("under the default bound the long edges bend, and take room: height %d", bent.Height)
+	}
+}

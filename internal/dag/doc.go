@@ -3,7 +3,8 @@
 // ordered to cross few edges (barycenter sweeps, the best ordering kept),
 // and coordinates for each node's box and each edge's polyline. An edge
 // that spans several layers passes through a point in each layer between,
-// so that it runs between boxes, not through them.
+// so that it runs between boxes, not through them; past a bound on such
+// points (Options.MaxBends), long edges are drawn straight instead.
 //
 // The same graph always gets the same layout: nodes are numbered, and
 // every tie is broken by number. It draws nothing itself; the web view

@@ -24,18 +24,27 @@ func Place(parents [][]int, opts Options) (*Layout, error) {
 		return nil, err
 	}
 	n := len(parents)
+	bends := 0
+	for c, ps := range parents {
+		for _, p := range dedupe(ps) {
+			bends += layer[c] - layer[p] - 1
+		}
+	}
+	straight := bends > o.MaxBends
 	g := &graph{layer: slices.Clone(layer), up: make([][]int, n), down: make([][]int, n)}
 	paths := make([][]int, 0, n) // each edge's vertices, parent to child
 	var edges []Edge
 	for c, ps := range parents {
 		for _, p := range dedupe(ps) {
 			path := []int{p}
-			for l := layer[p] + 1; l < layer[c]; l++ {
+			for l := layer[p] + 1; l < layer[c] && !straight; l++ {
 				path = append(path, g.add(l))
 			}
 			path = append(path, c)
 			for i := 1; i < len(path); i++ {
-				g.link(path[i-1], path[i])
+				if g.layer[path[i]] == g.layer[path[i-1]]+1 {
+					g.link(path[i-1], path[i])
+				}
 			}
 			paths = append(paths, path)
 			edges = append(edges, Edge{From: p, To: c})
