@@ -75,7 +75,8 @@ func (h *handler) workflow(r *http.Request) (*view, error) {
 	}
 	d.list()
 	d.setLive()
-	v := &view{Title: "Workflow " + id, Nav: "tasks", Data: d, template: "workflow"}
+	// A big workflow's JSON is big: its page polls ten times less often.
+	v := &view{Title: "Workflow " + id, Nav: "tasks", Data: d, template: "workflow", Slow: d.Graph.Layered}
 	if !st.Terminal() { // an ended workflow changes no more: no need to poll
 		v.API = "api/workflow?" + r.URL.RawQuery
 	}

@@ -292,6 +292,9 @@ func TestWorkflowPageLayers(t *testing.T) {
 				t.Errorf("the layered graph does not say %q", want)
 			}
 		}
+		if !strings.Contains(body, `data-refresh="30000"`) {
+			t.Error("a big workflow's page does not poll slowly")
+		}
 		wantCell(t, body, "", "unlisted", "101 steps are not listed: those that succeeded or were skipped, and past the first 500 others.")
 		if n := strings.Count(body, `<tr data-testid="row-`); n != maxDrawnSteps {
 			t.Errorf("%d steps listed, want %d", n, maxDrawnSteps)
