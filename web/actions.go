@@ -27,6 +27,9 @@ var actions = map[string]action{
 	"purge-results": (*handler).purgeResults,
 	"retry":         (*handler).retry,
 	"purge-record":  (*handler).purgeRecord,
+	// a workflow's, from its page
+	"retry-step":      (*handler).retryStep,
+	"cancel-workflow": (*handler).cancelWorkflow,
 }
 
 // to returns the relative URL of page with query q.
@@ -305,6 +308,10 @@ func (rt *retrier) retryable(ctx context.Context, id string) (*queue.Message, er
 	if old == nil || old.Task == "" {
 		return nil, &httpError{http.StatusConflict, fmt.Sprintf("The queue keeps no message of task %s to enqueue again.", id)}
 	}
+	if old.Step != nil {
+		return nil, &httpError{http.StatusConflict, fmt.Sprintf("Task %s is step %s of workflow %s: retry it from the workflow's page, and the workflow resumes.",
+			id, old.Step.Name, old.Step.Workflow)}
+	}
 	return &queue.Message{ID: randid.New(), Task: old.Task, Queue: rt.name, Payload: old.Payload, Headers: old.Headers}, nil
 }
 
@@ -371,6 +378,8 @@ func notice(q url.Values) string {
 		return "Deleted the stored record of this task."
 	case "broken":
 		return fmt.Sprintf("Broke lock %s: its holder learns of it at its next renewal.", q.Get("key"))
+	case "retried-step", "canceled-workflow":
+		return workflowNotice(q)
 	case "purged-results":
 		if q.Has("queue") {
 			return fmt.Sprintf("Purged %d records of queue %s.", n, queueName(q.Get("queue")))

@@ -59,9 +59,11 @@ func (h *handler) confirm(r *http.Request) (*view, error) {
 		d, err = h.confirmPurgeResults(r.Context(), q)
 	case "purge-record":
 		d, err = h.confirmTask(r.Context(), do, q)
+	case "retry-step", "cancel-workflow":
+		d, err = h.confirmWorkflow(r.Context(), do, q)
 	default:
 		err = &httpError{http.StatusBadRequest,
-			"Nothing to confirm: say ?do=break, requeue, purge, purge-results, retry, cancel or purge-record."}
+			"Nothing to confirm: say ?do=break, requeue, purge, purge-results, retry, cancel, purge-record, retry-step or cancel-workflow."}
 	}
 	if err != nil {
 		return nil, err

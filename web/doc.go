@@ -44,6 +44,14 @@
 //	                of status S (running, succeeded, failed or canceled),
 //	                N a page (100 by default, 500 at most), paged as FIND
 //	                says; each links to workflow?queue=Q&id=ID
+//	workflow?queue=Q&id=ID
+//	                one workflow (Q is its home queue): its status,
+//	                progress and failure, its steps drawn as a graph
+//	                (inline SVG, laid out by internal/dag: a box per step,
+//	                coloured by its state and saying it, linked to its
+//	                task's page; past 500 steps, a box per layer with its
+//	                steps counted by state), and a table of the steps;
+//	                live while the workflow runs
 //	dead[?queue=Q]  dead letters, with their reasons
 //	locks           the locks held
 //	results[?FIND]  stored records by queue and status, and a page of the
@@ -63,7 +71,9 @@
 //	                do=cancel|retry&queue=Q&id=ID... (the tasks listed);
 //	                do=purge-results&queue=Q or &all=1; and from a
 //	                task's page do=retry|cancel|purge-record&queue=Q&id=ID,
-//	                do=requeue|purge&queue=Q&id=ID&back=task
+//	                do=requeue|purge&queue=Q&id=ID&back=task; and from a
+//	                workflow's page do=retry-step&queue=Q&id=ID&step=S,
+//	                do=cancel-workflow&queue=Q&id=ID
 //	static/...      style.css and app.js
 //
 // FIND is what a listing finds, kept in its URL so that it can be linked
@@ -86,8 +96,9 @@
 // for 100k task states on a busy machine; TestPagesUnderLoad reports
 // it).
 //
-// JSON (GET): api/overview, api/tasks, api/task, api/workflows, api/dead,
-// api/locks, api/results, api/workers, api/schedules and api/redis take the parameters of their page and
+// JSON (GET): api/overview, api/tasks, api/task, api/workflows, api/workflow,
+// api/dead, api/locks, api/results, api/workers, api/schedules and api/redis
+// take the parameters of their page and
 // return what it shows: snake_case fields, times in RFC 3339 and UTC,
 // durations in milliseconds (oldest_ready_ms, idle_ms, remaining_ms). A
 // queue, task, lock, worker, record and a queue's record counts have the
@@ -112,6 +123,10 @@
 //	                to the queue's ready tasks, counted (those not there,
 //	                or not failed or dead, are counted apart)
 //	purge-record    queue, id: the task's stored record
+//	retry-step      queue, id, step: the step that failed workflow id
+//	                runs again, and the workflow resumes
+//	                (queue.Workflows.RetryStep)
+//	cancel-workflow queue, id: the workflow and its steps not ended
 //	break           key
 //	purge-results   queue ("" is that of runs in-process) or all=1
 //
@@ -181,6 +196,20 @@
 // action-purge (dead), action-retry (failed or dead, its arguments
 // known), action-cancel (not ended), action-purge-record (a stored
 // record).
+//
+// A task that is a workflow's step links to its workflow (task-workflow),
+// and offers no action-retry: a step is retried from its workflow's page,
+// and the retry action refuses it (409).
+//
+// Workflow: workflow-id, workflow-name, workflow-queue, workflow-status,
+// workflow-progress, workflow-created, workflow-finished,
+// workflow-failed-step, workflow-kind, workflow-error, workflow-output,
+// workflow-result; workflow-actions with action-retry-step (failed) and
+// action-cancel-workflow (running); workflow-graph, the SVG, with a link
+// step-<name> per step (its data-state the step's status, its text
+// step-state the status in words), or past 500 steps a box layer-<n>
+// per layer; workflow-steps, the table, a row row-<name> per step with
+// cells status, attempt, kind and error; unlisted.
 //
 // Dead letters: dead-total; per queue a section dead-queue-<queue> with
 // dead-count-<queue> and buttons requeue-all-<queue> and purge-all-<queue>

@@ -57,6 +57,8 @@ var funcs = template.FuncMap{
 	"windows":   func() []chartWindow { return chartWindows },
 	"bytes":     byteSize,
 	"uptime":    uptimeText,
+	// workflow
+	"stateLabel": stateLabel,
 }
 
 // duration shows d as the tables do (see humantime.Duration).

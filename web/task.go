@@ -39,6 +39,11 @@ type taskData struct {
 	RecordError string       `json:"record_error,omitempty"`
 	// Others are the other queues that know a task of this ID.
 	Others []string `json:"other_queues,omitempty"`
+	// Workflow is the ID of the workflow the task is a step of, and
+	// WorkflowQueue that workflow's queue; "" for a plain task.
+	Workflow      string      `json:"workflow,omitempty"`
+	WorkflowQueue string      `json:"workflow_queue,omitempty"`
+	step          *queue.Step // the message's, when the queue keeps it
 	// Attempts are the task's runs, oldest first (queue.Admin.Attempts).
 	Attempts []rows.Attempt `json:"attempts"`
 	liveData
@@ -48,10 +53,14 @@ type taskData struct {
 func (t *taskData) Dead() bool { return t.Status == string(queue.Dead) }
 
 // Retryable says the task failed or died: it can be enqueued again, if
-// its arguments are known.
+// its arguments are known, and it is no workflow's step (a step is
+// retried through its workflow).
 func (t *taskData) Retryable() bool {
-	return t.ArgsKnown && (t.Status == string(queue.Failed) || t.Status == string(queue.Dead))
+	return t.ArgsKnown && t.Workflow == "" && (t.Status == string(queue.Failed) || t.Status == string(queue.Dead))
 }
+
+// WorkflowPage is the relative URL of the page of the task's workflow.
+func (t *taskData) WorkflowPage() string { return workflowPage(t.WorkflowQueue, t.Workflow) }
 
 // addAttempts adds to d the task's history of runs.
 func (h *handler) addAttempts(ctx context.Context, d *taskData) error {
@@ -92,6 +101,7 @@ func (h *handler) task(r *http.Request) (*view, error) {
 	if err := h.enrich(ctx, d, st); err != nil {
 		return nil, err
 	}
+	d.WorkflowQueue, d.Workflow = h.stepOf(ctx, d)
 	if err := h.addAttempts(ctx, d); err != nil {
 		return nil, err
 	}
@@ -161,7 +171,7 @@ func (h *handler) enrich(ctx context.Context, d *taskData, st *queue.State) erro
 	if err != nil || msg == nil {
 		return err
 	}
-	d.Args, d.ArgsKnown, d.Headers = payloadText(msg.Payload), true, msg.Headers
+	d.Args, d.ArgsKnown, d.Headers, d.step = payloadText(msg.Payload), true, msg.Headers, msg.Step
 	if d.EnqueuedAt.IsZero() {
 		d.EnqueuedAt = msg.EnqueuedAt.UTC()
 	}

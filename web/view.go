@@ -42,6 +42,8 @@ var pages = map[string]page{
 	"results": (*handler).results,
 	"workers": (*handler).workers,
 	"confirm": (*handler).confirm,
+	// workflow?queue=Q&id=ID: one workflow, its graph drawn
+	"workflow": (*handler).workflow,
 
 	// The workflows of a home queue.
 	"workflows": (*handler).workflows,

@@ -52,7 +52,7 @@ func New(src Source, opts ...Option) http.Handler {
 		cop: http.NewCrossOriginProtection()}
 	rand.Read(h.key)
 	for _, name := range []string{"overview", "tasks", "task", "dead", "locks", "results", "workers", "confirm", "error",
-		"redis", "schedules", "workflows"} {
+		"redis", "schedules", "workflows", "workflow"} {
 		h.pages[name] = template.Must(template.New("layout.html").Funcs(funcs).
 			ParseFS(files, "templates/layout.html", "templates/"+name+".html"))
 	}

@@ -2,7 +2,7 @@
 // inspect and repair a backend's queues, locks and results on Redis.
 //
 // The inspection commands (queues, tasks, task, dead, locks, results,
-// workers; "taskware help" lists them) read the Redis of --redis
+// workflow, workers; "taskware help" lists them) read the Redis of --redis
 // ($TASKWARE_REDIS_URL, else redis://127.0.0.1:6379/0) under --prefix
 // ("taskware:"), print tables, or one JSON document with --json, and take
 // the TLS flags the demo takes. dead requeue, dead purge, locks break and
@@ -19,6 +19,11 @@
 // outcome, kind, worker, start, duration and error cut to one line;
 // --stack prints each panic's error and stack in full, and --json has
 // every attempt, stacks included.
+// workflow ID prints what the queues know of a workflow (queue.Workflows):
+// its status, progress, the step that failed it, and a row per step with
+// its status, attempt, kind, error and parents, as the web view's workflow
+// page shows them; workflow retry ID STEP runs the failed step again, and
+// workflow cancel ID cancels the workflow.
 //
 // What they print comes from Redis, written by whoever enqueues: every
 // control character in it (C0, DEL, C1, bidirectional controls) is shown

@@ -94,7 +94,7 @@ func commandDocs() []doc {
 	for _, c := range []*inspectCommand{queuesCommand, tasksCommand, taskCommand, workflowsCommand} {
 		docs = append(docs, c.doc)
 	}
-	for _, f := range []*family{deadCommands, locksCommands, resultsCommands} {
+	for _, f := range []*family{deadCommands, locksCommands, resultsCommands, workflowCommands} {
 		for _, sub := range f.subs {
 			docs = append(docs, sub.doc)
 		}

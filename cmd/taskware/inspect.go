@@ -39,6 +39,8 @@ var inspectCommands = map[string]func(ctx context.Context, args []string, out, e
 	"workers":   workersCommand.exec,
 	"pause":     pauseCommand.exec,
 	"resume":    resumeCommand.exec,
+	// workflow ID, or workflow retry|cancel ID
+	"workflow": execWorkflow,
 }
 
 // inspectCommand is an inspection command, or a subcommand of a family.

@@ -108,6 +108,13 @@
         el.textContent = live[k];
       }
     });
+    // A workflow's step boxes are coloured by their data-state.
+    document.querySelectorAll("[data-state-live]").forEach(function (el) {
+      var k = el.getAttribute("data-state-live");
+      if (Object.prototype.hasOwnProperty.call(live, k)) {
+        el.setAttribute("data-state", live[k]);
+      }
+    });
     drawCharts(data.rates);
     if (changed) {
       changed.hidden = !rowsChanged(data.rows);
