@@ -235,7 +235,12 @@ func TestNoRawControlInAnyCommand(t *testing.T) {
 						}
 					}
 					both := stdout.String() + stderr.String()
-					if tc.seen && !strings.Contains(both, shown[0]) && !strings.Contains(both, shown[1]) {
+					// The note on an empty prefix looks at 100k keys at
+					// most: on the shared Redis, other tests' keys can hide
+					// the evil prefix's, so only miniredis, whose keys are
+					// this test's, must show it.
+					seen := tc.seen && !(tc.name == "empty prefix" && e.shared)
+					if seen && !strings.Contains(both, shown[0]) && !strings.Contains(both, shown[1]) {
 						t.Errorf("no escape shown: the evil names did not reach the output\nstdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
 					}
 					if asJSON && code == 0 {

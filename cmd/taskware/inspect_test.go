@@ -38,6 +38,8 @@ type cliEnv struct {
 	url, prefix string
 	client      *redis.Client
 	b           *redisbackend.Backend
+	// shared: the Redis is the one other tests use too.
+	shared bool
 }
 
 // cliEach runs fn on a miniredis and on the real Redis.
@@ -60,7 +62,7 @@ func cliEach(t *testing.T, fn func(t *testing.T, e *cliEnv)) {
 			prefix := "tw-cli-" + strings.TrimPrefix(base, "Test") + "-" + randid.New()[:8] + ":"
 			t.Cleanup(func() { taskwaretest.DeletePrefix(t, c, prefix) })
 			b := redisbackend.New(c, redisbackend.Prefix(prefix), redisbackend.Holder("cli-test"))
-			fn(t, &cliEnv{url: url, prefix: prefix, client: c, b: b})
+			fn(t, &cliEnv{url: url, prefix: prefix, client: c, b: b, shared: name == "redis"})
 		})
 	}
 }
