@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/taskware/taskware/queue"
@@ -422,9 +423,9 @@ func (q *Queue) CancelWorkflow(ctx context.Context, home, id string) (*queue.Wor
 }
 
 // RetryStep implements queue.Workflows. The workflow runs again before
-// the steps its failure canceled are reopened, parents first, so that
-// those whose parents all ended are released as a parent's end would
-// release them.
+// the steps its failure canceled, and those that failed on their own
+// since, are reopened, parents first, so that those whose parents all
+// ended are released as a parent's end would release them.
 func (q *Queue) RetryStep(ctx context.Context, home, id, name string) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -450,7 +451,7 @@ func (q *Queue) RetryStep(ctx context.Context, home, id, name string) error {
 	mq.push(s.msg, 1, 0, now)
 	for _, ws := range w.steps {
 		smq, ss := q.stepState(ws, now)
-		if ss == nil || ss.st.Status != queue.Canceled || ss.st.Kind != queue.KindWorkflowFailed {
+		if ws.name == name || ss == nil || !runsAgain(ss) {
 			continue
 		}
 		delete(w.ended, ws.name)
@@ -461,6 +462,23 @@ func (q *Queue) RetryStep(ctx context.Context, home, id, name string) error {
 	}
 	q.succeedIfDone(w, now)
 	return nil
+}
+
+// runsAgain reports whether a RetryStep of its workflow reopens step s,
+// besides the step named: s was canceled by the workflow's failure, or
+// failed on its own (a kind not the workflow's), and its failure was not
+// absorbed, so that its children wait for it.
+func runsAgain(s *memState) bool {
+	switch s.st.Status {
+	case queue.Canceled:
+		if s.st.Kind == queue.KindWorkflowFailed {
+			return true
+		}
+	case queue.Failed, queue.Dead:
+	default:
+		return false
+	}
+	return !s.wf.step.Absorbed && !strings.HasPrefix(s.st.Kind, "workflow.")
 }
 
 // reopen makes step s, which ended, new again as status, attempt 1, from

@@ -66,12 +66,17 @@ type Workflows interface {
 	// Producer.Cancel does). A workflow ended already is left as it is
 	// (Ended is then true). ErrNotFound if unknown.
 	CancelWorkflow(ctx context.Context, queue, id string) (*WorkflowCancel, error)
-	// RetryStep runs failed step of failed workflow id again: the step
-	// goes back to its queue as attempt 1, each step its failure canceled
-	// goes back to Waiting (or to its queue, if its parents are all done),
-	// and the workflow's status is Running again. It returns an error
-	// matching ErrNotRetryable if the workflow did not fail, or the step
-	// is not the one that failed it, and ErrNotFound if either is unknown.
+	// RetryStep runs failed step of failed workflow id again, and the
+	// workflow's status is Running again. The step goes back to its queue
+	// as attempt 1. So does every other step that ended Failed, Dead or
+	// Canceled of its own (a kind that is not a workflow's) and is not
+	// Absorbed, such as a step running when the workflow failed that then
+	// failed too: left ended, it would never release its children. Each
+	// step the failure canceled (kind KindWorkflowFailed) goes back to
+	// Waiting, or to its queue if its parents are all done. It returns an
+	// error matching ErrNotRetryable if the workflow did not fail, or the
+	// step is not the one that failed it, and ErrNotFound if either is
+	// unknown.
 	RetryStep(ctx context.Context, queue, id, step string) error
 }
 

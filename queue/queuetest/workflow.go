@@ -36,6 +36,8 @@ func workflowPromises() []promise {
 		{Name: "CancelWorkflow", Check: cancelWorkflow},
 		{Name: "RetryReopensAndResumes", Check: retryReopensAndResumes},
 		{Name: "RetryNotFailedRefused", Check: retryNotFailedRefused},
+		{Name: "RetryAfterLateFailure", Check: retryAfterLateFailure},
+		{Name: "RetryOfAWaitingStepCanceled", Check: retryOfAWaitingStepCanceled},
 		{Name: "WaitWorkflow", Check: waitWorkflow},
 		{Name: "SucceededHasResult", Check: succeededHasResult},
 		{Name: "TTLsAfterEnd", Check: workflowTTLsAfterEnd},
