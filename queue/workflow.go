@@ -177,6 +177,10 @@ func (wf *WorkflowSpec) Validate() error {
 		switch {
 		case s == nil:
 			return fmt.Errorf("%w: workflow %s: message %s is no step", task.ErrInvalidConfig, wf.ID, m.ID)
+		case s.Name == "" || strings.Contains(s.Name, ":"):
+			// StepID joins the workflow's ID and the name with ':'; a
+			// backend reads the name back after the workflow's ID.
+			return fmt.Errorf("%w: workflow %s: step name %q must be non-empty, without ':'", task.ErrInvalidConfig, wf.ID, s.Name)
 		case s.Workflow != wf.ID || s.Home != wf.Queue || m.ID != StepID(wf.ID, s.Name):
 			return fmt.Errorf("%w: workflow %s: step %q names another workflow or ID", task.ErrInvalidConfig, wf.ID, s.Name)
 		case len(s.Parents) > MaxStepParents:

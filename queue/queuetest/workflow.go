@@ -38,6 +38,7 @@ func workflowPromises() []promise {
 		{Name: "RetryNotFailedRefused", Check: retryNotFailedRefused},
 		{Name: "RetryAfterLateFailure", Check: retryAfterLateFailure},
 		{Name: "RetryOfAWaitingStepCanceled", Check: retryOfAWaitingStepCanceled},
+		{Name: "StepResultTooLarge", Check: stepResultTooLarge},
 		{Name: "WaitWorkflow", Check: waitWorkflow},
 		{Name: "SucceededHasResult", Check: succeededHasResult},
 		{Name: "TTLsAfterEnd", Check: workflowTTLsAfterEnd},
@@ -421,6 +422,8 @@ func invalidSpec(t *tester) {
 		{"a parent after its child", func(f *flow) { slices.Reverse(f.spec.Steps) }},
 		{"a parent that is no step", func(f *flow) { f.steps["B"].Step.Parents[0].Name = "nowhere" }},
 		{"a step named twice", func(f *flow) { f.spec.Steps = append(f.spec.Steps, f.steps["B"]) }},
+		{"a step name with a colon", func(f *flow) { rename(f, "B", "B:1") }},
+		{"an empty step name", func(f *flow) { rename(f, "B", "") }},
 	}
 	for _, c := range cases {
 		t.sub(c.name, func(t *tester) {
@@ -435,6 +438,19 @@ func invalidSpec(t *tester) {
 			t.wantNotFound("wf", queue.StepID("w4", "A"))
 			t.wantStats("wf", 0, 0, 0, 0)
 		})
+	}
+}
+
+// rename renames step name of f, a leaf, to to, and its ID with it.
+func rename(f *flow, name, to string) {
+	m := f.steps[name]
+	m.Step.Name, m.ID = to, f.id(to)
+	for _, p := range m.Step.Parents {
+		for i, c := range f.steps[p.Name].Step.Children {
+			if c.Name == name {
+				f.steps[p.Name].Step.Children[i].Name = to
+			}
+		}
 	}
 }
 
