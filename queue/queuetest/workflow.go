@@ -39,6 +39,7 @@ func workflowPromises() []promise {
 		{Name: "RetryAfterLateFailure", Check: retryAfterLateFailure},
 		{Name: "RetryOfAWaitingStepCanceled", Check: retryOfAWaitingStepCanceled},
 		{Name: "StepResultTooLarge", Check: stepResultTooLarge},
+		{Name: "MalformedStepEnds", Check: malformedStepEnds},
 		{Name: "WaitWorkflow", Check: waitWorkflow},
 		{Name: "SucceededHasResult", Check: succeededHasResult},
 		{Name: "TTLsAfterEnd", Check: workflowTTLsAfterEnd},

@@ -35,3 +35,39 @@ func stepResultTooLarge(t *tester) {
 	t.succeed(b, "b")
 	t.wantWorkflow(f, queue.Succeeded, 2, "", "")
 }
+
+// unreadable returns d as a queue hands out a step whose message it could
+// not read past its ID: Malformed set, and neither Step nor Inputs.
+func unreadable(d *queue.Delivery) *queue.Delivery {
+	u := *d
+	u.Step, u.Inputs, u.Payload, u.Headers = nil, nil, nil, nil
+	u.Malformed = errors.New("unreadable step")
+	return &u
+}
+
+// A step whose message cannot be read, dead-lettered by its worker
+// (queue.ErrBadMessage), ends in its workflow all the same: the workflow
+// fails at that step, and its steps not started are canceled, rather than
+// wait for ever. RetryStep runs it again, from the message as enqueued.
+func malformedStepEnds(t *tester) {
+	f := newFlow("w33", "wf", step("A"), step("B", "A"), step("C"))
+	t.enqueueFlow(f, time.Time{})
+	ds := t.takeSteps(f, "wf", "A", "C")
+	bad := queue.Outcome{Status: queue.Dead, Attempt: 1, Kind: queue.ErrBadMessage.ErrorKind(), Error: "unreadable step"}
+	t.finish(unreadable(ds["A"]), bad)
+	t.wantStep(f, "A", queue.Dead, 1, bad.Kind)
+	t.wantSteps(f, queue.Canceled, queue.KindWorkflowFailed, "B")
+	t.wantWorkflow(f, queue.Failed, 2, "A", bad.Kind)
+	t.succeed(ds["C"], "c")
+	t.wantWorkflow(f, queue.Failed, 3, "A", bad.Kind)
+
+	if err := t.q.RetryStep(t.Context(), "wf", "w33", "A"); err != nil {
+		t.Fatalf("RetryStep(A): %v", err)
+	}
+	a := t.takeSteps(f, "wf", "A")["A"]
+	t.succeed(a, "a")
+	b := t.takeSteps(f, "wf", "B")["B"]
+	wantInputs(t, b, input("A", "a"))
+	t.succeed(b, "b")
+	t.wantWorkflow(f, queue.Succeeded, 3, "", "")
+}
