@@ -129,6 +129,7 @@ func (q *Queue) EnqueueWorkflow(ctx context.Context, wf *queue.WorkflowSpec, run
 			msg := normalize(*m)
 			msg.Attempt, msg.Unique, msg.UniqueFor = 1, "", 0 // a waiting step holds no key
 			mq.states[m.ID] = &memState{st: queue.State{ID: m.ID, Task: m.Task, Queue: m.Queue, Status: queue.Waiting, Attempt: 1}, msg: &msg}
+			mq.wait(m.ID)
 		}
 		st := mq.states[m.ID]
 		core := *st.msg
@@ -265,8 +266,17 @@ func (q *Queue) release(w *memWorkflow, mq *memQueue, s *memState, now time.Time
 		}
 	}
 	s.st.Status = queue.Queued
+	delete(mq.waiting, s.st.ID)
 	mq.push(s.msg, 1+s.reclaims, s.outages, now)
 	return false
+}
+
+// wait counts step id as waiting. q.mu is held.
+func (mq *memQueue) wait(id string) {
+	if mq.waiting == nil {
+		mq.waiting = make(map[string]struct{})
+	}
+	mq.waiting[id] = struct{}{}
 }
 
 // endStep ends step s, which did not run to this end, as status, and
@@ -456,6 +466,7 @@ func (q *Queue) RetryStep(ctx context.Context, home, id, name string) error {
 		}
 		delete(w.ended, ws.name)
 		reopen(ss, queue.Waiting)
+		smq.wait(ws.id)
 		if len(ss.wf.inputs) == len(ss.wf.step.Parents) && q.release(w, smq, ss, now) {
 			q.propagate(w, []stepEnd{{s: ss}}, now)
 		}

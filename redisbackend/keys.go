@@ -41,6 +41,10 @@ func (k keys) early(queue string) string { return k.prefix + "queue:{" + queue +
 // listing (see lib/ended.lua).
 func (k keys) ended(queue string) string { return k.prefix + "queue:{" + queue + "}:ended" }
 
+// waiting is the set of the IDs of a queue's workflow steps that wait
+// for their parents (see lua/lib/flow.lua, which spells it too).
+func (k keys) waiting(queue string) string { return k.prefix + "queue:{" + queue + "}:waiting" }
+
 // queues is the set of the names of the queues this backend's producers,
 // workers and admins have used (see Queue.Queues).
 func (k keys) queues() string { return k.prefix + "queues" }

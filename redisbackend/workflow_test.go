@@ -227,9 +227,11 @@ func TestWorkflowKeysExpire(t *testing.T) {
 		wfEnqueue(t, q, wfSpec("run", "wf", "a", "b<-a"))
 
 		// Kept as for tasks: the streams (the stream and dead letters), the
-		// set of queues, the minute counts (25h); and the running workflow.
+		// set of queues, the minute counts (25h); and the running workflow,
+		// with the queue's set of waiting steps, which holds its step.
 		kept := func(key string) bool {
 			return strings.Contains(key, ":run") || strings.HasSuffix(key, "queues") || strings.Contains(key, ":rate:") ||
+				strings.HasSuffix(key, "}:waiting") && slices.Equal(kb.Client.SMembers(ctx, key).Val(), []string{"run:b"}) ||
 				kb.Client.Type(ctx, key).Val() == "stream"
 		}
 		keys := func() []string {

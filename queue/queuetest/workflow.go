@@ -40,6 +40,7 @@ func workflowPromises() []promise {
 		{Name: "RetryOfAWaitingStepCanceled", Check: retryOfAWaitingStepCanceled},
 		{Name: "StepResultTooLarge", Check: stepResultTooLarge},
 		{Name: "MalformedStepEnds", Check: malformedStepEnds},
+		{Name: "StatsCountWaiting", Check: statsCountWaiting},
 		{Name: "WaitWorkflow", Check: waitWorkflow},
 		{Name: "SucceededHasResult", Check: succeededHasResult},
 		{Name: "TTLsAfterEnd", Check: workflowTTLsAfterEnd},
@@ -315,8 +316,8 @@ func (t *tester) wantNoWorkflow(f *flow) {
 
 // EnqueueWorkflow stores every step as an ordinary task's state: the
 // roots queued, each in its own queue, the others waiting, listed in none
-// of a queue's sets and counted in none of its stats, but found, and
-// their IDs taken. The workflow's record, in its home queue only, lists
+// of a queue's sets and counted in its stats as Waiting only, but found,
+// and their IDs taken. The workflow's record, in its home queue only, lists
 // every step.
 func enqueueStoresWaiting(t *tester) {
 	f := newFlow("w1", "wf",
@@ -336,6 +337,8 @@ func enqueueStoresWaiting(t *tester) {
 	}
 	t.wantStats("wf", 1, 0, 0, 0)
 	t.wantStats("wf-b", 1, 0, 0, 0)
+	t.wantWaiting("wf", 1)
+	t.wantWaiting("wf-b", 1)
 	found, err := t.q.Find(t.Context(), f.id("D"))
 	if err != nil || len(found) != 1 || found[0].Queue != "wf-b" || found[0].Status != queue.Waiting || found[0].Task != "wf.D" {
 		t.Fatalf("Find(%q) = %+v, %v; want it waiting on wf-b", f.id("D"), found, err)

@@ -71,3 +71,52 @@ func malformedStepEnds(t *tester) {
 	t.succeed(b, "b")
 	t.wantWorkflow(f, queue.Succeeded, 3, "", "")
 }
+
+// wantWaiting fails t unless queue name's Stats count n waiting steps.
+func (t *tester) wantWaiting(name string, n int64) {
+	t.Helper()
+	st, err := t.q.Stats(t.Context(), name)
+	if err != nil || st.Waiting != n {
+		t.Fatalf("Stats(%q) = %+v, %v; want %d waiting", name, st, err, n)
+	}
+}
+
+// Stats count a queue's waiting steps: each from its enqueue until its
+// release queues it or an end (a cancel, the workflow's failure or
+// cancel) ends it; again once a RetryStep makes it wait anew.
+func statsCountWaiting(t *tester) {
+	f := newFlow("w34", "wf", step("A"), step("B", "A"), step("C", "A").on("wf-b"), step("D", "B", "C"), step("E", "D"))
+	t.enqueueFlow(f, time.Time{})
+	t.wantWaiting("wf", 3)
+	t.wantWaiting("wf-b", 1)
+	t.succeed(t.takeSteps(f, "wf", "A")["A"], "a")
+	t.wantWaiting("wf", 2)
+	t.wantWaiting("wf-b", 0)
+	t.finish(t.takeSteps(f, "wf", "B")["B"], boom)
+	t.wantWaiting("wf", 0)
+	if err := t.q.RetryStep(t.Context(), "wf", "w34", "B"); err != nil {
+		t.Fatalf("RetryStep(B): %v", err)
+	}
+	t.wantWaiting("wf", 2)
+	t.wantWaiting("wf-b", 0)
+	t.succeed(t.takeSteps(f, "wf", "B")["B"], "b")
+	t.succeed(t.takeSteps(f, "wf-b", "C")["C"], "c")
+	t.wantWaiting("wf", 1)
+	t.succeed(t.takeSteps(f, "wf", "D")["D"], "d")
+	t.wantWaiting("wf", 0)
+	t.succeed(t.takeSteps(f, "wf", "E")["E"], "e")
+	t.wantWorkflow(f, queue.Succeeded, 5, "", "")
+
+	g := chainFlow("w35", "wf", "A", "B", "C")
+	t.enqueueFlow(g, time.Time{})
+	t.wantWaiting("wf", 2)
+	if _, err := t.q.CancelWorkflow(t.Context(), "wf", "w35"); err != nil {
+		t.Fatalf("CancelWorkflow: %v", err)
+	}
+	t.wantWaiting("wf", 0)
+	h := chainFlow("w36", "wf-b", "A", "B")
+	t.enqueueFlow(h, time.Time{})
+	t.wantWaiting("wf-b", 1)
+	t.cancel("wf-b", h.id("B"), queue.CancelDone)
+	t.wantWaiting("wf-b", 0)
+}

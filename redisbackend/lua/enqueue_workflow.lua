@@ -6,8 +6,9 @@
 -- step known (its state, or its end in the workflow), is left as it is:
 -- the call sent again completes the first. A step with parents waits
 -- ("waiting", its core in its state); a root is enqueued as a task is
--- (lib/enqueue.lua), now or at run_at. A waiting step whose inputs came
--- first (its chunk landed after its parents ended) is released at once.
+-- (lib/enqueue.lua), now or at run_at. A waiting step is counted in the
+-- queue's waiting steps; one whose inputs came first (its chunk landed
+-- after its parents ended) is released at once.
 -- Returns 1, or "dup".
 --
 -- KEYS[1]      record    the workflow's record (lib/flow.lua)
@@ -49,6 +50,7 @@ if not h[1] then
 end
 flowinit(prefix, created, state_ttl, channel)
 local W
+local waiting = {} -- the steps that wait, counted at the end, a few SADDs for all
 for t = 1, #KEYS - 5 do
   local state, a = KEYS[5 + t], 7 * t + 7
   local name, task, core, wn, wp, wc, entry = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6]
@@ -63,11 +65,17 @@ for t = 1, #KEYS - 5 do
         'wf', wf, 'wq', home, 'wn', wn, 'wp', wp, 'wc', wc)
       local inputs = inputskey(q, id)
       if redis.call('PERSIST', inputs) == 1 or redis.call('EXISTS', inputs) == 1 then
+        redis.call('SADD', waitingkey(q), id) -- now: the release takes it out
         W = W or wfopen(home, wf)
         local c = verdict(W, q, name, false)
         if c then stepsended(W, c) end
+      else
+        waiting[#waiting + 1] = id
       end
     end
   end
+end
+for i = 1, #waiting, 1000 do
+  redis.call('SADD', waitingkey(q), unpack(waiting, i, math.min(i + 999, #waiting)))
 end
 return 1
