@@ -13,7 +13,7 @@ import (
 // inspection and repair.
 type Admin interface {
 	// Queues lists the queues the backend knows, sorted by name: those that
-	// hold anything (ready, taken, delayed or dead tasks) or are paused,
+	// hold anything (ready, taken, delayed, waiting or dead tasks) or are paused,
 	// and those that drained while their tasks' states are kept (a backend
 	// may keep a drained queue listed for longer, never shorter).
 	Queues(ctx context.Context) ([]string, error)

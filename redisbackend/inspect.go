@@ -43,8 +43,8 @@ var (
 // this backend's producers, workers and admins add to (a queue once per
 // process, see register), with one SMEMBERS and a pipeline of EXISTS of
 // their keys, so that a page of the web view costs no SCAN of the
-// keyspace. A queue is listed while its stream, delayed set, dead letters
-// or pause mark exists. While the set is empty (keys written before it
+// keyspace. A queue is listed while its stream, delayed set, dead letters,
+// waiting steps or pause mark exists. While the set is empty (keys written before it
 // was kept), the queues are found by a SCAN, as they were then.
 func (q *Queue) Queues(ctx context.Context) ([]string, error) {
 	names, err := q.b.client.SMembers(ctx, q.b.keys.queues()).Result()
@@ -59,7 +59,7 @@ func (q *Queue) Queues(ctx context.Context) ([]string, error) {
 	exists := make([]*redis.IntCmd, len(names))
 	_, err = q.b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, name := range names {
-			exists[i] = p.Exists(ctx, k.stream(name), k.delayed(name), k.dead(name), k.paused(name))
+			exists[i] = p.Exists(ctx, k.stream(name), k.delayed(name), k.dead(name), k.paused(name), k.waiting(name))
 		}
 		return nil
 	})

@@ -3,6 +3,7 @@ package queuetest
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/taskware/taskware/queue"
@@ -83,8 +84,16 @@ func (t *tester) wantWaiting(name string, n int64) {
 
 // Stats count a queue's waiting steps: each from its enqueue until its
 // release queues it or an end (a cancel, the workflow's failure or
-// cancel) ends it; again once a RetryStep makes it wait anew.
+// cancel) ends it; again once a RetryStep makes it wait anew. A queue
+// that holds only waiting steps is listed.
 func statsCountWaiting(t *tester) {
+	only := newFlow("w37", "wf-root", step("A"), step("B", "A").on("wf-waits"))
+	t.enqueueFlow(only, time.Time{})
+	t.wantWaiting("wf-waits", 1)
+	if names, err := t.q.Queues(t.Context()); err != nil || !slices.Contains(names, "wf-waits") {
+		t.Fatalf("Queues() = %q, %v; want wf-waits, which holds a waiting step", names, err)
+	}
+
 	f := newFlow("w34", "wf", step("A"), step("B", "A"), step("C", "A").on("wf-b"), step("D", "B", "C"), step("E", "D"))
 	t.enqueueFlow(f, time.Time{})
 	t.wantWaiting("wf", 3)
