@@ -41,8 +41,9 @@ func (k keys) early(queue string) string { return k.prefix + "queue:{" + queue +
 // listing (see lib/ended.lua).
 func (k keys) ended(queue string) string { return k.prefix + "queue:{" + queue + "}:ended" }
 
-// waiting is the set of the IDs of a queue's workflow steps that wait
-// for their parents (see lua/lib/flow.lua, which spells it too).
+// waiting is a queue's sorted set of the IDs of its workflow steps that
+// wait for their parents, by when they began to (µs); see
+// lua/lib/flow.lua, which spells it too.
 func (k keys) waiting(queue string) string { return k.prefix + "queue:{" + queue + "}:waiting" }
 
 // queues is the set of the names of the queues this backend's producers,

@@ -231,7 +231,7 @@ func TestWorkflowKeysExpire(t *testing.T) {
 		// with the queue's set of waiting steps, which holds its step.
 		kept := func(key string) bool {
 			return strings.Contains(key, ":run") || strings.HasSuffix(key, "queues") || strings.Contains(key, ":rate:") ||
-				strings.HasSuffix(key, "}:waiting") && slices.Equal(kb.Client.SMembers(ctx, key).Val(), []string{"run:b"}) ||
+				strings.HasSuffix(key, "}:waiting") && slices.Equal(kb.Client.ZRange(ctx, key, 0, -1).Val(), []string{"run:b"}) ||
 				kb.Client.Type(ctx, key).Val() == "stream"
 		}
 		keys := func() []string {

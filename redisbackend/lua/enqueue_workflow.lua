@@ -50,7 +50,7 @@ if not h[1] then
 end
 flowinit(prefix, created, state_ttl, channel)
 local W
-local waiting = {} -- the steps that wait, counted at the end, a few SADDs for all
+local waiting = {} -- the steps that wait, scores and IDs, added at the end in a few ZADDs
 for t = 1, #KEYS - 5 do
   local state, a = KEYS[5 + t], 7 * t + 7
   local name, task, core, wn, wp, wc, entry = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6]
@@ -65,17 +65,17 @@ for t = 1, #KEYS - 5 do
         'wf', wf, 'wq', home, 'wn', wn, 'wp', wp, 'wc', wc)
       local inputs = inputskey(q, id)
       if redis.call('PERSIST', inputs) == 1 or redis.call('EXISTS', inputs) == 1 then
-        redis.call('SADD', waitingkey(q), id) -- now: the release takes it out
+        redis.call('ZADD', waitingkey(q), created, id) -- now: the release takes it out
         W = W or wfopen(home, wf)
         local c = verdict(W, q, name, false)
         if c then stepsended(W, c) end
       else
-        waiting[#waiting + 1] = id
+        waiting[#waiting + 1], waiting[#waiting + 2] = created, id
       end
     end
   end
 end
 for i = 1, #waiting, 1000 do
-  redis.call('SADD', waitingkey(q), unpack(waiting, i, math.min(i + 999, #waiting)))
+  redis.call('ZADD', waitingkey(q), unpack(waiting, i, math.min(i + 999, #waiting)))
 end
 return 1

@@ -52,7 +52,7 @@ for i = 1, #all, 2 do
   if s[1] and (reopen or rerun) then
     redis.call('HDEL', ended, name)
     redis.call('HSET', state, 'status', 'waiting', 'attempt', '1')
-    redis.call('SADD', waitingkey(q), id)
+    redis.call('ZADD', waitingkey(q), at, id)
     redis.call('HDEL', state, 'kind', 'error', 'result', 'fin', 'reclaims', 'outages', 'lk', 'le', 'st', 'wk', 'cx', 'cn', 'ca')
     redis.call('PERSIST', state)
     redis.call('PERSIST', inputskey(q, id))

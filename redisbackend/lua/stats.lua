@@ -60,4 +60,4 @@ end
 local dead_count = 0
 if redis.call('EXISTS', dead) == 1 then dead_count = redis.call('XLEN', dead) end
 local t = redis.call('TIME')
-return {ready, running, redis.call('ZCARD', delayed), dead_count, oldest, workers, t[1], t[2], redis.call('SCARD', KEYS[4])}
+return {ready, running, redis.call('ZCARD', delayed), dead_count, oldest, workers, t[1], t[2], redis.call('ZCARD', KEYS[4])}

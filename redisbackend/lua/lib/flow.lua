@@ -14,9 +14,10 @@
 --                               while it waits, or once it failed or was
 --                               canceled, for a retry
 --   queue:{q}:waiting           the IDs of the queue's steps that wait for
---                               their parents (Stats), from the status
---                               "waiting" until a release queues the step
---                               or an end ends it
+--                               their parents (Stats), by the time (µs)
+--                               they began to: from the status "waiting"
+--                               until a release queues the step or an end
+--                               ends it
 --   queue:{q}:in:<wf>:<step>    its inputs: parent name -> netstrings of
 --                               status, kind, error and value; a field is
 --                               written once (HSETNX): a parent counts once
@@ -52,7 +53,7 @@
 --   corebase(core)             a step's core without the inputs a release
 --                              appended
 --   stepqueue(v)               the queue of a wfsteps value
---   waitingkey(q)              queue q's set of waiting steps
+--   waitingkey(q)              queue q's waiting steps
 
 local flow = {}
 
@@ -130,7 +131,7 @@ local function endstep(q, id, status, kind, err)
   local state = statekey(q, id)
   local w = redis.call('HGET', state, 'w')
   redis.call('HSET', state, 'status', status, 'kind', kind, 'error', err, 'fin', flow.at)
-  redis.call('SREM', waitingkey(q), id)
+  redis.call('ZREM', waitingkey(q), id)
   count(qkey(q) .. ':rate:' .. flow.minute, outcome(status, kind))
   redis.call('PEXPIRE', state, flow.ttl)
   redis.call('PEXPIRE', inputskey(q, id), flow.ttl)
@@ -243,7 +244,7 @@ local function verdict(W, q, name, force, pre, wn, pname, packed)
   local e = redis.call('XADD', qkey(q), '*', 'm', packmsg({attempt or '1', '1', '0', '', ''}, corebase(core) .. ns(table.concat(all))))
   redis.call('HSET', state, 'status', 'queued', 'e', e)
   redis.call('HDEL', state, 'm')
-  redis.call('SREM', waitingkey(q), id)
+  redis.call('ZREM', waitingkey(q), id)
   return nil, true
 end
 
