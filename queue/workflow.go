@@ -40,6 +40,11 @@ import (
 //   - otherwise it is queued (Queued, in its queue's ready messages), and
 //     its delivery carries its Inputs, in the order of Step.Parents.
 //
+// A Finish ends a step in its workflow even if the step's message could
+// not be read (Delivery.Malformed, no Step): the queue knows the step by
+// its ID, so that the worker's dead letter (ErrBadMessage) fails the
+// workflow rather than leaves it waiting for ever.
+//
 // Producer.Cancel of a step that has not started ends it Canceled, which
 // fails the workflow as any failed step does. A running step's cancel is
 // its run's, and its Finish ends it.
