@@ -61,7 +61,7 @@ type start struct {
 // workflow's failure (see queue.Workflows). A finish sent again, or
 // superseded, releases nothing. A delivery whose message could not be
 // read (d.Malformed), its Step unknown, is looked up first (unreadStep):
-// a step's ends in its workflow all the same, so that the workflow fails
+// a step ends in its workflow all the same, so that the workflow fails
 // rather than waits for ever.
 func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) error {
 	if err := queue.ValidateOutcome(d, o); err != nil {
