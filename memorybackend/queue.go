@@ -63,6 +63,9 @@ type memQueue struct {
 	finished int // terminal finishes, to sweep expired states now and then
 	// workflows are the records of the workflows whose home this queue is.
 	workflows map[string]*memWorkflow
+	// waiting holds the IDs of the queue's steps that wait for their
+	// parents (Stats.Waiting): a step leaves it when released or ended.
+	waiting map[string]struct{}
 }
 
 // memEntry is a ready or pending message: a stream entry.
@@ -255,6 +258,7 @@ func (mq *memQueue) schedule(id string, ms int64) {
 // q.mu is held.
 func (q *Queue) end(mq *memQueue, s *memState, now time.Time) {
 	s.msg = nil
+	delete(mq.waiting, s.st.ID)
 	if u, ok := mq.unique[s.unique]; ok && u.id == s.st.ID {
 		delete(mq.unique, s.unique)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/taskware/taskware/queue"
@@ -128,6 +129,7 @@ func (q *Queue) EnqueueWorkflow(ctx context.Context, wf *queue.WorkflowSpec, run
 			msg := normalize(*m)
 			msg.Attempt, msg.Unique, msg.UniqueFor = 1, "", 0 // a waiting step holds no key
 			mq.states[m.ID] = &memState{st: queue.State{ID: m.ID, Task: m.Task, Queue: m.Queue, Status: queue.Waiting, Attempt: 1}, msg: &msg}
+			mq.wait(m.ID)
 		}
 		st := mq.states[m.ID]
 		core := *st.msg
@@ -264,8 +266,17 @@ func (q *Queue) release(w *memWorkflow, mq *memQueue, s *memState, now time.Time
 		}
 	}
 	s.st.Status = queue.Queued
+	delete(mq.waiting, s.st.ID)
 	mq.push(s.msg, 1+s.reclaims, s.outages, now)
 	return false
+}
+
+// wait counts step id as waiting. q.mu is held.
+func (mq *memQueue) wait(id string) {
+	if mq.waiting == nil {
+		mq.waiting = make(map[string]struct{})
+	}
+	mq.waiting[id] = struct{}{}
 }
 
 // endStep ends step s, which did not run to this end, as status, and
@@ -422,9 +433,9 @@ func (q *Queue) CancelWorkflow(ctx context.Context, home, id string) (*queue.Wor
 }
 
 // RetryStep implements queue.Workflows. The workflow runs again before
-// the steps its failure canceled are reopened, parents first, so that
-// those whose parents all ended are released as a parent's end would
-// release them.
+// the steps its failure canceled, and those that failed on their own
+// since, are reopened, parents first, so that those whose parents all
+// ended are released as a parent's end would release them.
 func (q *Queue) RetryStep(ctx context.Context, home, id, name string) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -450,17 +461,35 @@ func (q *Queue) RetryStep(ctx context.Context, home, id, name string) error {
 	mq.push(s.msg, 1, 0, now)
 	for _, ws := range w.steps {
 		smq, ss := q.stepState(ws, now)
-		if ss == nil || ss.st.Status != queue.Canceled || ss.st.Kind != queue.KindWorkflowFailed {
+		if ws.name == name || ss == nil || !runsAgain(ss) {
 			continue
 		}
 		delete(w.ended, ws.name)
 		reopen(ss, queue.Waiting)
+		smq.wait(ws.id)
 		if len(ss.wf.inputs) == len(ss.wf.step.Parents) && q.release(w, smq, ss, now) {
 			q.propagate(w, []stepEnd{{s: ss}}, now)
 		}
 	}
 	q.succeedIfDone(w, now)
 	return nil
+}
+
+// runsAgain reports whether a RetryStep of its workflow reopens step s,
+// besides the step named: s was canceled by the workflow's failure, or
+// failed on its own (a kind not the workflow's), and its failure was not
+// absorbed, so that its children wait for it.
+func runsAgain(s *memState) bool {
+	switch s.st.Status {
+	case queue.Canceled:
+		if s.st.Kind == queue.KindWorkflowFailed {
+			return true
+		}
+	case queue.Failed, queue.Dead:
+	default:
+		return false
+	}
+	return !s.wf.step.Absorbed && !strings.HasPrefix(s.st.Kind, "workflow.")
 }
 
 // reopen makes step s, which ended, new again as status, attempt 1, from

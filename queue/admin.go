@@ -136,6 +136,9 @@ type Stats struct {
 	// or prefetched to start next); Delayed ones wait to be due (delayed,
 	// retried or rescheduled); Dead ones are dead letters.
 	Ready, Running, Delayed, Dead int64
+	// Waiting counts the workflow steps of the queue that wait for their
+	// parents (status Waiting), in none of the counts above.
+	Waiting int64
 	// OldestReady is how long the oldest ready task has waited since it
 	// became ready (enqueued, due, or requeued), 0 if none. A paused queue's
 	// keeps growing.

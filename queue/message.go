@@ -140,11 +140,16 @@ func ValidateMessage(m *Message) error {
 }
 
 // ValidateOutcome checks an outcome to finish a delivery with, for
-// backends.
+// backends: its status, and its Result, at most MaxStepResult bytes (else
+// an error matching task.ErrTooLarge).
 func ValidateOutcome(d *Delivery, o Outcome) error {
 	switch o.Status {
 	case Scheduled, Dead, Succeeded, Failed, Skipped, Canceled:
-		return nil
+	default:
+		return fmt.Errorf("queue: finish %s: status %q is not an outcome", d.ID, o.Status)
 	}
-	return fmt.Errorf("queue: finish %s: status %q is not an outcome", d.ID, o.Status)
+	if len(o.Result) > MaxStepResult {
+		return fmt.Errorf("queue: finish %s: %w", d.ID, &task.TooLargeError{What: "result of step " + d.ID, Size: len(o.Result), Max: MaxStepResult})
+	}
+	return nil
 }

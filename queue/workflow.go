@@ -40,6 +40,11 @@ import (
 //   - otherwise it is queued (Queued, in its queue's ready messages), and
 //     its delivery carries its Inputs, in the order of Step.Parents.
 //
+// A Finish ends a step in its workflow even if the step's message could
+// not be read (Delivery.Malformed, no Step): the queue knows the step by
+// its ID, so that the worker's dead letter (ErrBadMessage) fails the
+// workflow rather than leaves it waiting for ever.
+//
 // Producer.Cancel of a step that has not started ends it Canceled, which
 // fails the workflow as any failed step does. A running step's cancel is
 // its run's, and its Finish ends it.
@@ -66,12 +71,17 @@ type Workflows interface {
 	// Producer.Cancel does). A workflow ended already is left as it is
 	// (Ended is then true). ErrNotFound if unknown.
 	CancelWorkflow(ctx context.Context, queue, id string) (*WorkflowCancel, error)
-	// RetryStep runs failed step of failed workflow id again: the step
-	// goes back to its queue as attempt 1, each step its failure canceled
-	// goes back to Waiting (or to its queue, if its parents are all done),
-	// and the workflow's status is Running again. It returns an error
-	// matching ErrNotRetryable if the workflow did not fail, or the step
-	// is not the one that failed it, and ErrNotFound if either is unknown.
+	// RetryStep runs failed step of failed workflow id again, and the
+	// workflow's status is Running again. The step goes back to its queue
+	// as attempt 1. So does every other step that ended Failed, Dead or
+	// Canceled of its own (a kind that is not a workflow's) and is not
+	// Absorbed, such as a step running when the workflow failed that then
+	// failed too: left ended, it would never release its children. Each
+	// step the failure canceled (kind KindWorkflowFailed) goes back to
+	// Waiting, or to its queue if its parents are all done. It returns an
+	// error matching ErrNotRetryable if the workflow did not fail, or the
+	// step is not the one that failed it, and ErrNotFound if either is
+	// unknown.
 	RetryStep(ctx context.Context, queue, id, step string) error
 	// ListWorkflows returns one page of the workflows whose home is queue,
 	// newest first (by CreatedAt, then ID, both descending), of q.Status
@@ -182,6 +192,10 @@ func (wf *WorkflowSpec) Validate() error {
 		switch {
 		case s == nil:
 			return fmt.Errorf("%w: workflow %s: message %s is no step", task.ErrInvalidConfig, wf.ID, m.ID)
+		case s.Name == "" || strings.Contains(s.Name, ":"):
+			// StepID joins the workflow's ID and the name with ':'; a
+			// backend reads the name back after the workflow's ID.
+			return fmt.Errorf("%w: workflow %s: step name %q must be non-empty, without ':'", task.ErrInvalidConfig, wf.ID, s.Name)
 		case s.Workflow != wf.ID || s.Home != wf.Queue || m.ID != StepID(wf.ID, s.Name):
 			return fmt.Errorf("%w: workflow %s: step %q names another workflow or ID", task.ErrInvalidConfig, wf.ID, s.Name)
 		case len(s.Parents) > MaxStepParents:

@@ -3,6 +3,7 @@ package redisbackend
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -58,7 +59,10 @@ type start struct {
 // does finish.lua's work and, only if that acknowledged the delivery, the
 // step's end in its workflow: its children's inputs and release, or the
 // workflow's failure (see queue.Workflows). A finish sent again, or
-// superseded, releases nothing.
+// superseded, releases nothing. A delivery whose message could not be
+// read (d.Malformed), its Step unknown, is looked up first (unreadStep):
+// a step ends in its workflow all the same, so that the workflow fails
+// rather than waits for ever.
 func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) error {
 	if err := queue.ValidateOutcome(d, o); err != nil {
 		return err
@@ -76,6 +80,13 @@ func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) 
 		f.recordKey = f.key(n.recordPrefix, d.ID)
 		recordKey, record, recordTTL = &f.recordKey, &f.rec.value, &f.rec.ttlMs
 	}
+	step := d.Step
+	if d.Malformed != nil && step == nil && o.Status != queue.Scheduled {
+		var err error
+		if step, err = q.unreadStep(ctx, d); err != nil {
+			return err
+		}
+	}
 	counts := q.counts(n, f.at)
 	var args []any
 	if o.Status == queue.Scheduled {
@@ -85,7 +96,7 @@ func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) 
 			flag(o.Outage), record, recordTTL, q.b.channelArg, &n.tag, &f.result, &d.Attempt, &f.stack, &f.at, &f.o.Worker, &f.started)
 	} else {
 		s := finishScript
-		if d.Step != nil {
+		if step != nil {
 			s = finishStepScript
 		}
 		args = f.begin(s, &n.stream, &n.dead, &f.state, recordKey, counts, &n.ended)
@@ -95,8 +106,8 @@ func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) 
 	for _, l := range f.locks {
 		args = append(args, l.token)
 	}
-	if d.Step != nil && o.Status != queue.Scheduled {
-		args = append(args, q.b.prefixArg, &d.Step.Workflow, &d.Step.Home, &d.Step.Name, f.o.Result)
+	if step != nil && o.Status != queue.Scheduled {
+		args = append(args, q.b.prefixArg, &step.Workflow, &step.Home, &step.Name, f.o.Result)
 	}
 	f.ops = append(f.ops, scriptOp(f.script, args))
 	if err := q.b.batch.do(ctx, f.ops); err != nil {
@@ -110,6 +121,27 @@ func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) 
 		return fmt.Errorf("worker: finish %s: %w", d.ID, queue.ErrSuperseded)
 	}
 	return nil
+}
+
+// unreadStep returns the place of d, a delivery whose message could not
+// be read, in its workflow, as its state says: nil for a plain task, or a
+// message whose ID is unknown. It costs a round trip, on this rare path
+// only.
+func (q *Queue) unreadStep(ctx context.Context, d *queue.Delivery) (*queue.Step, error) {
+	if d.ID == "" {
+		return nil, nil
+	}
+	h, err := q.b.client.HMGet(ctx, q.names(d.Queue).statePrefix+d.ID, "wf", "wq").Result()
+	if err != nil {
+		return nil, fmt.Errorf("worker: finish %s: %w", d.ID, unavailable(ctx, err))
+	}
+	wf, _ := h[0].(string)
+	home, _ := h[1].(string)
+	name, ok := strings.CutPrefix(d.ID, wf+":")
+	if wf == "" || home == "" || !ok {
+		return nil, nil
+	}
+	return &queue.Step{Workflow: wf, Home: home, Name: name}, nil
 }
 
 // finishSuperseded is what finish.lua and requeue.lua answer for a

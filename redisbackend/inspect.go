@@ -43,8 +43,8 @@ var (
 // this backend's producers, workers and admins add to (a queue once per
 // process, see register), with one SMEMBERS and a pipeline of EXISTS of
 // their keys, so that a page of the web view costs no SCAN of the
-// keyspace. A queue is listed while its stream, delayed set, dead letters
-// or pause mark exists. While the set is empty (keys written before it
+// keyspace. A queue is listed while its stream, delayed set, dead letters,
+// waiting steps or pause mark exists. While the set is empty (keys written before it
 // was kept), the queues are found by a SCAN, as they were then.
 func (q *Queue) Queues(ctx context.Context) ([]string, error) {
 	names, err := q.b.client.SMembers(ctx, q.b.keys.queues()).Result()
@@ -59,7 +59,7 @@ func (q *Queue) Queues(ctx context.Context) ([]string, error) {
 	exists := make([]*redis.IntCmd, len(names))
 	_, err = q.b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, name := range names {
-			exists[i] = p.Exists(ctx, k.stream(name), k.delayed(name), k.dead(name), k.paused(name))
+			exists[i] = p.Exists(ctx, k.stream(name), k.delayed(name), k.dead(name), k.paused(name), k.waiting(name))
 		}
 		return nil
 	})
@@ -129,16 +129,16 @@ func (q *Queue) scanQueues(ctx context.Context) ([]string, error) {
 // gives -1) counts as live.
 func (q *Queue) Stats(ctx context.Context, name string) (*queue.Stats, error) {
 	k := q.b.keys
-	res, err := q.run(ctx, statsScript, []string{k.stream(name), k.delayed(name), k.dead(name)},
+	res, err := q.run(ctx, statsScript, []string{k.stream(name), k.delayed(name), k.dead(name), k.waiting(name)},
 		maxCount, queue.LiveWorkerWindow.Milliseconds()).Slice()
-	if err == nil && len(res) != 8 {
+	if err == nil && len(res) != 9 {
 		err = fmt.Errorf("unexpected reply %v", res)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("worker: stats of %s: %w", name, unavailable(ctx, err))
 	}
 	st := &queue.Stats{Queue: name, Ready: toInt(res[0]), Running: toInt(res[1]), Delayed: toInt(res[2]),
-		Dead: toInt(res[3]), Workers: int(toInt(res[5]))}
+		Dead: toInt(res[3]), Workers: int(toInt(res[5])), Waiting: toInt(res[8])}
 	if ms, ok := entryMillis(toString(res[4])); ok {
 		now := time.Unix(toInt(res[6]), toInt(res[7])*1000)
 		st.OldestReady = max(now.Sub(time.UnixMilli(ms)), 0)

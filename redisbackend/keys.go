@@ -41,6 +41,11 @@ func (k keys) early(queue string) string { return k.prefix + "queue:{" + queue +
 // listing (see lib/ended.lua).
 func (k keys) ended(queue string) string { return k.prefix + "queue:{" + queue + "}:ended" }
 
+// waiting is a queue's sorted set of the IDs of its workflow steps that
+// wait for their parents, by when they began to (µs); see
+// lua/lib/flow.lua, which spells it too.
+func (k keys) waiting(queue string) string { return k.prefix + "queue:{" + queue + "}:waiting" }
+
 // queues is the set of the names of the queues this backend's producers,
 // workers and admins have used (see Queue.Queues).
 func (k keys) queues() string { return k.prefix + "queues" }

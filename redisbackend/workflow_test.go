@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/taskware/taskware/queue"
 	"github.com/taskware/taskware/redisbackend"
 	"github.com/taskware/taskware/task"
@@ -226,10 +228,12 @@ func TestWorkflowKeysExpire(t *testing.T) {
 
 		// Kept as for tasks: the streams (the stream and dead letters), the
 		// set of queues, the minute counts (25h); and the running workflow,
-		// and the index of workflows, which lists it.
+		// with the queue's set of waiting steps, which holds its step, and
+		// the index of workflows, which lists it.
 		kept := func(key string) bool {
 			return strings.Contains(key, ":run") || strings.HasSuffix(key, "queues") || strings.Contains(key, ":rate:") ||
 				strings.HasSuffix(key, ":workflows") ||
+				strings.HasSuffix(key, "}:waiting") && slices.Equal(kb.Client.ZRange(ctx, key, 0, -1).Val(), []string{"run:b"}) ||
 				kb.Client.Type(ctx, key).Val() == "stream"
 		}
 		keys := func() []string {
@@ -269,6 +273,46 @@ func TestWorkflowKeysExpire(t *testing.T) {
 		}
 		if ids := kb.Client.ZRange(ctx, kb.Prefix()+"queue:{wf}:workflows", 0, -1).Val(); !slices.Equal(ids, []string{"run"}) {
 			t.Fatalf("the index of workflows holds %q after a listing; want the running workflow only", ids)
+		}
+	})
+}
+
+// A step whose stream entry does not read (its step's part cut short) is
+// handed out malformed, without its Step; dead-lettered as a worker
+// dead-letters it, it ends in its workflow all the same, which fails and
+// cancels the step waiting for it, rather than wait for ever.
+func TestMalformedStepFailsWorkflow(t *testing.T) {
+	rqEach(t, func(t *testing.T, b *taskwaretest.Backend) {
+		ctx, q := t.Context(), b.Redis.Queue()
+		wfEnqueue(t, q, wfSpec("mw", "wf", "A", "B<-A"))
+		stream, state := b.Prefix()+"queue:{wf}", b.Prefix()+"queue:{wf}:task:mw:A"
+		es, err := b.Client.XRange(ctx, stream, "-", "+").Result()
+		if err != nil || len(es) != 1 {
+			t.Fatalf("XRANGE of the queue = %v, %v; want A's entry", es, err)
+		}
+		m := es[0].Values["m"].(string)
+		e, err := b.Client.XAdd(ctx, &redis.XAddArgs{Stream: stream, Values: map[string]any{"m": m[:len(m)-1]}}).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Client.XDel(ctx, stream, es[0].ID).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Client.HSet(ctx, state, "e", e).Err(); err != nil {
+			t.Fatal(err)
+		}
+		a := wfTake(t, q, "wf", "mw", "A")["A"]
+		if a.Malformed == nil || a.Step != nil || a.ID != "mw:A" {
+			t.Fatalf("A taken: ID %q, Step %+v, Malformed %v; want mw:A, unreadable, without its Step", a.ID, a.Step, a.Malformed)
+		}
+		kind := queue.ErrBadMessage.ErrorKind()
+		rqFinish(t, q, a, queue.Outcome{Status: queue.Dead, Attempt: 1, Kind: kind, Error: a.Malformed.Error()})
+		w := wfWant(t, q, "wf", "mw", queue.Failed)
+		if w.FailedStep != "A" || w.Kind != kind || w.Ended != 2 {
+			t.Fatalf("Workflow = %+v; want failed at A, kind %q, 2 steps ended", w, kind)
+		}
+		if st, err := q.State(ctx, "wf", "mw:B"); err != nil || st.Status != queue.Canceled || st.Kind != queue.KindWorkflowFailed {
+			t.Fatalf("B = %+v, %v; want canceled, kind %q", st, err, queue.KindWorkflowFailed)
 		}
 	})
 }

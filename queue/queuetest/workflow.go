@@ -36,6 +36,11 @@ func workflowPromises() []promise {
 		{Name: "CancelWorkflow", Check: cancelWorkflow},
 		{Name: "RetryReopensAndResumes", Check: retryReopensAndResumes},
 		{Name: "RetryNotFailedRefused", Check: retryNotFailedRefused},
+		{Name: "RetryAfterLateFailure", Check: retryAfterLateFailure},
+		{Name: "RetryOfAWaitingStepCanceled", Check: retryOfAWaitingStepCanceled},
+		{Name: "StepResultTooLarge", Check: stepResultTooLarge},
+		{Name: "MalformedStepEnds", Check: malformedStepEnds},
+		{Name: "StatsCountWaiting", Check: statsCountWaiting},
 		{Name: "WaitWorkflow", Check: waitWorkflow},
 		{Name: "SucceededHasResult", Check: succeededHasResult},
 		{Name: "TTLsAfterEnd", Check: workflowTTLsAfterEnd},
@@ -312,8 +317,8 @@ func (t *tester) wantNoWorkflow(f *flow) {
 
 // EnqueueWorkflow stores every step as an ordinary task's state: the
 // roots queued, each in its own queue, the others waiting, listed in none
-// of a queue's sets and counted in none of its stats, but found, and
-// their IDs taken. The workflow's record, in its home queue only, lists
+// of a queue's sets and counted in its stats as Waiting only, but found,
+// and their IDs taken. The workflow's record, in its home queue only, lists
 // every step.
 func enqueueStoresWaiting(t *tester) {
 	f := newFlow("w1", "wf",
@@ -333,6 +338,8 @@ func enqueueStoresWaiting(t *tester) {
 	}
 	t.wantStats("wf", 1, 0, 0, 0)
 	t.wantStats("wf-b", 1, 0, 0, 0)
+	t.wantWaiting("wf", 1)
+	t.wantWaiting("wf-b", 1)
 	found, err := t.q.Find(t.Context(), f.id("D"))
 	if err != nil || len(found) != 1 || found[0].Queue != "wf-b" || found[0].Status != queue.Waiting || found[0].Task != "wf.D" {
 		t.Fatalf("Find(%q) = %+v, %v; want it waiting on wf-b", f.id("D"), found, err)
@@ -420,6 +427,8 @@ func invalidSpec(t *tester) {
 		{"a parent after its child", func(f *flow) { slices.Reverse(f.spec.Steps) }},
 		{"a parent that is no step", func(f *flow) { f.steps["B"].Step.Parents[0].Name = "nowhere" }},
 		{"a step named twice", func(f *flow) { f.spec.Steps = append(f.spec.Steps, f.steps["B"]) }},
+		{"a step name with a colon", func(f *flow) { rename(f, "B", "B:1") }},
+		{"an empty step name", func(f *flow) { rename(f, "B", "") }},
 	}
 	for _, c := range cases {
 		t.sub(c.name, func(t *tester) {
@@ -434,6 +443,19 @@ func invalidSpec(t *tester) {
 			t.wantNotFound("wf", queue.StepID("w4", "A"))
 			t.wantStats("wf", 0, 0, 0, 0)
 		})
+	}
+}
+
+// rename renames step name of f, a leaf, to to, and its ID with it.
+func rename(f *flow, name, to string) {
+	m := f.steps[name]
+	m.Step.Name, m.ID = to, f.id(to)
+	for _, p := range m.Step.Parents {
+		for i, c := range f.steps[p.Name].Step.Children {
+			if c.Name == name {
+				f.steps[p.Name].Step.Children[i].Name = to
+			}
+		}
 	}
 }
 

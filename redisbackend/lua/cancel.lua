@@ -41,6 +41,7 @@ if status == 'scheduled' then
   redis.call('ZREM', delayed, id)
   answer = 'canceled'
 elseif status == 'waiting' then
+  redis.call('ZREM', stream .. ':waiting', id)
   answer = 'canceled'
 elseif entry then
   local ok, p = pcall(redis.call, 'XPENDING', stream, 'taskware', entry, entry, 1)

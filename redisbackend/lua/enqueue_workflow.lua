@@ -6,8 +6,9 @@
 -- step known (its state, or its end in the workflow), is left as it is:
 -- the call sent again completes the first. A step with parents waits
 -- ("waiting", its core in its state); a root is enqueued as a task is
--- (lib/enqueue.lua), now or at run_at. A waiting step whose inputs came
--- first (its chunk landed after its parents ended) is released at once.
+-- (lib/enqueue.lua), now or at run_at. A waiting step is counted in the
+-- queue's waiting steps; one whose inputs came first (its chunk landed
+-- after its parents ended) is released at once.
 -- The record's first write lists the workflow in its home's index
 -- (wfindex); every chunk makes its queue's stream and consumer group, so
 -- that a queue of waiting steps only is a queue.
@@ -56,6 +57,7 @@ end
 -- only wait.
 if redis.call('EXISTS', stream) == 0 then redis.call('XGROUP', 'CREATE', stream, 'taskware', '0', 'MKSTREAM') end
 local W
+local waiting = {} -- the steps that wait, scores and IDs, added at the end in a few ZADDs
 for t = 1, #KEYS - 5 do
   local state, a = KEYS[5 + t], 7 * t + 7
   local name, task, core, wn, wp, wc, entry = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6]
@@ -70,11 +72,17 @@ for t = 1, #KEYS - 5 do
         'wf', wf, 'wq', home, 'wn', wn, 'wp', wp, 'wc', wc)
       local inputs = inputskey(q, id)
       if redis.call('PERSIST', inputs) == 1 or redis.call('EXISTS', inputs) == 1 then
+        redis.call('ZADD', waitingkey(q), created, id) -- now: the release takes it out
         W = W or wfopen(home, wf)
         local c = verdict(W, q, name, false)
         if c then stepsended(W, c) end
+      else
+        waiting[#waiting + 1], waiting[#waiting + 2] = created, id
       end
     end
   end
+end
+for i = 1, #waiting, 1000 do
+  redis.call('ZADD', waitingkey(q), unpack(waiting, i, math.min(i + 999, #waiting)))
 end
 return 1

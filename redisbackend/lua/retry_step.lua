@@ -2,8 +2,10 @@
 -- lib/flow.lua: Queue.RetryStep. Only for the step that failed a failed
 -- workflow: the workflow runs again (its keys kept again), every step
 -- that its failure canceled goes back to waiting, and so does the failed
--- step, as attempt 1, and any other step that failed meanwhile (running
--- when the workflow failed); each of them whose parents are all done is
+-- step, as attempt 1, and any other step that ended failed, dead or
+-- canceled of its own (a kind not "workflow.*") and is not absorbed (one
+-- running when the workflow failed, that failed too: left so, its
+-- children would wait for ever); each of them whose parents are all done is
 -- released at once, from the core its state kept: the failed step is
 -- queued whatever its parents did. Returns "ok", "missing" (no such
 -- workflow or step) or "refused" (not the failed step of a failed
@@ -50,6 +52,7 @@ for i = 1, #all, 2 do
   if s[1] and (reopen or rerun) then
     redis.call('HDEL', ended, name)
     redis.call('HSET', state, 'status', 'waiting', 'attempt', '1')
+    redis.call('ZADD', waitingkey(q), at, id)
     redis.call('HDEL', state, 'kind', 'error', 'result', 'fin', 'reclaims', 'outages', 'lk', 'le', 'st', 'wk', 'cx', 'cn', 'ca')
     redis.call('PERSIST', state)
     redis.call('PERSIST', inputskey(q, id))

@@ -13,6 +13,11 @@
 --                               number of parents), and "m", its core,
 --                               while it waits, or once it failed or was
 --                               canceled, for a retry
+--   queue:{q}:waiting           the IDs of the queue's steps that wait for
+--                               their parents (Stats), by the time (µs)
+--                               they began to: from the status "waiting"
+--                               until a release queues the step or an end
+--                               ends it
 --   queue:{q}:in:<wf>:<step>    its inputs: parent name -> netstrings of
 --                               status, kind, error and value; a field is
 --                               written once (HSETNX): a parent counts once
@@ -55,6 +60,7 @@
 --   wfindex(home, wf, created) lists workflow wf in its home's index,
 --                              and drops two entries it samples whose
 --                              record has expired
+--   waitingkey(q)              queue q's waiting steps
 
 local flow = {}
 
@@ -66,6 +72,7 @@ end
 local function qkey(q) return flow.prefix .. 'queue:{' .. q .. '}' end
 local function statekey(q, id) return qkey(q) .. ':task:' .. id end
 local function inputskey(q, id) return qkey(q) .. ':in:' .. id end
+local function waitingkey(q) return qkey(q) .. ':waiting' end
 
 -- nslist splits a string of netstrings.
 local function nslist(s)
@@ -131,6 +138,7 @@ local function endstep(q, id, status, kind, err)
   local state = statekey(q, id)
   local w = redis.call('HGET', state, 'w')
   redis.call('HSET', state, 'status', status, 'kind', kind, 'error', err, 'fin', flow.at)
+  redis.call('ZREM', waitingkey(q), id)
   count(qkey(q) .. ':rate:' .. flow.minute, outcome(status, kind))
   redis.call('PEXPIRE', state, flow.ttl)
   redis.call('PEXPIRE', inputskey(q, id), flow.ttl)
@@ -243,6 +251,7 @@ local function verdict(W, q, name, force, pre, wn, pname, packed)
   local e = redis.call('XADD', qkey(q), '*', 'm', packmsg({attempt or '1', '1', '0', '', ''}, corebase(core) .. ns(table.concat(all))))
   redis.call('HSET', state, 'status', 'queued', 'e', e)
   redis.call('HDEL', state, 'm')
+  redis.call('ZREM', waitingkey(q), id)
   return nil, true
 end
 
