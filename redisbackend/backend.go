@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/taskware/taskware/internal/backoff"
 	"github.com/taskware/taskware/lock"
 	"github.com/taskware/taskware/task"
 )
@@ -83,7 +84,8 @@ func New(client redis.UniversalClient, opts ...Option) *Backend {
 	case b.stateTTL <= 0 || b.deadMax <= 0:
 		panic(configError("the state TTL and the dead-letter cap must be positive"))
 	}
-	b.hub = &hub{client: client, channel: b.keys.channel(), waiters: make(map[string][]chan struct{})}
+	b.hub = &hub{client: client, channel: b.keys.channel(), waiters: make(map[string][]chan struct{}),
+		recheck: backoff.Policy{Min: 250 * time.Millisecond, Max: 5 * time.Second}}
 	b.locker.b, b.store.b, b.queue.b, b.batch.b = b, b, b, b
 	switch client.(type) {
 	case *redis.ClusterClient, *redis.Ring:

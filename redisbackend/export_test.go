@@ -2,6 +2,9 @@ package redisbackend
 
 import (
 	"context"
+	"time"
+
+	"github.com/taskware/taskware/internal/backoff"
 
 	"github.com/taskware/taskware/queue"
 )
@@ -10,3 +13,7 @@ import (
 func ServerInfoWithin(ctx context.Context, q *Queue, budget int64) (*queue.ServerInfo, error) {
 	return q.serverInfo(ctx, budget)
 }
+
+// RecheckEvery sets how often b's waiters check again in case a notice
+// was lost: a test sets it long to see that a notice alone wakes them.
+func RecheckEvery(b *Backend, d time.Duration) { b.hub.recheck = backoff.Policy{Min: d, Max: d} }

@@ -18,6 +18,8 @@ import (
 type hub struct {
 	client  redis.UniversalClient
 	channel string
+	// recheck paces the checks made in case a notice was lost.
+	recheck backoff.Policy
 
 	mu      sync.Mutex
 	waiters map[string][]chan struct{}
@@ -35,7 +37,7 @@ func (h *hub) wait(ctx context.Context, id string, check func(context.Context) (
 		return err
 	}
 	defer h.leave(id, w)
-	recheck := backoff.New(250*time.Millisecond, 5*time.Second)
+	recheck := backoff.New(h.recheck.Min, h.recheck.Max)
 	timer := time.NewTimer(0) // check once the subscription is live
 	defer timer.Stop()
 	for {

@@ -539,20 +539,18 @@ func TestEndPublishesOnlyToWaiters(t *testing.T) {
 		end("alone")
 
 		rqEnqueue(t, q, rqMsg("pub", "waited"), time.Time{})
+		// The waiter checks again only after an hour: if Wait returns
+		// before ctx ends, the notice woke it, however slow the machine.
+		redisbackend.RecheckEvery(b.Redis, time.Hour)
 		reads := &readHook{key: resultKey(b, "pub", "waited")}
 		b.Client.AddHook(reads)
 		done := goWait(ctx, b.Store, "pub", "waited")
-		if !eventually(2*time.Second, func() bool { return reads.n.Load() >= 2 }) {
-			t.Fatalf("the waiter read the record %d times, want 2", reads.n.Load())
+		if !eventually(5*time.Second, func() bool { return reads.n.Load() >= 1 }) {
+			t.Fatalf("the waiter never read the record")
 		}
-		ended := time.Now()
 		end("waited")
-		w := <-done
-		if w.err != nil {
-			t.Fatalf("Wait: %v", w.err)
-		}
-		if d := w.at.Sub(ended); d > 200*time.Millisecond {
-			t.Errorf("Wait returned %v after the end; want it woken by the notice, not by a re-read", d)
+		if w := <-done; w.err != nil {
+			t.Fatalf("Wait: %v; want it woken by the notice, with no re-read due for an hour", w.err)
 		}
 		var got []string
 		for len(got) < 2 {
