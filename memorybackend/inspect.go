@@ -222,7 +222,7 @@ func (q *Queue) RequeueDead(ctx context.Context, name string, ids ...string) (re
 			left = append(left, dl)
 			continue
 		}
-		if s := mq.state(dl.ID, now); dl.ID == "" || dl.Task == "" || s != nil && s.st.Status != queue.Dead {
+		if s := mq.state(dl.ID, now); dl.ID == "" || dl.Task == "" || dl.Step != nil || s != nil && s.st.Status != queue.Dead {
 			kept = append(kept, dl.ID)
 			left = append(left, dl)
 			continue

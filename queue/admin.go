@@ -46,8 +46,9 @@ type Admin interface {
 	// DeadLetters lists up to n of queue's dead letters, oldest first.
 	DeadLetters(ctx context.Context, queue string, n int) ([]DeadLetter, error)
 	// RequeueDead puts dead letters back as fresh deliveries, attempt 1,
-	// and returns the task IDs it requeued and the dead letters it kept,
-	// those whose task was enqueued anew since. The IDs are task IDs (or a
+	// and returns the task IDs it requeued and the dead letters it kept:
+	// those whose task was enqueued anew since, and those of workflow
+	// steps (Workflows.RetryStep runs a step again, in its workflow). The IDs are task IDs (or a
 	// backend's dead letter entries); none means all of the queue's.
 	RequeueDead(ctx context.Context, queue string, ids ...string) (requeued, kept []string, err error)
 	// PurgeDead deletes dead letters, named as RequeueDead names them, and

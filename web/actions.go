@@ -360,7 +360,7 @@ func notice(q url.Values) string {
 		kept, _ := strconv.Atoi(q.Get("kept"))
 		s := fmt.Sprintf("Requeued %d dead letters of queue %s.", n, q.Get("queue"))
 		if kept > 0 {
-			s += fmt.Sprintf(" %d stayed: they cannot be read, or their task is known again.", kept)
+			s += fmt.Sprintf(" %d stayed: they cannot be read, their task is known again, or they are workflow steps (retry those on their workflow's page).", kept)
 		}
 		return s
 	case "purged":

@@ -98,7 +98,7 @@ func (in *inspection) printRequeued(res deadJSON) error {
 		fmt.Fprintf(in.out, "  %s %s\n", visible(r.Queue), visible(r.ID))
 	}
 	if len(res.Kept) > 0 {
-		fmt.Fprintf(in.out, "left %d dead letters that cannot be read, or whose task is known again:\n", len(res.Kept))
+		fmt.Fprintf(in.out, "left %d dead letters that cannot be read, whose task is known again, or of workflow steps (taskware workflow retry):\n", len(res.Kept))
 		for _, r := range res.Kept {
 			fmt.Fprintf(in.out, "  %s entry %s\n", visible(r.Queue), visible(r.ID))
 		}

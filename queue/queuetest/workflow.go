@@ -38,6 +38,7 @@ func workflowPromises() []promise {
 		{Name: "RetryNotFailedRefused", Check: retryNotFailedRefused},
 		{Name: "RetryAfterLateFailure", Check: retryAfterLateFailure},
 		{Name: "RetryOfAWaitingStepCanceled", Check: retryOfAWaitingStepCanceled},
+		{Name: "DeadStepStaysForRetry", Check: deadStepStaysForRetry},
 		{Name: "StepResultTooLarge", Check: stepResultTooLarge},
 		{Name: "MalformedStepEnds", Check: malformedStepEnds},
 		{Name: "StatsCountWaiting", Check: statsCountWaiting},

@@ -2,8 +2,9 @@
 -- letter chosen goes back to the stream as a fresh entry (attempt 1,
 -- delivery 1, no last failure), its task's state set to queued (made
 -- again if it expired), and leaves the dead letters. A letter that
--- cannot be read, or whose task is known again under another status
--- (enqueued anew since), stays. Returns {requeued task IDs, entries
+-- cannot be read, whose task is known again under another status
+-- (enqueued anew since), or that is a workflow step's (its state names
+-- a workflow: RetryStep runs it again, in its workflow), stays. Returns {requeued task IDs, entries
 -- left}. Called twice, it finds nothing more to do; the answer is kept in
 -- reply for reply_ttl, so the call sent again (its reply lost) returns it.
 -- The states' keys are made of state_prefix and the IDs the script reads:
@@ -41,8 +42,8 @@ while seen < bound do
       local ok = id and id ~= '' and task and task ~= ''
       if ok then
         state = state_prefix .. id
-        local status = redis.call('HGET', state, 'status')
-        if status and status ~= 'dead' then ok = false end
+        local h = redis.call('HMGET', state, 'status', 'wf')
+        if h[1] and h[1] ~= 'dead' or h[2] then ok = false end
       end
       if ok then
         redis.call('XADD', stream, '*', 'm', packmsg({'1', '1', '0', '', ''}, core))
