@@ -21,6 +21,7 @@ type Queue struct {
 	Running       int64  `json:"running"`
 	Delayed       int64  `json:"delayed"`
 	Dead          int64  `json:"dead"`
+	Waiting       int64  `json:"waiting"` // workflow steps waiting for their parents
 	OldestReadyMs int64  `json:"oldest_ready_ms"`
 	Workers       int    `json:"workers"`
 	Paused        bool   `json:"paused"`
@@ -28,7 +29,7 @@ type Queue struct {
 
 // QueueOf is the row of the queue st counts.
 func QueueOf(st *queue.Stats, paused bool) Queue {
-	return Queue{Queue: st.Queue, Ready: st.Ready, Running: st.Running, Delayed: st.Delayed, Dead: st.Dead,
+	return Queue{Queue: st.Queue, Ready: st.Ready, Running: st.Running, Delayed: st.Delayed, Dead: st.Dead, Waiting: st.Waiting,
 		OldestReadyMs: st.OldestReady.Milliseconds(), Workers: st.Workers, Paused: paused}
 }
 
