@@ -573,6 +573,7 @@ func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) 
 	if err := queue.ValidateOutcome(d, o); err != nil {
 		return err
 	}
+	d.WorkflowEnd = ""
 	if o.Final != nil {
 		o.Final.ApplyReleases(ctx)
 	}
@@ -646,7 +647,7 @@ func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) 
 		s.failed = &m
 	}
 	if s.wf != nil {
-		q.stepEnded(s, o.Result, now)
+		d.WorkflowEnd = q.stepEnded(s, o.Result, now)
 	}
 	return nil
 }

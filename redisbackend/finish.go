@@ -58,11 +58,13 @@ type start struct {
 // does finish.lua's work and, only if that acknowledged the delivery, the
 // step's end in its workflow: its children's inputs and release, or the
 // workflow's failure (see queue.Workflows). A finish sent again, or
-// superseded, releases nothing.
+// superseded, releases nothing. The script says whether it ended the
+// workflow, and how: d.WorkflowEnd.
 func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) error {
 	if err := queue.ValidateOutcome(d, o); err != nil {
 		return err
 	}
+	d.WorkflowEnd = ""
 	f := &finish{o: o, status: string(o.Status), names: q.names(d.Queue), stack: queue.CapStack(o.Stack)}
 	f.locks = f.lockBuf[:0]
 	f.final(ctx, q.b, o.Final, d)
@@ -106,8 +108,15 @@ func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) 
 	if err := cmd.Err(); err != nil {
 		return fmt.Errorf("worker: finish %s: %w", d.ID, unavailable(ctx, err))
 	}
-	if n, _ := cmd.Int(); n == finishSuperseded {
-		return fmt.Errorf("worker: finish %s: %w", d.ID, queue.ErrSuperseded)
+	switch v := cmd.Val().(type) {
+	case int64:
+		if v == finishSuperseded {
+			return fmt.Errorf("worker: finish %s: %w", d.ID, queue.ErrSuperseded)
+		}
+	case []any: // finish_step.lua: {1, status}, this finish ended the workflow
+		if len(v) == 2 {
+			d.WorkflowEnd = queue.Status(toString(v[1]))
+		}
 	}
 	return nil
 }

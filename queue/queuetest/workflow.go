@@ -40,6 +40,8 @@ func workflowPromises() []promise {
 		{Name: "SucceededHasResult", Check: succeededHasResult},
 		{Name: "TTLsAfterEnd", Check: workflowTTLsAfterEnd},
 		{Name: "DelayedRoots", Check: delayedRoots},
+		{Name: "FinishTellsWorkflowEnd", Check: finishTellsWorkflowEnd},
+		{Name: "EnqueueTellsExisted", Check: enqueueTellsExisted},
 	}
 }
 

@@ -8,7 +8,8 @@
 -- ("waiting", its core in its state); a root is enqueued as a task is
 -- (lib/enqueue.lua), now or at run_at. A waiting step whose inputs came
 -- first (its chunk landed after its parents ended) is released at once.
--- Returns 1, or "dup".
+-- Returns 1, "dup", or 2 if the workflow's record was there already (of
+-- the same digest: a call sent again, or a later chunk of this one).
 --
 -- KEYS[1]      record    the workflow's record (lib/flow.lua)
 -- KEYS[2]      steps     its steps
@@ -43,7 +44,7 @@ local run_at, nonce, state_ttl, channel, q = ARGV[9], ARGV[10], ARGV[11], ARGV[1
 
 local h = redis.call('HMGET', record, 'digest', 'status')
 if h[1] and h[1] ~= digest then return 'dup' end
-if h[1] and h[2] ~= 'running' then return 1 end
+if h[1] and h[2] ~= 'running' then return 2 end
 if not h[1] then
   redis.call('HSET', record, 'name', wname, 'status', 'running', 'n', n, 'created', created, 'out', out, 'digest', digest)
 end
@@ -70,4 +71,5 @@ for t = 1, #KEYS - 5 do
     end
   end
 end
+if h[1] then return 2 end
 return 1

@@ -35,7 +35,8 @@
 --                              err, value, wp, wc}: its record, its
 --                              children's inputs and release, the
 --                              workflow's end; and so on for every step
---                              that ends in turn
+--                              that ends in turn; returns "succeeded" or
+--                              "failed" if it ended the workflow, else nil
 --   verdict(W, q, name, force)
 --                              releases a waiting step whose parents are
 --                              all done: queued, or ended as its policy or
@@ -263,7 +264,7 @@ end
 -- stepsended: the workflow can have ended only if no child of the step
 -- is alive, so only then does it count the steps that ended.
 local function stepsended(W, first)
-  local work = {first}
+  local work, wfended = {first}, nil
   while #work > 0 do
     local s, alive = table.remove(work), false
     if wfmark(W, s.name, s.status) == 1 then
@@ -271,6 +272,7 @@ local function stepsended(W, first)
         if W.status == 'running' then
           wfend(W, 'failed', s.name, s.kind, s.err)
           cancelall(W, 'workflow.failed', false)
+          wfended = 'failed'
         end
       else
         local value = ''
@@ -284,7 +286,11 @@ local function stepsended(W, first)
           alive = alive or live
         end
       end
-      if W.status == 'running' and not alive and redis.call('HLEN', W.ended) >= W.n then wfend(W, 'succeeded') end
+      if W.status == 'running' and not alive and redis.call('HLEN', W.ended) >= W.n then
+        wfend(W, 'succeeded')
+        wfended = 'succeeded'
+      end
     end
   end
+  return wfended
 end
