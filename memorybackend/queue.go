@@ -573,7 +573,6 @@ func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) 
 	if err := queue.ValidateOutcome(d, o); err != nil {
 		return err
 	}
-	d.WorkflowEnd = ""
 	if o.Final != nil {
 		o.Final.ApplyReleases(ctx)
 	}
@@ -647,7 +646,9 @@ func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) 
 		s.failed = &m
 	}
 	if s.wf != nil {
-		d.WorkflowEnd = q.stepEnded(s, o.Result, now)
+		if end := q.stepEnded(s, o.Result, now); end != "" {
+			d.WorkflowEnd = end // written only by the one finish that ends it: finishes of d may race
+		}
 	}
 	return nil
 }

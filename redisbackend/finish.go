@@ -64,7 +64,6 @@ func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) 
 	if err := queue.ValidateOutcome(d, o); err != nil {
 		return err
 	}
-	d.WorkflowEnd = ""
 	f := &finish{o: o, status: string(o.Status), names: q.names(d.Queue), stack: queue.CapStack(o.Stack)}
 	f.locks = f.lockBuf[:0]
 	f.final(ctx, q.b, o.Final, d)

@@ -13,7 +13,7 @@ import (
 // finishTold finishes d as o and wants d.WorkflowEnd to be want.
 func (t *tester) finishTold(d *queue.Delivery, o queue.Outcome, want queue.Status) {
 	t.Helper()
-	d.WorkflowEnd = "stale" // a Finish sets it, whatever it was
+	d.WorkflowEnd = "" // as a finish sent again finds it: set by the first
 	t.finish(d, o)
 	if d.WorkflowEnd != want {
 		t.Fatalf("Finish(%q, %s): WorkflowEnd = %q; want %q", d.ID, o.Status, d.WorkflowEnd, want)
@@ -24,8 +24,8 @@ func (t *tester) finishTold(d *queue.Delivery, o queue.Outcome, want queue.Statu
 // and how, exactly on the finish that ended it: the last step's success,
 // the success of a step whose skip ended the rest, a failure, or a skip
 // that a FailIfSkipped child turns into a failure. Every other finish,
-// and a finish sent again after any of those, says "". So does the
-// failure of a step that ran on after the workflow failed, and a
+// and a finish sent again after any of those, sets nothing. Nor does the
+// failure of a step that ran on after the workflow failed, or a
 // superseded finish.
 func finishTellsWorkflowEnd(t *tester) {
 	t.sub("Succeeded", func(t *tester) {
@@ -70,7 +70,6 @@ func finishTellsWorkflowEnd(t *tester) {
 		t.enqueueFlow(f, time.Time{})
 		slow := t.takeStepsBy(f, "wf", "slow", "A")["A"]
 		fast := t.reclaimSteps(f, "wf", "fast", "A")["A"]
-		slow.WorkflowEnd = "stale"
 		t.superseded(slow, queue.Outcome{Status: queue.Succeeded, Attempt: 1, Result: []byte("late")})
 		if slow.WorkflowEnd != "" {
 			t.Fatalf("a superseded Finish: WorkflowEnd = %q; want \"\"", slow.WorkflowEnd)
