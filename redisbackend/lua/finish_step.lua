@@ -36,8 +36,7 @@ if status == 'dead' or status == 'canceled' then -- finish() kept a failed one's
   if e[1] then core = select(2, unpackmsg(field(e[1][2], 'm'))) end
   if core then redis.call('HSET', state, 'm', core) end
 end
-local W = wfopen(home, wf)
-if not W then return 1 end
+local W = wfref(home, wf) -- its record read only if need be (lib/flow.lua)
 local ended = stepsended(W, {q = q, name = name, status = status, kind = kind, err = err, value = result, wp = h[6] or '', wc = h[7] or ''})
 if ended then return {1, ended} end
 return 1

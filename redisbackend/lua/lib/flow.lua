@@ -29,8 +29,15 @@
 -- counts a parent only if its HSETNX added it, and is released only from
 -- status "waiting".
 --
+-- A step is "waiting" only while its workflow runs: the failure or cancel
+-- that ends a workflow cancels every waiting step in the same script, and
+-- an enqueue stores none in a workflow that ended. So a finish whose
+-- child waits knows the workflow runs without reading its record.
+--
 --   flowinit(prefix, at, ttl, channel)  sets what the functions below use
 --   wfopen(home, wf)           the workflow, or nil if unknown
+--   wfref(home, wf)            the workflow, its record not read yet:
+--                              stepsended reads it only if it must
 --   stepsended(W, s)           the end of step s, {q, name, status, kind,
 --                              err, value, wp, wc}: its record, its
 --                              children's inputs and release, the
@@ -91,26 +98,46 @@ local function has(letters, c) return string.find(letters or '', c, 1, true) ~= 
 
 local function failure(status) return status == 'failed' or status == 'dead' or status == 'canceled' end
 
-local function wfopen(home, wf)
+local function wfref(home, wf)
   local b = qkey(home)
-  local W = {home = home, id = wf, rec = b .. ':wf:' .. wf, steps = b .. ':wfsteps:' .. wf, ended = b .. ':wfended:' .. wf}
-  local h = redis.call('HMGET', W.rec, 'status', 'n', 'w')
-  if not h[1] then return nil end
-  W.status, W.n, W.waited = h[1], tonumber(h[2]), h[3]
+  return {home = home, id = wf, rec = b .. ':wf:' .. wf, steps = b .. ':wfsteps:' .. wf, ended = b .. ':wfended:' .. wf,
+    read = false, status = false, n = false, waited = false, unmarked = false} -- every field made at once: no rehash
+end
+
+-- wfread reads W's record, once: false if there is none (W.status is
+-- then "gone", as of a workflow ended).
+local function wfread(W)
+  if not W.read then
+    local h = redis.call('HMGET', W.rec, 'status', 'n', 'w')
+    W.read, W.status, W.n, W.waited = true, h[1] or 'gone', tonumber(h[2]), h[3]
+  end
+  return W.status ~= 'gone'
+end
+
+local function wfopen(home, wf)
+  local W = wfref(home, wf)
+  if not wfread(W) then return nil end
   return W
 end
 
--- wfmark notes step name's end in the workflow: 1 if it is new.
+-- wfmark notes step name's end in the workflow: 1 if it is new. The
+-- ended steps of a workflow that ended expire with it (stepsended sees to
+-- it if the record was not read).
 local function wfmark(W, name, status)
   local n = redis.call('HSET', W.ended, name, status)
-  if W.status ~= 'running' then redis.call('PEXPIRE', W.ended, flow.ttl) end
+  if not W.read then
+    W.unmarked = true
+  elseif W.status ~= 'running' then
+    redis.call('PEXPIRE', W.ended, flow.ttl)
+  end
   return n
 end
 
 -- wfend ends the workflow: its keys expire (a failed one's too, unless a
 -- retry comes), and its waiters hear of it.
 local function wfend(W, status, fstep, fkind, ferr)
-  W.status = status
+  wfread(W)
+  W.status, W.unmarked = status, false -- its ended steps expire here
   redis.call('HSET', W.rec, 'status', status, 'fin', flow.at)
   if fstep then redis.call('HSET', W.rec, 'fstep', fstep, 'fkind', fkind, 'ferr', ferr) end
   redis.call('PEXPIRE', W.rec, flow.ttl)
@@ -255,20 +282,26 @@ local function release(W, q, name, wn, pname, packed)
   else
     h = redis.call('HMGET', state, 'status', 'wp', 'wc')
   end
-  if h[1] == 'waiting' then return verdict(W, q, name, false, h, wn, pname, packed) end
+  if h[1] == 'waiting' then
+    if not W.read then W.status = 'running' end -- a step waits only while its workflow runs
+    return verdict(W, q, name, false, h, wn, pname, packed)
+  end
   if h[1] == 'queued' or h[1] == 'running' or h[1] == 'scheduled' then return nil, true end
   redis.call('PEXPIRE', inputs, flow.ttl) -- ended, or not made yet: the key lives no longer than it
   return nil, false
 end
 
 -- stepsended: the workflow can have ended only if no child of the step
--- is alive, so only then does it count the steps that ended.
+-- is alive, so only then does it count the steps that ended; and only
+-- then, or for a failure, does it read the workflow's record, if W came
+-- from wfref: a child that waits says the workflow runs.
 local function stepsended(W, first)
   local work, wfended = {first}, nil
   while #work > 0 do
     local s, alive = table.remove(work), false
     if wfmark(W, s.name, s.status) == 1 then
       if failure(s.status) and not has(s.wp, 'a') then
+        wfread(W)
         if W.status == 'running' then
           wfend(W, 'failed', s.name, s.kind, s.err)
           cancelall(W, 'workflow.failed', false)
@@ -277,7 +310,7 @@ local function stepsended(W, first)
       else
         local value = ''
         if s.status == 'succeeded' then value = s.value or '' end
-        if s.status == 'succeeded' and has(s.wp, 'o') then redis.call('HSET', W.rec, 'res', value) end
+        if s.status == 'succeeded' and has(s.wp, 'o') and wfread(W) then redis.call('HSET', W.rec, 'res', value) end
         local packed = ns(s.status) .. ns(s.kind or '') .. ns(s.err or '') .. ns(value)
         local wc = nslist(s.wc or '')
         for i = 1, #wc - 2, 3 do
@@ -286,11 +319,13 @@ local function stepsended(W, first)
           alive = alive or live
         end
       end
+      if not alive then wfread(W) end
       if W.status == 'running' and not alive and redis.call('HLEN', W.ended) >= W.n then
         wfend(W, 'succeeded')
         wfended = 'succeeded'
       end
     end
   end
+  if W.unmarked and W.read and W.status ~= 'running' then redis.call('PEXPIRE', W.ended, flow.ttl) end
   return wfended
 end
