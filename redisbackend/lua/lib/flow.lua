@@ -82,6 +82,11 @@ end
 
 local function stepqueue(v) return coreid(v) end
 
+-- released is packmsg's header of a step that a release queues: attempt
+-- 1 (enqueue_workflow.lua and retry_step.lua make every waiting step's
+-- so), its first delivery, no outage, no failure before.
+local released = 'm11:11:11:00:0:'
+
 -- A step's core is seven netstrings (encodeMessage): ID, task, times,
 -- payload, headers, step; a release appends its inputs, an eighth.
 local function corebase(core)
@@ -215,7 +220,7 @@ end
 -- value) is of a parent that did not succeed.
 local function skipped(v) return string.match(v, '^%d+:(%a+)') ~= 'succeeded' end
 
--- verdict: pre, if given, is the step's {status, wp, wc, m, attempt} as
+-- verdict: pre, if given, is the step's {status, wp, wc, m} as
 -- release read them, wn its number of parents, and pname and packed the
 -- input release just recorded. Returns, besides the step if it ended,
 -- whether it is alive: waiting or queued.
@@ -253,15 +258,12 @@ local function verdict(W, q, name, force, pre, wn, pname, packed)
       end
     end
   end
-  local core, attempt = h[4], h[5]
-  if not pre or wn > 1 then
-    local m = redis.call('HMGET', state, 'm', 'attempt')
-    core, attempt = m[1], m[2]
-  end
+  local core = h[4]
+  if not pre or wn > 1 then core = redis.call('HGET', state, 'm') end
   if not core then return nil, false end
   local all = {}
   for i = 1, #ins, 2 do all[#all + 1] = ns(ins[i]) .. ns(ins[i + 1]) end
-  local e = redis.call('XADD', qkey(q), '*', 'm', packmsg({attempt or '1', '1', '0', '', ''}, corebase(core) .. ns(table.concat(all))))
+  local e = redis.call('XADD', qkey(q), '*', 'm', released .. corebase(core) .. ns(table.concat(all)))
   redis.call('HSET', state, 'status', 'queued', 'e', e)
   redis.call('HDEL', state, 'm')
   return nil, true
@@ -278,7 +280,7 @@ local function release(W, q, name, wn, pname, packed)
   if redis.call('HSETNX', inputs, pname, packed) == 0 then return nil, false end
   local h
   if wn == 1 then
-    h = redis.call('HMGET', state, 'status', 'wp', 'wc', 'm', 'attempt')
+    h = redis.call('HMGET', state, 'status', 'wp', 'wc', 'm')
   else
     h = redis.call('HMGET', state, 'status', 'wp', 'wc')
   end
