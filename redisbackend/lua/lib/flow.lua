@@ -261,9 +261,12 @@ local function verdict(W, q, name, force, pre, wn, pname, packed)
   local core = h[4]
   if not pre or wn > 1 then core = redis.call('HGET', state, 'm') end
   if not core then return nil, false end
+  -- A core that a run kept (its inputs appended) waits again only in
+  -- retry_step.lua, whose release has all its parents done, and no pre.
+  if not pre then core = corebase(core) end
   local all = {}
   for i = 1, #ins, 2 do all[#all + 1] = ns(ins[i]) .. ns(ins[i + 1]) end
-  local e = redis.call('XADD', qkey(q), '*', 'm', released .. corebase(core) .. ns(table.concat(all)))
+  local e = redis.call('XADD', qkey(q), '*', 'm', released .. core .. ns(table.concat(all)))
   redis.call('HSET', state, 'status', 'queued', 'e', e)
   redis.call('HDEL', state, 'm')
   return nil, true
