@@ -61,7 +61,13 @@ local flow = {}
 
 local function flowinit(prefix, at, ttl, channel)
   flow.prefix, flow.at, flow.ttl, flow.channel = prefix, at, ttl, channel
-  flow.minute = string.format('%d', math.floor(tonumber(at) / 60000000))
+end
+
+-- minute is the rate counts' minute of flow.at, made when first needed:
+-- most finishes end no other step.
+local function minute()
+  if not flow.minute then flow.minute = string.format('%d', math.floor(tonumber(flow.at) / 60000000)) end
+  return flow.minute
 end
 
 local function qkey(q) return flow.prefix .. 'queue:{' .. q .. '}' end
@@ -157,7 +163,7 @@ local function endstep(q, id, status, kind, err)
   local state = statekey(q, id)
   local w = redis.call('HGET', state, 'w')
   redis.call('HSET', state, 'status', status, 'kind', kind, 'error', err, 'fin', flow.at)
-  count(qkey(q) .. ':rate:' .. flow.minute, outcome(status, kind))
+  count(qkey(q) .. ':rate:' .. minute(), outcome(status, kind))
   redis.call('PEXPIRE', state, flow.ttl)
   redis.call('PEXPIRE', inputskey(q, id), flow.ttl)
   indexended(qkey(q) .. ':ended', id, flow.at, flow.ttl)
