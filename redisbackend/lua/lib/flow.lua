@@ -224,7 +224,7 @@ end
 
 -- skipped reports whether an input (netstrings of status, kind, error,
 -- value) is of a parent that did not succeed.
-local function skipped(v) return string.match(v, '^%d+:(%a+)') ~= 'succeeded' end
+local function skipped(v) return string.sub(v, 1, 11) ~= '9:succeeded' end
 
 -- verdict: pre, if given, is the step's {status, wp, wc, m} as
 -- release read them, wn its number of parents, and pname and packed the
@@ -322,7 +322,9 @@ local function stepsended(W, first)
         local value = ''
         if s.status == 'succeeded' then value = s.value or '' end
         if s.status == 'succeeded' and has(s.wp, 'o') and wfread(W) then redis.call('HSET', W.rec, 'res', value) end
-        local packed = ns(s.status) .. ns(s.kind or '') .. ns(s.err or '') .. ns(value)
+        local head = '9:succeeded' -- ns(s.status), made without a number
+        if s.status ~= 'succeeded' then head = ns(s.status) end
+        local packed = head .. ns(s.kind or '') .. ns(s.err or '') .. ns(value)
         local wc = nslist(s.wc or '')
         for i = 1, #wc - 2, 3 do
           local c, live = release(W, wc[i], wc[i + 1], tonumber(wc[i + 2]), s.name, packed)
