@@ -2,6 +2,10 @@ package redisbackend_test
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,7 +26,13 @@ import (
 // a chain of two, which releases its child; "last", the last step of a
 // chain of two, which ends the workflow; "fan-in", one of 8 parents of a
 // step, which records its input, and for the last of the 8 releases the
-// child with all 8. Read it on a Redis of its own
+// child with all 8.
+//
+// µs swing with the machine's load; instructions do not. Run Redis under
+// valgrind --tool=callgrind --callgrind-out-file=F, and set
+// TASKWARE_CALLGRIND="<its pid> F": each run then also reports Ir/op, the
+// instructions Redis ran per op (callgrind_control zeroes its counts
+// before the loop, and dumps them after). Read it on a Redis of its own
 // (TASKWARE_REDIS_URL): another client's scripts would count too.
 func BenchmarkFinishStepCPU(b *testing.B) {
 	for _, shape := range []string{"task", "edge", "last", "fan-in"} {
@@ -59,6 +69,7 @@ func BenchmarkFinishStepCPU(b *testing.B) {
 			b.ReportAllocs()
 			cpu := redisCPU(b, c)
 			calls, usec := evalStats(b, c)
+			ir := callgrind(b)
 			b.ResetTimer()
 			for _, d := range ds {
 				if err := q.Finish(ctx, d, o); err != nil {
@@ -66,6 +77,7 @@ func BenchmarkFinishStepCPU(b *testing.B) {
 				}
 			}
 			b.StopTimer()
+			ir(b.N)
 			calls2, usec2 := evalStats(b, c)
 			cpu(b.N)
 			if calls2 > calls {
@@ -199,4 +211,46 @@ func chainSpec(id string, n int) *queue.WorkflowSpec {
 			Payload: []byte(`"a@example.com"`), Step: s})
 	}
 	return spec
+}
+
+// callgrind zeroes the instruction counts of a Redis run under callgrind
+// (TASKWARE_CALLGRIND: its pid and its --callgrind-out-file), and returns
+// what dumps them and reports them per op, as Ir/op; if unset, it does
+// nothing.
+func callgrind(b *testing.B) func(n int) {
+	pid, out, ok := strings.Cut(os.Getenv("TASKWARE_CALLGRIND"), " ")
+	if !ok {
+		return func(int) {}
+	}
+	control := func(arg string) {
+		if msg, err := exec.Command("callgrind_control", arg, pid).CombinedOutput(); err != nil {
+			b.Fatalf("callgrind_control %s %s: %v %s", arg, pid, err, msg)
+		}
+	}
+	before, _ := filepath.Glob(out + ".*")
+	control("-z")
+	return func(n int) {
+		control("-d")
+		var dump string
+		for end := time.Now().Add(10 * time.Second); dump == "" && time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+			after, _ := filepath.Glob(out + ".*")
+			for _, f := range after {
+				if !slices.Contains(before, f) {
+					dump = f
+				}
+			}
+		}
+		text, err := os.ReadFile(dump)
+		if err != nil {
+			b.Fatalf("callgrind dump: %v", err)
+		}
+		for line := range strings.Lines(string(text)) {
+			if v, ok := strings.CutPrefix(line, "summary: "); ok {
+				ir, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
+				b.ReportMetric(ir/float64(n), "Ir/op")
+				return
+			}
+		}
+		b.Fatalf("callgrind dump %s: no summary", dump)
+	}
 }
