@@ -650,7 +650,9 @@ func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) 
 		s.failed = &m
 	}
 	if s.wf != nil {
-		q.stepEnded(s, o.Result, now)
+		if end := q.stepEnded(s, o.Result, now); end != "" {
+			d.WorkflowEnd = end // written only by the one finish that ends it: finishes of d may race
+		}
 	}
 	return nil
 }

@@ -90,10 +90,12 @@ func (q *Queue) EnqueueWorkflow(ctx context.Context, wf *queue.WorkflowSpec, run
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	now := q.now()
+	wf.Existed = false
 	home := q.queue(wf.Queue, true)
 	if w := home.workflow(wf.ID, now); w != nil {
 		if w.digest == wf.Digest {
-			return nil // sent again
+			wf.Existed = true // sent again
+			return nil
 		}
 		return fmt.Errorf("queue: workflow %q of queue %q has another definition: %w", wf.ID, wf.Queue, queue.ErrDuplicate)
 	}
@@ -176,22 +178,28 @@ func (q *Queue) stepState(ws wfStep, now time.Time) (*memQueue, *memState) {
 // stepEnded does the workflow's part of the end of step s, which a Finish
 // or a cancel just made, in the same critical section: the record counts
 // it, and its children record its outcome and are released, or the
-// workflow fails. Nothing happens twice: a step's end counts once. q.mu is
-// held.
-func (q *Queue) stepEnded(s *memState, result []byte, now time.Time) {
+// workflow fails. Nothing happens twice: a step's end counts once. It
+// returns the workflow's status if this end ended it (Succeeded or
+// Failed), else "". q.mu is held.
+func (q *Queue) stepEnded(s *memState, result []byte, now time.Time) queue.Status {
 	home := q.queue(s.wf.step.Home, false)
 	if home == nil {
-		return
+		return ""
 	}
 	w := home.workflow(s.wf.step.Workflow, now)
 	if w == nil || !w.markEnded(s.wf.step.Name, s.st.Status) {
-		return
+		return ""
 	}
+	running := w.status == queue.Running
 	if s.wf.step.Output && s.st.Status == queue.Succeeded {
 		w.result = slices.Clone(result)
 	}
 	q.propagate(w, []stepEnd{{s, result}}, now)
 	q.succeedIfDone(w, now)
+	if running && w.status != queue.Running {
+		return w.status
+	}
+	return ""
 }
 
 // stepEnd is a step that ended, and its result, whose children have yet

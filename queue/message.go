@@ -71,6 +71,12 @@ type Delivery struct {
 	// Inputs are a workflow step's parents' outcomes, in the order of
 	// Step.Parents, when the step was released; nil for a plain task.
 	Inputs []task.Input
+	// WorkflowEnd is set by the Consumer.Finish of a workflow step that
+	// ended the step's workflow: Succeeded or Failed. No other Finish
+	// writes it, so that finishes of one delivery may run at once: a
+	// finish sent again after a lost reply sets nothing (the end is told
+	// at most once, and a lost reply loses it). "" until then.
+	WorkflowEnd Status
 }
 
 // Outcome is how a worker ends a delivery.

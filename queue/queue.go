@@ -88,7 +88,11 @@ type Consumer interface {
 	// delivery's own finish ended it (a call sent again after a lost
 	// reply), and an error matching ErrSuperseded if Recover took it over
 	// (its new delivery's outcome stands; o.Final's releases are made, its
-	// results are not written).
+	// results are not written). Finish of a workflow step sets
+	// d.WorkflowEnd to the workflow's status if this call ended the
+	// workflow (Succeeded or Failed), and leaves it as it was otherwise (a
+	// finish sent again changes nothing, and sets nothing): see
+	// Delivery.WorkflowEnd.
 	Finish(ctx context.Context, d *Delivery, o Outcome) error
 	// Recover puts up to n deliveries of queue whose claim has not been
 	// extended for minIdle (their worker died) back among its ready

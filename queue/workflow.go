@@ -57,7 +57,9 @@ type Workflows interface {
 	// root queued to run at runAt (now if zero or past). It returns an
 	// error matching ErrDuplicate if a workflow of wf.ID with another
 	// Digest exists in wf.Queue; one of the same Digest is a success that
-	// changes nothing, so that a call sent again completes the first.
+	// changes nothing, so that a call sent again completes the first; it
+	// sets wf.Existed then (if the backend can tell: one that lost the
+	// reply of the call that stored it may say so of its own resend).
 	EnqueueWorkflow(ctx context.Context, wf *WorkflowSpec, runAt time.Time) error
 	// Workflow returns what the queue knows of workflow id of queue (its
 	// home queue), steps included, or an error matching ErrNotFound.
@@ -173,6 +175,9 @@ type WorkflowSpec struct {
 	// Steps are the steps' messages, parents before children; each has
 	// Step set, and ID StepID(ID, Step.Name).
 	Steps []*Message
+	// Existed is set by EnqueueWorkflow: the workflow was stored already,
+	// with the same Digest, and the call changed nothing of its record.
+	Existed bool
 }
 
 // Validate checks wf for backends: its IDs, names, references and sizes.

@@ -62,7 +62,8 @@ type start struct {
 // superseded, releases nothing. A delivery whose message could not be
 // read (d.Malformed), its Step unknown, is looked up first (unreadStep):
 // a step ends in its workflow all the same, so that the workflow fails
-// rather than waits for ever.
+// rather than waits for ever. The script says whether it ended the
+// workflow, and how: d.WorkflowEnd.
 func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) error {
 	if err := queue.ValidateOutcome(d, o); err != nil {
 		return err
@@ -117,8 +118,15 @@ func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) 
 	if err := cmd.Err(); err != nil {
 		return fmt.Errorf("worker: finish %s: %w", d.ID, unavailable(ctx, err))
 	}
-	if n, _ := cmd.Int(); n == finishSuperseded {
-		return fmt.Errorf("worker: finish %s: %w", d.ID, queue.ErrSuperseded)
+	switch v := cmd.Val().(type) {
+	case int64:
+		if v == finishSuperseded {
+			return fmt.Errorf("worker: finish %s: %w", d.ID, queue.ErrSuperseded)
+		}
+	case []any: // finish_step.lua: {1, status}, this finish ended the workflow
+		if len(v) == 2 {
+			d.WorkflowEnd = queue.Status(toString(v[1]))
+		}
 	}
 	return nil
 }

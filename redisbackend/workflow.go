@@ -37,7 +37,9 @@ var (
 // so otherwise).
 //
 // A step's unique key (Message.Unique) is not kept: its ID, under its
-// workflow's, is what makes it once.
+// workflow's, is what makes it once. wf.Existed says whether the first
+// chunk found the workflow's record (a pipeline resent after a lost reply
+// finds its own).
 func (q *Queue) EnqueueWorkflow(ctx context.Context, wf *queue.WorkflowSpec, runAt time.Time) error {
 	if err := wf.Validate(); err != nil {
 		return err
@@ -132,13 +134,16 @@ func (q *Queue) EnqueueWorkflow(ctx context.Context, wf *queue.WorkflowSpec, run
 		}
 	}
 	q.b.exec(ctx, ops)
-	for _, o := range ops {
+	for i, o := range ops {
 		res, err := o.cmd.(*redis.Cmd).Result()
 		if err != nil {
 			return fmt.Errorf("worker: enqueue workflow %s: %w", wf.ID, unavailable(ctx, err))
 		}
 		if res == "dup" {
 			return &queue.DuplicateError{Queue: wf.Queue, ID: wf.ID, Existing: wf.ID}
+		}
+		if i == 0 { // the first chunk found the record, or wrote it
+			wf.Existed = res == int64(2)
 		}
 	}
 	return nil

@@ -57,7 +57,14 @@ func WithWorkflows(q queue.Workflows) ClientOption {
 }
 
 // Workflows returns the workflow side that WithWorkflows gave c, or nil.
-func (c *Client) Workflows() queue.Workflows { return c.workflows }
+// Its EnqueueWorkflow and CancelWorkflow publish c's workflow events
+// (EventWorkflowStarted, EventWorkflowCanceled).
+func (c *Client) Workflows() queue.Workflows {
+	if c.workflows == nil {
+		return nil
+	}
+	return clientWorkflows{c.workflows, c}
+}
 
 // NewClient returns a Client that enqueues on q (a backend's Queue) and
 // reads results from s, the store the tasks' StoreResult writes to. s may

@@ -40,7 +40,11 @@
 // success gives the queue its result, encoded with its codec
 // (queue.Outcome.Result), for the queue to hand to its children. A
 // Client enqueues workflows once given the queue's workflow side
-// ([WithWorkflows]).
+// ([WithWorkflows]). A step's events name its workflow and step
+// (Event.Workflow, Event.Step); the workflow's own events are published
+// by the client that starts or cancels it ([EventWorkflowStarted],
+// [EventWorkflowCanceled]) and by the worker whose step's finish ends it
+// ([EventWorkflowSucceeded], [EventWorkflowFailed]), at most once each.
 //
 // The executor imports task and the queue contract only: no policy, no
 // backend.

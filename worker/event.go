@@ -69,10 +69,48 @@ const (
 	EventSuperseded EventKind = "superseded"
 )
 
-// Event is one thing that happened to a task.
+// The kinds of a workflow's events (see package workflow), which name the
+// workflow (Event.Workflow, and its home queue in Queue), not a task: Task
+// and ID are empty, Attempt 0. Each is published at most once: a backend
+// that lost the reply of the call that started or ended a workflow hears
+// "nothing changed" when it sends it again, and the event is lost (a
+// failed Finish or Enqueue is tried again). A workflow retried
+// (queue.Workflows.RetryStep) ends again, and is published again.
+const (
+	// EventWorkflowStarted: a Client enqueued the workflow (an enqueue
+	// sent again that stored nothing new publishes none). RunAt is when
+	// its roots are due, if later than now.
+	EventWorkflowStarted EventKind = "workflow_started"
+	// EventWorkflowSucceeded: every step ended and none failed it; Step
+	// is the step whose finish, on Worker, ended it.
+	EventWorkflowSucceeded EventKind = "workflow_succeeded"
+	// EventWorkflowFailed: a step failed it; Step is the step whose
+	// finish, on Worker, failed it, and Err that step's error if its own
+	// failure did (a step a skipped parent fails has none: the workflow's
+	// state says why, queue.WorkflowState.Kind and Error).
+	EventWorkflowFailed EventKind = "workflow_failed"
+	// EventWorkflowCanceled: a Client canceled the running workflow
+	// (queue.Workflows.CancelWorkflow). Err matches queue.ErrCanceled.
+	EventWorkflowCanceled EventKind = "workflow_canceled"
+)
+
+// OfWorkflow reports whether k is a workflow's event, not a task's.
+func (k EventKind) OfWorkflow() bool {
+	switch k {
+	case EventWorkflowStarted, EventWorkflowSucceeded, EventWorkflowFailed, EventWorkflowCanceled:
+		return true
+	}
+	return false
+}
+
+// Event is one thing that happened to a task, or to a workflow (see
+// EventKind.OfWorkflow).
 type Event struct {
 	Kind            EventKind
 	Task, Queue, ID string
+	// Workflow and Step name the workflow and step of a workflow step's
+	// events, and a workflow's events; empty for a plain task's.
+	Workflow, Step string
 	// Attempt is the run's attempt, 1 on the first.
 	Attempt int
 	// Worker names the worker (see Name); empty for EventEnqueued.

@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"log/slog"
+	"strings"
 )
 
 // Logger logs one structured record per event of the worker or client on
@@ -11,7 +12,8 @@ import (
 // nor a joiner of a holder that failed: middleware.ErrJoined),
 // rescheduled, canceled and handed back, Warn for retrying, lease lost,
 // abandoned, taken over and superseded, Error for failed and
-// dead-lettered. Like any subscriber
+// dead-lettered; a workflow's events at Info, but its failure at Error.
+// Like any subscriber
 // (OnEvent), it never slows a task. On a worker, it also takes the errors
 // that OnError would report, unless OnError is set.
 func Logger(l *slog.Logger) EventOption {
@@ -39,7 +41,7 @@ func LogLevel(k EventKind) slog.Level {
 		return slog.LevelDebug
 	case EventRetrying, EventLeaseLost, EventAbandoned, EventTakenOver, EventSuperseded:
 		return slog.LevelWarn
-	case EventFailed, EventDeadLettered:
+	case EventFailed, EventDeadLettered, EventWorkflowFailed:
 		return slog.LevelError
 	}
 	return slog.LevelInfo
@@ -51,9 +53,21 @@ func (o loggerOption) log(e Event) {
 	if !o.l.Enabled(ctx, level) {
 		return
 	}
-	attrs := make([]slog.Attr, 0, 12)
-	attrs = append(attrs, slog.String("task", e.Task), slog.String("queue", e.Queue), slog.String("id", e.ID),
-		slog.Int("attempt", e.Attempt))
+	attrs := make([]slog.Attr, 0, 14)
+	msg := "task " + string(e.Kind)
+	if e.Kind.OfWorkflow() {
+		msg = strings.Replace(string(e.Kind), "_", " ", 1) // "workflow started"
+		attrs = append(attrs, slog.String("queue", e.Queue), slog.String("workflow", e.Workflow))
+		if e.Step != "" {
+			attrs = append(attrs, slog.String("step", e.Step))
+		}
+	} else {
+		attrs = append(attrs, slog.String("task", e.Task), slog.String("queue", e.Queue), slog.String("id", e.ID),
+			slog.Int("attempt", e.Attempt))
+		if e.Workflow != "" {
+			attrs = append(attrs, slog.String("workflow", e.Workflow), slog.String("step", e.Step))
+		}
+	}
 	if e.Worker != "" {
 		attrs = append(attrs, slog.String("worker", e.Worker))
 	}
@@ -72,5 +86,5 @@ func (o loggerOption) log(e Event) {
 	if e.Err != nil {
 		attrs = append(attrs, slog.String("err", e.Err.Error()))
 	}
-	o.l.LogAttrs(ctx, level, "task "+string(e.Kind), attrs...)
+	o.l.LogAttrs(ctx, level, msg, attrs...)
 }

@@ -543,12 +543,26 @@ func (w *Worker) publishEnd(d *queue.Delivery, o *queue.Outcome, inv *task.Invoc
 		}
 	}
 	w.publish(kind, d, o, inv, err, took)
+	if d.Step != nil && d.WorkflowEnd != "" { // this finish ended the workflow
+		e := Event{Kind: EventWorkflowSucceeded, Queue: d.Step.Home, Workflow: d.Step.Workflow, Step: d.Step.Name,
+			Worker: w.consumer, At: time.Now()}
+		if d.WorkflowEnd == queue.Failed {
+			e.Kind = EventWorkflowFailed
+			if kind != EventSkipped {
+				e.Err = err
+			}
+		}
+		w.events.publish(&e)
+	}
 }
 
 // publish sends one event of d's to the subscribers.
 func (w *Worker) publish(kind EventKind, d *queue.Delivery, o *queue.Outcome, inv *task.Invocation, err error, took time.Duration) {
 	e := Event{Kind: kind, Task: d.Task, Queue: d.Queue, ID: d.ID, Attempt: max(d.Attempt, 1), Worker: w.consumer,
 		At: time.Now(), Err: err}
+	if d.Step != nil {
+		e.Workflow, e.Step = d.Step.Workflow, d.Step.Name
+	}
 	switch kind {
 	case EventStarted:
 		if !d.EnqueuedAt.IsZero() {

@@ -17,6 +17,9 @@
 //     ends, lease_lost, taken_over. A run skipped on purpose counts as
 //     event="skipped", never as a failure; one whose task another worker
 //     took over (its worker cut off from Redis) as event="superseded";
+//   - taskware_workflows_total{queue, event}: a counter of workflows'
+//     events, by home queue: workflow_started, then workflow_succeeded,
+//     workflow_failed or workflow_canceled (not in taskware_events_total);
 //   - taskware_task_skips_total{task, queue, reason}: the skips again, by
 //     the kind of their reason: "lock.locked" is lock contention,
 //     "middleware.expired" a run that waited too long, "middleware.joined"

@@ -21,6 +21,7 @@ import (
 // The names of the metrics.
 const (
 	MetricEvents           = "taskware_events_total"
+	MetricWorkflows        = "taskware_workflows_total"
 	MetricSkips            = "taskware_task_skips_total"
 	MetricTaskDuration     = "taskware_task_duration_seconds"
 	MetricLockWait         = "taskware_lock_wait_seconds"
@@ -54,6 +55,7 @@ const (
 // one Metrics may observe several workers and clients.
 type Metrics struct {
 	events, skips      *prometheus.CounterVec
+	workflows          *prometheus.CounterVec
 	duration           *prometheus.HistogramVec
 	lockWait, lockHeld *prometheus.HistogramVec
 	scrapeErrors       *prometheus.CounterVec
@@ -95,6 +97,11 @@ func New(opts ...Option) *Metrics {
 			Help:        "Events of tasks, by task, queue and event: enqueued, started, then how each run ended (succeeded, failed, retrying, rescheduled, skipped, dead_lettered, abandoned, canceled, handed_back, superseded), lease_lost and taken_over. A superseded run (its task taken over from a worker cut off for longer than the visibility timeout) is counted apart, never as a success or failure.",
 			ConstLabels: cl,
 		}, []string{"task", "queue", "event"}),
+		workflows: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name:        MetricWorkflows,
+			Help:        "Workflows, by home queue and event: workflow_started (by a client), then how each ended: workflow_succeeded, workflow_failed (by the worker whose step ended it), workflow_canceled (by a client). Each event is published at most once.",
+			ConstLabels: cl,
+		}, []string{"queue", "event"}),
 		skips: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name:        MetricSkips,
 			Help:        "Runs skipped on purpose, by task, queue and reason: lock.locked is contention, middleware.expired a run that waited too long, middleware.joined a run that joined a holder that failed (the failure counts once, as the holder's). Not failures.",
@@ -161,8 +168,9 @@ func New(opts ...Option) *Metrics {
 //	worker.New(q, worker.OnEvent(m.Observe))
 //	worker.NewClient(q, s, worker.OnEvent(m.Observe))
 //
-// Every event counts in taskware_events_total, and a skip in
-// taskware_task_skips_total by its reason too. An event that ends a run
+// Every task's event counts in taskware_events_total, and a skip in
+// taskware_task_skips_total by its reason too; a workflow's event counts
+// in taskware_workflows_total instead. An event that ends a run
 // that reached its chain (its Duration is set) is observed in
 // taskware_task_duration_seconds, and, if the run asked for a lock, in
 // taskware_lock_wait_seconds and, if it took it, in
@@ -171,6 +179,10 @@ func (m *Metrics) Observe(e worker.Event) {
 	// A malformed message may name its task in bytes that are no UTF-8,
 	// which a label value must be.
 	e.Task, e.Queue = validUTF8(e.Task), validUTF8(e.Queue)
+	if e.Kind.OfWorkflow() {
+		m.workflows.WithLabelValues(e.Queue, string(e.Kind)).Inc()
+		return
+	}
 	m.events.WithLabelValues(e.Task, e.Queue, string(e.Kind)).Inc()
 	if e.Kind == worker.EventSkipped {
 		m.skips.WithLabelValues(e.Task, e.Queue, skipReason(e.Err)).Inc()
@@ -235,6 +247,7 @@ func (m *Metrics) WatchDropped(d Dropper) {
 // Describe implements prometheus.Collector.
 func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	m.events.Describe(ch)
+	m.workflows.Describe(ch)
 	m.skips.Describe(ch)
 	m.duration.Describe(ch)
 	m.lockWait.Describe(ch)
@@ -252,6 +265,7 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 // answer in time is left out and counted in taskware_scrape_errors_total.
 func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	m.events.Collect(ch)
+	m.workflows.Collect(ch)
 	m.skips.Collect(ch)
 	m.duration.Collect(ch)
 	m.lockWait.Collect(ch)

@@ -134,6 +134,26 @@ func TestObserveCountsEveryEventAndTimesRunEnds(t *testing.T) {
 	}
 }
 
+// A workflow's events count in taskware_workflows_total, by home queue
+// and event, and not among the tasks' events.
+func TestObserveWorkflowEvents(t *testing.T) {
+	m := taskprom.New()
+	reg := registry(t, m)
+	for _, k := range []worker.EventKind{worker.EventWorkflowStarted, worker.EventWorkflowStarted, worker.EventWorkflowSucceeded,
+		worker.EventWorkflowFailed, worker.EventWorkflowCanceled} {
+		m.Observe(worker.Event{Kind: k, Queue: "q", Workflow: "wf"})
+	}
+	m.Observe(worker.Event{Kind: worker.EventSucceeded, Task: "t", Queue: "q", ID: "wf:a", Workflow: "wf", Step: "a"})
+	for event, want := range map[string]float64{"workflow_started": 2, "workflow_succeeded": 1, "workflow_failed": 1, "workflow_canceled": 1} {
+		if got := counter(t, reg, taskprom.MetricWorkflows, "queue", "q", "event", event); got != want {
+			t.Errorf("workflows_total{event=%q} = %v, want %v", event, got, want)
+		}
+	}
+	if n := series(t, reg, taskprom.MetricEvents); n != 1 {
+		t.Errorf("events_total has %d series, want the step's one", n)
+	}
+}
+
 func TestObserveInvalidUTF8(t *testing.T) {
 	m := taskprom.New()
 	reg := registry(t, m)

@@ -47,6 +47,8 @@ func workflowPromises() []promise {
 		{Name: "TTLsAfterEnd", Check: workflowTTLsAfterEnd},
 		{Name: "DelayedRoots", Check: delayedRoots},
 		{Name: "List", Cases: workflowListPromises()},
+		{Name: "FinishTellsWorkflowEnd", Check: finishTellsWorkflowEnd},
+		{Name: "EnqueueTellsExisted", Check: enqueueTellsExisted},
 	}
 }
 

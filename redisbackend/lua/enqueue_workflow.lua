@@ -12,7 +12,8 @@
 -- The record's first write lists the workflow in its home's index
 -- (wfindex); every chunk makes its queue's stream and consumer group, so
 -- that a queue of waiting steps only is a queue.
--- Returns 1, or "dup".
+-- Returns 1, "dup", or 2 if the workflow's record was there already (of
+-- the same digest: a call sent again, or a later chunk of this one).
 --
 -- KEYS[1]      record    the workflow's record (lib/flow.lua)
 -- KEYS[2]      steps     its steps
@@ -47,7 +48,7 @@ local run_at, nonce, state_ttl, channel, q = ARGV[9], ARGV[10], ARGV[11], ARGV[1
 
 local h = redis.call('HMGET', record, 'digest', 'status')
 if h[1] and h[1] ~= digest then return 'dup' end
-if h[1] and h[2] ~= 'running' then return 1 end
+if h[1] and h[2] ~= 'running' then return 2 end
 flowinit(prefix, created, state_ttl, channel)
 if not h[1] then
   redis.call('HSET', record, 'name', wname, 'status', 'running', 'n', n, 'created', created, 'out', out, 'digest', digest)
@@ -85,4 +86,5 @@ end
 for i = 1, #waiting, 1000 do
   redis.call('ZADD', waitingkey(q), unpack(waiting, i, math.min(i + 999, #waiting)))
 end
+if h[1] then return 2 end
 return 1

@@ -8,7 +8,9 @@
 -- workflow's failure and the cancel of its steps not started (lib/flow.lua).
 -- A step that fails keeps its core ("m"), for a retry of the workflow.
 -- Returns what finish() does: 1, 0 (sent again) or 2 (taken over): a
--- finish that acknowledged nothing releases nothing.
+-- finish that acknowledged nothing releases nothing; or {1, status} if
+-- this finish ended the workflow, status "succeeded" or "failed" (told
+-- once: a finish sent again returns 0).
 --
 -- KEYS and ARGV[1..18] as finish.lua's, then the lock tokens, then, at s
 -- (19 + the number of tokens):
@@ -34,7 +36,7 @@ if status == 'dead' or status == 'canceled' then -- finish() kept a failed one's
   if e[1] then core = select(2, unpackmsg(field(e[1][2], 'm'))) end
   if core then redis.call('HSET', state, 'm', core) end
 end
-local W = wfopen(home, wf)
-if not W then return 1 end
-stepsended(W, {q = q, name = name, status = status, kind = kind, err = err, value = result, wp = h[6] or '', wc = h[7] or ''})
+local W = wfref(home, wf) -- its record read only if need be (lib/flow.lua)
+local ended = stepsended(W, {q = q, name = name, status = status, kind = kind, err = err, value = result, wp = h[6] or '', wc = h[7] or ''})
+if ended then return {1, ended} end
 return 1

@@ -11,7 +11,10 @@
 --   field(f, name)    the value of field name in f, a flat list of an
 --                     entry's fields and values
 
-local function ns(s) return #s .. ':' .. s end
+local function ns(s)
+  if s == '' then return '0:' end -- a number made a string costs a sprintf
+  return #s .. ':' .. s
+end
 
 local function packmsg(h, core)
   return 'm1' .. ns(h[1]) .. ns(h[2]) .. ns(h[3]) .. ns(h[4]) .. ns(h[5]) .. core

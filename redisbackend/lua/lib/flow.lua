@@ -38,13 +38,21 @@
 -- counts a parent only if its HSETNX added it, and is released only from
 -- status "waiting".
 --
+-- A step is "waiting" only while its workflow runs: the failure or cancel
+-- that ends a workflow cancels every waiting step in the same script, and
+-- an enqueue stores none in a workflow that ended. So a finish whose
+-- child waits knows the workflow runs without reading its record.
+--
 --   flowinit(prefix, at, ttl, channel)  sets what the functions below use
 --   wfopen(home, wf)           the workflow, or nil if unknown
+--   wfref(home, wf)            the workflow, its record not read yet:
+--                              stepsended reads it only if it must
 --   stepsended(W, s)           the end of step s, {q, name, status, kind,
 --                              err, value, wp, wc}: its record, its
 --                              children's inputs and release, the
 --                              workflow's end; and so on for every step
---                              that ends in turn
+--                              that ends in turn; returns "succeeded" or
+--                              "failed" if it ended the workflow, else nil
 --   verdict(W, q, name, force)
 --                              releases a waiting step whose parents are
 --                              all done: queued, or ended as its policy or
@@ -66,7 +74,13 @@ local flow = {}
 
 local function flowinit(prefix, at, ttl, channel)
   flow.prefix, flow.at, flow.ttl, flow.channel = prefix, at, ttl, channel
-  flow.minute = string.format('%d', math.floor(tonumber(at) / 60000000))
+end
+
+-- minute is the rate counts' minute of flow.at, made when first needed:
+-- most finishes end no other step.
+local function minute()
+  if not flow.minute then flow.minute = string.format('%d', math.floor(tonumber(flow.at) / 60000000)) end
+  return flow.minute
 end
 
 local function qkey(q) return flow.prefix .. 'queue:{' .. q .. '}' end
@@ -88,6 +102,11 @@ end
 
 local function stepqueue(v) return coreid(v) end
 
+-- released is packmsg's header of a step that a release queues: attempt
+-- 1 (enqueue_workflow.lua and retry_step.lua make every waiting step's
+-- so), its first delivery, no outage, no failure before.
+local released = 'm11:11:11:00:0:'
+
 -- A step's core is seven netstrings (encodeMessage): ID, task, times,
 -- payload, headers, step; a release appends its inputs, an eighth.
 local function corebase(core)
@@ -104,26 +123,46 @@ local function has(letters, c) return string.find(letters or '', c, 1, true) ~= 
 
 local function failure(status) return status == 'failed' or status == 'dead' or status == 'canceled' end
 
-local function wfopen(home, wf)
+local function wfref(home, wf)
   local b = qkey(home)
-  local W = {home = home, id = wf, rec = b .. ':wf:' .. wf, steps = b .. ':wfsteps:' .. wf, ended = b .. ':wfended:' .. wf}
-  local h = redis.call('HMGET', W.rec, 'status', 'n', 'w')
-  if not h[1] then return nil end
-  W.status, W.n, W.waited = h[1], tonumber(h[2]), h[3]
+  return {home = home, id = wf, rec = b .. ':wf:' .. wf, steps = b .. ':wfsteps:' .. wf, ended = b .. ':wfended:' .. wf,
+    read = false, status = false, n = false, waited = false, unmarked = false} -- every field made at once: no rehash
+end
+
+-- wfread reads W's record, once: false if there is none (W.status is
+-- then "gone", as of a workflow ended).
+local function wfread(W)
+  if not W.read then
+    local h = redis.call('HMGET', W.rec, 'status', 'n', 'w')
+    W.read, W.status, W.n, W.waited = true, h[1] or 'gone', tonumber(h[2]), h[3]
+  end
+  return W.status ~= 'gone'
+end
+
+local function wfopen(home, wf)
+  local W = wfref(home, wf)
+  if not wfread(W) then return nil end
   return W
 end
 
--- wfmark notes step name's end in the workflow: 1 if it is new.
+-- wfmark notes step name's end in the workflow: 1 if it is new. The
+-- ended steps of a workflow that ended expire with it (stepsended sees to
+-- it if the record was not read).
 local function wfmark(W, name, status)
   local n = redis.call('HSET', W.ended, name, status)
-  if W.status ~= 'running' then redis.call('PEXPIRE', W.ended, flow.ttl) end
+  if not W.read then
+    W.unmarked = true
+  elseif W.status ~= 'running' then
+    redis.call('PEXPIRE', W.ended, flow.ttl)
+  end
   return n
 end
 
 -- wfend ends the workflow: its keys expire (a failed one's too, unless a
 -- retry comes), and its waiters hear of it.
 local function wfend(W, status, fstep, fkind, ferr)
-  W.status = status
+  wfread(W)
+  W.status, W.unmarked = status, false -- its ended steps expire here
   redis.call('HSET', W.rec, 'status', status, 'fin', flow.at)
   if fstep then redis.call('HSET', W.rec, 'fstep', fstep, 'fkind', fkind, 'ferr', ferr) end
   redis.call('PEXPIRE', W.rec, flow.ttl)
@@ -139,7 +178,7 @@ local function endstep(q, id, status, kind, err)
   local w = redis.call('HGET', state, 'w')
   redis.call('HSET', state, 'status', status, 'kind', kind, 'error', err, 'fin', flow.at)
   redis.call('ZREM', waitingkey(q), id)
-  count(qkey(q) .. ':rate:' .. flow.minute, outcome(status, kind))
+  count(qkey(q) .. ':rate:' .. minute(), outcome(status, kind))
   redis.call('PEXPIRE', state, flow.ttl)
   redis.call('PEXPIRE', inputskey(q, id), flow.ttl)
   indexended(qkey(q) .. ':ended', id, flow.at, flow.ttl)
@@ -200,9 +239,9 @@ end
 
 -- skipped reports whether an input (netstrings of status, kind, error,
 -- value) is of a parent that did not succeed.
-local function skipped(v) return string.match(v, '^%d+:(%a+)') ~= 'succeeded' end
+local function skipped(v) return string.sub(v, 1, 11) ~= '9:succeeded' end
 
--- verdict: pre, if given, is the step's {status, wp, wc, m, attempt} as
+-- verdict: pre, if given, is the step's {status, wp, wc, m} as
 -- release read them, wn its number of parents, and pname and packed the
 -- input release just recorded. Returns, besides the step if it ended,
 -- whether it is alive: waiting or queued.
@@ -240,15 +279,15 @@ local function verdict(W, q, name, force, pre, wn, pname, packed)
       end
     end
   end
-  local core, attempt = h[4], h[5]
-  if not pre or wn > 1 then
-    local m = redis.call('HMGET', state, 'm', 'attempt')
-    core, attempt = m[1], m[2]
-  end
+  local core = h[4]
+  if not pre or wn > 1 then core = redis.call('HGET', state, 'm') end
   if not core then return nil, false end
+  -- A core that a run kept (its inputs appended) waits again only in
+  -- retry_step.lua, whose release has all its parents done, and no pre.
+  if not pre then core = corebase(core) end
   local all = {}
   for i = 1, #ins, 2 do all[#all + 1] = ns(ins[i]) .. ns(ins[i + 1]) end
-  local e = redis.call('XADD', qkey(q), '*', 'm', packmsg({attempt or '1', '1', '0', '', ''}, corebase(core) .. ns(table.concat(all))))
+  local e = redis.call('XADD', qkey(q), '*', 'm', released .. core .. ns(table.concat(all)))
   redis.call('HSET', state, 'status', 'queued', 'e', e)
   redis.call('HDEL', state, 'm')
   redis.call('ZREM', waitingkey(q), id)
@@ -266,33 +305,42 @@ local function release(W, q, name, wn, pname, packed)
   if redis.call('HSETNX', inputs, pname, packed) == 0 then return nil, false end
   local h
   if wn == 1 then
-    h = redis.call('HMGET', state, 'status', 'wp', 'wc', 'm', 'attempt')
+    h = redis.call('HMGET', state, 'status', 'wp', 'wc', 'm')
   else
     h = redis.call('HMGET', state, 'status', 'wp', 'wc')
   end
-  if h[1] == 'waiting' then return verdict(W, q, name, false, h, wn, pname, packed) end
+  if h[1] == 'waiting' then
+    if not W.read then W.status = 'running' end -- a step waits only while its workflow runs
+    return verdict(W, q, name, false, h, wn, pname, packed)
+  end
   if h[1] == 'queued' or h[1] == 'running' or h[1] == 'scheduled' then return nil, true end
   redis.call('PEXPIRE', inputs, flow.ttl) -- ended, or not made yet: the key lives no longer than it
   return nil, false
 end
 
 -- stepsended: the workflow can have ended only if no child of the step
--- is alive, so only then does it count the steps that ended.
+-- is alive, so only then does it count the steps that ended; and only
+-- then, or for a failure, does it read the workflow's record, if W came
+-- from wfref: a child that waits says the workflow runs.
 local function stepsended(W, first)
-  local work = {first}
+  local work, wfended = {first}, nil
   while #work > 0 do
     local s, alive = table.remove(work), false
     if wfmark(W, s.name, s.status) == 1 then
       if failure(s.status) and not has(s.wp, 'a') then
+        wfread(W)
         if W.status == 'running' then
           wfend(W, 'failed', s.name, s.kind, s.err)
           cancelall(W, 'workflow.failed', false)
+          wfended = 'failed'
         end
       else
         local value = ''
         if s.status == 'succeeded' then value = s.value or '' end
-        if s.status == 'succeeded' and has(s.wp, 'o') then redis.call('HSET', W.rec, 'res', value) end
-        local packed = ns(s.status) .. ns(s.kind or '') .. ns(s.err or '') .. ns(value)
+        if s.status == 'succeeded' and has(s.wp, 'o') and wfread(W) then redis.call('HSET', W.rec, 'res', value) end
+        local head = '9:succeeded' -- ns(s.status), made without a number
+        if s.status ~= 'succeeded' then head = ns(s.status) end
+        local packed = head .. ns(s.kind or '') .. ns(s.err or '') .. ns(value)
         local wc = nslist(s.wc or '')
         for i = 1, #wc - 2, 3 do
           local c, live = release(W, wc[i], wc[i + 1], tonumber(wc[i + 2]), s.name, packed)
@@ -300,9 +348,15 @@ local function stepsended(W, first)
           alive = alive or live
         end
       end
-      if W.status == 'running' and not alive and redis.call('HLEN', W.ended) >= W.n then wfend(W, 'succeeded') end
+      if not alive then wfread(W) end
+      if W.status == 'running' and not alive and redis.call('HLEN', W.ended) >= W.n then
+        wfend(W, 'succeeded')
+        wfended = 'succeeded'
+      end
     end
   end
+  if W.unmarked and W.read and W.status ~= 'running' then redis.call('PEXPIRE', W.ended, flow.ttl) end
+  return wfended
 end
 
 -- wfindex: an ended workflow's record expires on its own, but not its
