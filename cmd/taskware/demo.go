@@ -67,6 +67,9 @@ type summary struct {
 	Policies                []policyStats
 	// Flow is what the periodic and rate-limited tasks did.
 	Flow flowStats
+	// Workflows is what the workflows did, under WorkflowPrefix.
+	Workflows      workflowStats
+	WorkflowPrefix string
 }
 
 // policyStats is what one policy made of the workload.
@@ -272,12 +275,23 @@ func demo(ctx context.Context, opts demoOptions, out io.Writer) (sum summary, er
 	if sum.Flow, err = demoFlow(ctx, client, opts.Prefix+"flow:", out); err != nil {
 		return sum, fmt.Errorf("periodic and limited: %w", err)
 	}
+	// The workflows go where `taskware web` is told to look (it shows one
+	// prefix), next to the taskware policy's tasks.
+	shown := opts.Prefix + policies[0].name + ":"
+	sum.WorkflowPrefix = shown
+	if sum.Workflows, err = demoWorkflows(ctx, client, shown, out); err != nil {
+		return sum, fmt.Errorf("workflows: %w", err)
+	}
+	if !opts.Keep {
+		fmt.Fprintln(out, "           (demo --keep --redis URL keeps them for `taskware workflows` and `taskware web`.)")
+	}
 	if opts.Keep {
-		if err := leaveBehind(ctx, client, opts.Prefix+policies[0].name+":"); err != nil {
+		if err := leaveBehind(ctx, client, shown); err != nil {
 			return sum, fmt.Errorf("keep: %w", err)
 		}
-		fmt.Fprintf(out, "\nThe keys stay under %q; see them with\n  taskware web --redis %s --prefix %s\n",
-			opts.Prefix, redactURL(opts.RedisURL), opts.Prefix+policies[0].name+":")
+		args := fmt.Sprintf("--redis %s --prefix %s", redactURL(opts.RedisURL), shown)
+		fmt.Fprintf(out, "\nThe keys stay under %q; see them with\n  taskware web %s\n", opts.Prefix, args)
+		printWorkflowCommands(out, args, sum.Workflows)
 	}
 	return sum, nil
 }

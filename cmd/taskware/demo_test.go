@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/taskware/taskware/queue"
 
 	"github.com/taskware/taskware/redisbackend"
@@ -125,6 +128,33 @@ func checkSummary(t *testing.T, sum summary, out string) {
 	if !strings.Contains(out, "no lock is held afterwards") {
 		t.Errorf("output does not report the held locks")
 	}
+	checkWorkflows(t, sum.Workflows, out)
+}
+
+// checkWorkflows checks what the demo's workflows did and what it says of
+// them: 100+200+300+400 first, then 100+200+300+800 once acct-7's failed
+// fetch is retried.
+func checkWorkflows(t *testing.T, wf workflowStats, out string) {
+	t.Helper()
+	if wf.Result != "1000 in total" || wf.Resumed != "1400 in total" {
+		t.Errorf("workflow results %q and %q, want %q and %q", wf.Result, wf.Resumed, "1000 in total", "1400 in total")
+	}
+	if wf.FailedStep != "fetch-4" || wf.Kind != "demo.account_closed" || wf.Canceled != 2 {
+		t.Errorf("failure: step %q of kind %q, %d canceled; want fetch-4, demo.account_closed, 2 (total and describe)",
+			wf.FailedStep, wf.Kind, wf.Canceled)
+	}
+	if wf.FetchRuns != 9 {
+		t.Errorf("%d fetch runs, want 9: 4 + 4 + the retry, no succeeded step run again", wf.FetchRuns)
+	}
+	for _, want := range []string{
+		wf.IDs[0] + " succeeded", `"1000 in total"`,
+		"step fetch-4 failed (kind demo.account_closed", "2 steps not started were canceled",
+		"step fetch-4 retried", `succeeded: "1400 in total"`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output does not say %q", want)
+		}
+	}
 }
 
 // demo --keep leaves its keys, with tasks waiting and a lock held, for
@@ -147,7 +177,51 @@ func TestDemoKeep(t *testing.T) {
 	if held, err := b.Locker().Held(t.Context()); err != nil || len(held) != 1 || held[0].Key != "report:acct-0" {
 		t.Errorf("kept locks: %+v, %v", held, err)
 	}
+	if !strings.Contains(out.String(), "taskware workflows --redis "+taskwaretest.RedisURL()+" --prefix "+kept+" --queue accounts") {
+		t.Errorf("the demo does not say how to list its workflows:\n%s", out.String())
+	}
 	if err := run(t.Context(), []string{"demo", "--keep"}, &out, io.Discard); err == nil || !strings.Contains(err.Error(), "--keep needs --redis") {
 		t.Errorf("demo --keep without --redis: %v", err)
+	}
+}
+
+// demo --keep leaves its workflows where the `taskware web` it prints
+// looks: its --prefix lists the two, succeeded, on a queue the web view
+// offers.
+func TestDemoKeepWorkflows(t *testing.T) {
+	m := taskwaretest.Miniredis(t)
+	url := "redis://" + m.Addr() + "/0"
+	var out bytes.Buffer
+	sum, err := demo(t.Context(), demoOptions{RedisURL: url, Tasks: 20, Keep: true}, &out)
+	if err != nil {
+		t.Fatalf("demo --keep: %v\n%s", err, out.String())
+	}
+	_, after, ok := strings.Cut(out.String(), "taskware web --redis "+url+" --prefix ")
+	prefix, _, _ := strings.Cut(after, "\n")
+	if !ok || prefix == "" {
+		t.Fatalf("the demo prints no prefix for web:\n%s", out.String())
+	}
+	wf := sum.Workflows
+	if want := "taskware workflow " + wf.IDs[1] + " --redis " + url + " --prefix " + prefix + " --queue accounts"; !strings.Contains(out.String(), want) {
+		t.Errorf("the demo does not print %q:\n%s", want, out.String())
+	}
+	c := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	defer c.Close()
+	q := redisbackend.New(c, redisbackend.Prefix(prefix)).Queue()
+	queues, err := q.Queues(t.Context())
+	if err != nil || !slices.Contains(queues, workflowQueue) {
+		t.Errorf("queues under %q: %q, %v; want %q among them, for web to offer", prefix, queues, err, workflowQueue)
+	}
+	page, err := q.ListWorkflows(t.Context(), workflowQueue, queue.WorkflowQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]queue.Status{}
+	for _, w := range page.Workflows {
+		got[w.ID] = w.Status
+	}
+	want := map[string]queue.Status{wf.IDs[0]: queue.Succeeded, wf.IDs[1]: queue.Succeeded}
+	if !maps.Equal(got, want) {
+		t.Errorf("workflows under %q: %v, want %v", prefix, got, want)
 	}
 }

@@ -79,7 +79,8 @@ var (
 	demoDoc = doc{
 		synopsis: []string{"demo"},
 		about: []string{"enqueue the same few hundred report tasks under two policies, run",
-			"them through a worker, and compare their outcomes and what the", "result store keeps"},
+			"them through a worker, and compare their outcomes and what the", "result store keeps; then run two workflows, one failing",
+			"until its failed step is retried"},
 	}
 	webDoc = doc{
 		synopsis: []string{"web [--addr HOST:PORT] [--read-only] [--basic-auth USER:PASS]"},

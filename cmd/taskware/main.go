@@ -108,7 +108,7 @@ func demoFlags(opts *demoOptions) *flag.FlagSet {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	redisFlags(fs, &opts.RedisURL, &opts.TLS)
 	fs.IntVar(&opts.Tasks, "tasks", defaultTasks, "how many tasks to enqueue per policy")
-	fs.BoolVar(&opts.Keep, "keep", false, "leave the demo's keys behind, with tasks waiting and a lock held, for taskware web to show")
+	fs.BoolVar(&opts.Keep, "keep", false, "leave the demo's keys behind, with tasks waiting, a lock held and its workflows, for taskware web to show")
 	return fs
 }
 
