@@ -465,6 +465,7 @@ func (q *Queue) RetryStep(ctx context.Context, home, id, name string) error {
 	}
 	w.status, w.failedStep, w.kind, w.err, w.finished, w.expires = queue.Running, "", "", "", time.Time{}, time.Time{}
 	delete(w.ended, name)
+	mq.undead(s)
 	reopen(s, queue.Queued)
 	mq.push(s.msg, 1, 0, now)
 	for _, ws := range w.steps {
@@ -473,6 +474,7 @@ func (q *Queue) RetryStep(ctx context.Context, home, id, name string) error {
 			continue
 		}
 		delete(w.ended, ws.name)
+		smq.undead(ss)
 		reopen(ss, queue.Waiting)
 		smq.wait(ws.id)
 		if len(ss.wf.inputs) == len(ss.wf.step.Parents) && q.release(w, smq, ss, now) {
@@ -481,6 +483,15 @@ func (q *Queue) RetryStep(ctx context.Context, home, id, name string) error {
 	}
 	q.succeedIfDone(w, now)
 	return nil
+}
+
+// undead drops the dead letter of step s, if it died: a RetryStep runs it
+// again, and a letter left would be requeued or counted as dead. q.mu is
+// held.
+func (mq *memQueue) undead(s *memState) {
+	if s.st.Status == queue.Dead {
+		mq.dead = slices.DeleteFunc(mq.dead, func(dl queue.DeadLetter) bool { return dl.ID == s.st.ID })
+	}
 }
 
 // runsAgain reports whether a RetryStep of its workflow reopens step s,

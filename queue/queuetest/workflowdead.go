@@ -9,7 +9,8 @@ import (
 // A dead step's letter stays when the dead letters are requeued: run
 // again as a plain task, it would end in a workflow that failed already
 // and release nothing, and the core its RetryStep needs would be gone.
-// RetryStep runs it again, and the workflow resumes.
+// RetryStep runs it again, its letter leaves the dead letters, and the
+// workflow resumes.
 func deadStepStaysForRetry(t *tester) {
 	const wf = "wf-dead"
 	f := chainFlow("w30", wf, "A", "B")
@@ -26,6 +27,10 @@ func deadStepStaysForRetry(t *tester) {
 
 	if err := t.q.RetryStep(t.Context(), wf, "w30", "A"); err != nil {
 		t.Fatalf("RetryStep(A) after RequeueDead: %v", err)
+	}
+	// The step runs again: its letter is no longer dead.
+	if dls, err := t.q.DeadLetters(t.Context(), wf, 10); err != nil || len(dls) != 0 {
+		t.Fatalf("DeadLetters(%s) after RetryStep = %+v, %v; want none", wf, dls, err)
 	}
 	t.succeed(t.takeSteps(f, wf, "A")["A"], "a")
 	t.succeed(t.takeSteps(f, wf, "B")["B"], "b")

@@ -20,7 +20,7 @@
 -- ARGV[s+3]  name      the step's name
 -- ARGV[s+4]  result    the step's result, encoded, if it succeeded
 
-local r, h = finish({'wp', 'wc', 'wn'})
+local r, h, letter = finish({'wp', 'wc', 'wn'})
 if r ~= 1 or not h then return r end
 local s = 19 + #KEYS - 6
 local prefix, wf, home, name, result = ARGV[s], ARGV[s + 1], ARGV[s + 2], ARGV[s + 3], ARGV[s + 4]
@@ -35,6 +35,8 @@ if status == 'dead' or status == 'canceled' then -- finish() kept a failed one's
   local core
   if e[1] then core = select(2, unpackmsg(field(e[1][2], 'm'))) end
   if core then redis.call('HSET', state, 'm', core) end
+  -- A dead step's letter ("dl"), for its RetryStep to take back.
+  if letter then redis.call('HSET', state, 'dl', letter) end
 end
 local W = wfref(home, wf) -- its record read only if need be (lib/flow.lua)
 local ended = stepsended(W, {q = q, name = name, status = status, kind = kind, err = err, value = result, wp = h[6] or '', wc = h[7] or ''})

@@ -7,7 +7,8 @@
 -- running when the workflow failed, that failed too: left so, its
 -- children would wait for ever); each of them whose parents are all done is
 -- released at once, from the core its state kept: the failed step is
--- queued whatever its parents did. Returns "ok", "missing" (no such
+-- queued whatever its parents did. A dead step's letter leaves the dead
+-- letters: it runs again. Returns "ok", "missing" (no such
 -- workflow or step) or "refused" (not the failed step of a failed
 -- workflow). The call's nonce stays in the record ("rn"): sent again, the
 -- call answers "ok" again.
@@ -45,15 +46,16 @@ for i = 1, #all, 2 do
   local name, q = all[i], stepqueue(all[i + 1])
   local id = wf .. ':' .. name
   local state = statekey(q, id)
-  local s = redis.call('HMGET', state, 'status', 'kind', 'wp')
+  local s = redis.call('HMGET', state, 'status', 'kind', 'wp', 'dl')
   local kind = s[2] or ''
   local reopen = s[1] == 'canceled' and kind == 'workflow.failed'
   local rerun = name == step or failure(s[1]) and not has(s[3], 'a') and string.sub(kind, 1, 9) ~= 'workflow.'
   if s[1] and (reopen or rerun) then
     redis.call('HDEL', ended, name)
+    if s[4] then redis.call('XDEL', qkey(q) .. ':dead', s[4]) end
     redis.call('HSET', state, 'status', 'waiting', 'attempt', '1')
     redis.call('ZADD', waitingkey(q), at, id)
-    redis.call('HDEL', state, 'kind', 'error', 'result', 'fin', 'reclaims', 'outages', 'lk', 'le', 'st', 'wk', 'cx', 'cn', 'ca')
+    redis.call('HDEL', state, 'kind', 'error', 'result', 'fin', 'reclaims', 'outages', 'lk', 'le', 'st', 'wk', 'cx', 'cn', 'ca', 'dl')
     redis.call('PERSIST', state)
     redis.call('PERSIST', inputskey(q, id))
     again[#again + 1] = {q, name, name == step}

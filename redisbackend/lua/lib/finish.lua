@@ -8,9 +8,11 @@
 -- this call) or 2 (taken over). finish_step.lua calls it first, then
 -- releases the step's children: extra, if given, names fields of the
 -- state to read as it was, in the read finish makes anyway, and returned
--- second (nil if it made none).
+-- second (nil if it made none); third, the entry of the dead letter it
+-- wrote, if it wrote one.
 
 local function finish(extra)
+  local letter
   local stream, dead, state, record_key, counts, ended = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
   local entry, status, kind, err, attempt, result = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
   local state_ttl, channel, id, at, dead_max = ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11]
@@ -32,7 +34,7 @@ local function finish(extra)
     end
     d[#d + 1], d[#d + 2], d[#d + 3], d[#d + 4] = 'attempt', attempt, 'kind', kind
     d[#d + 1], d[#d + 2], d[#d + 3], d[#d + 4] = 'reason', err, 'at', at
-    redis.call('XADD', dead, 'MAXLEN', '~', dead_max, '*', unpack(d))
+    letter = redis.call('XADD', dead, 'MAXLEN', '~', dead_max, '*', unpack(d))
   end
   if id == '' then return 1 end
   local h
@@ -60,5 +62,5 @@ local function finish(extra)
   redis.call('PEXPIRE', state, state_ttl)
   indexended(ended, id, at, state_ttl)
   if waited then redis.call('PUBLISH', channel, 't' .. tag .. id) end
-  return 1, h
+  return 1, h, letter
 end
