@@ -87,7 +87,10 @@ const (
 	// EventWorkflowFailed: a step failed it; Step is the step whose
 	// finish, on Worker, failed it, and Err that step's error if its own
 	// failure did (a step a skipped parent fails has none: the workflow's
-	// state says why, queue.WorkflowState.Kind and Error).
+	// state says why, queue.WorkflowState.Kind and Error). A workflow
+	// that fails because Client.Cancel canceled a step before it ran
+	// publishes none: no finish ended it, and the client does not know
+	// the task it canceled was a step; its EventCanceled tells the cancel.
 	EventWorkflowFailed EventKind = "workflow_failed"
 	// EventWorkflowCanceled: a Client canceled the running workflow
 	// (queue.Workflows.CancelWorkflow). Err matches queue.ErrCanceled.
