@@ -79,7 +79,9 @@ const (
 const (
 	// EventWorkflowStarted: a Client enqueued the workflow (an enqueue
 	// sent again that stored nothing new publishes none). RunAt is when
-	// its roots are due, if later than now.
+	// its roots are due, if later than now. It is published once the
+	// backend stored the workflow, so a listener may see a quick
+	// workflow's end, published by a worker, before it.
 	EventWorkflowStarted EventKind = "workflow_started"
 	// EventWorkflowSucceeded: every step ended and none failed it; Step
 	// is the step whose finish, on Worker, ended it.
