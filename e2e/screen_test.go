@@ -74,6 +74,8 @@ func webPages() []webPage {
 		{"confirm", "confirm?do=break&key=" + nightlyLock},
 		{"results", "results"},
 		{"workers", "workers"},
+		// Screenshot with workflows to list by TestWorkflowPage.
+		{"workflows", "workflows?queue=" + mailQueue},
 		{"error", "task?queue=" + mailQueue + "&id=no-such-task"},
 	}
 }

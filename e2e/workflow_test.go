@@ -149,6 +149,9 @@ func TestWorkflowPage(t *testing.T) {
 			t.Errorf("%d edges drawn, want 10", edges)
 		}
 		br.screenshotAt("workflow-desktop.png", desktop)
+		br.open(base + "workflows?queue=" + flowQueue)
+		br.screenshotAt("workflows-desktop.png", desktop)
+		br.open(page(failedFlow))
 
 		// The failed step's page links back, and offers no plain Retry.
 		br.clickAndLoad("step-region-emea")
@@ -179,6 +182,8 @@ func TestWorkflowPage(t *testing.T) {
 			t.Errorf("on a phone the steps are %q, want %d cards", rows, flowSteps)
 		}
 		br.screenshotAt("workflow-phone.png", phone)
+		br.open(base + "workflows?queue=" + flowQueue)
+		br.screenshotAt("workflows-phone.png", phone)
 	})
 
 	t.Run("axe", func(t *testing.T) {
