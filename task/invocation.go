@@ -67,6 +67,9 @@ type Invocation struct {
 	// Parker, set by whoever runs the invocation (a worker), is what Park
 	// calls; nil means there is no slot to give back (Task.Call).
 	Parker Parker
+	// Reporter, set by whoever runs the invocation (a worker), takes the
+	// run's progress (see Progress); nil means progress goes nowhere.
+	Reporter Reporter
 }
 
 // Parker gives back a run's worker slot (see Invocation.Park).
