@@ -453,6 +453,7 @@ func (q *Queue) Recover(ctx context.Context, name string, minIdle time.Duration,
 		if s := mq.state(p.entry.msg.ID, now); s != nil {
 			s.reclaims++
 			reclaims = s.reclaims
+			s.st.Progress = nil
 			if s.st.Status == queue.Running {
 				s.st.Status = queue.Queued
 			}
@@ -594,6 +595,9 @@ func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) 
 		return nil
 	}
 	delete(mq.pending, d.Receipt) // this call ends it: nobody can take it over now
+	if s := mq.state(d.ID, q.now()); s != nil {
+		s.st.Progress = nil // the run's progress ends with it
+	}
 	q.mu.Unlock()
 	result := queue.NoResult
 	if f := o.Final; f != nil && len(f.Results) > 0 {

@@ -76,6 +76,13 @@ type Consumer interface {
 	// at, in its task's state (Running, StartedAt, Worker). A start
 	// recorded after the task ended changes nothing.
 	Started(ctx context.Context, d *Delivery, worker string, at time.Time)
+	// Progress records p, the progress of d's run, in its task's state
+	// (State.Progress), possibly without waiting: a write that is lost
+	// loses only that report. It writes only while d is still this
+	// worker's and running: a report after the finish, or after Recover
+	// took d over, changes nothing. Finish clears it. Bad input returns an
+	// error matching task.ErrBadProgress (see ValidateProgress).
+	Progress(ctx context.Context, d *Delivery, p Progress) error
 	// Extend renews consumer's claim on deliveries, all of one queue, and
 	// returns those of ds it no longer holds: finished, or taken over by
 	// Recover (their worker was cut off for longer than minIdle). A lost

@@ -55,6 +55,53 @@ type State struct {
 	// Zero or empty when unknown.
 	StartedAt, FinishedAt time.Time
 	Worker                string
+	// Progress is the last progress the running task reported (see
+	// task.Progress and Consumer.Progress); nil if none, and once the run
+	// ended.
+	Progress *Progress
+}
+
+// Progress is how far a running task is: Done of Total units (Total 0 if
+// unknown), a short message, and when it was reported.
+type Progress struct {
+	Done, Total int64
+	Message     string
+	At          time.Time
+}
+
+// Percent returns Done as a share of Total, 0 to 100, and false if Total
+// is unknown.
+func (p *Progress) Percent() (int, bool) {
+	if p.Total <= 0 {
+		return 0, false
+	}
+	return int(min(p.Done, p.Total) * 100 / p.Total), true
+}
+
+// String shows p as "40/100 (40%) indexing", or "40 indexing" if the
+// total is unknown.
+func (p *Progress) String() string {
+	s := fmt.Sprint(p.Done)
+	if pc, ok := p.Percent(); ok {
+		s = fmt.Sprintf("%d/%d (%d%%)", p.Done, p.Total, pc)
+	}
+	if p.Message != "" {
+		s += " " + p.Message
+	}
+	return s
+}
+
+// ValidateProgress returns an error matching task.ErrBadProgress if p
+// cannot be recorded: a negative count, Done beyond a known Total, or a
+// message longer than task.MaxProgressMessage.
+func ValidateProgress(p Progress) error {
+	switch {
+	case p.Done < 0 || p.Total < 0 || (p.Total > 0 && p.Done > p.Total):
+		return fmt.Errorf("%w: %d/%d", task.ErrBadProgress, p.Done, p.Total)
+	case len(p.Message) > task.MaxProgressMessage:
+		return fmt.Errorf("%w: message of %d bytes, more than %d", task.ErrBadProgress, len(p.Message), task.MaxProgressMessage)
+	}
+	return nil
 }
 
 // Err returns nil for a success, and otherwise the outcome's error: a skip

@@ -22,7 +22,7 @@ func (q *Queue) State(ctx context.Context, name, id string) (*queue.State, error
 
 // stateReadFields are the fields of a task's state that State and Wait
 // read: not its message, nor its history of runs (Attempts).
-var stateReadFields = []string{"task", "status", "attempt", "kind", "error", "result", "st", "wk", "fin"}
+var stateReadFields = []string{"task", "status", "attempt", "kind", "error", "result", "st", "wk", "fin", "pd", "pt", "pm", "pa"}
 
 // stateReadFieldsArgs are stateReadFields, as a script's arguments.
 var stateReadFieldsArgs = func() []any {
@@ -55,6 +55,7 @@ func parseState(name, id string, h map[string]string) (*queue.State, error) {
 		Error: h["error"], Result: queue.ResultStatus(h["result"])}
 	st.Attempt, _ = strconv.Atoi(h["attempt"])
 	st.StartedAt, st.FinishedAt, st.Worker = microsTime(h["st"]), microsTime(h["fin"]), h["wk"]
+	st.Progress = parseProgress(h)
 	return st, nil
 }
 

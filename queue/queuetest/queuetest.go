@@ -78,6 +78,7 @@ func promises() []promise {
 		{Name: "DeadLetters", Cases: deadLetterPromises()},
 		{Name: "Admin", Cases: adminPromises()},
 		{Name: "Attempts", Cases: attemptPromises()},
+		{Name: "Progress", Cases: progressPromises()},
 		{Name: "TTL", Cases: ttlPromises()},
 		{Name: "Resent", Cases: resentPromises()},
 		{Name: "Server", Cases: serverPromises()},

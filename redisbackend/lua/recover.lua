@@ -50,6 +50,7 @@ for _, e in ipairs(r[2]) do
       local state = state_prefix .. id
       local n = redis.call('HINCRBY', state, 'reclaims', 1)
       if redis.call('HGET', state, 'status') == 'running' then redis.call('HSET', state, 'status', 'queued') end
+      redis.call('HDEL', state, 'pd', 'pt', 'pm', 'pa') -- the lost run's progress
       h[2] = tostring(n + 1)
       local tk = redis.call('HGET', state, 'tk')
       local new = redis.call('XADD', stream, '*', 'm', packmsg(h, core))

@@ -52,6 +52,7 @@ local function finish(extra)
     if result ~= 'lost' then result = 'stored' end
   end
   redis.call('HSET', state, 'status', status, 'kind', kind, 'error', err, 'attempt', attempt, 'result', result, 'fin', at)
+  redis.call('HDEL', state, 'pd', 'pt', 'pm', 'pa') -- the run's progress (progress.lua) ends with it
   if status == 'failed' then
     local e = redis.call('XRANGE', stream, entry, entry)
     local core
