@@ -326,6 +326,7 @@ type run struct {
 	releases [2]task.FinalWrite // room for the usual few, without allocating
 	results  [1]task.FinalWrite
 	locks    [1]task.LockUse
+	progress atomic.Pointer[progress]         // its reports, once it made one (see Report)
 	ctx      runctx.Context[*task.Invocation] // the run's context, which carries inv
 }
 
@@ -361,7 +362,7 @@ func (w *Worker) execute(runCtx context.Context, d *queue.Delivery, s *slots) (p
 		r.final.Releases, r.final.Results = r.releases[:0], r.results[:0]
 		r.inv.Final, r.inv.Locks = &r.final, r.locks[:0]
 		r.w, r.d, r.slots = w, d, s
-		r.inv.Parker = r
+		r.inv.Parker, r.inv.Reporter = r, r
 		inv = &r.inv
 		ctx, cancel, why := w.startRun(runCtx, d)
 		if why == queue.ErrClaimLost { // taken over before it started: another worker's
@@ -382,6 +383,7 @@ func (w *Worker) execute(runCtx context.Context, d *queue.Delivery, s *slots) (p
 		r.ctx = runctx.Context[*task.Invocation]{Context: ctx, Inv: &r.inv}
 		var res any
 		res, err = call(fn, &r.ctx, &r.inv)
+		r.endProgress()
 		parked = !r.state.CompareAndSwap(runRunning, runEnded)
 		took = time.Since(start)
 		switch {
