@@ -288,7 +288,8 @@ func (q *Queue) Find(ctx context.Context, id string, queues ...string) ([]queue.
 			continue
 		}
 		ti := queue.TaskInfo{ID: id, Task: s.st.Task, Queue: name, Status: s.st.Status, Attempt: s.st.Attempt,
-			Kind: s.st.Kind, Error: s.st.Error, Worker: s.st.Worker, StartedAt: s.st.StartedAt, FinishedAt: s.st.FinishedAt}
+			Kind: s.st.Kind, Error: s.st.Error, Worker: s.st.Worker, StartedAt: s.st.StartedAt, FinishedAt: s.st.FinishedAt,
+			Progress: s.st.Progress}
 		if ms, ok := mq.due[id]; ok {
 			ti.RunAt = time.UnixMilli(ms)
 		}

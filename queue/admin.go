@@ -219,6 +219,9 @@ type TaskInfo struct {
 	StartedAt, FinishedAt time.Time
 	// Malformed says why the queue could not read the task's message.
 	Malformed string
+	// Progress is a running task's last report, where the listing reads
+	// the task's state (Find does); nil if none.
+	Progress *Progress
 }
 
 // TaskQuery asks ListTasks for one page of a set of tasks, filtered.

@@ -434,6 +434,7 @@ func stateInfo(name, id string, h map[string]string) queue.TaskInfo {
 	ti := queue.TaskInfo{ID: id, Task: h["task"], Queue: name, Status: queue.Status(h["status"]), Kind: h["kind"],
 		Error: h["error"], Worker: h["wk"], StartedAt: microsTime(h["st"]), FinishedAt: microsTime(h["fin"])}
 	ti.Attempt, _ = strconv.Atoi(h["attempt"])
+	ti.Progress = parseProgress(h)
 	return ti
 }
 

@@ -344,12 +344,16 @@ func (in *inspection) attemptTable(as []rows.Attempt) {
 // value visible.
 func (in *inspection) taskFields(ti queue.TaskInfo) {
 	tw := tabwriter.NewWriter(in.out, 0, 0, 2, ' ', 0)
-	for _, kv := range [][2]string{
+	fields := [][2]string{
 		{"ID", ti.ID}, {"QUEUE", ti.Queue}, {"TASK", ti.Task}, {"STATUS", string(ti.Status)},
 		{"ATTEMPT", strconv.Itoa(ti.Attempt)}, {"DUE", in.until(ti.RunAt)}, {"WORKER", ti.Worker},
 		{"STARTED", in.ago(ti.StartedAt)}, {"FINISHED", in.ago(ti.FinishedAt)}, {"KIND", ti.Kind},
 		{"ERROR", ti.Error},
-	} {
+	}
+	if ti.Progress != nil { // a running task that reported some
+		fields = append(fields, [2]string{"PROGRESS", ti.Progress.String()})
+	}
+	for _, kv := range fields {
 		// A value of many lines (an error's) goes on under its first.
 		for i, line := range strings.Split(cmp.Or(kv[1], "-"), "\n") {
 			if i == 0 {

@@ -83,6 +83,30 @@ type Task struct {
 	StartedAt  time.Time `json:"started_at,omitzero"`
 	FinishedAt time.Time `json:"finished_at,omitzero"`
 	Malformed  string    `json:"malformed,omitempty"`
+	// Progress is a running task's last report (see task.Progress).
+	Progress *Progress `json:"progress,omitempty"`
+}
+
+// Progress is a running task's last report: Done of Total (0: unknown).
+type Progress struct {
+	Done    int64     `json:"done"`
+	Total   int64     `json:"total"`
+	Percent *int      `json:"percent,omitempty"` // nil if Total is unknown
+	Message string    `json:"message,omitempty"`
+	At      time.Time `json:"at,omitzero"`
+	Text    string    `json:"-"` // "40/100 (40%) indexing", for people
+}
+
+// ProgressOf is the row of p; nil if p is.
+func ProgressOf(p *queue.Progress) *Progress {
+	if p == nil {
+		return nil
+	}
+	r := &Progress{Done: p.Done, Total: p.Total, Message: p.Message, At: p.At.UTC(), Text: p.String()}
+	if pc, ok := p.Percent(); ok {
+		r.Percent = &pc
+	}
+	return r
 }
 
 // TaskOf is the row of a task of a listing.
@@ -90,7 +114,7 @@ func TaskOf(ti queue.TaskInfo) Task {
 	t := Task{ID: ti.ID, Task: ti.Task, Queue: ti.Queue, Status: string(ti.Status), Attempt: ti.Attempt,
 		EnqueuedAt: ti.EnqueuedAt.UTC(), Entry: ti.Receipt, Worker: ti.Worker, Deliveries: ti.Deliveries,
 		RunAt: ti.RunAt.UTC(), Kind: ti.Kind, Error: ti.Error, StartedAt: ti.StartedAt.UTC(),
-		FinishedAt: ti.FinishedAt.UTC(), Malformed: ti.Malformed}
+		FinishedAt: ti.FinishedAt.UTC(), Malformed: ti.Malformed, Progress: ProgressOf(ti.Progress)}
 	if ti.Status == queue.Running && ti.Worker != "" && ti.Receipt != "" {
 		ms := ti.Idle.Milliseconds()
 		t.IdleMs = &ms
@@ -112,7 +136,7 @@ func TasksOf(ts []queue.TaskInfo) []Task {
 func TaskOfState(st *queue.State) Task {
 	return Task{ID: st.ID, Task: st.Task, Queue: st.Queue, Status: string(st.Status), Attempt: st.Attempt,
 		Kind: st.Kind, Error: st.Error, Worker: st.Worker, StartedAt: st.StartedAt.UTC(),
-		FinishedAt: st.FinishedAt.UTC()}
+		FinishedAt: st.FinishedAt.UTC(), Progress: ProgressOf(st.Progress)}
 }
 
 // Key is what names the task to RequeueDead, PurgeDead and Cancel: its

@@ -66,6 +66,11 @@ func progressSeen(t *tester) {
 	if st := t.state("pg", "job"); st.Status != queue.Running {
 		t.Fatalf("status %s after a report, want running", st.Status)
 	}
+	// Find, which the CLI and the web view read, shows it too.
+	ts, err := t.q.Find(t.Context(), "job", "pg")
+	if err != nil || len(ts) != 1 || ts[0].Progress == nil || ts[0].Progress.Done != 7 || ts[0].Progress.Message != "total unknown" {
+		t.Fatalf("Find = %+v, %v; want the task's progress, 7 total unknown", ts, err)
+	}
 }
 
 // A run's progress ends with it: a finish clears it, whether the task ends
