@@ -127,7 +127,7 @@ func (q *Queue) Tasks(ctx context.Context, name string, set queue.TaskSet, limit
 			ti.Receipt, ti.Deliveries = p.entry.receipt, p.entry.deliveries
 			ti.Worker, ti.Idle = p.consumer, max(now.Sub(p.claimed), 0)
 			if s := mq.state(p.entry.msg.ID, now); s != nil {
-				ti.StartedAt = s.st.StartedAt
+				ti.StartedAt, ti.Progress = s.st.StartedAt, s.st.Progress
 			}
 			out = append(out, ti)
 		}

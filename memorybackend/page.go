@@ -95,7 +95,7 @@ func (q *Queue) rows(name string, set queue.TaskSet) []pageRow {
 			ti.Receipt, ti.Deliveries = p.entry.receipt, p.entry.deliveries
 			ti.Worker, ti.Idle = p.consumer, max(now.Sub(p.claimed), 0)
 			if s := mq.state(p.entry.msg.ID, now); s != nil {
-				ti.StartedAt = s.st.StartedAt
+				ti.StartedAt, ti.Progress = s.st.StartedAt, s.st.Progress
 			}
 			out = append(out, pageRow{info: ti, args: p.entry.msg.Payload, pos: int64(p.entry.seq)})
 		}

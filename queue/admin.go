@@ -219,8 +219,8 @@ type TaskInfo struct {
 	StartedAt, FinishedAt time.Time
 	// Malformed says why the queue could not read the task's message.
 	Malformed string
-	// Progress is a running task's last report, where the listing reads
-	// the task's state (Find does); nil if none.
+	// Progress is a running task's last report (Find and the listings of
+	// running tasks have it); nil if none.
 	Progress *Progress
 }
 

@@ -250,13 +250,16 @@ func (q *Queue) runningRows(ctx context.Context, name, cursor string, limit int)
 	out := make([]row, 0, len(res))
 	for _, r := range res {
 		p, _ := r.([]any)
-		if len(p) != 5 {
+		if len(p) != 6 {
 			continue
 		}
 		id := toString(p[0])
 		ti, args := entryRow(name, id, luaFields(p[3]))
 		ti.Status, ti.Worker, ti.Idle = queue.Running, toString(p[1]), time.Duration(toInt(p[2]))*time.Millisecond
 		ti.StartedAt = microsTime(toString(p[4]))
+		if pg, _ := p[5].([]any); len(pg) == 4 && pg[3] != nil {
+			ti.Progress = parseProgress(map[string]string{"pd": toString(pg[0]), "pt": toString(pg[1]), "pm": toString(pg[2]), "pa": toString(pg[3])})
+		}
 		out = append(out, row{info: ti, args: args, id: id})
 	}
 	return out, nil

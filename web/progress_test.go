@@ -42,6 +42,13 @@ func TestTaskProgress(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Fatalf("task page has no %s:\n%s", want, body)
 		}
+		// The listing of running tasks shows it too.
+		list := e.page(t, "tasks?queue=pg&state=running")
+		cell(t, list, "task-idx-1", "progress") // fails t if the row has none
+		bar := `value="40" max="100" aria-label="Progress: 40/100 (40%) indexing &lt;docs&gt;"></progress>`
+		if row := list[strings.Index(list, `data-testid="task-idx-1"`):]; !strings.Contains(row, bar) {
+			t.Fatalf("running tasks: no %s in the row of idx-1:\n%s", bar, row)
+		}
 		if body := e.page(t, "task?queue=pg&id=idx-2"); strings.Contains(body, "<progress") {
 			t.Error("a task that reported no progress shows a bar")
 		}

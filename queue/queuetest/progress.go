@@ -66,10 +66,19 @@ func progressSeen(t *tester) {
 	if st := t.state("pg", "job"); st.Status != queue.Running {
 		t.Fatalf("status %s after a report, want running", st.Status)
 	}
-	// Find, which the CLI and the web view read, shows it too.
+	// Find and the listings of running tasks, which the CLI and the web view
+	// read, show it too.
 	ts, err := t.q.Find(t.Context(), "job", "pg")
 	if err != nil || len(ts) != 1 || ts[0].Progress == nil || ts[0].Progress.Done != 7 || ts[0].Progress.Message != "total unknown" {
 		t.Fatalf("Find = %+v, %v; want the task's progress, 7 total unknown", ts, err)
+	}
+	ts, err = t.q.Tasks(t.Context(), "pg", queue.RunningTasks, 10)
+	if err != nil || len(ts) != 1 || ts[0].Progress == nil || ts[0].Progress.Done != 7 {
+		t.Fatalf("Tasks(running) = %+v, %v; want the task's progress, 7", ts, err)
+	}
+	page, err := t.q.ListTasks(t.Context(), "pg", queue.TaskQuery{Set: queue.RunningTasks})
+	if err != nil || len(page.Tasks) != 1 || page.Tasks[0].Progress == nil || page.Tasks[0].Progress.Message != "total unknown" {
+		t.Fatalf("ListTasks(running) = %+v, %v; want the task's progress", page, err)
 	}
 }
 
