@@ -31,6 +31,10 @@
 // lock release, the result record) to whoever runs the invocation, so that
 // a worker sends them in the round trip that ends the task.
 //
+// A long run says how far it is with [Progress], which reaches the
+// [Reporter] its runner set ([Invocation.Reporter]); a worker shows it in
+// the task's state. Without one it does nothing, and allocates nothing.
+//
 // Values of this package are safe for concurrent use once built, except
 // [Invocation], which belongs to one run.
 package task

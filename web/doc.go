@@ -178,13 +178,16 @@
 // bulk-purge (dead), or bulk-retry (finished, if a row failed or died),
 // and the checkboxes select-all and select-<id> (in finished, on the
 // failed and dead rows only); a row task-<id> per task with cells name, status,
-// running-for (of a running task whose start is recorded), attempt, kind,
+// running-for (of a running task whose start is recorded), progress (a
+// <progress> bar, of a running task that reported some), attempt, kind,
 // error, and a button cancel-<id> for a task not ended; no-tasks;
 // queue-list when no queue is chosen.
 //
 // Task: task-id, task-name, task-queue, task-status, task-attempt,
 // task-enqueued, task-started, task-finished, task-run-at (delayed only),
-// task-worker, task-deliveries, task-entry, task-kind, task-error,
+// task-worker, task-progress and task-progress-text (a running task's
+// report: a <progress> bar and its text), task-deliveries, task-entry,
+// task-kind, task-error,
 // task-malformed, task-args (the arguments as text), task-headers,
 // task-result ("stored", "lost" or "none"); task-record,
 // task-record-status, task-record-error, task-record-value for the stored

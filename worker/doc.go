@@ -14,6 +14,8 @@
 // Concurrency at once, holding up to as many more ready to start, as many
 // as ended since its last take ([Prefetch]). A run that waits on another
 // run parks (task.Invocation.Park): it gives back its slot while it waits.
+// A run's task.Progress reports go to its task's state (Handle.State),
+// at most one write a second, without waiting on the backend.
 // Tasks registered with [Register] run with their own
 // chain, or the worker's default chain if they have none. [Worker.Run]
 // stops on ctx: it lets running tasks finish within a grace period and
