@@ -29,7 +29,7 @@ local state_ttl, channel, id, at, tag = ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARG
 
 flowinit(prefix, at, state_ttl, channel)
 local q = string.sub(tag, 2, -2)
-if h[8] ~= '0' then redis.call('PEXPIRE', inputskey(q, id), state_ttl) end
+if h[9] ~= '0' then redis.call('PEXPIRE', inputskey(q, id), state_ttl) end
 if status == 'dead' or status == 'canceled' then -- finish() kept a failed one's
   local e = redis.call('XRANGE', stream, entry, entry)
   local core
@@ -39,6 +39,6 @@ if status == 'dead' or status == 'canceled' then -- finish() kept a failed one's
   if letter then redis.call('HSET', state, 'dl', letter) end
 end
 local W = wfref(home, wf) -- its record read only if need be (lib/flow.lua)
-local ended = stepsended(W, {q = q, name = name, status = status, kind = kind, err = err, value = result, wp = h[6] or '', wc = h[7] or ''})
+local ended = stepsended(W, {q = q, name = name, status = status, kind = kind, err = err, value = result, wp = h[7] or '', wc = h[8] or ''})
 if ended then return {1, ended} end
 return 1

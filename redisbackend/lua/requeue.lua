@@ -45,9 +45,10 @@ local e = redis.call('XRANGE', stream, entry, entry)
 local core
 if e[1] then core = select(2, unpackmsg(field(e[1][2], 'm'))) end
 if record ~= '' and result ~= 'lost' then result = 'stored' end
-add_attempt(state, redis.call('HMGET', state, 'status', 'st', 'wk'), run, 'scheduled', retry, kind, err, stack, at, worker, started)
+local before = redis.call('HMGET', state, 'status', 'st', 'wk', 'pa')
+add_attempt(state, before, run, 'scheduled', retry, kind, err, stack, at, worker, started)
 redis.call('HSET', state, 'status', 'scheduled', 'attempt', attempt, 'kind', kind, 'error', err, 'result', result)
-redis.call('HDEL', state, 'pd', 'pt', 'pm', 'pa') -- the run's progress (progress.lua) ends with it
+if before[4] then redis.call('HDEL', state, 'pd', 'pt', 'pm', 'pa') end -- the run's progress (progress.lua) ends with it
 if core then redis.call('HSET', state, 'm', core) end
 if retry == '1' then redis.call('HSET', state, 'lk', kind, 'le', err) end
 if outage == '1' then redis.call('HINCRBY', state, 'outages', 1) end

@@ -39,9 +39,9 @@ local function finish(extra)
   if id == '' then return 1 end
   local h
   if extra then
-    h = redis.call('HMGET', state, 'w', 'uk', 'status', 'st', 'wk', unpack(extra))
+    h = redis.call('HMGET', state, 'w', 'uk', 'status', 'st', 'wk', 'pa', unpack(extra))
   else
-    h = redis.call('HMGET', state, 'w', 'uk', 'status', 'st', 'wk')
+    h = redis.call('HMGET', state, 'w', 'uk', 'status', 'st', 'wk', 'pa')
   end
   local waited, unique = h[1], h[2]
   add_attempt(state, {h[3], h[4], h[5]}, run, status, '0', kind, err, stack, at, worker, started)
@@ -52,7 +52,9 @@ local function finish(extra)
     if result ~= 'lost' then result = 'stored' end
   end
   redis.call('HSET', state, 'status', status, 'kind', kind, 'error', err, 'attempt', attempt, 'result', result, 'fin', at)
-  redis.call('HDEL', state, 'pd', 'pt', 'pm', 'pa') -- the run's progress (progress.lua) ends with it
+  -- The run's progress (progress.lua) ends with it; a run that reported
+  -- none costs no command.
+  if h[6] then redis.call('HDEL', state, 'pd', 'pt', 'pm', 'pa') end
   if status == 'failed' then
     local e = redis.call('XRANGE', stream, entry, entry)
     local core
