@@ -10,6 +10,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 	"github.com/taskware/taskware/middleware"
+	"github.com/taskware/taskware/queue"
 	"github.com/taskware/taskware/redisbackend"
 	"github.com/taskware/taskware/task"
 	"github.com/taskware/taskware/worker"
@@ -128,9 +129,6 @@ type taskwareQueue struct {
 	closer interface{ Close() error }
 	keys   *redis.Client // to delete the keys under prefix
 	prefix string
-
-	mu   sync.Mutex
-	errs []error // what the worker reported
 }
 
 func openTaskwareQueue(lockStore, auto bool) func(Env) (TaskQueue, error) {
@@ -191,27 +189,36 @@ func (t *taskwareQueue) EnqueueSerial(ctx context.Context, from, to, batch int) 
 }
 
 func (t *taskwareQueue) Start(ran func(int)) (func() error, error) {
-	t.ran, t.errs = ran, nil
+	t.ran = ran
+	return runWorker(t.queue, t.conc, func(w *worker.Worker) { worker.Register(w, t.noop) }), nil
+}
+
+// runWorker runs a worker of conc slots (the default if 0) on q, with
+// the tasks register gives it, until the stop it returns is called; stop
+// returns what the worker reported, joined.
+func runWorker(q queue.Queue, conc int, register func(*worker.Worker)) (stop func() error) {
+	var mu sync.Mutex
+	var errs []error
 	opts := []worker.Option{worker.OnError(func(err error) {
-		t.mu.Lock()
-		defer t.mu.Unlock()
-		t.errs = append(t.errs, err)
+		mu.Lock()
+		defer mu.Unlock()
+		errs = append(errs, err)
 	})}
-	if t.conc > 0 {
-		opts = append(opts, worker.Concurrency(t.conc))
+	if conc > 0 {
+		opts = append(opts, worker.Concurrency(conc))
 	}
-	w := worker.New(t.queue, opts...)
-	worker.Register(w, t.noop)
+	w := worker.New(q, opts...)
+	register(w)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
 	return func() error {
 		cancel()
 		err := <-done
-		t.mu.Lock()
-		defer t.mu.Unlock()
-		return errors.Join(append(t.errs, err)...)
-	}, nil
+		mu.Lock()
+		defer mu.Unlock()
+		return errors.Join(append(errs, err)...)
+	}
 }
 
 func (t *taskwareQueue) Close() error {

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -114,9 +113,6 @@ type chainQueue struct {
 	ran    func(int)
 	keys   *redis.Client
 	prefix string
-
-	mu   sync.Mutex
-	errs []error
 }
 
 func openChains(hand bool) func(Env) (TaskQueue, error) {
@@ -196,27 +192,8 @@ func (q *chainQueue) EnqueueSerial(ctx context.Context, from, to, batch int) err
 }
 
 func (q *chainQueue) Start(ran func(int)) (func() error, error) {
-	q.ran, q.errs = ran, nil
-	opts := []worker.Option{worker.OnError(func(err error) {
-		q.mu.Lock()
-		defer q.mu.Unlock()
-		q.errs = append(q.errs, err)
-	})}
-	if q.conc > 0 {
-		opts = append(opts, worker.Concurrency(q.conc))
-	}
-	w := worker.New(q.queue, opts...)
-	worker.Register(w, q.step)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	return func() error {
-		cancel()
-		err := <-done
-		q.mu.Lock()
-		defer q.mu.Unlock()
-		return errors.Join(append(q.errs, err)...)
-	}, nil
+	q.ran = ran
+	return runWorker(q.queue, q.conc, func(w *worker.Worker) { worker.Register(w, q.step) }), nil
 }
 
 func (q *chainQueue) Close() error {
