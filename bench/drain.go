@@ -113,35 +113,21 @@ func Drain(ctx context.Context, q TaskQueue, n int, m Meter) (DrainResult, error
 	if n < 1 {
 		return DrainResult{}, fmt.Errorf("bench: Drain of %d tasks", n)
 	}
-	runs := make([]atomic.Int32, n)
-	var left atomic.Int64
-	left.Store(int64(n))
-	done := make(chan struct{})
-	var stray atomic.Int64 // runs of arguments out of range
-	ran := func(i int) {
-		if i < 0 || i >= n {
-			stray.Add(1)
-			return
-		}
-		if runs[i].Add(1) == 1 && left.Add(-1) == 0 {
-			close(done)
-		}
-	}
-
+	t := newTally(n)
 	r, err := m.begin(ctx)
 	if err != nil {
 		return DrainResult{}, err
 	}
-	stop, err := q.Start(ran)
+	stop, err := q.Start(t.ran)
 	if err != nil {
 		return DrainResult{}, err
 	}
 	var res DrainResult
 	select {
-	case <-done:
+	case <-t.done:
 		res, err = r.end(ctx, n)
 	case <-ctx.Done():
-		err = fmt.Errorf("%d of %d tasks ran: %w", int64(n)-left.Load(), n, context.Cause(ctx))
+		err = fmt.Errorf("%d of %d tasks ran: %w", t.ranSoFar(), n, context.Cause(ctx))
 	}
 	if serr := stop(); err == nil && serr != nil {
 		err = fmt.Errorf("stop: %w", serr)
@@ -149,13 +135,47 @@ func Drain(ctx context.Context, q TaskQueue, n int, m Meter) (DrainResult, error
 	if err != nil {
 		return res, err
 	}
-	if s := stray.Load(); s > 0 {
-		return res, fmt.Errorf("%d runs of tasks that were not enqueued", s)
+	return res, t.check("task")
+}
+
+// tally counts the runs of n units, numbered 0 to n-1, to tell when each
+// ran and whether each ran exactly once.
+type tally struct {
+	runs        []atomic.Int32
+	left, stray atomic.Int64  // units not run yet; runs of numbers out of range
+	done        chan struct{} // closed once every unit ran
+}
+
+func newTally(n int) *tally {
+	t := &tally{runs: make([]atomic.Int32, n), done: make(chan struct{})}
+	t.left.Store(int64(n))
+	return t
+}
+
+// ran counts a run of unit i; the worker's tasks call it.
+func (t *tally) ran(i int) {
+	if i < 0 || i >= len(t.runs) {
+		t.stray.Add(1)
+		return
 	}
-	for i := range runs {
-		if c := runs[i].Load(); c != 1 {
-			return res, fmt.Errorf("task %d ran %d times", i, c)
+	if t.runs[i].Add(1) == 1 && t.left.Add(-1) == 0 {
+		close(t.done)
+	}
+}
+
+// ranSoFar returns how many units ran so far.
+func (t *tally) ranSoFar() int64 { return int64(len(t.runs)) - t.left.Load() }
+
+// check fails if a unit (named noun) did not run exactly once, or a run
+// was of no unit.
+func (t *tally) check(noun string) error {
+	if s := t.stray.Load(); s > 0 {
+		return fmt.Errorf("%d runs of %ss that were not enqueued", s, noun)
+	}
+	for i := range t.runs {
+		if c := t.runs[i].Load(); c != 1 {
+			return fmt.Errorf("%s %d ran %d times", noun, i, c)
 		}
 	}
-	return res, nil
+	return nil
 }

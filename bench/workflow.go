@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -235,19 +234,7 @@ func Lifecycle(ctx context.Context, q TaskQueue, n int, m Meter, stats *redis.Cl
 	if n < 1 {
 		return FlowResult{}, fmt.Errorf("bench: Lifecycle of %d units", n)
 	}
-	runs := make([]atomic.Int32, n)
-	var left, stray atomic.Int64
-	left.Store(int64(n))
-	done := make(chan struct{})
-	ran := func(i int) {
-		if i < 0 || i >= n {
-			stray.Add(1)
-			return
-		}
-		if runs[i].Add(1) == 1 && left.Add(-1) == 0 {
-			close(done)
-		}
-	}
+	t := newTally(n)
 	before, err := CommandStats(ctx, stats)
 	if err != nil {
 		return FlowResult{}, err
@@ -256,17 +243,17 @@ func Lifecycle(ctx context.Context, q TaskQueue, n int, m Meter, stats *redis.Cl
 	if err != nil {
 		return FlowResult{}, err
 	}
-	stop, err := q.Start(ran)
+	stop, err := q.Start(t.ran)
 	if err != nil {
 		return FlowResult{}, err
 	}
 	var res FlowResult
 	if err = q.Enqueue(ctx, n); err == nil {
 		select {
-		case <-done:
+		case <-t.done:
 			res.DrainResult, err = r.end(ctx, n)
 		case <-ctx.Done():
-			err = fmt.Errorf("%d of %d units ran: %w", int64(n)-left.Load(), n, context.Cause(ctx))
+			err = fmt.Errorf("%d of %d units ran: %w", t.ranSoFar(), n, context.Cause(ctx))
 		}
 	}
 	if err == nil {
@@ -281,15 +268,7 @@ func Lifecycle(ctx context.Context, q TaskQueue, n int, m Meter, stats *redis.Cl
 	if err != nil {
 		return res, err
 	}
-	if s := stray.Load(); s > 0 {
-		return res, fmt.Errorf("%d runs of units that were not enqueued", s)
-	}
-	for i := range runs {
-		if c := runs[i].Load(); c != 1 {
-			return res, fmt.Errorf("unit %d ran %d times", i, c)
-		}
-	}
-	return res, nil
+	return res, t.check("unit")
 }
 
 // EnqueueWorkflowTime enqueues def once through workflow.Enqueue on q,
