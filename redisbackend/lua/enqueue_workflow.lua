@@ -10,8 +10,7 @@
 -- queue's waiting steps; one whose inputs came first (its chunk landed
 -- after its parents ended) is released at once.
 -- The record's first write lists the workflow in its home's index
--- (wfindex); every chunk makes its queue's stream and consumer group, so
--- that a queue of waiting steps only is a queue.
+-- (wfindex).
 -- Returns 1, "dup", or 2 if the workflow's record was there already (of
 -- the same digest: a call sent again, or a later chunk of this one).
 --
@@ -54,9 +53,6 @@ if not h[1] then
   redis.call('HSET', record, 'name', wname, 'status', 'running', 'n', n, 'created', created, 'out', out, 'digest', digest)
   wfindex(home, wf, created)
 end
--- The queue exists, and is listed (Queue.Queues), even while its steps
--- only wait.
-if redis.call('EXISTS', stream) == 0 then redis.call('XGROUP', 'CREATE', stream, 'taskware', '0', 'MKSTREAM') end
 local W
 local waiting = {} -- the steps that wait, scores and IDs, added at the end in a few ZADDs
 for t = 1, #KEYS - 5 do
