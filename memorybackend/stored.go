@@ -126,4 +126,3 @@ func (q *Queue) ScheduleSince(ctx context.Context, names []string, now time.Time
 	}
 	return out, nil
 }
-
