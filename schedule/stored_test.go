@@ -301,3 +301,48 @@ func contains(s string, subs ...string) bool {
 	}
 	return true
 }
+
+// A stored entry's first tick is the first after its Since: none caught up
+// from before it was put, or from while it was paused; on a clock moved
+// by hand.
+func TestStoredEntryFirstTick(t *testing.T) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
+		t.Parallel()
+		at := func(min, sec int) time.Time { return time.Date(2026, 11, 25, 10, min, sec, 0, time.UTC) }
+		c := &clock{t: at(0, 30)}
+		rec := newTicks()
+		s := schedule.New(worker.NewClient(b.Queue, nil), schedule.Clock(c.Now), schedule.OnTick(rec.record),
+			schedule.Stored(b.Queue))
+		start(t, s)
+		ctx := t.Context()
+		def := queue.ScheduleDef{Name: "noop", Spec: "every 1m", Task: "noop", Queue: queue.Default, Since: at(0, 20), Updated: at(0, 20)}
+		if err := b.Queue.PutSchedule(ctx, def); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2500 * time.Millisecond) // loaded: give it time to catch 10:00 up, wrongly
+		if all := rec.list(); len(all) != 0 {
+			t.Fatalf("put at 10:00:20: ticks %v; want none before 10:01", all)
+		}
+		c.Set(at(1, 0).Add(10 * time.Millisecond))
+		if ev := rec.waitN(t, 1)[0]; ev.Status != schedule.Enqueued || !ev.At.Equal(at(1, 0)) {
+			t.Fatalf("tick %v %v; want 10:01 enqueued", ev.At, ev.Status)
+		}
+		if err := b.Queue.PauseSchedule(ctx, "noop", true, at(1, 10)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2500 * time.Millisecond) // the pause loaded
+		c.Set(at(3, 30))
+		time.Sleep(1500 * time.Millisecond)
+		if err := b.Queue.PauseSchedule(ctx, "noop", false, at(3, 30)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2500 * time.Millisecond) // the resume loaded: give it time to catch 10:03 up, wrongly
+		if all := rec.list(); len(all) != 1 {
+			t.Fatalf("paused 10:01:10 to 10:03:30: ticks %v; want none but 10:01", all)
+		}
+		c.Set(at(4, 0).Add(10 * time.Millisecond))
+		if ev := rec.waitN(t, 2)[1]; ev.Status != schedule.Enqueued || !ev.At.Equal(at(4, 0)) {
+			t.Fatalf("tick %v %v; want 10:04 enqueued", ev.At, ev.Status)
+		}
+	})
+}
