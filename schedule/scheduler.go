@@ -36,7 +36,8 @@ var retryPauses = backoff.Policy{Min: time.Second, Max: time.Minute}
 // may run a Scheduler with the same entries: each tick is enqueued once
 // (see the package doc).
 //
-// Add and Run are safe for concurrent use; Add panics once Run started.
+// Add and Run are safe for concurrent use; Add panics once Run started
+// (Stored runs entries changed at run time).
 type Scheduler struct {
 	client  *worker.Client
 	now     func() time.Time
