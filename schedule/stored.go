@@ -2,6 +2,7 @@ package schedule
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -92,6 +93,11 @@ func (s *Scheduler) parseSpec(spec string) (Schedule, error) {
 	return sched, err
 }
 
+// readTimeout bounds a read of the stored entries, or of the code
+// entries' first-seen times: a backend that hangs delays the ticks by no
+// more.
+const readTimeout = 2 * time.Second
+
 // storedRun is a Run's view of the stored entries.
 type storedRun struct {
 	s *Scheduler
@@ -107,6 +113,7 @@ type storedRun struct {
 	version  int64
 	loaded   bool
 	failing  bool
+	off      bool // the backend does not support stored entries
 	states   []*state
 	reported map[string]string // entry name -> key of a version reported bad
 }
@@ -126,7 +133,10 @@ func (r *storedRun) sync(ctx context.Context, now time.Time) (changed bool) {
 	if !r.seen && !now.Before(r.seenAt) {
 		changed = r.firstSeen(ctx, now)
 	}
-	cctx, cancel := context.WithTimeout(ctx, enqueueTimeout)
+	if r.off {
+		return changed
+	}
+	cctx, cancel := context.WithTimeout(ctx, readTimeout)
 	defer cancel()
 	v, err := r.s.defs.ScheduleVersion(cctx)
 	if err == nil && r.loaded && v == r.version {
@@ -142,6 +152,7 @@ func (r *storedRun) sync(ctx context.Context, now time.Time) (changed bool) {
 			r.s.onError(fmt.Errorf("schedule: read the stored entries: %w", err))
 		}
 		r.failing = true
+		r.off = errors.Is(err, queue.ErrNotSupported)
 		return changed
 	}
 	r.failing = false
@@ -157,11 +168,15 @@ func (r *storedRun) firstSeen(ctx context.Context, now time.Time) bool {
 	for i, st := range r.code {
 		names[i] = st.name
 	}
-	cctx, cancel := context.WithTimeout(ctx, enqueueTimeout)
+	cctx, cancel := context.WithTimeout(ctx, readTimeout)
 	defer cancel()
 	since, err := r.s.defs.ScheduleSince(cctx, names, now)
 	if err == nil && len(since) != len(names) {
 		err = fmt.Errorf("%d times for %d names", len(since), len(names))
+	}
+	if errors.Is(err, queue.ErrNotSupported) { // a backend without: catch up as without Stored
+		r.s.onError(fmt.Errorf("schedule: read when the code entries were first seen: %w", err))
+		since, err = make([]time.Time, len(names)), nil
 	}
 	if err != nil {
 		if ctx.Err() == nil {

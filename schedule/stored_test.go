@@ -346,3 +346,75 @@ func TestStoredEntryFirstTick(t *testing.T) {
 		}
 	})
 }
+
+// Put refuses bad input with an error matching task.ErrInvalidConfig, and
+// stores nothing; Remove, Pause and Resume of no entry match
+// queue.ErrNotFound.
+func TestPutBadInput(t *testing.T) {
+	q := taskwaretest.NewMemory(t).Queue
+	ctx := t.Context()
+	report := task.New("report", func(ctx context.Context, day string) (int, error) { return 0, nil })
+	unencodable := task.New("fn", func(ctx context.Context, f func()) (int, error) { return 0, nil })
+	for what, err := range map[string]error{
+		"nil task":                schedule.Put[string, int](ctx, q, "x", "every 1h", nil, ""),
+		"nil option":              schedule.Put(ctx, q, "x", "every 1h", report, "", nil),
+		"bad every":               schedule.Put(ctx, q, "x", "every -1h", report, ""),
+		"empty spec":              schedule.Put(ctx, q, "x", "", report, ""),
+		"bad name":                schedule.Put(ctx, q, "a b", "every 1h", report, ""),
+		"bad queue":               schedule.Put(ctx, q, "x", "every 1h", report, "", schedule.OnQueue("{q}")),
+		"args too large":          schedule.Put(ctx, q, "x", "every 1h", report, strings.Repeat("a", queue.MaxScheduleArgs)),
+		"args that do not encode": schedule.Put(ctx, q, "x", "every 1h", unencodable, func() {}),
+	} {
+		if !errors.Is(err, task.ErrInvalidConfig) {
+			t.Errorf("Put with %s: %v; want task.ErrInvalidConfig", what, err)
+		}
+	}
+	if defs, err := schedule.List(ctx, q); err != nil || len(defs) != 0 {
+		t.Errorf("List = %+v, %v; want nothing stored", defs, err)
+	}
+	for what, err := range map[string]error{
+		"Remove": schedule.Remove(ctx, q, "x"),
+		"Pause":  schedule.Pause(ctx, q, "x"),
+		"Resume": schedule.Resume(ctx, q, "x"),
+	} {
+		if !errors.Is(err, queue.ErrNotFound) {
+			t.Errorf("%s of no entry: %v; want queue.ErrNotFound", what, err)
+		}
+	}
+}
+
+// unsupported is a backend without stored schedules.
+type unsupported struct{ queue.Queue }
+
+func (unsupported) ScheduleVersion(context.Context) (int64, error) { return 0, queue.ErrNotSupported }
+func (unsupported) ScheduleSince(context.Context, []string, time.Time) ([]time.Time, error) {
+	return nil, queue.ErrNotSupported
+}
+
+// On a backend without stored schedules, Stored reports it, and the code
+// entries run as without it: the start's catch-up included.
+func TestStoredNotSupported(t *testing.T) {
+	q := taskwaretest.NewMemory(t).Queue
+	c := &clock{t: time.Date(2026, 11, 25, 10, 0, 30, 0, time.UTC)}
+	rec := newTicks()
+	var mu sync.Mutex
+	var reported []error
+	s := schedule.New(worker.NewClient(q, nil), schedule.Clock(c.Now), schedule.OnTick(rec.record),
+		schedule.Stored(unsupported{q}), schedule.OnError(func(err error) {
+			mu.Lock()
+			reported = append(reported, err)
+			mu.Unlock()
+		}))
+	noop := task.New("noop", func(ctx context.Context, _ int) (int, error) { return 0, nil })
+	schedule.Add(s, "noop", schedule.Every(time.Minute), noop, 0)
+	start(t, s)
+	if ev := rec.waitN(t, 1)[0]; ev.Status != schedule.Enqueued || ev.At.Minute() != 0 {
+		t.Fatalf("tick %s %v; want 10:00 caught up", ev.ID, ev.Status)
+	}
+	time.Sleep(1500 * time.Millisecond) // a few wakes: reported once each
+	mu.Lock()
+	defer mu.Unlock()
+	if len(reported) != 2 || !errors.Is(reported[0], queue.ErrNotSupported) || !errors.Is(reported[1], queue.ErrNotSupported) {
+		t.Errorf("reported %v; want the first-seen read and the entries' read, once each", reported)
+	}
+}
