@@ -16,24 +16,15 @@ import (
 )
 
 // The scripts of the stored schedule entries (queue.ScheduleDef). Their
-// keys share the {schedule} hash tag, so that each script's keys sit in
-// one Cluster slot.
+// keys share the {schedule} hash tag (see keys.go), so that each script's
+// keys sit in one Cluster slot.
 var (
-	putScheduleScript    = newScript(lua("put_schedule.lua"))
-	removeScheduleScript = newScript(lua("remove_schedule.lua"))
-	pauseScheduleScript  = newScript(lua("pause_schedule.lua"))
+	putScheduleScript    = newScript(lua("lib/version.lua", "put_schedule.lua"))
+	removeScheduleScript = newScript(lua("lib/version.lua", "remove_schedule.lua"))
+	pauseScheduleScript  = newScript(lua("lib/version.lua", "pause_schedule.lua"))
 	scheduleDefsScript   = newScript(lua("schedule_defs.lua"))
 	scheduleSinceScript  = newScript(lua("schedule_since.lua"))
 )
-
-// scheduleDefs is the hash of the stored entries (see
-// lua/put_schedule.lua); scheduleVersion the counter their changes bump;
-// scheduleRemoved the removes' tombstones (lua/remove_schedule.lua);
-// scheduleSince the entries' first-seen times (lua/schedule_since.lua).
-func (k keys) scheduleDefs() string    { return k.prefix + "schedule:{schedule}:defs" }
-func (k keys) scheduleVersion() string { return k.prefix + "schedule:{schedule}:version" }
-func (k keys) scheduleRemoved() string { return k.prefix + "schedule:{schedule}:removed" }
-func (k keys) scheduleSince() string   { return k.prefix + "schedule:{schedule}:since" }
 
 // defBody is the part of a stored entry that a put replaces, as JSON in
 // the defs hash.

@@ -19,5 +19,5 @@ local oldPaused, since, body = string.match(old, '^(%d) (%d+) %d+ (.*)$')
 if oldPaused == paused then return 1 end
 if paused == '0' then since = at end
 redis.call('HSET', defs, name, paused .. ' ' .. since .. ' ' .. at .. ' ' .. body)
-redis.call('INCR', version)
+bump(version)
 return 1

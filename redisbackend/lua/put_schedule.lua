@@ -28,5 +28,5 @@ if since == '0' then since = now end
 if updated == '0' then updated = now end
 redis.call('HSET', defs, name, paused .. ' ' .. since .. ' ' .. updated .. ' ' .. body)
 redis.call('HDEL', removed, name)
-redis.call('INCR', version)
+bump(version)
 return 1

@@ -16,7 +16,7 @@ local name, nonce = ARGV[1], ARGV[2]
 if redis.call('HDEL', defs, name) == 1 then
   redis.call('HSET', removed, name, nonce)
   redis.call('PEXPIRE', removed, 60000)
-  redis.call('INCR', version)
+  bump(version)
   return 1
 end
 if redis.call('HGET', removed, name) == nonce then return 1 end
