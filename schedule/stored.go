@@ -24,7 +24,8 @@ import (
 // put or last resumed): no catch-up of a tick from before it existed, or
 // from while it was paused. Its ticks are enqueued with its Args as the
 // task's payload, on its Queue, with TickID as code entries are, and
-// expire at the next tick. Its Spec is read by ParseEvery, or, for a spec
+// expire at the next tick; ticks missed after its Since (every scheduler
+// down) are handled by the Scheduler's MissedPolicy and CatchUpWindow. Its Spec is read by ParseEvery, or, for a spec
 // that does not begin with "every ", by the SpecParser given (contrib/cron
 // for cron expressions). A spec that does not parse, or a stored entry
 // with the name of a code entry (Add), is reported to OnError, and

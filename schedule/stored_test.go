@@ -418,3 +418,54 @@ func TestStoredNotSupported(t *testing.T) {
 		t.Errorf("reported %v; want the first-seen read and the entries' read, once each", reported)
 	}
 }
+
+// countingDefs counts the reads of the stored entries.
+type countingDefs struct {
+	queue.Queue
+	mu              sync.Mutex
+	versions, loads int
+}
+
+func (c *countingDefs) ScheduleVersion(ctx context.Context) (int64, error) {
+	c.mu.Lock()
+	c.versions++
+	c.mu.Unlock()
+	return c.Queue.ScheduleVersion(ctx)
+}
+
+func (c *countingDefs) ScheduleDefs(ctx context.Context) ([]queue.ScheduleDef, int64, error) {
+	c.mu.Lock()
+	c.loads++
+	c.mu.Unlock()
+	return c.Queue.ScheduleDefs(ctx)
+}
+
+func (c *countingDefs) counts() (versions, loads int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.versions, c.loads
+}
+
+// A running scheduler reads the version at each wake, and loads the
+// entries only when it changed: once at its start, once per change.
+func TestStoredReloadsOnlyOnChange(t *testing.T) {
+	q := taskwaretest.NewMemory(t).Queue
+	defs := &countingDefs{Queue: q}
+	s := schedule.New(worker.NewClient(q, nil), schedule.Stored(defs))
+	start(t, s)
+	time.Sleep(3 * time.Second)
+	versions, loads := defs.counts()
+	if versions < 2 || loads != 1 {
+		t.Fatalf("idle for 3s: %d version reads, %d loads; want a read per wake, one load", versions, loads)
+	}
+	report := task.New("report", func(ctx context.Context, day string) (int, error) { return 0, nil })
+	if err := schedule.Put(t.Context(), q, "report", "every 1h", report, "x"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the change loaded", func() bool { _, loads := defs.counts(); return loads == 2 })
+	time.Sleep(2 * time.Second)
+	if _, loads := defs.counts(); loads != 2 {
+		t.Fatalf("%d loads after one change; want 2", loads)
+	}
+	t.Logf("FIGURE stored reads: an idle scheduler read the version %d times in 3s, and loaded the entries once", versions)
+}
