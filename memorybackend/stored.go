@@ -3,6 +3,7 @@ package memorybackend
 import (
 	"bytes"
 	"context"
+	"errors"
 	"maps"
 	"slices"
 	"time"
@@ -67,11 +68,14 @@ func (q *Queue) RemoveSchedule(ctx context.Context, name string) error {
 
 // PauseSchedule implements queue.Schedules.
 func (q *Queue) PauseSchedule(ctx context.Context, name string, paused bool, at time.Time) error {
-	if err := queue.ValidateScheduleName(name); err != nil {
+	if err := errors.Join(queue.ValidateScheduleName(name), queue.ValidatePauseTime(at)); err != nil {
 		return err
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if at.IsZero() {
+		at = q.now()
+	}
 	def, ok := q.stored.defs[name]
 	switch {
 	case !ok:

@@ -46,8 +46,8 @@ type Schedules interface {
 	// PauseSchedule pauses (paused true) or resumes the stored entry named
 	// name at at, and changes the version; an error matching ErrNotFound if
 	// there is none. A resume sets Since to at: ticks while paused are
-	// never caught up. Pausing a paused entry, or resuming a running one,
-	// changes nothing (its Since stays).
+	// never caught up. A zero at is the backend's now. Pausing a paused
+	// entry, or resuming a running one, changes nothing (its Since stays).
 	PauseSchedule(ctx context.Context, name string, paused bool, at time.Time) error
 	// ScheduleDefs returns every stored entry, by name, and the version
 	// they are at.
@@ -113,8 +113,8 @@ const (
 
 // ValidateScheduleDef checks def for PutSchedule, for backends: a name
 // that ValidateScheduleName accepts, a Spec of at most MaxScheduleName
-// bytes, a Task, a queue name that ValidateName accepts, and Args of at
-// most MaxScheduleArgs bytes. Else it returns an error matching
+// bytes, a Task, a queue name that ValidateName accepts, Args of at most
+// MaxScheduleArgs bytes, and times zero or not before 1970. Else it returns an error matching
 // task.ErrInvalidConfig. Whether the Spec parses is the scheduler's to
 // say: backends store it as text.
 func ValidateScheduleDef(def ScheduleDef) error {
@@ -126,12 +126,26 @@ func ValidateScheduleDef(def ScheduleDef) error {
 		return fmt.Errorf("%w: schedule %q: spec %q must be non-empty, at most %d bytes", task.ErrInvalidConfig, def.Name, def.Spec, MaxScheduleName)
 	case def.Task == "":
 		return fmt.Errorf("%w: schedule %q: no task", task.ErrInvalidConfig, def.Name)
+	case def.Since.Before(epoch) && !def.Since.IsZero(), def.Updated.Before(epoch) && !def.Updated.IsZero():
+		return fmt.Errorf("%w: schedule %q: Since %v or Updated %v before 1970", task.ErrInvalidConfig, def.Name, def.Since, def.Updated)
 	case len(def.Args) > MaxScheduleArgs:
 		return fmt.Errorf("%w: schedule %q: %w", task.ErrInvalidConfig, def.Name,
 			&task.TooLargeError{What: "arguments of schedule " + def.Name, Size: len(def.Args), Max: MaxScheduleArgs})
 	}
 	if err := ValidateName(def.Queue); err != nil {
 		return fmt.Errorf("schedule %q: %w", def.Name, err)
+	}
+	return nil
+}
+
+var epoch = time.Unix(0, 0)
+
+// ValidatePauseTime checks the time of PauseSchedule, for backends: zero
+// (the backend's now), or not before 1970. Else it returns an error
+// matching task.ErrInvalidConfig.
+func ValidatePauseTime(at time.Time) error {
+	if !at.IsZero() && at.Before(epoch) {
+		return fmt.Errorf("%w: pause or resume a schedule at %v, before 1970", task.ErrInvalidConfig, at)
 	}
 	return nil
 }

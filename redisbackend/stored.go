@@ -73,12 +73,12 @@ func (q *Queue) RemoveSchedule(ctx context.Context, name string) error {
 
 // PauseSchedule implements queue.Schedules, in one script.
 func (q *Queue) PauseSchedule(ctx context.Context, name string, paused bool, at time.Time) error {
-	if err := queue.ValidateScheduleName(name); err != nil {
+	if err := errors.Join(queue.ValidateScheduleName(name), queue.ValidatePauseTime(at)); err != nil {
 		return err
 	}
 	k := q.b.keys
 	n, err := q.run(ctx, pauseScheduleScript, []string{k.scheduleDefs(), k.scheduleVersion()},
-		name, flag(paused), at.UnixMilli()).Int()
+		name, flag(paused), msOrZero(at)).Int()
 	if err != nil {
 		return fmt.Errorf("worker: pause schedule %s: %w", name, unavailable(ctx, err))
 	}

@@ -265,6 +265,15 @@ func storedPause(t *tester) {
 	if defs, v5 := t.defs(); v5 != v4 || !sameDef(defs[0], want) {
 		t.Fatalf("resumed again: %+v, version %d (was %d); want it unchanged, its Since too", defs[0], v5, v4)
 	}
+	// A zero time is the backend's now.
+	for _, paused := range []bool{true, false} {
+		if err := t.q.PauseSchedule(ctx, "report", paused, time.Time{}); err != nil {
+			t.Fatalf("PauseSchedule(%v) at a zero time: %v", paused, err)
+		}
+	}
+	if defs, _ := t.defs(); defs[0].Paused || !defs[0].Since.After(resumedAt) || !defs[0].Since.Equal(defs[0].Updated) {
+		t.Fatalf("paused and resumed at zero times: %+v; want running, Since and Updated the backend's now", defs[0])
+	}
 }
 
 // Bad input is refused with an error matching task.ErrInvalidConfig, and
@@ -284,6 +293,7 @@ func storedBadInput(t *tester) {
 		{"no queue", func(d *queue.ScheduleDef) { d.Queue = "" }},
 		{"a bad queue name", func(d *queue.ScheduleDef) { d.Queue = "q{x}" }},
 		{"args too large", func(d *queue.ScheduleDef) { d.Args = make([]byte, queue.MaxScheduleArgs+1) }},
+		{"a Since before 1970", func(d *queue.ScheduleDef) { d.Since = time.Unix(-1, 0) }},
 	} {
 		d := storedDef("report")
 		c.change(&d)
@@ -299,6 +309,10 @@ func storedBadInput(t *tester) {
 	}
 	if err := t.q.PauseSchedule(ctx, "", true, stored0); !errors.Is(err, task.ErrInvalidConfig) {
 		t.Errorf("PauseSchedule(\"\"): %v; want task.ErrInvalidConfig", err)
+	}
+	t.put(storedDef("report"))
+	if err := t.q.PauseSchedule(ctx, "report", true, time.Unix(-1, 0)); !errors.Is(err, task.ErrInvalidConfig) {
+		t.Errorf("PauseSchedule before 1970: %v; want task.ErrInvalidConfig", err)
 	}
 }
 
