@@ -8,7 +8,7 @@
 -- ARGV[1]  name     the entry's name
 -- ARGV[2]  paused   "1" to pause, "0" to resume
 -- ARGV[3]  at       ms, 0 for the server's now
--- Returns 1, or 0 if there is no such entry.
+-- Returns 1, or 0 if there is no such entry (or none that reads).
 
 local defs, version = KEYS[1], KEYS[2]
 local name, paused, at = ARGV[1], ARGV[2], ARGV[3]
@@ -16,6 +16,7 @@ local name, paused, at = ARGV[1], ARGV[2], ARGV[3]
 local old = redis.call('HGET', defs, name)
 if not old then return 0 end
 local oldPaused, since, body = string.match(old, '^(%d) (%d+) %d+ (.*)$')
+if not oldPaused then return 0 end -- written by hand: ScheduleDefs does not list it either
 if oldPaused == paused then return 1 end
 if at == '0' then
   local t = redis.call('TIME')
