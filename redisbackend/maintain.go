@@ -12,7 +12,7 @@ import (
 
 var (
 	recoverScript = newScript(lua("lib/entry.lua", "recover.lua"))
-	promoteScript = newScript(lua("lib/entry.lua", "lib/count.lua", "lib/ended.lua", "lib/cancel.lua", "lib/flow.lua", "promote.lua"))
+	promoteScript = newScript(lua("lib/entry.lua", "lib/count.lua", "lib/ended.lua", "lib/cancel.lua", "lib/flow.lua", "lib/groups.lua", "promote.lua"))
 	leaveScript   = newScript(lua("leave.lua"))
 )
 

@@ -1,5 +1,5 @@
 -- cancel.lua, after lib/entry.lua, lib/count.lua, lib/ended.lua,
--- lib/cancel.lua and lib/flow.lua: Queue.Cancel.
+-- lib/cancel.lua, lib/flow.lua and lib/groups.lua: Queue.Cancel.
 -- Returns "missing", "ended", "canceled" (the task never runs: it was
 -- delayed, or ready and not taken, and its entry is deleted; or a
 -- workflow step still waiting), or "sent" (a worker holds it: the notice
@@ -9,7 +9,10 @@
 -- "ca"): sent again (its reply lost), it finds them and gives the same
 -- answer, and does nothing more. A workflow step canceled before it ran
 -- keeps its core, and its end goes to its workflow, as a failure's does
--- (lib/flow.lua).
+-- (lib/flow.lua). A grouped task that waits in its group leaves it, and
+-- one in a batch not started yet (its state's "b") ends canceled: the
+-- batch's start leaves it out (start_batch.lua); one in a running batch
+-- is sent the notice, and the batch's finish ends it canceled.
 --
 -- KEYS[1]  state      the task's state
 -- KEYS[2]  delayed    the queue's delayed set
@@ -27,7 +30,7 @@
 local state, delayed, stream, counts, ended = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local id, channel, tag, state_ttl, at, nonce, prefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 
-local h = redis.call('HMGET', state, 'status', 'e', 'cn', 'ca', 'wf', 'wq')
+local h = redis.call('HMGET', state, 'status', 'e', 'cn', 'ca', 'wf', 'wq', 'g', 'b', 'task')
 local status, entry, wf = h[1], h[2], h[5]
 if not status then return 'missing' end
 if h[3] == nonce and h[4] then return h[4] end
@@ -39,6 +42,12 @@ local answer = 'sent'
 local core
 if status == 'scheduled' then
   redis.call('ZREM', delayed, id)
+  answer = 'canceled'
+elseif status == 'queued' and h[8] then
+  answer = 'canceled'
+elseif status == 'queued' and h[7] then
+  local gp = prefix .. 'queue:' .. tag .. ':'
+  gleave(gp, gp .. 'task:', id, h[9] or '', h[7])
   answer = 'canceled'
 elseif status == 'waiting' then
   redis.call('ZREM', stream .. ':waiting', id)
