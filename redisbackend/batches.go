@@ -28,7 +28,9 @@ const flushBudget = 64
 // and by their sizes, so that the script finds the groups due without
 // looking at the others. A batch is a message of its own in the stream,
 // its members' IDs in its core, with a state of its own, so that it is
-// taken, extended, recovered and finished as any message is.
+// taken, extended, recovered and finished as any message is. A call that
+// made batches keeps its answer a minute under its nonce: sent again after
+// a lost reply, it returns it.
 func (q *Queue) FlushGroups(ctx context.Context, name string, policies []queue.GroupPolicy, now time.Time) (int, error) {
 	if err := queue.ValidateName(name); err != nil {
 		return 0, err
@@ -40,8 +42,8 @@ func (q *Queue) FlushGroups(ctx context.Context, name string, policies []queue.G
 		return 0, nil
 	}
 	n := q.names(name)
-	keys := make([]string, 0, 2+3*len(policies))
-	keys = append(keys, n.stream, q.b.keys.batchSeq(name))
+	keys := make([]string, 0, 3+3*len(policies))
+	keys = append(keys, n.stream, q.b.keys.batchSeq(name), q.b.keys.reply(name, nonce()))
 	args := make([]any, 0, 4+4*len(policies))
 	args = append(args, now.UnixMilli(), now.UnixMicro(), n.groups, flushBudget)
 	for _, p := range policies {
