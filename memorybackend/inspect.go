@@ -43,6 +43,7 @@ func (q *Queue) Stats(ctx context.Context, name string) (*queue.Stats, error) {
 	now := q.now()
 	st.Ready, st.Running, st.Delayed, st.Dead = int64(len(mq.ready)), int64(len(mq.pending)), int64(len(mq.due)), int64(len(mq.dead))
 	st.Waiting = int64(len(mq.waiting))
+	st.Grouped = int64(len(mq.grouped))
 	if len(mq.ready) > 0 {
 		st.OldestReady = max(now.Sub(mq.ready[0].ready), 0)
 	}

@@ -146,6 +146,12 @@ func ValidateMessage(m *Message) error {
 	if m.Task == "" {
 		return errors.New("queue: message without a task name")
 	}
+	if m.Batch != nil {
+		return fmt.Errorf("%w: queue: message %s: a batch is made by FlushGroups, never enqueued", task.ErrInvalidConfig, m.ID)
+	}
+	if m.Group != "" && m.Step != nil {
+		return fmt.Errorf("%w: queue: message %s: a workflow step cannot be grouped", task.ErrInvalidConfig, m.ID)
+	}
 	if m.UniqueFor < 0 {
 		return fmt.Errorf("queue: message %s: negative unique window %v", m.ID, m.UniqueFor)
 	}
