@@ -272,6 +272,18 @@ func TestBatchesCancel(t *testing.T) {
 		if len(ms) != 1 || ms[0].Attempt != 2 || ms[0].LastKind != "boom" {
 			t.Fatalf("retried member: %+v", ms)
 		}
+		// Each outcome counted once, those of a batch's members together.
+		var sum queue.OutcomeCounts
+		rates, err := q.Rates(ctx, "q", time.Now().Add(-time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rates {
+			sum.Canceled, sum.Failed, sum.Retried = sum.Canceled+r.Canceled, sum.Failed+r.Failed, sum.Retried+r.Retried
+		}
+		if sum.Canceled != 3 || sum.Failed != 1 || sum.Retried != 1 {
+			t.Fatalf("counted %d canceled, %d failed, %d retried; want 3, 1, 1", sum.Canceled, sum.Failed, sum.Retried)
+		}
 	})
 }
 
