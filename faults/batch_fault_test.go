@@ -17,8 +17,8 @@ import (
 // the reply arrives, and go-redis sends it again. Each must answer as if
 // it ran once: FlushGroups its count of batches, no member in two batches
 // or in none; StartBatch every member not ended; FinishBatch nil, not
-// ErrSuperseded, each member ended once (one run in its history, one
-// outcome counted).
+// ErrSuperseded, each member ended once (one run in its history); and a
+// FinishBatch of a batch taken over, ErrSuperseded, changing nothing.
 func TestFaultBatchResentCalls(t *testing.T) {
 	const n, size = 1000, 5
 	direct, prefix, p, c := proxied(t)
@@ -142,6 +142,48 @@ func TestFaultBatchResentCalls(t *testing.T) {
 			}
 			return nil
 		}},
+		{"finish batch taken over", "success of a finish superseded", func(i int) error {
+			slow, ids, err := batch("over", i)
+			if err != nil {
+				return err
+			}
+			ms, err := clean.StartBatch(ctx, slow, "slow", time.Now())
+			if err != nil || len(ms) != size {
+				return fmt.Errorf("setting up: started %d, %v", len(ms), err)
+			}
+			if n, err := clean.Recover(ctx, "over", 0, 10); err != nil || n != 1 {
+				return fmt.Errorf("setting up: recovered %d, %v", n, err)
+			}
+			ds, err := clean.Take(ctx, "over", "fast", 1, 0)
+			if err != nil || len(ds) != 1 {
+				return fmt.Errorf("setting up: %d, %v", len(ds), err)
+			}
+			fails := make([]queue.Outcome, size)
+			for j := range fails {
+				fails[j] = queue.Outcome{Status: queue.Failed, Attempt: 1, Kind: "k", Error: "late"}
+			}
+			err = faulty.FinishBatch(ctx, slow, ms, fails)
+			if !errors.Is(err, queue.ErrSuperseded) {
+				return fmt.Errorf("FinishBatch of a batch taken over = %v, want ErrSuperseded", err)
+			}
+			ms2, err := clean.StartBatch(ctx, ds[0], "fast", time.Now())
+			if err != nil || len(ms2) != size {
+				return fmt.Errorf("the new delivery started %d members, %v", len(ms2), err)
+			}
+			oks := make([]queue.Outcome, size)
+			for j := range oks {
+				oks[j] = queue.Outcome{Status: queue.Succeeded, Attempt: 1}
+			}
+			if err := clean.FinishBatch(ctx, ds[0], ms2, oks); err != nil {
+				return fmt.Errorf("setting up: %w", err)
+			}
+			for _, id := range ids {
+				if as, err := clean.Attempts(ctx, "over", id); err != nil || len(as) != 1 || as[0].Status != queue.Succeeded {
+					return fmt.Errorf("member %s: %d runs recorded, %v; want 1 succeeded", id, len(as), err)
+				}
+			}
+			return nil
+		}, nil},
 	}
 	for _, k := range kinds {
 		t.Run(k.name, func(t *testing.T) {

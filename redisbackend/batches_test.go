@@ -103,6 +103,9 @@ func TestBatchesBySizeThenDelay(t *testing.T) {
 		if s := status(t, q, ids[0]); s != queue.Queued {
 			t.Fatalf("grouped task is %s, want queued", s)
 		}
+		if m, err := q.Message(ctx, "q", ids[5]); err != nil || m.Group != "k" || string(m.Payload) != "5" {
+			t.Fatalf("Message of a grouped task = %+v, %v", m, err)
+		}
 		// The scripts' first calls load them (a second round trip): these
 		// calls are not counted.
 		if _, err := q.FlushGroups(ctx, "other", sumPolicy, time.Now()); err != nil {
