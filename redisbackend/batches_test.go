@@ -337,3 +337,38 @@ func TestBatchesRecovered(t *testing.T) {
 		}
 	})
 }
+
+// A batch canceled before it was taken ends its members canceled with it.
+func TestBatchesCancelBatch(t *testing.T) {
+	eachKit(t, func(t *testing.T, name string) {
+		q, _ := groupedQueue(t, name)
+		ctx := t.Context()
+		ids := enqueueGrouped(t, q, "k", 3, time.Time{})
+		if made, _ := q.FlushGroups(ctx, "q", sumPolicy, time.Now().Add(2*time.Hour)); made != 1 {
+			t.Fatal("no batch")
+		}
+		if o, err := q.Cancel(ctx, "q", ids[1]); o != queue.CancelDone || err != nil {
+			t.Fatalf("Cancel of a member = %v, %v", o, err)
+		}
+		st, err := q.Stats(ctx, "q")
+		if err != nil || st.Ready != 1 {
+			t.Fatalf("stats %+v, %v; want the batch ready", st, err)
+		}
+		tasks, err := q.Tasks(ctx, "q", queue.ReadyTasks, 10)
+		if err != nil || len(tasks) != 1 {
+			t.Fatalf("ready tasks %v, %v", tasks, err)
+		}
+		bid := tasks[0].ID
+		if o, err := q.Cancel(ctx, "q", bid); o != queue.CancelDone || err != nil {
+			t.Fatalf("Cancel of the batch = %v, %v", o, err)
+		}
+		for _, id := range ids {
+			if s := status(t, q, id); s != queue.Canceled {
+				t.Errorf("%s is %s, want canceled", id, s)
+			}
+		}
+		if ds, _ := q.Take(ctx, "q", "c", 10, 0); len(ds) != 0 {
+			t.Fatalf("took %d after the cancel", len(ds))
+		}
+	})
+}

@@ -8,7 +8,8 @@
 --   gp .. 'gsize:' .. task   the same, by its number of members
 --   gp .. 'group:' .. #task .. ':' .. task .. key
 --                            the group's member IDs, a list, oldest first
---   gp .. 'grouped'          how many messages wait in the queue's groups
+--   gp .. 'grouped'          how many messages wait in the queue's groups,
+--                            deleted at 0 (it has no TTL)
 --
 -- A member's state keeps its message's core ("m", as a delayed task's
 -- does), its group key ("g") and when it joined ("gt", ms); once flushed,
@@ -50,12 +51,16 @@ local function gjoin(gp, state, id, task, key, now)
   redis.call('ZADD', gp .. 'gsize:' .. task, n, key)
   redis.call('INCR', gp .. 'grouped')
   redis.call('HSET', state, 'status', 'queued', 'g', key, 'gt', now)
-  redis.call('HDEL', state, 'b')
+end
+
+-- gleft counts n members out of the queue's groups.
+local function gleft(gp, n)
+  if redis.call('DECRBY', gp .. 'grouped', n) <= 0 then redis.call('DEL', gp .. 'grouped') end
 end
 
 local function gleave(gp, sp, id, task, key)
   if redis.call('LREM', glist(gp, task, key), 1, id) == 0 then return false end
-  redis.call('DECR', gp .. 'grouped')
+  gleft(gp, 1)
   gmend(gp, sp, task, key)
   return true
 end
@@ -65,7 +70,7 @@ local function gtake(gp, sp, task, key, n)
   local ids = redis.call('LRANGE', list, 0, n - 1)
   if #ids == 0 then return ids end
   redis.call('LTRIM', list, #ids, -1)
-  redis.call('DECRBY', gp .. 'grouped', #ids)
+  gleft(gp, #ids)
   gmend(gp, sp, task, key)
   return ids
 end
