@@ -132,17 +132,20 @@ func (q *Queue) FinishBatch(ctx context.Context, d *queue.Delivery, members []*q
 	var ops []op
 	for i, m := range members {
 		o := outcomes[i]
-		f := &finish{o: o, names: n}
-		f.locks = f.lockBuf[:0]
-		f.final(ctx, q.b, o.Final, &queue.Delivery{Message: *m})
-		for _, l := range f.locks { // made by finish.lua for a task of its own
-			f.ops = append(f.ops, scriptOp(releaseScript, []any{argEvalSHA, releaseScript.sha, argOneKey, l.lockKey, l.token}))
-		}
-		ops = append(ops, f.ops...)
 		state := n.statePrefix + m.ID
-		recordKey, record, recordTTL := state, "", int64(0)
-		if f.rec != nil {
-			recordKey, record, recordTTL = n.recordPrefix+m.ID, f.rec.value, f.rec.ttlMs
+		recordKey, record, recordTTL, result := state, "", int64(0), ""
+		if o.Final != nil {
+			f := &finish{o: o, names: n}
+			f.locks = f.lockBuf[:0]
+			f.final(ctx, q.b, o.Final, &queue.Delivery{Message: *m})
+			for _, l := range f.locks { // made by finish.lua for a task of its own
+				f.ops = append(f.ops, scriptOp(releaseScript, []any{argEvalSHA, releaseScript.sha, argOneKey, l.lockKey, l.token}))
+			}
+			ops = append(ops, f.ops...)
+			if f.rec != nil {
+				recordKey, record, recordTTL = n.recordPrefix+m.ID, f.rec.value, f.rec.ttlMs
+			}
+			result = f.result
 		}
 		var started int64
 		if !o.StartedAt.IsZero() {
@@ -153,7 +156,7 @@ func (q *Queue) FinishBatch(ctx context.Context, d *queue.Delivery, members []*q
 			runAt = o.RunAt.UnixMilli()
 		}
 		keys = append(keys, state, recordKey)
-		args = append(args, m.ID, string(o.Status), o.Kind, o.Error, o.Attempt, f.result, record, recordTTL, runAt,
+		args = append(args, m.ID, string(o.Status), o.Kind, o.Error, o.Attempt, result, record, recordTTL, runAt,
 			flag(o.Retry), flag(o.Outage), max(m.Attempt, 1), queue.CapStack(o.Stack), o.Worker, started)
 	}
 	cmd := finishBatchScript.evalSHA(keys, args...)

@@ -10,26 +10,46 @@ import (
 	"github.com/taskware/taskware/taskwaretest"
 )
 
-// BenchmarkBatch100 measures a batch of 100 grouped tasks on a real Redis,
-// once they wait in their group: its FlushGroups (shared with the other
-// batches flushed in the same call), Take, StartBatch and FinishBatch
-// (each member succeeded). redis-cmds/op counts the commands the scripts
-// call, per batch; the round trips are one per call (TestBatchesBySizeThenDelay).
+// BenchmarkBatch100 measures a batch of 100 grouped tasks on a real Redis:
+// "enqueue", their EnqueueMany into their group; "run", once they wait
+// there, its FlushGroups (shared with the other batches flushed in the
+// same call), Take, StartBatch and FinishBatch (each member succeeded).
+// redis-cmds/op counts the commands the scripts call, per batch; the
+// round trips are one per call (TestBatchesBySizeThenDelay).
 func BenchmarkBatch100(b *testing.B) {
+	b.Run("enqueue", func(b *testing.B) {
+		c, prefix := taskwaretest.Redis(b)
+		q := redisbackend.New(c, redisbackend.Prefix(prefix)).Queue()
+		b.ReportAllocs()
+		cpu := redisCPU(b, c)
+		for i := range b.N {
+			enqueueBatch100(b, q, i)
+		}
+		b.StopTimer()
+		cpu(b.N)
+	})
+	b.Run("run", benchmarkBatchRun)
+}
+
+// enqueueBatch100 enqueues 100 grouped tasks, of group i.
+func enqueueBatch100(b *testing.B, q *redisbackend.Queue, i int) {
+	ms := make([]*queue.Message, 0, 100)
+	for j := range 100 {
+		ms = append(ms, &queue.Message{ID: fmt.Sprint("t", i, "-", j), Task: "sum", Queue: "bench",
+			Payload: []byte(`"a@example.com"`), Group: fmt.Sprint("k", i)})
+	}
+	if _, err := q.EnqueueMany(b.Context(), ms, time.Time{}); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func benchmarkBatchRun(b *testing.B) {
 	const size = 100
 	c, prefix := taskwaretest.Redis(b)
 	q := redisbackend.New(c, redisbackend.Prefix(prefix)).Queue()
 	ctx := b.Context()
-	ms := make([]*queue.Message, 0, size)
 	for i := range b.N {
-		ms = ms[:0]
-		for j := range size {
-			ms = append(ms, &queue.Message{ID: fmt.Sprint("t", i, "-", j), Task: "sum", Queue: "bench",
-				Payload: []byte(`"a@example.com"`), Group: fmt.Sprint("k", i)})
-		}
-		if _, err := q.EnqueueMany(ctx, ms, time.Time{}); err != nil {
-			b.Fatal(err)
-		}
+		enqueueBatch100(b, q, i)
 	}
 	policy := []queue.GroupPolicy{{Task: "sum", Size: size, Delay: time.Hour}}
 	done := make([]queue.Outcome, size)

@@ -15,8 +15,11 @@
 -- does), its group key ("g") and when it joined ("gt", ms); once flushed,
 -- the ID of its batch ("b").
 --
---   gjoin(gp, state, id, task, key, now)   adds task id to its group at
---                                          now (ms), its state queued
+--   gjoin(gp, state, id, task, key, now, fields)
+--                                          adds task id to its group at
+--                                          now (ms), its state queued, and
+--                                          fields (a flat list, or nil) set
+--                                          in the same write
 --   gleave(gp, sp, id, task, key)          takes id out of its group;
 --                                          whether it was there
 --   gtake(gp, sp, task, key, n)            takes the n oldest members out
@@ -44,13 +47,13 @@ local function gmend(gp, sp, task, key)
   if last then redis.call('ZADD', gp .. 'glast:' .. task, last, key) end
 end
 
-local function gjoin(gp, state, id, task, key, now)
+local function gjoin(gp, state, id, task, key, now, fields)
   local n = redis.call('RPUSH', glist(gp, task, key), id)
   if n == 1 then redis.call('ZADD', gp .. 'gfirst:' .. task, now, key) end
   redis.call('ZADD', gp .. 'glast:' .. task, now, key)
   redis.call('ZADD', gp .. 'gsize:' .. task, n, key)
   redis.call('INCR', gp .. 'grouped')
-  redis.call('HSET', state, 'status', 'queued', 'g', key, 'gt', now)
+  redis.call('HSET', state, 'status', 'queued', 'g', key, 'gt', now, unpack(fields or {}))
 end
 
 -- gleft counts n members out of the queue's groups.
