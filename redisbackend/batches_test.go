@@ -372,3 +372,56 @@ func TestBatchesCancelBatch(t *testing.T) {
 		}
 	})
 }
+
+// On a Cluster, every batch script gets keys of the queue's slot only: a
+// grouped enqueue, a flush, a start, a finish with a member's record (its
+// lock, on another slot, released beside it), a retry regrouped by
+// Promote, and a cancel of a grouped task.
+func TestBatchesOnCluster(t *testing.T) {
+	c := taskwaretest.Cluster(t)
+	rb := redisbackend.New(c)
+	b := &taskwaretest.Backend{Name: "cluster", Redis: rb, Client: c, Queue: rb.Queue(), Locker: rb.Locker(), Store: rb.Store()}
+	q, ctx := rb.Queue(), t.Context()
+	for _, name := range []string{"a", "b", "c"} {
+		ms := make([]*queue.Message, 3)
+		for i := range ms {
+			ms[i] = &queue.Message{ID: fmt.Sprint("m", i), Task: "sum", Queue: name, Group: "k", Payload: []byte("1")}
+		}
+		if _, err := q.EnqueueMany(ctx, ms, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		if o, err := q.Cancel(ctx, name, "m2"); o != queue.CancelDone || err != nil {
+			t.Fatalf("Cancel(%s) = %v, %v", name, o, err)
+		}
+		if made, err := q.FlushGroups(ctx, name, sumPolicy, time.Now().Add(2*time.Hour)); made != 1 || err != nil {
+			t.Fatalf("FlushGroups(%s) = %d, %v", name, made, err)
+		}
+		ds, err := q.Take(ctx, name, "c", 10, 0)
+		if err != nil || len(ds) != 1 {
+			t.Fatalf("Take(%s) = %d, %v", name, len(ds), err)
+		}
+		members, err := q.StartBatch(ctx, ds[0], "w", time.Now())
+		if err != nil || len(members) != 2 {
+			t.Fatalf("StartBatch(%s) = %d, %v", name, len(members), err)
+		}
+		runAt := time.Now()
+		err = q.FinishBatch(ctx, ds[0], members, []queue.Outcome{
+			{Status: queue.Succeeded, Attempt: 1, Final: rqFinal(t, b, &queue.Delivery{Message: *members[0]}, name+"-lock")},
+			{Status: queue.Scheduled, Attempt: 2, Retry: true, RunAt: runAt, Kind: "k", Error: "e"}})
+		if err != nil {
+			t.Fatalf("FinishBatch(%s): %v", name, err)
+		}
+		if st, err := q.State(ctx, name, "m0"); err != nil || st.Status != queue.Succeeded || st.Result != queue.ResultStored {
+			t.Fatalf("m0 of %s: %+v, %v", name, st, err)
+		}
+		if _, err := rb.Locker().TryAcquire(ctx, name+"-lock", time.Minute); err != nil {
+			t.Fatalf("the member's lock was not released: %v", err)
+		}
+		if n, err := q.Promote(ctx, name, runAt.Add(time.Second), 10); n != 1 || err != nil {
+			t.Fatalf("Promote(%s) = %d, %v", name, n, err)
+		}
+		if st, err := q.Stats(ctx, name); err != nil || st.Grouped != 1 {
+			t.Fatalf("Stats(%s) = %+v, %v; want 1 grouped", name, st, err)
+		}
+	}
+}
