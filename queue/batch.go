@@ -39,9 +39,10 @@ type Batches interface {
 	// (in d.Batch order; an ended one -- canceled, or ended by an earlier
 	// delivery of d -- is left out) and records them as running on worker
 	// since at (State.Running, StartedAt, Worker). A member whose message
-	// cannot be read comes back with only its ID, Task and Queue, and
-	// Malformed set: the worker ends it Dead with ErrBadMessage through
-	// FinishBatch. Sent again, it answers alike. A delivery that is no
+	// cannot be read comes back with only its ID, Task, Queue and Group,
+	// and Attempt 0 (a message read has 1 or more): the worker ends it
+	// Dead with ErrBadMessage through FinishBatch. Sent again, it answers
+	// alike. A delivery that is no
 	// batch (d.Batch nil) is an error matching task.ErrInvalidConfig.
 	StartBatch(ctx context.Context, d *Delivery, worker string, at time.Time) ([]*Message, error)
 	// FinishBatch ends each of members (from StartBatch) as outcomes[i]
