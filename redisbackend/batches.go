@@ -87,8 +87,8 @@ func (q *Queue) StartBatch(ctx context.Context, d *queue.Delivery, worker string
 
 // memberMessage reads a member as start_batch.lua returns it: ID, task,
 // core, attempt, last kind and error, group key. A core that cannot be
-// read gives the member its ID, Task, Queue and Group alone (queue.Message
-// has no Malformed to say why): its run then fails to read its arguments.
+// read gives the member its ID, Task, Queue and Group alone, and Attempt
+// 0, as queue.Batches says: the worker ends it dead.
 func memberMessage(name string, f []string) *queue.Message {
 	var b []byte
 	b = append(b, messageVersion...)
@@ -105,7 +105,7 @@ func memberMessage(name string, f []string) *queue.Message {
 	md.Receipt = f[0]
 	p.finish(md, name)
 	if md.Malformed != nil {
-		return &queue.Message{ID: f[0], Task: f[1], Queue: name, Group: f[6]}
+		return &queue.Message{ID: f[0], Task: f[1], Queue: name, Group: f[6], Attempt: 0}
 	}
 	m := md.Message
 	m.Group = f[6]

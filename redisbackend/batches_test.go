@@ -425,3 +425,39 @@ func TestBatchesOnCluster(t *testing.T) {
 		}
 	}
 }
+
+// A member whose message cannot be read comes back with Attempt 0, and
+// ends dead, its letter what its state kept.
+func TestBatchesUnreadableMember(t *testing.T) {
+	eachKit(t, func(t *testing.T, name string) {
+		kb := taskwaretest.New(t, name)
+		q := redisbackend.New(kb.Client, redisbackend.Prefix(kb.Prefix())).Queue()
+		ctx := t.Context()
+		ids := enqueueGrouped(t, q, "k", 2, time.Time{})
+		if err := kb.Client.HSet(ctx, kb.Prefix()+"queue:{q}:task:"+ids[1], "m", "garbage").Err(); err != nil {
+			t.Fatal(err)
+		}
+		if made, _ := q.FlushGroups(ctx, "q", sumPolicy, time.Now().Add(2*time.Hour)); made != 1 {
+			t.Fatal("no batch")
+		}
+		d := takeBatches(t, q, 1)[0]
+		ms, err := q.StartBatch(ctx, d, "w", time.Now())
+		if err != nil || len(ms) != 2 {
+			t.Fatalf("StartBatch = %d, %v", len(ms), err)
+		}
+		if ms[0].Attempt != 1 || ms[1].Attempt != 0 || ms[1].ID != ids[1] || ms[1].Task != "sum" || ms[1].Payload != nil {
+			t.Fatalf("members %+v, %+v; want the second unread, Attempt 0", ms[0], ms[1])
+		}
+		err = q.FinishBatch(ctx, d, ms, []queue.Outcome{{Status: queue.Succeeded, Attempt: 1},
+			{Status: queue.Dead, Attempt: 1, Kind: "queue.bad_message", Error: "unreadable"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := status(t, q, ids[1]); s != queue.Dead {
+			t.Fatalf("unread member is %s, want dead", s)
+		}
+		if dls, err := q.DeadLetters(ctx, "q", 10); err != nil || len(dls) != 1 || dls[0].Reason != "unreadable" {
+			t.Fatalf("dead letters %+v, %v", dls, err)
+		}
+	})
+}
