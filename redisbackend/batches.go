@@ -18,9 +18,13 @@ var (
 		"lib/finish.lua", "lib/requeue.lua", "finish_batch.lua"))
 )
 
-// flushBudget is the most batches one FlushGroups makes: Redis runs
+// flushBudget is the most batches one FlushGroups makes, and
+// flushMemberBudget the members past which it starts no other: Redis runs
 // nothing else meanwhile. A worker's next call makes the rest.
-const flushBudget = 64
+const (
+	flushBudget       = 64
+	flushMemberBudget = 10_000
+)
 
 // FlushGroups implements queue.Batches, in one script (flush_groups.lua):
 // a grouped message waits in its group, a list of its queue's keys, and
@@ -44,8 +48,8 @@ func (q *Queue) FlushGroups(ctx context.Context, name string, policies []queue.G
 	n := q.names(name)
 	keys := make([]string, 0, 3+3*len(policies))
 	keys = append(keys, n.stream, q.b.keys.batchSeq(name), q.b.keys.reply(name, nonce()))
-	args := make([]any, 0, 4+4*len(policies))
-	args = append(args, now.UnixMilli(), now.UnixMicro(), n.groups, flushBudget)
+	args := make([]any, 0, 5+4*len(policies))
+	args = append(args, now.UnixMilli(), now.UnixMicro(), n.groups, flushBudget, flushMemberBudget)
 	for _, p := range policies {
 		keys = append(keys, n.groups+"gfirst:"+p.Task, n.groups+"glast:"+p.Task, n.groups+"gsize:"+p.Task)
 		args = append(args, p.Task, p.Size, p.Delay.Milliseconds(), p.Grace.Milliseconds())

@@ -461,3 +461,19 @@ func TestBatchesUnreadableMember(t *testing.T) {
 		}
 	})
 }
+
+// One FlushGroups makes at most 64 batches: Redis runs nothing else
+// meanwhile. The next call makes the rest.
+func TestBatchesFlushBounded(t *testing.T) {
+	eachKit(t, func(t *testing.T, name string) {
+		q, _ := groupedQueue(t, name)
+		enqueueGrouped(t, q, "k", 130, time.Time{})
+		p := []queue.GroupPolicy{{Task: "sum", Size: 2, Delay: time.Hour}}
+		for _, want := range []int{64, 1, 0} {
+			if made, err := q.FlushGroups(t.Context(), "q", p, time.Now()); made != want || err != nil {
+				t.Fatalf("FlushGroups = %d, %v; want %d", made, err, want)
+			}
+		}
+		takeBatches(t, q, 65)
+	})
+}
