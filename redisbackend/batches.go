@@ -18,9 +18,13 @@ var (
 		"lib/finish.lua", "lib/requeue.lua", "finish_batch.lua"))
 )
 
-// flushBudget is the most batches one FlushGroups makes: Redis runs
+// flushBudget is the most batches one FlushGroups makes, and
+// flushMemberBudget the members past which it starts no other: Redis runs
 // nothing else meanwhile. A worker's next call makes the rest.
-const flushBudget = 64
+const (
+	flushBudget       = 64
+	flushMemberBudget = 10_000
+)
 
 // FlushGroups implements queue.Batches, in one script (flush_groups.lua):
 // a grouped message waits in its group, a list of its queue's keys, and
@@ -28,7 +32,9 @@ const flushBudget = 64
 // and by their sizes, so that the script finds the groups due without
 // looking at the others. A batch is a message of its own in the stream,
 // its members' IDs in its core, with a state of its own, so that it is
-// taken, extended, recovered and finished as any message is.
+// taken, extended, recovered and finished as any message is. A call that
+// made batches keeps its answer a minute under its nonce: sent again after
+// a lost reply, it returns it.
 func (q *Queue) FlushGroups(ctx context.Context, name string, policies []queue.GroupPolicy, now time.Time) (int, error) {
 	if err := queue.ValidateName(name); err != nil {
 		return 0, err
@@ -40,10 +46,10 @@ func (q *Queue) FlushGroups(ctx context.Context, name string, policies []queue.G
 		return 0, nil
 	}
 	n := q.names(name)
-	keys := make([]string, 0, 2+3*len(policies))
-	keys = append(keys, n.stream, q.b.keys.batchSeq(name))
-	args := make([]any, 0, 4+4*len(policies))
-	args = append(args, now.UnixMilli(), now.UnixMicro(), n.groups, flushBudget)
+	keys := make([]string, 0, 3+3*len(policies))
+	keys = append(keys, n.stream, q.b.keys.batchSeq(name), q.b.keys.reply(name, nonce()))
+	args := make([]any, 0, 5+4*len(policies))
+	args = append(args, now.UnixMilli(), now.UnixMicro(), n.groups, flushBudget, flushMemberBudget)
 	for _, p := range policies {
 		keys = append(keys, n.groups+"gfirst:"+p.Task, n.groups+"glast:"+p.Task, n.groups+"gsize:"+p.Task)
 		args = append(args, p.Task, p.Size, p.Delay.Milliseconds(), p.Grace.Milliseconds())
@@ -85,8 +91,8 @@ func (q *Queue) StartBatch(ctx context.Context, d *queue.Delivery, worker string
 
 // memberMessage reads a member as start_batch.lua returns it: ID, task,
 // core, attempt, last kind and error, group key. A core that cannot be
-// read gives the member its ID, Task, Queue and Group alone (queue.Message
-// has no Malformed to say why): its run then fails to read its arguments.
+// read gives the member its ID, Task, Queue and Group alone, and Attempt
+// 0, as queue.Batches says: the worker ends it dead.
 func memberMessage(name string, f []string) *queue.Message {
 	var b []byte
 	b = append(b, messageVersion...)
@@ -103,7 +109,7 @@ func memberMessage(name string, f []string) *queue.Message {
 	md.Receipt = f[0]
 	p.finish(md, name)
 	if md.Malformed != nil {
-		return &queue.Message{ID: f[0], Task: f[1], Queue: name, Group: f[6]}
+		return &queue.Message{ID: f[0], Task: f[1], Queue: name, Group: f[6], Attempt: 0}
 	}
 	m := md.Message
 	m.Group = f[6]
@@ -130,17 +136,20 @@ func (q *Queue) FinishBatch(ctx context.Context, d *queue.Delivery, members []*q
 	var ops []op
 	for i, m := range members {
 		o := outcomes[i]
-		f := &finish{o: o, names: n}
-		f.locks = f.lockBuf[:0]
-		f.final(ctx, q.b, o.Final, &queue.Delivery{Message: *m})
-		for _, l := range f.locks { // made by finish.lua for a task of its own
-			f.ops = append(f.ops, scriptOp(releaseScript, []any{argEvalSHA, releaseScript.sha, argOneKey, l.lockKey, l.token}))
-		}
-		ops = append(ops, f.ops...)
 		state := n.statePrefix + m.ID
-		recordKey, record, recordTTL := state, "", int64(0)
-		if f.rec != nil {
-			recordKey, record, recordTTL = n.recordPrefix+m.ID, f.rec.value, f.rec.ttlMs
+		recordKey, record, recordTTL, result := state, "", int64(0), ""
+		if o.Final != nil {
+			f := &finish{o: o, names: n}
+			f.locks = f.lockBuf[:0]
+			f.final(ctx, q.b, o.Final, &queue.Delivery{Message: *m})
+			for _, l := range f.locks { // made by finish.lua for a task of its own
+				f.ops = append(f.ops, scriptOp(releaseScript, []any{argEvalSHA, releaseScript.sha, argOneKey, l.lockKey, l.token}))
+			}
+			ops = append(ops, f.ops...)
+			if f.rec != nil {
+				recordKey, record, recordTTL = n.recordPrefix+m.ID, f.rec.value, f.rec.ttlMs
+			}
+			result = f.result
 		}
 		var started int64
 		if !o.StartedAt.IsZero() {
@@ -151,7 +160,7 @@ func (q *Queue) FinishBatch(ctx context.Context, d *queue.Delivery, members []*q
 			runAt = o.RunAt.UnixMilli()
 		}
 		keys = append(keys, state, recordKey)
-		args = append(args, m.ID, string(o.Status), o.Kind, o.Error, o.Attempt, f.result, record, recordTTL, runAt,
+		args = append(args, m.ID, string(o.Status), o.Kind, o.Error, o.Attempt, result, record, recordTTL, runAt,
 			flag(o.Retry), flag(o.Outage), max(m.Attempt, 1), queue.CapStack(o.Stack), o.Worker, started)
 	}
 	cmd := finishBatchScript.evalSHA(keys, args...)

@@ -103,6 +103,9 @@ func TestBatchesBySizeThenDelay(t *testing.T) {
 		if s := status(t, q, ids[0]); s != queue.Queued {
 			t.Fatalf("grouped task is %s, want queued", s)
 		}
+		if m, err := q.Message(ctx, "q", ids[5]); err != nil || m.Group != "k" || string(m.Payload) != "5" {
+			t.Fatalf("Message of a grouped task = %+v, %v", m, err)
+		}
 		// The scripts' first calls load them (a second round trip): these
 		// calls are not counted.
 		if _, err := q.FlushGroups(ctx, "other", sumPolicy, time.Now()); err != nil {
@@ -272,6 +275,18 @@ func TestBatchesCancel(t *testing.T) {
 		if len(ms) != 1 || ms[0].Attempt != 2 || ms[0].LastKind != "boom" {
 			t.Fatalf("retried member: %+v", ms)
 		}
+		// Each outcome counted once, those of a batch's members together.
+		var sum queue.OutcomeCounts
+		rates, err := q.Rates(ctx, "q", time.Now().Add(-time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rates {
+			sum.Canceled, sum.Failed, sum.Retried = sum.Canceled+r.Canceled, sum.Failed+r.Failed, sum.Retried+r.Retried
+		}
+		if sum.Canceled != 3 || sum.Failed != 1 || sum.Retried != 1 {
+			t.Fatalf("counted %d canceled, %d failed, %d retried; want 3, 1, 1", sum.Canceled, sum.Failed, sum.Retried)
+		}
 	})
 }
 
@@ -320,5 +335,145 @@ func TestBatchesRecovered(t *testing.T) {
 				t.Fatalf("%s: %+v", id, st)
 			}
 		}
+	})
+}
+
+// A batch canceled before it was taken ends its members canceled with it.
+func TestBatchesCancelBatch(t *testing.T) {
+	eachKit(t, func(t *testing.T, name string) {
+		q, _ := groupedQueue(t, name)
+		ctx := t.Context()
+		ids := enqueueGrouped(t, q, "k", 3, time.Time{})
+		if made, _ := q.FlushGroups(ctx, "q", sumPolicy, time.Now().Add(2*time.Hour)); made != 1 {
+			t.Fatal("no batch")
+		}
+		if o, err := q.Cancel(ctx, "q", ids[1]); o != queue.CancelDone || err != nil {
+			t.Fatalf("Cancel of a member = %v, %v", o, err)
+		}
+		st, err := q.Stats(ctx, "q")
+		if err != nil || st.Ready != 1 {
+			t.Fatalf("stats %+v, %v; want the batch ready", st, err)
+		}
+		tasks, err := q.Tasks(ctx, "q", queue.ReadyTasks, 10)
+		if err != nil || len(tasks) != 1 {
+			t.Fatalf("ready tasks %v, %v", tasks, err)
+		}
+		bid := tasks[0].ID
+		if o, err := q.Cancel(ctx, "q", bid); o != queue.CancelDone || err != nil {
+			t.Fatalf("Cancel of the batch = %v, %v", o, err)
+		}
+		for _, id := range ids {
+			if s := status(t, q, id); s != queue.Canceled {
+				t.Errorf("%s is %s, want canceled", id, s)
+			}
+		}
+		if ds, _ := q.Take(ctx, "q", "c", 10, 0); len(ds) != 0 {
+			t.Fatalf("took %d after the cancel", len(ds))
+		}
+	})
+}
+
+// On a Cluster, every batch script gets keys of the queue's slot only: a
+// grouped enqueue, a flush, a start, a finish with a member's record (its
+// lock, on another slot, released beside it), a retry regrouped by
+// Promote, and a cancel of a grouped task.
+func TestBatchesOnCluster(t *testing.T) {
+	c := taskwaretest.Cluster(t)
+	rb := redisbackend.New(c)
+	b := &taskwaretest.Backend{Name: "cluster", Redis: rb, Client: c, Queue: rb.Queue(), Locker: rb.Locker(), Store: rb.Store()}
+	q, ctx := rb.Queue(), t.Context()
+	for _, name := range []string{"a", "b", "c"} {
+		ms := make([]*queue.Message, 3)
+		for i := range ms {
+			ms[i] = &queue.Message{ID: fmt.Sprint("m", i), Task: "sum", Queue: name, Group: "k", Payload: []byte("1")}
+		}
+		if _, err := q.EnqueueMany(ctx, ms, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		if o, err := q.Cancel(ctx, name, "m2"); o != queue.CancelDone || err != nil {
+			t.Fatalf("Cancel(%s) = %v, %v", name, o, err)
+		}
+		if made, err := q.FlushGroups(ctx, name, sumPolicy, time.Now().Add(2*time.Hour)); made != 1 || err != nil {
+			t.Fatalf("FlushGroups(%s) = %d, %v", name, made, err)
+		}
+		ds, err := q.Take(ctx, name, "c", 10, 0)
+		if err != nil || len(ds) != 1 {
+			t.Fatalf("Take(%s) = %d, %v", name, len(ds), err)
+		}
+		members, err := q.StartBatch(ctx, ds[0], "w", time.Now())
+		if err != nil || len(members) != 2 {
+			t.Fatalf("StartBatch(%s) = %d, %v", name, len(members), err)
+		}
+		runAt := time.Now()
+		err = q.FinishBatch(ctx, ds[0], members, []queue.Outcome{
+			{Status: queue.Succeeded, Attempt: 1, Final: rqFinal(t, b, &queue.Delivery{Message: *members[0]}, name+"-lock")},
+			{Status: queue.Scheduled, Attempt: 2, Retry: true, RunAt: runAt, Kind: "k", Error: "e"}})
+		if err != nil {
+			t.Fatalf("FinishBatch(%s): %v", name, err)
+		}
+		if st, err := q.State(ctx, name, "m0"); err != nil || st.Status != queue.Succeeded || st.Result != queue.ResultStored {
+			t.Fatalf("m0 of %s: %+v, %v", name, st, err)
+		}
+		if _, err := rb.Locker().TryAcquire(ctx, name+"-lock", time.Minute); err != nil {
+			t.Fatalf("the member's lock was not released: %v", err)
+		}
+		if n, err := q.Promote(ctx, name, runAt.Add(time.Second), 10); n != 1 || err != nil {
+			t.Fatalf("Promote(%s) = %d, %v", name, n, err)
+		}
+		if st, err := q.Stats(ctx, name); err != nil || st.Grouped != 1 {
+			t.Fatalf("Stats(%s) = %+v, %v; want 1 grouped", name, st, err)
+		}
+	}
+}
+
+// A member whose message cannot be read comes back with Attempt 0, and
+// ends dead, its letter what its state kept.
+func TestBatchesUnreadableMember(t *testing.T) {
+	eachKit(t, func(t *testing.T, name string) {
+		kb := taskwaretest.New(t, name)
+		q := redisbackend.New(kb.Client, redisbackend.Prefix(kb.Prefix())).Queue()
+		ctx := t.Context()
+		ids := enqueueGrouped(t, q, "k", 2, time.Time{})
+		if err := kb.Client.HSet(ctx, kb.Prefix()+"queue:{q}:task:"+ids[1], "m", "garbage").Err(); err != nil {
+			t.Fatal(err)
+		}
+		if made, _ := q.FlushGroups(ctx, "q", sumPolicy, time.Now().Add(2*time.Hour)); made != 1 {
+			t.Fatal("no batch")
+		}
+		d := takeBatches(t, q, 1)[0]
+		ms, err := q.StartBatch(ctx, d, "w", time.Now())
+		if err != nil || len(ms) != 2 {
+			t.Fatalf("StartBatch = %d, %v", len(ms), err)
+		}
+		if ms[0].Attempt != 1 || ms[1].Attempt != 0 || ms[1].ID != ids[1] || ms[1].Task != "sum" || ms[1].Payload != nil {
+			t.Fatalf("members %+v, %+v; want the second unread, Attempt 0", ms[0], ms[1])
+		}
+		err = q.FinishBatch(ctx, d, ms, []queue.Outcome{{Status: queue.Succeeded, Attempt: 1},
+			{Status: queue.Dead, Attempt: 1, Kind: "queue.bad_message", Error: "unreadable"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := status(t, q, ids[1]); s != queue.Dead {
+			t.Fatalf("unread member is %s, want dead", s)
+		}
+		if dls, err := q.DeadLetters(ctx, "q", 10); err != nil || len(dls) != 1 || dls[0].Reason != "unreadable" {
+			t.Fatalf("dead letters %+v, %v", dls, err)
+		}
+	})
+}
+
+// One FlushGroups makes at most 64 batches: Redis runs nothing else
+// meanwhile. The next call makes the rest.
+func TestBatchesFlushBounded(t *testing.T) {
+	eachKit(t, func(t *testing.T, name string) {
+		q, _ := groupedQueue(t, name)
+		enqueueGrouped(t, q, "k", 130, time.Time{})
+		p := []queue.GroupPolicy{{Task: "sum", Size: 2, Delay: time.Hour}}
+		for _, want := range []int{64, 1, 0} {
+			if made, err := q.FlushGroups(t.Context(), "q", p, time.Now()); made != want || err != nil {
+				t.Fatalf("FlushGroups = %d, %v; want %d", made, err, want)
+			}
+		}
+		takeBatches(t, q, 65)
 	})
 }

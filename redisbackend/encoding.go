@@ -304,7 +304,8 @@ func decodeHeaders(s string) (map[string]string, bool) {
 type entryParser struct{ bad []string }
 
 // fields reads an entry's fields: its message, "m", and the "attempt" a
-// dead letter adds beside it, which wins over the message's header.
+// dead letter adds beside it, which wins over the message's header; and
+// the group key, "g", that message.lua adds for a grouped task.
 func (p *entryParser) fields(d *queue.Delivery, f map[string]string) {
 	m, ok := f["m"]
 	if !ok {
@@ -315,6 +316,7 @@ func (p *entryParser) fields(d *queue.Delivery, f map[string]string) {
 	if a, ok := f["attempt"]; ok {
 		d.Attempt = int(p.num("attempt", a, 1))
 	}
+	d.Group = f["g"]
 }
 
 // message reads an entry's "m" (see encodeMessage).

@@ -41,33 +41,42 @@ local function terminal(s)
   return s == 'succeeded' or s == 'failed' or s == 'skipped' or s == 'dead' or s == 'canceled'
 end
 
+local tally = {} -- the members' outcomes, counted once each at the end
 for i = 1, (#KEYS - 6) / 2 do
   local state, record_key = KEYS[5 + 2 * i], KEYS[6 + 2 * i]
   local a = 8 + 15 * (i - 1)
   local id, status, kind, err, attempt, result = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5]
   local record, record_ttl, run_at, retry, outage = ARGV[a + 6], ARGV[a + 7], ARGV[a + 8], ARGV[a + 9], ARGV[a + 10]
   local run, stack, worker, started = ARGV[a + 11], ARGV[a + 12], ARGV[a + 13], ARGV[a + 14]
-  local h = redis.call('HMGET', state, 'status', 'b', 'cx', 'm', 'attempt', 'lk', 'le')
-  if h[1] and not terminal(h[1]) and h[2] == bid then
-    if h[3] then status, kind, err = 'canceled', 'queue.canceled', 'queue: canceled' end
+  -- endtask's fields, then the member's batch, cancel mark, core,
+  -- attempt and last failure: one read
+  local h = redis.call('HMGET', state, 'w', 'uk', 'status', 'st', 'wk', 'pa', 'b', 'cx', 'm', 'attempt', 'lk', 'le')
+  if h[3] and not terminal(h[3]) and h[7] == bid then
+    if h[8] then status, kind, err = 'canceled', 'queue.canceled', 'queue: canceled' end
     if status == 'scheduled' then
       requeued({state = state, delayed = delayed, counts = counts, record_key = record_key, id = id, run_at = run_at,
         attempt = attempt, kind = kind, err = err, retry = retry, outage = outage, record = record, record_ttl = record_ttl,
-        channel = channel, tag = tag, result = result, run = run, stack = stack, at = at, worker = worker, started = started})
+        channel = channel, tag = tag, result = result, run = run, stack = stack, at = at, worker = worker, started = started,
+        tally = tally})
       redis.call('HDEL', state, 'b')
     else
       if status == 'dead' then
         local d = {}
-        if h[4] then d = {'m', packmsg({h[5] or '1', '1', '0', h[6] or '', h[7] or ''}, h[4])} end
+        if h[9] then d = {'m', packmsg({h[10] or '1', '1', '0', h[11] or '', h[12] or ''}, h[9])} end
         d[#d + 1], d[#d + 2], d[#d + 3], d[#d + 4] = 'attempt', attempt, 'kind', kind
         d[#d + 1], d[#d + 2], d[#d + 3], d[#d + 4] = 'reason', err, 'at', at
         redis.call('XADD', dead, 'MAXLEN', '~', dead_max, '*', unpack(d))
       end
       endtask({state = state, id = id, status = status, kind = kind, err = err, attempt = attempt, result = result,
         record_key = record_key, record = record, record_ttl = record_ttl, state_ttl = state_ttl, channel = channel, tag = tag,
-        run = run, stack = stack, at = at, worker = worker, started = started, counts = counts, ended = ended, drop = true})
+        run = run, stack = stack, at = at, worker = worker, started = started, counts = counts, ended = ended, drop = true,
+        h = h, tally = tally})
     end
   end
+end
+if next(tally) then
+  for f, n in pairs(tally) do count(counts, f, n) end
+  redis.call('PEXPIRE', ended, state_ttl)
 end
 redis.call('HSET', batch, 'status', 'succeeded', 'fin', at)
 redis.call('PEXPIRE', batch, state_ttl)

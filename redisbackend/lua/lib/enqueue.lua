@@ -27,8 +27,7 @@ local function enqueue(stream, delayed, state, id, task, core, attempt, run_at, 
     redis.call('ZADD', delayed, run_at, id)
     if group ~= '' then redis.call('HSET', state, 'g', group) end
   elseif group ~= '' then
-    redis.call('HSET', state, 'task', task, 'm', core, 'attempt', attempt, 'nonce', nonce)
-    gjoin(gp, state, id, task, group, now)
+    gjoin(gp, state, id, task, group, now, {'task', task, 'm', core, 'attempt', attempt, 'nonce', nonce})
   else
     local e = redis.call('XADD', stream, '*', 'm', packmsg({attempt, '1', '0', '', ''}, core))
     redis.call('HSET', state, 'task', task, 'attempt', attempt, 'status', 'queued', 'nonce', nonce, 'e', e)

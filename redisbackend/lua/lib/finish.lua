@@ -23,13 +23,17 @@
 -- KEYS and ARGV), extra (as finish's), and core: a function that gives a
 -- failed task's message core for its state ("m"), or nil if the state
 -- keeps it already; drop: whether the state holds a core ("m") that a
--- task that does not fail drops. Returns the state as it was (HMGET of
--- w, uk, status, st, wk, pa, then extra).
+-- task that does not fail drops; h: the state's fields as endtask reads
+-- them, read already, or nil; tally: nil, or a table in which to count the
+-- outcome instead of in counts, whose caller counts it and sets the
+-- ended index's TTL once for many tasks. Returns the state as it was
+-- (HMGET of w, uk, status, st, wk, pa, then extra).
 
 local function endtask(t)
   local state, id, status, result = t.state, t.id, t.status, t.result
-  local h
-  if t.extra then
+  local h = t.h
+  if h then
+  elseif t.extra then
     h = redis.call('HMGET', state, 'w', 'uk', 'status', 'st', 'wk', 'pa', unpack(t.extra))
   else
     h = redis.call('HMGET', state, 'w', 'uk', 'status', 'st', 'wk', 'pa')
@@ -52,9 +56,15 @@ local function endtask(t)
   elseif status ~= 'failed' and t.drop then
     redis.call('HDEL', state, 'm')
   end
-  count(t.counts, outcome(status, t.kind))
   redis.call('PEXPIRE', state, t.state_ttl)
-  indexended(t.ended, id, t.at, t.state_ttl)
+  if t.tally then
+    local f = outcome(status, t.kind)
+    t.tally[f] = (t.tally[f] or 0) + 1
+    indexended(t.ended, id, t.at, nil)
+  else
+    count(t.counts, outcome(status, t.kind))
+    indexended(t.ended, id, t.at, t.state_ttl)
+  end
   if waited then redis.call('PUBLISH', t.channel, 't' .. t.tag .. id) end
   return h
 end

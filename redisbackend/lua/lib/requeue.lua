@@ -11,7 +11,8 @@
 -- reschedule. t has the fields of requeue.lua's KEYS and ARGV: state,
 -- delayed, counts, record_key, id, run_at, attempt, kind, err, retry,
 -- outage, record, record_ttl, channel, tag, result, run, stack, at,
--- worker, started. Shared by requeue.lua and finish_batch.lua.
+-- worker, started; and tally, as endtask's (lib/finish.lua). Shared by
+-- requeue.lua and finish_batch.lua.
 
 local function requeued(t)
   local state, result = t.state, t.result
@@ -28,5 +29,7 @@ local function requeued(t)
     redis.call('SET', t.record_key, t.record, 'PX', t.record_ttl)
     if redis.call('HGET', state, 'w') then redis.call('PUBLISH', t.channel, 'r' .. t.tag .. t.id) end
   end
-  if t.retry == '1' then count(t.counts, 'retried') else count(t.counts, 'rescheduled') end
+  local f = 'rescheduled'
+  if t.retry == '1' then f = 'retried' end
+  if t.tally then t.tally[f] = (t.tally[f] or 0) + 1 else count(t.counts, f) end
 end
