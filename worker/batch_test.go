@@ -334,7 +334,7 @@ func TestBatchClaimLost(t *testing.T) {
 		tk := task.New("held", func(ctx context.Context, i int) (int, error) { return i, nil })
 		var mu sync.Mutex
 		events := map[string][]worker.Event{}
-		w := worker.New(b.Queue, worker.Concurrency(1), worker.Prefetch(0), worker.Visibility(300*time.Millisecond), worker.PollWait(20*time.Millisecond),
+		w := worker.New(b.Queue, worker.Concurrency(1), worker.Prefetch(0), worker.Visibility(2*time.Second), worker.PollWait(20*time.Millisecond),
 			worker.PromoteEvery(10*time.Millisecond), worker.OnEvent(func(e worker.Event) {
 				mu.Lock()
 				defer mu.Unlock()
@@ -353,7 +353,9 @@ func TestBatchClaimLost(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatal("the batch did not start")
 		}
-		// Another worker takes the batch over, as if this one had been cut off.
+		// Another worker takes the batch over, as if this one had been cut
+		// off. (The worker's claims are renewed every 2s/3: it learns of
+		// the takeover after the thief's Take, which it would else race.)
 		if n, err := b.Queue.Recover(ctx, queue.Default, 0, 10); err != nil || n != 1 {
 			t.Fatalf("Recover = %d, %v; want the batch", n, err)
 		}
