@@ -10,6 +10,8 @@
 //     outcomes, pause queues, repair dead letters.
 //   - A [Server] describes the server under the backend, for operators.
 //   - [Schedules] is where schedulers publish their entries and ticks.
+//   - [Workflows] runs DAGs of steps, and [Batches] gathers grouped
+//     messages into batches that run their members together.
 //
 // [Admin.ListTasks] pages through a set of a queue's tasks by cursor, with
 // the filters of a [TaskQuery]: a task name, a search of IDs, names and

@@ -106,7 +106,13 @@ type batchTask struct {
 // A batch is delivered at least once, as a task is: a batch whose worker
 // dies is taken over, and runs again with its tasks that had not ended. A
 // task canceled while its batch runs does not stop the batch: it ends
-// canceled whatever fn returned for it.
+// canceled whatever fn returned for it. fn's context ends as a plain
+// run's does (a stop past the grace period: the tasks go back to their
+// group; a lost claim: the batch is the other worker's). In a batch,
+// task.Progress and Invocation.Park do nothing, and fn waits for every
+// task's chain to reach its share or return: a middleware that waits on
+// another task of the same batch (a lock they all share) delays the batch
+// until it gives up.
 //
 // A worker that took a batch of a task it has no batch handler for runs
 // each of its tasks with the task's plain handler (Register), one after

@@ -27,7 +27,8 @@
 //
 // The queue contract lives in package queue: a [Client] uses its
 // queue.Producer side (enqueue, states, waits, cancels), a [Worker] its
-// queue.Consumer side (take, reclaim, extend, promote, finish), and
+// queue.Consumer side (take, reclaim, extend, promote, finish) and its
+// queue.Batches side (see Batches below), which make a [Queue], and
 // operators its queue.Admin side. This package holds no backend: package
 // redisbackend keeps queues in Redis streams, package memorybackend in
 // memory. A worker collects each run's last writes (task.FinalWrites: the
