@@ -185,7 +185,9 @@ func TestBatchOutcomes(t *testing.T) {
 				t.Errorf("task %d: state %+v; want dead of its own error", i, st)
 			}
 		}
-		st, err := b.Queue.Wait(ctx, queue.Default, "bad")
+		waitCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		st, err := b.Queue.Wait(waitCtx, queue.Default, "bad")
 		if err != nil || st.Status != queue.Dead || st.Kind != task.ErrBadPayload.ErrorKind() {
 			t.Fatalf("the task that does not decode: %+v, %v; want dead, %s", st, err, task.ErrBadPayload.ErrorKind())
 		}
@@ -440,6 +442,47 @@ func TestBatchAbandonedAtStop(t *testing.T) {
 		}
 		if calls := log.snapshot(); len(calls) != 1 || !slices.Equal(slices.Sorted(slices.Values(calls[0])), []int{1, 2}) {
 			t.Fatalf("batches %v; want 1 and 2 in one", calls)
+		}
+	})
+}
+
+// A task of a batch task enqueued without a group runs as a batch of one;
+// a batch of a task the worker does not know ends each of its tasks dead
+// with ErrUnknownTask.
+func TestBatchOfOneAndUnknown(t *testing.T) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
+		log := &batchLog{}
+		tk, fn := doubler(b, log)
+		nobody := task.New("nobody", func(ctx context.Context, n int) (int, error) { return n, nil })
+		c := worker.NewClient(b.Queue, b.Store)
+		ctx := t.Context()
+		alone, err := worker.Enqueue(ctx, c, tk, 21)
+		if err != nil {
+			t.Fatal(err)
+		}
+		unknown, err := worker.EnqueueMany(ctx, c, nobody, []int{1, 2}, worker.Group("g"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if made, err := b.Queue.FlushGroups(ctx, queue.Default, []queue.GroupPolicy{{Task: "nobody", Size: 2, Delay: time.Hour}}, time.Now()); err != nil || made != 1 {
+			t.Fatalf("FlushGroups = %d, %v; want 1 batch", made, err)
+		}
+		w := worker.New(b.Queue, fast()...)
+		worker.RegisterBatch(w, tk, fn)
+		start(t, w)
+		if got, err := getWithin(t, alone, 10*time.Second); err != nil || got != 42 {
+			t.Fatalf("the task enqueued alone: %d, %v", got, err)
+		}
+		if calls := log.snapshot(); len(calls) != 1 || !slices.Equal(calls[0], []int{21}) {
+			t.Fatalf("batches %v; want [21]", calls)
+		}
+		waitCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		for _, h := range unknown {
+			st, err := b.Queue.Wait(waitCtx, h.Queue, h.ID)
+			if err != nil || st.Status != queue.Dead || st.Kind != worker.ErrUnknownTask.ErrorKind() {
+				t.Fatalf("a task of an unknown batch: %+v, %v; want dead, %s", st, err, worker.ErrUnknownTask.ErrorKind())
+			}
 		}
 	})
 }
