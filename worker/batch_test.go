@@ -313,3 +313,131 @@ func TestBatchCancelRunningMember(t *testing.T) {
 		}
 	})
 }
+
+// blockingBatch registers a batch handler of tk that tells inside once it
+// runs, then waits for its context's end, and sends its cause.
+func blockingBatch(w *worker.Worker, tk *task.Task[int, int], inside chan<- struct{}, causes chan<- error, opts ...worker.BatchOption) {
+	worker.RegisterBatch(w, tk, func(ctx context.Context, args []int) ([]int, error) {
+		inside <- struct{}{}
+		<-ctx.Done()
+		causes <- context.Cause(ctx)
+		return nil, context.Cause(ctx)
+	}, opts...)
+}
+
+// A worker that learns its batch was taken over stops the batch handler,
+// with cause queue.ErrClaimLost; each task of the batch ends in
+// EventSuperseded, and the other worker's outcome stands.
+func TestBatchClaimLost(t *testing.T) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
+		ctx := context.Background()
+		tk := task.New("held", func(ctx context.Context, i int) (int, error) { return i, nil })
+		var mu sync.Mutex
+		events := map[string][]worker.Event{}
+		w := worker.New(b.Queue, worker.Concurrency(1), worker.Prefetch(0), worker.Visibility(300*time.Millisecond), worker.PollWait(20*time.Millisecond),
+			worker.PromoteEvery(10*time.Millisecond), worker.OnEvent(func(e worker.Event) {
+				mu.Lock()
+				defer mu.Unlock()
+				events[e.ID] = append(events[e.ID], e)
+			}))
+		inside, causes := make(chan struct{}, 1), make(chan error, 1)
+		blockingBatch(w, tk, inside, causes, worker.BatchSize(2))
+		client := worker.NewClient(b.Queue, b.Store)
+		hs, err := worker.EnqueueMany(ctx, client, tk, []int{1, 2}, worker.Group("g"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := start(t, w)
+		select {
+		case <-inside:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the batch did not start")
+		}
+		// Another worker takes the batch over, as if this one had been cut off.
+		if n, err := b.Queue.Recover(ctx, queue.Default, 0, 10); err != nil || n != 1 {
+			t.Fatalf("Recover = %d, %v; want the batch", n, err)
+		}
+		ds, err := b.Queue.Take(ctx, queue.Default, "thief", 10, 0)
+		if err != nil || len(ds) != 1 || ds[0].Batch == nil {
+			t.Fatalf("the other worker took %+v, %v", ds, err)
+		}
+		ms, err := b.Queue.StartBatch(ctx, ds[0], "thief", time.Now())
+		if err != nil || len(ms) != 2 {
+			t.Fatalf("the other worker's StartBatch: %d members, %v", len(ms), err)
+		}
+		select {
+		case cause := <-causes:
+			if !errors.Is(cause, queue.ErrClaimLost) {
+				t.Fatalf("the batch was cancelled with cause %v, want queue.ErrClaimLost", cause)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("the batch whose claim was lost was not stopped")
+		}
+		ok := queue.Outcome{Status: queue.Succeeded, Attempt: 1}
+		if err := b.Queue.FinishBatch(ctx, ds[0], ms, []queue.Outcome{ok, ok}); err != nil {
+			t.Fatalf("the other worker's finish: %v", err)
+		}
+		stop()
+		mu.Lock()
+		defer mu.Unlock()
+		for i, h := range hs {
+			var kinds []worker.EventKind
+			for _, e := range events[h.ID] {
+				kinds = append(kinds, e.Kind)
+			}
+			if !slices.Equal(kinds, []worker.EventKind{worker.EventStarted, worker.EventSuperseded}) {
+				t.Fatalf("task %d's events %q, want started, superseded", i+1, kinds)
+			}
+			if e := events[h.ID][1]; !errors.Is(e.Err, queue.ErrClaimLost) {
+				t.Errorf("task %d's superseded event: Err %v, want queue.ErrClaimLost", i+1, e.Err)
+			}
+			if st, err := h.State(ctx); err != nil || st.Status != queue.Succeeded || st.Worker != "thief" {
+				t.Errorf("task %d's state %+v, %v; want the other worker's success", i+1, st, err)
+			}
+		}
+	})
+}
+
+// A batch cut short by its worker's stop (past the grace period) goes back
+// to its group, no attempt counted, and another worker runs it.
+func TestBatchAbandonedAtStop(t *testing.T) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
+		tk := task.New("long", func(ctx context.Context, i int) (int, error) { return i, nil }, middleware.StoreResult(b.Store))
+		w := worker.New(b.Queue, fast(worker.Grace(50*time.Millisecond))...)
+		inside, causes := make(chan struct{}, 1), make(chan error, 1)
+		blockingBatch(w, tk, inside, causes, worker.BatchSize(2))
+		client := worker.NewClient(b.Queue, b.Store)
+		hs, err := worker.EnqueueMany(t.Context(), client, tk, []int{1, 2}, worker.Group("g"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := start(t, w)
+		select {
+		case <-inside:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the batch did not start")
+		}
+		stop()
+		if cause := <-causes; !errors.Is(cause, task.ErrAbandoned) {
+			t.Fatalf("the batch was cancelled with cause %v, want task.ErrAbandoned", cause)
+		}
+		for _, h := range hs {
+			if st, err := h.State(t.Context()); err != nil || st.Status.Terminal() || st.Attempt != 1 {
+				t.Fatalf("a task of the abandoned batch: %+v, %v; want it waiting again, attempt 1", st, err)
+			}
+		}
+		log := &batchLog{}
+		_, fn := doubler(b, log)
+		w2 := worker.New(b.Queue, fast()...)
+		worker.RegisterBatch(w2, tk, fn, worker.BatchSize(2))
+		start(t, w2)
+		for i, h := range hs {
+			if got, err := getWithin(t, h, 10*time.Second); err != nil || got != 2*(i+1) {
+				t.Fatalf("task %d: %d, %v", i+1, got, err)
+			}
+		}
+		if calls := log.snapshot(); len(calls) != 1 || !slices.Equal(slices.Sorted(slices.Values(calls[0])), []int{1, 2}) {
+			t.Fatalf("batches %v; want 1 and 2 in one", calls)
+		}
+	})
+}

@@ -48,6 +48,23 @@
 // [EventWorkflowCanceled]) and by the worker whose step's finish ends it
 // ([EventWorkflowSucceeded], [EventWorkflowFailed]), at most once each.
 //
+// # Batches
+//
+// Tasks enqueued with [Group] wait in their group (of their queue, task
+// and key) until a worker that registered their task with [RegisterBatch]
+// makes the group a batch: once it holds [BatchSize] tasks, its oldest
+// waited [BatchDelay], or its newest [BatchGrace] (the worker's promote
+// loop asks the queue, queue.Batches.FlushGroups). The batch is a
+// delivery of its own, taken, kept claimed, recovered and finished like
+// any: the batch handler gets its tasks' arguments in one call, and
+// returns a result per task, one error for all, or a [*BatchError] with an
+// error per task. Each task runs through its own chain around its share
+// of that call, so it keeps its own retries (a retried task goes back to
+// its group), stored result (its Handle's Get reads it), state and events;
+// the queue ends all the batch's tasks, and the batch, in one
+// FinishBatch. A batch whose worker dies runs again, whole but for the
+// tasks that ended; no task is in two batches.
+//
 // The executor imports task and the queue contract only: no policy, no
 // backend.
 //

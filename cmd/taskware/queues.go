@@ -8,8 +8,8 @@ import (
 
 var queuesCommand = &inspectCommand{name: "queues", run: listQueues, doc: doc{
 	synopsis: []string{"queues"},
-	about: []string{"each queue's ready, running, delayed and dead", "tasks, the oldest ready one's wait, and its",
-		"live workers"},
+	about: []string{"each queue's ready, running, delayed and dead", "tasks, its workflow steps waiting and its tasks",
+		"grouped for a batch, the oldest ready one's", "wait, and its live workers"},
 }}
 
 func listQueues(ctx context.Context, in *inspection, args []string) error {
@@ -28,13 +28,13 @@ func listQueues(ctx context.Context, in *inspection, args []string) error {
 	if in.o.JSON {
 		return in.json(map[string]any{"queues": qs})
 	}
-	tw := in.table("QUEUE", "READY", "RUNNING", "DELAYED", "DEAD", "WAITING", "OLDEST", "WORKERS", "PAUSED")
+	tw := in.table("QUEUE", "READY", "RUNNING", "DELAYED", "DEAD", "WAITING", "GROUPED", "OLDEST", "WORKERS", "PAUSED")
 	for _, q := range qs {
 		paused := "-"
 		if q.Paused {
 			paused = "paused"
 		}
-		in.row(tw, q.Queue, q.Ready, q.Running, q.Delayed, q.Dead, q.Waiting, q.Oldest(), q.Workers, paused)
+		in.row(tw, q.Queue, q.Ready, q.Running, q.Delayed, q.Dead, q.Waiting, q.Grouped, q.Oldest(), q.Workers, paused)
 	}
 	return tw.Flush()
 }
