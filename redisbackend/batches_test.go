@@ -477,3 +477,35 @@ func TestBatchesFlushBounded(t *testing.T) {
 		takeBatches(t, q, 65)
 	})
 }
+
+// A grouped task's dead letter requeued goes back to its group.
+func TestBatchesRequeueDeadRegroups(t *testing.T) {
+	eachKit(t, func(t *testing.T, name string) {
+		q, _ := groupedQueue(t, name)
+		ctx := t.Context()
+		ids := enqueueGrouped(t, q, "k", 2, time.Time{})
+		if made, _ := q.FlushGroups(ctx, "q", sumPolicy, time.Now().Add(2*time.Hour)); made != 1 {
+			t.Fatal("no batch")
+		}
+		d := takeBatches(t, q, 1)[0]
+		ms, _ := q.StartBatch(ctx, d, "w", time.Now())
+		if err := q.FinishBatch(ctx, d, ms, outcomes(2, queue.Outcome{Status: queue.Dead, Attempt: 1, Kind: "k", Error: "e"})); err != nil {
+			t.Fatal(err)
+		}
+		done, kept, err := q.RequeueDead(ctx, "q", ids[0])
+		if err != nil || !slices.Equal(done, ids[:1]) || len(kept) != 0 {
+			t.Fatalf("RequeueDead = %v, %v, %v", done, kept, err)
+		}
+		if g, r := grouped(t, q); g != 1 || r != 0 {
+			t.Fatalf("grouped %d, ready %d; want 1, 0", g, r)
+		}
+		if made, _ := q.FlushGroups(ctx, "q", sumPolicy, time.Now().Add(2*time.Hour)); made != 1 {
+			t.Fatal("no batch of the requeued task")
+		}
+		d = takeBatches(t, q, 1)[0]
+		ms, err = q.StartBatch(ctx, d, "w", time.Now())
+		if err != nil || len(ms) != 1 || ms[0].ID != ids[0] || ms[0].Attempt != 1 || string(ms[0].Payload) != "0" {
+			t.Fatalf("StartBatch = %+v, %v", ms, err)
+		}
+	})
+}
