@@ -509,3 +509,40 @@ func TestBatchesRequeueDeadRegroups(t *testing.T) {
 		}
 	})
 }
+
+// A cancel notice lost for a member of a running batch is made up for by
+// the batch's Extend, which reads its members' cancel marks too.
+func TestBatchesExtendReadsMembersCancel(t *testing.T) {
+	eachKit(t, func(t *testing.T, name string) {
+		kb := taskwaretest.New(t, name)
+		q := redisbackend.New(kb.Client, redisbackend.Prefix(kb.Prefix())).Queue()
+		ctx := t.Context()
+		ids := enqueueGrouped(t, q, "k", 3, time.Time{})
+		if made, _ := q.FlushGroups(ctx, "q", sumPolicy, time.Now().Add(2*time.Hour)); made != 1 {
+			t.Fatal("no batch")
+		}
+		d := takeBatches(t, q, 1)[0]
+		if _, err := q.StartBatch(ctx, d, "w", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		got := make(chan string, 10)
+		stop := q.WatchCancels(func(_, id string) { got <- id })
+		defer stop()
+		// The mark a Cancel leaves, its notice lost.
+		if err := kb.Client.HSet(ctx, kb.Prefix()+"queue:{q}:task:"+ids[1], "cx", "1").Err(); err != nil {
+			t.Fatal(err)
+		}
+		lost, err := q.Extend(ctx, "q", "c1", []*queue.Delivery{d})
+		if err != nil || len(lost) != 0 {
+			t.Fatalf("Extend = %v, %v", lost, err)
+		}
+		select {
+		case id := <-got:
+			if id != ids[1] {
+				t.Fatalf("told of %s, want %s", id, ids[1])
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("Extend told of no canceled member")
+		}
+	})
+}
