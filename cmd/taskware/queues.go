@@ -8,8 +8,8 @@ import (
 
 var queuesCommand = &inspectCommand{name: "queues", run: listQueues, doc: doc{
 	synopsis: []string{"queues"},
-	about: []string{"each queue's ready, running, delayed and dead", "tasks, its workflow steps waiting and its tasks",
-		"grouped for a batch, the oldest ready one's", "wait, and its live workers"},
+	about: []string{"each queue's ready, running, delayed and dead", "tasks, the oldest ready one's wait, and its",
+		"live workers"},
 }}
 
 func listQueues(ctx context.Context, in *inspection, args []string) error {
