@@ -477,3 +477,72 @@ func TestBatchesFlushBounded(t *testing.T) {
 		takeBatches(t, q, 65)
 	})
 }
+
+// A grouped task's dead letter requeued goes back to its group.
+func TestBatchesRequeueDeadRegroups(t *testing.T) {
+	eachKit(t, func(t *testing.T, name string) {
+		q, _ := groupedQueue(t, name)
+		ctx := t.Context()
+		ids := enqueueGrouped(t, q, "k", 2, time.Time{})
+		if made, _ := q.FlushGroups(ctx, "q", sumPolicy, time.Now().Add(2*time.Hour)); made != 1 {
+			t.Fatal("no batch")
+		}
+		d := takeBatches(t, q, 1)[0]
+		ms, _ := q.StartBatch(ctx, d, "w", time.Now())
+		if err := q.FinishBatch(ctx, d, ms, outcomes(2, queue.Outcome{Status: queue.Dead, Attempt: 1, Kind: "k", Error: "e"})); err != nil {
+			t.Fatal(err)
+		}
+		done, kept, err := q.RequeueDead(ctx, "q", ids[0])
+		if err != nil || !slices.Equal(done, ids[:1]) || len(kept) != 0 {
+			t.Fatalf("RequeueDead = %v, %v, %v", done, kept, err)
+		}
+		if g, r := grouped(t, q); g != 1 || r != 0 {
+			t.Fatalf("grouped %d, ready %d; want 1, 0", g, r)
+		}
+		if made, _ := q.FlushGroups(ctx, "q", sumPolicy, time.Now().Add(2*time.Hour)); made != 1 {
+			t.Fatal("no batch of the requeued task")
+		}
+		d = takeBatches(t, q, 1)[0]
+		ms, err = q.StartBatch(ctx, d, "w", time.Now())
+		if err != nil || len(ms) != 1 || ms[0].ID != ids[0] || ms[0].Attempt != 1 || string(ms[0].Payload) != "0" {
+			t.Fatalf("StartBatch = %+v, %v", ms, err)
+		}
+	})
+}
+
+// A cancel notice lost for a member of a running batch is made up for by
+// the batch's Extend, which reads its members' cancel marks too.
+func TestBatchesExtendReadsMembersCancel(t *testing.T) {
+	eachKit(t, func(t *testing.T, name string) {
+		kb := taskwaretest.New(t, name)
+		q := redisbackend.New(kb.Client, redisbackend.Prefix(kb.Prefix())).Queue()
+		ctx := t.Context()
+		ids := enqueueGrouped(t, q, "k", 3, time.Time{})
+		if made, _ := q.FlushGroups(ctx, "q", sumPolicy, time.Now().Add(2*time.Hour)); made != 1 {
+			t.Fatal("no batch")
+		}
+		d := takeBatches(t, q, 1)[0]
+		if _, err := q.StartBatch(ctx, d, "w", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		got := make(chan string, 10)
+		stop := q.WatchCancels(func(_, id string) { got <- id })
+		defer stop()
+		// The mark a Cancel leaves, its notice lost.
+		if err := kb.Client.HSet(ctx, kb.Prefix()+"queue:{q}:task:"+ids[1], "cx", "1").Err(); err != nil {
+			t.Fatal(err)
+		}
+		lost, err := q.Extend(ctx, "q", "c1", []*queue.Delivery{d})
+		if err != nil || len(lost) != 0 {
+			t.Fatalf("Extend = %v, %v", lost, err)
+		}
+		select {
+		case id := <-got:
+			if id != ids[1] {
+				t.Fatalf("told of %s, want %s", id, ids[1])
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("Extend told of no canceled member")
+		}
+	})
+}

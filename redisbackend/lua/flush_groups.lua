@@ -56,8 +56,7 @@ end
 local function flush(task, keys, size, all)
   for _, key in ipairs(keys) do
     while made < budget do
-      local list = gp .. 'group:' .. #task .. ':' .. task .. key
-      local n = redis.call('LLEN', list)
+      local n = redis.call('LLEN', glist(gp, task, key))
       if n == 0 or (n < size and not all) then break end
       batch(task, gtake(gp, sp, task, key, size))
     end

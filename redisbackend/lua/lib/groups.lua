@@ -25,6 +25,8 @@
 --   gtake(gp, sp, task, key, n)            takes the n oldest members out
 --                                          of their group, and returns their IDs
 --
+--   glist(gp, task, key)                   the group's list's key
+--
 -- sp is the prefix of the queue's task states' keys.
 
 local function glist(gp, task, key) return gp .. 'group:' .. #task .. ':' .. task .. key end
