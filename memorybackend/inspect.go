@@ -236,7 +236,11 @@ func (q *Queue) RequeueDead(ctx context.Context, name string, ids ...string) (re
 		}
 		mq.states[m.ID] = fresh
 		delete(mq.due, m.ID) // a stale heap item is skipped
-		mq.push(&m, 1, 0, now)
+		if m.Group != "" {   // back in its group, to run in a batch
+			mq.join(fresh, now)
+		} else {
+			mq.push(&m, 1, 0, now)
+		}
 		requeued = append(requeued, m.ID)
 	}
 	clear(mq.dead[len(left):])

@@ -22,6 +22,8 @@ import (
 // CancelDone: StartBatch leaves it out. Cancel of a member of a running
 // batch is CancelSent (the batch's run is told, as for any running task),
 // and FinishBatch ends that member Canceled whatever the handler said.
+//
+// Admin.RequeueDead puts a grouped task's dead letter back in its group.
 type Batches interface {
 	// FlushGroups makes batches of queue's groups of the tasks policies
 	// name that are due at now: a group of at least Size messages gives a

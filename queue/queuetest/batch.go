@@ -28,6 +28,7 @@ func batchPromises() []promise {
 		{Name: "CancelGrouped", Check: cancelGrouped},
 		{Name: "CancelRunningMember", Check: cancelRunningMember},
 		{Name: "RetriedMemberRegroups", Check: retriedMemberRegroups},
+		{Name: "RequeuedDeadRegroups", Check: requeuedDeadRegroups},
 	}
 }
 
@@ -433,4 +434,26 @@ func retriedMemberRegroups(t *tester) {
 	}
 	t.finishBatch(d2, ms, queue.Outcome{Status: queue.Succeeded, Attempt: 2}, done)
 	t.wantState("rm", "m1", queue.Succeeded, 2, "", "")
+}
+
+// A grouped task's dead letter requeued goes back to its group, not to
+// the ready messages, and runs in a later batch as attempt 1.
+func requeuedDeadRegroups(t *tester) {
+	d := t.batchOf("rd", "m1")
+	ms := t.startBatch(d, "w1", "m1")
+	t.finishBatch(d, ms, permanent)
+	requeued, kept, err := t.q.RequeueDead(t.Context(), "rd")
+	if err != nil || !slices.Equal(requeued, []string{"m1"}) || len(kept) != 0 {
+		t.Fatalf("RequeueDead = %q, %q, %v; want m1 requeued", requeued, kept, err)
+	}
+	t.noneReady("rd")
+	t.wantState("rd", "m1", queue.Queued, 1, "", "")
+	if n := t.groupedCount("rd"); n != 1 {
+		t.Fatalf("Stats.Grouped after RequeueDead = %d, want 1", n)
+	}
+	t.wantFlush("rd", time.Now(), 1, policy(1))
+	d = t.takeBatches("rd", "email", []string{"m1"})[0]
+	ms = t.startBatch(d, "w1", "m1")
+	t.finishBatch(d, ms, done)
+	t.wantState("rd", "m1", queue.Succeeded, 1, "", "")
 }
