@@ -368,7 +368,8 @@ func (w *Worker) executeBatch(runCtx context.Context, d *queue.Delivery) {
 			c.open-- // not run: the batch waits for the others only
 		}
 	}
-	results := make([]any, n)
+	// Each task's result goes through its own chain (its StoreResult),
+	// not to the queue: a batch is never a workflow step.
 	if b != nil {
 		if c.open == 0 {
 			close(c.done)
@@ -377,7 +378,7 @@ func (w *Worker) executeBatch(runCtx context.Context, d *queue.Delivery) {
 		for i, r := range runs {
 			if r != nil {
 				wg.Go(func() {
-					results[i], errs[i] = call(b.member, &r.ctx, &r.inv)
+					_, errs[i] = call(b.member, &r.ctx, &r.inv)
 					r.ctx.Value(slotKey{}).(*slot).left()
 				})
 			}
@@ -386,7 +387,7 @@ func (w *Worker) executeBatch(runCtx context.Context, d *queue.Delivery) {
 	} else {
 		for i, r := range runs {
 			if r != nil {
-				results[i], errs[i] = call(plain, &r.ctx, &r.inv)
+				_, errs[i] = call(plain, &r.ctx, &r.inv)
 			}
 		}
 	}
