@@ -28,13 +28,13 @@ import (
 // child released twice shows two. (A Take sent again, or a takeover,
 // hands out the same entry again.)
 type takeLog struct {
-	queue.Consumer
+	worker.Queue
 	mu      sync.Mutex
 	entries map[string]map[string]bool
 }
 
 func (l *takeLog) Take(ctx context.Context, q, consumer string, n int, wait time.Duration) ([]*queue.Delivery, error) {
-	ds, err := l.Consumer.Take(ctx, q, consumer, n, wait)
+	ds, err := l.Queue.Take(ctx, q, consumer, n, wait)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, d := range ds {
@@ -132,7 +132,7 @@ func TestFaultWorkflowResentFinish(t *testing.T) {
 		return true
 	})
 
-	takes := &takeLog{Consumer: faulty.Queue(), entries: map[string]map[string]bool{}}
+	takes := &takeLog{Queue: faulty.Queue(), entries: map[string]map[string]bool{}}
 	var workerErrs atomic.Int64
 	var stops []func()
 	for i := range 2 {

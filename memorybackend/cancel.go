@@ -35,6 +35,13 @@ func (q *Queue) Cancel(ctx context.Context, name, id string) (queue.CancelOutcom
 		q.mu.Unlock()
 		return queue.CancelDone, nil
 	}
+	if mq.leaveGroup(id) || s.batch != "" && s.st.Status == queue.Queued {
+		// waits in its group, or in a batch not started: StartBatch leaves
+		// it out
+		q.endCanceled(mq, s, q.now())
+		q.mu.Unlock()
+		return queue.CancelDone, nil
+	}
 	for i, e := range mq.ready {
 		if e.msg.ID == id {
 			mq.ready = slices.Delete(mq.ready, i, i+1)

@@ -43,6 +43,7 @@ func (q *Queue) Stats(ctx context.Context, name string) (*queue.Stats, error) {
 	now := q.now()
 	st.Ready, st.Running, st.Delayed, st.Dead = int64(len(mq.ready)), int64(len(mq.pending)), int64(len(mq.due)), int64(len(mq.dead))
 	st.Waiting = int64(len(mq.waiting))
+	st.Grouped = int64(len(mq.grouped))
 	if len(mq.ready) > 0 {
 		st.OldestReady = max(now.Sub(mq.ready[0].ready), 0)
 	}
@@ -235,7 +236,11 @@ func (q *Queue) RequeueDead(ctx context.Context, name string, ids ...string) (re
 		}
 		mq.states[m.ID] = fresh
 		delete(mq.due, m.ID) // a stale heap item is skipped
-		mq.push(&m, 1, 0, now)
+		if m.Group != "" {   // back in its group, to run in a batch
+			mq.join(fresh, now)
+		} else {
+			mq.push(&m, 1, 0, now)
+		}
 		requeued = append(requeued, m.ID)
 	}
 	clear(mq.dead[len(left):])

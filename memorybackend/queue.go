@@ -68,6 +68,14 @@ type memQueue struct {
 	// waiting holds the IDs of the queue's steps that wait for their
 	// parents (Stats.Waiting): a step leaves it when released or ended.
 	waiting map[string]struct{}
+	// groups hold the grouped messages that wait to be batched, by task
+	// and key; grouped says which group each waits in (Stats.Grouped).
+	groups  map[groupKey]*memGroup
+	grouped map[string]groupKey
+	// batches are the records of the batches made and not finished, by
+	// ID; batchSeq numbers them.
+	batches  map[string]*memBatch
+	batchSeq uint64
 }
 
 // memEntry is a ready or pending message: a stream entry.
@@ -113,6 +121,9 @@ type memState struct {
 	failed *queue.Message
 	// wf is a workflow step's place and inputs; nil for a plain task.
 	wf *memStep
+	// batch is the ID of the batch a grouped message is a member of, from
+	// FlushGroups to its member's end in FinishBatch; "" otherwise.
+	batch string
 }
 
 // addAttempt records the run that o ends, at now: its worker and start
@@ -197,6 +208,11 @@ func (mq *memQueue) sweep(now time.Time) {
 	for id := range mq.workflows {
 		mq.workflow(id, now)
 	}
+	for id, b := range mq.batches {
+		if !b.expires.IsZero() && !now.Before(b.expires) {
+			delete(mq.batches, id)
+		}
+	}
 }
 
 // normalize returns m as a Redis queue hands it back: times to the
@@ -279,6 +295,7 @@ func (e *memEntry) delivery(name string) *queue.Delivery {
 		d.Payload = nil
 	}
 	d.Headers = maps.Clone(e.msg.Headers)
+	d.Batch = slices.Clone(e.msg.Batch)
 	return d
 }
 
@@ -339,6 +356,10 @@ func (q *Queue) enqueue(m *queue.Message, runAt time.Time) error {
 	if runAt.After(now) {
 		s.st.Status = queue.Scheduled
 		mq.schedule(m.ID, runAt.UnixMilli())
+		return nil
+	}
+	if msg.Group != "" {
+		mq.join(s, now)
 		return nil
 	}
 	mq.push(&msg, 1, 0, now)
@@ -451,6 +472,12 @@ func (q *Queue) Recover(ctx context.Context, name string, minIdle time.Duration,
 			continue
 		}
 		delete(mq.pending, p.entry.receipt)
+		if p.entry.msg.Batch != nil {
+			mq.push(&p.entry.msg, 1+mq.batchRecovered(p.entry.msg.ID, p.entry.receipt, now), p.entry.outages, now)
+			mq.moveAhead()
+			moved++
+			continue
+		}
 		reclaims := 1
 		if s := mq.state(p.entry.msg.ID, now); s != nil {
 			s.reclaims++
@@ -563,6 +590,10 @@ func (q *Queue) Promote(ctx context.Context, name string, now time.Time, n int) 
 				q.endCanceled(mq, s, clock)
 				continue
 			}
+			if s.msg.Group != "" { // into its group, not among the ready
+				mq.join(s, clock)
+				continue
+			}
 			s.st.Status = queue.Queued
 			mq.push(s.msg, 1+s.reclaims, s.outages, clock)
 		}
@@ -610,16 +641,22 @@ func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) 
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	now := q.now()
+	q.endRun(mq, d, p.entry.msg, o, result, q.now())
+	return nil
+}
+
+// endRun ends the run of d, whose message was msg, as o says, with the
+// result status of its writes: its task goes back delayed, or ends. q.mu
+// is held.
+func (q *Queue) endRun(mq *memQueue, d *queue.Delivery, msg queue.Message, o queue.Outcome, result queue.ResultStatus, now time.Time) {
 	s := mq.state(d.ID, now)
 	if o.Status == queue.Scheduled {
 		// A task that ended meanwhile (it was delivered twice) stays ended.
 		if s == nil || s.st.Status.Terminal() {
-			return nil
+			return
 		}
 		s.addAttempt(d, o, now)
 		s.st.Status, s.st.Attempt, s.st.Kind, s.st.Error, s.st.Result = queue.Scheduled, o.Attempt, o.Kind, o.Error, result
-		msg := p.entry.msg
 		msg.Attempt = o.Attempt
 		if o.Retry {
 			msg.LastKind, msg.LastError = o.Kind, o.Error
@@ -630,7 +667,7 @@ func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) 
 		s.msg = &msg
 		mq.schedule(d.ID, o.RunAt.UnixMilli())
 		mq.count(now, func(c *queue.OutcomeCounts) { c.Count(o.Status, o.Kind, o.Retry) })
-		return nil
+		return
 	}
 	if s == nil { // expired meanwhile: the outcome makes a new state
 		s = &memState{st: queue.State{ID: d.ID, Queue: d.Queue}}
@@ -651,7 +688,7 @@ func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) 
 	}
 	q.end(mq, s, now)
 	if o.Status == queue.Failed {
-		m := normalize(p.entry.msg)
+		m := normalize(msg)
 		m.Queue = d.Queue
 		s.failed = &m
 	}
@@ -660,7 +697,6 @@ func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) 
 			d.WorkflowEnd = end // written only by the one finish that ends it: finishes of d may race
 		}
 	}
-	return nil
 }
 
 // State implements queue.Producer.

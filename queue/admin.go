@@ -140,6 +140,9 @@ type Stats struct {
 	// Waiting counts the workflow steps of the queue that wait for their
 	// parents (status Waiting), in none of the counts above.
 	Waiting int64
+	// Grouped counts the messages that wait in their groups (see
+	// Batches), in none of the counts above.
+	Grouped int64
 	// OldestReady is how long the oldest ready task has waited since it
 	// became ready (enqueued, due, or requeued), 0 if none. A paused queue's
 	// keeps growing.

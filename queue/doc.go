@@ -11,6 +11,8 @@
 //   - A [Server] describes the server under the backend, for operators.
 //   - [Schedules] is where schedulers publish their entries and ticks, and
 //     where entries changed at run time are stored ([ScheduleDef]).
+//   - [Workflows] runs DAGs of steps, and [Batches] gathers grouped
+//     messages into batches that run their members together.
 //
 // [Admin.ListTasks] pages through a set of a queue's tasks by cursor, with
 // the filters of a [TaskQuery]: a task name, a search of IDs, names and

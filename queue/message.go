@@ -50,6 +50,13 @@ type Message struct {
 	// Step places the message in a workflow (see Workflows); nil for a
 	// plain task.
 	Step *Step
+	// Group, if not empty, is the message's group key: the message waits
+	// in its group (of its queue, task and key) until the group is flushed
+	// into a batch (Batches.FlushGroups), instead of being ready.
+	Group string
+	// Batch lists a batch message's members' IDs, in order; nil for any
+	// other message. A batch is made by FlushGroups, never enqueued.
+	Batch []string
 }
 
 // Delivery is a message taken by a worker: it stays claimed by that worker
@@ -138,6 +145,12 @@ func ValidateMessage(m *Message) error {
 	}
 	if m.Task == "" {
 		return errors.New("queue: message without a task name")
+	}
+	if m.Batch != nil {
+		return fmt.Errorf("%w: queue: message %s: a batch is made by FlushGroups, never enqueued", task.ErrInvalidConfig, m.ID)
+	}
+	if m.Group != "" && m.Step != nil {
+		return fmt.Errorf("%w: queue: message %s: a workflow step cannot be grouped", task.ErrInvalidConfig, m.ID)
 	}
 	if m.UniqueFor < 0 {
 		return fmt.Errorf("queue: message %s: negative unique window %v", m.ID, m.UniqueFor)

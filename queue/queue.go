@@ -14,6 +14,7 @@ type Queue interface {
 	Server
 	Schedules
 	Workflows
+	Batches
 }
 
 // Producer is the side of a queue that callers use: enqueue, follow a

@@ -8,7 +8,7 @@ import (
 	"github.com/taskware/taskware/queue"
 )
 
-var cancelScript = newScript(lua("lib/entry.lua", "lib/count.lua", "lib/ended.lua", "lib/cancel.lua", "lib/flow.lua", "cancel.lua"))
+var cancelScript = newScript(lua("lib/entry.lua", "lib/count.lua", "lib/ended.lua", "lib/cancel.lua", "lib/flow.lua", "lib/groups.lua", "cancel.lua"))
 
 // Cancel implements queue.Producer, in one round trip: a script that
 // ends a task that has not run (delayed, or ready and not taken: its

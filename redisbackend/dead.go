@@ -9,7 +9,7 @@ import (
 )
 
 var (
-	requeueDeadScript = newScript(lua("lib/entry.lua", "requeue_dead.lua"))
+	requeueDeadScript = newScript(lua("lib/entry.lua", "lib/groups.lua", "requeue_dead.lua"))
 	purgeDeadScript   = newScript(lua("lib/entry.lua", "purge_dead.lua"))
 )
 
@@ -51,8 +51,8 @@ func (q *Queue) DeadLetters(ctx context.Context, name string, n int) ([]queue.De
 // was enqueued with: one past it is skipped as expired.
 func (q *Queue) RequeueDead(ctx context.Context, name string, ids ...string) (requeued, kept []string, err error) {
 	k := q.b.keys
-	args := make([]any, 0, 3+len(ids))
-	args = append(args, k.statePrefix(name), maxCount, argReplyTTL)
+	args := make([]any, 0, 5+len(ids))
+	args = append(args, k.statePrefix(name), maxCount, argReplyTTL, k.groups(name), time.Now().UnixMilli())
 	for _, id := range ids {
 		args = append(args, id)
 	}

@@ -87,6 +87,11 @@ func decodeRecord(s string) (*store.Record, error) {
 // (encodeStep) too, seven parts; the script that releases it appends an
 // eighth, its inputs (see lua/lib/flow.lua), which a Take reads into
 // Delivery.Inputs.
+//
+// A batch's core (made by lua/flush_groups.lua) has a ninth part, its
+// members' IDs, a netstring of netstrings, after empty headers, step and
+// inputs. A grouped message's group key is kept in its state, not its
+// core.
 const messageVersion = "m1"
 
 func encodeMessage(m *queue.Message) string {
@@ -103,11 +108,18 @@ func encodeMessage(m *queue.Message) string {
 	b = appendNetstring(b, enq)
 	b = appendNetstring(b, exp)
 	b = appendNetstring(b, m.Payload)
-	if len(m.Headers) > 0 || m.Step != nil {
+	if len(m.Headers) > 0 || m.Step != nil || m.Batch != nil {
 		b = appendNetstring(b, encodeHeaders(m.Headers))
 	}
-	if m.Step != nil {
+	if m.Step != nil || m.Batch != nil {
 		b = appendNetstring(b, step)
+	}
+	if m.Batch != nil {
+		var ids []byte
+		for _, id := range m.Batch {
+			ids = appendNetstring(ids, id)
+		}
+		b = appendNetstring(appendNetstring(b, ""), ids) // no inputs
 	}
 	return unsafe.String(unsafe.SliceData(b), len(b)) // b is never written again
 }
@@ -292,7 +304,8 @@ func decodeHeaders(s string) (map[string]string, bool) {
 type entryParser struct{ bad []string }
 
 // fields reads an entry's fields: its message, "m", and the "attempt" a
-// dead letter adds beside it, which wins over the message's header.
+// dead letter adds beside it, which wins over the message's header; and
+// the group key, "g", that message.lua adds for a grouped task.
 func (p *entryParser) fields(d *queue.Delivery, f map[string]string) {
 	m, ok := f["m"]
 	if !ok {
@@ -303,6 +316,7 @@ func (p *entryParser) fields(d *queue.Delivery, f map[string]string) {
 	if a, ok := f["attempt"]; ok {
 		d.Attempt = int(p.num("attempt", a, 1))
 	}
+	d.Group = f["g"]
 }
 
 // message reads an entry's "m" (see encodeMessage).
@@ -341,9 +355,9 @@ func (p *entryParser) message(d *queue.Delivery, m string) {
 		}
 		rest = after
 	}
-	if rest != "" { // a workflow step's place
+	if rest != "" { // a workflow step's place, empty in a batch
 		ss, after, ok := netstring(rest)
-		if ok {
+		if ok && ss != "" {
 			d.Step, ok = decodeStep(ss)
 		}
 		if !ok {
@@ -352,13 +366,25 @@ func (p *entryParser) message(d *queue.Delivery, m string) {
 		}
 		rest = after
 	}
-	if rest != "" { // a released step's inputs
-		is, _, ok := netstring(rest)
-		if ok {
+	if rest != "" { // a released step's inputs, empty in a batch
+		is, after, ok := netstring(rest)
+		if ok && is != "" {
 			d.Inputs, ok = decodeInputs(is, d.Step)
 		}
 		if !ok {
 			p.bad = append(p.bad, "unreadable inputs")
+			return
+		}
+		rest = after
+	}
+	if rest != "" { // a batch's members
+		bs, _, ok := netstring(rest)
+		if ok {
+			d.Batch, ok = netstrings(bs)
+		}
+		if !ok || len(d.Batch) == 0 {
+			d.Batch = nil
+			p.bad = append(p.bad, "unreadable batch")
 		}
 	}
 }

@@ -12,8 +12,8 @@ import (
 )
 
 var (
-	enqueueScript     = newScript(lua("lib/entry.lua", "lib/enqueue.lua", "enqueue.lua"))
-	enqueueManyScript = newScript(lua("lib/entry.lua", "lib/enqueue.lua", "enqueue_many.lua"))
+	enqueueScript     = newScript(lua("lib/entry.lua", "lib/groups.lua", "lib/enqueue.lua", "enqueue.lua"))
+	enqueueManyScript = newScript(lua("lib/entry.lua", "lib/groups.lua", "lib/enqueue.lua", "enqueue_many.lua"))
 )
 
 // nonce returns a fresh nonce for one call of a script.
@@ -37,7 +37,7 @@ func (q *Queue) Enqueue(ctx context.Context, m *queue.Message, runAt time.Time) 
 	state := k.state(m.Queue, m.ID)
 	keys := []string{k.stream(m.Queue), k.delayed(m.Queue), state, q.uniqueKey(m, state)}
 	res, err := q.run(ctx, enqueueScript, keys, m.ID, m.Task, encodeMessage(m), max(m.Attempt, 1), runAtMs, nonce(),
-		q.uniqueWindow(m)).Result()
+		q.uniqueWindow(m), m.Group, k.groups(m.Queue), time.Now().UnixMilli()).Result()
 	if err != nil {
 		return fmt.Errorf("worker: enqueue %s: %w", m.ID, unavailable(ctx, err))
 	}
@@ -94,9 +94,11 @@ func (q *Queue) EnqueueMany(ctx context.Context, ms []*queue.Message, runAt time
 		}
 	}
 	var runAtMs int64
-	if runAt.After(time.Now()) {
+	now := time.Now()
+	if runAt.After(now) {
 		runAtMs = runAt.UnixMilli()
 	}
+	nowMs := now.UnixMilli()
 	// The tasks of each queue, in order, by their place in ms.
 	byQueue := map[string][]int{}
 	var order []string
@@ -116,18 +118,18 @@ func (q *Queue) EnqueueMany(ctx context.Context, ms []*queue.Message, runAt time
 		for len(all) > 0 {
 			idx := all[:min(len(all), enqueueChunk)]
 			all = all[len(idx):]
-			args := make([]any, 0, 5+2*len(idx)+2+5*len(idx))
+			args := make([]any, 0, 5+2*len(idx)+4+6*len(idx))
 			args = append(args, argEvalSHA, enqueueManyScript.sha, 2+2*len(idx), &n.stream, &n.delayed)
 			for _, i := range idx {
 				states[i] = n.statePrefix + ms[i].ID
 				uniques[i] = q.uniqueKey(ms[i], states[i])
 				args = append(args, &states[i], &uniques[i])
 			}
-			args = append(args, runAtMs, nonce())
+			args = append(args, runAtMs, nonce(), &n.groups, nowMs)
 			for _, i := range idx {
 				m := ms[i]
 				msgs[i] = encodeMessage(m)
-				args = append(args, &m.ID, &m.Task, &msgs[i], max(m.Attempt, 1), q.uniqueWindow(m))
+				args = append(args, &m.ID, &m.Task, &msgs[i], max(m.Attempt, 1), q.uniqueWindow(m), &m.Group)
 			}
 			ops = append(ops, scriptOp(enqueueManyScript, args))
 			chunks = append(chunks, idx)

@@ -20,7 +20,7 @@ var (
 	// step's end in its workflow, in the same run.
 	finishStepScript = newScript(releaseLua + lua("lib/entry.lua", "lib/count.lua", "lib/superseded.lua", "lib/attempt.lua", "lib/ended.lua",
 		"lib/finish.lua", "lib/flow.lua", "finish_step.lua"))
-	requeueScript = newScript(releaseLua + lua("lib/entry.lua", "lib/count.lua", "lib/superseded.lua", "lib/attempt.lua", "requeue.lua"))
+	requeueScript = newScript(releaseLua + lua("lib/entry.lua", "lib/count.lua", "lib/superseded.lua", "lib/attempt.lua", "lib/requeue.lua", "requeue.lua"))
 )
 
 // Started implements queue.Consumer: it marks the task running, since at,

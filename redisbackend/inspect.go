@@ -129,16 +129,17 @@ func (q *Queue) scanQueues(ctx context.Context) ([]string, error) {
 // gives -1) counts as live.
 func (q *Queue) Stats(ctx context.Context, name string) (*queue.Stats, error) {
 	k := q.b.keys
-	res, err := q.run(ctx, statsScript, []string{k.stream(name), k.delayed(name), k.dead(name), k.waiting(name)},
+	res, err := q.run(ctx, statsScript, []string{k.stream(name), k.delayed(name), k.dead(name), k.waiting(name), k.grouped(name)},
 		maxCount, queue.LiveWorkerWindow.Milliseconds()).Slice()
-	if err == nil && len(res) != 9 {
+	if err == nil && len(res) != 10 {
 		err = fmt.Errorf("unexpected reply %v", res)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("worker: stats of %s: %w", name, unavailable(ctx, err))
 	}
 	st := &queue.Stats{Queue: name, Ready: toInt(res[0]), Running: toInt(res[1]), Delayed: toInt(res[2]),
-		Dead: toInt(res[3]), Workers: int(toInt(res[5])), Waiting: toInt(res[8])}
+		Dead: toInt(res[3]), Workers: int(toInt(res[5])), Waiting: toInt(res[8]),
+		Grouped: toInt(res[9])}
 	if ms, ok := entryMillis(toString(res[4])); ok {
 		now := time.Unix(toInt(res[6]), toInt(res[7])*1000)
 		st.OldestReady = max(now.Sub(time.UnixMilli(ms)), 0)

@@ -46,6 +46,13 @@ func (k keys) ended(queue string) string { return k.prefix + "queue:{" + queue +
 // lua/lib/flow.lua, which spells it too.
 func (k keys) waiting(queue string) string { return k.prefix + "queue:{" + queue + "}:waiting" }
 
+// groups starts the keys of a queue's groups of grouped messages, and of
+// its count of them, which lua/lib/groups.lua names; batchSeq counts the
+// queue's batches, for their IDs (see lua/flush_groups.lua).
+func (k keys) groups(queue string) string   { return k.prefix + "queue:{" + queue + "}:" }
+func (k keys) grouped(queue string) string  { return k.groups(queue) + "grouped" }
+func (k keys) batchSeq(queue string) string { return k.prefix + "queue:{" + queue + "}:batchseq" }
+
 // queues is the set of the names of the queues this backend's producers,
 // workers and admins have used (see Queue.Queues).
 func (k keys) queues() string { return k.prefix + "queues" }

@@ -12,7 +12,7 @@ import (
 
 var (
 	recoverScript = newScript(lua("lib/entry.lua", "recover.lua"))
-	promoteScript = newScript(lua("lib/entry.lua", "lib/count.lua", "lib/ended.lua", "lib/cancel.lua", "lib/flow.lua", "promote.lua"))
+	promoteScript = newScript(lua("lib/entry.lua", "lib/count.lua", "lib/ended.lua", "lib/cancel.lua", "lib/flow.lua", "lib/groups.lua", "promote.lua"))
 	leaveScript   = newScript(lua("leave.lua"))
 )
 
@@ -52,7 +52,8 @@ func (q *Queue) Leave(ctx context.Context, name, consumer string) error {
 // JUSTID for all of them, which resets their idle time and answers with
 // those still pending (a finished or taken-over entry is not: it was
 // acknowledged), and, while a worker watches for cancels, an HGET of each
-// one's cancel mark beside it in the pipeline (see WatchCancels).
+// one's cancel mark beside it in the pipeline (see WatchCancels), and of
+// each member's of a batch.
 func (q *Queue) Extend(ctx context.Context, name, consumer string, ds []*queue.Delivery) ([]*queue.Delivery, error) {
 	if len(ds) == 0 {
 		return nil, nil
@@ -64,12 +65,18 @@ func (q *Queue) Extend(ctx context.Context, name, consumer string, ds []*queue.D
 	watchers := q.cancelWatchers()
 	var claim *redis.StringSliceCmd
 	var flags []*redis.StringCmd
+	var flagged []string // the task each flag is of: a delivery's, or a batch member's
 	_, _ = q.b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		claim = p.XClaimJustID(ctx, &redis.XClaimArgs{Stream: q.b.keys.stream(name), Group: group, Consumer: consumer, Messages: ids})
 		if len(watchers) > 0 { // a cancel notice may have been lost: read the mark it left
-			flags = make([]*redis.StringCmd, len(ds))
-			for i, d := range ds {
-				flags[i] = p.HGet(ctx, q.b.keys.state(name, d.ID), "cx")
+			mark := func(id string) {
+				flags, flagged = append(flags, p.HGet(ctx, q.b.keys.state(name, id), "cx")), append(flagged, id)
+			}
+			for _, d := range ds {
+				mark(d.ID)
+				for _, id := range d.Batch { // a member canceled while its batch runs
+					mark(id)
+				}
 			}
 		}
 		return nil
@@ -80,7 +87,7 @@ func (q *Queue) Extend(ctx context.Context, name, consumer string, ds []*queue.D
 	for i, f := range flags {
 		if f.Val() == "1" {
 			for _, fn := range watchers {
-				fn(name, ds[i].ID)
+				fn(name, flagged[i])
 			}
 		}
 	}

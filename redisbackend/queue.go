@@ -59,6 +59,7 @@ type queueNames struct {
 	stream, delayed, dead, paused, statePrefix, tag string
 	ahead, early                                    string                       // see take.lua
 	ended                                           string                       // see lib/ended.lua
+	groups                                          string                       // see lib/groups.lua
 	recordPrefix                                    string                       // a record's key, but for the ID
 	minute                                          atomic.Pointer[minuteCounts] // the last minute's counts key
 }
@@ -81,7 +82,7 @@ func (q *Queue) names(name string) *queueNames {
 	k := q.b.keys
 	n = &queueNames{name: name, stream: k.stream(name), delayed: k.delayed(name), dead: k.dead(name),
 		paused: k.paused(name), statePrefix: k.statePrefix(name), recordPrefix: k.result(name, ""), tag: "{" + name + "}",
-		ahead: k.ahead(name), early: k.early(name), ended: k.ended(name)}
+		ahead: k.ahead(name), early: k.early(name), ended: k.ended(name), groups: k.groups(name)}
 	q.mu.Lock()
 	if q.byName == nil {
 		q.byName = make(map[string]*queueNames)

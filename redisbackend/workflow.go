@@ -17,7 +17,7 @@ import (
 
 var (
 	flowLua               = lua("lib/entry.lua", "lib/count.lua", "lib/ended.lua", "lib/flow.lua")
-	enqueueWorkflowScript = newScript(flowLua + lua("lib/enqueue.lua", "enqueue_workflow.lua"))
+	enqueueWorkflowScript = newScript(flowLua + lua("lib/groups.lua", "lib/enqueue.lua", "enqueue_workflow.lua"))
 	cancelWorkflowScript  = newScript(flowLua + lua("cancel_workflow.lua"))
 	retryStepScript       = newScript(flowLua + lua("retry_step.lua"))
 	waitWorkflowScript    = newScript(lua("wait_workflow.lua"))

@@ -96,6 +96,7 @@ type enqueueConfig struct {
 	ids            []string
 	runAt, expires time.Time
 	delay, ttl     time.Duration
+	group          string
 }
 
 type enqueueOptionFunc func(*enqueueConfig)
@@ -105,6 +106,15 @@ func (f enqueueOptionFunc) apply(c *enqueueConfig) { f(c) }
 // OnQueue puts the task on the named queue (DefaultQueue).
 func OnQueue(name string) EnqueueOption {
 	return enqueueOptionFunc(func(c *enqueueConfig) { c.queue = name })
+}
+
+// Group puts the task in group key: it waits there, with the tasks of its
+// queue and task type enqueued with the same key, until a worker that
+// registered the task with RegisterBatch flushes the group into a batch
+// (by size, delay or grace). Without such a worker it waits for ever. A
+// grouped task keeps its own handle, state, result and events.
+func Group(key string) EnqueueOption {
+	return enqueueOptionFunc(func(c *enqueueConfig) { c.group = key })
 }
 
 // ID gives the task the caller's ID instead of a random one. An ID the
@@ -346,7 +356,7 @@ func payloadMessage(c *Client, name string, cfg *enqueueConfig, payload []byte, 
 		return nil, fmt.Errorf("worker: enqueue: %w", &task.TooLargeError{What: "arguments of " + name, Size: len(payload), Max: c.maxPayload})
 	}
 	m := &queue.Message{ID: id, Task: name, Queue: cfg.queue, Payload: payload, EnqueuedAt: now, ExpiresAt: cfg.expires, Attempt: 1,
-		Headers: cfg.headers, Unique: cfg.unique, UniqueFor: cfg.uniqueFor}
+		Headers: cfg.headers, Unique: cfg.unique, UniqueFor: cfg.uniqueFor, Group: cfg.group}
 	if cfg.unique == uniqueArgs {
 		sum := sha256.Sum256(payload)
 		m.Unique = name + ":" + hex.EncodeToString(sum[:16])

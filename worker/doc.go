@@ -27,7 +27,8 @@
 //
 // The queue contract lives in package queue: a [Client] uses its
 // queue.Producer side (enqueue, states, waits, cancels), a [Worker] its
-// queue.Consumer side (take, reclaim, extend, promote, finish), and
+// queue.Consumer side (take, reclaim, extend, promote, finish) and its
+// queue.Batches side (see Batches below), which make a [Queue], and
 // operators its queue.Admin side. This package holds no backend: package
 // redisbackend keeps queues in Redis streams, package memorybackend in
 // memory. A worker collects each run's last writes (task.FinalWrites: the
@@ -47,6 +48,23 @@
 // by the client that starts or cancels it ([EventWorkflowStarted],
 // [EventWorkflowCanceled]) and by the worker whose step's finish ends it
 // ([EventWorkflowSucceeded], [EventWorkflowFailed]), at most once each.
+//
+// # Batches
+//
+// Tasks enqueued with [Group] wait in their group (of their queue, task
+// and key) until a worker that registered their task with [RegisterBatch]
+// makes the group a batch: once it holds [BatchSize] tasks, its oldest
+// waited [BatchDelay], or its newest [BatchGrace] (the worker's promote
+// loop asks the queue, queue.Batches.FlushGroups). The batch is a
+// delivery of its own, taken, kept claimed, recovered and finished like
+// any: the batch handler gets its tasks' arguments in one call, and
+// returns a result per task, one error for all, or a [*BatchError] with an
+// error per task. Each task runs through its own chain around its share
+// of that call, so it keeps its own retries (a retried task goes back to
+// its group), stored result (its Handle's Get reads it), state and events;
+// the queue ends all the batch's tasks, and the batch, in one
+// FinishBatch. A batch whose worker dies runs again, whole but for the
+// tasks that ended; no task is in two batches.
 //
 // The executor imports task and the queue contract only: no policy, no
 // backend.

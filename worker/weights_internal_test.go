@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/taskware/taskware/queue"
 	"github.com/taskware/taskware/task"
 )
 
@@ -39,8 +38,8 @@ func TestQueuesRefusesBadWeights(t *testing.T) {
 	}
 }
 
-// nopConsumer is a queue.Consumer that New can be wired with.
-type nopConsumer struct{ queue.Consumer }
+// nopConsumer is a Queue that New can be wired with.
+type nopConsumer struct{ Queue }
 
 // The order takes from each queue as often as its weight, spread out.
 func TestTakeOrder(t *testing.T) {

@@ -40,7 +40,7 @@ var outagePauses = backoff.Policy{Min: time.Second, Max: time.Minute}
 // most Concurrency at once. Create it with New, register tasks with
 // Register, then call Run.
 type Worker struct {
-	queue                       queue.Consumer
+	queue                       Queue
 	concurrency, maxDeliveries  int
 	maxOutages, prefetch        int
 	queues                      []string
@@ -58,20 +58,29 @@ type Worker struct {
 
 	mu       sync.Mutex
 	tasks    map[string]task.Func
+	batches  map[string]*batchTask // see RegisterBatch
+	policies []queue.GroupPolicy   // of batches, set by Run
 	running  bool
 	stopping bool // Run's ctx ended: a run that parks is handed back
 	inflight map[*queue.Delivery]*flight
 	parked   int // runs that gave back their slot (see park)
 }
 
+// Queue is the side of a queue a worker uses: it takes, runs and finishes
+// deliveries, batches included. A backend's queue.Queue is one.
+type Queue interface {
+	queue.Consumer
+	queue.Batches
+}
+
 // New returns a Worker that takes tasks from q (a backend's Queue). It panics with an error matching
 // task.ErrInvalidConfig on a nil queue or an option out of range.
-func New(q queue.Consumer, opts ...Option) *Worker {
+func New(q Queue, opts ...Option) *Worker {
 	w := &Worker{
 		queue: q, concurrency: DefaultConcurrency, prefetch: -1, maxDeliveries: DefaultMaxDeliveries, maxOutages: DefaultMaxOutages,
 		queues: []string{queue.Default}, grace: DefaultGrace, visibility: DefaultVisibility,
 		pollWait: DefaultPollWait, promoteEvery: DefaultPromoteEvery,
-		tasks: make(map[string]task.Func), inflight: make(map[*queue.Delivery]*flight),
+		tasks: make(map[string]task.Func), batches: make(map[string]*batchTask), inflight: make(map[*queue.Delivery]*flight),
 	}
 	host, _ := os.Hostname()
 	w.consumer = host + ":" + strconv.Itoa(os.Getpid()) + ":" + randid.New()[:6]
@@ -146,6 +155,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		return errors.New("worker: Run called twice")
 	}
 	w.running = true
+	w.policies = w.groupPolicies()
 	w.mu.Unlock()
 
 	defer w.queue.WatchCancels(w.canceled)()
@@ -178,6 +188,10 @@ func (w *Worker) Run(ctx context.Context) error {
 				tasks.Go(func() {
 					defer slots.release(1)
 					defer w.track(d, false)
+					if d.Batch != nil && d.Malformed == nil {
+						w.handBackBatch(runCtx, d)
+						return
+					}
 					o := queue.Outcome{Status: queue.Scheduled, RunAt: time.Now(), Attempt: d.Attempt}
 					if w.finish(runCtx, d, o) && w.events.on() {
 						w.publish(EventHandedBack, d, &o, nil, nil, 0)
@@ -286,9 +300,17 @@ func (w *Worker) canceled(queueName, id string) {
 	}
 }
 
+// promoteAll moves due tasks to their queues' ready ones (or groups), and
+// makes batches of the groups of the worker's batch tasks that are due.
 func (w *Worker) promoteAll(ctx context.Context) {
 	for _, q := range w.queues {
 		if _, err := w.queue.Promote(ctx, q, time.Now(), 100); err != nil && ctx.Err() == nil {
+			w.onError(err)
+		}
+		if len(w.policies) == 0 {
+			continue
+		}
+		if _, err := w.queue.FlushGroups(ctx, q, w.policies, time.Now()); err != nil && ctx.Err() == nil {
 			w.onError(err)
 		}
 	}
@@ -333,7 +355,14 @@ type run struct {
 // execute runs one delivery, which holds s, and ends it in its queue. It
 // reports whether the run parked, having given back s already.
 func (w *Worker) execute(runCtx context.Context, d *queue.Delivery, s *slots) (parked bool) {
+	if d.Batch != nil && d.Malformed == nil {
+		w.executeBatch(runCtx, d)
+		return false
+	}
 	fn, ok := w.tasks[d.Task]
+	if b := w.batches[d.Task]; !ok && b != nil { // a task enqueued without a group: a batch of one
+		fn, ok = b.member, true
+	}
 	ev := w.events.on()
 	if ev && d.Deliveries > 1 {
 		w.publish(EventTakenOver, d, nil, nil, nil, 0)
@@ -386,34 +415,11 @@ func (w *Worker) execute(runCtx context.Context, d *queue.Delivery, s *slots) (p
 		r.endProgress()
 		parked = !r.state.CompareAndSwap(runRunning, runEnded)
 		took = time.Since(start)
-		switch {
-		case err != nil && task.Abandoned(ctx): // a hard stop, or parked at a stop
-			// Cut short by a stop: no result, but the locks go, and the task
-			// goes back to its queue at once, for another worker.
-			r.final.Results = nil
-			o = queue.Outcome{Status: queue.Scheduled, RunAt: time.Now(), Attempt: r.inv.Attempt,
-				Kind: task.KindOf(task.ErrAbandoned), Error: task.ErrAbandoned.Error()}
-			err = task.ErrAbandoned
-		case err != nil && errors.Is(context.Cause(ctx), queue.ErrClaimLost):
-			// Taken over while it ran: its end changes nothing (the finish
-			// is superseded) but for its locks, which go.
-			r.final.Results = nil
-			o = queue.Outcome{Status: queue.Scheduled, RunAt: time.Now(), Attempt: r.inv.Attempt,
-				Kind: queue.ErrClaimLost.ErrorKind(), Error: queue.ErrClaimLost.Error()}
-			err = queue.ErrClaimLost
-		case err != nil && errors.Is(context.Cause(ctx), queue.ErrCanceled):
-			// Canceled while it ran: it ends so, with no result, and is
-			// not retried.
-			r.final.Results = nil
-			o, err = canceledOutcome(d), queue.ErrCanceled
-			o.Attempt = r.inv.Attempt
-		default:
-			o = w.outcome(d, &r.inv, err)
-			if d.Step != nil && o.Status == queue.Succeeded {
-				err = stepResult(&o, &r.inv, res)
-				if err != nil {
-					r.final.Results = nil // a step that ends dead stores no success
-				}
+		o, err = w.runEnd(ctx, d, &r.inv, &r.final, err)
+		if d.Step != nil && o.Status == queue.Succeeded {
+			err = stepResult(&o, &r.inv, res)
+			if err != nil {
+				r.final.Results = nil // a step that ends dead stores no success
 			}
 		}
 		cancel(nil)
@@ -432,6 +438,33 @@ func (w *Worker) execute(runCtx context.Context, d *queue.Delivery, s *slots) (p
 		w.publish(EventSuperseded, d, nil, inv, ferr, took)
 	}
 	return parked
+}
+
+// runEnd returns how a run of d (inv, with its final writes) that
+// returned err under ctx ends, and the error to tell of it.
+func (w *Worker) runEnd(ctx context.Context, d *queue.Delivery, inv *task.Invocation, final *task.FinalWrites, err error) (queue.Outcome, error) {
+	switch {
+	case err != nil && task.Abandoned(ctx): // a hard stop, or parked at a stop
+		// Cut short by a stop: no result, but the locks go, and the task
+		// goes back to its queue at once, for another worker.
+		final.Results = nil
+		return queue.Outcome{Status: queue.Scheduled, RunAt: time.Now(), Attempt: inv.Attempt,
+			Kind: task.KindOf(task.ErrAbandoned), Error: task.ErrAbandoned.Error()}, task.ErrAbandoned
+	case err != nil && errors.Is(context.Cause(ctx), queue.ErrClaimLost):
+		// Taken over while it ran: its end changes nothing (the finish
+		// is superseded) but for its locks, which go.
+		final.Results = nil
+		return queue.Outcome{Status: queue.Scheduled, RunAt: time.Now(), Attempt: inv.Attempt,
+			Kind: queue.ErrClaimLost.ErrorKind(), Error: queue.ErrClaimLost.Error()}, queue.ErrClaimLost
+	case err != nil && errors.Is(context.Cause(ctx), queue.ErrCanceled):
+		// Canceled while it ran: it ends so, with no result, and is
+		// not retried.
+		final.Results = nil
+		o := canceledOutcome(d)
+		o.Attempt = inv.Attempt
+		return o, queue.ErrCanceled
+	}
+	return w.outcome(d, inv, err), err
 }
 
 // finish ends d, not run, in its queue (see end), and reports whether it

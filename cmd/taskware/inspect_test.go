@@ -265,9 +265,9 @@ func TestQueuesCounts(t *testing.T) {
 		e.cli(t, "pause", "side")
 		lines := strings.Split(strings.TrimSpace(e.cli(t, "queues")), "\n")
 		want := [][]string{
-			{"QUEUE", "READY", "RUNNING", "DELAYED", "DEAD", "WAITING", "OLDEST", "WORKERS", "PAUSED"},
-			{"default", "2", "1", "1", "0", "0", "", "1", "-"},
-			{"side", "0", "0", "0", "1", "0", "-", "0", "paused"},
+			{"QUEUE", "READY", "RUNNING", "DELAYED", "DEAD", "WAITING", "GROUPED", "OLDEST", "WORKERS", "PAUSED"},
+			{"default", "2", "1", "1", "0", "0", "0", "", "1", "-"},
+			{"side", "0", "0", "0", "1", "0", "0", "-", "0", "paused"},
 		}
 		if len(lines) != len(want) {
 			t.Fatalf("queues printed %d lines, want %d:\n%s", len(lines), len(want), strings.Join(lines, "\n"))
@@ -283,7 +283,7 @@ func TestQueuesCounts(t *testing.T) {
 				}
 			}
 		}
-		oldest, err := time.ParseDuration(strings.Fields(lines[1])[6])
+		oldest, err := time.ParseDuration(strings.Fields(lines[1])[7])
 		if err != nil || oldest <= 0 || oldest > time.Minute {
 			t.Errorf("oldest ready of default: %v, %v; want a positive age under a minute", oldest, err)
 		}

@@ -28,13 +28,13 @@ func listQueues(ctx context.Context, in *inspection, args []string) error {
 	if in.o.JSON {
 		return in.json(map[string]any{"queues": qs})
 	}
-	tw := in.table("QUEUE", "READY", "RUNNING", "DELAYED", "DEAD", "WAITING", "OLDEST", "WORKERS", "PAUSED")
+	tw := in.table("QUEUE", "READY", "RUNNING", "DELAYED", "DEAD", "WAITING", "GROUPED", "OLDEST", "WORKERS", "PAUSED")
 	for _, q := range qs {
 		paused := "-"
 		if q.Paused {
 			paused = "paused"
 		}
-		in.row(tw, q.Queue, q.Ready, q.Running, q.Delayed, q.Dead, q.Waiting, q.Oldest(), q.Workers, paused)
+		in.row(tw, q.Queue, q.Ready, q.Running, q.Delayed, q.Dead, q.Waiting, q.Grouped, q.Oldest(), q.Workers, paused)
 	}
 	return tw.Flush()
 }

@@ -22,6 +22,7 @@ type Queue struct {
 	Delayed       int64  `json:"delayed"`
 	Dead          int64  `json:"dead"`
 	Waiting       int64  `json:"waiting"` // workflow steps waiting for their parents
+	Grouped       int64  `json:"grouped"` // tasks waiting in their groups for a batch
 	OldestReadyMs int64  `json:"oldest_ready_ms"`
 	Workers       int    `json:"workers"`
 	Paused        bool   `json:"paused"`
@@ -29,7 +30,7 @@ type Queue struct {
 
 // QueueOf is the row of the queue st counts.
 func QueueOf(st *queue.Stats, paused bool) Queue {
-	return Queue{Queue: st.Queue, Ready: st.Ready, Running: st.Running, Delayed: st.Delayed, Dead: st.Dead, Waiting: st.Waiting,
+	return Queue{Queue: st.Queue, Ready: st.Ready, Running: st.Running, Delayed: st.Delayed, Dead: st.Dead, Waiting: st.Waiting, Grouped: st.Grouped,
 		OldestReadyMs: st.OldestReady.Milliseconds(), Workers: st.Workers, Paused: paused}
 }
 

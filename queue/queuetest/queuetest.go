@@ -84,6 +84,7 @@ func promises() []promise {
 		{Name: "Server", Cases: serverPromises()},
 		{Name: "Schedules", Cases: schedulePromises()},
 		{Name: "Workflow", Cases: workflowPromises()},
+		{Name: "Batch", Cases: batchPromises()},
 	}
 }
 

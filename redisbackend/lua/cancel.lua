@@ -1,5 +1,5 @@
 -- cancel.lua, after lib/entry.lua, lib/count.lua, lib/ended.lua,
--- lib/cancel.lua and lib/flow.lua: Queue.Cancel.
+-- lib/cancel.lua, lib/flow.lua and lib/groups.lua: Queue.Cancel.
 -- Returns "missing", "ended", "canceled" (the task never runs: it was
 -- delayed, or ready and not taken, and its entry is deleted; or a
 -- workflow step still waiting), or "sent" (a worker holds it: the notice
@@ -9,7 +9,12 @@
 -- "ca"): sent again (its reply lost), it finds them and gives the same
 -- answer, and does nothing more. A workflow step canceled before it ran
 -- keeps its core, and its end goes to its workflow, as a failure's does
--- (lib/flow.lua).
+-- (lib/flow.lua). A grouped task that waits in its group leaves it, and
+-- one in a batch not started yet (its state's "b") ends canceled: the
+-- batch's start leaves it out (start_batch.lua); one in a running batch
+-- is sent the notice, and the batch's finish ends it canceled. A batch
+-- (its state's "nb") canceled before it was taken ends its members that
+-- have not started canceled with it.
 --
 -- KEYS[1]  state      the task's state
 -- KEYS[2]  delayed    the queue's delayed set
@@ -27,7 +32,7 @@
 local state, delayed, stream, counts, ended = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local id, channel, tag, state_ttl, at, nonce, prefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 
-local h = redis.call('HMGET', state, 'status', 'e', 'cn', 'ca', 'wf', 'wq')
+local h = redis.call('HMGET', state, 'status', 'e', 'cn', 'ca', 'wf', 'wq', 'g', 'b', 'task', 'nb', 'm')
 local status, entry, wf = h[1], h[2], h[5]
 if not status then return 'missing' end
 if h[3] == nonce and h[4] then return h[4] end
@@ -39,6 +44,13 @@ local answer = 'sent'
 local core
 if status == 'scheduled' then
   redis.call('ZREM', delayed, id)
+  if h[10] then core = h[11] end
+  answer = 'canceled'
+elseif status == 'queued' and h[8] then
+  answer = 'canceled'
+elseif status == 'queued' and h[7] then
+  local gp = prefix .. 'queue:' .. tag .. ':'
+  gleave(gp, gp .. 'task:', id, h[9] or '', h[7])
   answer = 'canceled'
 elseif status == 'waiting' then
   redis.call('ZREM', stream .. ':waiting', id)
@@ -46,7 +58,7 @@ elseif status == 'waiting' then
 elseif entry then
   local ok, p = pcall(redis.call, 'XPENDING', stream, 'taskware', entry, entry, 1)
   if (not ok or #p == 0) then
-    if wf then
+    if wf or h[10] then
       local e = redis.call('XRANGE', stream, entry, entry)
       if e[1] then core = select(2, unpackmsg(field(e[1][2], 'm'))) end
     end
@@ -55,7 +67,17 @@ elseif entry then
 end
 if answer == 'canceled' then
   endcanceled(state, id, counts, ended, state_ttl, channel, tag, at, wf)
-  if core then redis.call('HSET', state, 'm', core) end
+  if core and wf then redis.call('HSET', state, 'm', core) end
+  if core and h[10] then
+    local sp = prefix .. 'queue:' .. tag .. ':task:'
+    for _, mid in ipairs(corebatch(core) or {}) do
+      local m = redis.call('HMGET', sp .. mid, 'status', 'b')
+      if m[1] == 'queued' and m[2] == id then
+        redis.call('HSET', sp .. mid, 'cx', '1')
+        endcanceled(sp .. mid, mid, counts, ended, state_ttl, channel, tag, at, nil)
+      end
+    end
+  end
 else
   redis.call('PUBLISH', channel, 'x' .. tag .. id)
 end

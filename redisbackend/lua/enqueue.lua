@@ -1,4 +1,4 @@
--- enqueue.lua, after lib/entry.lua and lib/enqueue.lua: Queue.Enqueue.
+-- enqueue.lua, after lib/entry.lua, lib/groups.lua and lib/enqueue.lua: Queue.Enqueue.
 -- Returns what enqueue does: 1, 0 for a known ID, or the ID of the task
 -- holding the unique key.
 --
@@ -13,9 +13,13 @@
 -- ARGV[5]  run_at    when the task is due, ms; 0: now
 -- ARGV[6]  nonce     this call's, to know it when it comes again
 -- ARGV[7]  window    how long the unique key holds, ms; 0: no key
+-- ARGV[8]  group     the task's group key, '' if none (lib/groups.lua)
+-- ARGV[9]  gp        the queue's groups' key prefix
+-- ARGV[10] now       ms, when a grouped task joins its group
 
 local stream, delayed, state, unique = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local id, task, core, attempt, run_at, nonce, window = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local group, gp, now = ARGV[8], ARGV[9], ARGV[10]
 
 if window == '0' then unique = nil end
-return enqueue(stream, delayed, state, id, task, core, attempt, run_at, nonce, unique, window)
+return enqueue(stream, delayed, state, id, task, core, attempt, run_at, nonce, unique, window, group, gp, now)

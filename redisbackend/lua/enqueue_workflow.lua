@@ -62,7 +62,7 @@ for t = 1, #KEYS - 5 do
   if redis.call('HGET', ended, name) == false and redis.call('EXISTS', state) == 0 then
     redis.call('HSET', steps, name, entry)
     if wn == '0' then
-      enqueue(stream, delayed, state, id, task, core, '1', run_at, nonce .. ':' .. t, nil, '0')
+      enqueue(stream, delayed, state, id, task, core, '1', run_at, nonce .. ':' .. t, nil, '0', '', '', '0')
       redis.call('HSET', state, 'wf', wf, 'wq', home, 'wn', wn, 'wp', wp, 'wc', wc)
     else
       redis.call('HSET', state, 'task', task, 'attempt', '1', 'status', 'waiting', 'm', core,

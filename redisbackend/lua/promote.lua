@@ -1,7 +1,9 @@
 -- promote.lua, after lib/entry.lua, lib/count.lua, lib/ended.lua,
--- lib/cancel.lua and lib/flow.lua:
+-- lib/cancel.lua, lib/flow.lua and lib/groups.lua:
 -- Queue.Promote. Moves the tasks due by now from the delayed set to the
--- stream, each with the core its state kept while it waited; a task
+-- stream, each with the core its state kept while it waited, or, a
+-- grouped task (its state's "g"), into its group, its core still in its
+-- state (lib/groups.lua); a task
 -- canceled meanwhile (its state's "cx") ends as canceled instead (a
 -- workflow step's end then goes to its workflow, as in cancel.lua), and
 -- one that ended meanwhile (delivered twice) is dropped. Returns how many it
@@ -28,7 +30,7 @@ local prefix = ARGV[8]
 local ids = redis.call('ZRANGEBYSCORE', delayed, '-inf', now, 'LIMIT', 0, tonumber(count))
 for _, id in ipairs(ids) do
   local state = state_prefix .. id
-  local h = redis.call('HMGET', state, 'm', 'attempt', 'status', 'reclaims', 'outages', 'lk', 'le', 'cx', 'wf', 'wq')
+  local h = redis.call('HMGET', state, 'm', 'attempt', 'status', 'reclaims', 'outages', 'lk', 'le', 'cx', 'wf', 'wq', 'g', 'task')
   local core, attempt, status, reclaims, outages, last_kind, last_error, canceled = h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8]
   local wf = h[9]
   if status == 'scheduled' and canceled then
@@ -42,6 +44,8 @@ for _, id in ipairs(ids) do
           err = 'queue: canceled', value = '', wp = s[1] or '', wc = s[2] or ''})
       end
     end
+  elseif status == 'scheduled' and core and h[11] then
+    gjoin(prefix .. 'queue:' .. tag .. ':', state, id, h[12] or '', h[11], now)
   elseif status == 'scheduled' and core then
     local dlv = '1'
     if reclaims then dlv = tostring(tonumber(reclaims) + 1) end

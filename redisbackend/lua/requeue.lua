@@ -1,5 +1,5 @@
 -- requeue.lua, after the locker's release, lib/entry.lua, lib/count.lua,
--- lib/superseded.lua and lib/attempt.lua: Queue.Finish of a run scheduled again, a retry or a
+-- lib/superseded.lua, lib/attempt.lua and lib/requeue.lua: Queue.Finish of a run scheduled again, a retry or a
 -- "try again later". It releases the run's locks, then, only if the XACK
 -- of its entry acknowledged it (see finish.lua), moves the message's core
 -- from the entry to the task's state, to wait in the delayed set until
@@ -44,18 +44,8 @@ if redis.call('XACK', stream, 'taskware', entry) == 0 then return superseded(sta
 local e = redis.call('XRANGE', stream, entry, entry)
 local core
 if e[1] then core = select(2, unpackmsg(field(e[1][2], 'm'))) end
-if record ~= '' and result ~= 'lost' then result = 'stored' end
-local before = redis.call('HMGET', state, 'status', 'st', 'wk', 'pa')
-add_attempt(state, before, run, 'scheduled', retry, kind, err, stack, at, worker, started)
-redis.call('HSET', state, 'status', 'scheduled', 'attempt', attempt, 'kind', kind, 'error', err, 'result', result)
-if before[4] then redis.call('HDEL', state, 'pd', 'pt', 'pm', 'pa') end -- the run's progress (progress.lua) ends with it
-if core then redis.call('HSET', state, 'm', core) end
-if retry == '1' then redis.call('HSET', state, 'lk', kind, 'le', err) end
-if outage == '1' then redis.call('HINCRBY', state, 'outages', 1) end
-redis.call('ZADD', delayed, run_at, id)
-if record ~= '' then
-  redis.call('SET', record_key, record, 'PX', record_ttl)
-  if redis.call('HGET', state, 'w') then redis.call('PUBLISH', channel, 'r' .. tag .. id) end
-end
-if retry == '1' then count(counts, 'retried') else count(counts, 'rescheduled') end
+requeued({state = state, delayed = delayed, counts = counts, record_key = record_key, id = id, run_at = run_at,
+  attempt = attempt, kind = kind, err = err, retry = retry, outage = outage, record = record, record_ttl = record_ttl,
+  channel = channel, tag = tag, result = result, run = run, stack = stack, at = at, worker = worker, started = started,
+  core = core})
 return 1

@@ -1,11 +1,13 @@
 -- stats.lua, after lib/group.lua: Queue.Stats. Reads only. Returns ready,
 -- running, delayed, dead, the first ready entry's ID (or ""), the live
--- workers, the server's TIME (s, µs), and the waiting steps.
+-- workers, the server's TIME (s, µs), the waiting steps, and the
+-- messages waiting in groups (lib/groups.lua).
 --
 -- KEYS[1]  stream       the queue's stream
 -- KEYS[2]  delayed      the queue's delayed set
 -- KEYS[3]  dead         the queue's dead letters
 -- KEYS[4]  waiting      the queue's waiting steps (lib/flow.lua)
+-- KEYS[5]  grouped      the queue's count of grouped messages (lib/groups.lua)
 -- ARGV[1]  bound        the most entries to count one by one
 -- ARGV[2]  live_window  how recently a live worker was seen, ms
 
@@ -60,4 +62,5 @@ end
 local dead_count = 0
 if redis.call('EXISTS', dead) == 1 then dead_count = redis.call('XLEN', dead) end
 local t = redis.call('TIME')
-return {ready, running, redis.call('ZCARD', delayed), dead_count, oldest, workers, t[1], t[2], redis.call('ZCARD', KEYS[4])}
+return {ready, running, redis.call('ZCARD', delayed), dead_count, oldest, workers, t[1], t[2], redis.call('ZCARD', KEYS[4]),
+  tonumber(redis.call('GET', KEYS[5]) or '0')}

@@ -7,9 +7,11 @@
 -- the latest come first and ties sort by ID. The index lives as long as
 -- its latest task's state (ttl ms); Recover trims the entries of states
 -- that have expired (recover.lua). A listing skips the entries whose
--- state no longer says ended (finished.lua).
+-- state no longer says ended (finished.lua). A ttl of nil leaves the
+-- index's TTL to the caller: finish_batch.lua sets it once for all its
+-- members.
 
 local function indexended(ended, id, at, ttl)
   redis.call('ZADD', ended, '-' .. at, id)
-  redis.call('PEXPIRE', ended, ttl)
+  if ttl then redis.call('PEXPIRE', ended, ttl) end
 end

@@ -8,6 +8,8 @@
 --   unpackmsg(v)      header, core; nil if v is not such a field
 --   coreid(core)      the task's ID
 --   coretask(core)    the task's name
+--   corebatch(core)   a batch's members' IDs, its core's ninth part (see
+--                     flush_groups.lua); nil if it has none
 --   field(f, name)    the value of field name in f, a flat list of an
 --                     entry's fields and values
 
@@ -48,4 +50,20 @@ local function field(f, name)
   for i = 1, #f, 2 do
     if f[i] == name then return f[i + 1] end
   end
+end
+
+local function corebatch(core)
+  local pos, part = 1, nil
+  for _ = 1, 9 do
+    local n, at = string.match(core, '^(%d+):()', pos)
+    if not n then return nil end
+    part, pos = string.sub(core, at, at + n - 1), at + n
+  end
+  local ids, p = {}, 1
+  while p <= #part do
+    local n, at = string.match(part, '^(%d+):()', p)
+    if not n then return nil end
+    ids[#ids + 1], p = string.sub(part, at, at + n - 1), at + n
+  end
+  return ids
 end

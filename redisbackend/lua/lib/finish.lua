@@ -10,6 +10,64 @@
 -- state to read as it was, in the read finish makes anyway, and returned
 -- second (nil if it made none); third, the entry of the dead letter it
 -- wrote, if it wrote one.
+--
+--   endtask(t)
+--
+-- is the end of a task once its delivery is acknowledged, shared with
+-- finish_batch.lua, which ends a batch's members so: the state's status,
+-- outcome and history, the unique key's release, the record of the run's
+-- own StoreResult, the outcome's count, the index of ended tasks, and the
+-- waiters' notices. t has the fields state, id, status, kind, err,
+-- attempt, result, record_key, record, record_ttl, state_ttl, channel,
+-- tag, run, stack, at, worker, started, counts and ended (as finish.lua's
+-- KEYS and ARGV), extra (as finish's), and core: a function that gives a
+-- failed task's message core for its state ("m"), or nil if the state
+-- keeps it already; drop: whether the state holds a core ("m") that a
+-- task that does not fail drops; h: the state's fields as endtask reads
+-- them, read already, or nil; tally: nil, or a table in which to count the
+-- outcome instead of in counts, whose caller counts it and sets the
+-- ended index's TTL once for many tasks. Returns the state as it was
+-- (HMGET of w, uk, status, st, wk, pa, then extra).
+
+local function endtask(t)
+  local state, id, status, result = t.state, t.id, t.status, t.result
+  local h = t.h
+  if h then
+  elseif t.extra then
+    h = redis.call('HMGET', state, 'w', 'uk', 'status', 'st', 'wk', 'pa', unpack(t.extra))
+  else
+    h = redis.call('HMGET', state, 'w', 'uk', 'status', 'st', 'wk', 'pa')
+  end
+  local waited, unique = h[1], h[2]
+  add_attempt(state, {h[3], h[4], h[5]}, t.run, status, '0', t.kind, t.err, t.stack, t.at, t.worker, t.started)
+  if unique and redis.call('GET', unique) == id then redis.call('DEL', unique) end
+  if t.record ~= '' then
+    redis.call('SET', t.record_key, t.record, 'PX', t.record_ttl)
+    if waited then redis.call('PUBLISH', t.channel, 'r' .. t.tag .. id) end
+    if result ~= 'lost' then result = 'stored' end
+  end
+  redis.call('HSET', state, 'status', status, 'kind', t.kind, 'error', t.err, 'attempt', t.attempt, 'result', result, 'fin', t.at)
+  -- The run's progress (progress.lua) ends with it; a run that reported
+  -- none costs no command.
+  if h[6] then redis.call('HDEL', state, 'pd', 'pt', 'pm', 'pa') end
+  if status == 'failed' and t.core then
+    local core = t.core()
+    if core then redis.call('HSET', state, 'm', core) end
+  elseif status ~= 'failed' and t.drop then
+    redis.call('HDEL', state, 'm')
+  end
+  redis.call('PEXPIRE', state, t.state_ttl)
+  if t.tally then
+    local f = outcome(status, t.kind)
+    t.tally[f] = (t.tally[f] or 0) + 1
+    indexended(t.ended, id, t.at, nil)
+  else
+    count(t.counts, outcome(status, t.kind))
+    indexended(t.ended, id, t.at, t.state_ttl)
+  end
+  if waited then redis.call('PUBLISH', t.channel, 't' .. t.tag .. id) end
+  return h
+end
 
 local function finish(extra)
   local letter
@@ -37,33 +95,12 @@ local function finish(extra)
     letter = redis.call('XADD', dead, 'MAXLEN', '~', dead_max, '*', unpack(d))
   end
   if id == '' then return 1 end
-  local h
-  if extra then
-    h = redis.call('HMGET', state, 'w', 'uk', 'status', 'st', 'wk', 'pa', unpack(extra))
-  else
-    h = redis.call('HMGET', state, 'w', 'uk', 'status', 'st', 'wk', 'pa')
-  end
-  local waited, unique = h[1], h[2]
-  add_attempt(state, {h[3], h[4], h[5]}, run, status, '0', kind, err, stack, at, worker, started)
-  if unique and redis.call('GET', unique) == id then redis.call('DEL', unique) end
-  if record ~= '' then
-    redis.call('SET', record_key, record, 'PX', record_ttl)
-    if waited then redis.call('PUBLISH', channel, 'r' .. tag .. id) end
-    if result ~= 'lost' then result = 'stored' end
-  end
-  redis.call('HSET', state, 'status', status, 'kind', kind, 'error', err, 'attempt', attempt, 'result', result, 'fin', at)
-  -- The run's progress (progress.lua) ends with it; a run that reported
-  -- none costs no command.
-  if h[6] then redis.call('HDEL', state, 'pd', 'pt', 'pm', 'pa') end
-  if status == 'failed' then
-    local e = redis.call('XRANGE', stream, entry, entry)
-    local core
-    if e[1] then core = select(2, unpackmsg(field(e[1][2], 'm'))) end
-    if core then redis.call('HSET', state, 'm', core) end
-  end
-  count(counts, outcome(status, kind))
-  redis.call('PEXPIRE', state, state_ttl)
-  indexended(ended, id, at, state_ttl)
-  if waited then redis.call('PUBLISH', channel, 't' .. tag .. id) end
+  local h = endtask({state = state, id = id, status = status, kind = kind, err = err, attempt = attempt, result = result,
+    record_key = record_key, record = record, record_ttl = record_ttl, state_ttl = state_ttl, channel = channel, tag = tag,
+    run = run, stack = stack, at = at, worker = worker, started = started, counts = counts, ended = ended, extra = extra,
+    core = function()
+      local e = redis.call('XRANGE', stream, entry, entry)
+      if e[1] then return (select(2, unpackmsg(field(e[1][2], 'm')))) end
+    end})
   return 1, h, letter
 end
