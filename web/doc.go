@@ -105,7 +105,10 @@
 // same fields as in the output of `taskware ... --json`. Each has
 // "live", a map from the data-live keys of the page's numbers to their
 // text, and "rows", the data-row keys of its rows, which the page's
-// script compares with its own to say "this list changed". An error is
+// script compares with its own to say "this list changed". The task page
+// and the task listing also have "bars", a map from the data-bar-live
+// keys of running tasks' progress bars to {"value", "max", "text"} (max 0:
+// a total not known), which the script shows, moves and hides. An error is
 // {"status": code, "error": text}.
 //
 // Actions (POST, form-encoded, each with the csrf field; each answers 303
