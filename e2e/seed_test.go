@@ -96,7 +96,7 @@ func newBackend(t testing.TB) *redisbackend.Backend {
 // seed puts a known state in b through taskware's own API:
 //
 //	emails:  3 ready, 1 running (taken and started by e2e-worker-1, its one
-//	         live worker),
+//	         live worker, and 40/100 done),
 //	         2 delayed by an hour, 2 dead letters finished as dead (xss-1,
 //	         whose name, arguments and error are the payload, and poison-1);
 //	reports: 1 dead letter, report-1, of a task no worker knows, dead-lettered
@@ -151,6 +151,8 @@ func seed(t testing.TB, b *redisbackend.Backend) *seeded {
 	// running, since when, on which worker. The mark is sent without
 	// waiting; verify waits for it.
 	q.Started(ctx, ds[0], taker, time.Now())
+	// Its progress, as task.Progress reports it: a bar on its pages.
+	must("report progress", q.Progress(ctx, ds[0], queue.Progress{Done: 40, Total: 100, Message: "sending the batch", At: time.Now()}))
 
 	// Three ready, two delayed.
 	for i := range 3 {
@@ -242,9 +244,10 @@ func (s *seeded) verify(t testing.TB) {
 			t.Fatalf("e2e: seed: %s counts %+v, want %+v", name, got, want)
 		}
 	}
-	eventually(t, "the running task's state says running", func() (bool, error) {
+	eventually(t, "the running task's state says running, 40/100 done", func() (bool, error) {
 		st, err := q.State(ctx, mailQueue, runningID)
-		return err == nil && st.Status == queue.Running && st.Worker == taker, fmt.Errorf("state %+v, error %v", st, err)
+		return err == nil && st.Status == queue.Running && st.Worker == taker && st.Progress != nil && st.Progress.Done == 40,
+			fmt.Errorf("state %+v, error %v", st, err)
 	})
 	held, err := s.backend.Locker().Held(ctx)
 	if err != nil {
