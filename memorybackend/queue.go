@@ -32,6 +32,8 @@ type Queue struct {
 	wfWaiters waiters[recordKey]
 	// schedules are the schedulers' publications, by scheduler.
 	schedules map[string]published
+	// stored are the stored schedule entries (see stored.go).
+	stored stored
 }
 
 func newQueue(now func() time.Time, stateTTL time.Duration, deadMax int) *Queue {

@@ -9,7 +9,8 @@
 //   - An [Admin] is what operators use: list queues and tasks, count
 //     outcomes, pause queues, repair dead letters.
 //   - A [Server] describes the server under the backend, for operators.
-//   - [Schedules] is where schedulers publish their entries and ticks.
+//   - [Schedules] is where schedulers publish their entries and ticks, and
+//     where entries changed at run time are stored ([ScheduleDef]).
 //
 // [Admin.ListTasks] pages through a set of a queue's tasks by cursor, with
 // the filters of a [TaskQuery]: a task name, a search of IDs, names and

@@ -12,7 +12,8 @@ var (
 	// ago; or another task holds its unique key.
 	ErrDuplicate = task.NewError("queue.duplicate", "queue: duplicate task")
 	// ErrNotFound means the queue knows nothing of the ID: never enqueued,
-	// or finished longer ago than the state TTL.
+	// or finished longer ago than the state TTL. It is also what a call on
+	// a stored schedule entry that does not exist returns.
 	ErrNotFound = task.NewError("queue.not_found", "queue: task not found")
 	// ErrDeadLettered matches the outcome of a task moved to its queue's
 	// dead letters. The error is a *DeadLetterError, whose reason matches

@@ -130,3 +130,30 @@ func TestWorkflowsOnCluster(t *testing.T) {
 		t.Fatalf("Workflow of a refused workflow: %v; want queue.ErrNotFound", err)
 	}
 }
+
+// On a Cluster, the stored schedule entries' scripts run: their keys
+// share one slot (a key of another slot would fail with CROSSSLOT).
+func TestStoredSchedulesOnCluster(t *testing.T) {
+	q := redisbackend.New(taskwaretest.Cluster(t)).Queue()
+	ctx := t.Context()
+	def := queue.ScheduleDef{Name: "report", Spec: "every 1h0m0s", Task: "report", Queue: "default"}
+	if err := q.PutSchedule(ctx, def); err != nil {
+		t.Fatalf("PutSchedule: %v", err)
+	}
+	if err := q.PauseSchedule(ctx, "report", true, time.Now()); err != nil {
+		t.Fatalf("PauseSchedule: %v", err)
+	}
+	defs, v, err := q.ScheduleDefs(ctx)
+	if err != nil || len(defs) != 1 || !defs[0].Paused || v == 0 {
+		t.Fatalf("ScheduleDefs = %+v, %d, %v; want report, paused", defs, v, err)
+	}
+	if got, err := q.ScheduleVersion(ctx); err != nil || got != v {
+		t.Fatalf("ScheduleVersion = %d, %v; want %d", got, err, v)
+	}
+	if err := q.RemoveSchedule(ctx, "report"); err != nil {
+		t.Fatalf("RemoveSchedule: %v", err)
+	}
+	if got, err := q.ScheduleSince(ctx, []string{"a", "b"}, time.Now()); err != nil || len(got) != 2 {
+		t.Fatalf("ScheduleSince = %v, %v", got, err)
+	}
+}

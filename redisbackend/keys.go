@@ -50,6 +50,18 @@ func (k keys) waiting(queue string) string { return k.prefix + "queue:{" + queue
 // workers and admins have used (see Queue.Queues).
 func (k keys) queues() string { return k.prefix + "queues" }
 
+// scheduleDefs is the hash of the stored schedule entries (see
+// lua/put_schedule.lua); scheduleVersion the counter their changes bump
+// (lua/lib/version.lua); scheduleRemoved the removes' tombstones, for a
+// minute (lua/remove_schedule.lua); scheduleSince the first-seen times of
+// entry names, one field per name ever run with Stored
+// (lua/schedule_since.lua). All four share the {schedule} hash tag, not
+// a queue's: they are the backend's, as the schedules board is.
+func (k keys) scheduleDefs() string    { return k.prefix + "schedule:{schedule}:defs" }
+func (k keys) scheduleVersion() string { return k.prefix + "schedule:{schedule}:version" }
+func (k keys) scheduleRemoved() string { return k.prefix + "schedule:{schedule}:removed" }
+func (k keys) scheduleSince() string   { return k.prefix + "schedule:{schedule}:since" }
+
 // paused exists while a queue is paused.
 func (k keys) paused(queue string) string { return k.prefix + "queue:{" + queue + "}:paused" }
 

@@ -47,6 +47,13 @@
 // With several schedulers running, a tick one of them missed was most
 // likely enqueued by another: its catch-up is then a duplicate, refused.
 //
+// Catching up is from the start of a scheduler too, which surprised a new
+// user: the first deploy of a daily entry ran last night's tick at once.
+// With Stored, a code entry's catch-up never reaches before the first time
+// any scheduler saw its name (queue.Schedules.ScheduleSince records it): a
+// first deploy waits for the next tick, and a restart still catches up a
+// tick missed while every scheduler was down.
+//
 // # Expiry
 //
 // A tick's task expires, by default, at the next tick (worker.ExpiresAt):
@@ -62,7 +69,38 @@
 // growing pauses, while the tick is the latest and within its policy; the
 // next ticks go on. Bad wiring (an empty or taken entry name, a nil
 // schedule, a schedule that never fires) panics at Add with an error
-// matching task.ErrInvalidConfig, as the rest of taskware does.
+// matching task.ErrInvalidConfig, as the rest of taskware does; bad input
+// to Put returns one.
+//
+// # Schedules changed at run time
+//
+// Add is a wiring-time call: it panics once Run started, and a code
+// entry changes with a deploy. Entries can also live in the backend
+// (queue.ScheduleDef), put, paused, resumed and removed from any process
+// while the schedulers run: Put, Pause, Resume, Remove and List here, the
+// taskware command's schedules, the web view's schedules page. A Scheduler
+// given Stored runs them besides its code entries:
+//
+//	s := schedule.New(client, schedule.Stored(backend.Queue()), schedule.SpecParser(taskcron.Parser()))
+//	schedule.Put(ctx, backend.Queue(), "weekly", "0 6 * * mon", report, "all", schedule.OnQueue("reports"))
+//
+// At each wake (at least once a second) Run reads the entries' version,
+// one cheap round trip, and reloads them only when it changed: an entry
+// put, changed, paused or removed is picked up within about a second, and
+// the others keep their state (their last tick, failures and missed
+// count). Ticks are enqueued once as code entries' are, by TickID: every
+// scheduler reads the same entries. A stored entry's first tick is the
+// first after its Since, when it was put or last resumed: no catch-up of a
+// tick from before it existed, nor of those while it was paused. Its ticks
+// carry its Args, the task's arguments encoded as worker.Enqueue encodes
+// them (Put does that), and expire at the next tick.
+//
+// Specs are text: "every <duration>" (ParseEvery; Every's String), or what
+// the SpecParser reads (contrib/cron's Parser, for cron expressions). Every
+// process must read them alike. A stored entry whose spec does not parse,
+// or that has a code entry's name (the two share one name space), is
+// reported to OnError once, and not run. Publish shows stored entries
+// with the code ones.
 //
 // # Seen from the web view
 //
@@ -78,5 +116,5 @@
 //
 // Ticks are handled at their exact time, without jitter: Run sleeps on a
 // timer until the next tick, and wakes at least once a second to read the
-// clock again. Clock gives it another clock, for tests.
+// clock again (and, with Stored, the stored entries' version). Clock gives it another clock, for tests.
 package schedule

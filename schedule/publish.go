@@ -1,6 +1,7 @@
 package schedule
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -60,7 +61,7 @@ func (p *publisher) publish(ctx context.Context, s *Scheduler, states []*state, 
 	p.last = now
 	entries := make([]queue.ScheduleEntry, len(states))
 	for i, st := range states {
-		e := queue.ScheduleEntry{Name: st.name, Spec: spec(st.sched), Task: st.task, Queue: st.queue,
+		e := queue.ScheduleEntry{Name: st.name, Spec: cmp.Or(st.spec, spec(st.sched)), Task: st.task, Queue: st.queue,
 			Next: st.next, Missed: st.missed, Published: now}
 		if st.tick.Status != 0 {
 			e.Last, e.LastStatus = st.tick.At, st.tick.Status.String()

@@ -36,7 +36,8 @@ var retryPauses = backoff.Policy{Min: time.Second, Max: time.Minute}
 // may run a Scheduler with the same entries: each tick is enqueued once
 // (see the package doc).
 //
-// Add and Run are safe for concurrent use; Add panics once Run started.
+// Add and Run are safe for concurrent use; Add panics once Run started
+// (Stored runs entries changed at run time).
 type Scheduler struct {
 	client  *worker.Client
 	now     func() time.Time
@@ -47,6 +48,10 @@ type Scheduler struct {
 	// under name.
 	board queue.Schedules
 	name  string
+	// defs is where Run reads the stored entries (Stored), nil if none;
+	// parse reads their specs.
+	defs  queue.Schedules
+	parse func(string) (Schedule, error)
 
 	mu      sync.Mutex
 	entries []*entry
@@ -64,6 +69,9 @@ type entry struct {
 	noExpiry bool
 	// task and queue are what each tick enqueues where, as published.
 	task, queue string
+	// spec is a stored entry's spec as stored, to publish; key tells its
+	// versions apart (see stored.go). Both are "" for a code entry.
+	spec, key string
 	// put enqueues the task of the tick at tick with opts.
 	put func(ctx context.Context, c *worker.Client, tick time.Time, opts []worker.EnqueueOption) error
 }
@@ -213,6 +221,9 @@ type state struct {
 	// Missed ones.
 	tick   Tick
 	missed int64
+	// hold keeps a code entry's ticks waiting while Run learns when the
+	// entry was first seen (see Stored).
+	hold bool
 }
 
 // Run enqueues the ticks of s's entries as they fall, until ctx ends; then
@@ -239,23 +250,37 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}()
 
 	now := s.now()
-	states := make([]*state, len(entries))
+	code := make([]*state, len(entries))
 	for i, e := range entries {
-		// At the start, ticks as late as the policy allows are due.
-		states[i] = &state{entry: e, last: now.Add(-e.policy.lateness()), next: now}
+		// At the start, ticks as late as the policy allows are due; with
+		// Stored, none before the entry was first seen.
+		code[i] = &state{entry: e, last: now.Add(-e.policy.lateness()), next: now, hold: s.defs != nil}
+	}
+	var stored *storedRun
+	if s.defs != nil {
+		stored = newStoredRun(s, code)
 	}
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	pub := &publisher{board: s.board}
 	defer pub.withdraw(ctx, s.name)
+	states := code
 	for {
 		if ctx.Err() != nil {
 			return nil
 		}
 		now := s.now()
-		wake := now.Add(maxSleep)
 		handled := false
+		if stored != nil && stored.sync(ctx, now) {
+			states = append(slices.Clip(code), stored.states...)
+			handled = true // publish the change
+		}
+		now = s.now()
+		wake := now.Add(maxSleep)
 		for _, st := range states {
+			if st.hold {
+				continue
+			}
 			if !st.next.IsZero() && !st.next.After(now) {
 				s.handle(ctx, st, now)
 				handled = true

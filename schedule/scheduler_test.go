@@ -451,6 +451,8 @@ func TestInvalidConfig(t *testing.T) {
 		{"OnTick(nil)", func() { schedule.OnTick(nil) }},
 		{"Clock(nil)", func() { schedule.Clock(nil) }},
 		{"nil enqueue option", func() { schedule.EnqueueOptions(nil) }},
+		{"Stored(nil)", func() { schedule.Stored(nil) }},
+		{"SpecParser(nil)", func() { schedule.SpecParser(nil) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			defer func() {

@@ -194,6 +194,33 @@ func Enqueue[A, R any](ctx context.Context, c *Client, t *task.Task[A, R], args 
 	return &Handle[R]{ID: m.ID, Queue: m.Queue, client: c, codec: t.Codec()}, nil
 }
 
+// EnqueuePayload puts a run of the task named taskName on c's queue, with
+// its arguments encoded already: payload, what the task's codec made of
+// them (worker.Enqueue's encoding, as a stored schedule entry keeps it).
+// It takes Enqueue's options, and returns the task's ID; a duplicate is
+// refused with a *DuplicateError, which matches ErrDuplicate. Enqueue is
+// the typed call: use this one where only the task's name is known.
+func (c *Client) EnqueuePayload(ctx context.Context, taskName string, payload []byte, opts ...EnqueueOption) (string, error) {
+	cfg := newEnqueueConfig(opts)
+	switch {
+	case cfg.ids != nil:
+		return "", configError("EnqueuePayload: IDs is for EnqueueMany; use ID")
+	case taskName == "":
+		return "", configError("EnqueuePayload: no task name")
+	}
+	now := time.Now()
+	m, err := payloadMessage(c, taskName, &cfg, payload, cfg.id, now)
+	if err != nil {
+		return "", err
+	}
+	runAt := cfg.runAtFrom(now)
+	if err := c.queue.Enqueue(ctx, m, runAt); err != nil {
+		return "", err
+	}
+	c.enqueued(m, runAt)
+	return m.ID, nil
+}
+
 // EnqueueMany puts a run of t for each of args on c's queue, as Enqueue
 // does with the same options, in one round trip per batch of the backend
 // (a script per few hundred tasks, on Redis), and returns a handle for
@@ -309,14 +336,20 @@ func message[A, R any](c *Client, t *task.Task[A, R], cfg *enqueueConfig, args A
 	if err != nil {
 		return nil, fmt.Errorf("worker: enqueue %s: arguments do not encode: %w", t.Name(), err)
 	}
+	return payloadMessage(c, t.Name(), cfg, payload, id, now)
+}
+
+// payloadMessage makes the message of a run of the task named name with
+// its arguments encoded as payload, enqueued now.
+func payloadMessage(c *Client, name string, cfg *enqueueConfig, payload []byte, id string, now time.Time) (*queue.Message, error) {
 	if len(payload) > c.maxPayload {
-		return nil, fmt.Errorf("worker: enqueue: %w", &task.TooLargeError{What: "arguments of " + t.Name(), Size: len(payload), Max: c.maxPayload})
+		return nil, fmt.Errorf("worker: enqueue: %w", &task.TooLargeError{What: "arguments of " + name, Size: len(payload), Max: c.maxPayload})
 	}
-	m := &queue.Message{ID: id, Task: t.Name(), Queue: cfg.queue, Payload: payload, EnqueuedAt: now, ExpiresAt: cfg.expires, Attempt: 1,
+	m := &queue.Message{ID: id, Task: name, Queue: cfg.queue, Payload: payload, EnqueuedAt: now, ExpiresAt: cfg.expires, Attempt: 1,
 		Headers: cfg.headers, Unique: cfg.unique, UniqueFor: cfg.uniqueFor}
 	if cfg.unique == uniqueArgs {
 		sum := sha256.Sum256(payload)
-		m.Unique = t.Name() + ":" + hex.EncodeToString(sum[:16])
+		m.Unique = name + ":" + hex.EncodeToString(sum[:16])
 	}
 	if m.ID == "" {
 		m.ID = randid.New()

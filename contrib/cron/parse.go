@@ -106,6 +106,14 @@ func every(text string, fail func(string, ...any) (schedule.Schedule, error)) (s
 	return schedule.Every(d), nil
 }
 
+// Parser returns Parse with opts, as schedule.SpecParser takes it: so
+// that a scheduler reads the cron expressions of stored entries.
+//
+//	schedule.New(client, schedule.Stored(q), schedule.SpecParser(taskcron.Parser()))
+func Parser(opts ...Option) func(expr string) (schedule.Schedule, error) {
+	return func(expr string) (schedule.Schedule, error) { return Parse(expr, opts...) }
+}
+
 // MustParse is Parse for expressions known when the program is written:
 // it panics with Parse's error, which matches task.ErrInvalidConfig.
 func MustParse(expr string, opts ...Option) schedule.Schedule {

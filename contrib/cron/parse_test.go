@@ -174,3 +174,33 @@ func TestScheduler(t *testing.T) {
 		mu.Unlock()
 	}
 }
+
+// A scheduler with Parser as its SpecParser runs a stored entry's cron
+// expression, at its tick.
+func TestStoredCronEntry(t *testing.T) {
+	b := taskwaretest.NewMemory(t)
+	var mu sync.Mutex
+	now := time.Date(2027, 11, 25, 2, 59, 59, 0, time.UTC) // after the put
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	ticks := make(chan schedule.Tick, 10)
+	report := task.New("report", func(ctx context.Context, day string) (int, error) { return 0, nil })
+	if err := schedule.Put(t.Context(), b.Queue, "nightly", "CRON_TZ=Europe/Paris 0 4 * * *", report, "today"); err != nil {
+		t.Fatal(err)
+	}
+	s := schedule.New(worker.NewClient(b.Queue, nil), schedule.Clock(clock), schedule.Stored(b.Queue),
+		schedule.SpecParser(taskcron.Parser()), schedule.OnTick(func(tk schedule.Tick) { ticks <- tk }),
+		schedule.OnError(func(err error) { t.Errorf("OnError: %v", err) }))
+	taskwaretest.Start(t, s)
+	time.Sleep(1500 * time.Millisecond) // loaded
+	mu.Lock()
+	now = now.Add(time.Second) // 04:00 in Paris
+	mu.Unlock()
+	select {
+	case tk := <-ticks:
+		if tk.Status != schedule.Enqueued || !tk.At.Equal(time.Date(2027, 11, 25, 3, 0, 0, 0, time.UTC)) {
+			t.Fatalf("tick %s %v; want 03:00 UTC enqueued", tk.ID, tk.Status)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no tick within 10s")
+	}
+}

@@ -48,6 +48,12 @@
 //   - RequeueDead and PurgeDead: the second finds nothing more to do and
 //     returns nothing requeued, nothing purged.
 //   - Pause and Resume: the second changes nothing.
+//   - PutSchedule of the entry stored already, and PauseSchedule of an
+//     entry paused (or resumed) already: the second changes nothing, not
+//     the entry's Since, not the version. ScheduleSince answers the same.
+//   - RemoveSchedule: a second remove of the caller's finds nothing
+//     (queue.ErrNotFound); the Redis backend tells the remove it sent
+//     again apart by its nonce, and answers it nil.
 //
 // For Cancel, RequeueDead and PurgeDead, a second call of the caller's is
 // not the first sent again: the first gets the answer of a single call
