@@ -42,6 +42,9 @@ const (
 
 	nightlyLock = "nightly-report" // held, broken by the test
 	invoiceLock = "invoice-42"     // held for runningID, stays
+
+	nightlySchedule = "nightly-report" // stored, and published by a scheduler
+	weeklySchedule  = "weekly-digest"  // stored paused
 )
 
 // counts is one overview row.
@@ -103,7 +106,9 @@ func newBackend(t testing.TB) *redisbackend.Backend {
 //	         by a worker's run, which then stops and leaves;
 //	locks:   nightly-report, and invoice-42 for the running task, both
 //	         held by e2e-holder for ten minutes;
-//	results: emails 2 succeeded and 1 failed, reports 1 succeeded.
+//	results: emails 2 succeeded and 1 failed, reports 1 succeeded;
+//	schedules: nightly-report stored (every 24h, published by
+//	         e2e-scheduler) and weekly-digest stored paused.
 func seed(t testing.TB, b *redisbackend.Backend) *seeded {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
@@ -206,6 +211,18 @@ func seed(t testing.TB, b *redisbackend.Backend) *seeded {
 	put(mailQueue, "done-2", store.Succeeded, "")
 	put(mailQueue, "bounced-1", store.Failed, "mailbox full")
 	put(reportQueue, "report-0", store.Succeeded, "")
+
+	// Stored schedule entries, one paused, and what a running scheduler
+	// publishes of the other (for ten minutes).
+	for _, d := range []queue.ScheduleDef{
+		{Name: nightlySchedule, Spec: "every 24h", Task: "render-report", Queue: reportQueue, Args: []byte(`{"accounts":"all"}`)},
+		{Name: weeklySchedule, Spec: "0 6 * * mon", Task: "send-email", Queue: mailQueue, Args: []byte(`"digest@example.com"`), Paused: true},
+	} {
+		must("store schedule "+d.Name, q.PutSchedule(ctx, d))
+	}
+	must("publish the schedules", q.PublishSchedules(ctx, "e2e-scheduler", []queue.ScheduleEntry{{Name: nightlySchedule,
+		Spec: "every 24h", Task: "render-report", Queue: reportQueue, Next: time.Now().Truncate(24 * time.Hour).Add(24 * time.Hour),
+		Last: time.Now().Truncate(24 * time.Hour), LastStatus: "enqueued", Published: time.Now()}}, 10*time.Minute))
 
 	s := &seeded{
 		backend: b,
