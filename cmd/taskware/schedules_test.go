@@ -11,6 +11,8 @@ import (
 	"github.com/taskware/taskware/queue"
 	"github.com/taskware/taskware/schedule"
 	"github.com/taskware/taskware/task"
+	"github.com/taskware/taskware/taskwaretest"
+	"github.com/taskware/taskware/worker"
 )
 
 type tickArgs struct {
@@ -159,6 +161,42 @@ func TestSchedulesAddRefuses(t *testing.T) {
 			if d := storedDef(t, e, "cron"); d.Spec != spec || string(d.Args) != "null" {
 				t.Errorf("schedules add cron %q stored %+v (args %s)", spec, d, d.Args)
 			}
+		}
+	})
+}
+
+type greetArgs struct {
+	Name string `json:"name"`
+	N    int64  `json:"n"`
+}
+
+// An entry schedules add stores runs: a scheduler started with
+// schedule.Stored enqueues its ticks, and a worker decodes the --args
+// into the task's typed arguments, a number beyond a float's precision
+// kept whole.
+func TestSchedulesAddRunsTask(t *testing.T) {
+	cliEach(t, func(t *testing.T, e *cliEnv) {
+		q := e.b.Queue()
+		got := make(chan greetArgs, 10)
+		greet := task.New("greet", func(_ context.Context, a greetArgs) (struct{}, error) {
+			select {
+			case got <- a:
+			default:
+			}
+			return struct{}{}, nil
+		})
+		w := worker.New(q, worker.Queues("sq"), worker.PollWait(50*time.Millisecond))
+		worker.Register(w, greet)
+		taskwaretest.StartWorker(t, w)
+		taskwaretest.Start(t, schedule.New(worker.NewClient(q, nil), schedule.Stored(q)))
+		e.cli(t, "schedules", "add", "greeter", "every 1s", "greet", "--queue", "sq", "--args", `{"name": "<ada>", "n": 12345678901234567}`)
+		select {
+		case a := <-got:
+			if a != (greetArgs{Name: "<ada>", N: 12345678901234567}) {
+				t.Fatalf("the tick's task got %+v", a)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("no tick of the stored entry ran within 20s")
 		}
 	})
 }
