@@ -54,9 +54,10 @@ func (b *browser) waitBar(holder string, want barState) {
 }
 
 // TestProgressLive runs a task that reports its progress when told, on a
-// real worker, and watches its bar in Chromium: on the task page and in
-// the running listing the bar moves with each report without a reload,
-// and on the task page it hides once the task ended.
+// real worker, and watches its bar in Chromium: on the task page it shows
+// at the first report, and on the task page and in the running listing it
+// moves with each report without a reload; on the task page it hides once
+// the task ended.
 func TestProgressLive(t *testing.T) {
 	b := newBackend(t)
 	base := serve(t, b, web.Refresh(200*time.Millisecond))
@@ -117,13 +118,20 @@ func TestProgressLive(t *testing.T) {
 	stay := func(br *browser) {
 		run(br, "mark the page", chromedp.Evaluate[chromedp.Void](`window.__stay = 1; void 0`))
 	}
-	report(3)
+	eventually(t, "the task runs", func() (bool, error) {
+		st, err := h.State(ctx)
+		return err == nil && st.Status == queue.Running, fmt.Errorf("state %+v, error %v", st, err)
+	})
 
 	t.Run("task", func(t *testing.T) {
 		br := br.in(t)
 		br.open(base + "task?" + url.Values{"queue": {name}, "id": {id}}.Encode())
 		checkClean(t, base, br.read())
 		stay(br)
+		if s := br.readBar("task-progress"); !s.Found || !s.Hidden {
+			t.Fatalf("before any report: the bar %+v, want there and hidden", s)
+		}
+		report(3) // the bar shows
 		br.waitBar("task-progress", bar(3))
 		report(7)
 		br.waitBar("task-progress", bar(7))

@@ -72,6 +72,7 @@ func webPages() []webPage {
 		{"dead", "dead"},
 		{"locks", "locks"},
 		{"confirm", "confirm?do=break&key=" + nightlyLock},
+		{"confirm-schedule", "confirm?do=remove-schedule&name=" + weeklySchedule},
 		{"results", "results"},
 		{"workers", "workers"},
 		// Screenshot with workflows to list by TestWorkflowPage.
