@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taskware/taskware/memorybackend"
 	"github.com/taskware/taskware/queue"
 )
 
@@ -176,5 +178,33 @@ func TestStoredSchedulesReadOnly(t *testing.T) {
 	}
 	if defs := storedDefs(t, e); defs["nightly"].Paused || len(defs) != 1 {
 		t.Errorf("read-only changed the stored entries: %+v", defs)
+	}
+}
+
+// noStoredSchedules is a queue that stores no schedule entries, as a
+// third-party backend may be.
+type noStoredSchedules struct{ queue.Queue }
+
+func (noStoredSchedules) ScheduleDefs(context.Context) ([]queue.ScheduleDef, int64, error) {
+	return nil, 0, queue.ErrNotSupported
+}
+
+// On a backend that stores no schedule entries, the schedules page says
+// so and still lists what the schedulers publish.
+func TestStoredSchedulesNotSupported(t *testing.T) {
+	mb := memorybackend.New()
+	if err := mb.Queue().PublishSchedules(t.Context(), "host-1", []queue.ScheduleEntry{{Name: "report", Spec: "every 1h",
+		Task: "email", Queue: "default"}}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{}
+	e.serve(t, New(Source{Queue: noStoredSchedules{mb.Queue()}}))
+	body := e.page(t, "schedules")
+	if !strings.Contains(body, `data-testid="no-stored-support"`) {
+		t.Errorf("the page does not say the backend stores no entries:\n%s", body)
+	}
+	wantCell(t, body, "schedule-report", "scheduler", "host-1")
+	if code, _ := e.get(t, "confirm?do=pause-schedule&name=report"); code != http.StatusNotImplemented {
+		t.Errorf("confirm of a stored entry's action: %d, want 501", code)
 	}
 }
