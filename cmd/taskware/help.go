@@ -120,8 +120,8 @@ func printUsage(w io.Writer) {
 	fmt.Fprint(w, `
   An ID is a task's ID, or a dead letter's entry ID. --queue "" is the
   queue of runs made in-process, which only results have. tasks, dead,
-  locks and results alone list. taskware COMMAND -h, or taskware help
-  COMMAND, shows one command's help.
+  locks, results and schedules alone list. taskware COMMAND -h, or
+  taskware help COMMAND, shows one command's help.
 
 flags of demo:
 `)

@@ -156,6 +156,12 @@ func TestSchedulesAddRefuses(t *testing.T) {
 		if defs, _, err := e.b.Queue().ScheduleDefs(t.Context()); err != nil || len(defs) != 0 {
 			t.Fatalf("stored %+v, %v; want nothing", defs, err)
 		}
+		var added struct{ Stored rows.StoredSchedule }
+		decode(t, e.cli(t, "schedules", "add", "j", "every 90s", "t", "--paused", "--args", `[1, "two"]`, "--json"), &added)
+		if s := added.Stored; s.Name != "j" || s.Spec != "every 90s" || s.Queue != queue.Default || !s.Paused || s.Args != `[1,"two"]` {
+			t.Errorf("schedules add --json: %+v", s)
+		}
+		e.cli(t, "schedules", "remove", "j")
 		for _, spec := range []string{"0 3 * * *", "CRON_TZ=Europe/Paris 0 3 * * *", "*/10 * * * * *", "@daily", "@every 90s"} {
 			e.cli(t, "schedules", "add", "cron", spec, "t")
 			if d := storedDef(t, e, "cron"); d.Spec != spec || string(d.Args) != "null" {
