@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -243,27 +242,18 @@ func changeSchedules(ctx context.Context, in *inspection, verb string, names []s
 		}
 	}
 	past := map[string]string{"remove": "removed", "pause": "paused", "resume": "resumed"}[verb]
-	var out bytes.Buffer
 	if in.o.JSON {
-		if err := in.json(map[string]any{past: nonNil(done)}); err != nil {
+		if err := in.json(map[string]any{past: append([]string{}, done...)}); err != nil { // [] for none
 			return err
 		}
 	} else {
 		for _, name := range done {
-			fmt.Fprintf(&out, "schedule %s %s\n", visible(name), past)
+			fmt.Fprintf(in.out, "schedule %s %s\n", visible(name), past)
 		}
-		in.out.Write(out.Bytes())
 	}
 	if len(missing) > 0 {
 		in.empty = true
 		return fmt.Errorf("schedules %s: no stored entry %s: %w", verb, quoteAll(missing), queue.ErrNotFound)
 	}
 	return nil
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }

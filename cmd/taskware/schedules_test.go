@@ -106,6 +106,16 @@ func TestSchedulesCommands(t *testing.T) {
 				t.Errorf("schedules %s of a removed entry: %v, want not found", verb, err)
 			}
 		}
+		// Several at once: those stored change, the one not stored is an error.
+		e.cli(t, "schedules", "add", "a", "every 1h", "report")
+		e.cli(t, "schedules", "add", "b", "every 1h", "report")
+		out, err := e.try(t, "schedules", "pause", "a", "ghost", "b")
+		if !errors.Is(err, queue.ErrNotFound) || !strings.Contains(err.Error(), `"ghost"`) || out != "schedule a paused\nschedule b paused\n" {
+			t.Errorf("schedules pause a ghost b: %q, %v; want a and b paused, ghost not found", out, err)
+		}
+		if !storedDef(t, e, "a").Paused || !storedDef(t, e, "b").Paused {
+			t.Error("a and b are not both paused")
+		}
 	})
 }
 
