@@ -72,6 +72,7 @@ func webPages() []webPage {
 		{"dead", "dead"},
 		{"locks", "locks"},
 		{"confirm", "confirm?do=break&key=" + nightlyLock},
+		{"confirm-schedule", "confirm?do=remove-schedule&name=" + weeklySchedule},
 		{"results", "results"},
 		{"workers", "workers"},
 		// Screenshot with workflows to list by TestWorkflowPage.
@@ -85,6 +86,8 @@ func webPages() []webPage {
 var screenshotPages = map[string]bool{
 	"overview": true, "tasks": true, "task": true, "dead": true, "locks": true,
 	"confirm": true, "results": true, "workers": true,
+	// A running task's progress bar, on its page and in the listing.
+	"task-running": true, "tasks-running": true,
 }
 
 // allPages returns webPages and, after them, each page the sections'

@@ -42,6 +42,9 @@ const (
 
 	nightlyLock = "nightly-report" // held, broken by the test
 	invoiceLock = "invoice-42"     // held for runningID, stays
+
+	nightlySchedule = "nightly-report" // stored, and published by a scheduler
+	weeklySchedule  = "weekly-digest"  // stored paused
 )
 
 // counts is one overview row.
@@ -96,14 +99,16 @@ func newBackend(t testing.TB) *redisbackend.Backend {
 // seed puts a known state in b through taskware's own API:
 //
 //	emails:  3 ready, 1 running (taken and started by e2e-worker-1, its one
-//	         live worker),
+//	         live worker, and 40/100 done),
 //	         2 delayed by an hour, 2 dead letters finished as dead (xss-1,
 //	         whose name, arguments and error are the payload, and poison-1);
 //	reports: 1 dead letter, report-1, of a task no worker knows, dead-lettered
 //	         by a worker's run, which then stops and leaves;
 //	locks:   nightly-report, and invoice-42 for the running task, both
 //	         held by e2e-holder for ten minutes;
-//	results: emails 2 succeeded and 1 failed, reports 1 succeeded.
+//	results: emails 2 succeeded and 1 failed, reports 1 succeeded;
+//	schedules: nightly-report stored (every 24h, published by
+//	         e2e-scheduler) and weekly-digest stored paused.
 func seed(t testing.TB, b *redisbackend.Backend) *seeded {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
@@ -151,6 +156,8 @@ func seed(t testing.TB, b *redisbackend.Backend) *seeded {
 	// running, since when, on which worker. The mark is sent without
 	// waiting; verify waits for it.
 	q.Started(ctx, ds[0], taker, time.Now())
+	// Its progress, as task.Progress reports it: a bar on its pages.
+	must("report progress", q.Progress(ctx, ds[0], queue.Progress{Done: 40, Total: 100, Message: "sending the batch", At: time.Now()}))
 
 	// Three ready, two delayed.
 	for i := range 3 {
@@ -205,6 +212,18 @@ func seed(t testing.TB, b *redisbackend.Backend) *seeded {
 	put(mailQueue, "bounced-1", store.Failed, "mailbox full")
 	put(reportQueue, "report-0", store.Succeeded, "")
 
+	// Stored schedule entries, one paused, and what a running scheduler
+	// publishes of the other (for ten minutes).
+	for _, d := range []queue.ScheduleDef{
+		{Name: nightlySchedule, Spec: "every 24h", Task: "render-report", Queue: reportQueue, Args: []byte(`{"accounts":"all"}`)},
+		{Name: weeklySchedule, Spec: "0 6 * * mon", Task: "send-email", Queue: mailQueue, Args: []byte(`"digest@example.com"`), Paused: true},
+	} {
+		must("store schedule "+d.Name, q.PutSchedule(ctx, d))
+	}
+	must("publish the schedules", q.PublishSchedules(ctx, "e2e-scheduler", []queue.ScheduleEntry{{Name: nightlySchedule,
+		Spec: "every 24h", Task: "render-report", Queue: reportQueue, Next: time.Now().Truncate(24 * time.Hour).Add(24 * time.Hour),
+		Last: time.Now().Truncate(24 * time.Hour), LastStatus: "enqueued", Published: time.Now()}}, 10*time.Minute))
+
 	s := &seeded{
 		backend: b,
 		prefix:  b.Prefix(),
@@ -242,9 +261,10 @@ func (s *seeded) verify(t testing.TB) {
 			t.Fatalf("e2e: seed: %s counts %+v, want %+v", name, got, want)
 		}
 	}
-	eventually(t, "the running task's state says running", func() (bool, error) {
+	eventually(t, "the running task's state says running, 40/100 done", func() (bool, error) {
 		st, err := q.State(ctx, mailQueue, runningID)
-		return err == nil && st.Status == queue.Running && st.Worker == taker, fmt.Errorf("state %+v, error %v", st, err)
+		return err == nil && st.Status == queue.Running && st.Worker == taker && st.Progress != nil && st.Progress.Done == 40,
+			fmt.Errorf("state %+v, error %v", st, err)
 	})
 	held, err := s.backend.Locker().Held(ctx)
 	if err != nil {

@@ -145,6 +145,7 @@ func TestWebView(t *testing.T) {
 		p.want(t, "task-name", "send-email")
 		p.want(t, "task-status", string(queue.Running))
 		p.want(t, "task-worker", taker)
+		p.want(t, "task-progress-text", "40/100 (40%) sending the batch")
 
 		// A delayed task: when it is due.
 		br.open(base + "task?queue=" + mailQueue + "&id=delayed-1")

@@ -30,6 +30,10 @@ var actions = map[string]action{
 	// a workflow's, from its page
 	"retry-step":      (*handler).retryStep,
 	"cancel-workflow": (*handler).cancelWorkflow,
+	// a stored schedule's, from the schedules page
+	"pause-schedule":  func(h *handler, r *http.Request) (string, error) { return h.changeSchedule(r, "pause-schedule") },
+	"resume-schedule": func(h *handler, r *http.Request) (string, error) { return h.changeSchedule(r, "resume-schedule") },
+	"remove-schedule": func(h *handler, r *http.Request) (string, error) { return h.changeSchedule(r, "remove-schedule") },
 }
 
 // to returns the relative URL of page with query q.
@@ -380,6 +384,8 @@ func notice(q url.Values) string {
 		return fmt.Sprintf("Broke lock %s: its holder learns of it at its next renewal.", q.Get("key"))
 	case "retried-step", "canceled-workflow":
 		return workflowNotice(q)
+	case "paused-schedule", "resumed-schedule", "removed-schedule":
+		return scheduleNotice(q)
 	case "purged-results":
 		if q.Has("queue") {
 			return fmt.Sprintf("Purged %d records of queue %s.", n, queueName(q.Get("queue")))

@@ -36,7 +36,8 @@ type confirmData struct {
 // more), ?do=cancel|retry&queue=Q&id=ID (once or more, from a listing;
 // once, from a task's page), ?do=purge-results&queue=Q (or &all=1), and
 // from a task's page ?do=purge-record&queue=Q&id=ID (and requeue or purge
-// with &back=task).
+// with &back=task), and from the schedules page
+// ?do=pause-schedule|resume-schedule|remove-schedule&name=N.
 func (h *handler) confirm(r *http.Request) (*view, error) {
 	if h.cfg.readOnly {
 		return nil, &httpError{http.StatusForbidden, "This view is read-only: actions are turned off."}
@@ -61,9 +62,11 @@ func (h *handler) confirm(r *http.Request) (*view, error) {
 		d, err = h.confirmTask(r.Context(), do, q)
 	case "retry-step", "cancel-workflow":
 		d, err = h.confirmWorkflow(r.Context(), do, q)
+	case "pause-schedule", "resume-schedule", "remove-schedule":
+		d, err = h.confirmSchedule(r.Context(), do, q)
 	default:
 		err = &httpError{http.StatusBadRequest,
-			"Nothing to confirm: say ?do=break, requeue, purge, purge-results, retry, cancel, purge-record, retry-step or cancel-workflow."}
+			"Nothing to confirm: say ?do=break, requeue, purge, purge-results, retry, cancel, purge-record, retry-step, cancel-workflow, pause-schedule, resume-schedule or remove-schedule."}
 	}
 	if err != nil {
 		return nil, err

@@ -59,7 +59,10 @@
 //	                errors; status is succeeded, failed or skipped)
 //	workers[?queue=Q]
 //	                the workers each queue knows of
-//	schedules       the entries of the schedulers that publish them
+//	schedules       the entries stored in the backend (schedule.Stored
+//	                runs them): schedule, task, queue, arguments, paused,
+//	                since and next tick, with Pause, Resume and Remove;
+//	                and the entries of the schedulers that publish them
 //	                (schedule.Publish): schedule, task, queue, next and
 //	                last tick, missed ticks
 //	redis           the Redis server (version, mode, uptime, memory,
@@ -73,7 +76,9 @@
 //	                task's page do=retry|cancel|purge-record&queue=Q&id=ID,
 //	                do=requeue|purge&queue=Q&id=ID&back=task; and from a
 //	                workflow's page do=retry-step&queue=Q&id=ID&step=S,
-//	                do=cancel-workflow&queue=Q&id=ID
+//	                do=cancel-workflow&queue=Q&id=ID; and from the
+//	                schedules page do=pause-schedule|resume-schedule|
+//	                remove-schedule&name=N
 //	static/...      style.css and app.js
 //
 // FIND is what a listing finds, kept in its URL so that it can be linked
@@ -105,7 +110,10 @@
 // same fields as in the output of `taskware ... --json`. Each has
 // "live", a map from the data-live keys of the page's numbers to their
 // text, and "rows", the data-row keys of its rows, which the page's
-// script compares with its own to say "this list changed". An error is
+// script compares with its own to say "this list changed". The task page
+// and the task listing also have "bars", a map from the data-bar-live
+// keys of running tasks' progress bars to {"value", "max", "text"} (max 0:
+// a total not known), which the script shows, moves and hides. An error is
 // {"status": code, "error": text}.
 //
 // Actions (POST, form-encoded, each with the csrf field; each answers 303
@@ -129,6 +137,10 @@
 //	cancel-workflow queue, id: the workflow and its steps not ended
 //	break           key
 //	purge-results   queue ("" is that of runs in-process) or all=1
+//	pause-schedule, resume-schedule, remove-schedule
+//	                name: a stored schedule entry (queue.Schedules), paused
+//	                at the backend's clock, resumed from its next tick
+//	                (none missed while paused), or removed
 //
 // # Safety
 //
@@ -239,9 +251,13 @@
 // Workers: a row worker-<queue>-<name> per worker with cells name,
 // pending, idle and live ("yes" or "no"); no-workers.
 //
-// Schedules: a row schedule-<entry> per entry with cells name, spec,
-// task, queue, next, last, last-status, missed and scheduler;
-// no-schedules.
+// Schedules: stored-schedules, a row stored-<entry> per stored entry
+// with cells name, spec, task, queue, args, state ("running" or
+// "paused"), since and next, and links pause-<entry> or resume-<entry>,
+// and remove-<entry>, to their confirm pages; no-stored (none stored),
+// no-stored-support (a backend that stores none); a row
+// schedule-<entry> per published entry with cells name, spec, task,
+// queue, next, last, last-status, missed and scheduler; no-schedules.
 //
 // Redis: not-redis on a backend without a server; version, mode, uptime,
 // used-memory, peak-memory, max-memory, clients, ops; a row db-<db> per

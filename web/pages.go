@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/taskware/taskware/internal/humantime"
+	"github.com/taskware/taskware/internal/rows"
 	"github.com/taskware/taskware/queue"
 )
 
@@ -25,11 +26,37 @@ const (
 )
 
 // liveData is what a page's script updates in place: the text of each
-// element marked data-live="<key>", and the keys of the rows marked
-// data-row="<key>", to tell that rows came or went.
+// element marked data-live="<key>", the progress bar of each element
+// marked data-bar-live="<key>" (hidden while its key has none), and the
+// keys of the rows marked data-row="<key>", to tell that rows came or
+// went.
 type liveData struct {
-	Live map[string]string `json:"live"`
-	Rows []string          `json:"rows"`
+	Live map[string]string  `json:"live"`
+	Bars map[string]liveBar `json:"bars,omitempty"`
+	Rows []string           `json:"rows"`
+}
+
+// liveBar is a progress bar's state: Value of Max, or no value while Max
+// is 0 (a total not known), and its text.
+type liveBar struct {
+	Value int64  `json:"value"`
+	Max   int64  `json:"max"`
+	Text  string `json:"text"`
+}
+
+// bar sets the bar of key parts to p; none if p is nil.
+func (l *liveData) bar(p *rows.Progress, parts ...string) {
+	if p == nil {
+		return
+	}
+	if l.Bars == nil {
+		l.Bars = map[string]liveBar{}
+	}
+	b := liveBar{Text: p.Text}
+	if p.Total > 0 {
+		b.Value, b.Max = p.Done, p.Total
+	}
+	l.Bars[liveKey(parts...)] = b
 }
 
 func (l *liveData) set(value any, parts ...string) {

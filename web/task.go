@@ -114,6 +114,7 @@ func (h *handler) task(r *http.Request) (*view, error) {
 		{"error", cmp.Or(d.Error, "-")}} {
 		d.set(f.v, "task", f.name)
 	}
+	d.bar(d.Progress, "task", "progress")
 	return &view{Title: "Task " + id, Nav: "tasks", Data: d, API: "api/task?" + r.URL.RawQuery, template: "task"}, nil
 }
 

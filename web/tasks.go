@@ -130,6 +130,7 @@ func (h *handler) listTasks(r *http.Request, d *tasksData, tq queue.TaskQuery) e
 		if f := t.RunningFor(); f != "" {
 			d.set(f, "task", t.Key(), "running_for")
 		}
+		d.bar(t.Progress, "task", t.Key(), "progress")
 	}
 	d.Page = linksOf("tasks", url.Values{"queue": {d.Queue}, "state": {d.State}}, d.Find, page.Next)
 	st, err := h.src.Queue.Stats(ctx, d.Queue)

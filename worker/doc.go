@@ -128,7 +128,9 @@
 // started when its worker stopped goes back to its queue, unrun), and
 // EventSuperseded (a worker cut off from its queue for longer than the
 // visibility timeout learns that another took its task over: its run is
-// stopped or never starts, and its finish changes nothing).
+// stopped or never starts, and its finish changes nothing), and, from a
+// worker made with [ProgressEvents], EventProgress for each progress
+// report it writes.
 //
 // Delivery is at least once: a task whose worker dies mid-run runs again.
 // Workers, clients and handles are safe for concurrent use.

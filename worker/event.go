@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/taskware/taskware/queue"
 )
 
 // EventKind names what happened to a task.
@@ -67,6 +69,12 @@ const (
 	// of the takeover before the run ended (the run never started, or its
 	// context was cancelled with that cause), else queue.ErrSuperseded.
 	EventSuperseded EventKind = "superseded"
+	// EventProgress: the run's progress report (task.Progress) was
+	// written, in Event.Progress. Published only by a worker made with
+	// ProgressEvents, at most once a second per run (the rate reports are
+	// written at), between the run's EventStarted and its end; it is no
+	// end of a run.
+	EventProgress EventKind = "progress"
 )
 
 // The kinds of a workflow's events (see package workflow), which name the
@@ -138,6 +146,8 @@ type Event struct {
 	Err error
 	// RunAt is when a retried or rescheduled task runs again.
 	RunAt time.Time
+	// Progress is the report written, on EventProgress; zero otherwise.
+	Progress queue.Progress
 }
 
 // DefaultEventBuffer is how many events a subscriber may fall behind by

@@ -55,3 +55,36 @@ func ExampleHandle_State_progress() {
 	// succeeded true
 	// <nil>
 }
+
+// A worker made with ProgressEvents tells its subscribers of each
+// progress report it writes: here, a subscriber that prints them.
+func ExampleProgressEvents() {
+	backend := memorybackend.New()
+	index := task.New("index", func(ctx context.Context, docs int) (int, error) {
+		_ = task.Progress(ctx, int64(docs/4), int64(docs), "indexing") // written at once: the run's first
+		return docs, nil
+	})
+	seen := make(chan string, 1)
+	w := worker.New(backend.Queue(), worker.ProgressEvents(), worker.OnEvent(func(e worker.Event) {
+		if e.Kind == worker.EventProgress {
+			seen <- fmt.Sprintf("%s %s: %v", e.Kind, e.Task, &e.Progress)
+		}
+	}))
+	worker.Register(w, index)
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- w.Run(ctx) }()
+
+	h, err := worker.Enqueue(context.Background(), worker.NewClient(backend.Queue(), backend.Store()), index, 100)
+	if err == nil {
+		_, err = h.Get(context.Background())
+	}
+	fmt.Println(err)
+	fmt.Println(<-seen)
+	stop()
+	fmt.Println(<-done)
+	// Output:
+	// <nil>
+	// progress index: 25/100 (25%) indexing
+	// <nil>
+}

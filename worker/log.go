@@ -7,8 +7,8 @@ import (
 )
 
 // Logger logs one structured record per event of the worker or client on
-// l, at a level that says whether anyone should look: Debug for enqueued
-// and started, Info for succeeded, skipped (contention is not an error,
+// l, at a level that says whether anyone should look: Debug for enqueued,
+// started and progress, Info for succeeded, skipped (contention is not an error,
 // nor a joiner of a holder that failed: middleware.ErrJoined),
 // rescheduled, canceled and handed back, Warn for retrying, lease lost,
 // abandoned, taken over and superseded, Error for failed and
@@ -37,7 +37,7 @@ func (o loggerOption) applyClient(c *Client) { OnEvent(o.log).applyClient(c) }
 // LogLevel is the level Logger logs an event of kind k at.
 func LogLevel(k EventKind) slog.Level {
 	switch k {
-	case EventEnqueued, EventStarted:
+	case EventEnqueued, EventStarted, EventProgress:
 		return slog.LevelDebug
 	case EventRetrying, EventLeaseLost, EventAbandoned, EventTakenOver, EventSuperseded:
 		return slog.LevelWarn
@@ -76,6 +76,9 @@ func (o loggerOption) log(e Event) {
 	}
 	if e.Waited > 0 {
 		attrs = append(attrs, slog.Duration("waited", e.Waited))
+	}
+	if e.Kind == EventProgress {
+		attrs = append(attrs, slog.String("progress", e.Progress.String()))
 	}
 	if e.LockKey != "" {
 		attrs = append(attrs, slog.String("lock", e.LockKey), slog.Int64("fence", e.Fence))

@@ -63,6 +63,13 @@ func Around(mws ...task.Middleware) Option {
 	return optionFunc(func(w *Worker) { w.around = append(w.around, mws...) })
 }
 
+// ProgressEvents makes the worker publish an EventProgress to its
+// subscribers (OnEvent, Logger) each time it writes a run's progress
+// report (task.Progress): at most once a second per run. Without it no
+// such event is made, so subscribers written before the kind existed see
+// none, and a worker without subscribers pays nothing for it.
+func ProgressEvents() Option { return optionFunc(func(w *Worker) { w.progressEvents = true }) }
+
 // Prefetch sets how many tasks, at most, the worker takes beyond those it
 // runs, so that a slot that frees finds its next task at hand instead of
 // waiting a round trip for it (by default, as many as Concurrency). It

@@ -75,6 +75,12 @@ func (r *run) writeProgress(p *progress) {
 	p.pending, p.last = false, time.Now()
 	if err := r.w.queue.Progress(r.w.finishCtx, r.d, p.latest); err != nil {
 		r.w.onError(err)
+		return
+	}
+	if r.w.progressEvents && r.w.events.on() {
+		e := r.w.event(EventProgress, r.d, nil)
+		e.Progress = p.latest
+		r.w.events.publish(&e)
 	}
 }
 

@@ -2,6 +2,7 @@ package worker_test
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -95,6 +96,66 @@ func TestProgressThrottled(t *testing.T) {
 		}
 		if st, err := h.State(ctx); err != nil || st.Progress != nil {
 			t.Fatalf("state %+v, %v after the end; want no progress", st, err)
+		}
+	})
+}
+
+// A worker made with ProgressEvents publishes each progress write as an
+// EventProgress carrying the report, between the run's start and its end;
+// one made without publishes none, to the same kind of subscriber.
+func TestProgressEvents(t *testing.T) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
+		for _, opted := range []bool{true, false} {
+			ctx := context.Background()
+			rec := newRecorder()
+			reported := make(chan struct{})
+			release := make(chan struct{})
+			tk := task.New("report", func(ctx context.Context, _ int) (int, error) {
+				if err := task.Progress(ctx, 2, 4, "half"); err != nil {
+					return 0, err
+				}
+				close(reported)
+				<-release
+				return 0, nil
+			})
+			opts := fast(worker.OnEvent(rec.add))
+			if opted {
+				opts = append(opts, worker.ProgressEvents())
+			}
+			w := worker.New(b.Queue, opts...)
+			worker.Register(w, tk)
+			stop := start(t, w)
+			h, err := worker.Enqueue(ctx, worker.NewClient(b.Queue, b.Store, worker.OnEvent(rec.add)), tk, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			<-reported
+			if opted { // the event comes while the run goes on
+				for end := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+					if _, ok := rec.last(h.ID, worker.EventProgress); ok {
+						break
+					}
+					if time.Now().After(end) {
+						t.Fatal("no progress event while the run waits")
+					}
+				}
+			}
+			close(release)
+			if _, err := getWithin(t, h, 10*time.Second); err != nil {
+				t.Fatal(err)
+			}
+			stop() // its Run delivers its last events
+			want := []worker.EventKind{worker.EventStarted, worker.EventSucceeded}
+			if opted {
+				want = []worker.EventKind{worker.EventStarted, worker.EventProgress, worker.EventSucceeded}
+				e, _ := rec.last(h.ID, worker.EventProgress)
+				if e.Progress.Done != 2 || e.Progress.Total != 4 || e.Progress.Message != "half" || e.Task != "report" || e.Attempt != 1 {
+					t.Fatalf("progress event %+v; want 2/4 half of report, attempt 1", e)
+				}
+			}
+			if got := rec.kinds(t, h.ID); !slices.Equal(got, want) {
+				t.Fatalf("ProgressEvents %v: events %v, want %v", opted, got, want)
+			}
 		}
 	})
 }

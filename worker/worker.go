@@ -52,6 +52,7 @@ type Worker struct {
 	consumer                    string
 	onError                     func(error)
 	events                      events
+	progressEvents              bool // publish EventProgress (ProgressEvents)
 	logger                      *slog.Logger
 
 	finishCtx context.Context // set by Run
@@ -593,11 +594,7 @@ func (w *Worker) publishEnd(d *queue.Delivery, o *queue.Outcome, inv *task.Invoc
 
 // publish sends one event of d's to the subscribers.
 func (w *Worker) publish(kind EventKind, d *queue.Delivery, o *queue.Outcome, inv *task.Invocation, err error, took time.Duration) {
-	e := Event{Kind: kind, Task: d.Task, Queue: d.Queue, ID: d.ID, Attempt: max(d.Attempt, 1), Worker: w.consumer,
-		At: time.Now(), Err: err}
-	if d.Step != nil {
-		e.Workflow, e.Step = d.Step.Workflow, d.Step.Name
-	}
+	e := w.event(kind, d, err)
 	switch kind {
 	case EventStarted:
 		if !d.EnqueuedAt.IsZero() {
@@ -622,6 +619,16 @@ func (w *Worker) publish(kind EventKind, d *queue.Delivery, o *queue.Outcome, in
 		e.LockKey, e.Fence, e.LockWait, e.LockHeld = l.Key, l.Fence, l.Wait, l.Held
 	}
 	w.events.publish(&e)
+}
+
+// event is an event of kind about d, now, naming d's task and step.
+func (w *Worker) event(kind EventKind, d *queue.Delivery, err error) Event {
+	e := Event{Kind: kind, Task: d.Task, Queue: d.Queue, ID: d.ID, Attempt: max(d.Attempt, 1), Worker: w.consumer,
+		At: time.Now(), Err: err}
+	if d.Step != nil {
+		e.Workflow, e.Step = d.Step.Workflow, d.Step.Name
+	}
+	return e
 }
 
 // call runs fn, turning a panic into a failure even without

@@ -2,11 +2,12 @@
 // inspect and repair a backend's queues, locks and results on Redis.
 //
 // The inspection commands (queues, tasks, task, dead, locks, results,
-// workflow, workers; "taskware help" lists them) read the Redis of --redis
+// workflow, workers, schedules; "taskware help" lists them) read the Redis of --redis
 // ($TASKWARE_REDIS_URL, else redis://127.0.0.1:6379/0) under --prefix
 // ("taskware:"), print tables, or one JSON document with --json, and take
-// the TLS flags the demo takes. dead requeue, dead purge, locks break and
-// results purge change what they name; the rest only read; dead, locks,
+// the TLS flags the demo takes. dead requeue, dead purge, locks break,
+// results purge and schedules add, remove, pause and resume change what
+// they name; the rest only read; dead, locks,
 // results and tasks alone list. No output or error shows the URL's
 // password, and "taskware COMMAND -h" shows one command's help, as does a
 // mistake in it. Their JSON rows are the web view's api/ rows
@@ -24,6 +25,16 @@
 // its status, attempt, kind, error and parents, as the web view's workflow
 // page shows them; workflow retry ID STEP runs the failed step again, and
 // workflow cancel ID cancels the workflow.
+// schedules lists the stored schedule entries (queue.Schedules), paused or
+// not, with their next tick (a running scheduler's, else an "every"
+// spec's), and the entries running schedulers publish; schedules add,
+// remove, pause and resume change the stored ones, which every scheduler
+// started with schedule.Stored picks up within a second or so. add takes
+// the arguments as JSON, stored as worker.Enqueue encodes them with the
+// default codec; it reads an "every" spec as the schedulers do, and a cron
+// spec only by its shape: cron is contrib/cron's, a module of its own that
+// this command does not import, and the schedulers given its parser read
+// the spec, reporting one they refuse.
 //
 // What they print comes from Redis, written by whoever enqueues: every
 // control character in it (C0, DEL, C1, bidirectional controls) is shown

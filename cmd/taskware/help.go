@@ -95,7 +95,7 @@ func commandDocs() []doc {
 	for _, c := range []*inspectCommand{queuesCommand, tasksCommand, taskCommand, workflowsCommand} {
 		docs = append(docs, c.doc)
 	}
-	for _, f := range []*family{deadCommands, locksCommands, resultsCommands, workflowCommands} {
+	for _, f := range []*family{deadCommands, locksCommands, resultsCommands, workflowCommands, schedulesCommands} {
 		for _, sub := range f.subs {
 			docs = append(docs, sub.doc)
 		}
@@ -120,8 +120,8 @@ func printUsage(w io.Writer) {
 	fmt.Fprint(w, `
   An ID is a task's ID, or a dead letter's entry ID. --queue "" is the
   queue of runs made in-process, which only results have. tasks, dead,
-  locks and results alone list. taskware COMMAND -h, or taskware help
-  COMMAND, shows one command's help.
+  locks, results and schedules alone list. taskware COMMAND -h, or
+  taskware help COMMAND, shows one command's help.
 
 flags of demo:
 `)
@@ -133,6 +133,8 @@ flags of demo:
 	fs.StringVar(&o.State, "state", "ready", "of tasks: list the tasks in this `STATE`: ready, running, delayed, dead or finished")
 	findFlags(fs, &o.Find, "of tasks: ")
 	fs.BoolVar(&o.Stack, "stack", false, "of task: under the attempts, print each panic's error and stack in full")
+	fs.StringVar(&o.Args, "args", "null", "of schedules add: the task's arguments as `JSON`, stored as worker.Enqueue encodes them (task.JSON)")
+	fs.BoolVar(&o.Paused, "paused", false, "of schedules add: store the entry paused")
 	printFlags(w, fs)
 }
 

@@ -37,6 +37,7 @@ var inspectCommands = map[string]func(ctx context.Context, args []string, out, e
 	"locks":     locksCommands.exec,
 	"results":   resultsCommands.exec,
 	"workers":   workersCommand.exec,
+	"schedules": schedulesCommands.exec,
 	"pause":     pauseCommand.exec,
 	"resume":    resumeCommand.exec,
 	// workflow ID, or workflow retry|cancel ID
@@ -73,6 +74,9 @@ type inspectOptions struct {
 	State    string
 	// Stack is --stack: print each panicked attempt's stack in full.
 	Stack bool
+	// Args and Paused are schedules add's --args and --paused.
+	Args   string
+	Paused bool
 	// Find is what the find flags say, as given.
 	Find findOptions
 	// Given are the flags given on the command line, with their values:

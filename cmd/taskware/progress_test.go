@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -46,4 +47,59 @@ func TestTaskProgress(t *testing.T) {
 			t.Fatalf("task --json p-2: progress %+v, want none", two.Tasks[0].Progress)
 		}
 	})
+}
+
+// tasks --state running has a PROGRESS column: the percent and counts of
+// a task with a total, the count of one without, "-" for one that
+// reported none; of one queue and of every queue.
+func TestTasksProgressColumn(t *testing.T) {
+	cliEach(t, func(t *testing.T, e *cliEnv) {
+		e.enqueueAll(t, "pc", time.Now(), [3]string{"c-1", "index", "{}"}, [3]string{"c-2", "index", "{}"},
+			[3]string{"c-3", "index", "{}"})
+		q := e.b.Queue()
+		ds, err := q.Take(t.Context(), "pc", "w1", 3, 0)
+		if err != nil || len(ds) != 3 {
+			t.Fatalf("Take = %v, %v", ds, err)
+		}
+		reports := map[string]*queue.Progress{"c-1": {Done: 4, Total: 10, Message: "rows"}, "c-2": {Done: 3, Message: "files"}}
+		for _, d := range ds {
+			q.Started(t.Context(), d, "w1", time.Now())
+			if p := reports[d.ID]; p != nil {
+				p.At = time.Now()
+				if err := q.Progress(t.Context(), d, *p); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		want := map[string]string{"c-1": "40% 4/10", "c-2": "3 done", "c-3": "-"}
+		for _, args := range [][]string{{"tasks", "--queue", "pc", "--state", "running"}, {"tasks", "--state", "running"}} {
+			var got map[string]string
+			for end := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) { // the writes are sent without waiting
+				got = progressColumn(t, e.cli(t, args...))
+				if fmt.Sprint(got) == fmt.Sprint(want) || time.Now().After(end) {
+					break
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("%s: PROGRESS by ID %v, want %v", strings.Join(args, " "), got, want)
+			}
+		}
+	})
+}
+
+// progressColumn reads a table's PROGRESS cells by ID, by the columns'
+// offsets in the header (a cell may hold a space).
+func progressColumn(t *testing.T, out string) map[string]string {
+	t.Helper()
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	header := lines[0]
+	id, from, to := strings.Index(header, "ID"), strings.Index(header, "PROGRESS"), strings.Index(header, "IDLE")
+	if id < 0 || from < 0 || to < from {
+		t.Fatalf("no ID, PROGRESS and IDLE columns in\n%s", out)
+	}
+	got := map[string]string{}
+	for _, line := range lines[1:] {
+		got[strings.Fields(line[id:])[0]] = strings.TrimSpace(line[from:to])
+	}
+	return got
 }

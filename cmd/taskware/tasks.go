@@ -210,8 +210,8 @@ func (in *inspection) taskColumns(set queue.TaskSet) ([]string, func(ti queue.Ta
 			return []any{ti.ID, ti.Task, ti.Attempt, in.age(entryTime(ti.Receipt)), in.ago(ti.EnqueuedAt), ti.Receipt}
 		}
 	case queue.RunningTasks:
-		return []string{"ID", "TASK", "ATTEMPT", "WORKER", "IDLE", "DELIVERIES", "ENTRY"}, func(ti queue.TaskInfo) []any {
-			return []any{ti.ID, ti.Task, ti.Attempt, ti.Worker, duration(ti.Idle), ti.Deliveries, ti.Receipt}
+		return []string{"ID", "TASK", "ATTEMPT", "WORKER", "PROGRESS", "IDLE", "DELIVERIES", "ENTRY"}, func(ti queue.TaskInfo) []any {
+			return []any{ti.ID, ti.Task, ti.Attempt, ti.Worker, progressCell(ti.Progress), duration(ti.Idle), ti.Deliveries, ti.Receipt}
 		}
 	case queue.DelayedTasks:
 		return []string{"ID", "TASK", "ATTEMPT", "DUE", "LAST KIND", "LAST ERROR"}, func(ti queue.TaskInfo) []any {
@@ -225,6 +225,19 @@ func (in *inspection) taskColumns(set queue.TaskSet) ([]string, func(ti queue.Ta
 	return []string{"ID", "TASK", "STATUS", "ATTEMPT", "WORKER", "FINISHED", "KIND", "ERROR"}, func(ti queue.TaskInfo) []any {
 		return []any{ti.ID, ti.Task, ti.Status, ti.Attempt, ti.Worker, in.ago(ti.FinishedAt), ti.Kind, ti.Error}
 	}
+}
+
+// progressCell shows a running task's last report in a table: "40% 4/10",
+// "3 done" if its total is unknown, "-" if it reported none. Its message
+// is on the task's own page (taskware task ID), not in a narrow column.
+func progressCell(p *queue.Progress) string {
+	if p == nil {
+		return "-"
+	}
+	if pc, ok := p.Percent(); ok {
+		return fmt.Sprintf("%d%% %d/%d", pc, p.Done, p.Total)
+	}
+	return fmt.Sprintf("%d done", p.Done)
 }
 
 // taskTable prints tasks of set as a table, with their queue if withQueue.

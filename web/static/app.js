@@ -115,6 +115,29 @@
         el.setAttribute("data-state", live[k]);
       }
     });
+    // A progress bar shows while its key has one, with its value and text.
+    var bars = data.bars || {};
+    document.querySelectorAll("[data-bar-live]").forEach(function (el) {
+      var b = bars[el.getAttribute("data-bar-live")];
+      el.hidden = !b;
+      if (!b) {
+        return;
+      }
+      var bar = el.querySelector("progress");
+      if (bar) {
+        if (b.max > 0) {
+          bar.max = b.max;
+          bar.value = b.value;
+        } else {
+          bar.removeAttribute("value");
+        }
+        bar.setAttribute("aria-label", "Progress: " + b.text);
+      }
+      var text = el.querySelector("[data-bar-text]");
+      if (text && text.textContent !== b.text) {
+        text.textContent = b.text;
+      }
+    });
     drawCharts(data.rates);
     if (changed) {
       changed.hidden = !rowsChanged(data.rows);
