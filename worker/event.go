@@ -167,8 +167,12 @@ func (o eventOption) apply(w *Worker) { w.events.subscribe(o.fn, &w.onError) }
 
 func (o eventOption) applyClient(c *Client) { c.events.subscribe(o.fn, nil) }
 
-// OnEvent calls fn with each event of the worker or client, in order, on a
-// goroutine of its own: a slow fn never slows the tasks. If fn falls more
+// OnEvent calls fn with each event of the worker or client, in the order
+// they were published, on a goroutine of its own: a slow fn never slows
+// the tasks. A run's events are in order; the runs of one task are not
+// always: a run's end event is published once its finish landed, so a
+// retry due at once may start on another slot first (started, started,
+// retrying, succeeded). If fn falls more
 // than DefaultEventBuffer events behind, the next ones are dropped for it,
 // and counted. A panic in fn is recovered and reported (OnError), and fn
 // goes on with the next event. A worker's Run waits, up to its grace

@@ -181,8 +181,15 @@ func TestEventsFireOncePerOutcome(t *testing.T) {
 			"ghost":   {worker.EventDeadLettered},
 			"rescued": {worker.EventTakenOver, started, succeeded},
 		}
+		// A retry due in 10ms may start before its first run's end event
+		// is published (see OnEvent): the two runs' events then interleave.
+		interleaved := map[string][]worker.EventKind{
+			"flaky": {started, started, worker.EventRetrying, succeeded},
+			"again": {started, started, worker.EventRescheduled, succeeded},
+		}
 		for name, kinds := range want {
-			if got := rec.kinds(t, ids[name]); !slices.Equal(got, kinds) {
+			got := rec.kinds(t, ids[name])
+			if !slices.Equal(got, kinds) && (interleaved[name] == nil || !slices.Equal(got, interleaved[name])) {
 				t.Errorf("%s: events %v, want %v", name, got, kinds)
 			}
 		}
