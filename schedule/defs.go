@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/taskware/taskware/internal/everyspec"
 	"github.com/taskware/taskware/queue"
 	"github.com/taskware/taskware/task"
 )
@@ -91,7 +92,4 @@ func List(ctx context.Context, defs queue.Schedules) ([]queue.ScheduleDef, error
 	return out, err
 }
 
-func isEvery(spec string) bool {
-	_, ok := cutEvery(spec)
-	return ok
-}
+func isEvery(spec string) bool { return everyspec.Is(spec) }

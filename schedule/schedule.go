@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/taskware/taskware/internal/everyspec"
 	"github.com/taskware/taskware/task"
 )
 
@@ -41,15 +42,7 @@ type every time.Duration
 
 // Next returns the first multiple of the interval after after, in after's
 // location.
-func (e every) Next(after time.Time) time.Time {
-	d := int64(e)
-	n := after.UnixNano()
-	q := n / d
-	if n%d < 0 {
-		q-- // floor, before the epoch
-	}
-	return time.Unix(0, (q+1)*d).In(after.Location())
-}
+func (e every) Next(after time.Time) time.Time { return everyspec.Next(time.Duration(e), after) }
 
 // String returns "every" and the interval.
 func (e every) String() string { return "every " + time.Duration(e).String() }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/taskware/taskware/internal/everyspec"
 	"github.com/taskware/taskware/queue"
 	"github.com/taskware/taskware/worker"
 )
@@ -65,21 +66,11 @@ func SpecParser(parse func(spec string) (Schedule, error)) Option {
 // ParseEvery reads "every <duration>", the String of Every: "every 1h0m0s",
 // "every 90s". Its error matches task.ErrInvalidConfig.
 func ParseEvery(spec string) (Schedule, error) {
-	text, ok := cutEvery(spec)
-	if !ok {
-		return nil, configError("spec %q: want \"every <duration>\"", spec)
-	}
-	d, err := time.ParseDuration(strings.TrimSpace(text))
-	if err != nil || d <= 0 {
-		return nil, configError("spec %q: want a positive duration after \"every\"", spec)
+	d, err := everyspec.Parse(spec)
+	if err != nil {
+		return nil, configError("%v", err)
 	}
 	return Every(d), nil
-}
-
-// cutEvery returns the duration's text of "every <duration>", and whether
-// spec begins with "every ".
-func cutEvery(spec string) (string, bool) {
-	return strings.CutPrefix(strings.TrimSpace(spec), "every ")
 }
 
 // parseSpec reads a stored entry's spec.

@@ -3,8 +3,8 @@ package rows
 import (
 	"time"
 
+	"github.com/taskware/taskware/internal/everyspec"
 	"github.com/taskware/taskware/queue"
-	"github.com/taskware/taskware/schedule"
 )
 
 // StoredSchedule is a stored schedule entry (queue.ScheduleDef), with
@@ -56,8 +56,8 @@ func nextOf(d queue.ScheduleDef, published []queue.ScheduleEntry, now time.Time)
 	if !next.IsZero() {
 		return next.UTC(), "scheduler"
 	}
-	if every, err := schedule.ParseEvery(d.Spec); err == nil {
-		return every.Next(later(now, d.Since)).UTC(), "spec"
+	if every, err := everyspec.Parse(d.Spec); err == nil {
+		return everyspec.Next(every, later(now, d.Since)).UTC(), "spec"
 	}
 	return time.Time{}, ""
 }
