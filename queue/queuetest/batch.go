@@ -33,6 +33,8 @@ func batchPromises() []promise {
 		{Name: "CancelBatchBeforeTaken", Check: cancelBatchBeforeTaken},
 		{Name: "CancelTakenBatch", Check: cancelTakenBatch},
 		{Name: "GroupedListedNowhere", Check: groupedListedNowhere},
+		{Name: "BatchIDNoTasks", Check: batchIDNoTasks},
+		{Name: "RecoveredBatchQueued", Check: recoveredBatchQueued},
 	}
 }
 

@@ -151,3 +151,42 @@ func groupedListedNowhere(t *tester) {
 		t.Fatalf("the ended member is listed in %q, want the finished tasks", in)
 	}
 }
+
+// A batch's ID is never a task's: FlushGroups passes over an ID a task of
+// the queue holds, whatever the backend's naming, and the task's state
+// stays its own.
+func batchIDNoTasks(t *tester) {
+	held := map[string]bool{}
+	for _, id := range []string{"batch-0", "batch-1", "batch-2", "batch-3", "batch-01", "1", "2"} {
+		t.enqueue(msg("bn", id), time.Now().Add(time.Hour))
+		held[id] = true
+	}
+	d := t.batchOf("bn", "m1")
+	if held[d.ID] {
+		t.Fatalf("the batch's ID %q is a task's", d.ID)
+	}
+	for id := range held {
+		t.wantState("bn", id, queue.Scheduled, 1, "", "")
+	}
+	t.wantState("bn", d.ID, queue.Queued, 1, "", "")
+}
+
+// A started batch that Recover takes over is Queued again, as a task
+// taken over is, until its new delivery starts it.
+func recoveredBatchQueued(t *tester) {
+	d := t.batchOf("rq", "m1")
+	t.startBatch(d, "w1", "m1")
+	t.wantState("rq", d.ID, queue.Running, 1, "", "")
+	d2 := t.reclaim("rq", "c2", 0, 10)
+	if len(d2) != 1 || d2[0].ID != d.ID {
+		t.Fatalf("Recover handed out %q, want batch %s", ids(d2), d.ID)
+	}
+	t.wantState("rq", d.ID, queue.Queued, 1, "", "")
+	t.wantState("rq", "m1", queue.Queued, 1, "", "")
+	ms := t.startBatch(d2[0], "w2", "m1")
+	if st := t.wantState("rq", d.ID, queue.Running, 1, "", ""); st.Worker != "w2" {
+		t.Fatalf("State of the batch started again: worker %q, want w2", st.Worker)
+	}
+	t.finishBatch(d2[0], ms, done)
+	t.wantState("rq", d.ID, queue.Succeeded, 1, "", "")
+}
