@@ -50,7 +50,8 @@ func (t *tester) canceledCount(name string) int64 {
 
 // A batch has a state of its own, under its ID: Queued once made (taken
 // too), Running from StartBatch (its Worker and StartedAt), Succeeded
-// once FinishBatch ends it, whatever its members' outcomes; Wait returns
+// once FinishBatch ends it, whatever its members' outcomes; Message gives
+// its members while it waits, Find knows it as State does; Wait returns
 // it then, and it is listed with the finished tasks. Its own end is not
 // counted in Rates: its members' ends are.
 func batchStateThroughItsLife(t *tester) {
@@ -59,8 +60,16 @@ func batchStateThroughItsLife(t *tester) {
 	if st.Task != "email" {
 		t.Fatalf("State of the batch: task %q, want email", st.Task)
 	}
+	m, err := t.q.Message(t.Context(), "bs", d.ID)
+	if err != nil || m.ID != d.ID || m.Task != "email" || !slices.Equal(m.Batch, []string{"m1", "m2"}) {
+		t.Fatalf("Message of the taken batch = %+v, %v; want its members m1, m2", m, err)
+	}
 	ms := t.startBatch(d, "w1", "m1", "m2")
 	st = t.wantState("bs", d.ID, queue.Running, 1, "", "")
+	found, err := t.q.Find(t.Context(), d.ID, "bs")
+	if err != nil || len(found) != 1 || found[0].Status != queue.Running || found[0].Worker != "w1" {
+		t.Fatalf("Find of the started batch = %+v, %v; want it running on w1", found, err)
+	}
 	if st.Worker != "w1" || !sameTime(st.StartedAt, at) {
 		t.Fatalf("State of the started batch: worker %q since %v; want w1 since %v", st.Worker, st.StartedAt, at)
 	}
@@ -154,7 +163,7 @@ func groupedListedNowhere(t *tester) {
 
 // A batch's ID is never a task's: FlushGroups passes over an ID a task of
 // the queue holds, whatever the backend's naming, and the task's state
-// stays its own.
+// stays its own; nor can a task take a batch's ID (ErrDuplicate).
 func batchIDNoTasks(t *tester) {
 	held := map[string]bool{}
 	for _, id := range []string{"batch-0", "batch-1", "batch-2", "batch-3", "batch-01", "1", "2"} {
@@ -169,6 +178,7 @@ func batchIDNoTasks(t *tester) {
 		t.wantState("bn", id, queue.Scheduled, 1, "", "")
 	}
 	t.wantState("bn", d.ID, queue.Queued, 1, "", "")
+	t.duplicate("with the batch's ID", msg("bn", d.ID), time.Time{}, d.ID)
 }
 
 // A started batch that Recover takes over is Queued again, as a task
