@@ -69,7 +69,8 @@ func (mq *memQueue) leaveGroup(id string) bool {
 }
 
 // FlushGroups implements queue.Batches. Batch IDs are "batch-" and a
-// sequence number of the queue.
+// sequence number of the queue, passing over an ID a task holds, as on
+// Redis.
 func (q *Queue) FlushGroups(ctx context.Context, name string, policies []queue.GroupPolicy, now time.Time) (int, error) {
 	if err := queue.ValidateGroupPolicies(policies); err != nil {
 		return 0, err
