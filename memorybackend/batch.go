@@ -69,7 +69,8 @@ func (mq *memQueue) leaveGroup(id string) bool {
 }
 
 // FlushGroups implements queue.Batches. Batch IDs are "batch-" and a
-// sequence number of the queue.
+// sequence number of the queue, passing over an ID a task holds, as on
+// Redis.
 func (q *Queue) FlushGroups(ctx context.Context, name string, policies []queue.GroupPolicy, now time.Time) (int, error) {
 	if err := queue.ValidateGroupPolicies(policies); err != nil {
 		return 0, err
@@ -114,8 +115,11 @@ func (q *Queue) FlushGroups(ctx context.Context, name string, policies []queue.G
 func (q *Queue) makeBatch(mq *memQueue, name string, k groupKey, n int, now time.Time) {
 	g := mq.groups[k]
 	ids := slices.Clone(g.ids[:n])
-	mq.batchSeq++
-	id := "batch-" + strconv.FormatUint(mq.batchSeq, 10)
+	var id string
+	for id == "" || mq.state(id, now) != nil { // an ID a task holds is passed over
+		mq.batchSeq++
+		id = "batch-" + strconv.FormatUint(mq.batchSeq, 10)
+	}
 	for _, m := range ids {
 		mq.leaveGroup(m)
 		mq.states[m].batch = id
@@ -125,6 +129,9 @@ func (q *Queue) makeBatch(mq *memQueue, name string, k groupKey, n int, now time
 	}
 	mq.batches[id] = &memBatch{members: ids}
 	msg := queue.Message{ID: id, Task: k.task, Queue: name, EnqueuedAt: time.UnixMicro(now.UnixMicro()), Attempt: 1, Batch: ids}
+	// The batch has a state of its own, as a task's: Queued, Running from
+	// its start, Succeeded once finished (or Canceled before it is taken).
+	mq.states[id] = &memState{st: queue.State{ID: id, Task: k.task, Queue: name, Status: queue.Queued, Attempt: 1}, msg: &msg}
 	mq.push(&msg, 1, 0, now)
 }
 
@@ -151,6 +158,9 @@ func (q *Queue) StartBatch(ctx context.Context, d *queue.Delivery, worker string
 		m := normalize(*s.msg)
 		m.Queue = d.Queue
 		out = append(out, &m)
+	}
+	if s := mq.state(d.ID, now); s != nil && (s.st.Status == queue.Queued || s.st.Status == queue.Running) {
+		s.st.Status, s.st.StartedAt, s.st.Worker = queue.Running, time.UnixMicro(at.UnixMicro()), worker
 	}
 	return out, nil
 }
@@ -215,6 +225,11 @@ func (q *Queue) FinishBatch(ctx context.Context, d *queue.Delivery, members []*q
 	if b := mq.batches[d.ID]; b != nil {
 		b.expires = now.Add(q.stateTTL)
 	}
+	if s := mq.state(d.ID, now); s != nil && !s.st.Status.Terminal() {
+		// Its own end is counted in no Rates: its members' ends are.
+		s.st.Status, s.st.FinishedAt = queue.Succeeded, time.UnixMicro(now.UnixMicro())
+		q.end(mq, s, now)
+	}
 	return nil
 }
 
@@ -228,6 +243,9 @@ func (mq *memQueue) batchRecovered(id, receipt string, now time.Time) int {
 	}
 	b.reclaims++
 	b.takenOver = append(b.takenOver, receipt)
+	if s := mq.state(id, now); s != nil && s.st.Status == queue.Running {
+		s.st.Status = queue.Queued
+	}
 	for _, m := range b.members {
 		if s := mq.state(m, now); s != nil && s.batch == id && s.st.Status == queue.Running {
 			s.st.Status = queue.Queued

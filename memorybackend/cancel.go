@@ -45,7 +45,11 @@ func (q *Queue) Cancel(ctx context.Context, name, id string) (queue.CancelOutcom
 	for i, e := range mq.ready {
 		if e.msg.ID == id {
 			mq.ready = slices.Delete(mq.ready, i, i+1)
-			q.endCanceled(mq, s, q.now())
+			if e.msg.Batch != nil {
+				q.cancelBatch(mq, s, e.msg.Batch, q.now())
+			} else {
+				q.endCanceled(mq, s, q.now())
+			}
 			q.mu.Unlock()
 			return queue.CancelDone, nil
 		}
@@ -79,6 +83,21 @@ func (q *Queue) endCanceled(mq *memQueue, s *memState, now time.Time) {
 	q.end(mq, s, now)
 	if s.wf != nil {
 		q.stepEnded(s, nil, now)
+	}
+}
+
+// cancelBatch ends batch s, not taken, as canceled, and with it its
+// members that have not started; the batch's own end is counted in no
+// Rates, as its finish is not. q.mu is held.
+func (q *Queue) cancelBatch(mq *memQueue, s *memState, members []string, now time.Time) {
+	s.st.Status, s.st.Kind, s.st.Error = queue.Canceled, queue.ErrCanceled.ErrorKind(), queue.ErrCanceled.Error()
+	s.st.FinishedAt = time.UnixMicro(now.UnixMicro())
+	q.end(mq, s, now)
+	for _, id := range members {
+		if m := mq.state(id, now); m != nil && m.batch == s.st.ID && m.st.Status == queue.Queued {
+			m.canceled, m.batch = true, ""
+			q.endCanceled(mq, m, now)
+		}
 	}
 }
 

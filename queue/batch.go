@@ -24,6 +24,21 @@ import (
 // and FinishBatch ends that member Canceled whatever the handler said.
 //
 // Admin.RequeueDead puts a grouped task's dead letter back in its group.
+//
+// A grouped message waiting in its group, or in a batch not yet started,
+// is in no Admin.ListTasks set: it is found by ID (State), and counted in
+// Stats.Grouped while in its group, in no count once in a batch (the
+// batch is one ready message). An ended member is listed as any ended
+// task.
+//
+// A batch has a state of its own, under its ID, as a task has: Queued
+// once made (and taken), Running from StartBatch (Worker, StartedAt),
+// Succeeded once FinishBatch ends it, whatever its members' outcomes; so
+// State and Wait of a batch ID answer as for a task, and a finished batch
+// is listed with the finished tasks. Cancel of a batch not yet taken is
+// CancelDone: it ends Canceled, and so do its members not started; of a
+// batch a worker holds, CancelSent. A batch's own end is counted in no
+// Admin.Rates: its members' ends are.
 type Batches interface {
 	// FlushGroups makes batches of queue's groups of the tasks policies
 	// name that are due at now: a group of at least Size messages gives a

@@ -106,7 +106,9 @@ type batchTask struct {
 // A batch is delivered at least once, as a task is: a batch whose worker
 // dies is taken over, and runs again with its tasks that had not ended. A
 // task canceled while its batch runs does not stop the batch: it ends
-// canceled whatever fn returned for it. fn's context ends as a plain
+// canceled whatever fn returned for it. A Cancel of the batch's own ID
+// (see queue.Batches) does stop it: fn's context ends with cause
+// queue.ErrCanceled, and its tasks end canceled. fn's context ends as a plain
 // run's does (a stop past the grace period: the tasks go back to their
 // group; a lost claim: the batch is the other worker's). In a batch,
 // task.Progress and Invocation.Park do nothing, and fn waits for every

@@ -486,3 +486,53 @@ func TestBatchOfOneAndUnknown(t *testing.T) {
 		}
 	})
 }
+
+// Cancel of a running batch's own ID is CancelSent, on every backend: its
+// handler's context ends with cause queue.ErrCanceled, its tasks end
+// canceled (none is retried), and the batch's state ends Succeeded, as
+// every finished batch's does.
+func TestBatchCancelRunningBatch(t *testing.T) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
+		tk := task.New("slow", func(ctx context.Context, n int) (int, error) { return n, nil },
+			middleware.Retry(3, middleware.RetryBackoff(time.Millisecond, time.Millisecond)))
+		w := worker.New(b.Queue, fast()...)
+		inside, causes := make(chan struct{}, 1), make(chan error, 1)
+		blockingBatch(w, tk, inside, causes, worker.BatchSize(2))
+		c := worker.NewClient(b.Queue, b.Store)
+		hs, err := worker.EnqueueMany(t.Context(), c, tk, []int{1, 2}, worker.Group("g"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		start(t, w)
+		select {
+		case <-inside:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the batch did not start")
+		}
+		page, err := b.Queue.ListTasks(t.Context(), "default", queue.TaskQuery{Set: queue.RunningTasks})
+		if err != nil || len(page.Tasks) != 1 {
+			t.Fatalf("running tasks = %+v, %v; want the batch", page, err)
+		}
+		id := page.Tasks[0].ID
+		if out, err := b.Queue.Cancel(t.Context(), "default", id); err != nil || out != queue.CancelSent {
+			t.Fatalf("Cancel of the running batch = %q, %v; want CancelSent", out, err)
+		}
+		select {
+		case cause := <-causes:
+			if !errors.Is(cause, queue.ErrCanceled) {
+				t.Fatalf("the handler's context ended with %v, want queue.ErrCanceled", cause)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the handler's context did not end")
+		}
+		for i, h := range hs {
+			if _, err := getWithin(t, h, 10*time.Second); !errors.Is(err, queue.ErrCanceled) {
+				t.Fatalf("task %d of the canceled batch: %v, want queue.ErrCanceled", i, err)
+			}
+		}
+		st, err := b.Queue.Wait(t.Context(), "default", id)
+		if err != nil || st.Status != queue.Succeeded {
+			t.Fatalf("Wait of the batch = %+v, %v; want succeeded", st, err)
+		}
+	})
+}

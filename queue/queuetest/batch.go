@@ -29,6 +29,12 @@ func batchPromises() []promise {
 		{Name: "CancelRunningMember", Check: cancelRunningMember},
 		{Name: "RetriedMemberRegroups", Check: retriedMemberRegroups},
 		{Name: "RequeuedDeadRegroups", Check: requeuedDeadRegroups},
+		{Name: "BatchStateThroughItsLife", Check: batchStateThroughItsLife},
+		{Name: "CancelBatchBeforeTaken", Check: cancelBatchBeforeTaken},
+		{Name: "CancelTakenBatch", Check: cancelTakenBatch},
+		{Name: "GroupedListedNowhere", Check: groupedListedNowhere},
+		{Name: "BatchIDNoTasks", Check: batchIDNoTasks},
+		{Name: "RecoveredBatchQueued", Check: recoveredBatchQueued},
 	}
 }
 

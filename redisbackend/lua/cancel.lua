@@ -14,7 +14,8 @@
 -- batch's start leaves it out (start_batch.lua); one in a running batch
 -- is sent the notice, and the batch's finish ends it canceled. A batch
 -- (its state's "nb") canceled before it was taken ends its members that
--- have not started canceled with it.
+-- have not started canceled with it; the batch's own cancel is not
+-- counted in the outcome counts, its members' are.
 --
 -- KEYS[1]  state      the task's state
 -- KEYS[2]  delayed    the queue's delayed set
@@ -66,7 +67,9 @@ elseif entry then
   end
 end
 if answer == 'canceled' then
-  endcanceled(state, id, counts, ended, state_ttl, channel, tag, at, wf)
+  local own_counts = counts
+  if h[10] then own_counts = nil end -- a batch's own end counts in no Rates: its members' do
+  endcanceled(state, id, own_counts, ended, state_ttl, channel, tag, at, wf)
   if core and wf then redis.call('HSET', state, 'm', core) end
   if core and h[10] then
     local sp = prefix .. 'queue:' .. tag .. ':task:'

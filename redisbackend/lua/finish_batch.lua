@@ -9,7 +9,8 @@
 -- Promote to put in its group; a member canceled while the batch ran
 -- (its state's "cx") ends canceled whatever its outcome. A dead member's
 -- letter is its message, as its entry would have been. Then the batch's
--- state ends, as succeeded, and expires with the task states. Returns 1,
+-- state ends, as succeeded (counted in no outcome counts), is listed in
+-- the queue's ended tasks, and expires with the task states. Returns 1,
 -- or 0 (sent again) or 2 (taken over): lib/superseded.lua.
 --
 -- KEYS[1]          stream     the queue's stream
@@ -80,4 +81,5 @@ if next(tally) then
 end
 redis.call('HSET', batch, 'status', 'succeeded', 'fin', at)
 redis.call('PEXPIRE', batch, state_ttl)
+indexended(ended, bid, at, state_ttl) -- listed with the finished tasks, as a canceled batch is
 return 1

@@ -3,7 +3,8 @@
 -- Takes hand them out first (take.lua); counts each takeover in the
 -- task's state ("reclaims") and in the entry's deliveries, and names the
 -- entry taken over in the state ("tk", a space-separated list), so that
--- its late finish is told apart from a finish sent again; forgets the
+-- its late finish is told apart from a finish sent again; a batch's
+-- members still running in it are queued again, as the batch is; forgets the
 -- consumers with nothing pending, idle for forget_idle; trims the finished
 -- entries, and the index of ended tasks of the states that have
 -- expired (lib/ended.lua). Returns how many entries it moved. The states' keys are made of
@@ -50,6 +51,10 @@ for _, e in ipairs(r[2]) do
       local state = state_prefix .. id
       local n = redis.call('HINCRBY', state, 'reclaims', 1)
       if redis.call('HGET', state, 'status') == 'running' then redis.call('HSET', state, 'status', 'queued') end
+      for _, mid in ipairs(corebatch(core) or {}) do -- a batch's running members wait for its next start
+        local m = redis.call('HMGET', state_prefix .. mid, 'status', 'b')
+        if m[1] == 'running' and m[2] == id then redis.call('HSET', state_prefix .. mid, 'status', 'queued') end
+      end
       redis.call('HDEL', state, 'pd', 'pt', 'pm', 'pa') -- the lost run's progress
       h[2] = tostring(n + 1)
       local tk = redis.call('HGET', state, 'tk')

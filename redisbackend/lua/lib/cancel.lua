@@ -5,7 +5,8 @@
 -- ends task id, which has not run, as canceled: its state (key state)
 -- says so from at (µs) and expires in ttl ms, keeping its message's core
 -- only if keep (a workflow step's, for a retry of its workflow), its
--- unique key goes, the cancel is counted in counts, the task is listed in
+-- unique key goes, the cancel is counted in counts (nil: not counted, a
+-- batch's own end, whose members' ends are), the task is listed in
 -- its queue's ended tasks (key ended, lib/ended.lua), and its waiters are
 -- told on channel ("t<tag><id>").
 
@@ -13,7 +14,7 @@ local function endcanceled(state, id, counts, ended, ttl, channel, tag, at, keep
   local h = redis.call('HMGET', state, 'w', 'uk')
   if h[2] and redis.call('GET', h[2]) == id then redis.call('DEL', h[2]) end
   redis.call('HSET', state, 'status', 'canceled', 'kind', 'queue.canceled', 'error', 'queue: canceled', 'fin', at)
-  count(counts, 'canceled')
+  if counts then count(counts, 'canceled') end
   if not keep then redis.call('HDEL', state, 'm') end
   redis.call('PEXPIRE', state, ttl)
   indexended(ended, id, at, ttl)
