@@ -27,8 +27,9 @@ const (
 )
 
 // keyKinds are the words a taskware key has between its prefix and its
-// "{": queue:{q}..., lock:{k}, result:{q}:id, sem:{k}, rate:{k}.
-var keyKinds = []string{"queue:", "lock:", "result:", "sem:", "rate:"}
+// "{": queue:{q}..., lock:{k}, result:{q}:id, sem:{k}, rate:{k}, and the
+// stored schedules' schedule:{schedule}:....
+var keyKinds = []string{"queue:", "lock:", "result:", "sem:", "rate:", "schedule:"}
 
 // keyPrefix returns the prefix of key if it is shaped like a taskware
 // key. A prefix has no braces, so the first "{" follows the kind.

@@ -24,6 +24,7 @@ func TestKeyPrefix(t *testing.T) {
 		"a:b:result:{q}:id":                 "a:b:",
 		"x:sem:{k}":                         "x:",
 		"x:rate:{k}":                        "x:",
+		"app:schedule:{schedule}:version":   "app:",
 		"queue:{q}":                         "",
 		"my:queue:queue:{q}":                "my:queue:",
 	} {
