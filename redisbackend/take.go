@@ -1,6 +1,7 @@
 package redisbackend
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -44,8 +45,9 @@ func (q *Queue) ensureGroup(ctx context.Context, name string, force bool) error 
 // reads new entries, those taken over (Recover) first, unless the queue
 // is paused: a paused queue's entries are never read, so they keep their
 // places.
-// When none is ready, XREAD BLOCK waits for one, taking nothing, and then
-// it takes again. (So a consumer's Takes must not overlap: one worker, one
+// When none is ready, XREAD BLOCK waits for one newer than the stream's
+// newest entry (which the script names when it reads none), taking
+// nothing, and then it takes again. (So a consumer's Takes must not overlap: one worker, one
 // name.)
 func (q *Queue) Take(ctx context.Context, name, consumer string, n int, wait time.Duration) ([]*queue.Delivery, error) {
 	limit := n // n <= 0 is all: so is COUNT 0
@@ -66,21 +68,18 @@ func (q *Queue) Take(ctx context.Context, name, consumer string, n int, wait tim
 			Streams: []string{names.stream, from}, Count: int64(count), Block: -1}) // -1: no BLOCK
 	}
 	for try := 0; ; try++ {
-		// The newest entry's ID, read in the same pipeline, is where a wait
-		// for new entries starts.
 		pipe := q.b.client.Pipeline()
 		lostRead := read(pipe, q.lastSeen(name, consumer), 0)
 		freshRead := takeNew(sctx, pipe, names, consumer, max(n, 0), false)
-		newest := pipe.XRevRangeN(sctx, names.stream, "+", "-", 1)
 		_, _ = pipe.Exec(sctx)
 		if noScript(freshRead) {
 			freshRead = takeNew(sctx, nil, names, consumer, max(n, 0), true)
 			_ = q.b.client.Process(sctx, freshRead)
 		}
-		reads := []redis.Cmder{newest, lostRead, freshRead}
+		reads := []redis.Cmder{lostRead, freshRead}
 		paused := freshRead.Err() != nil && redis.HasErrorPrefix(freshRead.Err(), "PAUSED")
 		if paused {
-			reads = reads[:2]
+			reads = reads[:1]
 		}
 		err := cmdsErr(reads...)
 		if err != nil && redis.HasErrorPrefix(err, "NOGROUP") && try == 0 { // the stream was deleted under us
@@ -95,7 +94,7 @@ func (q *Queue) Take(ctx context.Context, name, consumer string, n int, wait tim
 		if !paused {
 			fresh = freshRead.Val()
 		}
-		out, in, err := q.sort(name, consumer, pending, fresh)
+		out, in, newest, err := q.sort(name, consumer, pending, fresh)
 		if err != nil {
 			return nil, fmt.Errorf("worker: take from %s: %w", name, err)
 		}
@@ -125,10 +124,7 @@ func (q *Queue) Take(ctx context.Context, name, consumer string, n int, wait tim
 		}
 		// Nothing ready: wait for a newer entry without taking it (a read
 		// cut short by ctx then takes nothing), and take again.
-		after := "0-0"
-		if es := newest.Val(); len(es) == 1 {
-			after = es[0].ID
-		}
+		after := cmp.Or(newest, "0-0")
 		err = q.b.client.XRead(ctx, &redis.XReadArgs{Streams: []string{names.stream, after}, Count: 1, Block: max(wait, time.Millisecond)}).Err()
 		if errors.Is(err, redis.Nil) {
 			return nil, nil // nothing came
@@ -188,8 +184,8 @@ func appendEntries(out []*queue.Delivery, name string, streams []redis.XStream) 
 // errTakeReply is a reply of take.lua that does not read as flat lays it out.
 var errTakeReply = errors.New("unreadable reply of the take script")
 
-// appendFlat appends the entries of take.lua's reply past its first
-// string (see flat in take.lua: each an ID, the number of its field and
+// appendFlat appends the entries of take.lua's reply past its first two
+// strings (see flat in take.lua: each an ID, the number of its field and
 // value strings, and those) to out, and returns how many it appended.
 func appendFlat(out []*queue.Delivery, name string, reply []string) ([]*queue.Delivery, int, error) {
 	n := 0
@@ -247,9 +243,10 @@ func (q *Queue) lastSeen(name, consumer string) string {
 // sort makes the deliveries of one Take, from its read of consumer's
 // pending entries past the last one and the reply of take.lua: first
 // what a lost reply took (pending, but not held), then what the script
-// claimed, then what it read in order, of which there are in. fresh is
-// empty when the script did not run (paused).
-func (q *Queue) sort(name, consumer string, pending []redis.XStream, fresh []string) (out []*queue.Delivery, in int, err error) {
+// claimed, then what it read in order, of which there are in; and, if the
+// script read none, the stream's newest entry's ID. fresh is empty when
+// the script did not run (paused).
+func (q *Queue) sort(name, consumer string, pending []redis.XStream, fresh []string) (out []*queue.Delivery, in int, newest string, err error) {
 	q.mu.RLock()
 	held := q.seen[seenKey{name, consumer}].held
 	var lost []redis.XMessage
@@ -265,17 +262,20 @@ func (q *Queue) sort(name, consumer string, pending []redis.XStream, fresh []str
 	out = make([]*queue.Delivery, 0, len(lost)+len(fresh)/4)
 	out = appendEntries(out, name, []redis.XStream{{Messages: lost}})
 	if len(fresh) == 0 {
-		return out, 0, nil
+		return out, 0, "", nil
+	}
+	if len(fresh) < 2 {
+		return nil, 0, "", errTakeReply
 	}
 	claimed, err := strconv.Atoi(fresh[0])
 	if err != nil || claimed < 0 {
-		return nil, 0, errTakeReply
+		return nil, 0, "", errTakeReply
 	}
-	out, n, err := appendFlat(out, name, fresh[1:])
+	out, n, err := appendFlat(out, name, fresh[2:])
 	if err != nil || n < claimed {
-		return nil, 0, errTakeReply
+		return nil, 0, "", errTakeReply
 	}
-	return out, n - claimed, nil
+	return out, n - claimed, fresh[1], nil
 }
 
 // saw notes what a Take of consumer handed out: out, whose last in

@@ -31,10 +31,17 @@ end
 
 -- flat lays out the entries claimed, then those of out, in one array of
 -- strings, which the client reads without a map per entry: the number of
--- entries claimed, then for each entry its ID, the number of its field
--- and value strings, and those.
+-- entries claimed; if there are none of either, the stream's newest
+-- entry's ID ('0-0' if it has none), where the client's wait for new
+-- entries starts, else ''; then for each entry its ID, the number of its
+-- field and value strings, and those.
 local function flat(claimed, out)
-  local r = {#claimed}
+  local newest = ''
+  if #claimed + #out == 0 then
+    local last = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)[1]
+    newest = last and last[1] or '0-0'
+  end
+  local r = {#claimed, newest}
   for _, list in ipairs({claimed, out}) do
     for _, e in ipairs(list) do
       local f = e[2] or {} -- an entry deleted while pending has no fields
