@@ -1,6 +1,7 @@
 package redisbackend
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -44,8 +45,9 @@ func (q *Queue) ensureGroup(ctx context.Context, name string, force bool) error 
 // reads new entries, those taken over (Recover) first, unless the queue
 // is paused: a paused queue's entries are never read, so they keep their
 // places.
-// When none is ready, XREAD BLOCK waits for one, taking nothing, and then
-// it takes again. (So a consumer's Takes must not overlap: one worker, one
+// When none is ready, XREAD BLOCK waits for one newer than the stream's
+// newest entry (which the script names when it reads none), taking
+// nothing, and then it takes again. (So a consumer's Takes must not overlap: one worker, one
 // name.)
 func (q *Queue) Take(ctx context.Context, name, consumer string, n int, wait time.Duration) ([]*queue.Delivery, error) {
 	limit := n // n <= 0 is all: so is COUNT 0
@@ -66,22 +68,20 @@ func (q *Queue) Take(ctx context.Context, name, consumer string, n int, wait tim
 			Streams: []string{names.stream, from}, Count: int64(count), Block: -1}) // -1: no BLOCK
 	}
 	for try := 0; ; try++ {
-		// The newest entry's ID, read in the same pipeline, is where a wait
-		// for new entries starts.
 		pipe := q.b.client.Pipeline()
-		cmds := [2]*redis.XStreamSliceCmd{read(pipe, q.lastSeen(name, consumer), 0), takeNew(sctx, pipe, names, consumer, max(n, 0), false)}
-		newest := pipe.XRevRangeN(sctx, names.stream, "+", "-", 1)
+		lostRead := read(pipe, q.lastSeen(name, consumer), 0)
+		freshRead := takeNew(sctx, pipe, names, consumer, max(n, 0), false)
 		_, _ = pipe.Exec(sctx)
-		if noScript(cmds[1]) {
-			cmds[1] = takeNew(sctx, nil, names, consumer, max(n, 0), true)
-			_ = q.b.client.Process(sctx, cmds[1])
+		if noScript(freshRead) {
+			freshRead = takeNew(sctx, nil, names, consumer, max(n, 0), true)
+			_ = q.b.client.Process(sctx, freshRead)
 		}
-		reads := cmds[:]
-		paused := cmds[1].Err() != nil && redis.HasErrorPrefix(cmds[1].Err(), "PAUSED")
+		reads := []redis.Cmder{lostRead, freshRead}
+		paused := freshRead.Err() != nil && redis.HasErrorPrefix(freshRead.Err(), "PAUSED")
 		if paused {
-			reads = cmds[:1]
+			reads = reads[:1]
 		}
-		err := cmdsErr(newest, reads...)
+		err := cmdsErr(reads...)
 		if err != nil && redis.HasErrorPrefix(err, "NOGROUP") && try == 0 { // the stream was deleted under us
 			if err = q.ensureGroup(ctx, name, true); err == nil {
 				continue
@@ -90,11 +90,14 @@ func (q *Queue) Take(ctx context.Context, name, consumer string, n int, wait tim
 		if err != nil {
 			return nil, fmt.Errorf("worker: take from %s: %w", name, unavailable(ctx, err))
 		}
-		pending, fresh := cmds[0].Val(), []redis.XStream(nil)
+		pending, fresh := lostRead.Val(), []string(nil)
 		if !paused {
-			fresh = cmds[1].Val()
+			fresh = freshRead.Val()
 		}
-		out, in := q.sort(name, consumer, pending, fresh)
+		out, in, newest, err := q.sort(name, consumer, pending, fresh)
+		if err != nil {
+			return nil, fmt.Errorf("worker: take from %s: %w", name, err)
+		}
 		if paused {
 			// Paused (Pause): the caller waits as if nothing were ready.
 			// Only a lost reply's entries were read: they go back, unrun.
@@ -121,10 +124,7 @@ func (q *Queue) Take(ctx context.Context, name, consumer string, n int, wait tim
 		}
 		// Nothing ready: wait for a newer entry without taking it (a read
 		// cut short by ctx then takes nothing), and take again.
-		after := "0-0"
-		if es := newest.Val(); len(es) == 1 {
-			after = es[0].ID
-		}
+		after := cmp.Or(newest, "0-0")
 		err = q.b.client.XRead(ctx, &redis.XReadArgs{Streams: []string{names.stream, after}, Count: 1, Block: max(wait, time.Millisecond)}).Err()
 		if errors.Is(err, redis.Nil) {
 			return nil, nil // nothing came
@@ -135,13 +135,10 @@ func (q *Queue) Take(ctx context.Context, name, consumer string, n int, wait tim
 	}
 }
 
-// cmdsErr is the first error of newest and reads that is not redis.Nil
-// (an empty reply).
-func cmdsErr(newest redis.Cmder, reads ...*redis.XStreamSliceCmd) error {
-	if err := newest.Err(); err != nil && !errors.Is(err, redis.Nil) {
-		return err
-	}
-	for _, c := range reads {
+// cmdsErr is the first error of cmds that is not redis.Nil (an empty
+// reply).
+func cmdsErr(cmds ...redis.Cmder) error {
+	for _, c := range cmds {
 		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
 			return err
 		}
@@ -151,11 +148,12 @@ func cmdsErr(newest redis.Cmder, reads ...*redis.XStreamSliceCmd) error {
 
 // takeNew is an EVALSHA of take.lua (an EVAL if eval) for consumer and up
 // to n new entries (n <= 0: all), those taken over first, added to pipe
-// unless pipe is nil.
-func takeNew(ctx context.Context, pipe redis.Pipeliner, names *queueNames, consumer string, n int, eval bool) *redis.XStreamSliceCmd {
-	cmd := redis.NewXStreamSliceCmd(ctx, argEvalSHA, takeScript.sha, 4, names.stream, names.ahead, names.early, names.paused, consumer, n)
+// unless pipe is nil. Its reply is flat (see appendFlat): go-redis reads
+// it as strings, without the map per entry an XREADGROUP reply costs.
+func takeNew(ctx context.Context, pipe redis.Pipeliner, names *queueNames, consumer string, n int, eval bool) *redis.StringSliceCmd {
+	cmd := redis.NewStringSliceCmd(ctx, argEvalSHA, takeScript.sha, 4, names.stream, names.ahead, names.early, names.paused, consumer, n)
 	if eval {
-		cmd = redis.NewXStreamSliceCmd(ctx, "eval", takeScript.src, 4, names.stream, names.ahead, names.early, names.paused, consumer, n)
+		cmd = redis.NewStringSliceCmd(ctx, "eval", takeScript.src, 4, names.stream, names.ahead, names.early, names.paused, consumer, n)
 	}
 	cmd.SetFirstKeyPos(3)
 	if pipe != nil {
@@ -183,6 +181,43 @@ func appendEntries(out []*queue.Delivery, name string, streams []redis.XStream) 
 	return out
 }
 
+// errTakeReply is a reply of take.lua that does not read as flat lays it out.
+var errTakeReply = errors.New("unreadable reply of the take script")
+
+// appendFlat appends the entries of take.lua's reply past its first two
+// strings (see flat in take.lua: each an ID, the number of its field and
+// value strings, and those) to out, and returns how many it appended.
+func appendFlat(out []*queue.Delivery, name string, reply []string) ([]*queue.Delivery, int, error) {
+	n := 0
+	for len(reply) > 0 {
+		if len(reply) < 2 {
+			return out, n, errTakeReply
+		}
+		id := reply[0]
+		size, err := strconv.Atoi(reply[1])
+		if err != nil || size < 0 || size%2 != 0 || size > len(reply)-2 {
+			return out, n, errTakeReply
+		}
+		fields := reply[2 : 2+size]
+		reply = reply[2+size:]
+		d := &queue.Delivery{Receipt: id}
+		var p entryParser
+		if size == 2 && fields[0] == "m" {
+			p.message(d, fields[1]) // the usual entry: no map to make
+		} else {
+			f := make(map[string]string, size/2)
+			for i := 0; i < size; i += 2 {
+				f[fields[i]] = fields[i+1]
+			}
+			p.fields(d, f)
+		}
+		p.finish(d, name)
+		out = append(out, d)
+		n++
+	}
+	return out, n, nil
+}
+
 // taken is what a consumer's Takes handed out, as far as its next Take's
 // first read (its pending entries past last) must know: last is the last
 // entry read in order, and held the entries past last handed out, so
@@ -208,8 +243,10 @@ func (q *Queue) lastSeen(name, consumer string) string {
 // sort makes the deliveries of one Take, from its read of consumer's
 // pending entries past the last one and the reply of take.lua: first
 // what a lost reply took (pending, but not held), then what the script
-// claimed, then what it read in order, of which there are in.
-func (q *Queue) sort(name, consumer string, pending, fresh []redis.XStream) (out []*queue.Delivery, in int) {
+// claimed, then what it read in order, of which there are in; and, if the
+// script read none, the stream's newest entry's ID. fresh is empty when
+// the script did not run (paused).
+func (q *Queue) sort(name, consumer string, pending []redis.XStream, fresh []string) (out []*queue.Delivery, in int, newest string, err error) {
 	q.mu.RLock()
 	held := q.seen[seenKey{name, consumer}].held
 	var lost []redis.XMessage
@@ -221,16 +258,24 @@ func (q *Queue) sort(name, consumer string, pending, fresh []redis.XStream) (out
 		}
 	}
 	q.mu.RUnlock()
-	size := len(lost)
-	for _, st := range fresh {
-		size += len(st.Messages)
-	}
-	if len(fresh) == 2 {
-		in = len(fresh[1].Messages)
-	}
-	out = make([]*queue.Delivery, 0, size)
+	// The usual entry is 4 strings: its ID, 2, "m" and the message.
+	out = make([]*queue.Delivery, 0, len(lost)+len(fresh)/4)
 	out = appendEntries(out, name, []redis.XStream{{Messages: lost}})
-	return appendEntries(out, name, fresh), in
+	if len(fresh) == 0 {
+		return out, 0, "", nil
+	}
+	if len(fresh) < 2 {
+		return nil, 0, "", errTakeReply
+	}
+	claimed, err := strconv.Atoi(fresh[0])
+	if err != nil || claimed < 0 {
+		return nil, 0, "", errTakeReply
+	}
+	out, n, err := appendFlat(out, name, fresh[2:])
+	if err != nil || n < claimed {
+		return nil, 0, "", errTakeReply
+	}
+	return out, n - claimed, fresh[1], nil
 }
 
 // saw notes what a Take of consumer handed out: out, whose last in

@@ -5,9 +5,9 @@
 -- early, which it would hand out again, the entry goes back to the
 -- consumer that holds it (or, finished meanwhile, is acknowledged again),
 -- and is not handed out. Without taken-over entries it is one plain
--- XREADGROUP. Returns, in the shape of an XREADGROUP reply, two lists of
--- the stream's entries: those claimed ahead of the cursor, then those
--- read in order (the caller tells them apart: see Queue.Take). If the
+-- XREADGROUP. Returns the stream's entries in one flat array (see flat):
+-- those claimed ahead of the cursor, then those read in order (the
+-- caller tells them apart: see Queue.Take). If the
 -- queue is paused, it returns the error "PAUSED" having read nothing: no
 -- entry is taken, so none has to be handed back and each keeps its place.
 --
@@ -29,8 +29,32 @@ local function read(count)
   return {}
 end
 
+-- flat lays out the entries claimed, then those of out, in one array of
+-- strings, which the client reads without a map per entry: the number of
+-- entries claimed; if there are none of either, the stream's newest
+-- entry's ID ('0-0' if it has none), where the client's wait for new
+-- entries starts, else ''; then for each entry its ID, the number of its
+-- field and value strings, and those.
+local function flat(claimed, out)
+  local newest = ''
+  if #claimed + #out == 0 then
+    local last = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)[1]
+    newest = last and last[1] or '0-0'
+  end
+  local r = {#claimed, newest}
+  for _, list in ipairs({claimed, out}) do
+    for _, e in ipairs(list) do
+      local f = e[2] or {} -- an entry deleted while pending has no fields
+      r[#r + 1] = e[1]
+      r[#r + 1] = #f
+      for _, v in ipairs(f) do r[#r + 1] = v end
+    end
+  end
+  return r
+end
+
 if redis.call('EXISTS', ahead) == 0 and redis.call('EXISTS', early) == 0 then
-  return {{stream, {}}, {stream, read(n)}}
+  return flat({}, read(n))
 end
 
 -- newer reports whether stream ID a comes after b.
@@ -105,4 +129,4 @@ if redis.call('EXISTS', early) == 1 then
     if not newer(ids[i], last) then redis.call('HDEL', early, ids[i]) end
   end
 end
-return {{stream, claimed}, {stream, out}}
+return flat(claimed, out)
