@@ -104,6 +104,18 @@ func (r *reading) end(ctx context.Context, tasks int) (DrainResult, error) {
 	return res, nil
 }
 
+// RoundOrder returns the order in which n contenders take their turns in
+// round round: 0..n-1 rotated left by round, so that over n rounds each
+// contender takes each place once, and none always drains first, on a
+// cold machine, or last.
+func RoundOrder(round, n int) []int {
+	order := make([]int, n)
+	for k := range order {
+		order[k] = (round + k) % n
+	}
+	return order
+}
+
 // Drain starts q's worker on the n tasks enqueued on it beforehand, and
 // times how long it takes until all of them ran, measuring meanwhile the
 // round trips, this process's allocations and the Redis server's CPU time

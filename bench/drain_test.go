@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -68,6 +69,18 @@ func TestDrain(t *testing.T) {
 	f.Enqueue(ctx, 101) // one too many
 	if _, err := Drain(ctx, f, 100, Meter{}); err == nil || !strings.Contains(err.Error(), "not enqueued") {
 		t.Errorf("a task not enqueued: err = %v", err)
+	}
+}
+
+func TestRoundOrder(t *testing.T) {
+	want := [][]int{{0, 1, 2}, {1, 2, 0}, {2, 0, 1}, {0, 1, 2}}
+	for round, w := range want {
+		if got := RoundOrder(round, 3); !slices.Equal(got, w) {
+			t.Errorf("RoundOrder(%d, 3) = %v, want %v", round, got, w)
+		}
+	}
+	if got := RoundOrder(4, 0); len(got) != 0 {
+		t.Errorf("RoundOrder(4, 0) = %v, want none", got)
 	}
 }
 

@@ -55,16 +55,22 @@ type QueueLib struct {
 	Name string
 	// Peer is true for the libraries taskware is compared with.
 	Peer bool
+	// Pair names the peer of QueueLibs that does the same work, which the
+	// contender's ratio is computed against; a peer's Pair is its own name.
+	Pair string
 	Open func(env Env) (TaskQueue, error)
 }
 
-// QueueLibs lists the contenders of the end-to-end benchmark, taskware first.
+// QueueLibs lists the contenders of the end-to-end benchmark, taskware
+// first, each paired with the asynq that does the same work: lock+store
+// keeps a result, as "asynq" does; bare keeps none, as "asynq bare" does.
 var QueueLibs = []QueueLib{
-	{Name: "taskware lock+store", Open: openTaskwareQueue(true, false)},
-	{Name: "taskware lock+store, autopipeline", Open: openTaskwareQueue(true, true)},
-	{Name: "taskware bare", Open: openTaskwareQueue(false, false)},
-	{Name: "taskware bare, autopipeline", Open: openTaskwareQueue(false, true)},
-	{Name: "asynq", Peer: true, Open: openAsynq},
+	{Name: "taskware lock+store", Pair: "asynq", Open: openTaskwareQueue(true, false)},
+	{Name: "taskware lock+store, autopipeline", Pair: "asynq", Open: openTaskwareQueue(true, true)},
+	{Name: "taskware bare", Pair: "asynq bare", Open: openTaskwareQueue(false, false)},
+	{Name: "taskware bare, autopipeline", Pair: "asynq bare", Open: openTaskwareQueue(false, true)},
+	{Name: "asynq", Peer: true, Pair: "asynq", Open: openAsynq(true)},
+	{Name: "asynq bare", Peer: true, Pair: "asynq bare", Open: openAsynq(false)},
 }
 
 const noopName = "bench:noop"
@@ -228,24 +234,36 @@ func (t *taskwareQueue) Close() error {
 }
 
 // asynq: a server and a client on a client of the Redis we are given (so
-// that its round trips are counted as taskware's are), the handler writing
-// its result with the task's ResultWriter, tasks enqueued with a retention
-// so that the result is kept, as taskware's store keeps it. The handler
+// that its round trips are counted as taskware's are). With results, the
+// handler writes its result with the task's ResultWriter, and tasks are
+// enqueued with a retention so that the result is kept, as taskware's
+// store keeps it; without, neither, as bare taskware keeps nothing. Each
+// kind has an asynq queue of its own ("default", "bare"), so that both
+// can hold tasks at once in the one asynq DB. The handler
 // reports its run first, as taskware's task does before its worker's
 // finish (and its lock+store chain's result write): so that, for Latency,
 // a run has started when it reports.
 
 type asynqQueue struct {
-	rdb    *redis.Client
-	client *asynq.Client
-	conc   int
+	rdb     *redis.Client
+	client  *asynq.Client
+	conc    int
+	results bool   // write and keep each task's result
+	queue   string // asynq's queue name
 }
 
-func openAsynq(env Env) (TaskQueue, error) {
-	if err := checkAsynqDB(context.Background(), env); err != nil {
-		return nil, err
+func openAsynq(results bool) func(Env) (TaskQueue, error) {
+	return func(env Env) (TaskQueue, error) {
+		if err := checkAsynqDB(context.Background(), env); err != nil {
+			return nil, err
+		}
+		q := &asynqQueue{rdb: env.AsynqClient, client: asynq.NewClientFromRedisClient(env.AsynqClient),
+			conc: env.Concurrency, results: results, queue: "default"}
+		if !results {
+			q.queue = "bare"
+		}
+		return q, nil
 	}
-	return &asynqQueue{rdb: env.AsynqClient, client: asynq.NewClientFromRedisClient(env.AsynqClient), conc: env.Concurrency}, nil
 }
 
 // checkAsynqDB fails unless env's asynq DB is another than taskware's, and
@@ -281,20 +299,26 @@ func (a *asynqQueue) EnqueueSerial(ctx context.Context, from, to, _ int) error {
 }
 
 func (a *asynqQueue) enqueue(ctx context.Context, i int) error {
-	_, err := a.client.EnqueueContext(ctx, asynq.NewTask(noopName, strconv.AppendInt(nil, int64(i), 10)),
-		asynq.Retention(middleware.DefaultResultTTL))
+	opts := []asynq.Option{asynq.Queue(a.queue)}
+	if a.results {
+		opts = append(opts, asynq.Retention(middleware.DefaultResultTTL))
+	}
+	_, err := a.client.EnqueueContext(ctx, asynq.NewTask(noopName, strconv.AppendInt(nil, int64(i), 10)), opts...)
 	return err
 }
 
 func (a *asynqQueue) Start(ran func(int)) (func() error, error) {
-	srv := asynq.NewServerFromRedisClient(a.rdb, asynq.Config{Concurrency: a.conc, LogLevel: asynq.WarnLevel})
+	srv := asynq.NewServerFromRedisClient(a.rdb, asynq.Config{Concurrency: a.conc, LogLevel: asynq.WarnLevel,
+		Queues: map[string]int{a.queue: 1}})
 	err := srv.Start(asynq.HandlerFunc(func(_ context.Context, t *asynq.Task) error {
 		i, err := strconv.Atoi(string(t.Payload()))
 		if err != nil {
 			return err
 		}
 		ran(i) // as taskware's task reports before its worker's finish
-		_, err = t.ResultWriter().Write(t.Payload())
+		if a.results {
+			_, err = t.ResultWriter().Write(t.Payload())
+		}
 		return err
 	}))
 	if err != nil {

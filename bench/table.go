@@ -70,8 +70,11 @@ func ratioText(x float64) string {
 // DrainRow is one task queue's line in the end-to-end table: what Drain
 // saw of it in each round.
 type DrainRow struct {
-	Name   string
-	Peer   bool
+	Name string
+	Peer bool
+	// Pair names the row DrainTable computes this row's ratio against (its
+	// QueueLib's Pair); empty where there is none.
+	Pair   string
 	Rounds []DrainResult
 }
 
@@ -95,6 +98,25 @@ func PeerRatios(r DrainRow, rows []DrainRow) []float64 {
 		series[i] = Series{Name: row.Name, Peer: row.Peer, Values: row.perRound(DrainResult.PerSec)}
 	}
 	return Series{Peer: r.Peer, Values: r.perRound(DrainResult.PerSec)}.Ratios(series, math.Max)
+}
+
+// PairRatios returns, for each round, r's tasks per second over its
+// paired peer's (the row named r.Pair) in that same round, so that a burst
+// of load from elsewhere, which slows one round, slows both sides of its
+// ratio. It is nil if no row is r's pair; it has a ratio for each round
+// that both ran.
+func PairRatios(r DrainRow, rows []DrainRow) []float64 {
+	for _, p := range rows {
+		if r.Pair != "" && p.Name == r.Pair {
+			n := min(len(r.Rounds), len(p.Rounds))
+			ratios := make([]float64, n)
+			for i := range n {
+				ratios[i] = r.Rounds[i].PerSec() / p.Rounds[i].PerSec()
+			}
+			return ratios
+		}
+	}
+	return nil
 }
 
 // Series is a figure of one library, measured once per round.
@@ -137,16 +159,16 @@ func (s Series) Ratios(all []Series, best func(a, b float64) float64) []float64 
 
 // DrainTable prints rows as a markdown table: for each row, the median
 // over its rounds of its tasks per second, round trips, Redis CPU time and
-// allocations per task, and its ratio to asynq, the peer (PeerRatios), as
-// "median (min–max)" of the rounds' ratios.
+// allocations per task, its paired peer, and its ratio to that peer
+// (PairRatios), as "median (min–max)" of the rounds' ratios.
 func DrainTable(rows []DrainRow) string {
 	var b strings.Builder
-	b.WriteString("| contender | tasks/s | ratio to asynq, per round | round trips/task | Redis CPU µs/task | allocs/task |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| contender | tasks/s | peer | ratio to peer, per round | round trips/task | Redis CPU µs/task | allocs/task |\n")
+	b.WriteString("|---|---:|---|---:|---:|---:|---:|\n")
 	med := func(r DrainRow, f func(DrainResult) float64) float64 { return Summarize(r.perRound(f)).Median }
 	for _, r := range rows {
-		fmt.Fprintf(&b, "| %s | %.0f | %s | %.2f | %.1f | %.1f |\n", r.Name,
-			med(r, DrainResult.PerSec), Summarize(PeerRatios(r, rows)).Text("%.2f"),
+		fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %.2f | %.1f | %.1f |\n", r.Name,
+			med(r, DrainResult.PerSec), r.Pair, Summarize(PairRatios(r, rows)).Text("%.2f"),
 			med(r, DrainResult.TripsPerTask), med(r, DrainResult.RedisMicrosPerTask), med(r, DrainResult.AllocsPerTask))
 	}
 	return b.String()

@@ -75,31 +75,46 @@ func TestDrainTable(t *testing.T) {
 		return DrainResult{Tasks: n, Elapsed: time.Duration(n / perSec * float64(time.Second)),
 			Trips: int64(trips * n), Mallocs: uint64(allocs * n), RedisCPU: time.Duration(redisMicros*n) * time.Microsecond}
 	}
-	// Round 2 is slow for both: per round, the ratios are 2, 2 and 4; the
-	// ratio of the medians would be 2000/500.
-	tw := DrainRow{Name: "taskware", Rounds: []DrainResult{
+	// Round 2 is slow for all: per round, the ratios of store to its pair
+	// are 2, 2 and 4; the ratio of the medians would be 2000/500. bare's
+	// pair is the faster peer: its ratios are against that one, never
+	// against the slower "asynq", nor the best peer of each round.
+	tw := DrainRow{Name: "store", Pair: "asynq", Rounds: []DrainResult{
 		res(4000, 1.5, 30, 40), res(1000, 1.5, 32, 50), res(2000, 1.5, 31, 45)}}
-	aq := DrainRow{Name: "asynq", Peer: true, Rounds: []DrainResult{
+	aq := DrainRow{Name: "asynq", Peer: true, Pair: "asynq", Rounds: []DrainResult{
 		res(2000, 3, 60, 80), res(500, 3, 61, 90), res(500, 3, 62, 70)}}
-	rows := []DrainRow{tw, aq}
-	if got := PeerRatios(tw, rows); !slices.Equal(got, []float64{2, 2, 4}) {
-		t.Errorf("PeerRatios = %v, want [2 2 4]", got)
+	bare := DrainRow{Name: "bare", Pair: "asynq bare", Rounds: []DrainResult{
+		res(8000, 1, 20, 20), res(4000, 1, 20, 20), res(2000, 1, 20, 20)}}
+	aqBare := DrainRow{Name: "asynq bare", Peer: true, Pair: "asynq bare", Rounds: []DrainResult{
+		res(4000, 2, 40, 40), res(1000, 2, 40, 40), res(400, 2, 40, 40)}}
+	rows := []DrainRow{tw, bare, aq, aqBare}
+	if got := PairRatios(tw, rows); !slices.Equal(got, []float64{2, 2, 4}) {
+		t.Errorf("PairRatios(store) = %v, want [2 2 4]", got)
 	}
-	want := `| contender | tasks/s | ratio to asynq, per round | round trips/task | Redis CPU µs/task | allocs/task |
-|---|---:|---:|---:|---:|---:|
-| taskware | 2000 | 2.00 (2.00–4.00) | 1.50 | 45.0 | 31.0 |
-| asynq | 500 | 1.00 (1.00–1.00) | 3.00 | 80.0 | 61.0 |
+	if got := PairRatios(bare, rows); !slices.Equal(got, []float64{2, 4, 5}) {
+		t.Errorf("PairRatios(bare) = %v, want [2 4 5]", got)
+	}
+	want := `| contender | tasks/s | peer | ratio to peer, per round | round trips/task | Redis CPU µs/task | allocs/task |
+|---|---:|---|---:|---:|---:|---:|
+| store | 2000 | asynq | 2.00 (2.00–4.00) | 1.50 | 45.0 | 31.0 |
+| bare | 4000 | asynq bare | 4.00 (2.00–5.00) | 1.00 | 20.0 | 20.0 |
+| asynq | 500 | asynq | 1.00 (1.00–1.00) | 3.00 | 80.0 | 61.0 |
+| asynq bare | 1000 | asynq bare | 1.00 (1.00–1.00) | 2.00 | 40.0 | 40.0 |
 `
 	if got := DrainTable(rows); got != want {
 		t.Errorf("DrainTable =\n%s\nwant\n%s", got, want)
 	}
-	if got := DrainTable(rows[:1]); !strings.Contains(got, "| 2000 | n/a | 1.50 |") {
-		t.Errorf("DrainTable without asynq =\n%s\nwant n/a", got)
+	if got := DrainTable(rows[:1]); !strings.Contains(got, "| 2000 | asynq | n/a | 1.50 |") {
+		t.Errorf("DrainTable without the pair =\n%s\nwant n/a", got)
 	}
-	// A peer with fewer rounds (a run cut short) bounds the ratios.
+	// A pair with fewer rounds (a run cut short) bounds the ratios.
 	short := DrainRow{Name: "asynq", Peer: true, Rounds: aq.Rounds[:2]}
-	if got := PeerRatios(tw, []DrainRow{tw, short}); !slices.Equal(got, []float64{2, 2}) {
-		t.Errorf("PeerRatios against 2 rounds = %v, want [2 2]", got)
+	if got := PairRatios(tw, []DrainRow{tw, short}); !slices.Equal(got, []float64{2, 2}) {
+		t.Errorf("PairRatios against 2 rounds = %v, want [2 2]", got)
+	}
+	// PeerRatios, which EnqueueTable uses, still takes the best peer.
+	if got := PeerRatios(bare, rows); !slices.Equal(got, []float64{2, 4, 4}) {
+		t.Errorf("PeerRatios(bare) = %v, want [2 4 4]", got)
 	}
 }
 

@@ -2,34 +2,42 @@
 // Redis, in one run: each contender has -n no-op tasks enqueued (not
 // timed), then its worker starts, with -concurrency tasks at once, and the
 // time until every task ran gives tasks per second. The contenders take
-// turns in -rounds rounds, so that a burst of load from elsewhere on the
-// machine is shared out.
+// turns in -rounds rounds, in an order rotated by one each round
+// (bench.RoundOrder), so that a burst of load from elsewhere on the
+// machine is shared out and no contender always drains first or last.
+// After each round, every key the round wrote is deleted, so that each
+// round starts from the same empty keyspace.
 //
-// A markdown table shows, for each contender, the median over the rounds
-// of its tasks per second; its ratio to asynq, computed in each round (its
-// rate in round r over asynq's in round r) and shown as "median (min–max)"
-// of the rounds' ratios; and, each the median over the rounds:
+// Each contender is paired with a peer that does the same work: taskware
+// lock+store, which keeps each task's result, with "asynq", whose handler
+// writes its result with the task's ResultWriter, the tasks enqueued with
+// a retention so that the result is kept; taskware bare, which keeps
+// nothing, with "asynq bare", which neither writes a result nor keeps the
+// task. A markdown table shows, for each contender, the median over the
+// rounds of its tasks per second; its peer and its ratio to that peer,
+// computed in each round (its rate in round r over its peer's in round r)
+// and shown as "median (min–max)" of the rounds' ratios ("n/a" if -run left
+// the peer out); and, each the median over the rounds:
 //
 //   - round trips to Redis per task while the tasks ran (writes to the
 //     connections: a pipeline, or an auto-pipelined batch, counts once);
 //   - the Redis server's CPU time per task, in µs, from INFO cpu
-//     (used_cpu_sys + used_cpu_user) before and after the drain: the server
-//     may be shared, and whatever else it does meanwhile counts too;
+//     (used_cpu_sys + used_cpu_user) before and after the drain: whatever
+//     else the server does meanwhile counts too, so give the benchmark a
+//     Redis of its own, e.g.
+//     redis-server --port 6397 --save "" --appendonly no
+//     and -redis redis://127.0.0.1:6397/0;
 //   - this process's heap allocations per task (runtime.MemStats.Mallocs
 //     before and after the drain), which count the bench's own wrapper of
 //     each library beside the library and its Redis client.
 //
-// The contenders: taskware with a chain that stores the result, then holds
-// a lock keyed by the task's ID ("lock+store"), and taskware with no
-// middleware ("bare"), each on a plain go-redis client and on go-redis's
-// AutoPipeliner in full-duplex mode; and asynq, whose handler writes its
-// result with the task's ResultWriter, the tasks enqueued with a retention
-// so that the result is kept.
+// The taskware contenders run each on a plain go-redis client and on
+// go-redis's AutoPipeliner in full-duplex mode.
 //
 // Taskware writes only keys under "e2ebench:<random>:"; asynq, which takes
 // no key prefix, writes in the logical DB -asynq-db, which must be empty.
-// Both are deleted at the end (for asynq, its keys "asynq:*", by SCAN and
-// DEL): the Redis server may be shared, so nothing is flushed.
+// Both are deleted after each round (for asynq, its keys "asynq:*", by
+// SCAN and DEL): the Redis server may be shared, so nothing is flushed.
 package main
 
 import (
@@ -104,10 +112,11 @@ func run(url string, asynqDB, n, conc, rounds int, filter *regexp.Regexp, profil
 	results := make([][]bench.DrainResult, len(queues))
 	stopProfile := func() {}
 	for round := range rounds {
+		order := bench.RoundOrder(round, len(queues))
 		// Every contender's tasks are enqueued first, so that the profile
 		// covers the drains alone.
-		for i, q := range queues {
-			if err := q.Enqueue(ctx, n); err != nil {
+		for _, i := range order {
+			if err := queues[i].Enqueue(ctx, n); err != nil {
 				return fmt.Errorf("%s: enqueue: %w", libs[i].Name, err)
 			}
 		}
@@ -117,9 +126,9 @@ func run(url string, asynqDB, n, conc, rounds int, filter *regexp.Regexp, profil
 			}
 			defer stopProfile() // if a drain fails
 		}
-		for i, q := range queues {
+		for _, i := range order {
 			dctx, cancel := context.WithTimeout(ctx, timeout)
-			res, err := bench.Drain(dctx, q, n, bench.Meter{Trips: trips, Server: client})
+			res, err := bench.Drain(dctx, queues[i], n, bench.Meter{Trips: trips, Server: client})
 			cancel()
 			if err != nil {
 				return fmt.Errorf("%s: %w", libs[i].Name, err)
@@ -127,14 +136,26 @@ func run(url string, asynqDB, n, conc, rounds int, filter *regexp.Regexp, profil
 			results[i] = append(results[i], res)
 		}
 		stopProfile()
+		if err := deleteRoundKeys(ctx, clients); err != nil {
+			return fmt.Errorf("round %d: %w", round+1, err)
+		}
 	}
 	rows := make([]bench.DrainRow, len(queues))
 	for i, lib := range libs {
-		rows[i] = bench.DrainRow{Name: lib.Name, Peer: lib.Peer, Rounds: results[i]}
+		rows[i] = bench.DrainRow{Name: lib.Name, Peer: lib.Peer, Pair: lib.Pair, Rounds: results[i]}
 	}
 	fmt.Printf("%d rounds of %d no-op tasks per contender, %d at once; medians over the rounds\n\n", rounds, n, conc)
 	fmt.Print(bench.DrainTable(rows))
 	return nil
+}
+
+// deleteRoundKeys deletes every key a round wrote: taskware's under the
+// run's prefix (its queues', results', locks'), and asynq's in its DB,
+// the workers being stopped by then.
+func deleteRoundKeys(ctx context.Context, clients *bench.Clients) error {
+	_, err := bench.DeletePrefix(ctx, clients.Taskware, clients.Prefix)
+	_, aerr := bench.DeletePrefix(ctx, clients.Asynq, "asynq:")
+	return errors.Join(err, aerr)
 }
 
 // startProfile starts a CPU profile into file; stop, which may be called
