@@ -20,9 +20,15 @@
 // built on it:
 //
 //   - cmd/e2ebench: the contenders drain 20k tasks, 32 at once, taking
-//     turns in 5 rounds; a table of the median tasks per second, the ratio
-//     to asynq computed within each round and shown as "median (min–max)",
-//     and round trips, Redis CPU µs and allocations per task.
+//     turns in 5 rounds, in an order rotated each round (RoundOrder), every
+//     key of a round deleted before the next; each is paired with the asynq
+//     that does the same work (QueueLib.Pair: bare with "asynq bare", which
+//     keeps no result, lock+store with "asynq", which keeps it); a table of
+//     the median tasks per second, the ratio to the paired peer computed
+//     within each round and shown as "median (min–max)" (PairRatios), and
+//     round trips, Redis CPU µs and allocations per task. Run it on a Redis
+//     of its own (-redis), so that others' work does not count in its
+//     Redis CPU.
 //   - cmd/drainchart: the drain rate of taskware (bare, and lock+store) and
 //     asynq against the worker's concurrency, 1 to 128 (DrainSweep), drawn
 //     as a chart (PlotCurves) and printed as a table.
