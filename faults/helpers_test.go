@@ -36,3 +36,51 @@ func through(t *testing.T, direct *redis.Client, p *taskwaretest.Proxy) *redis.C
 	t.Cleanup(func() { c.Close() })
 	return c
 }
+
+// resentCall is a call a test makes again and again, each time with its
+// reply dropped once (Redis ran it, go-redis sends it again).
+type resentCall struct {
+	// name names the call in the figure; wrong names its false answers.
+	name, wrong string
+	// op runs call i, its reply to be dropped, and returns a false error
+	// if it answers wrongly.
+	op func(i int) error
+	// check runs after all the calls, and says what is wrong, if anything.
+	check func() error
+}
+
+// resend runs each of calls n times through p, dropping the reply to the
+// first command of each that drop matches, and prints the figure "resent
+// <label><name>": the false answers among them. It fails the test if any
+// answer was false, or if fewer than n replies were dropped.
+func resend(t *testing.T, p *taskwaretest.Proxy, drop func(cmd []string) bool, n int, label string, calls []resentCall) {
+	for _, k := range calls {
+		t.Run(k.name, func(t *testing.T) {
+			before := p.Dropped()
+			wrong := 0
+			for i := range n {
+				p.DropReplies(1, drop)
+				if err := k.op(i); err != nil {
+					wrong++
+					if wrong <= 3 {
+						t.Errorf("call %d: %v", i, err)
+					}
+				}
+			}
+			dropped := p.Dropped() - before
+			if k.check != nil {
+				if err := k.check(); err != nil {
+					wrong++
+					t.Error(err)
+				}
+			}
+			figure(t, "resent "+label+k.name, "%d false %s in %d calls, %d replies dropped", wrong, k.wrong, n, dropped)
+			if dropped < n {
+				t.Fatalf("only %d replies dropped: the faults did not happen", dropped)
+			}
+			if wrong > 0 {
+				t.Fatalf("%d calls answered wrongly", wrong)
+			}
+		})
+	}
+}

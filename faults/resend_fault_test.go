@@ -51,14 +51,7 @@ func TestFaultResentCalls(t *testing.T) {
 	// Every call here is a script but a Take, a plain XREADGROUP and a script.
 	scripts := func(cmd []string) bool { return cmd[0] == "evalsha" || cmd[0] == "eval" || cmd[0] == "xreadgroup" }
 
-	kinds := []struct {
-		name, wrong string
-		// op runs call i, its reply to be dropped, and returns a false error
-		// if it answers wrongly.
-		op func(i int) error
-		// check runs after all the calls, and says what is wrong, if anything.
-		check func() error
-	}{
+	kinds := []resentCall{
 		{"enqueue", "ErrDuplicate", func(i int) error {
 			return faulty.Queue().Enqueue(ctx, &queue.Message{ID: fmt.Sprint("e", i), Task: "t", Queue: "enq", Attempt: 1}, time.Time{})
 		}, nil},
@@ -228,35 +221,7 @@ func TestFaultResentCalls(t *testing.T) {
 			return nil
 		}},
 	}
-	for _, k := range kinds {
-		t.Run(k.name, func(t *testing.T) {
-			before := p.Dropped()
-			wrong := 0
-			for i := range n {
-				p.DropReplies(1, scripts)
-				if err := k.op(i); err != nil {
-					wrong++
-					if wrong <= 3 {
-						t.Errorf("call %d: %v", i, err)
-					}
-				}
-			}
-			dropped := p.Dropped() - before
-			if k.check != nil {
-				if err := k.check(); err != nil {
-					wrong++
-					t.Error(err)
-				}
-			}
-			figure(t, "resent "+k.name, "%d false %s in %d calls, %d replies dropped", wrong, k.wrong, n, dropped)
-			if dropped < n {
-				t.Fatalf("only %d replies dropped: the faults did not happen", dropped)
-			}
-			if wrong > 0 {
-				t.Fatalf("%d calls answered wrongly", wrong)
-			}
-		})
-	}
+	resend(t, p, scripts, n, "", kinds)
 }
 
 // takeFresh enqueues a message id on queue name and takes it, as consumer

@@ -41,32 +41,52 @@ func TestFaultResentScheduleCalls(t *testing.T) {
 		return v1 - v0, err
 	}
 	at := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-	kinds := []struct {
-		name, wrong string
-		// op runs call i, its reply to be dropped, and returns an error if
-		// it answers wrongly or does more than once.
-		op func(i int) error
-	}{
+	// Each op returns an error if its call answers wrongly or does more
+	// than once; each check reads what the calls left, without faults.
+	stored := func(want int) func() error {
+		return func() error {
+			defs, _, err := clean.ScheduleDefs(ctx)
+			if err == nil && len(defs) != want {
+				err = fmt.Errorf("%d entries stored, want %d", len(defs), want)
+			}
+			return err
+		}
+	}
+	resumed := func() error {
+		defs, _, err := clean.ScheduleDefs(ctx)
+		if err != nil {
+			return err
+		}
+		for _, d := range defs {
+			var i int
+			fmt.Sscanf(d.Name, "s%d", &i)
+			if d.Paused || !d.Since.Equal(at.Add(time.Duration(i)*time.Millisecond)) {
+				return fmt.Errorf("%s after its resume: paused %v, Since %v", d.Name, d.Paused, d.Since)
+			}
+		}
+		return nil
+	}
+	kinds := []resentCall{
 		{"put", "version changed twice", func(i int) error {
 			d, err := bumps(func() error { return faulty.PutSchedule(ctx, def(i)) })
 			if err == nil && d != 1 {
 				err = fmt.Errorf("put %d changed the version by %d, want 1", i, d)
 			}
 			return err
-		}},
+		}, stored(n)},
 		{"pause", "version changed twice", func(i int) error {
 			d, err := bumps(func() error { return faulty.PauseSchedule(ctx, def(i).Name, true, at) })
 			if err == nil && d != 1 {
 				err = fmt.Errorf("pause %d changed the version by %d, want 1", i, d)
 			}
 			return err
-		}},
+		}, stored(n)},
 		{"resume", "Since moved", func(i int) error {
 			if err := faulty.PauseSchedule(ctx, def(i).Name, false, at.Add(time.Duration(i)*time.Millisecond)); err != nil {
 				return err
 			}
 			return nil
-		}},
+		}, resumed},
 		{"remove", "ErrNotFound", func(i int) error {
 			d, err := bumps(func() error { return faulty.RemoveSchedule(ctx, def(i).Name) })
 			if errors.Is(err, queue.ErrNotFound) {
@@ -76,55 +96,7 @@ func TestFaultResentScheduleCalls(t *testing.T) {
 				err = fmt.Errorf("remove %d changed the version by %d, want 1", i, d)
 			}
 			return err
-		}},
+		}, stored(0)},
 	}
-	for _, k := range kinds {
-		t.Run(k.name, func(t *testing.T) {
-			before := p.Dropped()
-			wrong := 0
-			for i := range n {
-				p.DropReplies(1, scripts)
-				if err := k.op(i); err != nil {
-					wrong++
-					if wrong <= 3 {
-						t.Errorf("call %d: %v", i, err)
-					}
-				}
-			}
-			dropped := p.Dropped() - before
-			defs, _, err := clean.ScheduleDefs(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			switch k.name {
-			case "put", "pause":
-				if len(defs) != n {
-					wrong++
-					t.Errorf("%d entries stored, want %d", len(defs), n)
-				}
-			case "resume":
-				for _, d := range defs {
-					var i int
-					fmt.Sscanf(d.Name, "s%d", &i)
-					if d.Paused || !d.Since.Equal(at.Add(time.Duration(i)*time.Millisecond)) {
-						wrong++
-						t.Errorf("%s after its resume: paused %v, Since %v", d.Name, d.Paused, d.Since)
-						break
-					}
-				}
-			case "remove":
-				if len(defs) != 0 {
-					wrong++
-					t.Errorf("%d entries left after the removes", len(defs))
-				}
-			}
-			figure(t, "resent schedule "+k.name, "%d false %s in %d calls, %d replies dropped", wrong, k.wrong, n, dropped)
-			if dropped < n {
-				t.Fatalf("only %d replies dropped: the faults did not happen", dropped)
-			}
-			if wrong > 0 {
-				t.Fatalf("%d calls answered wrongly", wrong)
-			}
-		})
-	}
+	resend(t, p, scripts, n, "schedule ", kinds)
 }
