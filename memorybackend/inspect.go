@@ -44,6 +44,7 @@ func (q *Queue) Stats(ctx context.Context, name string) (*queue.Stats, error) {
 	st.Ready, st.Running, st.Delayed, st.Dead = int64(len(mq.ready)), int64(len(mq.pending)), int64(len(mq.due)), int64(len(mq.dead))
 	st.Waiting = int64(len(mq.waiting))
 	st.Grouped = int64(len(mq.grouped))
+	st.Partitions = 1 // a memory queue is never split: its one lock needs no spreading
 	if len(mq.ready) > 0 {
 		st.OldestReady = max(now.Sub(mq.ready[0].ready), 0)
 	}

@@ -143,6 +143,9 @@ type Stats struct {
 	// Grouped counts the messages that wait in their groups (see
 	// Batches), in none of the counts above.
 	Grouped int64
+	// Partitions is how many partitions the queue has (see
+	// PartitionName): 1 unless it was split.
+	Partitions int
 	// OldestReady is how long the oldest ready task has waited since it
 	// became ready (enqueued, due, or requeued), 0 if none. A paused queue's
 	// keeps growing.

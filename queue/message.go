@@ -54,6 +54,11 @@ type Message struct {
 	// in its group (of its queue, task and key) until the group is flushed
 	// into a batch (Batches.FlushGroups), instead of being ready.
 	Group string
+	// OrderKey, if not empty, routes the message to one partition of a
+	// partitioned queue with every other message of the same key, so that
+	// they are handed out in the order they were enqueued (see
+	// Message.RouteKey). It changes nothing on a queue of one partition.
+	OrderKey string
 	// Batch lists a batch message's members' IDs, in order; nil for any
 	// other message. A batch is made by FlushGroups, never enqueued.
 	Batch []string
@@ -130,10 +135,11 @@ type DeadLetter struct {
 }
 
 // ValidateName refuses a queue name that would break Redis Cluster hash
-// tags: empty, or with a brace.
+// tags (empty, or with a brace), or that holds '#', which names a
+// queue's partitions (see PartitionName).
 func ValidateName(queue string) error {
-	if queue == "" || strings.ContainsAny(queue, "{}") {
-		return fmt.Errorf("%w: queue: name %q must be non-empty, without braces", task.ErrInvalidConfig, queue)
+	if queue == "" || strings.ContainsAny(queue, "{}#") {
+		return fmt.Errorf("%w: queue: name %q must be non-empty, without braces or '#'", task.ErrInvalidConfig, queue)
 	}
 	return nil
 }

@@ -25,9 +25,12 @@ type Backend struct {
 	keys     keys
 	holder   any // boxed once: it is a script argument on every acquire
 	stateTTL time.Duration
-	deadMax  int64
-	hub      *hub
-	batch    batcher
+	// defaultPartitions is the count a queue first used with none
+	// stored is given (DefaultPartitions).
+	defaultPartitions int
+	deadMax           int64
+	hub               *hub
+	batch             batcher
 	// oneNode says all keys are on one server: a script may then touch
 	// keys of any hash slot, such as a task's locks with its queue.
 	oneNode bool
@@ -83,6 +86,8 @@ func New(client redis.UniversalClient, opts ...Option) *Backend {
 		panic(configError("empty holder"))
 	case b.stateTTL <= 0 || b.deadMax <= 0:
 		panic(configError("the state TTL and the dead-letter cap must be positive"))
+	case b.defaultPartitions < 0 || b.defaultPartitions > MaxPartitions:
+		panic(configError("%d default partitions; want 1 to %d", b.defaultPartitions, MaxPartitions))
 	}
 	b.hub = &hub{client: client, channel: b.keys.channel(), waiters: make(map[string][]chan struct{}),
 		recheck: backoff.Policy{Min: 250 * time.Millisecond, Max: 5 * time.Second}}

@@ -69,6 +69,11 @@ func (k keys) scheduleVersion() string { return k.prefix + "schedule:{schedule}:
 func (k keys) scheduleRemoved() string { return k.prefix + "schedule:{schedule}:removed" }
 func (k keys) scheduleSince() string   { return k.prefix + "schedule:{schedule}:since" }
 
+// partitions is the hash of the queues' partition counts (see
+// partition.go): field <queue> the count producers route over, field
+// <queue>#high the most the queue ever had.
+func (k keys) partitions() string { return k.prefix + "partitions" }
+
 // paused exists while a queue is paused.
 func (k keys) paused(queue string) string { return k.prefix + "queue:{" + queue + "}:paused" }
 

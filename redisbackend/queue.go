@@ -43,6 +43,8 @@ type Queue struct {
 	byName map[string]*queueNames
 	seen   map[seenKey]taken // what each consumer's Takes handed out (see taken)
 
+	parts partitionCache // each queue's partition counts, for a second
+
 	watchMu  sync.Mutex
 	watchers map[*func(queue, id string)]struct{} // see WatchCancels
 }
