@@ -111,6 +111,32 @@ func NewRedis(t testing.TB) *Backend {
 	return b
 }
 
+// NewPartitioned returns the named Redis backend ("miniredis", "redis" or
+// "cluster", a Cluster of t's own) on which every queue is split into n
+// partitions when first used (redisbackend.DefaultPartitions).
+func NewPartitioned(t testing.TB, name string, n int) *Backend {
+	t.Helper()
+	b := &Backend{Name: name + "-partitioned"}
+	switch name {
+	case "miniredis":
+		m := Miniredis(t)
+		c := redis.NewClient(&redis.Options{Addr: m.Addr()})
+		t.Cleanup(func() { c.Close() })
+		b.mini = m
+		b.setRedis(redisbackend.New(c, redisbackend.DefaultPartitions(n)))
+	case "redis":
+		c, prefix := Redis(t)
+		b.Real = true
+		b.setRedis(redisbackend.New(c, redisbackend.Prefix(prefix), redisbackend.DefaultPartitions(n)))
+	case "cluster":
+		b.Real = true
+		b.setRedis(redisbackend.New(Cluster(t), redisbackend.DefaultPartitions(n)))
+	default:
+		t.Fatalf("taskwaretest: no partitioned backend %q", name)
+	}
+	return b
+}
+
 func (b *Backend) setRedis(r *redisbackend.Backend) {
 	b.Redis, b.Client = r, r.Client()
 	b.Locker, b.Store, b.Queue = r.Locker(), r.Store(), r.Queue()
