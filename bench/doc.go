@@ -32,6 +32,11 @@
 //   - cmd/drainchart: the drain rate of taskware (bare, and lock+store) and
 //     asynq against the worker's concurrency, 1 to 128 (DrainSweep), drawn
 //     as a chart (PlotCurves) and printed as a table.
+//   - cmd/depthbench: taskware's drain at several queue depths (20k, 200k,
+//     1M tasks enqueued first), each as a ratio to the first depth's, with
+//     Redis CPU per task, the keys the server expired meanwhile, and the
+//     commands whose µs per task grew (INFO commandstats): what grows with
+//     depth (issue 21).
 //   - BenchmarkDrain, for go test -bench.
 //
 // The queue itself, beyond draining, is measured by cmd/queuebench, each
