@@ -69,7 +69,7 @@ func TestConformancePartitioned(t *testing.T) {
 				}
 				b := redisbackend.New(client, redisbackend.Prefix(prefix), redisbackend.StateTTL(stateTTL), redisbackend.DefaultPartitions(parts))
 				return queuetest.Backend{Queue: b.Queue(), Store: b.Store(), Locker: b.Locker(), StateTTL: stateTTL,
-					Advance: advance, Partitioned: true}
+					Advance: advance, Partitioned: true, SingleQueueWorkflows: cluster != nil}
 			})
 		})
 	}

@@ -59,7 +59,7 @@ func (q *Queue) physicalNames(ctx context.Context, name string) ([]*queueNames, 
 // partTake is one partition's part of a Take over partitions.
 type partTake struct {
 	names   *queueNames
-	pending []redis.XStream      // consumer's pending entries past the last seen (the first round's read)
+	pending []redis.XStream       // consumer's pending entries past the last seen (the first round's read)
 	fresh   *redis.StringSliceCmd // this round's take.lua
 	want    int                   // asked of take.lua this round: -1 a peek, 0 all
 	ask     bool                  // asked this round
