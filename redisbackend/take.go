@@ -54,6 +54,9 @@ func (q *Queue) ensureGroup(ctx context.Context, name string, force bool) error 
 // A queue split into partitions (SetPartitions) is taken from as one: see
 // takeParts. One of a single partition costs what it did before.
 func (q *Queue) Take(ctx context.Context, name, consumer string, n int, wait time.Duration) ([]*queue.Delivery, error) {
+	if _, i := queue.SplitPartition(name); i > 0 { // a partition's own name: that partition alone
+		return q.takeOne(ctx, name, consumer, n, wait)
+	}
 	_, high, err := q.Partitions(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("worker: take from %s: %w", name, err)
