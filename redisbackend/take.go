@@ -26,7 +26,8 @@ func (q *Queue) ensureGroup(ctx context.Context, name string, force bool) error 
 	if _, ok := q.groups.Load(name); ok && !force {
 		return nil
 	}
-	q.register(ctx, name)
+	logical, _ := queue.SplitPartition(name)
+	q.register(ctx, logical)
 	err := q.b.client.XGroupCreateMkStream(ctx, q.b.keys.stream(name), group, "0").Err()
 	if err != nil && !redis.HasErrorPrefix(err, "BUSYGROUP") {
 		return unavailable(ctx, err)
@@ -49,7 +50,25 @@ func (q *Queue) ensureGroup(ctx context.Context, name string, force bool) error 
 // newest entry (which the script names when it reads none), taking
 // nothing, and then it takes again. (So a consumer's Takes must not overlap: one worker, one
 // name.)
+//
+// A queue split into partitions (SetPartitions) is taken from as one: see
+// takeParts. One of a single partition costs what it did before.
 func (q *Queue) Take(ctx context.Context, name, consumer string, n int, wait time.Duration) ([]*queue.Delivery, error) {
+	if _, i := queue.SplitPartition(name); i > 0 { // a partition's own name: that partition alone
+		return q.takeOne(ctx, name, consumer, n, wait)
+	}
+	_, high, err := q.Partitions(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("worker: take from %s: %w", name, err)
+	}
+	if high > 1 {
+		return q.takeParts(ctx, name, consumer, n, wait, high)
+	}
+	return q.takeOne(ctx, name, consumer, n, wait)
+}
+
+// takeOne is Take from one physical queue.
+func (q *Queue) takeOne(ctx context.Context, name, consumer string, n int, wait time.Duration) ([]*queue.Delivery, error) {
 	limit := n // n <= 0 is all: so is COUNT 0
 	if n <= 0 {
 		limit = math.MaxInt
@@ -150,10 +169,20 @@ func cmdsErr(cmds ...redis.Cmder) error {
 // to n new entries (n <= 0: all), those taken over first, added to pipe
 // unless pipe is nil. Its reply is flat (see appendFlat): go-redis reads
 // it as strings, without the map per entry an XREADGROUP reply costs.
-func takeNew(ctx context.Context, pipe redis.Pipeliner, names *queueNames, consumer string, n int, eval bool) *redis.StringSliceCmd {
-	cmd := redis.NewStringSliceCmd(ctx, argEvalSHA, takeScript.sha, 4, names.stream, names.ahead, names.early, names.paused, consumer, n)
-	if eval {
+//
+// With more (a Take over partitions), n may be -1, a peek, and the reply
+// says whether more entries may be ready (see take.lua's report).
+func takeNew(ctx context.Context, pipe redis.Pipeliner, names *queueNames, consumer string, n int, eval bool, more ...any) *redis.StringSliceCmd {
+	var cmd *redis.StringSliceCmd
+	switch {
+	case len(more) > 0 && eval:
+		cmd = redis.NewStringSliceCmd(ctx, "eval", takeScript.src, 4, names.stream, names.ahead, names.early, names.paused, consumer, n, more[0])
+	case len(more) > 0:
+		cmd = redis.NewStringSliceCmd(ctx, argEvalSHA, takeScript.sha, 4, names.stream, names.ahead, names.early, names.paused, consumer, n, more[0])
+	case eval:
 		cmd = redis.NewStringSliceCmd(ctx, "eval", takeScript.src, 4, names.stream, names.ahead, names.early, names.paused, consumer, n)
+	default:
+		cmd = redis.NewStringSliceCmd(ctx, argEvalSHA, takeScript.sha, 4, names.stream, names.ahead, names.early, names.paused, consumer, n)
 	}
 	cmd.SetFirstKeyPos(3)
 	if pipe != nil {
