@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/taskware/taskware/queue"
 )
 
@@ -18,11 +20,35 @@ var cancelScript = newScript(lua("lib/entry.lua", "lib/count.lua", "lib/ended.lu
 // lost) finds its nonce in the state, and answers as the first time. A
 // workflow step that has not started (waiting too) ends canceled, which
 // fails its workflow in the same script (see queue.Workflows).
+//
+// On a partitioned queue (see lookup.go), the script runs in the
+// partition PartitionFor(id, n), and, if the task is missing there, in
+// each other partition in one pipeline: only the partition that holds
+// the task has its state, so only that one cancels, and answers.
 func (q *Queue) Cancel(ctx context.Context, name, id string) (queue.CancelOutcome, error) {
-	n := q.names(name)
+	first, rest, err := q.partitionsOf(ctx, name, id)
+	if err != nil {
+		return "", fmt.Errorf("worker: cancel %s: %w", id, err)
+	}
 	at := time.Now().UnixMicro()
+	call := nonce()
+	n := q.names(first)
 	res, err := q.run(ctx, cancelScript, []string{n.statePrefix + id, n.delayed, n.stream, *q.counts(n, at), n.ended},
-		id, q.b.channelArg, n.tag, q.b.stateTTLArg, at, nonce(), q.b.prefixArg).Text()
+		id, q.b.channelArg, n.tag, q.b.stateTTLArg, at, call, q.b.prefixArg).Text()
+	if err == nil && res == "missing" && len(rest) > 0 {
+		ops := make([]op, len(rest))
+		for i, physical := range rest {
+			n := q.names(physical)
+			ops[i] = scriptOpOf(cancelScript, []string{n.statePrefix + id, n.delayed, n.stream, *q.counts(n, at), n.ended},
+				id, q.b.channelArg, n.tag, q.b.stateTTLArg, at, call, q.b.prefixArg)
+		}
+		q.b.exec(ctx, ops)
+		for _, o := range ops {
+			if res, err = o.cmd.(*redis.Cmd).Text(); err != nil || res != "missing" {
+				break
+			}
+		}
+	}
 	if err != nil {
 		return "", fmt.Errorf("worker: cancel %s: %w", id, unavailable(ctx, err))
 	}

@@ -618,15 +618,35 @@ func toInt(v any) int64 {
 }
 
 // Message returns the message of task id of queue (its arguments and
-// headers) while it waits: delayed, ready or taken. One round trip. It
-// returns an error matching queue.ErrNotFound for a task that has ended,
-// or that the queue does not know: a dead one's message is in
-// DeadLetters.
+// headers) while it waits: delayed, ready or taken. One round trip (see
+// lookup.go for a partitioned queue). It returns an error matching
+// queue.ErrNotFound for a task that has ended, or that the queue does not
+// know: a dead one's message is in DeadLetters.
 func (q *Queue) Message(ctx context.Context, name, id string) (*queue.Message, error) {
-	n := q.names(name)
+	first, rest, err := q.partitionsOf(ctx, name, id)
+	if err != nil {
+		return nil, fmt.Errorf("worker: message of %s: %w", id, err)
+	}
+	n := q.names(first)
 	res, err := q.run(ctx, messageScript, []string{n.statePrefix + id, n.stream}).Slice()
 	if err != nil {
 		return nil, fmt.Errorf("worker: message of %s: %w", id, unavailable(ctx, err))
+	}
+	if len(res) == 0 && len(rest) > 0 {
+		ops := make([]op, len(rest))
+		for i, physical := range rest {
+			n := q.names(physical)
+			ops[i] = scriptOpOf(messageScript, []string{n.statePrefix + id, n.stream})
+		}
+		q.b.exec(ctx, ops)
+		for _, o := range ops {
+			if res, err = o.cmd.(*redis.Cmd).Slice(); err != nil {
+				return nil, fmt.Errorf("worker: message of %s: %w", id, unavailable(ctx, err))
+			}
+			if len(res) > 0 {
+				break
+			}
+		}
 	}
 	if len(res) == 0 {
 		return nil, &queue.NotFoundError{Queue: name, ID: id}

@@ -6,18 +6,43 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/taskware/taskware/queue"
 )
 
 var waitStateScript = newScript(lua("wait_state.lua"))
 
-// State implements queue.Producer.
+// State implements queue.Producer: one HMGET (see lookup.go for a
+// partitioned queue).
 func (q *Queue) State(ctx context.Context, name, id string) (*queue.State, error) {
-	v, err := q.b.client.HMGet(ctx, q.b.keys.state(name, id), stateReadFields...).Result()
+	first, rest, err := q.partitionsOf(ctx, name, id)
+	if err != nil {
+		return nil, fmt.Errorf("worker: state of %s: %w", id, err)
+	}
+	v, err := q.b.client.HMGet(ctx, q.b.keys.state(first, id), stateReadFields...).Result()
 	if err != nil {
 		return nil, fmt.Errorf("worker: state of %s: %w", id, unavailable(ctx, err))
 	}
-	return parseState(name, id, readFields(v))
+	h := readFields(v)
+	if len(h) == 0 && len(rest) > 0 {
+		cmds := make([]*redis.SliceCmd, len(rest))
+		_, err := q.b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, physical := range rest {
+				cmds[i] = p.HMGet(ctx, q.b.keys.state(physical, id), stateReadFields...)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("worker: state of %s: %w", id, unavailable(ctx, err))
+		}
+		for _, c := range cmds {
+			if h = readFields(c.Val()); len(h) > 0 {
+				break
+			}
+		}
+	}
+	return parseState(name, id, h)
 }
 
 // stateReadFields are the fields of a task's state that State and Wait
@@ -62,16 +87,29 @@ func parseState(name, id string, h map[string]string) (*queue.State, error) {
 // Wait implements queue.Producer. Waiters share the backend's one Pub/Sub
 // subscription. Each look at the state marks it as waited for, in the
 // same script: the task's end is announced only then, so that a finish
-// publishes nothing when nobody waits.
+// publishes nothing when nobody waits. On a partitioned queue the waiter
+// waits for the notice of its logical queue (the hub maps a partition's
+// notice to it, logicalNotice), and its looks find the partition that
+// holds the task as State does, then look only there.
 func (q *Queue) Wait(ctx context.Context, name, id string) (*queue.State, error) {
+	first, rest, err := q.partitionsOf(ctx, name, id)
+	if err != nil {
+		return nil, fmt.Errorf("worker: state of %s: %w", id, err)
+	}
 	var st *queue.State
-	key := q.b.keys.state(name, id)
-	err := q.b.hub.wait(ctx, stateNotice(name, id), func(ctx context.Context) (bool, error) {
+	key := q.b.keys.state(first, id)
+	err = q.b.hub.wait(ctx, stateNotice(name, id), func(ctx context.Context) (bool, error) {
 		res, err := q.run(ctx, waitStateScript, []string{key}, stateReadFieldsArgs...).Slice()
 		if err != nil {
 			return false, fmt.Errorf("worker: state of %s: %w", id, unavailable(ctx, err))
 		}
-		if st, err = parseState(name, id, readFields(res)); err != nil {
+		h := readFields(res)
+		if len(h) == 0 && len(rest) > 0 {
+			if h, err = q.waitLookRest(ctx, id, rest, &key); err != nil {
+				return false, err
+			}
+		}
+		if st, err = parseState(name, id, h); err != nil {
 			return false, err
 		}
 		return st.Status.Terminal(), nil
@@ -80,6 +118,28 @@ func (q *Queue) Wait(ctx context.Context, name, id string) (*queue.State, error)
 		return nil, err
 	}
 	return st, nil
+}
+
+// waitLookRest is Wait's look in the partitions rest, in one pipeline: it
+// returns the state it found, and sets *key to that state's key, for the
+// looks to come.
+func (q *Queue) waitLookRest(ctx context.Context, id string, rest []string, key *string) (map[string]string, error) {
+	ops := make([]op, len(rest))
+	for i, physical := range rest {
+		ops[i] = scriptOpOf(waitStateScript, []string{q.b.keys.state(physical, id)}, stateReadFieldsArgs...)
+	}
+	q.b.exec(ctx, ops)
+	for i, o := range ops {
+		res, err := o.cmd.(*redis.Cmd).Slice()
+		if err != nil {
+			return nil, fmt.Errorf("worker: state of %s: %w", id, unavailable(ctx, err))
+		}
+		if h := readFields(res); len(h) > 0 {
+			*key = q.b.keys.state(rest[i], id)
+			return h, nil
+		}
+	}
+	return map[string]string{}, nil
 }
 
 // Pause implements queue.Admin: one SET. A Take reads the mark in the
@@ -113,11 +173,33 @@ func (q *Queue) Paused(ctx context.Context, name string) (bool, error) {
 }
 
 // Attempts implements queue.Admin: the history lives in the task's state
-// hash (lib/attempt.lua), read with it in one HGETALL.
+// hash (lib/attempt.lua), read with it in one HGETALL (see lookup.go for
+// a partitioned queue).
 func (q *Queue) Attempts(ctx context.Context, name, id string) ([]queue.Attempt, error) {
-	h, err := q.b.client.HGetAll(ctx, q.b.keys.state(name, id)).Result()
+	first, rest, err := q.partitionsOf(ctx, name, id)
+	if err != nil {
+		return nil, fmt.Errorf("worker: attempts of %s: %w", id, err)
+	}
+	h, err := q.b.client.HGetAll(ctx, q.b.keys.state(first, id)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("worker: attempts of %s: %w", id, unavailable(ctx, err))
+	}
+	if len(h) == 0 && len(rest) > 0 {
+		cmds := make([]*redis.MapStringStringCmd, len(rest))
+		_, err := q.b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, physical := range rest {
+				cmds[i] = p.HGetAll(ctx, q.b.keys.state(physical, id))
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("worker: attempts of %s: %w", id, unavailable(ctx, err))
+		}
+		for _, c := range cmds {
+			if h = c.Val(); len(h) > 0 {
+				break
+			}
+		}
 	}
 	return parseAttempts(h), nil
 }
