@@ -23,31 +23,23 @@ var cancelScript = newScript(lua("lib/entry.lua", "lib/count.lua", "lib/ended.lu
 //
 // On a partitioned queue (see lookup.go), the script runs in the
 // partition PartitionFor(id, n), and, if the task is missing there, in
-// each other partition in one pipeline: only the partition that holds
-// the task has its state, so only that one cancels, and answers.
+// each other partition in one pipeline, under the same nonce: only the
+// partition that holds the task has its state, so only that one cancels,
+// and a pipeline sent again answers as the first.
 func (q *Queue) Cancel(ctx context.Context, name, id string) (queue.CancelOutcome, error) {
-	first, rest, err := q.partitionsOf(ctx, name, id)
-	if err != nil {
-		return "", fmt.Errorf("worker: cancel %s: %w", id, err)
-	}
 	at := time.Now().UnixMicro()
 	call := nonce()
-	n := q.names(first)
-	res, err := q.run(ctx, cancelScript, []string{n.statePrefix + id, n.delayed, n.stream, *q.counts(n, at), n.ended},
-		id, q.b.channelArg, n.tag, q.b.stateTTLArg, at, call, q.b.prefixArg).Text()
-	if err == nil && res == "missing" && len(rest) > 0 {
-		ops := make([]op, len(rest))
-		for i, physical := range rest {
-			n := q.names(physical)
-			ops[i] = scriptOpOf(cancelScript, []string{n.statePrefix + id, n.delayed, n.stream, *q.counts(n, at), n.ended},
-				id, q.b.channelArg, n.tag, q.b.stateTTLArg, at, call, q.b.prefixArg)
-		}
-		q.b.exec(ctx, ops)
-		for _, o := range ops {
-			if res, err = o.cmd.(*redis.Cmd).Text(); err != nil || res != "missing" {
-				break
-			}
-		}
+	ops, _, err := q.lookup(ctx, name, id, func(ops []op, physical string) []op {
+		n := q.names(physical)
+		return append(ops, scriptOpOf(cancelScript, []string{n.statePrefix + id, n.delayed, n.stream, *q.counts(n, at), n.ended},
+			id, q.b.channelArg, n.tag, q.b.stateTTLArg, at, call, q.b.prefixArg))
+	}, func(ops []op) bool {
+		res, err := ops[0].cmd.(*redis.Cmd).Text()
+		return err != nil || res != "missing"
+	})
+	var res string
+	if err == nil {
+		res, err = ops[0].cmd.(*redis.Cmd).Text()
 	}
 	if err != nil {
 		return "", fmt.Errorf("worker: cancel %s: %w", id, unavailable(ctx, err))

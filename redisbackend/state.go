@@ -16,33 +16,25 @@ var waitStateScript = newScript(lua("wait_state.lua"))
 // State implements queue.Producer: one HMGET (see lookup.go for a
 // partitioned queue).
 func (q *Queue) State(ctx context.Context, name, id string) (*queue.State, error) {
-	first, rest, err := q.partitionsOf(ctx, name, id)
-	if err != nil {
-		return nil, fmt.Errorf("worker: state of %s: %w", id, err)
+	ops, _, err := q.lookup(ctx, name, id, func(ops []op, physical string) []op {
+		return append(ops, op{cmd: redis.NewSliceCmd(ctx, stateReadArgs(q.b.keys.state(physical, id), "hmget")...)})
+	}, func(ops []op) bool {
+		c := ops[0].cmd.(*redis.SliceCmd)
+		return c.Err() != nil || len(readFields(c.Val())) > 0
+	})
+	if err == nil {
+		err = ops[0].cmd.Err()
 	}
-	v, err := q.b.client.HMGet(ctx, q.b.keys.state(first, id), stateReadFields...).Result()
 	if err != nil {
 		return nil, fmt.Errorf("worker: state of %s: %w", id, unavailable(ctx, err))
 	}
-	h := readFields(v)
-	if len(h) == 0 && len(rest) > 0 {
-		cmds := make([]*redis.SliceCmd, len(rest))
-		_, err := q.b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i, physical := range rest {
-				cmds[i] = p.HMGet(ctx, q.b.keys.state(physical, id), stateReadFields...)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("worker: state of %s: %w", id, unavailable(ctx, err))
-		}
-		for _, c := range cmds {
-			if h = readFields(c.Val()); len(h) > 0 {
-				break
-			}
-		}
-	}
-	return parseState(name, id, h)
+	return parseState(name, id, readFields(ops[0].cmd.(*redis.SliceCmd).Val()))
+}
+
+// stateReadArgs are the arguments of cmd ("hmget"), on key, of
+// stateReadFields.
+func stateReadArgs(key string, cmd any) []any {
+	return append(append(make([]any, 0, 2+len(stateReadFieldsArgs)), cmd, key), stateReadFieldsArgs...)
 }
 
 // stateReadFields are the fields of a task's state that State and Wait
@@ -89,27 +81,25 @@ func parseState(name, id string, h map[string]string) (*queue.State, error) {
 // same script: the task's end is announced only then, so that a finish
 // publishes nothing when nobody waits. On a partitioned queue the waiter
 // waits for the notice of its logical queue (the hub maps a partition's
-// notice to it, logicalNotice), and its looks find the partition that
-// holds the task as State does, then look only there.
+// notice to it, logicalNotice), and each look finds the partition that
+// holds the task as State does (lookup.go).
 func (q *Queue) Wait(ctx context.Context, name, id string) (*queue.State, error) {
-	first, rest, err := q.partitionsOf(ctx, name, id)
-	if err != nil {
-		return nil, fmt.Errorf("worker: state of %s: %w", id, err)
-	}
 	var st *queue.State
-	key := q.b.keys.state(first, id)
-	err = q.b.hub.wait(ctx, stateNotice(name, id), func(ctx context.Context) (bool, error) {
-		res, err := q.run(ctx, waitStateScript, []string{key}, stateReadFieldsArgs...).Slice()
+	err := q.b.hub.wait(ctx, stateNotice(name, id), func(ctx context.Context) (bool, error) {
+		ops, _, err := q.lookup(ctx, name, id, func(ops []op, physical string) []op {
+			return append(ops, scriptOpOf(waitStateScript, []string{q.b.keys.state(physical, id)}, stateReadFieldsArgs...))
+		}, func(ops []op) bool {
+			res, err := ops[0].cmd.(*redis.Cmd).Slice()
+			return err != nil || len(readFields(res)) > 0
+		})
+		var res []any
+		if err == nil {
+			res, err = ops[0].cmd.(*redis.Cmd).Slice()
+		}
 		if err != nil {
 			return false, fmt.Errorf("worker: state of %s: %w", id, unavailable(ctx, err))
 		}
-		h := readFields(res)
-		if len(h) == 0 && len(rest) > 0 {
-			if h, err = q.waitLookRest(ctx, id, rest, &key); err != nil {
-				return false, err
-			}
-		}
-		if st, err = parseState(name, id, h); err != nil {
+		if st, err = parseState(name, id, readFields(res)); err != nil {
 			return false, err
 		}
 		return st.Status.Terminal(), nil
@@ -120,50 +110,56 @@ func (q *Queue) Wait(ctx context.Context, name, id string) (*queue.State, error)
 	return st, nil
 }
 
-// waitLookRest is Wait's look in the partitions rest, in one pipeline: it
-// returns the state it found, and sets *key to that state's key, for the
-// looks to come.
-func (q *Queue) waitLookRest(ctx context.Context, id string, rest []string, key *string) (map[string]string, error) {
-	ops := make([]op, len(rest))
-	for i, physical := range rest {
-		ops[i] = scriptOpOf(waitStateScript, []string{q.b.keys.state(physical, id)}, stateReadFieldsArgs...)
-	}
-	q.b.exec(ctx, ops)
-	for i, o := range ops {
-		res, err := o.cmd.(*redis.Cmd).Slice()
-		if err != nil {
-			return nil, fmt.Errorf("worker: state of %s: %w", id, unavailable(ctx, err))
-		}
-		if h := readFields(res); len(h) > 0 {
-			*key = q.b.keys.state(rest[i], id)
-			return h, nil
-		}
-	}
-	return map[string]string{}, nil
-}
-
 // Pause implements queue.Admin: one SET. A Take reads the mark in the
 // script that would read new entries (take.lua), reads none, and
 // waits as if nothing were ready: no entry moves, so the ready tasks keep
 // their order and their age. Tasks workers took before go on. The mark
-// has no TTL: it stays until Resume.
+// has no TTL: it stays until Resume. A partitioned queue's every
+// partition is marked, in one pipeline.
 func (q *Queue) Pause(ctx context.Context, name string) error {
 	q.register(ctx, name)
-	if err := q.b.client.Set(ctx, q.b.keys.paused(name), "1", 0).Err(); err != nil {
+	parts, err := q.partitionNames(ctx, name)
+	if err == nil {
+		err = q.eachPartition(ctx, parts, func(p redis.Pipeliner, physical string) {
+			p.Set(ctx, q.b.keys.paused(physical), "1", 0)
+		})
+	}
+	if err != nil {
 		return fmt.Errorf("worker: pause %s: %w", name, unavailable(ctx, err))
 	}
 	return nil
 }
 
-// Resume implements queue.Admin: one DEL.
+// Resume implements queue.Admin: one DEL, of every partition's mark in
+// one pipeline on a partitioned queue.
 func (q *Queue) Resume(ctx context.Context, name string) error {
-	if err := q.b.client.Del(ctx, q.b.keys.paused(name)).Err(); err != nil {
+	parts, err := q.partitionNames(ctx, name)
+	if err == nil {
+		err = q.eachPartition(ctx, parts, func(p redis.Pipeliner, physical string) {
+			p.Del(ctx, q.b.keys.paused(physical))
+		})
+	}
+	if err != nil {
 		return fmt.Errorf("worker: resume %s: %w", name, unavailable(ctx, err))
 	}
 	return nil
 }
 
-// Paused implements queue.Admin: one EXISTS.
+// eachPartition sends a command of each partition, one alone as itself,
+// more in one pipeline.
+func (q *Queue) eachPartition(ctx context.Context, parts []string, cmd func(p redis.Pipeliner, physical string)) error {
+	_, err := q.b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, physical := range parts {
+			cmd(p, physical)
+		}
+		return nil
+	})
+	return err
+}
+
+// Paused implements queue.Admin: one EXISTS. A partitioned queue is
+// paused when its partition 0 is: Pause and Resume mark every partition
+// together, and partition 0 is the one every queue has.
 func (q *Queue) Paused(ctx context.Context, name string) (bool, error) {
 	n, err := q.b.client.Exists(ctx, q.b.keys.paused(name)).Result()
 	if err != nil {
@@ -176,30 +172,18 @@ func (q *Queue) Paused(ctx context.Context, name string) (bool, error) {
 // hash (lib/attempt.lua), read with it in one HGETALL (see lookup.go for
 // a partitioned queue).
 func (q *Queue) Attempts(ctx context.Context, name, id string) ([]queue.Attempt, error) {
-	first, rest, err := q.partitionsOf(ctx, name, id)
-	if err != nil {
-		return nil, fmt.Errorf("worker: attempts of %s: %w", id, err)
+	ops, _, err := q.lookup(ctx, name, id, func(ops []op, physical string) []op {
+		return append(ops, op{cmd: redis.NewMapStringStringCmd(ctx, "hgetall", q.b.keys.state(physical, id))})
+	}, func(ops []op) bool {
+		c := ops[0].cmd.(*redis.MapStringStringCmd)
+		return c.Err() != nil || len(c.Val()) > 0
+	})
+	var h map[string]string
+	if err == nil {
+		h, err = ops[0].cmd.(*redis.MapStringStringCmd).Result()
 	}
-	h, err := q.b.client.HGetAll(ctx, q.b.keys.state(first, id)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("worker: attempts of %s: %w", id, unavailable(ctx, err))
-	}
-	if len(h) == 0 && len(rest) > 0 {
-		cmds := make([]*redis.MapStringStringCmd, len(rest))
-		_, err := q.b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i, physical := range rest {
-				cmds[i] = p.HGetAll(ctx, q.b.keys.state(physical, id))
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("worker: attempts of %s: %w", id, unavailable(ctx, err))
-		}
-		for _, c := range cmds {
-			if h = c.Val(); len(h) > 0 {
-				break
-			}
-		}
 	}
 	return parseAttempts(h), nil
 }

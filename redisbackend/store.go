@@ -58,32 +58,25 @@ func (s *Store) FinalPut(rec *store.Record, ttl time.Duration) (task.FinalWrite,
 // round trip. A task's record is in its partition's keys: on a
 // partitioned queue Get looks as Queue.State does (see lookup.go).
 func (s *Store) Get(ctx context.Context, queue, id string) (*store.Record, error) {
-	first, rest, err := s.b.queue.partitionsOf(ctx, queue, id)
-	if err != nil {
-		return nil, fmt.Errorf("store: get %q: %w", id, err)
+	ops, _, err := s.b.queue.lookup(ctx, queue, id, func(ops []op, physical string) []op {
+		key := s.b.keys.result(physical, id)
+		return append(ops, op{cmd: redis.NewStringCmd(ctx, "get", key)}, op{cmd: redis.NewDurationCmd(ctx, time.Millisecond, "pttl", key)})
+	}, func(ops []op) bool {
+		return !errors.Is(ops[0].cmd.Err(), redis.Nil)
+	})
+	var v valueTTL
+	if err == nil {
+		v.val, err = ops[0].cmd.(*redis.StringCmd).Result()
+		v.ok, v.ttl = err == nil, ops[1].cmd.(*redis.DurationCmd).Val()
 	}
-	key := s.b.keys.result(first, id)
-	vals, err := readWithTTL(ctx, s.b.client, []string{key})
-	if err == nil && !vals[0].ok && len(rest) > 0 {
-		keys := make([]string, len(rest))
-		for i, physical := range rest {
-			keys[i] = s.b.keys.result(physical, id)
-		}
-		vals, err = readWithTTL(ctx, s.b.client, keys)
-		for i := range vals {
-			if vals[i].ok {
-				key, vals = keys[i], vals[i:]
-				break
-			}
-		}
+	if errors.Is(err, redis.Nil) {
+		return nil, &store.NotFoundError{Queue: queue, ID: id}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: get %q: %w", id, unavailable(ctx, err))
 	}
-	if !vals[0].ok {
-		return nil, &store.NotFoundError{Queue: queue, ID: id}
-	}
-	return s.decode(key, vals[0], time.Now())
+	key, _ := ops[0].cmd.Args()[1].(string) // the GET's
+	return s.decode(key, v, time.Now())
 }
 
 // decode rebuilds the record stored under key. A record of a partition
@@ -104,23 +97,17 @@ func (s *Store) decode(key string, v valueTTL, now time.Time) (*store.Record, er
 	return rec, nil
 }
 
-// Delete implements store.Store: one DEL, of every partition's key in
-// one pipeline on a partitioned queue.
+// Delete implements store.Store: one DEL (see lookup.go for a
+// partitioned queue).
 func (s *Store) Delete(ctx context.Context, queue, id string) error {
-	first, rest, err := s.b.queue.partitionsOf(ctx, queue, id)
-	if err != nil {
-		return fmt.Errorf("store: delete %q: %w", id, err)
-	}
-	if len(rest) == 0 {
-		err = s.b.client.Del(ctx, s.b.keys.result(first, id)).Err()
-	} else {
-		_, err = s.b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-			p.Del(ctx, s.b.keys.result(first, id))
-			for _, physical := range rest {
-				p.Del(ctx, s.b.keys.result(physical, id))
-			}
-			return nil
-		})
+	ops, _, err := s.b.queue.lookup(ctx, queue, id, func(ops []op, physical string) []op {
+		return append(ops, op{cmd: redis.NewIntCmd(ctx, "del", s.b.keys.result(physical, id))})
+	}, func(ops []op) bool {
+		c := ops[0].cmd.(*redis.IntCmd)
+		return c.Err() != nil || c.Val() > 0
+	})
+	if err == nil {
+		err = ops[0].cmd.Err()
 	}
 	if err != nil {
 		return fmt.Errorf("store: delete %q: %w", id, unavailable(ctx, err))
@@ -160,22 +147,13 @@ func (s *Store) List(ctx context.Context) ([]*store.Record, error) {
 // every few seconds. The record of a queued task is announced only if
 // someone waits for it: each look marks the task's state, as the queue's
 // Wait does. On a partitioned queue the waiter waits for its logical
-// queue's notice, and looks as Get does, then only in the partition that
-// holds the task once it found it.
+// queue's notice, and each look finds the partition that holds the
+// task's record or state as Get does.
 func (s *Store) Wait(ctx context.Context, queue, id string) (*store.Record, error) {
-	first, rest, err := s.b.queue.partitionsOf(ctx, queue, id)
-	if err != nil {
-		return nil, fmt.Errorf("store: get %q: %w", id, err)
-	}
 	var rec *store.Record
-	key := s.b.keys.result(first, id)
-	err = s.b.hub.wait(ctx, resultNotice(queue, id), func(ctx context.Context) (bool, error) {
+	err := s.b.hub.wait(ctx, resultNotice(queue, id), func(ctx context.Context) (bool, error) {
 		var err error
-		var held bool
-		rec, held, err = s.look(ctx, first, id, key)
-		if errors.Is(err, store.ErrNotFound) && !held && len(rest) > 0 {
-			rec, err = s.lookRest(ctx, id, &first, &key, rest)
-		}
+		rec, err = s.look(ctx, queue, id)
 		if errors.Is(err, store.ErrNotFound) {
 			return false, nil
 		}
@@ -188,60 +166,33 @@ func (s *Store) Wait(ctx context.Context, queue, id string) (*store.Record, erro
 }
 
 // look is Get, which also marks the task's state as waited for if there
-// is no record yet, and reports whether it has a state (held). A record
-// of no queue ("") has no state.
-func (s *Store) look(ctx context.Context, queue, id, key string) (rec *store.Record, held bool, err error) {
+// is no record yet. A record of no queue ("") has no state.
+func (s *Store) look(ctx context.Context, queue, id string) (*store.Record, error) {
 	if queue == "" {
-		rec, err = s.Get(ctx, queue, id)
-		return rec, false, err
+		return s.Get(ctx, queue, id)
 	}
-	cmd := s.b.run(ctx, lookScript, lookScript.evalSHA([]string{key, s.b.keys.state(queue, id)}))
-	return s.looked(ctx, cmd, queue, id, key)
-}
-
-// looked reads the answer of lookScript.
-func (s *Store) looked(ctx context.Context, cmd *redis.Cmd, queue, id, key string) (*store.Record, bool, error) {
-	res, err := cmd.Slice()
+	ops, _, err := s.b.queue.lookup(ctx, queue, id, func(ops []op, physical string) []op {
+		return append(ops, scriptOpOf(lookScript, []string{s.b.keys.result(physical, id), s.b.keys.state(physical, id)}))
+	}, func(ops []op) bool {
+		res, err := ops[0].cmd.(*redis.Cmd).Slice()
+		return err != nil && !errors.Is(err, redis.Nil) || len(res) > 0
+	})
+	var res []any
+	if err == nil {
+		res, err = ops[0].cmd.(*redis.Cmd).Slice()
+	}
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return nil, false, fmt.Errorf("store: get %q: %w", id, unavailable(ctx, err))
+		return nil, fmt.Errorf("store: get %q: %w", id, unavailable(ctx, err))
 	}
 	if len(res) != 2 {
-		return nil, len(res) == 1, &store.NotFoundError{Queue: logicalName(queue), ID: id}
+		return nil, &store.NotFoundError{Queue: queue, ID: id}
 	}
 	v := valueTTL{ok: true}
 	v.val, _ = res[0].(string)
 	ms, _ := res[1].(int64)
 	v.ttl = time.Duration(ms) * time.Millisecond
-	rec, err := s.decode(key, v, time.Now())
-	return rec, true, err
-}
-
-// lookRest is look in the partitions rest, in one pipeline. Finding the
-// task's record or state in one, it sets *first and *key to it and its
-// record's key, where the looks to come look first.
-func (s *Store) lookRest(ctx context.Context, id string, first, key *string, rest []string) (*store.Record, error) {
-	ops := make([]op, len(rest))
-	keys := make([]string, len(rest))
-	for i, physical := range rest {
-		keys[i] = s.b.keys.result(physical, id)
-		ops[i] = scriptOpOf(lookScript, []string{keys[i], s.b.keys.state(physical, id)})
-	}
-	s.b.exec(ctx, ops)
-	var err error
-	for i, o := range ops {
-		rec, held, e := s.looked(ctx, o.cmd.(*redis.Cmd), rest[i], id, keys[i])
-		if e == nil || held {
-			*first, *key = rest[i], keys[i]
-			return rec, e
-		}
-		if !errors.Is(e, store.ErrNotFound) {
-			err = e
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	return nil, &store.NotFoundError{Queue: logicalName(rest[0]), ID: id}
+	key, _ := ops[0].cmd.Args()[3].(string) // the script's first key
+	return s.decode(key, v, time.Now())
 }
 
 // KEYS: record, state. Returns the record and its TTL (ms), or marks the

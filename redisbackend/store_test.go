@@ -83,7 +83,8 @@ type readHook struct {
 
 // A read is a pipeline that starts with a GET of the key (Get), or a
 // script on it by SHA (Wait's look, which also marks the task as waited
-// for; a fresh server has it sent again as EVAL).
+// for; a fresh server has it sent again as EVAL), alone or in a pipeline
+// after the read of the queue's partition count (see lookup.go).
 func (h *readHook) DialHook(next redis.DialHook) redis.DialHook { return next }
 func (h *readHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
@@ -95,7 +96,14 @@ func (h *readHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 }
 func (h *readHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
-		if len(cmds) > 0 && cmds[0].Name() == "get" && fmt.Sprint(cmds[0].Args()[1]) == h.key {
+		first := cmds
+		if len(first) > 1 && first[0].Name() == "hmget" {
+			first = first[1:] // the partition count's read
+		}
+		if len(first) > 0 && first[0].Name() == "get" && fmt.Sprint(first[0].Args()[1]) == h.key {
+			h.read()
+		}
+		if len(first) > 0 && first[0].Name() == "evalsha" && len(first[0].Args()) > 3 && fmt.Sprint(first[0].Args()[3]) == h.key {
 			h.read()
 		}
 		return next(ctx, cmds)
