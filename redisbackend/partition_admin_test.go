@@ -397,11 +397,23 @@ func TestUnpartitionedLookupRoundTrips(t *testing.T) {
 			name string
 			do   func(q *redisbackend.Queue, s *redisbackend.Store) error
 		}{
-			{"State", func(q *redisbackend.Queue, _ *redisbackend.Store) error { _, err := q.State(ctx, "one", "a"); return err }},
-			{"Message", func(q *redisbackend.Queue, _ *redisbackend.Store) error { _, err := q.Message(ctx, "one", "a"); return err }},
-			{"Attempts", func(q *redisbackend.Queue, _ *redisbackend.Store) error { _, err := q.Attempts(ctx, "one", "a"); return err }},
+			{"State", func(q *redisbackend.Queue, _ *redisbackend.Store) error {
+				_, err := q.State(ctx, "one", "a")
+				return err
+			}},
+			{"Message", func(q *redisbackend.Queue, _ *redisbackend.Store) error {
+				_, err := q.Message(ctx, "one", "a")
+				return err
+			}},
+			{"Attempts", func(q *redisbackend.Queue, _ *redisbackend.Store) error {
+				_, err := q.Attempts(ctx, "one", "a")
+				return err
+			}},
 			{"Store.Get", func(_ *redisbackend.Queue, s *redisbackend.Store) error { _, err := s.Get(ctx, "one", "a"); return err }},
-			{"Cancel", func(q *redisbackend.Queue, _ *redisbackend.Store) error { _, err := q.Cancel(ctx, "one", "b"); return err }},
+			{"Cancel", func(q *redisbackend.Queue, _ *redisbackend.Store) error {
+				_, err := q.Cancel(ctx, "one", "b")
+				return err
+			}},
 			{"Store.Delete", func(_ *redisbackend.Queue, s *redisbackend.Store) error { return s.Delete(ctx, "one", "zz") }},
 		}
 		for _, c := range calls { // once unmeasured: a fresh server loads each script then
