@@ -29,11 +29,11 @@ var cancelScript = newScript(lua("lib/entry.lua", "lib/count.lua", "lib/ended.lu
 func (q *Queue) Cancel(ctx context.Context, name, id string) (queue.CancelOutcome, error) {
 	at := time.Now().UnixMicro()
 	call := nonce()
-	ops, _, err := q.lookup(ctx, name, id, func(ops []op, physical string) []op {
+	ops, err := q.lookup(ctx, name, id, func(physical string) reads {
 		n := q.names(physical)
-		return append(ops, scriptOpOf(cancelScript, []string{n.statePrefix + id, n.delayed, n.stream, *q.counts(n, at), n.ended},
-			id, q.b.channelArg, n.tag, q.b.stateTTLArg, at, call, q.b.prefixArg))
-	}, func(ops []op) bool {
+		return reads{scriptOpOf(cancelScript, []string{n.statePrefix + id, n.delayed, n.stream, *q.counts(n, at), n.ended},
+			id, q.b.channelArg, n.tag, q.b.stateTTLArg, at, call, q.b.prefixArg)}
+	}, func(ops reads) bool {
 		res, err := ops[0].cmd.(*redis.Cmd).Text()
 		return err != nil || res != "missing"
 	})

@@ -49,12 +49,20 @@ var (
 // by its logical name. While the set is empty (keys written before it was
 // kept), the queues are found by a SCAN, as they were then.
 func (q *Queue) Queues(ctx context.Context) ([]string, error) {
+	names, _, err := q.listQueues(ctx)
+	return names, err
+}
+
+// listQueues is Queues, with how many partitions each queue ever had
+// (0 for those found by a SCAN: unknown).
+func (q *Queue) listQueues(ctx context.Context) ([]string, []int, error) {
 	names, parts, err := q.queueParts(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if names == nil {
-		return q.scanQueues(ctx)
+		names, err = q.scanQueues(ctx)
+		return names, make([]int, len(names)), err
 	}
 	k := q.b.keys
 	exists := make([][]*redis.IntCmd, len(names))
@@ -69,18 +77,18 @@ func (q *Queue) Queues(ctx context.Context) ([]string, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("worker: list queues: %w", unavailable(ctx, err))
+		return nil, nil, fmt.Errorf("worker: list queues: %w", unavailable(ctx, err))
 	}
-	out := names[:0]
+	out, outParts := names[:0], parts[:0]
 	for i, name := range names {
 		for _, e := range exists[i] {
 			if e.Val() > 0 {
-				out = append(out, name)
+				out, outParts = append(out, name), append(outParts, parts[i])
 				break
 			}
 		}
 	}
-	return out, nil
+	return out, outParts, nil
 }
 
 // queueParts returns the logical queues in the set of queues, sorted, and
@@ -606,16 +614,20 @@ func (q *Queue) Find(ctx context.Context, id string, queues ...string) ([]queue.
 	var parts []int
 	if len(queues) == 0 {
 		var err error
-		if queues, err = q.Queues(ctx); err != nil {
+		if queues, parts, err = q.listQueues(ctx); err != nil {
 			return nil, err
 		}
+	} else {
+		parts = make([]int, len(queues))
 	}
-	for _, name := range queues {
-		_, high, err := q.Partitions(ctx, name)
-		if err != nil {
-			return nil, fmt.Errorf("worker: find %s: %w", id, err)
+	for i, name := range queues {
+		if parts[i] == 0 {
+			_, high, err := q.Partitions(ctx, name)
+			if err != nil {
+				return nil, fmt.Errorf("worker: find %s: %w", id, err)
+			}
+			parts[i] = high
 		}
-		parts = append(parts, high)
 	}
 	k := q.b.keys
 	type look struct {
@@ -795,10 +807,10 @@ func toInt(v any) int64 {
 // queue.ErrNotFound for a task that has ended, or that the queue does not
 // know: a dead one's message is in DeadLetters.
 func (q *Queue) Message(ctx context.Context, name, id string) (*queue.Message, error) {
-	ops, _, err := q.lookup(ctx, name, id, func(ops []op, physical string) []op {
+	ops, err := q.lookup(ctx, name, id, func(physical string) reads {
 		n := q.names(physical)
-		return append(ops, scriptOpOf(messageScript, []string{n.statePrefix + id, n.stream}))
-	}, func(ops []op) bool {
+		return reads{scriptOpOf(messageScript, []string{n.statePrefix + id, n.stream})}
+	}, func(ops reads) bool {
 		res, err := ops[0].cmd.(*redis.Cmd).Slice()
 		return err != nil || len(res) > 0
 	})

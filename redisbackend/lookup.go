@@ -23,55 +23,71 @@ import (
 // 0, in one pipeline: so a queue never split costs what it always did,
 // one round trip, however often the count is read again.
 
+// reads are the reads of one partition that a per-task call makes: one
+// or two commands (the rest nil), kept in an array so that a call on a
+// queue never split allocates nothing for them.
+type reads [2]op
+
+// ops are r's commands.
+func (r *reads) ops() []op {
+	if r[1].cmd == nil {
+		return r[:1]
+	}
+	return r[:]
+}
+
 // lookup finds task id of queue name in whichever partition holds it.
-// at appends to ops the reads of one partition (physical queue), the same
-// number for each; found reports, of one partition's reads, whether they
-// found the task (or failed: the search stops there). It returns the
-// reads that found it, or, if none did, those of the first partition it
-// looked in; physical is their partition.
-func (q *Queue) lookup(ctx context.Context, name, id string, at func(ops []op, physical string) []op,
-	found func(ops []op) bool) (reads []op, physical string, err error) {
-	var buf [2]op
+// at makes the reads of one partition (physical queue); found reports
+// whether a partition's reads found the task (or failed: the search stops
+// there). It returns the reads that found it, or, if none did, those of
+// the first partition it looked in.
+func (q *Queue) lookup(ctx context.Context, name, id string, at func(physical string) reads, found func(r reads) bool) (reads, error) {
 	c, fresh := q.cachedPartitions(name)
 	if name == "" || fresh && c.high <= 1 {
-		ops := at(buf[:0], name)
-		q.send(ctx, ops)
-		return ops, name, nil
+		r := at(name)
+		q.send(ctx, r.ops())
+		return r, nil
 	}
 	first := name
+	var r reads
 	if fresh {
 		first = queue.PartitionName(name, queue.PartitionFor(id, c.n))
-		reads = at(buf[:0], first)
-		q.send(ctx, reads)
+		r = at(first)
+		q.send(ctx, r.ops())
 	} else {
+		r = at(name)
 		// Read the count with a look in partition 0, which every queue has.
 		counts := redis.NewSliceCmd(ctx, "hmget", q.b.keys.partitions(), name, name+"#high")
-		ops := at(append(buf[:0], op{cmd: counts}), name)
-		q.send(ctx, ops)
-		reads = ops[1:]
+		all := append([]op{{cmd: counts}}, r.ops()...)
+		q.send(ctx, all)
+		copy(r[:], all[1:]) // the commands that answered (an EVALSHA may be sent again as EVAL)
+		var err error
 		if c, err = q.readCounts(ctx, name, counts); err != nil {
-			return nil, name, err
+			return r, err
 		}
 	}
-	if c.high <= 1 || found(reads) {
-		return reads, first, nil
+	if c.high <= 1 || found(r) {
+		return r, nil
 	}
-	var rest []op
-	var names []string
+	rest := make([]reads, 0, c.high-1)
+	var ops []op
 	for i := range c.high {
 		if p := queue.PartitionName(name, i); p != first {
-			names = append(names, p)
-			rest = at(rest, p)
+			rest = append(rest, at(p))
+			ops = append(ops, rest[len(rest)-1].ops()...)
 		}
 	}
-	q.send(ctx, rest)
-	k := len(rest) / len(names)
-	for i, p := range names {
-		if ops := rest[i*k : (i+1)*k]; found(ops) {
-			return ops, p, nil
+	q.send(ctx, ops)
+	k := 0
+	for i := range rest { // the commands answered in ops: copy them back
+		n := len(rest[i].ops())
+		copy(rest[i][:n], ops[k:k+n])
+		k += n
+		if found(rest[i]) {
+			return rest[i], nil
 		}
 	}
-	return reads, first, nil
+	return r, nil
 }
 
 // send sends ops: a command alone as itself, else as exec does.

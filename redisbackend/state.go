@@ -16,9 +16,9 @@ var waitStateScript = newScript(lua("wait_state.lua"))
 // State implements queue.Producer: one HMGET (see lookup.go for a
 // partitioned queue).
 func (q *Queue) State(ctx context.Context, name, id string) (*queue.State, error) {
-	ops, _, err := q.lookup(ctx, name, id, func(ops []op, physical string) []op {
-		return append(ops, op{cmd: redis.NewSliceCmd(ctx, stateReadArgs(q.b.keys.state(physical, id), "hmget")...)})
-	}, func(ops []op) bool {
+	ops, err := q.lookup(ctx, name, id, func(physical string) reads {
+		return reads{op{cmd: redis.NewSliceCmd(ctx, stateReadArgs(q.b.keys.state(physical, id), "hmget")...)}}
+	}, func(ops reads) bool {
 		c := ops[0].cmd.(*redis.SliceCmd)
 		return c.Err() != nil || len(readFields(c.Val())) > 0
 	})
@@ -86,9 +86,9 @@ func parseState(name, id string, h map[string]string) (*queue.State, error) {
 func (q *Queue) Wait(ctx context.Context, name, id string) (*queue.State, error) {
 	var st *queue.State
 	err := q.b.hub.wait(ctx, stateNotice(name, id), func(ctx context.Context) (bool, error) {
-		ops, _, err := q.lookup(ctx, name, id, func(ops []op, physical string) []op {
-			return append(ops, scriptOpOf(waitStateScript, []string{q.b.keys.state(physical, id)}, stateReadFieldsArgs...))
-		}, func(ops []op) bool {
+		ops, err := q.lookup(ctx, name, id, func(physical string) reads {
+			return reads{scriptOpOf(waitStateScript, []string{q.b.keys.state(physical, id)}, stateReadFieldsArgs...)}
+		}, func(ops reads) bool {
 			res, err := ops[0].cmd.(*redis.Cmd).Slice()
 			return err != nil || len(readFields(res)) > 0
 		})
@@ -172,9 +172,9 @@ func (q *Queue) Paused(ctx context.Context, name string) (bool, error) {
 // hash (lib/attempt.lua), read with it in one HGETALL (see lookup.go for
 // a partitioned queue).
 func (q *Queue) Attempts(ctx context.Context, name, id string) ([]queue.Attempt, error) {
-	ops, _, err := q.lookup(ctx, name, id, func(ops []op, physical string) []op {
-		return append(ops, op{cmd: redis.NewMapStringStringCmd(ctx, "hgetall", q.b.keys.state(physical, id))})
-	}, func(ops []op) bool {
+	ops, err := q.lookup(ctx, name, id, func(physical string) reads {
+		return reads{op{cmd: redis.NewMapStringStringCmd(ctx, "hgetall", q.b.keys.state(physical, id))}}
+	}, func(ops reads) bool {
 		c := ops[0].cmd.(*redis.MapStringStringCmd)
 		return c.Err() != nil || len(c.Val()) > 0
 	})

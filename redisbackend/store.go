@@ -58,10 +58,10 @@ func (s *Store) FinalPut(rec *store.Record, ttl time.Duration) (task.FinalWrite,
 // round trip. A task's record is in its partition's keys: on a
 // partitioned queue Get looks as Queue.State does (see lookup.go).
 func (s *Store) Get(ctx context.Context, queue, id string) (*store.Record, error) {
-	ops, _, err := s.b.queue.lookup(ctx, queue, id, func(ops []op, physical string) []op {
+	ops, err := s.b.queue.lookup(ctx, queue, id, func(physical string) reads {
 		key := s.b.keys.result(physical, id)
-		return append(ops, op{cmd: redis.NewStringCmd(ctx, "get", key)}, op{cmd: redis.NewDurationCmd(ctx, time.Millisecond, "pttl", key)})
-	}, func(ops []op) bool {
+		return reads{op{cmd: redis.NewStringCmd(ctx, "get", key)}, op{cmd: redis.NewDurationCmd(ctx, time.Millisecond, "pttl", key)}}
+	}, func(ops reads) bool {
 		return !errors.Is(ops[0].cmd.Err(), redis.Nil)
 	})
 	var v valueTTL
@@ -100,9 +100,9 @@ func (s *Store) decode(key string, v valueTTL, now time.Time) (*store.Record, er
 // Delete implements store.Store: one DEL (see lookup.go for a
 // partitioned queue).
 func (s *Store) Delete(ctx context.Context, queue, id string) error {
-	ops, _, err := s.b.queue.lookup(ctx, queue, id, func(ops []op, physical string) []op {
-		return append(ops, op{cmd: redis.NewIntCmd(ctx, "del", s.b.keys.result(physical, id))})
-	}, func(ops []op) bool {
+	ops, err := s.b.queue.lookup(ctx, queue, id, func(physical string) reads {
+		return reads{op{cmd: redis.NewIntCmd(ctx, "del", s.b.keys.result(physical, id))}}
+	}, func(ops reads) bool {
 		c := ops[0].cmd.(*redis.IntCmd)
 		return c.Err() != nil || c.Val() > 0
 	})
@@ -171,9 +171,9 @@ func (s *Store) look(ctx context.Context, queue, id string) (*store.Record, erro
 	if queue == "" {
 		return s.Get(ctx, queue, id)
 	}
-	ops, _, err := s.b.queue.lookup(ctx, queue, id, func(ops []op, physical string) []op {
-		return append(ops, scriptOpOf(lookScript, []string{s.b.keys.result(physical, id), s.b.keys.state(physical, id)}))
-	}, func(ops []op) bool {
+	ops, err := s.b.queue.lookup(ctx, queue, id, func(physical string) reads {
+		return reads{scriptOpOf(lookScript, []string{s.b.keys.result(physical, id), s.b.keys.state(physical, id)})}
+	}, func(ops reads) bool {
 		res, err := ops[0].cmd.(*redis.Cmd).Slice()
 		return err != nil && !errors.Is(err, redis.Nil) || len(res) > 0
 	})
