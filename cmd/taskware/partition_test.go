@@ -23,7 +23,7 @@ func TestQueuesPartition(t *testing.T) {
 			t.Fatalf("queues: %q, want side with 1 part", lines[2])
 		}
 		out = e.cli(t, "queues", "partition", "default", "2")
-		if !strings.Contains(out, "queue default: 3 -> 2 partitions") || !strings.Contains(out, "partitions 2-2 hold is drained") {
+		if !strings.Contains(out, "queue default: 3 -> 2 partitions") || !strings.Contains(out, "what is left in partition 2 is drained") {
 			t.Fatalf("queues partition default 2 printed:\n%s", out)
 		}
 		for _, args := range [][]string{

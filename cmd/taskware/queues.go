@@ -8,6 +8,7 @@ import (
 
 	"github.com/taskware/taskware/internal/rows"
 	"github.com/taskware/taskware/queue"
+	"github.com/taskware/taskware/redisbackend"
 )
 
 var queuesCommand = &inspectCommand{name: "queues", run: listQueues, doc: doc{
@@ -40,8 +41,8 @@ func setPartitions(ctx context.Context, in *inspection, args []string) error {
 		return usageError{err}
 	}
 	n, err := strconv.Atoi(args[1])
-	if err != nil {
-		return usageError{fmt.Errorf("queues partition: count %q is not a number", args[1])}
+	if err != nil || n < 1 || n > redisbackend.MaxPartitions {
+		return usageError{fmt.Errorf("queues partition: count %q: want 1 to %d", args[1], redisbackend.MaxPartitions)}
 	}
 	old, _, err := in.q.Partitions(ctx, name)
 	if err != nil {
@@ -60,14 +61,22 @@ func setPartitions(ctx context.Context, in *inspection, args []string) error {
 	fmt.Fprintf(in.out, "queue %s: %d -> %d partitions\n", visible(name), old, n)
 	switch {
 	case n < high:
-		fmt.Fprintf(in.out, "new tasks go to partitions 0-%d; workers keep taking from, promoting and recovering\n"+
-			"all %d, so what partitions %d-%d hold is drained, not stranded.\n", n-1, high, n, high-1)
+		fmt.Fprintf(in.out, "new tasks go to %s; workers keep taking from, promoting and recovering\n"+
+			"all %d, so what is left in %s is drained, not stranded.\n", partitionRange(0, n-1), high, partitionRange(n, high-1))
 	case n > 1:
-		fmt.Fprintf(in.out, "new tasks spread over partitions 0-%d, and workers take from all %d. Tasks of one\n"+
-			"OrderKey keep their order only among those enqueued under one count.\n", n-1, high)
+		fmt.Fprintf(in.out, "new tasks spread over %s, and workers take from all %d. Tasks of one\n"+
+			"OrderKey keep their order only among those enqueued under one count.\n", partitionRange(0, n-1), high)
 	}
 	fmt.Fprintln(in.out, "every process follows within about a second.")
 	return nil
+}
+
+// partitionRange names partitions from to to: "partition 2", "partitions 0-2".
+func partitionRange(from, to int) string {
+	if from == to {
+		return fmt.Sprintf("partition %d", from)
+	}
+	return fmt.Sprintf("partitions %d-%d", from, to)
 }
 
 func listQueues(ctx context.Context, in *inspection, args []string) error {
