@@ -76,8 +76,10 @@ func wantNotFound(t *testing.T, s store.Store, name, id string) {
 // (a Get is one pipeline that starts with GET of the record's key), and
 // runs before, if set, ahead of each.
 type readHook struct {
-	key    string
-	n      atomic.Int64
+	key string
+	n   atomic.Int64
+	// done counts the reads that came back: n counts each as it is sent.
+	done   atomic.Int64
 	before func(n int64)
 }
 
@@ -88,10 +90,16 @@ type readHook struct {
 func (h *readHook) DialHook(next redis.DialHook) redis.DialHook { return next }
 func (h *readHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		if args := cmd.Args(); cmd.Name() == "evalsha" && len(args) > 3 && fmt.Sprint(args[3]) == h.key {
+		args := cmd.Args()
+		read := cmd.Name() == "evalsha" && len(args) > 3 && fmt.Sprint(args[3]) == h.key
+		if read {
 			h.read()
 		}
-		return next(ctx, cmd)
+		err := next(ctx, cmd)
+		if read {
+			h.done.Add(1)
+		}
+		return err
 	}
 }
 func (h *readHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
@@ -100,13 +108,16 @@ func (h *readHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 		if len(first) > 1 && first[0].Name() == "hmget" {
 			first = first[1:] // the partition count's read
 		}
-		if len(first) > 0 && first[0].Name() == "get" && fmt.Sprint(first[0].Args()[1]) == h.key {
+		read := len(first) > 0 && (first[0].Name() == "get" && fmt.Sprint(first[0].Args()[1]) == h.key ||
+			first[0].Name() == "evalsha" && len(first[0].Args()) > 3 && fmt.Sprint(first[0].Args()[3]) == h.key)
+		if read {
 			h.read()
 		}
-		if len(first) > 0 && first[0].Name() == "evalsha" && len(first[0].Args()) > 3 && fmt.Sprint(first[0].Args()[3]) == h.key {
-			h.read()
+		err := next(ctx, cmds)
+		if read {
+			h.done.Add(1)
 		}
-		return next(ctx, cmds)
+		return err
 	}
 }
 
@@ -349,7 +360,8 @@ func TestWaitWakesOnNotice(t *testing.T) {
 		reads := &readHook{key: resultKey(b, queue, id)}
 		b.Client.AddHook(reads)
 		done := goWait(ctx, b.Store, queue, id)
-		if !eventually(2*time.Second, func() bool { return reads.n.Load() >= 2 }) {
+		// Two reads came back (one sent, not yet run, might find the Put).
+		if !eventually(2*time.Second, func() bool { return reads.done.Load() >= 2 }) {
 			t.Fatalf("the waiter read the record %d times, want 2", reads.n.Load())
 		}
 		select {
