@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/taskware/taskware/queue"
 )
 
@@ -18,11 +20,27 @@ var cancelScript = newScript(lua("lib/entry.lua", "lib/count.lua", "lib/ended.lu
 // lost) finds its nonce in the state, and answers as the first time. A
 // workflow step that has not started (waiting too) ends canceled, which
 // fails its workflow in the same script (see queue.Workflows).
+//
+// On a partitioned queue (see lookup.go), the script runs in the
+// partition PartitionFor(id, n), and, if the task is missing there, in
+// each other partition in one pipeline, under the same nonce: only the
+// partition that holds the task has its state, so only that one cancels,
+// and a pipeline sent again answers as the first.
 func (q *Queue) Cancel(ctx context.Context, name, id string) (queue.CancelOutcome, error) {
-	n := q.names(name)
 	at := time.Now().UnixMicro()
-	res, err := q.run(ctx, cancelScript, []string{n.statePrefix + id, n.delayed, n.stream, *q.counts(n, at), n.ended},
-		id, q.b.channelArg, n.tag, q.b.stateTTLArg, at, nonce(), q.b.prefixArg).Text()
+	call := nonce()
+	ops, err := q.lookup(ctx, name, id, func(physical string) reads {
+		n := q.names(physical)
+		return reads{scriptOpOf(cancelScript, []string{n.statePrefix + id, n.delayed, n.stream, *q.counts(n, at), n.ended},
+			id, q.b.channelArg, n.tag, q.b.stateTTLArg, at, call, q.b.prefixArg)}
+	}, func(ops reads) bool {
+		res, err := ops[0].cmd.(*redis.Cmd).Text()
+		return err != nil || res != "missing"
+	})
+	var res string
+	if err == nil {
+		res, err = ops[0].cmd.(*redis.Cmd).Text()
+	}
 	if err != nil {
 		return "", fmt.Errorf("worker: cancel %s: %w", id, unavailable(ctx, err))
 	}

@@ -3,7 +3,10 @@ package redisbackend
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/taskware/taskware/queue"
 )
@@ -20,20 +23,51 @@ const replyTTL = time.Minute
 
 var argReplyTTL any = replyTTL.Milliseconds()
 
-// DeadLetters implements queue.Queue.
+// DeadLetters implements queue.Queue: one XRANGE, oldest first. On a
+// partitioned queue, one XRANGE a partition in one pipeline, merged
+// oldest first (by the time each letter died) and capped at n.
 func (q *Queue) DeadLetters(ctx context.Context, name string, n int) ([]queue.DeadLetter, error) {
 	if n <= 0 {
 		return []queue.DeadLetter{}, nil // XRANGE COUNT 0 replies nil on Redis, everything on miniredis
 	}
-	msgs, err := q.b.client.XRangeN(ctx, q.b.keys.dead(name), "-", "+", int64(n)).Result()
+	parts, err := q.partitionNames(ctx, name)
 	if err != nil {
-		return nil, fmt.Errorf("worker: dead letters of %s: %w", name, unavailable(ctx, err))
+		return nil, fmt.Errorf("worker: dead letters of %s: %w", name, err)
 	}
-	out := make([]queue.DeadLetter, 0, len(msgs))
-	for _, m := range msgs {
-		f := stringFields(m.Values)
-		d := parseEntry(name, m.ID, f)
-		out = append(out, queue.DeadLetter{Message: d.Message, Kind: f["kind"], Reason: f["reason"], At: microsTime(f["at"])})
+	cmds := make([]*redis.XMessageSliceCmd, len(parts))
+	if len(parts) == 1 {
+		cmds[0] = q.b.client.XRangeN(ctx, q.b.keys.dead(name), "-", "+", int64(n))
+	} else {
+		_, _ = q.b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, physical := range parts {
+				cmds[i] = p.XRangeN(ctx, q.b.keys.dead(physical), "-", "+", int64(n))
+			}
+			return nil
+		})
+	}
+	type letter struct {
+		entry string
+		dl    queue.DeadLetter
+	}
+	var all []letter
+	for _, cmd := range cmds {
+		msgs, err := cmd.Result()
+		if err != nil {
+			return nil, fmt.Errorf("worker: dead letters of %s: %w", name, unavailable(ctx, err))
+		}
+		for _, m := range msgs {
+			f := stringFields(m.Values)
+			d := parseEntry(name, m.ID, f)
+			all = append(all, letter{m.ID, queue.DeadLetter{Message: d.Message, Kind: f["kind"], Reason: f["reason"], At: microsTime(f["at"])}})
+		}
+	}
+	if len(parts) > 1 {
+		slices.SortStableFunc(all, func(a, b letter) int { return compareEntryIDs(a.entry, b.entry) })
+		all = all[:min(len(all), n)]
+	}
+	out := make([]queue.DeadLetter, len(all))
+	for i, l := range all {
+		out[i] = l.dl
 	}
 	return out, nil
 }
@@ -49,22 +83,48 @@ func (q *Queue) DeadLetters(ctx context.Context, name string, n int) ([]queue.De
 // it requeues nothing the second time; sent again after a lost reply, it
 // returns the first answer, kept a minute under the call's nonce. The task runs with the deadline it
 // was enqueued with: one past it is skipped as expired.
+//
+// On a partitioned queue the script runs in every partition with all the
+// IDs, in one pipeline (each partition requeues those of its letters it
+// holds, into its own stream: a task stays in its partition), under one
+// nonce, so a pipeline sent again answers as the first did. An entry ID
+// names a letter of every partition that has one of that ID: name dead
+// letters by task ID there.
 func (q *Queue) RequeueDead(ctx context.Context, name string, ids ...string) (requeued, kept []string, err error) {
-	k := q.b.keys
-	args := make([]any, 0, 5+len(ids))
-	args = append(args, k.statePrefix(name), maxCount, argReplyTTL, k.groups(name), time.Now().UnixMilli())
-	for _, id := range ids {
-		args = append(args, id)
-	}
-	keys := []string{k.stream(name), k.dead(name), k.delayed(name), k.reply(name, nonce())}
-	res, err := q.run(ctx, requeueDeadScript, keys, args...).Slice()
-	if err == nil && len(res) != 2 {
-		err = fmt.Errorf("unexpected reply %v", res)
-	}
+	parts, err := q.partitionNames(ctx, name)
 	if err != nil {
-		return nil, nil, fmt.Errorf("worker: requeue dead letters of %s: %w", name, unavailable(ctx, err))
+		return nil, nil, fmt.Errorf("worker: requeue dead letters of %s: %w", name, err)
 	}
-	return luaStrings(res[0]), luaStrings(res[1]), nil
+	k := q.b.keys
+	call := nonce()
+	ops := make([]op, len(parts))
+	for i, physical := range parts {
+		args := make([]any, 0, 5+len(ids))
+		args = append(args, k.statePrefix(physical), maxCount, argReplyTTL, k.groups(physical), time.Now().UnixMilli())
+		for _, id := range ids {
+			args = append(args, id)
+		}
+		keys := []string{k.stream(physical), k.dead(physical), k.delayed(physical), k.reply(physical, call)}
+		ops[i] = scriptOpOf(requeueDeadScript, keys, args...)
+	}
+	q.b.exec(ctx, ops)
+	for _, o := range ops {
+		res, err := o.cmd.(*redis.Cmd).Slice()
+		if err == nil && len(res) != 2 {
+			err = fmt.Errorf("unexpected reply %v", res)
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("worker: requeue dead letters of %s: %w", name, unavailable(ctx, err))
+		}
+		requeued, kept = append(requeued, luaStrings(res[0])...), append(kept, luaStrings(res[1])...)
+	}
+	if requeued == nil {
+		requeued = []string{}
+	}
+	if kept == nil {
+		kept = []string{}
+	}
+	return requeued, kept, nil
 }
 
 // PurgeDead deletes queue's dead letters of the given IDs (task IDs, or
@@ -72,17 +132,33 @@ func (q *Queue) RequeueDead(ctx context.Context, name string, ids ...string) (re
 // deleted: one script, so one round trip, that looks at up to 100 000
 // dead letters (for all, it deletes the stream). The tasks' states stay
 // "dead" until they expire. Sent again after a lost reply, it returns the
-// first count, kept a minute under the call's nonce.
+// first count, kept a minute under the call's nonce. On a partitioned
+// queue, the script runs in every partition, as RequeueDead's does, and
+// the counts are summed.
 func (q *Queue) PurgeDead(ctx context.Context, name string, ids ...string) (int, error) {
+	parts, err := q.partitionNames(ctx, name)
+	if err != nil {
+		return 0, fmt.Errorf("worker: purge dead letters of %s: %w", name, err)
+	}
 	k := q.b.keys
 	args := make([]any, 0, 2+len(ids))
 	args = append(args, maxCount, argReplyTTL)
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	n, err := q.run(ctx, purgeDeadScript, []string{k.dead(name), k.reply(name, nonce())}, args...).Int()
-	if err != nil {
-		return 0, fmt.Errorf("worker: purge dead letters of %s: %w", name, unavailable(ctx, err))
+	call := nonce()
+	ops := make([]op, len(parts))
+	for i, physical := range parts {
+		ops[i] = scriptOpOf(purgeDeadScript, []string{k.dead(physical), k.reply(physical, call)}, args...)
 	}
-	return n, nil
+	q.b.exec(ctx, ops)
+	total := 0
+	for _, o := range ops {
+		n, err := o.cmd.(*redis.Cmd).Int()
+		if err != nil {
+			return 0, fmt.Errorf("worker: purge dead letters of %s: %w", name, unavailable(ctx, err))
+		}
+		total += n
+	}
+	return total, nil
 }

@@ -105,6 +105,31 @@
 // and be handed out before its earlier ones. So to keep a key's order
 // across a change, let its queued tasks drain first.
 //
+// Partitioned queues, as callers and operators see them (partition.go,
+// lookup.go). A task lives whole in one partition: its state, record,
+// dead letter and outcome counts. A per-task call by (queue, id) —
+// State, Wait, Cancel, Message, Attempts, Store.Get, Store.Wait,
+// Store.Delete — looks first in partition PartitionFor(id, n), then in
+// every other partition in one pipeline; on a queue never split it is the
+// one round trip it always was, the count re-read each second in the
+// pipeline of the call's look. A waiter waits on its logical queue's
+// notice: the hub maps "t{jobs#2}<id>" to "t{jobs}<id>". Records and
+// listed tasks are reported under their logical queue. The admin calls
+// fan out over every partition the queue ever had, in one pipeline where
+// each partition's part is a command or a script: Queues lists logical
+// names only; Stats sums (OldestReady the oldest, a worker of several
+// partitions counted once, Partitions the count producers route over);
+// Workers merges by name; Tasks and DeadLetters merge in their set's
+// order; ListTasks (a round trip or more a partition) lists partition 0,
+// then 1, and so on, its cursor naming the partition; Find, RequeueDead,
+// PurgeDead, Pause, Resume, Rates and Store.Purge cover every partition.
+// Paused reads partition 0's mark: Pause and Resume set them all
+// together. A dead letter named by entry ID matches in every partition
+// that has one of that ID: name dead letters by task ID there. Workflows
+// stay in partition 0 of their queues: a workflow's steps, enqueued by
+// Lua in its home queue's slot, are not spread, and RetryStep,
+// CancelWorkflow and the workflow listings need no lookup.
+//
 // Every script answers the same when go-redis sends it again after losing
 // its reply, and connection errors come back marked task.ErrUnavailable;
 // see FAULTS.md. Everything here is safe for concurrent use.

@@ -41,38 +41,88 @@ var (
 
 // Queues implements queue.Admin: the queues in the set of queues that
 // this backend's producers, workers and admins add to (a queue once per
-// process, see register), with one SMEMBERS and a pipeline of EXISTS of
-// their keys, so that a page of the web view costs no SCAN of the
-// keyspace. A queue is listed while its stream, delayed set, dead letters,
-// waiting steps or pause mark exists. While the set is empty (keys written before it
-// was kept), the queues are found by a SCAN, as they were then.
+// process, see register), with one SMEMBERS (and, in the same pipeline,
+// the partition counts) and a pipeline of EXISTS of their keys, so that a
+// page of the web view costs no SCAN of the keyspace. A queue is listed
+// while its stream, delayed set, dead letters, waiting steps or pause mark
+// exists, in any of its partitions; a partitioned queue is listed once,
+// by its logical name. While the set is empty (keys written before it was
+// kept), the queues are found by a SCAN, as they were then.
 func (q *Queue) Queues(ctx context.Context) ([]string, error) {
-	names, err := q.b.client.SMembers(ctx, q.b.keys.queues()).Result()
+	names, _, err := q.listQueues(ctx)
+	return names, err
+}
+
+// listQueues is Queues, with how many partitions each queue ever had
+// (0 for those found by a SCAN: unknown).
+func (q *Queue) listQueues(ctx context.Context) ([]string, []int, error) {
+	names, parts, err := q.queueParts(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("worker: list queues: %w", unavailable(ctx, err))
+		return nil, nil, err
 	}
-	if len(names) == 0 {
-		return q.scanQueues(ctx)
+	if names == nil {
+		names, err = q.scanQueues(ctx)
+		return names, make([]int, len(names)), err
 	}
-	slices.Sort(names)
 	k := q.b.keys
-	exists := make([]*redis.IntCmd, len(names))
+	exists := make([][]*redis.IntCmd, len(names))
 	_, err = q.b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, name := range names {
-			exists[i] = p.Exists(ctx, k.stream(name), k.delayed(name), k.dead(name), k.paused(name), k.waiting(name))
+			exists[i] = make([]*redis.IntCmd, parts[i])
+			for j := range parts[i] {
+				physical := queue.PartitionName(name, j)
+				exists[i][j] = p.Exists(ctx, k.stream(physical), k.delayed(physical), k.dead(physical), k.paused(physical), k.waiting(physical))
+			}
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("worker: list queues: %w", unavailable(ctx, err))
+		return nil, nil, fmt.Errorf("worker: list queues: %w", unavailable(ctx, err))
 	}
-	out := names[:0]
+	out, outParts := names[:0], parts[:0]
 	for i, name := range names {
-		if exists[i].Val() > 0 {
-			out = append(out, name)
+		for _, e := range exists[i] {
+			if e.Val() > 0 {
+				out, outParts = append(out, name), append(outParts, parts[i])
+				break
+			}
 		}
 	}
-	return out, nil
+	return out, outParts, nil
+}
+
+// queueParts returns the logical queues in the set of queues, sorted, and
+// how many partitions each ever had (high), read in one pipeline; nil
+// while the set is empty.
+func (q *Queue) queueParts(ctx context.Context) ([]string, []int, error) {
+	var members *redis.StringSliceCmd
+	var counts *redis.MapStringStringCmd
+	_, err := q.b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		members = p.SMembers(ctx, q.b.keys.queues())
+		counts = p.HGetAll(ctx, q.b.keys.partitions())
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("worker: list queues: %w", unavailable(ctx, err))
+	}
+	all := members.Val()
+	if len(all) == 0 {
+		return nil, nil, nil
+	}
+	names := make([]string, 0, len(all))
+	for _, name := range all {
+		names = append(names, logicalName(name))
+	}
+	slices.Sort(names)
+	names = slices.Compact(names)
+	h := counts.Val()
+	parts := make([]int, len(names))
+	for i, name := range names {
+		n, _ := strconv.Atoi(h[name])
+		high, _ := strconv.Atoi(h[name+"#high"])
+		parts[i] = min(max(n, high, 1), MaxPartitions)
+	}
+	return names, parts, nil
 }
 
 // register adds names to the set of queues (keys.queues), each once per
@@ -104,7 +154,7 @@ func (q *Queue) scanQueues(ctx context.Context) ([]string, error) {
 	err := q.b.scan(ctx, escapeGlob(k.prefix)+"queue:{*[}d]", func(_ context.Context, _ redis.Cmdable, keys []string) error {
 		for _, key := range keys {
 			if name, rest, ok := splitTagged(key[start:]); ok && (rest == "" || rest == ":delayed" || rest == ":dead" || rest == ":paused") {
-				seen[name] = true
+				seen[logicalName(name)] = true
 			}
 		}
 		return nil
@@ -126,44 +176,120 @@ func (q *Queue) scanQueues(ctx context.Context) ([]string, error) {
 // 100 000 ready, where the finished entries not yet trimmed are too many
 // to count). OldestReady and the live workers are reckoned by the server's
 // clock; a consumer whose idle time the server does not tell (miniredis
-// gives -1) counts as live.
+// gives -1) counts as live. On a partitioned queue the script runs in
+// every partition, in one pipeline: the counts are summed, OldestReady is
+// the oldest of any, and a worker taking from several partitions counts
+// once.
 func (q *Queue) Stats(ctx context.Context, name string) (*queue.Stats, error) {
+	n, high, err := q.Partitions(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("worker: stats of %s: %w", name, err)
+	}
 	k := q.b.keys
-	res, err := q.run(ctx, statsScript, []string{k.stream(name), k.delayed(name), k.dead(name), k.waiting(name), k.grouped(name)},
-		maxCount, queue.LiveWorkerWindow.Milliseconds()).Slice()
-	if err == nil && len(res) != 10 {
+	if high == 1 {
+		res, err := q.run(ctx, statsScript, []string{k.stream(name), k.delayed(name), k.dead(name), k.waiting(name), k.grouped(name)},
+			maxCount, queue.LiveWorkerWindow.Milliseconds()).Slice()
+		st := &queue.Stats{Queue: name, Partitions: 1}
+		if err = addStats(st, res, err, nil); err != nil {
+			return nil, fmt.Errorf("worker: stats of %s: %w", name, unavailable(ctx, err))
+		}
+		return st, nil
+	}
+	ops := make([]op, high)
+	for i := range ops {
+		p := queue.PartitionName(name, i)
+		ops[i] = scriptOpOf(statsScript, []string{k.stream(p), k.delayed(p), k.dead(p), k.waiting(p), k.grouped(p)},
+			maxCount, queue.LiveWorkerWindow.Milliseconds(), "1")
+	}
+	q.b.exec(ctx, ops)
+	st := &queue.Stats{Queue: name, Partitions: n}
+	live := map[string]bool{}
+	for _, o := range ops {
+		res, err := o.cmd.(*redis.Cmd).Slice()
+		if err = addStats(st, res, err, live); err != nil {
+			return nil, fmt.Errorf("worker: stats of %s: %w", name, unavailable(ctx, err))
+		}
+	}
+	st.Workers = len(live)
+	return st, nil
+}
+
+// addStats adds the answer of stats.lua, res (or its error err), to st;
+// with live, the live workers' names go to live, not to st.Workers.
+func addStats(st *queue.Stats, res []any, err error, live map[string]bool) error {
+	want := 10
+	if live != nil {
+		want = 11
+	}
+	if err == nil && len(res) != want {
 		err = fmt.Errorf("unexpected reply %v", res)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("worker: stats of %s: %w", name, unavailable(ctx, err))
+		return err
 	}
-	st := &queue.Stats{Queue: name, Ready: toInt(res[0]), Running: toInt(res[1]), Delayed: toInt(res[2]),
-		Dead: toInt(res[3]), Workers: int(toInt(res[5])), Waiting: toInt(res[8]),
-		Grouped: toInt(res[9])}
+	st.Ready += toInt(res[0])
+	st.Running += toInt(res[1])
+	st.Delayed += toInt(res[2])
+	st.Dead += toInt(res[3])
+	st.Waiting += toInt(res[8])
+	st.Grouped += toInt(res[9])
+	if live == nil {
+		st.Workers += int(toInt(res[5]))
+	} else {
+		for _, w := range luaStrings(res[10]) {
+			live[w] = true
+		}
+	}
 	if ms, ok := entryMillis(toString(res[4])); ok {
 		now := time.Unix(toInt(res[6]), toInt(res[7])*1000)
-		st.OldestReady = max(now.Sub(time.UnixMilli(ms)), 0)
+		st.OldestReady = max(st.OldestReady, now.Sub(time.UnixMilli(ms)))
 	}
-	return st, nil
+	return nil
 }
 
 // Workers implements queue.Admin, in one round trip (XINFO
 // CONSUMERS). The consumer that recovery claims for is no worker, and is
-// left out.
+// left out. On a partitioned queue, one XINFO CONSUMERS a partition in
+// one pipeline; a worker is listed once, with its pending tasks summed
+// and its least idle time.
 func (q *Queue) Workers(ctx context.Context, name string) ([]queue.WorkerInfo, error) {
-	cs, err := q.b.client.XInfoConsumers(ctx, q.b.keys.stream(name), group).Result()
+	parts, err := q.partitionNames(ctx, name)
 	if err != nil {
-		if redis.HasErrorPrefix(err, "NOGROUP") || strings.Contains(err.Error(), "no such key") {
-			return []queue.WorkerInfo{}, nil
-		}
-		return nil, fmt.Errorf("worker: workers of %s: %w", name, unavailable(ctx, err))
+		return nil, fmt.Errorf("worker: workers of %s: %w", name, err)
 	}
-	out := make([]queue.WorkerInfo, 0, len(cs))
-	for _, c := range cs {
-		if c.Name == recoverConsumer {
-			continue
+	cmds := make([]*redis.XInfoConsumersCmd, len(parts))
+	if len(parts) == 1 {
+		cmds[0] = q.b.client.XInfoConsumers(ctx, q.b.keys.stream(name), group)
+	} else {
+		_, _ = q.b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, physical := range parts {
+				cmds[i] = p.XInfoConsumers(ctx, q.b.keys.stream(physical), group)
+			}
+			return nil
+		})
+	}
+	byName := map[string]int{}
+	out := []queue.WorkerInfo{}
+	for _, cmd := range cmds {
+		cs, err := cmd.Result()
+		if err != nil {
+			if redis.HasErrorPrefix(err, "NOGROUP") || strings.Contains(err.Error(), "no such key") {
+				continue
+			}
+			return nil, fmt.Errorf("worker: workers of %s: %w", name, unavailable(ctx, err))
 		}
-		out = append(out, queue.WorkerInfo{Name: c.Name, Queue: name, Pending: c.Pending, Idle: max(c.Idle, 0)})
+		for _, c := range cs {
+			if c.Name == recoverConsumer {
+				continue
+			}
+			if i, ok := byName[c.Name]; ok {
+				out[i].Pending += c.Pending
+				out[i].Idle = min(out[i].Idle, max(c.Idle, 0))
+				continue
+			}
+			byName[c.Name] = len(out)
+			out = append(out, queue.WorkerInfo{Name: c.Name, Queue: name, Pending: c.Pending, Idle: max(c.Idle, 0)})
+		}
 	}
 	slices.SortFunc(out, func(a, b queue.WorkerInfo) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
@@ -174,33 +300,69 @@ func (q *Queue) Workers(ctx context.Context, name string) ([]queue.WorkerInfo, e
 // Finished tasks are read from the queue's index of ended tasks, the
 // latest first, by one script (finished.lua) that reads up to
 // queue.ScanBudget of them. limit <= 0, or above 100 000, means 100 000.
+// A partitioned queue is read a partition after the other (a round trip
+// each), and the rows merged in the set's order: ready, running and dead
+// by entry ID (the time they were added), delayed by due time, finished
+// newest first.
 func (q *Queue) Tasks(ctx context.Context, name string, set queue.TaskSet, limit int) ([]queue.TaskInfo, error) {
 	if limit <= 0 || limit > maxCount {
 		limit = maxCount
 	}
-	var out []queue.TaskInfo
-	var err error
-	switch set {
-	case queue.ReadyTasks:
-		out, err = q.readyTasks(ctx, name, limit)
-	case queue.RunningTasks:
-		out, err = q.runningTasks(ctx, name, limit)
-	case queue.DelayedTasks:
-		out, err = q.delayedTasks(ctx, name, limit)
-	case queue.DeadTasks:
-		out, err = q.deadTasks(ctx, name, limit)
-	case queue.FinishedTasks:
-		out, err = q.finishedTasks(ctx, name, limit)
-	default:
-		return nil, fmt.Errorf("worker: list %q tasks of %s: no such set of tasks", set, name)
-	}
+	parts, err := q.partitionNames(ctx, name)
 	if err != nil {
-		return nil, fmt.Errorf("worker: list %s tasks of %s: %w", set, name, unavailable(ctx, err))
+		return nil, fmt.Errorf("worker: list %s tasks of %s: %w", set, name, err)
+	}
+	var out []queue.TaskInfo
+	for _, physical := range parts {
+		var ts []queue.TaskInfo
+		switch set {
+		case queue.ReadyTasks:
+			ts, err = q.readyTasks(ctx, physical, limit)
+		case queue.RunningTasks:
+			ts, err = q.runningTasks(ctx, physical, limit)
+		case queue.DelayedTasks:
+			ts, err = q.delayedTasks(ctx, physical, limit)
+		case queue.DeadTasks:
+			ts, err = q.deadTasks(ctx, physical, limit)
+		case queue.FinishedTasks:
+			ts, err = q.finishedTasks(ctx, physical, limit)
+		default:
+			return nil, fmt.Errorf("worker: list %q tasks of %s: no such set of tasks", set, name)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("worker: list %s tasks of %s: %w", set, name, unavailable(ctx, err))
+		}
+		out = append(out, ts...)
+	}
+	if len(parts) > 1 {
+		for i := range out {
+			out[i].Queue = name
+		}
+		slices.SortStableFunc(out, taskOrder(set))
+		out = out[:min(len(out), limit)]
 	}
 	if out == nil {
 		out = []queue.TaskInfo{}
 	}
 	return out, nil
+}
+
+// taskOrder orders the rows of set as one partition lists them.
+func taskOrder(set queue.TaskSet) func(a, b queue.TaskInfo) int {
+	switch set {
+	case queue.DelayedTasks:
+		return func(a, b queue.TaskInfo) int { return cmp.Or(a.RunAt.Compare(b.RunAt), strings.Compare(a.ID, b.ID)) }
+	case queue.FinishedTasks:
+		return func(a, b queue.TaskInfo) int { return b.FinishedAt.Compare(a.FinishedAt) }
+	}
+	return func(a, b queue.TaskInfo) int { return compareEntryIDs(a.Receipt, b.Receipt) }
+}
+
+// compareEntryIDs orders stream entry IDs, "<ms>-<seq>", by time.
+func compareEntryIDs(a, b string) int {
+	am, as, _ := strings.Cut(a, "-")
+	bm, bs, _ := strings.Cut(b, "-")
+	return cmp.Or(cmp.Compare(len(am), len(bm)), strings.Compare(am, bm), cmp.Compare(len(as), len(bs)), strings.Compare(as, bs))
 }
 
 func (q *Queue) readyTasks(ctx context.Context, name string, limit int) ([]queue.TaskInfo, error) {
@@ -446,21 +608,40 @@ func stateInfo(name, id string, h map[string]string) queue.TaskInfo {
 // for a delayed task, its due time): one pipeline, so one round trip (two
 // on a Cluster whose queues lie on several masters). With no queues it
 // looks in every queue Queues lists, after that SCAN. A queue that knows
-// nothing of id is left out.
+// nothing of id is left out. A partitioned queue is looked up in each of
+// its partitions, in the same pipeline, and answers by its logical name.
 func (q *Queue) Find(ctx context.Context, id string, queues ...string) ([]queue.TaskInfo, error) {
+	var parts []int
 	if len(queues) == 0 {
 		var err error
-		if queues, err = q.Queues(ctx); err != nil {
+		if queues, parts, err = q.listQueues(ctx); err != nil {
 			return nil, err
+		}
+	} else {
+		parts = make([]int, len(queues))
+	}
+	for i, name := range queues {
+		if parts[i] == 0 {
+			_, high, err := q.Partitions(ctx, name)
+			if err != nil {
+				return nil, fmt.Errorf("worker: find %s: %w", id, err)
+			}
+			parts[i] = high
 		}
 	}
 	k := q.b.keys
-	states := make([]*redis.MapStringStringCmd, len(queues))
-	dues := make([]*redis.FloatCmd, len(queues))
+	type look struct {
+		name  string
+		state *redis.MapStringStringCmd
+		due   *redis.FloatCmd
+	}
+	var looks []look
 	_, err := q.b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, name := range queues {
-			states[i] = p.HGetAll(ctx, k.state(name, id))
-			dues[i] = p.ZScore(ctx, k.delayed(name), id)
+			for j := range parts[i] {
+				physical := queue.PartitionName(name, j)
+				looks = append(looks, look{name, p.HGetAll(ctx, k.state(physical, id)), p.ZScore(ctx, k.delayed(physical), id)})
+			}
 		}
 		return nil
 	})
@@ -468,13 +649,13 @@ func (q *Queue) Find(ctx context.Context, id string, queues ...string) ([]queue.
 		return nil, fmt.Errorf("worker: find %s: %w", id, unavailable(ctx, err))
 	}
 	out := []queue.TaskInfo{}
-	for i, name := range queues {
-		h := states[i].Val()
+	for _, l := range looks {
+		h := l.state.Val()
 		if len(h) == 0 {
 			continue
 		}
-		ti := stateInfo(name, id, h)
-		if ms, err := dues[i].Result(); err == nil {
+		ti := stateInfo(l.name, id, h)
+		if ms, err := l.due.Result(); err == nil {
 			ti.RunAt = time.UnixMilli(int64(ms))
 		}
 		out = append(out, ti)
@@ -483,14 +664,17 @@ func (q *Queue) Find(ctx context.Context, id string, queues ...string) ([]queue.
 }
 
 // Purge implements store.Store. It SCANs (on every master of a Cluster), a round trip per page,
-// and deletes each page's keys in one pipeline.
+// and deletes each page's keys in one pipeline. A queue named purges the
+// records of all its partitions.
 func (s *Store) Purge(ctx context.Context, queues ...string) (int, error) {
 	k := s.b.keys
 	patterns := []string{escapeGlob(k.prefix) + "result:{*}:*"}
 	if len(queues) > 0 {
 		patterns = patterns[:0]
 		for _, name := range queues {
-			patterns = append(patterns, escapeGlob(k.prefix+"result:{"+name+"}:")+"*")
+			// "{jobs}:<id>" and the partitions' "{jobs#<i>}:<id>" (a
+			// queue's name has no '#' of its own).
+			patterns = append(patterns, escapeGlob(k.prefix+"result:{"+name)+"[}#]*")
 		}
 	}
 	n := 0
@@ -618,13 +802,22 @@ func toInt(v any) int64 {
 }
 
 // Message returns the message of task id of queue (its arguments and
-// headers) while it waits: delayed, ready or taken. One round trip. It
-// returns an error matching queue.ErrNotFound for a task that has ended,
-// or that the queue does not know: a dead one's message is in
-// DeadLetters.
+// headers) while it waits: delayed, ready or taken. One round trip (see
+// lookup.go for a partitioned queue). It returns an error matching
+// queue.ErrNotFound for a task that has ended, or that the queue does not
+// know: a dead one's message is in DeadLetters.
 func (q *Queue) Message(ctx context.Context, name, id string) (*queue.Message, error) {
-	n := q.names(name)
-	res, err := q.run(ctx, messageScript, []string{n.statePrefix + id, n.stream}).Slice()
+	ops, err := q.lookup(ctx, name, id, func(physical string) reads {
+		n := q.names(physical)
+		return reads{scriptOpOf(messageScript, []string{n.statePrefix + id, n.stream})}
+	}, func(ops reads) bool {
+		res, err := ops[0].cmd.(*redis.Cmd).Slice()
+		return err != nil || len(res) > 0
+	})
+	var res []any
+	if err == nil {
+		res, err = ops[0].cmd.(*redis.Cmd).Slice()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("worker: message of %s: %w", id, unavailable(ctx, err))
 	}

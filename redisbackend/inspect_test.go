@@ -48,7 +48,7 @@ func TestInspectQueues(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := queue.Stats{Queue: "q", Ready: 1, Running: 1, Delayed: 1, Dead: 1, Workers: 1}
+		want := queue.Stats{Queue: "q", Ready: 1, Running: 1, Delayed: 1, Dead: 1, Workers: 1, Partitions: 1}
 		got := *st
 		if got.OldestReady <= 0 || got.OldestReady > time.Minute {
 			t.Errorf("OldestReady = %v, want a few ms", got.OldestReady)
@@ -57,7 +57,7 @@ func TestInspectQueues(t *testing.T) {
 		if got != want {
 			t.Errorf("Stats = %+v, want %+v", got, want)
 		}
-		if st, err := rq.Stats(ctx, "none"); err != nil || *st != (queue.Stats{Queue: "none"}) {
+		if st, err := rq.Stats(ctx, "none"); err != nil || *st != (queue.Stats{Queue: "none", Partitions: 1}) {
 			t.Errorf("Stats(none) = %+v, %v; want zeros", st, err)
 		}
 		ws, err := rq.Workers(ctx, "q")

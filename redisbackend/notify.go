@@ -136,7 +136,7 @@ func (h *hub) subscribe() *subscription {
 				if !ok {
 					return
 				}
-				h.notify(msg.Payload)
+				h.notify(logicalNotice(msg.Payload))
 			}
 		}
 	}()

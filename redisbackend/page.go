@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/taskware/taskware/internal/pagecursor"
@@ -44,11 +45,81 @@ const pageBatch = 1000
 // XPENDING go on after it), a delayed task's its due time and ID, and a
 // finished task's its end time and ID in the queue's index of ended
 // tasks (lib/ended.lua), read newest first, a script a batch.
+//
+// A partitioned queue is listed a partition after the other, 0 first:
+// each partition's rows in the order above, all of partition 0's before
+// any of partition 1's, and so on (so its finished tasks are newest first
+// within a partition, not across them). The cursor names the partition
+// too, so pages never skip nor repeat a row; the last page may be empty.
 func (q *Queue) ListTasks(ctx context.Context, name string, tq queue.TaskQuery) (*queue.TaskPage, error) {
-	pos, after, err := pagecursor.Parse(name, tq, func(id string) bool { return cursorID(tq.Set, id) })
+	pos, after, err := pagecursor.Parse(name, tq, func(id string) bool {
+		if _, rest := splitCursor(id); rest != id {
+			return rest == "" || cursorID(tq.Set, rest) // "" starts a partition
+		}
+		return cursorID(tq.Set, id)
+	})
 	if err != nil {
 		return nil, err
 	}
+	parts, err := q.partitionNames(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("worker: list %s tasks of %s: %w", tq.Set, name, err)
+	}
+	part := 0
+	if len(parts) > 1 {
+		part, after = splitCursor(after)
+		if part >= len(parts) {
+			return nil, fmt.Errorf("worker: list %s tasks of %s: %w %q", tq.Set, name, queue.ErrBadCursor, tq.After)
+		}
+	}
+	page := &queue.TaskPage{Tasks: []queue.TaskInfo{}}
+	scanned := 0
+	for ; part < len(parts); part, pos, after = part+1, 0, "" {
+		next, err := q.listPartition(ctx, name, parts[part], tq, page, pos, after, &scanned)
+		if err != nil {
+			return nil, fmt.Errorf("worker: list %s tasks of %s: %w", tq.Set, name, unavailable(ctx, err))
+		}
+		if next == nil && part+1 < len(parts) && len(page.Tasks) == tq.PageLimit() {
+			next = &place{} // this partition is done: the next page starts the next one
+			part++
+		}
+		if next != nil {
+			id := next.id
+			if len(parts) > 1 {
+				id = strconv.Itoa(part) + "#" + id
+			}
+			page.Next = pagecursor.Encode(tq.Set, next.pos, id)
+			return page, nil
+		}
+	}
+	return page, nil
+}
+
+// place is where a listing goes on: after pos and id.
+type place struct {
+	pos int64
+	id  string
+}
+
+// splitCursor splits a partitioned queue's cursor ID, "<partition>#<id>";
+// an ID without one is partition 0's (an unpartitioned queue's).
+func splitCursor(id string) (int, string) {
+	p, rest, ok := strings.Cut(id, "#")
+	if !ok {
+		return 0, id
+	}
+	i, err := strconv.Atoi(p)
+	if err != nil || i < 0 || i >= MaxPartitions {
+		return 0, id
+	}
+	return i, rest
+}
+
+// listPartition adds to page the rows of tq's set of one physical queue
+// after (pos, after), until the page is full, the set ends, or
+// queue.ScanBudget rows were read in all (*scanned). It returns where the
+// next page goes on, or nil if the set ended with no row left over.
+func (q *Queue) listPartition(ctx context.Context, name, physical string, tq queue.TaskQuery, page *queue.TaskPage, pos int64, after string, scanned *int) (*place, error) {
 	limit := tq.PageLimit()
 	size := limit + 1
 	if tq.Filtered() {
@@ -71,20 +142,20 @@ func (q *Queue) ListTasks(ctx context.Context, name string, tq queue.TaskQuery) 
 			if tq.Filtered() {
 				scan = min(budget, readyScan)
 			}
-			return q.readyRows(ctx, name, after, size, scan, asciiLower(tq.Search), needles...)
+			return q.readyRows(ctx, physical, after, size, scan, asciiLower(tq.Search), needles...)
 		case queue.RunningTasks:
-			rows, err = q.runningRows(ctx, name, after, size)
+			rows, err = q.runningRows(ctx, physical, after, size)
 		case queue.DelayedTasks:
-			rows, err = q.delayedRows(ctx, name, after, pos, size)
+			rows, err = q.delayedRows(ctx, physical, after, pos, size)
 		case queue.DeadTasks:
-			rows, err = q.deadRows(ctx, name, after, size)
+			rows, err = q.deadRows(ctx, physical, after, size)
 		default:
 			// Filtered server-side too.
 			scan := size
 			if tq.Filtered() {
 				scan = min(budget, readyScan)
 			}
-			return q.finishedRows(ctx, name, pos, after, size, scan, tq)
+			return q.finishedRows(ctx, physical, pos, after, size, scan, tq)
 		}
 		if err != nil {
 			return rowBatch{}, err
@@ -95,33 +166,32 @@ func (q *Queue) ListTasks(ctx context.Context, name string, tq queue.TaskQuery) 
 		}
 		return b, nil
 	}
-	page := &queue.TaskPage{Tasks: []queue.TaskInfo{}}
-	for scanned := 0; scanned < queue.ScanBudget; {
-		b, err := fetch(queue.ScanBudget - scanned)
+	for *scanned < queue.ScanBudget {
+		b, err := fetch(queue.ScanBudget - *scanned)
 		if err != nil {
-			return nil, fmt.Errorf("worker: list %s tasks of %s: %w", tq.Set, name, unavailable(ctx, err))
+			return nil, err
 		}
 		for i, r := range b.rows {
+			r.info.Queue = name
 			if !tq.Match(r.info, r.args) {
 				continue
 			}
 			page.Tasks = append(page.Tasks, r.info)
 			if len(page.Tasks) == limit {
 				if i+1 < len(b.rows) || b.more {
-					page.Next = pagecursor.Encode(tq.Set, r.pos, r.id)
+					return &place{r.pos, r.id}, nil
 				}
-				return page, nil
+				return nil, nil
 			}
 		}
 		if !b.more || b.last == "" {
-			return page, nil
+			return nil, nil
 		}
 		pos, after = b.lastPos, b.last
-		scanned += max(b.read, 1)
+		*scanned += max(b.read, 1)
 	}
 	// The budget is spent: go on from the last row read.
-	page.Next = pagecursor.Encode(tq.Set, pos, after)
-	return page, nil
+	return &place{pos, after}, nil
 }
 
 // readyScan is how many entries ready.lua reads a call for a filtered

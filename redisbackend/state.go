@@ -6,18 +6,35 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/taskware/taskware/queue"
 )
 
 var waitStateScript = newScript(lua("wait_state.lua"))
 
-// State implements queue.Producer.
+// State implements queue.Producer: one HMGET (see lookup.go for a
+// partitioned queue).
 func (q *Queue) State(ctx context.Context, name, id string) (*queue.State, error) {
-	v, err := q.b.client.HMGet(ctx, q.b.keys.state(name, id), stateReadFields...).Result()
+	ops, err := q.lookup(ctx, name, id, func(physical string) reads {
+		return reads{op{cmd: redis.NewSliceCmd(ctx, stateReadArgs(q.b.keys.state(physical, id), "hmget")...)}}
+	}, func(ops reads) bool {
+		c := ops[0].cmd.(*redis.SliceCmd)
+		return c.Err() != nil || len(readFields(c.Val())) > 0
+	})
+	if err == nil {
+		err = ops[0].cmd.Err()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("worker: state of %s: %w", id, unavailable(ctx, err))
 	}
-	return parseState(name, id, readFields(v))
+	return parseState(name, id, readFields(ops[0].cmd.(*redis.SliceCmd).Val()))
+}
+
+// stateReadArgs are the arguments of cmd ("hmget"), on key, of
+// stateReadFields.
+func stateReadArgs(key string, cmd any) []any {
+	return append(append(make([]any, 0, 2+len(stateReadFieldsArgs)), cmd, key), stateReadFieldsArgs...)
 }
 
 // stateReadFields are the fields of a task's state that State and Wait
@@ -62,12 +79,23 @@ func parseState(name, id string, h map[string]string) (*queue.State, error) {
 // Wait implements queue.Producer. Waiters share the backend's one Pub/Sub
 // subscription. Each look at the state marks it as waited for, in the
 // same script: the task's end is announced only then, so that a finish
-// publishes nothing when nobody waits.
+// publishes nothing when nobody waits. On a partitioned queue the waiter
+// waits for the notice of its logical queue (the hub maps a partition's
+// notice to it, logicalNotice), and each look finds the partition that
+// holds the task as State does (lookup.go).
 func (q *Queue) Wait(ctx context.Context, name, id string) (*queue.State, error) {
 	var st *queue.State
-	key := q.b.keys.state(name, id)
 	err := q.b.hub.wait(ctx, stateNotice(name, id), func(ctx context.Context) (bool, error) {
-		res, err := q.run(ctx, waitStateScript, []string{key}, stateReadFieldsArgs...).Slice()
+		ops, err := q.lookup(ctx, name, id, func(physical string) reads {
+			return reads{scriptOpOf(waitStateScript, []string{q.b.keys.state(physical, id)}, stateReadFieldsArgs...)}
+		}, func(ops reads) bool {
+			res, err := ops[0].cmd.(*redis.Cmd).Slice()
+			return err != nil || len(readFields(res)) > 0
+		})
+		var res []any
+		if err == nil {
+			res, err = ops[0].cmd.(*redis.Cmd).Slice()
+		}
 		if err != nil {
 			return false, fmt.Errorf("worker: state of %s: %w", id, unavailable(ctx, err))
 		}
@@ -86,24 +114,52 @@ func (q *Queue) Wait(ctx context.Context, name, id string) (*queue.State, error)
 // script that would read new entries (take.lua), reads none, and
 // waits as if nothing were ready: no entry moves, so the ready tasks keep
 // their order and their age. Tasks workers took before go on. The mark
-// has no TTL: it stays until Resume.
+// has no TTL: it stays until Resume. A partitioned queue's every
+// partition is marked, in one pipeline.
 func (q *Queue) Pause(ctx context.Context, name string) error {
 	q.register(ctx, name)
-	if err := q.b.client.Set(ctx, q.b.keys.paused(name), "1", 0).Err(); err != nil {
+	parts, err := q.partitionNames(ctx, name)
+	if err == nil {
+		err = q.eachPartition(ctx, parts, func(p redis.Pipeliner, physical string) {
+			p.Set(ctx, q.b.keys.paused(physical), "1", 0)
+		})
+	}
+	if err != nil {
 		return fmt.Errorf("worker: pause %s: %w", name, unavailable(ctx, err))
 	}
 	return nil
 }
 
-// Resume implements queue.Admin: one DEL.
+// Resume implements queue.Admin: one DEL, of every partition's mark in
+// one pipeline on a partitioned queue.
 func (q *Queue) Resume(ctx context.Context, name string) error {
-	if err := q.b.client.Del(ctx, q.b.keys.paused(name)).Err(); err != nil {
+	parts, err := q.partitionNames(ctx, name)
+	if err == nil {
+		err = q.eachPartition(ctx, parts, func(p redis.Pipeliner, physical string) {
+			p.Del(ctx, q.b.keys.paused(physical))
+		})
+	}
+	if err != nil {
 		return fmt.Errorf("worker: resume %s: %w", name, unavailable(ctx, err))
 	}
 	return nil
 }
 
-// Paused implements queue.Admin: one EXISTS.
+// eachPartition sends a command of each partition, one alone as itself,
+// more in one pipeline.
+func (q *Queue) eachPartition(ctx context.Context, parts []string, cmd func(p redis.Pipeliner, physical string)) error {
+	_, err := q.b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, physical := range parts {
+			cmd(p, physical)
+		}
+		return nil
+	})
+	return err
+}
+
+// Paused implements queue.Admin: one EXISTS. A partitioned queue is
+// paused when its partition 0 is: Pause and Resume mark every partition
+// together, and partition 0 is the one every queue has.
 func (q *Queue) Paused(ctx context.Context, name string) (bool, error) {
 	n, err := q.b.client.Exists(ctx, q.b.keys.paused(name)).Result()
 	if err != nil {
@@ -113,9 +169,19 @@ func (q *Queue) Paused(ctx context.Context, name string) (bool, error) {
 }
 
 // Attempts implements queue.Admin: the history lives in the task's state
-// hash (lib/attempt.lua), read with it in one HGETALL.
+// hash (lib/attempt.lua), read with it in one HGETALL (see lookup.go for
+// a partitioned queue).
 func (q *Queue) Attempts(ctx context.Context, name, id string) ([]queue.Attempt, error) {
-	h, err := q.b.client.HGetAll(ctx, q.b.keys.state(name, id)).Result()
+	ops, err := q.lookup(ctx, name, id, func(physical string) reads {
+		return reads{op{cmd: redis.NewMapStringStringCmd(ctx, "hgetall", q.b.keys.state(physical, id))}}
+	}, func(ops reads) bool {
+		c := ops[0].cmd.(*redis.MapStringStringCmd)
+		return c.Err() != nil || len(c.Val()) > 0
+	})
+	var h map[string]string
+	if err == nil {
+		h, err = ops[0].cmd.(*redis.MapStringStringCmd).Result()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("worker: attempts of %s: %w", id, unavailable(ctx, err))
 	}

@@ -55,20 +55,32 @@ func (s *Store) FinalPut(rec *store.Record, ttl time.Duration) (task.FinalWrite,
 }
 
 // Get implements store.Reader. It reads the record and its TTL in one
-// round trip.
+// round trip. A task's record is in its partition's keys: on a
+// partitioned queue Get looks as Queue.State does (see lookup.go).
 func (s *Store) Get(ctx context.Context, queue, id string) (*store.Record, error) {
-	key := s.b.keys.result(queue, id)
-	vals, err := readWithTTL(ctx, s.b.client, []string{key})
+	ops, err := s.b.queue.lookup(ctx, queue, id, func(physical string) reads {
+		key := s.b.keys.result(physical, id)
+		return reads{op{cmd: redis.NewStringCmd(ctx, "get", key)}, op{cmd: redis.NewDurationCmd(ctx, time.Millisecond, "pttl", key)}}
+	}, func(ops reads) bool {
+		return !errors.Is(ops[0].cmd.Err(), redis.Nil)
+	})
+	var v valueTTL
+	if err == nil {
+		v.val, err = ops[0].cmd.(*redis.StringCmd).Result()
+		v.ok, v.ttl = err == nil, ops[1].cmd.(*redis.DurationCmd).Val()
+	}
+	if errors.Is(err, redis.Nil) {
+		return nil, &store.NotFoundError{Queue: queue, ID: id}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: get %q: %w", id, unavailable(ctx, err))
 	}
-	if !vals[0].ok {
-		return nil, &store.NotFoundError{Queue: queue, ID: id}
-	}
-	return s.decode(key, vals[0], time.Now())
+	key, _ := ops[0].cmd.Args()[1].(string) // the GET's
+	return s.decode(key, v, time.Now())
 }
 
-// decode rebuilds the record stored under key.
+// decode rebuilds the record stored under key. A record of a partition
+// of a queue is its logical queue's.
 func (s *Store) decode(key string, v valueTTL, now time.Time) (*store.Record, error) {
 	queue, id, ok := splitTagged(key[len(s.b.keys.prefix)+len("result:{"):])
 	if !ok || len(id) == 0 || id[0] != ':' {
@@ -78,16 +90,26 @@ func (s *Store) decode(key string, v valueTTL, now time.Time) (*store.Record, er
 	if err != nil {
 		return nil, fmt.Errorf("store: read %s: %w", key, err)
 	}
-	rec.Queue, rec.ID = queue, id[1:]
+	rec.Queue, rec.ID = logicalName(queue), id[1:]
 	if v.ttl > 0 {
 		rec.ExpiresAt = now.Add(v.ttl)
 	}
 	return rec, nil
 }
 
-// Delete implements store.Store.
+// Delete implements store.Store: one DEL (see lookup.go for a
+// partitioned queue).
 func (s *Store) Delete(ctx context.Context, queue, id string) error {
-	if err := s.b.client.Del(ctx, s.b.keys.result(queue, id)).Err(); err != nil {
+	ops, err := s.b.queue.lookup(ctx, queue, id, func(physical string) reads {
+		return reads{op{cmd: redis.NewIntCmd(ctx, "del", s.b.keys.result(physical, id))}}
+	}, func(ops reads) bool {
+		c := ops[0].cmd.(*redis.IntCmd)
+		return c.Err() != nil || c.Val() > 0
+	})
+	if err == nil {
+		err = ops[0].cmd.Err()
+	}
+	if err != nil {
 		return fmt.Errorf("store: delete %q: %w", id, unavailable(ctx, err))
 	}
 	return nil
@@ -124,13 +146,14 @@ func (s *Store) List(ctx context.Context) ([]*store.Record, error) {
 // covered by re-reading the record now and then, backing off to once
 // every few seconds. The record of a queued task is announced only if
 // someone waits for it: each look marks the task's state, as the queue's
-// Wait does.
+// Wait does. On a partitioned queue the waiter waits for its logical
+// queue's notice, and each look finds the partition that holds the
+// task's record or state as Get does.
 func (s *Store) Wait(ctx context.Context, queue, id string) (*store.Record, error) {
 	var rec *store.Record
-	key := s.b.keys.result(queue, id)
 	err := s.b.hub.wait(ctx, resultNotice(queue, id), func(ctx context.Context) (bool, error) {
 		var err error
-		rec, err = s.look(ctx, queue, id, key)
+		rec, err = s.look(ctx, queue, id)
 		if errors.Is(err, store.ErrNotFound) {
 			return false, nil
 		}
@@ -144,11 +167,20 @@ func (s *Store) Wait(ctx context.Context, queue, id string) (*store.Record, erro
 
 // look is Get, which also marks the task's state as waited for if there
 // is no record yet. A record of no queue ("") has no state.
-func (s *Store) look(ctx context.Context, queue, id, key string) (*store.Record, error) {
+func (s *Store) look(ctx context.Context, queue, id string) (*store.Record, error) {
 	if queue == "" {
 		return s.Get(ctx, queue, id)
 	}
-	res, err := s.b.run(ctx, lookScript, lookScript.evalSHA([]string{key, s.b.keys.state(queue, id)})).Slice()
+	ops, err := s.b.queue.lookup(ctx, queue, id, func(physical string) reads {
+		return reads{scriptOpOf(lookScript, []string{s.b.keys.result(physical, id), s.b.keys.state(physical, id)})}
+	}, func(ops reads) bool {
+		res, err := ops[0].cmd.(*redis.Cmd).Slice()
+		return err != nil && !errors.Is(err, redis.Nil) || len(res) > 0
+	})
+	var res []any
+	if err == nil {
+		res, err = ops[0].cmd.(*redis.Cmd).Slice()
+	}
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("store: get %q: %w", id, unavailable(ctx, err))
 	}
@@ -159,13 +191,14 @@ func (s *Store) look(ctx context.Context, queue, id, key string) (*store.Record,
 	v.val, _ = res[0].(string)
 	ms, _ := res[1].(int64)
 	v.ttl = time.Duration(ms) * time.Millisecond
+	key, _ := ops[0].cmd.Args()[3].(string) // the script's first key
 	return s.decode(key, v, time.Now())
 }
 
 // KEYS: record, state. Returns the record and its TTL (ms), or marks the
-// state, if there is one, as waited for.
+// state, if there is one, as waited for, and returns {1}; or false.
 var lookScript = newScript(`
 local v = redis.call('GET', KEYS[1])
 if v then return {v, redis.call('PTTL', KEYS[1])} end
-if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('HSETNX', KEYS[2], 'w', '1') end
+if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('HSETNX', KEYS[2], 'w', '1') return {1} end
 return false`)

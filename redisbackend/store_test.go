@@ -76,29 +76,48 @@ func wantNotFound(t *testing.T, s store.Store, name, id string) {
 // (a Get is one pipeline that starts with GET of the record's key), and
 // runs before, if set, ahead of each.
 type readHook struct {
-	key    string
-	n      atomic.Int64
+	key string
+	n   atomic.Int64
+	// done counts the reads that came back: n counts each as it is sent.
+	done   atomic.Int64
 	before func(n int64)
 }
 
 // A read is a pipeline that starts with a GET of the key (Get), or a
 // script on it by SHA (Wait's look, which also marks the task as waited
-// for; a fresh server has it sent again as EVAL).
+// for; a fresh server has it sent again as EVAL), alone or in a pipeline
+// after the read of the queue's partition count (see lookup.go).
 func (h *readHook) DialHook(next redis.DialHook) redis.DialHook { return next }
 func (h *readHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		if args := cmd.Args(); cmd.Name() == "evalsha" && len(args) > 3 && fmt.Sprint(args[3]) == h.key {
+		args := cmd.Args()
+		read := cmd.Name() == "evalsha" && len(args) > 3 && fmt.Sprint(args[3]) == h.key
+		if read {
 			h.read()
 		}
-		return next(ctx, cmd)
+		err := next(ctx, cmd)
+		if read {
+			h.done.Add(1)
+		}
+		return err
 	}
 }
 func (h *readHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
-		if len(cmds) > 0 && cmds[0].Name() == "get" && fmt.Sprint(cmds[0].Args()[1]) == h.key {
+		first := cmds
+		if len(first) > 1 && first[0].Name() == "hmget" {
+			first = first[1:] // the partition count's read
+		}
+		read := len(first) > 0 && (first[0].Name() == "get" && fmt.Sprint(first[0].Args()[1]) == h.key ||
+			first[0].Name() == "evalsha" && len(first[0].Args()) > 3 && fmt.Sprint(first[0].Args()[3]) == h.key)
+		if read {
 			h.read()
 		}
-		return next(ctx, cmds)
+		err := next(ctx, cmds)
+		if read {
+			h.done.Add(1)
+		}
+		return err
 	}
 }
 
@@ -341,7 +360,8 @@ func TestWaitWakesOnNotice(t *testing.T) {
 		reads := &readHook{key: resultKey(b, queue, id)}
 		b.Client.AddHook(reads)
 		done := goWait(ctx, b.Store, queue, id)
-		if !eventually(2*time.Second, func() bool { return reads.n.Load() >= 2 }) {
+		// Two reads came back (one sent, not yet run, might find the Put).
+		if !eventually(2*time.Second, func() bool { return reads.done.Load() >= 2 }) {
 			t.Fatalf("the waiter read the record %d times, want 2", reads.n.Load())
 		}
 		select {

@@ -34,7 +34,7 @@ func (h *handler) overview(r *http.Request) (*view, error) {
 		for _, f := range []struct {
 			name string
 			v    any
-		}{{"ready", q.Ready}, {"running", q.Running}, {"delayed", q.Delayed}, {"dead", q.Dead}, {"waiting", q.Waiting}, {"grouped", q.Grouped},
+		}{{"partitions", q.Partitions}, {"ready", q.Ready}, {"running", q.Running}, {"delayed", q.Delayed}, {"dead", q.Dead}, {"waiting", q.Waiting}, {"grouped", q.Grouped},
 			{"oldest", q.Oldest()}, {"workers", q.Workers}, {"paused", pausedText(q.Paused)}} {
 			d.set(f.v, "q", q.Queue, f.name)
 		}

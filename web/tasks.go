@@ -26,9 +26,12 @@ type tasksData struct {
 	Tabs   []tab    `json:"-"`
 	// Counts are the queue's counts by state (not "finished", which the
 	// queue does not count).
-	Counts   map[string]int64 `json:"counts"`
-	States   []string         `json:"-"`
-	Statuses []string         `json:"-"`
+	Counts map[string]int64 `json:"counts"`
+	// Partitions is how many partitions the queue is split into (1: not
+	// split).
+	Partitions int      `json:"partitions"`
+	States     []string `json:"-"`
+	Statuses   []string `json:"-"`
 	liveData
 }
 
@@ -138,6 +141,7 @@ func (h *handler) listTasks(r *http.Request, d *tasksData, tq queue.TaskQuery) e
 		return err
 	}
 	d.Counts = map[string]int64{"ready": st.Ready, "running": st.Running, "delayed": st.Delayed, "dead": st.Dead}
+	d.Partitions = max(st.Partitions, 1)
 	for k, v := range d.Counts {
 		d.set(v, "count", k)
 	}

@@ -436,7 +436,7 @@ func TestAPI(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
 		var o overviewData
 		e.api(t, "overview", &o)
-		if len(o.Queues) != 2 || o.Queues[0] != (rows.Queue{Queue: "default", Ready: 2, Running: 1, Delayed: 1,
+		if len(o.Queues) != 2 || o.Queues[0] != (rows.Queue{Queue: "default", Partitions: 1, Ready: 2, Running: 1, Delayed: 1,
 			OldestReadyMs: o.Queues[0].OldestReadyMs, Workers: 1}) || o.Queues[1].Dead != 2 {
 			t.Errorf("api/overview queues %+v", o.Queues)
 		}

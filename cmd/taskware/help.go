@@ -92,7 +92,7 @@ var (
 // commandDocs are the inspection commands and web, in the help's order.
 func commandDocs() []doc {
 	var docs []doc
-	for _, c := range []*inspectCommand{queuesCommand, tasksCommand, taskCommand, workflowsCommand} {
+	for _, c := range []*inspectCommand{queuesCommand, partitionCommand, tasksCommand, taskCommand, workflowsCommand} {
 		docs = append(docs, c.doc)
 	}
 	for _, f := range []*family{deadCommands, locksCommands, resultsCommands, workflowCommands, schedulesCommands} {

@@ -29,7 +29,7 @@ const defaultLimit = 100
 
 // inspectCommands are the inspection commands, by name.
 var inspectCommands = map[string]func(ctx context.Context, args []string, out, errOut io.Writer) error{
-	"queues":    queuesCommand.exec,
+	"queues":    execQueues,
 	"tasks":     tasksCommand.exec,
 	"task":      taskCommand.exec,
 	"workflows": workflowsCommand.exec,

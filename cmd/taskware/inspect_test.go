@@ -265,9 +265,9 @@ func TestQueuesCounts(t *testing.T) {
 		e.cli(t, "pause", "side")
 		lines := strings.Split(strings.TrimSpace(e.cli(t, "queues")), "\n")
 		want := [][]string{
-			{"QUEUE", "READY", "RUNNING", "DELAYED", "DEAD", "WAITING", "GROUPED", "OLDEST", "WORKERS", "PAUSED"},
-			{"default", "2", "1", "1", "0", "0", "0", "", "1", "-"},
-			{"side", "0", "0", "0", "1", "0", "0", "-", "0", "paused"},
+			{"QUEUE", "PARTS", "READY", "RUNNING", "DELAYED", "DEAD", "WAITING", "GROUPED", "OLDEST", "WORKERS", "PAUSED"},
+			{"default", "1", "2", "1", "1", "0", "0", "0", "", "1", "-"},
+			{"side", "1", "0", "0", "0", "1", "0", "0", "-", "0", "paused"},
 		}
 		if len(lines) != len(want) {
 			t.Fatalf("queues printed %d lines, want %d:\n%s", len(lines), len(want), strings.Join(lines, "\n"))
@@ -283,7 +283,7 @@ func TestQueuesCounts(t *testing.T) {
 				}
 			}
 		}
-		oldest, err := time.ParseDuration(strings.Fields(lines[1])[7])
+		oldest, err := time.ParseDuration(strings.Fields(lines[1])[8])
 		if err != nil || oldest <= 0 || oldest > time.Minute {
 			t.Errorf("oldest ready of default: %v, %v; want a positive age under a minute", oldest, err)
 		}
@@ -742,9 +742,9 @@ func TestUsageLayout(t *testing.T) {
 	var out bytes.Buffer
 	printUsage(&out)
 	for _, want := range []string{
-		"\n  queues                      each queue's ready, running, delayed and dead\n" +
-			"                              tasks, the oldest ready one's wait, and its\n" +
-			"                              live workers\n",
+		"\n  queues                      each queue's partitions, its ready, running,\n" +
+			"                              delayed and dead tasks, the oldest ready one's\n" +
+			"                              wait, and its live workers\n",
 		"\n  tasks [--state S]           the tasks in state S (ready, running, delayed,\n" +
 			"        [--queue Q]           dead or finished; ready by default), of one\n",
 		"\n  dead list [--queue Q] [--limit N]\n                              the dead letters\n",

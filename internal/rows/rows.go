@@ -17,6 +17,7 @@ import (
 // paused.
 type Queue struct {
 	Queue         string `json:"queue"`
+	Partitions    int    `json:"partitions"` // 1 for a queue never split
 	Ready         int64  `json:"ready"`
 	Running       int64  `json:"running"`
 	Delayed       int64  `json:"delayed"`
@@ -30,7 +31,7 @@ type Queue struct {
 
 // QueueOf is the row of the queue st counts.
 func QueueOf(st *queue.Stats, paused bool) Queue {
-	return Queue{Queue: st.Queue, Ready: st.Ready, Running: st.Running, Delayed: st.Delayed, Dead: st.Dead, Waiting: st.Waiting, Grouped: st.Grouped,
+	return Queue{Queue: st.Queue, Partitions: max(st.Partitions, 1), Ready: st.Ready, Running: st.Running, Delayed: st.Delayed, Dead: st.Dead, Waiting: st.Waiting, Grouped: st.Grouped,
 		OldestReadyMs: st.OldestReady.Milliseconds(), Workers: st.Workers, Paused: paused}
 }
 

@@ -31,7 +31,7 @@ func TestJSON(t *testing.T) {
 		want string
 	}{
 		{"queue", QueueOf(&queue.Stats{Queue: "q", Ready: 1, Running: 2, Delayed: 3, Dead: 4, Waiting: 6, Grouped: 7, OldestReady: 1500 * time.Millisecond, Workers: 5}, true),
-			`{"queue":"q","ready":1,"running":2,"delayed":3,"dead":4,"waiting":6,"grouped":7,"oldest_ready_ms":1500,"workers":5,"paused":true}`},
+			`{"queue":"q","partitions":1,"ready":1,"running":2,"delayed":3,"dead":4,"waiting":6,"grouped":7,"oldest_ready_ms":1500,"workers":5,"paused":true}`},
 		{"running task", TaskOf(queue.TaskInfo{ID: "t-1", Task: "email", Queue: "q", Status: queue.Running, Attempt: 2,
 			EnqueuedAt: at, Receipt: "1-0", Worker: "w", Deliveries: 1}),
 			`{"id":"t-1","task":"email","queue":"q","status":"running","attempt":2,"enqueued_at":"2026-11-25T12:04:05.6Z","entry":"1-0","worker":"w","idle_ms":0,"deliveries":1}`},
@@ -180,8 +180,8 @@ func TestRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	qs, err := ReadQueues(ctx, q, []string{"side", "empty"})
-	if err != nil || len(qs) != 2 || qs[0] != (Queue{Queue: "side", Ready: 1, OldestReadyMs: qs[0].OldestReadyMs, Paused: true}) ||
-		qs[1] != (Queue{Queue: "empty"}) {
+	if err != nil || len(qs) != 2 || qs[0] != (Queue{Queue: "side", Partitions: 1, Ready: 1, OldestReadyMs: qs[0].OldestReadyMs, Paused: true}) ||
+		qs[1] != (Queue{Queue: "empty", Partitions: 1}) {
 		t.Fatalf("ReadQueues: %+v, %v", qs, err)
 	}
 	if err := q.Resume(ctx, "side"); err != nil {

@@ -1,7 +1,9 @@
 -- stats.lua, after lib/group.lua: Queue.Stats. Reads only. Returns ready,
 -- running, delayed, dead, the first ready entry's ID (or ""), the live
 -- workers, the server's TIME (s, µs), the waiting steps, and the
--- messages waiting in groups (lib/groups.lua).
+-- messages waiting in groups (lib/groups.lua); and, if ARGV[3] is "1",
+-- the live workers' names (a partitioned queue's Stats counts each worker
+-- once, however many partitions it takes from).
 --
 -- KEYS[1]  stream       the queue's stream
 -- KEYS[2]  delayed      the queue's delayed set
@@ -10,11 +12,12 @@
 -- KEYS[5]  grouped      the queue's count of grouped messages (lib/groups.lua)
 -- ARGV[1]  bound        the most entries to count one by one
 -- ARGV[2]  live_window  how recently a live worker was seen, ms
+-- ARGV[3]  names        "1": return the live workers' names too
 
 local stream, delayed, dead = KEYS[1], KEYS[2], KEYS[3]
 local bound, live_window = tonumber(ARGV[1]), tonumber(ARGV[2])
 
-local ready, running, oldest, workers = 0, 0, '', 0
+local ready, running, oldest, workers, names = 0, 0, '', 0, {}
 if redis.call('EXISTS', stream) == 1 then
   local g = groupinfo(stream)
   local last = '0-0'
@@ -55,6 +58,7 @@ if redis.call('EXISTS', stream) == 1 then
       for i = 1, #c, 2 do f[c[i]] = c[i + 1] end
       if f['name'] ~= 'taskware:recover' and f['idle'] and f['idle'] < live_window then
         workers = workers + 1
+        names[workers] = f['name']
       end
     end
   end
@@ -62,5 +66,7 @@ end
 local dead_count = 0
 if redis.call('EXISTS', dead) == 1 then dead_count = redis.call('XLEN', dead) end
 local t = redis.call('TIME')
-return {ready, running, redis.call('ZCARD', delayed), dead_count, oldest, workers, t[1], t[2], redis.call('ZCARD', KEYS[4]),
+local out = {ready, running, redis.call('ZCARD', delayed), dead_count, oldest, workers, t[1], t[2], redis.call('ZCARD', KEYS[4]),
   tonumber(redis.call('GET', KEYS[5]) or '0')}
+if ARGV[3] == '1' then out[11] = names end
+return out
