@@ -35,7 +35,8 @@ func (q *Queue) Queues(ctx context.Context) ([]string, error) {
 func (q *Queue) Stats(ctx context.Context, name string) (*queue.Stats, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	st := &queue.Stats{Queue: name}
+	// A memory queue is never split: its one lock needs no spreading.
+	st := &queue.Stats{Queue: name, Partitions: 1}
 	mq := q.queue(name, false)
 	if mq == nil {
 		return st, nil
@@ -44,7 +45,6 @@ func (q *Queue) Stats(ctx context.Context, name string) (*queue.Stats, error) {
 	st.Ready, st.Running, st.Delayed, st.Dead = int64(len(mq.ready)), int64(len(mq.pending)), int64(len(mq.due)), int64(len(mq.dead))
 	st.Waiting = int64(len(mq.waiting))
 	st.Grouped = int64(len(mq.grouped))
-	st.Partitions = 1 // a memory queue is never split: its one lock needs no spreading
 	if len(mq.ready) > 0 {
 		st.OldestReady = max(now.Sub(mq.ready[0].ready), 0)
 	}

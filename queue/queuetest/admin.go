@@ -149,10 +149,14 @@ func inspect(t *tester) {
 		t.Errorf("OldestReady = %v; want how long d has waited ready: moments", st.OldestReady)
 	}
 	st.OldestReady = 0
+	if st.Partitions < 1 || !t.b.Partitioned && st.Partitions != 1 {
+		t.Errorf("Stats.Partitions = %d; want 1 on a queue never split, at least 1 on any", st.Partitions)
+	}
+	st.Partitions = 0
 	if want := (queue.Stats{Queue: "q", Ready: 1, Running: 1, Delayed: 1, Dead: 1, Workers: 1}); *st != want {
 		t.Errorf("Stats = %+v, want %+v", *st, want)
 	}
-	if st, err := t.q.Stats(ctx, "none"); err != nil || *st != (queue.Stats{Queue: "none"}) {
+	if st, err := t.q.Stats(ctx, "none"); err != nil || st.Partitions < 1 || *st != (queue.Stats{Queue: "none", Partitions: st.Partitions}) {
 		t.Errorf("Stats(none) = %+v, %v; want zeros", st, err)
 	}
 	ws, err := t.q.Workers(ctx, "q")

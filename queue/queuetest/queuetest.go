@@ -129,62 +129,16 @@ func Run(t *testing.T, newBackend func(t *testing.T) Backend) {
 	})
 }
 
-// partitionedWaiting lists the promises a partitioned backend cannot keep
-// yet, by their path ("Admin/Inspect"), and why: they are skipped, and say
-// so, on a Backend that is Partitioned. Those waiting on adminSide go once
-// the per-task lookups and the admin calls see every partition (issue 21,
-// part 2): each fails first on one of State, Wait, Cancel, Attempts,
-// Stats, Workers, Tasks, ListTasks, DeadLetters, RequeueDead, PurgeDead,
-// Pause or Rates. Remove the entries then; do not add any to hide a
-// failure of the partitions' hot path.
+// partitionedWaiting lists the promises a partitioned backend cannot keep,
+// by their path ("Batch/BatchIDNoTasks"), and why: they are skipped, and
+// say so, on a Backend that is Partitioned. Each is a limit of
+// partitions, stated in their docs; never add one to hide a failure.
 var partitionedWaiting = map[string]string{
-	"Admin/Inspect":                    adminSide,
-	"Admin/ListTasks":                  adminSide,
-	"Admin/Queues":                     adminSide,
-	"Admin/Rates":                      adminSide,
-	"Admin/Workers":                    adminSide,
-	"Attempts/Capped":                  adminSide,
-	"Attempts/History":                 adminSide,
-	"Cancel/Taken":                     adminSide,
-	"DeadLetters/List":                 adminSide,
-	"DeadLetters/RequeueAndPurge":      adminSide,
-	"Enqueue/Duplicate":                adminSide,
-	"Enqueue/Many":                     adminSide,
-	"Enqueue/MessageWhileWaiting":      adminSide,
-	"Enqueue/RoundTrip":                adminSide,
-	"Finish/FinalWrites":               adminSide,
-	"Finish/OthersFirst":               adminSide,
-	"Finish/Outcomes":                  adminSide,
-	"Finish/Retry":                     adminSide,
-	"Finish/RetryKeepsFailureRecord":   adminSide,
-	"Progress/ClearedAtEnd":            adminSide,
-	"Progress/LateWriteChangesNothing": adminSide,
-	"Progress/SeenWhileRunning":        adminSide,
-	"Promote/DueOnly":                  adminSide,
-	"Recover/ExtendReportsLost":        adminSide,
-	"Recover/LateFinish":               adminSide,
-	"Recover/LateFinishKeepsRecord":    adminSide,
-	"Recover/TakenOverFirst":           adminSide,
-	"Recover/TakenOverOnceToItsHolder": adminSide,
-	"Resent/Cancel":                    adminSide,
-	"Resent/Enqueue":                   adminSide,
-	"Resent/Finish":                    adminSide,
-	"Resent/FinishScheduled":           adminSide,
-	"Resent/PurgeDead":                 adminSide,
-	"Resent/Take":                      adminSide,
-	"State/Started":                    adminSide,
-	"TTL/State":                        adminSide,
-	"Take/ConsumersShare":              adminSide,
-	"Take/Paused":                      adminSide,
-	"Wait/WokenByEnd":                  adminSide,
-	"Workflow/CancelWorkflow":          adminSide,
 	// A limit of partitions, not a lack: a batch's ID is checked against
 	// the tasks of its partition only, and a task of another partition
 	// (one routed by its ID) may hold it (see queue.PartitionFor).
 	"Batch/BatchIDNoTasks": "partitions: an ID is unique within its partition only",
 }
-
-const adminSide = "partitions: admin side lands with p2"
 
 // waiting is why the promise at path, or the group it is in, is listed in
 // partitionedWaiting; "" if it is not.
