@@ -18,6 +18,7 @@ import (
 
 	"github.com/taskware/taskware/internal/randid"
 	"github.com/taskware/taskware/middleware"
+	"github.com/taskware/taskware/queue"
 	"github.com/taskware/taskware/redisbackend"
 	"github.com/taskware/taskware/task"
 	"github.com/taskware/taskware/taskwaretest"
@@ -262,7 +263,9 @@ func callgrindCounts(t *testing.T) func() float64 {
 		if err != nil {
 			t.Fatalf("callgrind dump: %v", err)
 		}
-		defer os.Remove(dump)
+		if os.Getenv("TASKWARE_CALLGRIND_KEEP") == "" {
+			defer os.Remove(dump) // else kept, for callgrind_annotate
+		}
 		for line := range strings.Lines(string(text)) {
 			if v, ok := strings.CutPrefix(line, "summary: "); ok {
 				ir, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
@@ -313,4 +316,82 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestAblationAlone is TestAblation's ablation, one script at a time and
+// with no worker, so that its figures are exact when Redis runs under
+// callgrind (TASKWARE_CALLGRIND): a drain's figures move with its timing
+// (the size of its pipelines and takes, the maintenance that runs meanwhile),
+// a call's do not. For each ablation it finishes TASKWARE_ABLATION tasks
+// one after another (taken first, not counted; no lock, no record) and
+// reports Redis's instructions per finish; then it marks that many tasks
+// started all at once (Queue.Started, as a worker's runs start when a
+// take brings many) and reports the instructions per mark. Skipped unless
+// both are set.
+//
+//	valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out redis-server --port 6432 --save '' --appendonly no &
+//	TASKWARE_CALLGRIND="<its pid> /tmp/cg.out" TASKWARE_REDIS_URL=redis://127.0.0.1:6432/0 TASKWARE_ABLATION=1000 \
+//	  go test -run TestAblationAlone -v ./redisbackend/
+func TestAblationAlone(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("TASKWARE_ABLATION"))
+	if n <= 0 || os.Getenv("TASKWARE_CALLGRIND") == "" {
+		t.Skip("set TASKWARE_ABLATION=<tasks> and TASKWARE_CALLGRIND to run the ablation one call at a time")
+	}
+	c, _ := taskwaretest.Redis(t)
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nRedis instructions (callgrind) per finish, %d tasks finished one at a time, no lock, no record\n\n| write switched off | kIr/finish | saved |\n|---|---:|---:|\n", n)
+	var base float64
+	for _, a := range redisbackend.Ablations {
+		if a.Name == "running mark (start.lua)" || strings.Contains(a.Name, "lock") || strings.Contains(a.Name, "record") {
+			continue // not in this finish
+		}
+		ir := aloneRun(t, c, n, func(ctx context.Context, q *redisbackend.Queue, ds []*queue.Delivery) {
+			restore, err := redisbackend.Ablate(a)
+			must(t, err)
+			defer restore()
+			o := queue.Outcome{Status: queue.Succeeded, Attempt: 1, Result: []byte(`"ok"`)}
+			for _, d := range ds {
+				must(t, q.Finish(ctx, d, o))
+			}
+		})
+		if base == 0 {
+			base = ir
+		}
+		fmt.Fprintf(&b, "| %s | %.1f | %.1f (%.0f%%) |\n", a.Name, ir/1000, (base-ir)/1000, 100*(base-ir)/base)
+	}
+	ir := aloneRun(t, c, n, func(ctx context.Context, q *redisbackend.Queue, ds []*queue.Delivery) {
+		now := time.Now()
+		for _, d := range ds {
+			q.Started(ctx, d, "w", now)
+		}
+		time.Sleep(3 * time.Second) // no polling: it would count
+	})
+	fmt.Fprintf(&b, "\nrunning marks, %d made at once: %.1f kIr/mark (an idle server's 3 s included)\n", n, ir/1000)
+	t.Log(b.String())
+}
+
+// aloneRun enqueues and takes n tasks on a queue of its own, then
+// returns the instructions Redis ran in run.
+func aloneRun(t *testing.T, c *redis.Client, n int, run func(context.Context, *redisbackend.Queue, []*queue.Delivery)) float64 {
+	ctx := t.Context()
+	prefix := "taskware-ablation:" + randid.New()[:8] + ":"
+	defer taskwaretest.DeletePrefix(t, c, prefix)
+	q := redisbackend.New(c, redisbackend.Prefix(prefix)).Queue()
+	ms := make([]*queue.Message, n)
+	for i := range ms {
+		ms[i] = &queue.Message{ID: fmt.Sprint("t", i), Task: "noop", Queue: "ab", Payload: []byte(`1`)}
+	}
+	for i := 0; i < n; i += 500 {
+		_, err := q.EnqueueMany(ctx, ms[i:min(i+500, n)], time.Time{})
+		must(t, err)
+	}
+	var ds []*queue.Delivery
+	for len(ds) < n {
+		got, err := q.Take(ctx, "ab", "c", 500, 0)
+		must(t, err)
+		ds = append(ds, got...)
+	}
+	cg := callgrindCounts(t)
+	run(ctx, q, ds)
+	return cg() / float64(n)
 }
