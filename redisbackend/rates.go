@@ -14,8 +14,10 @@ import (
 
 // Rates implements queue.Admin, in one round trip: a pipeline of the
 // minutes' hashes (keys.counts), which the scripts that end, requeue or
-// cancel tasks count into (lua/lib/count.lua), each kept 25 hours: a day
-// of minutes (queue.RatesKept) is 1 440 HGETALLs in one pipeline.
+// cancel tasks count into (lua/lib/count.lua), each kept 25 hours from
+// its first count of an outcome (within its minute, so at least 24 hours
+// and 59 minutes after its last): a day of minutes (queue.RatesKept) is
+// 1 440 HGETALLs in one pipeline.
 func (q *Queue) Rates(ctx context.Context, name string, since time.Time) ([]queue.OutcomeCounts, error) {
 	now := time.Now()
 	first, last := since.Unix()/60, now.Unix()/60

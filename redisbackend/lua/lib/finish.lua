@@ -17,8 +17,10 @@
 -- finish_batch.lua, which ends a batch's members so: the state's status,
 -- outcome and history, the unique key's release, the record of the run's
 -- own StoreResult, the outcome's count, the index of ended tasks, and the
--- waiters' notices. t has the fields state, id, status, kind, err,
--- attempt, result, record_key, record, record_ttl, state_ttl, channel,
+-- waiters' notices; the run's start and worker too, if its worker named
+-- them, since its running mark may come later and then changes nothing.
+-- t has the fields state, id, status, kind, err, attempt, result,
+-- record_key, record, record_ttl, state_ttl, channel,
 -- tag, run, stack, at, worker, started, counts and ended (as finish.lua's
 -- KEYS and ARGV), extra (as finish's), and core: a function that gives a
 -- failed task's message core for its state ("m"), or nil if the state
@@ -63,6 +65,11 @@ local function endtask(t)
   if status == 'failed' and t.core then
     local core = t.core()
     if core then w[#w + 1], w[#w + 2] = 'm', core end
+  end
+  -- The run's start, as its worker tells it: its running mark (start.lua)
+  -- may come after this end, when it changes nothing.
+  if t.worker ~= '' then
+    w[#w + 1], w[#w + 2], w[#w + 3], w[#w + 4] = 'st', t.started, 'wk', t.worker
   end
   redis.call('HSET', state, unpack(w))
   if an and an > 20 then redis.call('HDEL', state, 'a' .. (an - 20)) end
