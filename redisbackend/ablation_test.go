@@ -48,7 +48,11 @@ func TestAblation(t *testing.T) {
 	if rounds <= 0 {
 		rounds = 5
 	}
-	c, _ := taskwaretest.Redis(t)
+	kit, _ := taskwaretest.Redis(t)
+	opt := *kit.Options()
+	opt.ReadTimeout = time.Minute // a SLOWLOG of a whole drain is long to read
+	c := redis.NewClient(&opt)
+	defer c.Close()
 	ways := []string{"bare", "lock+store"}
 	abl := redisbackend.Ablations
 	if only := os.Getenv("TASKWARE_ABLATION_ONLY"); only != "" {
