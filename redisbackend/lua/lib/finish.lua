@@ -66,9 +66,10 @@ local function endtask(t)
     local core = t.core()
     if core then w[#w + 1], w[#w + 2] = 'm', core end
   end
-  -- The run's start, as its worker tells it: its running mark (start.lua)
-  -- may come after this end, when it changes nothing.
-  if t.worker ~= '' then
+  -- The run's start, as its worker tells it, unless its running mark
+  -- (start.lua) wrote it: the mark may come after this end, when it
+  -- changes nothing.
+  if t.worker ~= '' and h[3] ~= 'running' then
     w[#w + 1], w[#w + 2], w[#w + 3], w[#w + 4] = 'st', t.started, 'wk', t.worker
   end
   redis.call('HSET', state, unpack(w))
