@@ -31,6 +31,7 @@ type Backend struct {
 	deadMax           int64
 	hub               *hub
 	batch             batcher
+	marks             marks // the running marks, sent together (Queue.Started)
 	// oneNode says all keys are on one server: a script may then touch
 	// keys of any hash slot, such as a task's locks with its queue.
 	oneNode bool

@@ -14,9 +14,11 @@ import (
 
 // Rates implements queue.Admin, in one round trip: a pipeline of the
 // minutes' hashes (keys.counts), which the scripts that end, requeue or
-// cancel tasks count into (lua/lib/count.lua), each kept 25 hours: a day
-// of minutes (queue.RatesKept) is 1 440 HGETALLs in one pipeline. A
-// partitioned queue counts in each partition: the pipeline reads them
+// cancel tasks count into (lua/lib/count.lua), each kept 25 hours from
+// its first count of an outcome (within its minute, so at least 24 hours
+// and 59 minutes after its last): a day of minutes (queue.RatesKept) is
+// 1 440 HGETALLs in one pipeline.
+// A partitioned queue counts in each partition: the pipeline reads them
 // all, and sums each minute's.
 func (q *Queue) Rates(ctx context.Context, name string, since time.Time) ([]queue.OutcomeCounts, error) {
 	parts, err := q.partitionNames(ctx, name)

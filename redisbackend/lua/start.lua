@@ -1,16 +1,17 @@
--- start.lua: Queue.Started. Marks the task running, since started, on
--- worker. A start that comes after the task ended, or went back to wait,
--- changes nothing.
+-- start.lua: Queue.Started, for the tasks of one queue whose starts came
+-- together (see marks). Marks each task running, since its started, on
+-- its worker. A start that comes after its task ended, or went back to
+-- wait, changes nothing.
 --
--- KEYS[1]  state    the task's state
--- ARGV[1]  started  µs
--- ARGV[2]  worker   the worker's name
+-- KEYS[i]       state    task i's state (i = 1, 2, ...)
+-- ARGV[2i-1]    started  µs
+-- ARGV[2i]      worker   the worker's name
 
-local state = KEYS[1]
-local started, worker = ARGV[1], ARGV[2]
-
-local status = redis.call('HGET', state, 'status')
-if status == 'queued' or status == 'running' then
-  redis.call('HSET', state, 'status', 'running', 'st', started, 'wk', worker)
+for i = 1, #KEYS do
+  local state = KEYS[i]
+  local status = redis.call('HGET', state, 'status')
+  if status == 'queued' or status == 'running' then
+    redis.call('HSET', state, 'status', 'running', 'st', ARGV[2 * i - 1], 'wk', ARGV[2 * i])
+  end
 end
 return 0

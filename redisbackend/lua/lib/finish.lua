@@ -17,8 +17,10 @@
 -- finish_batch.lua, which ends a batch's members so: the state's status,
 -- outcome and history, the unique key's release, the record of the run's
 -- own StoreResult, the outcome's count, the index of ended tasks, and the
--- waiters' notices. t has the fields state, id, status, kind, err,
--- attempt, result, record_key, record, record_ttl, state_ttl, channel,
+-- waiters' notices; the run's start and worker too, if its worker named
+-- them, since its running mark may come later and then changes nothing.
+-- t has the fields state, id, status, kind, err, attempt, result,
+-- record_key, record, record_ttl, state_ttl, channel,
 -- tag, run, stack, at, worker, started, counts and ended (as finish.lua's
 -- KEYS and ARGV), extra (as finish's), and core: a function that gives a
 -- failed task's message core for its state ("m"), or nil if the state
@@ -31,29 +33,51 @@
 
 local function endtask(t)
   local state, id, status, result = t.state, t.id, t.status, t.result
-  local h = t.h
-  if h then
-  elseif t.extra then
-    h = redis.call('HMGET', state, 'w', 'uk', 'status', 'st', 'wk', 'pa', unpack(t.extra))
-  else
-    h = redis.call('HMGET', state, 'w', 'uk', 'status', 'st', 'wk', 'pa')
+  local h, an = t.h, nil
+  if not h then
+    -- "an", the runs recorded (lib/attempt.lua), read last, after extra
+    local fields = {'w', 'uk', 'status', 'st', 'wk', 'pa'}
+    if t.extra then
+      for _, f in ipairs(t.extra) do fields[#fields + 1] = f end
+    end
+    fields[#fields + 1] = 'an'
+    h = redis.call('HMGET', state, unpack(fields))
+    an = tonumber(h[#fields] or '0') + 1
+    h[#fields] = nil
   end
   local waited, unique = h[1], h[2]
-  add_attempt(state, {h[3], h[4], h[5]}, t.run, status, '0', t.kind, t.err, t.stack, t.at, t.worker, t.started)
+  if not an then
+    add_attempt(state, {h[3], h[4], h[5]}, t.run, status, '0', t.kind, t.err, t.stack, t.at, t.worker, t.started)
+  end
   if unique and redis.call('GET', unique) == id then redis.call('DEL', unique) end
   if t.record ~= '' then
     redis.call('SET', t.record_key, t.record, 'PX', t.record_ttl)
     if waited then redis.call('PUBLISH', t.channel, 'r' .. t.tag .. id) end
     if result ~= 'lost' then result = 'stored' end
   end
-  redis.call('HSET', state, 'status', status, 'kind', t.kind, 'error', t.err, 'attempt', t.attempt, 'result', result, 'fin', t.at)
+  -- the end, the run's record (if not made above) and a failed task's
+  -- core, in one write
+  local w = {'status', status, 'kind', t.kind, 'error', t.err, 'attempt', t.attempt, 'result', result, 'fin', t.at}
+  if an then
+    w[13], w[14], w[15] = 'an', an, 'a' .. an
+    w[16] = attemptjson({h[3], h[4], h[5]}, t.run, status, '0', t.kind, t.err, t.stack, t.at, t.worker, t.started)
+  end
+  if status == 'failed' and t.core then
+    local core = t.core()
+    if core then w[#w + 1], w[#w + 2] = 'm', core end
+  end
+  -- The run's start, as its worker tells it, unless its running mark
+  -- (start.lua) wrote it: the mark may come after this end, when it
+  -- changes nothing.
+  if t.worker ~= '' and h[3] ~= 'running' then
+    w[#w + 1], w[#w + 2], w[#w + 3], w[#w + 4] = 'st', t.started, 'wk', t.worker
+  end
+  redis.call('HSET', state, unpack(w))
+  if an and an > 20 then redis.call('HDEL', state, 'a' .. (an - 20)) end
   -- The run's progress (progress.lua) ends with it; a run that reported
   -- none costs no command.
   if h[6] then redis.call('HDEL', state, 'pd', 'pt', 'pm', 'pa') end
-  if status == 'failed' and t.core then
-    local core = t.core()
-    if core then redis.call('HSET', state, 'm', core) end
-  elseif status ~= 'failed' and t.drop then
+  if status ~= 'failed' and t.drop then
     redis.call('HDEL', state, 'm')
   end
   redis.call('PEXPIRE', state, t.state_ttl)
