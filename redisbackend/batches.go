@@ -3,6 +3,7 @@ package redisbackend
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -45,18 +46,31 @@ func (q *Queue) FlushGroups(ctx context.Context, name string, policies []queue.G
 	if len(policies) == 0 {
 		return 0, nil
 	}
-	n := q.names(name)
-	keys := make([]string, 0, 3+3*len(policies))
-	keys = append(keys, n.stream, q.b.keys.batchSeq(name), q.b.keys.reply(name, nonce()))
-	args := make([]any, 0, 5+4*len(policies))
-	args = append(args, now.UnixMilli(), now.UnixMicro(), n.groups, flushBudget, flushMemberBudget)
-	for _, p := range policies {
-		keys = append(keys, n.groups+"gfirst:"+p.Task, n.groups+"glast:"+p.Task, n.groups+"gsize:"+p.Task)
-		args = append(args, p.Task, p.Size, p.Delay.Milliseconds(), p.Grace.Milliseconds())
-	}
-	made, err := q.run(ctx, flushGroupsScript, keys, args...).Int()
+	parts, err := q.physicalNames(ctx, name)
 	if err != nil {
-		return 0, fmt.Errorf("worker: flush groups of %s: %w", name, unavailable(ctx, err))
+		return 0, fmt.Errorf("worker: flush groups of %s: %w", name, err)
+	}
+	// A split queue's groups live in the partitions their members were
+	// routed to (by Group): a script per partition, in one pipeline.
+	ops := make([]op, len(parts))
+	for i, n := range parts {
+		keys := make([]string, 0, 3+3*len(policies))
+		keys = append(keys, n.stream, q.b.keys.batchSeq(n.name), q.b.keys.reply(n.name, nonce()))
+		stem := "batch-"
+		if _, p := queue.SplitPartition(n.name); p > 0 {
+			stem += strconv.Itoa(p) + "-" // batch IDs unique over the partitions
+		}
+		args := make([]any, 0, 6+4*len(policies))
+		args = append(args, now.UnixMilli(), now.UnixMicro(), n.groups, flushBudget, flushMemberBudget, stem)
+		for _, p := range policies {
+			keys = append(keys, n.groups+"gfirst:"+p.Task, n.groups+"glast:"+p.Task, n.groups+"gsize:"+p.Task)
+			args = append(args, p.Task, p.Size, p.Delay.Milliseconds(), p.Grace.Milliseconds())
+		}
+		ops[i] = op{cmd: flushGroupsScript.evalSHA(keys, args...), src: flushGroupsScript.src}
+	}
+	made, err := q.sumOps(ctx, ops)
+	if err != nil {
+		return made, fmt.Errorf("worker: flush groups of %s: %w", name, err)
 	}
 	return made, nil
 }

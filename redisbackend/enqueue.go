@@ -3,6 +3,7 @@ package redisbackend
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -23,10 +24,18 @@ func nonce() string {
 	return string(b[:16])
 }
 
-// Enqueue implements queue.Producer, in one round trip.
+// Enqueue implements queue.Producer, in one round trip. On a queue split
+// into partitions, m goes to the partition its RouteKey hashes to, of the
+// count producers route over (see SetPartitions): its keys are that
+// partition's. m itself is not changed (its Queue is not in what is
+// stored: a delivery takes its queue from the stream it came from).
 func (q *Queue) Enqueue(ctx context.Context, m *queue.Message, runAt time.Time) error {
-	if err := queue.ValidateMessage(m); err != nil {
+	if err := queue.ValidateMessage(m); err != nil { // m.Queue is the logical name
 		return err
+	}
+	name, err := q.routeName(ctx, m)
+	if err != nil {
+		return fmt.Errorf("worker: enqueue %s: %w", m.ID, err)
 	}
 	var runAtMs int64
 	if runAt.After(time.Now()) {
@@ -34,23 +43,24 @@ func (q *Queue) Enqueue(ctx context.Context, m *queue.Message, runAt time.Time) 
 	}
 	q.register(ctx, m.Queue)
 	k := q.b.keys
-	state := k.state(m.Queue, m.ID)
-	keys := []string{k.stream(m.Queue), k.delayed(m.Queue), state, q.uniqueKey(m, state)}
+	state := k.state(name, m.ID)
+	keys := []string{k.stream(name), k.delayed(name), state, q.uniqueKey(name, m, state)}
 	res, err := q.run(ctx, enqueueScript, keys, m.ID, m.Task, encodeMessage(m), max(m.Attempt, 1), runAtMs, nonce(),
-		q.uniqueWindow(m), m.Group, k.groups(m.Queue), time.Now().UnixMilli()).Result()
+		q.uniqueWindow(m), m.Group, k.groups(name), time.Now().UnixMilli()).Result()
 	if err != nil {
 		return fmt.Errorf("worker: enqueue %s: %w", m.ID, unavailable(ctx, err))
 	}
 	return enqueued(m, res)
 }
 
-// uniqueKey is m's unique key, or, if it has none, state: a key of the
-// same hash tag, for a script to be given but not to use.
-func (q *Queue) uniqueKey(m *queue.Message, state string) string {
+// uniqueKey is m's unique key in queue name (m's partition), or, if it
+// has none, state: a key of the same hash tag, for a script to be given
+// but not to use.
+func (q *Queue) uniqueKey(name string, m *queue.Message, state string) string {
 	if m.Unique == "" {
 		return state
 	}
-	return q.b.keys.unique(m.Queue, m.Unique)
+	return q.b.keys.unique(name, m.Unique)
 }
 
 // uniqueWindow is how long m's unique key holds, in ms: UniqueFor, or
@@ -85,8 +95,10 @@ func enqueued(m *queue.Message, res any) error {
 // else meanwhile.
 const enqueueChunk = 256
 
-// EnqueueMany implements queue.Producer: one script per queue and chunk
-// of 256 tasks, all in one pipeline, so one round trip for the call.
+// EnqueueMany implements queue.Producer: one script per queue (per
+// partition of a split queue, each message routed as Enqueue routes it)
+// and chunk of 256 tasks, all in one pipeline, so one round trip for the
+// call (on a Cluster, go-redis sends the pipeline to each master at once).
 func (q *Queue) EnqueueMany(ctx context.Context, ms []*queue.Message, runAt time.Time) ([]error, error) {
 	for _, m := range ms {
 		if err := queue.ValidateMessage(m); err != nil {
@@ -99,16 +111,50 @@ func (q *Queue) EnqueueMany(ctx context.Context, ms []*queue.Message, runAt time
 		runAtMs = runAt.UnixMilli()
 	}
 	nowMs := now.UnixMilli()
-	// The tasks of each queue, in order, by their place in ms.
+	// The tasks of each physical queue, in order, by their place in ms.
 	byQueue := map[string][]int{}
 	var order []string
+	var split map[string][]string // a split queue's partitions' names, of the count routed over
 	for i, m := range ms {
-		if _, ok := byQueue[m.Queue]; !ok {
-			order = append(order, m.Queue)
+		name := m.Queue
+		parts, seen := split[name]
+		if !seen {
+			if _, seen = byQueue[name]; !seen { // a queue not met yet in ms
+				n, _, err := q.Partitions(ctx, name)
+				if err != nil {
+					return nil, fmt.Errorf("worker: enqueue %d tasks: %w", len(ms), err)
+				}
+				if n > 1 {
+					parts = make([]string, n)
+					for p := range parts {
+						parts[p] = queue.PartitionName(name, p)
+					}
+					if split == nil {
+						split = map[string][]string{}
+					}
+					split[name] = parts
+				}
+			}
 		}
-		byQueue[m.Queue] = append(byQueue[m.Queue], i)
+		if parts != nil {
+			name = parts[queue.PartitionFor(m.RouteKey(), len(parts))]
+		}
+		if _, ok := byQueue[name]; !ok {
+			order = append(order, name)
+		}
+		byQueue[name] = append(byQueue[name], i)
 	}
-	q.register(ctx, order...)
+	if split == nil {
+		q.register(ctx, order...)
+	} else {
+		logical := make([]string, 0, len(order))
+		for _, name := range order {
+			if l, _ := queue.SplitPartition(name); !slices.Contains(logical, l) {
+				logical = append(logical, l)
+			}
+		}
+		q.register(ctx, logical...)
+	}
 	var ops []op
 	var chunks [][]int // each op's tasks, by their place in ms
 	states, uniques, msgs := make([]string, len(ms)), make([]string, len(ms)), make([]string, len(ms))
@@ -122,7 +168,7 @@ func (q *Queue) EnqueueMany(ctx context.Context, ms []*queue.Message, runAt time
 			args = append(args, argEvalSHA, enqueueManyScript.sha, 2+2*len(idx), &n.stream, &n.delayed)
 			for _, i := range idx {
 				states[i] = n.statePrefix + ms[i].ID
-				uniques[i] = q.uniqueKey(ms[i], states[i])
+				uniques[i] = q.uniqueKey(name, ms[i], states[i])
 				args = append(args, &states[i], &uniques[i])
 			}
 			args = append(args, runAtMs, nonce(), &n.groups, nowMs)

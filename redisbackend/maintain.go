@@ -21,58 +21,118 @@ var (
 // takeover, and lists it to be taken ahead of the entries never taken
 // (see Take). It also forgets consumers with nothing pending that have
 // been idle a hundred times minIdle, and trims the index of ended tasks
-// of those whose state has expired.
+// of those whose state has expired. On a queue split into partitions, the
+// script runs for each partition it ever had, up to n each, all in one
+// pipeline, and the counts add up.
 func (q *Queue) Recover(ctx context.Context, name string, minIdle time.Duration, n int) (int, error) {
-	if err := q.ensureGroup(ctx, name, false); err != nil {
+	parts, err := q.physicalNames(ctx, name)
+	if err != nil {
 		return 0, fmt.Errorf("worker: recover on %s: %w", name, err)
 	}
-	k := q.b.keys
 	expired := -(time.Now().Add(-q.b.stateTTL).UnixMicro())
-	moved, err := q.run(ctx, recoverScript, []string{k.stream(name), k.ahead(name), k.ended(name)}, minIdle.Milliseconds(), max(n, 1),
-		k.statePrefix(name), (100 * minIdle).Milliseconds(), expired).Int()
+	ops := make([]op, len(parts))
+	for i, p := range parts {
+		if err := q.ensureGroup(ctx, p.name, false); err != nil {
+			return 0, fmt.Errorf("worker: recover on %s: %w", p.name, err)
+		}
+		ops[i] = op{cmd: recoverScript.evalSHA([]string{p.stream, p.ahead, p.ended}, minIdle.Milliseconds(), max(n, 1),
+			p.statePrefix, (100 * minIdle).Milliseconds(), expired), src: recoverScript.src}
+	}
+	moved, err := q.sumOps(ctx, ops)
 	if err != nil {
-		return 0, fmt.Errorf("worker: recover on %s: %w", name, unavailable(ctx, err))
+		return moved, fmt.Errorf("worker: recover on %s: %w", name, err)
 	}
 	return moved, nil
 }
 
-// Leave implements queue.Consumer.
+// sumOps sends ops, scripts that each answer a count, in one pipeline
+// (or one command, if one), and adds their counts up. The first error
+// ends the sum (the counts before it are returned too).
+func (q *Queue) sumOps(ctx context.Context, ops []op) (int, error) {
+	q.b.exec(ctx, ops)
+	sum := 0
+	for _, o := range ops {
+		v, err := o.cmd.(*redis.Cmd).Int()
+		if err != nil {
+			return sum, unavailable(ctx, err)
+		}
+		sum += v
+	}
+	return sum, nil
+}
+
+// Leave implements queue.Consumer: for each partition of a split queue,
+// in one pipeline.
 func (q *Queue) Leave(ctx context.Context, name, consumer string) error {
+	parts, err := q.physicalNames(ctx, name)
+	if err != nil {
+		return fmt.Errorf("worker: leave %s: %w", name, err)
+	}
+	ops := make([]op, len(parts))
 	q.mu.Lock()
-	delete(q.seen, seenKey{name, consumer})
+	for i, p := range parts {
+		delete(q.seen, seenKey{p.name, consumer})
+		ops[i] = op{cmd: leaveScript.evalSHA([]string{p.stream}, consumer), src: leaveScript.src}
+	}
 	q.mu.Unlock()
-	err := q.run(ctx, leaveScript, []string{q.b.keys.stream(name)}, consumer).Err()
-	if err != nil && !redis.HasErrorPrefix(err, "NOGROUP") {
-		return fmt.Errorf("worker: leave %s: %w", name, unavailable(ctx, err))
+	q.b.exec(ctx, ops)
+	for _, o := range ops {
+		if err := o.cmd.Err(); err != nil && !redis.HasErrorPrefix(err, "NOGROUP") {
+			return fmt.Errorf("worker: leave %s: %w", name, unavailable(ctx, err))
+		}
 	}
 	return nil
 }
 
 // Extend implements queue.Consumer in one round trip: one XCLAIM ...
-// JUSTID for all of them, which resets their idle time and answers with
-// those still pending (a finished or taken-over entry is not: it was
-// acknowledged), and, while a worker watches for cancels, an HGET of each
-// one's cancel mark beside it in the pipeline (see WatchCancels), and of
-// each member's of a batch.
+// JUSTID for all of them (one per partition they came from: each
+// delivery's Queue names it, so ds may span a split queue's partitions),
+// which resets their idle time and answers with those still pending (a
+// finished or taken-over entry is not: it was acknowledged), and, while a
+// worker watches for cancels, an HGET of each one's cancel mark beside it
+// in the pipeline (see WatchCancels), and of each member's of a batch.
 func (q *Queue) Extend(ctx context.Context, name, consumer string, ds []*queue.Delivery) ([]*queue.Delivery, error) {
 	if len(ds) == 0 {
 		return nil, nil
 	}
-	ids := make([]string, len(ds))
-	for i, d := range ds {
-		ids[i] = d.Receipt
+	// The receipts of each physical queue, in order met: mostly one.
+	type claim struct {
+		queue string
+		ids   []string
+		cmd   *redis.StringSliceCmd
+	}
+	claims := make([]claim, 0, 1)
+	queueOf := func(d *queue.Delivery) string {
+		if d.Queue == "" { // a delivery made by hand
+			return name
+		}
+		return d.Queue
+	}
+	for _, d := range ds {
+		qn := queueOf(d)
+		at := len(claims) - 1
+		for at >= 0 && claims[at].queue != qn {
+			at--
+		}
+		if at < 0 {
+			claims, at = append(claims, claim{queue: qn, ids: make([]string, 0, len(ds))}), len(claims)
+		}
+		claims[at].ids = append(claims[at].ids, d.Receipt)
 	}
 	watchers := q.cancelWatchers()
-	var claim *redis.StringSliceCmd
 	var flags []*redis.StringCmd
-	var flagged []string // the task each flag is of: a delivery's, or a batch member's
+	var flagged, flaggedIn []string // the task each flag is of (a delivery's, or a batch member's), and its queue
 	_, _ = q.b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		claim = p.XClaimJustID(ctx, &redis.XClaimArgs{Stream: q.b.keys.stream(name), Group: group, Consumer: consumer, Messages: ids})
+		for i := range claims {
+			c := &claims[i]
+			c.cmd = p.XClaimJustID(ctx, &redis.XClaimArgs{Stream: q.b.keys.stream(c.queue), Group: group, Consumer: consumer, Messages: c.ids})
+		}
 		if len(watchers) > 0 { // a cancel notice may have been lost: read the mark it left
-			mark := func(id string) {
-				flags, flagged = append(flags, p.HGet(ctx, q.b.keys.state(name, id), "cx")), append(flagged, id)
-			}
 			for _, d := range ds {
+				qn := queueOf(d)
+				mark := func(id string) {
+					flags, flagged, flaggedIn = append(flags, p.HGet(ctx, q.b.keys.state(qn, id), "cx")), append(flagged, id), append(flaggedIn, qn)
+				}
 				mark(d.ID)
 				for _, id := range d.Batch { // a member canceled while its batch runs
 					mark(id)
@@ -81,17 +141,25 @@ func (q *Queue) Extend(ctx context.Context, name, consumer string, ds []*queue.D
 		}
 		return nil
 	})
-	if err := claim.Err(); err != nil {
-		return nil, fmt.Errorf("worker: extend on %s: %w", name, unavailable(ctx, err))
+	var held []string
+	for i := range claims {
+		if err := claims[i].cmd.Err(); err != nil {
+			return nil, fmt.Errorf("worker: extend on %s: %w", claims[i].queue, unavailable(ctx, err))
+		}
+		if len(claims) == 1 {
+			held = claims[i].cmd.Val()
+		} else {
+			held = append(held, claims[i].cmd.Val()...)
+		}
 	}
 	for i, f := range flags {
 		if f.Val() == "1" {
 			for _, fn := range watchers {
-				fn(name, flagged[i])
+				fn(flaggedIn[i], flagged[i])
 			}
 		}
 	}
-	return lostOf(ds, claim.Val()), nil
+	return lostOf(ds, held), nil
 }
 
 // lostOf returns those of ds whose receipts are not among held, the IDs
@@ -113,14 +181,22 @@ func lostOf(ds []*queue.Delivery, held []string) []*queue.Delivery {
 	return lost
 }
 
-// Promote implements queue.Consumer, in one round trip.
+// Promote implements queue.Consumer, in one round trip: one script per
+// partition of a split queue (up to n each), in one pipeline.
 func (q *Queue) Promote(ctx context.Context, name string, now time.Time, n int) (int, error) {
-	names := q.names(name)
-	nowUs := now.UnixMicro()
-	moved, err := q.run(ctx, promoteScript, []string{names.stream, names.delayed, *q.counts(names, nowUs), names.ended},
-		now.UnixMilli(), n, names.statePrefix, q.b.stateTTLArg, q.b.channelArg, names.tag, nowUs, q.b.prefixArg).Int()
+	parts, err := q.physicalNames(ctx, name)
 	if err != nil {
-		return 0, fmt.Errorf("worker: promote on %s: %w", name, unavailable(ctx, err))
+		return 0, fmt.Errorf("worker: promote on %s: %w", name, err)
+	}
+	nowUs := now.UnixMicro()
+	ops := make([]op, len(parts))
+	for i, p := range parts {
+		ops[i] = op{cmd: promoteScript.evalSHA([]string{p.stream, p.delayed, *q.counts(p, nowUs), p.ended},
+			now.UnixMilli(), n, p.statePrefix, q.b.stateTTLArg, q.b.channelArg, p.tag, nowUs, q.b.prefixArg), src: promoteScript.src}
+	}
+	moved, err := q.sumOps(ctx, ops)
+	if err != nil {
+		return moved, fmt.Errorf("worker: promote on %s: %w", name, err)
 	}
 	return moved, nil
 }

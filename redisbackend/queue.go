@@ -44,6 +44,7 @@ type Queue struct {
 	seen   map[seenKey]taken // what each consumer's Takes handed out (see taken)
 
 	parts partitionCache // each queue's partition counts, for a second
+	pr    partRouting    // split queues' partition names, and the turn of their Takes
 
 	watchMu  sync.Mutex
 	watchers map[*func(queue, id string)]struct{} // see WatchCancels

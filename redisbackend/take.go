@@ -26,7 +26,8 @@ func (q *Queue) ensureGroup(ctx context.Context, name string, force bool) error 
 	if _, ok := q.groups.Load(name); ok && !force {
 		return nil
 	}
-	q.register(ctx, name)
+	logical, _ := queue.SplitPartition(name)
+	q.register(ctx, logical)
 	err := q.b.client.XGroupCreateMkStream(ctx, q.b.keys.stream(name), group, "0").Err()
 	if err != nil && !redis.HasErrorPrefix(err, "BUSYGROUP") {
 		return unavailable(ctx, err)
@@ -49,7 +50,22 @@ func (q *Queue) ensureGroup(ctx context.Context, name string, force bool) error 
 // newest entry (which the script names when it reads none), taking
 // nothing, and then it takes again. (So a consumer's Takes must not overlap: one worker, one
 // name.)
+//
+// A queue split into partitions (SetPartitions) is taken from as one: see
+// takeParts. One of a single partition costs what it did before.
 func (q *Queue) Take(ctx context.Context, name, consumer string, n int, wait time.Duration) ([]*queue.Delivery, error) {
+	_, high, err := q.Partitions(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("worker: take from %s: %w", name, err)
+	}
+	if high > 1 {
+		return q.takeParts(ctx, name, consumer, n, wait, high)
+	}
+	return q.takeOne(ctx, name, consumer, n, wait)
+}
+
+// takeOne is Take from one physical queue.
+func (q *Queue) takeOne(ctx context.Context, name, consumer string, n int, wait time.Duration) ([]*queue.Delivery, error) {
 	limit := n // n <= 0 is all: so is COUNT 0
 	if n <= 0 {
 		limit = math.MaxInt

@@ -64,13 +64,15 @@ func (w *Worker) confirmClaim(runCtx context.Context, d *queue.Delivery) {
 	}
 }
 
-// extendAll renews the claims of the deliveries held, one call per queue,
-// and stops or drops those whose claim was lost.
+// extendAll renews the claims of the deliveries held, one call per queue
+// (the partitions of a split queue in one: Extend routes each delivery by
+// its own Queue), and stops or drops those whose claim was lost.
 func (w *Worker) extendAll(ctx context.Context) {
 	byQueue := make(map[string][]*queue.Delivery)
 	w.mu.Lock()
 	for d := range w.inflight {
-		byQueue[d.Queue] = append(byQueue[d.Queue], d)
+		q, _ := queue.SplitPartition(d.Queue)
+		byQueue[q] = append(byQueue[q], d)
 	}
 	w.mu.Unlock()
 	for q, ds := range byQueue {

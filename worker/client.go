@@ -97,6 +97,7 @@ type enqueueConfig struct {
 	runAt, expires time.Time
 	delay, ttl     time.Duration
 	group          string
+	orderKey       string
 }
 
 type enqueueOptionFunc func(*enqueueConfig)
@@ -115,6 +116,18 @@ func OnQueue(name string) EnqueueOption {
 // grouped task keeps its own handle, state, result and events.
 func Group(key string) EnqueueOption {
 	return enqueueOptionFunc(func(c *enqueueConfig) { c.group = key })
+}
+
+// OrderKey keeps the task in order with the other tasks of key: on a
+// queue split into partitions (redisbackend.Queue.SetPartitions), the
+// tasks of one key go to one partition, and are handed out in the order
+// they were enqueued, as every task of an unsplit queue is. Tasks of
+// different keys, or of none, are handed out in no set order between
+// them. (Handed out in order, they run in order on a worker of
+// concurrency 1; several runners may run them side by side.) It costs
+// nothing on a queue of one partition.
+func OrderKey(key string) EnqueueOption {
+	return enqueueOptionFunc(func(c *enqueueConfig) { c.orderKey = key })
 }
 
 // ID gives the task the caller's ID instead of a random one. An ID the
@@ -356,7 +369,8 @@ func payloadMessage(c *Client, name string, cfg *enqueueConfig, payload []byte, 
 		return nil, fmt.Errorf("worker: enqueue: %w", &task.TooLargeError{What: "arguments of " + name, Size: len(payload), Max: c.maxPayload})
 	}
 	m := &queue.Message{ID: id, Task: name, Queue: cfg.queue, Payload: payload, EnqueuedAt: now, ExpiresAt: cfg.expires, Attempt: 1,
-		Headers: cfg.headers, Unique: cfg.unique, UniqueFor: cfg.uniqueFor, Group: cfg.group}
+		Headers: cfg.headers, Unique: cfg.unique, UniqueFor: cfg.uniqueFor, Group: cfg.group,
+		OrderKey: cfg.orderKey}
 	if cfg.unique == uniqueArgs {
 		sum := sha256.Sum256(payload)
 		m.Unique = name + ":" + hex.EncodeToString(sum[:16])

@@ -119,7 +119,9 @@ func (k EventKind) OfWorkflow() bool {
 // Event is one thing that happened to a task, or to a workflow (see
 // EventKind.OfWorkflow).
 type Event struct {
-	Kind            EventKind
+	Kind EventKind
+	// Task, Queue and ID name the task; Queue is the queue it was
+	// enqueued on, never a partition's name (see queue.SplitPartition).
 	Task, Queue, ID string
 	// Workflow and Step name the workflow and step of a workflow step's
 	// events, and a workflow's events; empty for a plain task's.

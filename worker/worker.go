@@ -287,12 +287,18 @@ func (w *Worker) track(d *queue.Delivery, add bool) {
 
 // canceled is told of a canceled task (see CancelWatcher): if the worker
 // holds it, its run's context is cancelled with cause ErrCanceled, or, not
-// started yet, it never starts.
+// started yet, it never starts. IDs are unique per queue, over its
+// partitions too: so the queues are compared by their logical names,
+// whichever partition's name the backend gives.
 func (w *Worker) canceled(queueName, id string) {
+	queueName, _ = queue.SplitPartition(queueName)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for d, f := range w.inflight {
-		if d.ID == id && d.Queue == queueName {
+		if d.ID != id {
+			continue
+		}
+		if q, _ := queue.SplitPartition(d.Queue); q == queueName {
 			f.canceled = true
 			if f.cancel != nil {
 				f.cancel(queue.ErrCanceled)
@@ -623,7 +629,8 @@ func (w *Worker) publish(kind EventKind, d *queue.Delivery, o *queue.Outcome, in
 
 // event is an event of kind about d, now, naming d's task and step.
 func (w *Worker) event(kind EventKind, d *queue.Delivery, err error) Event {
-	e := Event{Kind: kind, Task: d.Task, Queue: d.Queue, ID: d.ID, Attempt: max(d.Attempt, 1), Worker: w.consumer,
+	logical, _ := queue.SplitPartition(d.Queue) // a partition's events are its queue's
+	e := Event{Kind: kind, Task: d.Task, Queue: logical, ID: d.ID, Attempt: max(d.Attempt, 1), Worker: w.consumer,
 		At: time.Now(), Err: err}
 	if d.Step != nil {
 		e.Workflow, e.Step = d.Step.Workflow, d.Step.Name

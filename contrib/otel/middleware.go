@@ -10,6 +10,7 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/taskware/taskware/queue"
 	"github.com/taskware/taskware/task"
 )
 
@@ -56,7 +57,9 @@ func (m *consumer) run(ctx context.Context, inv *task.Invocation, next task.Func
 	attrs = append(attrs, systemAttr)
 	attrs = append(attrs, processAttrs...)
 	if inv.Queue != "" {
-		attrs = append(attrs, semconv.MessagingDestinationName(inv.Queue))
+		// A run from a partition of a split queue names its queue.
+		logical, _ := queue.SplitPartition(inv.Queue)
+		attrs = append(attrs, semconv.MessagingDestinationName(logical))
 	}
 	attrs = append(attrs,
 		semconv.MessagingMessageID(inv.ID),

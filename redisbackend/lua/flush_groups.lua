@@ -4,8 +4,9 @@
 -- batch of its size oldest, again while size remain; a group whose oldest
 -- member joined delay ms ago, or whose newest joined grace ms ago (0: not
 -- used), gives all its members, at most size a batch. A batch is a
--- message of its own, added to the stream like any: its ID "batch-<n>",
--- n from the queue's count of batches (never reused: an ID a task holds
+-- message of its own, added to the stream like any: its ID "batch-<n>"
+-- (on partition i >= 1 of a split queue "batch-<i>-<n>", so that IDs stay
+-- unique over the queue's partitions), n from the queue's count of batches (never reused: an ID a task holds
 -- is passed over), its core its ID, the members' task, now (µs) as its
 -- enqueue time, empty expiry, payload, headers, step and inputs, then its
 -- members' IDs (encodeMessage); its state, under its ID, is queued, as a
@@ -26,19 +27,20 @@
 -- ARGV[3]      gp      the queue's groups' key prefix (lib/groups.lua)
 -- ARGV[4]      budget  the most batches to make
 -- ARGV[5]      member_budget  the members past which it starts no batch
--- ARGV[4p+2..4p+5]     the p-th policy: task, size, delay (ms), grace (ms)
+-- ARGV[6]      stem    what batch IDs start with: "batch-", or "batch-<i>-"
+-- ARGV[4p+3..4p+6]     the p-th policy: task, size, delay (ms), grace (ms)
 
 local stream, seq, reply = KEYS[1], KEYS[2], KEYS[3]
 local answered = redis.call('GET', reply)
 if answered then return tonumber(answered) end
 local now, now_us, gp, budget = tonumber(ARGV[1]), ARGV[2], ARGV[3], tonumber(ARGV[4])
-local member_budget = tonumber(ARGV[5])
+local member_budget, stem = tonumber(ARGV[5]), ARGV[6]
 local sp = gp .. 'task:'
 local made, members_made = 0, 0
 
 local function batch(task, ids)
   local bid
-  repeat bid = 'batch-' .. redis.call('INCR', seq) until redis.call('EXISTS', sp .. bid) == 0
+  repeat bid = stem .. redis.call('INCR', seq) until redis.call('EXISTS', sp .. bid) == 0
   local members = {}
   for i, id in ipairs(ids) do
     members[i] = ns(id)
@@ -63,8 +65,8 @@ local function flush(task, keys, size, all)
   end
 end
 
-for p = 1, (#ARGV - 5) / 4 do
-  local a = 4 * p + 2
+for p = 1, (#ARGV - 6) / 4 do
+  local a = 4 * p + 3
   local task, size, delay, grace = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
   local first, last, sizes = KEYS[3 * p + 1], KEYS[3 * p + 2], KEYS[3 * p + 3]
   if made >= budget then break end

@@ -16,12 +16,21 @@
 -- KEYS[3]  early     the queue's entries handed out ahead of the cursor, a hash
 -- KEYS[4]  paused    exists while the queue is paused
 -- ARGV[1]  consumer  the taking consumer
--- ARGV[2]  n         the most entries to hand out; 0 for all
+-- ARGV[2]  n         the most entries to hand out; 0 for all; -1 for none,
+--                    a peek: the reply names the group's cursor (its last
+--                    delivered ID) where it names the newest entry, so
+--                    that a wait after it wakes at once if entries are
+--                    ready (a Take over partitions peeks at those it asks
+--                    nothing of)
 
 local stream, ahead, early, paused = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local consumer, n = ARGV[1], tonumber(ARGV[2])
 
 if redis.call('EXISTS', paused) == 1 then return redis.error_reply('PAUSED') end
+if n < 0 then
+  local g = groupinfo(stream)
+  return {0, g and g.last or '0-0'}
+end
 
 local function read(count)
   local r = redis.call('XREADGROUP', 'GROUP', 'taskware', consumer, 'COUNT', count, 'STREAMS', stream, '>')
