@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,6 +20,20 @@ type Spread struct {
 	// CPU is each server's CPU time, system and user (INFO cpu), over the
 	// drain, in the order the servers were given.
 	CPU []time.Duration
+	// Reads and Commands are each server's reads from its clients and
+	// commands run, those that scripts call included (INFO stats'
+	// total_reads_processed and total_commands_processed), over the
+	// drain: what its CPU time was spent on.
+	Reads, Commands []int64
+}
+
+// PerTask returns the sum of xs (one figure per server) per task.
+func (s Spread) PerTask(xs []int64) float64 {
+	var sum int64
+	for _, x := range xs {
+		sum += x
+	}
+	return float64(sum) / float64(s.Tasks)
 }
 
 // MicrosPerTask returns each server's CPU time per task, in µs.
@@ -81,27 +96,51 @@ func (s Spread) Capacity() float64 {
 	return 1e6 / busiest
 }
 
-// ServersCPU returns the CPU time each of servers has used since it
-// started (RedisCPU), in their order.
-func ServersCPU(ctx context.Context, servers []*redis.Client) ([]time.Duration, error) {
-	out := make([]time.Duration, len(servers))
-	for i, c := range servers {
-		cpu, err := RedisCPU(ctx, c)
-		if err != nil {
-			return nil, fmt.Errorf("%s: INFO cpu: %w", c.Options().Addr, err)
+// ServerStats is what a Redis server did since it started.
+type ServerStats struct {
+	CPU             time.Duration // system and user (RedisCPU)
+	Reads, Commands int64         // INFO stats' total_reads_processed, total_commands_processed
+}
+
+// parseServerStats reads ServerStats from the text of INFO cpu and stats.
+func parseServerStats(info string) (ServerStats, error) {
+	f := parseInfo(info)
+	cpu, err := cpuOf(f)
+	if err != nil {
+		return ServerStats{}, err
+	}
+	st := ServerStats{CPU: cpu}
+	for k, v := range map[string]*int64{"total_reads_processed": &st.Reads, "total_commands_processed": &st.Commands} {
+		if *v, err = strconv.ParseInt(f[k], 10, 64); err != nil {
+			return ServerStats{}, fmt.Errorf("bench: INFO stats %s: %w", k, err)
 		}
-		out[i] = cpu
+	}
+	return st, nil
+}
+
+// ReadServerStats returns the ServerStats of each of servers, in their
+// order.
+func ReadServerStats(ctx context.Context, servers []*redis.Client) ([]ServerStats, error) {
+	out := make([]ServerStats, len(servers))
+	for i, c := range servers {
+		info, err := c.Info(ctx, "cpu", "stats").Result()
+		if err == nil {
+			out[i], err = parseServerStats(info)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: INFO: %w", c.Options().Addr, err)
+		}
 	}
 	return out, nil
 }
 
 // DrainSpread drains the n tasks queued on q (Drain), and returns with what
-// Drain saw how the CPU time of servers (one Redis, or each master of a
+// Drain saw how the work of servers (one Redis, or each master of a
 // Cluster) fell over them, read before the worker starts and after it
 // stopped: so a little of each server's idle work, and the worker's start
 // and stop, count too.
 func DrainSpread(ctx context.Context, q TaskQueue, n int, servers []*redis.Client) (DrainResult, Spread, error) {
-	before, err := ServersCPU(ctx, servers)
+	before, err := ReadServerStats(ctx, servers)
 	if err != nil {
 		return DrainResult{}, Spread{}, err
 	}
@@ -109,13 +148,16 @@ func DrainSpread(ctx context.Context, q TaskQueue, n int, servers []*redis.Clien
 	if err != nil {
 		return res, Spread{}, err
 	}
-	after, err := ServersCPU(ctx, servers)
+	after, err := ReadServerStats(ctx, servers)
 	if err != nil {
 		return res, Spread{}, err
 	}
-	s := Spread{Tasks: n, CPU: make([]time.Duration, len(servers))}
+	s := Spread{Tasks: n, CPU: make([]time.Duration, len(servers)),
+		Reads: make([]int64, len(servers)), Commands: make([]int64, len(servers))}
 	for i := range servers {
-		s.CPU[i] = after[i] - before[i]
+		s.CPU[i] = after[i].CPU - before[i].CPU
+		s.Reads[i] = after[i].Reads - before[i].Reads
+		s.Commands[i] = after[i].Commands - before[i].Commands
 	}
 	for _, d := range s.CPU {
 		res.RedisCPU += d
@@ -199,12 +241,12 @@ func CapacityRatios(r CapacityRow, rows []CapacityRow) []float64 {
 // its rounds' tasks per second (for information: the machine is shared),
 // the Redis CPU µs per task of all servers and of each (with its share),
 // the busiest server's share, the projected capacity (Spread.Capacity)
-// and its ratio to the base row's, per round; each as "median (min–max)"
-// where it matters.
+// and its ratio to the base row's, per round, and the reads and commands
+// per task of all servers; each as "median (min–max)" where it matters.
 func CapacityTable(rows []CapacityRow) string {
 	var b strings.Builder
-	b.WriteString("| config | tasks/s | Redis CPU µs/task, all | per server: µs/task (share) | busiest share | projected capacity, tasks/s | ratio to one node, per round |\n")
-	b.WriteString("|---|---:|---:|---|---:|---:|---:|\n")
+	b.WriteString("| config | tasks/s | Redis CPU µs/task, all | per server: µs/task (share) | busiest share | projected capacity, tasks/s | ratio to one node, per round | reads/task, all | commands/task, all |\n")
+	b.WriteString("|---|---:|---:|---|---:|---:|---:|---:|---:|\n")
 	for _, r := range rows {
 		rates := make([]float64, len(r.Results))
 		for i, res := range r.Results {
@@ -231,10 +273,12 @@ func CapacityTable(rows []CapacityRow) string {
 		if r.Base != "" && r.Base != r.Name {
 			ratio = Summarize(CapacityRatios(r, rows)).Text("%.2f×")
 		}
-		fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %s | %s | %s |\n", r.Name, Summarize(rates).Median,
+		fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %s | %s | %s | %.2f | %.2f |\n", r.Name, Summarize(rates).Median,
 			each(Spread.TotalMicrosPerTask).Text("%.1f"), strings.Join(parts, " · "),
 			each(func(s Spread) float64 { return 100 * s.BusiestShare() }).Text("%.0f%%"),
-			each(Spread.Capacity).Text("%.0f"), ratio)
+			each(Spread.Capacity).Text("%.0f"), ratio,
+			each(func(s Spread) float64 { return s.PerTask(s.Reads) }).Median,
+			each(func(s Spread) float64 { return s.PerTask(s.Commands) }).Median)
 	}
 	return b.String()
 }

@@ -38,6 +38,21 @@ func TestParseInfoCPU(t *testing.T) {
 	}
 }
 
+func TestParseServerStats(t *testing.T) {
+	info := infoCPU + "\r\n# Stats\r\ntotal_connections_received:7\r\ntotal_commands_processed:1234\r\n" +
+		"instantaneous_ops_per_sec:0\r\ntotal_reads_processed:567\r\n"
+	st, err := parseServerStats(info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (ServerStats{CPU: 3750500 * time.Microsecond, Reads: 567, Commands: 1234}); st != want {
+		t.Errorf("parseServerStats = %+v, want %+v", st, want)
+	}
+	if _, err := parseServerStats(infoCPU); err == nil {
+		t.Error("parseServerStats without INFO stats: no error")
+	}
+}
+
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
 
 func TestSpread(t *testing.T) {
@@ -90,11 +105,16 @@ func TestCapacityTable(t *testing.T) {
 	res := DrainResult{Tasks: 1000, Elapsed: time.Second}
 	rows := []CapacityRow{
 		{Name: "bare, one node", Base: "bare, one node", Results: []DrainResult{res, res},
-			Spreads: []Spread{{Tasks: 1000, CPU: []time.Duration{60 * ms}}, {Tasks: 1000, CPU: []time.Duration{40 * ms}}}},
+			Spreads: []Spread{
+				{Tasks: 1000, CPU: []time.Duration{60 * ms}, Reads: []int64{500}, Commands: []int64{3000}},
+				{Tasks: 1000, CPU: []time.Duration{40 * ms}, Reads: []int64{700}, Commands: []int64{3000}},
+			}},
 		{Name: "bare, cluster", Base: "bare, one node", Results: []DrainResult{res, res},
 			Spreads: []Spread{
-				{Tasks: 1000, CPU: []time.Duration{20 * ms, 20 * ms, 20 * ms}}, // 3× the capacity of 60 µs
-				{Tasks: 1000, CPU: []time.Duration{20 * ms, 10 * ms, 10 * ms}}, // 2× that of 40 µs
+				// 3× the capacity of 60 µs
+				{Tasks: 1000, CPU: []time.Duration{20 * ms, 20 * ms, 20 * ms}, Reads: []int64{400, 400, 400}, Commands: []int64{1500, 1500, 1500}},
+				// 2× that of 40 µs
+				{Tasks: 1000, CPU: []time.Duration{20 * ms, 10 * ms, 10 * ms}, Reads: []int64{300, 300, 400}, Commands: []int64{1500, 1500, 1500}},
 			}},
 	}
 	ratios := CapacityRatios(rows[1], rows)
@@ -106,8 +126,8 @@ func TestCapacityTable(t *testing.T) {
 	}
 	table := CapacityTable(rows)
 	for _, want := range []string{
-		"| bare, one node | 1000 | 50.0 (40.0–60.0) | 50.0 (100%) | 100% (100%–100%) | 20833 (16667–25000) | — |",
-		"| bare, cluster | 1000 | 50.0 (40.0–60.0) | 20.0 (42%) · 15.0 (29%) · 15.0 (29%) | 42% (33%–50%) | 50000 (50000–50000) | 2.50× (2.00×–3.00×) |",
+		"| bare, one node | 1000 | 50.0 (40.0–60.0) | 50.0 (100%) | 100% (100%–100%) | 20833 (16667–25000) | — | 0.60 | 3.00 |",
+		"| bare, cluster | 1000 | 50.0 (40.0–60.0) | 20.0 (42%) · 15.0 (29%) · 15.0 (29%) | 42% (33%–50%) | 50000 (50000–50000) | 2.50× (2.00×–3.00×) | 1.10 | 4.50 |",
 	} {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks\n%s\nin\n%s", want, table)
@@ -187,6 +207,9 @@ func TestDrainSpreadCluster(t *testing.T) {
 			}
 			if err != nil {
 				t.Fatalf("%s, lock+store %v: %v", tc.name, lockStore, err)
+			}
+			if !(s.PerTask(s.Commands) >= 1) || !(s.PerTask(s.Reads) > 0) {
+				t.Errorf("%s: %.2f commands and %.2f reads per task: not read", tc.name, s.PerTask(s.Commands), s.PerTask(s.Reads))
 			}
 			if res.Tasks != 200 || s.Tasks != 200 || len(s.CPU) != len(tc.servers) {
 				t.Errorf("%s: %d tasks, spread of %d tasks over %d servers; want 200, 200, %d",

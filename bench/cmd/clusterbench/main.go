@@ -10,7 +10,9 @@
 // (as in e2ebench, -tasks no-op tasks enqueued first, untimed, then
 // drained by a worker of -concurrency slots):
 //
-//   - "one node": the queue on one Redis that is not a Cluster (-node);
+//   - "one node": the queue on one Redis that is not a Cluster (-node),
+//     the base of the ratios; with -node-partitions, also split there, to
+//     tell the cost of splitting from the cost of the Cluster;
 //   - "cluster, P partitions", for each P of -partitions: the queue split
 //     in P partitions on the Cluster of -cluster (its masters; no
 //     replicas).
@@ -20,7 +22,8 @@
 // CPU µs per task of all servers and of each with its share of the work,
 // the busiest server's share, the projected capacity and its ratio to one
 // node's in the same round, each the median of the rounds (and its
-// spread), and draws it as a chart (-chart).
+// spread), and the reads and commands per task of all servers (INFO
+// stats: where the CPU time went), and draws it as a chart (-chart).
 //
 // With -start (the default) it starts the servers itself on the given
 // ports, which must be free (each Cluster node's bus too, port + 10000),
@@ -39,6 +42,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -56,6 +60,7 @@ func main() {
 	rounds := flag.Int("rounds", 5, "rounds, in which the configurations take turns")
 	conc := flag.Int("concurrency", 32, "the worker's concurrency")
 	parts := flag.String("partitions", "1,3", "partition counts to measure on the Cluster, comma-separated")
+	nodeParts := flag.String("node-partitions", "1", "partition counts to measure on one node, comma-separated; 1 is the base")
 	name := flag.String("queue", "bench", "the queue's name (its partitions' homes depend on it)")
 	chart := flag.String("chart", "cluster-capacity.png", "the chart's file (.png, .svg or .pdf); empty for none")
 	timeout := flag.Duration("timeout", 5*time.Minute, "give up on a drain after this long")
@@ -64,12 +69,15 @@ func main() {
 
 	o := options{node: *node, cluster: split(*cluster), tasks: *tasks, rounds: *rounds, conc: *conc,
 		queue: *name, chart: *chart, timeout: *timeout, quiet: *quiet}
-	for _, f := range split(*parts) {
-		p, err := strconv.Atoi(f)
-		if err != nil || p < 1 {
-			log.Fatalf("clusterbench: -partitions: %q is not a positive number", f)
-		}
-		o.partitions = append(o.partitions, p)
+	var err error
+	if o.partitions, err = counts(*parts); err != nil {
+		log.Fatal("clusterbench: -partitions: ", err)
+	}
+	if o.nodePartitions, err = counts(*nodeParts); err != nil {
+		log.Fatal("clusterbench: -node-partitions: ", err)
+	}
+	if !slices.Contains(o.nodePartitions, 1) {
+		o.nodePartitions = append([]int{1}, o.nodePartitions...) // the base of the ratios
 	}
 	if o.tasks < 1 || o.rounds < 1 || o.conc < 1 || len(o.cluster) == 0 || len(o.partitions) == 0 {
 		log.Fatal("clusterbench: -tasks, -rounds, -concurrency, -cluster and -partitions must be given, and positive")
@@ -77,7 +85,7 @@ func main() {
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	var s servers
-	err := func() error {
+	err = func() error {
 		if !*start {
 			return nil
 		}
@@ -106,7 +114,8 @@ type options struct {
 	node                string
 	cluster             []string
 	tasks, rounds, conc int
-	partitions          []int
+	partitions          []int // on the Cluster
+	nodePartitions      []int // on one node
 	queue, chart        string
 	timeout             time.Duration
 	quiet               bool
@@ -139,7 +148,13 @@ func run(ctx context.Context, o options) (err error) {
 		name      string
 		lockStore bool
 	}{{"lock+store", true}, {"bare", false}} {
-		configs = append(configs, config{name: kind.name + ", one node", lockStore: kind.lockStore, partitions: 1})
+		for _, p := range o.nodePartitions {
+			name := kind.name + ", one node"
+			if p > 1 {
+				name += fmt.Sprintf(", %d partitions", p)
+			}
+			configs = append(configs, config{name: name, lockStore: kind.lockStore, partitions: p})
+		}
 		for _, p := range o.partitions {
 			configs = append(configs, config{name: fmt.Sprintf("%s, cluster, %d %s", kind.name, p, plural(p, "partition")),
 				lockStore: kind.lockStore, cluster: true, partitions: p})
@@ -263,6 +278,19 @@ func capacities(spreads []bench.Spread) []float64 {
 		out[i] = s.Capacity()
 	}
 	return out
+}
+
+// counts parses a comma-separated list of partition counts.
+func counts(s string) ([]int, error) {
+	var out []int
+	for _, f := range split(s) {
+		p, err := strconv.Atoi(f)
+		if err != nil || p < 1 {
+			return nil, fmt.Errorf("%q is not a positive number", f)
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 func split(s string) []string {
