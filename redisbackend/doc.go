@@ -77,6 +77,34 @@
 // superseded changes nothing. A batch of 100 costs about 1,000 Redis
 // commands, flushed, taken, started and finished (BenchmarkBatch100).
 //
+// Partitioned queues. One queue is one stream under one hash tag, so on a
+// Cluster one hot queue lives on one master. Queue.SetPartitions splits a
+// queue into n partitions (DefaultPartitions for queues first used
+// without a count): partition 0 is the queue itself, partition i its own
+// queue "<queue>#<i>", with its own keys and slot (queue.PartitionName).
+// Enqueue sends a task to the partition of its RouteKey (OrderKey, else
+// Group, else Unique, else ID); a Take reads every partition in one
+// pipeline, at most n in all, the partition asked first turning with each
+// Take; a delivery names its partition, where its finish, extension and
+// progress go; Recover, Promote, Leave and FlushGroups run on every
+// partition in one pipeline. Tasks of one OrderKey are handed out in the
+// order they were enqueued; tasks of different keys, or of none, in no
+// set order between them. A task's ID is unique within its partition: an
+// Enqueue of an ID held by a task routed to another partition (by another
+// key, or a workflow step, which its script puts in partition 0) is not
+// refused.
+//
+// Changing the count of a live queue loses nothing: call SetPartitions
+// from any process, and every process goes by the new count within about
+// a second (each reads it at most once a second). Producers route over the
+// new count; workers take from, promote and recover every partition the
+// queue ever had (the highest count, kept beside it), so lowering the
+// count strands nothing: the partitions past it drain and are no longer
+// written. Order by OrderKey holds only between tasks enqueued under one
+// count: after a change, a key's next tasks may go to another partition
+// and be handed out before its earlier ones. So to keep a key's order
+// across a change, let its queued tasks drain first.
+//
 // Every script answers the same when go-redis sends it again after losing
 // its reply, and connection errors come back marked task.ErrUnavailable;
 // see FAULTS.md. Everything here is safe for concurrent use.

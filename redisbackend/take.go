@@ -166,10 +166,20 @@ func cmdsErr(cmds ...redis.Cmder) error {
 // to n new entries (n <= 0: all), those taken over first, added to pipe
 // unless pipe is nil. Its reply is flat (see appendFlat): go-redis reads
 // it as strings, without the map per entry an XREADGROUP reply costs.
-func takeNew(ctx context.Context, pipe redis.Pipeliner, names *queueNames, consumer string, n int, eval bool) *redis.StringSliceCmd {
-	cmd := redis.NewStringSliceCmd(ctx, argEvalSHA, takeScript.sha, 4, names.stream, names.ahead, names.early, names.paused, consumer, n)
-	if eval {
+//
+// With more (a Take over partitions), n may be -1, a peek, and the reply
+// says whether more entries may be ready (see take.lua's report).
+func takeNew(ctx context.Context, pipe redis.Pipeliner, names *queueNames, consumer string, n int, eval bool, more ...any) *redis.StringSliceCmd {
+	var cmd *redis.StringSliceCmd
+	switch {
+	case len(more) > 0 && eval:
+		cmd = redis.NewStringSliceCmd(ctx, "eval", takeScript.src, 4, names.stream, names.ahead, names.early, names.paused, consumer, n, more[0])
+	case len(more) > 0:
+		cmd = redis.NewStringSliceCmd(ctx, argEvalSHA, takeScript.sha, 4, names.stream, names.ahead, names.early, names.paused, consumer, n, more[0])
+	case eval:
 		cmd = redis.NewStringSliceCmd(ctx, "eval", takeScript.src, 4, names.stream, names.ahead, names.early, names.paused, consumer, n)
+	default:
+		cmd = redis.NewStringSliceCmd(ctx, argEvalSHA, takeScript.sha, 4, names.stream, names.ahead, names.early, names.paused, consumer, n)
 	}
 	cmd.SetFirstKeyPos(3)
 	if pipe != nil {

@@ -104,7 +104,7 @@ func (t *tester) takeBatches(name, taskName string, want ...[]string) []*queue.D
 	}
 	seen := map[string]bool{}
 	for i, d := range ds {
-		if d.Task != taskName || d.Queue != name || d.Group != "" || !slices.Equal(d.Batch, want[i]) {
+		if d.Task != taskName || logical(d.Queue) != name || d.Group != "" || !slices.Equal(d.Batch, want[i]) {
 			t.Fatalf("delivery %d of %s: task %q, queue %q, group %q, batch %q; want a batch of %q with %q",
 				i, name, d.Task, d.Queue, d.Group, d.Batch, taskName, want[i])
 		}

@@ -26,7 +26,7 @@ func takePromises() []promise {
 // 0), each with a receipt of its own.
 func takeOrder(t *tester) {
 	for i := range 10 {
-		t.enqueue(msg("fifo", fmt.Sprintf("m%d", i)), time.Time{})
+		t.enqueue(t.ordered("fifo", fmt.Sprintf("m%d", i)), time.Time{})
 	}
 	receipts := map[string]bool{}
 	for _, tc := range []struct {
@@ -52,7 +52,7 @@ func takeOrder(t *tester) {
 		t.Fatalf("Take of an empty queue: got %q, want nil", ids(ds))
 	}
 	for _, id := range []string{"x", "y", "z"} {
-		t.enqueue(msg("fifo", id), time.Time{})
+		t.enqueue(t.ordered("fifo", id), time.Time{})
 	}
 	wantIDs(t, "Take(n=0)", t.take("fifo", "c1", 0), "x", "y", "z")
 }
@@ -290,7 +290,7 @@ func recoverPromises() []promise {
 func recoverIdle(t *tester) {
 	const idle = time.Second // real time, with room for a loaded machine
 	for _, id := range []string{"a", "b", "c"} {
-		t.enqueue(msg("rc", id), time.Time{})
+		t.enqueue(t.ordered("rc", id), time.Time{})
 	}
 	da := t.take("rc", "c1", 1)[0]
 	db := t.take("rc", "c2", 1)[0]
@@ -312,7 +312,7 @@ func recoverIdle(t *tester) {
 			t.Errorf("recovered %s: Deliveries %d, want 2", d.ID, d.Deliveries)
 		}
 	}
-	want := *msg("rc", "a")
+	want := *t.ordered("rc", "a")
 	want.Attempt = 1
 	sameMessage(t, "recovered", ds[0].Message, want)
 	if ds[0].Receipt == da.Receipt {
@@ -429,7 +429,7 @@ func lateFinishKeepsRecord(t *tester) {
 // one taken over is its new consumer's.
 func extendReportsLost(t *tester) {
 	for _, id := range []string{"a", "b", "c"} {
-		t.enqueue(msg("xl", id), time.Time{})
+		t.enqueue(t.ordered("xl", id), time.Time{})
 	}
 	held := t.take("xl", "c1", 3)
 	wantIDs(t, "Take", held, "a", "b", "c")
@@ -462,11 +462,11 @@ func extendReportsLost(t *tester) {
 // again, whether its new holder still holds it or finished it.
 func takenOverFirst(t *tester) {
 	for _, id := range []string{"x", "y"} {
-		t.enqueue(msg("ah", id), time.Time{})
+		t.enqueue(t.ordered("ah", id), time.Time{})
 	}
 	wantIDs(t, "Take", t.take("ah", "dead", 2), "x", "y")
 	for _, id := range []string{"p", "q", "r"} {
-		t.enqueue(msg("ah", id), time.Time{})
+		t.enqueue(t.ordered("ah", id), time.Time{})
 	}
 	if n, err := t.q.Recover(t.Context(), "ah", 0, 10); err != nil || n != 2 {
 		t.Fatalf("Recover = %d, %v; want 2", n, err)
@@ -479,7 +479,7 @@ func takenOverFirst(t *tester) {
 	var rest []*queue.Delivery
 	for _, id := range []string{"q", "r", "s"} { // one at a time: s comes after x and y, put back
 		if id == "s" {
-			t.enqueue(msg("ah", id), time.Time{})
+			t.enqueue(t.ordered("ah", id), time.Time{})
 		}
 		ds := t.take("ah", "c1", 1)
 		wantIDs(t, "Take(1) of the rest", ds, id)
@@ -510,10 +510,10 @@ func takenOverFirst(t *tester) {
 // hand it out again with the next Takes of the same consumer, and they go
 // on with the messages never taken.
 func takenOverOnceToItsHolder(t *tester) {
-	t.enqueue(msg("ho", "x"), time.Time{})
+	t.enqueue(t.ordered("ho", "x"), time.Time{})
 	wantIDs(t, "Take", t.take("ho", "dead", 1), "x")
 	for _, id := range []string{"p", "q", "r"} {
-		t.enqueue(msg("ho", id), time.Time{})
+		t.enqueue(t.ordered("ho", id), time.Time{})
 	}
 	if n, err := t.q.Recover(t.Context(), "ho", 0, 10); err != nil || n != 1 {
 		t.Fatalf("Recover = %d, %v; want 1", n, err)

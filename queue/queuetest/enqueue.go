@@ -200,8 +200,8 @@ func refused(t *tester) {
 // its place: a duplicate, of a known ID or of one earlier in the call, is
 // refused there alone.
 func enqueueMany(t *tester) {
-	t.enqueue(msg("many", "known"), time.Time{})
-	batch := []*queue.Message{msg("many", "a"), msg("many", "known"), msg("many", "b"), msg("many", "a"), msg("other", "a")}
+	t.enqueue(t.ordered("many", "known"), time.Time{})
+	batch := []*queue.Message{t.ordered("many", "a"), t.ordered("many", "known"), t.ordered("many", "b"), t.ordered("many", "a"), t.ordered("other", "a")}
 	errs, err := t.q.EnqueueMany(t.Context(), batch, time.Time{})
 	if err != nil || len(errs) != len(batch) {
 		t.Fatalf("EnqueueMany = %v, %v; want an answer for each of %d", errs, err, len(batch))
@@ -215,7 +215,7 @@ func enqueueMany(t *tester) {
 	wantIDs(t, "Take of the other queue", t.take("other", "c1", 10), "a")
 
 	later := time.Now().Add(time.Hour)
-	errs, err = t.q.EnqueueMany(t.Context(), []*queue.Message{msg("many", "c"), msg("many", "d")}, later)
+	errs, err = t.q.EnqueueMany(t.Context(), []*queue.Message{t.ordered("many", "c"), t.ordered("many", "d")}, later)
 	if err != nil || len(errs) != 2 || errs[0] != nil || errs[1] != nil {
 		t.Fatalf("EnqueueMany delayed = %v, %v", errs, err)
 	}
@@ -299,9 +299,9 @@ func uniqueFreedAtEnd(t *tester) {
 		}},
 		{"retried, then succeeded", func(t *tester, d *queue.Delivery) {
 			t.finish(d, queue.Outcome{Status: queue.Scheduled, Attempt: 2, RunAt: time.Now().Add(-time.Second), Kind: "boom", Error: "x", Retry: true})
-			t.duplicate("while its retry waits", uniqueMsg(d.Queue, "second", "k", time.Hour), time.Time{}, d.ID)
-			t.promote(d.Queue, time.Now(), 10)
-			t.finish(t.takeOne(d.Queue, d.ID), queue.Outcome{Status: queue.Succeeded, Attempt: 2})
+			t.duplicate("while its retry waits", uniqueMsg(logical(d.Queue), "second", "k", time.Hour), time.Time{}, d.ID)
+			t.promote(logical(d.Queue), time.Now(), 10)
+			t.finish(t.takeOne(logical(d.Queue), d.ID), queue.Outcome{Status: queue.Succeeded, Attempt: 2})
 		}},
 	}
 	for i, e := range ends {

@@ -62,13 +62,13 @@ func pageEveryRow(t *tester) {
 	for i := range 12 {
 		id := fmt.Sprintf("r%02d", i)
 		ready = append(ready, id)
-		t.enqueue(msg("pg", id), time.Time{})
+		t.enqueue(t.ordered("pg", id), time.Time{})
 	}
 	due := time.Now().Add(time.Hour).Truncate(time.Millisecond)
 	for _, id := range []string{"d3", "d1", "d2", "d0"} {
-		t.enqueue(msg("pg", id), due)
+		t.enqueue(t.ordered("pg", id), due)
 	}
-	t.enqueue(msg("pg", "d9"), due.Add(-time.Minute))
+	t.enqueue(t.ordered("pg", "d9"), due.Add(-time.Minute))
 	for _, n := range []int{1, 5, 12, 0} {
 		wantPages(t, fmt.Sprintf("ready by %d", n), t.pages("pg", queue.TaskQuery{Set: queue.ReadyTasks, Limit: n}), ready...)
 		wantPages(t, fmt.Sprintf("delayed by %d", n), t.pages("pg", queue.TaskQuery{Set: queue.DelayedTasks, Limit: n}),
@@ -101,7 +101,7 @@ func pageEveryRow(t *tester) {
 // filtered listing pages as a plain one does.
 func pageFilters(t *tester) {
 	for i := range 10 {
-		m := msg("pf", fmt.Sprintf("t%d", i))
+		m := t.ordered("pf", fmt.Sprintf("t%d", i))
 		if i%2 == 1 {
 			m.Task = "sms"
 		}
@@ -141,7 +141,7 @@ func pageFilters(t *tester) {
 
 	base := time.Now().Add(time.Hour).Truncate(time.Millisecond)
 	for i := range 3 {
-		t.enqueue(msg("pf", fmt.Sprintf("e%d", i)), base.Add(time.Duration(i)*time.Hour))
+		t.enqueue(t.ordered("pf", fmt.Sprintf("e%d", i)), base.Add(time.Duration(i)*time.Hour))
 	}
 	window := queue.TaskQuery{Set: queue.DelayedTasks, Since: base.Add(30 * time.Minute), Until: base.Add(2 * time.Hour)}
 	wantPages(t, "delayed due in a window", t.pages("pf", window), "e1")

