@@ -64,6 +64,15 @@
 // CommandTable by command. EnqueueWorkflowTime times the enqueue of one
 // workflow (ChainDef, FanInDef), on Redis or memory (MemoryWorkflows).
 //
+// One hot queue over a Redis Cluster (issue 21) is measured by
+// cmd/clusterbench as capacity, not speed (the machine may have too few
+// cores to show a speed-up): the queue, split in partitions
+// (OpenPartitioned), is drained on a Cluster and on one Redis, each
+// server's CPU time read before and after (DrainSpread, Spread); the
+// projected capacity is one second over the busiest server's CPU time per
+// task (Spread.Capacity), compared with one Redis's round by round
+// (CapacityRatios), printed by CapacityTable and drawn by PlotCapacity.
+//
 // Taskware writes only keys under a prefix of the run's own (NewPrefix);
 // asynq, which takes no prefix, writes in a logical DB of its own, which
 // must be empty and is left empty. Every key written is deleted after:

@@ -131,9 +131,11 @@ type taskwareQueue struct {
 	client *worker.Client
 	noop   *task.Task[int, int]
 	conc   int
+	// name is the queue the tasks go on; "" for queue.Default.
+	name   string
 	ran    func(int) // set by Start, before the worker runs
 	closer interface{ Close() error }
-	keys   *redis.Client // to delete the keys under prefix
+	keys   redis.UniversalClient // to delete the keys under prefix
 	prefix string
 }
 
@@ -148,20 +150,37 @@ func openTaskwareQueue(lockStore, auto bool) func(Env) (TaskQueue, error) {
 			}
 			c, closer = ap, ap
 		}
-		b := redisbackend.New(c, redisbackend.Prefix(env.Prefix))
-		t := &taskwareQueue{queue: b.Queue(), conc: env.Concurrency, closer: closer, keys: env.Client, prefix: env.Prefix}
-		t.client = worker.NewClient(t.queue, nil)
-		var chain []task.Middleware
-		if lockStore {
-			byID := func(inv *task.Invocation) (string, error) { return inv.ID, nil }
-			chain = []task.Middleware{middleware.StoreResult(b.Store()), middleware.WithLockFunc(b.Locker(), byID)}
-		}
-		t.noop = task.New(noopName, func(_ context.Context, i int) (int, error) {
-			t.ran(i)
-			return i, nil
-		}, chain...)
+		t := newTaskwareQueue(c, env.Client, env.Prefix, env.Concurrency, lockStore)
+		t.closer = closer
 		return t, nil
 	}
+}
+
+// newTaskwareQueue sets taskware up on c, with its keys under prefix,
+// which Close deletes through keys (c itself, or the client c pipelines
+// on).
+func newTaskwareQueue(c, keys redis.UniversalClient, prefix string, conc int, lockStore bool, opts ...redisbackend.Option) *taskwareQueue {
+	b := redisbackend.New(c, append([]redisbackend.Option{redisbackend.Prefix(prefix)}, opts...)...)
+	t := &taskwareQueue{queue: b.Queue(), conc: conc, closer: nopCloser{}, keys: keys, prefix: prefix}
+	t.client = worker.NewClient(t.queue, nil)
+	var chain []task.Middleware
+	if lockStore {
+		byID := func(inv *task.Invocation) (string, error) { return inv.ID, nil }
+		chain = []task.Middleware{middleware.StoreResult(b.Store()), middleware.WithLockFunc(b.Locker(), byID)}
+	}
+	t.noop = task.New(noopName, func(_ context.Context, i int) (int, error) {
+		t.ran(i)
+		return i, nil
+	}, chain...)
+	return t
+}
+
+// onQueue returns the enqueue options that put a task on t's queue.
+func (t *taskwareQueue) onQueue() []worker.EnqueueOption {
+	if t.name == "" {
+		return nil
+	}
+	return []worker.EnqueueOption{worker.OnQueue(t.name)}
 }
 
 func (t *taskwareQueue) Enqueue(ctx context.Context, n int) error {
@@ -175,7 +194,7 @@ func (t *taskwareQueue) Enqueue(ctx context.Context, n int) error {
 func (t *taskwareQueue) EnqueueSerial(ctx context.Context, from, to, batch int) error {
 	if batch <= 1 {
 		for i := from; i < to; i++ {
-			if _, err := worker.Enqueue(ctx, t.client, t.noop, i); err != nil {
+			if _, err := worker.Enqueue(ctx, t.client, t.noop, i, t.onQueue()...); err != nil {
 				return err
 			}
 		}
@@ -187,7 +206,7 @@ func (t *taskwareQueue) EnqueueSerial(ctx context.Context, from, to, batch int) 
 		for j := i; j < min(i+batch, to); j++ {
 			args = append(args, j)
 		}
-		if _, err := worker.EnqueueMany(ctx, t.client, t.noop, args); err != nil {
+		if _, err := worker.EnqueueMany(ctx, t.client, t.noop, args, t.onQueue()...); err != nil {
 			return err
 		}
 	}
@@ -196,20 +215,24 @@ func (t *taskwareQueue) EnqueueSerial(ctx context.Context, from, to, batch int) 
 
 func (t *taskwareQueue) Start(ran func(int)) (func() error, error) {
 	t.ran = ran
-	return runWorker(t.queue, t.conc, func(w *worker.Worker) { worker.Register(w, t.noop) }), nil
+	var opts []worker.Option
+	if t.name != "" {
+		opts = append(opts, worker.Queues(t.name))
+	}
+	return runWorker(t.queue, t.conc, func(w *worker.Worker) { worker.Register(w, t.noop) }, opts...), nil
 }
 
 // runWorker runs a worker of conc slots (the default if 0) on q, with
-// the tasks register gives it, until the stop it returns is called; stop
-// returns what the worker reported, joined.
-func runWorker(q queue.Queue, conc int, register func(*worker.Worker)) (stop func() error) {
+// the tasks register gives it and options opts, until the stop it returns
+// is called; stop returns what the worker reported, joined.
+func runWorker(q queue.Queue, conc int, register func(*worker.Worker), opts ...worker.Option) (stop func() error) {
 	var mu sync.Mutex
 	var errs []error
-	opts := []worker.Option{worker.OnError(func(err error) {
+	opts = append(opts, worker.OnError(func(err error) {
 		mu.Lock()
 		defer mu.Unlock()
 		errs = append(errs, err)
-	})}
+	}))
 	if conc > 0 {
 		opts = append(opts, worker.Concurrency(conc))
 	}
@@ -229,7 +252,7 @@ func runWorker(q queue.Queue, conc int, register func(*worker.Worker)) (stop fun
 
 func (t *taskwareQueue) Close() error {
 	err := t.closer.Close()
-	_, derr := DeletePrefix(context.Background(), t.keys, t.prefix)
+	_, derr := DeletePrefixEverywhere(context.Background(), t.keys, t.prefix)
 	return errors.Join(err, derr)
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 )
 
 // TestQueueLibs drains 200 tasks through each contender on the real Redis,
@@ -101,7 +102,11 @@ func kept(t *testing.T, q TaskQueue) int {
 	t.Helper()
 	switch q := q.(type) {
 	case *taskwareQueue:
-		return countKeys(t, q.keys, q.prefix+"result:")
+		c, ok := q.keys.(*redis.Client)
+		if !ok {
+			t.Fatalf("kept counts on one Redis, not on a %T", q.keys)
+		}
+		return countKeys(t, c, q.prefix+"result:")
 	case *asynqQueue:
 		info, err := asynq.NewInspectorFromRedisClient(q.rdb).GetQueueInfo(q.queue)
 		if err != nil {

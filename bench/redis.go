@@ -52,6 +52,52 @@ var globEscaper = strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`
 // server is shared, so nothing here flushes it. It returns how many it
 // deleted.
 func DeletePrefix(ctx context.Context, c *redis.Client, prefix string) (int64, error) {
+	return deletePrefix(ctx, c, prefix, func(ctx context.Context, keys []string) (int64, error) {
+		return c.Del(ctx, keys...).Result()
+	})
+}
+
+// DeletePrefixEverywhere deletes the keys under prefix, and only those,
+// from c: from each master of a Cluster, or as DeletePrefix does from one
+// Redis. It returns how many it deleted.
+func DeletePrefixEverywhere(ctx context.Context, c redis.UniversalClient, prefix string) (int64, error) {
+	switch c := c.(type) {
+	case *redis.Client:
+		return DeletePrefix(ctx, c, prefix)
+	case *redis.ClusterClient:
+		var deleted atomic.Int64
+		err := c.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+			n, err := deletePrefix(ctx, node, prefix, func(ctx context.Context, keys []string) (int64, error) {
+				return delEach(ctx, node, keys)
+			})
+			deleted.Add(n)
+			return err
+		})
+		return deleted.Load(), err
+	}
+	return 0, fmt.Errorf("bench: cannot delete the keys of a %T", c)
+}
+
+// delEach deletes keys one command each, in one pipeline: a Cluster node
+// refuses a DEL of keys in several slots.
+func delEach(ctx context.Context, c *redis.Client, keys []string) (int64, error) {
+	cmds := make([]*redis.IntCmd, len(keys))
+	_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, k := range keys {
+			cmds[i] = p.Del(ctx, k)
+		}
+		return nil
+	})
+	var n int64
+	for _, cmd := range cmds {
+		n += cmd.Val()
+	}
+	return n, err
+}
+
+// deletePrefix scans c for the keys under prefix, and deletes them with
+// del, 500 at a time.
+func deletePrefix(ctx context.Context, c *redis.Client, prefix string, del func(context.Context, []string) (int64, error)) (int64, error) {
 	var deleted int64
 	iter := c.Scan(ctx, 0, globEscaper.Replace(prefix)+"*", 500).Iterator()
 	var batch []string
@@ -59,7 +105,7 @@ func DeletePrefix(ctx context.Context, c *redis.Client, prefix string) (int64, e
 		if len(batch) == 0 {
 			return nil
 		}
-		n, err := c.Del(ctx, batch...).Result()
+		n, err := del(ctx, batch)
 		deleted += n
 		batch = batch[:0]
 		return err
@@ -136,6 +182,12 @@ func infoFields(ctx context.Context, c *redis.Client, section string) (map[strin
 	if err != nil {
 		return nil, err
 	}
+	return parseInfo(s), nil
+}
+
+// parseInfo returns the fields of INFO's text s, by name: its "name:value"
+// lines, without the "# Section" headers.
+func parseInfo(s string) map[string]string {
 	fields := make(map[string]string)
 	for line := range strings.Lines(s) {
 		line = strings.TrimSpace(line)
@@ -143,7 +195,7 @@ func infoFields(ctx context.Context, c *redis.Client, section string) (map[strin
 			fields[k] = v
 		}
 	}
-	return fields, nil
+	return fields
 }
 
 // RedisCPU returns the CPU time, system and user, that the Redis server of
@@ -154,6 +206,12 @@ func RedisCPU(ctx context.Context, c *redis.Client) (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
+	return cpuOf(f)
+}
+
+// cpuOf sums INFO cpu's used_cpu_sys and used_cpu_user, in seconds, from
+// fields.
+func cpuOf(f map[string]string) (time.Duration, error) {
 	var sum time.Duration
 	for _, k := range []string{"used_cpu_sys", "used_cpu_user"} {
 		secs, err := strconv.ParseFloat(f[k], 64)
