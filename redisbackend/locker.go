@@ -111,6 +111,7 @@ type redisLease struct {
 	args           [8]any // acquire, then release
 	refreshArgs    [6]any // apart: a refresh may be in flight during a release
 	ops, refreshOp [1]op
+	final          finalOp // its release at the end of the run (FinalRelease)
 }
 
 func ttlArg(ttl time.Duration) int64 { return max(ttl.Milliseconds(), 1) }
@@ -127,14 +128,17 @@ func (l *Locker) TryAcquire(ctx context.Context, key string, ttl time.Duration) 
 	randid.Fill(&token)
 	// One string holds the key, the token and, with a run, the holder
 	// argument: one allocation.
-	var run string
-	if !owner.IsZero() {
-		holder, _ := l.b.holder.(string)
-		run = holder + taskTag + url.PathEscape(owner.Queue) + "/" + url.PathEscape(owner.ID)
-	}
-	s := l.b.keys.prefix + "lock:{" + key + "}" + string(token[:]) + run
-	keyEnd := len(s) - randid.Len - len(run)
+	keyEnd := len(l.b.keys.prefix) + len("lock:{") + len(key) + len("}")
 	tokenEnd := keyEnd + randid.Len
+	var s string
+	if owner.IsZero() {
+		s = l.b.keys.prefix + "lock:{" + key + "}" + string(token[:])
+	} else {
+		holder, _ := l.b.holder.(string)
+		s = l.b.keys.prefix + "lock:{" + key + "}" + string(token[:]) + holder + taskTag +
+			url.PathEscape(owner.Queue) + "/" + url.PathEscape(owner.ID)
+	}
+	run := s[tokenEnd:]
 	now := time.Now() // the lease runs from before the request, to be safe
 	rl := &redisLease{locker: l, lockKey: s[:keyEnd], ttlMs: ttlArg(ttl), sinceUs: now.UnixMicro()}
 	rl.Lease = lock.Lease{Key: key, Token: s[keyEnd:tokenEnd], TTL: ttl, AcquiredAt: now, Task: owner}
@@ -242,7 +246,8 @@ func (l *Locker) forget(rl *redisLease, ttl time.Duration) {
 // trip that ends the task.
 func (l *Locker) FinalRelease(lease *lock.Lease) task.FinalWrite {
 	rl := l.own(lease)
-	return &finalOp{b: l.b, lockKey: &rl.lockKey, token: &rl.Token}
+	rl.final = finalOp{b: l.b, lockKey: &rl.lockKey, token: &rl.Token}
+	return &rl.final
 }
 
 // Refresh implements lock.Locker.
