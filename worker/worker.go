@@ -391,7 +391,9 @@ type run struct {
 // CancelOf implements task.Canceler: a lock held for the run ends it
 // through the run's own context.
 func (r *run) CancelOf(ctx context.Context) context.CancelCauseFunc {
-	if r.cancel != nil && ctx.Done() == r.ctx.Done() {
+	// The run's context itself is the usual case, told without Done,
+	// which would make its channel.
+	if r.cancel != nil && (ctx == context.Context(&r.ctx) || ctx.Done() == r.ctx.Done()) {
 		return r.cancel
 	}
 	return nil
