@@ -143,6 +143,16 @@ func (g *Guard) Hold(ctx context.Context, key string) (*Hold, error) {
 // (OwnerTaskFrom), for the locks the run takes inside. middleware.WithLock
 // holds its locks this way. A zero run is Hold's.
 func (g *Guard) HoldFor(ctx context.Context, key string, run TaskRef) (*Hold, error) {
+	return g.HoldWithin(ctx, key, run, nil)
+}
+
+// HoldWithin is HoldFor within a run whose context, ctx, cancel ends (see
+// task.Canceler): the Hold works under ctx itself rather than a context
+// of its own, so a lost lease cancels ctx, and with it the run, through
+// cancel, with a cause matching ErrLeaseLost; Release ends renewal but
+// not ctx, which goes on for the rest of the run. It saves a cancellable
+// context per hold. A nil cancel is HoldFor.
+func (g *Guard) HoldWithin(ctx context.Context, key string, run TaskRef, cancel context.CancelCauseFunc) (*Hold, error) {
 	// The mark is part of the Hold, so that it costs no allocation of its
 	// own.
 	h := &Hold{guard: g, owner: ownerCtx{Context: ctx, task: run}}
@@ -155,7 +165,11 @@ func (g *Guard) HoldFor(ctx context.Context, key string, run TaskRef) (*Hold, er
 		return nil, err
 	}
 	h.lease, h.sent = lease, lease.AcquiredAt
-	h.Context, h.cancel = context.WithCancelCause(ctx)
+	if cancel != nil {
+		h.Context, h.cancel, h.shared = ctx, cancel, true
+	} else {
+		h.Context, h.cancel = context.WithCancelCause(ctx)
+	}
 	g.renewer.add(h)
 	return h, nil
 }
@@ -194,6 +208,7 @@ type Hold struct {
 	lease  *Lease
 	owner  ownerCtx // the task run it is held for, if any
 	cancel context.CancelCauseFunc
+	shared bool // its context is its run's (HoldWithin): a release does not end it
 
 	mu       sync.Mutex
 	released bool
@@ -238,7 +253,8 @@ func (h *Hold) Err() error {
 	return h.Context.Err()
 }
 
-// Release stops renewal, cancels the Hold's context and releases the lease.
+// Release stops renewal, cancels the Hold's context (not a run's context
+// it shares: HoldWithin) and releases the lease.
 // It does not wait for a refresh in flight: a refresh that reaches the
 // lock after its release finds it no longer owned, and changes nothing. It
 // returns an error matching ErrNotHeld if the lease was already lost.
@@ -260,7 +276,9 @@ func (h *Hold) stop() bool {
 	h.released = true
 	h.mu.Unlock()
 	h.guard.renewer.remove(h)
-	h.cancel(context.Canceled)
+	if !h.shared {
+		h.cancel(context.Canceled)
+	}
 	return true
 }
 

@@ -332,3 +332,56 @@ func TestManyHoldsShareRenewal(t *testing.T) {
 		wg.Wait()
 	})
 }
+
+// A Hold within a run's context (HoldWithin) cancels that context, through
+// the run's cancel, with cause ErrLeaseLost when its lease is lost; its
+// release ends renewal but not the run's context, which goes on.
+func TestHoldWithinSharesRunContext(t *testing.T) {
+	taskwaretest.Each(t, func(t *testing.T, b *taskwaretest.Backend) {
+		g, err := lock.NewGuard(b.Locker, lock.TTL(150*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		run := lock.TaskRef{Queue: "q", ID: "run-1"}
+
+		// Released: the run's context goes on.
+		ctx, cancel := context.WithCancelCause(t.Context())
+		defer cancel(nil)
+		h, err := g.HoldWithin(ctx, "k", run, cancel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if owner, ok := lock.OwnerTaskFrom(h); !ok || owner != run {
+			t.Fatalf("OwnerTaskFrom = %v, %v; want %v", owner, ok, run)
+		}
+		if err := h.Release(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if ctx.Err() != nil || h.Err() != nil {
+			t.Fatalf("a release ended the run's context: %v, %v", ctx.Err(), h.Err())
+		}
+
+		// Lost: the run's context ends, with the lease's cause.
+		ctx, cancel = context.WithCancelCause(t.Context())
+		defer cancel(nil)
+		h, err = g.HoldWithin(ctx, "k", run, cancel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = h.Release(context.Background()) }()
+		if err := b.Locker.Break(context.Background(), "k"); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(5 * time.Second):
+			t.Fatal("the run's context not cancelled after the lease was lost")
+		}
+		if cause := context.Cause(ctx); !errors.Is(cause, lock.ErrLeaseLost) {
+			t.Fatalf("cause %v, want ErrLeaseLost", cause)
+		}
+		if err := h.Outcome(nil); !errors.Is(err, lock.ErrLeaseLost) {
+			t.Fatalf("Outcome(nil) = %v, want ErrLeaseLost", err)
+		}
+	})
+}

@@ -17,7 +17,9 @@ import (
 // which matches lock.ErrLocked; wrap WithLock in SkipLocked to make that a
 // skip. The task's context carries the lease's fencing token (lock.Fence),
 // and is cancelled with cause lock.ErrLeaseLost if the lease is lost; the
-// outcome then matches lock.ErrLeaseLost too. The lease is released on
+// outcome then matches lock.ErrLeaseLost too. Under a worker that context
+// is the run's own (task.Canceler, lock.Guard.HoldWithin), so a lost lease
+// ends the rest of the run as well, and a release ends nothing. The lease is released on
 // every outcome. Each run's lock, taken or not, is recorded in
 // inv.Locks, for events and metrics.
 //
@@ -58,7 +60,13 @@ func withLock(name string, l lock.Locker, key KeyFunc, opts []lock.Option) task.
 			asked := time.Now()
 			// The lease records the run, so that a run that finds the lock
 			// held can tell whose result to wait for (JoinLocked).
-			h, err := g.HoldFor(ctx, k, lock.TaskRef{Queue: inv.Queue, ID: inv.ID})
+			// Under a worker, a lost lease ends the run through the run's
+			// own context: no cancellable context of the lock's own.
+			var cancel context.CancelCauseFunc
+			if inv.Canceler != nil {
+				cancel = inv.Canceler.CancelOf(ctx)
+			}
+			h, err := g.HoldWithin(ctx, k, lock.TaskRef{Queue: inv.Queue, ID: inv.ID}, cancel)
 			if err != nil {
 				inv.Locks = append(inv.Locks, task.LockUse{Key: k, Wait: time.Since(asked)})
 				return nil, err

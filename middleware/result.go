@@ -171,9 +171,12 @@ func StoreResult(s store.Writer, opts ...StoreOption) task.Middleware {
 func (c *storeConfig) record(inv *task.Invocation, res any, err error) (*store.Record, time.Duration, error) {
 	rec := &store.Record{Queue: inv.Queue, ID: inv.ID, Task: inv.Name, Attempt: inv.Attempt} // the store stamps At
 	if err == nil && res != nil {
-		rec.Value, err = task.MarshalCapped(inv.CodecOrJSON(), res, c.maxResult, "result of "+inv.Name)
+		rec.Value, err = task.MarshalCapped(inv.CodecOrJSON(), res, c.maxResult, "")
 		switch {
 		case errors.Is(err, task.ErrTooLarge):
+			if tl, ok := errors.AsType[*task.TooLargeError](err); ok && tl.What == "" {
+				tl.What = "result of " + inv.Name // named only when it fails
+			}
 			err = task.Permanent(err)
 		case err != nil:
 			err = fmt.Errorf("middleware: result of %s does not encode: %w", inv.Name, err)

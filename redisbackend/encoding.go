@@ -22,13 +22,20 @@ import (
 // the key.
 const recordVersion = "r1"
 
-func encodeRecord(rec *store.Record, at time.Time) string {
+func encodeRecord(rec *store.Record, at time.Time) string { return appendRecord(nil, rec, at) }
+
+// appendRecord is encodeRecord into buf's array if the record fits, and
+// into one of its own if not.
+func appendRecord(buf []byte, rec *store.Record, at time.Time) string {
 	var nums [2][20]byte
 	attempt := strconv.AppendInt(nums[0][:0], int64(rec.Attempt), 10)
 	atUs := strconv.AppendInt(nums[1][:0], at.UnixMicro(), 10)
 	n := len(recordVersion) + len(rec.Task) + len(rec.Status) + len(attempt) + len(atUs) + len(rec.Kind) +
 		len(rec.Error) + len(rec.Value) + 7*8
-	b := make([]byte, 0, n)
+	b := buf[:0]
+	if cap(b) < n {
+		b = make([]byte, 0, n)
+	}
 	b = append(b, recordVersion...)
 	b = appendNetstring(b, rec.Task)
 	b = appendNetstring(b, rec.Status)

@@ -67,7 +67,7 @@ func (q *Queue) Finish(ctx context.Context, d *queue.Delivery, o queue.Outcome) 
 		return err
 	}
 	f := &finish{o: o, status: string(o.Status), names: q.names(d.Queue), stack: queue.CapStack(o.Stack)}
-	f.locks = f.lockBuf[:0]
+	f.locks, f.ops = f.lockBuf[:0], f.opBuf[:0]
 	f.final(ctx, q.b, o.Final, d)
 	n := f.names
 	f.state, f.at = f.key(n.statePrefix, d.ID), time.Now().UnixMicro()
@@ -168,8 +168,9 @@ type finish struct {
 	locks                    []*finalOp // the run's releases, made by the script
 	lockBuf                  [2]*finalOp
 	ops                      []op // releases sent beside the script (Cluster), then the script
+	opBuf                    [1]op
 	script                   script
-	keyBuf                   [192]byte // holds the state's and record's keys, if they fit
+	keyBuf                   [256]byte // holds the state's and record's keys, if they fit
 	keyLen                   int
 }
 

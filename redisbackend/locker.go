@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/redis/go-redis/v9"
 
@@ -111,6 +112,8 @@ type redisLease struct {
 	args           [8]any // acquire, then release
 	refreshArgs    [6]any // apart: a refresh may be in flight during a release
 	ops, refreshOp [1]op
+	final          finalOp   // its release at the end of the run (FinalRelease)
+	buf            [192]byte // holds the key, the token and the run, if they fit
 }
 
 func ttlArg(ttl time.Duration) int64 { return max(ttl.Milliseconds(), 1) }
@@ -126,17 +129,21 @@ func (l *Locker) TryAcquire(ctx context.Context, key string, ttl time.Duration) 
 	var token [randid.Len]byte
 	randid.Fill(&token)
 	// One string holds the key, the token and, with a run, the holder
-	// argument: one allocation.
-	var run string
+	// argument, in the lease's own array if it fits.
+	now := time.Now() // the lease runs from before the request, to be safe
+	rl := &redisLease{locker: l, ttlMs: ttlArg(ttl), sinceUs: now.UnixMicro()}
+	keyEnd := len(l.b.keys.prefix) + len("lock:{") + len(key) + len("}")
+	tokenEnd := keyEnd + randid.Len
+	b := append(append(append(append(rl.buf[:0], l.b.keys.prefix...), "lock:{"...), key...), '}')
+	b = append(b, token[:]...)
 	if !owner.IsZero() {
 		holder, _ := l.b.holder.(string)
-		run = holder + taskTag + url.PathEscape(owner.Queue) + "/" + url.PathEscape(owner.ID)
+		b = append(append(append(b, holder...), taskTag...), url.PathEscape(owner.Queue)...)
+		b = append(append(b, '/'), url.PathEscape(owner.ID)...)
 	}
-	s := l.b.keys.prefix + "lock:{" + key + "}" + string(token[:]) + run
-	keyEnd := len(s) - randid.Len - len(run)
-	tokenEnd := keyEnd + randid.Len
-	now := time.Now() // the lease runs from before the request, to be safe
-	rl := &redisLease{locker: l, lockKey: s[:keyEnd], ttlMs: ttlArg(ttl), sinceUs: now.UnixMicro()}
+	s := unsafe.String(unsafe.SliceData(b), len(b)) // b is never written again
+	run := s[tokenEnd:]
+	rl.lockKey = s[:keyEnd]
 	rl.Lease = lock.Lease{Key: key, Token: s[keyEnd:tokenEnd], TTL: ttl, AcquiredAt: now, Task: owner}
 	*lockerstate.Lease(&rl.Lease) = rl
 	var holder any = l.b.holder
@@ -242,7 +249,8 @@ func (l *Locker) forget(rl *redisLease, ttl time.Duration) {
 // trip that ends the task.
 func (l *Locker) FinalRelease(lease *lock.Lease) task.FinalWrite {
 	rl := l.own(lease)
-	return &finalOp{b: l.b, lockKey: &rl.lockKey, token: &rl.Token}
+	rl.final = finalOp{b: l.b, lockKey: &rl.lockKey, token: &rl.Token}
+	return &rl.final
 }
 
 // Refresh implements lock.Locker.

@@ -26,7 +26,16 @@ func (s *Store) putOp(rec *store.Record, ttl time.Duration) *finalOp {
 	if at.IsZero() {
 		at = time.Now()
 	}
-	return &finalOp{b: s.b, queue: rec.Queue, id: rec.ID, value: encodeRecord(rec, at), ttlMs: max(ttl.Milliseconds(), 1)}
+	p := &put{finalOp: finalOp{b: s.b, queue: rec.Queue, id: rec.ID, ttlMs: max(ttl.Milliseconds(), 1)}}
+	p.value = appendRecord(p.buf[:], rec, at)
+	return &p.finalOp
+}
+
+// put is a record's write and its encoding, in one allocation when the
+// record is small, as most are.
+type put struct {
+	finalOp
+	buf [128]byte
 }
 
 // Put implements store.Writer: a SET with the TTL and a PUBLISH to wake

@@ -1,7 +1,6 @@
 package task
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -36,6 +35,7 @@ func (jsonCodec) Unmarshal(data []byte, v any) error { return json.Unmarshal(dat
 // as far as c's Encode writes as it goes.
 func MarshalCapped(c Codec, v any, max int, what string) ([]byte, error) {
 	w := &cappedWriter{max: max}
+	w.buf = w.small[:0]
 	err := c.Encode(w, v)
 	if w.over {
 		return nil, &TooLargeError{What: what, Size: w.seen, Max: max, Partial: true}
@@ -43,7 +43,7 @@ func MarshalCapped(c Codec, v any, max int, what string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return w.buf.Bytes(), nil
+	return w.buf, nil
 }
 
 // errOverCap is what a cappedWriter returns past its cap.
@@ -52,17 +52,19 @@ var errOverCap = errors.New("task: encoding over its cap")
 // cappedWriter keeps what is written to it, up to max bytes, and fails
 // the write that would go past them.
 type cappedWriter struct {
-	buf  bytes.Buffer
-	max  int
-	seen int // bytes written to it, those refused included
-	over bool
+	buf   []byte
+	small [64]byte // buf's first array: a small value needs no other
+	max   int
+	seen  int // bytes written to it, those refused included
+	over  bool
 }
 
 func (w *cappedWriter) Write(p []byte) (int, error) {
 	w.seen += len(p)
-	if w.over || w.buf.Len()+len(p) > w.max {
+	if w.over || len(w.buf)+len(p) > w.max {
 		w.over = true
 		return 0, errOverCap
 	}
-	return w.buf.Write(p)
+	w.buf = append(w.buf, p...)
+	return len(p), nil
 }

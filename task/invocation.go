@@ -70,6 +70,21 @@ type Invocation struct {
 	// Reporter, set by whoever runs the invocation (a worker), takes the
 	// run's progress (see Progress); nil means progress goes nowhere.
 	Reporter Reporter
+	// Canceler, set by whoever runs the invocation (a worker), shares the
+	// cancel of the run's context, so that a policy that must end the run
+	// (a lock whose lease is lost, middleware.WithLock) needs no
+	// cancellable context of its own; nil means there is none to share
+	// (Task.Call).
+	Canceler Canceler
+}
+
+// Canceler shares the cancel of a run's context (see Invocation.Canceler).
+type Canceler interface {
+	// CancelOf returns the cancel of ctx if ctx ends exactly when the run's
+	// context does (it is that context, or one that only adds values to
+	// it), and nil otherwise: a context with a deadline or a cancel of its
+	// own must be ended by its own cancel.
+	CancelOf(ctx context.Context) context.CancelCauseFunc
 }
 
 // Parker gives back a run's worker slot (see Invocation.Park).

@@ -61,6 +61,7 @@ func (w *Worker) park(r *run) {
 		f.cancel(task.ErrAbandoned)
 	}
 	w.mu.Unlock()
+	w.runner() // in this run's runner's place, which the run keeps
 	r.slots.free()
 }
 

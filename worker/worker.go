@@ -64,7 +64,11 @@ type Worker struct {
 	running  bool
 	stopping bool // Run's ctx ended: a run that parks is handed back
 	inflight map[*queue.Delivery]*flight
-	parked   int // runs that gave back their slot (see park)
+	spare    []*flight // flights of deliveries let go, for reuse
+	parked   int       // runs that gave back their slot (see park)
+
+	work   chan *queue.Delivery // to the runners, set by Run
+	runner func()               // starts a runner, set by Run
 }
 
 // Queue is the side of a queue a worker uses: it takes, runs and finishes
@@ -83,6 +87,7 @@ func New(q Queue, opts ...Option) *Worker {
 		pollWait: DefaultPollWait, promoteEvery: DefaultPromoteEvery,
 		tasks: make(map[string]task.Func), batches: make(map[string]*batchTask), inflight: make(map[*queue.Delivery]*flight),
 	}
+	w.spare = make([]*flight, 0, 64)
 	host, _ := os.Hostname()
 	w.consumer = host + ":" + strconv.Itoa(os.Getpid()) + ":" + randid.New()[:6]
 	for _, o := range opts {
@@ -173,15 +178,23 @@ func (w *Worker) Run(ctx context.Context) error {
 	bg.Go(func() error { w.every(bgCtx, w.recoverEvery(), w.recoverAll); return nil })
 
 	// slots count the deliveries held, running or prefetched, and those
-	// that run. One goroutine starts them in the order taken; at a stop,
-	// those not started go back to their queue unrun.
+	// that run. One goroutine starts them in the order taken, each on one
+	// of Concurrency runners (a goroutine per task would cost its start
+	// and stack growth); at a stop, those not started go back to their
+	// queue unrun.
 	held := w.concurrency + w.prefetch
 	slots := newSlots(w.concurrency)
 	var tasks sync.WaitGroup
 	ready := make(chan *queue.Delivery, held)
+	w.work = make(chan *queue.Delivery)
+	w.runner = func() { tasks.Go(func() { w.runRunner(runCtx, slots) }) }
+	for range w.concurrency {
+		w.runner()
+	}
 	started := make(chan struct{})
 	go func() {
 		defer close(started)
+		defer close(w.work)
 		for d := range ready {
 			select {
 			case slots.running <- struct{}{}:
@@ -200,16 +213,9 @@ func (w *Worker) Run(ctx context.Context) error {
 				})
 				continue
 			}
-			tasks.Go(func() {
-				parked := false
-				defer func() {
-					w.track(d, false)
-					if !parked {
-						slots.free()
-					}
-				}()
-				parked = w.execute(runCtx, d, slots)
-			})
+			// A runner that is not in a parked run holds no slot, or is
+			// about to give its own back: one is always there to take d.
+			w.work <- d
 		}
 	}()
 	dispatch := func(ds []*queue.Delivery) {
@@ -276,13 +282,41 @@ func (w *Worker) track(d *queue.Delivery, add bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if add {
-		w.inflight[d] = &flight{claimed: time.Now()}
+		var f *flight
+		if n := len(w.spare); n > 0 {
+			f, w.spare = w.spare[n-1], w.spare[:n-1]
+		} else {
+			f = new(flight)
+		}
+		*f = flight{claimed: time.Now()}
+		w.inflight[d] = f
 		return
 	}
-	if f := w.inflight[d]; f != nil && f.parked {
+	f := w.inflight[d]
+	if f == nil {
+		return
+	}
+	if f.parked {
 		w.parked--
 	}
 	delete(w.inflight, d)
+	if len(w.spare) < cap(w.spare) { // no one keeps f past its delivery's end
+		*f = flight{}
+		w.spare = append(w.spare, f)
+	}
+}
+
+// runRunner runs the deliveries handed to w.work until it closes, or until
+// one of its runs parks: that run's park started a runner in its place.
+func (w *Worker) runRunner(runCtx context.Context, s *slots) {
+	for d := range w.work {
+		parked := w.execute(runCtx, d, s)
+		w.track(d, false)
+		if parked {
+			return
+		}
+		s.free()
+	}
 }
 
 // canceled is told of a canceled task (see CancelWatcher): if the worker
@@ -357,6 +391,18 @@ type run struct {
 	locks    [1]task.LockUse
 	progress atomic.Pointer[progress]         // its reports, once it made one (see Report)
 	ctx      runctx.Context[*task.Invocation] // the run's context, which carries inv
+	cancel   context.CancelCauseFunc          // of ctx
+}
+
+// CancelOf implements task.Canceler: a lock held for the run ends it
+// through the run's own context.
+func (r *run) CancelOf(ctx context.Context) context.CancelCauseFunc {
+	// The run's context itself is the usual case, told without Done,
+	// which would make its channel.
+	if r.cancel != nil && (ctx == context.Context(&r.ctx) || ctx.Done() == r.ctx.Done()) {
+		return r.cancel
+	}
+	return nil
 }
 
 // execute runs one delivery, which holds s, and ends it in its queue. It
@@ -398,7 +444,7 @@ func (w *Worker) execute(runCtx context.Context, d *queue.Delivery, s *slots) (p
 		r.final.Releases, r.final.Results = r.releases[:0], r.results[:0]
 		r.inv.Final, r.inv.Locks = &r.final, r.locks[:0]
 		r.w, r.d, r.slots = w, d, s
-		r.inv.Parker, r.inv.Reporter = r, r
+		r.inv.Parker, r.inv.Reporter, r.inv.Canceler = r, r, r
 		inv = &r.inv
 		ctx, cancel, why := w.startRun(runCtx, d)
 		if why == queue.ErrClaimLost { // taken over before it started: another worker's
@@ -417,6 +463,7 @@ func (w *Worker) execute(runCtx context.Context, d *queue.Delivery, s *slots) (p
 			w.publish(EventStarted, d, nil, inv, nil, 0)
 		}
 		r.ctx = runctx.Context[*task.Invocation]{Context: ctx, Inv: &r.inv}
+		r.cancel = cancel
 		var res any
 		res, err = call(fn, &r.ctx, &r.inv)
 		r.endProgress()
