@@ -127,7 +127,7 @@ func (q *Queue) EnqueueMany(ctx context.Context, ms []*queue.Message, runAt time
 				if n > 1 {
 					parts = make([]string, n)
 					for p := range parts {
-						parts[p] = queue.PartitionName(name, p)
+						parts[p] = q.partitionName(name, p)
 					}
 					if split == nil {
 						split = map[string][]string{}

@@ -29,7 +29,10 @@ func EnqueueIn(ctx context.Context, q *Queue, m *queue.Message, i int) error {
 		return err
 	}
 	q.register(ctx, m.Queue)
-	name := queue.PartitionName(m.Queue, i)
+	if _, _, err := q.Partitions(ctx, m.Queue); err != nil {
+		return err
+	}
+	name := q.partitionName(m.Queue, i)
 	k := q.b.keys
 	state := k.state(name, m.ID)
 	keys := []string{k.stream(name), k.delayed(name), state, q.uniqueKey(name, m, state)}

@@ -70,7 +70,7 @@ func (q *Queue) listQueues(ctx context.Context) ([]string, []int, error) {
 		for i, name := range names {
 			exists[i] = make([]*redis.IntCmd, parts[i])
 			for j := range parts[i] {
-				physical := queue.PartitionName(name, j)
+				physical := q.partitionName(name, j)
 				exists[i][j] = p.Exists(ctx, k.stream(physical), k.delayed(physical), k.dead(physical), k.paused(physical), k.waiting(physical))
 			}
 		}
@@ -118,9 +118,19 @@ func (q *Queue) queueParts(ctx context.Context) ([]string, []int, error) {
 	h := counts.Val()
 	parts := make([]int, len(names))
 	for i, name := range names {
-		n, _ := strconv.Atoi(h[name])
-		high, _ := strconv.Atoi(h[name+"#high"])
-		parts[i] = min(max(n, high, 1), MaxPartitions)
+		var fields []any
+		for _, f := range partitionFields(name) {
+			if v, ok := h[f]; ok {
+				fields = append(fields, v)
+			} else {
+				fields = append(fields, nil)
+			}
+		}
+		c, _ := parseCounts(fields)
+		if c.n > 0 { // kept, so that its partitions' names are known
+			c = q.keepCounts(name, c)
+		}
+		parts[i] = min(c.high, MaxPartitions)
 	}
 	return names, parts, nil
 }
@@ -197,7 +207,7 @@ func (q *Queue) Stats(ctx context.Context, name string) (*queue.Stats, error) {
 	}
 	ops := make([]op, high)
 	for i := range ops {
-		p := queue.PartitionName(name, i)
+		p := q.partitionName(name, i)
 		ops[i] = scriptOpOf(statsScript, []string{k.stream(p), k.delayed(p), k.dead(p), k.waiting(p), k.grouped(p)},
 			maxCount, queue.LiveWorkerWindow.Milliseconds(), "1")
 	}
@@ -639,7 +649,7 @@ func (q *Queue) Find(ctx context.Context, id string, queues ...string) ([]queue.
 	_, err := q.b.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, name := range queues {
 			for j := range parts[i] {
-				physical := queue.PartitionName(name, j)
+				physical := q.partitionName(name, j)
 				looks = append(looks, look{name, p.HGetAll(ctx, k.state(physical, id)), p.ZScore(ctx, k.delayed(physical), id)})
 			}
 		}

@@ -51,13 +51,14 @@ func (q *Queue) lookup(ctx context.Context, name, id string, at func(physical st
 	first := name
 	var r reads
 	if fresh {
-		first = queue.PartitionName(name, queue.PartitionFor(id, c.n))
+		first = q.partitionName(name, queue.PartitionFor(id, c.n))
 		r = at(first)
 		q.send(ctx, r.ops())
 	} else {
 		r = at(name)
 		// Read the count with a look in partition 0, which every queue has.
-		counts := redis.NewSliceCmd(ctx, "hmget", q.b.keys.partitions(), name, name+"#high")
+		f := partitionFields(name)
+		counts := redis.NewSliceCmd(ctx, "hmget", q.b.keys.partitions(), f[0], f[1], f[2])
 		all := append([]op{{cmd: counts}}, r.ops()...)
 		q.send(ctx, all)
 		copy(r[:], all[1:]) // the commands that answered (an EVALSHA may be sent again as EVAL)
@@ -72,7 +73,7 @@ func (q *Queue) lookup(ctx context.Context, name, id string, at func(physical st
 	rest := make([]reads, 0, c.high-1)
 	var ops []op
 	for i := range c.high {
-		if p := queue.PartitionName(name, i); p != first {
+		if p := q.partitionName(name, i); p != first {
 			rest = append(rest, at(p))
 			ops = append(ops, rest[len(rest)-1].ops()...)
 		}
@@ -113,25 +114,22 @@ func (q *Queue) cachedPartitions(name string) (partitionCount, bool) {
 // stored gets the backend's default (DefaultPartitions), by Partitions.
 func (q *Queue) readCounts(ctx context.Context, name string, cmd *redis.SliceCmd) (partitionCount, error) {
 	res, err := cmd.Result()
-	if err == nil && len(res) != 2 {
-		err = fmt.Errorf("unexpected reply %v", res)
+	var c partitionCount
+	if err == nil {
+		c, err = parseCounts(res)
 	}
 	if err != nil {
 		return partitionCount{}, fmt.Errorf("redisbackend: partitions of %s: %w", name, unavailable(ctx, err))
 	}
-	c := partitionCount{n: atoiOr(res[0], 0), high: atoiOr(res[1], 0), read: time.Now()}
 	if c.n == 0 && q.b.defaultPartitions > 1 {
 		c.n, c.high, err = q.Partitions(ctx, name)
-		return c, err
+		if err != nil {
+			return c, err
+		}
+		c, _ = q.cachedPartitions(name)
+		return c, nil
 	}
-	c.n, c.high = max(c.n, 1), max(c.high, c.n, 1)
-	q.parts.mu.Lock()
-	if q.parts.counts == nil {
-		q.parts.counts = make(map[string]partitionCount)
-	}
-	q.parts.counts[name] = c
-	q.parts.mu.Unlock()
-	return c, nil
+	return q.keepCounts(name, c), nil
 }
 
 // scriptOpOf is the op of an EVALSHA of s on keys with args.

@@ -105,7 +105,7 @@ func TestPartitionedLookups(t *testing.T) {
 				}
 				// A record in the task's partition, as the end of its run
 				// writes it, is the logical queue's.
-				rec := &store.Record{ID: id, Queue: queue.PartitionName("jobs", i), Status: store.Succeeded, Value: []byte(`"ok"`)}
+				rec := &store.Record{ID: id, Queue: partitionNames(t, q, "jobs")[i], Status: store.Succeeded, Value: []byte(`"ok"`)}
 				if err := b.Store.Put(ctx, rec, time.Hour); err != nil {
 					t.Fatal(err)
 				}
@@ -141,7 +141,7 @@ func TestPartitionedWaitWakes(t *testing.T) {
 		redisbackend.RecheckEvery(b.Redis, time.Hour)
 		ids := spread(t, q, "wait")
 		waited := func(i int, id string) bool {
-			w, _ := b.Client.HGet(ctx, b.Prefix()+"queue:{"+queue.PartitionName("jobs", i)+"}:task:"+id, "w").Result()
+			w, _ := b.Client.HGet(ctx, b.Prefix()+"queue:{"+partitionNames(t, q, "jobs")[i]+"}:task:"+id, "w").Result()
 			return w == "1"
 		}
 		for _, id := range ids[2] { // partition 2: routed there, and placed there
@@ -168,7 +168,7 @@ func TestPartitionedWaitWakes(t *testing.T) {
 			if !eventually(5*time.Second, func() bool { return waited(1, id) }) {
 				t.Fatalf("the waiter of %s's record never looked", id)
 			}
-			rec := &store.Record{ID: id, Queue: "jobs#1", Status: store.Succeeded, Value: []byte(`1`)}
+			rec := &store.Record{ID: id, Queue: partitionNames(t, q, "jobs")[1], Status: store.Succeeded, Value: []byte(`1`)}
 			if err := b.Store.Put(ctx, rec, time.Hour); err != nil {
 				t.Fatal(err)
 			}
@@ -213,7 +213,7 @@ func TestPartitionedAdmin(t *testing.T) {
 			t.Fatalf("Paused = %v, %v; want true", p, err)
 		}
 		for i := range 3 {
-			if ds, err := redisbackend.TakeIn(ctx, q, queue.PartitionName("jobs", i), "w1", 10); err != nil || len(ds) != 0 {
+			if ds, err := redisbackend.TakeIn(ctx, q, partitionNames(t, q, "jobs")[i], "w1", 10); err != nil || len(ds) != 0 {
 				t.Fatalf("took %d from paused partition %d: %v", len(ds), i, err)
 			}
 		}
@@ -227,7 +227,7 @@ func TestPartitionedAdmin(t *testing.T) {
 		// One worker takes a task of each partition and ends it dead.
 		var dead [3]string
 		for i := range 3 {
-			ds, err := redisbackend.TakeIn(ctx, q, queue.PartitionName("jobs", i), "w1", 1)
+			ds, err := redisbackend.TakeIn(ctx, q, partitionNames(t, q, "jobs")[i], "w1", 1)
 			if err != nil || len(ds) != 1 {
 				t.Fatalf("TakeIn(%d) = %d, %v", i, len(ds), err)
 			}
@@ -306,7 +306,7 @@ func TestPartitionedAdmin(t *testing.T) {
 
 		// Records of every partition go with their logical queue.
 		for i := range 3 {
-			rec := &store.Record{ID: fmt.Sprint("rec", i), Queue: queue.PartitionName("jobs", i), Status: store.Succeeded}
+			rec := &store.Record{ID: fmt.Sprint("rec", i), Queue: partitionNames(t, q, "jobs")[i], Status: store.Succeeded}
 			if err := b.Store.Put(ctx, rec, time.Hour); err != nil {
 				t.Fatal(err)
 			}
@@ -362,7 +362,7 @@ func TestPartitionedClusterAdmin(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i := range 3 {
-			if ds, err := redisbackend.TakeIn(ctx, q, queue.PartitionName("jobs", i), "w1", 10); err != nil || len(ds) != 0 {
+			if ds, err := redisbackend.TakeIn(ctx, q, partitionNames(t, q, "jobs")[i], "w1", 10); err != nil || len(ds) != 0 {
 				t.Fatalf("took %d from paused partition %d: %v", len(ds), i, err)
 			}
 		}
@@ -372,7 +372,7 @@ func TestPartitionedClusterAdmin(t *testing.T) {
 		if err := q.Resume(ctx, "jobs"); err != nil {
 			t.Fatal(err)
 		}
-		if ds, err := redisbackend.TakeIn(ctx, q, "jobs#2", "w1", 10); err != nil || len(ds) != 2 {
+		if ds, err := redisbackend.TakeIn(ctx, q, partitionNames(t, q, "jobs")[2], "w1", 10); err != nil || len(ds) != 2 {
 			t.Fatalf("took %d from partition 2 after Resume, %v; want 2", len(ds), err)
 		}
 		names, err := q.Queues(ctx)

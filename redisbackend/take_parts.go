@@ -33,7 +33,7 @@ func (q *Queue) partNames(name string, high int) []*queueNames {
 	}
 	ns := make([]*queueNames, high)
 	for i := range ns {
-		ns[i] = q.names(queue.PartitionName(name, i))
+		ns[i] = q.names(q.partitionName(name, i))
 	}
 	q.pr.names.Store(name, ns)
 	return ns

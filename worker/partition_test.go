@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/taskware/taskware/queue"
 	"github.com/taskware/taskware/redisbackend"
 	"github.com/taskware/taskware/task"
 	"github.com/taskware/taskware/taskwaretest"
@@ -173,7 +172,12 @@ func TestPartitionsChangeLive(t *testing.T) {
 			time.Sleep(300 * time.Millisecond)
 			c.check(t, ids, "live")
 			// Partition 2, used only while there were 3, ended tasks.
-			if n, err := b.Client.ZCard(ctx, b.Prefix()+"queue:{"+queue.PartitionName("live", 2)+"}:ended").Result(); err != nil || n == 0 {
+			parts, err := b.Redis.Queue().PartitionNames(ctx, "live")
+			if err != nil || len(parts) != 3 {
+				t.Fatalf("PartitionNames(live) = %v, %v; want 3", parts, err)
+			}
+			livePartition2 := parts[2]
+			if n, err := b.Client.ZCard(ctx, b.Prefix()+"queue:{"+livePartition2+"}:ended").Result(); err != nil || n == 0 {
 				t.Errorf("partition 2 ended %d tasks, %v; want some", n, err)
 			}
 		})
