@@ -241,10 +241,10 @@ func TestPartitionedAdmin(t *testing.T) {
 			rqFinish(t, q, ds[0], queue.Outcome{Status: queue.Dead, Attempt: 1, Kind: "error", Error: "boom"})
 			time.Sleep(2 * time.Millisecond) // dead letters of distinct times
 		}
-		if _, err := redisbackend.TakeIn(ctx, q, "jobs#1", "w1", 1); err != nil { // w1 holds one in partition 1
+		if _, err := redisbackend.TakeIn(ctx, q, partitionNames(t, q, "jobs")[1], "w1", 1); err != nil { // w1 holds one in partition 1
 			t.Fatal(err)
 		}
-		if _, err := redisbackend.TakeIn(ctx, q, "jobs#2", "w1", 1); err != nil { // and one in 2
+		if _, err := redisbackend.TakeIn(ctx, q, partitionNames(t, q, "jobs")[2], "w1", 1); err != nil { // and one in 2
 			t.Fatal(err)
 		}
 		st, err := q.Stats(ctx, "jobs")
