@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/taskware/taskware/queue"
+	"github.com/taskware/taskware/redisbackend"
 )
 
 // Spread is how the Redis CPU time of one drain fell over the servers it
@@ -195,12 +196,23 @@ func OpenPartitioned(ctx context.Context, c redis.UniversalClient, o Partitioned
 }
 
 // PartitionHomes returns the address of the master of c that holds each
-// of the n partitions of queue name: their keys share the hash tag
-// "{<physical name>}".
+// of the n partitions of queue name, as SetPartitions places them (their
+// keys share the hash tag "{<physical name>}"): it sets the count under a
+// prefix of its own, reads the names, and deletes what it wrote.
 func PartitionHomes(ctx context.Context, c *redis.ClusterClient, name string, n int) ([]string, error) {
-	out := make([]string, n)
-	for i := range out {
-		node, err := c.MasterForKey(ctx, "{"+queue.PartitionName(name, i)+"}")
+	const prefix = "clusterbench-homes:"
+	rb := redisbackend.New(c, redisbackend.Prefix(prefix))
+	defer c.Del(context.WithoutCancel(ctx), prefix+"partitions")
+	if err := rb.Queue().SetPartitions(ctx, name, n); err != nil {
+		return nil, err
+	}
+	names, err := rb.Queue().PartitionNames(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(names))
+	for i, p := range names {
+		node, err := c.MasterForKey(ctx, "{"+p+"}")
 		if err != nil {
 			return nil, err
 		}
