@@ -42,5 +42,5 @@ func EnqueueIn(ctx context.Context, q *Queue, m *queue.Message, i int) error {
 // TakeIn takes up to n tasks of one partition (a physical queue),
 // as a worker would, for a test to finish them there.
 func TakeIn(ctx context.Context, q *Queue, physical, consumer string, n int) ([]*queue.Delivery, error) {
-	return q.Take(ctx, physical, consumer, n, 0)
+	return q.takeOne(ctx, physical, consumer, n, 0) // not Take: Take("jobs") takes from every partition
 }
