@@ -58,7 +58,7 @@ type Backend struct {
 
 // crossQueueWorkflows lists the promises, by path, that enqueue a
 // workflow whose steps span queues.
-var crossQueueWorkflows = []string{"Workflow/ChainReleasesOnLastParent", "Workflow/EnqueueStoresWaiting",
+var crossQueueWorkflows = []string{"Workflow/CancelWorkflow", "Workflow/ChainReleasesOnLastParent", "Workflow/EnqueueStoresWaiting",
 	"Workflow/FailureCancelsWaitingAndQueued", "Workflow/List", "Workflow/RetryReopensAndResumes",
 	"Workflow/SkipPolicies", "Workflow/StatsCountWaiting", "Workflow/StepCancelFails"}
 
