@@ -62,6 +62,8 @@ func (q *Queue) Cancel(ctx context.Context, name, id string) (queue.CancelOutcom
 // also reads the mark a Cancel leaves on each task it extends, and calls
 // fn for a canceled one. A lost notice is made up for within a third of
 // the worker's visibility timeout, in a round trip the worker makes anyway.
+// fn is given the task's logical queue, as Cancel was, whichever
+// partition holds the task.
 func (q *Queue) WatchCancels(fn func(name, id string)) (stop func()) {
 	key := &fn
 	q.watchMu.Lock()
@@ -81,7 +83,7 @@ func (q *Queue) WatchCancels(fn func(name, id string)) (stop func()) {
 				continue
 			}
 			if name, id, ok := splitTagged(p[2:]); ok {
-				fn(name, id)
+				fn(logicalName(name), id) // the notice names the task's partition
 			}
 		}
 	}()

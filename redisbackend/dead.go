@@ -1,6 +1,7 @@
 package redisbackend
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -62,7 +63,9 @@ func (q *Queue) DeadLetters(ctx context.Context, name string, n int) ([]queue.De
 		}
 	}
 	if len(parts) > 1 {
-		slices.SortStableFunc(all, func(a, b letter) int { return compareEntryIDs(a.entry, b.entry) })
+		// By the µs each died: entry IDs are ms, and two partitions' letters
+		// of one ms would fall in partition order.
+		slices.SortStableFunc(all, func(a, b letter) int { return cmp.Or(a.dl.At.Compare(b.dl.At), compareEntryIDs(a.entry, b.entry)) })
 		all = all[:min(len(all), n)]
 	}
 	out := make([]queue.DeadLetter, len(all))

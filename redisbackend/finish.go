@@ -212,8 +212,11 @@ func (f *finish) final(ctx context.Context, b *Backend, w *task.FinalWrites, d *
 			_ = r.Apply(ctx) // a release that fails expires with its TTL
 		}
 	}
+	// A record names the task's logical queue (store.Record.Queue), a
+	// delivery its partition (d.Queue): the script writes the record of
+	// the task it ends, under the partition's key, where Store.Get finds it.
 	for _, r := range w.Results {
-		if fo := own(r); fo != nil && fo.queue == d.Queue && fo.id == d.ID {
+		if fo := own(r); fo != nil && logicalName(fo.queue) == logicalName(d.Queue) && fo.id == d.ID {
 			f.rec = fo // the last one wins, as it would applied in order
 		} else if err := r.Apply(ctx); err != nil {
 			f.result = string(queue.ResultLost)

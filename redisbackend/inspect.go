@@ -312,8 +312,8 @@ func (q *Queue) Workers(ctx context.Context, name string) ([]queue.WorkerInfo, e
 // queue.ScanBudget of them. limit <= 0, or above 100 000, means 100 000.
 // A partitioned queue is read a partition after the other (a round trip
 // each), and the rows merged in the set's order: ready, running and dead
-// by entry ID (the time they were added), delayed by due time, finished
-// newest first.
+// by entry ID (the time they were added), dead by the time they died,
+// delayed by due time, finished newest first.
 func (q *Queue) Tasks(ctx context.Context, name string, set queue.TaskSet, limit int) ([]queue.TaskInfo, error) {
 	if limit <= 0 || limit > maxCount {
 		limit = maxCount
@@ -364,6 +364,10 @@ func taskOrder(set queue.TaskSet) func(a, b queue.TaskInfo) int {
 		return func(a, b queue.TaskInfo) int { return cmp.Or(a.RunAt.Compare(b.RunAt), strings.Compare(a.ID, b.ID)) }
 	case queue.FinishedTasks:
 		return func(a, b queue.TaskInfo) int { return b.FinishedAt.Compare(a.FinishedAt) }
+	case queue.DeadTasks: // by the µs each died, as DeadLetters: entry IDs are ms
+		return func(a, b queue.TaskInfo) int {
+			return cmp.Or(a.FinishedAt.Compare(b.FinishedAt), compareEntryIDs(a.Receipt, b.Receipt))
+		}
 	}
 	return func(a, b queue.TaskInfo) int { return compareEntryIDs(a.Receipt, b.Receipt) }
 }

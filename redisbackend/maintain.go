@@ -155,7 +155,7 @@ func (q *Queue) Extend(ctx context.Context, name, consumer string, ds []*queue.D
 	for i, f := range flags {
 		if f.Val() == "1" {
 			for _, fn := range watchers {
-				fn(flaggedIn[i], flagged[i])
+				fn(logicalName(flaggedIn[i]), flagged[i]) // as WatchCancels does
 			}
 		}
 	}

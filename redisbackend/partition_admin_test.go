@@ -179,6 +179,74 @@ func TestPartitionedWaitWakes(t *testing.T) {
 	})
 }
 
+// A worker watching cancels is told of a task of a partition by its
+// logical queue, as it was canceled: by the notice Cancel publishes, and
+// by Extend, which reads the mark a Cancel leaves in case the notice was
+// lost.
+func TestPartitionedCancelTellsLogicalQueue(t *testing.T) {
+	partitioned(t, []string{"miniredis", "redis", "cluster"}, func(t *testing.T, b *taskwaretest.Backend) {
+		q, ctx := b.Redis.Queue(), t.Context()
+		ids := spread(t, q, "told")
+		told := make(chan string, 100)
+		stop := q.WatchCancels(func(name, id string) { told <- name + "/" + id })
+		defer stop()
+		var ds []*queue.Delivery
+		for len(ds) < 6 {
+			got, err := q.Take(ctx, "jobs", "c1", 6, 0)
+			if err != nil || len(got) == 0 {
+				t.Fatalf("Take = %d deliveries, %v; have %d of 6", len(got), err, len(ds))
+			}
+			ds = append(ds, got...)
+		}
+		of := func(id string) *queue.Delivery {
+			i := slices.IndexFunc(ds, func(d *queue.Delivery) bool { return d.ID == id })
+			if i < 0 || ds[i].Queue != "jobs#2" {
+				t.Fatalf("no delivery of %s from jobs#2", id)
+			}
+			return ds[i]
+		}
+		noticed, marked := of(ids[2][0]), of(ids[2][1])
+		// The watch may begin on its own time: cancel until it hears.
+		if !eventually(5*time.Second, func() bool {
+			if res, err := q.Cancel(ctx, "jobs", noticed.ID); err != nil || res != queue.CancelSent {
+				t.Fatalf("Cancel = %q, %v; want sent", res, err)
+			}
+			select {
+			case got := <-told:
+				if want := "jobs/" + noticed.ID; got != want {
+					t.Fatalf("WatchCancels told of %s, want %s", got, want)
+				}
+				return true
+			case <-time.After(50 * time.Millisecond):
+				return false
+			}
+		}) {
+			t.Fatal("WatchCancels was never told of the cancel")
+		}
+		// The mark a Cancel leaves, its notice lost: only Extend tells of it.
+		if err := b.Client.HSet(ctx, b.Prefix()+"queue:{jobs#2}:task:"+marked.ID, "cx", "1").Err(); err != nil {
+			t.Fatal(err)
+		}
+		if lost, err := q.Extend(ctx, "jobs", "c1", []*queue.Delivery{marked}); err != nil || len(lost) != 0 {
+			t.Fatalf("Extend = %v, %v", lost, err)
+		}
+		for { // Extend calls the watchers before it returns
+			select {
+			case got := <-told:
+				if got == "jobs/"+noticed.ID { // a late notice of a cancel sent again
+					continue
+				}
+				if want := "jobs/" + marked.ID; got != want {
+					t.Fatalf("Extend told of %s, want %s", got, want)
+				}
+				return
+			default:
+				t.Fatal("Extend told of no canceled task")
+			}
+		}
+	})
+}
+
 // The admin calls see one logical queue: Queues lists it once, Stats sums
 // its partitions (a worker of several counted once), Workers merges,
 // Pause marks every partition, ListTasks pages through every task once,

@@ -223,10 +223,10 @@ func promotePromises() []promise {
 func promoteDue(t *tester) {
 	now := time.Now()
 	soon, late := now.Add(time.Hour), now.Add(2*time.Hour)
-	t.enqueue(msg("d", "late"), late)
-	t.enqueue(msg("d", "soon"), soon)
-	t.enqueue(msg("d", "now"), time.Time{})
-	t.enqueue(msg("d", "past"), now.Add(-time.Hour))
+	t.enqueue(t.ordered("d", "late"), late)
+	t.enqueue(t.ordered("d", "soon"), soon)
+	t.enqueue(t.ordered("d", "now"), time.Time{})
+	t.enqueue(t.ordered("d", "past"), now.Add(-time.Hour))
 	for id, want := range map[string]queue.Status{"late": queue.Scheduled, "soon": queue.Scheduled, "now": queue.Queued, "past": queue.Queued} {
 		t.wantState("d", id, want, 1, "", "")
 	}
@@ -246,13 +246,13 @@ func promoteDue(t *tester) {
 	}
 	t.wantState("d", "soon", queue.Queued, 1, "", "")
 	t.wantState("d", "late", queue.Scheduled, 1, "", "")
-	t.enqueue(msg("d", "after"), time.Time{})
+	t.enqueue(t.ordered("d", "after"), time.Time{})
 	if n := t.promote("d", late.Add(time.Hour), 10); n != 1 {
 		t.Fatalf("Promote(after all due) moved %d, want 1", n)
 	}
 	ds := t.take("d", "c1", 10)
 	wantIDs(t, "Take after Promote", ds, "soon", "after", "late")
-	want := *msg("d", "late")
+	want := *t.ordered("d", "late")
 	want.Attempt = 1
 	sameMessage(t, "promoted message", ds[2].Message, want)
 
@@ -260,7 +260,7 @@ func promoteDue(t *tester) {
 		id string
 		at time.Duration
 	}{{"p3", 3 * time.Second}, {"p1", time.Second}, {"p2", 2 * time.Second}} {
-		t.enqueue(msg("d", p.id), now.Add(time.Hour+p.at))
+		t.enqueue(t.ordered("d", p.id), now.Add(time.Hour+p.at))
 	}
 	for _, want := range []int{2, 1, 0} {
 		if n := t.promote("d", late, 2); n != want {

@@ -42,14 +42,17 @@ func messageWhileWaiting(t *tester) {
 			t.Fatalf("Message of %s = %+v, %v; want queue.ErrNotFound", what, got, err)
 		}
 	}
-	for _, id := range []string{"ok", "dead", "canceled", "failed"} {
+	for _, id := range []string{"ok", "dead"} {
 		t.enqueue(msg("mw", id), time.Time{})
 	}
 	t.enqueue(msg("mw", "delayed"), time.Now().Add(time.Hour))
 	wantMessage("ready", "ok")
 	wantMessage("delayed", "delayed")
-	ds := t.take("mw", "c1", 2)
+	ds := t.takeAll("mw", "ok", "dead")
 	wantMessage("taken", "ok")
+	for _, id := range []string{"canceled", "failed"} { // ready after the take, never taken by it
+		t.enqueue(msg("mw", id), time.Time{})
+	}
 	t.finish(ds[0], queue.Outcome{Status: queue.Succeeded, Attempt: 1})
 	t.finish(ds[1], queue.Outcome{Status: queue.Dead, Attempt: 1, Kind: "k", Error: "e"})
 	t.cancel("mw", "canceled", queue.CancelDone)

@@ -154,7 +154,7 @@ func pageFilters(t *tester) {
 // after it.
 func pageSurvives(t *tester) {
 	for i := range 10 {
-		t.enqueue(msg("ps", fmt.Sprintf("r%d", i)), time.Time{})
+		t.enqueue(t.ordered("ps", fmt.Sprintf("r%d", i)), time.Time{})
 	}
 	p, err := t.q.ListTasks(t.Context(), "ps", queue.TaskQuery{Set: queue.ReadyTasks, Limit: 4})
 	if err != nil || len(p.Tasks) != 4 || p.Next == "" {
@@ -162,21 +162,21 @@ func pageSurvives(t *tester) {
 	}
 	ds := t.take("ps", "w1", 5) // r0..r4: the cursor's own row, and one after it
 	wantIDs(t, "Take", ds, "r0", "r1", "r2", "r3", "r4")
-	t.enqueue(msg("ps", "r10"), time.Time{})
+	t.enqueue(t.ordered("ps", "r10"), time.Time{})
 	wantPages(t, "ready after takes and an enqueue", t.pages("ps", queue.TaskQuery{Set: queue.ReadyTasks, Limit: 4, After: p.Next}),
 		"r5", "r6", "r7", "r8", "r9", "r10")
 
 	due := time.Now().Add(time.Hour).Truncate(time.Millisecond)
 	for _, id := range []string{"d0", "d1", "d2", "d3"} {
-		t.enqueue(msg("ps", id), due)
+		t.enqueue(t.ordered("ps", id), due)
 	}
 	p, err = t.q.ListTasks(t.Context(), "ps", queue.TaskQuery{Set: queue.DelayedTasks, Limit: 2})
 	if err != nil || len(p.Tasks) != 2 || p.Next == "" {
 		t.Fatalf("first delayed page = %+v, %v; want 2 tasks and a next", p, err)
 	}
-	t.enqueue(msg("ps", "d15"), due)                  // after the cursor, at its due time
-	t.enqueue(msg("ps", "d00"), due)                  // before it
-	t.enqueue(msg("ps", "d5"), due.Add(-time.Second)) // before it, earlier
+	t.enqueue(t.ordered("ps", "d15"), due)                  // after the cursor, at its due time
+	t.enqueue(t.ordered("ps", "d00"), due)                  // before it
+	t.enqueue(t.ordered("ps", "d5"), due.Add(-time.Second)) // before it, earlier
 	if moved := t.promote("ps", due.Add(-time.Second), 10); moved != 1 {
 		t.Fatalf("Promote = %d, want d5", moved)
 	}

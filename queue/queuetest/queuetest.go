@@ -58,7 +58,7 @@ type Backend struct {
 
 // crossQueueWorkflows lists the promises, by path, that enqueue a
 // workflow whose steps span queues.
-var crossQueueWorkflows = []string{"Workflow/ChainReleasesOnLastParent", "Workflow/EnqueueStoresWaiting",
+var crossQueueWorkflows = []string{"Workflow/CancelWorkflow", "Workflow/ChainReleasesOnLastParent", "Workflow/EnqueueStoresWaiting",
 	"Workflow/FailureCancelsWaitingAndQueued", "Workflow/List", "Workflow/RetryReopensAndResumes",
 	"Workflow/SkipPolicies", "Workflow/StatsCountWaiting", "Workflow/StepCancelFails"}
 
@@ -245,6 +245,25 @@ func (t *tester) takeOne(name, id string) *queue.Delivery {
 	ds := t.take(name, "c1", 10)
 	wantIDs(t, "Take", ds, id)
 	return ds[0]
+}
+
+// takeAll takes every ready message of queue name, which must be those of
+// idList in any order, and returns their deliveries in idList's order: for
+// a promise about what happens to tasks once taken, not about the order
+// they are taken in (which a Partitioned backend does not keep).
+func (t *tester) takeAll(name string, idList ...string) []*queue.Delivery {
+	t.Helper()
+	ds := t.take(name, "c1", len(idList)+10)
+	out := make([]*queue.Delivery, len(idList))
+	for i, id := range idList {
+		if at := slices.IndexFunc(ds, func(d *queue.Delivery) bool { return d.ID == id }); at >= 0 {
+			out[i] = ds[at]
+		}
+	}
+	if len(ds) != len(idList) || slices.Contains(out, nil) {
+		t.Fatalf("Take: got IDs %q, want %q in any order", ids(ds), idList)
+	}
+	return out
 }
 
 // reclaim moves up to n deliveries of queue idle for minIdle back to the
