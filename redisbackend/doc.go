@@ -81,7 +81,10 @@
 // Cluster one hot queue lives on one master. Queue.SetPartitions splits a
 // queue into n partitions (DefaultPartitions for queues first used
 // without a count): partition 0 is the queue itself, partition i its own
-// queue "<queue>#<i>", with its own keys and slot (queue.PartitionName).
+// queue "<queue>#<k>", with its own keys and slot: k is i on one Redis,
+// and on a Cluster the first k whose slot is on the master holding the
+// fewest of the queue's partitions when it was added (Queue.PartitionNames
+// lists them).
 // Enqueue sends a task to the partition of its RouteKey (OrderKey, else
 // Group, else Unique, else ID); a Take reads every partition in one
 // pipeline, at most n in all, the partition asked first turning with each
