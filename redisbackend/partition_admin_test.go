@@ -198,10 +198,11 @@ func TestPartitionedCancelTellsLogicalQueue(t *testing.T) {
 			}
 			ds = append(ds, got...)
 		}
+		part2 := partitionNames(t, q, "jobs")[2] // "jobs#2", or its placed name on a Cluster
 		of := func(id string) *queue.Delivery {
 			i := slices.IndexFunc(ds, func(d *queue.Delivery) bool { return d.ID == id })
-			if i < 0 || ds[i].Queue != "jobs#2" {
-				t.Fatalf("no delivery of %s from jobs#2", id)
+			if i < 0 || ds[i].Queue != part2 {
+				t.Fatalf("no delivery of %s from %s", id, part2)
 			}
 			return ds[i]
 		}
@@ -224,7 +225,7 @@ func TestPartitionedCancelTellsLogicalQueue(t *testing.T) {
 			t.Fatal("WatchCancels was never told of the cancel")
 		}
 		// The mark a Cancel leaves, its notice lost: only Extend tells of it.
-		if err := b.Client.HSet(ctx, b.Prefix()+"queue:{jobs#2}:task:"+marked.ID, "cx", "1").Err(); err != nil {
+		if err := b.Client.HSet(ctx, b.Prefix()+"queue:{"+part2+"}:task:"+marked.ID, "cx", "1").Err(); err != nil {
 			t.Fatal(err)
 		}
 		if lost, err := q.Extend(ctx, "jobs", "c1", []*queue.Delivery{marked}); err != nil || len(lost) != 0 {

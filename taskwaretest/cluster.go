@@ -31,21 +31,11 @@ func Cluster(t testing.TB) *redis.ClusterClient {
 	dir := t.TempDir()
 	var addrs []string
 	for i := range 3 {
-		port := freeClusterPort(t)
-		addr := "127.0.0.1:" + strconv.Itoa(port)
 		nodeDir := filepath.Join(dir, strconv.Itoa(i))
 		if err := os.Mkdir(nodeDir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		cmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-			"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000",
-			"--save", "", "--appendonly", "no", "--dir", nodeDir)
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("taskwaretest: start redis-server: %v", err)
-		}
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-		waitPing(t, addr)
-		addrs = append(addrs, addr)
+		addrs = append(addrs, startClusterNode(t, nodeDir))
 	}
 	args := append([]string{"--cluster", "create"}, addrs...)
 	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
@@ -114,14 +104,48 @@ func freeClusterPort(t testing.TB) int {
 	return 0
 }
 
-func waitPing(t testing.TB, addr string) {
+// startClusterNode starts a cluster-enabled redis-server in dir on a free
+// port pair and returns its address once it answers. A port another
+// process took between the check and the start (suites run side by side
+// pick ports at once) makes the server exit: it tries again on another.
+func startClusterNode(t testing.TB, dir string) string {
+	t.Helper()
+	for try := 0; ; try++ {
+		port := freeClusterPort(t)
+		addr := "127.0.0.1:" + strconv.Itoa(port)
+		cmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+			"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000",
+			"--save", "", "--appendonly", "no", "--dir", dir)
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("taskwaretest: start redis-server: %v", err)
+		}
+		exited := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(exited) }()
+		t.Cleanup(func() { _ = cmd.Process.Kill(); <-exited })
+		if waitPing(addr, exited) {
+			return addr
+		}
+		_ = cmd.Process.Kill()
+		if try == 4 {
+			t.Fatalf("taskwaretest: redis-server at %s does not answer (5 tries)", addr)
+		}
+	}
+}
+
+// waitPing reports whether the server at addr answers within 20 s (a busy
+// machine starts it slowly), giving up at once if it exits.
+func waitPing(addr string, exited <-chan struct{}) bool {
 	c := redis.NewClient(&redis.Options{Addr: addr})
 	defer c.Close()
-	for range 100 {
+	for range 400 {
 		if c.Ping(context.Background()).Err() == nil {
-			return
+			return true
 		}
-		time.Sleep(50 * time.Millisecond)
+		select {
+		case <-exited:
+			return false
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
-	t.Fatalf("taskwaretest: redis-server at %s does not answer", addr)
+	return false
 }
