@@ -240,7 +240,7 @@ func ablationDrain(t *testing.T, c *redis.Client, a redisbackend.Ablation, way s
 // callgrind (TASKWARE_CALLGRIND: its pid and its --callgrind-out-file),
 // and returns what dumps them and returns the instructions since; if
 // unset, that returns 0.
-func callgrindCounts(t *testing.T) func() float64 {
+func callgrindCounts(t testing.TB) func() float64 {
 	pid, out, ok := strings.Cut(os.Getenv("TASKWARE_CALLGRIND"), " ")
 	if !ok {
 		return func() float64 { return 0 }

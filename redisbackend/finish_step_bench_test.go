@@ -3,9 +3,6 @@ package redisbackend_test
 import (
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -216,41 +213,11 @@ func chainSpec(id string, n int) *queue.WorkflowSpec {
 // callgrind zeroes the instruction counts of a Redis run under callgrind
 // (TASKWARE_CALLGRIND: its pid and its --callgrind-out-file), and returns
 // what dumps them and reports them per op, as Ir/op; if unset, it does
-// nothing.
+// nothing (see callgrindCounts).
 func callgrind(b *testing.B) func(n int) {
-	pid, out, ok := strings.Cut(os.Getenv("TASKWARE_CALLGRIND"), " ")
-	if !ok {
+	if os.Getenv("TASKWARE_CALLGRIND") == "" {
 		return func(int) {}
 	}
-	control := func(arg string) {
-		if msg, err := exec.Command("callgrind_control", arg, pid).CombinedOutput(); err != nil {
-			b.Fatalf("callgrind_control %s %s: %v %s", arg, pid, err, msg)
-		}
-	}
-	before, _ := filepath.Glob(out + ".*")
-	control("-z")
-	return func(n int) {
-		control("-d")
-		var dump string
-		for end := time.Now().Add(10 * time.Second); dump == "" && time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
-			after, _ := filepath.Glob(out + ".*")
-			for _, f := range after {
-				if !slices.Contains(before, f) {
-					dump = f
-				}
-			}
-		}
-		text, err := os.ReadFile(dump)
-		if err != nil {
-			b.Fatalf("callgrind dump: %v", err)
-		}
-		for line := range strings.Lines(string(text)) {
-			if v, ok := strings.CutPrefix(line, "summary: "); ok {
-				ir, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
-				b.ReportMetric(ir/float64(n), "Ir/op")
-				return
-			}
-		}
-		b.Fatalf("callgrind dump %s: no summary", dump)
-	}
+	since := callgrindCounts(b)
+	return func(n int) { b.ReportMetric(since()/float64(n), "Ir/op") }
 }
