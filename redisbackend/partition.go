@@ -100,8 +100,13 @@ func (q *Queue) storePartitions(ctx context.Context, name string, n int, nx bool
 	if err != nil {
 		return unavailable(ctx, err)
 	}
+	// Stale, not deleted: the names stay known to a call between its
+	// Partitions and its partitionName, until the next read replaces them.
 	q.parts.mu.Lock()
-	delete(q.parts.counts, name)
+	if c, ok := q.parts.counts[name]; ok {
+		c.read = time.Time{}
+		q.parts.counts[name] = c
+	}
 	q.parts.mu.Unlock()
 	return nil
 }
